@@ -1,0 +1,171 @@
+/* sr-project.h — the project document.
+ *
+ * One SrProject is one shot (or reel) being restored: the Source and
+ * Reference sequences, the pairs chosen for training, held-out and preview
+ * frames, the shared crop and pre-filter, training settings, render/delivery
+ * settings and the provenance fields that end up in the masters' headers.
+ *
+ * Stored as JSON (json-glib) with a "schema" version number. Saving is atomic.
+ * Loading validates every field and fails with a GError naming the field
+ * ("pairs[2]: expected a frame number") and the file.
+ *
+ * Every edit goes through a setter that emits "changed" (with a short
+ * description of the edit, for undo labels) and sets "modified". Scalars are
+ * GObject properties so the UI can bind to them. Frame numbers are always
+ * Source frame numbers; the Reference frame is frame + reference-offset.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "sr-colour.h"
+#include "sr-image.h"
+#include "sr-pairs.h"
+
+G_BEGIN_DECLS
+
+#define SR_PROJECT_SCHEMA 1
+
+#define SR_PROJECT_ERROR (sr_project_error_quark())
+GQuark sr_project_error_quark(void);
+
+typedef enum {
+  SR_PROJECT_ERROR_PARSE,    /* not JSON / not a project */
+  SR_PROJECT_ERROR_FIELD,    /* a field is missing or has a bad value */
+  SR_PROJECT_ERROR_VERSION,  /* written by a newer schema */
+  SR_PROJECT_ERROR_IO,
+} SrProjectError;
+
+typedef enum {
+  SR_MODEL_SIZE_S = 0,
+  SR_MODEL_SIZE_M,
+  SR_MODEL_SIZE_L,
+} SrModelSize;
+
+typedef struct {
+  SrModelSize model_size;   /* M */
+  int patch;                /* 512 (256 when the crop is small) */
+  int batch;                /* 3 */
+  int steps;                /* 40000 */
+  int checkpoint_every;     /* 10000 */
+  int contact_sheet_every;  /* 100 */
+  double learning_rate;     /* 2e-4 */
+  int warmup_steps;         /* 1000 */
+  gboolean cosine_decay;    /* TRUE */
+  gboolean flip;            /* horizontal flip: TRUE */
+  gboolean exposure_jitter; /* ±0.1: FALSE */
+  gboolean scale_jitter;    /* ±5 %: FALSE */
+  double translate_px;      /* max random translate in pixels: 4 */
+  guint64 seed;             /* 1 */
+  char backend[16];         /* "auto", "cpu", "cuda" */
+} SrTrainingSettings;
+
+typedef struct {
+  char *film_title;
+  char *shot_id;
+  char *source_element;     /* e.g. "16mm print" */
+  char *reference_source;   /* e.g. "35mm internegative" */
+  char *restorationist;
+  char *institution;
+  char *notes;
+} SrProvenance;
+
+/* A frame the archivist flagged while reviewing a render. */
+typedef struct {
+  int frame;
+  char *reason;
+} SrFlag;
+
+#define SR_TYPE_PROJECT (sr_project_get_type())
+G_DECLARE_FINAL_TYPE(SrProject, sr_project, SR, PROJECT, GObject)
+
+SrProject *sr_project_new(void);
+SrProject *sr_project_load(GFile *file, GError **error);
+SrProject *sr_project_load_from_data(const char *json, gsize len, const char *origin,
+                                     GError **error);
+gboolean sr_project_save(SrProject *self, GFile *file, GError **error);
+/* Serialises to a JSON string (caller frees): also the undo snapshot. */
+char *sr_project_to_data(SrProject *self, gsize *len);
+/* Replaces the whole state from a snapshot (undo/redo); emits "changed". */
+gboolean sr_project_restore(SrProject *self, const char *json, GError **error);
+
+/* The file the project was loaded from or last saved to (may be NULL).
+ * Relative sequence paths are resolved against its folder. */
+GFile *sr_project_get_file(SrProject *self);
+/* Absolute path for a path stored in the project (caller frees). */
+char *sr_project_resolve_path(SrProject *self, const char *path);
+
+/* Properties: "name", "source-pattern", "reference-pattern",
+ * "source-colourspace", "reference-colourspace" (ids from sr-colour.h),
+ * "reference-offset", "preview-frame" (-1 = none), "prefilter" (id),
+ * "output-folder", "version" (delivery version, e.g. "v001"),
+ * "checkpoint" (path of the model chosen for rendering), "modified". */
+const char *sr_project_get_name(SrProject *self);
+void sr_project_set_name(SrProject *self, const char *name);
+const char *sr_project_get_source_pattern(SrProject *self);
+void sr_project_set_source_pattern(SrProject *self, const char *pattern);
+const char *sr_project_get_reference_pattern(SrProject *self);
+void sr_project_set_reference_pattern(SrProject *self, const char *pattern);
+sr_colourspace sr_project_get_source_colourspace(SrProject *self);
+void sr_project_set_source_colourspace(SrProject *self, sr_colourspace cs);
+sr_colourspace sr_project_get_reference_colourspace(SrProject *self);
+void sr_project_set_reference_colourspace(SrProject *self, sr_colourspace cs);
+int sr_project_get_reference_offset(SrProject *self);
+void sr_project_set_reference_offset(SrProject *self, int offset);
+int sr_project_get_preview_frame(SrProject *self);
+/* Refuses (returns FALSE, sets error) a preview frame that is a training pair. */
+gboolean sr_project_set_preview_frame(SrProject *self, int frame, GError **error);
+sr_prefilter sr_project_get_prefilter(SrProject *self);
+void sr_project_set_prefilter(SrProject *self, sr_prefilter p);
+/* Crop in Source buffer coordinates; w == 0 means the whole frame. */
+sr_rect sr_project_get_crop(SrProject *self);
+void sr_project_set_crop(SrProject *self, sr_rect crop);
+const char *sr_project_get_output_folder(SrProject *self);
+void sr_project_set_output_folder(SrProject *self, const char *folder);
+const char *sr_project_get_version(SrProject *self);
+void sr_project_set_version(SrProject *self, const char *version);
+const char *sr_project_get_checkpoint(SrProject *self);
+void sr_project_set_checkpoint(SrProject *self, const char *path);
+gboolean sr_project_get_modified(SrProject *self);
+void sr_project_set_modified(SrProject *self, gboolean modified);
+
+/* Frame sets (sorted, unique Source frame numbers). A frame is in at most
+ * one of pairs and held-out: adding it to one removes it from the other,
+ * except that held-out frames are never turned into pairs silently —
+ * sr_project_add_pair() refuses a held-out frame with an error. */
+const GArray *sr_project_get_pairs(SrProject *self);     /* of int */
+gboolean sr_project_add_pair(SrProject *self, int frame, GError **error);
+gboolean sr_project_remove_pair(SrProject *self, int frame);
+gboolean sr_project_has_pair(SrProject *self, int frame);
+const GArray *sr_project_get_held_out(SrProject *self);  /* of int */
+gboolean sr_project_add_held_out(SrProject *self, int frame, GError **error);
+gboolean sr_project_remove_held_out(SrProject *self, int frame);
+gboolean sr_project_is_held_out(SrProject *self, int frame);
+
+/* Flags from review: frame + reason. Adding a flag for a frame replaces
+ * its reason. */
+const GArray *sr_project_get_flags(SrProject *self);     /* of SrFlag */
+void sr_project_add_flag(SrProject *self, int frame, const char *reason);
+gboolean sr_project_remove_flag(SrProject *self, int frame);
+
+void sr_project_get_training(SrProject *self, SrTrainingSettings *out);
+/* Validates ranges (patch multiple of 16 in 64..2048, batch 1..64, ...). */
+gboolean sr_project_set_training(SrProject *self, const SrTrainingSettings *s, GError **error);
+void sr_training_settings_init(SrTrainingSettings *s);
+
+const SrProvenance *sr_project_get_provenance(SrProject *self);
+void sr_project_set_provenance(SrProject *self, const SrProvenance *p);
+
+/* Acceptance checklist ticked in review, by id ("sharper-edges", "grain",
+ * "no-flicker", "no-colour-shift", "no-halos"). */
+gboolean sr_project_get_accepted(SrProject *self, const char *item);
+void sr_project_set_accepted(SrProject *self, const char *item, gboolean accepted);
+
+/* The engine's view of the preprocessing. */
+void sr_project_get_prep_settings(SrProject *self, sr_prep_settings *out);
+
+/* Runs the project-level and per-pair Stage 3 checks (reads frames; call
+ * off the main thread). Frame-level problems become FAIL lines, not errors. */
+void sr_project_check(SrProject *self, sr_check_report *report);
+
+G_END_DECLS

@@ -1,0 +1,308 @@
+#include "sr-fs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+char *
+sr_path_join(const char *a, const char *b)
+{
+  size_t la = strlen(a), lb = strlen(b);
+  bool slash = la > 0 && a[la - 1] != '/';
+  char *out = malloc(la + lb + 2);
+  if (!out)
+    return NULL;
+  memcpy(out, a, la);
+  if (slash)
+    out[la++] = '/';
+  memcpy(out + la, b, lb + 1);
+  return out;
+}
+
+char *
+sr_path_dirname(const char *path)
+{
+  const char *slash = strrchr(path, '/');
+  if (!slash)
+    return strdup(".");
+  if (slash == path)
+    return strdup("/");
+  return strndup(path, (size_t)(slash - path));
+}
+
+static void
+fsync_dir_of(const char *path)
+{
+  char *dir = sr_path_dirname(path);
+  if (!dir)
+    return;
+  int fd = open(dir, O_RDONLY | O_DIRECTORY);
+  if (fd >= 0) {
+    fsync(fd);
+    close(fd);
+  }
+  free(dir);
+}
+
+char *
+sr_atomic_temp_name(const char *path, sr_error *err)
+{
+  char *dir = sr_path_dirname(path);
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  if (!dir) {
+    sr_error_set(err, SR_ERR_NOMEM, "out of memory");
+    return NULL;
+  }
+  size_t n = strlen(dir) + strlen(base) + 32;
+  char *tmp = malloc(n);
+  if (!tmp) {
+    free(dir);
+    sr_error_set(err, SR_ERR_NOMEM, "out of memory");
+    return NULL;
+  }
+  snprintf(tmp, n, "%s/.%s.XXXXXX", dir, base);
+  free(dir);
+  int fd = mkstemp(tmp);
+  if (fd < 0) {
+    sr_error_set_errno(err, errno, "cannot create a file in the folder of %s", path);
+    free(tmp);
+    return NULL;
+  }
+  close(fd);
+  /* Rename to the ".tmp" suffix so stale temporaries are recognisable. */
+  size_t len = strlen(tmp);
+  char *named = malloc(len + 5);
+  if (!named) {
+    unlink(tmp);
+    free(tmp);
+    sr_error_set(err, SR_ERR_NOMEM, "out of memory");
+    return NULL;
+  }
+  memcpy(named, tmp, len);
+  memcpy(named + len, ".tmp", 5);
+  if (rename(tmp, named) != 0) {
+    sr_error_set_errno(err, errno, "cannot create a temporary file for %s", path);
+    unlink(tmp);
+    free(tmp);
+    free(named);
+    return NULL;
+  }
+  free(tmp);
+  return named;
+}
+
+bool
+sr_atomic_finish(const char *temp_path, const char *path, sr_error *err)
+{
+  int fd = open(temp_path, O_RDONLY);
+  if (fd < 0) {
+    sr_error_set_errno(err, errno, "cannot reopen the temporary file for %s", path);
+    unlink(temp_path);
+    return false;
+  }
+  if (fsync(fd) != 0) {
+    int e = errno;
+    close(fd);
+    unlink(temp_path);
+    sr_error_set_errno(err, e, "cannot write %s", path);
+    return false;
+  }
+  close(fd);
+  if (rename(temp_path, path) != 0) {
+    int e = errno;
+    unlink(temp_path);
+    sr_error_set_errno(err, e, "cannot replace %s", path);
+    return false;
+  }
+  fsync_dir_of(path);
+  return true;
+}
+
+bool
+sr_atomic_open(sr_atomic_file *af, const char *path, sr_error *err)
+{
+  memset(af, 0, sizeof *af);
+  af->temp_path = sr_atomic_temp_name(path, err);
+  if (!af->temp_path)
+    return false;
+  af->final_path = strdup(path);
+  af->fp = fopen(af->temp_path, "wb");
+  if (!af->fp || !af->final_path) {
+    sr_error_set_errno(err, af->fp ? ENOMEM : errno, "cannot write %s", path);
+    sr_atomic_abort(af);
+    return false;
+  }
+  return true;
+}
+
+bool
+sr_atomic_commit(sr_atomic_file *af, sr_error *err)
+{
+  if (!af->fp) {
+    sr_error_set(err, SR_ERR_IO, "internal: atomic file not open");
+    return false;
+  }
+  int e = 0;
+  if (fflush(af->fp) != 0 || ferror(af->fp))
+    e = errno ? errno : EIO;
+  if (!e && fsync(fileno(af->fp)) != 0)
+    e = errno;
+  if (fclose(af->fp) != 0 && !e)
+    e = errno;
+  af->fp = NULL;
+  if (e) {
+    sr_error_set_errno(err, e, "cannot write %s", af->final_path);
+    sr_atomic_abort(af);
+    return false;
+  }
+  if (rename(af->temp_path, af->final_path) != 0) {
+    sr_error_set_errno(err, errno, "cannot replace %s", af->final_path);
+    sr_atomic_abort(af);
+    return false;
+  }
+  fsync_dir_of(af->final_path);
+  free(af->temp_path);
+  free(af->final_path);
+  af->temp_path = af->final_path = NULL;
+  return true;
+}
+
+void
+sr_atomic_abort(sr_atomic_file *af)
+{
+  if (af->fp)
+    fclose(af->fp);
+  if (af->temp_path)
+    unlink(af->temp_path);
+  free(af->temp_path);
+  free(af->final_path);
+  memset(af, 0, sizeof *af);
+}
+
+bool
+sr_write_file_atomic(const char *path, const void *data, size_t len, sr_error *err)
+{
+  sr_atomic_file af;
+  if (!sr_atomic_open(&af, path, err))
+    return false;
+  if (len && fwrite(data, 1, len, af.fp) != len) {
+    sr_error_set_errno(err, errno ? errno : EIO, "cannot write %s", path);
+    sr_atomic_abort(&af);
+    return false;
+  }
+  return sr_atomic_commit(&af, err);
+}
+
+void *
+sr_read_file(const char *path, size_t max_len, size_t *len, sr_error *err)
+{
+  FILE *fp = fopen(path, "rb");
+  if (!fp) {
+    sr_error_set_errno(err, errno, "cannot open %s", path);
+    return NULL;
+  }
+  struct stat st;
+  if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
+    fclose(fp);
+    sr_error_set(err, SR_ERR_IO, "%s is not a regular file", path);
+    return NULL;
+  }
+  if ((unsigned long long)st.st_size > max_len) {
+    fclose(fp);
+    sr_error_set(err, SR_ERR_FORMAT, "%s is too large (%lld bytes, at most %zu expected)", path,
+                 (long long)st.st_size, max_len);
+    return NULL;
+  }
+  size_t n = (size_t)st.st_size;
+  char *buf = malloc(n + 1);
+  if (!buf) {
+    fclose(fp);
+    sr_error_set(err, SR_ERR_NOMEM, "out of memory reading %s", path);
+    return NULL;
+  }
+  if (n && fread(buf, 1, n, fp) != n) {
+    sr_error_set_errno(err, errno ? errno : EIO, "cannot read %s", path);
+    free(buf);
+    fclose(fp);
+    return NULL;
+  }
+  fclose(fp);
+  buf[n] = '\0';
+  if (len)
+    *len = n;
+  return buf;
+}
+
+bool
+sr_mkdir_p(const char *path, sr_error *err)
+{
+  char *p = strdup(path);
+  if (!p) {
+    sr_error_set(err, SR_ERR_NOMEM, "out of memory");
+    return false;
+  }
+  for (char *s = p + 1;; s++) {
+    if (*s == '/' || *s == '\0') {
+      char c = *s;
+      *s = '\0';
+      if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+        sr_error_set_errno(err, errno, "cannot create folder %s", p);
+        free(p);
+        return false;
+      }
+      *s = c;
+      if (c == '\0')
+        break;
+    }
+  }
+  free(p);
+  if (!sr_is_dir(path)) {
+    sr_error_set(err, SR_ERR_IO, "%s exists and is not a folder", path);
+    return false;
+  }
+  return true;
+}
+
+bool
+sr_file_exists(const char *path)
+{
+  struct stat st;
+  return stat(path, &st) == 0;
+}
+
+bool
+sr_is_dir(const char *path)
+{
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int
+sr_fs_remove_stale_temps(const char *dir, const char *prefix)
+{
+  DIR *d = opendir(dir);
+  if (!d)
+    return 0;
+  int removed = 0;
+  size_t lp = strlen(prefix);
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    const char *n = e->d_name;
+    size_t ln = strlen(n);
+    if (ln < 6 || n[0] != '.' || strcmp(n + ln - 4, ".tmp") != 0)
+      continue;
+    if (lp && strncmp(n + 1, prefix, lp) != 0)
+      continue;
+    char *full = sr_path_join(dir, n);
+    if (full && unlink(full) == 0)
+      removed++;
+    free(full);
+  }
+  closedir(d);
+  return removed;
+}

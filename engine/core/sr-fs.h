@@ -1,0 +1,56 @@
+/* sr-fs.h — atomic file writes and small path helpers.
+ *
+ * Every file the product writes goes through here: data is written to a
+ * temporary file beside the target (".name.XXXXXX.tmp"), flushed, fsynced,
+ * then renamed over the target and the folder fsynced. A reader therefore sees
+ * either the old file or the complete new one, never a half-written file, and
+ * an interrupted write leaves at most a temporary file that the next write or
+ * sr_fs_remove_stale_temps() cleans up.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "sr-error.h"
+
+typedef struct sr_atomic_file {
+  FILE *fp;          /* write through this */
+  char *final_path;
+  char *temp_path;
+} sr_atomic_file;
+
+/* Creates the temporary file beside path. */
+bool sr_atomic_open(sr_atomic_file *af, const char *path, sr_error *err);
+/* Flushes, fsyncs, closes and renames into place. On failure the temporary
+ * is removed and the target left as it was. */
+bool sr_atomic_commit(sr_atomic_file *af, sr_error *err);
+/* Closes and removes the temporary; the target is untouched. Safe to call
+ * after a failed commit or on a zeroed struct. */
+void sr_atomic_abort(sr_atomic_file *af);
+
+/* For libraries that write by file name: returns a fresh temporary path
+ * beside `path` (caller frees). Write to it, then sr_atomic_finish(). */
+char *sr_atomic_temp_name(const char *path, sr_error *err);
+/* fsyncs temp_path, renames it to path, fsyncs the folder; removes temp_path
+ * on failure. */
+bool sr_atomic_finish(const char *temp_path, const char *path, sr_error *err);
+
+/* Writes a whole buffer atomically. */
+bool sr_write_file_atomic(const char *path, const void *data, size_t len, sr_error *err);
+/* Reads a whole file (NUL-terminated for convenience; *len excludes it).
+ * Refuses files larger than max_len. Caller frees. */
+void *sr_read_file(const char *path, size_t max_len, size_t *len, sr_error *err);
+
+/* mkdir -p; succeeds when the folder already exists. */
+bool sr_mkdir_p(const char *path, sr_error *err);
+bool sr_file_exists(const char *path);
+bool sr_is_dir(const char *path);
+/* Joins two path parts with one '/'. Caller frees. */
+char *sr_path_join(const char *a, const char *b);
+/* Folder part of a path ("." when none). Caller frees. */
+char *sr_path_dirname(const char *path);
+/* Removes ".*.tmp" files left in `dir` by interrupted atomic writes whose
+ * name starts with "." + prefix (prefix may be "" for all). Returns count. */
+int sr_fs_remove_stale_temps(const char *dir, const char *prefix);

@@ -1,0 +1,106 @@
+/* sr-io.h — reading and writing frames and frame sequences.
+ *
+ * Formats: OpenEXR (C API; half/float, RGB/RGBA/Y, scanline and tiled, every
+ * compression the library reads, data/display windows), PNG 8/16-bit, TIFF
+ * 8/16-bit, 10-bit RGB DPX (either byte order, the common "method A" packing).
+ * The reader picks the format from the file's magic bytes, not its name.
+ * Writers pick it from the extension (.exr, .png, .tif/.tiff) and write
+ * atomically (see sr-fs.h).
+ *
+ * Every reader validates headers before allocating and never reads past a
+ * buffer; errors name the file and say what is wrong with it.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sr-error.h"
+#include "sr-image.h"
+
+typedef enum sr_format {
+  SR_FORMAT_UNKNOWN = 0,
+  SR_FORMAT_EXR,
+  SR_FORMAT_PNG,
+  SR_FORMAT_TIFF,
+  SR_FORMAT_DPX,
+} sr_format;
+
+typedef enum sr_exr_compression {
+  SR_EXR_ZIP = 0, /* default: lossless, good for masters */
+  SR_EXR_DWAA,
+  SR_EXR_PIZ,
+  SR_EXR_NONE,
+} sr_exr_compression;
+
+typedef struct sr_write_options {
+  sr_exr_compression compression; /* EXR only */
+  float dwa_level;                /* EXR DWAA quality; 45 default */
+  int bit_depth;                  /* PNG/TIFF: 8 or 16 (default 16) */
+  bool write_alpha;               /* write the 4th channel when present */
+} sr_write_options;
+
+void sr_write_options_init(sr_write_options *opts);
+
+const char *sr_format_name(sr_format f);
+/* From the extension (case-insensitive); UNKNOWN when not recognised. */
+sr_format sr_format_from_path(const char *path);
+/* From the first bytes of the file; UNKNOWN + err if unreadable/unknown. */
+sr_format sr_format_sniff(const char *path, sr_error *err);
+bool sr_exr_compression_from_name(const char *name, sr_exr_compression *out);
+const char *sr_exr_compression_name(sr_exr_compression c);
+
+/* Basic facts about a file without decoding pixels. */
+typedef struct sr_image_info {
+  sr_format format;
+  int width, height, channels;   /* buffer (data window) size */
+  sr_rect data_window, display_window;
+  int bit_depth;                 /* 16 for half, 32 for float, 8/10/16 ints */
+} sr_image_info;
+
+bool sr_image_read_info(const char *path, sr_image_info *info, sr_error *err);
+
+/* Reads any supported file into float. Channels: 1 (Y), 3 (RGB), 4 (RGBA).
+ * EXR string attributes and chromaticities land in the image's metadata;
+ * integer formats are normalised to [0,1]. */
+sr_image *sr_image_read(const char *path, sr_error *err);
+
+/* Writes img in the format its extension names. EXR: half float, with
+ * img->chromaticities (when set), every img->attributes entry as a string
+ * attribute, and img's data/display windows. PNG: an embedded sRGB profile
+ * (sRGB chunk + iCCP). Values are clamped to [0,1] for integer formats. */
+bool sr_image_write(const char *path, const sr_image *img, const sr_write_options *opts,
+                    sr_error *err);
+
+/* ---- Sequences ---------------------------------------------------------- */
+
+/* A numbered frame sequence on disk. Patterns: printf style
+ * ("shot.%04d.exr", "%d" too) or hashes ("shot.####.exr", one '#' per
+ * digit, padded). A path with no pattern is a single file whose frame number
+ * is `first` == `last` == 0 (or the number in its name if it has one and the
+ * caller asked for detection with sr_sequence_from_file()). */
+typedef struct sr_sequence {
+  char *pattern;      /* normalised printf pattern, or the plain path */
+  bool single_file;
+  int first, last;    /* discovered frame range */
+  int n_missing;      /* frames absent inside [first, last] */
+  int *missing;
+} sr_sequence;
+
+/* Parses the pattern and scans its folder for the frame range; fails with a
+ * message when the folder is unreadable or no frame matches. */
+bool sr_sequence_open(sr_sequence *seq, const char *pattern, sr_error *err);
+/* From one example file of a sequence ("shot.0101.exr" → "shot.%04d.exr"). */
+bool sr_sequence_from_file(sr_sequence *seq, const char *file, sr_error *err);
+void sr_sequence_clear(sr_sequence *seq);
+/* Path of a frame (caller frees); the frame need not exist. */
+char *sr_sequence_frame_path(const sr_sequence *seq, int frame);
+bool sr_sequence_has_frame(const sr_sequence *seq, int frame);
+/* Reads a frame; a frame outside the range or missing gives SR_ERR_MISSING
+ * with "frame N of PATTERN is missing". */
+sr_image *sr_sequence_read(const sr_sequence *seq, int frame, sr_error *err);
+/* Formats a pattern for a frame without a sequence (caller frees); NULL when
+ * the pattern is not a valid frame pattern. */
+char *sr_pattern_format(const char *pattern, int frame);
+/* Writes "1-10, 12, 15-20" style text for the missing list into buf. */
+void sr_sequence_describe_missing(const sr_sequence *seq, char *buf, size_t len);

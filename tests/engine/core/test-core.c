@@ -1,0 +1,180 @@
+/* Unit tests for engine/core: errors, images, atomic writes, the RNG. */
+#include <errno.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+#include "sr-error.h"
+#include "sr-fs.h"
+#include "sr-image.h"
+#include "sr-rng.h"
+
+static void
+test_error_messages(void)
+{
+  sr_error err = {0};
+  sr_error_set(&err, SR_ERR_FORMAT, "bad magic in %s", "a.exr");
+  g_assert_cmpint(err.code, ==, SR_ERR_FORMAT);
+  g_assert_cmpstr(err.message, ==, "bad magic in a.exr");
+  sr_error_prefix(&err, "frame %d: ", 12);
+  g_assert_cmpstr(err.message, ==, "frame 12: bad magic in a.exr");
+  sr_error_set_errno(&err, ENOSPC, "cannot write %s", "out.exr");
+  g_assert_cmpint(err.code, ==, SR_ERR_NOSPACE);
+  g_assert_nonnull(strstr(err.message, "out.exr"));
+  g_assert_nonnull(strstr(err.message, "free some space"));
+  sr_error_set(NULL, SR_ERR_IO, "ignored"); /* NULL is allowed */
+}
+
+static void
+test_image_basics(void)
+{
+  sr_error err = {0};
+  g_assert_null(sr_image_new(0, 10, 3, &err));
+  g_assert_nonnull(strstr(err.message, "empty"));
+  g_assert_null(sr_image_new(70000, 10, 3, &err));
+  g_assert_cmpint(err.code, ==, SR_ERR_NOMEM);
+  g_assert_null(sr_image_new(10, 10, 2, &err));
+
+  sr_image *img = sr_image_new(8, 6, 4, &err);
+  g_assert_nonnull(img);
+  for (size_t i = 0; i < sr_image_n_floats(img); i++)
+    img->pixels[i] = (float)i;
+  img->data_window = (sr_rect){100, 50, 8, 6};
+  img->display_window = (sr_rect){0, 0, 200, 100};
+  g_assert_true(sr_image_set_attribute(img, "shot", "A001", &err));
+  g_assert_true(sr_image_set_attribute(img, "shot", "A002", &err));
+  g_assert_cmpstr(sr_image_get_attribute(img, "shot"), ==, "A002");
+  g_assert_cmpint(img->n_attributes, ==, 1);
+
+  sr_image *crop = sr_image_crop(img, (sr_rect){2, 1, 3, 4}, &err);
+  g_assert_nonnull(crop);
+  g_assert_cmpint(crop->width, ==, 3);
+  g_assert_cmpint(crop->data_window.x, ==, 102);
+  g_assert_cmpint(crop->data_window.y, ==, 51);
+  g_assert_cmpint(crop->display_window.w, ==, 200);
+  g_assert_cmpfloat(crop->pixels[0], ==, img->pixels[(1 * 8 + 2) * 4]);
+  g_assert_cmpstr(sr_image_get_attribute(crop, "shot"), ==, "A002");
+
+  g_assert_null(sr_image_crop(img, (sr_rect){6, 0, 4, 4}, &err));
+  g_assert_nonnull(strstr(err.message, "outside"));
+
+  sr_image *rgb = sr_image_convert_channels(img, 3, &err);
+  g_assert_cmpint(rgb->channels, ==, 3);
+  g_assert_cmpfloat(rgb->pixels[3], ==, img->pixels[4]);
+  sr_image *y = sr_image_convert_channels(rgb, 1, &err);
+  g_assert_cmpfloat_with_epsilon(y->pixels[0], 0.2126f * 0 + 0.7152f * 1 + 0.0722f * 2, 1e-6);
+
+  sr_image *dst = sr_image_new(8, 6, 4, &err);
+  sr_image_paste(dst, crop, 6, 4); /* clipped at the right and bottom */
+  g_assert_cmpfloat(dst->pixels[(4 * 8 + 6) * 4], ==, crop->pixels[0]);
+  g_assert_cmpfloat(dst->pixels[0], ==, 0.0f);
+
+  img->pixels[5] = NAN;
+  img->pixels[7] = INFINITY;
+  g_assert_cmpuint(sr_image_count_nonfinite(img), ==, 2);
+
+  sr_image_free(dst);
+  sr_image_free(y);
+  sr_image_free(rgb);
+  sr_image_free(crop);
+  sr_image_free(img);
+}
+
+static void
+test_atomic_write(void)
+{
+  sr_error err = {0};
+  g_autofree char *dir = g_dir_make_tmp("sr-core-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename(dir, "note.txt", NULL);
+  g_assert_true(sr_write_file_atomic(path, "first", 5, &err));
+  g_assert_true(sr_write_file_atomic(path, "second", 6, &err));
+  size_t len = 0;
+  char *data = sr_read_file(path, 1 << 20, &len, &err);
+  g_assert_cmpstr(data, ==, "second");
+  g_assert_cmpuint(len, ==, 6);
+  free(data);
+
+  /* An aborted write leaves the old file and no temporary. */
+  sr_atomic_file af;
+  g_assert_true(sr_atomic_open(&af, path, &err));
+  fputs("half", af.fp);
+  sr_atomic_abort(&af);
+  data = sr_read_file(path, 1 << 20, &len, &err);
+  g_assert_cmpstr(data, ==, "second");
+  free(data);
+
+  /* A temporary left by a killed process is recognised and removed. */
+  char *tmp = sr_atomic_temp_name(path, &err);
+  g_assert_nonnull(tmp);
+  g_assert_true(g_str_has_suffix(tmp, ".tmp"));
+  g_assert_cmpint(sr_fs_remove_stale_temps(dir, "note.txt"), ==, 1);
+  g_assert_false(g_file_test(tmp, G_FILE_TEST_EXISTS));
+  free(tmp);
+
+  g_autofree char *deep = g_build_filename(dir, "a", "b", "c", NULL);
+  g_assert_true(sr_mkdir_p(deep, &err));
+  g_assert_true(sr_is_dir(deep));
+  g_assert_false(sr_mkdir_p(path, &err)); /* a file, not a folder */
+
+  g_autofree char *missing = g_build_filename(dir, "nope", "x.txt", NULL);
+  g_assert_false(sr_write_file_atomic(missing, "x", 1, &err));
+  g_assert_nonnull(strstr(err.message, "nope"));
+  g_assert_null(sr_read_file(missing, 10, NULL, &err));
+  g_assert_cmpint(err.code, ==, SR_ERR_MISSING);
+
+  g_assert_null(sr_read_file(path, 3, NULL, &err)); /* over the size limit */
+  g_assert_nonnull(strstr(err.message, "too large"));
+
+  g_autofree char *joined = sr_path_join("a/", "b");
+  g_assert_cmpstr(joined, ==, "a/b");
+  g_autofree char *dn = sr_path_dirname("/x/y/z.exr");
+  g_assert_cmpstr(dn, ==, "/x/y");
+
+  g_unlink(path);
+  g_rmdir(deep);
+  g_autofree char *b = g_build_filename(dir, "a", "b", NULL);
+  g_autofree char *a = g_build_filename(dir, "a", NULL);
+  g_rmdir(b);
+  g_rmdir(a);
+  g_rmdir(dir);
+}
+
+static void
+test_rng(void)
+{
+  sr_rng a, b;
+  sr_rng_seed(&a, 42);
+  sr_rng_seed(&b, 42);
+  for (int i = 0; i < 100; i++)
+    g_assert_cmpuint(sr_rng_next(&a), ==, sr_rng_next(&b));
+  sr_rng_seed(&b, 43);
+  g_assert_cmpuint(sr_rng_next(&a), !=, sr_rng_next(&b));
+
+  double sum = 0, sum2 = 0;
+  int counts[5] = {0};
+  for (int i = 0; i < 20000; i++) {
+    double u = sr_rng_uniform(&a);
+    g_assert_cmpfloat(u, >=, 0.0);
+    g_assert_cmpfloat(u, <, 1.0);
+    counts[sr_rng_below(&a, 5)]++;
+    double n = sr_rng_normal(&a);
+    sum += n;
+    sum2 += n * n;
+  }
+  for (int k = 0; k < 5; k++)
+    g_assert_cmpint(abs(counts[k] - 4000), <, 300);
+  g_assert_cmpfloat(fabs(sum / 20000), <, 0.05);
+  g_assert_cmpfloat(fabs(sum2 / 20000 - 1.0), <, 0.05);
+}
+
+int
+main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/core/error", test_error_messages);
+  g_test_add_func("/core/image", test_image_basics);
+  g_test_add_func("/core/atomic-write", test_atomic_write);
+  g_test_add_func("/core/rng", test_rng);
+  return g_test_run();
+}
