@@ -55,9 +55,13 @@ sr_error_prefix(sr_error *err, const char *fmt, ...)
   va_end(ap);
   if (n < 0)
     return;
-  char joined[SR_ERROR_MESSAGE_MAX];
-  snprintf(joined, sizeof joined, "%s%s", prefix, err->message);
-  memcpy(err->message, joined, sizeof joined);
+  size_t lp = (size_t)n < sizeof prefix ? (size_t)n : sizeof prefix - 1;
+  size_t lm = strlen(err->message);
+  if (lp + lm >= sizeof err->message)
+    lm = sizeof err->message - 1 - lp;
+  memmove(err->message + lp, err->message, lm);
+  memcpy(err->message, prefix, lp);
+  err->message[lp + lm] = '\0';
 }
 
 void
