@@ -73,6 +73,17 @@ sr_atomic_temp_name(const char *path, sr_error *err)
     free(tmp);
     return NULL;
   }
+  /* mkstemp creates 0600; the delivered file should get the usual
+   * permissions (0666 less the umask) like any other file the user writes. */
+  mode_t mask = umask(0);
+  umask(mask);
+  if (fchmod(fd, 0666 & ~mask) != 0) {
+    sr_error_set_errno(err, errno, "cannot set permissions on a temporary file for %s", path);
+    close(fd);
+    unlink(tmp);
+    free(tmp);
+    return NULL;
+  }
   close(fd);
   /* Rename to the ".tmp" suffix so stale temporaries are recognisable. */
   size_t len = strlen(tmp);

@@ -38,6 +38,7 @@ typedef struct sr_write_options {
   float dwa_level;                /* EXR DWAA quality; 45 default */
   int bit_depth;                  /* PNG/TIFF: 8 or 16 (default 16) */
   bool write_alpha;               /* write the 4th channel when present */
+  int zip_level;                  /* EXR ZIP: zlib level 1 (fast) to 9; 0 = 4 */
 } sr_write_options;
 
 void sr_write_options_init(sr_write_options *opts);
@@ -49,6 +50,10 @@ sr_format sr_format_from_path(const char *path);
 sr_format sr_format_sniff(const char *path, sr_error *err);
 bool sr_exr_compression_from_name(const char *name, sr_exr_compression *out);
 const char *sr_exr_compression_name(sr_exr_compression c);
+/* Whether the OpenEXR library in use can write this compression. OpenEXRCore
+ * before 3.2 has no DWA codec: writing DWAA then fails with
+ * SR_ERR_UNSUPPORTED, and DWAA/DWAB files fail to read the same way. */
+bool sr_exr_compression_available(sr_exr_compression c);
 
 /* Basic facts about a file without decoding pixels. */
 typedef struct sr_image_info {
@@ -67,8 +72,11 @@ sr_image *sr_image_read(const char *path, sr_error *err);
 
 /* Writes img in the format its extension names. EXR: half float, with
  * img->chromaticities (when set), every img->attributes entry as a string
- * attribute, and img's data/display windows. PNG: an embedded sRGB profile
- * (sRGB chunk + iCCP). Values are clamped to [0,1] for integer formats. */
+ * attribute, and img's data/display windows. PNG: an embedded sRGB ICC
+ * profile (iCCP) for colour, the sRGB chunk for gray (PNG allows one of the
+ * two). TIFF: deflate, 8 or 16-bit. DPX: 10-bit RGB. One channel is written
+ * as Y (EXR) or gray; a fourth only with opts->write_alpha. Values are
+ * clamped to [0,1] for integer formats. opts may be NULL (defaults). */
 bool sr_image_write(const char *path, const sr_image *img, const sr_write_options *opts,
                     sr_error *err);
 
@@ -90,7 +98,11 @@ typedef struct sr_sequence {
 /* Parses the pattern and scans its folder for the frame range; fails with a
  * message when the folder is unreadable or no frame matches. */
 bool sr_sequence_open(sr_sequence *seq, const char *pattern, sr_error *err);
-/* From one example file of a sequence ("shot.0101.exr" → "shot.%04d.exr"). */
+/* From one example file of a sequence ("shot.0101.exr" → "shot.%04d.exr"):
+ * the frame number is the last run of digits in the file name. Its digit
+ * count is the padding, except that a number without a leading zero
+ * ("s_1000.tif") takes the narrower padding its neighbours show (s_998 →
+ * "s_%03d.tif"). A name without digits opens as a single file. */
 bool sr_sequence_from_file(sr_sequence *seq, const char *file, sr_error *err);
 void sr_sequence_clear(sr_sequence *seq);
 /* Path of a frame (caller frees); the frame need not exist. */

@@ -4,6 +4,7 @@
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "sr-error.h"
 #include "sr-fs.h"
@@ -94,6 +95,13 @@ test_atomic_write(void)
   g_assert_cmpstr(data, ==, "second");
   g_assert_cmpuint(len, ==, 6);
   free(data);
+  /* Written files get 0666 less the umask, not mkstemp's 0600. */
+  mode_t mask = umask(022);
+  g_assert_true(sr_write_file_atomic(path, "third", 5, &err));
+  umask(mask);
+  GStatBuf st;
+  g_assert_cmpint(g_stat(path, &st), ==, 0);
+  g_assert_cmpint(st.st_mode & 0777, ==, 0644);
 
   /* An aborted write leaves the old file and no temporary. */
   sr_atomic_file af;
@@ -101,7 +109,7 @@ test_atomic_write(void)
   fputs("half", af.fp);
   sr_atomic_abort(&af);
   data = sr_read_file(path, 1 << 20, &len, &err);
-  g_assert_cmpstr(data, ==, "second");
+  g_assert_cmpstr(data, ==, "third");
   free(data);
 
   /* A temporary left by a killed process is recognised and removed. */
