@@ -61,7 +61,8 @@ sr_colourspace sr_domain_input_space(const sr_domain *d);
 /* Input space → training domain, in place, unclamped. */
 void sr_domain_forward(const sr_domain *d, float *pixels, size_t n, int channels);
 /* Training domain → input space, in place. Exact inverse of forward for
- * values in [0,1] (to float rounding). */
+ * values in [0,1] (to float rounding of the input-space values: a few ulp in
+ * linear light, which the 1/2.4 power magnifies for channels near black). */
 void sr_domain_inverse(const sr_domain *d, float *pixels, size_t n, int channels);
 /* The merge back after inference, per pixel, in the input space:
  *   out = original + inverse(result) - inverse(input)

@@ -6,7 +6,11 @@
  *   by both → optional Source-only median 3 or 5 → clamp [0,1] → drop alpha →
  *   Reference bbox on both → ground truth = Source + (Y_ref − Y_src)·(1,1,1)
  * The ground truth therefore equals Reference Y with Source Cb/Cr, and Input
- * and ground truth differ only in luma.
+ * and ground truth differ only in luma. Where the full luma step would take a
+ * pixel outside [0,1] it is shortened so the pixel just reaches the bound
+ * (still the same step on R, G and B): the pair stays in range and its chroma
+ * stays exactly the Source's. Frames holding NaN or Inf are refused with the
+ * counts in the message.
  */
 #pragma once
 
@@ -53,7 +57,8 @@ bool sr_pair_build(const sr_image *source, const sr_image *reference, const sr_p
 void sr_pair_clear(sr_pair *p);
 
 /* The Source half of the chain for inference: domain → crop → pre-filter →
- * clamp → drop alpha. Returns the network's input (RGB, [0,1]). */
+ * clamp → drop alpha. Returns the network's input (RGB, [0,1]). Refuses a
+ * frame with NaN/Inf inside the crop. */
 sr_image *sr_prep_source(const sr_image *source, const sr_prep_settings *s, sr_error *err);
 
 /* Median filter of radius 1 (3x3) or 2 (5x5) per channel, edges replicated. */
@@ -63,7 +68,9 @@ sr_image *sr_median_filter(const sr_image *img, int size, sr_error *err);
  * size). Writes Source + ΔY·(1,1,1), clamped to [0,1] in the domain, into
  * the crop area of a copy of the full Source frame, converted back to the
  * Source's colour space with sr_domain_merge (outside the crop the frame is
- * untouched; an all-zero ΔY returns the Source unchanged). */
+ * untouched; an all-zero ΔY returns the Source unchanged). The result has
+ * the Source's channels, windows and attributes (a 1-channel Source comes
+ * back as RGB). */
 sr_image *sr_merge_recovered(const sr_image *source, const sr_image *dy, const sr_prep_settings *s,
                              sr_error *err);
 
@@ -114,5 +121,7 @@ void sr_check_frame_sets(const int *pairs, int n_pairs, const int *held_out, int
 
 /* Residual misalignment: sub-pixel translation of b relative to a from
  * phase correlation of high-passed luma (RGB or Y images of equal size).
- * Returns false if the images are too small (< 32 px a side). */
+ * dx > 0 means b's picture sits dx px to the right of a's (dy > 0: lower).
+ * Returns false if the images are too small (< 32 px a side) or hold no
+ * detail to measure (flat). */
 bool sr_estimate_shift(const sr_image *a, const sr_image *b, double *dx, double *dy, sr_error *err);
