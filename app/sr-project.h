@@ -92,14 +92,19 @@ gboolean sr_project_restore(SrProject *self, const char *json, GError **error);
 /* The file the project was loaded from or last saved to (may be NULL).
  * Relative sequence paths are resolved against its folder. */
 GFile *sr_project_get_file(SrProject *self);
-/* Absolute path for a path stored in the project (caller frees). */
+/* Absolute path for a path stored in the project (caller frees); NULL for
+ * NULL or "". */
 char *sr_project_resolve_path(SrProject *self, const char *path);
 
 /* Properties: "name", "source-pattern", "reference-pattern",
  * "source-colourspace", "reference-colourspace" (ids from sr-colour.h),
  * "reference-offset", "preview-frame" (-1 = none), "prefilter" (id),
  * "output-folder", "version" (delivery version, e.g. "v001"),
- * "checkpoint" (path of the model chosen for rendering), "modified". */
+ * "checkpoint" (path of the model chosen for rendering), "modified", and
+ * the read-only "file". Colour spaces and the pre-filter are int properties
+ * holding the sr_colourspace / sr_prefilter value. String getters never
+ * return NULL ("" when unset). sr_project_set_modified() only notifies: it
+ * is not an edit and emits no "changed". */
 const char *sr_project_get_name(SrProject *self);
 void sr_project_set_name(SrProject *self, const char *name);
 const char *sr_project_get_source_pattern(SrProject *self);
@@ -167,5 +172,11 @@ void sr_project_get_prep_settings(SrProject *self, sr_prep_settings *out);
 /* Runs the project-level and per-pair Stage 3 checks (reads frames; call
  * off the main thread). Frame-level problems become FAIL lines, not errors. */
 void sr_project_check(SrProject *self, sr_check_report *report);
+/* The same checks, handing every pair that was built to `func` after its
+ * checks ran (the pair and frames are freed when func returns). Used by
+ * `prepare` to write the pairs without building them twice. */
+typedef void (*SrProjectPairFunc)(const sr_pair *pair, gpointer user_data);
+void sr_project_check_with_pairs(SrProject *self, sr_check_report *report, SrProjectPairFunc func,
+                                 gpointer user_data);
 
 G_END_DECLS
