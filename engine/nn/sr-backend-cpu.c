@@ -1,0 +1,785 @@
+/* sr-backend-cpu.c — the CPU backend: oneDNN primitives over host memory.
+ *
+ * Convolutions (forward, backward data, backward weights, transposed) and
+ * the ReLU backward are oneDNN primitives, created the first time a shape
+ * is seen and cached in the context for every later step. Activations are
+ * NHWC as the interface says; weights are handed to oneDNN in whatever
+ * layout it prefers (format "any") through a cached reorder from our OHWI,
+ * since blocked weights are what its fastest kernels read and reordering a
+ * few hundred kilobytes a step costs nothing next to the convolution.
+ * Threading is oneDNN's (OpenMP). Ops smaller than about two million
+ * multiply-adds run on one thread: a fork/join costs more than they do,
+ * and far more on a busy machine. The thread count of a primitive depends
+ * only on its shape, so results stay repeatable. The loss and Adam are
+ * plain loops; they are a tiny fraction of a step.
+ */
+#include "sr-backend.h"
+
+#include <dlfcn.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <dnnl.h>
+#include <dnnl_debug.h>
+
+typedef enum entry_op {
+  OP_FWD = 0,
+  OP_BWD_DATA,
+  OP_BWD_WEIGHTS,
+  OP_RELU_BWD,
+} entry_op;
+
+/* One cached primitive with its memory objects (data handles are set at
+ * every execution). For convolutions n/h/w are the x side's. */
+typedef struct entry {
+  entry_op op;
+  sr_conv_desc d;
+  int n, h, w, c;
+  dnnl_primitive_t prim;
+  dnnl_memory_t m_x, m_y, m_bias, m_wuser, m_wprim;
+  dnnl_primitive_t wreorder; /* NULL when oneDNN reads OHWI directly */
+  int nthr;                  /* OpenMP threads it was created and runs with */
+  float *wbuf;               /* weights in oneDNN's layout, when reordered */
+  struct entry *next;
+} entry;
+
+typedef struct cpu_ctx {
+  sr_backend be; /* first, so destroy can free the whole thing */
+  dnnl_engine_t engine;
+  dnnl_stream_t stream;
+  int threads;     /* as asked; 0 = OpenMP's default */
+  int max_threads; /* what large ops use */
+  void (*set_threads)(int);
+  entry *cache;
+  float *scratch;
+  size_t scratch_count;
+} cpu_ctx;
+
+static bool
+dnnl_ok(dnnl_status_t st, const char *what, sr_error *err)
+{
+  if (st == dnnl_success)
+    return true;
+  sr_error_set(err, st == dnnl_out_of_memory ? SR_ERR_NOMEM : SR_ERR_BACKEND,
+               "CPU backend: oneDNN %s failed (%s)", what, dnnl_status2str(st));
+  return false;
+}
+
+/* Below this many multiply-adds (or elements, for elementwise ops) an op
+ * runs on one thread. */
+#define SMALL_WORK 2e6
+
+static void
+use_threads(cpu_ctx *c, int n)
+{
+  /* OpenMP's thread count belongs to the calling thread: set it on the
+   * thread that runs the ops (a worker, not necessarily our creator), both
+   * when a primitive is created (oneDNN plans its split then) and when it
+   * runs. */
+  if (c->set_threads && n > 0)
+    c->set_threads(n);
+}
+
+/* ---- memory ----------------------------------------------------------------- */
+
+static float *
+cpu_alloc(void *ctx, size_t count, sr_error *err)
+{
+  size_t bytes = (count * sizeof(float) + 63) & ~(size_t)63;
+  float *p = aligned_alloc(64, bytes);
+  if (!p)
+    sr_error_set(err, SR_ERR_NOMEM, "CPU backend: out of memory allocating %.1f MiB",
+                 (double)bytes / (1024.0 * 1024.0));
+  return p;
+}
+
+static void
+cpu_release(void *ctx, float *p)
+{
+  free(p);
+}
+
+static bool
+cpu_upload(void *ctx, float *dst, const float *host, size_t count, sr_error *err)
+{
+  memmove(dst, host, count * sizeof(float));
+  return true;
+}
+
+static bool
+cpu_download(void *ctx, float *host, const float *src, size_t count, sr_error *err)
+{
+  memmove(host, src, count * sizeof(float));
+  return true;
+}
+
+static bool
+cpu_fill(void *ctx, float *dst, float value, size_t count, sr_error *err)
+{
+  for (size_t i = 0; i < count; i++)
+    dst[i] = value;
+  return true;
+}
+
+static bool
+cpu_copy(void *ctx, float *dst, const float *src, size_t count, sr_error *err)
+{
+  memmove(dst, src, count * sizeof(float));
+  return true;
+}
+
+static bool
+cpu_axpy(void *ctx, float *restrict y, float a, const float *restrict x, size_t count,
+         sr_error *err)
+{
+  for (size_t i = 0; i < count; i++)
+    y[i] += a * x[i];
+  return true;
+}
+
+static bool
+cpu_synchronize(void *ctx, sr_error *err)
+{
+  return true;
+}
+
+static float *
+scratch(cpu_ctx *c, size_t count, sr_error *err)
+{
+  if (c->scratch_count >= count)
+    return c->scratch;
+  free(c->scratch);
+  c->scratch_count = 0;
+  c->scratch = cpu_alloc(c, count, err);
+  if (c->scratch)
+    c->scratch_count = count;
+  return c->scratch;
+}
+
+/* ---- primitive cache -------------------------------------------------------- */
+
+static void
+entry_free(entry *e)
+{
+  if (e->prim)
+    dnnl_primitive_destroy(e->prim);
+  if (e->wreorder)
+    dnnl_primitive_destroy(e->wreorder);
+  dnnl_memory_t ms[] = {e->m_x, e->m_y, e->m_bias, e->m_wuser, e->m_wprim};
+  for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++)
+    if (ms[i])
+      dnnl_memory_destroy(ms[i]);
+  free(e->wbuf);
+  free(e);
+}
+
+static void
+act_md(dnnl_memory_desc_t *md, int n, int h, int w, int c)
+{
+  dnnl_dims_t dims = {n, c, h, w};
+  dnnl_memory_desc_init_by_tag(md, 4, dims, dnnl_f32, dnnl_nhwc);
+}
+
+static void
+weights_md(dnnl_memory_desc_t *md, const sr_conv_desc *d, dnnl_format_tag_t tag)
+{
+  int k = sr_conv_kernel(d->kind);
+  /* Both convolution and deconvolution weights are {OC, IC, KH, KW} with
+   * OC the primitive's output channels, so OHWI means the same for both. */
+  dnnl_dims_t dims = {d->cout, d->cin, k, k};
+  dnnl_memory_desc_init_by_tag(md, 4, dims, dnnl_f32, tag);
+}
+
+static void
+bias_md(dnnl_memory_desc_t *md, const sr_conv_desc *d)
+{
+  dnnl_dims_t dims = {d->cout};
+  dnnl_memory_desc_init_by_tag(md, 1, dims, dnnl_f32, dnnl_a);
+}
+
+static void
+geometry(const sr_conv_desc *d, dnnl_dims_t strides, dnnl_dims_t pad)
+{
+  int s = (d->kind == SR_CONV_DOWN2 || d->kind == SR_CONV_UP2) ? 2 : 1;
+  int p = d->kind == SR_CONV_3X3 ? 1 : 0;
+  strides[0] = strides[1] = s;
+  pad[0] = pad[1] = p;
+}
+
+/* Forward descriptor (conv or deconv) over x n×h×w×cin → y. */
+static bool
+fwd_desc(const sr_conv_desc *d, int n, int h, int w, dnnl_convolution_desc_t *cd,
+         sr_error *err)
+{
+  int oh = h, ow = w;
+  if (d->kind == SR_CONV_DOWN2)
+    oh = h / 2, ow = w / 2;
+  else if (d->kind == SR_CONV_UP2)
+    oh = h * 2, ow = w * 2;
+  dnnl_memory_desc_t x, y, wt, b;
+  act_md(&x, n, h, w, d->cin);
+  act_md(&y, n, oh, ow, d->cout);
+  weights_md(&wt, d, dnnl_format_tag_any);
+  bias_md(&b, d);
+  dnnl_dims_t strides, pad;
+  geometry(d, strides, pad);
+  dnnl_status_t st;
+  if (d->kind == SR_CONV_UP2)
+    st = dnnl_deconvolution_forward_desc_init(cd, dnnl_forward_training,
+                                              dnnl_deconvolution_direct, &x, &wt,
+                                              d->bias ? &b : NULL, &y, strides, pad, pad);
+  else
+    st = dnnl_convolution_forward_desc_init(cd, dnnl_forward_training, dnnl_convolution_direct,
+                                            &x, &wt, d->bias ? &b : NULL, &y, strides, pad, pad);
+  return dnnl_ok(st, "convolution descriptor", err);
+}
+
+static bool
+make_memory(cpu_ctx *c, dnnl_memory_t *m, const dnnl_memory_desc_t *md, sr_error *err)
+{
+  return dnnl_ok(dnnl_memory_create(m, md, c->engine, DNNL_MEMORY_NONE), "memory", err);
+}
+
+/* Sets up the weight memories and, when oneDNN's layout differs from OHWI,
+ * a reorder between them (OHWI → theirs, or theirs → OHWI if to_user). */
+static bool
+setup_weights(cpu_ctx *c, entry *e, const dnnl_memory_desc_t *prim_md, bool to_user,
+              sr_error *err)
+{
+  dnnl_memory_desc_t user;
+  weights_md(&user, &e->d, dnnl_ohwi);
+  if (!make_memory(c, &e->m_wuser, &user, err))
+    return false;
+  if (dnnl_memory_desc_equal(&user, prim_md))
+    return true;
+  size_t bytes = dnnl_memory_desc_get_size(prim_md);
+  e->wbuf = cpu_alloc(c, bytes / sizeof(float) + 1, err);
+  if (!e->wbuf)
+    return false;
+  if (!dnnl_ok(dnnl_memory_create(&e->m_wprim, prim_md, c->engine, e->wbuf), "memory", err))
+    return false;
+  dnnl_primitive_desc_t rpd = NULL;
+  const dnnl_memory_desc_t *from = to_user ? prim_md : &user;
+  const dnnl_memory_desc_t *to = to_user ? &user : prim_md;
+  if (!dnnl_ok(dnnl_reorder_primitive_desc_create(&rpd, from, c->engine, to, c->engine, NULL),
+               "weight reorder", err))
+    return false;
+  dnnl_status_t st = dnnl_primitive_create(&e->wreorder, rpd);
+  dnnl_primitive_desc_destroy(rpd);
+  return dnnl_ok(st, "weight reorder", err);
+}
+
+static bool
+build_conv_entry(cpu_ctx *c, entry *e, sr_error *err)
+{
+  const sr_conv_desc *d = &e->d;
+  dnnl_convolution_desc_t fd;
+  if (!fwd_desc(d, e->n, e->h, e->w, &fd, err))
+    return false;
+
+  dnnl_primitive_desc_t pd = NULL, hint = NULL;
+  dnnl_status_t st;
+  bool ok = false;
+  if (e->op == OP_FWD) {
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_post_ops_t po = NULL;
+    if (!dnnl_ok(dnnl_primitive_attr_create(&attr), "attributes", err))
+      return false;
+    st = dnnl_post_ops_create(&po);
+    if (st == dnnl_success && d->accumulate)
+      st = dnnl_post_ops_append_sum(po, 1.0f);
+    if (st == dnnl_success && d->relu)
+      st = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f);
+    if (st == dnnl_success)
+      st = dnnl_primitive_attr_set_post_ops(attr, po);
+    if (st == dnnl_success)
+      st = dnnl_primitive_desc_create(&pd, &fd, attr, c->engine, NULL);
+    if (po)
+      dnnl_post_ops_destroy(po);
+    dnnl_primitive_attr_destroy(attr);
+    if (!dnnl_ok(st, "convolution", err))
+      return false;
+  } else {
+    if (!dnnl_ok(dnnl_primitive_desc_create(&hint, &fd, NULL, c->engine, NULL),
+                 "convolution", err))
+      return false;
+    dnnl_convolution_desc_t bd;
+    dnnl_memory_desc_t wt, b;
+    weights_md(&wt, d, dnnl_format_tag_any);
+    bias_md(&b, d);
+    dnnl_dims_t strides, pad;
+    geometry(d, strides, pad);
+    const dnnl_memory_desc_t *x = &fd.src_desc, *y = &fd.dst_desc;
+    if (e->op == OP_BWD_DATA)
+      st = d->kind == SR_CONV_UP2
+               ? dnnl_deconvolution_backward_data_desc_init(&bd, dnnl_deconvolution_direct, x, &wt,
+                                                            y, strides, pad, pad)
+               : dnnl_convolution_backward_data_desc_init(&bd, dnnl_convolution_direct, x, &wt, y,
+                                                          strides, pad, pad);
+    else
+      st = d->kind == SR_CONV_UP2
+               ? dnnl_deconvolution_backward_weights_desc_init(
+                     &bd, dnnl_deconvolution_direct, x, &wt, d->bias ? &b : NULL, y, strides,
+                     pad, pad)
+               : dnnl_convolution_backward_weights_desc_init(&bd, dnnl_convolution_direct, x,
+                                                             &wt, d->bias ? &b : NULL, y,
+                                                             strides, pad, pad);
+    if (st == dnnl_success)
+      st = dnnl_primitive_desc_create(&pd, &bd, NULL, c->engine, hint);
+    dnnl_primitive_desc_destroy(hint);
+    if (!dnnl_ok(st, "convolution backward", err))
+      return false;
+  }
+
+  const dnnl_memory_desc_t *xmd = dnnl_primitive_desc_query_md(
+      pd, e->op == OP_BWD_DATA ? dnnl_query_diff_src_md : dnnl_query_src_md, 0);
+  const dnnl_memory_desc_t *ymd = dnnl_primitive_desc_query_md(
+      pd, e->op == OP_FWD ? dnnl_query_dst_md : dnnl_query_diff_dst_md, 0);
+  const dnnl_memory_desc_t *wmd = dnnl_primitive_desc_query_md(
+      pd, e->op == OP_BWD_WEIGHTS ? dnnl_query_diff_weights_md : dnnl_query_weights_md, 0);
+  if (!make_memory(c, &e->m_x, xmd, err) || !make_memory(c, &e->m_y, ymd, err) ||
+      !setup_weights(c, e, wmd, e->op == OP_BWD_WEIGHTS, err))
+    goto out;
+  if (d->bias && e->op != OP_BWD_DATA) {
+    dnnl_memory_desc_t b;
+    bias_md(&b, d);
+    if (!make_memory(c, &e->m_bias, &b, err))
+      goto out;
+  }
+  if (!dnnl_ok(dnnl_primitive_create(&e->prim, pd), "convolution primitive", err))
+    goto out;
+  ok = true;
+out:
+  dnnl_primitive_desc_destroy(pd);
+  return ok;
+}
+
+static bool
+build_relu_entry(cpu_ctx *c, entry *e, sr_error *err)
+{
+  dnnl_memory_desc_t md;
+  act_md(&md, e->n, e->h, e->w, e->c);
+  dnnl_eltwise_desc_t fd, bd;
+  dnnl_primitive_desc_t hint = NULL, pd = NULL;
+  dnnl_status_t st = dnnl_eltwise_forward_desc_init(&fd, dnnl_forward_training,
+                                                    dnnl_eltwise_relu_use_dst_for_bwd, &md, 0.0f,
+                                                    0.0f);
+  if (st == dnnl_success)
+    st = dnnl_primitive_desc_create(&hint, &fd, NULL, c->engine, NULL);
+  if (st == dnnl_success)
+    st = dnnl_eltwise_backward_desc_init(&bd, dnnl_eltwise_relu_use_dst_for_bwd, &md, &md, 0.0f,
+                                         0.0f);
+  if (st == dnnl_success)
+    st = dnnl_primitive_desc_create(&pd, &bd, NULL, c->engine, hint);
+  if (hint)
+    dnnl_primitive_desc_destroy(hint);
+  if (!dnnl_ok(st, "ReLU backward", err))
+    return false;
+  bool ok = make_memory(c, &e->m_x, &md, err) && make_memory(c, &e->m_y, &md, err) &&
+            dnnl_ok(dnnl_primitive_create(&e->prim, pd), "ReLU backward primitive", err);
+  dnnl_primitive_desc_destroy(pd);
+  return ok;
+}
+
+static double
+op_work(entry_op op, const sr_conv_desc *d, int n, int h, int w, int ch)
+{
+  double px = (double)n * h * w; /* x side */
+  if (op == OP_RELU_BWD)
+    return px * ch;
+  int k = sr_conv_kernel(d->kind);
+  /* a stride-2 2×2 conv touches each input pixel once per output channel */
+  double taps = d->kind == SR_CONV_DOWN2 ? 1.0 : (double)k * k;
+  return px * d->cin * d->cout * taps;
+}
+
+static entry *
+lookup(cpu_ctx *c, entry_op op, const sr_conv_desc *d, int n, int h, int w, int ch,
+       sr_error *err)
+{
+  sr_conv_desc key = {0};
+  if (d) {
+    key.kind = d->kind, key.cin = d->cin, key.cout = d->cout, key.bias = d->bias;
+    if (op == OP_FWD)
+      key.relu = d->relu, key.accumulate = d->accumulate;
+  }
+  for (entry *e = c->cache; e; e = e->next)
+    if (e->op == op && e->n == n && e->h == h && e->w == w && e->c == ch &&
+        e->d.kind == key.kind && e->d.cin == key.cin && e->d.cout == key.cout &&
+        e->d.bias == key.bias && e->d.relu == key.relu && e->d.accumulate == key.accumulate) {
+      use_threads(c, e->nthr);
+      return e;
+    }
+  entry *e = calloc(1, sizeof *e);
+  if (!e) {
+    sr_error_set(err, SR_ERR_NOMEM, "CPU backend: out of memory");
+    return NULL;
+  }
+  e->op = op, e->d = key, e->n = n, e->h = h, e->w = w, e->c = ch;
+  e->nthr = op_work(op, &key, n, h, w, ch) < SMALL_WORK ? 1 : c->max_threads;
+  use_threads(c, e->nthr);
+  bool ok = op == OP_RELU_BWD ? build_relu_entry(c, e, err) : build_conv_entry(c, e, err);
+  if (!ok) {
+    entry_free(e);
+    return NULL;
+  }
+  e->next = c->cache;
+  c->cache = e;
+  return e;
+}
+
+static bool
+run(cpu_ctx *c, dnnl_primitive_t p, int nargs, const dnnl_exec_arg_t *args, const char *what,
+    sr_error *err)
+{
+  if (!dnnl_ok(dnnl_primitive_execute(p, c->stream, nargs, args), what, err))
+    return false;
+  return dnnl_ok(dnnl_stream_wait(c->stream), what, err);
+}
+
+static bool
+set_handle(dnnl_memory_t m, const void *p, sr_error *err)
+{
+  return dnnl_ok(dnnl_memory_set_data_handle(m, (void *)p), "memory handle", err);
+}
+
+/* Makes e->m_wprim (or m_wuser) hold w for the primitive to read. */
+static dnnl_memory_t
+weights_in(cpu_ctx *c, entry *e, const float *w, sr_error *err)
+{
+  if (!set_handle(e->m_wuser, w, err))
+    return NULL;
+  if (!e->wreorder)
+    return e->m_wuser;
+  dnnl_exec_arg_t args[] = {{DNNL_ARG_FROM, e->m_wuser}, {DNNL_ARG_TO, e->m_wprim}};
+  if (!run(c, e->wreorder, 2, args, "weight reorder", err))
+    return NULL;
+  return e->m_wprim;
+}
+
+/* ---- ops -------------------------------------------------------------------- */
+
+static bool
+cpu_conv_forward(void *ctx, const sr_conv_desc *d, const sr_tensor *x, const float *w,
+                 const float *b, sr_tensor *y, sr_error *err)
+{
+  cpu_ctx *c = ctx;
+  entry *e = lookup(c, OP_FWD, d, x->n, x->h, x->w, 0, err);
+  if (!e)
+    return false;
+  dnnl_memory_t wm = weights_in(c, e, w, err);
+  if (!wm || !set_handle(e->m_x, x->data, err) || !set_handle(e->m_y, y->data, err))
+    return false;
+  if (e->m_bias && !set_handle(e->m_bias, b, err))
+    return false;
+  dnnl_exec_arg_t args[4] = {
+    {DNNL_ARG_SRC, e->m_x}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, e->m_y}, {DNNL_ARG_BIAS, e->m_bias},
+  };
+  return run(c, e->prim, e->m_bias ? 4 : 3, args, "convolution", err);
+}
+
+static bool
+cpu_conv_backward_data(void *ctx, const sr_conv_desc *d, const sr_tensor *dy, const float *w,
+                       sr_tensor *dx, bool accumulate, sr_error *err)
+{
+  cpu_ctx *c = ctx;
+  entry *e = lookup(c, OP_BWD_DATA, d, dx->n, dx->h, dx->w, 0, err);
+  if (!e)
+    return false;
+  size_t count = sr_tensor_count(dx);
+  float *out = dx->data;
+  if (accumulate && !(out = scratch(c, count, err)))
+    return false;
+  dnnl_memory_t wm = weights_in(c, e, w, err);
+  if (!wm || !set_handle(e->m_x, out, err) || !set_handle(e->m_y, dy->data, err))
+    return false;
+  dnnl_exec_arg_t args[] = {
+    {DNNL_ARG_DIFF_DST, e->m_y}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DIFF_SRC, e->m_x}};
+  if (!run(c, e->prim, 3, args, "convolution backward data", err))
+    return false;
+  if (accumulate)
+    cpu_axpy(c, dx->data, 1.0f, out, count, err);
+  return true;
+}
+
+static bool
+cpu_conv_backward_weights(void *ctx, const sr_conv_desc *d, const sr_tensor *x,
+                          const sr_tensor *dy, float *dw, float *db, bool accumulate,
+                          sr_error *err)
+{
+  cpu_ctx *c = ctx;
+  entry *e = lookup(c, OP_BWD_WEIGHTS, d, x->n, x->h, x->w, 0, err);
+  if (!e)
+    return false;
+  size_t wcount = sr_conv_weight_count(d);
+  float *wout = dw, *bout = db;
+  if (accumulate) {
+    float *s = scratch(c, wcount + (size_t)d->cout, err);
+    if (!s)
+      return false;
+    wout = s, bout = s + wcount;
+  }
+  dnnl_memory_t wm = e->wreorder ? e->m_wprim : e->m_wuser;
+  if (!set_handle(e->m_wuser, wout, err) || !set_handle(e->m_x, x->data, err) ||
+      !set_handle(e->m_y, dy->data, err))
+    return false;
+  if (e->m_bias && !set_handle(e->m_bias, bout, err))
+    return false;
+  dnnl_exec_arg_t args[4] = {
+    {DNNL_ARG_SRC, e->m_x}, {DNNL_ARG_DIFF_DST, e->m_y}, {DNNL_ARG_DIFF_WEIGHTS, wm},
+    {DNNL_ARG_DIFF_BIAS, e->m_bias},
+  };
+  if (!run(c, e->prim, e->m_bias ? 4 : 3, args, "convolution backward weights", err))
+    return false;
+  if (e->wreorder) {
+    dnnl_exec_arg_t r[] = {{DNNL_ARG_FROM, e->m_wprim}, {DNNL_ARG_TO, e->m_wuser}};
+    if (!run(c, e->wreorder, 2, r, "weight reorder", err))
+      return false;
+  }
+  if (accumulate) {
+    cpu_axpy(c, dw, 1.0f, wout, wcount, err);
+    if (db)
+      cpu_axpy(c, db, 1.0f, bout, (size_t)d->cout, err);
+  }
+  return true;
+}
+
+static bool
+cpu_relu_backward(void *ctx, const sr_tensor *y, sr_tensor *dy, sr_error *err)
+{
+  cpu_ctx *c = ctx;
+  entry *e = lookup(c, OP_RELU_BWD, NULL, y->n, y->h, y->w, y->c, err);
+  if (!e)
+    return false;
+  if (!set_handle(e->m_x, y->data, err) || !set_handle(e->m_y, dy->data, err))
+    return false;
+  dnnl_exec_arg_t args[] = {
+    {DNNL_ARG_DST, e->m_x}, {DNNL_ARG_DIFF_DST, e->m_y}, {DNNL_ARG_DIFF_SRC, e->m_y}};
+  return run(c, e->prim, 3, args, "ReLU backward", err);
+}
+
+static bool
+cpu_charbonnier_luma(void *ctx, const sr_loss_desc *d, const sr_tensor *src,
+                     const sr_tensor *delta, const sr_tensor *target, double *loss,
+                     sr_tensor *ddelta, sr_error *err)
+{
+  size_t m = sr_tensor_count(delta);
+  const float *s = src->data, *t = target->data, *dl = delta->data;
+  float *g = ddelta ? ddelta->data : NULL;
+  float eps2 = d->eps * d->eps, inv_m = (float)(1.0 / (double)m);
+  /* Per-row partial sums in double, added in a fixed order: deterministic
+   * and accurate for millions of pixels. */
+  size_t row = (size_t)delta->w;
+  double total = 0.0;
+  for (size_t r0 = 0; r0 < m; r0 += row) {
+    float part = 0.0f;
+    for (size_t i = r0; i < r0 + row; i++) {
+      float ys = d->kr * s[3 * i] + d->kg * s[3 * i + 1] + d->kb * s[3 * i + 2];
+      float yt = d->kr * t[3 * i] + d->kg * t[3 * i + 1] + d->kb * t[3 * i + 2];
+      float r = ys + dl[i] - yt;
+      float q = sqrtf(r * r + eps2);
+      part += q;
+      if (g)
+        g[i] = r / q * inv_m;
+    }
+    total += part;
+  }
+  *loss = total / (double)m;
+  return true;
+}
+
+static bool
+cpu_apply_luma_residual(void *ctx, const sr_tensor *src, const sr_tensor *delta, bool clamp,
+                        sr_tensor *out, sr_error *err)
+{
+  size_t m = sr_tensor_count(delta);
+  const float *s = src->data, *dl = delta->data;
+  float *o = out->data;
+  for (size_t i = 0; i < m; i++)
+    for (int k = 0; k < 3; k++) {
+      float v = s[3 * i + k] + dl[i];
+      if (clamp)
+        v = v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
+      o[3 * i + k] = v;
+    }
+  return true;
+}
+
+static bool
+cpu_adam(void *ctx, const sr_adam_desc *d, float *restrict p, const float *restrict g,
+         float *restrict m, float *restrict v, size_t count, sr_error *err)
+{
+  double t = (double)d->step;
+  float c1 = (float)(1.0 / (1.0 - pow((double)d->beta1, t)));
+  float c2 = (float)(1.0 / (1.0 - pow((double)d->beta2, t)));
+  float b1 = d->beta1, b2 = d->beta2, lr = d->lr, eps = d->eps, wd = d->lr * d->weight_decay;
+  for (size_t i = 0; i < count; i++) {
+    float gi = g[i];
+    float mi = b1 * m[i] + (1.0f - b1) * gi;
+    float vi = b2 * v[i] + (1.0f - b2) * gi * gi;
+    m[i] = mi, v[i] = vi;
+    p[i] -= lr * (mi * c1) / (sqrtf(vi * c2) + eps) + wd * p[i];
+  }
+  return true;
+}
+
+static void
+cpu_destroy(void *ctx)
+{
+  cpu_ctx *c = ctx;
+  if (!c)
+    return;
+  for (entry *e = c->cache, *next; e; e = next) {
+    next = e->next;
+    entry_free(e);
+  }
+  free(c->scratch);
+  if (c->stream)
+    dnnl_stream_destroy(c->stream);
+  if (c->engine)
+    dnnl_engine_destroy(c->engine);
+  free(c);
+}
+
+static const sr_backend_ops cpu_ops = {
+  .destroy = cpu_destroy,
+  .alloc = cpu_alloc,
+  .release = cpu_release,
+  .upload = cpu_upload,
+  .download = cpu_download,
+  .fill = cpu_fill,
+  .copy = cpu_copy,
+  .axpy = cpu_axpy,
+  .synchronize = cpu_synchronize,
+  .conv_forward = cpu_conv_forward,
+  .conv_backward_data = cpu_conv_backward_data,
+  .conv_backward_weights = cpu_conv_backward_weights,
+  .relu_backward = cpu_relu_backward,
+  .charbonnier_luma = cpu_charbonnier_luma,
+  .apply_luma_residual = cpu_apply_luma_residual,
+  .adam = cpu_adam,
+};
+
+/* ---- device information ------------------------------------------------------ */
+
+static const char *
+isa_name(dnnl_cpu_isa_t isa)
+{
+  switch (isa) {
+  case dnnl_cpu_isa_sse41:
+    return "sse41";
+  case dnnl_cpu_isa_avx:
+    return "avx";
+  case dnnl_cpu_isa_avx2:
+    return "avx2";
+  case dnnl_cpu_isa_avx2_vnni:
+    return "avx2_vnni";
+  case dnnl_cpu_isa_avx512_core:
+    return "avx512_core";
+  case dnnl_cpu_isa_avx512_core_vnni:
+    return "avx512_core_vnni";
+  case dnnl_cpu_isa_avx512_core_bf16:
+    return "avx512_core_bf16";
+  case dnnl_cpu_isa_avx512_core_amx:
+    return "avx512_core_amx";
+  default:
+    return "generic";
+  }
+}
+
+static void
+cpu_model_name(char *out, size_t len)
+{
+  snprintf(out, len, "CPU");
+  FILE *f = fopen("/proc/cpuinfo", "r");
+  if (!f)
+    return;
+  char line[512];
+  while (fgets(line, sizeof line, f)) {
+    if (strncmp(line, "model name", 10) != 0)
+      continue;
+    char *colon = strchr(line, ':');
+    if (!colon)
+      break;
+    char *s = colon + 1;
+    while (*s == ' ' || *s == '\t')
+      s++;
+    size_t n = strcspn(s, "\n");
+    s[n] = '\0';
+    if (*s)
+      snprintf(out, len, "%s", s);
+    break;
+  }
+  fclose(f);
+}
+
+/* OpenMP's default team size: OMP_NUM_THREADS (its first value) or the
+ * online processors. Read from the environment rather than asked of the
+ * runtime, whose answer on this thread may be a count we set earlier. */
+static int
+default_threads(void)
+{
+  const char *env = getenv("OMP_NUM_THREADS");
+  if (env && *env) {
+    char *end;
+    long n = strtol(env, &end, 10);
+    if (n > 0 && n <= 4096 && (*end == '\0' || *end == ','))
+      return (int)n;
+  }
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? (int)n : 1;
+}
+
+void sr_backend_cpu_device_info(sr_device_info *info);
+
+void
+sr_backend_cpu_device_info(sr_device_info *info)
+{
+  memset(info, 0, sizeof *info);
+  snprintf(info->backend, sizeof info->backend, "cpu");
+  info->index = 0;
+  cpu_model_name(info->name, sizeof info->name);
+  info->threads = default_threads();
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  info->memory = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
+  const dnnl_version_t *v = dnnl_version();
+  snprintf(info->detail, sizeof info->detail, "oneDNN %d.%d.%d, ISA %s", v->major, v->minor,
+           v->patch, isa_name(dnnl_get_effective_cpu_isa()));
+}
+
+sr_backend *
+sr_backend_cpu_create(int threads, sr_error *err)
+{
+  if (threads < 0) {
+    sr_error_set(err, SR_ERR_INVALID, "CPU backend: thread count %d is negative", threads);
+    return NULL;
+  }
+  cpu_ctx *c = calloc(1, sizeof *c);
+  if (!c) {
+    sr_error_set(err, SR_ERR_NOMEM, "CPU backend: out of memory");
+    return NULL;
+  }
+  c->threads = threads;
+  *(void **)&c->set_threads = dlsym(RTLD_DEFAULT, "omp_set_num_threads");
+  if (!dnnl_ok(dnnl_engine_create(&c->engine, dnnl_cpu, 0), "engine", err) ||
+      !dnnl_ok(dnnl_stream_create(&c->stream, c->engine, dnnl_stream_default_flags), "stream",
+               err)) {
+    cpu_destroy(c);
+    return NULL;
+  }
+  sr_device_info info;
+  sr_backend_cpu_device_info(&info);
+  c->be.abi_version = SR_BACKEND_ABI_VERSION;
+  snprintf(c->be.name, sizeof c->be.name, "cpu");
+  c->max_threads = threads > 0 ? threads : info.threads;
+  snprintf(c->be.description, sizeof c->be.description, "CPU (%.100s), %d threads, %.100s",
+           info.detail, c->max_threads, info.name);
+  c->be.deterministic = true;
+  c->be.ops = &cpu_ops;
+  c->be.ctx = c;
+  c->be.module = NULL;
+  return &c->be;
+}

@@ -1,0 +1,805 @@
+#include "sr-train.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sr-fs.h"
+#include "sr-infer.h"
+#include "sr-io.h"
+#include "sr-json.h"
+#include "sr-rng.h"
+#include "sr-sha256.h"
+
+/* ---- configuration --------------------------------------------------------- */
+
+void
+sr_train_config_init(sr_train_config *c)
+{
+  memset(c, 0, sizeof *c);
+  c->model_size = SR_UNET_M;
+  c->patch = 512;
+  c->batch = 3;
+  c->steps = 40000;
+  c->checkpoint_every = 10000;
+  c->contact_sheet_every = 100;
+  c->learning_rate = 2e-4;
+  c->warmup_steps = 1000;
+  c->cosine_decay = true;
+  c->flip = true;
+  c->exposure_jitter = false;
+  c->scale_jitter = false;
+  c->translate_px = 4;
+  c->seed = 1;
+  snprintf(c->backend, sizeof c->backend, "auto");
+}
+
+bool
+sr_train_config_validate(const sr_train_config *c, int crop_w, int crop_h, sr_error *err)
+{
+  int mult = sr_unet_size_multiple(c->model_size);
+  if (c->patch < mult || c->patch > 4096 || c->patch % mult != 0) {
+    sr_error_set(err, SR_ERR_INVALID,
+                 "patch %d: must be a multiple of %d between %d and 4096 for the %s model", c->patch,
+                 mult, mult, sr_unet_size_id(c->model_size));
+    return false;
+  }
+  if (crop_w > 0 && crop_h > 0 && (c->patch > crop_w || c->patch > crop_h)) {
+    sr_error_set(err, SR_ERR_INVALID,
+                 "patch %d is larger than the crop (%d×%d): choose a patch of at most %d", c->patch,
+                 crop_w, crop_h, (crop_w < crop_h ? crop_w : crop_h) / mult * mult);
+    return false;
+  }
+  if (c->batch < 1 || c->batch > 64) {
+    sr_error_set(err, SR_ERR_INVALID, "batch %d: must be 1 to 64", c->batch);
+    return false;
+  }
+  if (c->steps < 1 || c->steps > 100000000) {
+    sr_error_set(err, SR_ERR_INVALID, "steps %lld: must be 1 to 100000000", (long long)c->steps);
+    return false;
+  }
+  if (c->checkpoint_every < 1 || c->contact_sheet_every < 0 || c->warmup_steps < 0) {
+    sr_error_set(err, SR_ERR_INVALID,
+                 "checkpoint-every must be at least 1, contact-sheet-every and warm-up at least 0");
+    return false;
+  }
+  if (!(c->learning_rate > 0 && c->learning_rate < 1)) {
+    sr_error_set(err, SR_ERR_INVALID, "learning rate %g: must be between 0 and 1", c->learning_rate);
+    return false;
+  }
+  if (!(c->translate_px >= 0 && c->translate_px <= 256)) {
+    sr_error_set(err, SR_ERR_INVALID, "translate %g px: must be 0 to 256", c->translate_px);
+    return false;
+  }
+  if (strcmp(c->backend, "auto") != 0 && strcmp(c->backend, "cpu") != 0 &&
+      strcmp(c->backend, "cuda") != 0) {
+    sr_error_set(err, SR_ERR_INVALID, "backend \"%s\": must be auto, cpu or cuda", c->backend);
+    return false;
+  }
+  return true;
+}
+
+char *
+sr_train_config_to_json(const sr_train_config *c)
+{
+  sr_json *o = sr_json_new_object();
+  bool ok = o && sr_json_set_string(o, "model_size", sr_unet_size_id(c->model_size)) &&
+            sr_json_set_int(o, "patch", c->patch) && sr_json_set_int(o, "batch", c->batch) &&
+            sr_json_set_int(o, "steps", c->steps) &&
+            sr_json_set_int(o, "checkpoint_every", c->checkpoint_every) &&
+            sr_json_set_int(o, "contact_sheet_every", c->contact_sheet_every) &&
+            sr_json_set_number(o, "learning_rate", c->learning_rate) &&
+            sr_json_set_int(o, "warmup_steps", c->warmup_steps) &&
+            sr_json_set_bool(o, "cosine_decay", c->cosine_decay) &&
+            sr_json_set_bool(o, "flip", c->flip) &&
+            sr_json_set_bool(o, "exposure_jitter", c->exposure_jitter) &&
+            sr_json_set_bool(o, "scale_jitter", c->scale_jitter) &&
+            sr_json_set_number(o, "translate_px", c->translate_px) &&
+            sr_json_set_string(o, "loss", "charbonnier-y") &&
+            sr_json_set_string(o, "optimizer", "adam") &&
+            sr_json_set_string(o, "backend", c->backend);
+  /* As a string: JSON numbers do not carry a full 64-bit seed exactly. */
+  char seed[32];
+  snprintf(seed, sizeof seed, "%llu", (unsigned long long)c->seed);
+  ok = ok && sr_json_set_string(o, "seed", seed);
+  char *s = ok ? sr_json_write(o, NULL) : NULL;
+  sr_json_free(o);
+  return s;
+}
+
+bool
+sr_train_config_from_json(sr_train_config *c, const char *json, sr_error *err)
+{
+  sr_json *o = sr_json_parse(json, strlen(json), "training configuration", NULL, err);
+  if (!o)
+    return false;
+  if (o->type != SR_JSON_OBJECT) {
+    sr_json_free(o);
+    sr_error_set(err, SR_ERR_FORMAT, "training configuration: not a JSON object");
+    return false;
+  }
+  const char *s = sr_json_get_string(o, "model_size");
+  if (s && !sr_unet_size_from_id(s, &c->model_size)) {
+    sr_json_free(o);
+    sr_error_set(err, SR_ERR_FORMAT, "training configuration: model_size \"%s\" is unknown", s);
+    return false;
+  }
+  int64_t v;
+  if (sr_json_get_int(o, "patch", &v))
+    c->patch = (int)v;
+  if (sr_json_get_int(o, "batch", &v))
+    c->batch = (int)v;
+  sr_json_get_int(o, "steps", &c->steps);
+  sr_json_get_int(o, "checkpoint_every", &c->checkpoint_every);
+  sr_json_get_int(o, "contact_sheet_every", &c->contact_sheet_every);
+  sr_json_get_number(o, "learning_rate", &c->learning_rate);
+  sr_json_get_int(o, "warmup_steps", &c->warmup_steps);
+  sr_json_get_bool(o, "cosine_decay", &c->cosine_decay);
+  sr_json_get_bool(o, "flip", &c->flip);
+  sr_json_get_bool(o, "exposure_jitter", &c->exposure_jitter);
+  sr_json_get_bool(o, "scale_jitter", &c->scale_jitter);
+  sr_json_get_number(o, "translate_px", &c->translate_px);
+  if ((s = sr_json_get_string(o, "seed")))
+    c->seed = strtoull(s, NULL, 10);
+  if ((s = sr_json_get_string(o, "backend")))
+    snprintf(c->backend, sizeof c->backend, "%s", s);
+  sr_json_free(o);
+  return true;
+}
+
+double
+sr_train_lr(const sr_train_config *c, int64_t t)
+{
+  if (c->warmup_steps > 0 && t <= c->warmup_steps)
+    return c->learning_rate * (double)t / (double)c->warmup_steps;
+  if (!c->cosine_decay || c->steps <= c->warmup_steps)
+    return c->learning_rate;
+  /* lr · ½(1 + cos(π·progress)) from the end of warm-up to the last step. */
+  double p = (double)(t - c->warmup_steps) / (double)(c->steps - c->warmup_steps);
+  if (p > 1)
+    p = 1;
+  return c->learning_rate * 0.5 * (1.0 + cos(M_PI * p));
+}
+
+/* ---- data hash and metrics -------------------------------------------------- */
+
+static void
+hash_u32(sr_sha256 *ctx, uint32_t v)
+{
+  uint8_t le[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+  sr_sha256_update(ctx, le, 4);
+}
+
+static void
+hash_image(sr_sha256 *ctx, const sr_image *img)
+{
+  hash_u32(ctx, (uint32_t)img->width);
+  hash_u32(ctx, (uint32_t)img->height);
+  hash_u32(ctx, (uint32_t)img->channels);
+  size_t n = sr_image_n_floats(img);
+  for (size_t i = 0; i < n; i++) {
+    uint32_t u;
+    memcpy(&u, &img->pixels[i], 4);
+    hash_u32(ctx, u);
+  }
+}
+
+void
+sr_train_data_hash(const sr_train_data *d, char out[65])
+{
+  sr_sha256 ctx;
+  sr_sha256_init(&ctx);
+  hash_u32(&ctx, (uint32_t)d->n_pairs);
+  for (int i = 0; i < d->n_pairs; i++) {
+    hash_u32(&ctx, (uint32_t)d->pairs[i].source_frame);
+    hash_u32(&ctx, (uint32_t)d->pairs[i].reference_frame);
+    hash_image(&ctx, d->pairs[i].input);
+    hash_image(&ctx, d->pairs[i].ground_truth);
+  }
+  uint8_t dg[32];
+  sr_sha256_final(&ctx, dg);
+  sr_sha256_hex(dg, out);
+}
+
+static float *
+luma_plane(const sr_image *img, sr_ycbcr_matrix m)
+{
+  size_t n = (size_t)img->width * (size_t)img->height;
+  float *y = malloc((n ? n : 1) * sizeof *y);
+  if (!y)
+    return NULL;
+  sr_ycbcr_coeffs c = sr_ycbcr_coefficients(m);
+  for (size_t i = 0; i < n; i++) {
+    const float *p = img->pixels + i * (size_t)img->channels;
+    y[i] = img->channels >= 3 ? sr_luma(c, p[0], p[1], p[2]) : p[0];
+  }
+  return y;
+}
+
+double
+sr_psnr_y(const sr_image *a, const sr_image *b, sr_ycbcr_matrix m)
+{
+  if (a->width != b->width || a->height != b->height)
+    return NAN;
+  float *ya = luma_plane(a, m), *yb = luma_plane(b, m);
+  double se = 0;
+  size_t n = (size_t)a->width * (size_t)a->height;
+  for (size_t i = 0; ya && yb && i < n; i++) {
+    double d = (double)ya[i] - (double)yb[i];
+    se += d * d;
+  }
+  bool ok = ya && yb && n > 0;
+  free(ya);
+  free(yb);
+  if (!ok)
+    return NAN;
+  double mse = se / (double)n;
+  /* Identical images: report a finite ceiling rather than infinity. */
+  if (mse < 1e-12)
+    return 120.0;
+  return 10.0 * log10(1.0 / mse);
+}
+
+/* Separable Gaussian blur (σ 1.5, 11 taps) with edges replicated. */
+static void
+blur(const double *in, double *out, double *tmp, int w, int h)
+{
+  double k[11], sum = 0;
+  for (int i = 0; i < 11; i++) {
+    k[i] = exp(-(double)((i - 5) * (i - 5)) / (2 * 1.5 * 1.5));
+    sum += k[i];
+  }
+  for (int i = 0; i < 11; i++)
+    k[i] /= sum;
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++) {
+      double s = 0;
+      for (int i = 0; i < 11; i++) {
+        int xx = x + i - 5;
+        xx = xx < 0 ? 0 : xx >= w ? w - 1 : xx;
+        s += k[i] * in[(size_t)y * (size_t)w + (size_t)xx];
+      }
+      tmp[(size_t)y * (size_t)w + (size_t)x] = s;
+    }
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++) {
+      double s = 0;
+      for (int i = 0; i < 11; i++) {
+        int yy = y + i - 5;
+        yy = yy < 0 ? 0 : yy >= h ? h - 1 : yy;
+        s += k[i] * tmp[(size_t)yy * (size_t)w + (size_t)x];
+      }
+      out[(size_t)y * (size_t)w + (size_t)x] = s;
+    }
+}
+
+double
+sr_ssim_y(const sr_image *a, const sr_image *b, sr_ycbcr_matrix m)
+{
+  if (a->width != b->width || a->height != b->height || a->width < 1 || a->height < 1)
+    return NAN;
+  int w = a->width, h = a->height;
+  size_t n = (size_t)w * (size_t)h;
+  float *ya = luma_plane(a, m), *yb = luma_plane(b, m);
+  double *buf = malloc(n * 8 * sizeof *buf);
+  double result = NAN;
+  if (ya && yb && buf) {
+    double *x = buf, *y = buf + n, *xx = buf + 2 * n, *yy = buf + 3 * n, *xy = buf + 4 * n;
+    double *mu = buf + 5 * n, *tmp = buf + 6 * n, *t2 = buf + 7 * n;
+    for (size_t i = 0; i < n; i++) {
+      x[i] = ya[i];
+      y[i] = yb[i];
+    }
+    /* SSIM = (2μxμy + C1)(2σxy + C2) / ((μx² + μy² + C1)(σx² + σy² + C2)), C = (k·1)². */
+    const double c1 = 0.01 * 0.01, c2 = 0.03 * 0.03;
+    for (size_t i = 0; i < n; i++) {
+      xx[i] = x[i] * x[i];
+      yy[i] = y[i] * y[i];
+      xy[i] = x[i] * y[i];
+    }
+    blur(x, mu, tmp, w, h);
+    memcpy(x, mu, n * sizeof *x);
+    blur(y, mu, tmp, w, h);
+    memcpy(y, mu, n * sizeof *y);
+    blur(xx, mu, tmp, w, h);
+    memcpy(xx, mu, n * sizeof *xx);
+    blur(yy, mu, tmp, w, h);
+    memcpy(yy, mu, n * sizeof *yy);
+    blur(xy, t2, tmp, w, h);
+    double s = 0;
+    for (size_t i = 0; i < n; i++) {
+      double mx = x[i], my = y[i];
+      double vx = xx[i] - mx * mx, vy = yy[i] - my * my, cxy = t2[i] - mx * my;
+      s += ((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2));
+    }
+    result = s / (double)n;
+  }
+  free(ya);
+  free(yb);
+  free(buf);
+  return result;
+}
+
+/* ---- patches and augmentation --------------------------------------------- */
+
+static int
+reflect(int i, int n)
+{
+  if (n == 1)
+    return 0;
+  int period = 2 * (n - 1);
+  i %= period;
+  if (i < 0)
+    i += period;
+  return i < n ? i : period - i;
+}
+
+static void
+bilinear(const sr_image *img, double x, double y, float out[3])
+{
+  int x0 = (int)floor(x), y0 = (int)floor(y);
+  double fx = x - x0, fy = y - y0;
+  const float *p00 = sr_image_row(img, reflect(y0, img->height)) + 3 * reflect(x0, img->width);
+  const float *p01 = sr_image_row(img, reflect(y0, img->height)) + 3 * reflect(x0 + 1, img->width);
+  const float *p10 = sr_image_row(img, reflect(y0 + 1, img->height)) + 3 * reflect(x0, img->width);
+  const float *p11 =
+      sr_image_row(img, reflect(y0 + 1, img->height)) + 3 * reflect(x0 + 1, img->width);
+  for (int c = 0; c < 3; c++)
+    out[c] = (float)((1 - fy) * ((1 - fx) * p00[c] + fx * p01[c]) +
+                     fy * ((1 - fx) * p10[c] + fx * p11[c]));
+}
+
+/* Draws one augmented patch pair into src/gt (P×P×3 each). Both images go
+ * through the same geometry and gain, so they still differ only in luma. */
+static void
+sample_patch(const sr_train_config *c, const sr_pair *pair, sr_rng *rng, float *src, float *gt)
+{
+  const sr_image *in = pair->input, *tr = pair->ground_truth;
+  int P = c->patch, w = in->width, h = in->height;
+  double scale = c->scale_jitter ? 1.0 + (sr_rng_uniform(rng) * 2 - 1) * 0.05 : 1.0;
+  int region = (int)lround(P * scale);
+  int maxr = w < h ? w : h;
+  if (region > maxr)
+    region = maxr;
+  int x0 = (int)sr_rng_below(rng, (uint32_t)(w - region + 1));
+  int y0 = (int)sr_rng_below(rng, (uint32_t)(h - region + 1));
+  if (c->translate_px > 0) {
+    /* Shifts the window; where it leaves the frame the picture is mirrored,
+     * which matters when the patch is as large as the crop. */
+    int t = (int)c->translate_px;
+    x0 += (int)sr_rng_below(rng, (uint32_t)(2 * t + 1)) - t;
+    y0 += (int)sr_rng_below(rng, (uint32_t)(2 * t + 1)) - t;
+  }
+  bool flip = c->flip && (sr_rng_next(rng) >> 63);
+  float gain = c->exposure_jitter ? (float)(1.0 + (sr_rng_uniform(rng) * 2 - 1) * 0.1) : 1.0f;
+  for (int y = 0; y < P; y++) {
+    for (int x = 0; x < P; x++) {
+      int xs = flip ? P - 1 - x : x;
+      float *so = src + ((size_t)y * (size_t)P + (size_t)x) * 3;
+      float *go = gt + ((size_t)y * (size_t)P + (size_t)x) * 3;
+      if (region == P) {
+        const float *ps = sr_image_row(in, reflect(y0 + y, h)) + 3 * reflect(x0 + xs, w);
+        const float *pg = sr_image_row(tr, reflect(y0 + y, h)) + 3 * reflect(x0 + xs, w);
+        for (int k = 0; k < 3; k++) {
+          so[k] = ps[k] * gain;
+          go[k] = pg[k] * gain;
+        }
+      } else {
+        double f = (double)region / P;
+        double sx = x0 + (xs + 0.5) * f - 0.5, sy = y0 + (y + 0.5) * f - 0.5;
+        bilinear(in, sx, sy, so);
+        bilinear(tr, sx, sy, go);
+        for (int k = 0; k < 3; k++) {
+          so[k] *= gain;
+          go[k] *= gain;
+        }
+      }
+    }
+  }
+}
+
+void
+sr_train_sample_batch(const sr_train_config *c, const sr_train_data *d, int64_t t, sr_rng *rng,
+                      float *src, float *gt)
+{
+  size_t pp = (size_t)c->patch * (size_t)c->patch;
+  for (int b = 0; b < c->batch; b++) {
+    /* Pairs in turn, so every pair contributes evenly to every stretch. */
+    const sr_pair *pair = &d->pairs[((t - 1) * c->batch + b) % d->n_pairs];
+    sample_patch(c, pair, rng, src + (size_t)b * pp * 3, gt + (size_t)b * pp * 3);
+  }
+}
+
+/* ---- the run ------------------------------------------------------------------ */
+
+static double
+now_seconds(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+typedef struct run {
+  const sr_train_config *cfg;
+  const sr_train_data *data;
+  const sr_train_callbacks *cb;
+  const char *out_dir;
+  sr_backend *be;
+  sr_unet *net;
+  sr_unet_workspace *ws;
+  sr_rng rng;
+  float *src, *gt, *delta;
+  char *config_json;
+  char data_hash[65];
+  double loss_avg;
+  sr_train_result *result;
+} run;
+
+static void
+clamp_add(const float *src, const float *dy, float *out, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    for (int c = 0; c < 3; c++) {
+      float v = src[3 * i + c] + dy[i];
+      out[3 * i + c] = v < 0 ? 0 : v > 1 ? 1 : v;
+    }
+}
+
+static bool
+write_contact_sheet(run *r, int64_t step, sr_error *err)
+{
+  int P = r->cfg->patch, n = r->cfg->batch < 4 ? r->cfg->batch : 4;
+  if (!sr_unet_infer_host(r->net, r->ws, r->src, r->delta, err))
+    return false;
+  sr_image *sheet = sr_image_new(3 * P, n * P, 3, err);
+  if (!sheet)
+    return false;
+  size_t pp = (size_t)P * (size_t)P;
+  float *outp = malloc(pp * 3 * sizeof *outp);
+  if (!outp) {
+    sr_image_free(sheet);
+    sr_error_set(err, SR_ERR_NOMEM, "out of memory for the contact sheet");
+    return false;
+  }
+  for (int b = 0; b < n; b++) {
+    const float *s = r->src + (size_t)b * pp * 3, *g = r->gt + (size_t)b * pp * 3;
+    clamp_add(s, r->delta + (size_t)b * pp, outp, pp);
+    const float *cols[3] = {s, g, outp};
+    for (int y = 0; y < P; y++)
+      for (int col = 0; col < 3; col++) {
+        float *dst = sr_image_row(sheet, b * P + y) + (size_t)col * P * 3;
+        const float *from = cols[col] + (size_t)y * P * 3;
+        for (int k = 0; k < P * 3; k++)
+          dst[k] = from[k] < 0 ? 0 : from[k] > 1 ? 1 : from[k];
+      }
+  }
+  free(outp);
+  char name[64];
+  snprintf(name, sizeof name, "contact/step_%06lld.png", (long long)step);
+  char *path = sr_path_join(r->out_dir, name);
+  char *dir = path ? sr_path_dirname(path) : NULL;
+  sr_write_options wo;
+  sr_write_options_init(&wo);
+  wo.bit_depth = 8;
+  bool ok = path && dir && sr_mkdir_p(dir, err) && sr_image_write(path, sheet, &wo, err);
+  if (ok && r->cb && r->cb->contact_sheet)
+    r->cb->contact_sheet(r->cb->user, step, sheet, path);
+  free(dir);
+  free(path);
+  sr_image_free(sheet);
+  return ok;
+}
+
+/* Mean held-out PSNR/SSIM of Y, before (Source) and after (output). */
+static bool
+evaluate(run *r, sr_train_eval *e, sr_error *err)
+{
+  e->psnr_before = e->psnr_after = e->ssim_before = e->ssim_after = NAN;
+  e->n_held_out = r->data->n_held_out;
+  if (r->data->n_held_out == 0)
+    return true;
+  double pb = 0, pa = 0, sb = 0, sa = 0;
+  for (int i = 0; i < r->data->n_held_out; i++) {
+    const sr_pair *p = &r->data->held_out[i];
+    sr_image *dy = sr_infer_delta(r->net, p->input, NULL, err);
+    if (!dy) {
+      sr_error_prefix(err, "held-out frame %d: ", p->source_frame);
+      return false;
+    }
+    sr_image *out = sr_image_copy(p->input, err);
+    if (!out) {
+      sr_image_free(dy);
+      return false;
+    }
+    clamp_add(p->input->pixels, dy->pixels, out->pixels,
+              (size_t)out->width * (size_t)out->height);
+    sr_image_free(dy);
+    sr_ycbcr_matrix m = r->data->prep.matrix;
+    pb += sr_psnr_y(p->input, p->ground_truth, m);
+    pa += sr_psnr_y(out, p->ground_truth, m);
+    sb += sr_ssim_y(p->input, p->ground_truth, m);
+    sa += sr_ssim_y(out, p->ground_truth, m);
+    sr_image_free(out);
+  }
+  double n = r->data->n_held_out;
+  e->psnr_before = pb / n;
+  e->psnr_after = pa / n;
+  e->ssim_before = sb / n;
+  e->ssim_after = sa / n;
+  return true;
+}
+
+static bool
+save_checkpoint(run *r, int64_t step, sr_error *err)
+{
+  sr_train_eval e = {.step = step, .loss_avg = r->loss_avg};
+  if (!evaluate(r, &e, err))
+    return false;
+  sr_checkpoint_meta meta;
+  sr_checkpoint_meta_init(&meta);
+  meta.size = r->cfg->model_size;
+  meta.step = step;
+  meta.config_json = r->config_json;
+  memcpy(meta.data_hash, r->data_hash, sizeof meta.data_hash);
+  int *pairs = malloc((size_t)(r->data->n_pairs + 1) * sizeof *pairs);
+  int *held = malloc((size_t)(r->data->n_held_out + 1) * sizeof *held);
+  if (!pairs || !held) {
+    free(pairs);
+    free(held);
+    sr_error_set(err, SR_ERR_NOMEM, "out of memory");
+    return false;
+  }
+  for (int i = 0; i < r->data->n_pairs; i++)
+    pairs[i] = r->data->pairs[i].source_frame;
+  for (int i = 0; i < r->data->n_held_out; i++)
+    held[i] = r->data->held_out[i].source_frame;
+  meta.pairs = pairs;
+  meta.n_pairs = r->data->n_pairs;
+  meta.held_out = held;
+  meta.n_held_out = r->data->n_held_out;
+  meta.preview_frame = r->data->preview_source ? r->data->preview_frame : -1;
+  meta.reference_offset = r->data->reference_offset;
+  meta.prep = r->data->prep;
+  memcpy(meta.rng_state, r->rng.s, sizeof meta.rng_state);
+  meta.loss = r->loss_avg;
+  meta.psnr_before = e.psnr_before;
+  meta.psnr_after = e.psnr_after;
+
+  char name[64];
+  snprintf(name, sizeof name, "checkpoints/step_%06lld.safetensors", (long long)step);
+  char *path = sr_path_join(r->out_dir, name);
+  char *latest = sr_path_join(r->out_dir, "checkpoints/latest.safetensors");
+  char *dir = path ? sr_path_dirname(path) : NULL;
+  bool ok = path && latest && dir && sr_mkdir_p(dir, err) &&
+            sr_checkpoint_save(path, r->net, &meta, true, e.model_id, err) &&
+            sr_checkpoint_save(latest, r->net, &meta, true, NULL, err);
+  if (!path || !latest || !dir)
+    sr_error_set(err, SR_ERR_NOMEM, "out of memory");
+  free(pairs);
+  free(held);
+  free(dir);
+
+  char *preview = NULL;
+  if (ok && r->data->preview_source) {
+    snprintf(name, sizeof name, "preview/step_%06lld.exr", (long long)step);
+    preview = sr_path_join(r->out_dir, name);
+    char *pdir = preview ? sr_path_dirname(preview) : NULL;
+    sr_image *rec = pdir && sr_mkdir_p(pdir, err)
+                        ? sr_infer_frame(r->net, r->data->preview_source, &r->data->prep, NULL, err)
+                        : NULL;
+    if (rec)
+      sr_image_set_attribute(rec, "spatialRecovery:modelId", e.model_id, NULL);
+    ok = rec && sr_image_write(preview, rec, NULL, err);
+    if (!ok)
+      sr_error_prefix(err, "preview frame %d: ", r->data->preview_frame);
+    sr_image_free(rec);
+    free(pdir);
+  }
+  if (ok) {
+    sr_train_result *res = r->result;
+    res->step = step;
+    memcpy(res->model_id, e.model_id, sizeof res->model_id);
+    snprintf(res->checkpoint_path, sizeof res->checkpoint_path, "%s", path);
+    res->psnr_before = e.psnr_before;
+    res->psnr_after = e.psnr_after;
+    res->ssim_before = e.ssim_before;
+    res->ssim_after = e.ssim_after;
+    if (r->cb && r->cb->checkpoint) {
+      e.checkpoint_path = path;
+      e.preview_path = preview;
+      r->cb->checkpoint(r->cb->user, &e);
+    }
+  }
+  free(preview);
+  free(path);
+  free(latest);
+  return ok;
+}
+
+static bool
+resume_from(run *r, const char *resume, int64_t *start, sr_error *err)
+{
+  sr_checkpoint_meta meta;
+  bool has_adam = false;
+  sr_unet *net = sr_checkpoint_load(resume, r->be, &meta, &has_adam, err);
+  if (!net)
+    return false;
+  bool ok = false;
+  if (meta.size != r->cfg->model_size) {
+    sr_error_set(err, SR_ERR_INVALID, "%s: the checkpoint is a %s model but %s was asked for",
+                 resume, sr_unet_size_id(meta.size), sr_unet_size_id(r->cfg->model_size));
+  } else if (!has_adam) {
+    sr_error_set(err, SR_ERR_INVALID,
+                 "%s: this checkpoint has no optimiser state (Adam moments), so training cannot "
+                 "resume from it exactly; start a new run",
+                 resume);
+  } else if (strcmp(meta.data_hash, r->data_hash) != 0) {
+    sr_error_set(err, SR_ERR_INVALID,
+                 "%s: the checkpoint was trained on other pairs or crop (data hash %.12s, now "
+                 "%.12s); resume only with the same pairs, or start a new run",
+                 resume, meta.data_hash, r->data_hash);
+  } else if (meta.step >= r->cfg->steps) {
+    sr_error_set(err, SR_ERR_INVALID,
+                 "%s: the checkpoint is already at step %lld of %lld; ask for more steps to "
+                 "continue",
+                 resume, (long long)meta.step, (long long)r->cfg->steps);
+  } else {
+    ok = true;
+  }
+  if (ok) {
+    sr_unet_free(r->net);
+    r->net = net;
+    memcpy(r->rng.s, meta.rng_state, sizeof r->rng.s);
+    *start = meta.step;
+    r->loss_avg = meta.loss;
+  } else {
+    sr_unet_free(net);
+  }
+  sr_checkpoint_meta_clear(&meta);
+  return ok;
+}
+
+bool
+sr_train_run(const sr_train_config *cfg, const sr_train_data *data, const char *out_dir,
+             const char *resume, const sr_train_callbacks *cb, sr_train_result *result,
+             sr_error *err)
+{
+  sr_train_result local_result;
+  if (!result)
+    result = &local_result;
+  memset(result, 0, sizeof *result);
+  result->psnr_before = result->psnr_after = result->ssim_before = result->ssim_after = NAN;
+  if (data->n_pairs < 1) {
+    sr_error_set(err, SR_ERR_INVALID, "no training pairs: add at least one pair");
+    return false;
+  }
+  for (int i = 0; i < data->n_pairs; i++) {
+    const sr_pair *p = &data->pairs[i];
+    if (!p->input || !p->ground_truth || p->input->channels != 3 ||
+        p->ground_truth->channels != 3 || p->input->width != p->ground_truth->width ||
+        p->input->height != p->ground_truth->height) {
+      sr_error_set(err, SR_ERR_INVALID, "pair %d: input and ground truth must be RGB of equal size",
+                   p->source_frame);
+      return false;
+    }
+    if (!sr_train_config_validate(cfg, p->input->width, p->input->height, err)) {
+      sr_error_prefix(err, "pair %d: ", p->source_frame);
+      return false;
+    }
+  }
+  run r = {.cfg = cfg, .data = data, .cb = cb, .out_dir = out_dir, .result = result,
+           .loss_avg = NAN};
+  sr_train_data_hash(data, r.data_hash);
+  r.config_json = sr_train_config_to_json(cfg);
+  bool ok = false;
+  if (!r.config_json) {
+    sr_error_set(err, SR_ERR_NOMEM, "out of memory");
+    return false;
+  }
+  if (!sr_mkdir_p(out_dir, err))
+    goto out;
+  if (strcmp(cfg->backend, "cpu") == 0 && cfg->threads > 0)
+    r.be = sr_backend_cpu_create(cfg->threads, err);
+  else
+    r.be = sr_backend_open(cfg->backend, result->backend_reason, sizeof result->backend_reason,
+                           err);
+  if (!r.be)
+    goto out;
+  snprintf(result->backend, sizeof result->backend, "%s", r.be->description);
+  r.net = sr_unet_new(cfg->model_size, r.be, err);
+  if (!r.net || !sr_unet_init(r.net, cfg->seed, err))
+    goto out;
+  /* The patch RNG is seeded apart from the weight initialisation. */
+  sr_rng_seed(&r.rng, cfg->seed ^ 0x5ca1ab1e0ddba11ULL);
+  int64_t start = 0;
+  if (resume && !resume_from(&r, resume, &start, err))
+    goto out;
+  result->start_step = start;
+  result->step = start;
+  int P = cfg->patch, B = cfg->batch;
+  size_t pp = (size_t)P * (size_t)P;
+  r.ws = sr_unet_workspace_new(r.net, B, P, P, true, err);
+  r.src = malloc((size_t)B * pp * 3 * sizeof *r.src);
+  r.gt = malloc((size_t)B * pp * 3 * sizeof *r.gt);
+  r.delta = malloc((size_t)B * pp * sizeof *r.delta);
+  if (!r.ws)
+    goto out;
+  if (!r.src || !r.gt || !r.delta) {
+    sr_error_set(err, SR_ERR_NOMEM, "out of memory for a batch of %d patches of %d px", B, P);
+    goto out;
+  }
+  sr_ycbcr_coeffs yc = sr_ycbcr_coefficients(data->prep.matrix);
+  sr_loss_desc loss_desc = {.kr = yc.kr, .kg = yc.kg, .kb = yc.kb, .eps = SR_CHARBONNIER_EPS};
+  sr_adam_desc adam = sr_adam_defaults();
+  double t0 = now_seconds(), paused_for = 0;
+  int64_t last_saved = start;
+  for (int64_t t = start + 1; t <= cfg->steps; t++) {
+    if (cb && cb->pause && atomic_load(cb->pause)) {
+      double p0 = now_seconds();
+      sr_train_progress pr = {.step = t - 1, .steps = cfg->steps, .loss_avg = r.loss_avg,
+                              .paused = true};
+      if (cb->progress)
+        cb->progress(cb->user, &pr);
+      while (atomic_load(cb->pause) && !(cb->cancel && atomic_load(cb->cancel))) {
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+      }
+      paused_for += now_seconds() - p0;
+    }
+    if (cb && cb->cancel && atomic_load(cb->cancel)) {
+      result->cancelled = true;
+      if (t - 1 > last_saved && !save_checkpoint(&r, t - 1, err))
+        goto out;
+      sr_error_set(err, SR_ERR_CANCELLED, "training stopped at step %lld; resume from %s",
+                   (long long)(t - 1), result->checkpoint_path[0] ? result->checkpoint_path
+                                                                  : "the start");
+      goto out;
+    }
+    sr_train_sample_batch(cfg, data, t, &r.rng, r.src, r.gt);
+    adam.lr = (float)sr_train_lr(cfg, t);
+    adam.step = t;
+    double loss = 0;
+    if (!sr_unet_train_step_host(r.net, r.ws, r.src, r.gt, &loss_desc, &adam, &loss, err)) {
+      sr_error_prefix(err, "step %lld: ", (long long)t);
+      goto out;
+    }
+    if (!isfinite(loss)) {
+      sr_error_set(err, SR_ERR_BACKEND,
+                   "step %lld: the loss became %g; lower the learning rate and start again",
+                   (long long)t, loss);
+      goto out;
+    }
+    r.loss_avg = isnan(r.loss_avg) ? loss : 0.99 * r.loss_avg + 0.01 * loss;
+    result->loss_avg = r.loss_avg;
+    if (cb && cb->progress) {
+      double el = now_seconds() - t0 - paused_for;
+      double sps = el > 0 ? (double)(t - start) / el : 0;
+      sr_train_progress pr = {.step = t, .steps = cfg->steps, .loss = loss, .loss_avg = r.loss_avg,
+                              .lr = adam.lr, .steps_per_second = sps,
+                              .eta_seconds = sps > 0 ? (double)(cfg->steps - t) / sps : 0};
+      cb->progress(cb->user, &pr);
+    }
+    if (cfg->contact_sheet_every > 0 && t % cfg->contact_sheet_every == 0 &&
+        !write_contact_sheet(&r, t, err))
+      goto out;
+    if (t % cfg->checkpoint_every == 0 || t == cfg->steps) {
+      if (!save_checkpoint(&r, t, err))
+        goto out;
+      last_saved = t;
+    }
+    result->step = t;
+  }
+  ok = true;
+out:
+  sr_unet_workspace_free(r.ws);
+  sr_unet_free(r.net);
+  sr_backend_close(r.be);
+  free(r.src);
+  free(r.gt);
+  free(r.delta);
+  free(r.config_json);
+  return ok;
+}

@@ -1,0 +1,286 @@
+/* sr-bench — speed of the U-Net on a backend.
+ *
+ * Prints milliseconds per training step (forward + Charbonnier loss +
+ * backward + Adam) for S and M at patch 128 and 256, batch 3, and seconds
+ * per 2048×1556 frame of M inference (padded to 2048×1560, the next
+ * multiple of 8, as the renderer does). Each figure is the median of
+ * several timed runs after warm-up runs that build and cache primitives.
+ * Lines starting with "RESULT" are for run-bench.sh; unet_torch.py prints
+ * the same lines for PyTorch.
+ *
+ *   sr-bench [--backend cpu|cuda|auto] [--quick] [--only train|infer]
+ *   sr-bench --export DIR   writes an S model, an input, its ΔY, loss and
+ *                           gradients for unet_torch.py --check DIR, which
+ *                           proves the PyTorch model is the same network
+ *                           (and the documented weight layouts right)
+ * Threads: OMP_NUM_THREADS (the CPU backend uses oneDNN's OpenMP threads).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sr-backend.h"
+#include "sr-rng.h"
+#include "sr-unet.h"
+
+static double
+now(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static double
+median(double *v, int n)
+{
+  qsort(v, (size_t)n, sizeof *v, cmp_double);
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static float *
+random_image(size_t count, uint64_t seed)
+{
+  float *p = malloc(count * sizeof(float));
+  if (!p)
+    return NULL;
+  sr_rng rng;
+  sr_rng_seed(&rng, seed);
+  for (size_t i = 0; i < count; i++)
+    p[i] = (float)sr_rng_uniform(&rng);
+  return p;
+}
+
+static bool
+bench_train(sr_backend *be, sr_unet_size size, int patch, int batch, int warmup, int runs,
+            double *ms)
+{
+  sr_error err = {0};
+  sr_unet *net = sr_unet_new(size, be, &err);
+  sr_unet_workspace *ws = NULL;
+  float *src = NULL, *gt = NULL;
+  bool ok = false;
+  if (!net || !sr_unet_init(net, 1, &err))
+    goto out;
+  ws = sr_unet_workspace_new(net, batch, patch, patch, true, &err);
+  if (!ws)
+    goto out;
+  size_t count = (size_t)batch * patch * patch * 3;
+  src = random_image(count, 2);
+  gt = random_image(count, 3);
+  if (!src || !gt)
+    goto out;
+  sr_loss_desc ld = {0.2126f, 0.7152f, 0.0722f, SR_CHARBONNIER_EPS};
+  sr_adam_desc adam = sr_adam_defaults();
+  double times[64];
+  for (int i = 0; i < warmup + runs; i++) {
+    adam.step = i + 1;
+    double loss, t0 = now();
+    /* the patches are uploaded every step, as the trainer does */
+    if (!sr_unet_train_step_host(net, ws, src, gt, &ld, &adam, &loss, &err) ||
+        !sr_backend_synchronize(be, &err))
+      goto out;
+    if (i >= warmup)
+      times[i - warmup] = now() - t0;
+  }
+  *ms = 1e3 * median(times, runs);
+  ok = true;
+out:
+  if (!ok)
+    fprintf(stderr, "sr-bench: training %s at %d: %s\n", sr_unet_size_id(size), patch,
+            err.message);
+  free(src);
+  free(gt);
+  sr_unet_workspace_free(ws);
+  sr_unet_free(net);
+  return ok;
+}
+
+static bool
+bench_infer(sr_backend *be, sr_unet_size size, int w, int h, int warmup, int runs, double *s)
+{
+  sr_error err = {0};
+  int m = sr_unet_size_multiple(size);
+  int ph = (h + m - 1) / m * m, pw = (w + m - 1) / m * m;
+  sr_unet *net = sr_unet_new(size, be, &err);
+  sr_unet_workspace *ws = NULL;
+  float *src = NULL, *delta = NULL;
+  bool ok = false;
+  if (!net || !sr_unet_init(net, 1, &err))
+    goto out;
+  ws = sr_unet_workspace_new(net, 1, ph, pw, false, &err);
+  if (!ws)
+    goto out;
+  src = random_image((size_t)ph * pw * 3, 4);
+  delta = malloc((size_t)ph * pw * sizeof(float));
+  if (!src || !delta)
+    goto out;
+  double times[64];
+  for (int i = 0; i < warmup + runs; i++) {
+    double t0 = now();
+    if (!sr_unet_infer_host(net, ws, src, delta, &err))
+      goto out;
+    if (i >= warmup)
+      times[i - warmup] = now() - t0;
+  }
+  *s = median(times, runs);
+  ok = true;
+out:
+  if (!ok)
+    fprintf(stderr, "sr-bench: inference %s at %dx%d: %s\n", sr_unet_size_id(size), w, h,
+            err.message);
+  free(src);
+  free(delta);
+  sr_unet_workspace_free(ws);
+  sr_unet_free(net);
+  return ok;
+}
+
+static bool
+write_floats(const char *dir, const char *name, const float *p, size_t count)
+{
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE *f = fopen(path, "wb");
+  if (!f) {
+    perror(path);
+    return false;
+  }
+  bool ok = fwrite(p, sizeof(float), count, f) == count;
+  return fclose(f) == 0 && ok;
+}
+
+static int
+export_check(sr_backend *be, const char *dir)
+{
+  sr_error err = {0};
+  const int n = 2, h = 16, w = 24;
+  sr_unet *net = sr_unet_new(SR_UNET_S, be, &err);
+  sr_unet_workspace *ws = NULL;
+  if (!net || !sr_unet_init(net, 7, &err) ||
+      !(ws = sr_unet_workspace_new(net, n, h, w, true, &err))) {
+    fprintf(stderr, "sr-bench: %s\n", err.message);
+    sr_unet_free(net);
+    return 1;
+  }
+  size_t total = sr_unet_total_params(net), count = (size_t)n * h * w * 3;
+  float *src = random_image(count, 5), *gt = random_image(count, 6);
+  float *params = malloc(total * sizeof(float)), *grads = malloc(total * sizeof(float));
+  float *delta = malloc(count / 3 * sizeof(float));
+  sr_loss_desc ld = {0.2126f, 0.7152f, 0.0722f, SR_CHARBONNIER_EPS};
+  sr_tensor in = sr_unet_workspace_input(ws), tg = sr_unet_workspace_target(ws);
+  sr_tensor dt = sr_unet_workspace_delta(ws);
+  double loss = 0;
+  int status = 1;
+  if (src && gt && params && grads && delta && sr_unet_export(net, SR_UNET_PARAMS, params, &err) &&
+      sr_backend_upload(be, in.data, src, count, &err) &&
+      sr_backend_upload(be, tg.data, gt, count, &err) && sr_unet_forward(net, ws, &err) &&
+      sr_backend_download(be, delta, dt.data, count / 3, &err) &&
+      sr_unet_loss(net, ws, &ld, &loss, &err) && sr_unet_backward(net, ws, &err) &&
+      sr_unet_export(net, SR_UNET_GRADS, grads, &err)) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/model.txt", dir);
+    FILE *f = fopen(path, "w");
+    if (f) {
+      fprintf(f, "size S\nbatch %d\nheight %d\nwidth %d\nloss %.9g\n", n, h, w, loss);
+      for (size_t i = 0; i < sr_unet_param_count(net); i++) {
+        const sr_unet_param *p = sr_unet_param_info(net, i);
+        fprintf(f, "param %s %zu %zu", p->name, p->offset, p->count);
+        for (int r = 0; r < p->rank; r++)
+          fprintf(f, " %d", p->shape[r]);
+        fprintf(f, "\n");
+      }
+      if (fclose(f) == 0 && write_floats(dir, "params.bin", params, total) &&
+          write_floats(dir, "grads.bin", grads, total) &&
+          write_floats(dir, "input.bin", src, count) && write_floats(dir, "target.bin", gt, count) &&
+          write_floats(dir, "delta.bin", delta, count / 3))
+        status = 0;
+    } else {
+      perror(path);
+    }
+  } else {
+    fprintf(stderr, "sr-bench: %s\n", err.message);
+  }
+  free(src);
+  free(gt);
+  free(params);
+  free(grads);
+  free(delta);
+  sr_unet_workspace_free(ws);
+  sr_unet_free(net);
+  return status;
+}
+
+int
+main(int argc, char **argv)
+{
+  const char *backend = "cpu", *only = NULL, *export_dir = NULL;
+  bool quick = false;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--backend") == 0 && i + 1 < argc)
+      backend = argv[++i];
+    else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
+      only = argv[++i];
+    else if (strcmp(argv[i], "--export") == 0 && i + 1 < argc)
+      export_dir = argv[++i];
+    else if (strcmp(argv[i], "--quick") == 0)
+      quick = true;
+    else {
+      fprintf(stderr, "usage: sr-bench [--backend cpu|cuda|auto] [--quick] [--only train|infer]"
+                      " [--export DIR]\n");
+      return 2;
+    }
+  }
+  sr_error err = {0};
+  char reason[512];
+  sr_backend *be = sr_backend_open(backend, reason, sizeof reason, &err);
+  if (!be) {
+    fprintf(stderr, "sr-bench: %s\n", err.message);
+    return 1;
+  }
+  if (reason[0])
+    fprintf(stderr, "sr-bench: %s\n", reason);
+  if (export_dir) {
+    int st = export_check(be, export_dir);
+    sr_backend_close(be);
+    return st;
+  }
+  printf("# backend: %s\n", be->description);
+  int status = 0;
+  if (!only || strcmp(only, "train") == 0) {
+    const sr_unet_size sizes[] = {SR_UNET_S, SR_UNET_M};
+    const int patches[] = {128, 256};
+    for (int s = 0; s < 2; s++)
+      for (int p = 0; p < 2; p++) {
+        double ms;
+        int runs = quick ? 3 : (patches[p] == 128 ? 9 : 5);
+        if (!bench_train(be, sizes[s], patches[p], 3, 2, runs, &ms)) {
+          status = 1;
+          continue;
+        }
+        printf("train %s patch %d batch 3: %.1f ms/step\n", sr_unet_size_id(sizes[s]),
+               patches[p], ms);
+        printf("RESULT train_%s_%d %.3f ms\n", sr_unet_size_id(sizes[s]), patches[p], ms);
+        fflush(stdout);
+      }
+  }
+  if (!only || strcmp(only, "infer") == 0) {
+    double s;
+    if (bench_infer(be, SR_UNET_M, 2048, 1556, 1, quick ? 1 : 3, &s)) {
+      printf("infer M 2048x1556: %.2f s/frame\n", s);
+      printf("RESULT infer_M_2048x1556 %.3f s\n", s);
+    } else {
+      status = 1;
+    }
+  }
+  sr_backend_close(be);
+  return status;
+}

@@ -1,0 +1,375 @@
+/* End to end: train and render through spatial-recovery-cli on a tiny
+ * sequence pair, with JSON progress, resume, skip-on-rerun and errors. */
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "sr-io.h"
+#include "sr-project.h"
+
+static char *tmpdir;
+
+typedef struct {
+  int status;
+  char *out, *err;
+} cli_result;
+
+static void
+cli_result_clear(cli_result *r)
+{
+  g_free(r->out);
+  g_free(r->err);
+}
+
+static cli_result
+run_cli(const char *first, ...)
+{
+  const char *cli = g_getenv("SR_CLI");
+  g_assert_nonnull(cli);
+  GPtrArray *argv = g_ptr_array_new();
+  g_ptr_array_add(argv, (gpointer)cli);
+  va_list ap;
+  va_start(ap, first);
+  for (const char *a = first; a; a = va_arg(ap, const char *))
+    g_ptr_array_add(argv, (gpointer)a);
+  va_end(ap);
+  g_ptr_array_add(argv, NULL);
+  cli_result r = {0};
+  GError *error = NULL;
+  int wait_status = 0;
+  if (!g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &r.out, &r.err,
+                    &wait_status, &error))
+    g_error("spawn %s: %s", cli, error->message);
+  r.status = g_spawn_check_wait_status(wait_status, NULL) ? 0 : (WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : 255);
+  g_ptr_array_free(argv, TRUE);
+  return r;
+}
+
+/* Every stdout line must be a JSON object with an "event"; returns the
+ * objects of the given event (owned by the returned list's nodes). */
+static GPtrArray *
+json_events(const char *out, const char *event)
+{
+  GPtrArray *found = g_ptr_array_new_with_free_func((GDestroyNotify)json_node_unref);
+  g_auto(GStrv) lines = g_strsplit(out, "\n", -1);
+  for (int i = 0; lines[i]; i++) {
+    if (!*lines[i])
+      continue;
+    g_autoptr(JsonParser) p = json_parser_new();
+    GError *error = NULL;
+    if (!json_parser_load_from_data(p, lines[i], -1, &error))
+      g_error("line %d is not JSON (%s): %s", i, error->message, lines[i]);
+    JsonNode *root = json_parser_get_root(p);
+    g_assert_true(JSON_NODE_HOLDS_OBJECT(root));
+    const char *ev = json_object_get_string_member_with_default(json_node_get_object(root),
+                                                                  "event", NULL);
+    g_assert_nonnull(ev);
+    if (g_str_equal(ev, event))
+      g_ptr_array_add(found, json_node_copy(root));
+  }
+  return found;
+}
+
+static JsonObject *
+obj(GPtrArray *a, guint i)
+{
+  return json_node_get_object(g_ptr_array_index(a, i));
+}
+
+/* Reference: sharp texture; Source: the same picture softened by a 3×3 box
+ * blur and with a slight colour cast, so there is detail to recover. */
+static void
+write_frames(int n)
+{
+  const int w = 64, h = 48;
+  for (int f = 1; f <= n; f++) {
+    sr_image *ref = sr_image_new(w, h, 3, NULL), *src = sr_image_new(w, h, 3, NULL);
+    g_assert_nonnull(ref);
+    g_assert_nonnull(src);
+    for (int y = 0; y < h; y++)
+      for (int x = 0; x < w; x++) {
+        float v = 0.5f + 0.25f * sinf((x + 3 * f) * 0.9f) * cosf(y * 0.7f) +
+                  ((((x + f) / 4 + y / 4) % 2) ? 0.15f : -0.15f);
+        float *p = sr_image_row(ref, y) + 3 * x;
+        p[0] = p[1] = p[2] = v;
+      }
+    for (int y = 0; y < h; y++)
+      for (int x = 0; x < w; x++)
+        for (int c = 0; c < 3; c++) {
+          float s = 0;
+          for (int dy = -1; dy <= 1; dy++)
+            for (int dx = -1; dx <= 1; dx++) {
+              int xx = CLAMP(x + dx, 0, w - 1), yy = CLAMP(y + dy, 0, h - 1);
+              s += sr_image_row(ref, yy)[3 * xx + c];
+            }
+          sr_image_row(src, y)[3 * x + c] = s / 9.0f * (c == 2 ? 0.9f : 1.0f);
+        }
+    char name[64];
+    sr_error err = {0};
+    g_snprintf(name, sizeof name, "ref.%04d.png", f);
+    g_autofree char *rp = g_build_filename(tmpdir, name, NULL);
+    g_snprintf(name, sizeof name, "src.%04d.png", f);
+    g_autofree char *sp = g_build_filename(tmpdir, name, NULL);
+    if (!sr_image_write(rp, ref, NULL, &err) || !sr_image_write(sp, src, NULL, &err))
+      g_error("writing frames: %s", err.message);
+    sr_image_free(ref);
+    sr_image_free(src);
+  }
+}
+
+static void
+test_train_render(void)
+{
+  g_autofree char *src = g_build_filename(tmpdir, "src.%04d.png", NULL);
+  g_autofree char *ref = g_build_filename(tmpdir, "ref.%04d.png", NULL);
+  g_autofree char *out = g_build_filename(tmpdir, "train", NULL);
+
+  cli_result r = run_cli("train", "--source", src, "--reference", ref, "--pairs", "1,3,5",
+                         "--holdout", "2,6", "--preview", "4", "--colorspace", "srgb", "--model",
+                         "s", "--patch", "32", "--batch", "2", "--steps", "60",
+                         "--checkpoint-every", "30", "--contact-sheet-every", "30", "--backend",
+                         "cpu", "--progress=json", "--threads", "1", "--out", out, NULL);
+  if (r.status != 0)
+    g_error("train failed (%d): %s", r.status, r.err);
+  GPtrArray *progress = json_events(r.out, "progress");
+  GPtrArray *checkpoints = json_events(r.out, "checkpoint");
+  GPtrArray *sheets = json_events(r.out, "contact_sheet");
+  GPtrArray *summary = json_events(r.out, "summary");
+  g_assert_cmpuint(progress->len, >=, 1);
+  g_assert_cmpuint(checkpoints->len, ==, 2);
+  g_assert_cmpuint(sheets->len, ==, 2);
+  g_assert_cmpuint(summary->len, ==, 1);
+  JsonObject *s = obj(summary, 0);
+  g_assert_cmpint(json_object_get_int_member(s, "steps"), ==, 60);
+  const char *id = json_object_get_string_member(s, "model_id");
+  g_assert_cmpuint(strlen(id), ==, 64);
+  g_autofree char *id12 = g_strndup(id, 12);
+  g_assert_cmpstr(json_object_get_string_member(s, "model_id_short"), ==, id12);
+  g_assert_true(isfinite(json_object_get_double_member(s, "psnr_y_after")));
+  g_assert_true(isfinite(json_object_get_double_member(s, "final_loss")));
+  JsonObject *last = obj(progress, progress->len - 1);
+  g_assert_cmpint(json_object_get_int_member(last, "done"), ==, 60);
+  g_assert_cmpint(json_object_get_int_member(last, "total"), ==, 60);
+  g_autofree char *ck = g_build_filename(out, "checkpoints", "step_000060.safetensors", NULL);
+  g_autofree char *latest = g_build_filename(out, "checkpoints", "latest.safetensors", NULL);
+  g_autofree char *sheet = g_build_filename(out, "contact", "step_000030.png", NULL);
+  g_autofree char *preview = g_build_filename(out, "preview", "step_000060.exr", NULL);
+  g_assert_true(g_file_test(ck, G_FILE_TEST_IS_REGULAR));
+  g_assert_true(g_file_test(latest, G_FILE_TEST_IS_REGULAR));
+  g_assert_true(g_file_test(sheet, G_FILE_TEST_IS_REGULAR));
+  g_assert_true(g_file_test(preview, G_FILE_TEST_IS_REGULAR));
+  g_ptr_array_unref(progress);
+  g_ptr_array_unref(checkpoints);
+  g_ptr_array_unref(sheets);
+  g_ptr_array_unref(summary);
+  cli_result_clear(&r);
+
+  /* Resume to 90 steps. */
+  r = run_cli("train", "--source", src, "--reference", ref, "--pairs", "1,3,5", "--holdout",
+              "2,6", "--preview", "4", "--colorspace", "srgb", "--model", "s", "--patch", "32",
+              "--batch", "2", "--steps", "90", "--checkpoint-every", "30",
+              "--contact-sheet-every", "0", "--backend", "cpu", "--progress=json", "--resume",
+              "--threads", "1", "--out", out, NULL);
+  if (r.status != 0)
+    g_error("resume failed (%d): %s", r.status, r.err);
+  summary = json_events(r.out, "summary");
+  g_assert_cmpuint(summary->len, ==, 1);
+  g_assert_cmpint(json_object_get_int_member(obj(summary, 0), "resumed_from"), ==, 60);
+  g_assert_cmpint(json_object_get_int_member(obj(summary, 0), "steps"), ==, 90);
+  g_ptr_array_unref(summary);
+  cli_result_clear(&r);
+
+  /* Render all 8 frames to EXR. */
+  g_autofree char *render = g_build_filename(tmpdir, "render", "r.%04d.exr", NULL);
+  r = run_cli("render", "--model", latest, "--input", src, "--output", render, "--backend", "cpu",
+              "--progress=json", NULL);
+  if (r.status != 0)
+    g_error("render failed (%d): %s", r.status, r.err);
+  GPtrArray *frames = json_events(r.out, "frame");
+  g_assert_cmpuint(frames->len, ==, 8);
+  for (guint i = 0; i < frames->len; i++)
+    g_assert_cmpstr(json_object_get_string_member(obj(frames, i), "status"), ==, "rendered");
+  g_ptr_array_unref(frames);
+  cli_result_clear(&r);
+  g_autofree char *f3 = g_build_filename(tmpdir, "render", "r.0003.exr", NULL);
+  sr_error err = {0};
+  sr_image *img = sr_image_read(f3, &err);
+  g_assert_nonnull(img);
+  g_assert_cmpint(img->width, ==, 64);
+  g_assert_cmpint(img->height, ==, 48);
+  sr_image_free(img);
+
+  /* A second run skips what is done; a removed frame is rendered again. */
+  g_assert_cmpint(g_remove(f3), ==, 0);
+  r = run_cli("render", "--model", latest, "--input", src, "--output", render, "--backend", "cpu",
+              "--progress=json", NULL);
+  g_assert_cmpint(r.status, ==, 0);
+  frames = json_events(r.out, "frame");
+  g_assert_cmpuint(frames->len, ==, 8);
+  for (guint i = 0; i < frames->len; i++)
+    g_assert_cmpstr(json_object_get_string_member(obj(frames, i), "status"), ==,
+                    json_object_get_int_member(obj(frames, i), "frame") == 3 ? "rendered"
+                                                                              : "skipped");
+  g_ptr_array_unref(frames);
+  cli_result_clear(&r);
+
+  /* --first limits a check render; output as 16-bit PNG. */
+  g_autofree char *png = g_build_filename(tmpdir, "check", "c.####.png", NULL);
+  r = run_cli("render", "--model", latest, "--input", src, "--output", png, "--first", "2",
+              "--backend", "cpu", "--progress=quiet", NULL);
+  g_assert_cmpint(r.status, ==, 0);
+  g_autofree char *c2 = g_build_filename(tmpdir, "check", "c.0002.png", NULL);
+  g_autofree char *c3 = g_build_filename(tmpdir, "check", "c.0003.png", NULL);
+  g_assert_true(g_file_test(c2, G_FILE_TEST_IS_REGULAR));
+  g_assert_false(g_file_test(c3, G_FILE_TEST_EXISTS));
+  cli_result_clear(&r);
+}
+
+static void
+test_errors(void)
+{
+  g_autofree char *src = g_build_filename(tmpdir, "src.%04d.png", NULL);
+  g_autofree char *ref = g_build_filename(tmpdir, "ref.%04d.png", NULL);
+  g_autofree char *out = g_build_filename(tmpdir, "bad", NULL);
+  /* A patch larger than the 64×48 frames. */
+  cli_result r = run_cli("train", "--source", src, "--reference", ref, "--pairs", "1",
+                         "--model", "s", "--patch", "64", "--steps", "2", "--backend", "cpu",
+                         "--out", out, NULL);
+  g_assert_cmpint(r.status, !=, 0);
+  g_assert_nonnull(strstr(r.err, "larger than the crop"));
+  cli_result_clear(&r);
+  /* A held-out frame that is also a pair. */
+  r = run_cli("train", "--source", src, "--reference", ref, "--pairs", "1,2", "--holdout", "2",
+              "--out", out, NULL);
+  g_assert_cmpint(r.status, ==, 2);
+  g_assert_nonnull(strstr(r.err, "frame 2"));
+  cli_result_clear(&r);
+  /* A frame that does not exist. */
+  r = run_cli("train", "--source", src, "--reference", ref, "--pairs", "99", "--model", "s",
+              "--patch", "16", "--steps", "2", "--backend", "cpu", "--out", out, NULL);
+  g_assert_cmpint(r.status, ==, 1);
+  g_assert_nonnull(strstr(r.err, "99"));
+  cli_result_clear(&r);
+  /* A model file that is not a checkpoint. */
+  g_autofree char *fake = g_build_filename(tmpdir, "fake.safetensors", NULL);
+  g_assert_true(g_file_set_contents(fake, "not a model", -1, NULL));
+  g_autofree char *o = g_build_filename(tmpdir, "x", "x.%04d.exr", NULL);
+  r = run_cli("render", "--model", fake, "--input", src, "--output", o, "--backend", "cpu", NULL);
+  g_assert_cmpint(r.status, ==, 1);
+  g_assert_nonnull(strstr(r.err, fake));
+  cli_result_clear(&r);
+  /* Usage errors. */
+  r = run_cli("train", "--pairs", "x", NULL);
+  g_assert_cmpint(r.status, ==, 2);
+  cli_result_clear(&r);
+}
+
+static void
+test_devices(void)
+{
+  cli_result r = run_cli("devices", NULL);
+  g_assert_cmpint(r.status, ==, 0);
+  g_assert_nonnull(strstr(r.out, "cpu"));
+  cli_result_clear(&r);
+  r = run_cli("devices", "--json", NULL);
+  g_assert_cmpint(r.status, ==, 0);
+  g_autoptr(JsonParser) p = json_parser_new();
+  g_assert_true(json_parser_load_from_data(p, r.out, -1, NULL));
+  JsonObject *o = json_node_get_object(json_parser_get_root(p));
+  JsonArray *devs = json_object_get_array_member(o, "devices");
+  g_assert_cmpuint(json_array_get_length(devs), >=, 1);
+  g_assert_cmpstr(json_object_get_string_member(json_array_get_object_element(devs, 0), "backend"),
+                  ==, "cpu");
+  if (!json_object_get_boolean_member(o, "cuda_available"))
+    g_assert_cmpuint(strlen(json_object_get_string_member(o, "cuda_reason")), >, 0);
+  cli_result_clear(&r);
+}
+
+static void
+test_project_mode(void)
+{
+  g_autoptr(SrProject) p = sr_project_new();
+  g_autofree char *src = g_build_filename(tmpdir, "src.%04d.png", NULL);
+  g_autofree char *ref = g_build_filename(tmpdir, "ref.%04d.png", NULL);
+  g_autofree char *outdir = g_build_filename(tmpdir, "proj-out", NULL);
+  sr_project_set_name(p, "demo shot");
+  sr_project_set_source_pattern(p, src);
+  sr_project_set_reference_pattern(p, ref);
+  sr_project_set_source_colourspace(p, SR_CS_SRGB);
+  sr_project_set_reference_colourspace(p, SR_CS_SRGB);
+  sr_project_set_output_folder(p, outdir);
+  g_assert_true(sr_project_add_pair(p, 1, NULL));
+  g_assert_true(sr_project_add_pair(p, 5, NULL));
+  g_assert_true(sr_project_add_held_out(p, 2, NULL));
+  SrTrainingSettings ts;
+  sr_training_settings_init(&ts);
+  ts.model_size = SR_MODEL_SIZE_S;
+  ts.patch = 64; /* larger than the 48 px frames: the CLI shrinks it to fit */
+  ts.batch = 1;
+  ts.steps = 20;
+  ts.checkpoint_every = 20;
+  ts.contact_sheet_every = 0;
+  ts.warmup_steps = 2;
+  g_strlcpy(ts.backend, "cpu", sizeof ts.backend);
+  GError *error = NULL;
+  if (!sr_project_set_training(p, &ts, &error))
+    g_error("training settings: %s", error->message);
+  g_autofree char *path = g_build_filename(tmpdir, "shot.srproj", NULL);
+  g_autoptr(GFile) file = g_file_new_for_path(path);
+  if (!sr_project_save(p, file, &error))
+    g_error("save: %s", error->message);
+
+  cli_result r = run_cli("train", path, "--progress=json", "--threads", "1", NULL);
+  if (r.status != 0)
+    g_error("train PROJECT failed (%d): %s", r.status, r.err);
+  GPtrArray *summary = json_events(r.out, "summary");
+  g_assert_cmpuint(summary->len, ==, 1);
+  g_ptr_array_unref(summary);
+  cli_result_clear(&r);
+  r = run_cli("render", path, "--first", "2", "--progress=json", "--backend", "cpu", NULL);
+  if (r.status != 0)
+    g_error("render PROJECT failed (%d): %s", r.status, r.err);
+  GPtrArray *frames = json_events(r.out, "frame");
+  g_assert_cmpuint(frames->len, ==, 2);
+  const char *first = json_object_get_string_member(obj(frames, 0), "path");
+  g_assert_true(g_file_test(first, G_FILE_TEST_IS_REGULAR));
+  g_ptr_array_unref(frames);
+  cli_result_clear(&r);
+}
+
+static void
+remove_tree(const char *path)
+{
+  GDir *d = g_dir_open(path, 0, NULL);
+  if (d) {
+    const char *name;
+    while ((name = g_dir_read_name(d))) {
+      char *p = g_build_filename(path, name, NULL);
+      remove_tree(p);
+      g_free(p);
+    }
+    g_dir_close(d);
+    g_rmdir(path);
+  } else {
+    g_remove(path);
+  }
+}
+
+int
+main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  tmpdir = g_dir_make_tmp("sr-e2e-train-XXXXXX", NULL);
+  g_assert_nonnull(tmpdir);
+  write_frames(8);
+  g_test_add_func("/e2e/train-render", test_train_render);
+  g_test_add_func("/e2e/train-errors", test_errors);
+  g_test_add_func("/e2e/devices", test_devices);
+  g_test_add_func("/e2e/project-mode", test_project_mode);
+  int rc = g_test_run();
+  remove_tree(tmpdir);
+  g_free(tmpdir);
+  return rc;
+}
