@@ -1,10 +1,197 @@
+/* spatial-recovery-cli deliver — Stage 5 delivery: EXR masters in the
+ * delivery colour space with provenance, JSON and text sidecars, and the
+ * validation note; every master is read back and checked. Resumes: masters
+ * already written are kept. */
 #include "sr-cli.h"
 
 #include <stdio.h>
 
+#include <json-glib/json-glib.h>
+
+#include "sr-cli-common.h"
+#include "sr-delivery.h"
+#include "sr-validation-note.h"
+
+#define CMD "deliver"
+
+typedef struct {
+  SrProgressMode mode;
+  SrProgress *progress;
+} run_state;
+
+/* Bars start at the first frame, when the range is known. */
+static void
+on_validate_frame(int done, int total, int frame, gpointer user_data)
+{
+  run_state *st = user_data;
+  if (!st->progress)
+    st->progress = sr_progress_new(st->mode, "validate", total);
+  const char *keys[] = {"frame"};
+  double values[] = {frame};
+  sr_progress_update(st->progress, done, keys, values, 1);
+}
+
+static void
+on_frame(int done, int total, int frame, const char *status, gpointer user_data)
+{
+  run_state *st = user_data;
+  /* Writing and verifying are two passes over the range. */
+  if (!st->progress)
+    st->progress = sr_progress_new(st->mode, "deliver", 2 * (gint64)total);
+  const char *keys[] = {"frame"};
+  double values[] = {frame};
+  gint64 step = g_str_equal(status, "verified") ? total + done : done;
+  sr_progress_update(st->progress, step, keys, values, 1);
+}
+
+static void
+add_string(JsonBuilder *b, const char *key, const char *value)
+{
+  json_builder_set_member_name(b, key);
+  if (value)
+    json_builder_add_string_value(b, value);
+  else
+    json_builder_add_null_value(b);
+}
+
+static void
+add_int(JsonBuilder *b, const char *key, gint64 value)
+{
+  json_builder_set_member_name(b, key);
+  json_builder_add_int_value(b, value);
+}
+
 int
 sr_cmd_deliver(int argc, char **argv)
 {
-  fprintf(stderr, "spatial-recovery-cli deliver: unavailable in this build\n");
-  return 2;
+  g_autofree char *render_s = NULL, *out_s = NULL, *compression_s = NULL, *space_s = NULL;
+  g_autofree char *frames_s = NULL, *progress_s = NULL, *checkpoint_s = NULL;
+  gboolean no_note = FALSE;
+  GOptionEntry entries[] = {
+      {"render", 'r', 0, G_OPTION_ARG_FILENAME, &render_s,
+       "Rendered frames (default: the project's render folder)", "PATTERN"},
+      {"out", 'o', 0, G_OPTION_ARG_FILENAME, &out_s, "Delivery folder (default: OUTPUT/delivery)",
+       "DIR"},
+      {"frames", 0, 0, G_OPTION_ARG_STRING, &frames_s, "Frame range (default: the whole render)",
+       "A-B"},
+      {"compression", 0, 0, G_OPTION_ARG_STRING, &compression_s, "zip (default) or dwaa", "NAME"},
+      {"space", 0, 0, G_OPTION_ARG_STRING, &space_s,
+       "Delivery colour space: aces2065-1 (default), acescg, linear-rec709, srgb, rec709", "ID"},
+      {"checkpoint", 0, 0, G_OPTION_ARG_FILENAME, &checkpoint_s,
+       "Checkpoint the render was made with (default: the project's)", "FILE"},
+      {"no-note", 0, 0, G_OPTION_ARG_NONE, &no_note,
+       "Skip the validation note (no Source/Reference reads)", NULL},
+      {"progress", 0, 0, G_OPTION_ARG_STRING, &progress_s, "auto, bar, json or quiet", "MODE"},
+      {NULL},
+  };
+  g_autoptr(GOptionContext) ctx =
+      g_option_context_new("PROJECT — EXR masters with provenance, sidecars and the note");
+  g_option_context_add_main_entries(ctx, entries, NULL);
+  g_autoptr(GError) error = NULL;
+  if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+    sr_cli_error(CMD, "%s", error->message);
+    return 2;
+  }
+  if (argc != 2) {
+    sr_cli_error(CMD, argc < 2 ? "give the project file" : "unexpected argument '%s'",
+                 argc < 2 ? "" : argv[2]);
+    return 2;
+  }
+  SrProgressMode mode = SR_PROGRESS_AUTO;
+  if (progress_s && !sr_cli_parse_progress_mode(progress_s, &mode)) {
+    sr_cli_error(CMD, "--progress must be auto, bar, json or quiet");
+    return 2;
+  }
+  SrDeliveryOptions o;
+  sr_delivery_options_init(&o);
+  if (compression_s && (!sr_exr_compression_from_name(compression_s, &o.compression) ||
+                        (o.compression != SR_EXR_ZIP && o.compression != SR_EXR_DWAA))) {
+    sr_cli_error(CMD, "--compression must be zip or dwaa");
+    return 2;
+  }
+  if (space_s && !sr_colourspace_from_id(space_s, &o.space)) {
+    sr_cli_error(CMD, "--space: unknown colour space '%s' (aces2065-1, acescg, linear-rec709, "
+                 "srgb, rec709)", space_s);
+    return 2;
+  }
+  if (frames_s && !sr_cli_parse_frame_range(frames_s, &o.first, &o.last, &error)) {
+    sr_cli_error(CMD, "--frames: %s", error->message);
+    return 2;
+  }
+  g_autoptr(SrProject) project = sr_cli_load_project(CMD, argv[1]);
+  if (!project)
+    return 1;
+  o.render_pattern = render_s;
+  o.out_dir = out_s;
+  o.checkpoint = checkpoint_s;
+
+  /* The note first, so the sidecars can name it. */
+  SrValidationResult vres = {0};
+  gboolean have_note = FALSE;
+  if (!no_note) {
+    SrValidationOptions vo;
+    sr_validation_options_init(&vo);
+    vo.render_pattern = render_s;
+    vo.first = o.first;
+    vo.last = o.last;
+    vo.checkpoint = checkpoint_s;
+    g_autofree char *vdir = out_s ? g_build_filename(out_s, "validation", NULL) : NULL;
+    vo.out_dir = vdir;
+    run_state vs = {mode, NULL};
+    gboolean ok = sr_validation_run(project, &vo, on_validate_frame, &vs, NULL, &vres, &error);
+    sr_progress_finish(vs.progress);
+    if (!ok) {
+      sr_cli_error(CMD, "validation note: %s (use --no-note to deliver without it)",
+                   error->message);
+      sr_validation_result_clear(&vres);
+      return 1;
+    }
+    have_note = TRUE;
+    o.note_path = vres.note_path;
+  }
+
+  run_state ds = {mode, NULL};
+  SrDeliveryResult res;
+  gboolean ok = sr_delivery_run(project, &o, on_frame, &ds, NULL, &res, &error);
+  sr_progress_finish(ds.progress);
+  if (!ok) {
+    sr_cli_error(CMD, "%s", error->message);
+    sr_delivery_result_clear(&res);
+    sr_validation_result_clear(&vres);
+    return 1;
+  }
+  if (mode == SR_PROGRESS_JSON) {
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    add_string(b, "event", "result");
+    add_string(b, "masters", res.master_pattern);
+    add_int(b, "first", res.first);
+    add_int(b, "last", res.last);
+    add_int(b, "written", res.written);
+    add_int(b, "skipped", res.skipped);
+    add_string(b, "model_id", res.facts.model_id);
+    add_string(b, "json", res.json_path);
+    add_string(b, "text", res.text_path);
+    add_string(b, "note", have_note ? vres.note_path : NULL);
+    add_string(b, "digital_source_type", res.merged ? SR_IPTC_COMPOSITE : SR_IPTC_TRAINED);
+    json_builder_end_object(b);
+    g_autoptr(JsonNode) root = json_builder_get_root(b);
+    g_autofree char *line = json_to_string(root, FALSE);
+    printf("%s\n", line);
+  } else {
+    printf("model     %s (%s, %" G_GINT64_FORMAT " steps)\n", res.facts.model_id_short,
+           res.facts.model_size, res.facts.steps);
+    printf("masters   %s\n", res.master_pattern);
+    printf("frames    %d-%d: %d written, %d already delivered, all verified\n", res.first,
+           res.last, res.written, res.skipped);
+    printf("format    EXR half, %s, %s%s\n", sr_exr_compression_name(o.compression),
+           sr_colourspace_label(o.space), res.merged ? ", crop merged over the original" : "");
+    printf("sidecars  %s\n          %s\n", res.json_path, res.text_path);
+    if (have_note)
+      printf("note      %s (%d flagged frame%s)\n", vres.note_path, vres.summary.n_flagged,
+             vres.summary.n_flagged == 1 ? "" : "s");
+  }
+  sr_delivery_result_clear(&res);
+  sr_validation_result_clear(&vres);
+  return 0;
 }

@@ -1,10 +1,170 @@
+/* spatial-recovery-cli validate — Stage 5 QA of a render: per-frame metrics
+ * and flags (CSV and JSON), stills for chosen frames, and the validation
+ * note. Exit 0 when no frame is flagged, 1 when some are (or on errors). */
 #include "sr-cli.h"
 
+#include <math.h>
 #include <stdio.h>
+
+#include <json-glib/json-glib.h>
+
+#include "sr-cli-common.h"
+#include "sr-validation-note.h"
+
+#define CMD "validate"
+
+typedef struct {
+  SrProgressMode mode;
+  SrProgress *progress;
+} run_state;
+
+/* The bar starts at the first frame, when the range is known. */
+static void
+on_frame(int done, int total, int frame, gpointer user_data)
+{
+  run_state *st = user_data;
+  if (!st->progress)
+    st->progress = sr_progress_new(st->mode, "validate", total);
+  const char *keys[] = {"frame"};
+  double values[] = {frame};
+  sr_progress_update(st->progress, done, keys, values, 1);
+}
+
+static void
+print_value(const char *label, double v, const char *unit)
+{
+  if (isnan(v))
+    printf("  %-32s n/a\n", label);
+  else
+    printf("  %-32s %.4g%s\n", label, v, unit);
+}
 
 int
 sr_cmd_validate(int argc, char **argv)
 {
-  fprintf(stderr, "spatial-recovery-cli validate: unavailable in this build\n");
-  return 2;
+  g_autofree char *render_s = NULL, *frames_s = NULL, *out_s = NULL, *stills_s = NULL;
+  g_autofree char *progress_s = NULL, *checkpoint_s = NULL;
+  gboolean no_note = FALSE, no_stills = FALSE;
+  GOptionEntry entries[] = {
+      {"render", 'r', 0, G_OPTION_ARG_FILENAME, &render_s,
+       "Rendered frames (default: the project's render folder)", "PATTERN"},
+      {"frames", 0, 0, G_OPTION_ARG_STRING, &frames_s, "Frame range (default: the whole render)",
+       "A-B"},
+      {"out", 'o', 0, G_OPTION_ARG_FILENAME, &out_s,
+       "Report folder (default: OUTPUT/validation)", "DIR"},
+      {"stills", 0, 0, G_OPTION_ARG_STRING, &stills_s,
+       "Frames for stills, e.g. 1001,1012 (default: first, middle, last)", "LIST"},
+      {"checkpoint", 0, 0, G_OPTION_ARG_FILENAME, &checkpoint_s,
+       "Checkpoint the render was made with (default: the project's)", "FILE"},
+      {"no-note", 0, 0, G_OPTION_ARG_NONE, &no_note, "Do not write the validation note", NULL},
+      {"no-stills", 0, 0, G_OPTION_ARG_NONE, &no_stills, "Do not write stills", NULL},
+      {"progress", 0, 0, G_OPTION_ARG_STRING, &progress_s, "auto, bar, json or quiet", "MODE"},
+      {NULL},
+  };
+  g_autoptr(GOptionContext) ctx =
+      g_option_context_new("PROJECT — per-frame QA metrics, flags, stills and the validation note");
+  g_option_context_add_main_entries(ctx, entries, NULL);
+  g_autoptr(GError) error = NULL;
+  if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+    sr_cli_error(CMD, "%s", error->message);
+    return 2;
+  }
+  if (argc != 2) {
+    sr_cli_error(CMD, argc < 2 ? "give the project file" : "unexpected argument '%s'",
+                 argc < 2 ? "" : argv[2]);
+    return 2;
+  }
+  SrProgressMode mode = SR_PROGRESS_AUTO;
+  if (progress_s && !sr_cli_parse_progress_mode(progress_s, &mode)) {
+    sr_cli_error(CMD, "--progress must be auto, bar, json or quiet");
+    return 2;
+  }
+  SrValidationOptions vo;
+  sr_validation_options_init(&vo);
+  if (frames_s && !sr_cli_parse_frame_range(frames_s, &vo.first, &vo.last, &error)) {
+    sr_cli_error(CMD, "--frames: %s", error->message);
+    return 2;
+  }
+  g_autoptr(GArray) stills = g_array_new(FALSE, FALSE, sizeof(int));
+  if (stills_s && !sr_cli_parse_frame_list(stills_s, stills, &error)) {
+    sr_cli_error(CMD, "--stills: %s", error->message);
+    return 2;
+  }
+  g_autoptr(SrProject) project = sr_cli_load_project(CMD, argv[1]);
+  if (!project)
+    return 1;
+  vo.render_pattern = render_s;
+  vo.out_dir = out_s;
+  vo.still_frames = stills;
+  vo.write_note = !no_note;
+  vo.write_stills = !no_stills;
+  vo.checkpoint = checkpoint_s;
+
+  run_state st = {mode, NULL};
+  SrValidationResult res;
+  gboolean ok = sr_validation_run(project, &vo, on_frame, &st, NULL, &res, &error);
+  sr_progress_finish(st.progress);
+  if (!ok) {
+    sr_cli_error(CMD, "%s", error->message);
+    sr_validation_result_clear(&res);
+    return 1;
+  }
+  const sr_qa_summary *s = &res.summary;
+  if (mode == SR_PROGRESS_JSON) {
+    g_autofree char *json = sr_validation_frames_json(res.frames, res.n_frames, s);
+    g_autoptr(JsonNode) qa = json_from_string(json, NULL);
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "event");
+    json_builder_add_string_value(b, "result");
+    json_builder_set_member_name(b, "csv");
+    json_builder_add_string_value(b, res.csv_path);
+    json_builder_set_member_name(b, "json");
+    json_builder_add_string_value(b, res.json_path);
+    json_builder_set_member_name(b, "note");
+    if (res.note_path)
+      json_builder_add_string_value(b, res.note_path);
+    else
+      json_builder_add_null_value(b);
+    json_builder_set_member_name(b, "flagged");
+    json_builder_add_int_value(b, s->n_flagged);
+    json_builder_set_member_name(b, "qa");
+    json_builder_add_value(b, g_steal_pointer(&qa));
+    json_builder_end_object(b);
+    g_autoptr(JsonNode) root = json_builder_get_root(b);
+    g_autofree char *line = json_to_string(root, FALSE);
+    printf("%s\n", line);
+  } else {
+    printf("validated %d frame%s (%d-%d)\n", s->n_frames, s->n_frames == 1 ? "" : "s",
+           res.n_frames ? res.frames[0].frame : 0,
+           res.n_frames ? res.frames[res.n_frames - 1].frame : 0);
+    if (res.has_facts)
+      printf("  %-32s %s (%s, %" G_GINT64_FORMAT " steps)\n", "model", res.facts.model_id_short,
+             res.facts.model_size, res.facts.steps);
+    print_value("chroma identity, worst", s->chroma_max, "");
+    print_value("outside 0-1, worst frame", 100.0 * s->range_fraction_max, " %");
+    printf("  %-32s %zu\n", "NaN/Inf values", s->nonfinite_total);
+    print_value("sharpness gain vs Source, mean", s->sharpness_gain_db_mean, " dB");
+    print_value("detail vs Reference, mean", s->hf_vs_reference_db_mean, " dB");
+    print_value("halo score, worst", s->halo_score_max, "");
+    print_value("flicker index (luma)", s->flicker_index, "");
+    print_value("flicker index (detail)", s->flicker_detail_index, " dB");
+    if (s->n_held_out) {
+      print_value("held-out PSNR, mean", s->psnr_mean, " dB");
+      print_value("held-out PSNR of Source, mean", s->psnr_source_mean, " dB");
+      print_value("held-out SSIM, mean", s->ssim_mean, "");
+    }
+    printf("flagged %d of %d frames\n", s->n_flagged, s->n_frames);
+    for (int i = 0; i < res.n_frames; i++)
+      for (int j = 0; j < res.frames[i].n_flags; j++)
+        printf("  frame %d: %s\n", res.frames[i].frame, res.frames[i].flags[j].reason);
+    printf("table     %s\n          %s\n", res.csv_path, res.json_path);
+    if (res.still_paths->len)
+      printf("stills    %u files in %s/stills\n", res.still_paths->len, res.out_dir);
+    if (res.note_path)
+      printf("note      %s\n", res.note_path);
+  }
+  int rc = s->n_flagged ? 1 : 0;
+  sr_validation_result_clear(&res);
+  return rc;
 }

@@ -1,0 +1,636 @@
+/* Delivery (EXR masters with provenance, sidecars) and the validation run
+ * (tables, stills, note) on a small synthetic shot with a real checkpoint. */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+
+#include "sr-backend.h"
+#include "sr-checkpoint.h"
+#include "sr-delivery.h"
+#include "sr-fs.h"
+#include "sr-io.h"
+#include "sr-unet.h"
+#include "sr-validation-note.h"
+
+#define W 64
+#define H 48
+#define FIRST 1
+#define LAST 4
+
+typedef struct {
+  char *dir;
+  char *render_pattern;
+  char model_id[65];
+  char model_short[13];
+  SrProject *project;
+} Fixture;
+
+static void
+rm_rf(const char *path)
+{
+  if (g_file_test(path, G_FILE_TEST_IS_DIR) && !g_file_test(path, G_FILE_TEST_IS_SYMLINK)) {
+    g_chmod(path, 0700);
+    GDir *d = g_dir_open(path, 0, NULL);
+    const char *name;
+    while (d && (name = g_dir_read_name(d))) {
+      g_autofree char *p = g_build_filename(path, name, NULL);
+      rm_rf(p);
+    }
+    if (d)
+      g_dir_close(d);
+    g_rmdir(path);
+  } else {
+    g_remove(path);
+  }
+}
+
+static int
+count_files(const char *dir)
+{
+  GDir *d = g_dir_open(dir, 0, NULL);
+  if (!d)
+    return 0;
+  int n = 0;
+  while (g_dir_read_name(d))
+    n++;
+  g_dir_close(d);
+  return n;
+}
+
+static sr_image *
+make_frame(int frame, float detail, const char *model_id)
+{
+  sr_image *img = sr_image_new(W, H, 3, NULL);
+  for (int y = 0; y < H; y++)
+    for (int x = 0; x < W; x++) {
+      float *p = sr_image_row(img, y) + x * 3;
+      float base = 0.3f + 0.4f * (float)x / W + 0.01f * frame;
+      float d = detail * (((x / 2 + y / 2) % 2) ? 0.05f : -0.05f);
+      p[0] = base + 0.1f + d;
+      p[1] = base + d;
+      p[2] = base - 0.1f + d;
+    }
+  if (model_id)
+    sr_image_set_attribute(img, "spatialRecovery:modelId", model_id, NULL);
+  return img;
+}
+
+static void
+write_seq(const char *pattern, float detail, const char *model_id)
+{
+  sr_write_options wo;
+  sr_write_options_init(&wo);
+  for (int f = FIRST; f <= LAST; f++) {
+    sr_image *img = make_frame(f, detail, model_id);
+    g_autofree char *path = sr_pattern_format(pattern, f);
+    sr_error err = {0};
+    if (!sr_image_write(path, img, &wo, &err))
+      g_error("%s", err.message);
+    sr_image_free(img);
+  }
+}
+
+static void
+write_checkpoint(const char *path, char model_id[65])
+{
+  sr_error err = {0};
+  sr_backend *be = sr_backend_cpu_create(1, &err);
+  g_assert_nonnull(be);
+  sr_unet *net = sr_unet_new(SR_UNET_S, be, &err);
+  g_assert_nonnull(net);
+  g_assert_true(sr_unet_init(net, 7, &err));
+  sr_checkpoint_meta meta;
+  sr_checkpoint_meta_init(&meta);
+  meta.size = SR_UNET_S;
+  meta.step = 1234;
+  int pairs[] = {1}, held[] = {3};
+  meta.pairs = pairs;
+  meta.n_pairs = 1;
+  meta.held_out = held;
+  meta.n_held_out = 1;
+  meta.prep.source_space = meta.prep.reference_space = SR_CS_REC709;
+  if (!sr_checkpoint_save(path, net, &meta, false, model_id, &err))
+    g_error("%s", err.message);
+  sr_unet_free(net);
+  sr_backend_close(be);
+}
+
+static void
+fixture_setup(Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  fx->dir = g_dir_make_tmp("sr-delivery-XXXXXX", &error);
+  g_assert_no_error(error);
+  g_autofree char *src_dir = g_build_filename(fx->dir, "source", NULL);
+  g_autofree char *ref_dir = g_build_filename(fx->dir, "reference", NULL);
+  g_autofree char *out = g_build_filename(fx->dir, "out", NULL);
+  g_autofree char *ren_dir = g_build_filename(out, "render", NULL);
+  g_autofree char *ck_dir = g_build_filename(fx->dir, "ck", NULL);
+  g_assert_true(sr_mkdir_p(src_dir, NULL) && sr_mkdir_p(ref_dir, NULL) &&
+                sr_mkdir_p(ren_dir, NULL) && sr_mkdir_p(ck_dir, NULL));
+  g_autofree char *ck = g_build_filename(ck_dir, "model.safetensors", NULL);
+  write_checkpoint(ck, fx->model_id);
+  sr_model_id_short(fx->model_id, fx->model_short);
+
+  g_autofree char *src = g_build_filename(src_dir, "src.%04d.exr", NULL);
+  g_autofree char *ref = g_build_filename(ref_dir, "ref.%04d.exr", NULL);
+  write_seq(src, 0.2f, NULL);
+  write_seq(ref, 1.0f, NULL);
+  fx->render_pattern = g_build_filename(ren_dir, "shot_v002.%06d.exr", NULL);
+  write_seq(fx->render_pattern, 0.9f, fx->model_id);
+
+  SrProject *p = sr_project_new();
+  sr_project_set_name(p, "shot");
+  sr_project_set_source_pattern(p, src);
+  sr_project_set_reference_pattern(p, ref);
+  sr_project_set_source_colourspace(p, SR_CS_REC709);
+  sr_project_set_reference_colourspace(p, SR_CS_REC709);
+  sr_project_set_output_folder(p, out);
+  sr_project_set_version(p, "v002");
+  sr_project_set_checkpoint(p, ck);
+  g_assert_true(sr_project_add_pair(p, 1, NULL));
+  g_assert_true(sr_project_add_held_out(p, 3, NULL));
+  SrProvenance prov = {
+      .film_title = (char *)"The Lost Reel",
+      .shot_id = (char *)"SH010",
+      .source_element = (char *)"16mm print",
+      .reference_source = (char *)"35mm internegative",
+      .restorationist = (char *)"A. Archivist",
+      .institution = (char *)"Film Archive",
+      .notes = (char *)"test <delivery> & note",
+  };
+  sr_project_set_provenance(p, &prov);
+  fx->project = p;
+}
+
+static void
+fixture_teardown(Fixture *fx, gconstpointer data)
+{
+  g_clear_object(&fx->project);
+  rm_rf(fx->dir);
+  g_free(fx->dir);
+  g_free(fx->render_pattern);
+}
+
+static char *
+master_path(Fixture *fx, const char *dir, int frame)
+{
+  g_autofree char *name = g_strdup_printf("SH010_v002_m%s.%04d.exr", fx->model_short, frame);
+  return g_build_filename(dir, name, NULL);
+}
+
+static void
+test_deliver(Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = g_build_filename(fx->dir, "deliver", NULL);
+  SrDeliveryOptions o;
+  sr_delivery_options_init(&o);
+  o.out_dir = out;
+  SrDeliveryResult r;
+  gboolean ok = sr_delivery_run(fx->project, &o, NULL, NULL, NULL, &r, &error);
+  g_assert_no_error(error);
+  g_assert_true(ok);
+  g_assert_cmpint(r.written, ==, LAST - FIRST + 1);
+  g_assert_cmpint(r.skipped, ==, 0);
+  g_assert_false(r.merged);
+  g_assert_cmpstr(r.facts.model_id, ==, fx->model_id);
+  g_assert_cmpint((int)r.facts.steps, ==, 1234);
+  g_assert_cmpstr(r.facts.model_size, ==, "S");
+
+  float aces[8];
+  sr_colourspace_chromaticities(SR_CS_ACES2065_1, aces);
+  sr_colour_transform *xf = sr_colour_transform_new(SR_CS_REC709, SR_CS_ACES2065_1, NULL);
+  for (int f = FIRST; f <= LAST; f++) {
+    g_autofree char *mp = master_path(fx, out, f);
+    sr_error err = {0};
+    sr_image *m = sr_image_read(mp, &err);
+    if (!m)
+      g_error("%s", err.message);
+    g_assert_true(m->has_chromaticities);
+    for (int i = 0; i < 8; i++)
+      g_assert_cmpfloat_with_epsilon(m->chromaticities[i], aces[i], 1e-5);
+    g_assert_cmpstr(sr_image_get_attribute(m, "modelCheckpointId"), ==, fx->model_id);
+    g_assert_cmpstr(sr_image_get_attribute(m, "digitalSourceType"), ==, SR_IPTC_TRAINED);
+    g_assert_cmpstr(sr_image_get_attribute(m, "recoveryType"), ==, "spatial, reference-based");
+    g_assert_cmpstr(sr_image_get_attribute(m, "filmTitle"), ==, "The Lost Reel");
+    g_assert_cmpstr(sr_image_get_attribute(m, "shotId"), ==, "SH010");
+    g_assert_cmpstr(sr_image_get_attribute(m, "frameRange"), ==, "1-4");
+    g_assert_cmpstr(sr_image_get_attribute(m, "sourceElement"), ==, "16mm print");
+    g_assert_cmpstr(sr_image_get_attribute(m, "referenceSource"), ==, "35mm internegative");
+    g_assert_cmpstr(sr_image_get_attribute(m, "trainingFrames"), ==, "1");
+    g_assert_cmpstr(sr_image_get_attribute(m, "trainingSteps"), ==, "1234");
+    g_assert_cmpstr(sr_image_get_attribute(m, "modelSize"), ==, "S");
+    g_assert_cmpstr(sr_image_get_attribute(m, "restorationist"), ==, "A. Archivist");
+    g_assert_cmpstr(sr_image_get_attribute(m, "institution"), ==, "Film Archive");
+    g_assert_nonnull(strstr(sr_image_get_attribute(m, "mlProcessing"), "Spatial Recovery"));
+    g_assert_null(sr_image_get_attribute(m, "spatialRecovery:modelId"));
+    /* Pixels: the render converted to ACES2065-1 (half precision). */
+    sr_image *want = make_frame(f, 0.9f, NULL);
+    sr_colour_transform_image(xf, want);
+    for (int i = 0; i < W * H * 3; i += 97)
+      g_assert_cmpfloat_with_epsilon(m->pixels[i], want->pixels[i],
+                                     2e-3 * fabsf(want->pixels[i]) + 1e-4);
+    sr_image_free(want);
+    sr_image_free(m);
+  }
+  sr_colour_transform_free(xf);
+
+  /* Sidecars. */
+  g_autoptr(JsonParser) jp = json_parser_new();
+  g_assert_true(json_parser_load_from_file(jp, r.json_path, &error));
+  JsonObject *root = json_node_get_object(json_parser_get_root(jp));
+  JsonObject *prov = json_object_get_object_member(root, "provenance");
+  g_assert_cmpstr(json_object_get_string_member(prov, "modelCheckpointId"), ==, fx->model_id);
+  g_assert_cmpstr(json_object_get_string_member(prov, "notes"), ==, "test <delivery> & note");
+  JsonObject *masters = json_object_get_object_member(root, "masters");
+  g_assert_cmpint(json_object_get_int_member(masters, "count"), ==, 4);
+  g_assert_cmpstr(json_object_get_string_member(masters, "colourspace"), ==, "aces2065-1");
+  g_autofree char *txt = NULL;
+  g_assert_true(g_file_get_contents(r.text_path, &txt, NULL, NULL));
+  g_assert_nonnull(strstr(txt, "trainedAlgorithmicMedia"));
+  g_assert_nonnull(strstr(txt, fx->model_id));
+  g_assert_true(g_str_has_suffix(r.json_path, ".json"));
+  g_assert_nonnull(strstr(r.json_path, fx->model_short));
+
+  /* exrheader sees the same attributes. */
+  if (g_file_test("/usr/bin/exrheader", G_FILE_TEST_IS_EXECUTABLE)) {
+    g_autofree char *mp = master_path(fx, out, 2);
+    const char *argv[] = {"/usr/bin/exrheader", mp, NULL};
+    g_autofree char *so = NULL;
+    int status = 0;
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+                               &so, NULL, &status, &error));
+    g_assert_nonnull(strstr(so, "modelCheckpointId"));
+    g_assert_nonnull(strstr(so, fx->model_id));
+    g_assert_nonnull(strstr(so, "digitalSourceType"));
+    g_assert_nonnull(strstr(so, "chromaticities"));
+    g_assert_nonnull(strstr(so, "0.7347"));  /* AP0 red x */
+    g_assert_nonnull(strstr(so, "zip"));
+  } else {
+    g_test_message("exrheader not installed: header check skipped");
+  }
+
+  /* Resume: everything is already there. */
+  SrDeliveryResult r2;
+  g_assert_true(sr_delivery_run(fx->project, &o, NULL, NULL, NULL, &r2, &error));
+  g_assert_cmpint(r2.written, ==, 0);
+  g_assert_cmpint(r2.skipped, ==, 4);
+  /* A removed master is written again. */
+  g_autofree char *m3 = master_path(fx, out, 3);
+  g_remove(m3);
+  SrDeliveryResult r3;
+  g_assert_true(sr_delivery_run(fx->project, &o, NULL, NULL, NULL, &r3, &error));
+  g_assert_cmpint(r3.written, ==, 1);
+  g_assert_true(g_file_test(m3, G_FILE_TEST_EXISTS));
+  sr_delivery_result_clear(&r);
+  sr_delivery_result_clear(&r2);
+  sr_delivery_result_clear(&r3);
+}
+
+static void
+test_composite_and_dwaa(Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = g_build_filename(fx->dir, "deliver-crop", NULL);
+  sr_project_set_crop(fx->project, (sr_rect){8, 8, 32, 24});
+  SrDeliveryOptions o;
+  sr_delivery_options_init(&o);
+  o.out_dir = out;
+  o.compression = SR_EXR_DWAA;
+  o.space = SR_CS_ACESCG;
+  o.first = 2;
+  o.last = 3;
+  SrDeliveryResult r;
+  gboolean ok = sr_delivery_run(fx->project, &o, NULL, NULL, NULL, &r, &error);
+  gboolean dwaa = TRUE;
+  if (!ok && g_error_matches(error, SR_DELIVERY_ERROR, SR_DELIVERY_ERROR_UNSUPPORTED)) {
+    /* An OpenEXR older than 3.2 cannot write DWAA: a clear error, no file. */
+    g_test_message("%s", error->message);
+    g_assert_nonnull(strstr(error->message, "DWAA"));
+    g_assert_cmpint(count_files(out), ==, 0);
+    g_clear_error(&error);
+    sr_delivery_result_clear(&r);
+    o.compression = SR_EXR_ZIP;
+    dwaa = FALSE;
+    ok = sr_delivery_run(fx->project, &o, NULL, NULL, NULL, &r, &error);
+  }
+  g_assert_no_error(error);
+  g_assert_true(ok);
+  g_assert_true(r.merged);
+  g_assert_cmpint(r.written, ==, 2);
+  g_autofree char *mp = master_path(fx, out, 2);
+  sr_image *m = sr_image_read(mp, NULL);
+  g_assert_nonnull(m);
+  g_assert_cmpstr(sr_image_get_attribute(m, "digitalSourceType"), ==, SR_IPTC_COMPOSITE);
+  g_assert_cmpstr(sr_image_get_attribute(m, "frameRange"), ==, "2-3");
+  float cg[8];
+  sr_colourspace_chromaticities(SR_CS_ACESCG, cg);
+  g_assert_cmpfloat_with_epsilon(m->chromaticities[0], cg[0], 1e-5);
+  sr_image_free(m);
+  g_autofree char *m1 = master_path(fx, out, 1);
+  g_assert_false(g_file_test(m1, G_FILE_TEST_EXISTS));
+  if (g_file_test("/usr/bin/exrheader", G_FILE_TEST_IS_EXECUTABLE)) {
+    const char *argv[] = {"/usr/bin/exrheader", mp, NULL};
+    g_autofree char *so = NULL;
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+                               &so, NULL, NULL, &error));
+    g_assert_nonnull(strstr(so, dwaa ? "dwaa" : "zip"));
+  }
+  sr_delivery_result_clear(&r);
+}
+
+static void
+test_missing_frame(Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *f3 = sr_pattern_format(fx->render_pattern, 3);
+  g_remove(f3);
+  g_autofree char *out = g_build_filename(fx->dir, "deliver-missing", NULL);
+  SrDeliveryOptions o;
+  sr_delivery_options_init(&o);
+  o.out_dir = out;
+  SrDeliveryResult r;
+  g_assert_false(sr_delivery_run(fx->project, &o, NULL, NULL, NULL, &r, &error));
+  g_assert_error(error, SR_DELIVERY_ERROR, SR_DELIVERY_ERROR_MISSING);
+  g_assert_nonnull(strstr(error->message, "3"));
+  g_assert_nonnull(strstr(error->message, "nothing was written"));
+  g_assert_cmpint(count_files(out), ==, 0);
+  sr_delivery_result_clear(&r);
+}
+
+static void
+test_unwritable(Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *file = g_build_filename(fx->dir, "a-file", NULL);
+  g_assert_true(g_file_set_contents(file, "x", 1, NULL));
+  g_autofree char *out = g_build_filename(file, "sub", NULL);
+  SrDeliveryOptions o;
+  sr_delivery_options_init(&o);
+  o.out_dir = out;
+  SrDeliveryResult r;
+  g_assert_false(sr_delivery_run(fx->project, &o, NULL, NULL, NULL, &r, &error));
+  g_assert_error(error, SR_DELIVERY_ERROR, SR_DELIVERY_ERROR_UNWRITABLE);
+  g_assert_nonnull(strstr(error->message, out));
+  sr_delivery_result_clear(&r);
+  g_clear_error(&error);
+  if (geteuid() != 0) {
+    g_autofree char *ro = g_build_filename(fx->dir, "read-only", NULL);
+    g_assert_true(sr_mkdir_p(ro, NULL));
+    g_chmod(ro, 0500);
+    o.out_dir = ro;
+    g_assert_false(sr_delivery_run(fx->project, &o, NULL, NULL, NULL, &r, &error));
+    g_assert_error(error, SR_DELIVERY_ERROR, SR_DELIVERY_ERROR_UNWRITABLE);
+    g_chmod(ro, 0700);
+    g_assert_cmpint(count_files(ro), ==, 0);
+    sr_delivery_result_clear(&r);
+  }
+}
+
+static void
+test_model_mismatch(Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  char other[65];
+  memset(other, 'f', 64);
+  other[64] = '\0';
+  write_seq(fx->render_pattern, 0.9f, other);
+  g_autofree char *out = g_build_filename(fx->dir, "deliver-mismatch", NULL);
+  SrDeliveryOptions o;
+  sr_delivery_options_init(&o);
+  o.out_dir = out;
+  SrDeliveryResult r;
+  g_assert_false(sr_delivery_run(fx->project, &o, NULL, NULL, NULL, &r, &error));
+  g_assert_error(error, SR_DELIVERY_ERROR, SR_DELIVERY_ERROR_CHECKPOINT);
+  g_assert_nonnull(strstr(error->message, "ffffffffffff"));
+  g_assert_cmpint(count_files(out), ==, 0);
+  sr_delivery_result_clear(&r);
+}
+
+/* A size limit makes every write past it fail with EFBIG, like a full disk. */
+static void
+test_disk_full(Fixture *fx, gconstpointer data)
+{
+  g_autofree char *out = g_build_filename(fx->dir, "deliver-full", NULL);
+  g_assert_true(sr_mkdir_p(out, NULL));
+  int pipefd[2];
+  g_assert_cmpint(pipe(pipefd), ==, 0);
+  pid_t pid = fork();
+  g_assert_cmpint(pid, >=, 0);
+  if (pid == 0) {
+    close(pipefd[0]);
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit rl = {.rlim_cur = 3000, .rlim_max = 3000};
+    setrlimit(RLIMIT_FSIZE, &rl);
+    SrDeliveryOptions o;
+    sr_delivery_options_init(&o);
+    o.out_dir = out;
+    SrDeliveryResult r;
+    GError *error = NULL;
+    gboolean ok = sr_delivery_run(fx->project, &o, NULL, NULL, NULL, &r, &error);
+    int code = ok ? -1 : error->code;
+    if (error)
+      (void)!write(pipefd[1], error->message, strlen(error->message));
+    close(pipefd[1]);
+    _exit(code < 0 ? 100 : code);
+  }
+  close(pipefd[1]);
+  char msg[2048] = {0};
+  size_t got = 0;
+  ssize_t k;
+  while ((k = read(pipefd[0], msg + got, sizeof msg - 1 - got)) > 0)
+    got += (size_t)k;
+  close(pipefd[0]);
+  int status = 0;
+  g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+  g_assert_true(WIFEXITED(status));
+  g_test_message("disk full: %s", msg);
+  g_assert_cmpint(WEXITSTATUS(status), !=, 100);
+  g_assert_cmpint(WEXITSTATUS(status), ==, SR_DELIVERY_ERROR_NOSPACE);
+  g_assert_nonnull(strstr(msg, "disk is full"));
+  /* No partial master, no temporary left behind. */
+  GDir *d = g_dir_open(out, 0, NULL);
+  const char *name;
+  while ((name = g_dir_read_name(d))) {
+    g_assert_false(g_str_has_suffix(name, ".tmp"));
+    g_autofree char *p = g_build_filename(out, name, NULL);
+    sr_image *m = sr_image_read(p, NULL);
+    g_assert_nonnull(m); /* whatever exists is complete */
+    sr_image_free(m);
+  }
+  g_dir_close(d);
+}
+
+static void
+test_validation_note(Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = g_build_filename(fx->dir, "validation", NULL);
+  SrValidationOptions vo;
+  sr_validation_options_init(&vo);
+  vo.out_dir = out;
+  g_autoptr(GArray) stills = g_array_new(FALSE, FALSE, sizeof(int));
+  int s2 = 2;
+  g_array_append_val(stills, s2);
+  vo.still_frames = stills;
+  SrValidationResult r;
+  gboolean ok = sr_validation_run(fx->project, &vo, NULL, NULL, NULL, &r, &error);
+  g_assert_no_error(error);
+  g_assert_true(ok);
+  g_assert_cmpint(r.n_frames, ==, 4);
+  g_assert_true(r.has_facts);
+  /* Frame 3 is held out: fidelity measured there only. */
+  g_assert_true(r.frames[2].held_out);
+  g_assert_false(isnan(r.frames[2].psnr));
+  g_assert_true(isnan(r.frames[0].psnr));
+  g_assert_true(r.frames[0].has_reference);
+  g_assert_cmpfloat(r.frames[0].sharpness_gain_db, >, 3.0);
+  /* Wipe, side-by-side, preview, two scopes each for original and recovered. */
+  g_assert_cmpuint(r.still_paths->len, ==, 7);
+  for (guint i = 0; i < r.still_paths->len; i++) {
+    sr_image *img = sr_image_read(g_ptr_array_index(r.still_paths, i), NULL);
+    g_assert_nonnull(img);
+    sr_image_free(img);
+  }
+  g_autofree char *csv = NULL, *html = NULL;
+  g_assert_true(g_file_get_contents(r.csv_path, &csv, NULL, NULL));
+  g_assert_true(g_str_has_prefix(csv, "frame,held_out"));
+  g_auto(GStrv) lines = g_strsplit(csv, "\n", -1);
+  g_assert_cmpint(g_strv_length(lines), >=, 5);
+  g_autoptr(JsonParser) jp = json_parser_new();
+  g_assert_true(json_parser_load_from_file(jp, r.json_path, &error));
+  g_assert_true(g_file_get_contents(r.note_path, &html, NULL, NULL));
+  const char *sections[] = {"id=\"summary\"", "id=\"sources\"", "id=\"model\"",
+                            "id=\"training\"", "id=\"held-out\"", "id=\"metrics\"",
+                            "id=\"flagged\"", "id=\"stills\"", "id=\"caveats\"", "@media print",
+                            "<svg", "data:image/png;base64,", "16mm print",
+                            "35mm internegative", fx->model_id, "test &lt;delivery&gt; &amp; note"};
+  for (size_t i = 0; i < G_N_ELEMENTS(sections); i++)
+    if (!strstr(html, sections[i]))
+      g_error("note lacks %s", sections[i]);
+  /* Self-contained: nothing fetched from elsewhere. */
+  g_assert_null(strstr(html, "http:"));
+  g_assert_null(strstr(html, "https:"));
+  g_assert_null(strstr(html, "<link"));
+  g_assert_null(strstr(html, "<script"));
+  g_assert_null(strstr(html, "url("));
+  for (const char *p = html; (p = strstr(p, "src=\"")); p += 5)
+    g_assert_true(g_str_has_prefix(p + 5, "data:"));
+  sr_validation_result_clear(&r);
+
+  /* A still outside the range is refused with a message. */
+  int bad = 99;
+  g_array_append_val(stills, bad);
+  g_assert_false(sr_validation_run(fx->project, &vo, NULL, NULL, NULL, &r, &error));
+  g_assert_nonnull(strstr(error->message, "99"));
+  sr_validation_result_clear(&r);
+}
+
+static char *
+run_cli(const char *const *args, int *status)
+{
+  const char *cli = g_getenv("SR_CLI");
+  GPtrArray *argv = g_ptr_array_new();
+  g_ptr_array_add(argv, (char *)cli);
+  for (int i = 0; args[i]; i++)
+    g_ptr_array_add(argv, (char *)args[i]);
+  g_ptr_array_add(argv, NULL);
+  char *out = NULL, *err = NULL;
+  g_autoptr(GError) error = NULL;
+  g_assert_true(g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out,
+                             &err, status, &error));
+  g_ptr_array_free(argv, TRUE);
+  char *all = g_strconcat(out, err, NULL);
+  g_free(out);
+  g_free(err);
+  return all;
+}
+
+static void
+test_cli(Fixture *fx, gconstpointer data)
+{
+  if (!g_getenv("SR_CLI")) {
+    g_test_skip("SR_CLI is not set (run through meson test)");
+    return;
+  }
+  g_autoptr(GError) error = NULL;
+  g_autofree char *pf = g_build_filename(fx->dir, "project.json", NULL);
+  g_autoptr(GFile) file = g_file_new_for_path(pf);
+  g_assert_true(sr_project_save(fx->project, file, &error));
+  g_autofree char *vout = g_build_filename(fx->dir, "cli-validation", NULL);
+  int status = 0;
+  const char *va[] = {"validate", pf, "--out", vout, "--stills", "1,4", "--progress", "quiet",
+                      NULL};
+  g_autofree char *vtext = run_cli(va, &status);
+  g_test_message("%s", vtext);
+  g_assert_true(WIFEXITED(status));
+  g_assert_cmpint(WEXITSTATUS(status), <=, 1); /* 1 = some frame flagged */
+  g_assert_nonnull(strstr(vtext, "validated 4 frames"));
+  g_autofree char *csv = g_build_filename(vout, "qa-frames.csv", NULL);
+  g_autofree char *note = g_build_filename(vout, "validation-note.html", NULL);
+  g_autofree char *still = g_build_filename(vout, "stills", "SH010_4_wipe.png", NULL);
+  g_assert_true(g_file_test(csv, G_FILE_TEST_EXISTS));
+  g_assert_true(g_file_test(note, G_FILE_TEST_EXISTS));
+  g_assert_true(g_file_test(still, G_FILE_TEST_EXISTS));
+
+  g_autofree char *dout = g_build_filename(fx->dir, "cli-delivery", NULL);
+  const char *da[] = {"deliver", pf, "--out", dout, "--space", "acescg", "--progress", "json",
+                      NULL};
+  g_autofree char *dtext = run_cli(da, &status);
+  g_test_message("%s", dtext);
+  g_assert_true(WIFEXITED(status));
+  g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+  g_assert_nonnull(strstr(dtext, "\"event\":\"result\""));
+  g_autofree char *m = master_path(fx, dout, 4);
+  sr_image *img = sr_image_read(m, NULL);
+  g_assert_nonnull(img);
+  g_assert_cmpstr(sr_image_get_attribute(img, "deliveryColourSpace"), ==, "ACEScg");
+  sr_image_free(img);
+  g_autofree char *dnote = g_build_filename(dout, "validation", "validation-note.html", NULL);
+  g_assert_true(g_file_test(dnote, G_FILE_TEST_EXISTS));
+
+  /* Usage errors exit 2 with a message naming the option. */
+  const char *bad[] = {"deliver", pf, "--compression", "piz", NULL};
+  g_autofree char *btext = run_cli(bad, &status);
+  g_assert_cmpint(WEXITSTATUS(status), ==, 2);
+  g_assert_nonnull(strstr(btext, "--compression"));
+  /* A missing rendered frame: exit 1, the frame named, nothing delivered. */
+  g_autofree char *f2 = sr_pattern_format(fx->render_pattern, 2);
+  g_remove(f2);
+  g_autofree char *dout2 = g_build_filename(fx->dir, "cli-delivery-2", NULL);
+  const char *da2[] = {"deliver", pf, "--out", dout2, "--no-note", NULL};
+  g_autofree char *mtext = run_cli(da2, &status);
+  g_assert_cmpint(WEXITSTATUS(status), ==, 1);
+  g_assert_nonnull(strstr(mtext, "missing"));
+  g_assert_cmpint(count_files(dout2), ==, 0);
+  /* validate names the missing frame too. */
+  const char *va2[] = {"validate", pf, "--out", vout, "--progress", "quiet", NULL};
+  g_autofree char *vtext2 = run_cli(va2, &status);
+  g_assert_cmpint(WEXITSTATUS(status), ==, 1);
+  g_assert_nonnull(strstr(vtext2, "rendered frame 2 is missing"));
+}
+
+int
+main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+#define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+  ADD("/delivery/masters", test_deliver);
+  ADD("/delivery/composite-dwaa", test_composite_and_dwaa);
+  ADD("/delivery/missing-frame", test_missing_frame);
+  ADD("/delivery/unwritable", test_unwritable);
+  ADD("/delivery/model-mismatch", test_model_mismatch);
+  ADD("/delivery/disk-full", test_disk_full);
+  ADD("/validation/note", test_validation_note);
+  ADD("/cli/validate-deliver", test_cli);
+  return g_test_run();
+}
