@@ -1,0 +1,514 @@
+/* sr-page-project.c — see sr-page-project.h. */
+#include "sr-page-project.h"
+
+#include <glib/gi18n.h>
+
+#include "sr-io.h"
+#include "sr-ui-util.h"
+
+struct _SrPageProject {
+  GtkBox parent_instance;
+
+  GtkWidget *name;
+  GtkWidget *source_pattern, *source_choose, *source_range, *source_colourspace, *source_error;
+  GtkWidget *reference_pattern, *reference_choose, *reference_range, *reference_colourspace,
+      *reference_error;
+  GtkWidget *reference_offset;
+  GtkWidget *film_title, *shot_id, *source_element, *reference_source, *restorationist,
+      *institution;
+  GtkWidget *notes;
+
+  SrProject *project;
+  gulong changed_handler;
+  gboolean syncing;   /* widgets are being filled from the project */
+  guint scans;        /* sequence scans in flight */
+  guint scan_generation[2];
+  char *scanned_pattern[2]; /* what the range labels describe */
+};
+
+G_DEFINE_FINAL_TYPE(SrPageProject, sr_page_project, GTK_TYPE_BOX)
+
+enum { PROP_0, PROP_PROJECT, N_PROPS };
+static GParamSpec *properties[N_PROPS];
+
+/* ---- Sequence scans (worker thread) -------------------------------------- */
+
+typedef struct {
+  SrPageProject *page;
+  gboolean is_source;
+  gboolean from_file;   /* detect the pattern from one frame */
+  char *path;           /* pattern, or the example frame */
+  guint generation;
+  /* results */
+  char *pattern;
+  int first, last, n_missing;
+  char missing[256];
+  char *error;
+} Scan;
+
+static void
+scan_free(gpointer data)
+{
+  Scan *s = data;
+  g_free(s->path);
+  g_free(s->pattern);
+  g_free(s->error);
+  g_free(s);
+}
+
+static gboolean
+scan_thread(SrJob *job, gpointer data, GError **error)
+{
+  Scan *s = data;
+  sr_sequence seq = {0};
+  sr_error err = {0};
+  gboolean ok = s->from_file ? sr_sequence_from_file(&seq, s->path, &err)
+                             : sr_sequence_open(&seq, s->path, &err);
+
+  if (!ok) {
+    s->error = g_strdup(err.message);
+    return TRUE;
+  }
+  s->pattern = g_strdup(seq.pattern);
+  s->first = seq.first;
+  s->last = seq.last;
+  s->n_missing = seq.n_missing;
+  sr_sequence_describe_missing(&seq, s->missing, sizeof s->missing);
+  sr_sequence_clear(&seq);
+  return TRUE;
+}
+
+static void
+show_scan(SrPageProject *self, gboolean is_source, const char *range, const char *error)
+{
+  GtkWidget *range_label = is_source ? self->source_range : self->reference_range;
+  GtkWidget *error_label = is_source ? self->source_error : self->reference_error;
+  GtkWidget *entry = is_source ? self->source_pattern : self->reference_pattern;
+
+  gtk_label_set_text(GTK_LABEL(range_label), range ? range : "—");
+  gtk_label_set_text(GTK_LABEL(error_label), error ? error : "");
+  gtk_widget_set_visible(error_label, error != NULL);
+  sr_ui_set_class(entry, "error", error != NULL);
+}
+
+static void
+on_scan_done(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Scan *s = sr_job_get_data(SR_JOB(source));
+  SrPageProject *self = s->page;
+  int k = s->is_source ? 0 : 1;
+
+  self->scans--;
+  if (s->generation == self->scan_generation[k] && self->project) {
+    g_autofree char *range = NULL;
+    if (!s->error) {
+      range = sr_ui_describe_range(s->first, s->last, s->n_missing, s->missing);
+      if (s->from_file) {
+        /* Setting the pattern rescans through the project notification; the
+         * range is already known, so remember it. */
+        g_free(self->scanned_pattern[k]);
+        self->scanned_pattern[k] = g_strdup(s->pattern);
+        if (s->is_source)
+          sr_project_set_source_pattern(self->project, s->pattern);
+        else
+          sr_project_set_reference_pattern(self->project, s->pattern);
+      }
+    }
+    show_scan(self, s->is_source, range, s->error);
+  }
+  g_object_unref(self);
+}
+
+static void
+start_scan(SrPageProject *self, gboolean is_source, const char *path, gboolean from_file)
+{
+  int k = is_source ? 0 : 1;
+  Scan *s = g_new0(Scan, 1);
+
+  s->page = g_object_ref(self);
+  s->is_source = is_source;
+  s->from_file = from_file;
+  s->path = g_strdup(path);
+  s->generation = ++self->scan_generation[k];
+  self->scans++;
+  gtk_label_set_text(GTK_LABEL(is_source ? self->source_range : self->reference_range),
+                     _("Scanning the folder…"));
+  g_autoptr(SrJob) job = sr_job_new(_("Scanning a sequence"), scan_thread, s, scan_free);
+  sr_ui_run_job(GTK_WIDGET(self), job, FALSE, on_scan_done, NULL);
+}
+
+/* Rescans a sequence when the project's pattern is not the one shown. */
+static void
+refresh_sequence(SrPageProject *self, gboolean is_source)
+{
+  int k = is_source ? 0 : 1;
+  const char *pattern = is_source ? sr_project_get_source_pattern(self->project)
+                                  : sr_project_get_reference_pattern(self->project);
+
+  if (g_strcmp0(pattern, self->scanned_pattern[k]) == 0)
+    return;
+  g_free(self->scanned_pattern[k]);
+  self->scanned_pattern[k] = g_strdup(pattern);
+  if (!pattern || !pattern[0]) {
+    self->scan_generation[k]++;
+    show_scan(self, is_source, _("No sequence chosen"), NULL);
+    return;
+  }
+  g_autofree char *abs = sr_project_resolve_path(self->project, pattern);
+  start_scan(self, is_source, abs, FALSE);
+}
+
+void
+sr_page_project_choose_frame(SrPageProject *self, gboolean is_source, GFile *frame)
+{
+  g_return_if_fail(SR_IS_PAGE_PROJECT(self));
+  g_autofree char *path = g_file_get_path(frame);
+
+  if (!path || !self->project)
+    return;
+  start_scan(self, is_source, path, TRUE);
+}
+
+const char *
+sr_page_project_get_sequence_error(SrPageProject *self, gboolean is_source)
+{
+  g_return_val_if_fail(SR_IS_PAGE_PROJECT(self), NULL);
+  GtkWidget *label = is_source ? self->source_error : self->reference_error;
+  return gtk_widget_get_visible(label) ? gtk_label_get_text(GTK_LABEL(label)) : NULL;
+}
+
+gboolean
+sr_page_project_get_busy(SrPageProject *self)
+{
+  g_return_val_if_fail(SR_IS_PAGE_PROJECT(self), FALSE);
+  return self->scans > 0;
+}
+
+/* ---- Project → widgets ---------------------------------------------------- */
+
+static void
+sync_from_project(SrPageProject *self)
+{
+  SrProject *p = self->project;
+  const SrProvenance *prov;
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer(GTK_TEXT_VIEW(self->notes));
+  GtkTextIter start, end;
+  g_autofree char *notes = NULL;
+
+  gtk_widget_set_sensitive(GTK_WIDGET(self), p != NULL);
+  if (!p)
+    return;
+  self->syncing = TRUE;
+  sr_ui_editable_sync(GTK_EDITABLE(self->name), sr_project_get_name(p));
+  sr_ui_editable_sync(GTK_EDITABLE(self->source_pattern), sr_project_get_source_pattern(p));
+  sr_ui_editable_sync(GTK_EDITABLE(self->reference_pattern), sr_project_get_reference_pattern(p));
+  gtk_drop_down_set_selected(GTK_DROP_DOWN(self->source_colourspace),
+                             sr_project_get_source_colourspace(p));
+  gtk_drop_down_set_selected(GTK_DROP_DOWN(self->reference_colourspace),
+                             sr_project_get_reference_colourspace(p));
+  if (gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(self->reference_offset)) !=
+      sr_project_get_reference_offset(p))
+    gtk_spin_button_set_value(GTK_SPIN_BUTTON(self->reference_offset),
+                              sr_project_get_reference_offset(p));
+
+  prov = sr_project_get_provenance(p);
+  sr_ui_editable_sync(GTK_EDITABLE(self->film_title), prov->film_title);
+  sr_ui_editable_sync(GTK_EDITABLE(self->shot_id), prov->shot_id);
+  sr_ui_editable_sync(GTK_EDITABLE(self->source_element), prov->source_element);
+  sr_ui_editable_sync(GTK_EDITABLE(self->reference_source), prov->reference_source);
+  sr_ui_editable_sync(GTK_EDITABLE(self->restorationist), prov->restorationist);
+  sr_ui_editable_sync(GTK_EDITABLE(self->institution), prov->institution);
+  gtk_text_buffer_get_bounds(buffer, &start, &end);
+  notes = gtk_text_buffer_get_text(buffer, &start, &end, FALSE);
+  if (g_strcmp0(notes, prov->notes ? prov->notes : "") != 0)
+    gtk_text_buffer_set_text(buffer, prov->notes ? prov->notes : "", -1);
+  self->syncing = FALSE;
+
+  refresh_sequence(self, TRUE);
+  refresh_sequence(self, FALSE);
+}
+
+static void
+on_project_changed(SrProject *project, const char *description, SrPageProject *self)
+{
+  sync_from_project(self);
+}
+
+static void
+set_project(SrPageProject *self, SrProject *project)
+{
+  if (self->project == project)
+    return;
+  if (self->project)
+    g_clear_signal_handler(&self->changed_handler, self->project);
+  g_set_object(&self->project, project);
+  for (int k = 0; k < 2; k++) {
+    g_clear_pointer(&self->scanned_pattern[k], g_free);
+    self->scan_generation[k]++;
+  }
+  if (project)
+    self->changed_handler =
+        g_signal_connect(project, "changed", G_CALLBACK(on_project_changed), self);
+  if (project) {
+    show_scan(self, TRUE, _("No sequence chosen"), NULL);
+    show_scan(self, FALSE, _("No sequence chosen"), NULL);
+  }
+  sync_from_project(self);
+  g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_PROJECT]);
+}
+
+/* ---- Widgets → project ---------------------------------------------------- */
+
+static void
+on_name_changed(GtkEditable *editable, SrPageProject *self)
+{
+  if (!self->syncing && self->project)
+    sr_project_set_name(self->project, gtk_editable_get_text(editable));
+}
+
+static void
+apply_pattern(SrPageProject *self, gboolean is_source)
+{
+  GtkEditable *entry = GTK_EDITABLE(is_source ? self->source_pattern : self->reference_pattern);
+  const char *text = gtk_editable_get_text(entry);
+  const char *current = is_source ? sr_project_get_source_pattern(self->project)
+                                  : sr_project_get_reference_pattern(self->project);
+
+  if (self->syncing || !self->project || g_strcmp0(text, current ? current : "") == 0)
+    return;
+  if (is_source)
+    sr_project_set_source_pattern(self->project, text);
+  else
+    sr_project_set_reference_pattern(self->project, text);
+}
+
+static void
+on_source_pattern_activate(GtkEntry *entry, SrPageProject *self)
+{
+  apply_pattern(self, TRUE);
+}
+
+static void
+on_reference_pattern_activate(GtkEntry *entry, SrPageProject *self)
+{
+  apply_pattern(self, FALSE);
+}
+
+static void
+on_pattern_focus_leave(GtkEventControllerFocus *focus, SrPageProject *self)
+{
+  GtkWidget *widget = gtk_event_controller_get_widget(GTK_EVENT_CONTROLLER(focus));
+  apply_pattern(self, widget == self->source_pattern);
+}
+
+static void
+on_choose_response(GtkNativeDialog *dialog, int response, SrPageProject *self)
+{
+  gboolean is_source = GPOINTER_TO_INT(g_object_get_data(G_OBJECT(dialog), "is-source"));
+
+  if (response == GTK_RESPONSE_ACCEPT) {
+    g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(dialog));
+    if (file)
+      sr_page_project_choose_frame(self, is_source, file);
+  }
+  g_object_unref(dialog);
+}
+
+static void
+on_choose_clicked(GtkButton *button, SrPageProject *self)
+{
+  gboolean is_source = GTK_WIDGET(button) == self->source_choose;
+  GtkRoot *root = gtk_widget_get_root(GTK_WIDGET(self));
+  GtkFileChooserNative *dialog;
+  GtkFileFilter *filter = gtk_file_filter_new();
+
+  dialog = gtk_file_chooser_native_new(is_source ? _("Choose a Source Frame")
+                                                 : _("Choose a Reference Frame"),
+                                       GTK_IS_WINDOW(root) ? GTK_WINDOW(root) : NULL,
+                                       GTK_FILE_CHOOSER_ACTION_OPEN, _("_Choose"), _("_Cancel"));
+  gtk_file_filter_set_name(filter, _("Image sequences (EXR, DPX, TIFF, PNG)"));
+  for (const char *const *ext = (const char *const[]){"exr", "dpx", "tif", "tiff", "png", NULL};
+       *ext; ext++) {
+    g_autofree char *lower = g_strdup_printf("*.%s", *ext);
+    g_autofree char *upper = g_ascii_strup(lower, -1);
+    gtk_file_filter_add_pattern(filter, lower);
+    gtk_file_filter_add_pattern(filter, upper);
+  }
+  gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(dialog), filter);
+  g_object_unref(filter);
+  g_object_set_data(G_OBJECT(dialog), "is-source", GINT_TO_POINTER(is_source));
+  g_signal_connect(dialog, "response", G_CALLBACK(on_choose_response), self);
+  gtk_native_dialog_show(GTK_NATIVE_DIALOG(dialog));
+}
+
+static void
+on_colourspace_selected(GtkDropDown *dropdown, GParamSpec *pspec, SrPageProject *self)
+{
+  guint selected = gtk_drop_down_get_selected(dropdown);
+
+  if (self->syncing || !self->project || selected >= SR_CS_COUNT)
+    return;
+  if (GTK_WIDGET(dropdown) == self->source_colourspace) {
+    if (sr_project_get_source_colourspace(self->project) != (sr_colourspace)selected)
+      sr_project_set_source_colourspace(self->project, (sr_colourspace)selected);
+  } else if (sr_project_get_reference_colourspace(self->project) != (sr_colourspace)selected) {
+    sr_project_set_reference_colourspace(self->project, (sr_colourspace)selected);
+  }
+}
+
+static void
+on_offset_changed(GtkSpinButton *spin, SrPageProject *self)
+{
+  int offset = gtk_spin_button_get_value_as_int(spin);
+
+  if (!self->syncing && self->project && sr_project_get_reference_offset(self->project) != offset)
+    sr_project_set_reference_offset(self->project, offset);
+}
+
+static void
+on_provenance_changed(SrPageProject *self)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer(GTK_TEXT_VIEW(self->notes));
+  GtkTextIter start, end;
+  g_autofree char *notes = NULL;
+  SrProvenance prov;
+
+  if (self->syncing || !self->project)
+    return;
+  gtk_text_buffer_get_bounds(buffer, &start, &end);
+  notes = gtk_text_buffer_get_text(buffer, &start, &end, FALSE);
+  prov.film_title = (char *)gtk_editable_get_text(GTK_EDITABLE(self->film_title));
+  prov.shot_id = (char *)gtk_editable_get_text(GTK_EDITABLE(self->shot_id));
+  prov.source_element = (char *)gtk_editable_get_text(GTK_EDITABLE(self->source_element));
+  prov.reference_source = (char *)gtk_editable_get_text(GTK_EDITABLE(self->reference_source));
+  prov.restorationist = (char *)gtk_editable_get_text(GTK_EDITABLE(self->restorationist));
+  prov.institution = (char *)gtk_editable_get_text(GTK_EDITABLE(self->institution));
+  prov.notes = notes;
+  sr_project_set_provenance(self->project, &prov);
+}
+
+/* ---- GObject ------------------------------------------------------------- */
+
+static void
+sr_page_project_dispose(GObject *object)
+{
+  SrPageProject *self = SR_PAGE_PROJECT(object);
+
+  if (self->project)
+    g_clear_signal_handler(&self->changed_handler, self->project);
+  g_clear_object(&self->project);
+  gtk_widget_dispose_template(GTK_WIDGET(self), SR_TYPE_PAGE_PROJECT);
+  G_OBJECT_CLASS(sr_page_project_parent_class)->dispose(object);
+}
+
+static void
+sr_page_project_finalize(GObject *object)
+{
+  SrPageProject *self = SR_PAGE_PROJECT(object);
+
+  g_free(self->scanned_pattern[0]);
+  g_free(self->scanned_pattern[1]);
+  G_OBJECT_CLASS(sr_page_project_parent_class)->finalize(object);
+}
+
+static void
+sr_page_project_get_property(GObject *object, guint id, GValue *value, GParamSpec *pspec)
+{
+  SrPageProject *self = SR_PAGE_PROJECT(object);
+
+  if (id == PROP_PROJECT)
+    g_value_set_object(value, self->project);
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
+}
+
+static void
+sr_page_project_set_property(GObject *object, guint id, const GValue *value, GParamSpec *pspec)
+{
+  SrPageProject *self = SR_PAGE_PROJECT(object);
+
+  if (id == PROP_PROJECT)
+    set_project(self, g_value_get_object(value));
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
+}
+
+static void
+sr_page_project_class_init(SrPageProjectClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS(klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
+
+  object_class->dispose = sr_page_project_dispose;
+  object_class->finalize = sr_page_project_finalize;
+  object_class->get_property = sr_page_project_get_property;
+  object_class->set_property = sr_page_project_set_property;
+
+  properties[PROP_PROJECT] =
+      g_param_spec_object("project", NULL, NULL, SR_TYPE_PROJECT,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties(object_class, N_PROPS, properties);
+
+  gtk_widget_class_set_template_from_resource(
+      widget_class, "/io/github/spatialrecovery/SpatialRecovery/sr-page-project.ui");
+#define BIND(name) gtk_widget_class_bind_template_child(widget_class, SrPageProject, name)
+  BIND(name);
+  BIND(source_pattern);
+  BIND(source_choose);
+  BIND(source_range);
+  BIND(source_colourspace);
+  BIND(source_error);
+  BIND(reference_pattern);
+  BIND(reference_choose);
+  BIND(reference_range);
+  BIND(reference_colourspace);
+  BIND(reference_error);
+  BIND(reference_offset);
+  BIND(film_title);
+  BIND(shot_id);
+  BIND(source_element);
+  BIND(reference_source);
+  BIND(restorationist);
+  BIND(institution);
+  BIND(notes);
+#undef BIND
+}
+
+static void
+sr_page_project_init(SrPageProject *self)
+{
+  GtkWidget *prov_entries[6];
+
+  gtk_widget_init_template(GTK_WIDGET(self));
+
+  for (int k = 0; k < 2; k++) {
+    GtkWidget *dropdown = k == 0 ? self->source_colourspace : self->reference_colourspace;
+    GtkWidget *entry = k == 0 ? self->source_pattern : self->reference_pattern;
+    GtkEventController *focus = gtk_event_controller_focus_new();
+    g_autoptr(GtkStringList) model = sr_ui_colourspace_model();
+
+    gtk_drop_down_set_model(GTK_DROP_DOWN(dropdown), G_LIST_MODEL(model));
+    g_signal_connect(dropdown, "notify::selected", G_CALLBACK(on_colourspace_selected), self);
+    g_signal_connect(focus, "leave", G_CALLBACK(on_pattern_focus_leave), self);
+    gtk_widget_add_controller(entry, focus);
+  }
+  g_signal_connect(self->source_pattern, "activate", G_CALLBACK(on_source_pattern_activate), self);
+  g_signal_connect(self->reference_pattern, "activate", G_CALLBACK(on_reference_pattern_activate),
+                   self);
+  g_signal_connect(self->source_choose, "clicked", G_CALLBACK(on_choose_clicked), self);
+  g_signal_connect(self->reference_choose, "clicked", G_CALLBACK(on_choose_clicked), self);
+  g_signal_connect(self->name, "changed", G_CALLBACK(on_name_changed), self);
+  g_signal_connect(self->reference_offset, "value-changed", G_CALLBACK(on_offset_changed), self);
+
+  prov_entries[0] = self->film_title;
+  prov_entries[1] = self->shot_id;
+  prov_entries[2] = self->source_element;
+  prov_entries[3] = self->reference_source;
+  prov_entries[4] = self->restorationist;
+  prov_entries[5] = self->institution;
+  for (int i = 0; i < 6; i++)
+    g_signal_connect_swapped(prov_entries[i], "changed", G_CALLBACK(on_provenance_changed), self);
+  g_signal_connect_swapped(gtk_text_view_get_buffer(GTK_TEXT_VIEW(self->notes)), "changed",
+                           G_CALLBACK(on_provenance_changed), self);
+  gtk_widget_set_sensitive(GTK_WIDGET(self), FALSE);
+}

@@ -1,0 +1,32 @@
+/* sr-ui-util.h — small helpers the stage pages share. */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "sr-job.h"
+
+G_BEGIN_DECLS
+
+/* Runs a job through the window that holds `widget` (job bar, banner), or
+ * directly when the widget is not in a window yet. */
+void sr_ui_run_job(GtkWidget *widget, SrJob *job, gboolean visible, GAsyncReadyCallback callback,
+                   gpointer user_data);
+/* Shows message in the window's error banner. */
+void sr_ui_show_error(GtkWidget *widget, const char *message);
+/* Sets an editable's text only when it differs (keeps the cursor where the
+ * user is typing). */
+void sr_ui_editable_sync(GtkEditable *editable, const char *text);
+/* A drop-down listing the colour spaces by their labels, in enum order. */
+GtkStringList *sr_ui_colourspace_model(void);
+/* Frame range text: "1001–1096 (96 frames)", with the missing frames if any. */
+char *sr_ui_describe_range(int first, int last, int n_missing, const char *missing);
+/* Adds a CSS class when on is TRUE, removes it otherwise. */
+void sr_ui_set_class(GtkWidget *widget, const char *css_class, gboolean on);
+
+G_END_DECLS
+
+G_BEGIN_DECLS
+/* Replaces the rows of a two-column GtkGrid with key/value labels:
+ * key, value, key, value, ..., NULL. */
+void sr_ui_fill_facts(GtkWidget *grid, ...) G_GNUC_NULL_TERMINATED;
+G_END_DECLS

@@ -1,0 +1,72 @@
+/* sr-window.h — the main window: header bar, welcome page, stage wizard
+ * (sidebar + pages), error banner and the job bar.
+ *
+ * Actions (win.*): new, open, open-recent(s), open-demo, save, save-as,
+ * close, undo, redo, stage(s), dismiss-banner, show-help-overlay. */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "sr-application.h"
+#include "sr-history.h"
+#include "sr-job.h"
+#include "sr-project.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  SR_STAGE_NOT_STARTED = 0,
+  SR_STAGE_READY,
+  SR_STAGE_ATTENTION,
+} SrStageState;
+
+/* Stage ids in wizard order: "project", "pairs", "crop", "train", "render",
+ * "review", "deliver". */
+extern const char *const sr_stage_ids[];
+#define SR_N_STAGES 7
+
+#define SR_TYPE_WINDOW (sr_window_get_type())
+G_DECLARE_FINAL_TYPE(SrWindow, sr_window, SR, WINDOW, GtkApplicationWindow)
+
+SrWindow *sr_window_new(SrApplication *app);
+
+/* Loads a project on a worker thread, then shows it ("project-loaded" is
+ * emitted; errors go to the banner). */
+void sr_window_open_file(SrWindow *self, GFile *file);
+/* Generates the demo project into the cache folder (first time only) on a
+ * worker thread, then opens it. */
+void sr_window_open_demo(SrWindow *self);
+/* Shows an already loaded project (takes a reference). */
+void sr_window_set_project(SrWindow *self, SrProject *project);
+
+SrProject *sr_window_get_project(SrWindow *self);
+SrHistory *sr_window_get_history(SrWindow *self);
+
+const char *sr_window_get_stage(SrWindow *self);
+void sr_window_set_stage(SrWindow *self, const char *stage);
+GtkWidget *sr_window_get_page(SrWindow *self, const char *stage);
+/* State and reason of a stage, as the sidebar shows them. */
+SrStageState sr_window_get_stage_state(SrWindow *self, const char *stage, const char **reason);
+/* TRUE while the stage states are being recomputed off the main thread. */
+gboolean sr_window_get_checking(SrWindow *self);
+/* Recomputes the stage states now (they also follow every project edit). */
+void sr_window_refresh_stages(SrWindow *self);
+
+/* The error banner: the message as the engine wrote it. */
+void sr_window_show_error(SrWindow *self, const char *message);
+void sr_window_dismiss_error(SrWindow *self);
+const char *sr_window_get_error(SrWindow *self); /* NULL when hidden */
+
+/* Runs a job. visible: shown in the job bar with pause and cancel, and a
+ * desktop notification is sent if it ran long while the window was not
+ * focused. A failed job's message goes to the banner unless it was
+ * cancelled; callback (may be NULL) still runs and may call sr_job_finish. */
+void sr_window_run_job(SrWindow *self, SrJob *job, gboolean visible, GAsyncReadyCallback callback,
+                       gpointer user_data);
+/* Jobs still running (visible or not). */
+guint sr_window_get_n_jobs(SrWindow *self);
+
+/* Saves to the project's file, or to file when not NULL (Save As). */
+gboolean sr_window_save_to(SrWindow *self, GFile *file, GError **error);
+
+G_END_DECLS
