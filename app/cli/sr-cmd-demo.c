@@ -225,18 +225,19 @@ demo_run_checks(Demo *demo)
 static gboolean
 demo_run_command(Demo *demo, int (*command)(int, char **), const char *const *args)
 {
-  GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
+  GPtrArray *owned = g_ptr_array_new_with_free_func(g_free);
   for (const char *const *a = args; *a; a++)
-    g_ptr_array_add(argv, g_strdup(*a));
-  g_ptr_array_add(argv, g_strdup("--progress"));
-  g_ptr_array_add(argv, g_strdup(demo->progress_name));
-  /* Option parsing may reorder the vector: keep our own copy to free. */
-  char **owned = g_memdup2(argv->pdata, sizeof(char *) * argv->len);
-  int argc = (int)argv->len;
-  g_ptr_array_add(argv, NULL);
-  int status = command(argc, (char **)argv->pdata);
-  g_free(owned);
-  g_ptr_array_free(argv, TRUE);
+    g_ptr_array_add(owned, g_strdup(*a));
+  g_ptr_array_add(owned, g_strdup("--progress"));
+  g_ptr_array_add(owned, g_strdup(demo->progress_name));
+  int argc = (int)owned->len;
+  /* Option parsing removes what it consumed from the vector it is given, so
+   * it gets a copy and the strings are freed from ours. */
+  char **argv = g_new0(char *, owned->len + 1);
+  memcpy(argv, owned->pdata, sizeof(char *) * owned->len);
+  int status = command(argc, argv);
+  g_free(argv);
+  g_ptr_array_free(owned, TRUE);
   return status == 0;
 }
 
