@@ -248,23 +248,19 @@ read_frame(const char *pattern, int frame, sr_error *err)
   return img;
 }
 
-/* Measured the way the pair checks measure it: between the built pair's
- * input and ground truth (training domain, inside the crop), so the Pairs
- * and Crop stages quote the same number. */
+/* Measured exactly as the pair checks measure it (sr_measure_misalignment:
+ * the crops in linear light), so the Pairs and Crop stages quote the same
+ * number. */
 static gboolean
 shift_thread(SrJob *job, gpointer data, GError **error)
 {
   ShiftJob *s = data;
   sr_error err = {0};
-  sr_pair pair = {0};
   sr_image *a = read_frame(s->source, s->frame, &err);
   sr_image *b = a ? read_frame(s->reference, s->frame + s->offset, &err) : NULL;
 
-  if (a && b && sr_pair_build(a, b, &s->prep, &pair, &err)) {
-    s->result.ok = sr_estimate_shift(pair.input, pair.ground_truth, &s->result.dx,
-                                     &s->result.dy, &err);
-    sr_pair_clear(&pair);
-  }
+  if (a && b)
+    s->result.ok = sr_measure_misalignment(a, b, &s->prep, &s->result.dx, &s->result.dy, &err);
   if (!s->result.ok)
     s->result.error = g_strdup(err.message);
   sr_image_free(a);

@@ -230,12 +230,10 @@ sr_check_pair(const sr_image *source, const sr_image *reference, const sr_pair *
    * shift of several tenths of a pixel between a soft and a sharp element. */
   double dx = 0.0, dy = 0.0;
   sr_error err = {0};
-  sr_image *lin_s = in_s && in_r ? linear_crop(source, s->source_space, crop, &err) : NULL;
-  sr_image *lin_r = lin_s ? linear_crop(reference, s->reference_space, crop, &err) : NULL;
-  if (!lin_s || !lin_r) {
-    sr_check_report_add(r, "misalignment", subj, SR_CHECK_PASS, 0.0, "not measured: %s",
-                        err.message[0] ? err.message : "the crop leaves a frame");
-  } else if (sr_estimate_shift(lin_s, lin_r, &dx, &dy, &err)) {
+  if (!(in_s && in_r)) {
+    sr_check_report_add(r, "misalignment", subj, SR_CHECK_PASS, 0.0,
+                        "not measured: the crop leaves a frame");
+  } else if (sr_measure_misalignment(source, reference, s, &dx, &dy, &err)) {
     double mag = hypot(dx, dy);
     sr_check_report_add(r, "misalignment", subj, mag > SHIFT_WARN_PX ? SR_CHECK_WARN : SR_CHECK_PASS,
                         mag, "Reference sits %+.2f px across, %+.2f px down from the Source "
@@ -244,8 +242,19 @@ sr_check_pair(const sr_image *source, const sr_image *reference, const sr_pair *
     sr_check_report_add(r, "misalignment", subj, SR_CHECK_PASS, 0.0, "not measured: %s",
                         err.message);
   }
+}
+
+bool
+sr_measure_misalignment(const sr_image *source, const sr_image *reference,
+                        const sr_prep_settings *s, double *dx, double *dy, sr_error *err)
+{
+  sr_rect crop = sr_prep_effective_crop(s, source->width, source->height);
+  sr_image *lin_s = linear_crop(source, s->source_space, crop, err);
+  sr_image *lin_r = lin_s ? linear_crop(reference, s->reference_space, crop, err) : NULL;
+  bool ok = lin_r && sr_estimate_shift(lin_s, lin_r, dx, dy, err);
   sr_image_free(lin_s);
   sr_image_free(lin_r);
+  return ok;
 }
 
 static bool

@@ -119,6 +119,12 @@ void sr_check_pair(const sr_image *source, const sr_image *reference, const sr_p
 void sr_check_frame_sets(const int *pairs, int n_pairs, const int *held_out, int n_held_out,
                          int preview, bool has_preview, sr_check_report *r);
 
+/* The misalignment the pair check reports: the shift of the Reference's
+ * crop against the Source's, measured in linear light (where the Source's
+ * blur is symmetric about every edge) from the frames as read. */
+bool sr_measure_misalignment(const sr_image *source, const sr_image *reference,
+                             const sr_prep_settings *s, double *dx, double *dy, sr_error *err);
+
 /* Residual misalignment: sub-pixel translation of b relative to a from
  * phase correlation of high-passed luma (RGB or Y images of equal size).
  * dx > 0 means b's picture sits dx px to the right of a's (dy > 0: lower).

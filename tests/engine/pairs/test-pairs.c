@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "sr-pairs.h"
+#include "sr-simulator.h"
 
 /* ---- Procedural images ------------------------------------------------------ */
 
@@ -743,6 +744,45 @@ test_merge_changes(void)
   sr_image_free(src);
 }
 
+/* A soft Source against a sharp Reference, perfectly aligned: in a display
+ * encoding the blur moves every edge's apparent position, so the estimate
+ * must be taken in linear light to read (close to) zero. */
+static void
+test_misalignment_soft_vs_sharp(void)
+{
+  sr_simulator_options o;
+  sr_simulator_options_init(&o);
+  o.grain = false;
+  for (int space = 0; space < 2; space++) {
+    o.output_space = space ? SR_CS_REC709 : SR_CS_ACES2065_1;
+    sr_image *src = NULL, *ref = NULL;
+    sr_error err = {0};
+    g_assert_true(sr_simulator_render_frame(&o, 5, &src, &ref, &err));
+    sr_prep_settings ps;
+    sr_prep_settings_init(&ps);
+    ps.source_space = ps.reference_space = o.output_space;
+    ps.crop = (sr_rect){16, 16, src->width - 32, src->height - 32};
+    double dx = 9, dy = 9;
+    g_assert_true(sr_measure_misalignment(src, ref, &ps, &dx, &dy, &err));
+    g_assert_cmpfloat(hypot(dx, dy), <, 0.25);
+
+    /* The same Reference moved by two whole pixels is found. */
+    sr_image *moved = sr_image_copy(ref, &err);
+    for (int y = 0; y < ref->height; y++)
+      for (int x = 0; x < ref->width; x++)
+        for (int c = 0; c < ref->channels; c++) {
+          int sx = x - 2 < 0 ? 0 : x - 2;
+          sr_image_row(moved, y)[x * ref->channels + c] = sr_image_row(ref, y)[sx * ref->channels + c];
+        }
+    g_assert_true(sr_measure_misalignment(src, moved, &ps, &dx, &dy, &err));
+    g_assert_cmpfloat(fabs(dx - 2.0), <, 0.3);
+    g_assert_cmpfloat(fabs(dy), <, 0.3);
+    sr_image_free(moved);
+    sr_image_free(src);
+    sr_image_free(ref);
+  }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -757,6 +797,7 @@ main(int argc, char **argv)
   g_test_add_func("/pairs/median", test_median);
   g_test_add_func("/pairs/shift-estimate", test_shift_estimate);
   g_test_add_func("/pairs/misalignment-check", test_misalignment_check);
+  g_test_add_func("/pairs/misalignment-soft-vs-sharp", test_misalignment_soft_vs_sharp);
   g_test_add_func("/pairs/merge-identity", test_merge_identity);
   g_test_add_func("/pairs/merge-changes", test_merge_changes);
   return g_test_run();
