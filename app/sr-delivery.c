@@ -138,7 +138,24 @@ sr_delivery_default_render_pattern(SrProject *project)
   g_autofree char *name = safe_name(sr_project_get_name(project), "render");
   const char *ver = sr_project_get_version(project);
   g_autofree char *file = g_strdup_printf("%s_%s.%%06d.exr", name, ver && *ver ? ver : "v001");
-  return g_build_filename(base, "render", file, NULL);
+  g_autofree char *legacy = g_build_filename(base, "render", file, NULL);
+  /* Renders are named after shot, version and model (sr_delivery_base_name);
+   * renders made before names carried the model id keep their old name. */
+  SrCheckpointFacts facts = {0};
+  if (!sr_checkpoint_facts_lookup(project, NULL, &facts, NULL)) {
+    sr_checkpoint_facts_clear(&facts);
+    return g_steal_pointer(&legacy);
+  }
+  g_autofree char *stem = sr_delivery_base_name(project, facts.model_id_short);
+  sr_checkpoint_facts_clear(&facts);
+  g_autofree char *named = g_strdup_printf("%s.%%06d.exr", stem);
+  g_autofree char *current = g_build_filename(base, "render", named, NULL);
+  sr_sequence seq = {0};
+  gboolean have_current = sr_sequence_open(&seq, current, NULL);
+  sr_sequence_clear(&seq);
+  gboolean have_legacy = !have_current && sr_sequence_open(&seq, legacy, NULL);
+  sr_sequence_clear(&seq);
+  return have_legacy ? g_steal_pointer(&legacy) : g_steal_pointer(&current);
 }
 
 char *

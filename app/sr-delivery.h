@@ -62,8 +62,11 @@ gboolean sr_checkpoint_facts_lookup(SrProject *project, const char *checkpoint,
 void sr_checkpoint_facts_clear(SrCheckpointFacts *f);
 
 /* Render pattern the render command writes for a project by default:
- * <output-folder>/render/<name>_<version>.%06d.exr (caller frees; NULL
- * without an output folder). */
+ * <output-folder>/render/<shot>_<version>_m<model id, 12 digits>.%06d.exr,
+ * the model being the project's checkpoint (sr_checkpoint_facts_lookup).
+ * When that checkpoint cannot be read, or only a render under the earlier
+ * name <name>_<version>.%06d.exr exists, that earlier name. Caller frees;
+ * NULL without an output folder. */
 char *sr_delivery_default_render_pattern(SrProject *project);
 /* Shot id for names: the provenance shot id, else the project name, made
  * safe for file names (letters, digits, '-', '_'). Caller frees. */

@@ -14,13 +14,16 @@
 #include <unistd.h>
 
 #include <json-glib/json-glib.h>
+#include <glib/gi18n.h>
 
 #include "sr-checkpoint.h"
 #include "sr-cli-common.h"
 #include "sr-fs.h"
 #include "sr-infer.h"
 #include "sr-io.h"
+#include "sr-delivery.h"
 #include "sr-project.h"
+#include "sr-render.h"
 
 
 static atomic_bool stop_requested;
@@ -42,28 +45,60 @@ emit_json(JsonBuilder *b)
   fflush(stdout);
 }
 
-/* An output counts as done when it reads back as an image of the frame's size. */
-static gboolean
-output_complete(const char *out_path, const char *src_path)
+typedef struct render_ui {
+  SrProgress *progress;
+  gboolean json;
+} render_ui;
+
+static const char *
+status_name(sr_render_frame_status st)
 {
-  if (!g_file_test(out_path, G_FILE_TEST_IS_REGULAR))
-    return FALSE;
-  sr_image_info oi, si;
-  sr_error err = {0};
-  if (!sr_image_read_info(out_path, &oi, &err) || !sr_image_read_info(src_path, &si, &err))
-    return FALSE;
-  return oi.width == si.width && oi.height == si.height;
+  return st == SR_RENDER_FRAME_RENDERED ? "rendered"
+         : st == SR_RENDER_FRAME_SKIPPED ? "skipped" : "missing";
 }
 
-static char *
-sanitize(const char *name)
+/* Called by the pipeline, one frame at a time. */
+static void
+on_frame(void *user, const sr_render_progress *p)
 {
-  GString *s = g_string_new(NULL);
-  for (const char *c = name; c && *c; c++)
-    g_string_append_c(s, g_ascii_isalnum(*c) || *c == '-' || *c == '_' ? *c : '_');
-  if (s->len == 0)
-    g_string_append(s, "render");
-  return g_string_free(s, FALSE);
+  render_ui *ui = user;
+  if (ui->json) {
+    g_autoptr(JsonBuilder) jb = json_builder_new();
+    json_builder_begin_object(jb);
+    json_builder_set_member_name(jb, "event");
+    json_builder_add_string_value(jb, "frame");
+    json_builder_set_member_name(jb, "frame");
+    json_builder_add_int_value(jb, p->frame);
+    json_builder_set_member_name(jb, "status");
+    json_builder_add_string_value(jb, status_name(p->status));
+    json_builder_set_member_name(jb, "path");
+    json_builder_add_string_value(jb, p->path);
+    json_builder_set_member_name(jb, "done");
+    json_builder_add_int_value(jb, p->done);
+    json_builder_set_member_name(jb, "total");
+    json_builder_add_int_value(jb, p->total);
+    json_builder_set_member_name(jb, "fraction");
+    json_builder_add_double_value(jb, (double)p->done / p->total);
+    json_builder_set_member_name(jb, "frames_per_second");
+    json_builder_add_double_value(jb, p->frames_per_second);
+    json_builder_set_member_name(jb, "eta_seconds");
+    json_builder_add_double_value(jb, isfinite(p->eta_seconds) ? p->eta_seconds : -1.0);
+    json_builder_set_member_name(jb, "seconds");
+    json_builder_add_double_value(jb, p->frame_seconds);
+    json_builder_end_object(jb);
+    emit_json(jb);
+  }
+  static const char *const keys[] = {"frame", "fps"};
+  double values[] = {p->frame, p->frames_per_second};
+  sr_progress_update(ui->progress, p->done, keys, values, 2);
+}
+
+static void
+on_frame_error(void *user, int frame, const sr_error *e)
+{
+  render_ui *ui = user;
+  sr_progress_message(ui->progress, _("spatial-recovery-cli render: frame %d: %s"), frame,
+                      e->message);
 }
 
 int
@@ -72,16 +107,18 @@ sr_cmd_render(int argc, char **argv)
   g_autofree char *model_s = NULL, *input_s = NULL, *output_s = NULL, *frames_s = NULL;
   g_autofree char *backend_s = NULL, *progress_s = NULL, *compression_s = NULL;
   int first = 0, tile = 0;
+  gboolean skip_missing = FALSE;
   GOptionEntry entries[] = {
-    {"model", 'm', 0, G_OPTION_ARG_FILENAME, &model_s, "Checkpoint (.safetensors)", "FILE"},
-    {"input", 'i', 0, G_OPTION_ARG_FILENAME, &input_s, "Source sequence", "PATTERN"},
-    {"output", 'o', 0, G_OPTION_ARG_FILENAME, &output_s, "Output sequence; the extension picks the format (.exr half, .png/.tif 16-bit)", "PATTERN"},
-    {"frames", 0, 0, G_OPTION_ARG_STRING, &frames_s, "Frame range (default: the whole sequence)", "A-B"},
-    {"first", 0, 0, G_OPTION_ARG_INT, &first, "Only the first N frames of the range (a check render)", "N"},
-    {"backend", 0, 0, G_OPTION_ARG_STRING, &backend_s, "auto, cpu or cuda", "NAME"},
-    {"tile", 0, 0, G_OPTION_ARG_INT, &tile, "Tile size in px (0: automatic, -1: whole frame)", "N"},
-    {"compression", 0, 0, G_OPTION_ARG_STRING, &compression_s, "EXR compression: zip, dwaa, piz, none", "NAME"},
-    {"progress", 0, 0, G_OPTION_ARG_STRING, &progress_s, "auto, bar, json or quiet", "MODE"},
+    {"model", 'm', 0, G_OPTION_ARG_FILENAME, &model_s, _("Checkpoint (.safetensors)"), "FILE"},
+    {"input", 'i', 0, G_OPTION_ARG_FILENAME, &input_s, _("Source sequence"), "PATTERN"},
+    {"output", 'o', 0, G_OPTION_ARG_FILENAME, &output_s, _("Output sequence; the extension picks the format (.exr half, .png/.tif 16-bit)"), "PATTERN"},
+    {"frames", 0, 0, G_OPTION_ARG_STRING, &frames_s, _("Frame range (default: the whole sequence)"), "A-B"},
+    {"first", 0, 0, G_OPTION_ARG_INT, &first, _("Only the first N frames of the range (a check render)"), "N"},
+    {"backend", 0, 0, G_OPTION_ARG_STRING, &backend_s, _("auto, cpu or cuda"), "NAME"},
+    {"tile", 0, 0, G_OPTION_ARG_INT, &tile, _("Tile size in px (0: automatic, -1: whole frame)"), "N"},
+    {"compression", 0, 0, G_OPTION_ARG_STRING, &compression_s, _("EXR compression: zip, dwaa, piz, none"), "NAME"},
+    {"progress", 0, 0, G_OPTION_ARG_STRING, &progress_s, _("auto, bar, json or quiet"), "MODE"},
+    {"skip-missing", 0, 0, G_OPTION_ARG_NONE, &skip_missing, _("Render around missing Source frames and list them at the end"), NULL},
     {NULL},
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new("[PROJECT] — render a sequence with a trained model");
@@ -92,27 +129,29 @@ sr_cmd_render(int argc, char **argv)
     return 2;
   }
   if (argc > 2) {
-    sr_cli_error("render", "unexpected argument '%s'", argv[2]);
+    sr_cli_error("render", _("unexpected argument '%s'"), argv[2]);
     return 2;
   }
   SrProgressMode mode = SR_PROGRESS_AUTO;
   if (progress_s && !sr_cli_parse_progress_mode(progress_s, &mode)) {
-    sr_cli_error("render", "--progress must be auto, bar, json or quiet");
+    sr_cli_error("render", _("--progress must be auto, bar, json or quiet"));
     return 2;
   }
   gboolean json = mode == SR_PROGRESS_JSON;
   if (first < 0) {
-    sr_cli_error("render", "--first must be 1 or more");
+    sr_cli_error("render", _("--first must be 1 or more"));
     return 2;
   }
   sr_write_options wo;
   sr_write_options_init(&wo);
   if (compression_s && !sr_exr_compression_from_name(compression_s, &wo.compression)) {
-    sr_cli_error("render", "--compression must be zip, dwaa, piz or none");
+    sr_cli_error("render", _("--compression must be zip, dwaa, piz or none"));
     return 2;
   }
 
-  g_autofree char *model_path = NULL, *input = NULL, *output = NULL;
+  g_autofree char *model_path = NULL, *input = NULL, *output = NULL, *render_dir = NULL;
+  /* Project mode names the output after shot, version and model. */
+  g_autoptr(SrProject) project_ref = NULL;
   sr_prep_settings project_prep;
   gboolean have_project_prep = FALSE;
   if (argc == 2) {
@@ -129,12 +168,9 @@ sr_cmd_render(int argc, char **argv)
       model_path = sr_project_resolve_path(project, ck);
     else if (base)
       model_path = g_build_filename(base, "training", "checkpoints", "latest.safetensors", NULL);
-    if (base) {
-      g_autofree char *name = sanitize(sr_project_get_name(project));
-      const char *ver = sr_project_get_version(project);
-      g_autofree char *file_name = g_strdup_printf("%s_%s.%%06d.exr", name, ver && *ver ? ver : "v001");
-      output = g_build_filename(base, "render", file_name, NULL);
-    }
+    if (base)
+      render_dir = g_build_filename(base, "render", NULL);
+    project_ref = g_object_ref(project);
   }
   if (model_s) {
     g_free(model_path);
@@ -148,20 +184,37 @@ sr_cmd_render(int argc, char **argv)
     g_free(output);
     output = g_strdup(output_s);
   }
-  if (!model_path || !input || !output) {
-    sr_cli_error("render", "give a PROJECT (with an output folder), or --model, --input and "
-            "--output");
+  if (!model_path || !input || (!output && !render_dir)) {
+    sr_cli_error("render", _("give a PROJECT (with an output folder), or --model, --input and "
+            "--output"));
     return 2;
+  }
+  if (!output) {
+    sr_error merr = {0};
+    sr_checkpoint_meta meta;
+    sr_checkpoint_meta_init(&meta);
+    if (!sr_checkpoint_read_meta(model_path, &meta, &merr)) {
+      sr_cli_error("render", "%s", merr.message);
+      sr_checkpoint_meta_clear(&meta);
+      return 1;
+    }
+    char id_short[SR_MODEL_ID_SHORT + 1];
+    sr_model_id_short(meta.model_id, id_short);
+    sr_checkpoint_meta_clear(&meta);
+    /* The name delivery looks for (sr_delivery_default_render_pattern). */
+    g_autofree char *stem = sr_delivery_base_name(project_ref, id_short);
+    g_autofree char *file_name = g_strdup_printf("%s.%%06d.exr", stem);
+    output = g_build_filename(render_dir, file_name, NULL);
   }
   if (sr_format_from_path(output) == SR_FORMAT_UNKNOWN ||
       sr_format_from_path(output) == SR_FORMAT_DPX) {
-    sr_cli_error("render", "--output %s: use an .exr, .png or .tif extension", output);
+    sr_cli_error("render", _("--output %s: use an .exr, .png or .tif extension"), output);
     return 2;
   }
   g_autofree char *probe = sr_pattern_format(output, 0);
   if (!probe || g_str_equal(probe, output)) {
-    sr_cli_error("render", "--output %s is not a frame pattern (use name.%%04d.exr or "
-            "name.####.exr)", output);
+    sr_cli_error("render", _("--output %s is not a frame pattern (use name.%%04d.exr or "
+            "name.####.exr)"), output);
     return 2;
   }
 
@@ -173,7 +226,7 @@ sr_cmd_render(int argc, char **argv)
   }
   int a = seq.first, b = seq.last;
   if (frames_s && !sr_cli_parse_frame_range(frames_s, &a, &b, &error)) {
-    sr_cli_error("render", "--frames: %s", error->message);
+    sr_cli_error("render", _("--frames: %s"), error->message);
     sr_sequence_clear(&seq);
     return 2;
   }
@@ -193,32 +246,26 @@ sr_cmd_render(int argc, char **argv)
     const sr_prep_settings *mp = &model->meta.prep;
     if (!sr_rect_equal(mp->crop, project_prep.crop) || mp->prefilter != project_prep.prefilter ||
         mp->source_space != project_prep.source_space)
-      fprintf(stderr, "note: the project's crop, pre-filter or Source colour space differ from "
+      fprintf(stderr, _("note: the project's crop, pre-filter or Source colour space differ from "
               "model %s's; rendering with the model's (crop %d,%d,%d,%d, %s, %s) — retrain to "
-              "use the new settings\n", shrt, mp->crop.x, mp->crop.y, mp->crop.w, mp->crop.h,
+              "use the new settings\n"), shrt, mp->crop.x, mp->crop.y, mp->crop.w, mp->crop.h,
               sr_prefilter_id(mp->prefilter), sr_colourspace_id(mp->source_space));
   }
   if (!json && model->backend_reason[0])
-    fprintf(stderr, "note: %s\n", model->backend_reason);
+    fprintf(stderr, _("note: %s\n"), model->backend_reason);
   if (!json)
-    fprintf(stderr, "model %s (%s, step %lld) on %s: frames %d-%d\n", shrt,
+    fprintf(stderr, _("model %s (%s, step %lld) on %s: frames %d-%d\n"), shrt,
             sr_unet_size_id(model->meta.size), (long long)model->meta.step,
             model->backend->description, a, b);
-  g_autofree char *out_dir = NULL;
-  {
-    g_autofree char *first_out = sr_pattern_format(output, a);
-    out_dir = sr_path_dirname(first_out);
-  }
-  if (!sr_mkdir_p(out_dir, &err)) {
-    sr_cli_error("render", "%s", err.message);
-    sr_model_close(model);
-    sr_sequence_clear(&seq);
-    return 1;
-  }
-  sr_fs_remove_stale_temps(out_dir, "");
-  sr_infer_options io;
-  sr_infer_options_init(&io);
-  io.tile = tile;
+  sr_render_options ro;
+  sr_render_options_init(&ro);
+  ro.first = a;
+  ro.last = b;
+  ro.output_pattern = output;
+  ro.checkpoint_path = model_path;
+  ro.write = wo;
+  ro.infer.tile = tile;
+  ro.skip_missing = skip_missing;
 
   atomic_store(&stop_requested, false);
   struct sigaction sa = {0}, old_int, old_term;
@@ -227,67 +274,29 @@ sr_cmd_render(int argc, char **argv)
   sigaction(SIGINT, &sa, &old_int);
   sigaction(SIGTERM, &sa, &old_term);
 
-  int total = b - a + 1, rendered = 0, skipped = 0, failed = 0;
-  SrProgress *progress = sr_progress_new(mode, "render", total);
-  for (int f = a; f <= b && !atomic_load(&stop_requested); f++) {
-    g_autofree char *in_path = sr_sequence_frame_path(&seq, f);
-    g_autofree char *out_path = sr_pattern_format(output, f);
-    const char *status = "rendered";
-    gint64 f0 = g_get_monotonic_time();
-    if (output_complete(out_path, in_path)) {
-      status = "skipped";
-      skipped++;
-    } else {
-      sr_image *src = sr_sequence_read(&seq, f, &err);
-      sr_image *rec = src ? sr_infer_frame(model->net, src, &model->meta.prep, &io, &err) : NULL;
-      gboolean ok = rec != NULL;
-      if (ok) {
-        sr_image_set_attribute(rec, "spatialRecovery:modelId", model->meta.model_id, NULL);
-        sr_image_set_attribute(rec, "spatialRecovery:checkpoint", model_path, NULL);
-        wo.write_alpha = rec->channels == 4;
-        ok = sr_image_write(out_path, rec, &wo, &err);
-      }
-      sr_image_free(src);
-      sr_image_free(rec);
-      if (ok) {
-        rendered++;
-      } else {
-        status = "failed";
-        failed++;
-        sr_progress_message(progress, "spatial-recovery-cli render: frame %d: %s", f, err.message);
-      }
-    }
-    int done = f - a + 1;
-    if (json) {
-      g_autoptr(JsonBuilder) jb = json_builder_new();
-      json_builder_begin_object(jb);
-      json_builder_set_member_name(jb, "event");
-      json_builder_add_string_value(jb, "frame");
-      json_builder_set_member_name(jb, "frame");
-      json_builder_add_int_value(jb, f);
-      json_builder_set_member_name(jb, "status");
-      json_builder_add_string_value(jb, status);
-      json_builder_set_member_name(jb, "path");
-      json_builder_add_string_value(jb, out_path);
-      json_builder_set_member_name(jb, "done");
-      json_builder_add_int_value(jb, done);
-      json_builder_set_member_name(jb, "total");
-      json_builder_add_int_value(jb, total);
-      json_builder_set_member_name(jb, "fraction");
-      json_builder_add_double_value(jb, (double)done / total);
-      json_builder_set_member_name(jb, "seconds");
-      json_builder_add_double_value(jb, (double)(g_get_monotonic_time() - f0) / 1e6);
-      json_builder_end_object(jb);
-      emit_json(jb);
-    }
-    static const char *const keys[] = {"frame"};
-    double values[] = {f};
-    sr_progress_update(progress, done, keys, values, 1);
-  }
-  sr_progress_finish(progress);
+  int total = b - a + 1;
+  render_ui ui = {sr_progress_new(mode, "render", total), json};
+  sr_render_callbacks cb = {.user = &ui, .progress = on_frame, .frame_error = on_frame_error,
+                            .cancel = &stop_requested};
+  sr_render_result res;
+  gboolean ok = sr_render_run(model, &seq, &ro, &cb, &res, &err);
+  sr_progress_finish(ui.progress);
   sigaction(SIGINT, &old_int, NULL);
   sigaction(SIGTERM, &old_term, NULL);
-  gboolean stopped = atomic_load(&stop_requested);
+  gboolean stopped = res.cancelled;
+  int failed = res.failed;
+  char missing_text[1024] = "";
+  for (int i = 0; i < res.n_missing; i++) {
+    size_t len = strlen(missing_text);
+    if (len + 16 >= sizeof missing_text) {
+      g_strlcat(missing_text, ", ...", sizeof missing_text);
+      break;
+    }
+    g_snprintf(missing_text + len, sizeof missing_text - len, "%s%d", i ? ", " : "",
+               res.missing[i]);
+  }
+  if (!ok && !stopped)
+    sr_cli_error("render", "%s", err.message);
   if (json) {
     g_autoptr(JsonBuilder) jb = json_builder_new();
     json_builder_begin_object(jb);
@@ -300,11 +309,18 @@ sr_cmd_render(int argc, char **argv)
     json_builder_set_member_name(jb, "frames");
     json_builder_add_int_value(jb, total);
     json_builder_set_member_name(jb, "rendered");
-    json_builder_add_int_value(jb, rendered);
+    json_builder_add_int_value(jb, res.rendered);
     json_builder_set_member_name(jb, "skipped");
-    json_builder_add_int_value(jb, skipped);
+    json_builder_add_int_value(jb, res.skipped);
     json_builder_set_member_name(jb, "failed");
     json_builder_add_int_value(jb, failed);
+    json_builder_set_member_name(jb, "missing");
+    json_builder_begin_array(jb);
+    for (int i = 0; i < res.n_missing; i++)
+      json_builder_add_int_value(jb, res.missing[i]);
+    json_builder_end_array(jb);
+    json_builder_set_member_name(jb, "frames_per_second");
+    json_builder_add_double_value(jb, res.frames_per_second);
     json_builder_set_member_name(jb, "stopped");
     json_builder_add_boolean_value(jb, stopped);
     json_builder_set_member_name(jb, "output");
@@ -313,11 +329,15 @@ sr_cmd_render(int argc, char **argv)
     emit_json(jb);
   } else {
     printf("model     %s (%s)\n", shrt, model->meta.model_id);
-    printf("frames    %d-%d: %d rendered, %d already done, %d failed%s\n", a, b, rendered,
-           skipped, failed, stopped ? " (stopped; run again to continue)" : "");
+    printf("frames    %d-%d: %d rendered, %d already done, %d failed%s\n", a, b, res.rendered,
+           res.skipped, failed, stopped ? " (stopped; run again to continue)" : "");
+    printf("speed     %.2f frames/s\n", res.frames_per_second);
+    if (res.n_missing)
+      printf("missing   %d Source frame(s) not rendered: %s\n", res.n_missing, missing_text);
     printf("output    %s\n", output);
   }
+  sr_render_result_clear(&res);
   sr_model_close(model);
   sr_sequence_clear(&seq);
-  return failed || stopped ? 1 : 0;
+  return !ok || stopped || failed ? 1 : 0;
 }

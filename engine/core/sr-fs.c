@@ -317,3 +317,31 @@ sr_fs_remove_stale_temps(const char *dir, const char *prefix)
   closedir(d);
   return removed;
 }
+
+int
+sr_fs_remove_stale_temps_owned(const char *dir, bool (*owned)(const char *name, void *user),
+                               void *user)
+{
+  DIR *d = opendir(dir);
+  if (!d)
+    return 0;
+  int removed = 0;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    const char *n = e->d_name;
+    size_t ln = strlen(n);
+    /* ".NAME.XXXXXX.tmp": at least one character of NAME. */
+    if (ln < 13 || n[0] != '.' || strcmp(n + ln - 4, ".tmp") != 0 || n[ln - 11] != '.')
+      continue;
+    char *target = strndup(n + 1, ln - 12);
+    if (target && owned(target, user)) {
+      char *full = sr_path_join(dir, n);
+      if (full && unlink(full) == 0)
+        removed++;
+      free(full);
+    }
+    free(target);
+  }
+  closedir(d);
+  return removed;
+}

@@ -54,3 +54,8 @@ char *sr_path_dirname(const char *path);
 /* Removes ".*.tmp" files left in `dir` by interrupted atomic writes whose
  * name starts with "." + prefix (prefix may be "" for all). Returns count. */
 int sr_fs_remove_stale_temps(const char *dir, const char *prefix);
+/* The same, but only temporaries whose target file name (".NAME.XXXXXX.tmp"
+ * → "NAME") `owned` accepts: several processes may write into one folder
+ * (a render farm), and each must only clean up after itself. */
+int sr_fs_remove_stale_temps_owned(const char *dir, bool (*owned)(const char *name, void *user),
+                                   void *user);

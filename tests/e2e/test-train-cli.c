@@ -6,6 +6,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "sr-checkpoint.h"
+#include "sr-delivery.h"
 #include "sr-io.h"
 #include "sr-project.h"
 
@@ -336,6 +338,82 @@ test_project_mode(void)
   const char *first = json_object_get_string_member(obj(frames, 0), "path");
   g_assert_true(g_file_test(first, G_FILE_TEST_IS_REGULAR));
   g_ptr_array_unref(frames);
+  cli_result_clear(&r);
+
+  /* The project's render is named after shot, version and model, and is
+   * where delivery looks for it. */
+  g_autofree char *latest = g_build_filename(outdir, "training", "checkpoints",
+                                             "latest.safetensors", NULL);
+  sr_checkpoint_meta meta;
+  sr_checkpoint_meta_init(&meta);
+  sr_error err = {0};
+  g_assert_true(sr_checkpoint_read_meta(latest, &meta, &err));
+  char shrt[SR_MODEL_ID_SHORT + 1];
+  sr_model_id_short(meta.model_id, shrt);
+  sr_checkpoint_meta_clear(&meta);
+  g_autofree char *stem = g_strdup_printf("demo_shot_%s_m%s.",
+                                          sr_project_get_version(p) && *sr_project_get_version(p)
+                                            ? sr_project_get_version(p) : "v001", shrt);
+  g_autofree char *pattern = sr_delivery_default_render_pattern(p);
+  g_assert_nonnull(strstr(pattern, stem));
+  g_autofree char *r1 = sr_pattern_format(pattern, 1);
+  g_autofree char *r2 = sr_pattern_format(pattern, 2);
+  g_autofree char *r3 = sr_pattern_format(pattern, 3);
+  g_assert_true(g_file_test(r1, G_FILE_TEST_IS_REGULAR));
+  g_assert_true(g_file_test(r2, G_FILE_TEST_IS_REGULAR));
+  g_assert_false(g_file_test(r3, G_FILE_TEST_EXISTS)); /* --first 2 */
+
+  /* A Source frame missing mid-range: named, nothing rendered for it; with
+   * --skip-missing the rest is rendered and the gap listed. */
+  g_autofree char *gap_dir = g_build_filename(tmpdir, "gap", NULL);
+  g_assert_cmpint(g_mkdir_with_parents(gap_dir, 0755), ==, 0);
+  g_autofree char *gap = g_build_filename(gap_dir, "src.%04d.png", NULL);
+  for (int f = 1; f <= 4; f++) {
+    if (f == 3)
+      continue;
+    g_autofree char *from = sr_pattern_format(src, f);
+    g_autofree char *to = sr_pattern_format(gap, f);
+    g_autofree char *bytes = NULL;
+    gsize len = 0;
+    g_assert_true(g_file_get_contents(from, &bytes, &len, NULL));
+    g_assert_true(g_file_set_contents(to, bytes, (gssize)len, NULL));
+  }
+  g_autofree char *gap_out = g_build_filename(tmpdir, "gap-out", "g.%04d.exr", NULL);
+  r = run_cli("render", "--model", latest, "--input", gap, "--output", gap_out, "--frames", "1-4",
+              "--backend", "cpu", "--progress=quiet", NULL);
+  g_assert_cmpint(r.status, ==, 1);
+  g_assert_nonnull(strstr(r.err, "Source frame 3 is missing"));
+  cli_result_clear(&r);
+  g_autofree char *g3 = sr_pattern_format(gap_out, 3);
+  g_assert_false(g_file_test(g3, G_FILE_TEST_EXISTS));
+  r = run_cli("render", "--model", latest, "--input", gap, "--output", gap_out, "--frames", "1-4",
+              "--backend", "cpu", "--skip-missing", "--progress=json", NULL);
+  if (r.status != 0)
+    g_error("render --skip-missing failed (%d): %s", r.status, r.err);
+  GPtrArray *gs = json_events(r.out, "summary");
+  g_assert_cmpuint(gs->len, ==, 1);
+  JsonObject *so = obj(gs, 0);
+  g_assert_cmpint(json_object_get_int_member(so, "rendered") +
+                    json_object_get_int_member(so, "skipped"), ==, 3);
+  g_assert_cmpstr(json_object_get_string_member(so, "model_id_short"), ==, shrt);
+  JsonArray *missing = json_object_get_array_member(so, "missing");
+  g_assert_cmpuint(json_array_get_length(missing), ==, 1);
+  g_assert_cmpint(json_array_get_int_element(missing, 0), ==, 3);
+  g_assert_true(json_object_has_member(so, "frames_per_second"));
+  g_ptr_array_unref(gs);
+  cli_result_clear(&r);
+  g_autofree char *g4 = sr_pattern_format(gap_out, 4);
+  g_assert_true(g_file_test(g4, G_FILE_TEST_IS_REGULAR));
+  g_assert_false(g_file_test(g3, G_FILE_TEST_EXISTS));
+
+  /* An output folder that cannot be made: a clear error naming it. */
+  g_autofree char *blocker = g_build_filename(tmpdir, "blocker", NULL);
+  g_assert_true(g_file_set_contents(blocker, "x", 1, NULL));
+  g_autofree char *bad_out = g_build_filename(blocker, "r", "r.%04d.exr", NULL);
+  r = run_cli("render", "--model", latest, "--input", src, "--output", bad_out, "--first", "1",
+              "--backend", "cpu", "--progress=quiet", NULL);
+  g_assert_cmpint(r.status, ==, 1);
+  g_assert_nonnull(strstr(r.err, blocker));
   cli_result_clear(&r);
 }
 
