@@ -416,7 +416,9 @@ open_cuda_module(char *why, size_t why_len)
     if (!first_error[0])
       set_reason(first_error, sizeof first_error, dlerror_text());
   }
-  for (int i = 0; i < ndirs; i++) {
+  /* A module named by SR_BACKEND_PATH that does not load is reported, not
+   * silently replaced by another copy from the build tree or install. */
+  for (int i = 0; i < ndirs && !first_error[0]; i++) {
     if (!join_path(path, sizeof path, dirs[i], SR_BACKEND_CUDA_MODULE) || access(path, F_OK) != 0)
       continue;
     void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
