@@ -69,6 +69,8 @@ action_about(GSimpleAction *action, GVariant *param, gpointer user_data)
                                       "while keeping the original colour."),
                         "license-type", GTK_LICENSE_GPL_3_0,
                         "authors", authors,
+                        /* Translators: your names, one per line. */
+                        "translator-credits", _("translator-credits"),
                         "modal", TRUE,
                         NULL);
 }

@@ -2,6 +2,7 @@
 #include "sr-display-lut.h"
 
 #include <lcms2.h>
+#include <glib/gi18n.h>
 #include <math.h>
 #include <string.h>
 
@@ -99,7 +100,7 @@ sr_display_lut_new (sr_colourspace input, const char *icc_path, int size, GError
   if ((int) input < 0 || input >= SR_CS_COUNT)
     {
       g_set_error (error, SR_JOB_ERROR, SR_JOB_ERROR_INVALID,
-                   "Display transform: colour space %d is not one the viewer knows", (int) input);
+                   _("Display transform: colour space %d is not one the viewer knows"), (int) input);
       return NULL;
     }
   if (size <= 0)
@@ -107,7 +108,7 @@ sr_display_lut_new (sr_colourspace input, const char *icc_path, int size, GError
   if (size < 2 || size > 129)
     {
       g_set_error (error, SR_JOB_ERROR, SR_JOB_ERROR_INVALID,
-                   "Display transform: LUT size %d is outside 2–129", size);
+                   _("Display transform: LUT size %d is outside 2–129"), size);
       return NULL;
     }
 
@@ -121,8 +122,8 @@ sr_display_lut_new (sr_colourspace input, const char *icc_path, int size, GError
       if (out_profile == NULL)
         {
           g_set_error (error, SR_JOB_ERROR, SR_JOB_ERROR_INVALID,
-                       "Display profile “%s” could not be read as an ICC profile; "
-                       "choose another file or use sRGB",
+                       _("Display profile “%s” could not be read as an ICC profile; "
+                         "choose another file or use sRGB"),
                        icc_path);
           return NULL;
         }
@@ -130,7 +131,7 @@ sr_display_lut_new (sr_colourspace input, const char *icc_path, int size, GError
         {
           cmsCloseProfile (out_profile);
           g_set_error (error, SR_JOB_ERROR, SR_JOB_ERROR_INVALID,
-                       "Display profile “%s” is not an RGB profile; choose a monitor profile",
+                       _("Display profile “%s” is not an RGB profile; choose a monitor profile"),
                        icc_path);
           return NULL;
         }
@@ -150,7 +151,7 @@ sr_display_lut_new (sr_colourspace input, const char *icc_path, int size, GError
   if (xf == NULL)
     {
       g_set_error (error, SR_JOB_ERROR, SR_JOB_ERROR_INVALID,
-                   "Display transform from %s to %s could not be built by LittleCMS",
+                   _("Display transform from %s to %s could not be built by LittleCMS"),
                    sr_colourspace_label (input), icc_path ? icc_path : "sRGB");
       return NULL;
     }

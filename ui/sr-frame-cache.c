@@ -9,6 +9,7 @@
 #include "sr-frame-cache.h"
 
 #include <string.h>
+#include <glib/gi18n.h>
 
 #include "sr-job.h"
 
@@ -42,7 +43,7 @@ sr_frame_new_copy (const sr_image *img, int number, GError **error)
   sr_image *copy = sr_image_copy (img, &err);
   if (copy == NULL)
     {
-      g_set_error (error, SR_JOB_ERROR, err.code, "Frame %d: %s", number, err.message);
+      g_set_error (error, SR_JOB_ERROR, err.code, _("Frame %d: %s"), number, err.message);
       return NULL;
     }
   return sr_frame_new_take (copy, number);
@@ -226,7 +227,7 @@ loading_free (gpointer p)
         {
           GTask *task = g_ptr_array_index (l->tasks, i);
           g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                                   "Frame %d: the sequence was replaced before it was read",
+                                   _("Frame %d: the sequence was replaced before it was read"),
                                    l->frame);
         }
       g_ptr_array_unref (l->tasks);
@@ -281,14 +282,14 @@ worker_func (gpointer data, gpointer user_data)
           else
             {
               d->code = err.code != SR_OK ? (int) err.code : SR_ERR_IO;
-              d->message = g_strdup (err.message[0] ? err.message : "the frame could not be read");
+              d->message = g_strdup (err.message[0] ? err.message : _("the frame could not be read"));
             }
           seq_ref_unref (seq);
         }
       else
         {
           d->code = SR_ERR_MISSING;
-          d->message = g_strdup_printf ("Frame %d: no sequence is open", d->frame);
+          d->message = g_strdup_printf (_("Frame %d: no sequence is open"), d->frame);
         }
     }
 
@@ -725,7 +726,7 @@ sr_frame_cache_show (SrFrameCache *self, int frame)
       d->frame = frame;
       d->had_job = TRUE;
       d->code = SR_ERR_MISSING;
-      d->message = g_strdup_printf ("Frame %d: no sequence is open", frame);
+      d->message = g_strdup_printf (_("Frame %d: no sequence is open"), frame);
       GSource *src = g_idle_source_new ();
       g_source_set_callback (src, deliver_cb, d, NULL);
       g_source_attach (src, self->context);
@@ -786,7 +787,7 @@ sr_frame_cache_load_async (SrFrameCache *self, int frame, GCancellable *cancella
   if (self->seq == NULL)
     {
       g_task_return_new_error (task, SR_JOB_ERROR, SR_JOB_ERROR_MISSING,
-                               "Frame %d: no sequence is open", frame);
+                               _("Frame %d: no sequence is open"), frame);
       g_object_unref (task);
       return;
     }

@@ -316,12 +316,12 @@ add_ckpt_row(SrPageTrain *self, const CkptRow *r)
 
   g_strlcpy(shrt, r->model_id, sizeof shrt);
   if (isnan(r->psnr_after))
-    text = g_strdup_printf(_("Step %" G_GINT64_FORMAT " · loss %.4g · model %s"), r->step,
+    text = g_strdup_printf(_("Step %lld · loss %.4g · model %s"), (long long)r->step,
                            r->loss_avg, shrt);
   else
-    text = g_strdup_printf(_("Step %" G_GINT64_FORMAT " · loss %.4g · held-out PSNR %.2f → "
+    text = g_strdup_printf(_("Step %lld · loss %.4g · held-out PSNR %.2f → "
                              "%.2f dB · model %s"),
-                           r->step, r->loss_avg, r->psnr_before, r->psnr_after, shrt);
+                           (long long)r->step, r->loss_avg, r->psnr_before, r->psnr_after, shrt);
   GtkWidget *label = gtk_label_new(text);
   gtk_label_set_xalign(GTK_LABEL(label), 0);
   gtk_widget_set_hexpand(label, TRUE);
@@ -348,9 +348,8 @@ poll_log(SrPageTrain *self)
     add_ckpt_row(self, &g_array_index(l->ckpts, CkptRow, self->n_ckpts_seen));
   if (l->steps > 0) {
     int eta = (int)CLAMP(l->eta, 0, 1e7);
-    status = g_strdup_printf(_("Step %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT
-                               " · %.1f steps/s · about %d:%02d left"),
-                             l->step, l->steps, l->steps_per_second, eta / 60, eta % 60);
+    status = g_strdup_printf(_("Step %lld of %lld · %.1f steps/s · about %d:%02d left"),
+                             (long long)l->step, (long long)l->steps, l->steps_per_second, eta / 60, eta % 60);
   }
   g_mutex_unlock(&l->lock);
   if (status)

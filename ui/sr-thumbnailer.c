@@ -2,6 +2,7 @@
 #include "sr-thumbnailer.h"
 
 #include <errno.h>
+#include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
@@ -76,7 +77,7 @@ sr_thumbnailer_get_cache_path (SrThumbnailer *self, const char *path, sr_colours
   if (g_stat (path, &st) != 0)
     {
       int e = errno;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "Thumbnail of “%s”: %s", path,
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), _("Thumbnail of “%s”: %s"), path,
                    g_strerror (e));
       return NULL;
     }
@@ -351,7 +352,7 @@ sr_thumbnailer_load_async (SrThumbnailer *self, const char *path, sr_colourspace
   if ((int) cs < 0 || cs >= SR_CS_COUNT)
     {
       g_task_return_new_error (task, SR_JOB_ERROR, SR_JOB_ERROR_INVALID,
-                               "Thumbnail of “%s”: colour space %d is unknown", path, (int) cs);
+                               _("Thumbnail of “%s”: colour space %d is unknown"), path, (int) cs);
       g_object_unref (task);
       return;
     }

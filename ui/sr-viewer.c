@@ -10,6 +10,7 @@
 #include "sr-viewer.h"
 
 #include <epoxy/gl.h>
+#include <glib/gi18n.h>
 #include <math.h>
 #include <string.h>
 
@@ -409,7 +410,7 @@ compile_shader (SrViewer *self, GLenum type, const char *resource, gboolean es, 
     {
       char log[2048] = "";
       glGetShaderInfoLog (sh, sizeof log, NULL, log);
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "shader %s did not compile: %s",
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("shader %s did not compile: %s"),
                    resource, log);
       glDeleteShader (sh);
       return 0;
@@ -441,7 +442,7 @@ build_program (SrViewer *self, gboolean es, GError **error)
     {
       char log[2048] = "";
       glGetProgramInfoLog (prog, sizeof log, NULL, log);
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "viewer shaders did not link: %s", log);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("viewer shaders did not link: %s"), log);
       glDeleteProgram (prog);
       return FALSE;
     }
@@ -546,7 +547,7 @@ convert_thread (GTask *task, gpointer source, gpointer data, GCancellable *cance
   HalfImage *h = half_image_new (data, self->max_texture_size);
   if (h == NULL)
     g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED,
-                             "not enough memory to prepare a frame for display");
+                             _("not enough memory to prepare a frame for display"));
   else
     g_task_return_pointer (task, h, (GDestroyNotify) half_image_free);
 }
@@ -950,7 +951,7 @@ sw_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellabl
   GdkTexture *t = sw_job_run (data);
   if (t == NULL)
     g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED,
-                             "not enough memory to draw a frame on the CPU");
+                             _("not enough memory to draw a frame on the CPU"));
   else
     g_task_return_pointer (task, t, g_object_unref);
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <glib/gi18n.h>
 
 /* ---- Progress ------------------------------------------------------------- */
 
@@ -292,7 +293,7 @@ sr_cli_parse_frame_range(const char *s, int *first, int *last, GError **error)
   int a, b;
   if (!parse_uint(p, &p, &a)) {
     g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                "'%s' is not a frame range: expected A-B or A with frame numbers >= 0",
+                _("'%s' is not a frame range: expected A-B or A with frame numbers >= 0"),
                 s != NULL ? s : "");
     return FALSE;
   }
@@ -302,19 +303,19 @@ sr_cli_parse_frame_range(const char *s, int *first, int *last, GError **error)
     p = skip_space(p + 1);
     if (!parse_uint(p, &p, &b)) {
       g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                  "'%s' is not a frame range: expected A-B or A with frame numbers >= 0", s);
+                  _("'%s' is not a frame range: expected A-B or A with frame numbers >= 0"), s);
       return FALSE;
     }
     p = skip_space(p);
   }
   if (*p != '\0') {
     g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                "'%s' is not a frame range: unexpected '%s'", s, p);
+                _("'%s' is not a frame range: unexpected '%s'"), s, p);
     return FALSE;
   }
   if (b < a) {
     g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                "frame range '%s' ends before it starts", s);
+                _("frame range '%s' ends before it starts"), s);
     return FALSE;
   }
   *first = a;
@@ -327,7 +328,7 @@ sr_cli_parse_frame_list(const char *s, GArray *out, GError **error)
 {
   if (s == NULL || *skip_space(s) == '\0') {
     g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                "empty frame list: expected e.g. 1,5,9-12");
+                _("empty frame list: expected e.g. 1,5,9-12"));
     return FALSE;
   }
   GArray *frames = g_array_new(FALSE, FALSE, sizeof(int));
@@ -338,14 +339,14 @@ sr_cli_parse_frame_list(const char *s, GArray *out, GError **error)
     GError *local = NULL;
     if (!sr_cli_parse_frame_range(*it, &a, &b, &local)) {
       g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                  "frame list '%s': %s", s, local->message);
+                  _("frame list '%s': %s"), s, local->message);
       g_error_free(local);
       ok = FALSE;
       break;
     }
     if ((gint64)b - a + 1 + frames->len > MAX_LIST_FRAMES) {
       g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                  "frame list '%s' names more than %d frames", s, MAX_LIST_FRAMES);
+                  _("frame list '%s' names more than %d frames"), s, MAX_LIST_FRAMES);
       ok = FALSE;
       break;
     }
@@ -387,13 +388,13 @@ sr_cli_parse_rect(const char *s, sr_rect *r, GError **error)
     goto bad;
   if (v[2] <= 0 || v[3] <= 0) {
     g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                "rectangle '%s' has zero width or height", s);
+                _("rectangle '%s' has zero width or height"), s);
     return FALSE;
   }
   if (v[2] > SR_IMAGE_MAX_DIM || v[3] > SR_IMAGE_MAX_DIM || v[0] > SR_IMAGE_MAX_DIM ||
       v[1] > SR_IMAGE_MAX_DIM) {
     g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                "rectangle '%s' is larger than %d pixels", s, SR_IMAGE_MAX_DIM);
+                _("rectangle '%s' is larger than %d pixels"), s, SR_IMAGE_MAX_DIM);
     return FALSE;
   }
   r->x = v[0];
@@ -403,7 +404,7 @@ sr_cli_parse_rect(const char *s, sr_rect *r, GError **error)
   return TRUE;
 bad:
   g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-              "'%s' is not a rectangle: expected X,Y,W,H in pixels", s != NULL ? s : "");
+              _("'%s' is not a rectangle: expected X,Y,W,H in pixels"), s != NULL ? s : "");
   return FALSE;
 }
 
@@ -415,12 +416,12 @@ sr_cli_parse_size(const char *s, int *width, int *height, GError **error)
   if (!parse_uint(p, &p, &w) || (*p != 'x' && *p != 'X') || !parse_uint(p + 1, &p, &h) ||
       *skip_space(p) != '\0') {
     g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                "'%s' is not a size: expected WIDTHxHEIGHT, e.g. 480x270", s != NULL ? s : "");
+                _("'%s' is not a size: expected WIDTHxHEIGHT, e.g. 480x270"), s != NULL ? s : "");
     return FALSE;
   }
   if (w <= 0 || h <= 0 || w > SR_IMAGE_MAX_DIM || h > SR_IMAGE_MAX_DIM) {
     g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                "size '%s' is out of range: width and height must be 1..%d", s,
+                _("size '%s' is out of range: width and height must be 1..%d"), s,
                 SR_IMAGE_MAX_DIM);
     return FALSE;
   }
@@ -449,7 +450,7 @@ SrProject *
 sr_cli_load_project(const char *command, const char *path)
 {
   if (path == NULL || *path == '\0') {
-    sr_cli_error(command, "no project file given");
+    sr_cli_error(command, _("no project file given"));
     return NULL;
   }
   GFile *file = g_file_new_for_commandline_arg(path);

@@ -16,23 +16,23 @@ typedef struct {
 } command;
 
 static const command commands[] = {
-  {"demo", sr_cmd_demo, "write the built-in demo sequences and project, train, render, report"},
-  {"check", sr_cmd_check, "run every Stage 3 check on a project (exit 0 only when all pass)"},
-  {"prepare", sr_cmd_prepare, "build the training pairs of a project and write a check report"},
-  {"train", sr_cmd_train, "train a model from a project or from sequences on the command line"},
-  {"render", sr_cmd_render, "run a trained model over a sequence"},
-  {"validate", sr_cmd_validate, "compute per-frame QA metrics and flags for a render"},
-  {"deliver", sr_cmd_deliver, "write EXR masters with provenance, sidecars and the validation note"},
-  {"devices", sr_cmd_devices, "list compute backends and GPUs"},
+  {"demo", sr_cmd_demo, N_("write the built-in demo sequences and project, train, render, report")},
+  {"check", sr_cmd_check, N_("run every Stage 3 check on a project (exit 0 only when all pass)")},
+  {"prepare", sr_cmd_prepare, N_("build the training pairs of a project and write a check report")},
+  {"train", sr_cmd_train, N_("train a model from a project or from sequences on the command line")},
+  {"render", sr_cmd_render, N_("run a trained model over a sequence")},
+  {"validate", sr_cmd_validate, N_("compute per-frame QA metrics and flags for a render")},
+  {"deliver", sr_cmd_deliver, N_("write EXR masters with provenance, sidecars and the validation note")},
+  {"devices", sr_cmd_devices, N_("list compute backends and GPUs")},
 };
 
 static void
 usage(FILE *fp)
 {
-  fprintf(fp, "Usage: spatial-recovery-cli COMMAND [OPTIONS]\n\nCommands:\n");
+  fprintf(fp, "%s", _("Usage: spatial-recovery-cli COMMAND [OPTIONS]\n\nCommands:\n"));
   for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
-    fprintf(fp, "  %-10s %s\n", commands[i].name, commands[i].summary);
-  fprintf(fp, "\nRun 'spatial-recovery-cli COMMAND --help' for a command's options.\n");
+    fprintf(fp, "  %-10s %s\n", commands[i].name, _(commands[i].summary));
+  fprintf(fp, "%s", _("\nRun 'spatial-recovery-cli COMMAND --help' for a command's options.\n"));
 }
 
 int
@@ -57,7 +57,7 @@ main(int argc, char **argv)
   for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
     if (strcmp(argv[1], commands[i].name) == 0)
       return commands[i].run(argc - 1, argv + 1);
-  fprintf(stderr, "spatial-recovery-cli: unknown command '%s'\n\n", argv[1]);
+  fprintf(stderr, _("spatial-recovery-cli: unknown command '%s'\n\n"), argv[1]);
   usage(stderr);
   return 2;
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include <json-glib/json-glib.h>
+#include <glib/gi18n.h>
 
 #include "sr-cli-common.h"
 #include "sr-delivery.h"
@@ -69,19 +70,19 @@ sr_cmd_deliver(int argc, char **argv)
   gboolean no_note = FALSE;
   GOptionEntry entries[] = {
       {"render", 'r', 0, G_OPTION_ARG_FILENAME, &render_s,
-       "Rendered frames (default: the project's render folder)", "PATTERN"},
-      {"out", 'o', 0, G_OPTION_ARG_FILENAME, &out_s, "Delivery folder (default: OUTPUT/delivery)",
+       _("Rendered frames (default: the project's render folder)"), "PATTERN"},
+      {"out", 'o', 0, G_OPTION_ARG_FILENAME, &out_s, _("Delivery folder (default: OUTPUT/delivery)"),
        "DIR"},
-      {"frames", 0, 0, G_OPTION_ARG_STRING, &frames_s, "Frame range (default: the whole render)",
+      {"frames", 0, 0, G_OPTION_ARG_STRING, &frames_s, _("Frame range (default: the whole render)"),
        "A-B"},
-      {"compression", 0, 0, G_OPTION_ARG_STRING, &compression_s, "zip (default) or dwaa", "NAME"},
+      {"compression", 0, 0, G_OPTION_ARG_STRING, &compression_s, _("zip (default) or dwaa"), "NAME"},
       {"space", 0, 0, G_OPTION_ARG_STRING, &space_s,
-       "Delivery colour space: aces2065-1 (default), acescg, linear-rec709, srgb, rec709", "ID"},
+       _("Delivery colour space: aces2065-1 (default), acescg, linear-rec709, srgb, rec709"), "ID"},
       {"checkpoint", 0, 0, G_OPTION_ARG_FILENAME, &checkpoint_s,
-       "Checkpoint the render was made with (default: the project's)", "FILE"},
+       _("Checkpoint the render was made with (default: the project's)"), "FILE"},
       {"no-note", 0, 0, G_OPTION_ARG_NONE, &no_note,
-       "Skip the validation note (no Source/Reference reads)", NULL},
-      {"progress", 0, 0, G_OPTION_ARG_STRING, &progress_s, "auto, bar, json or quiet", "MODE"},
+       _("Skip the validation note (no Source/Reference reads)"), NULL},
+      {"progress", 0, 0, G_OPTION_ARG_STRING, &progress_s, _("auto, bar, json or quiet"), "MODE"},
       {NULL},
   };
   g_autoptr(GOptionContext) ctx =
@@ -99,23 +100,23 @@ sr_cmd_deliver(int argc, char **argv)
   }
   SrProgressMode mode = SR_PROGRESS_AUTO;
   if (progress_s && !sr_cli_parse_progress_mode(progress_s, &mode)) {
-    sr_cli_error(CMD, "--progress must be auto, bar, json or quiet");
+    sr_cli_error(CMD, _("--progress must be auto, bar, json or quiet"));
     return 2;
   }
   SrDeliveryOptions o;
   sr_delivery_options_init(&o);
   if (compression_s && (!sr_exr_compression_from_name(compression_s, &o.compression) ||
                         (o.compression != SR_EXR_ZIP && o.compression != SR_EXR_DWAA))) {
-    sr_cli_error(CMD, "--compression must be zip or dwaa");
+    sr_cli_error(CMD, _("--compression must be zip or dwaa"));
     return 2;
   }
   if (space_s && !sr_colourspace_from_id(space_s, &o.space)) {
-    sr_cli_error(CMD, "--space: unknown colour space '%s' (aces2065-1, acescg, linear-rec709, "
-                 "srgb, rec709)", space_s);
+    sr_cli_error(CMD, _("--space: unknown colour space '%s' (aces2065-1, acescg, linear-rec709, "
+                 "srgb, rec709)"), space_s);
     return 2;
   }
   if (frames_s && !sr_cli_parse_frame_range(frames_s, &o.first, &o.last, &error)) {
-    sr_cli_error(CMD, "--frames: %s", error->message);
+    sr_cli_error(CMD, _("--frames: %s"), error->message);
     return 2;
   }
   g_autoptr(SrProject) project = sr_cli_load_project(CMD, argv[1]);
@@ -141,7 +142,7 @@ sr_cmd_deliver(int argc, char **argv)
     gboolean ok = sr_validation_run(project, &vo, on_validate_frame, &vs, NULL, &vres, &error);
     sr_progress_finish(vs.progress);
     if (!ok) {
-      sr_cli_error(CMD, "validation note: %s (use --no-note to deliver without it)",
+      sr_cli_error(CMD, _("validation note: %s (use --no-note to deliver without it)"),
                    error->message);
       sr_validation_result_clear(&vres);
       return 1;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <glib/gi18n.h>
 
 #include "sr-cli-common.h"
 #include "sr-fs.h"
@@ -215,7 +216,7 @@ demo_run_checks(Demo *demo)
   demo->check_status = sr_check_report_status(&report);
   sr_check_report_clear(&report);
   if (demo->check_status == SR_CHECK_FAIL) {
-    sr_cli_error("demo", "the demo project failed its checks (see above)");
+    sr_cli_error("demo", _("the demo project failed its checks (see above)"));
     return FALSE;
   }
   return TRUE;
@@ -332,7 +333,7 @@ demo_report(Demo *demo)
     double before = 0.0, after = 0.0;
     sr_error err = {0};
     if (!demo_held_out_psnr(demo, frame, &before, &after, &err)) {
-      sr_cli_error("demo", "held-out frame %d: %s", frame, err.message);
+      sr_cli_error("demo", _("held-out frame %d: %s"), frame, err.message);
       return FALSE;
     }
     printf("  %5d  %6.2f dB  %6.2f dB  %+5.2f dB\n", frame, before, after, after - before);
@@ -355,19 +356,19 @@ sr_cmd_demo(int argc, char **argv)
   gboolean no_grain = FALSE, no_train = FALSE;
   gint64 seed = 1;
   GOptionEntry entries[] = {
-    {"frames", 'n', 0, G_OPTION_ARG_INT, &n_frames, "Number of frames (default 24)", "N"},
-    {"size", 's', 0, G_OPTION_ARG_STRING, &size_opt, "Frame size (default 480x270)", "WxH"},
-    {"no-grain", 0, 0, G_OPTION_ARG_NONE, &no_grain, "Render without film grain", NULL},
-    {"seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Seed of the simulated scene (default 1)", "N"},
-    {"no-train", 0, 0, G_OPTION_ARG_NONE, &no_train, "Only write the sequences and the project", NULL},
-    {"progress", 0, 0, G_OPTION_ARG_STRING, &progress_opt, "auto, bar, json or quiet", "MODE"},
+    {"frames", 'n', 0, G_OPTION_ARG_INT, &n_frames, _("Number of frames (default 24)"), "N"},
+    {"size", 's', 0, G_OPTION_ARG_STRING, &size_opt, _("Frame size (default 480x270)"), "WxH"},
+    {"no-grain", 0, 0, G_OPTION_ARG_NONE, &no_grain, _("Render without film grain"), NULL},
+    {"seed", 0, 0, G_OPTION_ARG_INT64, &seed, _("Seed of the simulated scene (default 1)"), "N"},
+    {"no-train", 0, 0, G_OPTION_ARG_NONE, &no_train, _("Only write the sequences and the project"), NULL},
+    {"progress", 0, 0, G_OPTION_ARG_STRING, &progress_opt, _("auto, bar, json or quiet"), "MODE"},
     {NULL},
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new("DIR");
-  g_option_context_set_summary(ctx, "Writes a simulated Source (16mm-like) and Reference "
+  g_option_context_set_summary(ctx, _("Writes a simulated Source (16mm-like) and Reference "
                                     "(35mm-like) sequence and a ready project into DIR, runs "
                                     "the checks, trains a small model, renders the held-out "
-                                    "frames and reports their PSNR against the Reference.");
+                                    "frames and reports their PSNR against the Reference."));
   g_option_context_add_main_entries(ctx, entries, NULL);
   GError *error = NULL;
   int status = 2;
@@ -381,33 +382,33 @@ sr_cmd_demo(int argc, char **argv)
     goto done;
   }
   if (argc != 2) {
-    sr_cli_error("demo", "expected one output folder (usage: demo DIR [--frames N] [--size WxH] "
-                         "[--no-grain])");
+    sr_cli_error("demo", _("expected one output folder (usage: demo DIR [--frames N] [--size WxH] "
+                         "[--no-grain])"));
     goto done;
   }
   if (n_frames < DEMO_MIN_FRAMES || n_frames > DEMO_MAX_FRAMES) {
-    sr_cli_error("demo", "--frames: %d is outside %d..%d", n_frames, DEMO_MIN_FRAMES,
+    sr_cli_error("demo", _("--frames: %d is outside %d..%d"), n_frames, DEMO_MIN_FRAMES,
                  DEMO_MAX_FRAMES);
     goto done;
   }
   if (size_opt != NULL && !sr_cli_parse_size(size_opt, &demo.width, &demo.height, &error)) {
-    sr_cli_error("demo", "--size: %s", error->message);
+    sr_cli_error("demo", _("--size: %s"), error->message);
     g_error_free(error);
     goto done;
   }
   if (demo.width < DEMO_MIN_SIZE || demo.height < DEMO_MIN_SIZE || demo.width > 8192 ||
       demo.height > 8192) {
-    sr_cli_error("demo", "--size: %dx%d is outside %dx%d..8192x8192", demo.width, demo.height,
+    sr_cli_error("demo", _("--size: %dx%d is outside %dx%d..8192x8192"), demo.width, demo.height,
                  DEMO_MIN_SIZE, DEMO_MIN_SIZE);
     goto done;
   }
   if (seed < 0) {
-    sr_cli_error("demo", "--seed: must be 0 or more");
+    sr_cli_error("demo", _("--seed: must be 0 or more"));
     goto done;
   }
   demo.progress = SR_PROGRESS_AUTO;
   if (progress_opt != NULL && !sr_cli_parse_progress_mode(progress_opt, &demo.progress)) {
-    sr_cli_error("demo", "--progress: '%s' is not auto, bar, json or quiet", progress_opt);
+    sr_cli_error("demo", _("--progress: '%s' is not auto, bar, json or quiet"), progress_opt);
     goto done;
   }
   demo.progress_name = progress_opt ? progress_opt : "auto";

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include <json-glib/json-glib.h>
+#include <glib/gi18n.h>
 
 #include "sr-backend.h"
 
@@ -54,7 +55,7 @@ sr_cmd_devices(int argc, char **argv)
 {
   gboolean as_json = FALSE;
   GOptionEntry entries[] = {
-    {"json", 0, 0, G_OPTION_ARG_NONE, &as_json, "Print one JSON object", NULL},
+    {"json", 0, 0, G_OPTION_ARG_NONE, &as_json, _("Print one JSON object"), NULL},
     {NULL},
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new("— list compute backends and devices");
@@ -65,7 +66,7 @@ sr_cmd_devices(int argc, char **argv)
     return 2;
   }
   if (argc > 1) {
-    fprintf(stderr, "spatial-recovery-cli devices: unexpected argument '%s'\n", argv[1]);
+    fprintf(stderr, _("spatial-recovery-cli devices: unexpected argument '%s'\n"), argv[1]);
     return 2;
   }
   sr_device_info dev[MAX_DEVICES];

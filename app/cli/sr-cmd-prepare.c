@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <glib/gi18n.h>
 
 #include "sr-cli-common.h"
 #include "sr-fs.h"
@@ -108,12 +109,12 @@ publish(const char *out, const char *staging, const char *pairs_dir,
   g_autofree char *old = g_strdup_printf("%s/.pairs.old-%ld", out, (long)getpid());
   gboolean had_old = g_file_test(pairs_dir, G_FILE_TEST_IS_DIR);
   if (had_old && g_rename(pairs_dir, old) != 0) {
-    sr_cli_error("prepare", "%s: cannot replace the previous pairs: %s", pairs_dir,
+    sr_cli_error("prepare", _("%s: cannot replace the previous pairs: %s"), pairs_dir,
                  g_strerror(errno));
     return FALSE;
   }
   if (g_rename(staging, pairs_dir) != 0) {
-    sr_cli_error("prepare", "%s: cannot move the new pairs into place: %s", pairs_dir,
+    sr_cli_error("prepare", _("%s: cannot move the new pairs into place: %s"), pairs_dir,
                  g_strerror(errno));
     if (had_old)
       g_rename(old, pairs_dir);
@@ -142,14 +143,14 @@ sr_cmd_prepare(int argc, char **argv)
   char *progress_opt = NULL;
   GOptionEntry entries[] = {
     {"out", 'o', 0, G_OPTION_ARG_FILENAME, &out_opt,
-     "Output folder (default: 'prepared' beside the project file)", "DIR"},
-    {"progress", 0, 0, G_OPTION_ARG_STRING, &progress_opt, "auto, bar, json or quiet", "MODE"},
+     _("Output folder (default: 'prepared' beside the project file)"), "DIR"},
+    {"progress", 0, 0, G_OPTION_ARG_STRING, &progress_opt, _("auto, bar, json or quiet"), "MODE"},
     {NULL},
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new("PROJECT");
-  g_option_context_set_summary(ctx, "Builds every training pair of a project and writes "
+  g_option_context_set_summary(ctx, _("Builds every training pair of a project and writes "
                                     "DIR/pairs/pair_NNNN_input.exr and _gt.exr with "
-                                    "DIR/check-report.json and .txt.");
+                                    "DIR/check-report.json and .txt."));
   g_option_context_add_main_entries(ctx, entries, NULL);
   GError *error = NULL;
   int status = 1;
@@ -168,12 +169,12 @@ sr_cmd_prepare(int argc, char **argv)
   }
   SrProgressMode mode = SR_PROGRESS_AUTO;
   if (progress_opt != NULL && !sr_cli_parse_progress_mode(progress_opt, &mode)) {
-    sr_cli_error("prepare", "--progress: '%s' is not auto, bar, json or quiet", progress_opt);
+    sr_cli_error("prepare", _("--progress: '%s' is not auto, bar, json or quiet"), progress_opt);
     status = 2;
     goto done;
   }
   if (argc != 2) {
-    sr_cli_error("prepare", "expected one project file (usage: prepare PROJECT [--out DIR])");
+    sr_cli_error("prepare", _("expected one project file (usage: prepare PROJECT [--out DIR])"));
     status = 2;
     goto done;
   }
@@ -199,7 +200,7 @@ sr_cmd_prepare(int argc, char **argv)
   pairs_dir = g_build_filename(out, "pairs", NULL);
   remove_flat_folder(staging);
   if (g_mkdir(staging, 0755) != 0) {
-    sr_cli_error("prepare", "%s: cannot create the output folder: %s", staging,
+    sr_cli_error("prepare", _("%s: cannot create the output folder: %s"), staging,
                  g_strerror(errno));
     goto done;
   }
@@ -218,7 +219,7 @@ sr_cmd_prepare(int argc, char **argv)
                      report.items[i].detail);
     if (prep.error != NULL)
       sr_cli_error("prepare", "%s", prep.error);
-    sr_cli_error("prepare", "no pairs written; fix the problems above and run prepare again");
+    sr_cli_error("prepare", _("no pairs written; fix the problems above and run prepare again"));
     goto done;
   }
 

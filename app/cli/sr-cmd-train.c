@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <json-glib/json-glib.h>
+#include <glib/gi18n.h>
 
 #include "sr-checkpoint.h"
 #include "sr-cli-common.h"
@@ -74,7 +75,7 @@ on_progress(void *user, const sr_train_progress *p)
   double values[] = {(double)p->step, p->loss, p->loss_avg, p->lr};
   sr_progress_update(r->progress, p->step - r->start_step, keys, values, G_N_ELEMENTS(values));
   if (p->paused)
-    sr_progress_message(r->progress, "paused at step %lld", (long long)p->step);
+    sr_progress_message(r->progress, _("paused at step %lld"), (long long)p->step);
 }
 
 static void
@@ -110,10 +111,10 @@ on_checkpoint(void *user, const sr_train_eval *e)
   }
   if (isfinite(e->psnr_after))
     sr_progress_message(r->progress,
-                        "checkpoint step %lld: model %s, held-out PSNR Y %.2f dB (Source %.2f dB)",
+                        _("checkpoint step %lld: model %s, held-out PSNR Y %.2f dB (Source %.2f dB)"),
                         (long long)e->step, shrt, e->psnr_after, e->psnr_before);
   else
-    sr_progress_message(r->progress, "checkpoint step %lld: model %s", (long long)e->step, shrt);
+    sr_progress_message(r->progress, _("checkpoint step %lld: model %s"), (long long)e->step, shrt);
 }
 
 static void
@@ -172,36 +173,36 @@ sr_cmd_train(int argc, char **argv)
   double lr = -1;
   gboolean resume = FALSE;
   GOptionEntry entries[] = {
-    {"source", 0, 0, G_OPTION_ARG_FILENAME, &source, "Source sequence (shot.%04d.exr or shot.####.exr)", "PATTERN"},
-    {"reference", 0, 0, G_OPTION_ARG_FILENAME, &reference, "Reference sequence", "PATTERN"},
-    {"reference-offset", 0, 0, G_OPTION_ARG_INT, &offset, "Reference frame = Source frame + OFFSET", "OFFSET"},
-    {"pairs", 0, 0, G_OPTION_ARG_STRING, &pairs_s, "Training frames, e.g. 1,5,9 or 10-20", "LIST"},
-    {"holdout", 0, 0, G_OPTION_ARG_STRING, &holdout_s, "Held-out validation frames", "LIST"},
-    {"preview", 0, 0, G_OPTION_ARG_INT, &preview, "Preview frame rendered at each checkpoint", "N"},
-    {"crop", 0, 0, G_OPTION_ARG_STRING, &crop_s, "Live picture area shared by both", "X,Y,W,H"},
-    {"colorspace", 0, 0, G_OPTION_ARG_STRING, &cs_s, "Colour space of the Source (and of the Reference unless --reference-colorspace)", "NAME"},
-    {"reference-colorspace", 0, 0, G_OPTION_ARG_STRING, &ref_cs_s, "Colour space of the Reference", "NAME"},
-    {"prefilter", 0, 0, G_OPTION_ARG_STRING, &prefilter_s, "Source pre-filter: none, median3, median5", "NAME"},
-    {"model", 0, 0, G_OPTION_ARG_STRING, &model_s, "Model size: s, m (default) or l", "SIZE"},
-    {"patch", 0, 0, G_OPTION_ARG_INT, &patch, "Patch size in pixels", "N"},
-    {"batch", 0, 0, G_OPTION_ARG_INT, &batch, "Patches per step", "N"},
-    {"steps", 0, 0, G_OPTION_ARG_INT64, &steps, "Training steps", "N"},
-    {"checkpoint-every", 0, 0, G_OPTION_ARG_INT64, &ck_every, "Steps between checkpoints", "N"},
-    {"contact-sheet-every", 0, 0, G_OPTION_ARG_INT64, &contact_every, "Steps between contact sheets (0: none)", "N"},
-    {"lr", 0, 0, G_OPTION_ARG_DOUBLE, &lr, "Peak learning rate", "RATE"},
-    {"seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Random seed", "N"},
-    {"backend", 0, 0, G_OPTION_ARG_STRING, &backend_s, "auto, cpu or cuda", "NAME"},
-    {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "CPU threads (0: default)", "N"},
-    {"resume", 0, 0, G_OPTION_ARG_NONE, &resume, "Continue from OUT/checkpoints/latest.safetensors", NULL},
-    {"resume-from", 0, 0, G_OPTION_ARG_FILENAME, &resume_from, "Continue from this checkpoint", "FILE"},
-    {"out", 'o', 0, G_OPTION_ARG_FILENAME, &out_s, "Output folder (checkpoints, contact sheets, preview)", "DIR"},
-    {"progress", 0, 0, G_OPTION_ARG_STRING, &progress_s, "auto, bar, json or quiet", "MODE"},
+    {"source", 0, 0, G_OPTION_ARG_FILENAME, &source, _("Source sequence (shot.%04d.exr or shot.####.exr)"), "PATTERN"},
+    {"reference", 0, 0, G_OPTION_ARG_FILENAME, &reference, _("Reference sequence"), "PATTERN"},
+    {"reference-offset", 0, 0, G_OPTION_ARG_INT, &offset, _("Reference frame = Source frame + OFFSET"), "OFFSET"},
+    {"pairs", 0, 0, G_OPTION_ARG_STRING, &pairs_s, _("Training frames, e.g. 1,5,9 or 10-20"), "LIST"},
+    {"holdout", 0, 0, G_OPTION_ARG_STRING, &holdout_s, _("Held-out validation frames"), "LIST"},
+    {"preview", 0, 0, G_OPTION_ARG_INT, &preview, _("Preview frame rendered at each checkpoint"), "N"},
+    {"crop", 0, 0, G_OPTION_ARG_STRING, &crop_s, _("Live picture area shared by both"), "X,Y,W,H"},
+    {"colorspace", 0, 0, G_OPTION_ARG_STRING, &cs_s, _("Colour space of the Source (and of the Reference unless --reference-colorspace)"), "NAME"},
+    {"reference-colorspace", 0, 0, G_OPTION_ARG_STRING, &ref_cs_s, _("Colour space of the Reference"), "NAME"},
+    {"prefilter", 0, 0, G_OPTION_ARG_STRING, &prefilter_s, _("Source pre-filter: none, median3, median5"), "NAME"},
+    {"model", 0, 0, G_OPTION_ARG_STRING, &model_s, _("Model size: s, m (default) or l"), "SIZE"},
+    {"patch", 0, 0, G_OPTION_ARG_INT, &patch, _("Patch size in pixels"), "N"},
+    {"batch", 0, 0, G_OPTION_ARG_INT, &batch, _("Patches per step"), "N"},
+    {"steps", 0, 0, G_OPTION_ARG_INT64, &steps, _("Training steps"), "N"},
+    {"checkpoint-every", 0, 0, G_OPTION_ARG_INT64, &ck_every, _("Steps between checkpoints"), "N"},
+    {"contact-sheet-every", 0, 0, G_OPTION_ARG_INT64, &contact_every, _("Steps between contact sheets (0: none)"), "N"},
+    {"lr", 0, 0, G_OPTION_ARG_DOUBLE, &lr, _("Peak learning rate"), "RATE"},
+    {"seed", 0, 0, G_OPTION_ARG_INT64, &seed, _("Random seed"), "N"},
+    {"backend", 0, 0, G_OPTION_ARG_STRING, &backend_s, _("auto, cpu or cuda"), "NAME"},
+    {"threads", 0, 0, G_OPTION_ARG_INT, &threads, _("CPU threads (0: default)"), "N"},
+    {"resume", 0, 0, G_OPTION_ARG_NONE, &resume, _("Continue from OUT/checkpoints/latest.safetensors"), NULL},
+    {"resume-from", 0, 0, G_OPTION_ARG_FILENAME, &resume_from, _("Continue from this checkpoint"), "FILE"},
+    {"out", 'o', 0, G_OPTION_ARG_FILENAME, &out_s, _("Output folder (checkpoints, contact sheets, preview)"), "DIR"},
+    {"progress", 0, 0, G_OPTION_ARG_STRING, &progress_s, _("auto, bar, json or quiet"), "MODE"},
     {NULL},
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new("[PROJECT] — train a model");
   g_option_context_set_summary(ctx,
-    "Train from a project file, or from --source/--reference/--pairs/--out.\n"
-    "Command-line settings override the project's.");
+    _("Train from a project file, or from --source/--reference/--pairs/--out.\n"
+    "Command-line settings override the project's."));
   g_option_context_add_main_entries(ctx, entries, NULL);
   g_autoptr(GError) error = NULL;
   if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
@@ -209,14 +210,14 @@ sr_cmd_train(int argc, char **argv)
     return 2;
   }
   if (argc > 2) {
-    sr_cli_error("train", "unexpected argument '%s'", argv[2]);
+    sr_cli_error("train", _("unexpected argument '%s'"), argv[2]);
     return 2;
   }
   const char *project_path = argc == 2 ? argv[1] : NULL;
 
   reporter rep = {.mode = SR_PROGRESS_AUTO};
   if (progress_s && !sr_cli_parse_progress_mode(progress_s, &rep.mode)) {
-    sr_cli_error("train", "--progress must be auto, bar, json or quiet");
+    sr_cli_error("train", _("--progress must be auto, bar, json or quiet"));
     return 2;
   }
 
@@ -262,7 +263,7 @@ sr_cmd_train(int argc, char **argv)
     if (!out_s) {
       const char *of = sr_project_get_output_folder(project);
       if (!of || !*of) {
-        sr_cli_error("train", "%s has no output folder; give one with --out DIR", project_path);
+        sr_cli_error("train", _("%s has no output folder; give one with --out DIR"), project_path);
         return 2;
       }
       g_autofree char *base = sr_project_resolve_path(project, of);
@@ -284,40 +285,40 @@ sr_cmd_train(int argc, char **argv)
   if (pairs_s) {
     g_array_set_size(pairs, 0);
     if (!sr_cli_parse_frame_list(pairs_s, pairs, &error)) {
-      sr_cli_error("train", "--pairs: %s", error->message);
+      sr_cli_error("train", _("--pairs: %s"), error->message);
       return 2;
     }
   }
   if (holdout_s) {
     g_array_set_size(held, 0);
     if (!sr_cli_parse_frame_list(holdout_s, held, &error)) {
-      sr_cli_error("train", "--holdout: %s", error->message);
+      sr_cli_error("train", _("--holdout: %s"), error->message);
       return 2;
     }
   }
   if (crop_s && !sr_cli_parse_rect(crop_s, &prep.crop, &error)) {
-    sr_cli_error("train", "--crop: %s", error->message);
+    sr_cli_error("train", _("--crop: %s"), error->message);
     return 2;
   }
   if (cs_s) {
     if (!sr_colourspace_from_id(cs_s, &prep.source_space)) {
-      sr_cli_error("train", "--colorspace: unknown colour space '%s' (use aces2065-1, acescg, "
-              "linear-rec709, srgb or rec709)", cs_s);
+      sr_cli_error("train", _("--colorspace: unknown colour space '%s' (use aces2065-1, acescg, "
+              "linear-rec709, srgb or rec709)"), cs_s);
       return 2;
     }
     if (!ref_cs_s)
       prep.reference_space = prep.source_space;
   }
   if (ref_cs_s && !sr_colourspace_from_id(ref_cs_s, &prep.reference_space)) {
-    sr_cli_error("train", "--reference-colorspace: unknown colour space '%s'", ref_cs_s);
+    sr_cli_error("train", _("--reference-colorspace: unknown colour space '%s'"), ref_cs_s);
     return 2;
   }
   if (prefilter_s && !sr_prefilter_from_id(prefilter_s, &prep.prefilter)) {
-    sr_cli_error("train", "--prefilter must be none, median3 or median5");
+    sr_cli_error("train", _("--prefilter must be none, median3 or median5"));
     return 2;
   }
   if (model_s && !sr_unet_size_from_id(model_s, &cfg.model_size)) {
-    sr_cli_error("train", "--model must be s, m or l");
+    sr_cli_error("train", _("--model must be s, m or l"));
     return 2;
   }
   if (patch > 0)
@@ -341,15 +342,15 @@ sr_cmd_train(int argc, char **argv)
     cfg.warmup_steps = cfg.steps / 10;
 
   if (!src_pattern || !ref_pattern || !*src_pattern || !*ref_pattern) {
-    sr_cli_error("train", "give a PROJECT, or --source and --reference");
+    sr_cli_error("train", _("give a PROJECT, or --source and --reference"));
     return 2;
   }
   if (!out_dir) {
-    sr_cli_error("train", "give the output folder with --out DIR");
+    sr_cli_error("train", _("give the output folder with --out DIR"));
     return 2;
   }
   if (pairs->len == 0) {
-    sr_cli_error("train", "no training pairs: give --pairs LIST (e.g. --pairs 1,5,9)");
+    sr_cli_error("train", _("no training pairs: give --pairs LIST (e.g. --pairs 1,5,9)"));
     return 2;
   }
   g_array_sort(pairs, compare_int);
@@ -357,13 +358,13 @@ sr_cmd_train(int argc, char **argv)
   for (guint i = 0; i < held->len; i++)
     for (guint k = 0; k < pairs->len; k++)
       if (g_array_index(held, int, i) == g_array_index(pairs, int, k)) {
-        sr_cli_error("train", "frame %d is both a training pair and held out; a held-out frame "
-                "must not be trained on", g_array_index(held, int, i));
+        sr_cli_error("train", _("frame %d is both a training pair and held out; a held-out frame "
+                "must not be trained on"), g_array_index(held, int, i));
         return 2;
       }
   for (guint k = 0; k < pairs->len; k++)
     if (preview >= 0 && g_array_index(pairs, int, k) == preview) {
-      sr_cli_error("train", "preview frame %d is a training pair; choose a frame not trained on",
+      sr_cli_error("train", _("preview frame %d is a training pair; choose a frame not trained on"),
               preview);
       return 2;
     }
@@ -374,8 +375,8 @@ sr_cmd_train(int argc, char **argv)
   } else if (resume) {
     resume_path = g_build_filename(out_dir, "checkpoints", "latest.safetensors", NULL);
     if (!g_file_test(resume_path, G_FILE_TEST_IS_REGULAR)) {
-      sr_cli_error("train", "--resume: %s does not exist; nothing to resume (run without "
-              "--resume to start)", resume_path);
+      sr_cli_error("train", _("--resume: %s does not exist; nothing to resume (run without "
+              "--resume to start)"), resume_path);
       return 1;
     }
   }
@@ -409,7 +410,7 @@ sr_cmd_train(int argc, char **argv)
   if (preview >= 0) {
     preview_img = sr_sequence_read(&src_seq, preview, &err);
     if (!preview_img) {
-      sr_cli_error("train", "preview frame %d: %s", preview, err.message);
+      sr_cli_error("train", _("preview frame %d: %s"), preview, err.message);
       goto out;
     }
   }
@@ -424,7 +425,7 @@ sr_cmd_train(int argc, char **argv)
       p2 /= 2;
     cfg.patch = p2 >= mult ? p2 : fit;
     if (rep.mode != SR_PROGRESS_JSON)
-      fprintf(stderr, "the crop is %d×%d: training on %d px patches\n", cw, ch, cfg.patch);
+      fprintf(stderr, _("the crop is %d×%d: training on %d px patches\n"), cw, ch, cfg.patch);
   }
 
   if (resume_path) {
@@ -459,7 +460,7 @@ sr_cmd_train(int argc, char **argv)
   sigaction(SIGINT, &old_int, NULL);
   sigaction(SIGTERM, &old_term, NULL);
   if (res.backend_reason[0])
-    sr_progress_message(rep.progress, "note: %s", res.backend_reason);
+    sr_progress_message(rep.progress, _("note: %s"), res.backend_reason);
   sr_progress_finish(rep.progress);
   if (!ok) {
     sr_cli_error("train", "%s", err.message);

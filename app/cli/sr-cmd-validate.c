@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include <json-glib/json-glib.h>
+#include <glib/gi18n.h>
 
 #include "sr-cli-common.h"
 #include "sr-validation-note.h"
@@ -47,18 +48,18 @@ sr_cmd_validate(int argc, char **argv)
   gboolean no_note = FALSE, no_stills = FALSE;
   GOptionEntry entries[] = {
       {"render", 'r', 0, G_OPTION_ARG_FILENAME, &render_s,
-       "Rendered frames (default: the project's render folder)", "PATTERN"},
-      {"frames", 0, 0, G_OPTION_ARG_STRING, &frames_s, "Frame range (default: the whole render)",
+       _("Rendered frames (default: the project's render folder)"), "PATTERN"},
+      {"frames", 0, 0, G_OPTION_ARG_STRING, &frames_s, _("Frame range (default: the whole render)"),
        "A-B"},
       {"out", 'o', 0, G_OPTION_ARG_FILENAME, &out_s,
-       "Report folder (default: OUTPUT/validation)", "DIR"},
+       _("Report folder (default: OUTPUT/validation)"), "DIR"},
       {"stills", 0, 0, G_OPTION_ARG_STRING, &stills_s,
-       "Frames for stills, e.g. 1001,1012 (default: first, middle, last)", "LIST"},
+       _("Frames for stills, e.g. 1001,1012 (default: first, middle, last)"), "LIST"},
       {"checkpoint", 0, 0, G_OPTION_ARG_FILENAME, &checkpoint_s,
-       "Checkpoint the render was made with (default: the project's)", "FILE"},
-      {"no-note", 0, 0, G_OPTION_ARG_NONE, &no_note, "Do not write the validation note", NULL},
-      {"no-stills", 0, 0, G_OPTION_ARG_NONE, &no_stills, "Do not write stills", NULL},
-      {"progress", 0, 0, G_OPTION_ARG_STRING, &progress_s, "auto, bar, json or quiet", "MODE"},
+       _("Checkpoint the render was made with (default: the project's)"), "FILE"},
+      {"no-note", 0, 0, G_OPTION_ARG_NONE, &no_note, _("Do not write the validation note"), NULL},
+      {"no-stills", 0, 0, G_OPTION_ARG_NONE, &no_stills, _("Do not write stills"), NULL},
+      {"progress", 0, 0, G_OPTION_ARG_STRING, &progress_s, _("auto, bar, json or quiet"), "MODE"},
       {NULL},
   };
   g_autoptr(GOptionContext) ctx =
@@ -76,18 +77,18 @@ sr_cmd_validate(int argc, char **argv)
   }
   SrProgressMode mode = SR_PROGRESS_AUTO;
   if (progress_s && !sr_cli_parse_progress_mode(progress_s, &mode)) {
-    sr_cli_error(CMD, "--progress must be auto, bar, json or quiet");
+    sr_cli_error(CMD, _("--progress must be auto, bar, json or quiet"));
     return 2;
   }
   SrValidationOptions vo;
   sr_validation_options_init(&vo);
   if (frames_s && !sr_cli_parse_frame_range(frames_s, &vo.first, &vo.last, &error)) {
-    sr_cli_error(CMD, "--frames: %s", error->message);
+    sr_cli_error(CMD, _("--frames: %s"), error->message);
     return 2;
   }
   g_autoptr(GArray) stills = g_array_new(FALSE, FALSE, sizeof(int));
   if (stills_s && !sr_cli_parse_frame_list(stills_s, stills, &error)) {
-    sr_cli_error(CMD, "--stills: %s", error->message);
+    sr_cli_error(CMD, _("--stills: %s"), error->message);
     return 2;
   }
   g_autoptr(SrProject) project = sr_cli_load_project(CMD, argv[1]);
