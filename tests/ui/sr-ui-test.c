@@ -1,0 +1,237 @@
+/* sr-ui-test.c — see sr-ui-test.h. */
+#include "sr-ui-test.h"
+
+#include <glib/gstdio.h>
+
+#include "sr-io.h"
+#include "sr-page-render.h"
+#include "sr-page-train.h"
+
+static char *tmp_dir;
+static char *shot_dir;
+
+/* Warnings from any domain fail the test (criticals abort through
+ * G_DEBUG=fatal-criticals). */
+static GLogWriterOutput
+strict_writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer data)
+{
+  GLogWriterOutput out = g_log_writer_default(level, fields, n_fields, data);
+
+  if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING)) {
+    const char *message = NULL, *domain = NULL;
+    for (gsize i = 0; i < n_fields; i++) {
+      if (g_strcmp0(fields[i].key, "MESSAGE") == 0)
+        message = fields[i].value;
+      else if (g_strcmp0(fields[i].key, "GLIB_DOMAIN") == 0)
+        domain = fields[i].value;
+    }
+    g_test_fail_printf("%s warning: %s", domain ? domain : "(no domain)", message ? message : "");
+  }
+  return out;
+}
+
+void
+sr_ui_test_init(int *argc, char ***argv, const char *name)
+{
+  g_log_set_writer_func(strict_writer, NULL, NULL);
+  g_test_init(argc, argv, NULL);
+  g_autofree char *tmpl = g_strdup_printf("sr-%s-XXXXXX", name);
+  tmp_dir = g_dir_make_tmp(tmpl, NULL);
+  g_assert_nonnull(tmp_dir);
+  const char *env_shots = g_getenv("SR_SCREENSHOT_DIR");
+  shot_dir = g_strdup(env_shots ? env_shots : tmp_dir);
+  g_mkdir_with_parents(shot_dir, 0755);
+}
+
+int
+sr_ui_test_finish(int rc)
+{
+  sr_ui_test_remove_tree(tmp_dir);
+  g_clear_pointer(&tmp_dir, g_free);
+  g_clear_pointer(&shot_dir, g_free);
+  return rc;
+}
+
+const char *
+sr_ui_test_tmp_dir(void)
+{
+  return tmp_dir;
+}
+
+gboolean
+sr_ui_test_require_display(void)
+{
+  if (g_getenv("DISPLAY") || g_getenv("WAYLAND_DISPLAY"))
+    return TRUE;
+  g_test_skip("no display: run under xvfb-run");
+  return FALSE;
+}
+
+void
+sr_ui_test_pump(int ms)
+{
+  gint64 end = g_get_monotonic_time() + ms * 1000;
+  while (g_get_monotonic_time() < end)
+    if (!g_main_context_iteration(NULL, FALSE))
+      g_usleep(2000);
+}
+
+void
+sr_ui_test_screenshot(GtkWidget *window, const char *name)
+{
+  int width = gtk_widget_get_width(window);
+  int height = gtk_widget_get_height(window);
+  GdkPaintable *paintable = gtk_widget_paintable_new(window);
+  GtkSnapshot *snapshot = gtk_snapshot_new();
+  GskRenderer *renderer = gtk_native_get_renderer(GTK_NATIVE(window));
+  g_autofree char *file = g_strdup_printf("%s.png", name);
+  g_autofree char *path = g_build_filename(shot_dir, file, NULL);
+
+  sr_ui_test_pump(350);
+  gdk_paintable_snapshot(paintable, snapshot, width, height);
+  GskRenderNode *node = gtk_snapshot_free_to_node(snapshot);
+  g_assert_nonnull(node);
+  GdkTexture *texture =
+      gsk_renderer_render_texture(renderer, node, &GRAPHENE_RECT_INIT(0, 0, width, height));
+  g_assert_true(gdk_texture_save_to_png(texture, path));
+  g_test_message("screenshot: %s", path);
+  g_object_unref(texture);
+  gsk_render_node_unref(node);
+  g_object_unref(paintable);
+}
+
+void
+sr_ui_test_remove_tree(const char *path)
+{
+  if (!path)
+    return;
+  if (g_file_test(path, G_FILE_TEST_IS_DIR) && !g_file_test(path, G_FILE_TEST_IS_SYMLINK)) {
+    GDir *d = g_dir_open(path, 0, NULL);
+    const char *name;
+    while (d && (name = g_dir_read_name(d))) {
+      g_autofree char *child = g_build_filename(path, name, NULL);
+      sr_ui_test_remove_tree(child);
+    }
+    if (d)
+      g_dir_close(d);
+  }
+  g_remove(path);
+}
+
+static void
+on_flag(gpointer instance, gpointer user_data)
+{
+  *(gboolean *)user_data = TRUE;
+}
+
+SrWindow *
+sr_ui_test_open_demo(SrApplication **app_out)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean loaded = FALSE;
+  SrApplication *app = sr_application_new(G_APPLICATION_NON_UNIQUE);
+
+  g_assert_true(g_application_register(G_APPLICATION(app), NULL, &error));
+  g_assert_no_error(error);
+  g_application_activate(G_APPLICATION(app));
+  GtkWidget *win = GTK_WIDGET(gtk_application_get_active_window(GTK_APPLICATION(app)));
+  SrWindow *window = SR_WINDOW(win);
+  gtk_window_set_default_size(GTK_WINDOW(win), 1440, 900);
+  SR_UI_WAIT_FOR(gtk_widget_get_mapped(win) && gtk_widget_get_width(win) > 0, 20);
+  gulong id = g_signal_connect(win, "project-loaded", G_CALLBACK(on_flag), &loaded);
+  sr_window_open_demo(window);
+  SR_UI_WAIT_FOR(loaded, 300);
+  g_signal_handler_disconnect(win, id);
+  SrProject *project = sr_window_get_project(window);
+  g_assert_nonnull(project);
+  SR_UI_WAIT_FOR(!sr_window_get_checking(window), 60);
+  g_assert_cmpuint(sr_project_get_pairs(project)->len, >, 0);
+  g_autofree char *out = g_build_filename(tmp_dir, "out", NULL);
+  sr_project_set_output_folder(project, out);
+  *app_out = app;
+  return window;
+}
+
+void
+sr_ui_test_close(SrWindow *window)
+{
+  SrProject *project = sr_window_get_project(window);
+  if (project)
+    sr_project_set_modified(project, FALSE);
+  gtk_window_destroy(GTK_WINDOW(window));
+  sr_ui_test_pump(50);
+}
+
+void
+sr_ui_test_train_tiny(SrWindow *window, int steps)
+{
+  g_autoptr(GError) error = NULL;
+  SrProject *project = sr_window_get_project(window);
+  SrTrainingSettings t;
+
+  sr_project_get_training(project, &t);
+  t.model_size = SR_MODEL_SIZE_S;
+  t.patch = 64;
+  t.batch = 1;
+  t.steps = steps;
+  t.checkpoint_every = MAX(1, steps / 3);
+  t.warmup_steps = MIN(3, steps);
+  g_strlcpy(t.backend, "cpu", sizeof t.backend);
+  g_assert_true(sr_project_set_training(project, &t, &error));
+  g_assert_no_error(error);
+
+  sr_window_set_stage(window, "train");
+  SrPageTrain *train = SR_PAGE_TRAIN(sr_window_get_page(window, "train"));
+  g_assert_true(sr_page_train_start(train, &error));
+  g_assert_no_error(error);
+  SR_UI_WAIT_FOR(!sr_page_train_get_busy(train), 180);
+  g_assert_null(sr_window_get_error(window));
+  g_assert_nonnull(sr_project_get_checkpoint(project));
+}
+
+int
+sr_ui_test_render_first(SrWindow *window, int n)
+{
+  g_autoptr(GError) error = NULL;
+  SrProject *project = sr_window_get_project(window);
+  g_autofree char *src = sr_project_resolve_path(project, sr_project_get_source_pattern(project));
+  sr_sequence seq = {0};
+
+  g_assert_true(sr_sequence_open(&seq, src, NULL));
+  int first = seq.first;
+  sr_sequence_clear(&seq);
+  sr_window_set_stage(window, "render");
+  SrPageRender *render = SR_PAGE_RENDER(sr_window_get_page(window, "render"));
+  g_assert_true(sr_page_render_start(render, first, first + n - 1, &error));
+  g_assert_no_error(error);
+  SR_UI_WAIT_FOR(!sr_page_render_get_busy(render), 180);
+  g_assert_null(sr_window_get_error(window));
+  g_assert_cmpint(sr_page_render_get_n_done(render), ==, n);
+  return first;
+}
+
+static gboolean
+on_tick(gpointer data)
+{
+  SrUiStall *s = data;
+  gint64 now = g_get_monotonic_time();
+  if (s->last && now - s->last > s->worst)
+    s->worst = now - s->last;
+  s->last = now;
+  return G_SOURCE_CONTINUE;
+}
+
+void
+sr_ui_stall_start(SrUiStall *s)
+{
+  s->last = 0;
+  s->worst = 0;
+  s->source = g_timeout_add(10, on_tick, s);
+}
+
+double
+sr_ui_stall_stop(SrUiStall *s)
+{
+  g_clear_handle_id(&s->source, g_source_remove);
+  return s->worst / 1000.0;
+}

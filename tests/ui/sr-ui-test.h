@@ -1,0 +1,63 @@
+/* sr-ui-test.h — what the UI tests share: a strict log writer (any warning
+ * fails the test), waiting on the main loop, screenshots, the demo project
+ * in a window, and a tiny trained model with a few rendered frames for the
+ * later stages. */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "sr-application.h"
+#include "sr-window.h"
+
+G_BEGIN_DECLS
+
+/* Iterates the main loop until expr holds; fails the test after `seconds`. */
+#define SR_UI_WAIT_FOR(expr, seconds)                                                              \
+  do {                                                                                             \
+    gint64 wait_end_ = g_get_monotonic_time() + (gint64)((seconds) * G_USEC_PER_SEC);              \
+    while (!(expr) && g_get_monotonic_time() < wait_end_) {                                         \
+      if (!g_main_context_iteration(NULL, FALSE))                                                  \
+        g_usleep(2000);                                                                            \
+    }                                                                                              \
+    if (!(expr))                                                                                   \
+      g_error("timed out after %g s waiting for: %s", (double)(seconds), #expr);                   \
+  } while (0)
+
+/* g_test_init plus the strict writer, a temporary folder and the screenshot
+ * folder ($SR_SCREENSHOT_DIR, else the temporary folder). */
+void sr_ui_test_init(int *argc, char ***argv, const char *name);
+/* Removes the temporary folder; returns rc. */
+int sr_ui_test_finish(int rc);
+const char *sr_ui_test_tmp_dir(void);
+/* FALSE (and the test is skipped) without a display. */
+gboolean sr_ui_test_require_display(void);
+
+void sr_ui_test_pump(int ms);
+/* Writes <screenshot dir>/<name>.png of the whole window. */
+void sr_ui_test_screenshot(GtkWidget *window, const char *name);
+/* Recursively removes path. */
+void sr_ui_test_remove_tree(const char *path);
+
+/* A registered application with its window (1440×900) showing the demo
+ * project, checks finished, output folder inside the temporary folder. */
+SrWindow *sr_ui_test_open_demo(SrApplication **app);
+/* Marks the project saved and destroys the window. */
+void sr_ui_test_close(SrWindow *window);
+
+/* Trains a tiny model (S, 64 px, batch 1, `steps` steps, a checkpoint every
+ * steps/3) from the Train page; the project's checkpoint is set after. */
+void sr_ui_test_train_tiny(SrWindow *window, int steps);
+/* Renders the Source's first n frames from the Render page; returns the
+ * first frame's number. */
+int sr_ui_test_render_first(SrWindow *window, int n);
+
+/* Longest gap between 10 ms ticks of the main loop while it runs. */
+typedef struct {
+  gint64 last, worst;
+  guint source;
+} SrUiStall;
+void sr_ui_stall_start(SrUiStall *s);
+/* Stops measuring and returns the worst stall in ms. */
+double sr_ui_stall_stop(SrUiStall *s);
+
+G_END_DECLS
