@@ -3,12 +3,17 @@
  * Prints milliseconds per training step (forward + Charbonnier loss +
  * backward + Adam) for S and M at patch 128 and 256, batch 3, and seconds
  * per 2048×1556 frame of M inference (padded to 2048×1560, the next
- * multiple of 8, as the renderer does). Each figure is the median of
+ * multiple of 8, as the renderer does). `--set gpu` times the figures the
+ * GPU goals are stated in instead: S, M and L at patch 512, batch 3, and M
+ * inference on 2048×1556 and 4096×3112 frames; every figure also gives the
+ * arithmetic rate reached (convolution FLOPs counted from the architecture,
+ * a training step counted as three forward passes). Each figure is the median of
  * several timed runs after warm-up runs that build and cache primitives.
  * Lines starting with "RESULT" are for run-bench.sh; unet_torch.py prints
  * the same lines for PyTorch.
  *
- *   sr-bench [--backend cpu|cuda|auto] [--quick] [--only train|infer]
+ *   sr-bench [--backend cpu|cuda|auto] [--set cpu|gpu] [--quick]
+ *            [--only train|infer]
  *   sr-bench --export DIR   writes an S model, an input, its ΔY, loss and
  *                           gradients for unet_torch.py --check DIR, which
  *                           proves the PyTorch model is the same network
@@ -57,6 +62,27 @@ random_image(size_t count, uint64_t seed)
   for (size_t i = 0; i < count; i++)
     p[i] = (float)sr_rng_uniform(&rng);
   return p;
+}
+
+/* Multiply-adds ×2 of one forward pass over n×h×w: every convolution is
+ * 2·Cin·Cout·k² per output pixel (a 2×2 transposed convolution likewise per
+ * input pixel). */
+static double
+forward_flops(sr_unet_size size, int n, int h, int w)
+{
+  int levels = sr_unet_levels(size), c0 = sr_unet_base_width(size);
+  double px = (double)n * h * w, f = 0;
+  for (int l = 0; l < levels; l++) {
+    double c = (double)(c0 << l), p = px / (double)(1 << (2 * l));
+    f += 2 * p * (l == 0 ? 3 : c) * c * 9 + 2 * p * c * c * 9; /* encoder pair */
+    if (l < levels - 1) {
+      double c1 = 2 * c, p1 = p / 4;
+      f += 2 * p1 * c * c1 * 4;                    /* 2×2 stride-2 down */
+      f += 2 * p1 * c1 * c * 4;                    /* 2×2 transposed up */
+      f += 2 * p * 2 * c * c * 9 + 2 * p * c * c * 9; /* decoder pair */
+    }
+  }
+  return f + 2 * px * c0; /* 1×1 head to one channel */
 }
 
 static bool
@@ -223,10 +249,13 @@ int
 main(int argc, char **argv)
 {
   const char *backend = "cpu", *only = NULL, *export_dir = NULL;
+  const char *set = NULL;
   bool quick = false;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--backend") == 0 && i + 1 < argc)
       backend = argv[++i];
+    else if (strcmp(argv[i], "--set") == 0 && i + 1 < argc)
+      set = argv[++i];
     else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
       only = argv[++i];
     else if (strcmp(argv[i], "--export") == 0 && i + 1 < argc)
@@ -234,8 +263,8 @@ main(int argc, char **argv)
     else if (strcmp(argv[i], "--quick") == 0)
       quick = true;
     else {
-      fprintf(stderr, "usage: sr-bench [--backend cpu|cuda|auto] [--quick] [--only train|infer]"
-                      " [--export DIR]\n");
+      fprintf(stderr, "usage: sr-bench [--backend cpu|cuda|auto] [--set cpu|gpu] [--quick]"
+                      " [--only train|infer] [--export DIR]\n");
       return 2;
     }
   }
@@ -254,31 +283,43 @@ main(int argc, char **argv)
     return st;
   }
   printf("# backend: %s\n", be->description);
+  bool gpu_set = set ? strcmp(set, "gpu") == 0 : strcmp(be->name, "cuda") == 0;
   int status = 0;
   if (!only || strcmp(only, "train") == 0) {
-    const sr_unet_size sizes[] = {SR_UNET_S, SR_UNET_M};
-    const int patches[] = {128, 256};
-    for (int s = 0; s < 2; s++)
-      for (int p = 0; p < 2; p++) {
+    const sr_unet_size cpu_sizes[] = {SR_UNET_S, SR_UNET_M}, gpu_sizes[] = {SR_UNET_S, SR_UNET_M,
+                                                                            SR_UNET_L};
+    const int cpu_patches[] = {128, 256}, gpu_patches[] = {512};
+    const sr_unet_size *sizes = gpu_set ? gpu_sizes : cpu_sizes;
+    const int *patches = gpu_set ? gpu_patches : cpu_patches;
+    int n_sizes = gpu_set ? 3 : 2, n_patches = gpu_set ? 1 : 2;
+    for (int s = 0; s < n_sizes; s++)
+      for (int p = 0; p < n_patches; p++) {
         double ms;
-        int runs = quick ? 3 : (patches[p] == 128 ? 9 : 5);
-        if (!bench_train(be, sizes[s], patches[p], 3, 2, runs, &ms)) {
+        int runs = quick ? 3 : gpu_set ? 50 : (patches[p] == 128 ? 9 : 5);
+        if (!bench_train(be, sizes[s], patches[p], 3, gpu_set ? 10 : 2, runs, &ms)) {
           status = 1;
           continue;
         }
-        printf("train %s patch %d batch 3: %.1f ms/step\n", sr_unet_size_id(sizes[s]),
-               patches[p], ms);
+        double tflops = 3 * forward_flops(sizes[s], 3, patches[p], patches[p]) / (ms * 1e-3) / 1e12;
+        printf("train %s patch %d batch 3: %.2f ms/step, %.1f steps/s, %.2f TFLOP/s\n",
+               sr_unet_size_id(sizes[s]), patches[p], ms, 1e3 / ms, tflops);
         printf("RESULT train_%s_%d %.3f ms\n", sr_unet_size_id(sizes[s]), patches[p], ms);
         fflush(stdout);
       }
   }
   if (!only || strcmp(only, "infer") == 0) {
-    double s;
-    if (bench_infer(be, SR_UNET_M, 2048, 1556, 1, quick ? 1 : 3, &s)) {
-      printf("infer M 2048x1556: %.2f s/frame\n", s);
-      printf("RESULT infer_M_2048x1556 %.3f s\n", s);
-    } else {
-      status = 1;
+    const int frames[][2] = {{2048, 1556}, {4096, 3112}};
+    for (int f = 0; f < (gpu_set ? 2 : 1); f++) {
+      double s;
+      int w = frames[f][0], h = frames[f][1];
+      if (!bench_infer(be, SR_UNET_M, w, h, gpu_set ? 3 : 1, quick ? 1 : gpu_set ? 20 : 3, &s)) {
+        status = 1;
+        continue;
+      }
+      double tflops = forward_flops(SR_UNET_M, 1, h, w) / s / 1e12;
+      printf("infer M %dx%d: %.4f s/frame, %.1f frames/s, %.2f TFLOP/s\n", w, h, s, 1 / s, tflops);
+      printf("RESULT infer_M_%dx%d %.4f s\n", w, h, s);
+      fflush(stdout);
     }
   }
   sr_backend_close(be);

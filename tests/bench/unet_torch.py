@@ -8,7 +8,16 @@ in sr-bench's format so run-bench.sh can compare them.
 
     unet_torch.py [--threads N] [--quick] [--only train|infer]
                   [--memory-format contiguous|channels_last|best]
+                  [--device cpu|cuda] [--set cpu|gpu]
+                  [--variant eager|amp|compile|all]
     unet_torch.py --check DIR    (DIR written by sr-bench --export DIR)
+
+On a GPU (--device cuda, which implies --set gpu: S, M and L at patch 512,
+batch 3; M inference on 2048x1556 and 4096x3112) the variants are eager
+fp32 (TF32 off, as our fp32 path), eager with bf16 autocast, and
+torch.compile (max-autotune, bf16 autocast); "all" times each and the
+RESULT line carries the fastest, so we are compared with PyTorch's best.
+Device time is taken with CUDA events.
 
 --check loads our S model's weights into this network (OHWI -> PyTorch's
 OIHW; transposed conv OHWI -> IOHW; the decoder's weight and skip_weight
@@ -69,38 +78,83 @@ def charbonnier(src, delta, target):
     return torch.sqrt(r * r + EPS * EPS).mean()
 
 
-def time_train(size, patch, batch, warmup, runs, fmt):
+class Timer:
+    """Wall time on the CPU; CUDA events (device time of the queued work) on a GPU."""
+
+    def __init__(self, device):
+        self.cuda = device.type == "cuda"
+
+    def __enter__(self):
+        if self.cuda:
+            self.a = torch.cuda.Event(enable_timing=True)
+            self.b = torch.cuda.Event(enable_timing=True)
+            self.a.record()
+        else:
+            self.t0 = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        if self.cuda:
+            self.b.record()
+            self.b.synchronize()
+            self.seconds = self.a.elapsed_time(self.b) / 1e3
+        else:
+            self.seconds = time.perf_counter() - self.t0
+
+
+def prepare(net, variant):
+    """(module, autocast context factory) for a variant."""
+    import contextlib
+    if variant == "eager":
+        return net, contextlib.nullcontext
+    amp = lambda: torch.autocast("cuda", dtype=torch.bfloat16)
+    if variant == "amp":
+        return net, amp
+    return torch.compile(net, mode="max-autotune"), amp
+
+
+def time_train(size, patch, batch, warmup, runs, fmt, device=torch.device("cpu"), variant="eager"):
     torch.manual_seed(1)
-    net = LumaResidualUNet(*SIZES[size]).to(memory_format=fmt)
-    opt = torch.optim.Adam(net.parameters(), lr=2e-4)
-    src = torch.rand(batch, 3, patch, patch).contiguous(memory_format=fmt)
-    gt = torch.rand(batch, 3, patch, patch).contiguous(memory_format=fmt)
+    net = LumaResidualUNet(*SIZES[size]).to(device=device, memory_format=fmt)
+    opt = torch.optim.Adam(net.parameters(), lr=2e-4,
+                           fused=device.type == "cuda" or None)
+    model, ctx = prepare(net, variant)
+    # fresh patches each step from a small pool, as a trainer feeds them
+    pool = [(torch.rand(batch, 3, patch, patch, device=device).contiguous(memory_format=fmt),
+             torch.rand(batch, 3, patch, patch, device=device).contiguous(memory_format=fmt))
+            for _ in range(4)]
     times = []
     for i in range(warmup + runs):
-        t0 = time.perf_counter()
-        opt.zero_grad(set_to_none=True)
-        loss = charbonnier(src, net(src), gt)
-        loss.backward()
-        opt.step()
-        loss.item()
+        src, gt = pool[i % len(pool)]
+        with Timer(device) as t:
+            opt.zero_grad(set_to_none=True)
+            with ctx():
+                delta = model(src)
+            loss = charbonnier(src, delta.float(), gt)
+            loss.backward()
+            opt.step()
+        if device.type == "cpu":
+            loss.item()
         if i >= warmup:
-            times.append(time.perf_counter() - t0)
+            times.append(t.seconds)
     return 1e3 * statistics.median(times)
 
 
-def time_infer(size, w, h, warmup, runs, fmt):
+def time_infer(size, w, h, warmup, runs, fmt, device=torch.device("cpu"), variant="eager"):
     torch.manual_seed(1)
     m = 1 << (SIZES[size][1] - 1)
     ph, pw = (h + m - 1) // m * m, (w + m - 1) // m * m
-    net = LumaResidualUNet(*SIZES[size]).to(memory_format=fmt).eval()
-    src = torch.rand(1, 3, ph, pw).contiguous(memory_format=fmt)
+    net = LumaResidualUNet(*SIZES[size]).to(device=device, memory_format=fmt).eval()
+    model, ctx = prepare(net, variant)
+    src = torch.rand(1, 3, ph, pw, device=device).contiguous(memory_format=fmt)
     times = []
     with torch.inference_mode():
         for i in range(warmup + runs):
-            t0 = time.perf_counter()
-            net(src).contiguous()
+            with Timer(device) as t:
+                with ctx():
+                    model(src).float().contiguous()
             if i >= warmup:
-                times.append(time.perf_counter() - t0)
+                times.append(t.seconds)
     return statistics.median(times)
 
 
@@ -197,6 +251,9 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--only", choices=["train", "infer"])
     ap.add_argument("--memory-format", choices=["contiguous", "channels_last", "best"], default="best")
+    ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    ap.add_argument("--set", choices=["cpu", "gpu"])
+    ap.add_argument("--variant", choices=["eager", "amp", "compile", "all"], default="all")
     a = ap.parse_args()
     if a.threads > 0:
         torch.set_num_threads(a.threads)
@@ -205,25 +262,45 @@ def main():
     formats = {"contiguous": [torch.contiguous_format], "channels_last": [torch.channels_last],
                "best": [torch.contiguous_format, torch.channels_last]}[a.memory_format]
     names = {torch.contiguous_format: "NCHW", torch.channels_last: "NHWC"}
-    print(f"# PyTorch {torch.__version__}, {torch.get_num_threads()} threads, "
-          f"oneDNN {torch.backends.mkldnn.is_available()}")
+    device = torch.device(a.device)
+    gpu_set = (a.set or ("gpu" if device.type == "cuda" else "cpu")) == "gpu"
+    if device.type == "cuda":
+        # our fp32 path is true fp32: keep PyTorch's eager fp32 honest too
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cudnn.benchmark = True
+        variants = ["eager", "amp", "compile"] if a.variant == "all" else [a.variant]
+        print(f"# PyTorch {torch.__version__}, {torch.cuda.get_device_name()}, "
+              f"cuDNN {torch.backends.cudnn.version()}")
+    else:
+        variants = ["eager"]
+        print(f"# PyTorch {torch.__version__}, {torch.get_num_threads()} threads, "
+              f"oneDNN {torch.backends.mkldnn.is_available()}")
     if a.only in (None, "train"):
-        for size in ("S", "M"):
-            for patch in (128, 256):
-                runs = 3 if a.quick else (9 if patch == 128 else 5)
-                best = None
+        figures = [(s, 512) for s in ("S", "M", "L")] if gpu_set else \
+            [(s, p) for s in ("S", "M") for p in (128, 256)]
+        for size, patch in figures:
+            runs = 3 if a.quick else (50 if gpu_set else (9 if patch == 128 else 5))
+            warmup = 10 if gpu_set else 2
+            best = None
+            for variant in variants:
                 for fmt in formats:
-                    ms = time_train(size, patch, 3, 2, runs, fmt)
-                    print(f"train {size} patch {patch} batch 3 ({names[fmt]}): {ms:.1f} ms/step", flush=True)
+                    ms = time_train(size, patch, 3, warmup, runs, fmt, device, variant)
+                    print(f"train {size} patch {patch} batch 3 ({variant}, {names[fmt]}): "
+                          f"{ms:.2f} ms/step", flush=True)
                     best = ms if best is None else min(best, ms)
-                print(f"RESULT train_{size}_{patch} {best:.3f} ms", flush=True)
+            print(f"RESULT train_{size}_{patch} {best:.3f} ms", flush=True)
     if a.only in (None, "infer"):
-        best = None
-        for fmt in formats:
-            s = time_infer("M", 2048, 1556, 1, 1 if a.quick else 3, fmt)
-            print(f"infer M 2048x1556 ({names[fmt]}): {s:.2f} s/frame", flush=True)
-            best = s if best is None else min(best, s)
-        print(f"RESULT infer_M_2048x1556 {best:.3f} s", flush=True)
+        frames = [(2048, 1556), (4096, 3112)] if gpu_set else [(2048, 1556)]
+        for w, h in frames:
+            best = None
+            for variant in variants:
+                for fmt in formats:
+                    s = time_infer("M", w, h, 3 if gpu_set else 1,
+                                   1 if a.quick else (20 if gpu_set else 3), fmt, device, variant)
+                    print(f"infer M {w}x{h} ({variant}, {names[fmt]}): {s:.4f} s/frame", flush=True)
+                    best = s if best is None else min(best, s)
+            print(f"RESULT infer_M_{w}x{h} {best:.4f} s", flush=True)
 
 
 if __name__ == "__main__":
