@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
 
 #include "sr-checkpoint.h"
@@ -43,8 +44,8 @@ set_from_sr(GError **error, const sr_error *err, const char *hint)
 {
   if (err->code == SR_ERR_NOSPACE)
     g_set_error(error, SR_DELIVERY_ERROR, SR_DELIVERY_ERROR_NOSPACE,
-                "%s. The disk is full or a size limit was reached; finished masters are kept "
-                "and deliver resumes from there",
+                _("%s. The disk is full or a size limit was reached; finished masters are kept "
+                  "and deliver resumes from there"),
                 err->message);
   else
     g_set_error(error, SR_DELIVERY_ERROR, code_for(err->code), "%s%s%s", err->message,
@@ -82,8 +83,8 @@ sr_checkpoint_facts_lookup(SrProject *project, const char *checkpoint, SrCheckpo
   }
   if (!path) {
     g_set_error(error, SR_DELIVERY_ERROR, SR_DELIVERY_ERROR_CHECKPOINT,
-                "the project names no checkpoint and has no output folder; choose the model "
-                "checkpoint used for the render");
+                _("the project names no checkpoint and has no output folder; choose the model "
+                  "checkpoint used for the render"));
     return FALSE;
   }
   sr_checkpoint_meta meta;
@@ -91,7 +92,7 @@ sr_checkpoint_facts_lookup(SrProject *project, const char *checkpoint, SrCheckpo
   sr_error err = {0};
   if (!sr_checkpoint_read_meta(path, &meta, &err)) {
     g_set_error(error, SR_DELIVERY_ERROR, SR_DELIVERY_ERROR_CHECKPOINT,
-                "checkpoint %s: %s. Provenance needs the checkpoint the render was made with",
+                _("checkpoint %s: %s. Provenance needs the checkpoint the render was made with"),
                 path, err.message);
     sr_checkpoint_meta_clear(&meta);
     return FALSE;
@@ -278,16 +279,16 @@ check_writable(const char *dir, GError **error)
   sr_error err = {0};
   if (!sr_mkdir_p(dir, &err)) {
     g_set_error(error, SR_DELIVERY_ERROR, SR_DELIVERY_ERROR_UNWRITABLE,
-                "cannot create the delivery folder %s: %s. Choose another folder with --out or "
-                "fix its permissions",
+                _("cannot create the delivery folder %s: %s. Choose another folder with --out or "
+                  "fix its permissions"),
                 dir, err.message);
     return FALSE;
   }
   if (access(dir, W_OK | X_OK) != 0) {
     int e = errno;
     g_set_error(error, SR_DELIVERY_ERROR, SR_DELIVERY_ERROR_UNWRITABLE,
-                "cannot write to the delivery folder %s: %s. Choose another folder with --out "
-                "or fix its permissions",
+                _("cannot write to the delivery folder %s: %s. Choose another folder with --out "
+                  "or fix its permissions"),
                 dir, g_strerror(e));
     return FALSE;
   }
@@ -418,29 +419,29 @@ verify_master(const char *path, int frame, int w, int h, const float chroma[8],
   sr_image *img = sr_image_read(path, &err);
   if (!img) {
     g_set_error(error, SR_DELIVERY_ERROR, SR_DELIVERY_ERROR_VERIFY,
-                "frame %d: the master %s does not read back: %s", frame, path, err.message);
+                _("frame %d: the master %s does not read back: %s"), frame, path, err.message);
     return FALSE;
   }
   const char *why = NULL;
   if (img->width != w || img->height != h)
-    why = "its size differs from the render";
+    why = _("its size differs from the render");
   else if (!img->has_chromaticities)
-    why = "it has no chromaticities";
+    why = _("it has no chromaticities");
   else {
     for (int i = 0; i < 8; i++)
       if (fabsf(img->chromaticities[i] - chroma[i]) > 1e-4f)
-        why = "its chromaticities are not the delivery colour space's";
+        why = _("its chromaticities are not the delivery colour space's");
   }
   const char *mid = sr_image_get_attribute(img, "modelCheckpointId");
   if (!why && (!mid || strcmp(mid, model_id) != 0))
-    why = "its modelCheckpointId attribute is missing or names another model";
+    why = _("its modelCheckpointId attribute is missing or names another model");
   if (!why && !sr_image_get_attribute(img, "mlProcessing"))
-    why = "its provenance attributes are missing";
+    why = _("its provenance attributes are missing");
   sr_image_free(img);
   if (why) {
     g_set_error(error, SR_DELIVERY_ERROR, SR_DELIVERY_ERROR_VERIFY,
-                "frame %d: the master %s failed verification: %s. Delete it and run deliver "
-                "again",
+                _("frame %d: the master %s failed verification: %s. Delete it and run deliver "
+                  "again"),
                 frame, path, why);
     return FALSE;
   }
@@ -460,21 +461,21 @@ sr_delivery_run(SrProject *project, const SrDeliveryOptions *opts, SrDeliveryPro
   memset(out, 0, sizeof *out);
   if (opts->compression != SR_EXR_ZIP && opts->compression != SR_EXR_DWAA) {
     g_set_error(error, SR_DELIVERY_ERROR, SR_DELIVERY_ERROR_INVALID,
-                "masters are delivered with ZIP or DWAA compression, not %s",
+                _("masters are delivered with ZIP or DWAA compression, not %s"),
                 sr_exr_compression_name(opts->compression));
     return FALSE;
   }
   if ((int)opts->space < 0 || opts->space >= SR_CS_COUNT) {
     g_set_error(error, SR_DELIVERY_ERROR, SR_DELIVERY_ERROR_INVALID,
-                "unknown delivery colour space");
+                _("unknown delivery colour space"));
     return FALSE;
   }
   g_autofree char *pattern = opts->render_pattern ? g_strdup(opts->render_pattern)
                                                   : sr_delivery_default_render_pattern(project);
   if (!pattern) {
     g_set_error(error, SR_DELIVERY_ERROR, SR_DELIVERY_ERROR_INVALID,
-                "the project has no output folder: give the rendered frames (--render) and an "
-                "output folder (--out)");
+                _("the project has no output folder: give the rendered frames (--render) and an "
+                  "output folder (--out)"));
     return FALSE;
   }
   g_autofree char *out_dir = NULL;
@@ -484,7 +485,7 @@ sr_delivery_run(SrProject *project, const SrDeliveryOptions *opts, SrDeliveryPro
     const char *of = sr_project_get_output_folder(project);
     if (!of || !*of) {
       g_set_error(error, SR_DELIVERY_ERROR, SR_DELIVERY_ERROR_INVALID,
-                  "the project has no output folder: choose where the masters go (--out)");
+                  _("the project has no output folder: choose where the masters go (--out)"));
       return FALSE;
     }
     g_autofree char *base = sr_project_resolve_path(project, of);
@@ -495,7 +496,7 @@ sr_delivery_run(SrProject *project, const SrDeliveryOptions *opts, SrDeliveryPro
   sr_sequence seq = {0};
   if (!sr_sequence_open(&seq, pattern, &err)) {
     g_set_error(error, SR_DELIVERY_ERROR, SR_DELIVERY_ERROR_MISSING,
-                "no rendered frames to deliver: %s. Render the shot first", err.message);
+                _("no rendered frames to deliver: %s. Render the shot first"), err.message);
     return FALSE;
   }
   int first = opts->first <= opts->last ? opts->first : seq.first;
@@ -510,10 +511,14 @@ sr_delivery_run(SrProject *project, const SrDeliveryOptions *opts, SrDeliveryPro
     }
   if (n_missing) {
     g_set_error(error, SR_DELIVERY_ERROR, SR_DELIVERY_ERROR_MISSING,
-                "%d rendered frame%s missing in %d-%d of %s: %s%s. Render %s before delivering; "
-                "nothing was written",
-                n_missing, n_missing == 1 ? " is" : "s are", first, last, pattern, missing->str,
-                n_missing > 20 ? ", ..." : "", n_missing == 1 ? "it" : "them");
+                /* TRANSLATORS: the first %s is the rendered frames' pattern, the
+                   second a list of frame numbers, the third ", ..." or "". */
+                ngettext("%d rendered frame is missing in %d-%d of %s: %s%s. Render it before "
+                         "delivering; nothing was written",
+                         "%d rendered frames are missing in %d-%d of %s: %s%s. Render them before "
+                         "delivering; nothing was written",
+                         n_missing),
+                n_missing, first, last, pattern, missing->str, n_missing > 20 ? ", ..." : "");
     g_string_free(missing, TRUE);
     sr_sequence_clear(&seq);
     return FALSE;
@@ -593,8 +598,8 @@ sr_delivery_run(SrProject *project, const SrDeliveryOptions *opts, SrDeliveryPro
     }
     sr_image *img = sr_sequence_read(&seq, f, &err);
     if (!img) {
-      sr_error_prefix(&err, "rendered frame %d: ", f);
-      set_from_sr(error, &err, "Re-render this frame, then run deliver again");
+      sr_error_prefix(&err, _("rendered frame %d: "), f);
+      set_from_sr(error, &err, _("Re-render this frame, then run deliver again"));
       ok = FALSE;
       break;
     }
@@ -602,8 +607,8 @@ sr_delivery_run(SrProject *project, const SrDeliveryOptions *opts, SrDeliveryPro
     if (mid && strcmp(mid, out->facts.model_id) != 0) {
       g_autofree char *shrt = g_strndup(mid, SR_MODEL_ID_SHORT);
       g_set_error(error, SR_DELIVERY_ERROR, SR_DELIVERY_ERROR_CHECKPOINT,
-                  "rendered frame %d was made by model %s, but the checkpoint %s is model %s; "
-                  "choose the checkpoint used for the render or re-render",
+                  _("rendered frame %d was made by model %s, but the checkpoint %s is model %s; "
+                    "choose the checkpoint used for the render or re-render"),
                   f, shrt, out->facts.checkpoint_path, out->facts.model_id_short);
       sr_image_free(img);
       ok = FALSE;
@@ -627,7 +632,7 @@ sr_delivery_run(SrProject *project, const SrDeliveryOptions *opts, SrDeliveryPro
     }
     wo.write_alpha = img->channels == 4;
     if (ok && !sr_image_write(dst, img, &wo, &err)) {
-      sr_error_prefix(&err, "master for frame %d: ", f);
+      sr_error_prefix(&err, _("master for frame %d: "), f);
       set_from_sr(error, &err, NULL);
       ok = FALSE;
     }

@@ -1,6 +1,8 @@
 /* sr-history.c — see sr-history.h. */
 #include "sr-history.h"
 
+#include <glib/gi18n.h>
+
 #include <string.h>
 
 /* Edits with the same label closer together than this are one step. */
@@ -53,7 +55,7 @@ step_new(const char *snapshot, const char *label)
 {
   Step *step = g_new0(Step, 1);
   step->snapshot = g_strdup(snapshot);
-  step->label = g_strdup(label ? label : "Edit");
+  step->label = g_strdup(label ? label : _("Edit"));
   return step;
 }
 

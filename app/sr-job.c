@@ -1,6 +1,8 @@
 /* sr-job.c — see sr-job.h. */
 #include "sr-job.h"
 
+#include <glib/gi18n.h>
+
 G_DEFINE_QUARK(sr-job-error-quark, sr_job_error)
 
 G_DEFINE_ENUM_TYPE(SrJobState, sr_job_state,
@@ -295,7 +297,7 @@ job_thread(GTask *task, gpointer source_object, gpointer task_data, GCancellable
     g_task_return_error(task, error);
   else
     g_task_return_new_error(task, SR_JOB_ERROR, SR_JOB_ERROR_INVALID,
-                            "%s failed without saying why", self->title);
+                            _("%s failed without saying why"), self->title);
 }
 
 static gboolean
@@ -472,7 +474,7 @@ void
 sr_job_error_from_engine(GError **error, const sr_error *err)
 {
   int code = err && err->code != SR_OK ? (int)err->code : (int)SR_ERR_INVALID;
-  const char *message = err && err->message[0] ? err->message : "the engine reported a failure";
+  const char *message = err && err->message[0] ? err->message : _("the engine reported a failure");
 
   g_set_error_literal(error, SR_JOB_ERROR, code, message);
 }

@@ -3,6 +3,7 @@
  * checks over the real frames. */
 #include "sr-project.h"
 
+#include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
@@ -235,35 +236,37 @@ training_validate(const SrTrainingSettings *s, const char *prefix, GError **erro
 #define BAD(field, ...)                                                                         \
   do {                                                                                          \
     g_autofree char *msg_ = g_strdup_printf(__VA_ARGS__);                                       \
-    g_set_error(error, SR_PROJECT_ERROR, SR_PROJECT_ERROR_FIELD, "%straining.%s: %s", prefix,  \
-                field, msg_);                                                                   \
+    /* TRANSLATORS: "training.%s" names a field of the project file; keep it. */                \
+    g_set_error(error, SR_PROJECT_ERROR, SR_PROJECT_ERROR_FIELD, _("%straining.%s: %s"),        \
+                prefix, field, msg_);                                                           \
     return FALSE;                                                                               \
   } while (0)
   if ((int)s->model_size < SR_MODEL_SIZE_S || s->model_size > SR_MODEL_SIZE_L)
-    BAD("model", "unknown model size %d (expected S, M or L)", (int)s->model_size);
+    BAD("model", _("unknown model size %d (expected S, M or L)"), (int)s->model_size);
   if (s->patch < 64 || s->patch > 2048 || s->patch % 16 != 0)
-    BAD("patch", "%d is not a multiple of 16 between 64 and 2048", s->patch);
+    BAD("patch", _("%d is not a multiple of 16 between 64 and 2048"), s->patch);
   if (s->batch < 1 || s->batch > 64)
-    BAD("batch", "%d is outside 1..64", s->batch);
+    BAD("batch", _("%d is outside 1..64"), s->batch);
   if (s->steps < 1 || s->steps > MAX_STEPS)
-    BAD("steps", "%d is outside 1..%d", s->steps, MAX_STEPS);
+    BAD("steps", _("%d is outside 1..%d"), s->steps, MAX_STEPS);
   if (s->checkpoint_every < 1 || s->checkpoint_every > MAX_STEPS)
-    BAD("checkpoint_every", "%d is outside 1..%d", s->checkpoint_every, MAX_STEPS);
+    BAD("checkpoint_every", _("%d is outside 1..%d"), s->checkpoint_every, MAX_STEPS);
   if (s->contact_sheet_every < 0 || s->contact_sheet_every > MAX_STEPS)
-    BAD("contact_sheet_every", "%d is outside 0..%d (0 = none)", s->contact_sheet_every,
+    BAD("contact_sheet_every", _("%d is outside 0..%d (0 = none)"), s->contact_sheet_every,
         MAX_STEPS);
   if (!(s->learning_rate > 0 && s->learning_rate <= 1))
-    BAD("learning_rate", "%g is outside (0, 1]", s->learning_rate);
+    BAD("learning_rate", _("%g is outside (0, 1]"), s->learning_rate);
   if (s->warmup_steps < 0 || s->warmup_steps > MAX_STEPS)
-    BAD("warmup_steps", "%d is outside 0..%d", s->warmup_steps, MAX_STEPS);
+    BAD("warmup_steps", _("%d is outside 0..%d"), s->warmup_steps, MAX_STEPS);
   if (!(s->translate_px >= 0 && s->translate_px <= 256))
-    BAD("translate_px", "%g is outside 0..256 pixels", s->translate_px);
+    BAD("translate_px", _("%g is outside 0..256 pixels"), s->translate_px);
   if (s->seed > (guint64)G_MAXINT64)
-    BAD("seed", "%" G_GUINT64_FORMAT " is larger than %" G_GINT64_FORMAT, s->seed, G_MAXINT64);
+    BAD("seed", _("%llu is larger than %lld"), (unsigned long long)s->seed,
+        (long long)G_MAXINT64);
   if (memchr(s->backend, '\0', sizeof s->backend) == NULL ||
       (strcmp(s->backend, "auto") != 0 && strcmp(s->backend, "cpu") != 0 &&
        strcmp(s->backend, "cuda") != 0))
-    BAD("backend", "unknown backend (expected auto, cpu or cuda)");
+    BAD("backend", _("unknown backend (expected auto, cpu or cuda)"));
 #undef BAD
   return TRUE;
 }
@@ -587,19 +590,19 @@ static const char *
 node_kind(JsonNode *n)
 {
   switch (json_node_get_node_type(n)) {
-  case JSON_NODE_OBJECT: return "an object";
-  case JSON_NODE_ARRAY: return "an array";
+  case JSON_NODE_OBJECT: return _("an object");
+  case JSON_NODE_ARRAY: return _("an array");
   case JSON_NODE_NULL: return "null";
   default: break;
   }
   GType t = json_node_get_value_type(n);
   if (t == G_TYPE_STRING)
-    return "a string";
+    return _("a string");
   if (t == G_TYPE_BOOLEAN)
-    return "true/false";
+    return _("true/false");
   if (t == G_TYPE_DOUBLE)
-    return "a fractional number";
-  return "a number";
+    return _("a fractional number");
+  return _("a number");
 }
 
 /* Looks up a member; *out NULL when absent (and not required). */
@@ -609,7 +612,7 @@ member(Parse *ps, JsonObject *o, const char *key, const char *field, gboolean re
 {
   *out = json_object_has_member(o, key) ? json_object_get_member(o, key) : NULL;
   if (*out == NULL && required)
-    return field_error(ps, field, "missing (required)");
+    return field_error(ps, field, _("missing (required)"));
   return TRUE;
 }
 
@@ -624,7 +627,7 @@ read_object(Parse *ps, JsonObject *o, const char *key, const char *field, gboole
   if (n == NULL)
     return TRUE;
   if (!JSON_NODE_HOLDS_OBJECT(n))
-    return field_error(ps, field, "expected an object, found %s", node_kind(n));
+    return field_error(ps, field, _("expected an object, found %s"), node_kind(n));
   *out = json_node_get_object(n);
   return TRUE;
 }
@@ -639,7 +642,7 @@ read_string(Parse *ps, JsonObject *o, const char *key, const char *field, gboole
   if (n == NULL)
     return TRUE;
   if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING)
-    return field_error(ps, field, "expected a string, found %s", node_kind(n));
+    return field_error(ps, field, _("expected a string, found %s"), node_kind(n));
   set_string(out, json_node_get_string(n));
   return TRUE;
 }
@@ -649,11 +652,11 @@ node_int(Parse *ps, JsonNode *n, const char *field, const char *what, gint64 lo,
          gint64 *out)
 {
   if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_INT64)
-    return field_error(ps, field, "expected %s, found %s", what, node_kind(n));
+    return field_error(ps, field, _("expected %s, found %s"), what, node_kind(n));
   gint64 v = json_node_get_int(n);
   if (v < lo || v > hi)
-    return field_error(ps, field, "%" G_GINT64_FORMAT " is outside %" G_GINT64_FORMAT
-                                  "..%" G_GINT64_FORMAT, v, lo, hi);
+    return field_error(ps, field, _("%lld is outside %lld..%lld"), (long long)v, (long long)lo,
+                       (long long)hi);
   *out = v;
   return TRUE;
 }
@@ -668,7 +671,7 @@ read_int(Parse *ps, JsonObject *o, const char *key, const char *field, gboolean 
     return FALSE;
   if (n == NULL)
     return TRUE;
-  if (!node_int(ps, n, field, "an integer", lo, hi, &v))
+  if (!node_int(ps, n, field, _("an integer"), lo, hi, &v))
     return FALSE;
   *out = (int)v;
   return TRUE;
@@ -684,11 +687,11 @@ read_double(Parse *ps, JsonObject *o, const char *key, const char *field, double
     return TRUE;
   if (!JSON_NODE_HOLDS_VALUE(n) ||
       (json_node_get_value_type(n) != G_TYPE_INT64 && json_node_get_value_type(n) != G_TYPE_DOUBLE))
-    return field_error(ps, field, "expected a number, found %s", node_kind(n));
+    return field_error(ps, field, _("expected a number, found %s"), node_kind(n));
   double v = json_node_get_value_type(n) == G_TYPE_INT64 ? (double)json_node_get_int(n)
                                                          : json_node_get_double(n);
   if (!isfinite(v))
-    return field_error(ps, field, "expected a finite number");
+    return field_error(ps, field, _("expected a finite number"));
   *out = v;
   return TRUE;
 }
@@ -702,7 +705,7 @@ read_bool(Parse *ps, JsonObject *o, const char *key, const char *field, gboolean
   if (n == NULL)
     return TRUE;
   if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_BOOLEAN)
-    return field_error(ps, field, "expected true or false, found %s", node_kind(n));
+    return field_error(ps, field, _("expected true or false, found %s"), node_kind(n));
   *out = json_node_get_boolean(n);
   return TRUE;
 }
@@ -715,8 +718,8 @@ read_colourspace(Parse *ps, JsonObject *o, const char *field, sr_colourspace *ou
     return FALSE;
   if (!sr_colourspace_from_id(id, out))
     return field_error(ps, field,
-                       "unknown colour space '%s' (expected aces2065-1, acescg, linear-rec709, "
-                       "srgb or rec709)",
+                       _("unknown colour space '%s' (expected aces2065-1, acescg, linear-rec709, "
+                         "srgb or rec709)"),
                        id);
   return TRUE;
 }
@@ -730,16 +733,16 @@ read_frames(Parse *ps, JsonObject *o, const char *key, gboolean required, GArray
   if (n == NULL)
     return TRUE;
   if (!JSON_NODE_HOLDS_ARRAY(n))
-    return field_error(ps, key, "expected an array of frame numbers, found %s", node_kind(n));
+    return field_error(ps, key, _("expected an array of frame numbers, found %s"), node_kind(n));
   JsonArray *a = json_node_get_array(n);
   for (guint i = 0; i < json_array_get_length(a); i++) {
     g_autofree char *field = g_strdup_printf("%s[%u]", key, i);
     gint64 v;
-    if (!node_int(ps, json_array_get_element(a, i), field, "an integer frame number", 0, MAX_FRAME,
-                  &v))
+    if (!node_int(ps, json_array_get_element(a, i), field, _("an integer frame number"), 0,
+                  MAX_FRAME, &v))
       return FALSE;
     if (!frame_set_insert(out, (int)v))
-      return field_error(ps, field, "frame %d is listed twice", (int)v);
+      return field_error(ps, field, _("frame %d is listed twice"), (int)v);
   }
   return TRUE;
 }
@@ -764,7 +767,7 @@ parse_training(Parse *ps, JsonObject *root, SrTrainingSettings *t)
         found = TRUE;
       }
     if (!found)
-      return field_error(ps, "training.model", "unknown model size '%s' (expected S, M or L)",
+      return field_error(ps, "training.model", _("unknown model size '%s' (expected S, M or L)"),
                          model);
   }
   gint64 seed = (gint64)t->seed;
@@ -785,14 +788,14 @@ parse_training(Parse *ps, JsonObject *root, SrTrainingSettings *t)
       !read_bool(ps, o, "scale_jitter", "training.scale_jitter", &t->scale_jitter) ||
       !read_double(ps, o, "translate_px", "training.translate_px", &t->translate_px) ||
       !member(ps, o, "seed", "training.seed", FALSE, &sn) ||
-      (sn != NULL && !node_int(ps, sn, "training.seed", "an integer", 0, G_MAXINT64, &seed)) ||
+      (sn != NULL && !node_int(ps, sn, "training.seed", _("an integer"), 0, G_MAXINT64, &seed)) ||
       !read_string(ps, o, "backend", "training.backend", FALSE, &backend))
     return FALSE;
   t->seed = (guint64)seed;
   if (backend != NULL) {
     if (strlen(backend) >= sizeof t->backend)
-      return field_error(ps, "training.backend", "unknown backend '%s' (expected auto, cpu or "
-                                                 "cuda)", backend);
+      return field_error(ps, "training.backend", _("unknown backend '%s' (expected auto, cpu or "
+                                                   "cuda)"), backend);
     g_strlcpy(t->backend, backend, sizeof t->backend);
   }
   g_autofree char *prefix = g_strdup_printf("%s: ", ps->origin);
@@ -828,13 +831,13 @@ parse_flags(Parse *ps, JsonObject *root, GArray *flags)
   if (n == NULL)
     return TRUE;
   if (!JSON_NODE_HOLDS_ARRAY(n))
-    return field_error(ps, "flags", "expected an array, found %s", node_kind(n));
+    return field_error(ps, "flags", _("expected an array, found %s"), node_kind(n));
   JsonArray *a = json_node_get_array(n);
   for (guint i = 0; i < json_array_get_length(a); i++) {
     g_autofree char *field = g_strdup_printf("flags[%u]", i);
     JsonNode *e = json_array_get_element(a, i);
     if (!JSON_NODE_HOLDS_OBJECT(e))
-      return field_error(ps, field, "expected an object with frame and reason, found %s",
+      return field_error(ps, field, _("expected an object with frame and reason, found %s"),
                          node_kind(e));
     JsonObject *fo = json_node_get_object(e);
     g_autofree char *ffield = g_strdup_printf("%s.frame", field);
@@ -875,13 +878,13 @@ parse_accepted(Parse *ps, JsonObject *root, GPtrArray *accepted)
   if (n == NULL)
     return TRUE;
   if (!JSON_NODE_HOLDS_ARRAY(n))
-    return field_error(ps, "accepted", "expected an array of strings, found %s", node_kind(n));
+    return field_error(ps, "accepted", _("expected an array of strings, found %s"), node_kind(n));
   JsonArray *a = json_node_get_array(n);
   for (guint i = 0; i < json_array_get_length(a); i++) {
     JsonNode *e = json_array_get_element(a, i);
     if (!JSON_NODE_HOLDS_VALUE(e) || json_node_get_value_type(e) != G_TYPE_STRING) {
       g_autofree char *field = g_strdup_printf("accepted[%u]", i);
-      return field_error(ps, field, "expected a string, found %s", node_kind(e));
+      return field_error(ps, field, _("expected a string, found %s"), node_kind(e));
     }
     const char *id = json_node_get_string(e);
     guint at = 0;
@@ -900,31 +903,31 @@ parse_into(SrProject *p, const char *json, gsize len, const char *origin, GError
   Parse ps = {origin != NULL ? origin : "project", error};
   if (len > MAX_PROJECT_BYTES) {
     g_set_error(error, SR_PROJECT_ERROR, SR_PROJECT_ERROR_PARSE,
-                "%s: too large for a project file (%" G_GSIZE_FORMAT " bytes)", ps.origin, len);
+                _("%s: too large for a project file (%zu bytes)"), ps.origin, (size_t)len);
     return FALSE;
   }
   if (len > 0 && memchr(json, '\0', len) != NULL) {
     g_set_error(error, SR_PROJECT_ERROR, SR_PROJECT_ERROR_PARSE,
-                "%s: not a project file (binary data)", ps.origin);
+                _("%s: not a project file (binary data)"), ps.origin);
     return FALSE;
   }
   g_autoptr(JsonParser) parser = json_parser_new_immutable();
   GError *local = NULL;
   if (!json_parser_load_from_data(parser, json, (gssize)len, &local)) {
     g_set_error(error, SR_PROJECT_ERROR, SR_PROJECT_ERROR_PARSE,
-                "%s: not a valid project file (JSON error: %s)", ps.origin, local->message);
+                _("%s: not a valid project file (JSON error: %s)"), ps.origin, local->message);
     g_error_free(local);
     return FALSE;
   }
   JsonNode *rootn = json_parser_get_root(parser);
   if (rootn == NULL) {
     g_set_error(error, SR_PROJECT_ERROR, SR_PROJECT_ERROR_PARSE,
-                "%s: not a project file (the file is empty)", ps.origin);
+                _("%s: not a project file (the file is empty)"), ps.origin);
     return FALSE;
   }
   if (!JSON_NODE_HOLDS_OBJECT(rootn)) {
     g_set_error(error, SR_PROJECT_ERROR, SR_PROJECT_ERROR_PARSE,
-                "%s: not a project file (expected a JSON object)", ps.origin);
+                _("%s: not a project file (expected a JSON object)"), ps.origin);
     return FALSE;
   }
   JsonObject *root = json_node_get_object(rootn);
@@ -932,18 +935,17 @@ parse_into(SrProject *p, const char *json, gsize len, const char *origin, GError
   JsonNode *sn;
   gint64 schema;
   if (!member(&ps, root, "schema", "schema", TRUE, &sn) ||
-      !node_int(&ps, sn, "schema", "an integer version", G_MININT64, G_MAXINT64, &schema))
+      !node_int(&ps, sn, "schema", _("an integer version"), G_MININT64, G_MAXINT64, &schema))
     return FALSE;
   if (schema > SR_PROJECT_SCHEMA) {
     g_set_error(error, SR_PROJECT_ERROR, SR_PROJECT_ERROR_VERSION,
-                "%s: schema: written by a newer version of Spatial Recovery (schema %" G_GINT64_FORMAT
-                ", this version reads up to %d); update the application to open it",
-                ps.origin, schema, SR_PROJECT_SCHEMA);
+                _("%s: schema: written by a newer version of Spatial Recovery (schema %lld, this "
+                  "version reads up to %d); update the application to open it"),
+                ps.origin, (long long)schema, SR_PROJECT_SCHEMA);
     return FALSE;
   }
   if (schema < 1)
-    return field_error(&ps, "schema", "%" G_GINT64_FORMAT " is not a valid schema version",
-                       schema);
+    return field_error(&ps, "schema", _("%lld is not a valid schema version"), (long long)schema);
 
   if (!read_string(&ps, root, "name", "name", FALSE, &p->name))
     return FALSE;
@@ -965,8 +967,8 @@ parse_into(SrProject *p, const char *json, gsize len, const char *origin, GError
   for (guint i = 0; i < p->held_out->len; i++) {
     int f = g_array_index(p->held_out, int, i);
     if (frame_search(p->pairs, f) >= 0)
-      return field_error(&ps, "held_out", "frame %d is also a training pair; a frame is either "
-                                          "a pair or held out", f);
+      return field_error(&ps, "held_out", _("frame %d is also a training pair; a frame is either "
+                                            "a pair or held out"), f);
   }
 
   JsonNode *pn;
@@ -974,11 +976,12 @@ parse_into(SrProject *p, const char *json, gsize len, const char *origin, GError
     return FALSE;
   if (pn != NULL && !JSON_NODE_HOLDS_NULL(pn)) {
     gint64 v;
-    if (!node_int(&ps, pn, "preview_frame", "an integer frame number or null", -1, MAX_FRAME, &v))
+    if (!node_int(&ps, pn, "preview_frame", _("an integer frame number or null"), -1, MAX_FRAME,
+                  &v))
       return FALSE;
     if (v >= 0 && frame_search(p->pairs, (int)v) >= 0)
       return field_error(&ps, "preview_frame",
-                         "frame %d is a training pair; the preview frame must not be trained on",
+                         _("frame %d is a training pair; the preview frame must not be trained on"),
                          (int)v);
     p->preview_frame = (int)v;
   }
@@ -993,16 +996,16 @@ parse_into(SrProject *p, const char *json, gsize len, const char *origin, GError
         !read_int(&ps, crop, "h", "crop.h", TRUE, 0, SR_IMAGE_MAX_DIM, &p->crop.h))
       return FALSE;
     if ((p->crop.w == 0) != (p->crop.h == 0))
-      return field_error(&ps, "crop", "width and height must both be 0 (whole frame) or both "
-                                      "positive");
+      return field_error(&ps, "crop", _("width and height must both be 0 (whole frame) or both "
+                                        "positive"));
   }
 
   g_autofree char *prefilter = NULL;
   if (!read_string(&ps, root, "prefilter", "prefilter", FALSE, &prefilter))
     return FALSE;
   if (prefilter != NULL && !sr_prefilter_from_id(prefilter, &p->prefilter))
-    return field_error(&ps, "prefilter", "unknown pre-filter '%s' (expected none, median3 or "
-                                         "median5)", prefilter);
+    return field_error(&ps, "prefilter", _("unknown pre-filter '%s' (expected none, median3 or "
+                                           "median5)"), prefilter);
 
   if (!parse_training(&ps, root, &p->training))
     return FALSE;
@@ -1045,23 +1048,23 @@ sr_project_load(GFile *file, GError **error)
       g_file_query_info(file, G_FILE_ATTRIBUTE_STANDARD_SIZE "," G_FILE_ATTRIBUTE_STANDARD_TYPE,
                         G_FILE_QUERY_INFO_NONE, NULL, &local);
   if (info == NULL) {
-    g_set_error(error, SR_PROJECT_ERROR, SR_PROJECT_ERROR_IO, "%s: cannot open the project: %s",
+    g_set_error(error, SR_PROJECT_ERROR, SR_PROJECT_ERROR_IO, _("%s: cannot open the project: %s"),
                 origin, local->message);
     g_error_free(local);
     return NULL;
   }
   if (g_file_info_get_file_type(info) == G_FILE_TYPE_DIRECTORY) {
     g_set_error(error, SR_PROJECT_ERROR, SR_PROJECT_ERROR_IO,
-                "%s: is a folder, not a project file", origin);
+                _("%s: is a folder, not a project file"), origin);
     return NULL;
   }
   if (g_file_info_get_size(info) > MAX_PROJECT_BYTES) {
     g_set_error(error, SR_PROJECT_ERROR, SR_PROJECT_ERROR_PARSE,
-                "%s: too large for a project file", origin);
+                _("%s: too large for a project file"), origin);
     return NULL;
   }
   if (!g_file_load_contents(file, NULL, &data, &len, NULL, &local)) {
-    g_set_error(error, SR_PROJECT_ERROR, SR_PROJECT_ERROR_IO, "%s: cannot read the project: %s",
+    g_set_error(error, SR_PROJECT_ERROR, SR_PROJECT_ERROR_IO, _("%s: cannot read the project: %s"),
                 origin, local->message);
     g_error_free(local);
     return NULL;
@@ -1082,7 +1085,7 @@ sr_project_save(SrProject *self, GFile *file, GError **error)
   g_autofree char *origin = g_file_get_parse_name(file);
   if (path == NULL) {
     g_set_error(error, SR_PROJECT_ERROR, SR_PROJECT_ERROR_IO,
-                "%s: projects can only be saved to a local file", origin);
+                _("%s: projects can only be saved to a local file"), origin);
     return FALSE;
   }
   gsize len = 0;
@@ -1179,7 +1182,7 @@ void
 sr_project_set_name(SrProject *self, const char *name)
 {
   g_return_if_fail(SR_IS_PROJECT(self));
-  string_setter(self, &self->name, name, PROP_NAME, "Rename project");
+  string_setter(self, &self->name, name, PROP_NAME, _("Rename project"));
 }
 
 const char *
@@ -1193,7 +1196,7 @@ void
 sr_project_set_source_pattern(SrProject *self, const char *pattern)
 {
   g_return_if_fail(SR_IS_PROJECT(self));
-  string_setter(self, &self->source_pattern, pattern, PROP_SOURCE_PATTERN, "Set Source");
+  string_setter(self, &self->source_pattern, pattern, PROP_SOURCE_PATTERN, _("Set Source"));
 }
 
 const char *
@@ -1207,7 +1210,8 @@ void
 sr_project_set_reference_pattern(SrProject *self, const char *pattern)
 {
   g_return_if_fail(SR_IS_PROJECT(self));
-  string_setter(self, &self->reference_pattern, pattern, PROP_REFERENCE_PATTERN, "Set Reference");
+  string_setter(self, &self->reference_pattern, pattern, PROP_REFERENCE_PATTERN,
+                _("Set Reference"));
 }
 
 sr_colourspace
@@ -1225,7 +1229,7 @@ sr_project_set_source_colourspace(SrProject *self, sr_colourspace cs)
   if (self->source_cs == cs)
     return;
   self->source_cs = cs;
-  edited(self, PROP_SOURCE_COLOURSPACE, "Source colour space");
+  edited(self, PROP_SOURCE_COLOURSPACE, _("Source colour space"));
 }
 
 sr_colourspace
@@ -1243,7 +1247,7 @@ sr_project_set_reference_colourspace(SrProject *self, sr_colourspace cs)
   if (self->reference_cs == cs)
     return;
   self->reference_cs = cs;
-  edited(self, PROP_REFERENCE_COLOURSPACE, "Reference colour space");
+  edited(self, PROP_REFERENCE_COLOURSPACE, _("Reference colour space"));
 }
 
 int
@@ -1261,7 +1265,7 @@ sr_project_set_reference_offset(SrProject *self, int offset)
   if (self->reference_offset == offset)
     return;
   self->reference_offset = offset;
-  edited(self, PROP_REFERENCE_OFFSET, "Reference offset");
+  edited(self, PROP_REFERENCE_OFFSET, _("Reference offset"));
 }
 
 int
@@ -1277,21 +1281,21 @@ sr_project_set_preview_frame(SrProject *self, int frame, GError **error)
   g_return_val_if_fail(SR_IS_PROJECT(self), FALSE);
   if (frame < -1 || frame > MAX_FRAME) {
     g_set_error(error, SR_PROJECT_ERROR, SR_PROJECT_ERROR_FIELD,
-                "preview frame %d is not a frame number (0..%d, or -1 for none)", frame,
+                _("preview frame %d is not a frame number (0..%d, or -1 for none)"), frame,
                 MAX_FRAME);
     return FALSE;
   }
   if (frame >= 0 && frame_search(self->pairs, frame) >= 0) {
     g_set_error(error, SR_PROJECT_ERROR, SR_PROJECT_ERROR_FIELD,
-                "frame %d is a training pair; the preview frame must be one the model was not "
-                "trained on",
+                _("frame %d is a training pair; the preview frame must be one the model was not "
+                  "trained on"),
                 frame);
     return FALSE;
   }
   if (self->preview_frame == frame)
     return TRUE;
   self->preview_frame = frame;
-  edited(self, PROP_PREVIEW_FRAME, "Preview frame");
+  edited(self, PROP_PREVIEW_FRAME, _("Preview frame"));
   return TRUE;
 }
 
@@ -1346,7 +1350,7 @@ void
 sr_project_set_output_folder(SrProject *self, const char *folder)
 {
   g_return_if_fail(SR_IS_PROJECT(self));
-  string_setter(self, &self->output_folder, folder, PROP_OUTPUT_FOLDER, "Output folder");
+  string_setter(self, &self->output_folder, folder, PROP_OUTPUT_FOLDER, _("Output folder"));
 }
 
 const char *
@@ -1360,7 +1364,7 @@ void
 sr_project_set_version(SrProject *self, const char *version)
 {
   g_return_if_fail(SR_IS_PROJECT(self));
-  string_setter(self, &self->version, version, PROP_VERSION, "Delivery version");
+  string_setter(self, &self->version, version, PROP_VERSION, _("Delivery version"));
 }
 
 const char *
@@ -1374,7 +1378,7 @@ void
 sr_project_set_checkpoint(SrProject *self, const char *path)
 {
   g_return_if_fail(SR_IS_PROJECT(self));
-  string_setter(self, &self->checkpoint, path, PROP_CHECKPOINT, "Choose checkpoint");
+  string_setter(self, &self->checkpoint, path, PROP_CHECKPOINT, _("Choose checkpoint"));
 }
 
 gboolean
@@ -1404,7 +1408,7 @@ check_frame_number(int frame, GError **error)
   if (frame >= 0 && frame <= MAX_FRAME)
     return TRUE;
   g_set_error(error, SR_PROJECT_ERROR, SR_PROJECT_ERROR_FIELD,
-              "%d is not a frame number (0..%d)", frame, MAX_FRAME);
+              _("%d is not a frame number (0..%d)"), frame, MAX_FRAME);
   return FALSE;
 }
 
@@ -1423,20 +1427,20 @@ sr_project_add_pair(SrProject *self, int frame, GError **error)
     return FALSE;
   if (frame_search(self->held_out, frame) >= 0) {
     g_set_error(error, SR_PROJECT_ERROR, SR_PROJECT_ERROR_FIELD,
-                "frame %d is held out for validation; remove it from the held-out frames before "
-                "training on it",
+                _("frame %d is held out for validation; remove it from the held-out frames before "
+                  "training on it"),
                 frame);
     return FALSE;
   }
   if (frame == self->preview_frame) {
     g_set_error(error, SR_PROJECT_ERROR, SR_PROJECT_ERROR_FIELD,
-                "frame %d is the preview frame; choose another preview frame before training on "
-                "it",
+                _("frame %d is the preview frame; choose another preview frame before training on "
+                  "it"),
                 frame);
     return FALSE;
   }
   if (frame_set_insert(self->pairs, frame)) {
-    g_autofree char *what = g_strdup_printf("Add pair %d", frame);
+    g_autofree char *what = g_strdup_printf(_("Add pair %d"), frame);
     edited(self, 0, what);
   }
   return TRUE;
@@ -1448,7 +1452,7 @@ sr_project_remove_pair(SrProject *self, int frame)
   g_return_val_if_fail(SR_IS_PROJECT(self), FALSE);
   if (!frame_set_remove(self->pairs, frame))
     return FALSE;
-  g_autofree char *what = g_strdup_printf("Remove pair %d", frame);
+  g_autofree char *what = g_strdup_printf(_("Remove pair %d"), frame);
   edited(self, 0, what);
   return TRUE;
 }
@@ -1476,7 +1480,7 @@ sr_project_add_held_out(SrProject *self, int frame, GError **error)
   gboolean was_pair = frame_set_remove(self->pairs, frame);
   gboolean added = frame_set_insert(self->held_out, frame);
   if (was_pair || added) {
-    g_autofree char *what = g_strdup_printf("Hold out frame %d", frame);
+    g_autofree char *what = g_strdup_printf(_("Hold out frame %d"), frame);
     edited(self, 0, what);
   }
   return TRUE;
@@ -1488,7 +1492,7 @@ sr_project_remove_held_out(SrProject *self, int frame)
   g_return_val_if_fail(SR_IS_PROJECT(self), FALSE);
   if (!frame_set_remove(self->held_out, frame))
     return FALSE;
-  g_autofree char *what = g_strdup_printf("Stop holding out frame %d", frame);
+  g_autofree char *what = g_strdup_printf(_("Stop holding out frame %d"), frame);
   edited(self, 0, what);
   return TRUE;
 }
@@ -1526,7 +1530,7 @@ sr_project_add_flag(SrProject *self, int frame, const char *reason)
     SrFlag f = {frame, dup_or_empty(reason)};
     g_array_insert_val(self->flags, at, f);
   }
-  g_autofree char *what = g_strdup_printf("Flag frame %d", frame);
+  g_autofree char *what = g_strdup_printf(_("Flag frame %d"), frame);
   edited(self, 0, what);
 }
 
@@ -1537,7 +1541,7 @@ sr_project_remove_flag(SrProject *self, int frame)
   for (guint i = 0; i < self->flags->len; i++)
     if (g_array_index(self->flags, SrFlag, i).frame == frame) {
       g_array_remove_index(self->flags, i);
-      g_autofree char *what = g_strdup_printf("Unflag frame %d", frame);
+      g_autofree char *what = g_strdup_printf(_("Unflag frame %d"), frame);
       edited(self, 0, what);
       return TRUE;
     }
@@ -1565,7 +1569,7 @@ sr_project_set_training(SrProject *self, const SrTrainingSettings *s, GError **e
   self->training.flip = !!s->flip;
   self->training.exposure_jitter = !!s->exposure_jitter;
   self->training.scale_jitter = !!s->scale_jitter;
-  edited(self, 0, "Training settings");
+  edited(self, 0, _("Training settings"));
   return TRUE;
 }
 
@@ -1641,7 +1645,7 @@ open_sequence(SrProject *self, const char *pattern, const char *which, const cha
 {
   if (pattern == NULL || *pattern == '\0') {
     sr_check_report_add(report, id, "project", SR_CHECK_FAIL, 0.0,
-                        "no %s sequence is set; choose its frames in the Project step", which);
+                        _("no %s sequence is set; choose its frames in the Project step"), which);
     return FALSE;
   }
   g_autofree char *path = sr_project_resolve_path(self, pattern);
@@ -1655,10 +1659,10 @@ open_sequence(SrProject *self, const char *pattern, const char *which, const cha
     char missing[160];
     sr_sequence_describe_missing(seq, missing, sizeof missing);
     sr_check_report_add(report, id, "project", SR_CHECK_WARN, seq->n_missing,
-                        "%s frames %d-%d, missing: %s", which, seq->first, seq->last, missing);
+                        _("%s frames %d-%d, missing: %s"), which, seq->first, seq->last, missing);
   } else {
     sr_check_report_add(report, id, "project", SR_CHECK_PASS, seq->last - seq->first + 1,
-                        "%s frames %d-%d", which, seq->first, seq->last);
+                        _("%s frames %d-%d"), which, seq->first, seq->last);
   }
   return TRUE;
 }
@@ -1685,13 +1689,13 @@ sr_project_check_with_pairs(SrProject *self, sr_check_report *report, SrProjectP
   memset(&src_seq, 0, sizeof src_seq);
   memset(&ref_seq, 0, sizeof ref_seq);
   gboolean have_src =
-      open_sequence(self, self->source_pattern, "Source", "source-sequence", &src_seq, report);
-  gboolean have_ref = open_sequence(self, self->reference_pattern, "Reference",
+      open_sequence(self, self->source_pattern, _("Source"), "source-sequence", &src_seq, report);
+  gboolean have_ref = open_sequence(self, self->reference_pattern, _("Reference"),
                                     "reference-sequence", &ref_seq, report);
 
   if (have_src && self->preview_frame >= 0 && !sr_sequence_has_frame(&src_seq, self->preview_frame))
     sr_check_report_add(report, "preview-frame", "project", SR_CHECK_FAIL, self->preview_frame,
-                        "preview frame %d is not in the Source sequence (frames %d-%d)",
+                        _("preview frame %d is not in the Source sequence (frames %d-%d)"),
                         self->preview_frame, src_seq.first, src_seq.last);
 
   sr_prep_settings prep;
@@ -1708,14 +1712,14 @@ sr_project_check_with_pairs(SrProject *self, sr_check_report *report, SrProjectP
       src = sr_sequence_read(&src_seq, frame, &err);
       if (src == NULL)
         sr_check_report_add(report, "source-frame", subject, SR_CHECK_FAIL, frame,
-                            "Source %s", err.message);
+                            _("Source %s"), err.message);
     }
     if (have_ref) {
       sr_error_clear(&err);
       ref = sr_sequence_read(&ref_seq, ref_frame, &err);
       if (ref == NULL)
         sr_check_report_add(report, "reference-frame", subject, SR_CHECK_FAIL, ref_frame,
-                            "Reference %s", err.message);
+                            _("Reference %s"), err.message);
     }
     if (src != NULL && ref != NULL) {
       sr_pair pair;
@@ -1734,7 +1738,7 @@ sr_project_check_with_pairs(SrProject *self, sr_check_report *report, SrProjectP
         explained |= report->items[k].status == SR_CHECK_FAIL;
       if (!built && !explained)
         sr_check_report_add(report, "pair-build", subject, SR_CHECK_FAIL, 0.0,
-                            "cannot build the pair: %s", err.message);
+                            _("cannot build the pair: %s"), err.message);
       if (built && func != NULL)
         func(&pair, user_data);
       if (built)

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
 
 #include "sr-fs.h"
@@ -334,7 +335,7 @@ append_still(GString *s, const SrNoteStill *st, GError **error)
   size_t len = 0;
   void *data = sr_read_file(st->path, MAX_STILL_BYTES, &len, &err);
   if (!data) {
-    g_set_error(error, SR_VALIDATION_ERROR, SR_VALIDATION_ERROR_IO, "still %s: %s", st->path,
+    g_set_error(error, SR_VALIDATION_ERROR, SR_VALIDATION_ERROR_IO, _("still %s: %s"), st->path,
                 err.message);
     return FALSE;
   }
@@ -764,7 +765,7 @@ write_stills_for(int frame, const sr_image *src, const sr_image *rec, sr_colours
   sr_image *side = wipe ? sr_still_side_by_side(src, rec, &so, &err) : NULL;
   if (!side) {
     sr_image_free(wipe);
-    sr_error_prefix(&err, "still for frame %d: ", frame);
+    sr_error_prefix(&err, _("still for frame %d: "), frame);
     return fail_sr(error, SR_VALIDATION_ERROR_IO, &err);
   }
   g_autofree char *pw = g_strdup_printf("%s_wipe.png", stem);
@@ -848,7 +849,7 @@ measure_one(gpointer data, gpointer user_data)
   sr_image_free(ref);
   g_mutex_lock(&ms->lock);
   if (!fine && !ms->error) {
-    sr_error_prefix(&err, "frame %d: ", f);
+    sr_error_prefix(&err, _("frame %d: "), f);
     fail_sr(&ms->error, SR_VALIDATION_ERROR_IO, &err);
   }
   if (fine) {
@@ -875,7 +876,7 @@ sr_validation_run(SrProject *project, const SrValidationOptions *opts,
                                                   : sr_delivery_default_render_pattern(project);
   if (!pattern) {
     g_set_error(error, SR_VALIDATION_ERROR, SR_VALIDATION_ERROR_INVALID,
-                "the project has no output folder: give the rendered frames with --render");
+                _("the project has no output folder: give the rendered frames with --render"));
     return FALSE;
   }
   if (opts->out_dir) {
@@ -884,7 +885,7 @@ sr_validation_run(SrProject *project, const SrValidationOptions *opts,
     const char *of = sr_project_get_output_folder(project);
     if (!of || !*of) {
       g_set_error(error, SR_VALIDATION_ERROR, SR_VALIDATION_ERROR_INVALID,
-                  "the project has no output folder: choose where the report goes (--out)");
+                  _("the project has no output folder: choose where the report goes (--out)"));
       return FALSE;
     }
     g_autofree char *base = sr_project_resolve_path(project, of);
@@ -893,7 +894,7 @@ sr_validation_run(SrProject *project, const SrValidationOptions *opts,
   const char *src_pat = sr_project_get_source_pattern(project);
   if (!src_pat || !*src_pat) {
     g_set_error(error, SR_VALIDATION_ERROR, SR_VALIDATION_ERROR_INVALID,
-                "the project has no Source sequence to compare the render with");
+                _("the project has no Source sequence to compare the render with"));
     return FALSE;
   }
   sr_error err = {0};
@@ -909,7 +910,7 @@ sr_validation_run(SrProject *project, const SrValidationOptions *opts,
 
   if (!sr_sequence_open(&rseq, pattern, &err)) {
     g_set_error(error, SR_VALIDATION_ERROR, SR_VALIDATION_ERROR_MISSING,
-                "no rendered frames to validate: %s. Render the shot first", err.message);
+                _("no rendered frames to validate: %s. Render the shot first"), err.message);
     goto done;
   }
   if (!sr_sequence_open(&sseq, src_path, &err)) {
@@ -929,8 +930,8 @@ sr_validation_run(SrProject *project, const SrValidationOptions *opts,
   for (int f = first; f <= last; f++)
     if (!sr_sequence_has_frame(&rseq, f)) {
       g_set_error(error, SR_VALIDATION_ERROR, SR_VALIDATION_ERROR_MISSING,
-                  "rendered frame %d is missing from %s; render it or choose a range with "
-                  "--frames",
+                  _("rendered frame %d is missing from %s; render it or choose a range with "
+                    "--frames"),
                   f, pattern);
       goto done;
     }
@@ -988,7 +989,7 @@ sr_validation_run(SrProject *project, const SrValidationOptions *opts,
 
   if (!sr_mkdir_p(out->out_dir, &err)) {
     g_set_error(error, SR_VALIDATION_ERROR, SR_VALIDATION_ERROR_IO,
-                "cannot create the report folder %s: %s. Choose another folder with --out",
+                _("cannot create the report folder %s: %s. Choose another folder with --out"),
                 out->out_dir, err.message);
     goto done;
   }
@@ -1029,7 +1030,7 @@ sr_validation_run(SrProject *project, const SrValidationOptions *opts,
       int f = g_array_index(want, int, i);
       if (f < first || f > last) {
         g_set_error(error, SR_VALIDATION_ERROR, SR_VALIDATION_ERROR_INVALID,
-                    "still frame %d is outside the validated range %d-%d", f, first, last);
+                    _("still frame %d is outside the validated range %d-%d"), f, first, last);
         sok = FALSE;
         break;
       }

@@ -13,7 +13,11 @@ main(int argc, char **argv)
   g_autoptr(SrApplication) app = NULL;
 
   setlocale(LC_ALL, "");
-  bindtextdomain(SR_GETTEXT_PACKAGE, SR_LOCALEDIR);
+  /* An uninstalled build names its own catalogues (as the CLI does); the
+   * engine's messages share the domain, so this comes before any engine call. */
+  const char *localedir = g_getenv("SR_LOCALEDIR");
+  bindtextdomain(SR_GETTEXT_PACKAGE,
+                 localedir != NULL && *localedir != '\0' ? localedir : SR_LOCALEDIR);
   bind_textdomain_codeset(SR_GETTEXT_PACKAGE, "UTF-8");
   textdomain(SR_GETTEXT_PACKAGE);
 

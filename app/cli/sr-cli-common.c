@@ -136,9 +136,10 @@ draw_bar(SrProgress *p, gint64 now_us)
   format_duration(eta, sizeof eta,
                   rate > 0 && p->total > 0 ? (double)(p->total - p->done) / rate : NAN);
   fprintf(stderr, "\r\033[K%s [%s] %3.0f%% %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT
-                  "  %.2f/s  ETA %s%s%s",
-          p->task, bar, frac * 100.0, p->done, p->total, rate, eta,
-          p->extra->len > 0 ? "  " : "", p->extra->str);
+                  "  %.2f/s  %s %s%s%s",
+          p->task, bar, frac * 100.0, p->done, p->total, rate,
+          /* TRANSLATORS: in the progress bar, before the time left ("01:23"). */
+          _("ETA"), eta, p->extra->len > 0 ? "  " : "", p->extra->str);
   fflush(stderr);
   p->bar_visible = TRUE;
   p->last_draw_us = now_us;
@@ -536,10 +537,12 @@ sr_cli_check_report_to_text(const sr_check_report *report)
     g_string_append_printf(out, "%-4s  %-16s  %-10s  %s\n", sr_check_status_name(c->status), c->id,
                            c->subject, c->detail);
   }
-  g_string_append_printf(out, "%d checks: %d pass, %d warn, %d fail: %s\n", report->n,
+  /* TRANSLATORS: the last line of a check report; the last %s is "FAILED",
+     "passed with warnings" or "passed". */
+  g_string_append_printf(out, _("%d checks: %d pass, %d warn, %d fail: %s\n"), report->n,
                          counts[SR_CHECK_PASS], counts[SR_CHECK_WARN], counts[SR_CHECK_FAIL],
-                         sr_check_report_status(report) == SR_CHECK_FAIL ? "FAILED"
-                         : counts[SR_CHECK_WARN] > 0                     ? "passed with warnings"
-                                                                         : "passed");
+                         sr_check_report_status(report) == SR_CHECK_FAIL ? _("FAILED")
+                         : counts[SR_CHECK_WARN] > 0                     ? _("passed with warnings")
+                                                                         : _("passed"));
   return g_string_free(out, FALSE);
 }

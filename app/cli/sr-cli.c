@@ -39,7 +39,12 @@ int
 main(int argc, char **argv)
 {
   setlocale(LC_ALL, "");
-  bindtextdomain(SR_GETTEXT_PACKAGE, SR_LOCALEDIR);
+  /* An uninstalled build (the tests, `meson devenv`) names its own catalogues;
+   * the engine's messages are looked up in the same domain, so this binding
+   * comes before any engine call. */
+  const char *localedir = g_getenv("SR_LOCALEDIR");
+  bindtextdomain(SR_GETTEXT_PACKAGE,
+                 localedir != NULL && *localedir != '\0' ? localedir : SR_LOCALEDIR);
   bind_textdomain_codeset(SR_GETTEXT_PACKAGE, "UTF-8");
   textdomain(SR_GETTEXT_PACKAGE);
   /* Numbers in files and reports always use '.' whatever the locale. */

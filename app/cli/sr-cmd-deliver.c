@@ -94,7 +94,7 @@ sr_cmd_deliver(int argc, char **argv)
     return 2;
   }
   if (argc != 2) {
-    sr_cli_error(CMD, argc < 2 ? "give the project file" : "unexpected argument '%s'",
+    sr_cli_error(CMD, argc < 2 ? _("give the project file") : _("unexpected argument '%s'"),
                  argc < 2 ? "" : argv[2]);
     return 2;
   }
@@ -112,7 +112,7 @@ sr_cmd_deliver(int argc, char **argv)
   }
   if (space_s && !sr_colourspace_from_id(space_s, &o.space)) {
     sr_cli_error(CMD, _("--space: unknown colour space '%s' (aces2065-1, acescg, linear-rec709, "
-                 "srgb, rec709)"), space_s);
+                        "srgb, rec709)"), space_s);
     return 2;
   }
   if (frames_s && !sr_cli_parse_frame_range(frames_s, &o.first, &o.last, &error)) {
@@ -180,17 +180,21 @@ sr_cmd_deliver(int argc, char **argv)
     g_autofree char *line = json_to_string(root, FALSE);
     printf("%s\n", line);
   } else {
-    printf("model     %s (%s, %" G_GINT64_FORMAT " steps)\n", res.facts.model_id_short,
-           res.facts.model_size, res.facts.steps);
-    printf("masters   %s\n", res.master_pattern);
-    printf("frames    %d-%d: %d written, %d already delivered, all verified\n", res.first,
+    /* TRANSLATORS: a summary line: the label is padded so that the values of
+       this command's summary lines start in one column; pad all of them alike. */
+    printf(_("model     %s (%s, %lld steps)\n"), res.facts.model_id_short, res.facts.model_size,
+           (long long)res.facts.steps);
+    printf(_("masters   %s\n"), res.master_pattern);
+    printf(_("frames    %d-%d: %d written, %d already delivered, all verified\n"), res.first,
            res.last, res.written, res.skipped);
-    printf("format    EXR half, %s, %s%s\n", sr_exr_compression_name(o.compression),
-           sr_colourspace_label(o.space), res.merged ? ", crop merged over the original" : "");
-    printf("sidecars  %s\n          %s\n", res.json_path, res.text_path);
+    printf(res.merged ? _("format    EXR half, %s, %s, crop merged over the original\n")
+                      : _("format    EXR half, %s, %s\n"),
+           sr_exr_compression_name(o.compression), sr_colourspace_label(o.space));
+    printf(_("sidecars  %s\n          %s\n"), res.json_path, res.text_path);
     if (have_note)
-      printf("note      %s (%d flagged frame%s)\n", vres.note_path, vres.summary.n_flagged,
-             vres.summary.n_flagged == 1 ? "" : "s");
+      printf(ngettext("note      %s (%d flagged frame)\n", "note      %s (%d flagged frames)\n",
+                      vres.summary.n_flagged),
+             vres.note_path, vres.summary.n_flagged);
   }
   sr_delivery_result_clear(&res);
   sr_validation_result_clear(&vres);

@@ -88,7 +88,7 @@ demo_write_sequences(Demo *demo)
     sr_cli_error("demo", "%s", err.message);
     return FALSE;
   }
-  printf("wrote %d Source and %d Reference frames (%dx%d, ACES2065-1) to %s\n", demo->n_frames,
+  printf(_("wrote %d Source and %d Reference frames (%dx%d, ACES2065-1) to %s\n"), demo->n_frames,
          demo->n_frames, demo->width, demo->height, demo->dir);
   return TRUE;
 }
@@ -198,7 +198,7 @@ demo_write_project(Demo *demo)
     g_error_free(error);
     return FALSE;
   }
-  printf("wrote project %s\n", demo->project_path);
+  printf(_("wrote project %s\n"), demo->project_path);
   return TRUE;
 }
 
@@ -254,7 +254,7 @@ demo_train(Demo *demo)
 {
   if (!demo->train)
     return TRUE;
-  printf("\ntraining the demo model (this takes a few minutes on two cores)\n");
+  printf("%s", _("\ntraining the demo model (this takes a few minutes on two cores)\n"));
   fflush(stdout);
   const char *args[] = {"train", demo->project_path, NULL};
   return demo_run_command(demo, sr_cmd_train, args);
@@ -326,8 +326,11 @@ demo_report(Demo *demo)
     return TRUE;
   const GArray *held = sr_project_get_held_out(demo->project);
   double sum_before = 0.0, sum_after = 0.0;
-  printf("\nheld-out PSNR of Y against the Reference (training domain, crop):\n");
-  printf("  frame   Source    recovered   gain\n");
+  printf("%s", _("\nheld-out PSNR of Y against the Reference (training domain, crop):\n"));
+  /* TRANSLATORS: column headers over rows of "%5d  %6.2f dB  %6.2f dB  %+5.2f dB":
+     the frame number takes 7 columns, each PSNR 11 and the gain 9; keep every
+     header over its column. */
+  printf("%s", _("  frame   Source    recovered   gain\n"));
   for (guint i = 0; i < held->len; i++) {
     int frame = g_array_index(held, int, i);
     double before = 0.0, after = 0.0;
@@ -341,10 +344,11 @@ demo_report(Demo *demo)
     sum_after += after;
   }
   if (held->len > 0)
-    printf("  mean   %6.2f dB  %6.2f dB  %+5.2f dB\n", sum_before / held->len,
+    /* TRANSLATORS: the last row of the table above; "mean" takes 7 columns. */
+    printf(_("  mean   %6.2f dB  %6.2f dB  %+5.2f dB\n"), sum_before / held->len,
            sum_after / held->len, (sum_after - sum_before) / held->len);
   g_autofree char *out_dir = demo_output_path(demo, "held-out");
-  printf("\nrecovered held-out frames are in %s\n", out_dir);
+  printf(_("\nrecovered held-out frames are in %s\n"), out_dir);
   return TRUE;
 }
 
@@ -366,9 +370,9 @@ sr_cmd_demo(int argc, char **argv)
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new("DIR");
   g_option_context_set_summary(ctx, _("Writes a simulated Source (16mm-like) and Reference "
-                                    "(35mm-like) sequence and a ready project into DIR, runs "
-                                    "the checks, trains a small model, renders the held-out "
-                                    "frames and reports their PSNR against the Reference."));
+                                      "(35mm-like) sequence and a ready project into DIR, runs "
+                                      "the checks, trains a small model, renders the held-out "
+                                      "frames and reports their PSNR against the Reference."));
   g_option_context_add_main_entries(ctx, entries, NULL);
   GError *error = NULL;
   int status = 2;
@@ -383,7 +387,7 @@ sr_cmd_demo(int argc, char **argv)
   }
   if (argc != 2) {
     sr_cli_error("demo", _("expected one output folder (usage: demo DIR [--frames N] [--size WxH] "
-                         "[--no-grain])"));
+                           "[--no-grain])"));
     goto done;
   }
   if (n_frames < DEMO_MIN_FRAMES || n_frames > DEMO_MAX_FRAMES) {

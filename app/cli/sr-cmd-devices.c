@@ -87,13 +87,14 @@ sr_cmd_devices(int argc, char **argv)
     cuda |= strcmp(d->backend, "cuda") == 0;
     printf("%-5s %d  %s\n", d->backend, d->index, d->name);
     if (d->threads > 0)
-      printf("         threads: %d\n", d->threads);
+      /* TRANSLATORS: details of the device above, indented under its name. */
+      printf(_("         threads: %d\n"), d->threads);
     if (d->memory > 0)
-      printf("         memory:  %.1f GiB\n", (double)d->memory / (1024.0 * 1024.0 * 1024.0));
+      printf(_("         memory:  %.1f GiB\n"), (double)d->memory / (1024.0 * 1024.0 * 1024.0));
     if (d->detail[0])
       printf("         %s\n", d->detail);
   }
   if (!cuda)
-    printf("cuda  unavailable: %s\n", reason[0] ? reason : "no CUDA device reported");
+    printf(_("cuda  unavailable: %s\n"), reason[0] ? reason : _("no CUDA device reported"));
   return 0;
 }

@@ -80,7 +80,7 @@ on_pair_built(const sr_pair *pair, gpointer user_data)
   if (!write_pair_image(prep, pair->input, pair->source_frame, "input", "input", &err) ||
       !write_pair_image(prep, pair->ground_truth, pair->source_frame, "ground truth", "gt",
                         &err)) {
-    prep->error = g_strdup_printf("pair %d: %s", pair->source_frame, err.message);
+    prep->error = g_strdup_printf(_("pair %d: %s"), pair->source_frame, err.message);
     return;
   }
   prep->n_written++;
@@ -149,8 +149,8 @@ sr_cmd_prepare(int argc, char **argv)
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new("PROJECT");
   g_option_context_set_summary(ctx, _("Builds every training pair of a project and writes "
-                                    "DIR/pairs/pair_NNNN_input.exr and _gt.exr with "
-                                    "DIR/check-report.json and .txt."));
+                                      "DIR/pairs/pair_NNNN_input.exr and _gt.exr with "
+                                      "DIR/check-report.json and .txt."));
   g_option_context_add_main_entries(ctx, entries, NULL);
   GError *error = NULL;
   int status = 1;
@@ -228,7 +228,8 @@ sr_cmd_prepare(int argc, char **argv)
   char *text = sr_cli_check_report_to_text(&report);
   fputs(text, stdout);
   g_free(text);
-  printf("wrote %d pair%s to %s\n", prep.n_written, prep.n_written == 1 ? "" : "s", pairs_dir);
+  printf(ngettext("wrote %d pair to %s\n", "wrote %d pairs to %s\n", prep.n_written),
+         prep.n_written, pairs_dir);
   status = 0;
 
 done:

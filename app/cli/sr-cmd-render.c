@@ -186,7 +186,7 @@ sr_cmd_render(int argc, char **argv)
   }
   if (!model_path || !input || (!output && !render_dir)) {
     sr_cli_error("render", _("give a PROJECT (with an output folder), or --model, --input and "
-            "--output"));
+                             "--output"));
     return 2;
   }
   if (!output) {
@@ -214,7 +214,7 @@ sr_cmd_render(int argc, char **argv)
   g_autofree char *probe = sr_pattern_format(output, 0);
   if (!probe || g_str_equal(probe, output)) {
     sr_cli_error("render", _("--output %s is not a frame pattern (use name.%%04d.exr or "
-            "name.####.exr)"), output);
+                             "name.####.exr)"), output);
     return 2;
   }
 
@@ -246,9 +246,11 @@ sr_cmd_render(int argc, char **argv)
     const sr_prep_settings *mp = &model->meta.prep;
     if (!sr_rect_equal(mp->crop, project_prep.crop) || mp->prefilter != project_prep.prefilter ||
         mp->source_space != project_prep.source_space)
-      fprintf(stderr, _("note: the project's crop, pre-filter or Source colour space differ from "
-              "model %s's; rendering with the model's (crop %d,%d,%d,%d, %s, %s) — retrain to "
-              "use the new settings\n"), shrt, mp->crop.x, mp->crop.y, mp->crop.w, mp->crop.h,
+      fprintf(stderr,
+              _("note: the project's crop, pre-filter or Source colour space differ from "
+                "model %s's; rendering with the model's (crop %d,%d,%d,%d, %s, %s) — retrain to "
+                "use the new settings\n"),
+              shrt, mp->crop.x, mp->crop.y, mp->crop.w, mp->crop.h,
               sr_prefilter_id(mp->prefilter), sr_colourspace_id(mp->source_space));
   }
   if (!json && model->backend_reason[0])
@@ -328,13 +330,19 @@ sr_cmd_render(int argc, char **argv)
     json_builder_end_object(jb);
     emit_json(jb);
   } else {
-    printf("model     %s (%s)\n", shrt, model->meta.model_id);
-    printf("frames    %d-%d: %d rendered, %d already done, %d failed%s\n", a, b, res.rendered,
-           res.skipped, failed, stopped ? " (stopped; run again to continue)" : "");
-    printf("speed     %.2f frames/s\n", res.frames_per_second);
+    /* TRANSLATORS: a summary line: the label is padded so that the values of
+       this command's summary lines start in one column; pad all of them alike. */
+    printf(_("model     %s (%s)\n"), shrt, model->meta.model_id);
+    printf(stopped ? _("frames    %d-%d: %d rendered, %d already done, %d failed (stopped; run "
+                       "again to continue)\n")
+                   : _("frames    %d-%d: %d rendered, %d already done, %d failed\n"),
+           a, b, res.rendered, res.skipped, failed);
+    printf(_("speed     %.2f frames/s\n"), res.frames_per_second);
     if (res.n_missing)
-      printf("missing   %d Source frame(s) not rendered: %s\n", res.n_missing, missing_text);
-    printf("output    %s\n", output);
+      printf(ngettext("missing   %d Source frame not rendered: %s\n",
+                      "missing   %d Source frames not rendered: %s\n", res.n_missing),
+             res.n_missing, missing_text);
+    printf(_("output    %s\n"), output);
   }
   sr_render_result_clear(&res);
   sr_model_close(model);

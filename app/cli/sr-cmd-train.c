@@ -154,7 +154,7 @@ build_pair(const sr_sequence *src, const sr_sequence *ref, int frame, int offset
     pair->source_frame = frame;
     pair->reference_frame = frame + offset;
   } else {
-    sr_error_prefix(err, "pair %d: ", frame);
+    sr_error_prefix(err, _("pair %d: "), frame);
   }
   sr_image_free(s);
   sr_image_free(r);
@@ -202,7 +202,7 @@ sr_cmd_train(int argc, char **argv)
   g_autoptr(GOptionContext) ctx = g_option_context_new("[PROJECT] — train a model");
   g_option_context_set_summary(ctx,
     _("Train from a project file, or from --source/--reference/--pairs/--out.\n"
-    "Command-line settings override the project's."));
+      "Command-line settings override the project's."));
   g_option_context_add_main_entries(ctx, entries, NULL);
   g_autoptr(GError) error = NULL;
   if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
@@ -303,7 +303,7 @@ sr_cmd_train(int argc, char **argv)
   if (cs_s) {
     if (!sr_colourspace_from_id(cs_s, &prep.source_space)) {
       sr_cli_error("train", _("--colorspace: unknown colour space '%s' (use aces2065-1, acescg, "
-              "linear-rec709, srgb or rec709)"), cs_s);
+                              "linear-rec709, srgb or rec709)"), cs_s);
       return 2;
     }
     if (!ref_cs_s)
@@ -359,7 +359,7 @@ sr_cmd_train(int argc, char **argv)
     for (guint k = 0; k < pairs->len; k++)
       if (g_array_index(held, int, i) == g_array_index(pairs, int, k)) {
         sr_cli_error("train", _("frame %d is both a training pair and held out; a held-out frame "
-                "must not be trained on"), g_array_index(held, int, i));
+                                "must not be trained on"), g_array_index(held, int, i));
         return 2;
       }
   for (guint k = 0; k < pairs->len; k++)
@@ -376,7 +376,7 @@ sr_cmd_train(int argc, char **argv)
     resume_path = g_build_filename(out_dir, "checkpoints", "latest.safetensors", NULL);
     if (!g_file_test(resume_path, G_FILE_TEST_IS_REGULAR)) {
       sr_cli_error("train", _("--resume: %s does not exist; nothing to resume (run without "
-              "--resume to start)"), resume_path);
+                              "--resume to start)"), resume_path);
       return 1;
     }
   }
@@ -403,7 +403,8 @@ sr_cmd_train(int argc, char **argv)
   for (; n_held < held->len; n_held++)
     if (!build_pair(&src_seq, &ref_seq, g_array_index(held, int, n_held), offset, &prep,
                     &built_held[n_held], &err)) {
-      sr_error_prefix(&err, "held-out ");
+      /* TRANSLATORS: put before "pair 12: <what went wrong>". */
+      sr_error_prefix(&err, "%s", _("held-out "));
       sr_cli_error("train", "%s", err.message);
       goto out;
     }
@@ -495,21 +496,23 @@ sr_cmd_train(int argc, char **argv)
     json_builder_end_object(b);
     emit_json(b);
   } else {
-    printf("model       %s (%s)\n", shrt, res.model_id);
-    printf("size        %s\n", sr_unet_size_id(cfg.model_size));
+    /* TRANSLATORS: a summary line: the label is padded so that the values of
+       this command's summary lines start in one column; pad all of them alike. */
+    printf(_("model       %s (%s)\n"), shrt, res.model_id);
+    printf(_("size        %s\n"), sr_unet_size_id(cfg.model_size));
     if (res.start_step)
-      printf("steps       %lld (resumed at %lld)\n", (long long)res.step,
+      printf(_("steps       %lld (resumed at %lld)\n"), (long long)res.step,
              (long long)res.start_step);
     else
-      printf("steps       %lld\n", (long long)res.step);
-    printf("final loss  %.6f\n", res.loss_avg);
+      printf(_("steps       %lld\n"), (long long)res.step);
+    printf(_("final loss  %.6f\n"), res.loss_avg);
     if (isfinite(res.psnr_after))
-      printf("held-out    PSNR Y %.2f dB -> %.2f dB, SSIM Y %.4f -> %.4f\n", res.psnr_before,
+      printf(_("held-out    PSNR Y %.2f dB -> %.2f dB, SSIM Y %.4f -> %.4f\n"), res.psnr_before,
              res.psnr_after, res.ssim_before, res.ssim_after);
     else
-      printf("held-out    none (add held-out frames to measure the gain)\n");
-    printf("checkpoint  %s\n", res.checkpoint_path);
-    printf("backend     %s\n", res.backend);
+      printf("%s", _("held-out    none (add held-out frames to measure the gain)\n"));
+    printf(_("checkpoint  %s\n"), res.checkpoint_path);
+    printf(_("backend     %s\n"), res.backend);
   }
   status = 0;
 out:

@@ -31,13 +31,23 @@ on_frame(int done, int total, int frame, gpointer user_data)
   sr_progress_update(st->progress, done, keys, values, 1);
 }
 
+/* Indents and pads a summary label to 32 characters (not bytes: a translated
+ * label may hold accented letters) so the values line up. */
+static void
+print_label(const char *label)
+{
+  glong chars = g_utf8_strlen(label, -1);
+  printf("  %s%*s ", label, chars < 32 ? (int)(32 - chars) : 0, "");
+}
+
 static void
 print_value(const char *label, double v, const char *unit)
 {
+  print_label(label);
   if (isnan(v))
-    printf("  %-32s n/a\n", label);
+    printf("%s\n", _("n/a"));
   else
-    printf("  %-32s %.4g%s\n", label, v, unit);
+    printf("%.4g%s\n", v, unit);
 }
 
 int
@@ -71,7 +81,7 @@ sr_cmd_validate(int argc, char **argv)
     return 2;
   }
   if (argc != 2) {
-    sr_cli_error(CMD, argc < 2 ? "give the project file" : "unexpected argument '%s'",
+    sr_cli_error(CMD, argc < 2 ? _("give the project file") : _("unexpected argument '%s'"),
                  argc < 2 ? "" : argv[2]);
     return 2;
   }
@@ -136,34 +146,41 @@ sr_cmd_validate(int argc, char **argv)
     g_autofree char *line = json_to_string(root, FALSE);
     printf("%s\n", line);
   } else {
-    printf("validated %d frame%s (%d-%d)\n", s->n_frames, s->n_frames == 1 ? "" : "s",
+    printf(ngettext("validated %d frame (%d-%d)\n", "validated %d frames (%d-%d)\n", s->n_frames),
+           s->n_frames,
            res.n_frames ? res.frames[0].frame : 0,
            res.n_frames ? res.frames[res.n_frames - 1].frame : 0);
-    if (res.has_facts)
-      printf("  %-32s %s (%s, %" G_GINT64_FORMAT " steps)\n", "model", res.facts.model_id_short,
-             res.facts.model_size, res.facts.steps);
-    print_value("chroma identity, worst", s->chroma_max, "");
-    print_value("outside 0-1, worst frame", 100.0 * s->range_fraction_max, " %");
-    printf("  %-32s %zu\n", "NaN/Inf values", s->nonfinite_total);
-    print_value("sharpness gain vs Source, mean", s->sharpness_gain_db_mean, " dB");
-    print_value("detail vs Reference, mean", s->hf_vs_reference_db_mean, " dB");
-    print_value("halo score, worst", s->halo_score_max, "");
-    print_value("flicker index (luma)", s->flicker_index, "");
-    print_value("flicker index (detail)", s->flicker_detail_index, " dB");
-    if (s->n_held_out) {
-      print_value("held-out PSNR, mean", s->psnr_mean, " dB");
-      print_value("held-out PSNR of Source, mean", s->psnr_source_mean, " dB");
-      print_value("held-out SSIM, mean", s->ssim_mean, "");
+    if (res.has_facts) {
+      print_label(_("model"));
+      printf(_("%s (%s, %lld steps)\n"), res.facts.model_id_short, res.facts.model_size,
+             (long long)res.facts.steps);
     }
-    printf("flagged %d of %d frames\n", s->n_flagged, s->n_frames);
+    print_value(_("chroma identity, worst"), s->chroma_max, "");
+    print_value(_("outside 0-1, worst frame"), 100.0 * s->range_fraction_max, " %");
+    print_label(_("NaN/Inf values"));
+    printf("%zu\n", s->nonfinite_total);
+    print_value(_("sharpness gain vs Source, mean"), s->sharpness_gain_db_mean, " dB");
+    print_value(_("detail vs Reference, mean"), s->hf_vs_reference_db_mean, " dB");
+    print_value(_("halo score, worst"), s->halo_score_max, "");
+    print_value(_("flicker index (luma)"), s->flicker_index, "");
+    print_value(_("flicker index (detail)"), s->flicker_detail_index, " dB");
+    if (s->n_held_out) {
+      print_value(_("held-out PSNR, mean"), s->psnr_mean, " dB");
+      print_value(_("held-out PSNR of Source, mean"), s->psnr_source_mean, " dB");
+      print_value(_("held-out SSIM, mean"), s->ssim_mean, "");
+    }
+    printf(ngettext("flagged %d of %d frame\n", "flagged %d of %d frames\n", s->n_frames),
+           s->n_flagged, s->n_frames);
     for (int i = 0; i < res.n_frames; i++)
       for (int j = 0; j < res.frames[i].n_flags; j++)
-        printf("  frame %d: %s\n", res.frames[i].frame, res.frames[i].flags[j].reason);
-    printf("table     %s\n          %s\n", res.csv_path, res.json_path);
+        printf(_("  frame %d: %s\n"), res.frames[i].frame, res.frames[i].flags[j].reason);
+    /* TRANSLATORS: a summary line: the label is padded so that the values of
+       this command's summary lines start in one column; pad all of them alike. */
+    printf(_("table     %s\n          %s\n"), res.csv_path, res.json_path);
     if (res.still_paths->len)
-      printf("stills    %u files in %s/stills\n", res.still_paths->len, res.out_dir);
+      printf(_("stills    %u files in %s/stills\n"), res.still_paths->len, res.out_dir);
     if (res.note_path)
-      printf("note      %s\n", res.note_path);
+      printf(_("note      %s\n"), res.note_path);
   }
   int rc = s->n_flagged ? 1 : 0;
   sr_validation_result_clear(&res);

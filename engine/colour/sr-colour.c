@@ -13,6 +13,7 @@
  * tone curves (cmsBuildParametricToneCurve type 4, cmsBuildGamma) before use.
  */
 #include "sr-colour.h"
+#include "sr-i18n.h"
 
 #include <lcms2.h>
 #include <math.h>
@@ -232,7 +233,7 @@ lcms_error_handler(cmsContext ctx, cmsUInt32Number code, const char *text)
 {
   lcms_log *log = cmsGetContextUserData(ctx);
   if (log && !log->message[0])
-    snprintf(log->message, sizeof log->message, "%s (LittleCMS error %u)", text ? text : "",
+    snprintf(log->message, sizeof log->message, SR_("%s (LittleCMS error %u)"), text ? text : "",
              (unsigned)code);
 }
 
@@ -358,7 +359,7 @@ verify_against_lcms(const sr_colour_transform *t, cmsContext ctx, char *why, siz
 {
   cmsHTRANSFORM full = make_lcms_transform(ctx, t->from, t->to, true);
   if (!full) {
-    snprintf(why, cap, "could not build the full LittleCMS transform");
+    snprintf(why, cap, SR_("could not build the full LittleCMS transform"));
     return false;
   }
   enum { N = 4 * 4 * 4 };
@@ -386,7 +387,7 @@ verify_against_lcms(const sr_colour_transform *t, cmsContext ctx, char *why, siz
       worst = d;
   }
   if (worst > 1e-4) {
-    snprintf(why, cap, "differs from LittleCMS by %.3g", worst);
+    snprintf(why, cap, SR_("differs from LittleCMS by %.3g"), worst);
     return false;
   }
   return true;
@@ -396,13 +397,15 @@ sr_colour_transform *
 sr_colour_transform_new(sr_colourspace from, sr_colourspace to, sr_error *err)
 {
   if (!space_valid(from) || !space_valid(to)) {
-    sr_error_set(err, SR_ERR_INVALID, "unknown colour space (%d → %d); use one of aces2065-1, "
-                 "acescg, linear-rec709, srgb, rec709", (int)from, (int)to);
+    sr_error_set(err, SR_ERR_INVALID,
+                 SR_("unknown colour space (%d → %d); use one of aces2065-1, "
+                     "acescg, linear-rec709, srgb, rec709"),
+                 (int)from, (int)to);
     return NULL;
   }
   sr_colour_transform *t = calloc(1, sizeof *t);
   if (!t) {
-    sr_error_set(err, SR_ERR_NOMEM, "out of memory creating a colour transform");
+    sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory creating a colour transform"));
     return NULL;
   }
   t->from = from;
@@ -426,7 +429,7 @@ sr_colour_transform_new(sr_colourspace from, sr_colourspace to, sr_error *err)
   cmsContext ctx = cmsCreateContext(NULL, &log);
   if (!ctx) {
     free(t);
-    sr_error_set(err, SR_ERR_NOMEM, "out of memory creating a LittleCMS context");
+    sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory creating a LittleCMS context"));
     return NULL;
   }
   cmsSetLogErrorHandlerTHR(ctx, lcms_error_handler);
@@ -443,13 +446,14 @@ sr_colour_transform_new(sr_colourspace from, sr_colourspace to, sr_error *err)
     else if (ok)
       ok = invert3(m, t->m);
     if (!ok)
-      snprintf(why, sizeof why, "%s", log.message[0] ? log.message : "singular primaries matrix");
+      snprintf(why, sizeof why, "%s",
+               log.message[0] ? log.message : SR_("singular primaries matrix"));
   }
   if (ok)
     ok = verify_against_lcms(t, ctx, why, sizeof why);
   cmsDeleteContext(ctx);
   if (!ok) {
-    sr_error_set(err, SR_ERR_BACKEND, "colour conversion %s → %s could not be built: %s",
+    sr_error_set(err, SR_ERR_BACKEND, SR_("colour conversion %s → %s could not be built: %s"),
                  spaces[from].label, spaces[to].label, why);
     free(t);
     return NULL;

@@ -1,5 +1,6 @@
 /* sr-domain.c — the input space ↔ training domain (Rec.709 / BT.1886). */
 #include "sr-colour.h"
+#include "sr-i18n.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -16,7 +17,7 @@ sr_domain_new(sr_colourspace input, sr_error *err)
 {
   sr_domain *d = calloc(1, sizeof *d);
   if (!d) {
-    sr_error_set(err, SR_ERR_NOMEM, "out of memory creating the training domain");
+    sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory creating the training domain"));
     return NULL;
   }
   d->input = input;

@@ -1,4 +1,5 @@
 #include "sr-error.h"
+#include "sr-i18n.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -36,9 +37,9 @@ sr_error_set_errno(sr_error *err, int errnum, const char *fmt, ...)
     code = SR_ERR_NOMEM;
   const char *hint = "";
   if (code == SR_ERR_NOSPACE)
-    hint = " (free some space or choose another output folder)";
+    hint = SR_(" (free some space or choose another output folder)");
   else if (errnum == EACCES || errnum == EPERM || errnum == EROFS)
-    hint = " (check the folder's permissions or choose another one)";
+    hint = SR_(" (check the folder's permissions or choose another one)");
   err->code = code;
   snprintf(err->message, sizeof err->message, "%s: %s%s", what, strerror(errnum), hint);
 }

@@ -1,4 +1,5 @@
 #include "sr-fs.h"
+#include "sr-i18n.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -55,21 +56,21 @@ sr_atomic_temp_name(const char *path, sr_error *err)
   const char *base = strrchr(path, '/');
   base = base ? base + 1 : path;
   if (!dir) {
-    sr_error_set(err, SR_ERR_NOMEM, "out of memory");
+    sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory"));
     return NULL;
   }
   size_t n = strlen(dir) + strlen(base) + 32;
   char *tmp = malloc(n);
   if (!tmp) {
     free(dir);
-    sr_error_set(err, SR_ERR_NOMEM, "out of memory");
+    sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory"));
     return NULL;
   }
   snprintf(tmp, n, "%s/.%s.XXXXXX", dir, base);
   free(dir);
   int fd = mkstemp(tmp);
   if (fd < 0) {
-    sr_error_set_errno(err, errno, "cannot create a file in the folder of %s", path);
+    sr_error_set_errno(err, errno, SR_("cannot create a file in the folder of %s"), path);
     free(tmp);
     return NULL;
   }
@@ -78,7 +79,7 @@ sr_atomic_temp_name(const char *path, sr_error *err)
   mode_t mask = umask(0);
   umask(mask);
   if (fchmod(fd, 0666 & ~mask) != 0) {
-    sr_error_set_errno(err, errno, "cannot set permissions on a temporary file for %s", path);
+    sr_error_set_errno(err, errno, SR_("cannot set permissions on a temporary file for %s"), path);
     close(fd);
     unlink(tmp);
     free(tmp);
@@ -91,13 +92,13 @@ sr_atomic_temp_name(const char *path, sr_error *err)
   if (!named) {
     unlink(tmp);
     free(tmp);
-    sr_error_set(err, SR_ERR_NOMEM, "out of memory");
+    sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory"));
     return NULL;
   }
   memcpy(named, tmp, len);
   memcpy(named + len, ".tmp", 5);
   if (rename(tmp, named) != 0) {
-    sr_error_set_errno(err, errno, "cannot create a temporary file for %s", path);
+    sr_error_set_errno(err, errno, SR_("cannot create a temporary file for %s"), path);
     unlink(tmp);
     free(tmp);
     free(named);
@@ -112,7 +113,7 @@ sr_atomic_finish(const char *temp_path, const char *path, sr_error *err)
 {
   int fd = open(temp_path, O_RDONLY);
   if (fd < 0) {
-    sr_error_set_errno(err, errno, "cannot reopen the temporary file for %s", path);
+    sr_error_set_errno(err, errno, SR_("cannot reopen the temporary file for %s"), path);
     unlink(temp_path);
     return false;
   }
@@ -120,14 +121,14 @@ sr_atomic_finish(const char *temp_path, const char *path, sr_error *err)
     int e = errno;
     close(fd);
     unlink(temp_path);
-    sr_error_set_errno(err, e, "cannot write %s", path);
+    sr_error_set_errno(err, e, SR_("cannot write %s"), path);
     return false;
   }
   close(fd);
   if (rename(temp_path, path) != 0) {
     int e = errno;
     unlink(temp_path);
-    sr_error_set_errno(err, e, "cannot replace %s", path);
+    sr_error_set_errno(err, e, SR_("cannot replace %s"), path);
     return false;
   }
   fsync_dir_of(path);
@@ -144,7 +145,7 @@ sr_atomic_open(sr_atomic_file *af, const char *path, sr_error *err)
   af->final_path = strdup(path);
   af->fp = fopen(af->temp_path, "wb");
   if (!af->fp || !af->final_path) {
-    sr_error_set_errno(err, af->fp ? ENOMEM : errno, "cannot write %s", path);
+    sr_error_set_errno(err, af->fp ? ENOMEM : errno, SR_("cannot write %s"), path);
     sr_atomic_abort(af);
     return false;
   }
@@ -155,7 +156,7 @@ bool
 sr_atomic_commit(sr_atomic_file *af, sr_error *err)
 {
   if (!af->fp) {
-    sr_error_set(err, SR_ERR_IO, "internal: atomic file not open");
+    sr_error_set(err, SR_ERR_IO, SR_("internal: atomic file not open"));
     return false;
   }
   int e = 0;
@@ -167,12 +168,12 @@ sr_atomic_commit(sr_atomic_file *af, sr_error *err)
     e = errno;
   af->fp = NULL;
   if (e) {
-    sr_error_set_errno(err, e, "cannot write %s", af->final_path);
+    sr_error_set_errno(err, e, SR_("cannot write %s"), af->final_path);
     sr_atomic_abort(af);
     return false;
   }
   if (rename(af->temp_path, af->final_path) != 0) {
-    sr_error_set_errno(err, errno, "cannot replace %s", af->final_path);
+    sr_error_set_errno(err, errno, SR_("cannot replace %s"), af->final_path);
     sr_atomic_abort(af);
     return false;
   }
@@ -202,7 +203,7 @@ sr_write_file_atomic(const char *path, const void *data, size_t len, sr_error *e
   if (!sr_atomic_open(&af, path, err))
     return false;
   if (len && fwrite(data, 1, len, af.fp) != len) {
-    sr_error_set_errno(err, errno ? errno : EIO, "cannot write %s", path);
+    sr_error_set_errno(err, errno ? errno : EIO, SR_("cannot write %s"), path);
     sr_atomic_abort(&af);
     return false;
   }
@@ -214,30 +215,30 @@ sr_read_file(const char *path, size_t max_len, size_t *len, sr_error *err)
 {
   FILE *fp = fopen(path, "rb");
   if (!fp) {
-    sr_error_set_errno(err, errno, "cannot open %s", path);
+    sr_error_set_errno(err, errno, SR_("cannot open %s"), path);
     return NULL;
   }
   struct stat st;
   if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
     fclose(fp);
-    sr_error_set(err, SR_ERR_IO, "%s is not a regular file", path);
+    sr_error_set(err, SR_ERR_IO, SR_("%s is not a regular file"), path);
     return NULL;
   }
   if ((unsigned long long)st.st_size > max_len) {
     fclose(fp);
-    sr_error_set(err, SR_ERR_FORMAT, "%s is too large (%lld bytes, at most %zu expected)", path,
-                 (long long)st.st_size, max_len);
+    sr_error_set(err, SR_ERR_FORMAT, SR_("%s is too large (%lld bytes, at most %zu expected)"),
+                 path, (long long)st.st_size, max_len);
     return NULL;
   }
   size_t n = (size_t)st.st_size;
   char *buf = malloc(n + 1);
   if (!buf) {
     fclose(fp);
-    sr_error_set(err, SR_ERR_NOMEM, "out of memory reading %s", path);
+    sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory reading %s"), path);
     return NULL;
   }
   if (n && fread(buf, 1, n, fp) != n) {
-    sr_error_set_errno(err, errno ? errno : EIO, "cannot read %s", path);
+    sr_error_set_errno(err, errno ? errno : EIO, SR_("cannot read %s"), path);
     free(buf);
     fclose(fp);
     return NULL;
@@ -254,7 +255,7 @@ sr_mkdir_p(const char *path, sr_error *err)
 {
   char *p = strdup(path);
   if (!p) {
-    sr_error_set(err, SR_ERR_NOMEM, "out of memory");
+    sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory"));
     return false;
   }
   for (char *s = p + 1;; s++) {
@@ -262,7 +263,7 @@ sr_mkdir_p(const char *path, sr_error *err)
       char c = *s;
       *s = '\0';
       if (mkdir(p, 0777) != 0 && errno != EEXIST) {
-        sr_error_set_errno(err, errno, "cannot create folder %s", p);
+        sr_error_set_errno(err, errno, SR_("cannot create folder %s"), p);
         free(p);
         return false;
       }
@@ -273,7 +274,7 @@ sr_mkdir_p(const char *path, sr_error *err)
   }
   free(p);
   if (!sr_is_dir(path)) {
-    sr_error_set(err, SR_ERR_IO, "%s exists and is not a folder", path);
+    sr_error_set(err, SR_ERR_IO, SR_("%s exists and is not a folder"), path);
     return false;
   }
   return true;

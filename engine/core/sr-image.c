@@ -1,4 +1,5 @@
 #include "sr-image.h"
+#include "sr-i18n.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -8,18 +9,20 @@ bool
 sr_image_check_size(int width, int height, int channels, const char *what, sr_error *err)
 {
   if (width <= 0 || height <= 0) {
-    sr_error_set(err, SR_ERR_INVALID, "%s: empty image size %dx%d", what, width, height);
+    sr_error_set(err, SR_ERR_INVALID, SR_("%s: empty image size %dx%d"), what, width, height);
     return false;
   }
   if (width > SR_IMAGE_MAX_DIM || height > SR_IMAGE_MAX_DIM ||
       (long long)width * height > SR_IMAGE_MAX_PIXELS) {
     sr_error_set(err, SR_ERR_NOMEM,
-                 "%s: image size %dx%d is larger than the supported maximum (%d px a side, %lld px in all)",
+                 SR_("%s: image size %dx%d is larger than the supported maximum (%d px a side, "
+                     "%lld px in all)"),
                  what, width, height, SR_IMAGE_MAX_DIM, (long long)SR_IMAGE_MAX_PIXELS);
     return false;
   }
   if (channels != 1 && channels != 3 && channels != 4) {
-    sr_error_set(err, SR_ERR_UNSUPPORTED, "%s: %d channels (expected 1, 3 or 4)", what, channels);
+    sr_error_set(err, SR_ERR_UNSUPPORTED, SR_("%s: %d channels (expected 1, 3 or 4)"), what,
+                 channels);
     return false;
   }
   return true;
@@ -28,18 +31,18 @@ sr_image_check_size(int width, int height, int channels, const char *what, sr_er
 sr_image *
 sr_image_new(int width, int height, int channels, sr_error *err)
 {
-  if (!sr_image_check_size(width, height, channels, "image", err))
+  if (!sr_image_check_size(width, height, channels, SR_("image"), err))
     return NULL;
   sr_image *img = calloc(1, sizeof *img);
   if (!img) {
-    sr_error_set(err, SR_ERR_NOMEM, "out of memory allocating an image");
+    sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory allocating an image"));
     return NULL;
   }
   size_t n = (size_t)width * (size_t)height * (size_t)channels;
   img->pixels = calloc(n, sizeof(float));
   if (!img->pixels) {
     free(img);
-    sr_error_set(err, SR_ERR_NOMEM, "out of memory allocating a %dx%d image", width, height);
+    sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory allocating a %dx%d image"), width, height);
     return NULL;
   }
   img->width = width;
@@ -98,7 +101,7 @@ sr_image_set_attribute(sr_image *img, const char *key, const char *value, sr_err
   img->attributes[img->n_attributes++] = (sr_attribute){k, v};
   return true;
 nomem:
-  sr_error_set(err, SR_ERR_NOMEM, "out of memory storing attribute %s", key);
+  sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory storing attribute %s"), key);
   return false;
 }
 
@@ -148,7 +151,8 @@ sr_image_crop(const sr_image *img, sr_rect r, sr_error *err)
 {
   if (!sr_rect_inside(r, img->width, img->height)) {
     sr_error_set(err, SR_ERR_INVALID,
-                 "crop %d,%d %dx%d lies outside the %dx%d frame; choose a rectangle inside the picture",
+                 SR_("crop %d,%d %dx%d lies outside the %dx%d frame; choose a rectangle inside "
+                     "the picture"),
                  r.x, r.y, r.w, r.h, img->width, img->height);
     return NULL;
   }

@@ -1,4 +1,5 @@
 #include "sr-json.h"
+#include "sr-i18n.h"
 
 #include <locale.h>
 #include <math.h>
@@ -22,7 +23,7 @@ fail(parser *p, size_t at, const char *msg)
   if (p->failed)
     return;
   p->failed = true;
-  sr_error_set(p->err, SR_ERR_FORMAT, "%s: byte %zu: %s", p->what, at, msg);
+  sr_error_set(p->err, SR_ERR_FORMAT, SR_("%s: byte %zu: %s"), p->what, at, msg);
 }
 
 static void
@@ -97,14 +98,14 @@ static bool
 read_hex4(parser *p, unsigned *out)
 {
   if (p->len - p->pos < 4) {
-    fail(p, p->pos, "truncated \\u escape");
+    fail(p, p->pos, SR_("truncated \\u escape"));
     return false;
   }
   unsigned v = 0;
   for (int i = 0; i < 4; i++) {
     int d = hex_digit(p->s[p->pos + (size_t)i]);
     if (d < 0) {
-      fail(p, p->pos + (size_t)i, "bad hex digit in \\u escape");
+      fail(p, p->pos + (size_t)i, SR_("bad hex digit in \\u escape"));
       return false;
     }
     v = v * 16 + (unsigned)d;
@@ -183,12 +184,12 @@ parse_string(parser *p, size_t *out_len)
     end++;
   }
   if (end >= p->len) {
-    fail(p, start, "unterminated string");
+    fail(p, start, SR_("unterminated string"));
     return NULL;
   }
   char *o = malloc(end - start + 1);
   if (!o) {
-    fail(p, start, "out of memory");
+    fail(p, start, SR_("out of memory"));
     return NULL;
   }
   size_t n = 0;
@@ -201,13 +202,13 @@ parse_string(parser *p, size_t *out_len)
       return o;
     }
     if (c < 0x20) {
-      fail(p, p->pos, "control character inside a string (must be escaped)");
+      fail(p, p->pos, SR_("control character inside a string (must be escaped)"));
       break;
     }
     if (c == '\\') {
       size_t at = p->pos++;
       if (p->pos >= p->len) {
-        fail(p, at, "truncated escape");
+        fail(p, at, SR_("truncated escape"));
         break;
       }
       char e = p->s[p->pos++];
@@ -225,40 +226,40 @@ parse_string(parser *p, size_t *out_len)
         if (!read_hex4(p, &cp))
           goto bad;
         if (cp >= 0xDC00 && cp <= 0xDFFF) {
-          fail(p, at, "lone low surrogate in \\u escape");
+          fail(p, at, SR_("lone low surrogate in \\u escape"));
           goto bad;
         }
         if (cp >= 0xD800 && cp <= 0xDBFF) {
           unsigned lo;
           if (p->len - p->pos < 2 || p->s[p->pos] != '\\' || p->s[p->pos + 1] != 'u') {
-            fail(p, at, "high surrogate not followed by a low surrogate");
+            fail(p, at, SR_("high surrogate not followed by a low surrogate"));
             goto bad;
           }
           p->pos += 2;
           if (!read_hex4(p, &lo))
             goto bad;
           if (lo < 0xDC00 || lo > 0xDFFF) {
-            fail(p, at, "high surrogate not followed by a low surrogate");
+            fail(p, at, SR_("high surrogate not followed by a low surrogate"));
             goto bad;
           }
           cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
         }
         if (cp == 0) {
-          fail(p, at, "\\u0000 is not allowed");
+          fail(p, at, SR_("\\u0000 is not allowed"));
           goto bad;
         }
         n += put_utf8(o + n, cp);
         break;
       }
       default:
-        fail(p, at, "unknown escape");
+        fail(p, at, SR_("unknown escape"));
         goto bad;
       }
       continue;
     }
     size_t k = utf8_valid((const unsigned char *)p->s + p->pos, p->len - p->pos);
     if (!k) {
-      fail(p, p->pos, "invalid UTF-8 inside a string");
+      fail(p, p->pos, SR_("invalid UTF-8 inside a string"));
       break;
     }
     memcpy(o + n, p->s + p->pos, k);
@@ -280,13 +281,13 @@ parse_number(parser *p)
   if (i < p->len && s[i] == '-')
     i++;
   if (i >= p->len || !(s[i] >= '0' && s[i] <= '9')) {
-    fail(p, i, "expected a digit");
+    fail(p, i, SR_("expected a digit"));
     return NULL;
   }
   if (s[i] == '0') {
     i++;
     if (i < p->len && s[i] >= '0' && s[i] <= '9') {
-      fail(p, i, "leading zeros are not allowed");
+      fail(p, i, SR_("leading zeros are not allowed"));
       return NULL;
     }
   } else {
@@ -297,7 +298,7 @@ parse_number(parser *p)
     integral = false;
     i++;
     if (i >= p->len || !(s[i] >= '0' && s[i] <= '9')) {
-      fail(p, i, "expected a digit after '.'");
+      fail(p, i, SR_("expected a digit after '.'"));
       return NULL;
     }
     while (i < p->len && s[i] >= '0' && s[i] <= '9')
@@ -309,7 +310,7 @@ parse_number(parser *p)
     if (i < p->len && (s[i] == '+' || s[i] == '-'))
       i++;
     if (i >= p->len || !(s[i] >= '0' && s[i] <= '9')) {
-      fail(p, i, "expected a digit in the exponent");
+      fail(p, i, SR_("expected a digit in the exponent"));
       return NULL;
     }
     while (i < p->len && s[i] >= '0' && s[i] <= '9')
@@ -317,7 +318,7 @@ parse_number(parser *p)
   }
   size_t n = i - start;
   if (n > 400) {
-    fail(p, start, "number is too long");
+    fail(p, start, SR_("number is too long"));
     return NULL;
   }
   char buf[401];
@@ -325,7 +326,7 @@ parse_number(parser *p)
   buf[n] = '\0';
   sr_json *j = node_new(SR_JSON_NUMBER);
   if (!j) {
-    fail(p, start, "out of memory");
+    fail(p, start, SR_("out of memory"));
     return NULL;
   }
   j->number = strtod_l(buf, NULL, p->c_locale);
@@ -349,7 +350,7 @@ parse_number(parser *p)
   }
   if (!isfinite(j->number)) {
     sr_json_free(j);
-    fail(p, start, "number out of range");
+    fail(p, start, SR_("number out of range"));
     return NULL;
   }
   p->pos = i;
@@ -374,12 +375,12 @@ parse_container(parser *p, bool object)
 {
   size_t start = p->pos++;
   if (++p->depth > p->max_depth) {
-    fail(p, start, "nesting is too deep");
+    fail(p, start, SR_("nesting is too deep"));
     return NULL;
   }
   sr_json *j = node_new(object ? SR_JSON_OBJECT : SR_JSON_ARRAY);
   if (!j) {
-    fail(p, start, "out of memory");
+    fail(p, start, SR_("out of memory"));
     return NULL;
   }
   char close = object ? '}' : ']';
@@ -394,7 +395,7 @@ parse_container(parser *p, bool object)
     skip_ws(p);
     if (object) {
       if (p->pos >= p->len || p->s[p->pos] != '"') {
-        fail(p, p->pos, "expected a string key");
+        fail(p, p->pos, SR_("expected a string key"));
         goto bad;
       }
       size_t key_at = p->pos, klen;
@@ -403,14 +404,14 @@ parse_container(parser *p, bool object)
         goto bad;
       if (sr_json_get(j, key)) {
         char msg[160];
-        snprintf(msg, sizeof msg, "duplicate key \"%.100s\"", key);
+        snprintf(msg, sizeof msg, SR_("duplicate key \"%.100s\""), key);
         fail(p, key_at, msg);
         free(key);
         goto bad;
       }
       skip_ws(p);
       if (p->pos >= p->len || p->s[p->pos] != ':') {
-        fail(p, p->pos, "expected ':' after a key");
+        fail(p, p->pos, SR_("expected ':' after a key"));
         free(key);
         goto bad;
       }
@@ -424,7 +425,7 @@ parse_container(parser *p, bool object)
     if (!grow(j)) {
       free(key);
       sr_json_free(v);
-      fail(p, p->pos, "out of memory");
+      fail(p, p->pos, SR_("out of memory"));
       goto bad;
     }
     j->items[j->length] = v;
@@ -433,7 +434,7 @@ parse_container(parser *p, bool object)
     j->length++;
     skip_ws(p);
     if (p->pos >= p->len) {
-      fail(p, p->pos, object ? "unterminated object" : "unterminated array");
+      fail(p, p->pos, object ? SR_("unterminated object") : SR_("unterminated array"));
       goto bad;
     }
     char c = p->s[p->pos];
@@ -446,7 +447,7 @@ parse_container(parser *p, bool object)
       p->depth--;
       return j;
     }
-    fail(p, p->pos, object ? "expected ',' or '}'" : "expected ',' or ']'");
+    fail(p, p->pos, object ? SR_("expected ',' or '}'") : SR_("expected ',' or ']'"));
     goto bad;
   }
 bad:
@@ -459,7 +460,7 @@ parse_value(parser *p)
 {
   skip_ws(p);
   if (p->pos >= p->len) {
-    fail(p, p->pos, "unexpected end of input");
+    fail(p, p->pos, SR_("unexpected end of input"));
     return NULL;
   }
   char c = p->s[p->pos];
@@ -478,7 +479,7 @@ parse_value(parser *p)
     j = node_new(SR_JSON_STRING);
     if (!j) {
       free(s);
-      fail(p, at, "out of memory");
+      fail(p, at, SR_("out of memory"));
       return NULL;
     }
     j->string = s;
@@ -492,7 +493,7 @@ parse_value(parser *p)
       if (j)
         j->boolean = c == 't';
       else
-        fail(p, at, "out of memory");
+        fail(p, at, SR_("out of memory"));
       return j;
     }
     break;
@@ -500,7 +501,7 @@ parse_value(parser *p)
     if (match_word(p, "null")) {
       j = node_new(SR_JSON_NULL);
       if (!j)
-        fail(p, at, "out of memory");
+        fail(p, at, SR_("out of memory"));
       return j;
     }
     break;
@@ -509,7 +510,7 @@ parse_value(parser *p)
       return parse_number(p);
     break;
   }
-  fail(p, at, "unexpected character");
+  fail(p, at, SR_("unexpected character"));
   return NULL;
 }
 
@@ -526,24 +527,24 @@ sr_json_parse(const char *text, size_t len, const char *what, const sr_json_limi
       max_input = limits->max_input;
   }
   if (len > max_input) {
-    sr_error_set(err, SR_ERR_FORMAT, "%s: %zu bytes is larger than the %zu-byte limit", p.what, len,
-                 max_input);
+    sr_error_set(err, SR_ERR_FORMAT, SR_("%s: %zu bytes is larger than the %zu-byte limit"), p.what,
+                 len, max_input);
     return NULL;
   }
   if (!text && len) {
-    sr_error_set(err, SR_ERR_INVALID, "%s: no text", p.what);
+    sr_error_set(err, SR_ERR_INVALID, SR_("%s: no text"), p.what);
     return NULL;
   }
   p.c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
   if (!p.c_locale) {
-    sr_error_set(err, SR_ERR_NOMEM, "%s: could not create the C locale", p.what);
+    sr_error_set(err, SR_ERR_NOMEM, SR_("%s: could not create the C locale"), p.what);
     return NULL;
   }
   sr_json *j = parse_value(&p);
   if (j) {
     skip_ws(&p);
     if (p.pos != p.len) {
-      fail(&p, p.pos, "unexpected data after the JSON value");
+      fail(&p, p.pos, SR_("unexpected data after the JSON value"));
       sr_json_free(j);
       j = NULL;
     }

@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sr-i18n.h"
+
 extern "C" {
 #include "sr-backend.h"
 }
@@ -58,7 +60,7 @@ set_reason(char *reason, size_t len, const char *text)
     cudaError_t ck_e = (call);                                                                \
     if (ck_e != cudaSuccess) {                                                                \
       set_err(err, ck_e == cudaErrorMemoryAllocation ? SR_ERR_NOMEM : SR_ERR_BACKEND,         \
-              "CUDA %s failed in %s: %s", #call, (what), cudaGetErrorString(ck_e));           \
+              SR_("CUDA %s failed in %s: %s"), #call, (what), cudaGetErrorString(ck_e));      \
       return false;                                                                           \
     }                                                                                         \
   } while (0)
@@ -68,7 +70,7 @@ set_reason(char *reason, size_t len, const char *text)
     cudnnStatus_t ck_s = (call);                                                              \
     if (ck_s != CUDNN_STATUS_SUCCESS) {                                                       \
       set_err(err, ck_s == CUDNN_STATUS_ALLOC_FAILED ? SR_ERR_NOMEM : SR_ERR_BACKEND,         \
-              "cuDNN %s failed in %s: %s", #call, (what), cudnnGetErrorString(ck_s));         \
+              SR_("cuDNN %s failed in %s: %s"), #call, (what), cudnnGetErrorString(ck_s));    \
       return false;                                                                           \
     }                                                                                         \
   } while (0)
@@ -122,8 +124,8 @@ static bool
 oom_message(sr_error *err, size_t bytes, const char *what)
 {
   set_err(err, SR_ERR_NOMEM,
-          "GPU out of memory allocating %.1f MiB for %s; use a smaller batch or patch size, "
-          "or close other programs using the GPU",
+          SR_("GPU out of memory allocating %.1f MiB for %s; use a smaller batch or patch size, "
+              "or close other programs using the GPU"),
           (double)bytes / (1024.0 * 1024.0), what);
   return false;
 }
@@ -323,14 +325,14 @@ cu_alloc(void *ctx, size_t count, sr_error *err)
   cuda_ctx *c = (cuda_ctx *)ctx;
   size_t bytes = (count ? count : 1) * sizeof(float);
   if (count > SIZE_MAX / sizeof(float)) {
-    set_err(err, SR_ERR_NOMEM, "GPU allocation of %zu floats is too large", count);
+    set_err(err, SR_ERR_NOMEM, SR_("GPU allocation of %zu floats is too large"), count);
     return NULL;
   }
   if (c->nallocs == c->cap_allocs) {
     size_t cap = c->cap_allocs ? 2 * c->cap_allocs : 64;
     float **a = (float **)realloc(c->allocs, cap * sizeof *a);
     if (!a) {
-      set_err(err, SR_ERR_NOMEM, "out of host memory tracking GPU allocations");
+      set_err(err, SR_ERR_NOMEM, SR_("out of host memory tracking GPU allocations"));
       return NULL;
     }
     c->allocs = a;
@@ -340,7 +342,7 @@ cu_alloc(void *ctx, size_t count, sr_error *err)
   cudaError_t e = cudaMalloc(&p, bytes); /* 256-byte aligned */
   if (e != cudaSuccess) {
     cudaGetLastError();
-    oom_message(err, bytes, "a tensor");
+    oom_message(err, bytes, SR_("a tensor"));
     if (e != cudaErrorMemoryAllocation && err)
       err->code = SR_ERR_BACKEND;
     return NULL;
@@ -495,7 +497,7 @@ pick_fwd(cuda_ctx *c, cudnnConvolutionFwdAlgo_t *algo, size_t *ws, const char *w
          what);
   int best = choose_algo(perf, n);
   if (best < 0) {
-    set_err(err, SR_ERR_BACKEND, "cuDNN offers no forward algorithm for %s", what);
+    set_err(err, SR_ERR_BACKEND, SR_("cuDNN offers no forward algorithm for %s"), what);
     return false;
   }
   *algo = perf[best].algo;
@@ -515,7 +517,7 @@ pick_bwd_data(cuda_ctx *c, cudnnConvolutionBwdDataAlgo_t *algo, size_t *ws, cons
          what);
   int best = choose_algo(perf, n);
   if (best < 0) {
-    set_err(err, SR_ERR_BACKEND, "cuDNN offers no backward-data algorithm for %s", what);
+    set_err(err, SR_ERR_BACKEND, SR_("cuDNN offers no backward-data algorithm for %s"), what);
     return false;
   }
   *algo = perf[best].algo;
@@ -536,7 +538,7 @@ pick_bwd_filter(cuda_ctx *c, cudnnConvolutionBwdFilterAlgo_t *algo, size_t *ws,
          what);
   int best = choose_algo(perf, n);
   if (best < 0) {
-    set_err(err, SR_ERR_BACKEND, "cuDNN offers no backward-filter algorithm for %s", what);
+    set_err(err, SR_ERR_BACKEND, SR_("cuDNN offers no backward-filter algorithm for %s"), what);
     return false;
   }
   *algo = perf[best].algo;
@@ -720,7 +722,7 @@ cu_charbonnier_luma(void *ctx, const sr_loss_desc *d, const sr_tensor *src,
     c->partials_count = 0;
     c->host_partials = (double *)malloc(rows * sizeof(double));
     if (!c->host_partials) {
-      set_err(err, SR_ERR_NOMEM, "out of host memory in %s", what);
+      set_err(err, SR_ERR_NOMEM, SR_("out of host memory in %s"), what);
       return false;
     }
     if (cudaMalloc(&c->partials, rows * sizeof(double)) != cudaSuccess) {
@@ -835,14 +837,14 @@ static const char *
 device_problem(cudaError_t e)
 {
   switch (e) {
-  case cudaErrorInsufficientDriver: return "NVIDIA driver too old for this CUDA runtime";
-  case cudaErrorNoDevice: return "no CUDA-capable GPU found";
+  case cudaErrorInsufficientDriver: return SR_("NVIDIA driver too old for this CUDA runtime");
+  case cudaErrorNoDevice: return SR_("no CUDA-capable GPU found");
   default: break;
   }
   /* a missing libcuda.so surfaces as these */
   if (e == cudaErrorInitializationError || e == cudaErrorStubLibrary ||
       e == cudaErrorSystemNotReady || e == cudaErrorCompatNotSupportedOnDevice)
-    return "no NVIDIA driver";
+    return SR_("no NVIDIA driver");
   return cudaGetErrorString(e);
 }
 
@@ -858,13 +860,13 @@ probe_devices(char *reason, size_t reason_len)
     int drv = 0;
     if (e == cudaErrorInsufficientDriver && cudaDriverGetVersion(&drv) == cudaSuccess &&
         drv == 0)
-      set_reason(reason, reason_len, "no NVIDIA driver");
+      set_reason(reason, reason_len, SR_("no NVIDIA driver"));
     else
       set_reason(reason, reason_len, device_problem(e));
     return 0;
   }
   if (n == 0)
-    set_reason(reason, reason_len, "no CUDA-capable GPU found");
+    set_reason(reason, reason_len, SR_("no CUDA-capable GPU found"));
   return n;
 }
 
@@ -880,7 +882,7 @@ probe_devices(char *reason, size_t reason_len)
 static bool
 init_ctx(cuda_ctx *c, sr_error *err)
 {
-  const char *what = "backend start";
+  const char *what = SR_("backend start");
   CK_CUDA(cudaSetDevice(c->device), what);
   CK_CUDA(cudaStreamCreateWithFlags(&c->stream, cudaStreamNonBlocking), what);
   CK_DNN(cudnnCreate(&c->dnn), what);
@@ -899,30 +901,30 @@ sr_backend_cuda_create(int device, char *reason, size_t reason_len, sr_error *er
     reason[0] = '\0';
   int n = probe_devices(reason, reason_len);
   if (n <= 0) {
-    set_err(err, SR_ERR_BACKEND, "CUDA backend unavailable: %s",
-            reason && reason[0] ? reason : "no GPU");
+    set_err(err, SR_ERR_BACKEND, SR_("CUDA backend unavailable: %s"),
+            reason && reason[0] ? reason : SR_("no GPU"));
     return NULL;
   }
   if (device < 0 || device >= n) {
     char msg[128];
-    snprintf(msg, sizeof msg, "GPU %d does not exist (this machine has %d)", device, n);
+    snprintf(msg, sizeof msg, SR_("GPU %d does not exist (this machine has %d)"), device, n);
     set_reason(reason, reason_len, msg);
     set_err(err, SR_ERR_INVALID, "%s", msg);
     return NULL;
   }
   cuda_ctx *c = (cuda_ctx *)calloc(1, sizeof *c);
   if (!c) {
-    set_err(err, SR_ERR_NOMEM, "out of memory starting the CUDA backend");
-    set_reason(reason, reason_len, "out of host memory");
+    set_err(err, SR_ERR_NOMEM, SR_("out of memory starting the CUDA backend"));
+    set_reason(reason, reason_len, SR_("out of host memory"));
     return NULL;
   }
   c->device = device;
   sr_error local = {SR_OK, ""};
   if (!err)
     err = &local;
-  CK_CREATE(init_ctx(c, err), "CUDA backend failed to start");
+  CK_CREATE(init_ctx(c, err), SR_("CUDA backend failed to start"));
   cudaDeviceProp prop;
-  CK_CREATE(cudaGetDeviceProperties(&prop, device) == cudaSuccess, "cannot query the GPU");
+  CK_CREATE(cudaGetDeviceProperties(&prop, device) == cudaSuccess, SR_("cannot query the GPU"));
   c->be.abi_version = SR_BACKEND_ABI_VERSION;
   snprintf(c->be.name, sizeof c->be.name, "cuda");
   snprintf(c->be.description, sizeof c->be.description,
@@ -968,6 +970,6 @@ sr_backend_cuda_list_devices(sr_device_info *out, size_t max, size_t *count, cha
              dnn / 10000, (dnn % 10000) / 100, dnn % 100);
   }
   if (n > 0 && *count == 0)
-    set_reason(reason, reason_len, "no CUDA device could be queried");
+    set_reason(reason, reason_len, SR_("no CUDA device could be queried"));
   return true;
 }

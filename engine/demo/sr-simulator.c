@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "sr-rng.h"
+#include "sr-i18n.h"
 
 #define PI_F 3.14159265358979f
 
@@ -303,7 +304,7 @@ gaussian_blur(float *px, int w, int h, double sigma, sr_error *err)
   if (kernel == NULL || tmp == NULL) {
     free(kernel);
     free(tmp);
-    sr_error_set(err, SR_ERR_NOMEM, "demo: out of memory for the Source blur");
+    sr_error_set(err, SR_ERR_NOMEM, SR_("demo: out of memory for the Source blur"));
     return false;
   }
   double sum = 0;
@@ -367,7 +368,7 @@ add_grain(float *px, int w, int h, double amount, int clump, uint64_t seed, sr_e
   int gw = w / clump + 2, gh = h / clump + 2;
   float *field = malloc(sizeof(float) * (size_t)gw * gh * 3);
   if (field == NULL) {
-    sr_error_set(err, SR_ERR_NOMEM, "demo: out of memory for grain");
+    sr_error_set(err, SR_ERR_NOMEM, SR_("demo: out of memory for grain"));
     return false;
   }
   sr_rng rng;
@@ -427,17 +428,17 @@ sr_simulator_render_frame(const sr_simulator_options *opts, int frame, sr_image 
   *source = NULL;
   *reference = NULL;
   if (opts->output_space < 0 || opts->output_space >= SR_CS_COUNT) {
-    sr_error_set(err, SR_ERR_INVALID, "demo: unknown output colour space %d",
+    sr_error_set(err, SR_ERR_INVALID, SR_("demo: unknown output colour space %d"),
                  (int)opts->output_space);
     return false;
   }
   if (!(opts->source_blur_sigma >= 0 && opts->source_blur_sigma <= 50)) {
-    sr_error_set(err, SR_ERR_INVALID, "demo: Source blur sigma %g is out of range 0..50 px",
+    sr_error_set(err, SR_ERR_INVALID, SR_("demo: Source blur sigma %g is out of range 0..50 px"),
                  opts->source_blur_sigma);
     return false;
   }
   int w = opts->width, h = opts->height;
-  if (!sr_image_check_size(w, h, 3, "demo frame", err))
+  if (!sr_image_check_size(w, h, 3, SR_("demo frame"), err))
     return false;
   sr_image *ref = sr_image_new(w, h, 3, err);
   if (ref == NULL)
@@ -485,7 +486,7 @@ sr_simulator_render_frame(const sr_simulator_options *opts, int frame, sr_image 
   }
   sr_colour_transform_free(to_output);
   if (!ok) {
-    sr_error_prefix(err, "frame %d: ", frame);
+    sr_error_prefix(err, SR_("frame %d: "), frame);
     sr_image_free(ref);
     sr_image_free(src);
     return false;

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "sr-io-private.h"
+#include "sr-i18n.h"
 
 #define DPX_HEADER_SIZE 2048
 #define DPX_UNDEFINED_U32 0xffffffffu
@@ -72,21 +73,21 @@ dpx_open(const char *path, dpx_header *h, int *fd_out, off_t *file_size, sr_erro
 {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    sr_error_set_errno(err, errno, "cannot open %s", path);
+    sr_error_set_errno(err, errno, SR_("cannot open %s"), path);
     return false;
   }
   struct stat st;
   unsigned char hd[DPX_HEADER_SIZE];
   ssize_t got = 0;
   if (fstat(fd, &st) != 0 || !full_pread(fd, hd, sizeof hd, 0, &got)) {
-    sr_error_set_errno(err, errno, "cannot read %s", path);
+    sr_error_set_errno(err, errno, SR_("cannot read %s"), path);
     close(fd);
     return false;
   }
   /* The generic and industry headers end at byte 2048; element 0 ends at 852. */
   if (got < 852) {
-    sr_error_set(err, SR_ERR_FORMAT, "%s: truncated DPX header (%zd bytes, at least 852 needed)",
-                 path, got);
+    sr_error_set(err, SR_ERR_FORMAT,
+                 SR_("%s: truncated DPX header (%zd bytes, at least 852 needed)"), path, got);
     close(fd);
     return false;
   }
@@ -94,7 +95,7 @@ dpx_open(const char *path, dpx_header *h, int *fd_out, off_t *file_size, sr_erro
   if (memcmp(hd, "SDPX", 4) == 0)
     h->big_endian = true;
   else if (memcmp(hd, "XPDS", 4) != 0) {
-    sr_error_set(err, SR_ERR_FORMAT, "%s: not a DPX file (bad magic number)", path);
+    sr_error_set(err, SR_ERR_FORMAT, SR_("%s: not a DPX file (bad magic number)"), path);
     close(fd);
     return false;
   }
@@ -113,42 +114,44 @@ dpx_open(const char *path, dpx_header *h, int *fd_out, off_t *file_size, sr_erro
   const char *problem = NULL;
   char detail[160];
   if (elements < 1 || elements > 8) {
-    snprintf(detail, sizeof detail, "number of image elements is %u (1 to 8 expected)", elements);
-    sr_error_set(err, SR_ERR_FORMAT, "%s: corrupt DPX header: %s", path, detail);
+    snprintf(detail, sizeof detail, SR_("number of image elements is %u (1 to 8 expected)"),
+             elements);
+    sr_error_set(err, SR_ERR_FORMAT, SR_("%s: corrupt DPX header: %s"), path, detail);
     close(fd);
     return false;
   }
   if (bits != 10) {
-    snprintf(detail, sizeof detail, "bit size %u (only 10-bit is read)", bits);
+    snprintf(detail, sizeof detail, SR_("bit size %u (only 10-bit is read)"), bits);
     problem = detail;
   } else if (packing != 1) {
-    snprintf(detail, sizeof detail, "packing %u (only 1, filled method A, is read)", packing);
+    snprintf(detail, sizeof detail, SR_("packing %u (only 1, filled method A, is read)"), packing);
     problem = detail;
   } else if (encoding != 0) {
-    snprintf(detail, sizeof detail, "encoding %u (run-length encoded data is not read)", encoding);
+    snprintf(detail, sizeof detail, SR_("encoding %u (run-length encoded data is not read)"),
+             encoding);
     problem = detail;
   } else if (descriptor != 50 && descriptor != 51 && descriptor != 6) {
-    snprintf(detail, sizeof detail, "descriptor %u (only 50 RGB, 51 RGBA and 6 luma are read)",
+    snprintf(detail, sizeof detail, SR_("descriptor %u (only 50 RGB, 51 RGBA and 6 luma are read)"),
              descriptor);
     problem = detail;
   } else if (sign != 0) {
-    snprintf(detail, sizeof detail, "data sign %u (only unsigned samples are read)", sign);
+    snprintf(detail, sizeof detail, SR_("data sign %u (only unsigned samples are read)"), sign);
     problem = detail;
   } else if (orientation != 0) {
     snprintf(detail, sizeof detail,
-             "orientation %u (only 0, left to right and top to bottom, is read)", orientation);
+             SR_("orientation %u (only 0, left to right and top to bottom, is read)"), orientation);
     problem = detail;
   }
   if (problem) {
-    sr_error_set(err, SR_ERR_UNSUPPORTED, "%s: DPX %s; export 10-bit RGB DPX or 16-bit TIFF",
+    sr_error_set(err, SR_ERR_UNSUPPORTED, SR_("%s: DPX %s; export 10-bit RGB DPX or 16-bit TIFF"),
                  path, problem);
     close(fd);
     return false;
   }
   h->channels = descriptor == 50 ? 3 : descriptor == 51 ? 4 : 1;
   if (h->width == 0 || h->height == 0) {
-    sr_error_set(err, SR_ERR_FORMAT, "%s: corrupt DPX header: image size %ux%u", path, h->width,
-                 h->height);
+    sr_error_set(err, SR_ERR_FORMAT, SR_("%s: corrupt DPX header: image size %ux%u"), path,
+                 h->width, h->height);
     close(fd);
     return false;
   }
@@ -161,7 +164,8 @@ dpx_open(const char *path, dpx_header *h, int *fd_out, off_t *file_size, sr_erro
   if (offset == 0 || offset == DPX_UNDEFINED_U32)
     offset = get_u32(hd + 4, be);
   if (offset < 852 || offset == DPX_UNDEFINED_U32) {
-    sr_error_set(err, SR_ERR_FORMAT, "%s: corrupt DPX header: image data offset %u", path, offset);
+    sr_error_set(err, SR_ERR_FORMAT, SR_("%s: corrupt DPX header: image data offset %u"), path,
+                 offset);
     close(fd);
     return false;
   }
@@ -207,8 +211,8 @@ sr_dpx_read(const char *path, sr_error *err)
       (unsigned long long)h.line_bytes * (h.height - 1) + words * 4ull;
   if ((unsigned long long)size < h.data_offset || (unsigned long long)size - h.data_offset < need) {
     sr_error_set(err, SR_ERR_FORMAT,
-                 "%s: truncated DPX file: %ux%u 10-bit pixels need %llu bytes from offset %u, "
-                 "the file has %lld bytes",
+                 SR_("%s: truncated DPX file: %ux%u 10-bit pixels need %llu bytes from offset %u, "
+                     "the file has %lld bytes"),
                  path, h.width, h.height, need, h.data_offset, (long long)size);
     close(fd);
     return NULL;
@@ -217,7 +221,7 @@ sr_dpx_read(const char *path, sr_error *err)
   unsigned char *line = malloc(words * 4); /* end-of-line padding is skipped, not read */
   if (!img || !line) {
     if (img)
-      sr_error_set(err, SR_ERR_NOMEM, "%s: out of memory", path);
+      sr_error_set(err, SR_ERR_NOMEM, SR_("%s: out of memory"), path);
     sr_image_free(img);
     free(line);
     close(fd);
@@ -230,9 +234,9 @@ sr_dpx_read(const char *path, sr_error *err)
     bool read_ok = full_pread(fd, line, words * 4, at, &got);
     if (!read_ok || (size_t)got < words * 4) {
       if (!read_ok)
-        sr_error_set_errno(err, errno, "cannot read %s", path);
+        sr_error_set_errno(err, errno, SR_("cannot read %s"), path);
       else
-        sr_error_set(err, SR_ERR_FORMAT, "%s: truncated DPX file at line %u", path, y);
+        sr_error_set(err, SR_ERR_FORMAT, SR_("%s: truncated DPX file at line %u"), path, y);
       sr_image_free(img);
       free(line);
       close(fd);
@@ -272,18 +276,20 @@ sr_dpx_write(const char *path, const char *temp_path, const sr_image *img,
 {
   if (img->channels == 1) {
     sr_error_set(err, SR_ERR_UNSUPPORTED,
-                 "%s: a one-channel image cannot be written as RGB DPX; use .exr or .tif", path);
+                 SR_("%s: a one-channel image cannot be written as RGB DPX; use .exr or .tif"),
+                 path);
     return false;
   }
   size_t line_bytes = (size_t)img->width * 4;
   unsigned long long data_size = (unsigned long long)line_bytes * img->height;
   if (data_size + DPX_HEADER_SIZE > 0xfffffffeull) {
-    sr_error_set(err, SR_ERR_INVALID, "%s: image too large for a DPX file (4 GiB limit)", path);
+    sr_error_set(err, SR_ERR_INVALID, SR_("%s: image too large for a DPX file (4 GiB limit)"),
+                 path);
     return false;
   }
   int fd = open(temp_path, O_WRONLY | O_TRUNC | O_CLOEXEC);
   if (fd < 0) {
-    sr_error_set_errno(err, errno, "cannot write %s", path);
+    sr_error_set_errno(err, errno, SR_("cannot write %s"), path);
     return false;
   }
   /* The temporary was created private (0600); a delivered frame is not. */
@@ -322,7 +328,7 @@ sr_dpx_write(const char *path, const char *temp_path, const sr_image *img,
   bool ok = sr_io_sink_pwrite(&sink, hd, sizeof hd, 0);
   unsigned char *line = ok ? malloc(line_bytes) : NULL;
   if (ok && !line) {
-    sr_error_set(err, SR_ERR_NOMEM, "%s: out of memory", path);
+    sr_error_set(err, SR_ERR_NOMEM, SR_("%s: out of memory"), path);
     close(fd);
     return false;
   }
@@ -339,9 +345,9 @@ sr_dpx_write(const char *path, const char *temp_path, const sr_image *img,
   }
   free(line);
   if (!ok)
-    sr_error_set_errno(err, sink.write_errno, "cannot write %s", path);
+    sr_error_set_errno(err, sink.write_errno, SR_("cannot write %s"), path);
   if (close(fd) != 0 && ok) {
-    sr_error_set_errno(err, errno, "cannot write %s", path);
+    sr_error_set_errno(err, errno, SR_("cannot write %s"), path);
     ok = false;
   }
   return ok;

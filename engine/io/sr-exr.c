@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "sr-io-private.h"
+#include "sr-i18n.h"
 
 typedef struct exr_stream {
   int fd;
@@ -81,7 +82,7 @@ exr_read_cb(exr_const_context_t ctxt, void *ud, void *buffer, uint64_t sz, uint6
       pthread_mutex_unlock(&s->lock);
       errno = e;
       if (error_cb)
-        error_cb(ctxt, EXR_ERR_READ_IO, "read failed at offset %llu: %s",
+        error_cb(ctxt, EXR_ERR_READ_IO, SR_("read failed at offset %llu: %s"),
                  (unsigned long long)offset, strerror(errno));
       return -1;
     }
@@ -105,7 +106,7 @@ exr_write_cb(exr_const_context_t ctxt, void *ud, const void *buffer, uint64_t sz
   exr_stream *s = ud;
   if (!sr_io_sink_pwrite(&s->sink, buffer, sz, offset)) {
     if (error_cb)
-      error_cb(ctxt, EXR_ERR_WRITE_IO, "write failed: %s", strerror(s->sink.write_errno));
+      error_cb(ctxt, EXR_ERR_WRITE_IO, SR_("write failed: %s"), strerror(s->sink.write_errno));
     return -1;
   }
   return (int64_t)sz;
@@ -121,11 +122,11 @@ exr_set_error_for(sr_error *err, exr_stream *s, exr_result_t rv, const char *pat
   int read_errno = s->read_errno;
   pthread_mutex_unlock(&s->lock);
   if (read_errno) {
-    sr_error_set_errno(err, read_errno, "cannot read %s", path);
+    sr_error_set_errno(err, read_errno, SR_("cannot read %s"), path);
     return;
   }
   if (s->sink.write_errno) {
-    sr_error_set_errno(err, s->sink.write_errno, "cannot write %s", path);
+    sr_error_set_errno(err, s->sink.write_errno, SR_("cannot write %s"), path);
     return;
   }
   sr_status code = writing ? SR_ERR_IO : SR_ERR_FORMAT;
@@ -146,10 +147,10 @@ exr_set_error_for(sr_error *err, exr_stream *s, exr_result_t rv, const char *pat
   const char *detail = s->message[0] ? s->message : exr_get_default_error_message(rv);
   if (code == SR_ERR_FORMAT)
     sr_error_set(err, code,
-                 "%s: corrupt or truncated OpenEXR file (%s): %s; copy or export it again",
+                 SR_("%s: corrupt or truncated OpenEXR file (%s): %s; copy or export it again"),
                  path, doing, detail);
   else if (writing)
-    sr_error_set(err, code, "%s: cannot write the OpenEXR file (%s): %s", path, doing, detail);
+    sr_error_set(err, code, SR_("%s: cannot write the OpenEXR file (%s): %s"), path, doing, detail);
   else
     sr_error_set(err, code, "%s: %s: %s", path, doing, detail);
   pthread_mutex_unlock(&s->lock);
@@ -240,8 +241,8 @@ exr_pick_channels(const exr_attr_chlist_t *cl, exr_layout *lay, const char *path
       len += (size_t)snprintf(names + len, sizeof names - len, "%s%s", i ? ", " : "",
                               cl->entries[i].name.str);
     sr_error_set(err, SR_ERR_UNSUPPORTED,
-                 "%s: no R, G, B or Y channel (channels: %s); export the image as RGB", path,
-                 cl->num_channels ? names : "none");
+                 SR_("%s: no R, G, B or Y channel (channels: %s); export the image as RGB"), path,
+                 cl->num_channels ? names : SR_("none"));
     return false;
   }
   if (!rgb) {
@@ -250,8 +251,8 @@ exr_pick_channels(const exr_attr_chlist_t *cl, exr_layout *lay, const char *path
       const char *n = cl->entries[i].name.str;
       if (role < 0 && (strcmp(n, "RY") == 0 || strcmp(n, "BY") == 0)) {
         sr_error_set(err, SR_ERR_UNSUPPORTED,
-                     "%s: luminance/chroma EXR (channels Y, RY, BY) is not read; "
-                     "export the image as RGB", path);
+                     SR_("%s: luminance/chroma EXR (channels Y, RY, BY) is not read; "
+                         "export the image as RGB"), path);
         return false;
       }
     }
@@ -279,7 +280,8 @@ exr_pick_channels(const exr_attr_chlist_t *cl, exr_layout *lay, const char *path
     const exr_attr_chlist_entry_t *e = &cl->entries[found[r]];
     if (e->x_sampling != 1 || e->y_sampling != 1) {
       sr_error_set(err, SR_ERR_UNSUPPORTED,
-                   "%s: channel %s is subsampled (%dx%d); only full-resolution channels are read",
+                   SR_("%s: channel %s is subsampled (%dx%d); only full-resolution channels are "
+                       "read"),
                    path, e->name.str, e->x_sampling, e->y_sampling);
       return false;
     }
@@ -295,7 +297,7 @@ exr_open_read(exr_context_t *ctxt, exr_stream *s, const char *path, sr_error *er
 {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    sr_error_set_errno(err, errno, "cannot open %s", path);
+    sr_error_set_errno(err, errno, SR_("cannot open %s"), path);
     return EXR_ERR_FILE_ACCESS;
   }
   exr_stream_init(s, fd);
@@ -314,7 +316,7 @@ exr_open_read(exr_context_t *ctxt, exr_stream *s, const char *path, sr_error *er
   init.flags = EXR_CONTEXT_FLAG_DISABLE_CHUNK_RECONSTRUCTION;
   exr_result_t rv = exr_start_read(ctxt, path, &init);
   if (rv != EXR_ERR_SUCCESS) {
-    exr_set_error(err, s, rv, path, "reading the header");
+    exr_set_error(err, s, rv, path, SR_("reading the header"));
     exr_finish(ctxt);
     close(fd);
     exr_stream_destroy(s);
@@ -348,24 +350,24 @@ exr_read_layout(exr_context_t ctxt, exr_stream *s, exr_layout *lay, const char *
   memset(lay, 0, sizeof *lay);
   exr_result_t rv;
   if ((rv = exr_get_storage(ctxt, 0, &lay->storage)) != EXR_ERR_SUCCESS) {
-    exr_set_error(err, s, rv, path, "reading the header");
+    exr_set_error(err, s, rv, path, SR_("reading the header"));
     return false;
   }
   if (lay->storage != EXR_STORAGE_SCANLINE && lay->storage != EXR_STORAGE_TILED) {
     sr_error_set(err, SR_ERR_UNSUPPORTED,
-                 "%s: deep OpenEXR data is not read; flatten the image first", path);
+                 SR_("%s: deep OpenEXR data is not read; flatten the image first"), path);
     return false;
   }
   if ((rv = exr_get_data_window(ctxt, 0, &lay->dw)) != EXR_ERR_SUCCESS ||
       (rv = exr_get_display_window(ctxt, 0, &lay->disp)) != EXR_ERR_SUCCESS) {
-    exr_set_error(err, s, rv, path, "reading the windows");
+    exr_set_error(err, s, rv, path, SR_("reading the windows"));
     return false;
   }
   int dispw, disph;
   if (!box_size(lay->dw, &lay->width, &lay->height) || !box_size(lay->disp, &dispw, &disph)) {
     sr_error_set(err, SR_ERR_FORMAT,
-                 "%s: dataWindow (%d,%d)-(%d,%d) or displayWindow (%d,%d)-(%d,%d) is empty or "
-                 "larger than %d px a side",
+                 SR_("%s: dataWindow (%d,%d)-(%d,%d) or displayWindow (%d,%d)-(%d,%d) is empty or "
+                     "larger than %d px a side"),
                  path, lay->dw.min.x, lay->dw.min.y, lay->dw.max.x, lay->dw.max.y,
                  lay->disp.min.x, lay->disp.min.y, lay->disp.max.x, lay->disp.max.y,
                  SR_IMAGE_MAX_DIM);
@@ -373,7 +375,7 @@ exr_read_layout(exr_context_t ctxt, exr_stream *s, exr_layout *lay, const char *
   }
   const exr_attr_chlist_t *cl = NULL;
   if ((rv = exr_get_channels(ctxt, 0, &cl)) != EXR_ERR_SUCCESS || !cl) {
-    exr_set_error(err, s, rv, path, "reading the channel list");
+    exr_set_error(err, s, rv, path, SR_("reading the channel list"));
     return false;
   }
   if (!exr_pick_channels(cl, lay, path, err))
@@ -383,7 +385,7 @@ exr_read_layout(exr_context_t ctxt, exr_stream *s, exr_layout *lay, const char *
   if (lay->storage == EXR_STORAGE_SCANLINE) {
     int32_t lpc = 0;
     if ((rv = exr_get_scanlines_per_chunk(ctxt, 0, &lpc)) != EXR_ERR_SUCCESS || lpc <= 0) {
-      exr_set_error(err, s, rv ? rv : EXR_ERR_CORRUPT_CHUNK, path, "reading the header");
+      exr_set_error(err, s, rv ? rv : EXR_ERR_CORRUPT_CHUNK, path, SR_("reading the header"));
       return false;
     }
     lay->lines_per_chunk = lpc;
@@ -393,7 +395,8 @@ exr_read_layout(exr_context_t ctxt, exr_stream *s, exr_layout *lay, const char *
     if ((rv = exr_get_tile_sizes(ctxt, 0, 0, 0, &tw, &th)) != EXR_ERR_SUCCESS ||
         (rv = exr_get_level_sizes(ctxt, 0, 0, 0, &lw, &lh)) != EXR_ERR_SUCCESS || tw <= 0 ||
         th <= 0 || lw != lay->width || lh != lay->height) {
-      exr_set_error(err, s, rv ? rv : EXR_ERR_INVALID_ATTR, path, "reading the tile description");
+      exr_set_error(err, s, rv ? rv : EXR_ERR_INVALID_ATTR, path,
+                    SR_("reading the tile description"));
       return false;
     }
     lay->tile_w = tw;
@@ -647,9 +650,9 @@ no_codec_error(exr_context_t ctxt, const char *path, sr_error *err)
   const char *extra = NULL;
   exr_get_library_version(&maj, &min, &patch, &extra);
   sr_error_set(err, SR_ERR_UNSUPPORTED,
-               "%s: this OpenEXR library (%d.%d.%d) cannot decode %s compression; re-export "
-               "the frames with ZIP or PIZ, or use a build with OpenEXR 3.2 or later",
-               path, maj, min, patch, (unsigned)comp < 10 ? names[comp] : "this");
+               SR_("%s: this OpenEXR library (%d.%d.%d) cannot decode %s compression; re-export "
+                   "the frames with ZIP or PIZ, or use a build with OpenEXR 3.2 or later"),
+               path, maj, min, patch, (unsigned)comp < 10 ? names[comp] : SR_("unknown"));
 }
 
 sr_image *
@@ -704,8 +707,8 @@ sr_exr_read(const char *path, sr_error *err)
   }
   if (atomic_load(&job.failed)) {
     char doing[64];
-    snprintf(doing, sizeof doing, "%s %d", lay.storage == EXR_STORAGE_TILED ? "tile" : "chunk",
-             job.bad_chunk);
+    snprintf(doing, sizeof doing, "%s %d",
+             lay.storage == EXR_STORAGE_TILED ? SR_("tile") : SR_("chunk"), job.bad_chunk);
     exr_set_error(err, &s, job.rv, path, doing);
     sr_image_free(img);
     img = NULL;
@@ -1007,8 +1010,8 @@ exr_write_header_attrs(exr_context_t ctxt, exr_stream *s, const sr_image *img, i
     rv = exr_attr_set_string(ctxt, part, a->key, a->value ? a->value : "");
     if (rv != EXR_ERR_SUCCESS) {
       sr_error_set(err, SR_ERR_INVALID,
-                   "%s: cannot store attribute \"%s\" (%s); rename it (names up to 255 "
-                   "characters, not one of the standard EXR attributes)",
+                   SR_("%s: cannot store attribute \"%s\" (%s); rename it (names up to 255 "
+                       "characters, not one of the standard EXR attributes)"),
                    path, a->key, exr_get_default_error_message(rv));
       return false;
     }
@@ -1017,7 +1020,7 @@ exr_write_header_attrs(exr_context_t ctxt, exr_stream *s, const sr_image *img, i
     goto fail;
   return true;
 fail:
-  exr_set_write_error(err, s, rv, path, "writing the header");
+  exr_set_write_error(err, s, rv, path, SR_("writing the header"));
   return false;
 }
 
@@ -1030,22 +1033,23 @@ sr_exr_write(const char *path, const char *temp_path, const sr_image *img,
     const char *extra = NULL;
     exr_get_library_version(&maj, &min, &patch, &extra);
     sr_error_set(err, SR_ERR_UNSUPPORTED,
-                 "%s: this OpenEXR library (%d.%d.%d) cannot write DWAA; choose ZIP or PIZ "
-                 "(both lossless), or use a build with OpenEXR 3.2 or later",
+                 SR_("%s: this OpenEXR library (%d.%d.%d) cannot write DWAA; choose ZIP or PIZ "
+                     "(both lossless), or use a build with OpenEXR 3.2 or later"),
                  path, maj, min, patch);
     return false;
   }
   sr_rect dw = img->data_window, disp = img->display_window;
   if ((long long)dw.x + img->width > INT32_MAX || (long long)dw.y + img->height > INT32_MAX ||
       (long long)disp.x + disp.w > INT32_MAX || (long long)disp.y + disp.h > INT32_MAX) {
-    sr_error_set(err, SR_ERR_INVALID, "%s: data window (%d,%d) or display window (%d,%d %dx%d) "
-                 "lies outside the coordinates OpenEXR can store", path, dw.x, dw.y, disp.x,
-                 disp.y, disp.w, disp.h);
+    sr_error_set(err, SR_ERR_INVALID,
+                 SR_("%s: data window (%d,%d) or display window (%d,%d %dx%d) "
+                     "lies outside the coordinates OpenEXR can store"),
+                 path, dw.x, dw.y, disp.x, disp.y, disp.w, disp.h);
     return false;
   }
   int fd = open(temp_path, O_WRONLY | O_TRUNC | O_CLOEXEC);
   if (fd < 0) {
-    sr_error_set_errno(err, errno, "cannot write %s", path);
+    sr_error_set_errno(err, errno, SR_("cannot write %s"), path);
     return false;
   }
   /* The temporary was created private (0600); a delivered frame is not. */
@@ -1061,7 +1065,7 @@ sr_exr_write(const char *path, const char *temp_path, const sr_image *img,
   bool ok = false;
   exr_result_t rv = exr_start_write(&ctxt, temp_path, EXR_WRITE_FILE_DIRECTLY, &init);
   if (rv != EXR_ERR_SUCCESS) {
-    exr_set_write_error(err, &s, rv, path, "writing");
+    exr_set_write_error(err, &s, rv, path, SR_("writing"));
     goto out;
   }
   int out_channels = img->channels == 1 ? 1 : (img->channels == 4 && opts->write_alpha ? 4 : 3);
@@ -1070,7 +1074,7 @@ sr_exr_write(const char *path, const char *temp_path, const sr_image *img,
 
   int32_t lpc = 0;
   if ((rv = exr_get_scanlines_per_chunk(ctxt, 0, &lpc)) != EXR_ERR_SUCCESS || lpc <= 0) {
-    exr_set_write_error(err, &s, rv ? rv : EXR_ERR_UNKNOWN, path, "writing");
+    exr_set_write_error(err, &s, rv ? rv : EXR_ERR_UNKNOWN, path, SR_("writing"));
     goto out;
   }
   job.ctxt = ctxt;
@@ -1081,13 +1085,13 @@ sr_exr_write(const char *path, const char *temp_path, const sr_image *img,
   job.infos = calloc((size_t)job.n_chunks, sizeof *job.infos);
   job.out = calloc((size_t)job.n_chunks, sizeof *job.out);
   if (!job.infos || !job.out) {
-    sr_error_set(err, SR_ERR_NOMEM, "%s: out of memory writing", path);
+    sr_error_set(err, SR_ERR_NOMEM, SR_("%s: out of memory writing"), path);
     goto out;
   }
   for (int i = 0; i < job.n_chunks; i++) {
     rv = exr_write_scanline_chunk_info(ctxt, 0, img->data_window.y + i * lpc, &job.infos[i]);
     if (rv != EXR_ERR_SUCCESS) {
-      exr_set_write_error(err, &s, rv, path, "writing");
+      exr_set_write_error(err, &s, rv, path, SR_("writing"));
       goto out;
     }
   }
@@ -1109,14 +1113,14 @@ sr_exr_write(const char *path, const char *temp_path, const sr_image *img,
     pthread_join(threads[t], NULL);
   pthread_mutex_destroy(&job.lock);
   if (atomic_load(&job.failed)) {
-    exr_set_write_error(err, &s, job.rv, path, "encoding");
+    exr_set_write_error(err, &s, job.rv, path, SR_("encoding"));
     goto out;
   }
   for (int i = 0; i < job.n_chunks; i++) {
     rv = exr_write_scanline_chunk(ctxt, 0, job.infos[i].start_y, job.out[i].data,
                                   job.out[i].size);
     if (rv != EXR_ERR_SUCCESS) {
-      exr_set_write_error(err, &s, rv, path, "writing");
+      exr_set_write_error(err, &s, rv, path, SR_("writing"));
       goto out;
     }
   }
@@ -1125,7 +1129,7 @@ out:
   if (ctxt) {
     rv = exr_finish(&ctxt); /* writes the chunk offset table */
     if (ok && rv != EXR_ERR_SUCCESS) {
-      exr_set_write_error(err, &s, rv, path, "finishing");
+      exr_set_write_error(err, &s, rv, path, SR_("finishing"));
       ok = false;
     }
   }
@@ -1135,7 +1139,7 @@ out:
   free(job.out);
   free(job.infos);
   if (close(fd) != 0 && ok) {
-    sr_error_set_errno(err, errno, "cannot write %s", path);
+    sr_error_set_errno(err, errno, SR_("cannot write %s"), path);
     ok = false;
   }
   exr_stream_destroy(&s);

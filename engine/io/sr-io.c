@@ -14,6 +14,7 @@
 
 #include "sr-fs.h"
 #include "sr-io-private.h"
+#include "sr-i18n.h"
 
 void
 sr_write_options_init(sr_write_options *opts)
@@ -64,7 +65,7 @@ sr_format_sniff(const char *path, sr_error *err)
 {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    sr_error_set_errno(err, errno, "cannot open %s", path);
+    sr_error_set_errno(err, errno, SR_("cannot open %s"), path);
     return SR_FORMAT_UNKNOWN;
   }
   unsigned char m[8] = {0};
@@ -72,7 +73,7 @@ sr_format_sniff(const char *path, sr_error *err)
   int e = errno;
   close(fd);
   if (n < 0) {
-    sr_error_set_errno(err, e, "cannot read %s", path);
+    sr_error_set_errno(err, e, SR_("cannot read %s"), path);
     return SR_FORMAT_UNKNOWN;
   }
   if (n >= 4 && m[0] == 0x76 && m[1] == 0x2f && m[2] == 0x31 && m[3] == 0x01)
@@ -86,11 +87,11 @@ sr_format_sniff(const char *path, sr_error *err)
   if (n >= 4 && (memcmp(m, "SDPX", 4) == 0 || memcmp(m, "XPDS", 4) == 0))
     return SR_FORMAT_DPX;
   if (n == 0)
-    sr_error_set(err, SR_ERR_FORMAT, "%s: the file is empty", path);
+    sr_error_set(err, SR_ERR_FORMAT, SR_("%s: the file is empty"), path);
   else
     sr_error_set(err, SR_ERR_FORMAT,
-                 "%s: not an image this program reads (expected OpenEXR, PNG, TIFF or DPX; "
-                 "first bytes %02x %02x %02x %02x)",
+                 SR_("%s: not an image this program reads (expected OpenEXR, PNG, TIFF or DPX; "
+                     "first bytes %02x %02x %02x %02x)"),
                  path, m[0], m[1], m[2], m[3]);
   return SR_FORMAT_UNKNOWN;
 }
@@ -192,7 +193,7 @@ sr_image_write(const char *path, const sr_image *img, const sr_write_options *op
     opts = &defaults;
   }
   if (!img || !img->pixels) {
-    sr_error_set(err, SR_ERR_INVALID, "%s: no image to write", path);
+    sr_error_set(err, SR_ERR_INVALID, SR_("%s: no image to write"), path);
     return false;
   }
   if (!sr_image_check_size(img->width, img->height, img->channels, path, err))
@@ -200,18 +201,19 @@ sr_image_write(const char *path, const sr_image *img, const sr_write_options *op
   sr_format f = sr_format_from_path(path);
   if (f == SR_FORMAT_UNKNOWN) {
     sr_error_set(err, SR_ERR_INVALID,
-                 "%s: unknown file type; name the output .exr, .png, .tif, .tiff or .dpx", path);
+                 SR_("%s: unknown file type; name the output .exr, .png, .tif, .tiff or .dpx"),
+                 path);
     return false;
   }
   if ((f == SR_FORMAT_PNG || f == SR_FORMAT_TIFF) && opts->bit_depth != 8 &&
       opts->bit_depth != 16) {
-    sr_error_set(err, SR_ERR_INVALID, "%s: bit depth %d for %s (choose 8 or 16)", path,
+    sr_error_set(err, SR_ERR_INVALID, SR_("%s: bit depth %d for %s (choose 8 or 16)"), path,
                  opts->bit_depth, sr_format_name(f));
     return false;
   }
   if (f == SR_FORMAT_EXR &&
       ((int)opts->compression < SR_EXR_ZIP || opts->compression > SR_EXR_NONE)) {
-    sr_error_set(err, SR_ERR_INVALID, "%s: unknown EXR compression %d", path,
+    sr_error_set(err, SR_ERR_INVALID, SR_("%s: unknown EXR compression %d"), path,
                  (int)opts->compression);
     return false;
   }

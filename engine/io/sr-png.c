@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "sr-io-private.h"
+#include "sr-i18n.h"
 
 typedef struct png_job {
   const char *path;
@@ -34,7 +35,7 @@ static void
 png_error_cb(png_structp png, png_const_charp msg)
 {
   png_job *job = png_get_error_ptr(png);
-  snprintf(job->message, sizeof job->message, "%s", msg ? msg : "unknown error");
+  snprintf(job->message, sizeof job->message, "%s", msg ? msg : SR_("unknown error"));
   png_longjmp(png, 1);
 }
 
@@ -51,8 +52,8 @@ png_read_cb(png_structp png, png_bytep data, size_t len)
   size_t n = fread(data, 1, len, job->fp);
   if (n != len) {
     if (ferror(job->fp))
-      png_error(png, "read error");
-    png_error(png, "file is truncated");
+      png_error(png, SR_("read error"));
+    png_error(png, SR_("file is truncated"));
   }
 }
 
@@ -62,7 +63,7 @@ png_write_cb(png_structp png, png_bytep data, size_t len)
   png_job *job = png_get_io_ptr(png);
   if (fwrite(data, 1, len, job->fp) != len) {
     job->write_errno = errno ? errno : EIO;
-    png_error(png, "write failed");
+    png_error(png, SR_("write failed"));
   }
 }
 
@@ -72,7 +73,7 @@ png_flush_cb(png_structp png)
   png_job *job = png_get_io_ptr(png);
   if (fflush(job->fp) != 0) {
     job->write_errno = errno ? errno : EIO;
-    png_error(png, "write failed");
+    png_error(png, SR_("write failed"));
   }
 }
 
@@ -135,14 +136,14 @@ png_open(png_job *job, const char *path, sr_error *err)
   job->err = err;
   job->fp = fopen(path, "rb");
   if (!job->fp) {
-    sr_error_set_errno(err, errno, "cannot open %s", path);
+    sr_error_set_errno(err, errno, SR_("cannot open %s"), path);
     return false;
   }
   job->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, job, png_error_cb, png_warning_cb);
   if (job->png)
     job->info = png_create_info_struct(job->png);
   if (!job->png || !job->info) {
-    sr_error_set(err, SR_ERR_NOMEM, "%s: out of memory", path);
+    sr_error_set(err, SR_ERR_NOMEM, SR_("%s: out of memory"), path);
     png_job_free(job, false);
     return false;
   }
@@ -168,7 +169,7 @@ sr_png_read_info(const char *path, sr_image_info *info, sr_error *err)
   bool ok = png_read_header(&job, &sh);
   if (!ok)
     sr_error_set(err, SR_ERR_FORMAT,
-                 "%s: corrupt or truncated PNG file: %s; copy or export it again", path,
+                 SR_("%s: corrupt or truncated PNG file: %s; copy or export it again"), path,
                  job.message);
   else if ((ok = sr_image_check_size((int)sh.width, (int)sh.height, sh.out_channels, path, err))) {
     info->format = SR_FORMAT_PNG;
@@ -197,7 +198,7 @@ png_decode(png_job *job)
   size_t rowbytes = png_get_rowbytes(job->png, job->info);
   size_t bps = sh.bit_depth == 16 ? 2 : 1;
   if (rowbytes != (size_t)sh.width * sh.png_channels * bps) {
-    snprintf(job->message, sizeof job->message, "unexpected row size %zu", rowbytes);
+    snprintf(job->message, sizeof job->message, SR_("unexpected row size %zu"), rowbytes);
     return false;
   }
   job->raw = malloc(rowbytes * sh.height);
@@ -206,7 +207,7 @@ png_decode(png_job *job)
   if (!job->raw || !job->rows || !job->img) {
     if (!job->img)
       job->err_set = true;
-    snprintf(job->message, sizeof job->message, "out of memory");
+    snprintf(job->message, sizeof job->message, SR_("out of memory"));
     return false;
   }
   for (png_uint_32 y = 0; y < sh.height; y++)
@@ -251,7 +252,7 @@ sr_png_read(const char *path, sr_error *err)
   if (!ok) {
     if (!job.err_set)
       sr_error_set(err, SR_ERR_FORMAT,
-                   "%s: corrupt or truncated PNG file: %s; copy or export it again", path,
+                   SR_("%s: corrupt or truncated PNG file: %s; copy or export it again"), path,
                    job.message);
     sr_image_free(img);
     img = NULL;
@@ -307,7 +308,7 @@ png_encode(png_job *job, const sr_image *img, const sr_write_options *opts)
   size_t rowbytes = (size_t)img->width * oc * bps;
   job->raw = malloc(rowbytes);
   if (!job->raw) {
-    snprintf(job->message, sizeof job->message, "out of memory");
+    snprintf(job->message, sizeof job->message, SR_("out of memory"));
     return false;
   }
   uint32_t max = depth == 16 ? 65535u : 255u;
@@ -342,7 +343,7 @@ sr_png_write(const char *path, const char *temp_path, const sr_image *img,
   job.err = err;
   job.fp = fopen(temp_path, "wb");
   if (!job.fp) {
-    sr_error_set_errno(err, errno, "cannot write %s", path);
+    sr_error_set_errno(err, errno, SR_("cannot write %s"), path);
     return false;
   }
   /* The temporary was created private (0600); a delivered frame is not. */
@@ -351,7 +352,7 @@ sr_png_write(const char *path, const char *temp_path, const sr_image *img,
   if (job.png)
     job.info = png_create_info_struct(job.png);
   if (!job.png || !job.info) {
-    sr_error_set(err, SR_ERR_NOMEM, "%s: out of memory", path);
+    sr_error_set(err, SR_ERR_NOMEM, SR_("%s: out of memory"), path);
     png_job_free(&job, true);
     return false;
   }
@@ -362,15 +363,15 @@ sr_png_write(const char *path, const char *temp_path, const sr_image *img,
   }
   if (!ok) {
     if (job.write_errno)
-      sr_error_set_errno(err, job.write_errno, "cannot write %s", path);
+      sr_error_set_errno(err, job.write_errno, SR_("cannot write %s"), path);
     else
-      sr_error_set(err, SR_ERR_IO, "%s: PNG encoder failed: %s", path, job.message);
+      sr_error_set(err, SR_ERR_IO, SR_("%s: PNG encoder failed: %s"), path, job.message);
   }
   FILE *fp = job.fp;
   job.fp = NULL;
   png_job_free(&job, true);
   if (fclose(fp) != 0 && ok) {
-    sr_error_set_errno(err, errno, "cannot write %s", path);
+    sr_error_set_errno(err, errno, SR_("cannot write %s"), path);
     ok = false;
   }
   return ok;

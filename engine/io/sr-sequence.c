@@ -17,6 +17,7 @@
 
 #include "sr-fs.h"
 #include "sr-io.h"
+#include "sr-i18n.h"
 
 #define FRAME_MAX 99999999
 #define FRAME_DIGITS_MAX 8
@@ -220,19 +221,19 @@ open_single(sr_sequence *seq, const char *path, sr_error *err)
 {
   struct stat st;
   if (stat(path, &st) != 0) {
-    sr_error_set_errno(err, errno, "cannot open %s", path);
+    sr_error_set_errno(err, errno, SR_("cannot open %s"), path);
     return false;
   }
   if (S_ISDIR(st.st_mode)) {
     sr_error_set(err, SR_ERR_INVALID,
-                 "%s is a folder; name a frame pattern inside it (e.g. shot.%%04d.exr or "
-                 "shot.####.exr)",
+                 SR_("%s is a folder; name a frame pattern inside it (e.g. shot.%%04d.exr or "
+                     "shot.####.exr)"),
                  path);
     return false;
   }
   seq->pattern = strdup(path);
   if (!seq->pattern) {
-    sr_error_set(err, SR_ERR_NOMEM, "out of memory");
+    sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory"));
     return false;
   }
   seq->single_file = true;
@@ -282,12 +283,12 @@ scan_folder(sr_sequence *seq, const pattern_parts *p, sr_error *err)
                                    : strndup(p->prefix, (size_t)(slash - p->prefix));
   const char *base_prefix = slash ? slash + 1 : p->prefix;
   if (!dir) {
-    sr_error_set(err, SR_ERR_NOMEM, "out of memory");
+    sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory"));
     return false;
   }
   DIR *d = opendir(dir);
   if (!d) {
-    sr_error_set_errno(err, errno, "cannot read folder %s (frames of %s)", dir, seq->pattern);
+    sr_error_set_errno(err, errno, SR_("cannot read folder %s (frames of %s)"), dir, seq->pattern);
     free(dir);
     return false;
   }
@@ -306,7 +307,7 @@ scan_folder(sr_sequence *seq, const pattern_parts *p, sr_error *err)
       size_t nc = cap ? cap * 2 : 256;
       int *nf = realloc(frames, nc * sizeof *nf);
       if (!nf) {
-        sr_error_set(err, SR_ERR_NOMEM, "out of memory listing %s", dir);
+        sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory listing %s"), dir);
         ok = false;
         break;
       }
@@ -316,13 +317,13 @@ scan_folder(sr_sequence *seq, const pattern_parts *p, sr_error *err)
     frames[n++] = f;
   }
   if (ok && errno != 0) {
-    sr_error_set_errno(err, errno, "cannot read folder %s (frames of %s)", dir, seq->pattern);
+    sr_error_set_errno(err, errno, SR_("cannot read folder %s (frames of %s)"), dir, seq->pattern);
     ok = false;
   }
   closedir(d);
   if (ok && n == 0) {
     sr_error_set(err, SR_ERR_MISSING,
-                 "no frame of %s found in folder %s; check the name pattern and the folder",
+                 SR_("no frame of %s found in folder %s; check the name pattern and the folder"),
                  seq->pattern, dir);
     ok = false;
   }
@@ -338,14 +339,14 @@ scan_folder(sr_sequence *seq, const pattern_parts *p, sr_error *err)
     long long missing = (long long)seq->last - seq->first + 1 - (long long)n;
     if (missing > MISSING_MAX) {
       sr_error_set(err, SR_ERR_INVALID,
-                   "%s: frames %d to %d with %lld missing; the folder seems to hold more "
-                   "than one sequence, or a stray file with a far-off number",
+                   SR_("%s: frames %d to %d with %lld missing; the folder seems to hold more "
+                       "than one sequence, or a stray file with a far-off number"),
                    seq->pattern, seq->first, seq->last, missing);
       ok = false;
     } else if (missing > 0) {
       seq->missing = malloc((size_t)missing * sizeof *seq->missing);
       if (!seq->missing) {
-        sr_error_set(err, SR_ERR_NOMEM, "out of memory");
+        sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory"));
         ok = false;
       } else {
         int m = 0;
@@ -366,19 +367,19 @@ sr_sequence_open(sr_sequence *seq, const char *pattern, sr_error *err)
 {
   memset(seq, 0, sizeof *seq);
   if (!pattern || !pattern[0]) {
-    sr_error_set(err, SR_ERR_INVALID, "no sequence pattern given");
+    sr_error_set(err, SR_ERR_INVALID, SR_("no sequence pattern given"));
     return false;
   }
   pattern_parts p;
   int rc = parse_pattern(pattern, &p);
   if (rc == -2) {
-    sr_error_set(err, SR_ERR_NOMEM, "out of memory");
+    sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory"));
     return false;
   }
   if (rc == -1) {
     sr_error_set(err, SR_ERR_INVALID,
-                 "%s: not a valid frame pattern; put one frame number in the file name, as "
-                 "shot.%%04d.exr, shot.%%d.exr or shot.####.exr",
+                 SR_("%s: not a valid frame pattern; put one frame number in the file name, as "
+                     "shot.%%04d.exr, shot.%%d.exr or shot.####.exr"),
                  pattern);
     return false;
   }
@@ -387,7 +388,7 @@ sr_sequence_open(sr_sequence *seq, const char *pattern, sr_error *err)
   seq->pattern = parts_to_printf(&p);
   bool ok = seq->pattern != NULL;
   if (!ok)
-    sr_error_set(err, SR_ERR_NOMEM, "out of memory");
+    sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory"));
   else
     ok = scan_folder(seq, &p, err);
   parts_clear(&p);
@@ -435,12 +436,12 @@ sr_sequence_from_file(sr_sequence *seq, const char *file, sr_error *err)
 {
   memset(seq, 0, sizeof *seq);
   if (!file || !file[0]) {
-    sr_error_set(err, SR_ERR_INVALID, "no file given");
+    sr_error_set(err, SR_ERR_INVALID, SR_("no file given"));
     return false;
   }
   struct stat st;
   if (stat(file, &st) != 0) {
-    sr_error_set_errno(err, errno, "cannot open %s", file);
+    sr_error_set_errno(err, errno, SR_("cannot open %s"), file);
     return false;
   }
   const char *slash = strrchr(file, '/');
@@ -479,7 +480,7 @@ sr_sequence_from_file(sr_sequence *seq, const char *file, sr_error *err)
   char *pattern = p.prefix && p.suffix ? parts_to_printf(&p) : NULL;
   parts_clear(&p);
   if (!pattern) {
-    sr_error_set(err, SR_ERR_NOMEM, "out of memory");
+    sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory"));
     return false;
   }
   bool ok = sr_sequence_open(seq, pattern, err);
@@ -510,29 +511,29 @@ sr_image *
 sr_sequence_read(const sr_sequence *seq, int frame, sr_error *err)
 {
   if (!seq || !seq->pattern) {
-    sr_error_set(err, SR_ERR_INVALID, "no sequence open");
+    sr_error_set(err, SR_ERR_INVALID, SR_("no sequence open"));
     return NULL;
   }
   if (!sr_sequence_has_frame(seq, frame)) {
     if (frame < seq->first || frame > seq->last)
-      sr_error_set(err, SR_ERR_MISSING, "frame %d of %s is missing (the sequence runs %d-%d)",
+      sr_error_set(err, SR_ERR_MISSING, SR_("frame %d of %s is missing (the sequence runs %d-%d)"),
                    frame, seq->pattern, seq->first, seq->last);
     else
-      sr_error_set(err, SR_ERR_MISSING, "frame %d of %s is missing", frame, seq->pattern);
+      sr_error_set(err, SR_ERR_MISSING, SR_("frame %d of %s is missing"), frame, seq->pattern);
     return NULL;
   }
   char *path = sr_sequence_frame_path(seq, frame);
   if (!path) {
-    sr_error_set(err, SR_ERR_NOMEM, "out of memory");
+    sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory"));
     return NULL;
   }
   sr_image *img = sr_image_read(path, err);
   free(path);
   if (!img) {
     if (err && err->code == SR_ERR_MISSING)
-      sr_error_prefix(err, "frame %d of %s is missing: ", frame, seq->pattern);
+      sr_error_prefix(err, SR_("frame %d of %s is missing: "), frame, seq->pattern);
     else
-      sr_error_prefix(err, "frame %d: ", frame);
+      sr_error_prefix(err, SR_("frame %d: "), frame);
   }
   return img;
 }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "sr-io-private.h"
+#include "sr-i18n.h"
 
 typedef struct tiff_io {
   int fd;
@@ -156,10 +157,10 @@ static void
 tiff_corrupt(sr_error *err, const tiff_io *io, const char *path, const char *what)
 {
   if (io->read_errno)
-    sr_error_set_errno(err, io->read_errno, "cannot read %s", path);
+    sr_error_set_errno(err, io->read_errno, SR_("cannot read %s"), path);
   else
     sr_error_set(err, SR_ERR_FORMAT,
-                 "%s: corrupt or truncated TIFF file (%s)%s%s; copy or export it again", path,
+                 SR_("%s: corrupt or truncated TIFF file (%s)%s%s; copy or export it again"), path,
                  what, io->message[0] ? ": " : "", io->message);
 }
 
@@ -179,7 +180,7 @@ tiff_read_shape(TIFF *tif, tiff_io *io, tiff_shape *sh, const char *path, sr_err
   memset(sh, 0, sizeof *sh);
   if (!TIFFGetField(tif, TIFFTAG_IMAGEWIDTH, &sh->width) ||
       !TIFFGetField(tif, TIFFTAG_IMAGELENGTH, &sh->height)) {
-    tiff_corrupt(err, io, path, "ImageWidth or ImageLength missing");
+    tiff_corrupt(err, io, path, SR_("ImageWidth or ImageLength missing"));
     return false;
   }
   TIFFGetFieldDefaulted(tif, TIFFTAG_SAMPLESPERPIXEL, &sh->spp);
@@ -194,13 +195,13 @@ tiff_read_shape(TIFF *tif, tiff_io *io, tiff_shape *sh, const char *path, sr_err
     sh->colour = 1;
   else {
     sr_error_set(err, SR_ERR_UNSUPPORTED,
-                 "%s: TIFF PhotometricInterpretation %u is not read (only RGB and grayscale); "
-                 "export the scan as RGB",
+                 SR_("%s: TIFF PhotometricInterpretation %u is not read (only RGB and grayscale); "
+                     "export the scan as RGB"),
                  path, sh->photometric);
     return false;
   }
   if (sh->spp < sh->colour || sh->spp > 16) {
-    sr_error_set(err, SR_ERR_FORMAT, "%s: TIFF SamplesPerPixel %u does not fit photometric %u",
+    sr_error_set(err, SR_ERR_FORMAT, SR_("%s: TIFF SamplesPerPixel %u does not fit photometric %u"),
                  path, sh->spp, sh->photometric);
     return false;
   }
@@ -208,8 +209,8 @@ tiff_read_shape(TIFF *tif, tiff_io *io, tiff_shape *sh, const char *path, sr_err
   bool float_ok = sh->format == SAMPLEFORMAT_IEEEFP && sh->bps == 32;
   if (!int_ok && !float_ok) {
     sr_error_set(err, SR_ERR_UNSUPPORTED,
-                 "%s: TIFF BitsPerSample %u with SampleFormat %u is not read "
-                 "(8 or 16-bit unsigned, or 32-bit float)",
+                 SR_("%s: TIFF BitsPerSample %u with SampleFormat %u is not read "
+                     "(8 or 16-bit unsigned, or 32-bit float)"),
                  path, sh->bps, sh->format);
     return false;
   }
@@ -297,7 +298,7 @@ read_strips(TIFF *tif, tiff_io *io, const tiff_shape *sh, sr_image *img, const c
   size_t buf_size = row_bytes * rps;
   unsigned char *buf = malloc(buf_size);
   if (!buf) {
-    sr_error_set(err, SR_ERR_NOMEM, "%s: out of memory", path);
+    sr_error_set(err, SR_ERR_NOMEM, SR_("%s: out of memory"), path);
     return false;
   }
   bool ok = true;
@@ -310,7 +311,7 @@ read_strips(TIFF *tif, tiff_io *io, const tiff_shape *sh, sr_image *img, const c
       tmsize_t n = TIFFReadEncodedStrip(tif, strip, buf, (tmsize_t)buf_size);
       if (n < 0 || (size_t)n < row_bytes * rows) {
         char what[64];
-        snprintf(what, sizeof what, "strip %u", strip);
+        snprintf(what, sizeof what, SR_("strip %u"), strip);
         tiff_corrupt(err, io, path, what);
         ok = false;
         break;
@@ -334,7 +335,7 @@ read_tiles(TIFF *tif, tiff_io *io, const tiff_shape *sh, sr_image *img, const ch
   if (tw == 0 || th == 0 || tw > 2 * (uint64_t)sh->width + 16 ||
       th > 2 * (uint64_t)sh->height + 16) {
     char what[96];
-    snprintf(what, sizeof what, "TileWidth %u or TileLength %u does not fit a %ux%u image", tw,
+    snprintf(what, sizeof what, SR_("TileWidth %u or TileLength %u does not fit a %ux%u image"), tw,
              th, sh->width, sh->height);
     tiff_corrupt(err, io, path, what);
     return false;
@@ -344,7 +345,7 @@ read_tiles(TIFF *tif, tiff_io *io, const tiff_shape *sh, sr_image *img, const ch
   size_t buf_size = (size_t)tw * th * spb * (sh->bps / 8);
   unsigned char *buf = malloc(buf_size);
   if (!buf) {
-    sr_error_set(err, SR_ERR_NOMEM, "%s: out of memory", path);
+    sr_error_set(err, SR_ERR_NOMEM, SR_("%s: out of memory"), path);
     return false;
   }
   bool ok = true;
@@ -357,7 +358,7 @@ read_tiles(TIFF *tif, tiff_io *io, const tiff_shape *sh, sr_image *img, const ch
         tmsize_t n = TIFFReadEncodedTile(tif, tile, buf, (tmsize_t)buf_size);
         if (n < 0 || (size_t)n < buf_size) {
           char what[64];
-          snprintf(what, sizeof what, "tile %u", tile);
+          snprintf(what, sizeof what, SR_("tile %u"), tile);
           tiff_corrupt(err, io, path, what);
           ok = false;
           break;
@@ -377,12 +378,12 @@ tiff_open_read(tiff_io *io, const char *path, sr_error *err)
 {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    sr_error_set_errno(err, errno, "cannot open %s", path);
+    sr_error_set_errno(err, errno, SR_("cannot open %s"), path);
     return NULL;
   }
   TIFF *tif = tiff_open(io, fd, path, "r");
   if (!tif) {
-    tiff_corrupt(err, io, path, "header");
+    tiff_corrupt(err, io, path, SR_("header"));
     close(fd);
   }
   return tif;
@@ -441,7 +442,7 @@ sr_tiff_write(const char *path, const char *temp_path, const sr_image *img,
 {
   int fd = open(temp_path, O_RDWR | O_TRUNC | O_CLOEXEC);
   if (fd < 0) {
-    sr_error_set_errno(err, errno, "cannot write %s", path);
+    sr_error_set_errno(err, errno, SR_("cannot write %s"), path);
     return false;
   }
   /* The temporary was created private (0600); a delivered frame is not. */
@@ -449,7 +450,7 @@ sr_tiff_write(const char *path, const char *temp_path, const sr_image *img,
   tiff_io io;
   TIFF *tif = tiff_open(&io, fd, path, "w");
   if (!tif) {
-    sr_error_set(err, SR_ERR_IO, "%s: cannot start a TIFF file: %s", path, io.message);
+    sr_error_set(err, SR_ERR_IO, SR_("%s: cannot start a TIFF file: %s"), path, io.message);
     close(fd);
     return false;
   }
@@ -505,14 +506,14 @@ sr_tiff_write(const char *path, const char *temp_path, const sr_image *img,
   free(row);
   if (!ok) {
     if (io.sink.write_errno)
-      sr_error_set_errno(err, io.sink.write_errno, "cannot write %s", path);
+      sr_error_set_errno(err, io.sink.write_errno, SR_("cannot write %s"), path);
     else if (!row)
-      sr_error_set(err, SR_ERR_NOMEM, "%s: out of memory", path);
+      sr_error_set(err, SR_ERR_NOMEM, SR_("%s: out of memory"), path);
     else
-      sr_error_set(err, SR_ERR_IO, "%s: TIFF encoder failed: %s", path, io.message);
+      sr_error_set(err, SR_ERR_IO, SR_("%s: TIFF encoder failed: %s"), path, io.message);
   }
   if (close(fd) != 0 && ok) {
-    sr_error_set_errno(err, errno, "cannot write %s", path);
+    sr_error_set_errno(err, errno, SR_("cannot write %s"), path);
     ok = false;
   }
   return ok;

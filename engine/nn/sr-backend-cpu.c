@@ -14,6 +14,7 @@
  * plain loops; they are a tiny fraction of a step.
  */
 #include "sr-backend.h"
+#include "sr-i18n.h"
 
 #include <dlfcn.h>
 #include <math.h>
@@ -64,7 +65,7 @@ dnnl_ok(dnnl_status_t st, const char *what, sr_error *err)
   if (st == dnnl_success)
     return true;
   sr_error_set(err, st == dnnl_out_of_memory ? SR_ERR_NOMEM : SR_ERR_BACKEND,
-               "CPU backend: oneDNN %s failed (%s)", what, dnnl_status2str(st));
+               SR_("CPU backend: oneDNN %s failed (%s)"), what, dnnl_status2str(st));
   return false;
 }
 
@@ -91,7 +92,7 @@ cpu_alloc(void *ctx, size_t count, sr_error *err)
   size_t bytes = (count * sizeof(float) + 63) & ~(size_t)63;
   float *p = aligned_alloc(64, bytes);
   if (!p)
-    sr_error_set(err, SR_ERR_NOMEM, "CPU backend: out of memory allocating %.1f MiB",
+    sr_error_set(err, SR_ERR_NOMEM, SR_("CPU backend: out of memory allocating %.1f MiB"),
                  (double)bytes / (1024.0 * 1024.0));
   return p;
 }
@@ -415,7 +416,7 @@ lookup(cpu_ctx *c, entry_op op, const sr_conv_desc *d, int n, int h, int w, int 
     }
   entry *e = calloc(1, sizeof *e);
   if (!e) {
-    sr_error_set(err, SR_ERR_NOMEM, "CPU backend: out of memory");
+    sr_error_set(err, SR_ERR_NOMEM, SR_("CPU backend: out of memory"));
     return NULL;
   }
   e->op = op, e->d = key, e->n = n, e->h = h, e->w = w, e->c = ch;
@@ -754,12 +755,12 @@ sr_backend *
 sr_backend_cpu_create(int threads, sr_error *err)
 {
   if (threads < 0) {
-    sr_error_set(err, SR_ERR_INVALID, "CPU backend: thread count %d is negative", threads);
+    sr_error_set(err, SR_ERR_INVALID, SR_("CPU backend: thread count %d is negative"), threads);
     return NULL;
   }
   cpu_ctx *c = calloc(1, sizeof *c);
   if (!c) {
-    sr_error_set(err, SR_ERR_NOMEM, "CPU backend: out of memory");
+    sr_error_set(err, SR_ERR_NOMEM, SR_("CPU backend: out of memory"));
     return NULL;
   }
   c->threads = threads;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "sr-config.h"
+#include "sr-i18n.h"
 
 /* Shapes beyond this are a caller bug, not a real workload; refusing them
  * keeps every size_t product below overflow. */
@@ -52,7 +53,8 @@ static bool
 check_backend(const sr_backend *be, sr_error *err)
 {
   if (!be || !be->ops) {
-    sr_error_set(err, SR_ERR_INVALID, "compute backend: not open (open one with sr_backend_open)");
+    sr_error_set(err, SR_ERR_INVALID,
+                 SR_("compute backend: not open (open one with sr_backend_open)"));
     return false;
   }
   return true;
@@ -62,18 +64,18 @@ static bool
 check_tensor(const char *what, const sr_tensor *t, int c, sr_error *err)
 {
   if (!t || !t->data) {
-    sr_error_set(err, SR_ERR_INVALID, "compute backend: tensor %s has no data", what);
+    sr_error_set(err, SR_ERR_INVALID, SR_("compute backend: tensor %s has no data"), what);
     return false;
   }
   if (t->n <= 0 || t->h <= 0 || t->w <= 0 || t->c <= 0 || t->n > SR_TENSOR_DIM_MAX ||
       t->h > SR_TENSOR_DIM_MAX || t->w > SR_TENSOR_DIM_MAX || t->c > SR_TENSOR_DIM_MAX) {
-    sr_error_set(err, SR_ERR_INVALID, "compute backend: tensor %s has shape %dx%dx%dx%d", what,
+    sr_error_set(err, SR_ERR_INVALID, SR_("compute backend: tensor %s has shape %dx%dx%dx%d"), what,
                  t->n, t->h, t->w, t->c);
     return false;
   }
   if (c > 0 && t->c != c) {
-    sr_error_set(err, SR_ERR_INVALID, "compute backend: tensor %s has %d channels, expected %d",
-                 what, t->c, c);
+    sr_error_set(err, SR_ERR_INVALID,
+                 SR_("compute backend: tensor %s has %d channels, expected %d"), what, t->c, c);
     return false;
   }
   return true;
@@ -85,8 +87,8 @@ same_shape(const char *a, const sr_tensor *x, const char *b, const sr_tensor *y,
 {
   if (x->n != y->n || x->h != y->h || x->w != y->w || (channels && x->c != y->c)) {
     sr_error_set(err, SR_ERR_INVALID,
-                 "compute backend: %s (%dx%dx%dx%d) and %s (%dx%dx%dx%d) do not match", a, x->n,
-                 x->h, x->w, x->c, b, y->n, y->h, y->w, y->c);
+                 SR_("compute backend: %s (%dx%dx%dx%d) and %s (%dx%dx%dx%d) do not match"), a,
+                 x->n, x->h, x->w, x->c, b, y->n, y->h, y->w, y->c);
     return false;
   }
   return true;
@@ -98,7 +100,7 @@ sr_backend_alloc(sr_backend *be, size_t count, sr_error *err)
   if (!check_backend(be, err))
     return NULL;
   if (count == 0 || count > SIZE_MAX / 2 / sizeof(float)) {
-    sr_error_set(err, SR_ERR_NOMEM, "compute backend %s: cannot allocate %zu floats", be->name,
+    sr_error_set(err, SR_ERR_NOMEM, SR_("compute backend %s: cannot allocate %zu floats"), be->name,
                  count);
     return NULL;
   }
@@ -176,8 +178,8 @@ sr_backend_tensor_alloc(sr_backend *be, sr_tensor *t, int n, int h, int w, int c
   t->n = n, t->h = h, t->w = w, t->c = c, t->data = NULL;
   if (n <= 0 || h <= 0 || w <= 0 || c <= 0 || n > SR_TENSOR_DIM_MAX || h > SR_TENSOR_DIM_MAX ||
       w > SR_TENSOR_DIM_MAX || c > SR_TENSOR_DIM_MAX) {
-    sr_error_set(err, SR_ERR_INVALID, "compute backend: cannot allocate a %dx%dx%dx%d tensor", n,
-                 h, w, c);
+    sr_error_set(err, SR_ERR_INVALID, SR_("compute backend: cannot allocate a %dx%dx%dx%d tensor"),
+                 n, h, w, c);
     return false;
   }
   t->data = sr_backend_alloc(be, sr_tensor_count(t), err);
@@ -204,21 +206,22 @@ sr_conv_output_shape(const sr_conv_desc *d, const sr_tensor *x, int *h, int *w, 
   case SR_CONV_DOWN2:
     if (x->h % 2 || x->w % 2) {
       sr_error_set(err, SR_ERR_INVALID,
-                   "compute backend: a stride-2 conv needs an even size, got %dx%d", x->w, x->h);
+                   SR_("compute backend: a stride-2 conv needs an even size, got %dx%d"), x->w,
+                   x->h);
       return false;
     }
     *h = x->h / 2, *w = x->w / 2;
     return true;
   case SR_CONV_UP2:
     if (x->h > SR_TENSOR_DIM_MAX / 2 || x->w > SR_TENSOR_DIM_MAX / 2) {
-      sr_error_set(err, SR_ERR_INVALID, "compute backend: %dx%d is too large to upsample", x->w,
-                   x->h);
+      sr_error_set(err, SR_ERR_INVALID, SR_("compute backend: %dx%d is too large to upsample"),
+                   x->w, x->h);
       return false;
     }
     *h = x->h * 2, *w = x->w * 2;
     return true;
   }
-  sr_error_set(err, SR_ERR_INVALID, "compute backend: unknown conv kind %d", (int)d->kind);
+  sr_error_set(err, SR_ERR_INVALID, SR_("compute backend: unknown conv kind %d"), (int)d->kind);
   return false;
 }
 
@@ -226,7 +229,7 @@ static bool
 check_conv(const sr_conv_desc *d, const sr_tensor *x, const sr_tensor *y, sr_error *err)
 {
   if (!d || d->cin <= 0 || d->cout <= 0 || sr_conv_kernel(d->kind) == 0) {
-    sr_error_set(err, SR_ERR_INVALID, "compute backend: invalid conv description");
+    sr_error_set(err, SR_ERR_INVALID, SR_("compute backend: invalid conv description"));
     return false;
   }
   if (!check_tensor("x", x, d->cin, err) || !check_tensor("y", y, d->cout, err))
@@ -236,7 +239,8 @@ check_conv(const sr_conv_desc *d, const sr_tensor *x, const sr_tensor *y, sr_err
     return false;
   if (y->n != x->n || y->h != oh || y->w != ow) {
     sr_error_set(err, SR_ERR_INVALID,
-                 "compute backend: conv output is %dx%dx%d, expected %dx%dx%d for input %dx%dx%d",
+                 SR_("compute backend: conv output is %dx%dx%d, expected %dx%dx%d for input "
+                     "%dx%dx%d"),
                  y->n, y->h, y->w, x->n, oh, ow, x->n, x->h, x->w);
     return false;
   }
@@ -250,7 +254,7 @@ sr_backend_conv_forward(sr_backend *be, const sr_conv_desc *d, const sr_tensor *
   if (!check_backend(be, err) || !check_conv(d, x, y, err))
     return false;
   if (!w || (d->bias && !b)) {
-    sr_error_set(err, SR_ERR_INVALID, "compute backend: conv without weights or bias");
+    sr_error_set(err, SR_ERR_INVALID, SR_("compute backend: conv without weights or bias"));
     return false;
   }
   return be->ops->conv_forward(be->ctx, d, x, w, d->bias ? b : NULL, y, err);
@@ -263,7 +267,7 @@ sr_backend_conv_backward_data(sr_backend *be, const sr_conv_desc *d, const sr_te
   if (!check_backend(be, err) || !check_conv(d, dx, dy, err))
     return false;
   if (!w) {
-    sr_error_set(err, SR_ERR_INVALID, "compute backend: conv backward without weights");
+    sr_error_set(err, SR_ERR_INVALID, SR_("compute backend: conv backward without weights"));
     return false;
   }
   return be->ops->conv_backward_data(be->ctx, d, dy, w, dx, accumulate, err);
@@ -277,7 +281,8 @@ sr_backend_conv_backward_weights(sr_backend *be, const sr_conv_desc *d, const sr
   if (!check_backend(be, err) || !check_conv(d, x, dy, err))
     return false;
   if (!dw || (d->bias && !db)) {
-    sr_error_set(err, SR_ERR_INVALID, "compute backend: conv backward without weight gradient");
+    sr_error_set(err, SR_ERR_INVALID,
+                 SR_("compute backend: conv backward without weight gradient"));
     return false;
   }
   return be->ops->conv_backward_weights(be->ctx, d, x, dy, dw, d->bias ? db : NULL, accumulate,
@@ -307,7 +312,7 @@ sr_backend_charbonnier_luma(sr_backend *be, const sr_loss_desc *d, const sr_tens
                  !same_shape("delta", delta, "ddelta", ddelta, true, err)))
     return false;
   if (!(d->eps > 0.0f)) {
-    sr_error_set(err, SR_ERR_INVALID, "Charbonnier loss: eps must be positive, got %g",
+    sr_error_set(err, SR_ERR_INVALID, SR_("Charbonnier loss: eps must be positive, got %g"),
                  (double)d->eps);
     return false;
   }
@@ -335,7 +340,7 @@ sr_backend_adam(sr_backend *be, const sr_adam_desc *d, float *param, const float
   if (d->step < 1 || !(d->lr >= 0.0f) || !(d->beta1 >= 0.0f && d->beta1 < 1.0f) ||
       !(d->beta2 >= 0.0f && d->beta2 < 1.0f) || !(d->eps > 0.0f)) {
     sr_error_set(err, SR_ERR_INVALID,
-                 "Adam: invalid settings (step %lld, lr %g, beta1 %g, beta2 %g, eps %g)",
+                 SR_("Adam: invalid settings (step %lld, lr %g, beta1 %g, beta2 %g, eps %g)"),
                  (long long)d->step, (double)d->lr, (double)d->beta1, (double)d->beta2,
                  (double)d->eps);
     return false;
@@ -377,7 +382,7 @@ static const char *
 dlerror_text(void)
 {
   const char *e = dlerror();
-  return e ? e : "cannot be loaded";
+  return e ? e : SR_("cannot be loaded");
 }
 
 /* dlopens the first libsrcuda.so found; writes why none was into why. */
@@ -431,14 +436,16 @@ open_cuda_module(char *why, size_t why_len)
     /* The module exists but does not load. When what is missing is the
      * driver library, say so in the archivist's words. */
     if (strstr(first_error, "libcuda.so")) {
-      set_reason(why, why_len, "no NVIDIA driver");
+      set_reason(why, why_len, SR_("no NVIDIA driver"));
     } else {
       char msg[600];
-      snprintf(msg, sizeof msg, "cannot load %.500s", first_error);
+      snprintf(msg, sizeof msg, SR_("cannot load %.500s"), first_error);
       set_reason(why, why_len, msg);
     }
   } else {
-    set_reason(why, why_len, SR_BACKEND_CUDA_MODULE " not found");
+    char msg[128];
+    snprintf(msg, sizeof msg, SR_("%s not found"), SR_BACKEND_CUDA_MODULE);
+    set_reason(why, why_len, msg);
   }
   return NULL;
 }
@@ -452,9 +459,10 @@ open_cuda(char *why, size_t why_len, sr_error *err)
   sr_backend_cuda_create_fn create;
   *(void **)&create = dlsym(h, SR_BACKEND_CUDA_CREATE_SYMBOL);
   if (!create) {
-    set_reason(why, why_len,
-               SR_BACKEND_CUDA_MODULE " has no " SR_BACKEND_CUDA_CREATE_SYMBOL
-                                      " (rebuild the module with this version)");
+    char msg[256];
+    snprintf(msg, sizeof msg, SR_("%s has no %s (rebuild the module with this version)"),
+             SR_BACKEND_CUDA_MODULE, SR_BACKEND_CUDA_CREATE_SYMBOL);
+    set_reason(why, why_len, msg);
     dlclose(h);
     return NULL;
   }
@@ -462,13 +470,13 @@ open_cuda(char *why, size_t why_len, sr_error *err)
   sr_error e = {0};
   sr_backend *be = create(0, r, sizeof r, &e);
   if (!be) {
-    set_reason(why, why_len, r[0] ? r : e.message[0] ? e.message : "module refused to start");
+    set_reason(why, why_len, r[0] ? r : e.message[0] ? e.message : SR_("module refused to start"));
     dlclose(h);
     return NULL;
   }
   if (be->abi_version != SR_BACKEND_ABI_VERSION) {
     char msg[128];
-    snprintf(msg, sizeof msg, "%s was built for backend interface %d, this program uses %d",
+    snprintf(msg, sizeof msg, SR_("%s was built for backend interface %d, this program uses %d"),
              SR_BACKEND_CUDA_MODULE, be->abi_version, SR_BACKEND_ABI_VERSION);
     set_reason(why, why_len, msg);
     be->ops->destroy(be->ctx);
@@ -491,7 +499,7 @@ sr_backend_open(const char *name, char *reason, size_t reason_len, sr_error *err
     return sr_backend_cpu_create(0, err);
   if (strcmp(name, "cuda") != 0 && strcmp(name, "auto") != 0) {
     sr_error_set(err, SR_ERR_INVALID,
-                 "backend \"%s\" is unknown: use \"auto\", \"cpu\" or \"cuda\"", name);
+                 SR_("backend \"%s\" is unknown: use \"auto\", \"cpu\" or \"cuda\""), name);
     return NULL;
   }
   char why[512] = "";
@@ -499,10 +507,10 @@ sr_backend_open(const char *name, char *reason, size_t reason_len, sr_error *err
   if (be)
     return be;
   char line[600];
-  snprintf(line, sizeof line, "CUDA backend unavailable: %.500s", why);
+  snprintf(line, sizeof line, SR_("CUDA backend unavailable: %.500s"), why);
   if (strcmp(name, "cuda") == 0) {
     set_reason(reason, reason_len, line);
-    sr_error_set(err, SR_ERR_BACKEND, "%s (use --backend cpu to run on the processor)", line);
+    sr_error_set(err, SR_ERR_BACKEND, SR_("%s (use --backend cpu to run on the processor)"), line);
     return NULL;
   }
   be = sr_backend_cpu_create(0, err);
@@ -536,7 +544,7 @@ sr_backend_list_devices(sr_device_info *out, size_t max, size_t *count, char *cu
   if (cuda_reason && reason_len > 0)
     cuda_reason[0] = '\0';
   if (max == 0) {
-    sr_error_set(err, SR_ERR_INVALID, "device list: no room for any device");
+    sr_error_set(err, SR_ERR_INVALID, SR_("device list: no room for any device"));
     return false;
   }
   sr_backend_cpu_device_info(&out[0]);
@@ -551,8 +559,10 @@ sr_backend_list_devices(sr_device_info *out, size_t max, size_t *count, char *cu
   sr_backend_cuda_list_devices_fn list;
   *(void **)&list = dlsym(h, SR_BACKEND_CUDA_LIST_SYMBOL);
   if (!list) {
-    set_reason(cuda_reason, reason_len,
-               SR_BACKEND_CUDA_MODULE " has no " SR_BACKEND_CUDA_LIST_SYMBOL);
+    char msg[256];
+    snprintf(msg, sizeof msg, SR_("%s has no %s (rebuild the module with this version)"),
+             SR_BACKEND_CUDA_MODULE, SR_BACKEND_CUDA_LIST_SYMBOL);
+    set_reason(cuda_reason, reason_len, msg);
     dlclose(h);
     return true;
   }
@@ -563,7 +573,7 @@ sr_backend_list_devices(sr_device_info *out, size_t max, size_t *count, char *cu
     set_reason(cuda_reason, reason_len, r[0] ? r : e.message);
     got = 0;
   } else if (got == 0) {
-    set_reason(cuda_reason, reason_len, r[0] ? r : "no CUDA device found");
+    set_reason(cuda_reason, reason_len, r[0] ? r : SR_("no CUDA device found"));
   }
   *count = 1 + (got < max - 1 ? got : max - 1);
   dlclose(h);

@@ -11,6 +11,7 @@
 #include "sr-json.h"
 #include "sr-safetensors.h"
 #include "sr-sha256.h"
+#include "sr-i18n.h"
 
 void
 sr_checkpoint_meta_init(sr_checkpoint_meta *meta)
@@ -54,7 +55,7 @@ sr_checkpoint_meta_copy(sr_checkpoint_meta *dst, const sr_checkpoint_meta *src, 
     free(dst->pairs);
     free(dst->held_out);
     sr_checkpoint_meta_init(dst);
-    sr_error_set(err, SR_ERR_NOMEM, "out of memory copying checkpoint metadata");
+    sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory copying checkpoint metadata"));
     return false;
   }
   return true;
@@ -105,7 +106,7 @@ sr_model_id(sr_unet *net, char out[65], sr_error *err)
 {
   float *host = malloc(sr_unet_total_params(net) * sizeof *host);
   if (!host) {
-    sr_error_set(err, SR_ERR_NOMEM, "out of memory computing the model id");
+    sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory computing the model id"));
     return false;
   }
   if (!sr_unet_export(net, SR_UNET_PARAMS, host, err)) {
@@ -195,7 +196,7 @@ sr_checkpoint_save(const char *path, sr_unet *net, const sr_checkpoint_meta *met
   meta_list m = {0};
   bool ok = false;
   if (!host || !tensors || !names) {
-    sr_error_set(err, SR_ERR_NOMEM, "%s: out of memory saving the checkpoint", path);
+    sr_error_set(err, SR_ERR_NOMEM, SR_("%s: out of memory saving the checkpoint"), path);
     goto out;
   }
   static const sr_unet_block blocks[3] = {SR_UNET_PARAMS, SR_UNET_ADAM_M, SR_UNET_ADAM_V};
@@ -271,7 +272,7 @@ sr_checkpoint_save(const char *path, sr_unet *net, const sr_checkpoint_meta *met
   meta_add(&m, "adam", with_adam ? "true" : "false");
   meta_add(&m, "model_id", id);
   if (m.oom) {
-    sr_error_set(err, SR_ERR_NOMEM, "%s: out of memory saving the checkpoint", path);
+    sr_error_set(err, SR_ERR_NOMEM, SR_("%s: out of memory saving the checkpoint"), path);
     goto out;
   }
   ok = sr_safetensors_write(path, tensors, (int)np * n_blocks, m.items, m.n, err);
@@ -293,7 +294,7 @@ need_meta(const sr_safetensors *st, const char *key, const char **out, sr_error 
 {
   *out = sr_safetensors_meta(st, key);
   if (!*out) {
-    sr_error_set(err, SR_ERR_FORMAT, "%s: metadata field %s is missing", st->path, key);
+    sr_error_set(err, SR_ERR_FORMAT, SR_("%s: metadata field %s is missing"), st->path, key);
     return false;
   }
   return true;
@@ -309,8 +310,9 @@ parse_int_field(const sr_safetensors *st, const char *key, int64_t lo, int64_t h
   char *end;
   long long v = strtoll(s, &end, 10);
   if (end == s || *end || v < lo || v > hi) {
-    sr_error_set(err, SR_ERR_FORMAT, "%s: metadata field %s (\"%.40s\") is not a number in %lld..%lld",
-                 st->path, key, s, (long long)lo, (long long)hi);
+    sr_error_set(err, SR_ERR_FORMAT,
+                 SR_("%s: metadata field %s (\"%.40s\") is not a number in %lld..%lld"), st->path,
+                 key, s, (long long)lo, (long long)hi);
     return false;
   }
   *out = v;
@@ -344,14 +346,14 @@ parse_int_array(const sr_safetensors *st, const char *key, int **out, int *n, sr
          j->items[i]->integer >= -1000000000 && j->items[i]->integer <= 1000000000;
   if (!ok) {
     sr_json_free(j);
-    sr_error_set(err, SR_ERR_FORMAT, "%s: metadata field %s is not a list of frame numbers",
+    sr_error_set(err, SR_ERR_FORMAT, SR_("%s: metadata field %s is not a list of frame numbers"),
                  st->path, key);
     return false;
   }
   *out = malloc((j->length ? j->length : 1) * sizeof **out);
   if (!*out) {
     sr_json_free(j);
-    sr_error_set(err, SR_ERR_NOMEM, "out of memory");
+    sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory"));
     return false;
   }
   for (size_t i = 0; i < j->length; i++)
@@ -370,30 +372,34 @@ parse_meta(const sr_safetensors *st, sr_checkpoint_meta *meta, sr_error *err)
   if (!need_meta(st, "format", &s, err))
     return false;
   if (strcmp(s, SR_CHECKPOINT_FORMAT) != 0) {
-    sr_error_set(err, SR_ERR_FORMAT, "%s: metadata field format is \"%.60s\", not a Spatial Recovery "
-                 "checkpoint", st->path, s);
+    sr_error_set(err, SR_ERR_FORMAT,
+                 SR_("%s: metadata field format is \"%.60s\", not a Spatial Recovery "
+                     "checkpoint"),
+                 st->path, s);
     return false;
   }
   if (!parse_int_field(st, "format_version", 1, 1000000, &v, err))
     return false;
   if (v > SR_CHECKPOINT_VERSION) {
-    sr_error_set(err, SR_ERR_UNSUPPORTED, "%s: metadata field format_version is %lld; this version "
-                 "reads up to %d (update Spatial Recovery)", st->path, (long long)v,
-                 SR_CHECKPOINT_VERSION);
+    sr_error_set(err, SR_ERR_UNSUPPORTED,
+                 SR_("%s: metadata field format_version is %lld; this version "
+                     "reads up to %d (update Spatial Recovery)"),
+                 st->path, (long long)v, SR_CHECKPOINT_VERSION);
     return false;
   }
   if (!need_meta(st, "arch", &s, err))
     return false;
   if (strcmp(s, SR_CHECKPOINT_ARCH) != 0) {
-    sr_error_set(err, SR_ERR_UNSUPPORTED, "%s: metadata field arch is \"%.60s\"; only %s is known",
-                 st->path, s, SR_CHECKPOINT_ARCH);
+    sr_error_set(err, SR_ERR_UNSUPPORTED,
+                 SR_("%s: metadata field arch is \"%.60s\"; only %s is known"), st->path, s,
+                 SR_CHECKPOINT_ARCH);
     return false;
   }
   if (!need_meta(st, "model_size", &s, err))
     return false;
   if (!sr_unet_size_from_id(s, &meta->size)) {
-    sr_error_set(err, SR_ERR_FORMAT, "%s: metadata field model_size \"%.20s\" is not S, M or L",
-                 st->path, s);
+    sr_error_set(err, SR_ERR_FORMAT,
+                 SR_("%s: metadata field model_size \"%.20s\" is not S, M or L"), st->path, s);
     return false;
   }
   if (!parse_int_field(st, "step", 0, INT64_MAX / 2, &meta->step, err))
@@ -404,19 +410,20 @@ parse_meta(const sr_safetensors *st, sr_checkpoint_meta *meta, sr_error *err)
     bool good = j && j->type == SR_JSON_OBJECT;
     sr_json_free(j);
     if (!good) {
-      sr_error_set(err, SR_ERR_FORMAT, "%s: metadata field config is not a JSON object", st->path);
+      sr_error_set(err, SR_ERR_FORMAT, SR_("%s: metadata field config is not a JSON object"),
+                   st->path);
       return false;
     }
     meta->config_json = strdup(cfg);
     if (!meta->config_json) {
-      sr_error_set(err, SR_ERR_NOMEM, "out of memory");
+      sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory"));
       return false;
     }
   }
   s = sr_safetensors_meta(st, "data_hash");
   if (s) {
     if (strlen(s) > 64) {
-      sr_error_set(err, SR_ERR_FORMAT, "%s: metadata field data_hash is too long", st->path);
+      sr_error_set(err, SR_ERR_FORMAT, SR_("%s: metadata field data_hash is too long"), st->path);
       goto fail;
     }
     strcpy(meta->data_hash, s);
@@ -439,36 +446,38 @@ parse_meta(const sr_safetensors *st, sr_checkpoint_meta *meta, sr_error *err)
   if (nc != 4 || crop[0] < 0 || crop[1] < 0 || crop[2] < 0 || crop[3] < 0 ||
       crop[2] > SR_IMAGE_MAX_DIM || crop[3] > SR_IMAGE_MAX_DIM) {
     free(crop);
-    sr_error_set(err, SR_ERR_FORMAT, "%s: metadata field crop is not [x, y, w, h]", st->path);
+    sr_error_set(err, SR_ERR_FORMAT, SR_("%s: metadata field crop is not [x, y, w, h]"), st->path);
     goto fail;
   }
   meta->prep.crop = (sr_rect){crop[0], crop[1], crop[2], crop[3]};
   free(crop);
   if (!need_meta(st, "prefilter", &s, err) || !sr_prefilter_from_id(s, &meta->prep.prefilter)) {
-    sr_error_set(err, SR_ERR_FORMAT, "%s: metadata field prefilter is missing or unknown", st->path);
+    sr_error_set(err, SR_ERR_FORMAT, SR_("%s: metadata field prefilter is missing or unknown"),
+                 st->path);
     goto fail;
   }
   if (!need_meta(st, "source_colourspace", &s, err) ||
       !sr_colourspace_from_id(s, &meta->prep.source_space)) {
-    sr_error_set(err, SR_ERR_FORMAT, "%s: metadata field source_colourspace is missing or unknown",
-                 st->path);
+    sr_error_set(err, SR_ERR_FORMAT,
+                 SR_("%s: metadata field source_colourspace is missing or unknown"), st->path);
     goto fail;
   }
   if (!need_meta(st, "reference_colourspace", &s, err) ||
       !sr_colourspace_from_id(s, &meta->prep.reference_space)) {
     sr_error_set(err, SR_ERR_FORMAT,
-                 "%s: metadata field reference_colourspace is missing or unknown", st->path);
+                 SR_("%s: metadata field reference_colourspace is missing or unknown"), st->path);
     goto fail;
   }
   sr_colourspace dom;
   if (!need_meta(st, "training_domain", &s, err) || !sr_colourspace_from_id(s, &dom) ||
       dom != SR_TRAINING_DOMAIN) {
-    sr_error_set(err, SR_ERR_UNSUPPORTED, "%s: metadata field training_domain is missing or not %s",
-                 st->path, sr_colourspace_id(SR_TRAINING_DOMAIN));
+    sr_error_set(err, SR_ERR_UNSUPPORTED,
+                 SR_("%s: metadata field training_domain is missing or not %s"), st->path,
+                 sr_colourspace_id(SR_TRAINING_DOMAIN));
     goto fail;
   }
   if (!need_meta(st, "ycbcr_matrix", &s, err) || !sr_ycbcr_matrix_from_id(s, &meta->prep.matrix)) {
-    sr_error_set(err, SR_ERR_FORMAT, "%s: metadata field ycbcr_matrix is missing or unknown",
+    sr_error_set(err, SR_ERR_FORMAT, SR_("%s: metadata field ycbcr_matrix is missing or unknown"),
                  st->path);
     goto fail;
   }
@@ -484,7 +493,8 @@ parse_meta(const sr_safetensors *st, sr_checkpoint_meta *meta, sr_error *err)
       good = *end == '\0' && strspn(word, "0123456789abcdef") == 16;
     }
     if (!good) {
-      sr_error_set(err, SR_ERR_FORMAT, "%s: metadata field rng_state is not 64 hex digits", st->path);
+      sr_error_set(err, SR_ERR_FORMAT, SR_("%s: metadata field rng_state is not 64 hex digits"),
+                   st->path);
       goto fail;
     }
   }
@@ -512,7 +522,7 @@ check_tensors(const sr_safetensors *st, sr_unet *net, bool *has_adam, sr_error *
     bool adam = strncmp(name, "adam.m.", 7) == 0 || strncmp(name, "adam.v.", 7) == 0;
     long idx = sr_unet_param_find(net, adam ? name + 7 : name);
     if (idx < 0) {
-      sr_error_set(err, SR_ERR_FORMAT, "%s: tensor \"%.100s\" is not part of the %s %s model",
+      sr_error_set(err, SR_ERR_FORMAT, SR_("%s: tensor \"%.100s\" is not part of the %s %s model"),
                    st->path, name, SR_CHECKPOINT_ARCH, sr_unet_size_id(sr_unet_get_size(net)));
       return false;
     }
@@ -528,8 +538,8 @@ check_tensors(const sr_safetensors *st, sr_unet *net, bool *has_adam, sr_error *
         snprintf(got + strlen(got), sizeof got - strlen(got), "%s%lld", d ? "," : "",
                  (long long)st->tensors[i].shape[d]);
       sr_error_set(err, SR_ERR_FORMAT,
-                   "%s: tensor \"%.100s\" has shape [%s] but the %s model needs [%s]", st->path,
-                   name, got, sr_unet_size_id(sr_unet_get_size(net)), want);
+                   SR_("%s: tensor \"%.100s\" has shape [%s] but the %s model needs [%s]"),
+                   st->path, name, got, sr_unet_size_id(sr_unet_get_size(net)), want);
       return false;
     }
     if (adam)
@@ -540,13 +550,13 @@ check_tensors(const sr_safetensors *st, sr_unet *net, bool *has_adam, sr_error *
   if (st->n_tensors - n_adam != (int)np) {
     for (size_t i = 0; i < np; i++)
       if (!sr_safetensors_find(st, sr_unet_param_info(net, i)->name)) {
-        sr_error_set(err, SR_ERR_FORMAT, "%s: tensor \"%s\" is missing", st->path,
+        sr_error_set(err, SR_ERR_FORMAT, SR_("%s: tensor \"%s\" is missing"), st->path,
                      sr_unet_param_info(net, i)->name);
         return false;
       }
   }
   if (n_adam != 0 && n_adam != 2 * (int)np) {
-    sr_error_set(err, SR_ERR_FORMAT, "%s: the Adam moments are incomplete (%d of %zu tensors)",
+    sr_error_set(err, SR_ERR_FORMAT, SR_("%s: the Adam moments are incomplete (%d of %zu tensors)"),
                  st->path, n_adam, 2 * np);
     return false;
   }
@@ -565,7 +575,7 @@ import_block(const sr_safetensors *st, sr_unet *net, sr_unet_block block, const 
     const sr_st_tensor *t = sr_safetensors_find(st, name);
     for (size_t k = 0; k < p->count; k++)
       if (!isfinite(t->data[k])) {
-        sr_error_set(err, SR_ERR_FORMAT, "%s: tensor \"%s\" holds a NaN or infinite value",
+        sr_error_set(err, SR_ERR_FORMAT, SR_("%s: tensor \"%s\" holds a NaN or infinite value"),
                      st->path, name);
         return false;
       }
@@ -594,7 +604,7 @@ sr_checkpoint_load(const char *path, sr_backend *be, sr_checkpoint_meta *meta, b
     goto fail;
   host = malloc(sr_unet_total_params(net) * sizeof *host);
   if (!host) {
-    sr_error_set(err, SR_ERR_NOMEM, "%s: out of memory", path);
+    sr_error_set(err, SR_ERR_NOMEM, SR_("%s: out of memory"), path);
     goto fail;
   }
   if (!import_block(st, net, SR_UNET_PARAMS, "", host, err))

@@ -1,4 +1,5 @@
 #include "sr-infer.h"
+#include "sr-i18n.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,7 +51,7 @@ sr_image *
 sr_infer_delta(sr_unet *net, const sr_image *input, const sr_infer_options *opts, sr_error *err)
 {
   if (input->channels != 3) {
-    sr_error_set(err, SR_ERR_INVALID, "the network input must be RGB (it has %d channels)",
+    sr_error_set(err, SR_ERR_INVALID, SR_("the network input must be RGB (it has %d channels)"),
                  input->channels);
     return NULL;
   }
@@ -88,7 +89,7 @@ sr_infer_delta(sr_unet *net, const sr_image *input, const sr_infer_options *opts
   float *out = malloc((size_t)ww * (size_t)wh * sizeof *out);
   if (!ws || !src || !out) {
     if (ws)
-      sr_error_set(err, SR_ERR_NOMEM, "out of memory for a %d×%d inference window", ww, wh);
+      sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory for a %d×%d inference window"), ww, wh);
     goto fail;
   }
   for (int ty = 0; ty < input->height; ty += tile) {
@@ -147,7 +148,7 @@ sr_model_open(const char *checkpoint, const char *backend, sr_error *err)
 {
   sr_model *m = calloc(1, sizeof *m);
   if (!m) {
-    sr_error_set(err, SR_ERR_NOMEM, "out of memory");
+    sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory"));
     return NULL;
   }
   sr_checkpoint_meta_init(&m->meta);

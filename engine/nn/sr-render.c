@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "sr-fs.h"
+#include "sr-i18n.h"
 
 typedef struct render_job {
   int frame;
@@ -226,8 +227,9 @@ reader_main(void *arg)
     sr_error e = {0};
     sr_image_info si;
     if (!src_path || !out_path) {
-      sr_error_set(&e, SR_ERR_INVALID, "frame %d: the output pattern %s is not a frame pattern",
-                   f, s->opts->output_pattern);
+      sr_error_set(&e, SR_ERR_INVALID,
+                   SR_("frame %d: the output pattern %s is not a frame pattern"), f,
+                   s->opts->output_pattern);
       fail_frame(s, f, &e);
       free(src_path);
       free(out_path);
@@ -242,10 +244,12 @@ reader_main(void *arg)
       } else {
         sr_error me = {0};
         if (e.code == SR_ERR_MISSING)
-          sr_error_set(&me, SR_ERR_MISSING, "Source frame %d is missing (%s): restore it, or "
-                       "render with --skip-missing to leave it out", f, src_path);
+          sr_error_set(&me, SR_ERR_MISSING,
+                       SR_("Source frame %d is missing (%s): restore it, or "
+                           "render with --skip-missing to leave it out"),
+                       f, src_path);
         else
-          sr_error_set(&me, e.code, "Source frame %d: %s", f, e.message);
+          sr_error_set(&me, e.code, SR_("Source frame %d: %s"), f, e.message);
         fail_frame(s, f, &me);
       }
       free(src_path);
@@ -261,7 +265,7 @@ reader_main(void *arg)
     sr_image *img = sr_image_read(src_path, &e);
     free(src_path);
     if (!img) {
-      sr_error_prefix(&e, "Source frame %d: ", f);
+      sr_error_prefix(&e, SR_("Source frame %d: "), f);
       fail_frame(s, f, &e);
       free(out_path);
       continue;
@@ -270,7 +274,7 @@ reader_main(void *arg)
     if (!j) {
       sr_image_free(img);
       free(out_path);
-      sr_error_set(&e, SR_ERR_NOMEM, "frame %d: out of memory", f);
+      sr_error_set(&e, SR_ERR_NOMEM, SR_("frame %d: out of memory"), f);
       fail_frame(s, f, &e);
       continue;
     }
@@ -356,19 +360,21 @@ sr_render_run(sr_model *model, const sr_sequence *seq, const sr_render_options *
   if (result)
     memset(result, 0, sizeof *result);
   if (!model || !seq || !opts || !opts->output_pattern) {
-    sr_error_set(err, SR_ERR_INVALID, "render: a model, a Source sequence and an output "
-                 "pattern are required");
+    sr_error_set(err, SR_ERR_INVALID, SR_("render: a model, a Source sequence and an output "
+                                          "pattern are required"));
     return false;
   }
   if (opts->last < opts->first) {
-    sr_error_set(err, SR_ERR_INVALID, "render: empty frame range %d-%d", opts->first,
+    sr_error_set(err, SR_ERR_INVALID, SR_("render: empty frame range %d-%d"), opts->first,
                  opts->last);
     return false;
   }
   char *probe = sr_pattern_format(opts->output_pattern, opts->first);
   if (!probe) {
-    sr_error_set(err, SR_ERR_INVALID, "render: output %s is not a frame pattern (use "
-                 "name.%%04d.exr or name.####.exr)", opts->output_pattern);
+    sr_error_set(err, SR_ERR_INVALID,
+                 SR_("render: output %s is not a frame pattern (use "
+                     "name.%%04d.exr or name.####.exr)"),
+                 opts->output_pattern);
     return false;
   }
   char *dir = sr_path_dirname(probe);
@@ -380,7 +386,7 @@ sr_render_run(sr_model *model, const sr_sequence *seq, const sr_render_options *
      * their own frames into the same folder right now. */
     sr_fs_remove_stale_temps_owned(dir, frame_in_range, (void *)opts);
   } else if (err) {
-    sr_error_prefix(err, "render: output folder: ");
+    sr_error_prefix(err, SR_("render: output folder: "));
   }
   free(dir);
   if (!dir_ok)
@@ -405,7 +411,7 @@ sr_render_run(sr_model *model, const sr_sequence *seq, const sr_render_options *
       queue_destroy(&s.out);
     pthread_mutex_destroy(&s.lock);
     free(s.missing);
-    sr_error_set(err, SR_ERR_NOMEM, "render: out of memory");
+    sr_error_set(err, SR_ERR_NOMEM, SR_("render: out of memory"));
     return false;
   }
   int started = 0;
@@ -416,7 +422,7 @@ sr_render_run(sr_model *model, const sr_sequence *seq, const sr_render_options *
   }
   if (started < n_readers + n_writers) {
     sr_error e = {0};
-    sr_error_set(&e, SR_ERR_NOMEM, "render: could not start the pipeline threads");
+    sr_error_set(&e, SR_ERR_NOMEM, SR_("render: could not start the pipeline threads"));
     pthread_mutex_lock(&s.lock);
     s.readers_left -= n_readers - (started < n_readers ? started : n_readers);
     if (!s.failed) {
@@ -443,7 +449,7 @@ sr_render_run(sr_model *model, const sr_sequence *seq, const sr_render_options *
     if (ok && opts->checkpoint_path)
       ok = sr_image_set_attribute(rec, SR_RENDER_CHECKPOINT_ATTR, opts->checkpoint_path, &e);
     if (!ok) {
-      sr_error_prefix(&e, "frame %d: ", j->frame);
+      sr_error_prefix(&e, SR_("frame %d: "), j->frame);
       fail_frame(&s, j->frame, &e);
       sr_image_free(rec);
       job_free(j);
@@ -487,8 +493,8 @@ sr_render_run(sr_model *model, const sr_sequence *seq, const sr_render_options *
     return false;
   }
   if (was_cancelled) {
-    sr_error_set(err, SR_ERR_CANCELLED, "render stopped after %d of %d frames; run it again "
-                 "to continue", s.done, s.total);
+    sr_error_set(err, SR_ERR_CANCELLED, SR_("render stopped after %d of %d frames; run it again "
+                                            "to continue"), s.done, s.total);
     return false;
   }
   return true;

@@ -8,6 +8,7 @@
 
 #include "sr-fs.h"
 #include "sr-json.h"
+#include "sr-i18n.h"
 
 typedef struct pending {
   size_t begin, end;
@@ -93,8 +94,8 @@ sr_safetensors_write(const char *path, const sr_st_tensor *tensors, int n_tensor
     const sr_st_tensor *t = &tensors[i];
     if (strcmp(t->name, "__metadata__") == 0 || sr_json_get(root, t->name)) {
       sr_json_free(root);
-      sr_error_set(err, SR_ERR_INVALID, "%s: tensor name \"%s\" is reserved or used twice", path,
-                   t->name);
+      sr_error_set(err, SR_ERR_INVALID, SR_("%s: tensor name \"%s\" is reserved or used twice"),
+                   path, t->name);
       return false;
     }
     sr_json *e = sr_json_new_object(), *shape = sr_json_new_array(), *offs = sr_json_new_array();
@@ -109,8 +110,9 @@ sr_safetensors_write(const char *path, const sr_st_tensor *tensors, int n_tensor
       sr_json_free(shape);
       sr_json_free(offs);
       sr_json_free(root);
-      sr_error_set(err, SR_ERR_INVALID, "%s: tensor \"%s\" has %zu values but its shape holds %zu",
-                   path, t->name, t->count, count);
+      sr_error_set(err, SR_ERR_INVALID,
+                   SR_("%s: tensor \"%s\" has %zu values but its shape holds %zu"), path, t->name,
+                   t->count, count);
       return false;
     }
     ok = ok && sr_json_append(offs, sr_json_new_int((int64_t)offset)) &&
@@ -133,7 +135,7 @@ sr_safetensors_write(const char *path, const sr_st_tensor *tensors, int n_tensor
   char *header = ok ? sr_json_write(root, &hlen) : NULL;
   sr_json_free(root);
   if (!header) {
-    sr_error_set(err, SR_ERR_NOMEM, "%s: out of memory building the header", path);
+    sr_error_set(err, SR_ERR_NOMEM, SR_("%s: out of memory building the header"), path);
     return false;
   }
   /* Pad the header with spaces so tensor data starts 8-byte aligned. */
@@ -163,7 +165,7 @@ sr_safetensors_write(const char *path, const sr_st_tensor *tensors, int n_tensor
   if (!wok) {
     int e = errno ? errno : EIO;
     sr_atomic_abort(&af);
-    sr_error_set_errno(err, e, "cannot write %s", path);
+    sr_error_set_errno(err, e, SR_("cannot write %s"), path);
     return false;
   }
   return sr_atomic_commit(&af, err);
@@ -197,7 +199,7 @@ parse_header(sr_safetensors *st, const char *json, size_t hlen, uint64_t data_le
   bool ok = false;
   pending *pend = NULL;
   if (root->type != SR_JSON_OBJECT) {
-    sr_error_set(err, SR_ERR_FORMAT, "%s: header: top level is not a JSON object", path);
+    sr_error_set(err, SR_ERR_FORMAT, SR_("%s: header: top level is not a JSON object"), path);
     goto out;
   }
   int n_tensors = 0;
@@ -207,7 +209,7 @@ parse_header(sr_safetensors *st, const char *json, size_t hlen, uint64_t data_le
   st->tensors = calloc((size_t)n_tensors + 1, sizeof *st->tensors);
   pend = calloc((size_t)n_tensors + 1, sizeof *pend);
   if (!st->tensors || !pend) {
-    sr_error_set(err, SR_ERR_NOMEM, "%s: out of memory", path);
+    sr_error_set(err, SR_ERR_NOMEM, SR_("%s: out of memory"), path);
     goto out;
   }
   for (size_t i = 0; i < root->length; i++) {
@@ -215,58 +217,62 @@ parse_header(sr_safetensors *st, const char *json, size_t hlen, uint64_t data_le
     const sr_json *v = root->items[i];
     if (strcmp(key, "__metadata__") == 0) {
       if (v->type != SR_JSON_OBJECT) {
-        sr_error_set(err, SR_ERR_FORMAT, "%s: header field __metadata__ is not an object", path);
+        sr_error_set(err, SR_ERR_FORMAT, SR_("%s: header field __metadata__ is not an object"),
+                     path);
         goto out;
       }
       st->meta = calloc(v->length + 1, sizeof *st->meta);
       if (!st->meta) {
-        sr_error_set(err, SR_ERR_NOMEM, "%s: out of memory", path);
+        sr_error_set(err, SR_ERR_NOMEM, SR_("%s: out of memory"), path);
         goto out;
       }
       for (size_t k = 0; k < v->length; k++) {
         if (v->items[k]->type != SR_JSON_STRING) {
-          sr_error_set(err, SR_ERR_FORMAT, "%s: header field __metadata__.%.100s is not a string",
-                       path, v->keys[k]);
+          sr_error_set(err, SR_ERR_FORMAT,
+                       SR_("%s: header field __metadata__.%.100s is not a string"), path,
+                       v->keys[k]);
           goto out;
         }
         st->meta[k].key = strdup(v->keys[k]);
         st->meta[k].value = strdup(v->items[k]->string);
         st->n_meta++;
         if (!st->meta[k].key || !st->meta[k].value) {
-          sr_error_set(err, SR_ERR_NOMEM, "%s: out of memory", path);
+          sr_error_set(err, SR_ERR_NOMEM, SR_("%s: out of memory"), path);
           goto out;
         }
       }
       continue;
     }
     if (v->type != SR_JSON_OBJECT) {
-      sr_error_set(err, SR_ERR_FORMAT, "%s: header field \"%.100s\" is not a tensor description",
-                   path, key);
+      sr_error_set(err, SR_ERR_FORMAT,
+                   SR_("%s: header field \"%.100s\" is not a tensor description"), path, key);
       goto out;
     }
     for (size_t k = 0; k < v->length; k++)
       if (strcmp(v->keys[k], "dtype") != 0 && strcmp(v->keys[k], "shape") != 0 &&
           strcmp(v->keys[k], "data_offsets") != 0) {
-        sr_error_set(err, SR_ERR_FORMAT, "%s: tensor \"%.100s\": unknown field \"%.60s\"", path, key,
-                     v->keys[k]);
+        sr_error_set(err, SR_ERR_FORMAT, SR_("%s: tensor \"%.100s\": unknown field \"%.60s\""),
+                     path, key, v->keys[k]);
         goto out;
       }
     const char *dtype = sr_json_get_string(v, "dtype");
     if (!dtype) {
-      sr_error_set(err, SR_ERR_FORMAT, "%s: tensor \"%.100s\": field dtype is missing", path, key);
+      sr_error_set(err, SR_ERR_FORMAT, SR_("%s: tensor \"%.100s\": field dtype is missing"), path,
+                   key);
       goto out;
     }
     if (strcmp(dtype, "F32") != 0) {
       sr_error_set(err, SR_ERR_UNSUPPORTED,
-                   "%s: tensor \"%.100s\": field dtype is \"%.20s\"; only F32 checkpoints are read",
+                   SR_("%s: tensor \"%.100s\": field dtype is \"%.20s\"; only F32 checkpoints "
+                       "are read"),
                    path, key, dtype);
       goto out;
     }
     const sr_json *shape = sr_json_get(v, "shape");
     if (!shape || shape->type != SR_JSON_ARRAY || shape->length > SR_TENSOR_MAX_DIMS) {
       sr_error_set(err, SR_ERR_FORMAT,
-                   "%s: tensor \"%.100s\": field shape is missing or not an array of at most %d "
-                   "sizes",
+                   SR_("%s: tensor \"%.100s\": field shape is missing or not an array of at most "
+                       "%d sizes"),
                    path, key, SR_TENSOR_MAX_DIMS);
       goto out;
     }
@@ -277,15 +283,15 @@ parse_header(sr_safetensors *st, const char *json, size_t hlen, uint64_t data_le
       const sr_json *s = shape->items[d];
       if (s->type != SR_JSON_NUMBER || !s->is_int || s->integer < 0 ||
           s->integer > (int64_t)SR_SAFETENSORS_MAX_FILE) {
-        sr_error_set(err, SR_ERR_FORMAT, "%s: tensor \"%.100s\": field shape[%zu] is not a size",
-                     path, key, d);
+        sr_error_set(err, SR_ERR_FORMAT,
+                     SR_("%s: tensor \"%.100s\": field shape[%zu] is not a size"), path, key, d);
         goto out;
       }
       t->shape[d] = s->integer;
       count *= (uint64_t)s->integer;
       if (count > SR_SAFETENSORS_MAX_FILE) {
-        sr_error_set(err, SR_ERR_FORMAT, "%s: tensor \"%.100s\": field shape is absurdly large",
-                     path, key);
+        sr_error_set(err, SR_ERR_FORMAT,
+                     SR_("%s: tensor \"%.100s\": field shape is absurdly large"), path, key);
         goto out;
       }
     }
@@ -294,28 +300,28 @@ parse_header(sr_safetensors *st, const char *json, size_t hlen, uint64_t data_le
         offs->items[0]->type != SR_JSON_NUMBER || !offs->items[0]->is_int ||
         offs->items[1]->type != SR_JSON_NUMBER || !offs->items[1]->is_int) {
       sr_error_set(err, SR_ERR_FORMAT,
-                   "%s: tensor \"%.100s\": field data_offsets is not two integers", path, key);
+                   SR_("%s: tensor \"%.100s\": field data_offsets is not two integers"), path, key);
       goto out;
     }
     int64_t b = offs->items[0]->integer, e = offs->items[1]->integer;
     if (b < 0 || e < b || (uint64_t)e > data_len) {
       sr_error_set(err, SR_ERR_FORMAT,
-                   "%s: tensor \"%.100s\": field data_offsets [%lld, %lld] lies outside the %llu "
-                   "bytes of data",
+                   SR_("%s: tensor \"%.100s\": field data_offsets [%lld, %lld] lies outside the "
+                       "%llu bytes of data"),
                    path, key, (long long)b, (long long)e, (unsigned long long)data_len);
       goto out;
     }
     if ((uint64_t)(e - b) != count * 4) {
       sr_error_set(err, SR_ERR_FORMAT,
-                   "%s: tensor \"%.100s\": field data_offsets spans %lld bytes but shape needs "
-                   "%llu",
+                   SR_("%s: tensor \"%.100s\": field data_offsets spans %lld bytes but shape needs "
+                       "%llu"),
                    path, key, (long long)(e - b), (unsigned long long)(count * 4));
       goto out;
     }
     t->count = (size_t)count;
     t->name = strdup(key);
     if (!t->name) {
-      sr_error_set(err, SR_ERR_NOMEM, "%s: out of memory", path);
+      sr_error_set(err, SR_ERR_NOMEM, SR_("%s: out of memory"), path);
       goto out;
     }
     pend[st->n_tensors] = (pending){(size_t)b, (size_t)e, st->n_tensors};
@@ -326,21 +332,23 @@ parse_header(sr_safetensors *st, const char *json, size_t hlen, uint64_t data_le
   for (int i = 0; i < st->n_tensors; i++) {
     const char *name = st->tensors[pend[i].index].name;
     if (pend[i].begin < at) {
-      sr_error_set(err, SR_ERR_FORMAT, "%s: tensor \"%.100s\": field data_offsets overlaps another "
-                   "tensor", path, name);
+      sr_error_set(err, SR_ERR_FORMAT,
+                   SR_("%s: tensor \"%.100s\": field data_offsets overlaps another "
+                       "tensor"),
+                   path, name);
       goto out;
     }
     if (pend[i].begin > at) {
-      sr_error_set(err, SR_ERR_FORMAT, "%s: tensor \"%.100s\": field data_offsets leaves a gap "
-                   "before it", path, name);
+      sr_error_set(err, SR_ERR_FORMAT, SR_("%s: tensor \"%.100s\": field data_offsets leaves a gap "
+                                           "before it"), path, name);
       goto out;
     }
     at = pend[i].end;
   }
   if (at != data_len) {
     sr_error_set(err, SR_ERR_FORMAT,
-                 "%s: the tensors cover %zu bytes but the file holds %llu bytes of data", path, at,
-                 (unsigned long long)data_len);
+                 SR_("%s: the tensors cover %zu bytes but the file holds %llu bytes of data"), path,
+                 at, (unsigned long long)data_len);
     goto out;
   }
   /* Reorder tensors by offset so data can be read in one pass. */
@@ -348,7 +356,7 @@ parse_header(sr_safetensors *st, const char *json, size_t hlen, uint64_t data_le
   *offsets = calloc((size_t)st->n_tensors + 1, sizeof **offsets);
   if (!sorted || !*offsets) {
     free(sorted);
-    sr_error_set(err, SR_ERR_NOMEM, "%s: out of memory", path);
+    sr_error_set(err, SR_ERR_NOMEM, SR_("%s: out of memory"), path);
     goto out;
   }
   for (int i = 0; i < st->n_tensors; i++) {
@@ -371,7 +379,8 @@ fill_data(sr_safetensors *st, const uint8_t *data, const size_t *offsets, sr_err
     sr_st_tensor *t = &st->tensors[i];
     t->data = malloc(t->count ? t->count * sizeof(float) : 1);
     if (!t->data) {
-      sr_error_set(err, SR_ERR_NOMEM, "%s: out of memory for tensor \"%s\"", st->path, t->name);
+      sr_error_set(err, SR_ERR_NOMEM, SR_("%s: out of memory for tensor \"%s\""), st->path,
+                   t->name);
       return false;
     }
     const uint8_t *p = data + offsets[i];
@@ -389,7 +398,7 @@ new_st(const char *path, sr_error *err)
     st->path = strdup(path ? path : "checkpoint");
   if (!st || !st->path) {
     free(st);
-    sr_error_set(err, SR_ERR_NOMEM, "out of memory");
+    sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory"));
     return NULL;
   }
   return st;
@@ -399,19 +408,22 @@ static bool
 check_header_len(const char *path, uint64_t n, uint64_t file_len, sr_error *err)
 {
   if (file_len < 8) {
-    sr_error_set(err, SR_ERR_FORMAT, "%s: file is truncated (%llu bytes; a safetensors file starts "
-                 "with an 8-byte header length)", path, (unsigned long long)file_len);
+    sr_error_set(err, SR_ERR_FORMAT,
+                 SR_("%s: file is truncated (%llu bytes; a safetensors file starts "
+                     "with an 8-byte header length)"),
+                 path, (unsigned long long)file_len);
     return false;
   }
   if (n > SR_SAFETENSORS_MAX_HEADER) {
-    sr_error_set(err, SR_ERR_FORMAT, "%s: header length %llu is larger than the %u-byte limit", path,
-                 (unsigned long long)n, SR_SAFETENSORS_MAX_HEADER);
+    sr_error_set(err, SR_ERR_FORMAT, SR_("%s: header length %llu is larger than the %u-byte limit"),
+                 path, (unsigned long long)n, SR_SAFETENSORS_MAX_HEADER);
     return false;
   }
   if (n < 2 || n > file_len - 8) {
-    sr_error_set(err, SR_ERR_FORMAT, "%s: header length %llu does not fit in the file (%llu bytes); "
-                 "the file is truncated or not a safetensors file", path, (unsigned long long)n,
-                 (unsigned long long)file_len);
+    sr_error_set(err, SR_ERR_FORMAT,
+                 SR_("%s: header length %llu does not fit in the file (%llu bytes); "
+                     "the file is truncated or not a safetensors file"),
+                 path, (unsigned long long)n, (unsigned long long)file_len);
     return false;
   }
   return true;
@@ -451,19 +463,19 @@ sr_safetensors_read(const char *path, sr_error *err)
 {
   FILE *fp = fopen(path, "rb");
   if (!fp) {
-    sr_error_set_errno(err, errno, "cannot open the checkpoint %s", path);
+    sr_error_set_errno(err, errno, SR_("cannot open the checkpoint %s"), path);
     return NULL;
   }
   struct stat sb;
   if (fstat(fileno(fp), &sb) != 0 || !S_ISREG(sb.st_mode)) {
     fclose(fp);
-    sr_error_set(err, SR_ERR_IO, "%s is not a regular file", path);
+    sr_error_set(err, SR_ERR_IO, SR_("%s is not a regular file"), path);
     return NULL;
   }
   uint64_t file_len = (uint64_t)sb.st_size;
   if (file_len > SR_SAFETENSORS_MAX_FILE) {
     fclose(fp);
-    sr_error_set(err, SR_ERR_FORMAT, "%s: %llu bytes is larger than any model we write", path,
+    sr_error_set(err, SR_ERR_FORMAT, SR_("%s: %llu bytes is larger than any model we write"), path,
                  (unsigned long long)file_len);
     return NULL;
   }
@@ -480,11 +492,11 @@ sr_safetensors_read(const char *path, sr_error *err)
     goto fail;
   header = malloc((size_t)n);
   if (!header) {
-    sr_error_set(err, SR_ERR_NOMEM, "%s: out of memory for the header", path);
+    sr_error_set(err, SR_ERR_NOMEM, SR_("%s: out of memory for the header"), path);
     goto fail;
   }
   if (fread(header, 1, (size_t)n, fp) != n) {
-    sr_error_set(err, SR_ERR_FORMAT, "%s: the header is truncated", path);
+    sr_error_set(err, SR_ERR_FORMAT, SR_("%s: the header is truncated"), path);
     goto fail;
   }
   uint64_t data_len = file_len - 8 - n;
@@ -493,12 +505,12 @@ sr_safetensors_read(const char *path, sr_error *err)
   /* Only now, with every field checked, is the tensor data read. */
   data = malloc(data_len ? (size_t)data_len : 1);
   if (!data) {
-    sr_error_set(err, SR_ERR_NOMEM, "%s: out of memory for %llu bytes of tensors", path,
+    sr_error_set(err, SR_ERR_NOMEM, SR_("%s: out of memory for %llu bytes of tensors"), path,
                  (unsigned long long)data_len);
     goto fail;
   }
   if (fread(data, 1, (size_t)data_len, fp) != data_len) {
-    sr_error_set(err, SR_ERR_FORMAT, "%s: the tensor data is truncated", path);
+    sr_error_set(err, SR_ERR_FORMAT, SR_("%s: the tensor data is truncated"), path);
     goto fail;
   }
   if (!fill_data(st, data, offsets, err))

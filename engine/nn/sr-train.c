@@ -12,6 +12,7 @@
 #include "sr-json.h"
 #include "sr-rng.h"
 #include "sr-sha256.h"
+#include "sr-i18n.h"
 
 /* ---- configuration --------------------------------------------------------- */
 
@@ -42,40 +43,43 @@ sr_train_config_validate(const sr_train_config *c, int crop_w, int crop_h, sr_er
   int mult = sr_unet_size_multiple(c->model_size);
   if (c->patch < mult || c->patch > 4096 || c->patch % mult != 0) {
     sr_error_set(err, SR_ERR_INVALID,
-                 "patch %d: must be a multiple of %d between %d and 4096 for the %s model", c->patch,
-                 mult, mult, sr_unet_size_id(c->model_size));
+                 SR_("patch %d: must be a multiple of %d between %d and 4096 for the %s model"),
+                 c->patch, mult, mult, sr_unet_size_id(c->model_size));
     return false;
   }
   if (crop_w > 0 && crop_h > 0 && (c->patch > crop_w || c->patch > crop_h)) {
     sr_error_set(err, SR_ERR_INVALID,
-                 "patch %d is larger than the crop (%d×%d): choose a patch of at most %d", c->patch,
-                 crop_w, crop_h, (crop_w < crop_h ? crop_w : crop_h) / mult * mult);
+                 SR_("patch %d is larger than the crop (%d×%d): choose a patch of at most %d"),
+                 c->patch, crop_w, crop_h, (crop_w < crop_h ? crop_w : crop_h) / mult * mult);
     return false;
   }
   if (c->batch < 1 || c->batch > 64) {
-    sr_error_set(err, SR_ERR_INVALID, "batch %d: must be 1 to 64", c->batch);
+    sr_error_set(err, SR_ERR_INVALID, SR_("batch %d: must be 1 to 64"), c->batch);
     return false;
   }
   if (c->steps < 1 || c->steps > 100000000) {
-    sr_error_set(err, SR_ERR_INVALID, "steps %lld: must be 1 to 100000000", (long long)c->steps);
+    sr_error_set(err, SR_ERR_INVALID, SR_("steps %lld: must be 1 to 100000000"),
+                 (long long)c->steps);
     return false;
   }
   if (c->checkpoint_every < 1 || c->contact_sheet_every < 0 || c->warmup_steps < 0) {
     sr_error_set(err, SR_ERR_INVALID,
-                 "checkpoint-every must be at least 1, contact-sheet-every and warm-up at least 0");
+                 SR_("checkpoint-every must be at least 1, contact-sheet-every and warm-up at "
+                     "least 0"));
     return false;
   }
   if (!(c->learning_rate > 0 && c->learning_rate < 1)) {
-    sr_error_set(err, SR_ERR_INVALID, "learning rate %g: must be between 0 and 1", c->learning_rate);
+    sr_error_set(err, SR_ERR_INVALID, SR_("learning rate %g: must be between 0 and 1"),
+                 c->learning_rate);
     return false;
   }
   if (!(c->translate_px >= 0 && c->translate_px <= 256)) {
-    sr_error_set(err, SR_ERR_INVALID, "translate %g px: must be 0 to 256", c->translate_px);
+    sr_error_set(err, SR_ERR_INVALID, SR_("translate %g px: must be 0 to 256"), c->translate_px);
     return false;
   }
   if (strcmp(c->backend, "auto") != 0 && strcmp(c->backend, "cpu") != 0 &&
       strcmp(c->backend, "cuda") != 0) {
-    sr_error_set(err, SR_ERR_INVALID, "backend \"%s\": must be auto, cpu or cuda", c->backend);
+    sr_error_set(err, SR_ERR_INVALID, SR_("backend \"%s\": must be auto, cpu or cuda"), c->backend);
     return false;
   }
   return true;
@@ -112,18 +116,19 @@ sr_train_config_to_json(const sr_train_config *c)
 bool
 sr_train_config_from_json(sr_train_config *c, const char *json, sr_error *err)
 {
-  sr_json *o = sr_json_parse(json, strlen(json), "training configuration", NULL, err);
+  sr_json *o = sr_json_parse(json, strlen(json), SR_("training configuration"), NULL, err);
   if (!o)
     return false;
   if (o->type != SR_JSON_OBJECT) {
     sr_json_free(o);
-    sr_error_set(err, SR_ERR_FORMAT, "training configuration: not a JSON object");
+    sr_error_set(err, SR_ERR_FORMAT, SR_("training configuration: not a JSON object"));
     return false;
   }
   const char *s = sr_json_get_string(o, "model_size");
   if (s && !sr_unet_size_from_id(s, &c->model_size)) {
     sr_json_free(o);
-    sr_error_set(err, SR_ERR_FORMAT, "training configuration: model_size \"%s\" is unknown", s);
+    sr_error_set(err, SR_ERR_FORMAT, SR_("training configuration: model_size \"%s\" is unknown"),
+                 s);
     return false;
   }
   int64_t v;
@@ -461,7 +466,7 @@ write_contact_sheet(run *r, int64_t step, sr_error *err)
   float *outp = malloc(pp * 3 * sizeof *outp);
   if (!outp) {
     sr_image_free(sheet);
-    sr_error_set(err, SR_ERR_NOMEM, "out of memory for the contact sheet");
+    sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory for the contact sheet"));
     return false;
   }
   for (int b = 0; b < n; b++) {
@@ -506,7 +511,7 @@ evaluate(run *r, sr_train_eval *e, sr_error *err)
     const sr_pair *p = &r->data->held_out[i];
     sr_image *dy = sr_infer_delta(r->net, p->input, NULL, err);
     if (!dy) {
-      sr_error_prefix(err, "held-out frame %d: ", p->source_frame);
+      sr_error_prefix(err, SR_("held-out frame %d: "), p->source_frame);
       return false;
     }
     sr_image *out = sr_image_copy(p->input, err);
@@ -549,7 +554,7 @@ save_checkpoint(run *r, int64_t step, sr_error *err)
   if (!pairs || !held) {
     free(pairs);
     free(held);
-    sr_error_set(err, SR_ERR_NOMEM, "out of memory");
+    sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory"));
     return false;
   }
   for (int i = 0; i < r->data->n_pairs; i++)
@@ -577,7 +582,7 @@ save_checkpoint(run *r, int64_t step, sr_error *err)
             sr_checkpoint_save(path, r->net, &meta, true, e.model_id, err) &&
             sr_checkpoint_save(latest, r->net, &meta, true, NULL, err);
   if (!path || !latest || !dir)
-    sr_error_set(err, SR_ERR_NOMEM, "out of memory");
+    sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory"));
   free(pairs);
   free(held);
   free(dir);
@@ -594,7 +599,7 @@ save_checkpoint(run *r, int64_t step, sr_error *err)
       sr_image_set_attribute(rec, "spatialRecovery:modelId", e.model_id, NULL);
     ok = rec && sr_image_write(preview, rec, NULL, err);
     if (!ok)
-      sr_error_prefix(err, "preview frame %d: ", r->data->preview_frame);
+      sr_error_prefix(err, SR_("preview frame %d: "), r->data->preview_frame);
     sr_image_free(rec);
     free(pdir);
   }
@@ -629,22 +634,22 @@ resume_from(run *r, const char *resume, int64_t *start, sr_error *err)
     return false;
   bool ok = false;
   if (meta.size != r->cfg->model_size) {
-    sr_error_set(err, SR_ERR_INVALID, "%s: the checkpoint is a %s model but %s was asked for",
+    sr_error_set(err, SR_ERR_INVALID, SR_("%s: the checkpoint is a %s model but %s was asked for"),
                  resume, sr_unet_size_id(meta.size), sr_unet_size_id(r->cfg->model_size));
   } else if (!has_adam) {
     sr_error_set(err, SR_ERR_INVALID,
-                 "%s: this checkpoint has no optimiser state (Adam moments), so training cannot "
-                 "resume from it exactly; start a new run",
+                 SR_("%s: this checkpoint has no optimiser state (Adam moments), so training "
+                     "cannot resume from it exactly; start a new run"),
                  resume);
   } else if (strcmp(meta.data_hash, r->data_hash) != 0) {
     sr_error_set(err, SR_ERR_INVALID,
-                 "%s: the checkpoint was trained on other pairs or crop (data hash %.12s, now "
-                 "%.12s); resume only with the same pairs, or start a new run",
+                 SR_("%s: the checkpoint was trained on other pairs or crop (data hash %.12s, now "
+                     "%.12s); resume only with the same pairs, or start a new run"),
                  resume, meta.data_hash, r->data_hash);
   } else if (meta.step >= r->cfg->steps) {
     sr_error_set(err, SR_ERR_INVALID,
-                 "%s: the checkpoint is already at step %lld of %lld; ask for more steps to "
-                 "continue",
+                 SR_("%s: the checkpoint is already at step %lld of %lld; ask for more steps to "
+                     "continue"),
                  resume, (long long)meta.step, (long long)r->cfg->steps);
   } else {
     ok = true;
@@ -673,7 +678,7 @@ sr_train_run(const sr_train_config *cfg, const sr_train_data *data, const char *
   memset(result, 0, sizeof *result);
   result->psnr_before = result->psnr_after = result->ssim_before = result->ssim_after = NAN;
   if (data->n_pairs < 1) {
-    sr_error_set(err, SR_ERR_INVALID, "no training pairs: add at least one pair");
+    sr_error_set(err, SR_ERR_INVALID, SR_("no training pairs: add at least one pair"));
     return false;
   }
   for (int i = 0; i < data->n_pairs; i++) {
@@ -681,12 +686,13 @@ sr_train_run(const sr_train_config *cfg, const sr_train_data *data, const char *
     if (!p->input || !p->ground_truth || p->input->channels != 3 ||
         p->ground_truth->channels != 3 || p->input->width != p->ground_truth->width ||
         p->input->height != p->ground_truth->height) {
-      sr_error_set(err, SR_ERR_INVALID, "pair %d: input and ground truth must be RGB of equal size",
+      sr_error_set(err, SR_ERR_INVALID,
+                   SR_("pair %d: input and ground truth must be RGB of equal size"),
                    p->source_frame);
       return false;
     }
     if (!sr_train_config_validate(cfg, p->input->width, p->input->height, err)) {
-      sr_error_prefix(err, "pair %d: ", p->source_frame);
+      sr_error_prefix(err, SR_("pair %d: "), p->source_frame);
       return false;
     }
   }
@@ -696,7 +702,7 @@ sr_train_run(const sr_train_config *cfg, const sr_train_data *data, const char *
   r.config_json = sr_train_config_to_json(cfg);
   bool ok = false;
   if (!r.config_json) {
-    sr_error_set(err, SR_ERR_NOMEM, "out of memory");
+    sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory"));
     return false;
   }
   if (!sr_mkdir_p(out_dir, err))
@@ -728,7 +734,7 @@ sr_train_run(const sr_train_config *cfg, const sr_train_data *data, const char *
   if (!r.ws)
     goto out;
   if (!r.src || !r.gt || !r.delta) {
-    sr_error_set(err, SR_ERR_NOMEM, "out of memory for a batch of %d patches of %d px", B, P);
+    sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory for a batch of %d patches of %d px"), B, P);
     goto out;
   }
   sr_ycbcr_coeffs yc = sr_ycbcr_coefficients(data->prep.matrix);
@@ -753,9 +759,9 @@ sr_train_run(const sr_train_config *cfg, const sr_train_data *data, const char *
       result->cancelled = true;
       if (t - 1 > last_saved && !save_checkpoint(&r, t - 1, err))
         goto out;
-      sr_error_set(err, SR_ERR_CANCELLED, "training stopped at step %lld; resume from %s",
+      sr_error_set(err, SR_ERR_CANCELLED, SR_("training stopped at step %lld; resume from %s"),
                    (long long)(t - 1), result->checkpoint_path[0] ? result->checkpoint_path
-                                                                  : "the start");
+                                                                  : SR_("the start"));
       goto out;
     }
     sr_train_sample_batch(cfg, data, t, &r.rng, r.src, r.gt);
@@ -763,12 +769,12 @@ sr_train_run(const sr_train_config *cfg, const sr_train_data *data, const char *
     adam.step = t;
     double loss = 0;
     if (!sr_unet_train_step_host(r.net, r.ws, r.src, r.gt, &loss_desc, &adam, &loss, err)) {
-      sr_error_prefix(err, "step %lld: ", (long long)t);
+      sr_error_prefix(err, SR_("step %lld: "), (long long)t);
       goto out;
     }
     if (!isfinite(loss)) {
       sr_error_set(err, SR_ERR_BACKEND,
-                   "step %lld: the loss became %g; lower the learning rate and start again",
+                   SR_("step %lld: the loss became %g; lower the learning rate and start again"),
                    (long long)t, loss);
       goto out;
     }

@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "sr-rng.h"
+#include "sr-i18n.h"
 
 #define MAX_LEVELS 4
 #define MAX_PARAMS 64
@@ -130,7 +131,7 @@ add_param(sr_unet *net, const char *name, int rank, const int *shape, size_t *of
           sr_error *err)
 {
   if (net->nparams >= MAX_PARAMS) {
-    sr_error_set(err, SR_ERR_INVALID, "U-Net: too many parameter tensors");
+    sr_error_set(err, SR_ERR_INVALID, SR_("U-Net: too many parameter tensors"));
     return false;
   }
   sr_unet_param *p = &net->params[net->nparams++];
@@ -244,16 +245,17 @@ sr_unet *
 sr_unet_new(sr_unet_size size, sr_backend *be, sr_error *err)
 {
   if (!size_valid(size)) {
-    sr_error_set(err, SR_ERR_INVALID, "U-Net: unknown model size %d (use S, M or L)", (int)size);
+    sr_error_set(err, SR_ERR_INVALID, SR_("U-Net: unknown model size %d (use S, M or L)"),
+                 (int)size);
     return NULL;
   }
   if (!be || !be->ops) {
-    sr_error_set(err, SR_ERR_INVALID, "U-Net: no compute backend");
+    sr_error_set(err, SR_ERR_INVALID, SR_("U-Net: no compute backend"));
     return NULL;
   }
   sr_unet *net = calloc(1, sizeof *net);
   if (!net) {
-    sr_error_set(err, SR_ERR_NOMEM, "U-Net: out of memory");
+    sr_error_set(err, SR_ERR_NOMEM, SR_("U-Net: out of memory"));
     return NULL;
   }
   net->size = size;
@@ -313,7 +315,7 @@ sr_unet_init(sr_unet *net, uint64_t seed, sr_error *err)
 {
   float *host = calloc(net->total, sizeof(float));
   if (!host) {
-    sr_error_set(err, SR_ERR_NOMEM, "U-Net: out of memory initialising parameters");
+    sr_error_set(err, SR_ERR_NOMEM, SR_("U-Net: out of memory initialising parameters"));
     return false;
   }
   sr_rng rng;
@@ -382,7 +384,7 @@ static bool
 check_block(sr_unet_block block, sr_error *err)
 {
   if ((int)block < 0 || block > SR_UNET_ADAM_V) {
-    sr_error_set(err, SR_ERR_INVALID, "U-Net: unknown parameter block %d", (int)block);
+    sr_error_set(err, SR_ERR_INVALID, SR_("U-Net: unknown parameter block %d"), (int)block);
     return false;
   }
   return true;
@@ -413,7 +415,7 @@ take(sr_unet_workspace *ws, sr_tensor *t, int n, int h, int w, int c, sr_error *
   if (ws->nowned < 0)
     return true;
   if (ws->nowned >= (int)(sizeof ws->owned / sizeof ws->owned[0])) {
-    sr_error_set(err, SR_ERR_INVALID, "U-Net workspace: too many buffers");
+    sr_error_set(err, SR_ERR_INVALID, SR_("U-Net workspace: too many buffers"));
     return false;
   }
   if (!sr_backend_tensor_alloc(ws->net->be, t, n, h, w, c, err))
@@ -473,13 +475,14 @@ check_shape(sr_unet_size size, int n, int h, int w, sr_error *err)
 {
   int m = sr_unet_size_multiple(size);
   if (n <= 0 || h <= 0 || w <= 0 || n > 4096 || h > 65536 || w > 65536) {
-    sr_error_set(err, SR_ERR_INVALID, "U-Net: batch %d of %dx%d patches is not a usable shape", n,
-                 w, h);
+    sr_error_set(err, SR_ERR_INVALID, SR_("U-Net: batch %d of %dx%d patches is not a usable shape"),
+                 n, w, h);
     return false;
   }
   if (h % m || w % m) {
     sr_error_set(err, SR_ERR_INVALID,
-                 "U-Net %s: patch %dx%d is not a multiple of %d (pad or crop it to a multiple)",
+                 SR_("U-Net %s: patch %dx%d is not a multiple of %d (pad or crop it to a "
+                     "multiple)"),
                  sr_unet_size_id(size), w, h, m);
     return false;
   }
@@ -503,12 +506,12 @@ sr_unet_workspace_new(sr_unet *net, int n, int h, int w, bool training, sr_error
     return NULL;
   sr_unet_workspace *ws = calloc(1, sizeof *ws);
   if (!ws) {
-    sr_error_set(err, SR_ERR_NOMEM, "U-Net workspace: out of memory");
+    sr_error_set(err, SR_ERR_NOMEM, SR_("U-Net workspace: out of memory"));
     return NULL;
   }
   ws->net = net, ws->n = n, ws->h = h, ws->w = w, ws->training = training;
   if (!plan(ws, net->C, net->L, err)) {
-    sr_error_prefix(err, "U-Net workspace for %d×%dx%d: ", n, w, h);
+    sr_error_prefix(err, SR_("U-Net workspace for %d×%dx%d: "), n, w, h);
     sr_unet_workspace_free(ws);
     return NULL;
   }
@@ -582,12 +585,12 @@ static bool
 check_ws(const sr_unet *net, const sr_unet_workspace *ws, bool need_training, sr_error *err)
 {
   if (!ws || ws->net != net) {
-    sr_error_set(err, SR_ERR_INVALID, "U-Net: workspace belongs to another network");
+    sr_error_set(err, SR_ERR_INVALID, SR_("U-Net: workspace belongs to another network"));
     return false;
   }
   if (need_training && !ws->training) {
     sr_error_set(err, SR_ERR_INVALID,
-                 "U-Net: training needs a workspace created with training enabled");
+                 SR_("U-Net: training needs a workspace created with training enabled"));
     return false;
   }
   return true;
@@ -694,8 +697,8 @@ sr_unet_train_step(sr_unet *net, sr_unet_workspace *ws, const sr_loss_desc *loss
     return false;
   if (!isfinite(*loss)) {
     sr_error_set(err, SR_ERR_INVALID,
-                 "training diverged at step %lld (the loss is %g): lower the learning rate or "
-                 "resume from the last checkpoint",
+                 SR_("training diverged at step %lld (the loss is %g): lower the learning rate or "
+                     "resume from the last checkpoint"),
                  (long long)adam->step, *loss);
     return false;
   }

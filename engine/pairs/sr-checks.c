@@ -1,5 +1,6 @@
 /* sr-checks.c — the checks Stage 3 asks for, one line each. */
 #include "sr-pairs.h"
+#include "sr-i18n.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -149,23 +150,24 @@ sr_check_pair(const sr_image *source, const sr_image *reference, const sr_pair *
     s = &defaults;
   }
   if (!source || !reference) {
-    sr_check_report_add(r, "frames", subj, SR_CHECK_FAIL, 0.0, "%s frame could not be read",
-                        !source ? "the Source" : "the Reference");
+    sr_check_report_add(r, "frames", subj, SR_CHECK_FAIL, 0.0, "%s",
+                        !source ? SR_("the Source frame could not be read")
+                                : SR_("the Reference frame could not be read"));
     return;
   }
 
   bool same_size = source->width == reference->width && source->height == reference->height;
   if (!same_size)
     sr_check_report_add(r, "size-parity", subj, SR_CHECK_FAIL, 0.0,
-                        "Source is %dx%d but Reference is %dx%d; conform them to one size",
+                        SR_("Source is %dx%d but Reference is %dx%d; conform them to one size"),
                         source->width, source->height, reference->width, reference->height);
   else if (!windows_equal(source, reference))
     sr_check_report_add(r, "size-parity", subj, SR_CHECK_WARN, 0.0,
-                        "same size (%dx%d) but different bounding boxes; the pair uses the "
-                        "Reference's", source->width, source->height);
+                        SR_("same size (%dx%d) but different bounding boxes; the pair uses the "
+                            "Reference's"), source->width, source->height);
   else
     sr_check_report_add(r, "size-parity", subj, SR_CHECK_PASS, 0.0,
-                        "Source and Reference are both %dx%d with the same bounding box",
+                        SR_("Source and Reference are both %dx%d with the same bounding box"),
                         source->width, source->height);
 
   sr_rect crop = sr_prep_effective_crop(s, source->width, source->height);
@@ -173,19 +175,20 @@ sr_check_pair(const sr_image *source, const sr_image *reference, const sr_pair *
   bool in_r = sr_rect_inside(crop, reference->width, reference->height);
   if (in_s && in_r)
     sr_check_report_add(r, "crop-inside", subj, SR_CHECK_PASS, 0.0,
-                        "crop %d,%d %dx%d lies inside both frames", crop.x, crop.y, crop.w,
+                        SR_("crop %d,%d %dx%d lies inside both frames"), crop.x, crop.y, crop.w,
                         crop.h);
   else
     sr_check_report_add(r, "crop-inside", subj, SR_CHECK_FAIL, 0.0,
-                        "crop %d,%d %dx%d leaves the %s frame (%dx%d)", crop.x, crop.y, crop.w,
-                        crop.h, !in_s ? "Source" : "Reference",
+                        !in_s ? SR_("crop %d,%d %dx%d leaves the Source frame (%dx%d)")
+                              : SR_("crop %d,%d %dx%d leaves the Reference frame (%dx%d)"),
+                        crop.x, crop.y, crop.w, crop.h,
                         !in_s ? source->width : reference->width,
                         !in_s ? source->height : reference->height);
 
   size_t bad_s = sr_image_count_nonfinite(source), bad_r = sr_image_count_nonfinite(reference);
   sr_check_report_add(r, "nonfinite", subj, bad_s || bad_r ? SR_CHECK_FAIL : SR_CHECK_PASS,
-                      (double)(bad_s + bad_r), "%zu NaN/Inf values in the Source, %zu in the Reference",
-                      bad_s, bad_r);
+                      (double)(bad_s + bad_r),
+                      SR_("%zu NaN/Inf values in the Source, %zu in the Reference"), bad_s, bad_r);
 
   if (!pair || !pair->input || !pair->ground_truth)
     return;
@@ -198,7 +201,7 @@ sr_check_pair(const sr_image *source, const sr_image *reference, const sr_pair *
   bool in_range = lo >= 0.0f && hi <= 1.0f;
   sr_check_report_add(r, "range", subj, in_range ? SR_CHECK_PASS : SR_CHECK_FAIL,
                       in_range ? 0.0 : fmax(-(double)lo, (double)hi - 1.0),
-                      "built pair spans %.6g to %.6g (must stay within 0 to 1)", (double)lo,
+                      SR_("built pair spans %.6g to %.6g (must stay within 0 to 1)"), (double)lo,
                       (double)hi);
 
   bool comparable = in->width == gt->width && in->height == gt->height &&
@@ -207,18 +210,20 @@ sr_check_pair(const sr_image *source, const sr_image *reference, const sr_pair *
     double chroma = max_chroma_difference(gt, in, s->matrix);
     sr_check_report_add(r, "chroma-identity", subj,
                         chroma <= CHROMA_PASS ? SR_CHECK_PASS : SR_CHECK_FAIL, chroma,
-                        "ground truth and input differ in Cb/Cr by at most %.3g (pass <= %.0e)",
+                        SR_("ground truth and input differ in Cb/Cr by at most %.3g "
+                            "(pass <= %.0e)"),
                         chroma, CHROMA_PASS);
   } else {
     sr_check_report_add(r, "chroma-identity", subj, SR_CHECK_FAIL, 0.0,
-                        "input (%dx%d, %d ch) and ground truth (%dx%d, %d ch) do not match",
+                        SR_("input (%dx%d, %d ch) and ground truth (%dx%d, %d ch) do not match"),
                         in->width, in->height, in->channels, gt->width, gt->height, gt->channels);
   }
 
   bool bbox_ok = windows_equal(in, gt);
   sr_check_report_add(r, "bbox-parity", subj, bbox_ok ? SR_CHECK_PASS : SR_CHECK_FAIL, 0.0,
-                      bbox_ok ? "input and ground truth carry the same bounding box (%d,%d %dx%d)"
-                              : "input and ground truth bounding boxes differ (input %d,%d %dx%d)",
+                      bbox_ok
+                          ? SR_("input and ground truth carry the same bounding box (%d,%d %dx%d)")
+                          : SR_("input and ground truth bounding boxes differ (input %d,%d %dx%d)"),
                       in->data_window.x, in->data_window.y, in->data_window.w, in->data_window.h);
 
   if (!comparable)
@@ -232,14 +237,14 @@ sr_check_pair(const sr_image *source, const sr_image *reference, const sr_pair *
   sr_error err = {0};
   if (!(in_s && in_r)) {
     sr_check_report_add(r, "misalignment", subj, SR_CHECK_PASS, 0.0,
-                        "not measured: the crop leaves a frame");
+                        SR_("not measured: the crop leaves a frame"));
   } else if (sr_measure_misalignment(source, reference, s, &dx, &dy, &err)) {
     double mag = hypot(dx, dy);
     sr_check_report_add(r, "misalignment", subj, mag > SHIFT_WARN_PX ? SR_CHECK_WARN : SR_CHECK_PASS,
-                        mag, "Reference sits %+.2f px across, %+.2f px down from the Source "
-                        "(%.2f px; warn above %.1f)", dx, dy, mag, SHIFT_WARN_PX);
+                        mag, SR_("Reference sits %+.2f px across, %+.2f px down from the Source "
+                                 "(%.2f px; warn above %.1f)"), dx, dy, mag, SHIFT_WARN_PX);
   } else {
-    sr_check_report_add(r, "misalignment", subj, SR_CHECK_PASS, 0.0, "not measured: %s",
+    sr_check_report_add(r, "misalignment", subj, SR_CHECK_PASS, 0.0, SR_("not measured: %s"),
                         err.message);
   }
 }
@@ -278,10 +283,10 @@ sr_check_frame_sets(const int *pairs, int n_pairs, const int *held_out, int n_he
     n_held_out = 0;
   if (n_pairs > 0)
     sr_check_report_add(r, "training-pairs", "project", SR_CHECK_PASS, n_pairs,
-                        "%d training pair%s", n_pairs, n_pairs == 1 ? "" : "s");
+                        SR_NG_("%d training pair", "%d training pairs", n_pairs), n_pairs);
   else
     sr_check_report_add(r, "training-pairs", "project", SR_CHECK_FAIL, 0.0,
-                        "no training pairs; add at least one (4 to 9 to start)");
+                        SR_("no training pairs; add at least one (4 to 9 to start)"));
 
   int dup = 0, first_dup = 0;
   for (int i = 0; i < n_pairs; i++)
@@ -289,8 +294,12 @@ sr_check_frame_sets(const int *pairs, int n_pairs, const int *held_out, int n_he
       first_dup = pairs[i];
   if (dup)
     sr_check_report_add(r, "duplicate-pairs", "project", SR_CHECK_WARN, dup,
-                        "%d pair%s repeat%s a frame already in the training set (first: frame %d)",
-                        dup, dup == 1 ? "" : "s", dup == 1 ? "s" : "", first_dup);
+                        SR_NG_("%d pair repeats a frame already in the training set "
+                               "(first: frame %d)",
+                               "%d pairs repeat a frame already in the training set "
+                               "(first: frame %d)",
+                               dup),
+                        dup, first_dup);
 
   char list[200] = "";
   size_t len = 0;
@@ -307,22 +316,27 @@ sr_check_frame_sets(const int *pairs, int n_pairs, const int *held_out, int n_he
   }
   if (clash)
     sr_check_report_add(r, "held-out", "project", SR_CHECK_FAIL, clash,
-                        "held-out frame%s %s %s also in the training set; a held-out frame must "
-                        "never be trained on", clash == 1 ? "" : "s", list,
-                        clash == 1 ? "is" : "are");
+                        /* TRANSLATORS: %s is a list of frame numbers ("12, 40"). */
+                        SR_NG_("held-out frame %s is also in the training set; a held-out frame "
+                               "must never be trained on",
+                               "held-out frames %s are also in the training set; a held-out frame "
+                               "must never be trained on",
+                               clash),
+                        list);
   else
     sr_check_report_add(r, "held-out", "project", SR_CHECK_PASS, n_held_out,
-                        "%d held-out frame%s, none in the training set", n_held_out,
-                        n_held_out == 1 ? "" : "s");
+                        SR_NG_("%d held-out frame, none in the training set",
+                               "%d held-out frames, none in the training set", n_held_out),
+                        n_held_out);
 
   if (!has_preview)
     sr_check_report_add(r, "preview-frame", "project", SR_CHECK_WARN, 0.0,
-                        "no preview frame chosen; pick one frame that is not a training pair");
+                        SR_("no preview frame chosen; pick one frame that is not a training pair"));
   else if (contains(pairs, n_pairs, preview))
     sr_check_report_add(r, "preview-frame", "project", SR_CHECK_FAIL, preview,
-                        "preview frame %d is also a training pair; choose a frame the network "
-                        "has not seen", preview);
+                        SR_("preview frame %d is also a training pair; choose a frame the network "
+                            "has not seen"), preview);
   else
     sr_check_report_add(r, "preview-frame", "project", SR_CHECK_PASS, preview,
-                        "preview frame %d is not a training pair", preview);
+                        SR_("preview frame %d is not a training pair"), preview);
 }

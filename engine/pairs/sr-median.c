@@ -6,6 +6,7 @@
  * remains is run on 8 pixels at a time with vector min/max.
  */
 #include "sr-pairs.h"
+#include "sr-i18n.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -102,11 +103,12 @@ sr_image *
 sr_median_filter(const sr_image *img, int size, sr_error *err)
 {
   if (!img) {
-    sr_error_set(err, SR_ERR_INVALID, "median filter: no image");
+    sr_error_set(err, SR_ERR_INVALID, SR_("median filter: no image"));
     return NULL;
   }
   if (size != 3 && size != 5) {
-    sr_error_set(err, SR_ERR_INVALID, "median filter size %d is not supported; use 3 or 5", size);
+    sr_error_set(err, SR_ERR_INVALID, SR_("median filter size %d is not supported; use 3 or 5"),
+                 size);
     return NULL;
   }
   sr_image *out = sr_image_copy(img, err);
@@ -124,7 +126,8 @@ sr_median_filter(const sr_image *img, int size, sr_error *err)
     free(rows);
     free(v);
     sr_image_free(out);
-    sr_error_set(err, SR_ERR_NOMEM, "out of memory for the median filter on a %dx%d image", w, h);
+    sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory for the median filter on a %dx%d image"), w,
+                 h);
     return NULL;
   }
   for (int y = 0; y < h; y++) {

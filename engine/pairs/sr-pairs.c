@@ -1,6 +1,7 @@
 /* sr-pairs.c — the Stage 3 pair build, the matching Source preparation for
  * inference, and the merge of the network's ΔY back into the Source frame. */
 #include "sr-pairs.h"
+#include "sr-i18n.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -70,8 +71,8 @@ check_crop(sr_rect crop, const sr_image *img, const char *what, sr_error *err)
   if (sr_rect_inside(crop, img->width, img->height))
     return true;
   sr_error_set(err, SR_ERR_INVALID,
-               "crop %d,%d %dx%d does not fit inside the %s frame (%dx%d); choose a crop "
-               "rectangle inside the picture",
+               SR_("crop %d,%d %dx%d does not fit inside the %s frame (%dx%d); choose a crop "
+                   "rectangle inside the picture"),
                crop.x, crop.y, crop.w, crop.h, what, img->width, img->height);
   return false;
 }
@@ -80,7 +81,7 @@ static bool
 check_image(const sr_image *img, const char *what, sr_error *err)
 {
   if (!img || !img->pixels) {
-    sr_error_set(err, SR_ERR_INVALID, "no %s frame was given", what);
+    sr_error_set(err, SR_ERR_INVALID, SR_("no %s frame was given"), what);
     return false;
   }
   return sr_image_check_size(img->width, img->height, img->channels, what, err);
@@ -149,8 +150,8 @@ check_prefilter(sr_prefilter p, sr_error *err)
 {
   if (p == SR_PREFILTER_NONE || p == SR_PREFILTER_MEDIAN3 || p == SR_PREFILTER_MEDIAN5)
     return true;
-  sr_error_set(err, SR_ERR_INVALID, "Source pre-filter %d is not one of none, median3, median5",
-               (int)p);
+  sr_error_set(err, SR_ERR_INVALID,
+               SR_("Source pre-filter %d is not one of none, median3, median5"), (int)p);
   return false;
 }
 
@@ -159,30 +160,31 @@ sr_pair_build(const sr_image *source, const sr_image *reference, const sr_prep_s
               sr_pair *out, sr_error *err)
 {
   if (!out || !s) {
-    sr_error_set(err, SR_ERR_INVALID, "pair build: missing settings or output");
+    sr_error_set(err, SR_ERR_INVALID, SR_("pair build: missing settings or output"));
     return false;
   }
   memset(out, 0, sizeof *out);
-  if (!check_image(source, "Source", err) || !check_image(reference, "Reference", err) ||
+  if (!check_image(source, SR_("Source"), err) || !check_image(reference, SR_("Reference"), err) ||
       !check_prefilter(s->prefilter, err))
     return false;
   if (source->width != reference->width || source->height != reference->height) {
     sr_error_set(err, SR_ERR_INVALID,
-                 "the Source frame is %dx%d but the Reference frame is %dx%d; conform both "
-                 "sequences to the same size before building pairs",
+                 SR_("the Source frame is %dx%d but the Reference frame is %dx%d; conform both "
+                     "sequences to the same size before building pairs"),
                  source->width, source->height, reference->width, reference->height);
     return false;
   }
   size_t bad_s = sr_image_count_nonfinite(source), bad_r = sr_image_count_nonfinite(reference);
   if (bad_s || bad_r) {
     sr_error_set(err, SR_ERR_INVALID,
-                 "the frames hold values that are not numbers (NaN or infinite): %zu in the "
-                 "Source, %zu in the Reference; fix the scans or pick another pair",
+                 SR_("the frames hold values that are not numbers (NaN or infinite): %zu in the "
+                     "Source, %zu in the Reference; fix the scans or pick another pair"),
                  bad_s, bad_r);
     return false;
   }
   sr_rect crop = sr_prep_effective_crop(s, source->width, source->height);
-  if (!check_crop(crop, source, "Source", err) || !check_crop(crop, reference, "Reference", err))
+  if (!check_crop(crop, source, SR_("Source"), err) ||
+      !check_crop(crop, reference, SR_("Reference"), err))
     return false;
 
   sr_domain *dom_s = sr_domain_new(s->source_space, err);
@@ -241,16 +243,16 @@ static sr_image *
 prep_source_with(const sr_image *source, const sr_domain *dom, const sr_prep_settings *s,
                  sr_error *err)
 {
-  if (!check_image(source, "Source", err) || !check_prefilter(s->prefilter, err))
+  if (!check_image(source, SR_("Source"), err) || !check_prefilter(s->prefilter, err))
     return NULL;
   sr_rect crop = sr_prep_effective_crop(s, source->width, source->height);
-  if (!check_crop(crop, source, "Source", err))
+  if (!check_crop(crop, source, SR_("Source"), err))
     return NULL;
   size_t bad = count_nonfinite_in(source, crop);
   if (bad) {
     sr_error_set(err, SR_ERR_INVALID,
-                 "the Source frame holds %zu values that are not numbers (NaN or infinite) "
-                 "inside the crop; fix the scan before rendering it", bad);
+                 SR_("the Source frame holds %zu values that are not numbers (NaN or infinite) "
+                     "inside the crop; fix the scan before rendering it"), bad);
     return NULL;
   }
   return prep_stream(source, dom, crop, s->prefilter, err);
@@ -260,7 +262,7 @@ sr_image *
 sr_prep_source(const sr_image *source, const sr_prep_settings *s, sr_error *err)
 {
   if (!s) {
-    sr_error_set(err, SR_ERR_INVALID, "Source preparation: no settings");
+    sr_error_set(err, SR_ERR_INVALID, SR_("Source preparation: no settings"));
     return NULL;
   }
   sr_domain *dom = sr_domain_new(s->source_space, err);
@@ -276,24 +278,24 @@ sr_merge_recovered(const sr_image *source, const sr_image *dy, const sr_prep_set
                    sr_error *err)
 {
   if (!s || !dy || !dy->pixels) {
-    sr_error_set(err, SR_ERR_INVALID, "merge: missing settings or ΔY image");
+    sr_error_set(err, SR_ERR_INVALID, SR_("merge: missing settings or ΔY image"));
     return NULL;
   }
-  if (!check_image(source, "Source", err))
+  if (!check_image(source, SR_("Source"), err))
     return NULL;
   sr_rect crop = sr_prep_effective_crop(s, source->width, source->height);
   if (dy->channels != 1 || dy->width != crop.w || dy->height != crop.h) {
     sr_error_set(err, SR_ERR_INVALID,
-                 "the network's ΔY is %dx%d with %d channels but the crop is %dx%d; expected one "
-                 "channel of the crop's size",
+                 SR_("the network's ΔY is %dx%d with %d channels but the crop is %dx%d; expected "
+                     "one channel of the crop's size"),
                  dy->width, dy->height, dy->channels, crop.w, crop.h);
     return NULL;
   }
   size_t bad = sr_image_count_nonfinite(dy);
   if (bad) {
     sr_error_set(err, SR_ERR_INVALID,
-                 "the network produced %zu values that are not numbers (NaN or infinite); the "
-                 "model is unusable for this frame", bad);
+                 SR_("the network produced %zu values that are not numbers (NaN or infinite); the "
+                     "model is unusable for this frame"), bad);
     return NULL;
   }
   sr_domain *dom = sr_domain_new(s->source_space, err);
@@ -308,7 +310,7 @@ sr_merge_recovered(const sr_image *source, const sr_image *dy, const sr_prep_set
   float *in_row = out ? malloc(sizeof(float) * (size_t)crop.w * (size_t)ch) : NULL;
   float *res_row = in_row ? malloc(sizeof(float) * (size_t)crop.w * (size_t)ch) : NULL;
   if (out && !res_row) {
-    sr_error_set(err, SR_ERR_NOMEM, "out of memory merging a %dx%d crop", crop.w, crop.h);
+    sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory merging a %dx%d crop"), crop.w, crop.h);
     sr_image_free(out);
     out = NULL;
   }
@@ -319,12 +321,19 @@ sr_merge_recovered(const sr_image *source, const sr_image *dy, const sr_prep_set
       const float *d = sr_image_row(dy, y);
       for (int x = 0; x < crop.w; x++) {
         float *ip = in_row + (size_t)x * ch, *rp = res_row + (size_t)x * ch;
+        const float *v = net_in + (size_t)x * 3;
+        /* The same rule as the ground truth (sr_build_pair): where Source + ΔY
+         * would leave [0,1], the step is shortened equally on R, G and B, so
+         * chroma stays the Source's exactly; clamping each channel on its own
+         * would tint near-white and near-black pixels. */
+        float lo = fminf(v[0], fminf(v[1], v[2])), hi = fmaxf(v[0], fmaxf(v[1], v[2]));
+        float step = d[x] > 0.0f ? fminf(d[x], 1.0f - hi) : fmaxf(d[x], -lo);
         for (int c = 0; c < 3; c++) {
-          float v = net_in[x * 3 + c];
-          float r = v + d[x];
-          ip[c] = v;
-          /* Keep the exact value where ΔY is zero so an identity network is exact. */
-          rp[c] = d[x] == 0.0f ? v : r < 0.0f ? 0.0f : r > 1.0f ? 1.0f : r;
+          float r = v[c] + step;
+          ip[c] = v[c];
+          /* Keep the exact value where ΔY is zero so an identity network is
+           * exact; the clamp only absorbs rounding of the shortened step. */
+          rp[c] = d[x] == 0.0f ? v[c] : r < 0.0f ? 0.0f : r > 1.0f ? 1.0f : r;
         }
         if (ch == 4)
           ip[3] = rp[3] = orig[(size_t)x * 4 + 3];

@@ -65,7 +65,8 @@ sr_image *sr_prep_source(const sr_image *source, const sr_prep_settings *s, sr_e
 sr_image *sr_median_filter(const sr_image *img, int size, sr_error *err);
 
 /* After inference: dy is the network's ΔY over the crop (1 channel, crop
- * size). Writes Source + ΔY·(1,1,1), clamped to [0,1] in the domain, into
+ * size). Writes Source + ΔY·(1,1,1) in the domain, the step shortened where
+ * it would leave [0,1] (as for the ground truth, so chroma stays exact), into
  * the crop area of a copy of the full Source frame, converted back to the
  * Source's colour space with sr_domain_merge (outside the crop the frame is
  * untouched; an all-zero ΔY returns the Source unchanged). The result has

@@ -12,6 +12,7 @@
  */
 #include "sr-fft.h"
 #include "sr-pairs.h"
+#include "sr-i18n.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -254,18 +255,18 @@ bool
 sr_estimate_shift(const sr_image *a, const sr_image *b, double *dx, double *dy, sr_error *err)
 {
   if (!a || !b || !a->pixels || !b->pixels) {
-    sr_error_set(err, SR_ERR_INVALID, "shift estimate: missing image");
+    sr_error_set(err, SR_ERR_INVALID, SR_("shift estimate: missing image"));
     return false;
   }
   if (a->width != b->width || a->height != b->height) {
     sr_error_set(err, SR_ERR_INVALID,
-                 "shift estimate: the images differ in size (%dx%d and %dx%d)", a->width,
+                 SR_("shift estimate: the images differ in size (%dx%d and %dx%d)"), a->width,
                  a->height, b->width, b->height);
     return false;
   }
   if (a->width < MIN_SIDE || a->height < MIN_SIDE) {
     sr_error_set(err, SR_ERR_INVALID,
-                 "shift estimate: %dx%d is too small to measure (at least %d px a side)",
+                 SR_("shift estimate: %dx%d is too small to measure (at least %d px a side)"),
                  a->width, a->height, MIN_SIDE);
     return false;
   }
@@ -286,7 +287,7 @@ sr_estimate_shift(const sr_image *a, const sr_image *b, double *dx, double *dy, 
   w.py = sr_fft_plan_new(ny);
   bool ok = false;
   if (!w.fa || !w.fb || !w.tmp || !w.blur || !w.scratch || !w.ex || !w.sx || !w.px || !w.py) {
-    sr_error_set(err, SR_ERR_NOMEM, "shift estimate: out of memory");
+    sr_error_set(err, SR_ERR_NOMEM, SR_("shift estimate: out of memory"));
     goto out;
   }
   /* Windowed correlation is biased towards zero shift (the window does not
@@ -300,7 +301,8 @@ sr_estimate_shift(const sr_image *a, const sr_image *b, double *dx, double *dy, 
       if (pass > 0)
         break;
       sr_error_set(err, SR_ERR_INVALID,
-                   "shift estimate: the images hold no measurable detail (flat, or not finite)");
+                   SR_("shift estimate: the images hold no measurable detail (flat, or not "
+                       "finite)"));
       goto out;
     }
     sx0 += rx;

@@ -1,5 +1,6 @@
 /* sr-metrics.c — per-frame QA metrics (see sr-metrics.h). */
 #include "sr-metrics.h"
+#include "sr-i18n.h"
 
 #include <float.h>
 #include <math.h>
@@ -52,7 +53,7 @@ sr_qa_context_new(const sr_prep_settings *prep, sr_error *err)
 {
   sr_qa_context *ctx = calloc(1, sizeof *ctx);
   if (!ctx) {
-    sr_error_set(err, SR_ERR_NOMEM, "out of memory creating the QA context");
+    sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory creating the QA context"));
     return NULL;
   }
   ctx->prep = *prep;
@@ -111,7 +112,7 @@ to_planes(const sr_image *img, const sr_domain *d, sr_ycbcr_matrix m, sr_rect cr
   if (!rgb || !p->y || !p->cb || !p->cr) {
     free(rgb);
     planes_clear(p);
-    sr_error_set(err, SR_ERR_NOMEM, "out of memory measuring the %s (%dx%d)", what, crop.w,
+    sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory measuring the %s (%dx%d)"), what, crop.w,
                  crop.h);
     return false;
   }
@@ -502,21 +503,21 @@ sr_qa_measure_frame(const sr_qa_context *ctx, int frame, const sr_image *output,
 {
   frame_init(out, frame);
   if (!output || !source) {
-    sr_error_set(err, SR_ERR_INVALID, "frame %d: QA needs both the rendered and the Source frame",
-                 frame);
+    sr_error_set(err, SR_ERR_INVALID,
+                 SR_("frame %d: QA needs both the rendered and the Source frame"), frame);
     return false;
   }
   if (output->width != source->width || output->height != source->height) {
     sr_error_set(err, SR_ERR_INVALID,
-                 "frame %d: the render is %dx%d but the Source is %dx%d; render with the "
-                 "project's settings so both have the same size",
+                 SR_("frame %d: the render is %dx%d but the Source is %dx%d; render with the "
+                     "project's settings so both have the same size"),
                  frame, output->width, output->height, source->width, source->height);
     return false;
   }
   if (reference && (reference->width != source->width || reference->height != source->height)) {
     sr_error_set(err, SR_ERR_INVALID,
-                 "frame %d: the Reference is %dx%d but the Source is %dx%d; the Reference must "
-                 "be aligned and framed like the Source",
+                 SR_("frame %d: the Reference is %dx%d but the Source is %dx%d; the Reference must "
+                     "be aligned and framed like the Source"),
                  frame, reference->width, reference->height, source->width, source->height);
     return false;
   }
@@ -525,7 +526,7 @@ sr_qa_measure_frame(const sr_qa_context *ctx, int frame, const sr_image *output,
                                       : (sr_rect){0, 0, source->width, source->height};
   if (!sr_rect_inside(crop, source->width, source->height)) {
     sr_error_set(err, SR_ERR_INVALID,
-                 "frame %d: the crop %dx%d+%d+%d leaves the %dx%d frame; fix the crop", frame,
+                 SR_("frame %d: the crop %dx%d+%d+%d leaves the %dx%d frame; fix the crop"), frame,
                  crop.w, crop.h, crop.x, crop.y, source->width, source->height);
     return false;
   }
@@ -540,11 +541,11 @@ sr_qa_measure_frame(const sr_qa_context *ctx, int frame, const sr_image *output,
   int w = crop.w, h = crop.h;
   size_t n = (size_t)w * (size_t)h;
 
-  if (!to_planes(output, ctx->source_domain, ctx->prep.matrix, crop, &po, "render", err) ||
-      !to_planes(source, ctx->source_domain, ctx->prep.matrix, crop, &ps, "Source", err))
+  if (!to_planes(output, ctx->source_domain, ctx->prep.matrix, crop, &po, SR_("render"), err) ||
+      !to_planes(source, ctx->source_domain, ctx->prep.matrix, crop, &ps, SR_("Source"), err))
     goto done;
-  if (reference &&
-      !to_planes(reference, ctx->reference_domain, ctx->prep.matrix, crop, &pr, "Reference", err))
+  if (reference && !to_planes(reference, ctx->reference_domain, ctx->prep.matrix, crop, &pr,
+                              SR_("Reference"), err))
     goto done;
   out->has_reference = reference != NULL;
   out->range_fraction = po.range_fraction;
@@ -576,7 +577,7 @@ sr_qa_measure_frame(const sr_qa_context *ctx, int frame, const sr_image *output,
       (reference && !bands(pr.y, w, h, out->band_ref, band0_ref, NULL)) ||
       !(mask = flat_mask(coarse, w, h, &out->flat_pixels)) ||
       !local_min_max(ps.y, w, h, HALO_RADIUS, mn, mx)) {
-    sr_error_set(err, SR_ERR_NOMEM, "frame %d: out of memory computing QA metrics (%dx%d)",
+    sr_error_set(err, SR_ERR_NOMEM, SR_("frame %d: out of memory computing QA metrics (%dx%d)"),
                  frame, w, h);
     goto done;
   }
@@ -667,53 +668,58 @@ sr_qa_flag_frame(sr_qa_frame *f, const sr_qa_thresholds *t)
   f->n_flags = 0;
   memset(f->flags, 0, sizeof f->flags);
   if ((double)f->nonfinite > t->nonfinite)
-    add_flag(f, "nonfinite", "%zu NaN/Inf values in the render; re-render this frame",
+    add_flag(f, "nonfinite", SR_("%zu NaN/Inf values in the render; re-render this frame"),
              f->nonfinite);
   if (f->chroma_max > t->chroma_max)
     add_flag(f, "chroma-shift",
-             "colour shift vs the Source: max |dCb| %.4f, |dCr| %.4f (limit %.4f)", f->dcb_max,
+             SR_("colour shift vs the Source: max |dCb| %.4f, |dCr| %.4f (limit %.4f)"), f->dcb_max,
              f->dcr_max, t->chroma_max);
   else if (f->dcb_mean > t->chroma_mean || f->dcr_mean > t->chroma_mean)
     add_flag(f, "chroma-shift",
-             "colour shift vs the Source: mean |dCb| %.5f, |dCr| %.5f (limit %.5f)", f->dcb_mean,
-             f->dcr_mean, t->chroma_mean);
+             SR_("colour shift vs the Source: mean |dCb| %.5f, |dCr| %.5f (limit %.5f)"),
+             f->dcb_mean, f->dcr_mean, t->chroma_mean);
   if (f->range_fraction - f->source_range_fraction > t->range_excess)
-    add_flag(f, "range", "%.3f %% of values outside 0-1 in the training domain (Source: %.3f %%)",
+    add_flag(f, "range",
+             SR_("%.3f %% of values outside 0-1 in the training domain (Source: %.3f %%)"),
              100.0 * f->range_fraction, 100.0 * f->source_range_fraction);
   if (f->sharpness_gain_db < t->sharpness_min_db)
-    add_flag(f, "detail-loss", "detail loss: %.2f dB less fine detail than the Source",
+    add_flag(f, "detail-loss", SR_("detail loss: %.2f dB less fine detail than the Source"),
              -f->sharpness_gain_db);
   if (f->has_reference && f->hf_vs_reference_db > t->hf_over_ref_db)
     add_flag(f, "over-sharpening",
-             "over-sharpening: fine detail %.2f dB above the Reference (limit %.1f dB)",
+             SR_("over-sharpening: fine detail %.2f dB above the Reference (limit %.1f dB)"),
              f->hf_vs_reference_db, t->hf_over_ref_db);
   else if (!f->has_reference && f->sharpness_gain_db > t->sharpness_max_db)
     add_flag(f, "over-sharpening",
-             "over-sharpening: fine detail %.2f dB above the Source (limit %.1f dB)",
+             SR_("over-sharpening: fine detail %.2f dB above the Source (limit %.1f dB)"),
              f->sharpness_gain_db, t->sharpness_max_db);
   if (f->has_reference && isfinite(f->grain_vs_reference_db) &&
       fabs(f->grain_vs_reference_db) > t->grain_over_ref_db)
-    add_flag(f, "grain-mismatch", "grain %s than the Reference's by %.2f dB in flat areas",
-             f->grain_vs_reference_db > 0 ? "stronger" : "weaker", fabs(f->grain_vs_reference_db));
+    add_flag(f, "grain-mismatch", f->grain_vs_reference_db > 0
+                 ? SR_("grain stronger than the Reference's by %.2f dB in flat areas")
+                 : SR_("grain weaker than the Reference's by %.2f dB in flat areas"),
+             fabs(f->grain_vs_reference_db));
   double halo_base = f->has_reference && isfinite(f->reference_halo_score)
                          ? f->reference_halo_score
                          : 0.0;
   if (f->halo_score - halo_base > t->halo_excess)
     add_flag(f, "halo",
-             "halos: overshoot %.1f %% of edge contrast at %zu edge pixels (Reference %.1f %%)",
+             SR_("halos: overshoot %.1f %% of edge contrast at %zu edge pixels (Reference %.1f "
+                 "%%)"),
              100.0 * f->halo_score, f->edge_pixels, 100.0 * halo_base);
   if (isfinite(f->flicker_luma) && f->flicker_luma > t->flicker_luma)
-    add_flag(f, "flicker", "flicker: luma jumps %.4f vs the previous frame beyond the Source's",
+    add_flag(f, "flicker",
+             SR_("flicker: luma jumps %.4f vs the previous frame beyond the Source's"),
              f->flicker_luma);
   if (isfinite(f->flicker_detail_db) && f->flicker_detail_db > t->flicker_detail_db)
     add_flag(f, "detail-flicker",
-             "inconsistent detail: detail level jumps %.2f dB vs the previous frame beyond the "
-             "Source's",
+             SR_("inconsistent detail: detail level jumps %.2f dB vs the previous frame beyond the "
+                 "Source's"),
              f->flicker_detail_db);
   if (f->held_out && isfinite(f->psnr_source) && !isnan(f->psnr) &&
       f->psnr < f->psnr_source - t->psnr_drop_db)
     add_flag(f, "held-out-worse",
-             "held-out frame: PSNR %.2f dB vs the Reference is below the Source's %.2f dB",
+             SR_("held-out frame: PSNR %.2f dB vs the Reference is below the Source's %.2f dB"),
              f->psnr, f->psnr_source);
   return f->n_flags;
 }

@@ -2,6 +2,7 @@
 #include "sr-scopes.h"
 
 #include "sr-stills.h"
+#include "sr-i18n.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -31,17 +32,17 @@ check_args(const sr_image *img, const sr_scope_options *o, const void *out, cons
            sr_error *err)
 {
   if (!img || !o || !out || !img->pixels) {
-    sr_error_set(err, SR_ERR_INVALID, "%s: no frame or no output buffer", what);
+    sr_error_set(err, SR_ERR_INVALID, SR_("%s: no frame or no output buffer"), what);
     return false;
   }
   if (o->width < SCOPE_MIN || o->height < SCOPE_MIN || o->width > SCOPE_MAX ||
       o->height > SCOPE_MAX) {
-    sr_error_set(err, SR_ERR_INVALID, "%s: size %dx%d is outside %d..%d px a side", what,
+    sr_error_set(err, SR_ERR_INVALID, SR_("%s: size %dx%d is outside %d..%d px a side"), what,
                  o->width, o->height, SCOPE_MIN, SCOPE_MAX);
     return false;
   }
   if (img->width <= 0 || img->height <= 0) {
-    sr_error_set(err, SR_ERR_INVALID, "%s: the frame is empty", what);
+    sr_error_set(err, SR_ERR_INVALID, SR_("%s: the frame is empty"), what);
     return false;
   }
   return true;
@@ -124,7 +125,7 @@ bool
 sr_scope_waveform_counts(const sr_image *img, const sr_scope_options *o, uint32_t *counts,
                          sr_error *err)
 {
-  if (!check_args(img, o, counts, "waveform", err))
+  if (!check_args(img, o, counts, SR_("waveform"), err))
     return false;
   int w = o->width, h = o->height, c = img->channels;
   memset(counts, 0, (size_t)w * (size_t)h * sizeof(uint32_t));
@@ -137,7 +138,7 @@ sr_scope_waveform_counts(const sr_image *img, const sr_scope_options *o, uint32_
   /* Column of each sampled x, computed once. */
   int *colmap = malloc(sizeof(int) * (size_t)img->width);
   if (!colmap) {
-    sr_error_set(err, SR_ERR_NOMEM, "waveform: out of memory");
+    sr_error_set(err, SR_ERR_NOMEM, SR_("waveform: out of memory"));
     return false;
   }
   for (int x = 0; x < img->width; x++)
@@ -174,7 +175,7 @@ bool
 sr_scope_vectorscope_counts(const sr_image *img, const sr_scope_options *o, uint32_t *counts,
                             sr_error *err)
 {
-  if (!check_args(img, o, counts, "vectorscope", err))
+  if (!check_args(img, o, counts, SR_("vectorscope"), err))
     return false;
   int w = o->width, h = o->height, c = img->channels;
   memset(counts, 0, (size_t)w * (size_t)h * sizeof(uint32_t));
@@ -282,12 +283,12 @@ level(uint32_t count, float ref, float gain)
 bool
 sr_scope_waveform(const sr_image *img, const sr_scope_options *o, uint8_t *rgba, sr_error *err)
 {
-  if (!check_args(img, o, rgba, "waveform", err))
+  if (!check_args(img, o, rgba, SR_("waveform"), err))
     return false;
   int w = o->width, h = o->height;
   uint32_t *counts = malloc((size_t)w * (size_t)h * sizeof(uint32_t));
   if (!counts) {
-    sr_error_set(err, SR_ERR_NOMEM, "waveform: out of memory");
+    sr_error_set(err, SR_ERR_NOMEM, SR_("waveform: out of memory"));
     return false;
   }
   if (!sr_scope_waveform_counts(img, o, counts, err)) {
@@ -336,12 +337,12 @@ bool
 sr_scope_vectorscope(const sr_image *img, const sr_scope_options *o, uint8_t *rgba,
                      sr_error *err)
 {
-  if (!check_args(img, o, rgba, "vectorscope", err))
+  if (!check_args(img, o, rgba, SR_("vectorscope"), err))
     return false;
   int w = o->width, h = o->height;
   uint32_t *counts = malloc((size_t)w * (size_t)h * sizeof(uint32_t));
   if (!counts) {
-    sr_error_set(err, SR_ERR_NOMEM, "vectorscope: out of memory");
+    sr_error_set(err, SR_ERR_NOMEM, SR_("vectorscope: out of memory"));
     return false;
   }
   if (!sr_scope_vectorscope_counts(img, o, counts, err)) {

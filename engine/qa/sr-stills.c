@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "sr-io.h"
+#include "sr-i18n.h"
 
 void
 sr_still_options_init(sr_still_options *o, sr_colourspace space, int frame)
@@ -87,12 +88,14 @@ static bool
 same_size(const sr_image *a, const sr_image *b, sr_error *err)
 {
   if (!a || !b) {
-    sr_error_set(err, SR_ERR_INVALID, "a still needs both the original and the recovered frame");
+    sr_error_set(err, SR_ERR_INVALID,
+                 SR_("a still needs both the original and the recovered frame"));
     return false;
   }
   if (a->width != b->width || a->height != b->height) {
     sr_error_set(err, SR_ERR_INVALID,
-                 "still: the original is %dx%d but the recovered frame is %dx%d; they must match",
+                 SR_("still: the original is %dx%d but the recovered frame is %dx%d; they must "
+                     "match"),
                  a->width, a->height, b->width, b->height);
     return false;
   }
@@ -172,7 +175,7 @@ sr_still_side_by_side(const sr_image *original, const sr_image *recovered,
   int scale = sr_font_scale_for(a->height);
   int gap = 4 * scale;
   if ((long long)a->width * 2 + gap > SR_IMAGE_MAX_DIM) {
-    sr_error_set(err, SR_ERR_INVALID, "still: a side-by-side of %d px wide frames is too wide",
+    sr_error_set(err, SR_ERR_INVALID, SR_("still: a side-by-side of %d px wide frames is too wide"),
                  a->width);
     sr_image_free(a);
     sr_image_free(b);
@@ -202,7 +205,7 @@ bool
 sr_still_write_png(const char *path, const sr_image *still, int bit_depth, sr_error *err)
 {
   if (sr_format_from_path(path) != SR_FORMAT_PNG) {
-    sr_error_set(err, SR_ERR_INVALID, "%s: stills are written as PNG; use a .png name", path);
+    sr_error_set(err, SR_ERR_INVALID, SR_("%s: stills are written as PNG; use a .png name"), path);
     return false;
   }
   sr_write_options wo;

@@ -3,13 +3,20 @@
 
 1. The Spanish catalogue is fresh: every msgid that xgettext extracts from
    po/POTFILES.in has an entry in po/es.po, and msgfmt reports no untranslated
-   or fuzzy message.
+   or fuzzy message (and no format directive that differs from its msgid).
 2. No user-visible string is left unmarked: .ui properties that show text are
    translatable (or explicitly translatable="no"), the GTK/GLib calls in
    ui/*.c that put text on screen take _()/N_()/C_() rather than a bare
-   literal, and so do the CLI's errors, progress notes and option help.
-3. Every file in ui/ and app/cli/ that marks strings is listed in
-   po/POTFILES.in.
+   literal, and so do the CLI's errors, summaries, progress notes and option
+   help, the GLib errors of app/*.c, and the engine's messages (sr_error_set,
+   sr_error_set_errno, sr_error_prefix, check and flag reasons), which take
+   SR_()/SR_N_()/SR_NG_() from engine/core/sr-i18n.h.
+3. Every file in ui/, app/, app/cli/ and engine/ that marks strings is listed
+   in po/POTFILES.in, and po/meson.build extracts the engine's keywords.
+4. The catalogue reaches the user: the CLI, run with LANGUAGE=es on a file
+   that is not an image, prints the engine's error in Spanish (and in English
+   without LANGUAGE). Needs $SR_CLI (set by the test environment) and a UTF-8
+   locale (C.UTF-8 or es_*.UTF-8); without either that part is skipped.
 
 Exits 77 (skipped) when xgettext or msgfmt is not installed.
 """
@@ -24,7 +31,16 @@ XGETTEXT_ARGS = [
     '--from-code=UTF-8', '--add-comments',
     '--keyword=_', '--keyword=N_', '--keyword=C_:1c,2', '--keyword=NC_:1c,2',
     '--keyword=g_dngettext:2,3', '--keyword=ngettext:1,2',
+] + [
+    # engine/core/sr-i18n.h; po/meson.build passes the same (checked below).
+    '--keyword=SR_', '--keyword=SR_N_', '--keyword=SR_NG_:1,2',
+    '--flag=SR_:1:pass-c-format', '--flag=SR_N_:1:pass-c-format',
+    '--flag=SR_NG_:1:pass-c-format', '--flag=SR_NG_:2:pass-c-format',
+    '--flag=sr_error_set:3:c-format', '--flag=sr_error_set_errno:3:c-format',
+    '--flag=sr_error_prefix:2:c-format', '--flag=sr_check_report_add:6:c-format',
+    '--flag=add_flag:3:c-format',
 ]
+ENGINE_XGETTEXT_ARGS = [a for a in XGETTEXT_ARGS if 'SR_' in a or a.startswith('--flag=')]
 
 # Properties whose value the user reads.
 UI_TEXT_PROPERTIES = {'label', 'title', 'tooltip-text', 'tooltip-markup',
@@ -74,7 +90,9 @@ C_TEXT_CALLS = {
 }
 
 # The same for the command-line tool (app/cli/*.c): its errors, progress
-# notes and --help text.
+# notes, --help text and the human-readable summaries it prints (the JSON of
+# --json and --progress=json is assembled with json-glib or GString, not with
+# these calls, so its keys stay as they are).
 CLI_TEXT_CALLS = {
     'sr_cli_error': 1,
     'sr_progress_message': 1,
@@ -82,10 +100,46 @@ CLI_TEXT_CALLS = {
     'g_set_error_literal': 3,
     'g_option_context_set_summary': 1,
     'g_option_context_set_description': 1,
+    'printf': 0,
+    'fprintf': 1,
+    'sr_error_prefix': 1,
 }
 
-# A literal with no letters ("", "·", "%s", "1:1", "—") says nothing to translate.
+# The GLib layer (app/*.c): its errors and the reasons it adds to reports.
+APP_TEXT_CALLS = {
+    'g_set_error': 3,
+    'g_set_error_literal': 3,
+    'g_task_return_new_error': 3,
+    'sr_error_prefix': 1,
+    'sr_check_report_add': 5,
+    'field_error': 2,
+    'set_from_sr': 2,
+}
+
+# The engine (engine/**/*.c): every message that can reach the user goes
+# through one of these; a bare literal there is English in every language.
+ENGINE_TEXT_CALLS = {
+    'sr_error_set': 2,
+    'sr_error_set_errno': 2,
+    'sr_error_prefix': 1,
+    'sr_check_report_add': 5,
+    'add_flag': 2,
+    'set_reason': 2,
+    'png_error': 1,
+    'tiff_corrupt': 3,
+    'exr_set_error': 4,
+    'exr_set_write_error': 4,
+    'set_err': 2,  # engine/cuda: the module sets sr_error by itself
+}
+
+# A literal with no letters ("", "·", "%s", "1:1", "—") says nothing to translate;
+# neither does the program's name in front of a message.
 LETTER = re.compile(r'[A-Za-z]{2,}')
+PROGRAM_NAME = re.compile(r'spatial-recovery-cli( [a-z]+)?:?')
+# printf directives ("%zu", "%-32s", "%" PRId64) and units, which read the same
+# in every language: a row format like "%5d  %6.2f dB" is not words.
+DIRECTIVE = re.compile(r'%[-+ #0\'*.0-9]*(hh|h|ll|l|L|z|j|t)?[diouxXeEfFgGaAcspn%]|"\s*PRI\w+\s*"')
+UNIT = re.compile(r'\b(dB|px|GiB|MiB|KiB)\b')
 
 
 def fail(problems, where, message):
@@ -151,11 +205,13 @@ def bare_literal(arg):
     arg = arg.strip()
     if not arg.startswith('"'):
         return None  # _("…"), a variable or a formatted string built elsewhere
-    literal = re.match(r'"((?:[^"\\]|\\.)*)"', arg).group(1)
-    return literal if LETTER.search(literal) else None
+    # "…%" G_GINT64_FORMAT "…" is one format: look at every piece of it.
+    literal = ''.join(re.findall(r'"((?:[^"\\]|\\.)*)"', arg))
+    words = UNIT.sub('', DIRECTIVE.sub('', PROGRAM_NAME.sub('', literal)))
+    return literal if LETTER.search(words) else None
 
 
-def check_c_file(path, display, problems, calls, option_entries=False):
+def check_c_file(path, display, problems, calls, option_entries=False, marker='_()'):
     with open(path, encoding='utf-8') as f:
         text = strip_c_comments(f.read())
     call = re.compile(r'\b(' + '|'.join(sorted(calls)) + r')\s*\(')
@@ -170,7 +226,7 @@ def check_c_file(path, display, problems, calls, option_entries=False):
             continue
         line = text.count('\n', 0, offset) + 1
         fail(problems, '%s:%d' % (display, line),
-             '%s() shows "%s" unmarked; wrap it in _()' % (m.group(1), literal[:60]))
+             '%s() shows "%s" unmarked; wrap it in %s' % (m.group(1), literal[:60], marker))
     if not option_entries:
         return
     # GOptionEntry {long_name, short, flags, arg, arg_data, description, arg_description}
@@ -253,16 +309,34 @@ def check_catalogue(root, problems):
             fail(problems, 'po/POTFILES.in', 'lists %s, which does not exist' % s)
     # A file that marks strings but is missing from POTFILES.in would ship them
     # untranslated without any other symptom.
-    marked = re.compile(r'\b(N?_|C_|NC_|ngettext)\s*\(\s*"|translatable="yes"')
-    for folder in ('ui', os.path.join('app', 'cli')):
+    marked = re.compile(r'\b(N?_|C_|NC_|ngettext|SR_|SR_N_|SR_NG_)\s*\(\s*"|translatable="yes"')
+    for folder in ['ui', 'app', os.path.join('app', 'cli')] + engine_folders(root):
         for name in sorted(os.listdir(os.path.join(root, folder))):
             rel = folder.replace(os.sep, '/') + '/' + name
-            if not name.endswith(('.c', '.ui')) or rel in sources:
+            if not name.endswith(('.c', '.h', '.cu', '.ui')) or rel in sources:
                 continue
             with open(os.path.join(root, folder, name), encoding='utf-8') as f:
-                if marked.search(f.read()):
-                    fail(problems, 'po/POTFILES.in', '%s marks strings for translation '
-                         'but is not listed' % rel)
+                text = f.read()
+            if not name.endswith('.ui'):
+                text = strip_c_comments(text)  # sr-i18n.h shows SR_("...") in a comment
+            if marked.search(text):
+                fail(problems, 'po/POTFILES.in', '%s marks strings for translation '
+                     'but is not listed' % rel)
+    # The catalogue target must extract the engine's messages the way this
+    # test does, or they would pass here and ship untranslated.
+    with open(os.path.join(po_dir, 'meson.build'), encoding='utf-8') as f:
+        meson_po = f.read()
+    for arg in ENGINE_XGETTEXT_ARGS:
+        if "'%s'" % arg not in meson_po:
+            fail(problems, 'po/meson.build', 'xgettext args lack %s' % arg)
+    # The engine looks its messages up in a domain it names itself.
+    with open(os.path.join(root, 'meson.build'), encoding='utf-8') as f:
+        package = re.search(r"'SR_GETTEXT_PACKAGE',\s*'([^']+)'", f.read())
+    with open(os.path.join(root, 'engine', 'core', 'sr-i18n.h'), encoding='utf-8') as f:
+        domain = re.search(r'#define SR_GETTEXT_DOMAIN "([^"]+)"', f.read())
+    if not package or not domain or package.group(1) != domain.group(1):
+        fail(problems, 'engine/core/sr-i18n.h', 'SR_GETTEXT_DOMAIN is not the '
+             'SR_GETTEXT_PACKAGE of meson.build')
     with tempfile.TemporaryDirectory() as tmp:
         pot = os.path.join(tmp, 'spatial-recovery.pot')
         r = subprocess.run(['xgettext'] + XGETTEXT_ARGS + ['-D', root, '-o', pot]
@@ -292,6 +366,88 @@ def check_catalogue(root, problems):
         fail(problems, 'po/es.po', 'not complete: ' + stats)
 
 
+def engine_folders(root):
+    """engine/ and its subfolders, relative to root."""
+    out = []
+    for dirpath, dirnames, _files in os.walk(os.path.join(root, 'engine')):
+        dirnames.sort()
+        out.append(os.path.relpath(dirpath, root))
+    return out
+
+
+def utf8_locale():
+    """A UTF-8 locale that lets LANGUAGE pick the catalogue, or None."""
+    try:
+        names = subprocess.run(['locale', '-a'], capture_output=True, text=True).stdout.split()
+    except OSError:
+        return None
+    # glibc ignores LANGUAGE under plain "C"/"POSIX" but not under C.UTF-8.
+    for want in ('C.UTF-8', 'C.utf8', 'es_ES.UTF-8', 'es_ES.utf8'):
+        if want in names:
+            return want
+    for n in names:
+        if n.startswith('es_') and n.lower().endswith(('.utf-8', '.utf8')):
+            return n
+    return None
+
+
+def check_cli_in_spanish(root, problems):
+    """Runs the CLI on a file that is not an image, in Spanish and in English."""
+    cli = os.environ.get('SR_CLI')
+    if not cli or not os.access(cli, os.X_OK):
+        print('cli: $SR_CLI not set or not built; Spanish run skipped')
+        return
+    loc = utf8_locale()
+    if loc is None:
+        print('cli: no C.UTF-8 or Spanish UTF-8 locale installed; Spanish run skipped')
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        mo_dir = os.path.join(tmp, 'locale', 'es', 'LC_MESSAGES')
+        os.makedirs(mo_dir)
+        r = subprocess.run(['msgfmt', '-o', os.path.join(mo_dir, 'spatial-recovery.mo'),
+                            os.path.join(root, 'po', 'es.po')], capture_output=True, text=True)
+        if r.returncode != 0:
+            fail(problems, 'po/es.po', 'msgfmt failed: ' + r.stderr.strip())
+            return
+        for name in ('src.0001.exr', 'ref.0001.exr'):
+            with open(os.path.join(tmp, name), 'w') as f:
+                f.write('not an image at all')
+        args = [cli, 'train', '--source', os.path.join(tmp, 'src.%04d.exr'),
+                '--reference', os.path.join(tmp, 'ref.%04d.exr'), '--pairs', '1',
+                '--out', os.path.join(tmp, 'out'), '--progress', 'quiet']
+        base = {k: v for k, v in os.environ.items()
+                if not k.startswith('LC_') and k not in ('LANG', 'LANGUAGE')}
+        base.update(LANG=loc, SR_LOCALEDIR=os.path.join(tmp, 'locale'))
+        # (env, text the engine's message must hold, language)
+        runs = [(dict(base, LANGUAGE='es'), 'no es una imagen que este programa lea', 'Spanish'),
+                (base, 'not an image this program reads', 'English')]
+        for env, want, language in runs:
+            r = subprocess.run(args, capture_output=True, text=True, env=env, timeout=60)
+            print('cli (%s, LANG=%s): exit %d: %s' % (language, loc, r.returncode,
+                                                      r.stderr.strip()))
+            if r.returncode != 1 or want not in r.stderr:
+                fail(problems, 'spatial-recovery-cli', 'in %s the engine error should hold '
+                     '"%s"; got exit %d: %s' % (language, want, r.returncode, r.stderr.strip()))
+
+
+def self_test():
+    """The scanner itself must catch an unmarked engine message, or every
+    check above could pass by finding nothing."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, 'plant.c')
+        with open(path, 'w', encoding='utf-8') as f:
+            f.write('static void f(sr_error *err, const char *p)\n{\n'
+                    '  sr_error_set(err, SR_ERR_IO,\n               "cannot read %s", p);\n'
+                    '  sr_error_set(err, SR_ERR_IO, SR_("cannot write %s"), p);\n'
+                    '  /* sr_error_set(err, SR_ERR_IO, "in a comment"); */\n'
+                    '  sr_error_prefix(err, "%d: ", 3);\n}\n')
+        found = []
+        check_c_file(path, 'plant.c', found, ENGINE_TEXT_CALLS)
+    if len(found) != 1 or '"cannot read %s"' not in found[0]:
+        return ['test-i18n.py: the scanner missed a planted unmarked message: %r' % found]
+    return []
+
+
 def main():
     if len(sys.argv) != 2:
         print('usage: test-i18n.py SOURCE_ROOT', file=sys.stderr)
@@ -300,7 +456,7 @@ def main():
         print('xgettext/msgfmt not installed; skipping')
         return 77
     root = sys.argv[1]
-    problems = []
+    problems = self_test()
     ui_dir = os.path.join(root, 'ui')
     for name in sorted(os.listdir(ui_dir)):
         path = os.path.join(ui_dir, name)
@@ -313,7 +469,18 @@ def main():
         if name.endswith('.c'):
             check_c_file(os.path.join(cli_dir, name), 'app/cli/' + name, problems,
                          CLI_TEXT_CALLS, option_entries=True)
+    app_dir = os.path.join(root, 'app')
+    for name in sorted(os.listdir(app_dir)):
+        if name.endswith('.c'):
+            check_c_file(os.path.join(app_dir, name), 'app/' + name, problems, APP_TEXT_CALLS)
+    for folder in engine_folders(root):
+        for name in sorted(os.listdir(os.path.join(root, folder))):
+            if name.endswith(('.c', '.cu')):
+                rel = folder.replace(os.sep, '/') + '/' + name
+                check_c_file(os.path.join(root, folder, name), rel, problems,
+                             ENGINE_TEXT_CALLS, marker='SR_() (engine/core/sr-i18n.h)')
     check_catalogue(root, problems)
+    check_cli_in_spanish(root, problems)
     for p in problems:
         print(p)
     if problems:

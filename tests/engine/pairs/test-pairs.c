@@ -652,6 +652,59 @@ test_misalignment_check(void)
 
 /* ---- Merge back -------------------------------------------------------------------- */
 
+/* A ΔY strong enough to push many pixels past 0 or 1 in the domain: the step
+ * is shortened equally on R, G and B (as for the ground truth), so chroma
+ * stays the Source's and the pixel just reaches the bound; clamping each
+ * channel on its own would tint it. */
+static void
+test_merge_bounds_keep_chroma(void)
+{
+  texture t;
+  texture_init(&t, 93);
+  sr_image *src = textured(64, 48, 3, &t, 0, 0, 0.02f, 0.8f);
+  sr_prep_settings s = settings(SR_CS_ACES2065_1, SR_CS_ACES2065_1);
+  sr_error err = {0};
+  sr_image *dy = sr_image_new(64, 48, 1, &err);
+  for (size_t i = 0; i < 64 * 48; i++)
+    dy->pixels[i] = 0.6f * (float)sin(0.37 * (double)i);
+  sr_image *out = sr_merge_recovered(src, dy, &s, &err);
+  g_assert_nonnull(out);
+  sr_image *input = sr_prep_source(src, &s, &err);
+  sr_domain *d = sr_domain_new(SR_CS_ACES2065_1, &err);
+  int at_bound = 0;
+  for (int y = 0; y < 48; y++)
+    for (int x = 0; x < 64; x++) {
+      const float *in = sr_image_row(input, y) + x * 3;
+      float lo = fminf(in[0], fminf(in[1], in[2])), hi = fmaxf(in[0], fmaxf(in[1], in[2]));
+      if (lo <= 0.0f || hi >= 1.0f)
+        continue; /* clipped on the way in: passes through unchanged */
+      float dv = dy->pixels[y * 64 + x];
+      float fo[3];
+      memcpy(fo, sr_image_row(out, y) + x * 3, sizeof fo);
+      sr_domain_forward(d, fo, 1, 3);
+      float yo[3], yi[3];
+      sr_rgb_to_ycbcr(SR_YCBCR_BT709, fo, yo, 1, 3);
+      sr_rgb_to_ycbcr(SR_YCBCR_BT709, in, yi, 1, 3);
+      /* A channel that reaches 0 comes back through the steep foot of the
+       * transfer curve, where float rounding of the linear value reads as
+       * several 1e-4: allow that near black, nothing more. */
+      float olo = fminf(fo[0], fminf(fo[1], fo[2])), ohi = fmaxf(fo[0], fmaxf(fo[1], fo[2]));
+      float tol = olo < 0.01f ? 1e-3f : 5e-5f;
+      g_assert_cmpfloat_with_epsilon(yo[1], yi[1], tol);
+      g_assert_cmpfloat_with_epsilon(yo[2], yi[2], tol);
+      if (lo + dv < 0.0f || hi + dv > 1.0f) {
+        g_assert_cmpfloat_with_epsilon(dv > 0 ? ohi : olo, dv > 0 ? 1.0f : 0.0f, tol);
+        at_bound++;
+      }
+    }
+  g_assert_cmpint(at_bound, >, 100);
+  sr_domain_free(d);
+  sr_image_free(input);
+  sr_image_free(out);
+  sr_image_free(dy);
+  sr_image_free(src);
+}
+
 static void
 test_merge_identity(void)
 {
@@ -800,5 +853,6 @@ main(int argc, char **argv)
   g_test_add_func("/pairs/misalignment-soft-vs-sharp", test_misalignment_soft_vs_sharp);
   g_test_add_func("/pairs/merge-identity", test_merge_identity);
   g_test_add_func("/pairs/merge-changes", test_merge_changes);
+  g_test_add_func("/pairs/merge-bounds-keep-chroma", test_merge_bounds_keep_chroma);
   return g_test_run();
 }
