@@ -1171,6 +1171,32 @@ sr_project_resolve_path(SrProject *self, const char *path)
   return g_canonicalize_filename(path, base);
 }
 
+SrProject *
+sr_project_copy_for_thread(SrProject *self, GError **error)
+{
+  g_return_val_if_fail(SR_IS_PROJECT(self), NULL);
+  gsize len = 0;
+  g_autofree char *json = sr_project_to_data(self, &len);
+  g_autofree char *origin = self->file ? g_file_get_parse_name(self->file) : NULL;
+  SrProject *copy = sr_project_load_from_data(json, len, origin ? origin : "project", error);
+  if (!copy)
+    return NULL;
+  g_autofree char *src = sr_project_resolve_path(self, self->source_pattern);
+  g_autofree char *ref = sr_project_resolve_path(self, self->reference_pattern);
+  g_autofree char *out = sr_project_resolve_path(self, self->output_folder);
+  g_autofree char *ck = sr_project_resolve_path(self, self->checkpoint);
+  if (src)
+    sr_project_set_source_pattern(copy, src);
+  if (ref)
+    sr_project_set_reference_pattern(copy, ref);
+  if (out)
+    sr_project_set_output_folder(copy, out);
+  if (ck)
+    sr_project_set_checkpoint(copy, ck);
+  sr_project_set_modified(copy, FALSE);
+  return copy;
+}
+
 const char *
 sr_project_get_name(SrProject *self)
 {

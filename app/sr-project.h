@@ -95,6 +95,11 @@ GFile *sr_project_get_file(SrProject *self);
 /* Absolute path for a path stored in the project (caller frees); NULL for
  * NULL or "". */
 char *sr_project_resolve_path(SrProject *self, const char *path);
+/* A copy for a worker thread to read while the main loop goes on editing
+ * this one: sequence patterns, output folder and checkpoint made absolute,
+ * because the copy has no file of its own to resolve relative paths
+ * against. NULL with error only if the state fails to load back. */
+SrProject *sr_project_copy_for_thread(SrProject *self, GError **error);
 
 /* Properties: "name", "source-pattern", "reference-pattern",
  * "source-colourspace", "reference-colourspace" (ids from sr-colour.h),

@@ -1,13 +1,17 @@
 /* sr-filmstrip.c — see sr-filmstrip.h. */
 #include "sr-filmstrip.h"
 
+#include <glib/gi18n.h>
+
 #define N_CELLS 9
 
 typedef struct {
   GtkWidget *box;
   GtkWidget *picture;
   GtkWidget *caption;
+  GtkWidget *flag_badge, *qa_badge;
   int frame;       /* G_MININT: empty cell */
+  guint marks;
 } Cell;
 
 struct _SrFilmstrip {
@@ -18,6 +22,7 @@ struct _SrFilmstrip {
   int first, last, offset, current;
   SrFilmstripThumbFunc thumb;
   SrFilmstripMarkFunc mark;
+  SrFilmstripTooltipFunc tooltip;
   gpointer user_data;
 };
 
@@ -59,7 +64,18 @@ update_cell_marks(SrFilmstrip *self, Cell *cell)
   MARK(SR_FILMSTRIP_MARK_PAIR, "pair");
   MARK(SR_FILMSTRIP_MARK_HELD_OUT, "held-out");
   MARK(SR_FILMSTRIP_MARK_PREVIEW, "preview");
+  MARK(SR_FILMSTRIP_MARK_FLAGGED, "flagged");
+  MARK(SR_FILMSTRIP_MARK_QA, "qa");
+  MARK(SR_FILMSTRIP_MARK_RENDERED, "rendered");
 #undef MARK
+  cell->marks = marks;
+  gtk_widget_set_visible(cell->flag_badge, (marks & SR_FILMSTRIP_MARK_FLAGGED) != 0);
+  gtk_widget_set_visible(cell->qa_badge, (marks & SR_FILMSTRIP_MARK_QA) != 0);
+  if (self->tooltip) {
+    g_autofree char *tip = cell->frame != G_MININT ? self->tooltip(cell->frame, self->user_data)
+                                                   : NULL;
+    gtk_widget_set_tooltip_text(cell->box, tip);
+  }
 }
 
 static void
@@ -154,7 +170,26 @@ sr_filmstrip_init(SrFilmstrip *self)
     cell->caption = gtk_label_new(NULL);
     gtk_widget_add_css_class(cell->caption, "thumb-caption");
     gtk_widget_add_css_class(cell->caption, "numeric");
-    gtk_box_append(GTK_BOX(cell->box), cell->picture);
+    /* Badges in the picture's top-right corner, hidden unless marked. */
+    GtkWidget *overlay = gtk_overlay_new();
+    GtkWidget *badges = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 2);
+    gtk_widget_set_halign(badges, GTK_ALIGN_END);
+    gtk_widget_set_valign(badges, GTK_ALIGN_START);
+    gtk_widget_set_can_target(badges, FALSE);
+    /* Translators: badge on a thumbnail the QA measurement flagged. */
+    cell->qa_badge = gtk_label_new(_("QA"));
+    cell->flag_badge = gtk_image_new_from_icon_name("emoji-flags-symbolic");
+    gtk_widget_add_css_class(cell->qa_badge, "thumb-badge");
+    gtk_widget_add_css_class(cell->qa_badge, "qa");
+    gtk_widget_add_css_class(cell->flag_badge, "thumb-badge");
+    gtk_widget_add_css_class(cell->flag_badge, "flagged");
+    gtk_widget_set_visible(cell->qa_badge, FALSE);
+    gtk_widget_set_visible(cell->flag_badge, FALSE);
+    gtk_box_append(GTK_BOX(badges), cell->qa_badge);
+    gtk_box_append(GTK_BOX(badges), cell->flag_badge);
+    gtk_overlay_set_child(GTK_OVERLAY(overlay), cell->picture);
+    gtk_overlay_add_overlay(GTK_OVERLAY(overlay), badges);
+    gtk_box_append(GTK_BOX(cell->box), overlay);
     gtk_box_append(GTK_BOX(cell->box), cell->caption);
     g_signal_connect(click, "pressed", G_CALLBACK(on_cell_pressed), self);
     gtk_widget_add_controller(cell->box, GTK_EVENT_CONTROLLER(click));
@@ -219,4 +254,64 @@ sr_filmstrip_reload(SrFilmstrip *self)
 {
   g_return_if_fail(SR_IS_FILMSTRIP(self));
   layout_cells(self, TRUE);
+}
+
+void
+sr_filmstrip_set_tooltip_func(SrFilmstrip *self, SrFilmstripTooltipFunc tooltip)
+{
+  g_return_if_fail(SR_IS_FILMSTRIP(self));
+  self->tooltip = tooltip;
+  sr_filmstrip_update_marks(self);
+}
+
+void
+sr_filmstrip_reload_frame(SrFilmstrip *self, int frame)
+{
+  g_return_if_fail(SR_IS_FILMSTRIP(self));
+  for (int i = 0; i < N_CELLS; i++) {
+    Cell *cell = &self->cells[i];
+    if (cell->frame != frame || frame == G_MININT)
+      continue;
+    if (self->thumb)
+      self->thumb(self, frame, GTK_PICTURE(cell->picture), self->user_data);
+    update_cell_marks(self, cell);
+  }
+}
+
+void
+sr_filmstrip_get_range(SrFilmstrip *self, int *first, int *last)
+{
+  g_return_if_fail(SR_IS_FILMSTRIP(self));
+  if (first)
+    *first = self->first;
+  if (last)
+    *last = self->last;
+}
+
+guint
+sr_filmstrip_get_n_shown(SrFilmstrip *self, guint *n_with_picture)
+{
+  guint shown = 0, pictures = 0;
+
+  g_return_val_if_fail(SR_IS_FILMSTRIP(self), 0);
+  for (int i = 0; i < N_CELLS; i++) {
+    if (self->cells[i].frame == G_MININT)
+      continue;
+    shown++;
+    if (gtk_picture_get_paintable(GTK_PICTURE(self->cells[i].picture)))
+      pictures++;
+  }
+  if (n_with_picture)
+    *n_with_picture = pictures;
+  return shown;
+}
+
+guint
+sr_filmstrip_get_cell_marks(SrFilmstrip *self, int frame)
+{
+  g_return_val_if_fail(SR_IS_FILMSTRIP(self), 0);
+  for (int i = 0; i < N_CELLS; i++)
+    if (self->cells[i].frame == frame && frame != G_MININT)
+      return self->cells[i].marks;
+  return 0;
 }

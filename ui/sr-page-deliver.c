@@ -1,18 +1,202 @@
-/* sr-page-deliver.c — see sr-page-deliver.h.
- *
- * Shows what the project says about this stage; the work area explains what
- * appears there once the stage has something to show. */
+/* sr-page-deliver.c — see sr-page-deliver.h. */
+#include "sr-config.h"
+
 #include "sr-page-deliver.h"
 
 #include <glib/gi18n.h>
+#include <glib/gstdio.h>
 
 #include "sr-delivery.h"
 #include "sr-ui-util.h"
+#include "sr-validation-note.h"
+#include "sr-window.h"
+
+/* Option edits come in bursts (spin buttons, typing): summarise once they
+ * settle. */
+#define SUMMARY_DELAY_MS 200
+
+/* A summary that takes longer than this shows a spinner; quicker ones
+ * change nothing on screen until their result is in. */
+#define SPINNER_DELAY_MS 700
+
+/* Share of the progress bar each part of a delivery takes. */
+#define NOTE_SHARE 0.4
+#define WRITE_SHARE 0.85 /* of what the note leaves; verification takes the rest */
+
+static const char *const provenance_fields[] = {"film_title",       "shot_id",
+                                                "source_element",   "reference_source",
+                                                "restorationist",   "institution"};
+#define N_PROV_ENTRIES G_N_ELEMENTS(provenance_fields)
+
+/* ---- Summary (worker thread) ---------------------------------------------- */
 
 typedef struct {
+  /* In. */
+  SrProject *snapshot;
+  char *dest;
+  gboolean whole; /* the whole render, else first..last (which may be reversed) */
+  int first, last;
+  sr_colourspace space;
+  sr_exr_compression compression;
+  guint generation;
+  /* Out. */
+  gboolean has_checkpoint;
+  gboolean has_facts;
+  char *facts_error;
+  SrCheckpointFacts facts;
+  char *render_pattern;
+  char *render_error;
+  int render_first, render_last, render_present;
+  int first_eff, last_eff;
+  int n_missing;
+  char *missing_text;
+  int width, height;
+  guint64 bytes; /* 0: unknown */
+  int n_existing;
+  char *base, *master_pattern;
+  gboolean merged;
+} Summary;
+
+static void
+summary_free(gpointer data)
+{
+  Summary *s = data;
+  g_clear_object(&s->snapshot);
+  g_free(s->dest);
+  g_free(s->facts_error);
+  sr_checkpoint_facts_clear(&s->facts);
+  g_free(s->render_pattern);
+  g_free(s->render_error);
+  g_free(s->missing_text);
+  g_free(s->base);
+  g_free(s->master_pattern);
+  g_free(s);
+}
+
+/* Size of one master: the frame written once, with the chosen space and
+ * compression, to a temporary file. */
+static guint64
+master_bytes(const sr_sequence *seq, int frame, sr_colourspace from, sr_colourspace to,
+             sr_exr_compression compression)
+{
+  sr_error err = {0};
+  sr_image *img = sr_sequence_read(seq, frame, &err);
+  if (!img)
+    return 0;
+  if (from != to) {
+    sr_colour_transform *xf = sr_colour_transform_new(from, to, &err);
+    if (xf) {
+      sr_colour_transform_image(xf, img);
+      sr_colour_transform_free(xf);
+    }
+  }
+  g_autofree char *tmp = NULL;
+  int fd = g_file_open_tmp("sr-deliver-size-XXXXXX.exr", &tmp, NULL);
+  guint64 bytes = 0;
+  if (fd >= 0) {
+    g_close(fd, NULL);
+    sr_write_options wo;
+    sr_write_options_init(&wo);
+    wo.compression = compression;
+    wo.write_alpha = img->channels == 4;
+    GStatBuf st;
+    if (sr_image_write(tmp, img, &wo, &err) && g_stat(tmp, &st) == 0)
+      bytes = (guint64)st.st_size;
+    g_remove(tmp);
+  }
+  sr_image_free(img);
+  return bytes;
+}
+
+static void
+summary_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  Summary *s = data;
+  g_autoptr(GError) error = NULL;
+  const char *ck = sr_project_get_checkpoint(s->snapshot);
+
+  s->has_checkpoint = ck && ck[0];
+  s->has_facts = sr_checkpoint_facts_lookup(s->snapshot, NULL, &s->facts, &error);
+  if (!s->has_facts) {
+    s->facts_error = g_strdup(error->message);
+    g_task_return_boolean(task, TRUE);
+    return;
+  }
+  s->render_pattern = sr_delivery_default_render_pattern(s->snapshot);
+  sr_sequence seq = {0};
+  sr_error err = {0};
+  if (!s->render_pattern || !sr_sequence_open(&seq, s->render_pattern, &err)) {
+    s->render_error = g_strdup(s->render_pattern ? err.message : "");
+    sr_sequence_clear(&seq);
+    g_task_return_boolean(task, TRUE);
+    return;
+  }
+  s->render_first = seq.first;
+  s->render_last = seq.last;
+  s->render_present = seq.last - seq.first + 1 - seq.n_missing;
+  s->first_eff = s->whole ? seq.first : s->first;
+  s->last_eff = s->whole ? seq.last : s->last;
+
+  s->base = sr_delivery_base_name(s->snapshot, s->facts.model_id_short);
+  g_autofree char *master_file = g_strdup_printf("%s.%%04d.exr", s->base);
+  s->master_pattern = g_build_filename(s->dest, master_file, NULL);
+
+  GString *missing = g_string_new(NULL);
+  int sample = G_MININT;
+  for (int f = s->first_eff; f <= s->last_eff; f++) {
+    if (g_cancellable_is_cancelled(cancellable))
+      break;
+    if (!sr_sequence_has_frame(&seq, f)) {
+      if (s->n_missing < 10)
+        g_string_append_printf(missing, "%s%d", s->n_missing ? ", " : "", f);
+      s->n_missing++;
+      continue;
+    }
+    if (sample == G_MININT)
+      sample = f;
+    g_autofree char *master = sr_pattern_format(s->master_pattern, f);
+    if (master && g_file_test(master, G_FILE_TEST_IS_REGULAR))
+      s->n_existing++;
+  }
+  if (s->n_missing > 10)
+    g_string_append(missing, ", …");
+  s->missing_text = g_string_free(missing, FALSE);
+
+  if (sample != G_MININT && s->last_eff >= s->first_eff &&
+      !g_cancellable_is_cancelled(cancellable)) {
+    g_autofree char *path = sr_sequence_frame_path(&seq, sample);
+    sr_image_info info;
+    if (sr_image_read_info(path, &info, &err)) {
+      s->width = info.width;
+      s->height = info.height;
+      sr_rect crop = sr_project_get_crop(s->snapshot);
+      s->merged = crop.w > 0 && !(crop.x == 0 && crop.y == 0 && crop.w == info.width &&
+                                  crop.h == info.height);
+    }
+    guint64 one = master_bytes(&seq, sample, sr_project_get_source_colourspace(s->snapshot),
+                               s->space, s->compression);
+    s->bytes = one * (guint64)(s->last_eff - s->first_eff + 1);
+  }
+  sr_sequence_clear(&seq);
+  g_task_return_boolean(task, TRUE);
+}
+
+/* ---- Delivery job (worker thread) ----------------------------------------- */
+
+typedef struct {
+  SrJob *job; /* not owned: the job owns this */
   SrProject *snapshot;
   char *out_dir;
+  int first, last;
+  sr_colourspace space;
+  sr_exr_compression compression;
+  gboolean write_note;
+  double base, share; /* where the current part sits on the progress bar */
+  gint64 part_start;
+  /* Out. */
   SrDeliveryResult result;
+  char *note_path;
+  double write_seconds;
 } DeliverJob;
 
 static void
@@ -21,47 +205,135 @@ deliver_job_free(gpointer p)
   DeliverJob *j = p;
   g_clear_object(&j->snapshot);
   g_free(j->out_dir);
+  g_free(j->note_path);
   sr_delivery_result_clear(&j->result);
   g_free(j);
+}
+
+static double
+part_rate(DeliverJob *j, int done)
+{
+  double s = (g_get_monotonic_time() - j->part_start) / (double)G_USEC_PER_SEC;
+  return s > 0 ? done / s : 0;
+}
+
+static void
+on_validation_progress(int done, int total, int frame, gpointer user_data)
+{
+  DeliverJob *j = user_data;
+  g_autofree char *msg =
+      g_strdup_printf(_("Validation note: measured frame %d (%d of %d, %.1f frames/s)"), frame,
+                      done, total, part_rate(j, done));
+  sr_job_set_progress(j->job, j->base + j->share * (total > 0 ? (double)done / total : 0), msg);
 }
 
 static void
 on_delivery_progress(int done, int total, int frame, const char *status, gpointer user_data)
 {
-  g_autofree char *msg = g_strdup_printf(_("Frame %d %s (%d of %d)"), frame, status, done, total);
-  sr_job_set_progress(user_data, total > 0 ? (double)done / total : -1, msg);
+  DeliverJob *j = user_data;
+  g_autofree char *msg = NULL;
+  double write_end = j->base + j->share * WRITE_SHARE;
+  double fraction;
+
+  if (g_strcmp0(status, "verified") == 0) {
+    if (done == 1) {
+      j->write_seconds = (g_get_monotonic_time() - j->part_start) / (double)G_USEC_PER_SEC;
+      j->part_start = g_get_monotonic_time();
+    }
+    msg = g_strdup_printf(_("Reading back master %d (%d of %d)"), frame, done, total);
+    fraction = write_end + (j->base + j->share - write_end) * done / MAX(total, 1);
+  } else {
+    const char *what = g_strcmp0(status, "skipped") == 0 ? _("kept, already there") : _("written");
+    msg = g_strdup_printf(_("Master for frame %d %s (%d of %d, %.1f frames/s)"), frame, what, done,
+                          total, part_rate(j, done));
+    fraction = j->base + (write_end - j->base) * done / MAX(total, 1);
+  }
+  sr_job_set_progress(j->job, fraction, msg);
 }
 
 static gboolean
 deliver_job_run(SrJob *job, gpointer data, GError **error)
 {
   DeliverJob *j = data;
-  SrDeliveryOptions o;
 
+  j->base = 0;
+  j->share = 1;
+  if (j->write_note) {
+    SrValidationOptions vo;
+    SrValidationResult vr = {0};
+    g_autofree char *dir = g_build_filename(j->out_dir, "validation", NULL);
+    sr_validation_options_init(&vo);
+    vo.out_dir = dir;
+    vo.first = j->first;
+    vo.last = j->last;
+    j->share = NOTE_SHARE;
+    j->part_start = g_get_monotonic_time();
+    sr_job_set_progress(job, 0, _("Validation note: measuring the render…"));
+    if (!sr_validation_run(j->snapshot, &vo, on_validation_progress, j,
+                           sr_job_get_cancellable(job), &vr, error)) {
+      sr_validation_result_clear(&vr);
+      g_prefix_error(error, _("Validation note: "));
+      return FALSE;
+    }
+    j->note_path = g_strdup(vr.note_path);
+    sr_validation_result_clear(&vr);
+    j->base = NOTE_SHARE;
+    j->share = 1 - NOTE_SHARE;
+  }
+
+  SrDeliveryOptions o;
   sr_delivery_options_init(&o);
   o.out_dir = j->out_dir;
-  return sr_delivery_run(j->snapshot, &o, on_delivery_progress, job, sr_job_get_cancellable(job),
+  o.first = j->first;
+  o.last = j->last;
+  o.space = j->space;
+  o.compression = j->compression;
+  o.note_path = j->note_path;
+  j->part_start = g_get_monotonic_time();
+  return sr_delivery_run(j->snapshot, &o, on_delivery_progress, j, sr_job_get_cancellable(job),
                          &j->result, error);
 }
+
+/* ---- The page --------------------------------------------------------------- */
 
 struct _SrPageDeliver {
   GtkBox parent_instance;
 
-  GtkWidget *facts_provenance;
-  GtkWidget *facts_delivery;
-  GtkWidget *empty_title;
-  GtkWidget *empty_text;
-  GtkWidget *monitor;
-  GtkWidget *empty_state;
-
-  GtkWidget *deliver_button, *open_button, *status_label;
+  GtkWidget *space_dropdown, *compression_dropdown;
+  GtkWidget *first_spin, *last_spin, *range_reset;
+  GtkWidget *folder_label, *folder_reset, *folder_button;
+  GtkWidget *note_check;
+  GtkWidget *film_title, *shot_id, *source_element, *reference_source, *restorationist,
+      *institution, *notes;
+  GtkWidget *monitor, *work_area;
+  GtkWidget *summary_spinner, *summary_label, *warning_label, *files_grid;
+  GtkWidget *deliver_button, *open_button, *progress_bar, *status_label;
+  GtkWidget *empty_state, *empty_title, *empty_text, *goto_button;
 
   SrProject *project;
   gulong changed_handler;
+  gboolean syncing;
+
+  sr_exr_compression compressions[2];
+  guint n_compressions;
+  char *chosen_dir;     /* NULL: <output-folder>/delivery */
+  gboolean range_chosen; /* FALSE: the whole render */
+
+  guint summary_source;
+  guint spinner_source;
+  char *files_key; /* what the files grid shows, to refill it only on change */
+  guint summary_generation;
+  GCancellable *summary_cancellable;
+  gboolean checking;
+  char *summary;
+  int n_rendered;
+  gboolean can_deliver;
+  gboolean status_is_error; /* the status line holds the last failure */
+  const char *goto_stage;
 
   SrJob *job;
   int n_written;
-  char *done_dir;
+  char *done_dir, *done_json, *done_text, *done_note, *done_pattern;
 };
 
 G_DEFINE_FINAL_TYPE(SrPageDeliver, sr_page_deliver, GTK_TYPE_BOX)
@@ -69,47 +341,446 @@ G_DEFINE_FINAL_TYPE(SrPageDeliver, sr_page_deliver, GTK_TYPE_BOX)
 enum { PROP_0, PROP_PROJECT, N_PROPS };
 static GParamSpec *properties[N_PROPS];
 
+static void queue_summary(SrPageDeliver *self);
+
+static GtkWidget *
+prov_entry(SrPageDeliver *self, guint i)
+{
+  GtkWidget *entries[] = {self->film_title,       self->shot_id,        self->source_element,
+                          self->reference_source, self->restorationist, self->institution};
+  return entries[i];
+}
+
+char *
+sr_page_deliver_dup_destination(SrPageDeliver *self)
+{
+  g_return_val_if_fail(SR_IS_PAGE_DELIVER(self), NULL);
+  if (self->chosen_dir)
+    return g_strdup(self->chosen_dir);
+  if (!self->project)
+    return NULL;
+  g_autofree char *out =
+      sr_project_resolve_path(self->project, sr_project_get_output_folder(self->project));
+  return out ? g_build_filename(out, "delivery", NULL) : NULL;
+}
+
 static void
-refresh(SrPageDeliver *self)
+update_folder(SrPageDeliver *self)
+{
+  g_autofree char *dest = sr_page_deliver_dup_destination(self);
+  gtk_label_set_text(GTK_LABEL(self->folder_label),
+                     dest ? dest : _("No output folder: choose one here or in the Project stage"));
+  gtk_widget_set_tooltip_text(self->folder_label, dest);
+  gtk_widget_set_visible(self->folder_reset, self->chosen_dir != NULL);
+}
+
+static void
+update_controls(SrPageDeliver *self)
+{
+  gboolean busy = self->job != NULL;
+  gboolean rendered = self->n_rendered > 0;
+  gtk_widget_set_sensitive(self->deliver_button, !busy && self->can_deliver);
+  gtk_widget_set_visible(self->open_button, !busy && self->done_dir != NULL);
+  gtk_widget_set_visible(self->progress_bar, busy);
+  gtk_widget_set_sensitive(self->space_dropdown, !busy);
+  gtk_widget_set_sensitive(self->compression_dropdown, !busy);
+  gtk_widget_set_sensitive(self->first_spin, !busy && rendered);
+  gtk_widget_set_sensitive(self->last_spin, !busy && rendered);
+  gtk_widget_set_sensitive(self->range_reset, !busy && rendered && self->range_chosen);
+  gtk_widget_set_sensitive(self->folder_button, !busy);
+  gtk_widget_set_sensitive(self->folder_reset, !busy);
+  gtk_widget_set_sensitive(self->note_check, !busy);
+  if (!self->checking) {
+    g_clear_handle_id(&self->spinner_source, g_source_remove);
+    gtk_spinner_stop(GTK_SPINNER(self->summary_spinner));
+    gtk_widget_set_visible(self->summary_spinner, FALSE);
+  }
+}
+
+static gboolean
+show_spinner(gpointer user_data)
+{
+  SrPageDeliver *self = user_data;
+  self->spinner_source = 0;
+  gtk_widget_set_visible(self->summary_spinner, TRUE);
+  gtk_spinner_start(GTK_SPINNER(self->summary_spinner));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+sync_from_project(SrPageDeliver *self)
 {
   SrProject *p = self->project;
 
+  gtk_widget_set_sensitive(GTK_WIDGET(self), p != NULL);
   if (!p)
     return;
-
   const SrProvenance *prov = sr_project_get_provenance(p);
-  sr_ui_fill_facts(self->facts_provenance, _("Film title"), prov->film_title, _("Shot id"),
-                   prov->shot_id, _("Source element"), prov->source_element,
-                   _("Reference source"), prov->reference_source, _("Restorationist"),
-                   prov->restorationist, _("Institution"), prov->institution, _("Notes"),
-                   prov->notes, NULL);
-  const char *folder = sr_project_get_output_folder(p);
-  sr_ui_fill_facts(self->facts_delivery, _("Masters"), _("OpenEXR half, ACES2065-1, ZIP"),
-                   _("Folder"), folder && folder[0] ? folder : _("Not chosen yet"), _("Version"),
-                   sr_project_get_version(p), _("Digital source type"),
-                   _("trainedAlgorithmicMedia (compositeWithTrainedAlgorithmicMedia for a merged crop)"),
-                   NULL);
+  const char *values[] = {prov->film_title,       prov->shot_id,        prov->source_element,
+                          prov->reference_source, prov->restorationist, prov->institution};
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer(GTK_TEXT_VIEW(self->notes));
+  GtkTextIter start, end;
+  gtk_text_buffer_get_bounds(buffer, &start, &end);
+  g_autofree char *notes = gtk_text_buffer_get_text(buffer, &start, &end, FALSE);
+
+  self->syncing = TRUE;
+  for (guint i = 0; i < N_PROV_ENTRIES; i++)
+    sr_ui_editable_sync(GTK_EDITABLE(prov_entry(self, i)), values[i]);
+  if (g_strcmp0(notes, prov->notes ? prov->notes : "") != 0)
+    gtk_text_buffer_set_text(buffer, prov->notes ? prov->notes : "", -1);
+  self->syncing = FALSE;
+  update_folder(self);
 }
 
 static void
-on_project_changed(SrProject *project, const char *description, SrPageDeliver *self)
+on_provenance_changed(SrPageDeliver *self)
 {
-  refresh(self);
-}
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer(GTK_TEXT_VIEW(self->notes));
+  GtkTextIter start, end;
+  SrProvenance prov;
 
-static void
-set_project(SrPageDeliver *self, SrProject *project)
-{
-  if (self->project == project)
+  if (self->syncing || !self->project)
     return;
-  if (self->project)
-    g_clear_signal_handler(&self->changed_handler, self->project);
-  g_set_object(&self->project, project);
-  if (project)
-    self->changed_handler =
-        g_signal_connect(project, "changed", G_CALLBACK(on_project_changed), self);
-  refresh(self);
-  g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_PROJECT]);
+  gtk_text_buffer_get_bounds(buffer, &start, &end);
+  g_autofree char *notes = gtk_text_buffer_get_text(buffer, &start, &end, FALSE);
+  prov.film_title = (char *)gtk_editable_get_text(GTK_EDITABLE(self->film_title));
+  prov.shot_id = (char *)gtk_editable_get_text(GTK_EDITABLE(self->shot_id));
+  prov.source_element = (char *)gtk_editable_get_text(GTK_EDITABLE(self->source_element));
+  prov.reference_source = (char *)gtk_editable_get_text(GTK_EDITABLE(self->reference_source));
+  prov.restorationist = (char *)gtk_editable_get_text(GTK_EDITABLE(self->restorationist));
+  prov.institution = (char *)gtk_editable_get_text(GTK_EDITABLE(self->institution));
+  prov.notes = notes;
+  sr_project_set_provenance(self->project, &prov);
+}
+
+/* ---- Summary (main thread) ------------------------------------------------- */
+
+static const char *
+or_dash(const char *s)
+{
+  return s && s[0] ? s : "—";
+}
+
+static void
+show_empty(SrPageDeliver *self, const char *title, const char *text, const char *stage,
+           const char *button)
+{
+  gtk_label_set_text(GTK_LABEL(self->empty_title), title);
+  gtk_label_set_text(GTK_LABEL(self->empty_text), text);
+  gtk_button_set_label(GTK_BUTTON(self->goto_button), button);
+  self->goto_stage = stage;
+  gtk_widget_set_visible(self->empty_state, TRUE);
+  gtk_widget_set_visible(self->work_area, FALSE);
+}
+
+/* Changes a spin button only where it differs (each change redraws). */
+static void
+set_spin(GtkWidget *spin, int lower, int upper, int value)
+{
+  GtkAdjustment *adj = gtk_spin_button_get_adjustment(GTK_SPIN_BUTTON(spin));
+  if (gtk_adjustment_get_lower(adj) != lower || gtk_adjustment_get_upper(adj) != upper)
+    gtk_spin_button_set_range(GTK_SPIN_BUTTON(spin), lower, upper);
+  if (gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(spin)) != value)
+    gtk_spin_button_set_value(GTK_SPIN_BUTTON(spin), value);
+}
+
+static void
+apply_summary(SrPageDeliver *self, Summary *s)
+{
+  g_clear_pointer(&self->summary, g_free);
+  self->can_deliver = FALSE;
+  self->n_rendered = 0;
+
+  if (!s->has_facts) {
+    if (s->has_checkpoint)
+      show_empty(self, _("The model cannot be read"), s->facts_error, "train", _("Go to Train"));
+    else
+      show_empty(self, _("No model yet"),
+                 _("Train a model, render the shot with it, and the masters can be delivered "
+                   "from the rendered frames."),
+                 "train", _("Go to Train"));
+    return;
+  }
+  if (!s->render_pattern || s->render_error) {
+    g_autofree char *text = g_strdup_printf(
+        _("Render the shot with model %s first: the masters are written from the rendered "
+          "frames (%s)."),
+        s->facts.model_id_short, s->render_pattern ? s->render_pattern : _("no output folder"));
+    show_empty(self, _("Nothing rendered yet"), text, "render", _("Go to Render"));
+    return;
+  }
+  gtk_widget_set_visible(self->empty_state, FALSE);
+  gtk_widget_set_visible(self->work_area, TRUE);
+  self->n_rendered = s->render_present;
+
+  /* Frame range: the whole render unless the archivist chose one; a chosen
+   * range is kept inside the render (and summarised again if it was not). */
+  if (self->range_chosen && (s->first_eff < s->render_first || s->last_eff > s->render_last ||
+                             s->first_eff > s->render_last || s->last_eff < s->render_first)) {
+    int a = CLAMP(s->first_eff, s->render_first, s->render_last);
+    int b = CLAMP(s->last_eff, s->render_first, s->render_last);
+    self->syncing = TRUE;
+    set_spin(self->first_spin, s->render_first, s->render_last, a);
+    set_spin(self->last_spin, s->render_first, s->render_last, b);
+    self->syncing = FALSE;
+    queue_summary(self);
+    return;
+  }
+  self->syncing = TRUE;
+  set_spin(self->first_spin, s->render_first, s->render_last, s->first_eff);
+  set_spin(self->last_spin, s->render_first, s->render_last, s->last_eff);
+  self->syncing = FALSE;
+
+  const SrProvenance *prov = sr_project_get_provenance(s->snapshot);
+  int n = s->last_eff - s->first_eff + 1;
+  g_autofree char *size = s->bytes ? g_format_size(s->bytes) : g_strdup(_("unknown size"));
+  g_autofree char *masters = g_strdup_printf(
+      ngettext("%d EXR master", "%d EXR masters", n), n);
+  g_autofree char *range_text =
+      g_strdup_printf(_("frames %d–%d of the render's %d–%d"), s->first_eff, s->last_eff,
+                      s->render_first, s->render_last);
+  const char *dst = s->merged ? SR_IPTC_COMPOSITE : SR_IPTC_TRAINED;
+  g_autofree char *compression = g_ascii_strup(sr_exr_compression_name(s->compression), -1);
+  self->summary = g_strdup_printf(
+      _("%s (%s), half float, %s, %s, about %s, %d×%d, into %s; model %s (size %s, %lld steps); "
+        "provenance: “%s”, shot %s, source %s, reference %s, restorationist %s, "
+        "institution %s, digital source type %s."),
+      masters, range_text, sr_colourspace_label(s->space), compression,
+      size, s->width, s->height, s->dest, s->facts.model_id_short, s->facts.model_size,
+      (long long)s->facts.steps, or_dash(prov->film_title), or_dash(prov->shot_id),
+      or_dash(prov->source_element), or_dash(prov->reference_source), or_dash(prov->restorationist),
+      or_dash(prov->institution), dst);
+  gtk_label_set_text(GTK_LABEL(self->summary_label), self->summary);
+
+  g_autofree char *warning = NULL;
+  if (s->last_eff < s->first_eff)
+    warning = g_strdup(_("The first frame comes after the last: choose a range again."));
+  else if (s->n_missing)
+    warning = g_strdup_printf(
+        ngettext("%d frame of %d–%d is not rendered (%s): render it or narrow the range.",
+                 "%d frames of %d–%d are not rendered (%s): render them or narrow the range.",
+                 s->n_missing),
+        s->n_missing, s->first_eff, s->last_eff, s->missing_text);
+  else if (s->n_existing)
+    warning = g_strdup_printf(
+        ngettext("%d master is already there and is kept; delete it to write it again.",
+                 "%d masters are already there and are kept; delete them to write them again.",
+                 s->n_existing),
+        s->n_existing);
+  gtk_label_set_text(GTK_LABEL(self->warning_label), warning ? warning : "");
+  gtk_widget_set_visible(self->warning_label, warning != NULL);
+  self->can_deliver = s->last_eff >= s->first_eff && s->n_missing == 0;
+
+  g_autofree char *pattern = g_path_get_basename(s->master_pattern);
+  g_autofree char *masters_line = g_strdup_printf("%s (%d–%d)", pattern, s->first_eff, s->last_eff);
+  g_autofree char *sidecars = g_strdup_printf("%s.json, %s.txt", s->base, s->base);
+  gboolean note = gtk_check_button_get_active(GTK_CHECK_BUTTON(self->note_check));
+  g_autofree char *key = g_strdup_printf("%s\n%s\n%s\n%d\n%s", s->dest, masters_line, sidecars,
+                                         note, s->render_pattern);
+  if (g_strcmp0(key, self->files_key) != 0) {
+    g_free(self->files_key);
+    self->files_key = g_steal_pointer(&key);
+    sr_ui_fill_facts(self->files_grid, _("Folder"), s->dest, _("Masters"), masters_line,
+                     _("Sidecars"), sidecars, _("Validation note"),
+                     note ? _("validation/validation-note.html, with qa-frames.csv, "
+                              "qa-frames.json and the stills")
+                          : _("not written"),
+                     _("Rendered frames"), s->render_pattern, NULL);
+  }
+}
+
+static void
+on_summary_done(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  SrPageDeliver *self = SR_PAGE_DELIVER(source);
+  Summary *s = g_task_get_task_data(G_TASK(result));
+
+  if (s->generation != self->summary_generation || !self->project)
+    return;
+  self->checking = FALSE;
+  g_clear_object(&self->summary_cancellable);
+  apply_summary(self, s);
+  update_controls(self);
+}
+
+static gboolean
+summary_start(gpointer user_data)
+{
+  SrPageDeliver *self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  self->summary_source = 0;
+  if (!self->project)
+    return G_SOURCE_REMOVE;
+  SrProject *snapshot = sr_project_copy_for_thread(self->project, &error);
+  g_autofree char *dest = sr_page_deliver_dup_destination(self);
+  if (!snapshot || !dest) {
+    self->checking = FALSE;
+    show_empty(self, _("No output folder"),
+               snapshot ? _("Choose the project's output folder in the Project stage: renders "
+                            "and deliveries go there.")
+                        : error->message,
+               "project", _("Go to Project"));
+    g_clear_object(&snapshot);
+    update_controls(self);
+    return G_SOURCE_REMOVE;
+  }
+  Summary *s = g_new0(Summary, 1);
+  s->snapshot = snapshot;
+  s->dest = g_steal_pointer(&dest);
+  /* A reversed range is reported, not swapped. */
+  s->whole = !self->range_chosen;
+  s->first = gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(self->first_spin));
+  s->last = gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(self->last_spin));
+  s->space = sr_page_deliver_get_colourspace(self);
+  s->compression = sr_page_deliver_get_compression(self);
+  s->generation = self->summary_generation;
+
+  if (self->summary_cancellable)
+    g_cancellable_cancel(self->summary_cancellable);
+  g_set_object(&self->summary_cancellable, NULL);
+  self->summary_cancellable = g_cancellable_new();
+  GTask *task = g_task_new(self, self->summary_cancellable, on_summary_done, NULL);
+  g_task_set_task_data(task, s, summary_free);
+  g_task_run_in_thread(task, summary_thread);
+  g_object_unref(task);
+  return G_SOURCE_REMOVE;
+}
+
+/* A failure stays on screen until the archivist changes something. */
+static void
+clear_error_status(SrPageDeliver *self)
+{
+  if (self->status_is_error && !self->job) {
+    gtk_label_set_text(GTK_LABEL(self->status_label), "");
+    self->status_is_error = FALSE;
+  }
+}
+
+static void
+queue_summary(SrPageDeliver *self)
+{
+  if (!self->project)
+    return;
+  self->summary_generation++;
+  /* Edits elsewhere need no summary until the page is shown (on_map). */
+  if (!gtk_widget_get_mapped(GTK_WIDGET(self))) {
+    g_clear_handle_id(&self->summary_source, g_source_remove);
+    self->checking = FALSE;
+    return;
+  }
+  self->checking = TRUE;
+  g_clear_handle_id(&self->summary_source, g_source_remove);
+  self->summary_source = g_timeout_add(SUMMARY_DELAY_MS, summary_start, self);
+  if (!self->spinner_source && !gtk_widget_get_visible(self->summary_spinner))
+    self->spinner_source = g_timeout_add(SPINNER_DELAY_MS, show_spinner, self);
+}
+
+/* ---- Option handlers -------------------------------------------------------- */
+
+static void
+on_option_changed(SrPageDeliver *self)
+{
+  if (self->syncing)
+    return;
+  clear_error_status(self);
+  queue_summary(self);
+}
+
+static void
+on_range_changed(GtkSpinButton *spin, SrPageDeliver *self)
+{
+  if (self->syncing)
+    return;
+  self->range_chosen = TRUE;
+  clear_error_status(self);
+  queue_summary(self);
+}
+
+static void
+on_range_reset(GtkButton *button, SrPageDeliver *self)
+{
+  sr_page_deliver_set_range(self, 1, 0);
+}
+
+static void
+on_folder_response(GtkNativeDialog *dialog, int response, SrPageDeliver *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT) {
+    g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(dialog));
+    g_autofree char *path = file ? g_file_get_path(file) : NULL;
+    if (path)
+      sr_page_deliver_set_destination(self, path);
+    else if (file)
+      sr_ui_show_error(GTK_WIDGET(self),
+                       _("The chosen delivery folder is not a local folder: choose one on this "
+                         "computer or a mounted drive."));
+  }
+  g_object_unref(dialog);
+  g_object_unref(self);
+}
+
+static void
+on_folder_clicked(GtkButton *button, SrPageDeliver *self)
+{
+  GtkRoot *root = gtk_widget_get_root(GTK_WIDGET(self));
+  GtkFileChooserNative *dialog = gtk_file_chooser_native_new(
+      _("Choose the Delivery Folder"), GTK_IS_WINDOW(root) ? GTK_WINDOW(root) : NULL,
+      GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, _("_Choose"), _("_Cancel"));
+  g_autofree char *dest = sr_page_deliver_dup_destination(self);
+  g_autofree char *existing = NULL;
+  /* Start from the nearest folder that exists. */
+  for (existing = g_strdup(dest); existing && !g_file_test(existing, G_FILE_TEST_IS_DIR);) {
+    char *parent = g_path_get_dirname(existing);
+    if (g_strcmp0(parent, existing) == 0) {
+      g_free(parent);
+      g_clear_pointer(&existing, g_free);
+      break;
+    }
+    g_free(existing);
+    existing = parent;
+  }
+  if (existing) {
+    g_autoptr(GFile) folder = g_file_new_for_path(existing);
+    gtk_file_chooser_set_current_folder(GTK_FILE_CHOOSER(dialog), folder, NULL);
+  }
+  g_signal_connect(dialog, "response", G_CALLBACK(on_folder_response), g_object_ref(self));
+  gtk_native_dialog_show(GTK_NATIVE_DIALOG(dialog));
+}
+
+static void
+on_folder_reset(GtkButton *button, SrPageDeliver *self)
+{
+  sr_page_deliver_set_destination(self, NULL);
+}
+
+static void
+on_goto_clicked(GtkButton *button, SrPageDeliver *self)
+{
+  GtkRoot *root = gtk_widget_get_root(GTK_WIDGET(self));
+  if (SR_IS_WINDOW(root) && self->goto_stage)
+    sr_window_set_stage(SR_WINDOW(root), self->goto_stage);
+}
+
+static void
+on_map(GtkWidget *widget, SrPageDeliver *self)
+{
+  /* Renders finish elsewhere; what is on disk is read again on every visit. */
+  queue_summary(self);
+}
+
+/* ---- Delivery (main thread) ------------------------------------------------- */
+
+static void
+on_job_progress(SrJob *job, GParamSpec *pspec, SrPageDeliver *self)
+{
+  if (self->job != job)
+    return;
+  double f = sr_job_get_fraction(job);
+  if (f >= 0)
+    gtk_progress_bar_set_fraction(GTK_PROGRESS_BAR(self->progress_bar), f);
+  const char *msg = sr_job_get_message(job);
+  gtk_label_set_text(GTK_LABEL(self->status_label), msg ? msg : "");
 }
 
 static void
@@ -121,22 +792,49 @@ on_deliver_done(GObject *source, GAsyncResult *res, gpointer data)
   DeliverJob *j = sr_job_get_data(job);
 
   if (self->job == job) {
-    if (sr_job_finish(job, res, &error)) {
+    g_signal_handlers_disconnect_by_data(job, self);
+    gboolean ok = sr_job_finish(job, res, &error);
+    gboolean cancelled =
+        g_error_matches(error, SR_JOB_ERROR, SR_JOB_ERROR_CANCELLED) ||
+        g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+        g_error_matches(error, SR_DELIVERY_ERROR, SR_DELIVERY_ERROR_CANCELLED) ||
+        g_error_matches(error, SR_VALIDATION_ERROR, SR_VALIDATION_ERROR_CANCELLED);
+    if (ok) {
+      SrDeliveryResult *r = &j->result;
+      int n = r->last - r->first + 1;
+      double fps = j->write_seconds > 0 ? r->written / j->write_seconds : 0;
+      g_autofree char *head = g_strdup_printf(
+          ngettext("Delivered %d master", "Delivered %d masters", n), n);
       g_autofree char *text = g_strdup_printf(
-          _("Delivered %d masters (%d already there) to %s, with %s and %s."), j->result.written,
-          j->result.skipped, j->result.out_dir, j->result.json_path, j->result.text_path);
+          j->note_path ? _("%s (%d written at %.1f frames/s, %d already there) into %s, every "
+                           "one read back and checked, with both sidecars and the validation "
+                           "note listed above.")
+                       : _("%s (%d written at %.1f frames/s, %d already there) into %s, every "
+                           "one read back and checked, with both sidecars listed above."),
+          head, r->written, fps, r->skipped, r->out_dir);
       gtk_label_set_text(GTK_LABEL(self->status_label), text);
-      self->n_written = j->result.written;
+      self->n_written = r->written;
       g_free(self->done_dir);
-      self->done_dir = g_strdup(j->result.out_dir);
-    } else if (!g_error_matches(error, SR_JOB_ERROR, SR_JOB_ERROR_CANCELLED)) {
+      self->done_dir = g_strdup(r->out_dir);
+      g_free(self->done_json);
+      self->done_json = g_strdup(r->json_path);
+      g_free(self->done_text);
+      self->done_text = g_strdup(r->text_path);
+      g_free(self->done_pattern);
+      self->done_pattern = g_strdup(r->master_pattern);
+      g_free(self->done_note);
+      self->done_note = g_strdup(j->note_path);
+    } else if (cancelled) {
+      gtk_label_set_text(GTK_LABEL(self->status_label),
+                         _("Stopped; finished masters are kept and skipped next time."));
+    } else {
       gtk_label_set_text(GTK_LABEL(self->status_label), error->message);
       sr_ui_show_error(GTK_WIDGET(self), error->message);
     }
+    self->status_is_error = error && !cancelled;
     g_clear_object(&self->job);
-    gtk_widget_set_sensitive(self->deliver_button, TRUE);
-    gtk_widget_set_visible(self->open_button, self->done_dir != NULL);
-    gtk_widget_set_visible(self->empty_state, self->done_dir == NULL);
+    update_controls(self);
+    queue_summary(self);
   }
   g_object_unref(self);
 }
@@ -153,39 +851,44 @@ sr_page_deliver_start(SrPageDeliver *self, const char *out_dir, GError **error)
     g_set_error(error, SR_JOB_ERROR, SR_JOB_ERROR_MISSING, _("No project is open."));
     return FALSE;
   }
-  gsize len = 0;
-  g_autofree char *json = sr_project_to_data(self->project, &len);
-  GFile *file = sr_project_get_file(self->project);
-  g_autofree char *origin = file ? g_file_get_path(file) : NULL;
-  SrProject *snapshot = sr_project_load_from_data(json, len, origin, error);
+  g_autofree char *dest = out_dir ? g_strdup(out_dir) : sr_page_deliver_dup_destination(self);
+  if (!dest) {
+    g_set_error(error, SR_JOB_ERROR, SR_JOB_ERROR_MISSING,
+                _("No delivery folder: choose one, or the project's output folder in the Project "
+                  "stage."));
+    return FALSE;
+  }
+  SrProject *snapshot = sr_project_copy_for_thread(self->project, error);
   if (!snapshot)
     return FALSE;
   DeliverJob *j = g_new0(DeliverJob, 1);
   j->snapshot = snapshot;
-  j->out_dir = g_strdup(out_dir);
+  j->out_dir = g_steal_pointer(&dest);
+  j->first = 1;
+  j->last = 0;
+  if (self->range_chosen) {
+    j->first = gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(self->first_spin));
+    j->last = gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(self->last_spin));
+  }
+  if (j->first > j->last && self->range_chosen) {
+    g_set_error(error, SR_JOB_ERROR, SR_JOB_ERROR_INVALID,
+                _("Frames %d–%d: the first frame comes after the last; choose the range again."),
+                j->first, j->last);
+    deliver_job_free(j);
+    return FALSE;
+  }
+  j->space = sr_page_deliver_get_colourspace(self);
+  j->compression = sr_page_deliver_get_compression(self);
+  j->write_note = gtk_check_button_get_active(GTK_CHECK_BUTTON(self->note_check));
   gtk_label_set_text(GTK_LABEL(self->status_label), _("Delivering…"));
-  gtk_widget_set_sensitive(self->deliver_button, FALSE);
+  gtk_progress_bar_set_fraction(GTK_PROGRESS_BAR(self->progress_bar), 0);
   self->job = sr_job_new(_("Delivering"), deliver_job_run, j, deliver_job_free);
+  j->job = self->job;
+  g_signal_connect(self->job, "notify::fraction", G_CALLBACK(on_job_progress), self);
+  g_signal_connect(self->job, "notify::message", G_CALLBACK(on_job_progress), self);
+  update_controls(self);
   sr_ui_run_job(GTK_WIDGET(self), self->job, TRUE, on_deliver_done, g_object_ref(self));
   return TRUE;
-}
-
-gboolean
-sr_page_deliver_get_busy(SrPageDeliver *self)
-{
-  return self->job != NULL;
-}
-
-int
-sr_page_deliver_get_n_written(SrPageDeliver *self)
-{
-  return self->n_written;
-}
-
-const char *
-sr_page_deliver_get_out_dir(SrPageDeliver *self)
-{
-  return self->done_dir;
 }
 
 static void
@@ -207,26 +910,226 @@ on_open_clicked(GtkButton *button, SrPageDeliver *self)
     gtk_show_uri(GTK_IS_WINDOW(root) ? GTK_WINDOW(root) : NULL, uri, GDK_CURRENT_TIME);
 }
 
-static void
-build_monitor(SrPageDeliver *self)
-{
-  GtkWidget *row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 8);
+/* ---- Public accessors ---------------------------------------------------------- */
 
-  self->deliver_button = gtk_button_new_with_label(_("Deliver"));
-  gtk_widget_add_css_class(self->deliver_button, "suggested-action");
-  self->open_button = gtk_button_new_with_label(_("Open folder"));
-  gtk_widget_set_visible(self->open_button, FALSE);
-  g_signal_connect(self->deliver_button, "clicked", G_CALLBACK(on_deliver_clicked), self);
-  g_signal_connect(self->open_button, "clicked", G_CALLBACK(on_open_clicked), self);
-  gtk_box_append(GTK_BOX(row), self->deliver_button);
-  gtk_box_append(GTK_BOX(row), self->open_button);
-  gtk_box_prepend(GTK_BOX(self->monitor), row);
-  self->status_label = gtk_label_new(_("Masters, provenance (JSON and text) go to the output "
-                                       "folder's delivery folder."));
-  gtk_label_set_xalign(GTK_LABEL(self->status_label), 0);
-  gtk_label_set_wrap(GTK_LABEL(self->status_label), TRUE);
-  gtk_widget_add_css_class(self->status_label, "dim-label");
-  gtk_widget_insert_after(self->status_label, self->monitor, row);
+gboolean
+sr_page_deliver_get_busy(SrPageDeliver *self)
+{
+  g_return_val_if_fail(SR_IS_PAGE_DELIVER(self), FALSE);
+  return self->job != NULL;
+}
+
+int
+sr_page_deliver_get_n_written(SrPageDeliver *self)
+{
+  return self->n_written;
+}
+
+const char *
+sr_page_deliver_get_out_dir(SrPageDeliver *self)
+{
+  return self->done_dir;
+}
+
+const char *
+sr_page_deliver_get_json_path(SrPageDeliver *self)
+{
+  return self->done_json;
+}
+
+const char *
+sr_page_deliver_get_text_path(SrPageDeliver *self)
+{
+  return self->done_text;
+}
+
+const char *
+sr_page_deliver_get_note_path(SrPageDeliver *self)
+{
+  return self->done_note;
+}
+
+const char *
+sr_page_deliver_get_master_pattern(SrPageDeliver *self)
+{
+  return self->done_pattern;
+}
+
+void
+sr_page_deliver_set_destination(SrPageDeliver *self, const char *folder)
+{
+  g_return_if_fail(SR_IS_PAGE_DELIVER(self));
+  g_free(self->chosen_dir);
+  self->chosen_dir = folder && folder[0] ? g_canonicalize_filename(folder, NULL) : NULL;
+  clear_error_status(self);
+  update_folder(self);
+  queue_summary(self);
+  /* The Deliver stage's state looks for the sidecar in this folder. */
+  GtkRoot *root = gtk_widget_get_root(GTK_WIDGET(self));
+  if (SR_IS_WINDOW(root) && sr_window_get_project(SR_WINDOW(root)))
+    sr_window_refresh_stages(SR_WINDOW(root));
+}
+
+sr_colourspace
+sr_page_deliver_get_colourspace(SrPageDeliver *self)
+{
+  guint i = gtk_drop_down_get_selected(GTK_DROP_DOWN(self->space_dropdown));
+  return i < SR_CS_COUNT ? (sr_colourspace)i : SR_CS_ACES2065_1;
+}
+
+void
+sr_page_deliver_set_colourspace(SrPageDeliver *self, sr_colourspace space)
+{
+  g_return_if_fail(SR_IS_PAGE_DELIVER(self));
+  g_return_if_fail((int)space >= 0 && space < SR_CS_COUNT);
+  gtk_drop_down_set_selected(GTK_DROP_DOWN(self->space_dropdown), (guint)space);
+}
+
+sr_exr_compression
+sr_page_deliver_get_compression(SrPageDeliver *self)
+{
+  guint i = gtk_drop_down_get_selected(GTK_DROP_DOWN(self->compression_dropdown));
+  return i < self->n_compressions ? self->compressions[i] : SR_EXR_ZIP;
+}
+
+gboolean
+sr_page_deliver_offers_compression(SrPageDeliver *self, sr_exr_compression c)
+{
+  for (guint i = 0; i < self->n_compressions; i++)
+    if (self->compressions[i] == c)
+      return TRUE;
+  return FALSE;
+}
+
+gboolean
+sr_page_deliver_set_compression(SrPageDeliver *self, sr_exr_compression c)
+{
+  g_return_val_if_fail(SR_IS_PAGE_DELIVER(self), FALSE);
+  for (guint i = 0; i < self->n_compressions; i++)
+    if (self->compressions[i] == c) {
+      gtk_drop_down_set_selected(GTK_DROP_DOWN(self->compression_dropdown), i);
+      return TRUE;
+    }
+  return FALSE;
+}
+
+void
+sr_page_deliver_set_range(SrPageDeliver *self, int first, int last)
+{
+  g_return_if_fail(SR_IS_PAGE_DELIVER(self));
+  clear_error_status(self);
+  if (first > last) {
+    self->range_chosen = FALSE;
+    queue_summary(self);
+    return;
+  }
+  /* The spin buttons' limits follow the render once it is known; a range
+   * asked for before that is kept as asked. */
+  self->syncing = TRUE;
+  gtk_spin_button_set_range(GTK_SPIN_BUTTON(self->first_spin), MIN(first, 0), MAX(last, 9999999));
+  gtk_spin_button_set_range(GTK_SPIN_BUTTON(self->last_spin), MIN(first, 0), MAX(last, 9999999));
+  gtk_spin_button_set_value(GTK_SPIN_BUTTON(self->first_spin), first);
+  gtk_spin_button_set_value(GTK_SPIN_BUTTON(self->last_spin), last);
+  self->syncing = FALSE;
+  self->range_chosen = TRUE;
+  queue_summary(self);
+}
+
+void
+sr_page_deliver_get_range(SrPageDeliver *self, int *first, int *last)
+{
+  *first = gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(self->first_spin));
+  *last = gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(self->last_spin));
+}
+
+gboolean
+sr_page_deliver_get_write_note(SrPageDeliver *self)
+{
+  return gtk_check_button_get_active(GTK_CHECK_BUTTON(self->note_check));
+}
+
+void
+sr_page_deliver_set_write_note(SrPageDeliver *self, gboolean write_note)
+{
+  gtk_check_button_set_active(GTK_CHECK_BUTTON(self->note_check), write_note);
+}
+
+gboolean
+sr_page_deliver_get_checking(SrPageDeliver *self)
+{
+  return self->checking;
+}
+
+const char *
+sr_page_deliver_get_summary(SrPageDeliver *self)
+{
+  return self->summary;
+}
+
+int
+sr_page_deliver_get_n_rendered(SrPageDeliver *self)
+{
+  return self->n_rendered;
+}
+
+GtkEditable *
+sr_page_deliver_get_provenance_entry(SrPageDeliver *self, const char *field)
+{
+  for (guint i = 0; i < N_PROV_ENTRIES; i++)
+    if (g_strcmp0(provenance_fields[i], field) == 0)
+      return GTK_EDITABLE(prov_entry(self, i));
+  return NULL;
+}
+
+/* ---- GObject ---------------------------------------------------------------- */
+
+static void
+on_project_changed(SrProject *project, const char *description, SrPageDeliver *self)
+{
+  clear_error_status(self);
+  sync_from_project(self);
+  queue_summary(self);
+}
+
+static void
+set_project(SrPageDeliver *self, SrProject *project)
+{
+  if (self->project == project)
+    return;
+  if (self->project)
+    g_clear_signal_handler(&self->changed_handler, self->project);
+  g_set_object(&self->project, project);
+  g_clear_pointer(&self->chosen_dir, g_free);
+  self->range_chosen = FALSE;
+  if (project)
+    self->changed_handler =
+        g_signal_connect(project, "changed", G_CALLBACK(on_project_changed), self);
+  sync_from_project(self);
+  queue_summary(self);
+  g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_PROJECT]);
+}
+
+static void
+setup_compressions(SrPageDeliver *self)
+{
+  GtkStringList *list = gtk_string_list_new(NULL);
+
+  self->n_compressions = 0;
+  self->compressions[self->n_compressions++] = SR_EXR_ZIP;
+  gtk_string_list_append(list, _("ZIP (lossless)"));
+  if (sr_exr_compression_available(SR_EXR_DWAA)) {
+    self->compressions[self->n_compressions++] = SR_EXR_DWAA;
+    gtk_string_list_append(list, _("DWAA (lossy, smaller)"));
+    gtk_widget_set_tooltip_text(self->compression_dropdown,
+                                _("ZIP keeps every value; DWAA is lossy and much smaller."));
+  } else {
+    gtk_widget_set_tooltip_text(
+        self->compression_dropdown,
+        _("ZIP keeps every value. DWAA is not offered: the OpenEXR library this build uses has no "
+          "DWA codec (it needs OpenEXR 3.2 or later)."));
+  }
+  gtk_drop_down_set_model(GTK_DROP_DOWN(self->compression_dropdown), G_LIST_MODEL(list));
+  g_object_unref(list);
 }
 
 static void
@@ -237,10 +1140,24 @@ sr_page_deliver_dispose(GObject *object)
   if (self->project)
     g_clear_signal_handler(&self->changed_handler, self->project);
   g_clear_object(&self->project);
-  if (self->job)
+  g_clear_handle_id(&self->summary_source, g_source_remove);
+  g_clear_handle_id(&self->spinner_source, g_source_remove);
+  g_clear_pointer(&self->files_key, g_free);
+  if (self->summary_cancellable)
+    g_cancellable_cancel(self->summary_cancellable);
+  g_clear_object(&self->summary_cancellable);
+  if (self->job) {
+    g_signal_handlers_disconnect_by_data(self->job, self);
     sr_job_cancel(self->job);
+  }
   g_clear_object(&self->job);
   g_clear_pointer(&self->done_dir, g_free);
+  g_clear_pointer(&self->done_json, g_free);
+  g_clear_pointer(&self->done_text, g_free);
+  g_clear_pointer(&self->done_note, g_free);
+  g_clear_pointer(&self->done_pattern, g_free);
+  g_clear_pointer(&self->chosen_dir, g_free);
+  g_clear_pointer(&self->summary, g_free);
   gtk_widget_dispose_template(GTK_WIDGET(self), SR_TYPE_PAGE_DELIVER);
   G_OBJECT_CLASS(sr_page_deliver_parent_class)->dispose(object);
 }
@@ -279,12 +1196,38 @@ sr_page_deliver_class_init(SrPageDeliverClass *klass)
 
   gtk_widget_class_set_template_from_resource(
       widget_class, "/io/github/spatialrecovery/SpatialRecovery/sr-page-deliver.ui");
-  gtk_widget_class_bind_template_child(widget_class, SrPageDeliver, facts_provenance);
-  gtk_widget_class_bind_template_child(widget_class, SrPageDeliver, facts_delivery);
-  gtk_widget_class_bind_template_child(widget_class, SrPageDeliver, empty_title);
-  gtk_widget_class_bind_template_child(widget_class, SrPageDeliver, empty_text);
-  gtk_widget_class_bind_template_child(widget_class, SrPageDeliver, monitor);
-  gtk_widget_class_bind_template_child(widget_class, SrPageDeliver, empty_state);
+#define BIND(name) gtk_widget_class_bind_template_child(widget_class, SrPageDeliver, name)
+  BIND(space_dropdown);
+  BIND(compression_dropdown);
+  BIND(first_spin);
+  BIND(last_spin);
+  BIND(range_reset);
+  BIND(folder_label);
+  BIND(folder_reset);
+  BIND(folder_button);
+  BIND(note_check);
+  BIND(film_title);
+  BIND(shot_id);
+  BIND(source_element);
+  BIND(reference_source);
+  BIND(restorationist);
+  BIND(institution);
+  BIND(notes);
+  BIND(monitor);
+  BIND(work_area);
+  BIND(summary_spinner);
+  BIND(summary_label);
+  BIND(warning_label);
+  BIND(files_grid);
+  BIND(deliver_button);
+  BIND(open_button);
+  BIND(progress_bar);
+  BIND(status_label);
+  BIND(empty_state);
+  BIND(empty_title);
+  BIND(empty_text);
+  BIND(goto_button);
+#undef BIND
 }
 
 static void
@@ -292,5 +1235,33 @@ sr_page_deliver_init(SrPageDeliver *self)
 {
   gtk_widget_init_template(GTK_WIDGET(self));
   self->n_written = -1;
-  build_monitor(self);
+
+  g_autoptr(GtkStringList) spaces = sr_ui_colourspace_model();
+  gtk_drop_down_set_model(GTK_DROP_DOWN(self->space_dropdown), G_LIST_MODEL(spaces));
+  gtk_drop_down_set_selected(GTK_DROP_DOWN(self->space_dropdown), SR_CS_ACES2065_1);
+  setup_compressions(self);
+
+  g_signal_connect_swapped(self->space_dropdown, "notify::selected",
+                           G_CALLBACK(on_option_changed), self);
+  g_signal_connect_swapped(self->compression_dropdown, "notify::selected",
+                           G_CALLBACK(on_option_changed), self);
+  g_signal_connect_swapped(self->note_check, "toggled", G_CALLBACK(on_option_changed), self);
+  g_signal_connect(self->first_spin, "value-changed", G_CALLBACK(on_range_changed), self);
+  g_signal_connect(self->last_spin, "value-changed", G_CALLBACK(on_range_changed), self);
+  g_signal_connect(self->range_reset, "clicked", G_CALLBACK(on_range_reset), self);
+  g_signal_connect(self->folder_button, "clicked", G_CALLBACK(on_folder_clicked), self);
+  g_signal_connect(self->folder_reset, "clicked", G_CALLBACK(on_folder_reset), self);
+  g_signal_connect(self->goto_button, "clicked", G_CALLBACK(on_goto_clicked), self);
+  g_signal_connect(self->deliver_button, "clicked", G_CALLBACK(on_deliver_clicked), self);
+  g_signal_connect(self->open_button, "clicked", G_CALLBACK(on_open_clicked), self);
+  g_signal_connect(self, "map", G_CALLBACK(on_map), self);
+  for (guint i = 0; i < N_PROV_ENTRIES; i++)
+    g_signal_connect_swapped(prov_entry(self, i), "changed", G_CALLBACK(on_provenance_changed),
+                             self);
+  g_signal_connect_swapped(gtk_text_view_get_buffer(GTK_TEXT_VIEW(self->notes)), "changed",
+                           G_CALLBACK(on_provenance_changed), self);
+  gtk_label_set_text(GTK_LABEL(self->summary_label),
+                     _("Reading the model and the rendered frames…"));
+  gtk_widget_set_sensitive(GTK_WIDGET(self), FALSE);
+  update_controls(self);
 }

@@ -1,23 +1,120 @@
 /* sr-page-review.c — see sr-page-review.h.
  *
- * Shows what the project says about this stage; the work area explains what
- * appears there once the stage has something to show. */
+ * Everything that touches files or pixels runs off the main loop: finding
+ * the render (sr_delivery_default_render_pattern reads the checkpoint),
+ * loading frames (two SrFrameCaches, Source and render), the scopes (one
+ * SrJob at a time; a result for frames no longer shown is dropped and the
+ * latest frames are measured next), the per-frame metrics
+ * (sr_validation_run) and the stills export. */
 #include "sr-page-review.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
 
 #include <glib/gi18n.h>
 
+#include "sr-delivery.h"
+#include "sr-frame-cache.h"
+#include "sr-scopes.h"
+#include "sr-stills.h"
 #include "sr-ui-util.h"
+#include "sr-validation-note.h"
+
+/* On-screen scope pictures: the widget scales them; a vectorscope under
+ * 160 px gets no bitmap names from the engine (the widget draws them). */
+#define WAVE_W 320
+#define WAVE_H 160
+#define VECTOR_SIDE 150
+/* Exported scopes. */
+#define EXPORT_WAVE_W 1024
+#define EXPORT_WAVE_H 512
+#define EXPORT_VECTOR_SIDE 512
+
+static const struct {
+  const char *id, *label, *hint, *plot;
+} items[SR_REVIEW_N_ITEMS] = {
+  {"sharper-edges", N_("Sharper edges, more detail"),
+   N_("Look at the waveform: finer vertical detail in Recovered; the sharpness gain stays "
+      "above its lower line."),
+   N_("Sharpness gain")},
+  {"grain", N_("Grain consistent with the Reference"),
+   N_("Flat areas in Difference show fine, even grain; the grain plot stays between its "
+      "lines."),
+   N_("Grain vs Reference")},
+  {"no-flicker", N_("No flicker over time"),
+   N_("Scrub with the arrow keys in Toggle: brightness and detail hold steady frame to frame."),
+   N_("Flicker")},
+  {"no-colour-shift", N_("No colour shift"),
+   N_("Both vectorscopes match: same shape, same angles; the chroma plot stays under its line."),
+   N_("Colour shift")},
+  {"no-halos", N_("No over-sharpening or halos"),
+   N_("Wipe across strong edges: no bright or dark rims in Recovered."), N_("Halos")},
+};
+
+const char *
+sr_page_review_item_id(int index)
+{
+  g_return_val_if_fail(index >= 0 && index < SR_REVIEW_N_ITEMS, NULL);
+  return items[index].id;
+}
 
 struct _SrPageReview {
   GtkBox parent_instance;
 
-  GtkWidget *facts_acceptance;
-  GtkWidget *facts_flags;
-  GtkWidget *empty_title;
-  GtkWidget *empty_text;
+  /* Template. */
+  GtkWidget *stack, *empty_title, *empty_text, *go_render;
+  GtkWidget *mode_wipe, *mode_split, *mode_toggle, *mode_difference;
+  GtkWidget *gain_box, *gain_spin, *showing_label;
+  GtkAdjustment *gain_adjustment;
+  GtkWidget *measure_button, *export_button;
+  GtkWidget *message_revealer, *message_label, *open_folder_button, *message_close;
+  GtkWidget *viewer_slot, *timeline, *frame_spin, *flag_button;
+  GtkAdjustment *timeline_adjustment;
+  GtkWidget *plots_box, *measure_label, *checklist;
+  GtkWidget *wave_a, *wave_b, *vec_a, *vec_b;
+
+  GtkWidget *viewer;
+  GtkWidget *plots[SR_REVIEW_N_ITEMS];
+  GtkWidget *checks[SR_REVIEW_N_ITEMS];
 
   SrProject *project;
   gulong changed_handler;
+  gboolean syncing;
+
+  /* The render. */
+  char *detect_key;        /* project fields the render's location depends on */
+  guint detect_generation;
+  gboolean detecting;
+  gboolean has_render;
+  char *render_key;        /* pattern and range of the render shown */
+  char *render_pattern;
+  char *source_pattern;
+  int first, last;
+  SrFrameCache *source_frames, *render_frames;
+
+  /* The frame shown and its pictures (NULL until loaded). */
+  int frame;
+  SrFrame *frame_a, *frame_b;
+
+  /* Scopes. */
+  gboolean scope_running, scope_dirty;
+  SrFrame *scoped_a, *scoped_b; /* what the scope views show */
+
+  /* Comparison. */
+  gboolean entering_toggle;
+
+  /* Metrics. */
+  SrJob *measure_job;
+  char *measured_key;      /* render_key the plots belong to */
+  sr_qa_frame *qa;
+  int n_qa;
+
+  /* Stills. */
+  SrJob *export_job;
+  GPtrArray *stills;
+  char *stills_dir;
+  char *message;
 };
 
 G_DEFINE_FINAL_TYPE(SrPageReview, sr_page_review, GTK_TYPE_BOX)
@@ -25,43 +122,1231 @@ G_DEFINE_FINAL_TYPE(SrPageReview, sr_page_review, GTK_TYPE_BOX)
 enum { PROP_0, PROP_PROJECT, N_PROPS };
 static GParamSpec *properties[N_PROPS];
 
-static void
-refresh(SrPageReview *self)
+static void show_frame(SrPageReview *self);
+static void queue_scopes(SrPageReview *self);
+static void start_measure(SrPageReview *self);
+static void update_plots(SrPageReview *self);
+
+static SrViewer *
+viewer(SrPageReview *self)
 {
-  SrProject *p = self->project;
-
-  if (!p)
-    return;
-
-  static const char *const items[][2] = {
-    {"sharper-edges", N_("Sharper edges, more detail")},
-    {"grain", N_("Grain consistent with the Reference")},
-    {"no-flicker", N_("No flicker over time")},
-    {"no-colour-shift", N_("No colour shift")},
-    {"no-halos", N_("No over-sharpening or halos")},
-  };
-  const char *state[5];
-  for (int i = 0; i < 5; i++)
-    state[i] = sr_project_get_accepted(p, items[i][0]) ? _("accepted") : _("not yet judged");
-  sr_ui_fill_facts(self->facts_acceptance, _(items[0][1]), state[0], _(items[1][1]), state[1],
-                   _(items[2][1]), state[2], _(items[3][1]), state[3], _(items[4][1]), state[4],
-                   NULL);
-
-  const GArray *flags = sr_project_get_flags(p);
-  GString *text = g_string_new(NULL);
-  for (guint i = 0; i < flags->len; i++) {
-    const SrFlag *f = &g_array_index(flags, SrFlag, i);
-    g_string_append_printf(text, "%s%d — %s", i ? "\n" : "", f->frame,
-                           f->reason && f->reason[0] ? f->reason : _("no reason given"));
-  }
-  sr_ui_fill_facts(self->facts_flags, _("Frames"), flags->len ? text->str : _("none"), NULL);
-  g_string_free(text, TRUE);
+  return SR_VIEWER(self->viewer);
 }
+
+static void
+set_message(SrPageReview *self, const char *text, gboolean can_open)
+{
+  g_free(self->message);
+  self->message = g_strdup(text);
+  gtk_label_set_text(GTK_LABEL(self->message_label), text ? text : "");
+  /* Long folder names are shortened in the middle; the tooltip has it all. */
+  gtk_widget_set_tooltip_text(self->message_label, text);
+  gtk_widget_set_visible(self->open_folder_button, can_open);
+  gtk_revealer_set_reveal_child(GTK_REVEALER(self->message_revealer), text != NULL);
+}
+
+static void
+set_measure_text(SrPageReview *self, const char *text)
+{
+  gtk_label_set_text(GTK_LABEL(self->measure_label), text);
+  gtk_widget_set_tooltip_text(self->measure_label, text);
+}
+
+/* ---- Finding the render (worker) -------------------------------------------------- */
+
+typedef struct {
+  SrPageReview *page;
+  guint generation;
+  SrProject *snapshot;
+  char *source_pattern, *render_pattern;
+  sr_sequence source, render;
+  gboolean ok;
+  char *error;
+} DetectJob;
+
+static void
+detect_job_free(gpointer data)
+{
+  DetectJob *d = data;
+  g_clear_object(&d->snapshot);
+  g_free(d->source_pattern);
+  g_free(d->render_pattern);
+  sr_sequence_clear(&d->source);
+  sr_sequence_clear(&d->render);
+  g_free(d->error);
+  g_free(d);
+}
+
+static gboolean
+detect_thread(SrJob *job, gpointer data, GError **error)
+{
+  DetectJob *d = data;
+  sr_error err = {0};
+
+  d->render_pattern = sr_delivery_default_render_pattern(d->snapshot);
+  if (!d->render_pattern) {
+    d->error = g_strdup(_("No output folder: choose one on the Project page, then render."));
+    return TRUE;
+  }
+  if (!sr_sequence_open(&d->render, d->render_pattern, &err)) {
+    /* No rendered frame yet is the common case, not an error. */
+    return TRUE;
+  }
+  if (!d->source_pattern || !sr_sequence_open(&d->source, d->source_pattern, &err)) {
+    d->error = d->source_pattern
+                   ? g_strdup_printf(_("Cannot read the Source to compare with: %s"), err.message)
+                   : g_strdup(_("No Source sequence: choose one on the Project page."));
+    return TRUE;
+  }
+  d->ok = TRUE;
+  return TRUE;
+}
+
+static void
+show_empty(SrPageReview *self, const char *title, const char *text)
+{
+  gtk_label_set_text(GTK_LABEL(self->empty_title), title);
+  gtk_label_set_text(GTK_LABEL(self->empty_text), text);
+  gtk_stack_set_visible_child_name(GTK_STACK(self->stack), "empty");
+}
+
+static void
+clear_pictures(SrPageReview *self)
+{
+  g_clear_pointer(&self->frame_a, sr_frame_unref);
+  g_clear_pointer(&self->frame_b, sr_frame_unref);
+  g_clear_pointer(&self->scoped_a, sr_frame_unref);
+  g_clear_pointer(&self->scoped_b, sr_frame_unref);
+  sr_viewer_set_frames(viewer(self), NULL, NULL);
+  sr_scope_view_set_picture(SR_SCOPE_VIEW(self->wave_a), NULL, 0, 0);
+  sr_scope_view_set_picture(SR_SCOPE_VIEW(self->wave_b), NULL, 0, 0);
+  sr_scope_view_set_picture(SR_SCOPE_VIEW(self->vec_a), NULL, 0, 0);
+  sr_scope_view_set_picture(SR_SCOPE_VIEW(self->vec_b), NULL, 0, 0);
+}
+
+static void
+on_detect_done(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  DetectJob *d = sr_job_get_data(SR_JOB(source));
+  SrPageReview *self = d->page;
+
+  if (d->generation != self->detect_generation || !self->project) {
+    g_object_unref(self);
+    return;
+  }
+  self->detecting = FALSE;
+  if (!d->ok) {
+    self->has_render = FALSE;
+    g_clear_pointer(&self->render_key, g_free);
+    sr_frame_cache_set_sequence(self->source_frames, NULL);
+    sr_frame_cache_set_sequence(self->render_frames, NULL);
+    clear_pictures(self);
+    self->frame = G_MININT;
+    if (d->error)
+      show_empty(self, _("Cannot review yet"), d->error);
+    else
+      show_empty(self, _("Nothing rendered yet"),
+                 _("Render frames on the Render page first. Review then compares Original and "
+                   "Recovered with a wipe, split screen and toggle, reads both on the waveform "
+                   "and vectorscope, and plots the metrics of every rendered frame."));
+    g_object_unref(self);
+    return;
+  }
+
+  g_autofree char *key = g_strdup_printf("%s\n%s\n%d\n%d\n%d", d->render_pattern,
+                                         d->source_pattern, d->render.first, d->render.last,
+                                         d->render.n_missing);
+  if (g_strcmp0(key, self->render_key) != 0) {
+    g_free(self->render_key);
+    self->render_key = g_steal_pointer(&key);
+    g_free(self->render_pattern);
+    self->render_pattern = g_strdup(d->render_pattern);
+    g_free(self->source_pattern);
+    self->source_pattern = g_strdup(d->source_pattern);
+    self->first = d->render.first;
+    self->last = d->render.last;
+    self->has_render = TRUE;
+    /* A render rewrites frames under the same names: read them afresh. */
+    sr_frame_cache_set_sequence(self->source_frames, &d->source);
+    sr_frame_cache_set_sequence(self->render_frames, &d->render);
+    clear_pictures(self);
+    int frame = self->frame == G_MININT ? self->first : CLAMP(self->frame, self->first, self->last);
+    self->frame = G_MININT;
+    self->syncing = TRUE;
+    gtk_adjustment_configure(self->timeline_adjustment, frame, self->first, self->last, 1, 10, 0);
+    self->syncing = FALSE;
+    gtk_widget_set_sensitive(self->timeline, self->last > self->first);
+    for (int i = 0; i < SR_REVIEW_N_ITEMS; i++)
+      sr_metric_plot_set_range(SR_METRIC_PLOT(self->plots[i]), self->first, self->last);
+    gtk_stack_set_visible_child_name(GTK_STACK(self->stack), "review");
+    sr_page_review_set_frame(self, frame);
+  }
+  if (g_strcmp0(self->measured_key, self->render_key) != 0 && !self->measure_job)
+    start_measure(self);
+  g_object_unref(self);
+}
+
+static const char *
+nonnull(const char *s)
+{
+  return s ? s : "";
+}
+
+/* What the render's location depends on. */
+static char *
+detect_key(SrProject *p)
+{
+  return g_strjoin("\n", nonnull(sr_project_get_output_folder(p)),
+                   nonnull(sr_project_get_checkpoint(p)), nonnull(sr_project_get_version(p)),
+                   nonnull(sr_project_get_source_pattern(p)), nonnull(sr_project_get_name(p)),
+                   NULL);
+}
+
+static void
+detect_render(SrPageReview *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!self->project)
+    return;
+  SrProject *snapshot = sr_project_copy_for_thread(self->project, &error);
+  if (!snapshot) {
+    show_empty(self, _("Cannot review yet"), error->message);
+    return;
+  }
+  g_free(self->detect_key);
+  self->detect_key = detect_key(self->project);
+  DetectJob *d = g_new0(DetectJob, 1);
+  d->page = g_object_ref(self);
+  d->generation = ++self->detect_generation;
+  d->snapshot = snapshot;
+  const char *src = sr_project_get_source_pattern(self->project);
+  d->source_pattern = src && src[0] ? sr_project_resolve_path(self->project, src) : NULL;
+  self->detecting = TRUE;
+  g_autoptr(SrJob) job = sr_job_new(_("Looking for rendered frames"), detect_thread, d,
+                                    detect_job_free);
+  sr_ui_run_job(GTK_WIDGET(self), job, FALSE, on_detect_done, NULL);
+}
+
+/* ---- Frames ------------------------------------------------------------------------- */
+
+/* Original and Recovered are both in the Source's colour space (the merge
+ * writes the render in it), so one display transform serves both. */
+static void
+sync_colourspace(SrPageReview *self)
+{
+  if (!self->project)
+    return;
+  sr_colourspace cs = sr_project_get_source_colourspace(self->project);
+  if (sr_viewer_get_colourspace(viewer(self)) != cs)
+    sr_viewer_set_colourspace(viewer(self), cs);
+}
+
+static void
+on_source_ready(SrFrameCache *cache, int number, SrFrame *frame, SrPageReview *self)
+{
+  if (number != self->frame)
+    return;
+  sync_colourspace(self);
+  g_clear_pointer(&self->frame_a, sr_frame_unref);
+  self->frame_a = sr_frame_ref(frame);
+  sr_viewer_set_frame_a(viewer(self), frame);
+  queue_scopes(self);
+}
+
+static void
+on_render_ready(SrFrameCache *cache, int number, SrFrame *frame, SrPageReview *self)
+{
+  if (number != self->frame)
+    return;
+  sync_colourspace(self);
+  g_clear_pointer(&self->frame_b, sr_frame_unref);
+  self->frame_b = sr_frame_ref(frame);
+  sr_viewer_set_frame_b(viewer(self), frame);
+  queue_scopes(self);
+}
+
+static void
+on_frame_failed(SrFrameCache *cache, int number, const char *message, SrPageReview *self)
+{
+  if (number == self->frame)
+    sr_ui_show_error(GTK_WIDGET(self), message);
+}
+
+static void
+sync_flag_button(SrPageReview *self)
+{
+  gboolean flagged = FALSE;
+
+  if (self->project) {
+    const GArray *flags = sr_project_get_flags(self->project);
+    for (guint i = 0; i < flags->len; i++)
+      flagged |= g_array_index(flags, SrFlag, i).frame == self->frame;
+  }
+  self->syncing = TRUE;
+  gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(self->flag_button), flagged);
+  self->syncing = FALSE;
+}
+
+static void
+show_frame(SrPageReview *self)
+{
+  sr_viewer_set_frame_number(viewer(self), self->frame);
+  for (int i = 0; i < SR_REVIEW_N_ITEMS; i++)
+    sr_metric_plot_set_current(SR_METRIC_PLOT(self->plots[i]), self->frame);
+  sync_flag_button(self);
+  sr_frame_cache_show(self->source_frames, self->frame);
+  sr_frame_cache_show(self->render_frames, self->frame);
+}
+
+void
+sr_page_review_set_frame(SrPageReview *self, int frame)
+{
+  g_return_if_fail(SR_IS_PAGE_REVIEW(self));
+  if (!self->has_render)
+    return;
+  frame = CLAMP(frame, self->first, self->last);
+  self->syncing = TRUE;
+  gtk_adjustment_set_value(self->timeline_adjustment, frame);
+  self->syncing = FALSE;
+  if (frame == self->frame)
+    return;
+  self->frame = frame;
+  /* The old pictures stay in the viewer until the new ones arrive; they no
+   * longer count as the frame shown. */
+  g_clear_pointer(&self->frame_a, sr_frame_unref);
+  g_clear_pointer(&self->frame_b, sr_frame_unref);
+  show_frame(self);
+}
+
+int
+sr_page_review_get_frame(SrPageReview *self)
+{
+  g_return_val_if_fail(SR_IS_PAGE_REVIEW(self), G_MININT);
+  return self->has_render ? self->frame : G_MININT;
+}
+
+gboolean
+sr_page_review_get_has_render(SrPageReview *self, int *first, int *last)
+{
+  g_return_val_if_fail(SR_IS_PAGE_REVIEW(self), FALSE);
+  if (first)
+    *first = self->first;
+  if (last)
+    *last = self->last;
+  return self->has_render;
+}
+
+gboolean
+sr_page_review_get_settled(SrPageReview *self)
+{
+  g_return_val_if_fail(SR_IS_PAGE_REVIEW(self), FALSE);
+  return self->has_render && self->frame_a && self->frame_b && self->scoped_a == self->frame_a &&
+         self->scoped_b == self->frame_b && !self->scope_running;
+}
+
+static void
+on_timeline_changed(GtkAdjustment *adjustment, SrPageReview *self)
+{
+  if (!self->syncing)
+    sr_page_review_set_frame(self, (int)lround(gtk_adjustment_get_value(adjustment)));
+}
+
+static void
+action_step(GtkWidget *widget, const char *name, GVariant *param)
+{
+  SrPageReview *self = SR_PAGE_REVIEW(widget);
+  int step = g_variant_get_int32(param);
+
+  if (!self->has_render)
+    return;
+  if (step == G_MININT32)
+    sr_page_review_set_frame(self, self->first);
+  else if (step == G_MAXINT32)
+    sr_page_review_set_frame(self, self->last);
+  else
+    sr_page_review_set_frame(self, self->frame + step);
+}
+
+/* ---- Scopes (worker) ---------------------------------------------------------------- */
+
+typedef struct {
+  SrPageReview *page;
+  SrFrame *a, *b;
+  sr_colourspace space;
+  sr_ycbcr_matrix matrix;
+  guint8 *wave[2], *vector[2];
+  char *error;
+} ScopeJob;
+
+static void
+scope_job_free(gpointer data)
+{
+  ScopeJob *s = data;
+  g_clear_pointer(&s->a, sr_frame_unref);
+  g_clear_pointer(&s->b, sr_frame_unref);
+  for (int i = 0; i < 2; i++) {
+    g_free(s->wave[i]);
+    g_free(s->vector[i]);
+  }
+  g_free(s->error);
+  g_free(s);
+}
+
+/* The frame in the training domain (display-referred Rec.709), where the
+ * scopes' 0..1 means something, every step-th pixel of every step-th row
+ * with step chosen for at most max_columns columns: a waveform column then
+ * still gets a frame column of its own, and a 4K frame costs what a small
+ * one does. */
+static sr_image *
+scope_source(const sr_image *img, sr_colourspace space, int max_columns, sr_error *err)
+{
+  int step = MAX(1, (img->width + max_columns - 1) / max_columns);
+  int w = (img->width + step - 1) / step, h = (img->height + step - 1) / step;
+  int c = img->channels;
+  sr_image *out = sr_image_new(w, h, c, err);
+
+  if (!out)
+    return NULL;
+  for (int y = 0; y < h; y++) {
+    const float *src = img->pixels + (size_t)y * step * img->width * c;
+    float *dst = out->pixels + (size_t)y * w * c;
+    for (int x = 0; x < w; x++)
+      memcpy(dst + (size_t)x * c, src + (size_t)x * step * c, sizeof(float) * c);
+  }
+  if (space != SR_TRAINING_DOMAIN) {
+    sr_domain *d = sr_domain_new(space, err);
+    if (!d) {
+      sr_image_free(out);
+      return NULL;
+    }
+    sr_domain_forward(d, out->pixels, (size_t)w * h, c);
+    sr_domain_free(d);
+  }
+  return out;
+}
+
+/* Waveform and vectorscope of one frame into freshly allocated RGBA8. */
+static gboolean
+draw_scopes(const sr_image *img, sr_colourspace space, sr_ycbcr_matrix matrix, int wave_w,
+            int wave_h, int vector_side, guint8 **wave, guint8 **vector, sr_error *err)
+{
+  sr_image *domain = scope_source(img, space, 2 * wave_w, err);
+  sr_scope_options o;
+  gboolean ok;
+
+  if (!domain)
+    return FALSE;
+  *wave = g_malloc((gsize)wave_w * wave_h * 4);
+  *vector = g_malloc((gsize)vector_side * vector_side * 4);
+  sr_scope_options_init(&o, wave_w, wave_h);
+  o.matrix = matrix;
+  ok = sr_scope_waveform(domain, &o, *wave, err);
+  if (ok) {
+    sr_scope_options_init(&o, vector_side, vector_side);
+    o.matrix = matrix;
+    ok = sr_scope_vectorscope(domain, &o, *vector, err);
+  }
+  sr_image_free(domain);
+  if (!ok) {
+    g_clear_pointer(wave, g_free);
+    g_clear_pointer(vector, g_free);
+  }
+  return ok;
+}
+
+static gboolean
+scope_thread(SrJob *job, gpointer data, GError **error)
+{
+  ScopeJob *s = data;
+  SrFrame *frames[2] = {s->a, s->b};
+  sr_error err = {0};
+
+  for (int i = 0; i < 2; i++) {
+    if (!frames[i])
+      continue;
+    if (!draw_scopes(sr_frame_get_image(frames[i]), s->space, s->matrix, WAVE_W, WAVE_H,
+                     VECTOR_SIDE, &s->wave[i], &s->vector[i], &err)) {
+      s->error = g_strdup_printf(_("Scopes of frame %d: %s"), sr_frame_get_number(frames[i]),
+                                 err.message);
+      return TRUE;
+    }
+  }
+  return TRUE;
+}
+
+static void start_scopes(SrPageReview *self);
+
+static void
+on_scopes_done(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  ScopeJob *s = sr_job_get_data(SR_JOB(source));
+  SrPageReview *self = s->page;
+
+  self->scope_running = FALSE;
+  if (self->project && s->a == self->frame_a && s->b == self->frame_b) {
+    /* Still the frames shown: keep the result. */
+    if (s->error) {
+      sr_ui_show_error(GTK_WIDGET(self), s->error);
+    } else {
+      if (s->a) {
+        sr_scope_view_set_picture(SR_SCOPE_VIEW(self->wave_a), s->wave[0], WAVE_W, WAVE_H);
+        sr_scope_view_set_picture(SR_SCOPE_VIEW(self->vec_a), s->vector[0], VECTOR_SIDE,
+                                  VECTOR_SIDE);
+      }
+      if (s->b) {
+        sr_scope_view_set_picture(SR_SCOPE_VIEW(self->wave_b), s->wave[1], WAVE_W, WAVE_H);
+        sr_scope_view_set_picture(SR_SCOPE_VIEW(self->vec_b), s->vector[1], VECTOR_SIDE,
+                                  VECTOR_SIDE);
+      }
+    }
+    g_clear_pointer(&self->scoped_a, sr_frame_unref);
+    g_clear_pointer(&self->scoped_b, sr_frame_unref);
+    self->scoped_a = s->a ? sr_frame_ref(s->a) : NULL;
+    self->scoped_b = s->b ? sr_frame_ref(s->b) : NULL;
+  }
+  if (self->scope_dirty && self->project)
+    start_scopes(self);
+  g_object_unref(self);
+}
+
+static void
+start_scopes(SrPageReview *self)
+{
+  self->scope_dirty = FALSE;
+  if (!self->frame_a && !self->frame_b)
+    return;
+  if (self->frame_a == self->scoped_a && self->frame_b == self->scoped_b)
+    return;
+  ScopeJob *s = g_new0(ScopeJob, 1);
+  s->page = g_object_ref(self);
+  s->a = self->frame_a ? sr_frame_ref(self->frame_a) : NULL;
+  s->b = self->frame_b ? sr_frame_ref(self->frame_b) : NULL;
+  /* The render is written in the Source's colour space. */
+  s->space = sr_project_get_source_colourspace(self->project);
+  s->matrix = SR_YCBCR_BT709;
+  self->scope_running = TRUE;
+  g_autoptr(SrJob) job = sr_job_new(_("Drawing the scopes"), scope_thread, s, scope_job_free);
+  sr_ui_run_job(GTK_WIDGET(self), job, FALSE, on_scopes_done, NULL);
+}
+
+static void
+queue_scopes(SrPageReview *self)
+{
+  if (self->scope_running)
+    self->scope_dirty = TRUE;
+  else
+    start_scopes(self);
+}
+
+/* ---- Metrics (worker) --------------------------------------------------------------- */
+
+typedef struct {
+  SrPageReview *page;
+  SrProject *snapshot;
+  char *render_pattern, *key;
+  int first, last;
+  SrValidationResult result;
+  SrJob *job;
+} MeasureJob;
+
+static void
+measure_job_free(gpointer data)
+{
+  MeasureJob *m = data;
+  g_clear_object(&m->snapshot);
+  g_free(m->render_pattern);
+  g_free(m->key);
+  sr_validation_result_clear(&m->result);
+  g_free(m);
+}
+
+static void
+on_measure_progress(int done, int total, int frame, gpointer user_data)
+{
+  MeasureJob *m = user_data;
+  g_autofree char *text = g_strdup_printf(_("Measured frame %d (%d of %d)"), frame, done, total);
+  sr_job_set_progress(m->job, total > 0 ? (double)done / total : -1, text);
+}
+
+static gboolean
+measure_thread(SrJob *job, gpointer data, GError **error)
+{
+  MeasureJob *m = data;
+  SrValidationOptions o;
+
+  sr_validation_options_init(&o);
+  o.render_pattern = m->render_pattern;
+  o.first = m->first;
+  o.last = m->last;
+  o.write_note = FALSE;
+  o.write_stills = FALSE;
+  m->job = job;
+  return sr_validation_run(m->snapshot, &o, on_measure_progress, m, sr_job_get_cancellable(job),
+                           &m->result, error);
+}
+
+static void
+on_measure_message(SrJob *job, GParamSpec *pspec, SrPageReview *self)
+{
+  const char *message = sr_job_get_message(job);
+  if (job == self->measure_job && message)
+    set_measure_text(self, message);
+}
+
+static void
+on_measure_done(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  SrJob *job = SR_JOB(source);
+  MeasureJob *m = sr_job_get_data(job);
+  SrPageReview *self = m->page;
+  g_autoptr(GError) error = NULL;
+
+  if (job != self->measure_job) {
+    g_object_unref(self);
+    return;
+  }
+  g_signal_handlers_disconnect_by_data(job, self);
+  g_clear_object(&self->measure_job);
+  if (!sr_job_finish(job, result, &error)) {
+    if (!g_error_matches(error, SR_JOB_ERROR, SR_JOB_ERROR_CANCELLED) &&
+        !g_error_matches(error, SR_VALIDATION_ERROR, SR_VALIDATION_ERROR_CANCELLED)) {
+      g_autofree char *text = g_strdup_printf(_("Could not measure the render: %s"),
+                                              error->message);
+      set_measure_text(self, text);
+      sr_ui_show_error(GTK_WIDGET(self), text);
+    }
+  } else if (g_strcmp0(m->key, self->render_key) == 0) {
+    g_free(self->qa);
+    self->n_qa = m->result.n_frames;
+    self->qa = g_memdup2(m->result.frames, sizeof(sr_qa_frame) * (gsize)MAX(self->n_qa, 0));
+    g_free(self->measured_key);
+    self->measured_key = g_strdup(m->key);
+    update_plots(self);
+  }
+  gtk_widget_action_set_enabled(GTK_WIDGET(self), "review.measure", self->has_render);
+  /* The render changed while the old one was being measured. */
+  if (self->has_render && g_strcmp0(m->key, self->render_key) != 0 &&
+      g_strcmp0(self->measured_key, self->render_key) != 0)
+    start_measure(self);
+  g_object_unref(self);
+}
+
+static gboolean
+begin_measure(SrPageReview *self, GError **error)
+{
+  if (!self->has_render || !self->project) {
+    g_set_error(error, SR_JOB_ERROR, SR_JOB_ERROR_MISSING,
+                _("Nothing rendered to measure: render frames on the Render page first."));
+    return FALSE;
+  }
+  if (self->measure_job) {
+    g_set_error(error, SR_JOB_ERROR, SR_JOB_ERROR_INVALID, _("The render is being measured."));
+    return FALSE;
+  }
+  SrProject *snapshot = sr_project_copy_for_thread(self->project, error);
+  if (!snapshot)
+    return FALSE;
+  MeasureJob *m = g_new0(MeasureJob, 1);
+  m->page = g_object_ref(self);
+  m->snapshot = snapshot;
+  m->render_pattern = g_strdup(self->render_pattern);
+  m->key = g_strdup(self->render_key);
+  m->first = self->first;
+  m->last = self->last;
+  self->measure_job = sr_job_new(_("Measuring the render"), measure_thread, m, measure_job_free);
+  g_signal_connect(self->measure_job, "notify::message", G_CALLBACK(on_measure_message), self);
+  set_measure_text(self, _("Measuring every rendered frame…"));
+  for (int i = 0; i < SR_REVIEW_N_ITEMS; i++)
+    sr_metric_plot_set_placeholder(SR_METRIC_PLOT(self->plots[i]), _("Measuring…"));
+  gtk_widget_action_set_enabled(GTK_WIDGET(self), "review.measure", FALSE);
+  sr_ui_run_job(GTK_WIDGET(self), self->measure_job, TRUE, on_measure_done, NULL);
+  return TRUE;
+}
+
+static void
+start_measure(SrPageReview *self)
+{
+  g_autoptr(GError) error = NULL;
+  if (!begin_measure(self, &error))
+    set_measure_text(self, error->message);
+}
+
+gboolean
+sr_page_review_measure(SrPageReview *self, GError **error)
+{
+  g_return_val_if_fail(SR_IS_PAGE_REVIEW(self), FALSE);
+  return begin_measure(self, error);
+}
+
+gboolean
+sr_page_review_get_measuring(SrPageReview *self)
+{
+  g_return_val_if_fail(SR_IS_PAGE_REVIEW(self), FALSE);
+  return self->measure_job != NULL;
+}
+
+int
+sr_page_review_get_n_measured(SrPageReview *self)
+{
+  g_return_val_if_fail(SR_IS_PAGE_REVIEW(self), 0);
+  return self->qa ? self->n_qa : 0;
+}
+
+static void
+action_measure(GtkWidget *widget, const char *name, GVariant *param)
+{
+  SrPageReview *self = SR_PAGE_REVIEW(widget);
+  g_autoptr(GError) error = NULL;
+
+  if (!begin_measure(self, &error))
+    sr_ui_show_error(widget, error->message);
+}
+
+static gboolean
+has_flag(const sr_qa_frame *f, const char *const *ids)
+{
+  for (int i = 0; i < f->n_flags; i++)
+    if (g_strv_contains(ids, f->flags[i].id))
+      return TRUE;
+  return FALSE;
+}
+
+static void
+update_marks(SrPageReview *self)
+{
+  const GArray *flags = self->project ? sr_project_get_flags(self->project) : NULL;
+  g_autoptr(GArray) frames = g_array_new(FALSE, FALSE, sizeof(int));
+
+  for (guint i = 0; flags && i < flags->len; i++)
+    g_array_append_val(frames, g_array_index(flags, SrFlag, i).frame);
+  for (int i = 0; i < SR_REVIEW_N_ITEMS; i++)
+    sr_metric_plot_set_marks(SR_METRIC_PLOT(self->plots[i]), (const int *)frames->data,
+                             (int)frames->len);
+}
+
+/* Each plot reads one field; a point is red when the frame carries a flag
+ * about that field. */
+static void
+update_plots(SrPageReview *self)
+{
+  static const char *const sharp_ids[] = {"detail-loss", "over-sharpening", NULL};
+  static const char *const grain_ids[] = {"grain-mismatch", NULL};
+  static const char *const flicker_ids[] = {"flicker", "detail-flicker", NULL};
+  static const char *const chroma_ids[] = {"chroma-shift", NULL};
+  static const char *const halo_ids[] = {"halo", NULL};
+  static const char *const *const ids[SR_REVIEW_N_ITEMS] = {sharp_ids, grain_ids, flicker_ids,
+                                                             chroma_ids, halo_ids};
+  int n = self->qa ? self->n_qa : 0;
+  g_autofree int *frames = g_new0(int, MAX(n, 1));
+  g_autofree double *values = g_new0(double, MAX(n, 1));
+  g_autofree gboolean *outlier = g_new0(gboolean, MAX(n, 1));
+  g_autoptr(GPtrArray) notes = g_ptr_array_new_with_free_func(g_free);
+  sr_qa_thresholds t;
+  gboolean has_reference = FALSE;
+  double ref_halo = 0;
+  int n_ref_halo = 0, n_flagged = 0;
+
+  sr_qa_thresholds_init(&t);
+  for (int i = 0; i < n; i++) {
+    const sr_qa_frame *f = &self->qa[i];
+    GString *note = g_string_new(NULL);
+    for (int k = 0; k < f->n_flags; k++)
+      g_string_append_printf(note, "%s%s", k ? "\n" : "", f->flags[k].reason);
+    g_ptr_array_add(notes, g_string_free(note, FALSE));
+    has_reference |= f->has_reference;
+    if (f->has_reference && isfinite(f->reference_halo_score)) {
+      ref_halo += f->reference_halo_score;
+      n_ref_halo++;
+    }
+    n_flagged += f->n_flags > 0;
+  }
+
+  for (int p = 0; p < SR_REVIEW_N_ITEMS; p++) {
+    SrMetricPlot *plot = SR_METRIC_PLOT(self->plots[p]);
+    double low = NAN, high = NAN;
+    for (int i = 0; i < n; i++) {
+      const sr_qa_frame *f = &self->qa[i];
+      frames[i] = f->frame;
+      outlier[i] = has_flag(f, ids[p]);
+      switch (p) {
+      case 0:
+        values[i] = f->sharpness_gain_db;
+        break;
+      case 1:
+        values[i] = has_reference ? f->grain_vs_reference_db : f->grain_vs_source_db;
+        break;
+      case 2:
+        values[i] = f->flicker_luma;
+        break;
+      case 3:
+        values[i] = f->chroma_max;
+        break;
+      default:
+        values[i] = f->halo_score;
+        break;
+      }
+    }
+    switch (p) {
+    case 0:
+      low = t.sharpness_min_db;
+      high = has_reference ? NAN : t.sharpness_max_db;
+      sr_metric_plot_set_format(plot, _("%.2f dB"));
+      break;
+    case 1:
+      if (has_reference) {
+        low = -t.grain_over_ref_db;
+        high = t.grain_over_ref_db;
+      }
+      sr_metric_plot_set_format(plot, _("%.2f dB"));
+      sr_metric_plot_set_title(plot, has_reference ? _("Grain vs Reference")
+                                                   : _("Grain vs Source"));
+      break;
+    case 2:
+      high = t.flicker_luma;
+      sr_metric_plot_set_format(plot, "%.4f");
+      break;
+    case 3:
+      high = t.chroma_max;
+      sr_metric_plot_set_format(plot, "%.4f");
+      break;
+    default:
+      high = t.halo_excess + (n_ref_halo ? ref_halo / n_ref_halo : 0);
+      sr_metric_plot_set_format(plot, "%.3f");
+      break;
+    }
+    sr_metric_plot_set_limits(plot, low, high);
+    sr_metric_plot_set_points(plot, frames, values, outlier, (const char *const *)notes->pdata,
+                              n);
+    sr_metric_plot_set_placeholder(plot, _("Not measured yet"));
+  }
+  update_marks(self);
+
+  if (self->qa) {
+    g_autofree char *text = NULL;
+    if (n_flagged) {
+      /* Name every kind of flag with its count: some (range, NaN, held-out
+       * fidelity) have no plot of their own to turn red. */
+      g_autoptr(GString) kinds = g_string_new(NULL);
+      g_autoptr(GHashTable) counts = g_hash_table_new(g_str_hash, g_str_equal);
+      g_autoptr(GPtrArray) order = g_ptr_array_new();
+      for (int i = 0; i < self->n_qa; i++)
+        for (int k = 0; k < self->qa[i].n_flags; k++) {
+          const char *id = self->qa[i].flags[k].id;
+          guint c = GPOINTER_TO_UINT(g_hash_table_lookup(counts, id));
+          if (!c)
+            g_ptr_array_add(order, (gpointer)id);
+          g_hash_table_insert(counts, (gpointer)id, GUINT_TO_POINTER(c + 1));
+        }
+      for (guint i = 0; i < order->len; i++)
+        g_string_append_printf(kinds, "%s%s × %u", i ? ", " : "", (const char *)order->pdata[i],
+                               GPOINTER_TO_UINT(g_hash_table_lookup(counts, order->pdata[i])));
+      text = g_strdup_printf(g_dngettext(NULL, "%d frame measured · %d with outliers (%s): hover "
+                                               "a red point for the reason, click it to show the "
+                                               "frame.",
+                                         "%d frames measured · %d with outliers (%s): hover a red "
+                                         "point for the reason, click it to show the frame.",
+                                         n),
+                             n, n_flagged, kinds->str);
+    }
+    else
+      text = g_strdup_printf(g_dngettext(NULL, "%d frame measured · every metric within its "
+                                               "lines. Click a point to show that frame.",
+                                         "%d frames measured · every metric within its lines. "
+                                         "Click a point to show that frame.",
+                                         n),
+                             n);
+    set_measure_text(self, text);
+  }
+}
+
+static void
+on_plot_activated(SrMetricPlot *plot, int frame, SrPageReview *self)
+{
+  sr_page_review_set_frame(self, frame);
+}
+
+/* ---- Stills (worker) ------------------------------------------------------------------ */
+
+typedef struct {
+  SrPageReview *page;
+  SrFrame *a, *b;
+  sr_colourspace space;
+  double wipe;
+  char *dir;
+  GPtrArray *written;
+} ExportJob;
+
+static void
+export_job_free(gpointer data)
+{
+  ExportJob *e = data;
+  g_clear_pointer(&e->a, sr_frame_unref);
+  g_clear_pointer(&e->b, sr_frame_unref);
+  g_free(e->dir);
+  g_ptr_array_unref(e->written);
+  g_free(e);
+}
+
+static gboolean
+write_still(ExportJob *e, sr_image *still, const char *name, sr_error *err)
+{
+  if (!still)
+    return FALSE;
+  g_autofree char *path = g_build_filename(e->dir, name, NULL);
+  gboolean ok = sr_still_write_png(path, still, 8, err);
+  sr_image_free(still);
+  if (ok)
+    g_ptr_array_add(e->written, g_steal_pointer(&path));
+  return ok;
+}
+
+static gboolean
+write_scopes(ExportJob *e, const sr_image *img, const char *which, int frame, sr_error *err)
+{
+  g_autofree guint8 *wave = NULL, *vector = NULL;
+
+  if (!draw_scopes(img, e->space, SR_YCBCR_BT709, EXPORT_WAVE_W, EXPORT_WAVE_H,
+                   EXPORT_VECTOR_SIDE, &wave, &vector, err))
+    return FALSE;
+  g_autofree char *wave_name = g_strdup_printf("frame-%06d-waveform-%s.png", frame, which);
+  g_autofree char *vector_name = g_strdup_printf("frame-%06d-vectorscope-%s.png", frame, which);
+  return write_still(e, sr_scope_to_image(wave, EXPORT_WAVE_W, EXPORT_WAVE_H, err), wave_name,
+                     err) &&
+         write_still(e, sr_scope_to_image(vector, EXPORT_VECTOR_SIDE, EXPORT_VECTOR_SIDE, err),
+                     vector_name, err);
+}
+
+static gboolean
+export_thread(SrJob *job, gpointer data, GError **error)
+{
+  ExportJob *e = data;
+  const sr_image *a = sr_frame_get_image(e->a), *b = sr_frame_get_image(e->b);
+  int frame = sr_frame_get_number(e->a);
+  sr_error err = {0};
+  sr_still_options o;
+
+  if (g_mkdir_with_parents(e->dir, 0755) != 0) {
+    int saved = errno;
+    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved),
+                _("Cannot create the stills folder %s: %s. Choose another output folder on the "
+                  "Project page."),
+                e->dir, g_strerror(saved));
+    return FALSE;
+  }
+  sr_still_options_init(&o, e->space, frame);
+  o.wipe = (float)e->wipe;
+  g_autofree char *wipe_name = g_strdup_printf("frame-%06d-wipe.png", frame);
+  g_autofree char *side_name = g_strdup_printf("frame-%06d-side-by-side.png", frame);
+  if (write_still(e, sr_still_wipe(a, b, &o, &err), wipe_name, &err) &&
+      write_still(e, sr_still_side_by_side(a, b, &o, &err), side_name, &err) &&
+      write_scopes(e, a, "original", frame, &err) && write_scopes(e, b, "recovered", frame, &err))
+    return TRUE;
+  sr_job_error_from_engine(error, &err);
+  return FALSE;
+}
+
+static void
+on_export_done(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  SrJob *job = SR_JOB(source);
+  ExportJob *e = sr_job_get_data(job);
+  SrPageReview *self = e->page;
+  g_autoptr(GError) error = NULL;
+
+  if (job == self->export_job) {
+    g_clear_object(&self->export_job);
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "review.export-stills", TRUE);
+    if (sr_job_finish(job, result, &error)) {
+      GString *names = g_string_new(NULL);
+      g_clear_pointer(&self->stills, g_ptr_array_unref);
+      self->stills = g_ptr_array_ref(e->written);
+      for (guint i = 0; i < e->written->len; i++) {
+        g_autofree char *base = g_path_get_basename(g_ptr_array_index(e->written, i));
+        g_string_append_printf(names, "%s%s", i ? ", " : "", base);
+      }
+      g_free(self->stills_dir);
+      self->stills_dir = g_strdup(e->dir);
+      g_autofree char *text = g_strdup_printf(
+          g_dngettext(NULL, "Wrote %u still of frame %d to %s\n%s",
+                      "Wrote %u stills of frame %d to %s\n%s", e->written->len),
+          e->written->len, sr_frame_get_number(e->a), e->dir, names->str);
+      g_string_free(names, TRUE);
+      set_message(self, text, TRUE);
+    } else {
+      g_autofree char *text = g_strdup_printf(_("Stills not written: %s"), error->message);
+      set_message(self, text, FALSE);
+      sr_ui_show_error(GTK_WIDGET(self), text);
+    }
+  }
+  g_object_unref(self);
+}
+
+gboolean
+sr_page_review_export_stills(SrPageReview *self, GError **error)
+{
+  g_return_val_if_fail(SR_IS_PAGE_REVIEW(self), FALSE);
+  const char *folder = self->project ? sr_project_get_output_folder(self->project) : NULL;
+
+  if (self->export_job) {
+    g_set_error(error, SR_JOB_ERROR, SR_JOB_ERROR_INVALID, _("Stills are being written."));
+    return FALSE;
+  }
+  if (!folder || !folder[0]) {
+    g_set_error(error, SR_JOB_ERROR, SR_JOB_ERROR_MISSING,
+                _("No output folder: choose one on the Project page."));
+    return FALSE;
+  }
+  if (!self->frame_a || !self->frame_b) {
+    g_set_error(error, SR_JOB_ERROR, SR_JOB_ERROR_MISSING,
+                _("Frame %d is not loaded yet; export once Original and Recovered show."),
+                self->frame);
+    return FALSE;
+  }
+  const sr_image *a = sr_frame_get_image(self->frame_a), *b = sr_frame_get_image(self->frame_b);
+  if (a->width != b->width || a->height != b->height) {
+    g_set_error(error, SR_JOB_ERROR, SR_JOB_ERROR_INVALID,
+                _("Frame %d: the render is %d×%d but the Source is %d×%d; render the frame "
+                  "again with the current Source."),
+                self->frame, b->width, b->height, a->width, a->height);
+    return FALSE;
+  }
+  g_autofree char *base = sr_project_resolve_path(self->project, folder);
+  ExportJob *e = g_new0(ExportJob, 1);
+  e->page = g_object_ref(self);
+  e->a = sr_frame_ref(self->frame_a);
+  e->b = sr_frame_ref(self->frame_b);
+  e->space = sr_project_get_source_colourspace(self->project);
+  e->wipe = sr_viewer_get_wipe_position(viewer(self));
+  e->dir = g_build_filename(base, "validation", "stills", NULL);
+  e->written = g_ptr_array_new_with_free_func(g_free);
+  self->export_job = sr_job_new(_("Writing stills"), export_thread, e, export_job_free);
+  gtk_widget_action_set_enabled(GTK_WIDGET(self), "review.export-stills", FALSE);
+  sr_ui_run_job(GTK_WIDGET(self), self->export_job, TRUE, on_export_done, NULL);
+  return TRUE;
+}
+
+gboolean
+sr_page_review_get_exporting(SrPageReview *self)
+{
+  g_return_val_if_fail(SR_IS_PAGE_REVIEW(self), FALSE);
+  return self->export_job != NULL;
+}
+
+const GPtrArray *
+sr_page_review_get_stills(SrPageReview *self)
+{
+  g_return_val_if_fail(SR_IS_PAGE_REVIEW(self), NULL);
+  return self->stills;
+}
+
+const char *
+sr_page_review_get_message(SrPageReview *self)
+{
+  g_return_val_if_fail(SR_IS_PAGE_REVIEW(self), NULL);
+  return self->message;
+}
+
+static void
+action_export(GtkWidget *widget, const char *name, GVariant *param)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!sr_page_review_export_stills(SR_PAGE_REVIEW(widget), &error))
+    sr_ui_show_error(widget, error->message);
+}
+
+static void
+on_open_folder(GtkButton *button, SrPageReview *self)
+{
+  if (!self->stills_dir)
+    return;
+  g_autofree char *uri = g_filename_to_uri(self->stills_dir, NULL, NULL);
+  GtkRoot *root = gtk_widget_get_root(GTK_WIDGET(self));
+  if (uri)
+    gtk_show_uri(GTK_IS_WINDOW(root) ? GTK_WINDOW(root) : NULL, uri, GDK_CURRENT_TIME);
+}
+
+static void
+on_message_close(GtkButton *button, SrPageReview *self)
+{
+  set_message(self, NULL, FALSE);
+}
+
+/* ---- Comparison modes ------------------------------------------------------------------ */
+
+static void
+sync_mode_buttons(SrPageReview *self)
+{
+  SrViewerMode mode = sr_viewer_get_mode(viewer(self));
+  GtkWidget *active = mode == SR_VIEWER_MODE_WIPE           ? self->mode_wipe
+                      : mode == SR_VIEWER_MODE_SIDE_BY_SIDE ? self->mode_split
+                      : mode == SR_VIEWER_MODE_DIFFERENCE   ? self->mode_difference
+                                                            : self->mode_toggle;
+
+  self->syncing = TRUE;
+  gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(active), TRUE);
+  self->syncing = FALSE;
+  gtk_widget_set_visible(self->gain_box, mode == SR_VIEWER_MODE_DIFFERENCE);
+  gtk_label_set_text(GTK_LABEL(self->showing_label),
+                     mode == SR_VIEWER_MODE_A   ? _("Showing Original — T shows Recovered")
+                     : mode == SR_VIEWER_MODE_B ? _("Showing Recovered — T shows Original")
+                     : mode == SR_VIEWER_MODE_WIPE
+                         ? _("Original left, Recovered right — drag the line")
+                     : mode == SR_VIEWER_MODE_SIDE_BY_SIDE ? _("Original left, Recovered right")
+                                                          : _("|Original − Recovered| × gain"));
+}
+
+static void
+on_viewer_mode(SrViewer *v, GParamSpec *pspec, SrPageReview *self)
+{
+  sync_mode_buttons(self);
+}
+
+static void
+on_mode_toggled(GtkToggleButton *button, SrPageReview *self)
+{
+  if (self->syncing || !gtk_toggle_button_get_active(button))
+    return;
+  GtkWidget *b = GTK_WIDGET(button);
+  if (b == self->mode_wipe)
+    sr_viewer_set_mode(viewer(self), SR_VIEWER_MODE_WIPE);
+  else if (b == self->mode_split)
+    sr_viewer_set_mode(viewer(self), SR_VIEWER_MODE_SIDE_BY_SIDE);
+  else if (b == self->mode_difference)
+    sr_viewer_set_mode(viewer(self), SR_VIEWER_MODE_DIFFERENCE);
+  else {
+    self->entering_toggle = TRUE;
+    sr_viewer_set_mode(viewer(self), SR_VIEWER_MODE_B);
+  }
+}
+
+/* A click on Toggle while it is already active flips A and B. */
+static void
+on_toggle_clicked(GtkButton *button, SrPageReview *self)
+{
+  if (self->entering_toggle)
+    self->entering_toggle = FALSE;
+  else
+    sr_viewer_toggle_ab(viewer(self));
+}
+
+static void
+action_mode(GtkWidget *widget, const char *name, GVariant *param)
+{
+  SrPageReview *self = SR_PAGE_REVIEW(widget);
+  static const SrViewerMode modes[] = {SR_VIEWER_MODE_WIPE, SR_VIEWER_MODE_SIDE_BY_SIDE,
+                                       SR_VIEWER_MODE_B, SR_VIEWER_MODE_DIFFERENCE};
+  int i = g_variant_get_int32(param);
+
+  if (i >= 0 && i < (int)G_N_ELEMENTS(modes))
+    sr_viewer_set_mode(viewer(self), modes[i]);
+}
+
+static void
+action_toggle(GtkWidget *widget, const char *name, GVariant *param)
+{
+  SrPageReview *self = SR_PAGE_REVIEW(widget);
+  SrViewerMode mode = sr_viewer_get_mode(viewer(self));
+
+  /* From a two-picture mode, start on Recovered (what is being judged). */
+  if (mode == SR_VIEWER_MODE_A || mode == SR_VIEWER_MODE_B)
+    sr_viewer_toggle_ab(viewer(self));
+  else
+    sr_viewer_set_mode(viewer(self), SR_VIEWER_MODE_B);
+}
+
+static void
+on_gain_changed(GtkAdjustment *adjustment, SrPageReview *self)
+{
+  sr_viewer_set_difference_gain(viewer(self), gtk_adjustment_get_value(adjustment));
+}
+
+/* ---- Checklist and flags ----------------------------------------------------------------- */
+
+static void
+sync_checklist(SrPageReview *self)
+{
+  self->syncing = TRUE;
+  for (int i = 0; i < SR_REVIEW_N_ITEMS; i++)
+    gtk_check_button_set_active(GTK_CHECK_BUTTON(self->checks[i]),
+                                self->project &&
+                                    sr_project_get_accepted(self->project, items[i].id));
+  self->syncing = FALSE;
+}
+
+static void
+on_check_toggled(GtkCheckButton *check, SrPageReview *self)
+{
+  if (self->syncing || !self->project)
+    return;
+  for (int i = 0; i < SR_REVIEW_N_ITEMS; i++)
+    if (GTK_WIDGET(check) == self->checks[i] &&
+        sr_project_get_accepted(self->project, items[i].id) != gtk_check_button_get_active(check))
+      sr_project_set_accepted(self->project, items[i].id, gtk_check_button_get_active(check));
+}
+
+static void
+build_checklist(SrPageReview *self)
+{
+  for (int i = 0; i < SR_REVIEW_N_ITEMS; i++) {
+    GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
+    GtkWidget *check = gtk_check_button_new_with_label(_(items[i].label));
+    GtkWidget *hint = gtk_label_new(_(items[i].hint));
+
+    gtk_label_set_xalign(GTK_LABEL(hint), 0);
+    gtk_label_set_wrap(GTK_LABEL(hint), TRUE);
+    gtk_label_set_max_width_chars(GTK_LABEL(hint), 40);
+    gtk_widget_add_css_class(hint, "dim-label");
+    gtk_widget_add_css_class(hint, "caption");
+    gtk_widget_add_css_class(hint, "review-hint");
+    g_signal_connect(check, "toggled", G_CALLBACK(on_check_toggled), self);
+    gtk_box_append(GTK_BOX(box), check);
+    gtk_box_append(GTK_BOX(box), hint);
+    gtk_box_append(GTK_BOX(self->checklist), box);
+    self->checks[i] = check;
+  }
+}
+
+static void
+on_flag_toggled(GtkToggleButton *button, SrPageReview *self)
+{
+  if (self->syncing || !self->project || !self->has_render)
+    return;
+  if (gtk_toggle_button_get_active(button))
+    sr_project_add_flag(self->project, self->frame, _("Flagged in review"));
+  else
+    sr_project_remove_flag(self->project, self->frame);
+}
+
+static void
+action_flag(GtkWidget *widget, const char *name, GVariant *param)
+{
+  SrPageReview *self = SR_PAGE_REVIEW(widget);
+  GtkToggleButton *b = GTK_TOGGLE_BUTTON(self->flag_button);
+
+  if (self->has_render)
+    gtk_toggle_button_set_active(b, !gtk_toggle_button_get_active(b));
+}
+
+/* ---- Project ------------------------------------------------------------------------------ */
 
 static void
 on_project_changed(SrProject *project, const char *description, SrPageReview *self)
 {
-  refresh(self);
+  sync_checklist(self);
+  sync_flag_button(self);
+  update_marks(self);
+  g_autofree char *key = detect_key(project);
+  if (gtk_widget_get_mapped(GTK_WIDGET(self)) && g_strcmp0(key, self->detect_key) != 0)
+    detect_render(self);
+}
+
+static void
+on_map(GtkWidget *widget, SrPageReview *self)
+{
+  /* Frames may have been rendered since the page was last shown. */
+  detect_render(self);
 }
 
 static void
@@ -75,9 +1360,57 @@ set_project(SrPageReview *self, SrProject *project)
   if (project)
     self->changed_handler =
         g_signal_connect(project, "changed", G_CALLBACK(on_project_changed), self);
-  refresh(self);
+  g_clear_pointer(&self->render_key, g_free);
+  g_clear_pointer(&self->measured_key, g_free);
+  g_clear_pointer(&self->qa, g_free);
+  self->detect_generation++;
+  self->has_render = FALSE;
+  self->frame = G_MININT;
+  clear_pictures(self);
+  update_plots(self);
+  sync_checklist(self);
+  show_empty(self, _("Nothing rendered yet"),
+             _("Render frames on the Render page first."));
+  if (project && gtk_widget_get_mapped(GTK_WIDGET(self)))
+    detect_render(self);
   g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_PROJECT]);
 }
+
+/* ---- Accessors ------------------------------------------------------------------------------ */
+
+SrViewer *
+sr_page_review_get_viewer(SrPageReview *self)
+{
+  g_return_val_if_fail(SR_IS_PAGE_REVIEW(self), NULL);
+  return viewer(self);
+}
+
+SrScopeView *
+sr_page_review_get_scope(SrPageReview *self, gboolean vectorscope, gboolean recovered)
+{
+  g_return_val_if_fail(SR_IS_PAGE_REVIEW(self), NULL);
+  if (vectorscope)
+    return SR_SCOPE_VIEW(recovered ? self->vec_b : self->vec_a);
+  return SR_SCOPE_VIEW(recovered ? self->wave_b : self->wave_a);
+}
+
+SrMetricPlot *
+sr_page_review_get_plot(SrPageReview *self, int index)
+{
+  g_return_val_if_fail(SR_IS_PAGE_REVIEW(self), NULL);
+  g_return_val_if_fail(index >= 0 && index < SR_REVIEW_N_ITEMS, NULL);
+  return SR_METRIC_PLOT(self->plots[index]);
+}
+
+GtkCheckButton *
+sr_page_review_get_check(SrPageReview *self, int index)
+{
+  g_return_val_if_fail(SR_IS_PAGE_REVIEW(self), NULL);
+  g_return_val_if_fail(index >= 0 && index < SR_REVIEW_N_ITEMS, NULL);
+  return GTK_CHECK_BUTTON(self->checks[index]);
+}
+
+/* ---- GObject -------------------------------------------------------------------------------- */
 
 static void
 sr_page_review_dispose(GObject *object)
@@ -87,8 +1420,41 @@ sr_page_review_dispose(GObject *object)
   if (self->project)
     g_clear_signal_handler(&self->changed_handler, self->project);
   g_clear_object(&self->project);
+  if (self->measure_job) {
+    g_signal_handlers_disconnect_by_data(self->measure_job, self);
+    sr_job_cancel(self->measure_job);
+  }
+  g_clear_object(&self->measure_job);
+  g_clear_object(&self->export_job);
+  if (self->source_frames)
+    g_signal_handlers_disconnect_by_data(self->source_frames, self);
+  if (self->render_frames)
+    g_signal_handlers_disconnect_by_data(self->render_frames, self);
+  g_clear_object(&self->source_frames);
+  g_clear_object(&self->render_frames);
+  g_clear_pointer(&self->frame_a, sr_frame_unref);
+  g_clear_pointer(&self->frame_b, sr_frame_unref);
+  g_clear_pointer(&self->scoped_a, sr_frame_unref);
+  g_clear_pointer(&self->scoped_b, sr_frame_unref);
+  g_clear_pointer(&self->stills, g_ptr_array_unref);
   gtk_widget_dispose_template(GTK_WIDGET(self), SR_TYPE_PAGE_REVIEW);
   G_OBJECT_CLASS(sr_page_review_parent_class)->dispose(object);
+}
+
+static void
+sr_page_review_finalize(GObject *object)
+{
+  SrPageReview *self = SR_PAGE_REVIEW(object);
+
+  g_free(self->detect_key);
+  g_free(self->render_key);
+  g_free(self->render_pattern);
+  g_free(self->source_pattern);
+  g_free(self->measured_key);
+  g_free(self->qa);
+  g_free(self->stills_dir);
+  g_free(self->message);
+  G_OBJECT_CLASS(sr_page_review_parent_class)->finalize(object);
 }
 
 static void
@@ -116,6 +1482,7 @@ sr_page_review_class_init(SrPageReviewClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
 
   object_class->dispose = sr_page_review_dispose;
+  object_class->finalize = sr_page_review_finalize;
   object_class->get_property = sr_page_review_get_property;
   object_class->set_property = sr_page_review_set_property;
   properties[PROP_PROJECT] =
@@ -123,16 +1490,107 @@ sr_page_review_class_init(SrPageReviewClass *klass)
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties(object_class, N_PROPS, properties);
 
+  g_type_ensure(SR_TYPE_SCOPE_VIEW);
   gtk_widget_class_set_template_from_resource(
       widget_class, "/io/github/spatialrecovery/SpatialRecovery/sr-page-review.ui");
-  gtk_widget_class_bind_template_child(widget_class, SrPageReview, facts_acceptance);
-  gtk_widget_class_bind_template_child(widget_class, SrPageReview, facts_flags);
-  gtk_widget_class_bind_template_child(widget_class, SrPageReview, empty_title);
-  gtk_widget_class_bind_template_child(widget_class, SrPageReview, empty_text);
+#define BIND(name) gtk_widget_class_bind_template_child(widget_class, SrPageReview, name)
+  BIND(stack);
+  BIND(empty_title);
+  BIND(empty_text);
+  BIND(go_render);
+  BIND(mode_wipe);
+  BIND(mode_split);
+  BIND(mode_toggle);
+  BIND(mode_difference);
+  BIND(gain_box);
+  BIND(gain_spin);
+  BIND(gain_adjustment);
+  BIND(showing_label);
+  BIND(measure_button);
+  BIND(export_button);
+  BIND(message_revealer);
+  BIND(message_label);
+  BIND(open_folder_button);
+  BIND(message_close);
+  BIND(viewer_slot);
+  BIND(timeline);
+  BIND(timeline_adjustment);
+  BIND(frame_spin);
+  BIND(flag_button);
+  BIND(plots_box);
+  BIND(measure_label);
+  BIND(checklist);
+  BIND(wave_a);
+  BIND(wave_b);
+  BIND(vec_a);
+  BIND(vec_b);
+#undef BIND
+
+  gtk_widget_class_install_action(widget_class, "review.step", "i", action_step);
+  gtk_widget_class_install_action(widget_class, "review.mode", "i", action_mode);
+  gtk_widget_class_install_action(widget_class, "review.toggle", NULL, action_toggle);
+  gtk_widget_class_install_action(widget_class, "review.flag", NULL, action_flag);
+  gtk_widget_class_install_action(widget_class, "review.measure", NULL, action_measure);
+  gtk_widget_class_install_action(widget_class, "review.export-stills", NULL, action_export);
+  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Left, 0, "review.step", "i", -1);
+  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Right, 0, "review.step", "i", 1);
+  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Page_Up, 0, "review.step", "i", -10);
+  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Page_Down, 0, "review.step", "i", 10);
+  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Home, 0, "review.step", "i",
+                                      G_MININT32);
+  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_End, 0, "review.step", "i",
+                                      G_MAXINT32);
+  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_w, 0, "review.mode", "i", 0);
+  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_s, 0, "review.mode", "i", 1);
+  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_d, 0, "review.mode", "i", 3);
+  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_t, 0, "review.toggle", NULL);
+  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_f, 0, "review.flag", NULL);
 }
 
 static void
 sr_page_review_init(SrPageReview *self)
 {
   gtk_widget_init_template(GTK_WIDGET(self));
+  self->frame = G_MININT;
+
+  self->viewer = sr_viewer_new();
+  gtk_widget_set_vexpand(self->viewer, TRUE);
+  gtk_widget_set_hexpand(self->viewer, TRUE);
+  gtk_widget_set_focusable(self->viewer, TRUE);
+  sr_viewer_set_labels(viewer(self), _("A: Original"), _("B: Recovered"));
+  sr_viewer_set_show_labels(viewer(self), TRUE);
+  sr_viewer_set_mode(viewer(self), SR_VIEWER_MODE_WIPE);
+  sr_viewer_set_difference_gain(viewer(self), gtk_adjustment_get_value(self->gain_adjustment));
+  gtk_box_append(GTK_BOX(self->viewer_slot), self->viewer);
+  g_signal_connect(self->viewer, "notify::mode", G_CALLBACK(on_viewer_mode), self);
+  sync_mode_buttons(self);
+
+  for (int i = 0; i < SR_REVIEW_N_ITEMS; i++) {
+    self->plots[i] = sr_metric_plot_new(_(items[i].plot));
+    gtk_widget_set_tooltip_text(self->plots[i], _(items[i].hint));
+    g_signal_connect(self->plots[i], "frame-activated", G_CALLBACK(on_plot_activated), self);
+    gtk_box_append(GTK_BOX(self->plots_box), self->plots[i]);
+  }
+  build_checklist(self);
+
+  self->source_frames = sr_frame_cache_new(256u << 20);
+  self->render_frames = sr_frame_cache_new(256u << 20);
+  g_signal_connect(self->source_frames, "frame-ready", G_CALLBACK(on_source_ready), self);
+  g_signal_connect(self->render_frames, "frame-ready", G_CALLBACK(on_render_ready), self);
+  g_signal_connect(self->source_frames, "frame-failed", G_CALLBACK(on_frame_failed), self);
+  g_signal_connect(self->render_frames, "frame-failed", G_CALLBACK(on_frame_failed), self);
+
+  GtkWidget *modes[] = {self->mode_wipe, self->mode_split, self->mode_toggle,
+                        self->mode_difference};
+  for (gsize i = 0; i < G_N_ELEMENTS(modes); i++)
+    g_signal_connect(modes[i], "toggled", G_CALLBACK(on_mode_toggled), self);
+  g_signal_connect(self->mode_toggle, "clicked", G_CALLBACK(on_toggle_clicked), self);
+  g_signal_connect(self->gain_adjustment, "value-changed", G_CALLBACK(on_gain_changed), self);
+  g_signal_connect(self->timeline_adjustment, "value-changed", G_CALLBACK(on_timeline_changed),
+                   self);
+  g_signal_connect(self->flag_button, "toggled", G_CALLBACK(on_flag_toggled), self);
+  g_signal_connect(self->open_folder_button, "clicked", G_CALLBACK(on_open_folder), self);
+  g_signal_connect(self->message_close, "clicked", G_CALLBACK(on_message_close), self);
+  g_signal_connect(self, "map", G_CALLBACK(on_map), self);
+  update_plots(self);
 }

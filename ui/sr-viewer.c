@@ -40,9 +40,11 @@ enum
   HANDLE_L,
 };
 
-/* Frames of up to this many pixels are converted to half float right in the
- * draw; bigger ones (2K and up) on a worker, so scrubbing never waits. */
-#define SYNC_CONVERT_PIXELS (1024 * 1024)
+/* Frames of up to this many pixels (thumbnails, contact-sheet crops) are
+ * converted right in the draw; anything bigger, a frame of the demo included,
+ * on a worker, so scrubbing never waits: a 480×270 frame through the software
+ * LUT already costs tens of milliseconds on a slow machine. */
+#define SYNC_CONVERT_PIXELS (256 * 256)
 
 typedef struct
 {

@@ -7,6 +7,7 @@
 
 #include <glib/gi18n.h>
 
+#include "sr-delivery.h"
 #include "sr-demo.h"
 #include "sr-io.h"
 #include "sr-page-crop.h"
@@ -95,6 +96,8 @@ enum {
 };
 
 static guint signals[N_SIGNALS];
+
+static void queue_stage_check(SrWindow *self);
 
 static int
 stage_index(const char *stage)
@@ -199,7 +202,7 @@ on_job_done(GObject *source, GAsyncResult *result, gpointer user_data)
 {
   JobClosure *closure = user_data;
   SrJob *job = SR_JOB(source);
-  SrWindow *self = closure->window;
+  g_autoptr(SrWindow) self = closure->window ? g_object_ref(closure->window) : NULL;
 
   if (self) {
     g_object_remove_weak_pointer(G_OBJECT(self), (gpointer *)&closure->window);
@@ -217,6 +220,11 @@ on_job_done(GObject *source, GAsyncResult *result, gpointer user_data)
   }
   if (closure->callback)
     closure->callback(source, result, closure->user_data);
+  /* Visible jobs (training, rendering, delivery) change what is on disk;
+   * the stage checks' own jobs are hidden, so this never loops. The check
+   * is queued after the page's callback so it sees the page idle. */
+  if (self && closure->visible && self->project)
+    queue_stage_check(self);
   g_free(closure);
 }
 
@@ -248,6 +256,8 @@ sr_window_run_job(SrWindow *self, SrJob *job, gboolean visible, GAsyncReadyCallb
     gtk_revealer_set_reveal_child(GTK_REVEALER(self->job_revealer), TRUE);
   }
   sr_job_start(job, NULL, on_job_done, closure);
+  if (visible && self->project)
+    queue_stage_check(self);
 }
 
 guint
@@ -357,6 +367,11 @@ on_history_notify(SrHistory *history, GParamSpec *pspec, SrWindow *self)
 
 /* ---- Stage states ------------------------------------------------------ */
 
+/* The acceptance checklist the Review stage ticks (sr_project_get_accepted). */
+static const char *const acceptance_items[] = {"sharper-edges", "grain", "no-flicker",
+                                               "no-colour-shift", "no-halos"};
+#define N_ACCEPTANCE G_N_ELEMENTS(acceptance_items)
+
 typedef struct {
   SrProject *copy;
   gboolean has_source, has_reference;
@@ -366,6 +381,14 @@ typedef struct {
   sr_check_report report;
   gboolean checked;
   guint generation;
+  /* Model, render and delivery on disk; deliver_dir is filled in on the
+   * main thread, the rest by the worker. */
+  char *deliver_dir;
+  gboolean checkpoint_exists, has_facts;
+  char *checkpoint_path, *model_short, *facts_error;
+  char *render_pattern;
+  int render_present, render_wanted; /* frames of the Source range rendered */
+  char *delivery_json;               /* sidecar of a delivery by this model, if there */
 } StageCheck;
 
 static void
@@ -376,32 +399,13 @@ stage_check_free(gpointer data)
   g_free(c->source_error);
   g_free(c->reference_error);
   sr_check_report_clear(&c->report);
+  g_free(c->deliver_dir);
+  g_free(c->checkpoint_path);
+  g_free(c->model_short);
+  g_free(c->facts_error);
+  g_free(c->render_pattern);
+  g_free(c->delivery_json);
   g_free(c);
-}
-
-/* The checks read the project from another thread, so they get a copy
- * whose sequence paths are already absolute. */
-static SrProject *
-project_copy_for_thread(SrProject *project)
-{
-  gsize len = 0;
-  g_autofree char *json = sr_project_to_data(project, &len);
-  SrProject *copy = sr_project_load_from_data(json, len, "project", NULL);
-  const char *patterns[2] = {sr_project_get_source_pattern(project),
-                             sr_project_get_reference_pattern(project)};
-
-  if (!copy)
-    return NULL;
-  for (int i = 0; i < 2; i++) {
-    if (!patterns[i] || !patterns[i][0])
-      continue;
-    g_autofree char *abs = sr_project_resolve_path(project, patterns[i]);
-    if (i == 0)
-      sr_project_set_source_pattern(copy, abs);
-    else
-      sr_project_set_reference_pattern(copy, abs);
-  }
-  return copy;
 }
 
 static gboolean
@@ -437,24 +441,72 @@ stage_check_thread(SrJob *job, gpointer data, GError **error)
     sr_project_check(c->copy, &c->report);
     c->checked = TRUE;
   }
+
+  const char *ck = sr_project_get_checkpoint(c->copy);
+  if (ck && ck[0]) {
+    c->checkpoint_path = g_strdup(ck);
+    c->checkpoint_exists = g_file_test(ck, G_FILE_TEST_IS_REGULAR);
+  }
+  SrCheckpointFacts facts = {0};
+  g_autoptr(GError) ferr = NULL;
+  if (c->checkpoint_exists) {
+    c->has_facts = sr_checkpoint_facts_lookup(c->copy, NULL, &facts, &ferr);
+    if (c->has_facts)
+      c->model_short = g_strdup(facts.model_id_short);
+    else
+      c->facts_error = g_strdup(ferr->message);
+  }
+  sr_checkpoint_facts_clear(&facts);
+  if (!c->has_facts)
+    return TRUE;
+
+  /* Render: the frames of the Source range under the name the render stage
+   * writes for this model. */
+  c->render_pattern = sr_delivery_default_render_pattern(c->copy);
+  sr_sequence seq = {0};
+  if (c->render_pattern && sr_sequence_open(&seq, c->render_pattern, NULL)) {
+    int first = ok_src ? c->source_first : seq.first;
+    int last = ok_src ? c->source_last : seq.last;
+    c->render_wanted = last - first + 1;
+    for (int f = first; f <= last; f++)
+      if (sr_sequence_has_frame(&seq, f))
+        c->render_present++;
+  }
+  sr_sequence_clear(&seq);
+
+  if (c->deliver_dir) {
+    g_autofree char *base = sr_delivery_base_name(c->copy, c->model_short);
+    g_autofree char *name = g_strconcat(base, ".json", NULL);
+    g_autofree char *json = g_build_filename(c->deliver_dir, name, NULL);
+    if (g_file_test(json, G_FILE_TEST_IS_REGULAR))
+      c->delivery_json = g_steal_pointer(&json);
+  }
   return TRUE;
 }
 
 static void
 set_stage(SrWindow *self, int i, SrStageState state, const char *reason)
 {
-  static const char *const state_text[] = {N_("Not started"), N_("Ready"), N_("Needs attention")};
+  static const char *const state_text[] = {N_("Not started"), N_("Ready"), N_("Needs attention"),
+                                           N_("Done"), N_("In progress")};
   static const char *const icons[] = {"content-loading-symbolic", "emblem-ok-symbolic",
-                                      "dialog-warning-symbolic"};
-  static const char *const classes[] = {"not-started", "ready", "attention"};
+                                      "dialog-warning-symbolic", "checkbox-checked-symbolic",
+                                      "emblem-synchronizing-symbolic"};
+  static const char *const classes[] = {"not-started", "ready", "attention", "done",
+                                        "in-progress"};
   StageRow *row = &self->stages[i];
 
+  /* The checks rerun after every edit and job; an unchanged row is left
+   * alone so the sidebar does not redraw for nothing. */
+  if (row->state == state && row->reason && g_strcmp0(row->reason, reason) == 0 &&
+      gtk_widget_has_css_class(row->row, classes[state]))
+    return;
   row->state = state;
   g_free(row->reason);
   row->reason = g_strdup(reason);
   gtk_label_set_text(GTK_LABEL(row->state_label), _(state_text[state]));
   gtk_image_set_from_icon_name(GTK_IMAGE(row->state_icon), icons[state]);
-  for (int k = 0; k < 3; k++)
+  for (guint k = 0; k < G_N_ELEMENTS(classes); k++)
     gtk_widget_remove_css_class(row->row, classes[k]);
   gtk_widget_add_css_class(row->row, classes[state]);
   gtk_widget_set_tooltip_text(row->row, reason);
@@ -491,13 +543,103 @@ worst_check(const StageCheck *c, int stage)
   return worst;
 }
 
+/* Train, Render, Review and Deliver follow the model and what it made on
+ * disk: Done once the result is there, In progress while a job makes it or
+ * it is partly there. */
+static void
+apply_model_stages(SrWindow *self, StageCheck *c)
+{
+  SrProject *p = self->project;
+  g_autofree char *reason = NULL;
+  gboolean training = sr_page_train_get_busy(SR_PAGE_TRAIN(self->pages[3]));
+  gboolean rendering = sr_page_render_get_busy(SR_PAGE_RENDER(self->pages[4]));
+  gboolean delivering = sr_page_deliver_get_busy(SR_PAGE_DELIVER(self->pages[6]));
+  g_autofree char *ck_name = c->checkpoint_path ? g_path_get_basename(c->checkpoint_path) : NULL;
+
+  /* Train */
+  if (training) {
+    set_stage(self, 3, SR_STAGE_IN_PROGRESS, _("Training is running."));
+  } else if (!c->checkpoint_path) {
+    set_stage(self, 3, SR_STAGE_NOT_STARTED, _("No model yet: train once pairs and crop are ready."));
+  } else if (!c->checkpoint_exists) {
+    reason = g_strdup_printf(_("The checkpoint %s is missing: train again or choose another."),
+                             c->checkpoint_path);
+    set_stage(self, 3, SR_STAGE_ATTENTION, reason);
+  } else if (!c->has_facts) {
+    set_stage(self, 3, SR_STAGE_ATTENTION, c->facts_error);
+  } else {
+    reason = g_strdup_printf(_("Model %s (%s)."), c->model_short, ck_name);
+    set_stage(self, 3, SR_STAGE_DONE, reason);
+  }
+  g_clear_pointer(&reason, g_free);
+
+  /* Render */
+  gboolean rendered_any = c->render_present > 0;
+  gboolean rendered_all = rendered_any && c->render_present == c->render_wanted;
+  if (rendering) {
+    set_stage(self, 4, SR_STAGE_IN_PROGRESS, _("Rendering is running."));
+  } else if (!c->has_facts) {
+    set_stage(self, 4, SR_STAGE_NOT_STARTED, _("Needs a trained model."));
+  } else if (rendered_all) {
+    reason = g_strdup_printf(ngettext("All %d frame rendered with model %s.",
+                                      "All %d frames rendered with model %s.", c->render_present),
+                             c->render_present, c->model_short);
+    set_stage(self, 4, SR_STAGE_DONE, reason);
+  } else if (rendered_any) {
+    reason = g_strdup_printf(ngettext("%d of %d frame rendered with model %s.",
+                                      "%d of %d frames rendered with model %s.", c->render_wanted),
+                             c->render_present, c->render_wanted, c->model_short);
+    set_stage(self, 4, SR_STAGE_IN_PROGRESS, reason);
+  } else {
+    reason = g_strdup_printf(_("Render the Source with model %s."), c->model_short);
+    set_stage(self, 4, SR_STAGE_NOT_STARTED, reason);
+  }
+  g_clear_pointer(&reason, g_free);
+
+  /* Review */
+  const GArray *flags = sr_project_get_flags(p);
+  guint ticked = 0;
+  for (guint i = 0; i < N_ACCEPTANCE; i++)
+    ticked += sr_project_get_accepted(p, acceptance_items[i]) ? 1 : 0;
+  if (flags->len > 0) {
+    reason = g_strdup_printf(ngettext("%u frame flagged for another look.",
+                                      "%u frames flagged for another look.", flags->len),
+                             flags->len);
+    set_stage(self, 5, SR_STAGE_ATTENTION, reason);
+  } else if (ticked == N_ACCEPTANCE) {
+    set_stage(self, 5, SR_STAGE_DONE, _("Every acceptance item is ticked."));
+  } else if (ticked > 0) {
+    reason = g_strdup_printf(_("%u of %u acceptance items ticked."), ticked, (guint)N_ACCEPTANCE);
+    set_stage(self, 5, SR_STAGE_IN_PROGRESS, reason);
+  } else if (rendered_any) {
+    set_stage(self, 5, SR_STAGE_READY, _("Compare the render with the Source and tick the acceptance items."));
+  } else {
+    set_stage(self, 5, SR_STAGE_NOT_STARTED, _("Needs a render to review."));
+  }
+  g_clear_pointer(&reason, g_free);
+
+  /* Deliver */
+  if (delivering) {
+    set_stage(self, 6, SR_STAGE_IN_PROGRESS, _("Delivery is running."));
+  } else if (c->delivery_json) {
+    reason = g_strdup_printf(_("Delivered with model %s: %s."), c->model_short, c->delivery_json);
+    set_stage(self, 6, SR_STAGE_DONE, reason);
+  } else if (rendered_any) {
+    reason = g_strdup_printf(ngettext("%d rendered frame can be delivered.",
+                                      "%d rendered frames can be delivered.", c->render_present),
+                             c->render_present);
+    set_stage(self, 6, SR_STAGE_READY, reason);
+  } else {
+    set_stage(self, 6, SR_STAGE_NOT_STARTED, _("Needs rendered frames."));
+  }
+}
+
 static void
 apply_stage_check(SrWindow *self, StageCheck *c)
 {
   SrProject *p = self->project;
   const GArray *pairs = sr_project_get_pairs(p);
   const GArray *held = sr_project_get_held_out(p);
-  const char *checkpoint = sr_project_get_checkpoint(p);
   gboolean project_ready = FALSE;
   g_autofree char *reason = NULL;
   const sr_check *worst;
@@ -566,27 +708,7 @@ apply_stage_check(SrWindow *self, StageCheck *c)
   }
   g_clear_pointer(&reason, g_free);
 
-  /* Train, Render, Review, Deliver follow the model. */
-  if (checkpoint && checkpoint[0]) {
-    g_autofree char *base = g_path_get_basename(checkpoint);
-    reason = g_strdup_printf(_("Model %s."), base);
-    set_stage(self, 3, SR_STAGE_READY, reason);
-    set_stage(self, 4, SR_STAGE_NOT_STARTED, _("Render the Source with the chosen model."));
-  } else {
-    set_stage(self, 3, SR_STAGE_NOT_STARTED, _("No model yet: train once pairs and crop are ready."));
-    set_stage(self, 4, SR_STAGE_NOT_STARTED, _("Needs a trained model."));
-  }
-  g_clear_pointer(&reason, g_free);
-  const GArray *flags = sr_project_get_flags(p);
-  if (flags->len > 0) {
-    reason = g_strdup_printf(ngettext("%u frame flagged for another look.",
-                                      "%u frames flagged for another look.", flags->len),
-                             flags->len);
-    set_stage(self, 5, SR_STAGE_ATTENTION, reason);
-  } else {
-    set_stage(self, 5, SR_STAGE_NOT_STARTED, _("Needs a render to review."));
-  }
-  set_stage(self, 6, SR_STAGE_NOT_STARTED, _("Needs a reviewed render."));
+  apply_model_stages(self, c);
 }
 
 static void
@@ -613,7 +735,8 @@ sr_window_refresh_stages(SrWindow *self)
 
   StageCheck *c = g_new0(StageCheck, 1);
   sr_check_report_init(&c->report);
-  c->copy = project_copy_for_thread(self->project);
+  c->copy = sr_project_copy_for_thread(self->project, NULL);
+  c->deliver_dir = sr_page_deliver_dup_destination(SR_PAGE_DELIVER(self->pages[6]));
   c->generation = ++self->check_generation;
   if (!c->copy) {
     stage_check_free(c);

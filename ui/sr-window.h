@@ -18,6 +18,8 @@ typedef enum {
   SR_STAGE_NOT_STARTED = 0,
   SR_STAGE_READY,
   SR_STAGE_ATTENTION,
+  SR_STAGE_DONE,        /* the stage's result is on disk (model, full render, delivery) */
+  SR_STAGE_IN_PROGRESS, /* a job is running, or the result is partly there */
 } SrStageState;
 
 /* Stage ids in wizard order: "project", "pairs", "crop", "train", "render",
@@ -49,7 +51,9 @@ GtkWidget *sr_window_get_page(SrWindow *self, const char *stage);
 SrStageState sr_window_get_stage_state(SrWindow *self, const char *stage, const char **reason);
 /* TRUE while the stage states are being recomputed off the main thread. */
 gboolean sr_window_get_checking(SrWindow *self);
-/* Recomputes the stage states now (they also follow every project edit). */
+/* Recomputes the stage states now (they also follow every project edit and
+ * the end of every job shown in the job bar). The file checks (checkpoint,
+ * rendered frames, delivery sidecar) run on a worker thread. */
 void sr_window_refresh_stages(SrWindow *self);
 
 /* The error banner: the message as the engine wrote it. */

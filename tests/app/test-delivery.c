@@ -144,8 +144,6 @@ fixture_setup(Fixture *fx, gconstpointer data)
   g_autofree char *ref = g_build_filename(ref_dir, "ref.%04d.exr", NULL);
   write_seq(src, 0.2f, NULL);
   write_seq(ref, 1.0f, NULL);
-  fx->render_pattern = g_build_filename(ren_dir, "shot_v002.%06d.exr", NULL);
-  write_seq(fx->render_pattern, 0.9f, fx->model_id);
 
   SrProject *p = sr_project_new();
   sr_project_set_name(p, "shot");
@@ -169,6 +167,14 @@ fixture_setup(Fixture *fx, gconstpointer data)
   };
   sr_project_set_provenance(p, &prov);
   fx->project = p;
+
+  /* The name the render stage writes: <shot>_<version>_m<model id, 12>. */
+  g_autofree char *stem = sr_delivery_base_name(p, fx->model_short);
+  g_autofree char *ren_file = g_strdup_printf("%s.%%06d.exr", stem);
+  fx->render_pattern = g_build_filename(ren_dir, ren_file, NULL);
+  write_seq(fx->render_pattern, 0.9f, fx->model_id);
+  g_autofree char *found = sr_delivery_default_render_pattern(p);
+  g_assert_cmpstr(found, ==, fx->render_pattern);
 }
 
 static void

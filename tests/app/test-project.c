@@ -372,6 +372,24 @@ test_save_load_round_trip(void)
   g_assert_cmpstr(ref, ==, "/abs/ref/shot.####.dpx");
   g_assert_null(sr_project_resolve_path(q, ""));
 
+  /* A worker's copy has no file, so its paths come already absolute, and
+   * everything else is the same project. */
+  SrProject *c = sr_project_copy_for_thread(q, &error);
+  g_assert_no_error(error);
+  g_assert_nonnull(c);
+  g_assert_null(sr_project_get_file(c));
+  g_assert_false(sr_project_get_modified(c));
+  g_assert_cmpstr(sr_project_get_source_pattern(c), ==, want);
+  g_assert_cmpstr(sr_project_get_reference_pattern(c), ==, "/abs/ref/shot.####.dpx");
+  g_autofree char *out_q = sr_project_resolve_path(q, sr_project_get_output_folder(q));
+  g_assert_true(g_path_is_absolute(sr_project_get_output_folder(c)));
+  g_assert_cmpstr(sr_project_get_output_folder(c), ==, out_q);
+  g_autofree char *src_c = sr_project_resolve_path(c, sr_project_get_source_pattern(c));
+  g_assert_cmpstr(src_c, ==, want);
+  g_assert_cmpstr(sr_project_get_name(c), ==, sr_project_get_name(q));
+  assert_frames(sr_project_get_pairs(c), (int[]){10, 20, 30, 40, 50}, 5);
+  g_object_unref(c);
+
   /* Saving leaves no temporary files beside the project. */
   GDir *d = g_dir_open(dir, 0, NULL);
   int n = 0;

@@ -79,17 +79,26 @@ sr_ui_test_pump(int ms)
 void
 sr_ui_test_screenshot(GtkWidget *window, const char *name)
 {
-  int width = gtk_widget_get_width(window);
-  int height = gtk_widget_get_height(window);
-  GdkPaintable *paintable = gtk_widget_paintable_new(window);
-  GtkSnapshot *snapshot = gtk_snapshot_new();
   GskRenderer *renderer = gtk_native_get_renderer(GTK_NATIVE(window));
   g_autofree char *file = g_strdup_printf("%s.png", name);
   g_autofree char *path = g_build_filename(shot_dir, file, NULL);
+  GskRenderNode *node = NULL;
+  int width = 0, height = 0;
 
   sr_ui_test_pump(350);
-  gdk_paintable_snapshot(paintable, snapshot, width, height);
-  GskRenderNode *node = gtk_snapshot_free_to_node(snapshot);
+  /* A window whose next frame is still pending snapshots to nothing: give
+   * the frame clock a little longer and try again. */
+  for (int attempt = 0; attempt < 50 && !node; attempt++) {
+    if (attempt)
+      sr_ui_test_pump(100);
+    width = gtk_widget_get_width(window);
+    height = gtk_widget_get_height(window);
+    GdkPaintable *paintable = gtk_widget_paintable_new(window);
+    GtkSnapshot *snapshot = gtk_snapshot_new();
+    gdk_paintable_snapshot(paintable, snapshot, width, height);
+    node = gtk_snapshot_free_to_node(snapshot);
+    g_object_unref(paintable);
+  }
   g_assert_nonnull(node);
   GdkTexture *texture =
       gsk_renderer_render_texture(renderer, node, &GRAPHENE_RECT_INIT(0, 0, width, height));
@@ -97,7 +106,6 @@ sr_ui_test_screenshot(GtkWidget *window, const char *name)
   g_test_message("screenshot: %s", path);
   g_object_unref(texture);
   gsk_render_node_unref(node);
-  g_object_unref(paintable);
 }
 
 void

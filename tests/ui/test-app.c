@@ -6,86 +6,15 @@
  * critical, or a GL error in a viewer, fails the test. */
 #include "sr-config.h"
 
-#include <glib/gstdio.h>
 #include <gtk/gtk.h>
 
 #include "sr-application.h"
 #include "sr-page-crop.h"
 #include "sr-page-pairs.h"
 #include "sr-page-project.h"
+#include "sr-ui-test.h"
 #include "sr-viewer.h"
 #include "sr-window.h"
-
-#define WAIT_FOR(expr, seconds)                                                                    \
-  do {                                                                                             \
-    gint64 wait_end_ = g_get_monotonic_time() + (gint64)((seconds) * G_USEC_PER_SEC);              \
-    while (!(expr) && g_get_monotonic_time() < wait_end_) {                                         \
-      if (!g_main_context_iteration(NULL, FALSE))                                                  \
-        g_usleep(2000);                                                                            \
-    }                                                                                              \
-    if (!(expr))                                                                                   \
-      g_error("timed out after %g s waiting for: %s", (double)(seconds), #expr);                   \
-  } while (0)
-
-static char *tmp_dir;
-static char *shot_dir;
-
-/* Warnings from any domain fail the test (criticals abort through
- * G_DEBUG=fatal-criticals). */
-static GLogWriterOutput
-strict_writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer data)
-{
-  GLogWriterOutput out = g_log_writer_default(level, fields, n_fields, data);
-
-  if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING)) {
-    const char *message = NULL, *domain = NULL;
-    for (gsize i = 0; i < n_fields; i++) {
-      if (g_strcmp0(fields[i].key, "MESSAGE") == 0)
-        message = fields[i].value;
-      else if (g_strcmp0(fields[i].key, "GLIB_DOMAIN") == 0)
-        domain = fields[i].value;
-    }
-    g_test_fail_printf("%s warning: %s", domain ? domain : "(no domain)", message ? message : "");
-  }
-  return out;
-}
-
-static void
-pump(int ms)
-{
-  gint64 end = g_get_monotonic_time() + ms * 1000;
-  while (g_get_monotonic_time() < end)
-    if (!g_main_context_iteration(NULL, FALSE))
-      g_usleep(2000);
-}
-
-static void
-screenshot(GtkWidget *window, const char *name)
-{
-  int width = gtk_widget_get_width(window);
-  int height = gtk_widget_get_height(window);
-  GdkPaintable *paintable = gtk_widget_paintable_new(window);
-  GtkSnapshot *snapshot = gtk_snapshot_new();
-  GskRenderNode *node;
-  GskRenderer *renderer = gtk_native_get_renderer(GTK_NATIVE(window));
-  GdkTexture *texture;
-  g_autofree char *file = g_strdup_printf("%s.png", name);
-  g_autofree char *path = g_build_filename(shot_dir, file, NULL);
-
-  g_assert_cmpint(width, >, 0);
-  g_assert_cmpint(height, >, 0);
-  /* Let layout, frame loads and the GL viewer settle into a drawn frame. */
-  pump(350);
-  gdk_paintable_snapshot(paintable, snapshot, width, height);
-  node = gtk_snapshot_free_to_node(snapshot);
-  g_assert_nonnull(node);
-  texture = gsk_renderer_render_texture(renderer, node, &GRAPHENE_RECT_INIT(0, 0, width, height));
-  g_assert_true(gdk_texture_save_to_png(texture, path));
-  g_test_message("screenshot: %s", path);
-  g_object_unref(texture);
-  gsk_render_node_unref(node);
-  g_object_unref(paintable);
-}
 
 static void
 on_flag(gpointer instance, gpointer user_data)
@@ -127,7 +56,7 @@ find_message_dialog(void)
     g_object_unref(w);
   }
   if (found)
-    WAIT_FOR(gtk_widget_get_mapped(found) && gtk_widget_get_width(found) > 0, 10);
+    SR_UI_WAIT_FOR(gtk_widget_get_mapped(found) && gtk_widget_get_width(found) > 0, 10);
   return found;
 }
 
@@ -144,19 +73,19 @@ visit_project(SrWindow *window, GtkWidget *win, SrProject *project)
   g_autofree char *original = g_strdup(sr_project_get_source_pattern(project));
 
   sr_window_set_stage(window, "project");
-  WAIT_FOR(!sr_page_project_get_busy(page), 30);
+  SR_UI_WAIT_FOR(!sr_page_project_get_busy(page), 30);
   g_assert_null(sr_page_project_get_sequence_error(page, TRUE));
   g_assert_null(sr_page_project_get_sequence_error(page, FALSE));
-  screenshot(win, "01-project");
+  sr_ui_test_screenshot(win, "01-project");
 
   /* A wrong pattern: the engine's message appears next to the field. */
   sr_project_set_source_pattern(project, "/nonexistent/folder/shot.%04d.exr");
-  WAIT_FOR(sr_page_project_get_sequence_error(page, TRUE) != NULL, 30);
+  SR_UI_WAIT_FOR(sr_page_project_get_sequence_error(page, TRUE) != NULL, 30);
   g_test_message("source error shown: %s", sr_page_project_get_sequence_error(page, TRUE));
-  screenshot(win, "01b-project-error");
+  sr_ui_test_screenshot(win, "01b-project-error");
   activate_win(window, "undo");
   g_assert_cmpstr(sr_project_get_source_pattern(project), ==, original);
-  WAIT_FOR(!sr_page_project_get_busy(page) && !sr_page_project_get_sequence_error(page, TRUE), 30);
+  SR_UI_WAIT_FOR(!sr_page_project_get_busy(page) && !sr_page_project_get_sequence_error(page, TRUE), 30);
 }
 
 static void
@@ -169,9 +98,9 @@ visit_pairs(SrWindow *window, GtkWidget *win, SrProject *project)
   GError *error = NULL;
 
   sr_window_set_stage(window, "pairs");
-  WAIT_FOR(sr_page_pairs_get_frame(page) >= 0, 30);
-  WAIT_FOR(!sr_page_pairs_get_busy(page), 60);
-  WAIT_FOR(sr_viewer_get_frame_a(SR_VIEWER(viewer)) && sr_viewer_get_frame_b(SR_VIEWER(viewer)), 30);
+  SR_UI_WAIT_FOR(sr_page_pairs_get_frame(page) >= 0, 30);
+  SR_UI_WAIT_FOR(!sr_page_pairs_get_busy(page), 60);
+  SR_UI_WAIT_FOR(sr_viewer_get_frame_a(SR_VIEWER(viewer)) && sr_viewer_get_frame_b(SR_VIEWER(viewer)), 30);
   n_pairs = sr_project_get_pairs(project)->len;
 
   /* Add a pair with the page action (what the button and the p key run). */
@@ -179,11 +108,11 @@ visit_pairs(SrWindow *window, GtkWidget *win, SrProject *project)
   g_assert_true(gtk_widget_activate_action(GTK_WIDGET(page), "pairs.toggle-pair", NULL));
   g_assert_true(sr_project_has_pair(project, frame));
   g_assert_cmpuint(sr_project_get_pairs(project)->len, ==, n_pairs + 1);
-  WAIT_FOR(sr_page_pairs_get_shift(page, frame, NULL, NULL), 60);
-  WAIT_FOR(sr_viewer_get_frame_a(SR_VIEWER(viewer)) &&
+  SR_UI_WAIT_FOR(sr_page_pairs_get_shift(page, frame, NULL, NULL), 60);
+  SR_UI_WAIT_FOR(sr_viewer_get_frame_a(SR_VIEWER(viewer)) &&
                sr_frame_get_number(sr_viewer_get_frame_a(SR_VIEWER(viewer))) == frame,
            30);
-  screenshot(win, "02-pairs");
+  sr_ui_test_screenshot(win, "02-pairs");
 
   /* Undo and redo of the edit. */
   activate_win(window, "undo");
@@ -200,14 +129,14 @@ visit_pairs(SrWindow *window, GtkWidget *win, SrProject *project)
   /* Every viewer mode, drawn once each. */
   for (int mode = SR_VIEWER_MODE_A; mode <= SR_VIEWER_MODE_DIFFERENCE; mode++) {
     g_assert_true(gtk_widget_activate_action(GTK_WIDGET(page), "pairs.mode", "i", mode));
-    pump(120);
+    sr_ui_test_pump(120);
     check_viewer_clean(viewer);
   }
   g_assert_cmpint(sr_viewer_get_mode(SR_VIEWER(viewer)), ==, SR_VIEWER_MODE_DIFFERENCE);
   const char *fallback = sr_viewer_get_fallback_reason(SR_VIEWER(viewer));
   g_test_message("pairs viewer renderer: %s (%s)", sr_viewer_get_renderer(SR_VIEWER(viewer)),
                  fallback ? fallback : "OpenGL");
-  screenshot(win, "02b-pairs-difference");
+  sr_ui_test_screenshot(win, "02b-pairs-difference");
   gtk_widget_activate_action(GTK_WIDGET(page), "pairs.mode", "i", 0);
 
   /* Remove the pair again. */
@@ -239,9 +168,9 @@ visit_crop(SrWindow *window, GtkWidget *win, SrProject *project)
   const sr_check_report *checks;
 
   sr_window_set_stage(window, "crop");
-  WAIT_FOR(sr_viewer_get_frame_a(viewer) != NULL, 60);
-  WAIT_FOR(!sr_page_crop_get_busy(page), 60);
-  pump(200);
+  SR_UI_WAIT_FOR(sr_viewer_get_frame_a(viewer) != NULL, 60);
+  SR_UI_WAIT_FOR(!sr_page_crop_get_busy(page), 60);
+  sr_ui_test_pump(200);
   img = sr_frame_get_image(sr_viewer_get_frame_a(viewer));
   before = sr_project_get_crop(project);
   sr_viewer_get_crop(viewer, &shown);
@@ -262,7 +191,7 @@ visit_crop(SrWindow *window, GtkWidget *win, SrProject *project)
   g_assert_true(sr_rect_inside(after, img->width, img->height));
 
   /* The live checks follow the new crop. */
-  WAIT_FOR(!sr_page_crop_get_busy(page), 60);
+  SR_UI_WAIT_FOR(!sr_page_crop_get_busy(page), 60);
   if (sr_project_get_pairs(project)->len > 0) {
     checks = sr_page_crop_get_checks(page);
     g_assert_nonnull(checks);
@@ -274,11 +203,11 @@ visit_crop(SrWindow *window, GtkWidget *win, SrProject *project)
   }
   for (int mode = SR_VIEWER_MODE_A; mode <= SR_VIEWER_MODE_DIFFERENCE; mode++) {
     sr_viewer_set_mode(viewer, mode);
-    pump(100);
+    sr_ui_test_pump(100);
     check_viewer_clean(GTK_WIDGET(viewer));
   }
   sr_viewer_set_mode(viewer, SR_VIEWER_MODE_A);
-  screenshot(win, "03-crop");
+  sr_ui_test_screenshot(win, "03-crop");
 
   /* Typed numbers go through the same rules (odd sizes snap to even). */
   sr_page_crop_apply(page, (sr_rect){2, 2, img->width / 2 + 1, img->height / 2 + 1});
@@ -286,7 +215,7 @@ visit_crop(SrWindow *window, GtkWidget *win, SrProject *project)
   g_assert_cmpint(after.w % 2, ==, 0);
   g_assert_cmpint(after.h % 2, ==, 0);
   activate_win(window, "undo");
-  WAIT_FOR(!sr_page_crop_get_busy(page), 60);
+  SR_UI_WAIT_FOR(!sr_page_crop_get_busy(page), 60);
 }
 
 static void
@@ -315,20 +244,20 @@ test_app(void)
   g_assert_true(SR_IS_WINDOW(win));
   window = SR_WINDOW(win);
   gtk_window_set_default_size(GTK_WINDOW(win), 1440, 900);
-  WAIT_FOR(gtk_widget_get_mapped(win) && gtk_widget_get_width(win) > 0, 20);
-  screenshot(win, "00-welcome");
+  SR_UI_WAIT_FOR(gtk_widget_get_mapped(win) && gtk_widget_get_width(win) > 0, 20);
+  sr_ui_test_screenshot(win, "00-welcome");
 
   g_signal_connect(win, "project-loaded", G_CALLBACK(on_flag), &loaded);
   sr_window_open_demo(window);
   /* The demo is written on a worker thread while the window stays live and
    * shows the job's progress. */
   g_assert_cmpuint(sr_window_get_n_jobs(window), >, 0);
-  screenshot(win, "00b-demo-progress");
-  WAIT_FOR(loaded, 300);
+  sr_ui_test_screenshot(win, "00b-demo-progress");
+  SR_UI_WAIT_FOR(loaded, 300);
   g_assert_null(sr_window_get_error(window));
   project = sr_window_get_project(window);
   g_assert_nonnull(project);
-  WAIT_FOR(!sr_window_get_checking(window), 60);
+  SR_UI_WAIT_FOR(!sr_window_get_checking(window), 60);
   g_assert_cmpint(sr_window_get_stage_state(window, "project", &reason), ==, SR_STAGE_READY);
   g_test_message("project stage: %s", reason);
 
@@ -338,9 +267,9 @@ test_app(void)
   for (int i = 3; i < SR_N_STAGES; i++) {
     sr_window_set_stage(window, sr_stage_ids[i]);
     g_assert_cmpstr(sr_window_get_stage(window), ==, sr_stage_ids[i]);
-    screenshot(win, names[i]);
+    sr_ui_test_screenshot(win, names[i]);
   }
-  WAIT_FOR(!sr_window_get_checking(window), 60);
+  SR_UI_WAIT_FOR(!sr_window_get_checking(window), 60);
   for (int i = 0; i < SR_N_STAGES; i++) {
     SrStageState state = sr_window_get_stage_state(window, sr_stage_ids[i], &reason);
     g_test_message("stage %s: %d (%s)", sr_stage_ids[i], state, reason);
@@ -351,13 +280,13 @@ test_app(void)
   activate_win(window, "show-help-overlay");
   GtkWindow *overlay = GTK_WINDOW(gtk_application_window_get_help_overlay(GTK_APPLICATION_WINDOW(win)));
   g_assert_nonnull(overlay);
-  WAIT_FOR(gtk_widget_get_mapped(GTK_WIDGET(overlay)) && gtk_widget_get_width(GTK_WIDGET(overlay)) > 0, 10);
-  screenshot(GTK_WIDGET(overlay), "08-shortcuts");
+  SR_UI_WAIT_FOR(gtk_widget_get_mapped(GTK_WIDGET(overlay)) && gtk_widget_get_width(GTK_WIDGET(overlay)) > 0, 10);
+  sr_ui_test_screenshot(GTK_WIDGET(overlay), "08-shortcuts");
   gtk_widget_set_visible(GTK_WIDGET(overlay), FALSE);
 
   /* Save As into the temporary folder; the unsaved mark goes away. */
   g_assert_true(sr_project_get_modified(project));
-  g_autofree char *saved = g_build_filename(tmp_dir, "saved.srproj", NULL);
+  g_autofree char *saved = g_build_filename(sr_ui_test_tmp_dir(), "saved.srproj", NULL);
   g_autoptr(GFile) file = g_file_new_for_path(saved);
   g_assert_true(sr_window_save_to(window, file, &error));
   g_assert_no_error(error);
@@ -371,20 +300,20 @@ test_app(void)
   activate_win(window, "close");
   GtkWidget *dialog = find_message_dialog();
   g_assert_nonnull(dialog);
-  screenshot(dialog, "08b-unsaved-changes");
+  sr_ui_test_screenshot(dialog, "08b-unsaved-changes");
   gtk_dialog_response(GTK_DIALOG(dialog), GTK_RESPONSE_CANCEL);
-  pump(50);
+  sr_ui_test_pump(50);
   g_assert_true(sr_window_get_project(window) == project);
   activate_win(window, "close");
   dialog = find_message_dialog();
   g_assert_nonnull(dialog);
   gtk_dialog_response(GTK_DIALOG(dialog), GTK_RESPONSE_REJECT);
-  pump(50);
+  sr_ui_test_pump(50);
 
   /* Closing the project goes back to the welcome page, which now offers
    * the saved project among the recent ones. */
   g_assert_null(sr_window_get_project(window));
-  screenshot(win, "09-welcome-recent");
+  sr_ui_test_screenshot(win, "09-welcome-recent");
   g_auto(GStrv) recent = g_settings_get_strv(sr_application_get_settings(app), "recent-projects");
   g_assert_true(g_strv_contains((const char *const *)recent, saved));
 
@@ -400,56 +329,22 @@ test_app(void)
 
   int width = 0, height = 0;
   gtk_window_get_default_size(GTK_WINDOW(win), &width, &height);
-  WAIT_FOR(sr_window_get_n_jobs(window) == 0, 60);
+  SR_UI_WAIT_FOR(sr_window_get_n_jobs(window) == 0, 60);
   gtk_window_close(GTK_WINDOW(win));
-  pump(100);
+  sr_ui_test_pump(100);
   g_assert_null(gtk_application_get_active_window(GTK_APPLICATION(app)));
   /* The window size is remembered for the next start. */
   g_assert_cmpint(g_settings_get_int(sr_application_get_settings(app), "window-width"), ==, width);
   g_assert_cmpint(g_settings_get_int(sr_application_get_settings(app), "window-height"), ==, height);
 }
 
-static int
-remove_tree(const char *path)
-{
-  GDir *dir = g_dir_open(path, 0, NULL);
-  const char *name;
-
-  if (dir) {
-    while ((name = g_dir_read_name(dir))) {
-      g_autofree char *child = g_build_filename(path, name, NULL);
-      if (g_file_test(child, G_FILE_TEST_IS_DIR) && !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree(child);
-      else
-        g_unlink(child);
-    }
-    g_dir_close(dir);
-  }
-  return g_rmdir(path);
-}
-
 int
 main(int argc, char **argv)
 {
-  int status;
-
+  sr_ui_test_init(&argc, &argv, "ui-app");
   /* Demo project, thumbnails and settings stay inside the test's folder. */
-  tmp_dir = g_dir_make_tmp("sr-ui-XXXXXX", NULL);
-  g_assert_nonnull(tmp_dir);
-  g_setenv("XDG_CACHE_HOME", tmp_dir, TRUE);
+  g_setenv("XDG_CACHE_HOME", sr_ui_test_tmp_dir(), TRUE);
   g_setenv("GSETTINGS_BACKEND", "memory", TRUE);
-  shot_dir = g_strdup(g_getenv("SR_SCREENSHOT_DIR"));
-  if (!shot_dir)
-    shot_dir = g_build_filename(SR_BUILD_ROOT, "tests", "ui", "screenshots", NULL);
-  g_mkdir_with_parents(shot_dir, 0755);
-
-  g_log_set_writer_func(strict_writer, NULL, NULL);
-  gtk_test_init(&argc, &argv, NULL);
   g_test_add_func("/ui/app", test_app);
-  status = g_test_run();
-
-  remove_tree(tmp_dir);
-  g_free(tmp_dir);
-  g_free(shot_dir);
-  return status;
+  return sr_ui_test_finish(g_test_run());
 }

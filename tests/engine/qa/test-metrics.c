@@ -262,6 +262,18 @@ test_chroma_range_nonfinite(void)
   g_assert_cmpfloat(fr.source_range_fraction, ==, 0.0);
   g_assert_true(has_flag(&fr, "range"));
   g_assert_false(has_flag(&fr, "chroma-shift"));
+  /* Values a hair past white, as half-float storage leaves pixels the merge
+   * brought exactly to 1, are rounding, not a range excursion. */
+  sr_image *hair = sr_image_copy(src, NULL);
+  for (int y = 0; y < 20; y++)
+    for (int x = 0; x < W; x++)
+      for (int c = 0; c < 3; c++)
+        sr_image_row(hair, y)[x * 3 + c] = 1.0004f;
+  sr_qa_frame fh;
+  measure(ctx, hair, src, NULL, FALSE, &fh);
+  g_assert_cmpfloat(fh.range_fraction, ==, 0.0);
+  g_assert_false(has_flag(&fh, "range"));
+  sr_image_free(hair);
   g_assert_cmpuint(fb.nonfinite, ==, 2);
   g_assert_true(has_flag(&fb, "nonfinite"));
   for (int i = 0; i < fb.n_flags; i++)
