@@ -97,6 +97,11 @@ plane_alloc(int w, int h)
 
 /* Crop → RGB → domain (unclamped) → YCbCr planes; non-finite values become 0
  * so one bad pixel does not poison every statistic (they are counted apart). */
+/* A value within this of 0 or 1 counts as inside: pixels the merge brings
+ * exactly to a bound come back from half-float storage up to ~5e-4 beyond
+ * it, which is rounding, not a range excursion. */
+#define RANGE_TOLERANCE 1e-3f
+
 static bool
 to_planes(const sr_image *img, const sr_domain *d, sr_ycbcr_matrix m, sr_rect crop, planes *p,
           const char *what, sr_error *err)
@@ -134,7 +139,7 @@ to_planes(const sr_image *img, const sr_domain *d, sr_ycbcr_matrix m, sr_rect cr
   for (size_t i = 0; i < n * 3; i++) {
     if (!isfinite(rgb[i]))
       rgb[i] = 0.0f;
-    if (rgb[i] < 0.0f || rgb[i] > 1.0f)
+    if (rgb[i] < -RANGE_TOLERANCE || rgb[i] > 1.0f + RANGE_TOLERANCE)
       outside++;
   }
   p->range_fraction = (double)outside / (double)(n * 3);

@@ -45,7 +45,8 @@ typedef struct sr_qa_frame {
   double dcb_max, dcr_max, dcb_mean, dcr_mean;
   double chroma_max; /* max(dcb_max, dcr_max) */
 
-  /* Range: fraction of channel values outside [0,1] in the domain. */
+  /* Range: fraction of channel values outside [0,1] in the domain (by more
+   * than 1e-3, the rounding of half-float storage at the bounds). */
   double range_fraction;        /* output */
   double source_range_fraction; /* Source, for comparison */
   size_t nonfinite;             /* NaN/Inf values in the output (whole frame) */
