@@ -1846,6 +1846,8 @@ sr_page_render_add_flagged_pairs(SrPageRender *self, gboolean include_qa, char *
     if (SR_IS_WINDOW(root)) {
       GtkWidget *pairs = sr_window_get_page(SR_WINDOW(root), "pairs");
       sr_window_set_stage(SR_WINDOW(root), "pairs");
+      /* The summary belongs where the archivist now is. */
+      sr_window_show_info(SR_WINDOW(root), gtk_label_get_text(GTK_LABEL(self->review_message)));
       /* Land on the first new pair, so the Pairs stage shows what changed. */
       if (SR_IS_PAGE_PAIRS(pairs))
         sr_page_pairs_set_frame(SR_PAGE_PAIRS(pairs), g_array_index(added, int, 0));

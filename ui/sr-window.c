@@ -51,6 +51,8 @@ struct _SrWindow {
   GtkWidget *undo_button;
   GtkWidget *redo_button;
   GtkWidget *banner_revealer;
+  GtkWidget *banner;
+  GtkWidget *banner_icon;
   GtkWidget *banner_label;
   GtkWidget *main_stack;
   GtkWidget *loading_spinner;
@@ -78,6 +80,7 @@ struct _SrWindow {
   GMenu *recent_menu;
 
   char *error;
+  char *info;
   SrJob *visible_job;  /* the job the job bar shows */
   GPtrArray *jobs;     /* running jobs, for cancel on close */
   guint check_source;  /* debounce of the stage checks */
@@ -110,14 +113,48 @@ stage_index(const char *stage)
 
 /* ---- Banner ------------------------------------------------------------ */
 
+/* One banner serves both: a problem (warning icon, red) or what a step
+ * just did elsewhere in the window (information icon, blue). */
+static void
+show_banner(SrWindow *self, const char *message, gboolean is_error)
+{
+  gtk_image_set_from_icon_name(GTK_IMAGE(self->banner_icon),
+                               is_error ? "dialog-warning-symbolic" : "dialog-information-symbolic");
+  if (is_error)
+    gtk_widget_remove_css_class(self->banner, "info");
+  else
+    gtk_widget_add_css_class(self->banner, "info");
+  gtk_label_set_text(GTK_LABEL(self->banner_label), message);
+  gtk_revealer_set_reveal_child(GTK_REVEALER(self->banner_revealer), TRUE);
+}
+
 void
 sr_window_show_error(SrWindow *self, const char *message)
 {
   g_return_if_fail(SR_IS_WINDOW(self));
+  g_clear_pointer(&self->info, g_free);
   g_free(self->error);
   self->error = g_strdup(message);
-  gtk_label_set_text(GTK_LABEL(self->banner_label), message);
-  gtk_revealer_set_reveal_child(GTK_REVEALER(self->banner_revealer), TRUE);
+  show_banner(self, message, TRUE);
+}
+
+void
+sr_window_show_info(SrWindow *self, const char *message)
+{
+  g_return_if_fail(SR_IS_WINDOW(self));
+  /* A standing error is not hidden by news. */
+  if (self->error)
+    return;
+  g_free(self->info);
+  self->info = g_strdup(message);
+  show_banner(self, message, FALSE);
+}
+
+const char *
+sr_window_get_info(SrWindow *self)
+{
+  g_return_val_if_fail(SR_IS_WINDOW(self), NULL);
+  return self->info;
 }
 
 void
@@ -125,6 +162,7 @@ sr_window_dismiss_error(SrWindow *self)
 {
   g_return_if_fail(SR_IS_WINDOW(self));
   g_clear_pointer(&self->error, g_free);
+  g_clear_pointer(&self->info, g_free);
   gtk_revealer_set_reveal_child(GTK_REVEALER(self->banner_revealer), FALSE);
 }
 
@@ -1439,6 +1477,7 @@ sr_window_finalize(GObject *object)
     g_free(self->stages[i].reason);
   g_ptr_array_unref(self->jobs);
   g_free(self->error);
+  g_free(self->info);
   G_OBJECT_CLASS(sr_window_parent_class)->finalize(object);
 }
 
@@ -1495,6 +1534,8 @@ sr_window_class_init(SrWindowClass *klass)
   gtk_widget_class_bind_template_child(widget_class, SrWindow, undo_button);
   gtk_widget_class_bind_template_child(widget_class, SrWindow, redo_button);
   gtk_widget_class_bind_template_child(widget_class, SrWindow, banner_revealer);
+  gtk_widget_class_bind_template_child(widget_class, SrWindow, banner);
+  gtk_widget_class_bind_template_child(widget_class, SrWindow, banner_icon);
   gtk_widget_class_bind_template_child(widget_class, SrWindow, banner_label);
   gtk_widget_class_bind_template_child(widget_class, SrWindow, main_stack);
   gtk_widget_class_bind_template_child(widget_class, SrWindow, loading_spinner);

@@ -58,6 +58,10 @@ void sr_window_refresh_stages(SrWindow *self);
 
 /* The error banner: the message as the engine wrote it. */
 void sr_window_show_error(SrWindow *self, const char *message);
+/* What a step did that shows best on another stage (e.g. pairs added from
+ * the Render page); ignored while an error stands. Dismissed like errors. */
+void sr_window_show_info(SrWindow *self, const char *message);
+const char *sr_window_get_info(SrWindow *self); /* NULL when none */
 void sr_window_dismiss_error(SrWindow *self);
 const char *sr_window_get_error(SrWindow *self); /* NULL when hidden */
 

@@ -277,6 +277,10 @@ test_page(void)
   g_test_message("add pairs: %s", message);
   g_assert_nonnull(strstr(message, "held out"));
   g_assert_nonnull(strstr(message, was_pair1 ? "already" : "Added"));
+  /* The same summary is on the window's banner, over the Pairs stage. */
+  g_assert_cmpstr(sr_window_get_info(window), ==, message);
+  g_assert_null(sr_window_get_error(window));
+  sr_ui_test_screenshot(win, "24b-render-pairs-added");
 
   sr_ui_test_close(window);
 }
