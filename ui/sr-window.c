@@ -424,6 +424,7 @@ typedef struct {
   char *deliver_dir;
   gboolean checkpoint_exists, has_facts;
   char *checkpoint_path, *model_short, *facts_error;
+  char *new_pairs; /* pairs the model was not trained on ("1002, 1003"), or NULL */
   char *render_pattern;
   int render_present, render_wanted; /* frames of the Source range rendered */
   char *delivery_json;               /* sidecar of a delivery by this model, if there */
@@ -441,6 +442,7 @@ stage_check_free(gpointer data)
   g_free(c->checkpoint_path);
   g_free(c->model_short);
   g_free(c->facts_error);
+  g_free(c->new_pairs);
   g_free(c->render_pattern);
   g_free(c->delivery_json);
   g_free(c);
@@ -489,9 +491,22 @@ stage_check_thread(SrJob *job, gpointer data, GError **error)
   g_autoptr(GError) ferr = NULL;
   if (c->checkpoint_exists) {
     c->has_facts = sr_checkpoint_facts_lookup(c->copy, NULL, &facts, &ferr);
-    if (c->has_facts)
+    if (c->has_facts) {
       c->model_short = g_strdup(facts.model_id_short);
-    else
+      /* Pairs added since (from the Render page's outliers, say) are not
+       * in this model until it is trained again. */
+      const GArray *pairs = sr_project_get_pairs(c->copy);
+      GString *added = g_string_new(NULL);
+      for (guint i = 0; i < pairs->len; i++) {
+        int f = g_array_index(pairs, int, i);
+        gboolean known = FALSE;
+        for (guint k = 0; facts.training_frames && k < facts.training_frames->len && !known; k++)
+          known = g_array_index(facts.training_frames, int, k) == f;
+        if (!known)
+          g_string_append_printf(added, "%s%d", added->len ? ", " : "", f);
+      }
+      c->new_pairs = g_string_free(added, added->len == 0);
+    } else
       c->facts_error = g_strdup(ferr->message);
   }
   sr_checkpoint_facts_clear(&facts);
@@ -605,6 +620,11 @@ apply_model_stages(SrWindow *self, StageCheck *c)
     set_stage(self, 3, SR_STAGE_ATTENTION, reason);
   } else if (!c->has_facts) {
     set_stage(self, 3, SR_STAGE_ATTENTION, c->facts_error);
+  } else if (c->new_pairs) {
+    reason = g_strdup_printf(_("Model %s was trained before the pairs %s were added: train again "
+                               "(or resume) so it learns from them."),
+                             c->model_short, c->new_pairs);
+    set_stage(self, 3, SR_STAGE_READY, reason);
   } else {
     reason = g_strdup_printf(_("Model %s (%s)."), c->model_short, ck_name);
     set_stage(self, 3, SR_STAGE_DONE, reason);

@@ -281,6 +281,13 @@ test_page(void)
   g_assert_cmpstr(sr_window_get_info(window), ==, message);
   g_assert_null(sr_window_get_error(window));
   sr_ui_test_screenshot(win, "24b-render-pairs-added");
+  /* The model predates the new pairs: the Train stage says so. */
+  sr_window_refresh_stages(window);
+  SR_UI_WAIT_FOR(!sr_window_get_checking(window), 30);
+  const char *train_reason = NULL;
+  g_assert_cmpint(sr_window_get_stage_state(window, "train", &train_reason), ==, SR_STAGE_READY);
+  g_autofree char *added_frame = g_strdup_printf("%d", was_pair1 ? sf + 2 : sf + 1);
+  g_assert_nonnull(strstr(train_reason, added_frame));
 
   sr_ui_test_close(window);
 }
