@@ -546,3 +546,68 @@ sr_cli_check_report_to_text(const sr_check_report *report)
                                                                          : _("passed"));
   return g_string_free(out, FALSE);
 }
+
+gboolean
+sr_cli_parse_project_args(const char *command, GOptionContext *ctx, int *argc, char ***argv,
+                          char *const *progress_s, SrProgressMode *mode)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!g_option_context_parse(ctx, argc, argv, &error)) {
+    sr_cli_error(command, "%s", error->message);
+    return FALSE;
+  }
+  if (*argc != 2) {
+    if (*argc < 2)
+      sr_cli_error(command, "%s", _("give the project file"));
+    else
+      sr_cli_error(command, _("unexpected argument '%s'"), (*argv)[2]);
+    return FALSE;
+  }
+  *mode = SR_PROGRESS_AUTO;
+  if (*progress_s && !sr_cli_parse_progress_mode(*progress_s, mode)) {
+    sr_cli_error(command, "%s", _("--progress must be auto, bar, json or quiet"));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+void
+sr_cli_emit_json(JsonBuilder *b)
+{
+  g_autoptr(JsonGenerator) gen = json_generator_new();
+  g_autoptr(JsonNode) root = json_builder_get_root(b);
+  json_generator_set_root(gen, root);
+  g_autofree char *text = json_generator_to_data(gen, NULL);
+  printf("%s\n", text);
+  fflush(stdout);
+}
+
+/* One process runs one command, so one flag serves every run. */
+static atomic_bool stop_requested;
+
+static void
+on_stop_signal(int sig)
+{
+  atomic_store(&stop_requested, true);
+}
+
+const atomic_bool *
+sr_cli_stop_begin(SrCliStopGuard *guard)
+{
+  struct sigaction sa = {0};
+
+  atomic_store(&stop_requested, false);
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, &guard->old_int);
+  sigaction(SIGTERM, &sa, &guard->old_term);
+  return &stop_requested;
+}
+
+void
+sr_cli_stop_end(SrCliStopGuard *guard)
+{
+  sigaction(SIGINT, &guard->old_int, NULL);
+  sigaction(SIGTERM, &guard->old_term, NULL);
+}

@@ -4,6 +4,9 @@
 #pragma once
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
+#include <signal.h>
+#include <stdatomic.h>
 
 #include "sr-image.h"
 #include "sr-project.h"
@@ -45,6 +48,26 @@ gboolean sr_cli_parse_size(const char *s, int *width, int *height, GError **erro
 
 /* Prints "spatial-recovery-cli CMD: <message>" and returns NULL on error. */
 SrProject *sr_cli_load_project(const char *command, const char *path);
+
+/* Parses the options of a command that takes exactly one PROJECT argument
+ * and --progress (progress_s: the variable the option table fills, read
+ * after parsing). FALSE once the message is printed: the command exits with
+ * status 2. */
+gboolean sr_cli_parse_project_args(const char *command, GOptionContext *ctx, int *argc,
+                                   char ***argv, char *const *progress_s, SrProgressMode *mode);
+
+/* Prints the builder's object as one line on stdout (--progress=json). */
+void sr_cli_emit_json(JsonBuilder *b);
+
+/* While a long run goes on, SIGINT and SIGTERM only raise the flag the
+ * engine polls as its cancel flag, so the run stops cleanly (a checkpoint
+ * saved, no frame half-written); sr_cli_stop_end puts the previous
+ * handlers back. */
+typedef struct {
+  struct sigaction old_int, old_term;
+} SrCliStopGuard;
+const atomic_bool *sr_cli_stop_begin(SrCliStopGuard *guard);
+void sr_cli_stop_end(SrCliStopGuard *guard);
 /* One line on stderr: "spatial-recovery-cli CMD: <message>". */
 void sr_cli_error(const char *command, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 

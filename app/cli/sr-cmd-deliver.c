@@ -89,20 +89,9 @@ sr_cmd_deliver(int argc, char **argv)
       g_option_context_new("PROJECT — EXR masters with provenance, sidecars and the note");
   g_option_context_add_main_entries(ctx, entries, NULL);
   g_autoptr(GError) error = NULL;
-  if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
-    sr_cli_error(CMD, "%s", error->message);
+  SrProgressMode mode;
+  if (!sr_cli_parse_project_args(CMD, ctx, &argc, &argv, &progress_s, &mode))
     return 2;
-  }
-  if (argc != 2) {
-    sr_cli_error(CMD, argc < 2 ? _("give the project file") : _("unexpected argument '%s'"),
-                 argc < 2 ? "" : argv[2]);
-    return 2;
-  }
-  SrProgressMode mode = SR_PROGRESS_AUTO;
-  if (progress_s && !sr_cli_parse_progress_mode(progress_s, &mode)) {
-    sr_cli_error(CMD, _("--progress must be auto, bar, json or quiet"));
-    return 2;
-  }
   SrDeliveryOptions o;
   sr_delivery_options_init(&o);
   if (compression_s && (!sr_exr_compression_from_name(compression_s, &o.compression) ||

@@ -26,25 +26,6 @@
 #include "sr-render.h"
 
 
-static atomic_bool stop_requested;
-
-static void
-on_signal(int sig)
-{
-  atomic_store(&stop_requested, true);
-}
-
-static void
-emit_json(JsonBuilder *b)
-{
-  g_autoptr(JsonGenerator) gen = json_generator_new();
-  g_autoptr(JsonNode) root = json_builder_get_root(b);
-  json_generator_set_root(gen, root);
-  g_autofree char *text = json_generator_to_data(gen, NULL);
-  printf("%s\n", text);
-  fflush(stdout);
-}
-
 typedef struct render_ui {
   SrProgress *progress;
   gboolean json;
@@ -86,7 +67,7 @@ on_frame(void *user, const sr_render_progress *p)
     json_builder_set_member_name(jb, "seconds");
     json_builder_add_double_value(jb, p->frame_seconds);
     json_builder_end_object(jb);
-    emit_json(jb);
+    sr_cli_emit_json(jb);
   }
   static const char *const keys[] = {"frame", "fps"};
   double values[] = {p->frame, p->frames_per_second};
@@ -269,22 +250,17 @@ sr_cmd_render(int argc, char **argv)
   ro.infer.tile = tile;
   ro.skip_missing = skip_missing;
 
-  atomic_store(&stop_requested, false);
-  struct sigaction sa = {0}, old_int, old_term;
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, &old_int);
-  sigaction(SIGTERM, &sa, &old_term);
+  SrCliStopGuard stop_guard;
+  const atomic_bool *stop = sr_cli_stop_begin(&stop_guard);
 
   int total = b - a + 1;
   render_ui ui = {sr_progress_new(mode, "render", total), json};
   sr_render_callbacks cb = {.user = &ui, .progress = on_frame, .frame_error = on_frame_error,
-                            .cancel = &stop_requested};
+                            .cancel = stop};
   sr_render_result res;
   gboolean ok = sr_render_run(model, &seq, &ro, &cb, &res, &err);
   sr_progress_finish(ui.progress);
-  sigaction(SIGINT, &old_int, NULL);
-  sigaction(SIGTERM, &old_term, NULL);
+  sr_cli_stop_end(&stop_guard);
   gboolean stopped = res.cancelled;
   int failed = res.failed;
   char missing_text[1024] = "";
@@ -328,7 +304,7 @@ sr_cmd_render(int argc, char **argv)
     json_builder_set_member_name(jb, "output");
     json_builder_add_string_value(jb, output);
     json_builder_end_object(jb);
-    emit_json(jb);
+    sr_cli_emit_json(jb);
   } else {
     /* TRANSLATORS: a summary line: the label is padded so that the values of
        this command's summary lines start in one column; pad all of them alike. */

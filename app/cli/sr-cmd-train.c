@@ -29,26 +29,6 @@ typedef struct reporter {
   gint64 start_step; /* the bar counts steps of this run, so its rate is right on resume */
 } reporter;
 
-/* SIGINT/SIGTERM ask the trainer to stop after saving a checkpoint. */
-static atomic_bool stop_requested;
-
-static void
-on_signal(int sig)
-{
-  atomic_store(&stop_requested, true);
-}
-
-static void
-emit_json(JsonBuilder *b)
-{
-  g_autoptr(JsonGenerator) gen = json_generator_new();
-  g_autoptr(JsonNode) root = json_builder_get_root(b);
-  json_generator_set_root(gen, root);
-  g_autofree char *text = json_generator_to_data(gen, NULL);
-  printf("%s\n", text);
-  fflush(stdout);
-}
-
 static void
 add_double(JsonBuilder *b, const char *key, double v)
 {
@@ -106,7 +86,7 @@ on_checkpoint(void *user, const sr_train_eval *e)
     add_double(b, "ssim_y_before", e->ssim_before);
     add_double(b, "ssim_y_after", e->ssim_after);
     json_builder_end_object(b);
-    emit_json(b);
+    sr_cli_emit_json(b);
     return;
   }
   if (isfinite(e->psnr_after))
@@ -132,7 +112,7 @@ on_contact_sheet(void *user, int64_t step, const sr_image *sheet, const char *pa
   json_builder_set_member_name(b, "path");
   json_builder_add_string_value(b, path);
   json_builder_end_object(b);
-  emit_json(b);
+  sr_cli_emit_json(b);
 }
 
 static gint
@@ -445,21 +425,16 @@ sr_cmd_train(int argc, char **argv)
     .preview_source = preview_img, .preview_frame = preview, .reference_offset = offset,
     .prep = prep,
   };
-  atomic_store(&stop_requested, false);
-  struct sigaction sa = {0}, old_int, old_term;
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, &old_int);
-  sigaction(SIGTERM, &sa, &old_term);
+  SrCliStopGuard stop_guard;
+  const atomic_bool *stop = sr_cli_stop_begin(&stop_guard);
   rep.progress = sr_progress_new(rep.mode, "train", cfg.steps - rep.start_step);
   sr_train_callbacks cb = {
     .user = &rep, .progress = on_progress, .checkpoint = on_checkpoint,
-    .contact_sheet = on_contact_sheet, .cancel = &stop_requested,
+    .contact_sheet = on_contact_sheet, .cancel = stop,
   };
   sr_train_result res;
   gboolean ok = sr_train_run(&cfg, &data, out_dir, resume_path, &cb, &res, &err);
-  sigaction(SIGINT, &old_int, NULL);
-  sigaction(SIGTERM, &old_term, NULL);
+  sr_cli_stop_end(&stop_guard);
   if (res.backend_reason[0])
     sr_progress_message(rep.progress, _("note: %s"), res.backend_reason);
   sr_progress_finish(rep.progress);
@@ -494,7 +469,7 @@ sr_cmd_train(int argc, char **argv)
     json_builder_set_member_name(b, "backend");
     json_builder_add_string_value(b, res.backend);
     json_builder_end_object(b);
-    emit_json(b);
+    sr_cli_emit_json(b);
   } else {
     /* TRANSLATORS: a summary line: the label is padded so that the values of
        this command's summary lines start in one column; pad all of them alike. */
