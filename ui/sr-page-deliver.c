@@ -307,6 +307,8 @@ struct _SrPageDeliver {
       *institution, *notes;
   GtkWidget *monitor, *work_area;
   GtkWidget *summary_spinner, *summary_label, *warning_label, *files_grid;
+  GtkWidget *summary_grid; /* the summary as short facts (built in init) */
+  char *summary_key;       /* what summary_grid shows, to rebuild it only on change */
   GtkWidget *deliver_button, *open_button, *progress_bar, *status_label;
   GtkWidget *empty_state, *empty_title, *empty_text, *goto_button;
 
@@ -550,7 +552,33 @@ apply_summary(SrPageDeliver *self, Summary *s)
       (long long)s->facts.steps, or_dash(prov->film_title), or_dash(prov->shot_id),
       or_dash(prov->source_element), or_dash(prov->reference_source), or_dash(prov->restorationist),
       or_dash(prov->institution), dst);
-  gtk_label_set_text(GTK_LABEL(self->summary_label), self->summary);
+  /* On screen the summary is a headline and short facts: GTK 4.8 measures a
+   * long wrapping label for many widths on every change, which cost 80 ms
+   * of layout per update; the full sentence stays available as the page's
+   * summary (sr_page_deliver_get_summary). */
+  g_autofree char *headline = g_strdup_printf(_("%s, about %s"), masters, size);
+  gtk_label_set_text(GTK_LABEL(self->summary_label), headline);
+  g_autofree char *frames_fact =
+      g_strdup_printf(_("%d–%d (the render has %d–%d)"), s->first_eff, s->last_eff,
+                      s->render_first, s->render_last);
+  g_autofree char *format_fact =
+      g_strdup_printf(_("OpenEXR half float, %s, %s, %d×%d"), sr_colourspace_label(s->space),
+                      compression, s->width, s->height);
+  g_autofree char *model_fact = g_strdup_printf(_("%s (size %s, %lld steps)"),
+                                                s->facts.model_id_short, s->facts.model_size,
+                                                (long long)s->facts.steps);
+  g_autofree char *prov_fact = g_strdup_printf(_("“%s”, shot %s, by %s"),
+                                               or_dash(prov->film_title), or_dash(prov->shot_id),
+                                               or_dash(prov->restorationist));
+  g_autofree char *summary_key = g_strjoin("\n", frames_fact, format_fact, model_fact, prov_fact,
+                                           dst, NULL);
+  if (g_strcmp0(summary_key, self->summary_key) != 0) {
+    g_free(self->summary_key);
+    self->summary_key = g_steal_pointer(&summary_key);
+    sr_ui_fill_facts(self->summary_grid, _("Frames"), frames_fact, _("Format"), format_fact,
+                     _("Model"), model_fact, _("Provenance"), prov_fact, _("Source type"), dst,
+                     NULL);
+  }
 
   g_autofree char *warning = NULL;
   if (s->last_eff < s->first_eff)
@@ -1143,6 +1171,7 @@ sr_page_deliver_dispose(GObject *object)
   g_clear_handle_id(&self->summary_source, g_source_remove);
   g_clear_handle_id(&self->spinner_source, g_source_remove);
   g_clear_pointer(&self->files_key, g_free);
+  g_clear_pointer(&self->summary_key, g_free);
   if (self->summary_cancellable)
     g_cancellable_cancel(self->summary_cancellable);
   g_clear_object(&self->summary_cancellable);
@@ -1260,6 +1289,12 @@ sr_page_deliver_init(SrPageDeliver *self)
                              self);
   g_signal_connect_swapped(gtk_text_view_get_buffer(GTK_TEXT_VIEW(self->notes)), "changed",
                            G_CALLBACK(on_provenance_changed), self);
+  self->summary_grid = gtk_grid_new();
+  gtk_grid_set_row_spacing(GTK_GRID(self->summary_grid), 6);
+  gtk_grid_set_column_spacing(GTK_GRID(self->summary_grid), 12);
+  GtkWidget *summary_box = gtk_widget_get_parent(self->summary_label);
+  gtk_box_insert_child_after(GTK_BOX(gtk_widget_get_parent(summary_box)), self->summary_grid,
+                             summary_box);
   gtk_label_set_text(GTK_LABEL(self->summary_label),
                      _("Reading the model and the rendered frames…"));
   gtk_widget_set_sensitive(GTK_WIDGET(self), FALSE);
