@@ -1446,7 +1446,7 @@ sr_project_get_pairs(SrProject *self)
 }
 
 gboolean
-sr_project_add_pair(SrProject *self, int frame, GError **error)
+sr_project_check_pair(SrProject *self, int frame, GError **error)
 {
   g_return_val_if_fail(SR_IS_PROJECT(self), FALSE);
   if (!check_frame_number(frame, error))
@@ -1465,11 +1465,40 @@ sr_project_add_pair(SrProject *self, int frame, GError **error)
                 frame);
     return FALSE;
   }
+  return TRUE;
+}
+
+gboolean
+sr_project_add_pair(SrProject *self, int frame, GError **error)
+{
+  g_return_val_if_fail(SR_IS_PROJECT(self), FALSE);
+  if (!sr_project_check_pair(self, frame, error))
+    return FALSE;
   if (frame_set_insert(self->pairs, frame)) {
     g_autofree char *what = g_strdup_printf(_("Add pair %d"), frame);
     edited(self, 0, what);
   }
   return TRUE;
+}
+
+guint
+sr_project_add_pairs(SrProject *self, const int *frames, guint n)
+{
+  g_return_val_if_fail(SR_IS_PROJECT(self), 0);
+  g_autoptr(GString) list = g_string_new(NULL);
+  guint added = 0;
+  for (guint i = 0; i < n; i++) {
+    if (!sr_project_check_pair(self, frames[i], NULL) || !frame_set_insert(self->pairs, frames[i]))
+      continue;
+    g_string_append_printf(list, "%s%d", added ? ", " : "", frames[i]);
+    added++;
+  }
+  if (added) {
+    g_autofree char *what =
+        g_strdup_printf(g_dngettext(NULL, "Add pair %s", "Add pairs %s", added), list->str);
+    edited(self, 0, what);
+  }
+  return added;
 }
 
 gboolean

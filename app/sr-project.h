@@ -145,6 +145,11 @@ void sr_project_set_modified(SrProject *self, gboolean modified);
  * sr_project_add_pair() refuses a held-out frame with an error. */
 const GArray *sr_project_get_pairs(SrProject *self);     /* of int */
 gboolean sr_project_add_pair(SrProject *self, int frame, GError **error);
+/* What sr_project_add_pair() would refuse, without adding. */
+gboolean sr_project_check_pair(SrProject *self, int frame, GError **error);
+/* Adds every frame that sr_project_check_pair() accepts and is not a pair
+ * yet, as one edit (one undo step); returns how many were added. */
+guint sr_project_add_pairs(SrProject *self, const int *frames, guint n);
 gboolean sr_project_remove_pair(SrProject *self, int frame);
 gboolean sr_project_has_pair(SrProject *self, int frame);
 const GArray *sr_project_get_held_out(SrProject *self);  /* of int */

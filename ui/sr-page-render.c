@@ -1788,11 +1788,13 @@ sr_page_render_add_flagged_pairs(SrPageRender *self, gboolean include_qa, char *
       g_array_append_val(held, f);
     else if (sr_project_has_pair(self->project, f))
       g_array_append_val(already, f);
-    else if (sr_project_add_pair(self->project, f, &error))
+    else if (sr_project_check_pair(self->project, f, &error))
       g_array_append_val(added, f);
     else
       g_string_append_printf(s, "%s%s", s->len ? " " : "", error->message);
   }
+  /* One edit, so one undo takes the whole batch back. */
+  sr_project_add_pairs(self->project, (const int *)added->data, added->len);
   /* Whole sentences with the frame list as %s, so every language can place
    * the list where its grammar wants it. */
   GString *text = g_string_new(NULL);

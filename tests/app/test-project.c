@@ -207,6 +207,26 @@ test_frame_sets(void)
   g_assert_false(sr_project_add_held_out(p, -7, &error));
   g_clear_error(&error);
 
+  /* Several pairs at once are one edit; frames the single add would refuse
+   * (held out, negative) and existing pairs are left out. */
+  g_assert_true(sr_project_add_held_out(p, 9, NULL));
+  g_assert_true(sr_project_check_pair(p, 7, NULL));
+  g_assert_false(sr_project_check_pair(p, 9, &error));
+  g_assert_error(error, SR_PROJECT_ERROR, SR_PROJECT_ERROR_FIELD);
+  g_clear_error(&error);
+  Counter c;
+  counter_watch(p, &c);
+  const int batch[] = {7, 9, 1, -2, 8};
+  g_assert_cmpuint(sr_project_add_pairs(p, batch, G_N_ELEMENTS(batch)), ==, 2);
+  g_assert_cmpint(c.changed, ==, 1);
+  g_assert_nonnull(strstr(c.last, "7, 8"));
+  assert_frames(sr_project_get_pairs(p), (int[]){1, 3, 5, 7, 8}, 5);
+  g_assert_cmpuint(sr_project_add_pairs(p, batch, 1), ==, 0);
+  g_assert_cmpint(c.changed, ==, 1);
+  g_signal_handlers_disconnect_by_data(p, &c);
+  g_free(c.last);
+  g_assert_true(sr_project_remove_held_out(p, 9));
+
   /* Flags: sorted by frame; re-flagging replaces the reason. */
   sr_project_add_flag(p, 20, "halo");
   sr_project_add_flag(p, 10, "grain");

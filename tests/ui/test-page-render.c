@@ -289,6 +289,13 @@ test_page(void)
   g_autofree char *added_frame = g_strdup_printf("%d", was_pair1 ? sf + 2 : sf + 1);
   g_assert_nonnull(strstr(train_reason, added_frame));
 
+  /* The whole batch is one undo step. */
+  g_autoptr(GError) undo_error = NULL;
+  g_assert_true(sr_history_undo(sr_window_get_history(window), &undo_error));
+  g_assert_no_error(undo_error);
+  g_assert_cmpint(sr_project_has_pair(project, sf + 2), ==, FALSE);
+  g_assert_cmpint(sr_project_has_pair(project, sf + 1), ==, was_pair1);
+
   sr_ui_test_close(window);
 }
 
