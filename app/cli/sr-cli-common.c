@@ -611,3 +611,14 @@ sr_cli_stop_end(SrCliStopGuard *guard)
   sigaction(SIGINT, &guard->old_int, NULL);
   sigaction(SIGTERM, &guard->old_term, NULL);
 }
+
+void
+sr_cli_validation_progress(int done, int total, int frame, gpointer user_data)
+{
+  SrCliRun *run = user_data;
+  if (!run->progress)
+    run->progress = sr_progress_new(run->mode, "validate", total);
+  const char *keys[] = {"frame"};
+  double values[] = {frame};
+  sr_progress_update(run->progress, done, keys, values, 1);
+}

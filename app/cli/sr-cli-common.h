@@ -36,6 +36,15 @@ void sr_progress_message(SrProgress *p, const char *fmt, ...) G_GNUC_PRINTF(2, 3
 /* Ends the bar line (JSON: {"event":"finish",...}) and frees p. NULL is fine. */
 void sr_progress_finish(SrProgress *p);
 
+/* A progress bar made when the first callback arrives (only then is the
+ * range known): the user data of the validation and delivery callbacks. */
+typedef struct {
+  SrProgressMode mode;
+  SrProgress *progress;
+} SrCliRun;
+/* An SrValidationProgress for `validate` and the note pass of `deliver`. */
+void sr_cli_validation_progress(int done, int total, int frame, gpointer user_data);
+
 /* "1,5,9-12" → 1 5 9 10 11 12 appended to out (GArray of int), sorted and
  * unique. */
 gboolean sr_cli_parse_frame_list(const char *s, GArray *out, GError **error);

@@ -15,27 +15,10 @@
 
 #define CMD "deliver"
 
-typedef struct {
-  SrProgressMode mode;
-  SrProgress *progress;
-} run_state;
-
-/* Bars start at the first frame, when the range is known. */
-static void
-on_validate_frame(int done, int total, int frame, gpointer user_data)
-{
-  run_state *st = user_data;
-  if (!st->progress)
-    st->progress = sr_progress_new(st->mode, "validate", total);
-  const char *keys[] = {"frame"};
-  double values[] = {frame};
-  sr_progress_update(st->progress, done, keys, values, 1);
-}
-
 static void
 on_frame(int done, int total, int frame, const char *status, gpointer user_data)
 {
-  run_state *st = user_data;
+  SrCliRun *st = user_data;
   /* Writing and verifying are two passes over the range. */
   if (!st->progress)
     st->progress = sr_progress_new(st->mode, "deliver", 2 * (gint64)total);
@@ -127,8 +110,8 @@ sr_cmd_deliver(int argc, char **argv)
     vo.checkpoint = checkpoint_s;
     g_autofree char *vdir = out_s ? g_build_filename(out_s, "validation", NULL) : NULL;
     vo.out_dir = vdir;
-    run_state vs = {mode, NULL};
-    gboolean ok = sr_validation_run(project, &vo, on_validate_frame, &vs, NULL, &vres, &error);
+    SrCliRun vs = {mode, NULL};
+    gboolean ok = sr_validation_run(project, &vo, sr_cli_validation_progress, &vs, NULL, &vres, &error);
     sr_progress_finish(vs.progress);
     if (!ok) {
       sr_cli_error(CMD, _("validation note: %s (use --no-note to deliver without it)"),
@@ -140,7 +123,7 @@ sr_cmd_deliver(int argc, char **argv)
     o.note_path = vres.note_path;
   }
 
-  run_state ds = {mode, NULL};
+  SrCliRun ds = {mode, NULL};
   SrDeliveryResult res;
   gboolean ok = sr_delivery_run(project, &o, on_frame, &ds, NULL, &res, &error);
   sr_progress_finish(ds.progress);

@@ -14,23 +14,6 @@
 
 #define CMD "validate"
 
-typedef struct {
-  SrProgressMode mode;
-  SrProgress *progress;
-} run_state;
-
-/* The bar starts at the first frame, when the range is known. */
-static void
-on_frame(int done, int total, int frame, gpointer user_data)
-{
-  run_state *st = user_data;
-  if (!st->progress)
-    st->progress = sr_progress_new(st->mode, "validate", total);
-  const char *keys[] = {"frame"};
-  double values[] = {frame};
-  sr_progress_update(st->progress, done, keys, values, 1);
-}
-
 /* Indents and pads a summary label to 32 characters (not bytes: a translated
  * label may hold accented letters) so the values line up. */
 static void
@@ -100,9 +83,9 @@ sr_cmd_validate(int argc, char **argv)
   vo.write_stills = !no_stills;
   vo.checkpoint = checkpoint_s;
 
-  run_state st = {mode, NULL};
+  SrCliRun st = {mode, NULL};
   SrValidationResult res;
-  gboolean ok = sr_validation_run(project, &vo, on_frame, &st, NULL, &res, &error);
+  gboolean ok = sr_validation_run(project, &vo, sr_cli_validation_progress, &st, NULL, &res, &error);
   sr_progress_finish(st.progress);
   if (!ok) {
     sr_cli_error(CMD, "%s", error->message);
