@@ -14,28 +14,22 @@
 #include "sr-checkpoint.h"
 #include "sr-fs.h"
 
-#define TOOL_NAME "Spatial Recovery"
+#define TOOL_NAME     "Spatial Recovery"
 #define RECOVERY_TYPE "spatial, reference-based"
-#define MODEL_ATTR "spatialRecovery:modelId"
+#define MODEL_ATTR    "spatialRecovery:modelId"
 
-G_DEFINE_QUARK(sr-delivery-error-quark, sr_delivery_error)
+G_DEFINE_QUARK(sr - delivery - error - quark, sr_delivery_error)
 
 static int
 code_for(sr_status s)
 {
   switch (s) {
-  case SR_ERR_NOSPACE:
-    return SR_DELIVERY_ERROR_NOSPACE;
-  case SR_ERR_MISSING:
-    return SR_DELIVERY_ERROR_MISSING;
-  case SR_ERR_CANCELLED:
-    return SR_DELIVERY_ERROR_CANCELLED;
-  case SR_ERR_INVALID:
-    return SR_DELIVERY_ERROR_INVALID;
-  case SR_ERR_UNSUPPORTED:
-    return SR_DELIVERY_ERROR_UNSUPPORTED;
-  default:
-    return SR_DELIVERY_ERROR_IO;
+  case SR_ERR_NOSPACE: return SR_DELIVERY_ERROR_NOSPACE;
+  case SR_ERR_MISSING: return SR_DELIVERY_ERROR_MISSING;
+  case SR_ERR_CANCELLED: return SR_DELIVERY_ERROR_CANCELLED;
+  case SR_ERR_INVALID: return SR_DELIVERY_ERROR_INVALID;
+  case SR_ERR_UNSUPPORTED: return SR_DELIVERY_ERROR_UNSUPPORTED;
+  default: return SR_DELIVERY_ERROR_IO;
   }
 }
 
@@ -201,10 +195,10 @@ sr_delivery_provenance(SrProject *project, const SrCheckpointFacts *facts, int f
 {
   const SrProvenance *p = sr_project_get_provenance(project);
   GPtrArray *kv = g_ptr_array_new();
-#define KV(k, v)                                                                                 \
-  do {                                                                                           \
-    g_ptr_array_add(kv, g_strdup(k));                                                            \
-    g_ptr_array_add(kv, (v));                                                                    \
+#define KV(k, v)                      \
+  do {                                \
+    g_ptr_array_add(kv, g_strdup(k)); \
+    g_ptr_array_add(kv, (v));         \
   } while (0)
   KV("mlProcessing", g_strdup_printf("Processed with machine learning: %s %s, %s", TOOL_NAME,
                                      SR_VERSION, date_iso));
@@ -230,7 +224,8 @@ sr_delivery_provenance(SrProject *project, const SrCheckpointFacts *facts, int f
   const char *dst = merged ? SR_IPTC_COMPOSITE : SR_IPTC_TRAINED;
   KV("digitalSourceType", g_strdup(dst));
   KV("digitalSourceTypeUri", g_strconcat(SR_IPTC_URI_PREFIX, dst, NULL));
-  KV("sourceColourSpace", g_strdup(sr_colourspace_label(sr_project_get_source_colourspace(project))));
+  KV("sourceColourSpace",
+     g_strdup(sr_colourspace_label(sr_project_get_source_colourspace(project))));
   KV("deliveryColourSpace", g_strdup(sr_colourspace_label(space)));
   KV("notes", g_strdup(p && p->notes && *p->notes ? p->notes : "none"));
 #undef KV
@@ -571,10 +566,10 @@ sr_delivery_run(SrProject *project, const SrDeliveryOptions *opts, SrDeliveryPro
     return FALSE;
   }
   sr_rect crop = sr_project_get_crop(project);
-  out->merged = crop.w > 0 && !(crop.x == 0 && crop.y == 0 && crop.w == info0.width &&
-                                crop.h == info0.height);
-  g_auto(GStrv) prov = sr_delivery_provenance(project, &out->facts, first, last, opts->space,
-                                              out->merged, date);
+  out->merged = crop.w > 0 &&
+                !(crop.x == 0 && crop.y == 0 && crop.w == info0.width && crop.h == info0.height);
+  g_auto(GStrv) prov =
+      sr_delivery_provenance(project, &out->facts, first, last, opts->space, out->merged, date);
 
   sr_write_options wo;
   sr_write_options_init(&wo);

@@ -28,27 +28,27 @@ G_BEGIN_DECLS
 GQuark sr_delivery_error_quark(void);
 
 typedef enum {
-  SR_DELIVERY_ERROR_INVALID,      /* bad option or project field */
-  SR_DELIVERY_ERROR_MISSING,      /* a rendered frame or the render itself is missing */
-  SR_DELIVERY_ERROR_UNWRITABLE,   /* the output folder cannot be created or written */
-  SR_DELIVERY_ERROR_NOSPACE,      /* the disk is full (or a size limit was hit) */
-  SR_DELIVERY_ERROR_IO,           /* any other read/write failure */
-  SR_DELIVERY_ERROR_CHECKPOINT,   /* the model facts cannot be found or disagree */
-  SR_DELIVERY_ERROR_VERIFY,       /* a master did not read back as written */
+  SR_DELIVERY_ERROR_INVALID,    /* bad option or project field */
+  SR_DELIVERY_ERROR_MISSING,    /* a rendered frame or the render itself is missing */
+  SR_DELIVERY_ERROR_UNWRITABLE, /* the output folder cannot be created or written */
+  SR_DELIVERY_ERROR_NOSPACE,    /* the disk is full (or a size limit was hit) */
+  SR_DELIVERY_ERROR_IO,         /* any other read/write failure */
+  SR_DELIVERY_ERROR_CHECKPOINT, /* the model facts cannot be found or disagree */
+  SR_DELIVERY_ERROR_VERIFY,     /* a master did not read back as written */
   SR_DELIVERY_ERROR_CANCELLED,
-  SR_DELIVERY_ERROR_UNSUPPORTED,  /* e.g. DWAA with an OpenEXR library that cannot write it */
+  SR_DELIVERY_ERROR_UNSUPPORTED, /* e.g. DWAA with an OpenEXR library that cannot write it */
 } SrDeliveryError;
 
 /* What the provenance says about the model that made the render. */
 typedef struct {
-  char model_id[65];        /* full SHA-256 hex */
+  char model_id[65]; /* full SHA-256 hex */
   char model_id_short[13];
   gint64 steps;
-  char model_size[8];       /* "S", "M", "L" */
+  char model_size[8]; /* "S", "M", "L" */
   char architecture[48];
-  char training_date[32];   /* ISO 8601 UTC from the checkpoint */
-  GArray *training_frames;  /* of int, Source numbering */
-  GArray *held_out_frames;  /* of int */
+  char training_date[32];  /* ISO 8601 UTC from the checkpoint */
+  GArray *training_frames; /* of int, Source numbering */
+  GArray *held_out_frames; /* of int */
   char *checkpoint_path;
   double psnr_before, psnr_after; /* held-out PSNR recorded at training; NaN if none */
 } SrCheckpointFacts;
@@ -75,8 +75,8 @@ char *sr_delivery_shot_name(SrProject *project);
 char *sr_delivery_base_name(SrProject *project, const char *model_id_short);
 
 /* IPTC digital source type terms. */
-#define SR_IPTC_TRAINED "trainedAlgorithmicMedia"
-#define SR_IPTC_COMPOSITE "compositeWithTrainedAlgorithmicMedia"
+#define SR_IPTC_TRAINED    "trainedAlgorithmicMedia"
+#define SR_IPTC_COMPOSITE  "compositeWithTrainedAlgorithmicMedia"
 #define SR_IPTC_URI_PREFIX "http://cv.iptc.org/newscodes/digitalsourcetype/"
 
 /* Ordered provenance key/value pairs (EXR attribute names), as a
@@ -87,20 +87,20 @@ char **sr_delivery_provenance(SrProject *project, const SrCheckpointFacts *facts
                               const char *date_iso);
 
 typedef struct {
-  const char *render_pattern;  /* NULL: sr_delivery_default_render_pattern() */
-  const char *out_dir;         /* NULL: <output-folder>/delivery */
-  int first, last;             /* first > last: the render's whole range */
+  const char *render_pattern;     /* NULL: sr_delivery_default_render_pattern() */
+  const char *out_dir;            /* NULL: <output-folder>/delivery */
+  int first, last;                /* first > last: the render's whole range */
   sr_exr_compression compression; /* SR_EXR_ZIP or SR_EXR_DWAA */
-  sr_colourspace space;        /* default SR_CS_ACES2065_1 */
-  const char *checkpoint;      /* NULL: the project's */
-  const char *note_path;       /* validation note to list in the sidecars, or NULL */
+  sr_colourspace space;           /* default SR_CS_ACES2065_1 */
+  const char *checkpoint;         /* NULL: the project's */
+  const char *note_path;          /* validation note to list in the sidecars, or NULL */
 } SrDeliveryOptions;
 
 void sr_delivery_options_init(SrDeliveryOptions *o);
 
 typedef struct {
   char *out_dir;
-  char *master_pattern;   /* printf pattern of the masters */
+  char *master_pattern; /* printf pattern of the masters */
   char *json_path, *text_path;
   int first, last;
   int written, skipped;
@@ -115,7 +115,7 @@ typedef void (*SrDeliveryProgress)(int done, int total, int frame, const char *s
                                    gpointer user_data);
 
 gboolean sr_delivery_run(SrProject *project, const SrDeliveryOptions *opts,
-                         SrDeliveryProgress progress, gpointer user_data,
-                         GCancellable *cancellable, SrDeliveryResult *out, GError **error);
+                         SrDeliveryProgress progress, gpointer user_data, GCancellable *cancellable,
+                         SrDeliveryResult *out, GError **error);
 
 G_END_DECLS

@@ -148,23 +148,12 @@ sr_history_get_property(GObject *object, guint prop_id, GValue *value, GParamSpe
   SrHistory *self = SR_HISTORY(object);
 
   switch (prop_id) {
-  case PROP_PROJECT:
-    g_value_set_object(value, self->project);
-    break;
-  case PROP_CAN_UNDO:
-    g_value_set_boolean(value, sr_history_get_can_undo(self));
-    break;
-  case PROP_CAN_REDO:
-    g_value_set_boolean(value, sr_history_get_can_redo(self));
-    break;
-  case PROP_UNDO_LABEL:
-    g_value_set_string(value, sr_history_get_undo_label(self));
-    break;
-  case PROP_REDO_LABEL:
-    g_value_set_string(value, sr_history_get_redo_label(self));
-    break;
-  default:
-    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+  case PROP_PROJECT: g_value_set_object(value, self->project); break;
+  case PROP_CAN_UNDO: g_value_set_boolean(value, sr_history_get_can_undo(self)); break;
+  case PROP_CAN_REDO: g_value_set_boolean(value, sr_history_get_can_redo(self)); break;
+  case PROP_UNDO_LABEL: g_value_set_string(value, sr_history_get_undo_label(self)); break;
+  case PROP_REDO_LABEL: g_value_set_string(value, sr_history_get_redo_label(self)); break;
+  default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
   }
 }
 

@@ -3,10 +3,9 @@
 
 #include <glib/gi18n.h>
 
-G_DEFINE_QUARK(sr-job-error-quark, sr_job_error)
+G_DEFINE_QUARK(sr - job - error - quark, sr_job_error)
 
-G_DEFINE_ENUM_TYPE(SrJobState, sr_job_state,
-                   G_DEFINE_ENUM_VALUE(SR_JOB_STATE_READY, "ready"),
+G_DEFINE_ENUM_TYPE(SrJobState, sr_job_state, G_DEFINE_ENUM_VALUE(SR_JOB_STATE_READY, "ready"),
                    G_DEFINE_ENUM_VALUE(SR_JOB_STATE_RUNNING, "running"),
                    G_DEFINE_ENUM_VALUE(SR_JOB_STATE_PAUSED, "paused"),
                    G_DEFINE_ENUM_VALUE(SR_JOB_STATE_SUCCEEDED, "succeeded"),
@@ -21,7 +20,7 @@ struct _SrJob {
   gpointer data;
   GDestroyNotify data_free;
 
-  GMainContext *context;   /* where progress and completion are delivered */
+  GMainContext *context; /* where progress and completion are delivered */
   GCancellable *cancellable;
   gulong cancel_handler;
   atomic_bool cancel_flag;
@@ -46,15 +45,7 @@ struct _SrJob {
 
 G_DEFINE_FINAL_TYPE(SrJob, sr_job, G_TYPE_OBJECT)
 
-enum {
-  PROP_0,
-  PROP_TITLE,
-  PROP_FRACTION,
-  PROP_MESSAGE,
-  PROP_STATE,
-  PROP_PAUSED,
-  N_PROPS
-};
+enum { PROP_0, PROP_TITLE, PROP_FRACTION, PROP_MESSAGE, PROP_STATE, PROP_PAUSED, N_PROPS };
 
 static GParamSpec *properties[N_PROPS];
 
@@ -85,23 +76,12 @@ sr_job_get_property(GObject *object, guint prop_id, GValue *value, GParamSpec *p
   SrJob *self = SR_JOB(object);
 
   switch (prop_id) {
-  case PROP_TITLE:
-    g_value_set_string(value, self->title);
-    break;
-  case PROP_FRACTION:
-    g_value_set_double(value, self->fraction);
-    break;
-  case PROP_MESSAGE:
-    g_value_set_string(value, self->message);
-    break;
-  case PROP_STATE:
-    g_value_set_enum(value, self->state);
-    break;
-  case PROP_PAUSED:
-    g_value_set_boolean(value, sr_job_get_paused(self));
-    break;
-  default:
-    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+  case PROP_TITLE: g_value_set_string(value, self->title); break;
+  case PROP_FRACTION: g_value_set_double(value, self->fraction); break;
+  case PROP_MESSAGE: g_value_set_string(value, self->message); break;
+  case PROP_STATE: g_value_set_enum(value, self->state); break;
+  case PROP_PAUSED: g_value_set_boolean(value, sr_job_get_paused(self)); break;
+  default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
   }
 }
 
@@ -113,8 +93,8 @@ sr_job_class_init(SrJobClass *klass)
   object_class->finalize = sr_job_finalize;
   object_class->get_property = sr_job_get_property;
 
-  properties[PROP_TITLE] = g_param_spec_string("title", NULL, NULL, NULL,
-                                               G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_TITLE] =
+      g_param_spec_string("title", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   properties[PROP_FRACTION] =
       g_param_spec_double("fraction", NULL, NULL, -1.0, 1.0, 0.0,
                           G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
@@ -347,8 +327,8 @@ sr_job_start(SrJob *self, GCancellable *cancellable, GAsyncReadyCallback callbac
   self->started = TRUE;
   self->context = g_main_context_ref_thread_default();
   self->cancellable = cancellable ? g_object_ref(cancellable) : g_cancellable_new();
-  self->cancel_handler = g_cancellable_connect(self->cancellable, G_CALLBACK(on_cancelled),
-                                               self, NULL);
+  self->cancel_handler =
+      g_cancellable_connect(self->cancellable, G_CALLBACK(on_cancelled), self, NULL);
   self->timer = g_timer_new();
 
   outer = g_task_new(self, self->cancellable, callback, user_data);

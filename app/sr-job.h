@@ -37,7 +37,7 @@ typedef enum {
 } SrJobError;
 
 typedef enum {
-  SR_JOB_STATE_READY = 0,  /* created, not started */
+  SR_JOB_STATE_READY = 0, /* created, not started */
   SR_JOB_STATE_RUNNING,
   SR_JOB_STATE_PAUSED,
   SR_JOB_STATE_SUCCEEDED,

@@ -14,11 +14,11 @@
 /* Project files are small; anything bigger is not one of ours. */
 #define MAX_PROJECT_BYTES (16 * 1024 * 1024)
 /* Frame numbers we accept: covers ten-digit-free sequence numbering. */
-#define MAX_FRAME 9999999
+#define MAX_FRAME  9999999
 #define MAX_OFFSET 1000000
-#define MAX_STEPS 100000000
+#define MAX_STEPS  100000000
 
-G_DEFINE_QUARK(sr-project-error-quark, sr_project_error)
+G_DEFINE_QUARK(sr - project - error - quark, sr_project_error)
 
 struct _SrProject {
   GObject parent_instance;
@@ -39,9 +39,9 @@ struct _SrProject {
   char *version;
   char *checkpoint;
 
-  GArray *pairs;    /* int, sorted, unique */
-  GArray *held_out; /* int, sorted, unique */
-  GArray *flags;    /* SrFlag, sorted by frame */
+  GArray *pairs;       /* int, sorted, unique */
+  GArray *held_out;    /* int, sorted, unique */
+  GArray *flags;       /* SrFlag, sorted by frame */
   GPtrArray *accepted; /* sorted item ids */
 
   SrTrainingSettings training;
@@ -130,12 +130,11 @@ training_equal(const SrTrainingSettings *a, const SrTrainingSettings *b)
 {
   return a->model_size == b->model_size && a->patch == b->patch && a->batch == b->batch &&
          a->steps == b->steps && a->checkpoint_every == b->checkpoint_every &&
-         a->contact_sheet_every == b->contact_sheet_every &&
-         a->learning_rate == b->learning_rate && a->warmup_steps == b->warmup_steps &&
-         !a->cosine_decay == !b->cosine_decay && !a->flip == !b->flip &&
-         !a->exposure_jitter == !b->exposure_jitter && !a->scale_jitter == !b->scale_jitter &&
-         a->translate_px == b->translate_px && a->seed == b->seed &&
-         strcmp(a->backend, b->backend) == 0;
+         a->contact_sheet_every == b->contact_sheet_every && a->learning_rate == b->learning_rate &&
+         a->warmup_steps == b->warmup_steps && !a->cosine_decay == !b->cosine_decay &&
+         !a->flip == !b->flip && !a->exposure_jitter == !b->exposure_jitter &&
+         !a->scale_jitter == !b->scale_jitter && a->translate_px == b->translate_px &&
+         a->seed == b->seed && strcmp(a->backend, b->backend) == 0;
 }
 
 /* Index of frame in a sorted int array, or -(insertion point) - 1. */
@@ -233,13 +232,13 @@ sr_training_settings_init(SrTrainingSettings *s)
 static gboolean
 training_validate(const SrTrainingSettings *s, const char *prefix, GError **error)
 {
-#define BAD(field, ...)                                                                         \
-  do {                                                                                          \
-    g_autofree char *msg_ = g_strdup_printf(__VA_ARGS__);                                       \
-    /* TRANSLATORS: "training.%s" names a field of the project file; keep it. */                \
-    g_set_error(error, SR_PROJECT_ERROR, SR_PROJECT_ERROR_FIELD, _("%straining.%s: %s"),        \
-                prefix, field, msg_);                                                           \
-    return FALSE;                                                                               \
+#define BAD(field, ...)                                                                          \
+  do {                                                                                           \
+    g_autofree char *msg_ = g_strdup_printf(__VA_ARGS__);                                        \
+    /* TRANSLATORS: "training.%s" names a field of the project file; keep it. */                 \
+    g_set_error(error, SR_PROJECT_ERROR, SR_PROJECT_ERROR_FIELD, _("%straining.%s: %s"), prefix, \
+                field, msg_);                                                                    \
+    return FALSE;                                                                                \
   } while (0)
   if ((int)s->model_size < SR_MODEL_SIZE_S || s->model_size > SR_MODEL_SIZE_L)
     BAD("model", _("unknown model size %d (expected S, M or L)"), (int)s->model_size);
@@ -261,8 +260,7 @@ training_validate(const SrTrainingSettings *s, const char *prefix, GError **erro
   if (!(s->translate_px >= 0 && s->translate_px <= 256))
     BAD("translate_px", _("%g is outside 0..256 pixels"), s->translate_px);
   if (s->seed > (guint64)G_MAXINT64)
-    BAD("seed", _("%llu is larger than %lld"), (unsigned long long)s->seed,
-        (long long)G_MAXINT64);
+    BAD("seed", _("%llu is larger than %lld"), (unsigned long long)s->seed, (long long)G_MAXINT64);
   if (memchr(s->backend, '\0', sizeof s->backend) == NULL ||
       (strcmp(s->backend, "auto") != 0 && strcmp(s->backend, "cpu") != 0 &&
        strcmp(s->backend, "cuda") != 0))
@@ -367,12 +365,12 @@ sr_project_class_init(SrProjectClass *klass)
   props[PROP_NAME] = g_param_spec_string("name", NULL, NULL, "", rw);
   props[PROP_SOURCE_PATTERN] = g_param_spec_string("source-pattern", NULL, NULL, "", rw);
   props[PROP_REFERENCE_PATTERN] = g_param_spec_string("reference-pattern", NULL, NULL, "", rw);
-  props[PROP_SOURCE_COLOURSPACE] = g_param_spec_int("source-colourspace", NULL, NULL, 0,
-                                                    SR_CS_COUNT - 1, SR_CS_REC709, rw);
-  props[PROP_REFERENCE_COLOURSPACE] = g_param_spec_int("reference-colourspace", NULL, NULL, 0,
-                                                       SR_CS_COUNT - 1, SR_CS_REC709, rw);
-  props[PROP_REFERENCE_OFFSET] = g_param_spec_int("reference-offset", NULL, NULL, -MAX_OFFSET,
-                                                  MAX_OFFSET, 0, rw);
+  props[PROP_SOURCE_COLOURSPACE] =
+      g_param_spec_int("source-colourspace", NULL, NULL, 0, SR_CS_COUNT - 1, SR_CS_REC709, rw);
+  props[PROP_REFERENCE_COLOURSPACE] =
+      g_param_spec_int("reference-colourspace", NULL, NULL, 0, SR_CS_COUNT - 1, SR_CS_REC709, rw);
+  props[PROP_REFERENCE_OFFSET] =
+      g_param_spec_int("reference-offset", NULL, NULL, -MAX_OFFSET, MAX_OFFSET, 0, rw);
   props[PROP_PREVIEW_FRAME] = g_param_spec_int("preview-frame", NULL, NULL, -1, MAX_FRAME, -1, rw);
   props[PROP_PREFILTER] = g_param_spec_int("prefilter", NULL, NULL, 0, 5, 0, rw);
   props[PROP_OUTPUT_FOLDER] = g_param_spec_string("output-folder", NULL, NULL, "render", rw);
@@ -384,8 +382,8 @@ sr_project_class_init(SrProjectClass *klass)
   g_object_class_install_properties(object_class, N_PROPS, props);
 
   /* "changed" (description): after every edit, with a short label for undo. */
-  signals[SIGNAL_CHANGED] = g_signal_new("changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST,
-                                         0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[SIGNAL_CHANGED] = g_signal_new("changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
+                                         NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
 static void
@@ -662,8 +660,8 @@ node_int(Parse *ps, JsonNode *n, const char *field, const char *what, gint64 lo,
 }
 
 static gboolean
-read_int(Parse *ps, JsonObject *o, const char *key, const char *field, gboolean required,
-         gint64 lo, gint64 hi, int *out)
+read_int(Parse *ps, JsonObject *o, const char *key, const char *field, gboolean required, gint64 lo,
+         gint64 hi, int *out)
 {
   JsonNode *n;
   gint64 v;
@@ -794,8 +792,10 @@ parse_training(Parse *ps, JsonObject *root, SrTrainingSettings *t)
   t->seed = (guint64)seed;
   if (backend != NULL) {
     if (strlen(backend) >= sizeof t->backend)
-      return field_error(ps, "training.backend", _("unknown backend '%s' (expected auto, cpu or "
-                                                   "cuda)"), backend);
+      return field_error(ps, "training.backend",
+                         _("unknown backend '%s' (expected auto, cpu or "
+                           "cuda)"),
+                         backend);
     g_strlcpy(t->backend, backend, sizeof t->backend);
   }
   g_autofree char *prefix = g_strdup_printf("%s: ", ps->origin);
@@ -967,8 +967,10 @@ parse_into(SrProject *p, const char *json, gsize len, const char *origin, GError
   for (guint i = 0; i < p->held_out->len; i++) {
     int f = g_array_index(p->held_out, int, i);
     if (frame_search(p->pairs, f) >= 0)
-      return field_error(&ps, "held_out", _("frame %d is also a training pair; a frame is either "
-                                            "a pair or held out"), f);
+      return field_error(&ps, "held_out",
+                         _("frame %d is also a training pair; a frame is either "
+                           "a pair or held out"),
+                         f);
   }
 
   JsonNode *pn;
@@ -996,16 +998,19 @@ parse_into(SrProject *p, const char *json, gsize len, const char *origin, GError
         !read_int(&ps, crop, "h", "crop.h", TRUE, 0, SR_IMAGE_MAX_DIM, &p->crop.h))
       return FALSE;
     if ((p->crop.w == 0) != (p->crop.h == 0))
-      return field_error(&ps, "crop", _("width and height must both be 0 (whole frame) or both "
-                                        "positive"));
+      return field_error(&ps, "crop",
+                         _("width and height must both be 0 (whole frame) or both "
+                           "positive"));
   }
 
   g_autofree char *prefilter = NULL;
   if (!read_string(&ps, root, "prefilter", "prefilter", FALSE, &prefilter))
     return FALSE;
   if (prefilter != NULL && !sr_prefilter_from_id(prefilter, &p->prefilter))
-    return field_error(&ps, "prefilter", _("unknown pre-filter '%s' (expected none, median3 or "
-                                           "median5)"), prefilter);
+    return field_error(&ps, "prefilter",
+                       _("unknown pre-filter '%s' (expected none, median3 or "
+                         "median5)"),
+                       prefilter);
 
   if (!parse_training(&ps, root, &p->training))
     return FALSE;
@@ -1112,12 +1117,12 @@ sr_project_restore(SrProject *self, const char *json, GError **error)
   SrProject *p = sr_project_load_from_data(json, strlen(json), "snapshot", error);
   if (p == NULL)
     return FALSE;
-  /* Swap every saved field; the file and the modified flag stay ours. */
-#define SWAP(field)                                                                             \
-  do {                                                                                          \
-    __typeof__(self->field) tmp_ = self->field;                                                 \
-    self->field = p->field;                                                                     \
-    p->field = tmp_;                                                                            \
+    /* Swap every saved field; the file and the modified flag stay ours. */
+#define SWAP(field)                             \
+  do {                                          \
+    __typeof__(self->field) tmp_ = self->field; \
+    self->field = p->field;                     \
+    p->field = tmp_;                            \
   } while (0)
   SWAP(name);
   SWAP(source_pattern);
@@ -1766,8 +1771,8 @@ sr_project_check_with_pairs(SrProject *self, sr_check_report *report, SrProjectP
       sr_error_clear(&err);
       src = sr_sequence_read(&src_seq, frame, &err);
       if (src == NULL)
-        sr_check_report_add(report, "source-frame", subject, SR_CHECK_FAIL, frame,
-                            _("Source %s"), err.message);
+        sr_check_report_add(report, "source-frame", subject, SR_CHECK_FAIL, frame, _("Source %s"),
+                            err.message);
     }
     if (have_ref) {
       sr_error_clear(&err);

@@ -30,9 +30,9 @@ G_BEGIN_DECLS
 GQuark sr_project_error_quark(void);
 
 typedef enum {
-  SR_PROJECT_ERROR_PARSE,    /* not JSON / not a project */
-  SR_PROJECT_ERROR_FIELD,    /* a field is missing or has a bad value */
-  SR_PROJECT_ERROR_VERSION,  /* written by a newer schema */
+  SR_PROJECT_ERROR_PARSE,   /* not JSON / not a project */
+  SR_PROJECT_ERROR_FIELD,   /* a field is missing or has a bad value */
+  SR_PROJECT_ERROR_VERSION, /* written by a newer schema */
   SR_PROJECT_ERROR_IO,
 } SrProjectError;
 
@@ -63,8 +63,8 @@ typedef struct {
 typedef struct {
   char *film_title;
   char *shot_id;
-  char *source_element;     /* e.g. "16mm print" */
-  char *reference_source;   /* e.g. "35mm internegative" */
+  char *source_element;   /* e.g. "16mm print" */
+  char *reference_source; /* e.g. "35mm internegative" */
   char *restorationist;
   char *institution;
   char *notes;
@@ -143,7 +143,7 @@ void sr_project_set_modified(SrProject *self, gboolean modified);
  * one of pairs and held-out: adding it to one removes it from the other,
  * except that held-out frames are never turned into pairs silently —
  * sr_project_add_pair() refuses a held-out frame with an error. */
-const GArray *sr_project_get_pairs(SrProject *self);     /* of int */
+const GArray *sr_project_get_pairs(SrProject *self); /* of int */
 gboolean sr_project_add_pair(SrProject *self, int frame, GError **error);
 /* What sr_project_add_pair() would refuse, without adding. */
 gboolean sr_project_check_pair(SrProject *self, int frame, GError **error);
@@ -152,14 +152,14 @@ gboolean sr_project_check_pair(SrProject *self, int frame, GError **error);
 guint sr_project_add_pairs(SrProject *self, const int *frames, guint n);
 gboolean sr_project_remove_pair(SrProject *self, int frame);
 gboolean sr_project_has_pair(SrProject *self, int frame);
-const GArray *sr_project_get_held_out(SrProject *self);  /* of int */
+const GArray *sr_project_get_held_out(SrProject *self); /* of int */
 gboolean sr_project_add_held_out(SrProject *self, int frame, GError **error);
 gboolean sr_project_remove_held_out(SrProject *self, int frame);
 gboolean sr_project_is_held_out(SrProject *self, int frame);
 
 /* Flags from review: frame + reason. Adding a flag for a frame replaces
  * its reason. */
-const GArray *sr_project_get_flags(SrProject *self);     /* of SrFlag */
+const GArray *sr_project_get_flags(SrProject *self); /* of SrFlag */
 void sr_project_add_flag(SrProject *self, int frame, const char *reason);
 gboolean sr_project_remove_flag(SrProject *self, int frame);
 

@@ -16,10 +16,10 @@
 #include "sr-scopes.h"
 #include "sr-stills.h"
 
-G_DEFINE_QUARK(sr-validation-error-quark, sr_validation_error)
+G_DEFINE_QUARK(sr - validation - error - quark, sr_validation_error)
 
 #define NOTE_STILL_WIDTH 1200
-#define MAX_STILL_BYTES (64u << 20)
+#define MAX_STILL_BYTES  (64u << 20)
 
 /* ---- the per-frame table ------------------------------------------------------ */
 
@@ -28,18 +28,36 @@ typedef struct {
   size_t offset;
 } double_field;
 
-#define F(n) {#n, offsetof(sr_qa_frame, n)}
+#define F(n)                     \
+  {                              \
+#n, offsetof(sr_qa_frame, n) \
+  }
 static const double_field double_fields[] = {
-    F(chroma_max),       F(dcb_max),          F(dcr_max),
-    F(dcb_mean),         F(dcr_mean),         F(range_fraction),
-    F(source_range_fraction),                 F(sharpness_gain),
-    F(sharpness_gain_db),                     F(hf_vs_reference_db),
-    F(source_hf_vs_reference_db),             F(grain_out),
-    F(grain_src),        F(grain_ref),        F(grain_vs_source_db),
-    F(grain_vs_reference_db),                 F(halo_score),
-    F(reference_halo_score),                  F(mean_y_out),
-    F(mean_y_src),       F(flicker_luma),     F(flicker_detail_db),
-    F(psnr),             F(ssim),             F(psnr_source),
+    F(chroma_max),
+    F(dcb_max),
+    F(dcr_max),
+    F(dcb_mean),
+    F(dcr_mean),
+    F(range_fraction),
+    F(source_range_fraction),
+    F(sharpness_gain),
+    F(sharpness_gain_db),
+    F(hf_vs_reference_db),
+    F(source_hf_vs_reference_db),
+    F(grain_out),
+    F(grain_src),
+    F(grain_ref),
+    F(grain_vs_source_db),
+    F(grain_vs_reference_db),
+    F(halo_score),
+    F(reference_halo_score),
+    F(mean_y_out),
+    F(mean_y_src),
+    F(flicker_luma),
+    F(flicker_detail_db),
+    F(psnr),
+    F(ssim),
+    F(psnr_source),
     F(ssim_source),
 };
 #undef F
@@ -260,18 +278,20 @@ svg_plot(GString *s, const char *title, const sr_qa_frame *frames, int n, size_t
     lo = MIN(lo, limit);
     hi = MAX(hi, limit);
   }
-  g_string_append_printf(s, "<svg width=\"%d\" "
-                            "height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\">",
+  g_string_append_printf(s,
+                         "<svg width=\"%d\" "
+                         "height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\">",
                          W, H, W, H);
   g_string_append(s, "<text x=\"4\" y=\"14\" font-size=\"12\" font-weight=\"bold\">");
   esc(s, title);
   g_string_append(s, "</text>");
-  g_string_append_printf(s, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" "
-                            "stroke=\"#999\"/>",
+  g_string_append_printf(s,
+                         "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" "
+                         "stroke=\"#999\"/>",
                          L, T, W - L - R, H - T - B);
   if (!isfinite(lo) || n < 1) {
-    g_string_append_printf(s, "<text x=\"%d\" y=\"%d\" font-size=\"11\">not measured</text>",
-                           L + 8, T + 20);
+    g_string_append_printf(s, "<text x=\"%d\" y=\"%d\" font-size=\"11\">not measured</text>", L + 8,
+                           T + 20);
     g_string_append(s, "</svg>\n");
     return;
   }
@@ -281,11 +301,12 @@ svg_plot(GString *s, const char *title, const sr_qa_frame *frames, int n, size_t
   }
   int f0 = frames[0].frame, f1 = frames[n - 1].frame;
   double span = f1 > f0 ? (double)(f1 - f0) : 1.0;
-#define PX(fr) (L + ((double)(fr) - f0) / span * (W - L - R))
-#define PY(v) (T + (1.0 - ((v) - lo) / (hi - lo)) * (H - T - B))
+#define PX(fr) (L + ((double)(fr)-f0) / span * (W - L - R))
+#define PY(v)  (T + (1.0 - ((v)-lo) / (hi - lo)) * (H - T - B))
   if (has_limit)
-    g_string_append_printf(s, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" "
-                              "stroke=\"#c33\" stroke-dasharray=\"4 3\"/>",
+    g_string_append_printf(s,
+                           "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" "
+                           "stroke=\"#c33\" stroke-dasharray=\"4 3\"/>",
                            L, W - R, PY(limit), PY(limit));
   gboolean open = FALSE;
   for (int i = 0; i < n; i++) {
@@ -313,15 +334,18 @@ svg_plot(GString *s, const char *title, const sr_qa_frame *frames, int n, size_t
       g_string_append_printf(s, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"#c60\"/>",
                              PX(frames[i].frame), PY(v));
   }
-  g_string_append_printf(s, "<text x=\"%d\" y=\"%d\" font-size=\"10\" text-anchor=\"end\">"
-                            "%.4g</text>",
+  g_string_append_printf(s,
+                         "<text x=\"%d\" y=\"%d\" font-size=\"10\" text-anchor=\"end\">"
+                         "%.4g</text>",
                          L - 4, T + 8, hi);
-  g_string_append_printf(s, "<text x=\"%d\" y=\"%d\" font-size=\"10\" text-anchor=\"end\">"
-                            "%.4g</text>",
+  g_string_append_printf(s,
+                         "<text x=\"%d\" y=\"%d\" font-size=\"10\" text-anchor=\"end\">"
+                         "%.4g</text>",
                          L - 4, H - B, lo);
   g_string_append_printf(s, "<text x=\"%d\" y=\"%d\" font-size=\"10\">%d</text>", L, H - 8, f0);
-  g_string_append_printf(s, "<text x=\"%d\" y=\"%d\" font-size=\"10\" text-anchor=\"end\">%d"
-                            "</text>",
+  g_string_append_printf(s,
+                         "<text x=\"%d\" y=\"%d\" font-size=\"10\" text-anchor=\"end\">%d"
+                         "</text>",
                          W - R, H - 8, f1);
 #undef PX
 #undef PY
@@ -371,7 +395,8 @@ sr_validation_note_render(const SrValidationNote *note, GError **error)
   const char *date = note->date_iso ? note->date_iso : now;
   g_autofree char *shot = sr_delivery_shot_name(p);
 
-  GString *s = g_string_new("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+  GString *s =
+      g_string_new("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
   g_string_append(s, "<title>Validation note — ");
   esc(s, shot);
   g_string_append(s, "</title>\n<style>");
@@ -451,19 +476,19 @@ sr_validation_note_render(const SrValidationNote *note, GError **error)
   row(s, "Patch and batch", t1);
   g_autofree char *t2 = g_strdup_printf("%d (checkpoint every %d)", ts.steps, ts.checkpoint_every);
   row(s, "Steps", t2);
-  g_autofree char *t3 = g_strdup_printf("%g, warm-up %d steps%s", ts.learning_rate,
-                                        ts.warmup_steps, ts.cosine_decay ? ", cosine decay" : "");
+  g_autofree char *t3 = g_strdup_printf("%g, warm-up %d steps%s", ts.learning_rate, ts.warmup_steps,
+                                        ts.cosine_decay ? ", cosine decay" : "");
   row(s, "Learning rate", t3);
-  g_autofree char *t4 = g_strdup_printf("flip %s, translate up to %g px, exposure jitter %s, "
-                                        "scale jitter %s",
-                                        ts.flip ? "on" : "off", ts.translate_px,
-                                        ts.exposure_jitter ? "on" : "off",
-                                        ts.scale_jitter ? "on" : "off");
+  g_autofree char *t4 =
+      g_strdup_printf("flip %s, translate up to %g px, exposure jitter %s, "
+                      "scale jitter %s",
+                      ts.flip ? "on" : "off", ts.translate_px, ts.exposure_jitter ? "on" : "off",
+                      ts.scale_jitter ? "on" : "off");
   row(s, "Augmentations", t4);
   sr_rect crop = sr_project_get_crop(p);
-  g_autofree char *t5 = crop.w > 0 ? g_strdup_printf("%dx%d at (%d, %d)", crop.w, crop.h, crop.x,
-                                                     crop.y)
-                                   : g_strdup("whole frame");
+  g_autofree char *t5 = crop.w > 0
+                            ? g_strdup_printf("%dx%d at (%d, %d)", crop.w, crop.h, crop.x, crop.y)
+                            : g_strdup("whole frame");
   row(s, "Crop (live picture area)", t5);
   row(s, "Source pre-filter", sr_prefilter_id(sr_project_get_prefilter(p)));
   g_autofree char *pairs = frames_list(sr_project_get_pairs(p));
@@ -496,8 +521,9 @@ sr_validation_note_render(const SrValidationNote *note, GError **error)
       g_autofree char *b = fmt_num(f->psnr_source, 2, " dB", FALSE);
       g_autofree char *c = fmt_num(f->ssim, 4, "", FALSE);
       g_autofree char *d = fmt_num(f->ssim_source, 4, "", FALSE);
-      g_string_append_printf(s, "<tr><td>%d</td><td class=\"num\">%s</td><td class=\"num\">%s"
-                                "</td><td class=\"num\">%s</td><td class=\"num\">%s</td></tr>\n",
+      g_string_append_printf(s,
+                             "<tr><td>%d</td><td class=\"num\">%s</td><td class=\"num\">%s"
+                             "</td><td class=\"num\">%s</td><td class=\"num\">%s</td></tr>\n",
                              f->frame, a, b, c, d);
     }
     g_string_append(s, "</table>\n");
@@ -519,24 +545,35 @@ sr_validation_note_render(const SrValidationNote *note, GError **error)
     g_string_append(s, "<table>\n");
     g_string_append_printf(s, "<tr><th>Frames measured</th><td class=\"num\">%d</td></tr>\n",
                            sum->n_frames);
-    g_string_append_printf(s, "<tr><th>Chroma identity, worst max |&#916;Cb|,|&#916;Cr|</th>"
-                              "<td class=\"num\">%s</td></tr>\n", a);
-    g_string_append_printf(s, "<tr><th>Values outside 0–1, worst frame</th><td class=\"num\">"
-                              "%s</td></tr>\n", b);
+    g_string_append_printf(s,
+                           "<tr><th>Chroma identity, worst max |&#916;Cb|,|&#916;Cr|</th>"
+                           "<td class=\"num\">%s</td></tr>\n",
+                           a);
+    g_string_append_printf(s,
+                           "<tr><th>Values outside 0–1, worst frame</th><td class=\"num\">"
+                           "%s</td></tr>\n",
+                           b);
     g_string_append_printf(s, "<tr><th>NaN/Inf values</th><td class=\"num\">%zu</td></tr>\n",
                            sum->nonfinite_total);
-    g_string_append_printf(s, "<tr><th>Sharpness gain vs Source, mean</th><td class=\"num\">%s"
-                              "</td></tr>\n", c);
-    g_string_append_printf(s, "<tr><th>Fine detail vs Reference, mean</th><td class=\"num\">%s"
-                              "</td></tr>\n", d);
-    g_string_append_printf(s, "<tr><th>Halo score, worst</th><td class=\"num\">%s</td></tr>\n",
-                           e);
+    g_string_append_printf(s,
+                           "<tr><th>Sharpness gain vs Source, mean</th><td class=\"num\">%s"
+                           "</td></tr>\n",
+                           c);
+    g_string_append_printf(s,
+                           "<tr><th>Fine detail vs Reference, mean</th><td class=\"num\">%s"
+                           "</td></tr>\n",
+                           d);
+    g_string_append_printf(s, "<tr><th>Halo score, worst</th><td class=\"num\">%s</td></tr>\n", e);
     g_string_append_printf(s, "<tr><th>Flicker index (luma)</th><td class=\"num\">%s</td></tr>\n",
                            f);
-    g_string_append_printf(s, "<tr><th>Flicker index (detail)</th><td class=\"num\">%s</td>"
-                              "</tr>\n", g);
-    g_string_append_printf(s, "<tr><th>Held-out PSNR / SSIM, mean</th><td class=\"num\">%s / %s"
-                              "</td></tr>\n", h, k);
+    g_string_append_printf(s,
+                           "<tr><th>Flicker index (detail)</th><td class=\"num\">%s</td>"
+                           "</tr>\n",
+                           g);
+    g_string_append_printf(s,
+                           "<tr><th>Held-out PSNR / SSIM, mean</th><td class=\"num\">%s / %s"
+                           "</td></tr>\n",
+                           h, k);
     g_string_append(s, "</table>\n");
   }
   if (note->n_frames > 0) {
@@ -550,8 +587,8 @@ sr_validation_note_render(const SrValidationNote *note, GError **error)
              offsetof(sr_qa_frame, chroma_max), t->chroma_max, TRUE);
     svg_plot(s, "Halo score (overshoot / edge contrast)", note->frames, note->n_frames,
              offsetof(sr_qa_frame, halo_score), 0, FALSE);
-    svg_plot(s, "Flicker: luma change vs Source's, frame to frame", note->frames,
-             note->n_frames, offsetof(sr_qa_frame, flicker_luma), t->flicker_luma, TRUE);
+    svg_plot(s, "Flicker: luma change vs Source's, frame to frame", note->frames, note->n_frames,
+             offsetof(sr_qa_frame, flicker_luma), t->flicker_luma, TRUE);
   }
   g_string_append(s, "</section>\n");
 
@@ -623,8 +660,9 @@ sr_validation_note_render(const SrValidationNote *note, GError **error)
     g_string_append(s, "<li>The recovered crop is merged over the original frame (a "
                        "composite with trained algorithmic media).</li>\n");
   if (flagged)
-    g_string_append_printf(s, "<li>%d flagged frame%s should be reviewed; consider adding "
-                              "them as training pairs and retraining.</li>\n",
+    g_string_append_printf(s,
+                           "<li>%d flagged frame%s should be reviewed; consider adding "
+                           "them as training pairs and retraining.</li>\n",
                            flagged, flagged == 1 ? "" : "s");
   for (int i = 0; note->caveats && note->caveats[i]; i++) {
     g_string_append(s, "<li>");
@@ -694,8 +732,7 @@ static gboolean
 fail_sr(GError **error, int code, const sr_error *err)
 {
   g_set_error(error, SR_VALIDATION_ERROR,
-              err->code == SR_ERR_MISSING ? SR_VALIDATION_ERROR_MISSING : code, "%s",
-              err->message);
+              err->code == SR_ERR_MISSING ? SR_VALIDATION_ERROR_MISSING : code, "%s", err->message);
   return FALSE;
 }
 
@@ -780,7 +817,8 @@ write_stills_for(int frame, const sr_image *src, const sr_image *rec, sr_colours
       SrNoteStill *st = g_new0(SrNoteStill, 1);
       st->path = g_strdup(pp);
       st->caption = g_strdup_printf("Frame %d: Original (left) and Recovered (right), wipe at "
-                                    "the middle", frame);
+                                    "the middle",
+                                    frame);
       g_ptr_array_add(note_stills, st);
     }
   }
@@ -798,9 +836,9 @@ write_stills_for(int frame, const sr_image *src, const sr_image *rec, sr_colours
   for (guint i = before; i < paths->len; i++) {
     SrNoteStill *st = g_new0(SrNoteStill, 1);
     st->path = g_strdup(g_ptr_array_index(paths, i));
-    st->caption = g_strdup_printf("Frame %d, %s: %s", frame,
-                                  i - before < 2 ? "original" : "recovered",
-                                  names[(i - before) % 2]);
+    st->caption =
+        g_strdup_printf("Frame %d, %s: %s", frame, i - before < 2 ? "original" : "recovered",
+                        names[(i - before) % 2]);
     g_ptr_array_add(note_stills, st);
   }
   return TRUE;
@@ -922,8 +960,7 @@ sr_validation_run(SrProject *project, const SrValidationOptions *opts,
     g_autofree char *rp = sr_project_resolve_path(project, ref_pat);
     have_ref = sr_sequence_open(&fseq, rp, &err);
     if (!have_ref)
-      g_string_append_printf(caveats_text, "The Reference could not be opened (%s).",
-                             err.message);
+      g_string_append_printf(caveats_text, "The Reference could not be opened (%s).", err.message);
   }
   int first = opts->first <= opts->last ? opts->first : rseq.first;
   int last = opts->first <= opts->last ? opts->last : rseq.last;
@@ -1039,8 +1076,7 @@ sr_validation_run(SrProject *project, const SrValidationOptions *opts,
       if (!src)
         sok = fail_sr(error, SR_VALIDATION_ERROR_IO, &err);
       else
-        sok = write_stills_for(f, src, rec, space, dir, shot, out->still_paths, note_stills,
-                               error);
+        sok = write_stills_for(f, src, rec, space, dir, shot, out->still_paths, note_stills, error);
       sr_image_free(rec);
       sr_image_free(src);
     }

@@ -28,13 +28,13 @@ GQuark sr_validation_error_quark(void);
 
 typedef enum {
   SR_VALIDATION_ERROR_INVALID,
-  SR_VALIDATION_ERROR_MISSING,  /* render, Source frame, still frame */
+  SR_VALIDATION_ERROR_MISSING, /* render, Source frame, still frame */
   SR_VALIDATION_ERROR_IO,
   SR_VALIDATION_ERROR_CANCELLED,
 } SrValidationError;
 
 typedef struct {
-  char *path;     /* PNG on disk, embedded in the note */
+  char *path; /* PNG on disk, embedded in the note */
   char *caption;
 } SrNoteStill;
 
@@ -52,29 +52,28 @@ typedef struct {
   const sr_qa_thresholds *thresholds;
   GPtrArray *stills;
   const char *const *caveats;
-  const char *date_iso;   /* NULL: now */
+  const char *date_iso; /* NULL: now */
 } SrValidationNote;
 
 /* The note as HTML text (caller frees); NULL + error when a still cannot be
  * read. */
 char *sr_validation_note_render(const SrValidationNote *note, GError **error);
 /* Renders and writes atomically. */
-gboolean sr_validation_note_write(const SrValidationNote *note, const char *path,
-                                  GError **error);
+gboolean sr_validation_note_write(const SrValidationNote *note, const char *path, GError **error);
 
 /* The per-frame table. */
 char *sr_validation_frames_csv(const sr_qa_frame *frames, int n);
 char *sr_validation_frames_json(const sr_qa_frame *frames, int n, const sr_qa_summary *s);
 
 typedef struct {
-  const char *render_pattern;  /* NULL: sr_delivery_default_render_pattern() */
-  const char *out_dir;         /* NULL: <output-folder>/validation */
-  int first, last;             /* first > last: the render's whole range */
-  GArray *still_frames;        /* of int; NULL or empty: first, middle, last */
-  gboolean write_note;         /* default TRUE */
-  gboolean write_stills;       /* default TRUE */
+  const char *render_pattern; /* NULL: sr_delivery_default_render_pattern() */
+  const char *out_dir;        /* NULL: <output-folder>/validation */
+  int first, last;            /* first > last: the render's whole range */
+  GArray *still_frames;       /* of int; NULL or empty: first, middle, last */
+  gboolean write_note;        /* default TRUE */
+  gboolean write_stills;      /* default TRUE */
   sr_qa_thresholds thresholds;
-  const char *checkpoint;      /* NULL: the project's */
+  const char *checkpoint; /* NULL: the project's */
 } SrValidationOptions;
 
 void sr_validation_options_init(SrValidationOptions *o);
@@ -84,7 +83,7 @@ typedef struct {
   int n_frames;
   sr_qa_summary summary;
   char *out_dir, *csv_path, *json_path, *note_path;
-  GPtrArray *still_paths;     /* of char* */
+  GPtrArray *still_paths; /* of char* */
   gboolean has_facts;
   SrCheckpointFacts facts;
 } SrValidationResult;

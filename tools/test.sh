@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Builds and runs every test suite: the normal build (CPU, e2e and UI suites
-# under Xvfb; GPU conformance tests skip where no GPU is present), then the
-# CPU suite again under AddressSanitizer and UndefinedBehaviorSanitizer.
+# Checks the C style, then builds and runs every test suite: the normal build
+# (CPU, e2e and UI suites under Xvfb; GPU conformance tests skip where no GPU
+# is present), then the CPU suite again under AddressSanitizer and
+# UndefinedBehaviorSanitizer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
+
+bash tools/check-format.sh
 
 [ -d build ] || meson setup build
 meson compile -C build

@@ -61,23 +61,18 @@ action_about(GSimpleAction *action, GVariant *param, gpointer user_data)
   GtkApplication *app = GTK_APPLICATION(user_data);
   const char *authors[] = {"The Spatial Recovery developers", NULL};
 
-  gtk_show_about_dialog(gtk_application_get_active_window(app),
-                        "program-name", "Spatial Recovery",
-                        "logo-icon-name", SR_APP_ID,
-                        "version", SR_VERSION,
-                        "comments", _("Recover film detail from a better reference scan "
-                                      "while keeping the original colour."),
-                        "license-type", GTK_LICENSE_GPL_3_0,
-                        "authors", authors,
+  gtk_show_about_dialog(gtk_application_get_active_window(app), "program-name", "Spatial Recovery",
+                        "logo-icon-name", SR_APP_ID, "version", SR_VERSION, "comments",
+                        _("Recover film detail from a better reference scan "
+                          "while keeping the original colour."),
+                        "license-type", GTK_LICENSE_GPL_3_0, "authors", authors,
                         /* Translators: your names, one per line. */
-                        "translator-credits", _("translator-credits"),
-                        "modal", TRUE,
-                        NULL);
+                        "translator-credits", _("translator-credits"), "modal", TRUE, NULL);
 }
 
 static const GActionEntry app_actions[] = {
-  {"quit", action_quit, NULL, NULL, NULL, {0}},
-  {"about", action_about, NULL, NULL, NULL, {0}},
+    {"quit", action_quit, NULL, NULL, NULL, {0}},
+    {"about", action_about, NULL, NULL, NULL, {0}},
 };
 
 static void
@@ -87,22 +82,22 @@ set_accels(GtkApplication *app)
     const char *action;
     const char *accels[3];
   } accels[] = {
-    {"app.quit", {"<Control>q", NULL}},
-    {"win.new", {"<Control>n", NULL}},
-    {"win.open", {"<Control>o", NULL}},
-    {"win.save", {"<Control>s", NULL}},
-    {"win.save-as", {"<Control><Shift>s", NULL}},
-    {"win.undo", {"<Control>z", NULL}},
-    {"win.redo", {"<Control><Shift>z", "<Control>y", NULL}},
-    {"win.close", {"<Control>w", NULL}},
-    {"win.stage::project", {"<Alt>1", NULL}},
-    {"win.stage::pairs", {"<Alt>2", NULL}},
-    {"win.stage::crop", {"<Alt>3", NULL}},
-    {"win.stage::train", {"<Alt>4", NULL}},
-    {"win.stage::render", {"<Alt>5", NULL}},
-    {"win.stage::review", {"<Alt>6", NULL}},
-    {"win.stage::deliver", {"<Alt>7", NULL}},
-    {"win.show-help-overlay", {"<Control>question", NULL}},
+      {"app.quit", {"<Control>q", NULL}},
+      {"win.new", {"<Control>n", NULL}},
+      {"win.open", {"<Control>o", NULL}},
+      {"win.save", {"<Control>s", NULL}},
+      {"win.save-as", {"<Control><Shift>s", NULL}},
+      {"win.undo", {"<Control>z", NULL}},
+      {"win.redo", {"<Control><Shift>z", "<Control>y", NULL}},
+      {"win.close", {"<Control>w", NULL}},
+      {"win.stage::project", {"<Alt>1", NULL}},
+      {"win.stage::pairs", {"<Alt>2", NULL}},
+      {"win.stage::crop", {"<Alt>3", NULL}},
+      {"win.stage::train", {"<Alt>4", NULL}},
+      {"win.stage::render", {"<Alt>5", NULL}},
+      {"win.stage::review", {"<Alt>6", NULL}},
+      {"win.stage::deliver", {"<Alt>7", NULL}},
+      {"win.show-help-overlay", {"<Control>question", NULL}},
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS(accels); i++)
@@ -198,11 +193,9 @@ sr_application_init(SrApplication *self)
 SrApplication *
 sr_application_new(GApplicationFlags extra_flags)
 {
-  return g_object_new(SR_TYPE_APPLICATION,
-                      "application-id", SR_APP_ID,
-                      "resource-base-path", "/io/github/spatialrecovery/SpatialRecovery",
-                      "flags", G_APPLICATION_HANDLES_OPEN | extra_flags,
-                      NULL);
+  return g_object_new(SR_TYPE_APPLICATION, "application-id", SR_APP_ID, "resource-base-path",
+                      "/io/github/spatialrecovery/SpatialRecovery", "flags",
+                      G_APPLICATION_HANDLES_OPEN | extra_flags, NULL);
 }
 
 GSettings *

@@ -35,36 +35,36 @@ typedef struct {
   float *table;           /* size³ RGB triples, red varies fastest */
   SrDisplayDecode decode; /* how input values become linear */
   sr_colourspace input;
-  char *profile_path;     /* NULL: sRGB */
-  char *description;      /* "Rec.709 (BT.1886) → sRGB" */
+  char *profile_path; /* NULL: sRGB */
+  char *description;  /* "Rec.709 (BT.1886) → sRGB" */
 } SrDisplayLut;
 
 /* Builds the LUT from frames in `input` to the display profile at
  * icc_path (NULL = sRGB). size 0 picks the default. */
-SrDisplayLut *sr_display_lut_new (sr_colourspace input, const char *icc_path, int size,
-                                  GError **error);
-void sr_display_lut_free (SrDisplayLut *lut);
+SrDisplayLut *sr_display_lut_new(sr_colourspace input, const char *icc_path, int size,
+                                 GError **error);
+void sr_display_lut_free(SrDisplayLut *lut);
 
 /* Shaper: linear value → LUT coordinate in [0,1]. */
-float sr_display_lut_shape (float linear);
+float sr_display_lut_shape(float linear);
 /* Input value → linear light by the LUT's decode curve. */
-float sr_display_lut_decode (const SrDisplayLut *lut, float v);
+float sr_display_lut_decode(const SrDisplayLut *lut, float v);
 
 /* Full transform of one pixel on the CPU: decode, × 2^exposure, shape,
  * trilinear lookup. Output is display-encoded, clamped to [0,1]. */
-void sr_display_lut_apply (const SrDisplayLut *lut, float exposure_stops, const float rgb[3],
-                           float out[3]);
+void sr_display_lut_apply(const SrDisplayLut *lut, float exposure_stops, const float rgb[3],
+                          float out[3]);
 
 /* Converts n pixels of `channels` (1, 3 or 4) floats to 8-bit display RGBA
  * (alpha 255 or from the 4th channel). Large batches round the input to
  * half float first, exactly as the GL path sees it. */
-void sr_display_lut_apply_rgba8 (const SrDisplayLut *lut, float exposure_stops, const float *in,
-                                 int channels, guint8 *out, gsize n);
+void sr_display_lut_apply_rgba8(const SrDisplayLut *lut, float exposure_stops, const float *in,
+                                int channels, guint8 *out, gsize n);
 
 /* IEEE 754 half precision, round to nearest even (what the GL path uploads). */
-guint16 sr_float_to_half (float f);
-float sr_half_to_float (guint16 h);
+guint16 sr_float_to_half(float f);
+float sr_half_to_float(guint16 h);
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (SrDisplayLut, sr_display_lut_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SrDisplayLut, sr_display_lut_free)
 
 G_END_DECLS

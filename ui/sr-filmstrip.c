@@ -10,7 +10,7 @@ typedef struct {
   GtkWidget *picture;
   GtkWidget *caption;
   GtkWidget *flag_badge, *qa_badge;
-  int frame;       /* G_MININT: empty cell */
+  int frame; /* G_MININT: empty cell */
   guint marks;
 } Cell;
 
@@ -50,16 +50,17 @@ set_picture_frame(GtkPicture *picture, int frame)
 static void
 update_cell_marks(SrFilmstrip *self, Cell *cell)
 {
-  guint marks = cell->frame != G_MININT && self->mark ? self->mark(cell->frame, self->user_data) : 0;
+  guint marks =
+      cell->frame != G_MININT && self->mark ? self->mark(cell->frame, self->user_data) : 0;
 
   if (cell->frame == self->current)
     gtk_widget_add_css_class(cell->box, "current");
   else
     gtk_widget_remove_css_class(cell->box, "current");
-#define MARK(flag, name)                                                                          \
-  if (marks & (flag))                                                                            \
-    gtk_widget_add_css_class(cell->box, name);                                                    \
-  else                                                                                            \
+#define MARK(flag, name)                       \
+  if (marks & (flag))                          \
+    gtk_widget_add_css_class(cell->box, name); \
+  else                                         \
     gtk_widget_remove_css_class(cell->box, name)
   MARK(SR_FILMSTRIP_MARK_PAIR, "pair");
   MARK(SR_FILMSTRIP_MARK_HELD_OUT, "held-out");
@@ -72,8 +73,8 @@ update_cell_marks(SrFilmstrip *self, Cell *cell)
   gtk_widget_set_visible(cell->flag_badge, (marks & SR_FILMSTRIP_MARK_FLAGGED) != 0);
   gtk_widget_set_visible(cell->qa_badge, (marks & SR_FILMSTRIP_MARK_QA) != 0);
   if (self->tooltip) {
-    g_autofree char *tip = cell->frame != G_MININT ? self->tooltip(cell->frame, self->user_data)
-                                                   : NULL;
+    g_autofree char *tip =
+        cell->frame != G_MININT ? self->tooltip(cell->frame, self->user_data) : NULL;
     gtk_widget_set_tooltip_text(cell->box, tip);
   }
 }
@@ -138,9 +139,9 @@ sr_filmstrip_class_init(SrFilmstripClass *klass)
   object_class->dispose = sr_filmstrip_dispose;
   frame_quark = g_quark_from_static_string("sr-filmstrip-frame");
 
-  signals[SIGNAL_FRAME_ACTIVATED] = g_signal_new("frame-activated", G_TYPE_FROM_CLASS(klass),
-                                                 G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-                                                 G_TYPE_NONE, 1, G_TYPE_INT);
+  signals[SIGNAL_FRAME_ACTIVATED] =
+      g_signal_new("frame-activated", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                   NULL, G_TYPE_NONE, 1, G_TYPE_INT);
   gtk_widget_class_set_layout_manager_type(widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name(widget_class, "filmstrip");
   gtk_widget_class_set_accessible_role(widget_class, GTK_ACCESSIBLE_ROLE_GROUP);

@@ -7,9 +7,9 @@
 #include <glib/gi18n.h>
 
 /* Margins around the plot area: title row, y labels, frame labels. */
-#define TOP 34
-#define LEFT 50
-#define RIGHT 10
+#define TOP    34
+#define LEFT   50
+#define RIGHT  10
 #define BOTTOM 16
 /* A click or hover this close to a point (in x) picks it. */
 #define PICK_PX 24
@@ -177,9 +177,9 @@ sr_metric_plot_set_placeholder(SrMetricPlot *self, const char *text)
 /* ---- Geometry ------------------------------------------------------------------ */
 
 typedef struct {
-  double x0, y0, w, h;  /* plot area */
-  int first, last;      /* frames along x */
-  double vmin, vmax;    /* values along y */
+  double x0, y0, w, h; /* plot area */
+  int first, last;     /* frames along x */
+  double vmin, vmax;   /* values along y */
 } Axes;
 
 static void
@@ -307,7 +307,7 @@ format_value(SrMetricPlot *self, double v)
 {
   if (!isfinite(v))
     return g_strdup(_("not measured"));
-  /* The format comes from the page, never from data. */
+    /* The format comes from the page, never from data. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
   return g_strdup_printf(self->format, v);
@@ -487,8 +487,8 @@ on_query_tooltip(GtkWidget *widget, int x, int y, gboolean keyboard, GtkTooltip 
     return FALSE;
   const Point *p = &g_array_index(self->points, Point, i);
   g_autofree char *v = format_value(self, p->value);
-  g_autofree char *text = g_strdup_printf(_("Frame %d: %s%s%s"), p->frame, v,
-                                          p->note ? "\n" : "", p->note ? p->note : "");
+  g_autofree char *text = g_strdup_printf(_("Frame %d: %s%s%s"), p->frame, v, p->note ? "\n" : "",
+                                          p->note ? p->note : "");
   gtk_tooltip_set_text(tooltip, text);
   return TRUE;
 }

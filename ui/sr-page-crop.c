@@ -31,7 +31,7 @@ struct _SrPageCrop {
   /* Frames as loaded, reused while the frame and sequences stay the same. */
   SrFrame *source, *reference;
   char *loaded_key;
-  int width, height;   /* Source frame size, 0 until loaded */
+  int width, height; /* Source frame size, 0 until loaded */
 
   sr_check_report report;
   gboolean have_report;
@@ -126,14 +126,14 @@ static const char *
 check_title(const char *id)
 {
   static const char *const titles[][2] = {
-    {"size-parity", N_("Sizes and bounding boxes")},
-    {"crop-inside", N_("Crop inside both frames")},
-    {"nonfinite", N_("No NaN or Inf values")},
-    {"range", N_("Values within 0–1")},
-    {"chroma-identity", N_("Chroma identity of the ground truth")},
-    {"bbox-parity", N_("Same bounding box on both")},
-    {"misalignment", N_("Residual misalignment")},
-    {"pair-build", N_("Pair build")},
+      {"size-parity", N_("Sizes and bounding boxes")},
+      {"crop-inside", N_("Crop inside both frames")},
+      {"nonfinite", N_("No NaN or Inf values")},
+      {"range", N_("Values within 0–1")},
+      {"chroma-identity", N_("Chroma identity of the ground truth")},
+      {"bbox-parity", N_("Same bounding box on both")},
+      {"misalignment", N_("Residual misalignment")},
+      {"pair-build", N_("Pair build")},
   };
   for (gsize i = 0; i < G_N_ELEMENTS(titles); i++)
     if (g_strcmp0(titles[i][0], id) == 0)
@@ -485,8 +485,9 @@ on_project_changed(SrProject *project, const char *description, SrPageCrop *self
 
   rebuild_pairs(self);
   self->syncing = TRUE;
-  gtk_drop_down_set_selected(GTK_DROP_DOWN(self->prefilter),
-                             pf == SR_PREFILTER_MEDIAN3 ? 1 : pf == SR_PREFILTER_MEDIAN5 ? 2 : 0);
+  gtk_drop_down_set_selected(GTK_DROP_DOWN(self->prefilter), pf == SR_PREFILTER_MEDIAN3   ? 1
+                                                             : pf == SR_PREFILTER_MEDIAN5 ? 2
+                                                                                          : 0);
   self->syncing = FALSE;
   sr_ui_set_class(self->prefilter_warning, "field-warning", pf != SR_PREFILTER_NONE);
   sr_viewer_set_colourspace(SR_VIEWER(self->viewer), sr_project_get_source_colourspace(project));

@@ -20,12 +20,11 @@
 #define SPINNER_DELAY_MS 700
 
 /* Share of the progress bar each part of a delivery takes. */
-#define NOTE_SHARE 0.4
+#define NOTE_SHARE  0.4
 #define WRITE_SHARE 0.85 /* of what the note leaves; verification takes the rest */
 
-static const char *const provenance_fields[] = {"film_title",       "shot_id",
-                                                "source_element",   "reference_source",
-                                                "restorationist",   "institution"};
+static const char *const provenance_fields[] = {
+    "film_title", "shot_id", "source_element", "reference_source", "restorationist", "institution"};
 #define N_PROV_ENTRIES G_N_ELEMENTS(provenance_fields)
 
 /* ---- Summary (worker thread) ---------------------------------------------- */
@@ -170,8 +169,8 @@ summary_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel
       s->width = info.width;
       s->height = info.height;
       sr_rect crop = sr_project_get_crop(s->snapshot);
-      s->merged = crop.w > 0 && !(crop.x == 0 && crop.y == 0 && crop.w == info.width &&
-                                  crop.h == info.height);
+      s->merged = crop.w > 0 &&
+                  !(crop.x == 0 && crop.y == 0 && crop.w == info.width && crop.h == info.height);
     }
     guint64 one = master_bytes(&seq, sample, sr_project_get_source_colourspace(s->snapshot),
                                s->space, s->compression);
@@ -269,8 +268,8 @@ deliver_job_run(SrJob *job, gpointer data, GError **error)
     j->share = NOTE_SHARE;
     j->part_start = g_get_monotonic_time();
     sr_job_set_progress(job, 0, _("Validation note: measuring the render…"));
-    if (!sr_validation_run(j->snapshot, &vo, on_validation_progress, j,
-                           sr_job_get_cancellable(job), &vr, error)) {
+    if (!sr_validation_run(j->snapshot, &vo, on_validation_progress, j, sr_job_get_cancellable(job),
+                           &vr, error)) {
       sr_validation_result_clear(&vr);
       g_prefix_error(error, _("Validation note: "));
       return FALSE;
@@ -318,7 +317,7 @@ struct _SrPageDeliver {
 
   sr_exr_compression compressions[2];
   guint n_compressions;
-  char *chosen_dir;     /* NULL: <output-folder>/delivery */
+  char *chosen_dir;      /* NULL: <output-folder>/delivery */
   gboolean range_chosen; /* FALSE: the whole render */
 
   guint summary_source;
@@ -536,8 +535,7 @@ apply_summary(SrPageDeliver *self, Summary *s)
   const SrProvenance *prov = sr_project_get_provenance(s->snapshot);
   int n = s->last_eff - s->first_eff + 1;
   g_autofree char *size = s->bytes ? g_format_size(s->bytes) : g_strdup(_("unknown size"));
-  g_autofree char *masters = g_strdup_printf(
-      ngettext("%d EXR master", "%d EXR masters", n), n);
+  g_autofree char *masters = g_strdup_printf(ngettext("%d EXR master", "%d EXR masters", n), n);
   g_autofree char *range_text =
       g_strdup_printf(_("frames %d–%d of the render's %d–%d"), s->first_eff, s->last_eff,
                       s->render_first, s->render_last);
@@ -547,31 +545,30 @@ apply_summary(SrPageDeliver *self, Summary *s)
       _("%s (%s), half float, %s, %s, about %s, %d×%d, into %s; model %s (size %s, %lld steps); "
         "provenance: “%s”, shot %s, source %s, reference %s, restorationist %s, "
         "institution %s, digital source type %s."),
-      masters, range_text, sr_colourspace_label(s->space), compression,
-      size, s->width, s->height, s->dest, s->facts.model_id_short, s->facts.model_size,
-      (long long)s->facts.steps, or_dash(prov->film_title), or_dash(prov->shot_id),
-      or_dash(prov->source_element), or_dash(prov->reference_source), or_dash(prov->restorationist),
-      or_dash(prov->institution), dst);
+      masters, range_text, sr_colourspace_label(s->space), compression, size, s->width, s->height,
+      s->dest, s->facts.model_id_short, s->facts.model_size, (long long)s->facts.steps,
+      or_dash(prov->film_title), or_dash(prov->shot_id), or_dash(prov->source_element),
+      or_dash(prov->reference_source), or_dash(prov->restorationist), or_dash(prov->institution),
+      dst);
   /* On screen the summary is a headline and short facts: GTK 4.8 measures a
    * long wrapping label for many widths on every change, which cost 80 ms
    * of layout per update; the full sentence stays available as the page's
    * summary (sr_page_deliver_get_summary). */
   g_autofree char *headline = g_strdup_printf(_("%s, about %s"), masters, size);
   gtk_label_set_text(GTK_LABEL(self->summary_label), headline);
-  g_autofree char *frames_fact =
-      g_strdup_printf(_("%d–%d (the render has %d–%d)"), s->first_eff, s->last_eff,
-                      s->render_first, s->render_last);
+  g_autofree char *frames_fact = g_strdup_printf(_("%d–%d (the render has %d–%d)"), s->first_eff,
+                                                 s->last_eff, s->render_first, s->render_last);
   g_autofree char *format_fact =
       g_strdup_printf(_("OpenEXR half float, %s, %s, %d×%d"), sr_colourspace_label(s->space),
                       compression, s->width, s->height);
-  g_autofree char *model_fact = g_strdup_printf(_("%s (size %s, %lld steps)"),
-                                                s->facts.model_id_short, s->facts.model_size,
-                                                (long long)s->facts.steps);
-  g_autofree char *prov_fact = g_strdup_printf(_("“%s”, shot %s, by %s"),
-                                               or_dash(prov->film_title), or_dash(prov->shot_id),
-                                               or_dash(prov->restorationist));
-  g_autofree char *summary_key = g_strjoin("\n", frames_fact, format_fact, model_fact, prov_fact,
-                                           dst, NULL);
+  g_autofree char *model_fact =
+      g_strdup_printf(_("%s (size %s, %lld steps)"), s->facts.model_id_short, s->facts.model_size,
+                      (long long)s->facts.steps);
+  g_autofree char *prov_fact =
+      g_strdup_printf(_("“%s”, shot %s, by %s"), or_dash(prov->film_title), or_dash(prov->shot_id),
+                      or_dash(prov->restorationist));
+  g_autofree char *summary_key =
+      g_strjoin("\n", frames_fact, format_fact, model_fact, prov_fact, dst, NULL);
   if (g_strcmp0(summary_key, self->summary_key) != 0) {
     g_free(self->summary_key);
     self->summary_key = g_steal_pointer(&summary_key);
@@ -822,17 +819,16 @@ on_deliver_done(GObject *source, GAsyncResult *res, gpointer data)
   if (self->job == job) {
     g_signal_handlers_disconnect_by_data(job, self);
     gboolean ok = sr_job_finish(job, res, &error);
-    gboolean cancelled =
-        g_error_matches(error, SR_JOB_ERROR, SR_JOB_ERROR_CANCELLED) ||
-        g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
-        g_error_matches(error, SR_DELIVERY_ERROR, SR_DELIVERY_ERROR_CANCELLED) ||
-        g_error_matches(error, SR_VALIDATION_ERROR, SR_VALIDATION_ERROR_CANCELLED);
+    gboolean cancelled = g_error_matches(error, SR_JOB_ERROR, SR_JOB_ERROR_CANCELLED) ||
+                         g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+                         g_error_matches(error, SR_DELIVERY_ERROR, SR_DELIVERY_ERROR_CANCELLED) ||
+                         g_error_matches(error, SR_VALIDATION_ERROR, SR_VALIDATION_ERROR_CANCELLED);
     if (ok) {
       SrDeliveryResult *r = &j->result;
       int n = r->last - r->first + 1;
       double fps = j->write_seconds > 0 ? r->written / j->write_seconds : 0;
-      g_autofree char *head = g_strdup_printf(
-          ngettext("Delivered %d master", "Delivered %d masters", n), n);
+      g_autofree char *head =
+          g_strdup_printf(ngettext("Delivered %d master", "Delivered %d masters", n), n);
       g_autofree char *text = g_strdup_printf(
           j->note_path ? _("%s (%d written at %.1f frames/s, %d already there) into %s, every "
                            "one read back and checked, with both sidecars and the validation "
@@ -1270,8 +1266,8 @@ sr_page_deliver_init(SrPageDeliver *self)
   gtk_drop_down_set_selected(GTK_DROP_DOWN(self->space_dropdown), SR_CS_ACES2065_1);
   setup_compressions(self);
 
-  g_signal_connect_swapped(self->space_dropdown, "notify::selected",
-                           G_CALLBACK(on_option_changed), self);
+  g_signal_connect_swapped(self->space_dropdown, "notify::selected", G_CALLBACK(on_option_changed),
+                           self);
   g_signal_connect_swapped(self->compression_dropdown, "notify::selected",
                            G_CALLBACK(on_option_changed), self);
   g_signal_connect_swapped(self->note_check, "toggled", G_CALLBACK(on_option_changed), self);

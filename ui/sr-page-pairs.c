@@ -140,12 +140,13 @@ on_range_done(GObject *source, GAsyncResult *result, gpointer user_data)
       self->first = r->first;
       self->last = r->last;
       self->syncing = TRUE;
-      gtk_adjustment_configure(self->timeline_adjustment,
-                               CLAMP(self->frame, r->first, r->last), r->first, r->last, 1, 10, 0);
+      gtk_adjustment_configure(self->timeline_adjustment, CLAMP(self->frame, r->first, r->last),
+                               r->first, r->last, 1, 10, 0);
       self->syncing = FALSE;
       if (self->frame < r->first || self->frame > r->last) {
         const GArray *pairs = sr_project_get_pairs(self->project);
-        self->frame = pairs->len ? CLAMP(g_array_index(pairs, int, 0), r->first, r->last) : r->first;
+        self->frame =
+            pairs->len ? CLAMP(g_array_index(pairs, int, 0), r->first, r->last) : r->first;
       }
       sr_frame_cache_set_sequence(self->frames, &r->src);
       sr_frame_cache_set_sequence(self->ref_frames, &r->ref);
@@ -536,22 +537,23 @@ update_all(SrPagePairs *self)
   gtk_widget_action_set_enabled(GTK_WIDGET(self), "pairs.toggle-pair", can && !is_held);
   gtk_widget_action_set_enabled(GTK_WIDGET(self), "pairs.toggle-held-out", can && !is_pair);
   gtk_widget_action_set_enabled(GTK_WIDGET(self), "pairs.set-preview", can && !is_preview);
-  gtk_widget_action_set_enabled(GTK_WIDGET(self), "pairs.previous", can && self->frame > self->first);
+  gtk_widget_action_set_enabled(GTK_WIDGET(self), "pairs.previous",
+                                can && self->frame > self->first);
   gtk_widget_action_set_enabled(GTK_WIDGET(self), "pairs.next", can && self->frame < self->last);
   gtk_button_set_label(GTK_BUTTON(self->pair_button), is_pair ? _("Remove Pair") : _("Add Pair"));
   sr_ui_set_class(self->pair_button, "suggested-action", !is_pair);
-  gtk_button_set_label(GTK_BUTTON(self->held_button), is_held ? _("Return to Training")
-                                                              : _("Hold Out"));
+  gtk_button_set_label(GTK_BUTTON(self->held_button),
+                       is_held ? _("Return to Training") : _("Hold Out"));
   gtk_widget_set_visible(self->pair_button, can);
   gtk_widget_set_visible(self->strips, can);
   gtk_widget_set_visible(gtk_widget_get_parent(self->held_button), can);
 
   if (can) {
     title = g_strdup_printf(_("Frame %d"), self->frame);
-    frames = g_strdup_printf(_("Source %d · Reference %d"), self->frame,
-                             self->frame + self->offset);
-    const char *state = is_pair ? _("A training pair.")
-                        : is_held ? _("Held out: used for validation only, never for training.")
+    frames =
+        g_strdup_printf(_("Source %d · Reference %d"), self->frame, self->frame + self->offset);
+    const char *state = is_pair      ? _("A training pair.")
+                        : is_held    ? _("Held out: used for validation only, never for training.")
                         : is_preview ? _("The preview frame, shown at each checkpoint.")
                                      : _("Not used yet.");
     gtk_label_set_text(GTK_LABEL(self->current_state), state);
@@ -813,8 +815,8 @@ static void
 action_mode(GtkWidget *widget, const char *name, GVariant *param)
 {
   SrPagePairs *self = SR_PAGE_PAIRS(widget);
-  GtkWidget *buttons[] = {self->mode_source, self->mode_reference, self->mode_wipe,
-                          self->mode_side, self->mode_difference};
+  GtkWidget *buttons[] = {self->mode_source, self->mode_reference, self->mode_wipe, self->mode_side,
+                          self->mode_difference};
   int mode = g_variant_get_int32(param);
 
   if (mode >= 0 && mode < (int)G_N_ELEMENTS(buttons))
@@ -1022,8 +1024,7 @@ sr_page_pairs_class_init(SrPagePairsClass *klass)
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Right, 0, "pairs.next", NULL);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Page_Up, 0, "pairs.step", "i", -10);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Page_Down, 0, "pairs.step", "i", 10);
-  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Home, 0, "pairs.step", "i",
-                                      G_MININT32);
+  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Home, 0, "pairs.step", "i", G_MININT32);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_End, 0, "pairs.step", "i", G_MAXINT32);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_d, 0, "pairs.mode", "i", 4);
 }

@@ -20,8 +20,8 @@ struct _SrPageProject {
 
   SrProject *project;
   gulong changed_handler;
-  gboolean syncing;   /* widgets are being filled from the project */
-  guint scans;        /* sequence scans in flight */
+  gboolean syncing; /* widgets are being filled from the project */
+  guint scans;      /* sequence scans in flight */
   guint scan_generation[2];
   char *scanned_pattern[2]; /* what the range labels describe */
 };
@@ -36,8 +36,8 @@ static GParamSpec *properties[N_PROPS];
 typedef struct {
   SrPageProject *page;
   gboolean is_source;
-  gboolean from_file;   /* detect the pattern from one frame */
-  char *path;           /* pattern, or the example frame */
+  gboolean from_file; /* detect the pattern from one frame */
+  char *path;         /* pattern, or the example frame */
   guint generation;
   /* results */
   char *pattern;

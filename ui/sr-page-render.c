@@ -24,8 +24,8 @@
 
 /* Reasons the guide lists for outliers; the popover offers them first. */
 static const char *const common_reasons[] = {
-    N_("Over-sharpening"), N_("Halos"), N_("Grain inconsistency"), N_("Flicker"),
-    N_("Edge artefacts"),
+    N_("Over-sharpening"), N_("Halos"),          N_("Grain inconsistency"),
+    N_("Flicker"),         N_("Edge artefacts"),
 };
 
 /* ---- Render progress, written by the pipeline, read by the page ------------- */
@@ -139,15 +139,15 @@ struct _SrPageRender {
 
   SrJob *qa_job;
   gboolean qa_wanted;
-  char *qa_pattern;      /* pattern the last QA ran on */
-  GHashTable *qa;        /* frame → reasons ("" when not flagged) */
-  GHashTable *qa_ids;    /* frame → flag ids ("halo, range"), for the toolbar */
-  char *flag_list_sig;   /* what the flag list shows now */
-  GHashTable *qa_dirty;  /* frames written since they were last measured */
+  char *qa_pattern;     /* pattern the last QA ran on */
+  GHashTable *qa;       /* frame → reasons ("" when not flagged) */
+  GHashTable *qa_ids;   /* frame → flag ids ("halo, range"), for the toolbar */
+  char *flag_list_sig;  /* what the flag list shows now */
+  GHashTable *qa_dirty; /* frames written since they were last measured */
   int qa_measured;
   char *qa_error;
 
-  ViewSide side[2];      /* 0: Source (A), 1: Recovered (B) */
+  ViewSide side[2]; /* 0: Source (A), 1: Recovered (B) */
 };
 
 G_DEFINE_FINAL_TYPE(SrPageRender, sr_page_render, GTK_TYPE_BOX)
@@ -390,8 +390,8 @@ frame_tooltip(int frame, gpointer user_data)
   else
     g_string_append_printf(s, _("Frame %d"), frame);
   if (flag)
-    g_string_append_printf(s, _("\nFlagged: %s"), flag->reason && *flag->reason ? flag->reason
-                                                                                : _("no reason"));
+    g_string_append_printf(s, _("\nFlagged: %s"),
+                           flag->reason && *flag->reason ? flag->reason : _("no reason"));
   if (qa && *qa)
     g_string_append_printf(s, _("\nQA: %s"), qa);
   return g_string_free(s, FALSE);
@@ -500,9 +500,8 @@ refresh_facts(SrPageRender *self)
   /* The drop-down names the checkpoint once the training folder was read. */
   gtk_widget_set_visible(self->facts_model, self->checkpoint_paths->len == 0);
   sr_ui_fill_facts(self->facts_output, _("Folder"),
-                   folder && *folder ? folder : _("Not chosen yet"),
-                   _("Name"), name ? name : "—", _("Version"), version,
-                   _("Format"), _("OpenEXR, 16-bit half, ZIP"), NULL);
+                   folder && *folder ? folder : _("Not chosen yet"), _("Name"), name ? name : "—",
+                   _("Version"), version, _("Format"), _("OpenEXR, 16-bit half, ZIP"), NULL);
   gtk_label_set_text(GTK_LABEL(self->empty_title),
                      has_checkpoint(self) ? _("Ready to render") : _("Nothing rendered yet"));
 }
@@ -564,8 +563,8 @@ typedef struct {
   int src_first, src_last;
   char *source_pattern, *source_error;
   char *pattern;
-  GArray *rendered;        /* of int */
-  GPtrArray *checkpoints;  /* of CheckpointEntry */
+  GArray *rendered;       /* of int */
+  GPtrArray *checkpoints; /* of CheckpointEntry */
 } Scan;
 
 static void
@@ -613,8 +612,8 @@ scan_checkpoint_folder(Scan *s, const char *dir, GHashTable *seen)
     e->step = meta.step;
     e->path = g_strdup(path);
     if (isfinite(meta.psnr_after))
-      e->label = g_strdup_printf(_("Step %lld · %s · held-out %.1f dB"), (long long)meta.step,
-                                 name, meta.psnr_after);
+      e->label = g_strdup_printf(_("Step %lld · %s · held-out %.1f dB"), (long long)meta.step, name,
+                                 meta.psnr_after);
     else
       e->label = g_strdup_printf(_("Step %lld · %s"), (long long)meta.step, name);
     sr_checkpoint_meta_clear(&meta);
@@ -846,10 +845,10 @@ typedef struct {
   SrPageRender *page;
   SrProject *copy;
   char *pattern, *out_dir;
-  GArray *frames;       /* sorted */
+  GArray *frames; /* sorted */
   int base, total;
-  GHashTable *reasons;  /* frame → char* */
-  GHashTable *ids;      /* frame → char* */
+  GHashTable *reasons; /* frame → char* */
+  GHashTable *ids;     /* frame → char* */
   int measured;
   char *error;
 } QaJob;
@@ -901,8 +900,8 @@ qa_thread(SrJob *job, gpointer data, GError **error)
     o.write_note = FALSE;
     o.write_stills = FALSE;
     q->base = (int)i;
-    gboolean ok = sr_validation_run(q->copy, &o, on_qa_progress, job,
-                                    sr_job_get_cancellable(job), &r, &local);
+    gboolean ok = sr_validation_run(q->copy, &o, on_qa_progress, job, sr_job_get_cancellable(job),
+                                    &r, &local);
     if (ok) {
       for (int k = 0; k < r.n_frames; k++) {
         const sr_qa_frame *f = &r.frames[k];
@@ -1190,8 +1189,8 @@ update_review(SrPageRender *self)
       index += GPOINTER_TO_INT(fkey) <= self->frame;
     g_autofree char *frames = g_strdup_printf(_("%u of %u rendered"), index, n);
     g_autofree char *state =
-        flag ? g_strdup_printf(_("Flagged: %s"), flag->reason && *flag->reason ? flag->reason
-                                                                                : _("no reason"))
+        flag ? g_strdup_printf(_("Flagged: %s"),
+                               flag->reason && *flag->reason ? flag->reason : _("no reason"))
              : g_strdup(_("Not flagged. Scrub with ← and →; F flags the frame."));
     gtk_label_set_text(GTK_LABEL(self->current_title), title);
     gtk_label_set_text(GTK_LABEL(self->frame_label), frames);
@@ -1228,21 +1227,20 @@ update_review(SrPageRender *self)
       text = g_strdup_printf(_("QA measurement failed: %s"), self->qa_error);
     else if (self->qa_measured >= 0) {
       guint n = count_qa_flagged(self);
-      text = n ? g_strdup_printf(g_dngettext(NULL, "QA measured %d frames: %u flagged.",
-                                             "QA measured %d frames: %u flagged.",
-                                             self->qa_measured),
-                                 self->qa_measured, n)
-               : g_strdup_printf(g_dngettext(NULL, "QA measured %d frame: within thresholds.",
-                                             "QA measured %d frames: all within thresholds.",
-                                             self->qa_measured),
-                                 self->qa_measured);
+      text =
+          n ? g_strdup_printf(g_dngettext(NULL, "QA measured %d frames: %u flagged.",
+                                          "QA measured %d frames: %u flagged.", self->qa_measured),
+                              self->qa_measured, n)
+            : g_strdup_printf(g_dngettext(NULL, "QA measured %d frame: within thresholds.",
+                                          "QA measured %d frames: all within thresholds.",
+                                          self->qa_measured),
+                              self->qa_measured);
       sr_ui_set_class(self->qa_status, "status-warn", n > 0);
     }
     gtk_label_set_text(GTK_LABEL(self->qa_status), text ? text : "");
     sr_ui_set_class(self->qa_status, "status-fail", self->qa_error != NULL);
   }
-  gtk_widget_set_visible(self->qa_status,
-                         *gtk_label_get_text(GTK_LABEL(self->qa_status)) != '\0');
+  gtk_widget_set_visible(self->qa_status, *gtk_label_get_text(GTK_LABEL(self->qa_status)) != '\0');
 
   gboolean any_flags = sr_project_get_flags(p)->len > 0;
   gboolean any_qa = count_qa_flagged(self) > 0;
@@ -1299,8 +1297,10 @@ render_job_run(SrJob *job, gpointer data, GError **error)
   if (!(model = sr_model_open(j->checkpoint, j->backend, &err)))
     goto out;
   if (g_mkdir_with_parents(dir, 0755) != 0) {
-    sr_error_set(&err, SR_ERR_IO, _("%s: cannot create the render folder; choose another "
-                                   "output folder"), dir);
+    sr_error_set(&err, SR_ERR_IO,
+                 _("%s: cannot create the render folder; choose another "
+                   "output folder"),
+                 dir);
     goto out;
   }
   sr_render_options o;
@@ -1312,8 +1312,8 @@ render_job_run(SrJob *job, gpointer data, GError **error)
   o.output_pattern = output;
   o.checkpoint_path = j->checkpoint;
   o.skip_missing = true;
-  sr_render_callbacks cb = {.user = j->log, .progress = on_render_progress,
-                            .cancel = sr_job_get_cancel_flag(job)};
+  sr_render_callbacks cb = {
+      .user = j->log, .progress = on_render_progress, .cancel = sr_job_get_cancel_flag(job)};
   sr_job_set_progress(job, 0, _("Rendering…"));
   ok = sr_render_run(model, &seq, &o, &cb, &res, &err);
 out:
@@ -1343,10 +1343,10 @@ poll_log(SrPageRender *self)
     fraction = (double)l->done / l->total;
     if (isfinite(l->eta) && l->eta >= 0) {
       int eta = (int)MIN(l->eta, 1e7);
-      text = g_strdup_printf(g_dngettext(NULL, "%d of %d frame · %.2f frames/s · about %d:%02d left",
-                                             "%d of %d frames · %.2f frames/s · about %d:%02d left",
-                                             l->total),
-                             l->done, l->total, l->fps, eta / 60, eta % 60);
+      text = g_strdup_printf(
+          g_dngettext(NULL, "%d of %d frame · %.2f frames/s · about %d:%02d left",
+                      "%d of %d frames · %.2f frames/s · about %d:%02d left", l->total),
+          l->done, l->total, l->fps, eta / 60, eta % 60);
     } else {
       text = g_strdup_printf(g_dngettext(NULL, "%d of %d frame", "%d of %d frames", l->total),
                              l->done, l->total);
@@ -1817,12 +1817,11 @@ sr_page_render_add_flagged_pairs(SrPageRender *self, gboolean include_qa, char *
     g_autoptr(GString) list = g_string_new(NULL);
     append_frames(list, held);
     g_string_append_c(text, ' ');
-    g_string_append_printf(text,
-                           g_dngettext(NULL,
-                                       "Frame %s is held out for validation and stays held out.",
-                                       "Frames %s are held out for validation and stay held out.",
-                                       held->len),
-                           list->str);
+    g_string_append_printf(
+        text,
+        g_dngettext(NULL, "Frame %s is held out for validation and stays held out.",
+                    "Frames %s are held out for validation and stay held out.", held->len),
+        list->str);
   }
   if (already->len) {
     g_autoptr(GString) list = g_string_new(NULL);
@@ -2201,8 +2200,7 @@ sr_page_render_class_init(SrPageRenderClass *klass)
   gtk_widget_class_install_action(widget_class, "render.flag-reason", "s", action_flag_reason);
   gtk_widget_class_install_action(widget_class, "render.unflag", NULL, action_unflag);
   gtk_widget_class_install_action(widget_class, "render.step", "i", action_step);
-  gtk_widget_class_install_action(widget_class, "render.add-flagged-pairs", NULL,
-                                  action_add_pairs);
+  gtk_widget_class_install_action(widget_class, "render.add-flagged-pairs", NULL, action_add_pairs);
 }
 
 static void
@@ -2263,10 +2261,8 @@ sr_page_render_init(SrPageRender *self)
   gtk_event_controller_set_name(keys, "render-keys");
   add_shortcut(GTK_SHORTCUT_CONTROLLER(keys), GDK_KEY_f, "render.flag", NULL);
   add_shortcut(GTK_SHORTCUT_CONTROLLER(keys), GDK_KEY_F, "render.flag", NULL);
-  add_shortcut(GTK_SHORTCUT_CONTROLLER(keys), GDK_KEY_Left, "render.step",
-               g_variant_new_int32(-1));
-  add_shortcut(GTK_SHORTCUT_CONTROLLER(keys), GDK_KEY_Right, "render.step",
-               g_variant_new_int32(1));
+  add_shortcut(GTK_SHORTCUT_CONTROLLER(keys), GDK_KEY_Left, "render.step", g_variant_new_int32(-1));
+  add_shortcut(GTK_SHORTCUT_CONTROLLER(keys), GDK_KEY_Right, "render.step", g_variant_new_int32(1));
   add_shortcut(GTK_SHORTCUT_CONTROLLER(keys), GDK_KEY_Page_Up, "render.step",
                g_variant_new_int32(-10));
   add_shortcut(GTK_SHORTCUT_CONTROLLER(keys), GDK_KEY_Page_Down, "render.step",

@@ -23,33 +23,33 @@
 
 /* On-screen scope pictures: the widget scales them; a vectorscope under
  * 160 px gets no bitmap names from the engine (the widget draws them). */
-#define WAVE_W 320
-#define WAVE_H 160
+#define WAVE_W      320
+#define WAVE_H      160
 #define VECTOR_SIDE 150
 /* Exported scopes. */
-#define EXPORT_WAVE_W 1024
-#define EXPORT_WAVE_H 512
+#define EXPORT_WAVE_W      1024
+#define EXPORT_WAVE_H      512
 #define EXPORT_VECTOR_SIDE 512
 
 static const struct {
   const char *id, *label, *hint, *plot;
 } items[SR_REVIEW_N_ITEMS] = {
-  {"sharper-edges", N_("Sharper edges, more detail"),
-   N_("Look at the waveform: finer vertical detail in Recovered; the sharpness gain stays "
-      "above its lower line."),
-   N_("Sharpness gain")},
-  {"grain", N_("Grain consistent with the Reference"),
-   N_("Flat areas in Difference show fine, even grain; the grain plot stays between its "
-      "lines."),
-   N_("Grain vs Reference")},
-  {"no-flicker", N_("No flicker over time"),
-   N_("Scrub with the arrow keys in Toggle: brightness and detail hold steady frame to frame."),
-   N_("Flicker")},
-  {"no-colour-shift", N_("No colour shift"),
-   N_("Both vectorscopes match: same shape, same angles; the chroma plot stays under its line."),
-   N_("Colour shift")},
-  {"no-halos", N_("No over-sharpening or halos"),
-   N_("Wipe across strong edges: no bright or dark rims in Recovered."), N_("Halos")},
+    {"sharper-edges", N_("Sharper edges, more detail"),
+     N_("Look at the waveform: finer vertical detail in Recovered; the sharpness gain stays "
+        "above its lower line."),
+     N_("Sharpness gain")},
+    {"grain", N_("Grain consistent with the Reference"),
+     N_("Flat areas in Difference show fine, even grain; the grain plot stays between its "
+        "lines."),
+     N_("Grain vs Reference")},
+    {"no-flicker", N_("No flicker over time"),
+     N_("Scrub with the arrow keys in Toggle: brightness and detail hold steady frame to frame."),
+     N_("Flicker")},
+    {"no-colour-shift", N_("No colour shift"),
+     N_("Both vectorscopes match: same shape, same angles; the chroma plot stays under its line."),
+     N_("Colour shift")},
+    {"no-halos", N_("No over-sharpening or halos"),
+     N_("Wipe across strong edges: no bright or dark rims in Recovered."), N_("Halos")},
 };
 
 const char *
@@ -83,11 +83,11 @@ struct _SrPageReview {
   gboolean syncing;
 
   /* The render. */
-  char *detect_key;        /* project fields the render's location depends on */
+  char *detect_key; /* project fields the render's location depends on */
   guint detect_generation;
   gboolean detecting;
   gboolean has_render;
-  char *render_key;        /* pattern and range of the render shown */
+  char *render_key; /* pattern and range of the render shown */
   char *render_pattern;
   char *source_pattern;
   int first, last;
@@ -106,7 +106,7 @@ struct _SrPageReview {
 
   /* Metrics. */
   SrJob *measure_job;
-  char *measured_key;      /* render_key the plots belong to */
+  char *measured_key; /* render_key the plots belong to */
   sr_qa_frame *qa;
   int n_qa;
 
@@ -253,9 +253,8 @@ on_detect_done(GObject *source, GAsyncResult *result, gpointer user_data)
     return;
   }
 
-  g_autofree char *key = g_strdup_printf("%s\n%s\n%d\n%d\n%d", d->render_pattern,
-                                         d->source_pattern, d->render.first, d->render.last,
-                                         d->render.n_missing);
+  g_autofree char *key = g_strdup_printf("%s\n%s\n%d\n%d\n%d", d->render_pattern, d->source_pattern,
+                                         d->render.first, d->render.last, d->render.n_missing);
   if (g_strcmp0(key, self->render_key) != 0) {
     g_free(self->render_key);
     self->render_key = g_steal_pointer(&key);
@@ -323,8 +322,8 @@ detect_render(SrPageReview *self)
   const char *src = sr_project_get_source_pattern(self->project);
   d->source_pattern = src && src[0] ? sr_project_resolve_path(self->project, src) : NULL;
   self->detecting = TRUE;
-  g_autoptr(SrJob) job = sr_job_new(_("Looking for rendered frames"), detect_thread, d,
-                                    detect_job_free);
+  g_autoptr(SrJob) job =
+      sr_job_new(_("Looking for rendered frames"), detect_thread, d, detect_job_free);
   sr_ui_run_job(GTK_WIDGET(self), job, FALSE, on_detect_done, NULL);
 }
 
@@ -567,8 +566,8 @@ scope_thread(SrJob *job, gpointer data, GError **error)
       continue;
     if (!draw_scopes(sr_frame_get_image(frames[i]), s->space, s->matrix, WAVE_W, WAVE_H,
                      VECTOR_SIDE, &s->wave[i], &s->vector[i], &err)) {
-      s->error = g_strdup_printf(_("Scopes of frame %d: %s"), sr_frame_get_number(frames[i]),
-                                 err.message);
+      s->error =
+          g_strdup_printf(_("Scopes of frame %d: %s"), sr_frame_get_number(frames[i]), err.message);
       return TRUE;
     }
   }
@@ -711,8 +710,8 @@ on_measure_done(GObject *source, GAsyncResult *result, gpointer user_data)
   if (!sr_job_finish(job, result, &error)) {
     if (!g_error_matches(error, SR_JOB_ERROR, SR_JOB_ERROR_CANCELLED) &&
         !g_error_matches(error, SR_VALIDATION_ERROR, SR_VALIDATION_ERROR_CANCELLED)) {
-      g_autofree char *text = g_strdup_printf(_("Could not measure the render: %s"),
-                                              error->message);
+      g_autofree char *text =
+          g_strdup_printf(_("Could not measure the render: %s"), error->message);
       set_measure_text(self, text);
       sr_ui_show_error(GTK_WIDGET(self), text);
     }
@@ -836,7 +835,7 @@ update_plots(SrPageReview *self)
   static const char *const chroma_ids[] = {"chroma-shift", NULL};
   static const char *const halo_ids[] = {"halo", NULL};
   static const char *const *const ids[SR_REVIEW_N_ITEMS] = {sharp_ids, grain_ids, flicker_ids,
-                                                             chroma_ids, halo_ids};
+                                                            chroma_ids, halo_ids};
   int n = self->qa ? self->n_qa : 0;
   g_autofree int *frames = g_new0(int, MAX(n, 1));
   g_autofree double *values = g_new0(double, MAX(n, 1));
@@ -870,21 +869,11 @@ update_plots(SrPageReview *self)
       frames[i] = f->frame;
       outlier[i] = has_flag(f, ids[p]);
       switch (p) {
-      case 0:
-        values[i] = f->sharpness_gain_db;
-        break;
-      case 1:
-        values[i] = has_reference ? f->grain_vs_reference_db : f->grain_vs_source_db;
-        break;
-      case 2:
-        values[i] = f->flicker_luma;
-        break;
-      case 3:
-        values[i] = f->chroma_max;
-        break;
-      default:
-        values[i] = f->halo_score;
-        break;
+      case 0: values[i] = f->sharpness_gain_db; break;
+      case 1: values[i] = has_reference ? f->grain_vs_reference_db : f->grain_vs_source_db; break;
+      case 2: values[i] = f->flicker_luma; break;
+      case 3: values[i] = f->chroma_max; break;
+      default: values[i] = f->halo_score; break;
       }
     }
     switch (p) {
@@ -899,8 +888,8 @@ update_plots(SrPageReview *self)
         high = t.grain_over_ref_db;
       }
       sr_metric_plot_set_format(plot, _("%.2f dB"));
-      sr_metric_plot_set_title(plot, has_reference ? _("Grain vs Reference")
-                                                   : _("Grain vs Source"));
+      sr_metric_plot_set_title(plot,
+                               has_reference ? _("Grain vs Reference") : _("Grain vs Source"));
       break;
     case 2:
       high = t.flicker_luma;
@@ -916,8 +905,7 @@ update_plots(SrPageReview *self)
       break;
     }
     sr_metric_plot_set_limits(plot, low, high);
-    sr_metric_plot_set_points(plot, frames, values, outlier, (const char *const *)notes->pdata,
-                              n);
+    sr_metric_plot_set_points(plot, frames, values, outlier, (const char *const *)notes->pdata, n);
     sr_metric_plot_set_placeholder(plot, _("Not measured yet"));
   }
   update_marks(self);
@@ -941,17 +929,18 @@ update_plots(SrPageReview *self)
       for (guint i = 0; i < order->len; i++)
         g_string_append_printf(kinds, "%s%s × %u", i ? ", " : "", (const char *)order->pdata[i],
                                GPOINTER_TO_UINT(g_hash_table_lookup(counts, order->pdata[i])));
-      text = g_strdup_printf(g_dngettext(NULL, "%d frame measured · %d with outliers (%s): hover "
-                                               "a red point for the reason, click it to show the "
-                                               "frame.",
+      text = g_strdup_printf(g_dngettext(NULL,
+                                         "%d frame measured · %d with outliers (%s): hover "
+                                         "a red point for the reason, click it to show the "
+                                         "frame.",
                                          "%d frames measured · %d with outliers (%s): hover a red "
                                          "point for the reason, click it to show the frame.",
                                          n),
                              n, n_flagged, kinds->str);
-    }
-    else
-      text = g_strdup_printf(g_dngettext(NULL, "%d frame measured · every metric within its "
-                                               "lines. Click a point to show that frame.",
+    } else
+      text = g_strdup_printf(g_dngettext(NULL,
+                                         "%d frame measured · every metric within its "
+                                         "lines. Click a point to show that frame.",
                                          "%d frames measured · every metric within its lines. "
                                          "Click a point to show that frame.",
                                          n),
@@ -1006,8 +995,8 @@ write_scopes(ExportJob *e, const sr_image *img, const char *which, int frame, sr
 {
   g_autofree guint8 *wave = NULL, *vector = NULL;
 
-  if (!draw_scopes(img, e->space, SR_YCBCR_BT709, EXPORT_WAVE_W, EXPORT_WAVE_H,
-                   EXPORT_VECTOR_SIDE, &wave, &vector, err))
+  if (!draw_scopes(img, e->space, SR_YCBCR_BT709, EXPORT_WAVE_W, EXPORT_WAVE_H, EXPORT_VECTOR_SIDE,
+                   &wave, &vector, err))
     return FALSE;
   g_autofree char *wave_name = g_strdup_printf("frame-%06d-waveform-%s.png", frame, which);
   g_autofree char *vector_name = g_strdup_printf("frame-%06d-vectorscope-%s.png", frame, which);
@@ -1067,10 +1056,10 @@ on_export_done(GObject *source, GAsyncResult *result, gpointer user_data)
       }
       g_free(self->stills_dir);
       self->stills_dir = g_strdup(e->dir);
-      g_autofree char *text = g_strdup_printf(
-          g_dngettext(NULL, "Wrote %u still of frame %d to %s\n%s",
-                      "Wrote %u stills of frame %d to %s\n%s", e->written->len),
-          e->written->len, sr_frame_get_number(e->a), e->dir, names->str);
+      g_autofree char *text =
+          g_strdup_printf(g_dngettext(NULL, "Wrote %u still of frame %d to %s\n%s",
+                                      "Wrote %u stills of frame %d to %s\n%s", e->written->len),
+                          e->written->len, sr_frame_get_number(e->a), e->dir, names->str);
       g_string_free(names, TRUE);
       set_message(self, text, TRUE);
     } else {
@@ -1194,7 +1183,7 @@ sync_mode_buttons(SrPageReview *self)
                      : mode == SR_VIEWER_MODE_WIPE
                          ? _("Original left, Recovered right — drag the line")
                      : mode == SR_VIEWER_MODE_SIDE_BY_SIDE ? _("Original left, Recovered right")
-                                                          : _("|Original − Recovered| × gain"));
+                                                           : _("|Original − Recovered| × gain"));
 }
 
 static void
@@ -1369,8 +1358,7 @@ set_project(SrPageReview *self, SrProject *project)
   clear_pictures(self);
   update_plots(self);
   sync_checklist(self);
-  show_empty(self, _("Nothing rendered yet"),
-             _("Render frames on the Render page first."));
+  show_empty(self, _("Nothing rendered yet"), _("Render frames on the Render page first."));
   if (project && gtk_widget_get_mapped(GTK_WIDGET(self)))
     detect_render(self);
   g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_PROJECT]);
@@ -1538,8 +1526,7 @@ sr_page_review_class_init(SrPageReviewClass *klass)
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Page_Down, 0, "review.step", "i", 10);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Home, 0, "review.step", "i",
                                       G_MININT32);
-  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_End, 0, "review.step", "i",
-                                      G_MAXINT32);
+  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_End, 0, "review.step", "i", G_MAXINT32);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_w, 0, "review.mode", "i", 0);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_s, 0, "review.mode", "i", 1);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_d, 0, "review.mode", "i", 3);

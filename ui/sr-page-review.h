@@ -39,8 +39,7 @@ gboolean sr_page_review_get_settled(SrPageReview *self);
 
 SrViewer *sr_page_review_get_viewer(SrPageReview *self);
 /* vectorscope FALSE: waveform; recovered FALSE: Original (A). */
-SrScopeView *sr_page_review_get_scope(SrPageReview *self, gboolean vectorscope,
-                                      gboolean recovered);
+SrScopeView *sr_page_review_get_scope(SrPageReview *self, gboolean vectorscope, gboolean recovered);
 /* The plots, in checklist order (0..SR_REVIEW_N_ITEMS-1). */
 SrMetricPlot *sr_page_review_get_plot(SrPageReview *self, int index);
 GtkCheckButton *sr_page_review_get_check(SrPageReview *self, int index);

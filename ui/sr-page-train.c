@@ -19,13 +19,13 @@
 #include "sr-ui-util.h"
 #include "sr-window.h"
 
-#define MAX_STEPS 100000000
+#define MAX_STEPS   100000000
 #define MAX_DEVICES 16
 /* Settings edits are measured once typing has paused this long. */
 #define ESTIMATE_DEBOUNCE_MS 600
 /* The measurement times steps until this much time has passed (after one
  * untimed step that pays for primitive creation and first-touch memory). */
-#define ESTIMATE_SECONDS 1.0
+#define ESTIMATE_SECONDS   1.0
 #define ESTIMATE_MAX_STEPS 6
 /* A first step at least this long is the measurement by itself. */
 #define ESTIMATE_SLOW_STEP 2.0
@@ -186,9 +186,9 @@ typedef struct {
 /* The guide: model M, 512 px patches (256 on a small crop), batch 3,
  * 40–80 k steps with a checkpoint every 10 k, warm-up then cosine decay. */
 static const Preset presets[] = {
-  {N_("Quick look"), SR_MODEL_SIZE_S, 256, 2, 5000, 1000, 100, 250},
-  {N_("Standard (guide)"), SR_MODEL_SIZE_M, 512, 3, 40000, 10000, 100, 1000},
-  {N_("Long"), SR_MODEL_SIZE_M, 512, 3, 80000, 10000, 200, 2000},
+    {N_("Quick look"), SR_MODEL_SIZE_S, 256, 2, 5000, 1000, 100, 250},
+    {N_("Standard (guide)"), SR_MODEL_SIZE_M, 512, 3, 40000, 10000, 100, 1000},
+    {N_("Long"), SR_MODEL_SIZE_M, 512, 3, 80000, 10000, 200, 2000},
 };
 #define N_PRESETS G_N_ELEMENTS(presets)
 #define PRESET_LR 2e-4
@@ -426,8 +426,7 @@ update_backend_info(SrPageTrain *self, const char *backend)
   else
     text = g_strdup_printf(_("Runs on the %s (%s)"), cpu_text, reason);
   gtk_label_set_text(GTK_LABEL(self->backend_info), text);
-  sr_ui_set_class(self->backend_info, "field-error",
-                  strcmp(backend, "cuda") == 0 && gpu == NULL);
+  sr_ui_set_class(self->backend_info, "field-error", strcmp(backend, "cuda") == 0 && gpu == NULL);
 }
 
 static void
@@ -627,8 +626,7 @@ static void
 build_settings(SrPageTrain *self)
 {
   const char *preset_names[N_PRESETS + 2];
-  const char *models[] = {_("S · 16 channels"), _("M · 32 channels"), _("L · 64 channels"),
-                          NULL};
+  const char *models[] = {_("S · 16 channels"), _("M · 32 channels"), _("L · 64 channels"), NULL};
   const char *backends[] = {_("Automatic"), _("CPU"), _("CUDA GPU"), NULL};
   int r = 0;
 
@@ -646,8 +644,8 @@ build_settings(SrPageTrain *self)
   self->steps = add_row(self, r++, _("Steps"), spin_new(self, 1, MAX_STEPS, 1000), "train-steps");
   self->ckpt_every = add_row(self, r++, _("Checkpoints every"), spin_new(self, 1, MAX_STEPS, 1000),
                              "train-checkpoint-every");
-  self->sheet_every = add_row(self, r++, _("Sheets every"), spin_new(self, 0, MAX_STEPS, 50),
-                              "train-sheet-every");
+  self->sheet_every =
+      add_row(self, r++, _("Sheets every"), spin_new(self, 0, MAX_STEPS, 50), "train-sheet-every");
   gtk_widget_set_tooltip_text(self->sheet_every, _("Steps between contact sheets; 0 = none"));
   gtk_widget_set_tooltip_text(self->ckpt_every, _("Steps between checkpoints; the last step "
                                                   "always gets one"));
@@ -657,10 +655,10 @@ build_settings(SrPageTrain *self)
   GtkEventController *focus = gtk_event_controller_focus_new();
   g_signal_connect(focus, "leave", G_CALLBACK(on_lr_focus_leave), self);
   gtk_widget_add_controller(self->lr, focus);
-  self->warmup = add_row(self, r++, _("Warm-up steps"), spin_new(self, 0, MAX_STEPS, 100),
-                         "train-warmup");
-  self->cosine = add_row(self, r++, _("Schedule"), check_new(self, _("Cosine decay")),
-                         "train-cosine");
+  self->warmup =
+      add_row(self, r++, _("Warm-up steps"), spin_new(self, 0, MAX_STEPS, 100), "train-warmup");
+  self->cosine =
+      add_row(self, r++, _("Schedule"), check_new(self, _("Cosine decay")), "train-cosine");
 
   GtkWidget *aug = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
   self->flip = check_new(self, _("Horizontal flip"));
@@ -708,8 +706,7 @@ devices_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel
   DeviceList *d = data;
   sr_error err = {0};
 
-  if (!sr_backend_list_devices(d->devices, MAX_DEVICES, &d->n, d->reason, sizeof d->reason,
-                               &err)) {
+  if (!sr_backend_list_devices(d->devices, MAX_DEVICES, &d->n, d->reason, sizeof d->reason, &err)) {
     d->n = 0;
     g_strlcpy(d->reason, err.message, sizeof d->reason);
   }
@@ -775,13 +772,12 @@ estimate_measure(gpointer data)
   gboolean ok = FALSE;
 
   if (!src || !gt) {
-    g_snprintf(e->error, sizeof e->error, _("not enough memory for %d × %d px patches"),
-               e->patch, e->patch);
+    g_snprintf(e->error, sizeof e->error, _("not enough memory for %d × %d px patches"), e->patch,
+               e->patch);
     goto out;
   }
   be = sr_backend_open(e->backend, reason, sizeof reason, &err);
-  if (!be || !(net = sr_unet_new((sr_unet_size)e->size, be, &err)) ||
-      !sr_unet_init(net, 1, &err) ||
+  if (!be || !(net = sr_unet_new((sr_unet_size)e->size, be, &err)) || !sr_unet_init(net, 1, &err) ||
       !(ws = sr_unet_workspace_new(net, e->batch, e->patch, e->patch, true, &err))) {
     g_strlcpy(e->error, err.message, sizeof e->error);
     goto out;
@@ -990,7 +986,7 @@ on_unmap(GtkWidget *widget, SrPageTrain *self)
 typedef struct {
   char *out_dir, *source;
   int preview;
-  GArray *rows;      /* of CkptRow, newest first */
+  GArray *rows; /* of CkptRow, newest first */
   char *preview_path;
   gboolean has_dir;
   gboolean same_dir; /* only the Source or preview frame changed */
@@ -1095,8 +1091,7 @@ on_scan_done(GObject *source, GAsyncResult *res, gpointer user)
   }
   rebuild_rows(self);
   SrTrainGallery *gallery = SR_TRAIN_GALLERY(self->gallery);
-  sr_train_gallery_set_preview_source(gallery, s->preview_path,
-                                      s->preview_path ? s->preview : -1);
+  sr_train_gallery_set_preview_source(gallery, s->preview_path, s->preview_path ? s->preview : -1);
   sr_train_gallery_clear(gallery);
   if (s->has_dir)
     sr_train_gallery_load_dir(gallery, s->out_dir);
@@ -1131,8 +1126,8 @@ scan_out_dir(SrPageTrain *self)
   s->same_dir = same_dir;
   self->scan_generation++;
   self->scan_cancel = g_cancellable_new();
-  GTask *task = g_task_new(self, self->scan_cancel, on_scan_done,
-                           GUINT_TO_POINTER(self->scan_generation));
+  GTask *task =
+      g_task_new(self, self->scan_cancel, on_scan_done, GUINT_TO_POINTER(self->scan_generation));
   g_task_set_task_data(task, s, scan_free);
   g_task_run_in_thread(task, scan_thread);
   g_object_unref(task);
@@ -1214,8 +1209,8 @@ static void
 on_train_checkpoint(void *user, const sr_train_eval *e)
 {
   TrainLog *l = user;
-  CkptRow row = {e->step, e->loss_avg, e->psnr_before, e->psnr_after,
-                 g_strdup(e->checkpoint_path), {0}};
+  CkptRow row = {e->step, e->loss_avg, e->psnr_before, e->psnr_after, g_strdup(e->checkpoint_path),
+                 {0}};
 
   g_strlcpy(row.model_id, e->model_id, sizeof row.model_id);
   g_mutex_lock(&l->lock);
@@ -1257,8 +1252,7 @@ static gboolean
 train_call(gpointer data)
 {
   TrainCall *c = data;
-  return sr_train_run(&c->j->cfg, c->d, c->j->out_dir, c->j->resume, c->cb, &c->j->result,
-                      c->err);
+  return sr_train_run(&c->j->cfg, c->d, c->j->out_dir, c->j->resume, c->cb, &c->j->result, c->err);
 }
 
 static gboolean
@@ -1295,14 +1289,22 @@ train_job_run(SrJob *job, gpointer data, GError **error)
     j->cfg.warmup_steps = j->cfg.steps / 10;
 
   sr_train_data d = {
-    .pairs = built, .n_pairs = (int)n_built, .held_out = held, .n_held_out = (int)n_held,
-    .preview_source = preview, .preview_frame = preview ? j->preview : -1,
-    .reference_offset = j->offset, .prep = j->prep,
+      .pairs = built,
+      .n_pairs = (int)n_built,
+      .held_out = held,
+      .n_held_out = (int)n_held,
+      .preview_source = preview,
+      .preview_frame = preview ? j->preview : -1,
+      .reference_offset = j->offset,
+      .prep = j->prep,
   };
   sr_train_callbacks cb = {
-    .user = j->log, .progress = on_train_progress, .contact_sheet = on_train_contact_sheet,
-    .checkpoint = on_train_checkpoint, .cancel = sr_job_get_cancel_flag(job),
-    .pause = &j->log->pause,
+      .user = j->log,
+      .progress = on_train_progress,
+      .contact_sheet = on_train_contact_sheet,
+      .checkpoint = on_train_checkpoint,
+      .cancel = sr_job_get_cancel_flag(job),
+      .pause = &j->log->pause,
   };
   sr_job_set_progress(job, 0, j->resume ? _("Resuming…") : _("Training…"));
   TrainCall call = {j, &d, &cb, &err};
@@ -1419,11 +1421,12 @@ rebuild_rows(SrPageTrain *self)
                         ckpt_row_widget(self, &g_array_index(self->rows, CkptRow, i), in_use));
   g_autofree char *caption = NULL;
   if (self->rows->len == 0)
-    caption = g_strdup(_("none yet: one is written every “Checkpoints every” steps and at the end"));
+    caption =
+        g_strdup(_("none yet: one is written every “Checkpoints every” steps and at the end"));
   else
-    caption = g_strdup_printf(ngettext("%u in the training folder", "%u in the training folder",
-                                       self->rows->len),
-                              self->rows->len);
+    caption = g_strdup_printf(
+        ngettext("%u in the training folder", "%u in the training folder", self->rows->len),
+        self->rows->len);
   gtk_label_set_text(GTK_LABEL(self->ckpt_caption), caption);
   gtk_widget_set_visible(self->ckpt_scroller, self->rows->len > 0);
   g_object_set_data_full(G_OBJECT(self->ckpt_list), "in-use", g_strdup(in_use), g_free);
@@ -1480,8 +1483,8 @@ poll_log(SrPageTrain *self)
     int eta = (int)CLAMP(l->eta, 0, 1e7);
     g_autofree char *left = duration_text(eta);
     self->run_steps = l->steps;
-    status = g_strdup_printf(_("Step %lld of %lld · %.2f steps/s · %s left"),
-                             (long long)l->step, (long long)l->steps, l->steps_per_second, left);
+    status = g_strdup_printf(_("Step %lld of %lld · %.2f steps/s · %s left"), (long long)l->step,
+                             (long long)l->steps, l->steps_per_second, left);
   }
   g_mutex_unlock(&l->lock);
 
@@ -1546,15 +1549,14 @@ on_train_done(GObject *source, GAsyncResult *res, gpointer data)
         sr_project_set_checkpoint(self->project, j->result.checkpoint_path);
       g_autofree char *took = duration_text(sr_job_get_elapsed(job));
       g_autofree char *done = g_strdup_printf(_("Finished at step %lld (%s) on %s."),
-                                              (long long)j->result.step, took,
-                                              j->result.backend);
+                                              (long long)j->result.step, took, j->result.backend);
       gtk_label_set_text(GTK_LABEL(self->status_label), done);
       gtk_widget_set_tooltip_text(self->status_label, done);
     } else if (g_error_matches(error, SR_JOB_ERROR, SR_JOB_ERROR_CANCELLED) ||
                j->result.cancelled) {
-      g_autofree char *stopped = g_strdup_printf(
-          _("Stopped at step %lld; that step was saved as a checkpoint."),
-          (long long)j->result.step);
+      g_autofree char *stopped =
+          g_strdup_printf(_("Stopped at step %lld; that step was saved as a checkpoint."),
+                          (long long)j->result.step);
       gtk_label_set_text(GTK_LABEL(self->status_label), stopped);
     } else {
       gtk_label_set_text(GTK_LABEL(self->status_label), error->message);
@@ -1695,8 +1697,7 @@ run(SrPageTrain *self, const char *resume_path, GError **error)
   gtk_widget_queue_draw(self->plot);
   gtk_stack_set_visible_child_name(GTK_STACK(self->view_stack), "loss");
   if (resume) {
-    g_autofree char *msg =
-        g_strdup_printf(_("Resuming from step %lld…"), (long long)resume_step);
+    g_autofree char *msg = g_strdup_printf(_("Resuming from step %lld…"), (long long)resume_step);
     gtk_label_set_text(GTK_LABEL(self->status_label), msg);
   } else {
     gtk_label_set_text(GTK_LABEL(self->status_label), _("Starting…"));
@@ -2021,8 +2022,7 @@ sr_page_train_plot_class_init(SrPageTrainPlotClass *klass)
 
 static void
 sr_page_train_plot_init(SrPageTrainPlot *self)
-{
-}
+{}
 
 static void
 build_monitor(SrPageTrain *self)
@@ -2067,8 +2067,8 @@ on_project_changed(SrProject *project, const char *description, SrPageTrain *sel
 {
   SrTrainingSettings t;
   sr_project_get_training(project, &t);
-  g_autofree char *key = g_strdup_printf("%d %d %d %s", (int)t.model_size, t.patch, t.batch,
-                                         t.backend);
+  g_autofree char *key =
+      g_strdup_printf("%d %d %d %s", (int)t.model_size, t.patch, t.batch, t.backend);
   const char *old = g_object_get_data(G_OBJECT(self), "estimate-key");
   gboolean steps_only = g_strcmp0(old, key) == 0;
 

@@ -100,8 +100,8 @@ sr_scope_view_set_picture(SrScopeView *self, const guint8 *rgba, int width, int 
   if (rgba && width > 0 && height > 0) {
     gsize size = (gsize)width * (gsize)height * 4;
     g_autoptr(GBytes) bytes = g_bytes_new(rgba, size);
-    self->texture = gdk_memory_texture_new(width, height, GDK_MEMORY_R8G8B8A8, bytes,
-                                           (gsize)width * 4);
+    self->texture =
+        gdk_memory_texture_new(width, height, GDK_MEMORY_R8G8B8A8, bytes, (gsize)width * 4);
     self->tex_w = width;
     self->tex_h = height;
     self->hash = fnv1a(rgba, size);
@@ -148,9 +148,8 @@ draw_text(SrScopeView *self, GtkSnapshot *snapshot, const char *text, double x, 
   pango_attr_list_unref(attrs);
   pango_layout_get_pixel_size(layout, &w, &h);
   gtk_snapshot_save(snapshot);
-  gtk_snapshot_translate(snapshot,
-                         &GRAPHENE_POINT_INIT((float)round(x - xalign * w),
-                                              (float)round(y - yalign * h)));
+  gtk_snapshot_translate(
+      snapshot, &GRAPHENE_POINT_INIT((float)round(x - xalign * w), (float)round(y - yalign * h)));
   gtk_snapshot_append_layout(snapshot, layout, colour);
   gtk_snapshot_restore(snapshot);
   g_object_unref(layout);
@@ -253,14 +252,9 @@ sr_scope_view_get_property(GObject *object, guint id, GValue *value, GParamSpec 
   SrScopeView *self = SR_SCOPE_VIEW(object);
 
   switch (id) {
-  case PROP_KIND:
-    g_value_set_int(value, self->kind);
-    break;
-  case PROP_TITLE:
-    g_value_set_string(value, self->title);
-    break;
-  default:
-    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
+  case PROP_KIND: g_value_set_int(value, self->kind); break;
+  case PROP_TITLE: g_value_set_string(value, self->title); break;
+  default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
   }
 }
 
@@ -270,14 +264,9 @@ sr_scope_view_set_property(GObject *object, guint id, const GValue *value, GPara
   SrScopeView *self = SR_SCOPE_VIEW(object);
 
   switch (id) {
-  case PROP_KIND:
-    sr_scope_view_set_kind(self, (SrScopeViewKind)g_value_get_int(value));
-    break;
-  case PROP_TITLE:
-    sr_scope_view_set_title(self, g_value_get_string(value));
-    break;
-  default:
-    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
+  case PROP_KIND: sr_scope_view_set_kind(self, (SrScopeViewKind)g_value_get_int(value)); break;
+  case PROP_TITLE: sr_scope_view_set_title(self, g_value_get_string(value)); break;
+  default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
   }
 }
 
@@ -292,10 +281,9 @@ sr_scope_view_class_init(SrScopeViewClass *klass)
   object_class->set_property = sr_scope_view_set_property;
   widget_class->snapshot = sr_scope_view_snapshot;
   widget_class->measure = sr_scope_view_measure;
-  properties[PROP_KIND] =
-      g_param_spec_int("kind", NULL, NULL, SR_SCOPE_VIEW_WAVEFORM, SR_SCOPE_VIEW_VECTORSCOPE,
-                       SR_SCOPE_VIEW_WAVEFORM,
-                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_KIND] = g_param_spec_int(
+      "kind", NULL, NULL, SR_SCOPE_VIEW_WAVEFORM, SR_SCOPE_VIEW_VECTORSCOPE, SR_SCOPE_VIEW_WAVEFORM,
+      G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_TITLE] =
       g_param_spec_string("title", NULL, NULL, NULL,
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);

@@ -17,8 +17,8 @@
 
 G_BEGIN_DECLS
 
-#define SR_TYPE_THUMBNAILER (sr_thumbnailer_get_type ())
-G_DECLARE_FINAL_TYPE (SrThumbnailer, sr_thumbnailer, SR, THUMBNAILER, GObject)
+#define SR_TYPE_THUMBNAILER (sr_thumbnailer_get_type())
+G_DECLARE_FINAL_TYPE(SrThumbnailer, sr_thumbnailer, SR, THUMBNAILER, GObject)
 
 #define SR_THUMBNAILER_DEFAULT_WIDTH 160
 
@@ -31,35 +31,35 @@ typedef struct {
 
 /* cache_dir: where thumbnails are stored; NULL means
  * g_get_user_cache_dir()/spatial-recovery/thumbnails. Created on first write. */
-SrThumbnailer *sr_thumbnailer_new (const char *cache_dir);
+SrThumbnailer *sr_thumbnailer_new(const char *cache_dir);
 /* One shared instance for the application (created on first use). */
-SrThumbnailer *sr_thumbnailer_get_default (void);
+SrThumbnailer *sr_thumbnailer_get_default(void);
 
-const char *sr_thumbnailer_get_cache_dir (SrThumbnailer *self);
+const char *sr_thumbnailer_get_cache_dir(SrThumbnailer *self);
 
 /* Makes (or fetches) the thumbnail of the image file at path, whose pixels
  * are in colour space cs, width px wide (0 = default). The result is a
  * GdkTexture of 8-bit sRGB pixels. Runs on a worker thread; at most two
  * thumbnails are made at once. */
-void sr_thumbnailer_load_async (SrThumbnailer *self, const char *path, sr_colourspace cs, int width,
-                                GCancellable *cancellable, GAsyncReadyCallback callback,
-                                gpointer user_data);
-GdkTexture *sr_thumbnailer_load_finish (SrThumbnailer *self, GAsyncResult *result, GError **error);
+void sr_thumbnailer_load_async(SrThumbnailer *self, const char *path, sr_colourspace cs, int width,
+                               GCancellable *cancellable, GAsyncReadyCallback callback,
+                               gpointer user_data);
+GdkTexture *sr_thumbnailer_load_finish(SrThumbnailer *self, GAsyncResult *result, GError **error);
 
 /* The thumbnail if it is already in memory (a new reference), else NULL.
  * Does no I/O. */
-GdkTexture *sr_thumbnailer_lookup (SrThumbnailer *self, const char *path, sr_colourspace cs,
-                                   int width);
+GdkTexture *sr_thumbnailer_lookup(SrThumbnailer *self, const char *path, sr_colourspace cs,
+                                  int width);
 
 /* Where the thumbnail of path would be stored on disk (caller frees); NULL +
  * error when the file cannot be stat'ed. Does a stat(), so call it from a
  * worker or a test, not on every frame. */
-char *sr_thumbnailer_get_cache_path (SrThumbnailer *self, const char *path, sr_colourspace cs,
-                                     int width, GError **error);
+char *sr_thumbnailer_get_cache_path(SrThumbnailer *self, const char *path, sr_colourspace cs,
+                                    int width, GError **error);
 
 /* Forgets the in-memory thumbnails (the disk cache stays). */
-void sr_thumbnailer_clear_memory (SrThumbnailer *self);
+void sr_thumbnailer_clear_memory(SrThumbnailer *self);
 
-void sr_thumbnailer_get_stats (SrThumbnailer *self, SrThumbnailerStats *out);
+void sr_thumbnailer_get_stats(SrThumbnailer *self, SrThumbnailerStats *out);
 
 G_END_DECLS

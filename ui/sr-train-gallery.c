@@ -28,7 +28,7 @@
 #define RANGE_TOLERANCE 1e-3
 /* Half of a half-float ulp, relative (11 significant bits), and half of the
  * smallest subnormal step: the rounding a value picks up in the EXR. */
-#define HALF_ROUNDING 0x1p-11
+#define HALF_ROUNDING     0x1p-11
 #define HALF_ROUNDING_MIN 0x1p-25
 /* An output channel this close to 0 or 1 (beyond its rounding) was clamped. */
 #define CLAMP_MARGIN 1e-4
@@ -49,8 +49,8 @@ typedef enum {
 typedef struct {
   double value[SR_TRAIN_N_MONITORS];
   gboolean pass[SR_TRAIN_N_MONITORS];
-  guint64 n_clamped;   /* pixels left out of the chroma check */
-  guint64 n_compared;  /* pixels the chroma check compared */
+  guint64 n_clamped;  /* pixels left out of the chroma check */
+  guint64 n_compared; /* pixels the chroma check compared */
   sr_rect src_data, src_display, out_data, out_display;
 } MonitorResult;
 
@@ -97,8 +97,8 @@ struct _SrTrainGallery {
   GtkWidget *monitor_pill[SR_TRAIN_N_MONITORS];
   GtkWidget *monitor_value[SR_TRAIN_N_MONITORS];
 
-  GArray *sheets;   /* of Sheet, by step */
-  GArray *previews; /* of Preview, by step */
+  GArray *sheets;      /* of Sheet, by step */
+  GArray *previews;    /* of Preview, by step */
   guint shown_sheet;   /* index into sheets; G_MAXUINT when none */
   guint shown_preview; /* index into previews; G_MAXUINT when none */
   gint64 loaded_sheet_step;
@@ -793,8 +793,8 @@ measure_done(GObject *object, GAsyncResult *res, gpointer user_data)
         p->state = MEASURE_DONE;
       } else {
         p->state = MEASURE_FAILED;
-        p->error = g_strdup_printf(_("Could not measure the preview %s: %s"), d->path,
-                                   error->message);
+        p->error =
+            g_strdup_printf(_("Could not measure the preview %s: %s"), d->path, error->message);
         set_error(self, p->error);
       }
       sync_monitors(self);
@@ -970,8 +970,7 @@ monitor_value_text(const Preview *p, int m)
     return v >= 1e-3 ? g_strdup_printf("%.3f", v) : g_strdup_printf("%.1e", v);
   case SR_TRAIN_MONITOR_RANGE:
     return v == 0.0 ? g_strdup(_("all inside")) : g_strdup_printf(_("%.3g %% outside"), v * 100.0);
-  default:
-    return g_strdup(r->pass[m] ? _("matches") : _("differs"));
+  default: return g_strdup(r->pass[m] ? _("matches") : _("differs"));
   }
 }
 
@@ -1226,8 +1225,8 @@ build_preview(SrTrainGallery *self)
   gtk_widget_add_css_class(bar, "toolbar-strip");
   GtkWidget *modes = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 0);
   gtk_widget_add_css_class(modes, "linked");
-  self->mode_wipe = mode_button(self, _("Wipe"), _("Source left, output right; drag the line"),
-                                NULL, modes);
+  self->mode_wipe =
+      mode_button(self, _("Wipe"), _("Source left, output right; drag the line"), NULL, modes);
   self->mode_side = mode_button(self, _("Side by Side"), _("Source and output next to each other"),
                                 self->mode_wipe, modes);
   self->mode_toggle = mode_button(self, _("Toggle"),
@@ -1332,10 +1331,9 @@ sr_train_gallery_init(SrTrainGallery *self)
   self->stack = gtk_stack_new();
   gtk_widget_set_vexpand(self->stack, TRUE);
   gtk_stack_set_transition_type(GTK_STACK(self->stack), GTK_STACK_TRANSITION_TYPE_NONE);
-  gtk_stack_add_titled(GTK_STACK(self->stack), build_sheets(self), "sheets",
-                       _("Contact Sheets"));
-  self->preview_page = gtk_stack_add_titled(GTK_STACK(self->stack), build_preview(self),
-                                            "preview", _("Preview Frame"));
+  gtk_stack_add_titled(GTK_STACK(self->stack), build_sheets(self), "sheets", _("Contact Sheets"));
+  self->preview_page = gtk_stack_add_titled(GTK_STACK(self->stack), build_preview(self), "preview",
+                                            _("Preview Frame"));
   /* In a toolbar strip so the page on show takes the mode switches' look. */
   self->switcher = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 0);
   gtk_widget_add_css_class(self->switcher, "toolbar-strip");

@@ -18,11 +18,11 @@
 #include "sr-page-review.h"
 #include "sr-page-train.h"
 
-const char *const sr_stage_ids[] = {"project", "pairs", "crop", "train",
-                                    "render", "review", "deliver", NULL};
+const char *const sr_stage_ids[] = {"project", "pairs",  "crop",    "train",
+                                    "render",  "review", "deliver", NULL};
 
 static const char *const stage_titles[] = {
-  N_("Project"), N_("Pairs"), N_("Crop"), N_("Train"), N_("Render"), N_("Review"), N_("Deliver"),
+    N_("Project"), N_("Pairs"), N_("Crop"), N_("Train"), N_("Render"), N_("Review"), N_("Deliver"),
 };
 
 /* Guide: 4–9 pairs per shot to start. */
@@ -81,9 +81,9 @@ struct _SrWindow {
 
   char *error;
   char *info;
-  SrJob *visible_job;  /* the job the job bar shows */
-  GPtrArray *jobs;     /* running jobs, for cancel on close */
-  guint check_source;  /* debounce of the stage checks */
+  SrJob *visible_job; /* the job the job bar shows */
+  GPtrArray *jobs;    /* running jobs, for cancel on close */
+  guint check_source; /* debounce of the stage checks */
   guint check_generation;
   gboolean checking;
   gboolean loading;
@@ -92,11 +92,7 @@ struct _SrWindow {
 
 G_DEFINE_FINAL_TYPE(SrWindow, sr_window, GTK_TYPE_APPLICATION_WINDOW)
 
-enum {
-  SIGNAL_PROJECT_LOADED,
-  SIGNAL_STAGES_UPDATED,
-  N_SIGNALS
-};
+enum { SIGNAL_PROJECT_LOADED, SIGNAL_STAGES_UPDATED, N_SIGNALS };
 
 static guint signals[N_SIGNALS];
 
@@ -118,8 +114,9 @@ stage_index(const char *stage)
 static void
 show_banner(SrWindow *self, const char *message, gboolean is_error)
 {
-  gtk_image_set_from_icon_name(GTK_IMAGE(self->banner_icon),
-                               is_error ? "dialog-warning-symbolic" : "dialog-information-symbolic");
+  gtk_image_set_from_icon_name(GTK_IMAGE(self->banner_icon), is_error
+                                                                 ? "dialog-warning-symbolic"
+                                                                 : "dialog-information-symbolic");
   if (is_error)
     gtk_widget_remove_css_class(self->banner, "info");
   else
@@ -473,10 +470,10 @@ stage_check_thread(SrJob *job, gpointer data, GError **error)
 
   c->has_source = src && src[0];
   c->has_reference = ref && ref[0];
-  gboolean ok_src = c->has_source &&
-                    open_sequence(src, &c->source_first, &c->source_last, &c->source_error);
-  gboolean ok_ref = c->has_reference && open_sequence(ref, &c->reference_first,
-                                                      &c->reference_last, &c->reference_error);
+  gboolean ok_src =
+      c->has_source && open_sequence(src, &c->source_first, &c->source_last, &c->source_error);
+  gboolean ok_ref = c->has_reference && open_sequence(ref, &c->reference_first, &c->reference_last,
+                                                      &c->reference_error);
   if (ok_src && ok_ref && sr_project_get_pairs(c->copy)->len > 0) {
     sr_project_check(c->copy, &c->report);
     c->checked = TRUE;
@@ -545,8 +542,7 @@ set_stage(SrWindow *self, int i, SrStageState state, const char *reason)
   static const char *const icons[] = {"content-loading-symbolic", "emblem-ok-symbolic",
                                       "dialog-warning-symbolic", "checkbox-checked-symbolic",
                                       "emblem-synchronizing-symbolic"};
-  static const char *const classes[] = {"not-started", "ready", "attention", "done",
-                                        "in-progress"};
+  static const char *const classes[] = {"not-started", "ready", "attention", "done", "in-progress"};
   StageRow *row = &self->stages[i];
 
   /* The checks rerun after every edit and job; an unchanged row is left
@@ -613,7 +609,8 @@ apply_model_stages(SrWindow *self, StageCheck *c)
   if (training) {
     set_stage(self, 3, SR_STAGE_IN_PROGRESS, _("Training is running."));
   } else if (!c->checkpoint_path) {
-    set_stage(self, 3, SR_STAGE_NOT_STARTED, _("No model yet: train once pairs and crop are ready."));
+    set_stage(self, 3, SR_STAGE_NOT_STARTED,
+              _("No model yet: train once pairs and crop are ready."));
   } else if (!c->checkpoint_exists) {
     reason = g_strdup_printf(_("The checkpoint %s is missing: train again or choose another."),
                              c->checkpoint_path);
@@ -670,7 +667,8 @@ apply_model_stages(SrWindow *self, StageCheck *c)
     reason = g_strdup_printf(_("%u of %u acceptance items ticked."), ticked, (guint)N_ACCEPTANCE);
     set_stage(self, 5, SR_STAGE_IN_PROGRESS, reason);
   } else if (rendered_any) {
-    set_stage(self, 5, SR_STAGE_READY, _("Compare the render with the Source and tick the acceptance items."));
+    set_stage(self, 5, SR_STAGE_READY,
+              _("Compare the render with the Source and tick the acceptance items."));
   } else {
     set_stage(self, 5, SR_STAGE_NOT_STARTED, _("Needs a render to review."));
   }
@@ -705,7 +703,8 @@ apply_stage_check(SrWindow *self, StageCheck *c)
   /* Project */
   if (!c->has_source || !c->has_reference) {
     set_stage(self, 0, SR_STAGE_NOT_STARTED,
-              !c->has_source ? _("Choose the Source sequence.") : _("Choose the Reference sequence."));
+              !c->has_source ? _("Choose the Source sequence.")
+                             : _("Choose the Reference sequence."));
   } else if (c->source_error || c->reference_error) {
     reason = g_strdup_printf("%s", c->source_error ? c->source_error : c->reference_error);
     set_stage(self, 0, SR_STAGE_ATTENTION, reason);
@@ -730,21 +729,21 @@ apply_stage_check(SrWindow *self, StageCheck *c)
   } else if ((worst = worst_check(c, 1)) && worst->status == SR_CHECK_FAIL) {
     set_stage(self, 1, SR_STAGE_ATTENTION, worst->detail);
   } else if (pairs->len < ADVISED_MIN_PAIRS) {
-    reason = g_strdup_printf(ngettext("%u pair: the guide advises 4–9 per shot to start.",
-                                      "%u pairs: the guide advises 4–9 per shot to start.",
-                                      pairs->len),
-                             pairs->len);
+    reason =
+        g_strdup_printf(ngettext("%u pair: the guide advises 4–9 per shot to start.",
+                                 "%u pairs: the guide advises 4–9 per shot to start.", pairs->len),
+                        pairs->len);
     set_stage(self, 1, SR_STAGE_ATTENTION, reason);
   } else if (worst) {
     set_stage(self, 1, SR_STAGE_ATTENTION, worst->detail);
   } else {
     int preview = sr_project_get_preview_frame(p);
     if (preview >= 0)
-      reason = g_strdup_printf(_("%u pairs, %u held out, preview frame %d."), pairs->len,
-                               held->len, preview);
+      reason = g_strdup_printf(_("%u pairs, %u held out, preview frame %d."), pairs->len, held->len,
+                               preview);
     else
-      reason = g_strdup_printf(_("%u pairs, %u held out, no preview frame."), pairs->len,
-                               held->len);
+      reason =
+          g_strdup_printf(_("%u pairs, %u held out, no preview frame."), pairs->len, held->len);
     set_stage(self, 1, SR_STAGE_READY, reason);
   }
   g_clear_pointer(&reason, g_free);
@@ -801,8 +800,8 @@ sr_window_refresh_stages(SrWindow *self)
     return;
   }
   self->checking = TRUE;
-  g_autoptr(SrJob) job = sr_job_new(_("Checking the project"), stage_check_thread, c,
-                                    stage_check_free);
+  g_autoptr(SrJob) job =
+      sr_job_new(_("Checking the project"), stage_check_thread, c, stage_check_free);
   sr_window_run_job(self, job, FALSE, on_stage_check_done, g_object_ref(self));
 }
 
@@ -1218,17 +1217,17 @@ action_dismiss_banner(GSimpleAction *action, GVariant *param, gpointer user_data
 }
 
 static const GActionEntry win_actions[] = {
-  {"new", action_new, NULL, NULL, NULL, {0}},
-  {"open", action_open, NULL, NULL, NULL, {0}},
-  {"open-recent", action_open_recent, "s", NULL, NULL, {0}},
-  {"open-demo", action_open_demo, NULL, NULL, NULL, {0}},
-  {"save", action_save, NULL, NULL, NULL, {0}},
-  {"save-as", action_save_as, NULL, NULL, NULL, {0}},
-  {"close", action_close, NULL, NULL, NULL, {0}},
-  {"undo", action_undo, NULL, NULL, NULL, {0}},
-  {"redo", action_redo, NULL, NULL, NULL, {0}},
-  {"stage", action_stage, "s", NULL, NULL, {0}},
-  {"dismiss-banner", action_dismiss_banner, NULL, NULL, NULL, {0}},
+    {"new", action_new, NULL, NULL, NULL, {0}},
+    {"open", action_open, NULL, NULL, NULL, {0}},
+    {"open-recent", action_open_recent, "s", NULL, NULL, {0}},
+    {"open-demo", action_open_demo, NULL, NULL, NULL, {0}},
+    {"save", action_save, NULL, NULL, NULL, {0}},
+    {"save-as", action_save_as, NULL, NULL, NULL, {0}},
+    {"close", action_close, NULL, NULL, NULL, {0}},
+    {"undo", action_undo, NULL, NULL, NULL, {0}},
+    {"redo", action_redo, NULL, NULL, NULL, {0}},
+    {"stage", action_stage, "s", NULL, NULL, {0}},
+    {"dismiss-banner", action_dismiss_banner, NULL, NULL, NULL, {0}},
 };
 
 /* ---- Unsaved changes ---------------------------------------------------- */
@@ -1272,13 +1271,13 @@ confirm_discard(SrWindow *self, const char *then)
 
   if (!self->project || !sr_project_get_modified(self->project))
     return TRUE;
-  dialog = gtk_message_dialog_new(GTK_WINDOW(self), GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
-                                  GTK_MESSAGE_QUESTION, GTK_BUTTONS_NONE,
-                                  _("Save changes to the project?"));
+  dialog = gtk_message_dialog_new(
+      GTK_WINDOW(self), GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT, GTK_MESSAGE_QUESTION,
+      GTK_BUTTONS_NONE, _("Save changes to the project?"));
   gtk_message_dialog_format_secondary_text(GTK_MESSAGE_DIALOG(dialog), "%s",
                                            _("Unsaved edits are lost if you don't save them."));
-  gtk_dialog_add_buttons(GTK_DIALOG(dialog), _("_Cancel"), GTK_RESPONSE_CANCEL,
-                         _("_Discard"), GTK_RESPONSE_REJECT, _("_Save"), GTK_RESPONSE_ACCEPT, NULL);
+  gtk_dialog_add_buttons(GTK_DIALOG(dialog), _("_Cancel"), GTK_RESPONSE_CANCEL, _("_Discard"),
+                         GTK_RESPONSE_REJECT, _("_Save"), GTK_RESPONSE_ACCEPT, NULL);
   gtk_dialog_set_default_response(GTK_DIALOG(dialog), GTK_RESPONSE_ACCEPT);
   g_object_set_data_full(G_OBJECT(dialog), "then", g_strdup(then), g_free);
   g_signal_connect(dialog, "response", G_CALLBACK(on_discard_response), self);
@@ -1406,15 +1405,14 @@ on_recent_row_activated(GtkListBox *list, GtkListBoxRow *row, SrWindow *self)
 {
   const char *path = g_object_get_data(G_OBJECT(row), "path");
   if (path)
-    g_action_group_activate_action(G_ACTION_GROUP(self), "open-recent",
-                                   g_variant_new_string(path));
+    g_action_group_activate_action(G_ACTION_GROUP(self), "open-recent", g_variant_new_string(path));
 }
 
 static void
 rebuild_recent(SrWindow *self)
 {
-  g_auto(GStrv) paths = self->settings ? g_settings_get_strv(self->settings, "recent-projects")
-                                       : g_new0(char *, 1);
+  g_auto(GStrv) paths =
+      self->settings ? g_settings_get_strv(self->settings, "recent-projects") : g_new0(char *, 1);
   GtkWidget *child;
   guint shown = 0;
 
@@ -1429,7 +1427,8 @@ rebuild_recent(SrWindow *self)
     g_autofree char *dir = g_path_get_dirname(paths[i]);
     g_autofree char *detailed = NULL;
     GMenuItem *item = g_menu_item_new(base, NULL);
-    g_menu_item_set_action_and_target_value(item, "win.open-recent", g_variant_new_string(paths[i]));
+    g_menu_item_set_action_and_target_value(item, "win.open-recent",
+                                            g_variant_new_string(paths[i]));
     g_menu_append_item(self->recent_menu, item);
     g_object_unref(item);
 
@@ -1537,16 +1536,16 @@ sr_window_class_init(SrWindowClass *klass)
 
   /* Emitted when a project load ends (loaded or failed) and when the shown
    * project is replaced. */
-  signals[SIGNAL_PROJECT_LOADED] = g_signal_new("project-loaded", G_TYPE_FROM_CLASS(klass),
-                                                G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-                                                G_TYPE_NONE, 0);
+  signals[SIGNAL_PROJECT_LOADED] =
+      g_signal_new("project-loaded", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                   NULL, G_TYPE_NONE, 0);
   /* Emitted after the stage states were recomputed. */
-  signals[SIGNAL_STAGES_UPDATED] = g_signal_new("stages-updated", G_TYPE_FROM_CLASS(klass),
-                                                G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-                                                G_TYPE_NONE, 0);
+  signals[SIGNAL_STAGES_UPDATED] =
+      g_signal_new("stages-updated", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                   NULL, G_TYPE_NONE, 0);
 
-  gtk_widget_class_set_template_from_resource(widget_class,
-                                              "/io/github/spatialrecovery/SpatialRecovery/sr-window.ui");
+  gtk_widget_class_set_template_from_resource(
+      widget_class, "/io/github/spatialrecovery/SpatialRecovery/sr-window.ui");
   gtk_widget_class_bind_template_child(widget_class, SrWindow, title_label);
   gtk_widget_class_bind_template_child(widget_class, SrWindow, subtitle_label);
   gtk_widget_class_bind_template_child(widget_class, SrWindow, modified_mark);

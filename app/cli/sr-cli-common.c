@@ -13,7 +13,7 @@
 
 /* Redraw the bar at most this often; the last update always draws. */
 #define BAR_INTERVAL_US (100 * 1000)
-#define BAR_WIDTH 28
+#define BAR_WIDTH       28
 
 struct SrProgress {
   GMutex lock;
@@ -34,10 +34,10 @@ sr_cli_parse_progress_mode(const char *s, SrProgressMode *mode)
     const char *name;
     SrProgressMode mode;
   } modes[] = {
-    {"auto", SR_PROGRESS_AUTO},
-    {"bar", SR_PROGRESS_BAR},
-    {"json", SR_PROGRESS_JSON},
-    {"quiet", SR_PROGRESS_QUIET},
+      {"auto", SR_PROGRESS_AUTO},
+      {"bar", SR_PROGRESS_BAR},
+      {"json", SR_PROGRESS_JSON},
+      {"quiet", SR_PROGRESS_QUIET},
   };
   if (s == NULL)
     return FALSE;
@@ -135,8 +135,8 @@ draw_bar(SrProgress *p, gint64 now_us)
   char eta[32];
   format_duration(eta, sizeof eta,
                   rate > 0 && p->total > 0 ? (double)(p->total - p->done) / rate : NAN);
-  fprintf(stderr, "\r\033[K%s [%s] %3.0f%% %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT
-                  "  %.2f/s  %s %s%s%s",
+  fprintf(stderr,
+          "\r\033[K%s [%s] %3.0f%% %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT "  %.2f/s  %s %s%s%s",
           p->task, bar, frac * 100.0, p->done, p->total, rate,
           /* TRANSLATORS: in the progress bar, before the time left ("01:23"). */
           _("ETA"), eta, p->extra->len > 0 ? "  " : "", p->extra->str);
@@ -146,8 +146,7 @@ draw_bar(SrProgress *p, gint64 now_us)
 }
 
 void
-sr_progress_update(SrProgress *p, gint64 done, const char *const *keys, const double *values,
-                   int n)
+sr_progress_update(SrProgress *p, gint64 done, const char *const *keys, const double *values, int n)
 {
   if (p == NULL)
     return;
@@ -158,13 +157,12 @@ sr_progress_update(SrProgress *p, gint64 done, const char *const *keys, const do
     GString *line = g_string_new("{\"event\":\"progress\",\"task\":");
     json_append_string(line, p->task);
     double rate = progress_rate(p, now);
-    g_string_append_printf(line, ",\"done\":%" G_GINT64_FORMAT ",\"total\":%" G_GINT64_FORMAT
-                                 ",\"rate\":",
-                           p->done, p->total);
+    g_string_append_printf(
+        line, ",\"done\":%" G_GINT64_FORMAT ",\"total\":%" G_GINT64_FORMAT ",\"rate\":", p->done,
+        p->total);
     json_append_number(line, rate);
     g_string_append(line, ",\"eta_s\":");
-    json_append_number(line, rate > 0 && p->total > 0 ? (double)(p->total - p->done) / rate
-                                                      : NAN);
+    json_append_number(line, rate > 0 && p->total > 0 ? (double)(p->total - p->done) / rate : NAN);
     for (int i = 0; i < n && keys != NULL && values != NULL; i++) {
       g_string_append_c(line, ',');
       json_append_string(line, keys[i]);
@@ -229,9 +227,10 @@ sr_progress_finish(SrProgress *p)
   if (p->mode == SR_PROGRESS_JSON) {
     GString *line = g_string_new("{\"event\":\"finish\",\"task\":");
     json_append_string(line, p->task);
-    g_string_append_printf(line, ",\"done\":%" G_GINT64_FORMAT ",\"total\":%" G_GINT64_FORMAT
-                                 ",\"elapsed_s\":",
-                           p->done, p->total);
+    g_string_append_printf(
+        line,
+        ",\"done\":%" G_GINT64_FORMAT ",\"total\":%" G_GINT64_FORMAT ",\"elapsed_s\":", p->done,
+        p->total);
     json_append_number(line, (double)(now - p->start_us) / 1e6);
     g_string_append(line, "}\n");
     fputs(line->str, stdout);
@@ -339,8 +338,8 @@ sr_cli_parse_frame_list(const char *s, GArray *out, GError **error)
     int a, b;
     GError *local = NULL;
     if (!sr_cli_parse_frame_range(*it, &a, &b, &local)) {
-      g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                  _("frame list '%s': %s"), s, local->message);
+      g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, _("frame list '%s': %s"), s,
+                  local->message);
       g_error_free(local);
       ok = FALSE;
       break;

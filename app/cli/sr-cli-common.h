@@ -29,8 +29,8 @@ gboolean sr_cli_parse_progress_mode(const char *s, SrProgressMode *mode);
 SrProgress *sr_progress_new(SrProgressMode mode, const char *task, gint64 total);
 /* done of total, plus n named numbers shown after the bar ("loss 0.0123") or
  * as JSON fields. keys/values may be NULL when n == 0. */
-void sr_progress_update(SrProgress *p, gint64 done, const char *const *keys,
-                        const double *values, int n);
+void sr_progress_update(SrProgress *p, gint64 done, const char *const *keys, const double *values,
+                        int n);
 /* A line that does not break the bar; JSON mode: {"event":"message",...}. */
 void sr_progress_message(SrProgress *p, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 /* Ends the bar line (JSON: {"event":"finish",...}) and frees p. NULL is fine. */

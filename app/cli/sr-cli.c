@@ -16,14 +16,18 @@ typedef struct {
 } command;
 
 static const command commands[] = {
-  {"demo", sr_cmd_demo, N_("write the built-in demo sequences and project, train, render, report")},
-  {"check", sr_cmd_check, N_("run every Stage 3 check on a project (exit 0 only when all pass)")},
-  {"prepare", sr_cmd_prepare, N_("build the training pairs of a project and write a check report")},
-  {"train", sr_cmd_train, N_("train a model from a project or from sequences on the command line")},
-  {"render", sr_cmd_render, N_("run a trained model over a sequence")},
-  {"validate", sr_cmd_validate, N_("compute per-frame QA metrics and flags for a render")},
-  {"deliver", sr_cmd_deliver, N_("write EXR masters with provenance, sidecars and the validation note")},
-  {"devices", sr_cmd_devices, N_("list compute backends and GPUs")},
+    {"demo", sr_cmd_demo,
+     N_("write the built-in demo sequences and project, train, render, report")},
+    {"check", sr_cmd_check, N_("run every Stage 3 check on a project (exit 0 only when all pass)")},
+    {"prepare", sr_cmd_prepare,
+     N_("build the training pairs of a project and write a check report")},
+    {"train", sr_cmd_train,
+     N_("train a model from a project or from sequences on the command line")},
+    {"render", sr_cmd_render, N_("run a trained model over a sequence")},
+    {"validate", sr_cmd_validate, N_("compute per-frame QA metrics and flags for a render")},
+    {"deliver", sr_cmd_deliver,
+     N_("write EXR masters with provenance, sidecars and the validation note")},
+    {"devices", sr_cmd_devices, N_("list compute backends and GPUs")},
 };
 
 static void

@@ -11,13 +11,13 @@ sr_cmd_check(int argc, char **argv)
 {
   gboolean json = FALSE;
   GOptionEntry entries[] = {
-    {"json", 0, 0, G_OPTION_ARG_NONE, &json, _("Print the report as JSON"), NULL},
-    {NULL},
+      {"json", 0, 0, G_OPTION_ARG_NONE, &json, _("Print the report as JSON"), NULL},
+      {NULL},
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new("PROJECT");
   g_option_context_set_summary(ctx, _("Runs every Stage 3 check on a project: frame sets, both "
-                                    "sequences and each training pair.\nExit status 0 when "
-                                    "nothing fails (warnings are printed), 1 otherwise."));
+                                      "sequences and each training pair.\nExit status 0 when "
+                                      "nothing fails (warnings are printed), 1 otherwise."));
   g_option_context_add_main_entries(ctx, entries, NULL);
   GError *error = NULL;
   if (!g_option_context_parse(ctx, &argc, &argv, &error)) {

@@ -54,11 +54,12 @@ sr_cmd_deliver(int argc, char **argv)
   GOptionEntry entries[] = {
       {"render", 'r', 0, G_OPTION_ARG_FILENAME, &render_s,
        _("Rendered frames (default: the project's render folder)"), "PATTERN"},
-      {"out", 'o', 0, G_OPTION_ARG_FILENAME, &out_s, _("Delivery folder (default: OUTPUT/delivery)"),
-       "DIR"},
+      {"out", 'o', 0, G_OPTION_ARG_FILENAME, &out_s,
+       _("Delivery folder (default: OUTPUT/delivery)"), "DIR"},
       {"frames", 0, 0, G_OPTION_ARG_STRING, &frames_s, _("Frame range (default: the whole render)"),
        "A-B"},
-      {"compression", 0, 0, G_OPTION_ARG_STRING, &compression_s, _("zip (default) or dwaa"), "NAME"},
+      {"compression", 0, 0, G_OPTION_ARG_STRING, &compression_s, _("zip (default) or dwaa"),
+       "NAME"},
       {"space", 0, 0, G_OPTION_ARG_STRING, &space_s,
        _("Delivery colour space: aces2065-1 (default), acescg, linear-rec709, srgb, rec709"), "ID"},
       {"checkpoint", 0, 0, G_OPTION_ARG_FILENAME, &checkpoint_s,
@@ -83,8 +84,10 @@ sr_cmd_deliver(int argc, char **argv)
     return 2;
   }
   if (space_s && !sr_colourspace_from_id(space_s, &o.space)) {
-    sr_cli_error(CMD, _("--space: unknown colour space '%s' (aces2065-1, acescg, linear-rec709, "
-                        "srgb, rec709)"), space_s);
+    sr_cli_error(CMD,
+                 _("--space: unknown colour space '%s' (aces2065-1, acescg, linear-rec709, "
+                   "srgb, rec709)"),
+                 space_s);
     return 2;
   }
   if (frames_s && !sr_cli_parse_frame_range(frames_s, &o.first, &o.last, &error)) {
@@ -111,7 +114,8 @@ sr_cmd_deliver(int argc, char **argv)
     g_autofree char *vdir = out_s ? g_build_filename(out_s, "validation", NULL) : NULL;
     vo.out_dir = vdir;
     SrCliRun vs = {mode, NULL};
-    gboolean ok = sr_validation_run(project, &vo, sr_cli_validation_progress, &vs, NULL, &vres, &error);
+    gboolean ok =
+        sr_validation_run(project, &vo, sr_cli_validation_progress, &vs, NULL, &vres, &error);
     sr_progress_finish(vs.progress);
     if (!ok) {
       sr_cli_error(CMD, _("validation note: %s (use --no-note to deliver without it)"),

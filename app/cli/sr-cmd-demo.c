@@ -16,15 +16,15 @@
 #include "sr-simulator.h"
 #include "sr-train.h"
 
-#define DEMO_MIN_FRAMES 4
-#define DEMO_MAX_FRAMES 10000
-#define DEMO_MIN_SIZE 80
-#define DEMO_SOURCE_PATTERN "source/demo_src.%04d.exr"
+#define DEMO_MIN_FRAMES        4
+#define DEMO_MAX_FRAMES        10000
+#define DEMO_MIN_SIZE          80
+#define DEMO_SOURCE_PATTERN    "source/demo_src.%04d.exr"
 #define DEMO_REFERENCE_PATTERN "reference/demo_ref.%04d.exr"
-#define DEMO_FIRST_FRAME 1
+#define DEMO_FIRST_FRAME       1
 
 typedef struct {
-  char *dir;                 /* absolute */
+  char *dir; /* absolute */
   int n_frames;
   int width, height;
   gboolean grain;
@@ -33,7 +33,7 @@ typedef struct {
   const char *progress_name; /* as given on the command line, for sub-commands */
   gboolean train;            /* FALSE with --no-train: data and project only */
   SrProject *project;
-  char *project_path;        /* DIR/demo.srproj */
+  char *project_path; /* DIR/demo.srproj */
   sr_check_status check_status;
 } Demo;
 
@@ -178,13 +178,13 @@ demo_write_project(Demo *demo)
     ok = sr_project_set_training(p, &t, &error);
 
   SrProvenance prov = {
-    .film_title = "Spatial Recovery demo (simulated)",
-    .shot_id = "demo_sh010",
-    .source_element = "simulated 16mm release print",
-    .reference_source = "simulated 35mm internegative",
-    .restorationist = "Demo Restorationist",
-    .institution = "Demo Film Archive",
-    .notes = "Synthetic frames from the built-in film-element simulator; not archival material.",
+      .film_title = "Spatial Recovery demo (simulated)",
+      .shot_id = "demo_sh010",
+      .source_element = "simulated 16mm release print",
+      .reference_source = "simulated 35mm internegative",
+      .restorationist = "Demo Restorationist",
+      .institution = "Demo Film Archive",
+      .notes = "Synthetic frames from the built-in film-element simulator; not archival material.",
   };
   sr_project_set_provenance(p, &prov);
 
@@ -271,10 +271,10 @@ demo_render_held_out(Demo *demo)
   g_autofree char *output = demo_output_path(demo, "held-out/demo_rec.%04d.exr");
   const GArray *held = sr_project_get_held_out(demo->project);
   for (guint i = 0; i < held->len; i++) {
-    g_autofree char *range = g_strdup_printf("%d-%d", g_array_index(held, int, i),
-                                             g_array_index(held, int, i));
-    const char *args[] = {"render", "--model", model, "--input", input, "--output", output,
-                          "--frames", range, NULL};
+    g_autofree char *range =
+        g_strdup_printf("%d-%d", g_array_index(held, int, i), g_array_index(held, int, i));
+    const char *args[] = {"render",   "--model", model,      "--input", input,
+                          "--output", output,    "--frames", range,     NULL};
     if (!demo_run_command(demo, sr_cmd_render, args))
       return FALSE;
   }
@@ -284,8 +284,7 @@ demo_render_held_out(Demo *demo)
 /* PSNR of Y against the Reference, in the training domain over the crop,
  * for the untouched Source and for the recovered frame. */
 static gboolean
-demo_held_out_psnr(Demo *demo, int frame, double *psnr_source, double *psnr_output,
-                   sr_error *err)
+demo_held_out_psnr(Demo *demo, int frame, double *psnr_source, double *psnr_output, sr_error *err)
 {
   sr_prep_settings prep;
   sr_project_get_prep_settings(demo->project, &prep);
@@ -360,13 +359,14 @@ sr_cmd_demo(int argc, char **argv)
   gboolean no_grain = FALSE, no_train = FALSE;
   gint64 seed = 1;
   GOptionEntry entries[] = {
-    {"frames", 'n', 0, G_OPTION_ARG_INT, &n_frames, _("Number of frames (default 24)"), "N"},
-    {"size", 's', 0, G_OPTION_ARG_STRING, &size_opt, _("Frame size (default 480x270)"), "WxH"},
-    {"no-grain", 0, 0, G_OPTION_ARG_NONE, &no_grain, _("Render without film grain"), NULL},
-    {"seed", 0, 0, G_OPTION_ARG_INT64, &seed, _("Seed of the simulated scene (default 1)"), "N"},
-    {"no-train", 0, 0, G_OPTION_ARG_NONE, &no_train, _("Only write the sequences and the project"), NULL},
-    {"progress", 0, 0, G_OPTION_ARG_STRING, &progress_opt, _("auto, bar, json or quiet"), "MODE"},
-    {NULL},
+      {"frames", 'n', 0, G_OPTION_ARG_INT, &n_frames, _("Number of frames (default 24)"), "N"},
+      {"size", 's', 0, G_OPTION_ARG_STRING, &size_opt, _("Frame size (default 480x270)"), "WxH"},
+      {"no-grain", 0, 0, G_OPTION_ARG_NONE, &no_grain, _("Render without film grain"), NULL},
+      {"seed", 0, 0, G_OPTION_ARG_INT64, &seed, _("Seed of the simulated scene (default 1)"), "N"},
+      {"no-train", 0, 0, G_OPTION_ARG_NONE, &no_train,
+       _("Only write the sequences and the project"), NULL},
+      {"progress", 0, 0, G_OPTION_ARG_STRING, &progress_opt, _("auto, bar, json or quiet"), "MODE"},
+      {NULL},
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new("DIR");
   g_option_context_set_summary(ctx, _("Writes a simulated Source (16mm-like) and Reference "
@@ -424,12 +424,8 @@ sr_cmd_demo(int argc, char **argv)
   demo.project_path = g_build_filename(demo.dir, "demo.srproj", NULL);
 
   static const DemoStep steps[] = {
-    demo_write_sequences,
-    demo_write_project,
-    demo_run_checks,
-    demo_train,
-    demo_render_held_out,
-    demo_report,
+      demo_write_sequences, demo_write_project,   demo_run_checks,
+      demo_train,           demo_render_held_out, demo_report,
   };
   status = 0;
   for (size_t i = 0; i < G_N_ELEMENTS(steps) && status == 0; i++)

@@ -55,8 +55,8 @@ sr_cmd_devices(int argc, char **argv)
 {
   gboolean as_json = FALSE;
   GOptionEntry entries[] = {
-    {"json", 0, 0, G_OPTION_ARG_NONE, &as_json, _("Print one JSON object"), NULL},
-    {NULL},
+      {"json", 0, 0, G_OPTION_ARG_NONE, &as_json, _("Print one JSON object"), NULL},
+      {NULL},
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new("— list compute backends and devices");
   g_option_context_add_main_entries(ctx, entries, NULL);

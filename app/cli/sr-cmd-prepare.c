@@ -78,8 +78,7 @@ on_pair_built(const sr_pair *pair, gpointer user_data)
   sr_error err;
   sr_error_clear(&err);
   if (!write_pair_image(prep, pair->input, pair->source_frame, "input", "input", &err) ||
-      !write_pair_image(prep, pair->ground_truth, pair->source_frame, "ground truth", "gt",
-                        &err)) {
+      !write_pair_image(prep, pair->ground_truth, pair->source_frame, "ground truth", "gt", &err)) {
     prep->error = g_strdup_printf(_("pair %d: %s"), pair->source_frame, err.message);
     return;
   }
@@ -103,8 +102,7 @@ write_text(const char *dir, const char *name, const char *text, char **error)
 /* Swaps the complete new set in (the old one goes only after that) and
  * writes the reports. */
 static gboolean
-publish(const char *out, const char *staging, const char *pairs_dir,
-        const sr_check_report *report)
+publish(const char *out, const char *staging, const char *pairs_dir, const sr_check_report *report)
 {
   g_autofree char *old = g_strdup_printf("%s/.pairs.old-%ld", out, (long)getpid());
   gboolean had_old = g_file_test(pairs_dir, G_FILE_TEST_IS_DIR);
@@ -142,10 +140,10 @@ sr_cmd_prepare(int argc, char **argv)
   char *out_opt = NULL;
   char *progress_opt = NULL;
   GOptionEntry entries[] = {
-    {"out", 'o', 0, G_OPTION_ARG_FILENAME, &out_opt,
-     _("Output folder (default: 'prepared' beside the project file)"), "DIR"},
-    {"progress", 0, 0, G_OPTION_ARG_STRING, &progress_opt, _("auto, bar, json or quiet"), "MODE"},
-    {NULL},
+      {"out", 'o', 0, G_OPTION_ARG_FILENAME, &out_opt,
+       _("Output folder (default: 'prepared' beside the project file)"), "DIR"},
+      {"progress", 0, 0, G_OPTION_ARG_STRING, &progress_opt, _("auto, bar, json or quiet"), "MODE"},
+      {NULL},
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new("PROJECT");
   g_option_context_set_summary(ctx, _("Builds every training pair of a project and writes "

@@ -34,8 +34,9 @@ typedef struct render_ui {
 static const char *
 status_name(sr_render_frame_status st)
 {
-  return st == SR_RENDER_FRAME_RENDERED ? "rendered"
-         : st == SR_RENDER_FRAME_SKIPPED ? "skipped" : "missing";
+  return st == SR_RENDER_FRAME_RENDERED  ? "rendered"
+         : st == SR_RENDER_FRAME_SKIPPED ? "skipped"
+                                         : "missing";
 }
 
 /* Called by the pipeline, one frame at a time. */
@@ -90,19 +91,27 @@ sr_cmd_render(int argc, char **argv)
   int first = 0, tile = 0;
   gboolean skip_missing = FALSE;
   GOptionEntry entries[] = {
-    {"model", 'm', 0, G_OPTION_ARG_FILENAME, &model_s, _("Checkpoint (.safetensors)"), "FILE"},
-    {"input", 'i', 0, G_OPTION_ARG_FILENAME, &input_s, _("Source sequence"), "PATTERN"},
-    {"output", 'o', 0, G_OPTION_ARG_FILENAME, &output_s, _("Output sequence; the extension picks the format (.exr half, .png/.tif 16-bit)"), "PATTERN"},
-    {"frames", 0, 0, G_OPTION_ARG_STRING, &frames_s, _("Frame range (default: the whole sequence)"), "A-B"},
-    {"first", 0, 0, G_OPTION_ARG_INT, &first, _("Only the first N frames of the range (a check render)"), "N"},
-    {"backend", 0, 0, G_OPTION_ARG_STRING, &backend_s, _("auto, cpu or cuda"), "NAME"},
-    {"tile", 0, 0, G_OPTION_ARG_INT, &tile, _("Tile size in px (0: automatic, -1: whole frame)"), "N"},
-    {"compression", 0, 0, G_OPTION_ARG_STRING, &compression_s, _("EXR compression: zip, dwaa, piz, none"), "NAME"},
-    {"progress", 0, 0, G_OPTION_ARG_STRING, &progress_s, _("auto, bar, json or quiet"), "MODE"},
-    {"skip-missing", 0, 0, G_OPTION_ARG_NONE, &skip_missing, _("Render around missing Source frames and list them at the end"), NULL},
-    {NULL},
+      {"model", 'm', 0, G_OPTION_ARG_FILENAME, &model_s, _("Checkpoint (.safetensors)"), "FILE"},
+      {"input", 'i', 0, G_OPTION_ARG_FILENAME, &input_s, _("Source sequence"), "PATTERN"},
+      {"output", 'o', 0, G_OPTION_ARG_FILENAME, &output_s,
+       _("Output sequence; the extension picks the format (.exr half, .png/.tif 16-bit)"),
+       "PATTERN"},
+      {"frames", 0, 0, G_OPTION_ARG_STRING, &frames_s,
+       _("Frame range (default: the whole sequence)"), "A-B"},
+      {"first", 0, 0, G_OPTION_ARG_INT, &first,
+       _("Only the first N frames of the range (a check render)"), "N"},
+      {"backend", 0, 0, G_OPTION_ARG_STRING, &backend_s, _("auto, cpu or cuda"), "NAME"},
+      {"tile", 0, 0, G_OPTION_ARG_INT, &tile, _("Tile size in px (0: automatic, -1: whole frame)"),
+       "N"},
+      {"compression", 0, 0, G_OPTION_ARG_STRING, &compression_s,
+       _("EXR compression: zip, dwaa, piz, none"), "NAME"},
+      {"progress", 0, 0, G_OPTION_ARG_STRING, &progress_s, _("auto, bar, json or quiet"), "MODE"},
+      {"skip-missing", 0, 0, G_OPTION_ARG_NONE, &skip_missing,
+       _("Render around missing Source frames and list them at the end"), NULL},
+      {NULL},
   };
-  g_autoptr(GOptionContext) ctx = g_option_context_new("[PROJECT] — render a sequence with a trained model");
+  g_autoptr(GOptionContext) ctx =
+      g_option_context_new("[PROJECT] — render a sequence with a trained model");
   g_option_context_add_main_entries(ctx, entries, NULL);
   g_autoptr(GError) error = NULL;
   if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
@@ -194,8 +203,10 @@ sr_cmd_render(int argc, char **argv)
   }
   g_autofree char *probe = sr_pattern_format(output, 0);
   if (!probe || g_str_equal(probe, output)) {
-    sr_cli_error("render", _("--output %s is not a frame pattern (use name.%%04d.exr or "
-                             "name.####.exr)"), output);
+    sr_cli_error("render",
+                 _("--output %s is not a frame pattern (use name.%%04d.exr or "
+                   "name.####.exr)"),
+                 output);
     return 2;
   }
 
@@ -231,8 +242,8 @@ sr_cmd_render(int argc, char **argv)
               _("note: the project's crop, pre-filter or Source colour space differ from "
                 "model %s's; rendering with the model's (crop %d,%d,%d,%d, %s, %s) — retrain to "
                 "use the new settings\n"),
-              shrt, mp->crop.x, mp->crop.y, mp->crop.w, mp->crop.h,
-              sr_prefilter_id(mp->prefilter), sr_colourspace_id(mp->source_space));
+              shrt, mp->crop.x, mp->crop.y, mp->crop.w, mp->crop.h, sr_prefilter_id(mp->prefilter),
+              sr_colourspace_id(mp->source_space));
   }
   if (!json && model->backend_reason[0])
     fprintf(stderr, _("note: %s\n"), model->backend_reason);
@@ -255,8 +266,8 @@ sr_cmd_render(int argc, char **argv)
 
   int total = b - a + 1;
   render_ui ui = {sr_progress_new(mode, "render", total), json};
-  sr_render_callbacks cb = {.user = &ui, .progress = on_frame, .frame_error = on_frame_error,
-                            .cancel = stop};
+  sr_render_callbacks cb = {
+      .user = &ui, .progress = on_frame, .frame_error = on_frame_error, .cancel = stop};
   sr_render_result res;
   gboolean ok = sr_render_run(model, &seq, &ro, &cb, &res, &err);
   sr_progress_finish(ui.progress);

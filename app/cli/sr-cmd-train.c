@@ -90,9 +90,9 @@ on_checkpoint(void *user, const sr_train_eval *e)
     return;
   }
   if (isfinite(e->psnr_after))
-    sr_progress_message(r->progress,
-                        _("checkpoint step %lld: model %s, held-out PSNR Y %.2f dB (Source %.2f dB)"),
-                        (long long)e->step, shrt, e->psnr_after, e->psnr_before);
+    sr_progress_message(
+        r->progress, _("checkpoint step %lld: model %s, held-out PSNR Y %.2f dB (Source %.2f dB)"),
+        (long long)e->step, shrt, e->psnr_after, e->psnr_before);
   else
     sr_progress_message(r->progress, _("checkpoint step %lld: model %s"), (long long)e->step, shrt);
 }
@@ -153,36 +153,50 @@ sr_cmd_train(int argc, char **argv)
   double lr = -1;
   gboolean resume = FALSE;
   GOptionEntry entries[] = {
-    {"source", 0, 0, G_OPTION_ARG_FILENAME, &source, _("Source sequence (shot.%04d.exr or shot.####.exr)"), "PATTERN"},
-    {"reference", 0, 0, G_OPTION_ARG_FILENAME, &reference, _("Reference sequence"), "PATTERN"},
-    {"reference-offset", 0, 0, G_OPTION_ARG_INT, &offset, _("Reference frame = Source frame + OFFSET"), "OFFSET"},
-    {"pairs", 0, 0, G_OPTION_ARG_STRING, &pairs_s, _("Training frames, e.g. 1,5,9 or 10-20"), "LIST"},
-    {"holdout", 0, 0, G_OPTION_ARG_STRING, &holdout_s, _("Held-out validation frames"), "LIST"},
-    {"preview", 0, 0, G_OPTION_ARG_INT, &preview, _("Preview frame rendered at each checkpoint"), "N"},
-    {"crop", 0, 0, G_OPTION_ARG_STRING, &crop_s, _("Live picture area shared by both"), "X,Y,W,H"},
-    {"colorspace", 0, 0, G_OPTION_ARG_STRING, &cs_s, _("Colour space of the Source (and of the Reference unless --reference-colorspace)"), "NAME"},
-    {"reference-colorspace", 0, 0, G_OPTION_ARG_STRING, &ref_cs_s, _("Colour space of the Reference"), "NAME"},
-    {"prefilter", 0, 0, G_OPTION_ARG_STRING, &prefilter_s, _("Source pre-filter: none, median3, median5"), "NAME"},
-    {"model", 0, 0, G_OPTION_ARG_STRING, &model_s, _("Model size: s, m (default) or l"), "SIZE"},
-    {"patch", 0, 0, G_OPTION_ARG_INT, &patch, _("Patch size in pixels"), "N"},
-    {"batch", 0, 0, G_OPTION_ARG_INT, &batch, _("Patches per step"), "N"},
-    {"steps", 0, 0, G_OPTION_ARG_INT64, &steps, _("Training steps"), "N"},
-    {"checkpoint-every", 0, 0, G_OPTION_ARG_INT64, &ck_every, _("Steps between checkpoints"), "N"},
-    {"contact-sheet-every", 0, 0, G_OPTION_ARG_INT64, &contact_every, _("Steps between contact sheets (0: none)"), "N"},
-    {"lr", 0, 0, G_OPTION_ARG_DOUBLE, &lr, _("Peak learning rate"), "RATE"},
-    {"seed", 0, 0, G_OPTION_ARG_INT64, &seed, _("Random seed"), "N"},
-    {"backend", 0, 0, G_OPTION_ARG_STRING, &backend_s, _("auto, cpu or cuda"), "NAME"},
-    {"threads", 0, 0, G_OPTION_ARG_INT, &threads, _("CPU threads (0: default)"), "N"},
-    {"resume", 0, 0, G_OPTION_ARG_NONE, &resume, _("Continue from OUT/checkpoints/latest.safetensors"), NULL},
-    {"resume-from", 0, 0, G_OPTION_ARG_FILENAME, &resume_from, _("Continue from this checkpoint"), "FILE"},
-    {"out", 'o', 0, G_OPTION_ARG_FILENAME, &out_s, _("Output folder (checkpoints, contact sheets, preview)"), "DIR"},
-    {"progress", 0, 0, G_OPTION_ARG_STRING, &progress_s, _("auto, bar, json or quiet"), "MODE"},
-    {NULL},
+      {"source", 0, 0, G_OPTION_ARG_FILENAME, &source,
+       _("Source sequence (shot.%04d.exr or shot.####.exr)"), "PATTERN"},
+      {"reference", 0, 0, G_OPTION_ARG_FILENAME, &reference, _("Reference sequence"), "PATTERN"},
+      {"reference-offset", 0, 0, G_OPTION_ARG_INT, &offset,
+       _("Reference frame = Source frame + OFFSET"), "OFFSET"},
+      {"pairs", 0, 0, G_OPTION_ARG_STRING, &pairs_s, _("Training frames, e.g. 1,5,9 or 10-20"),
+       "LIST"},
+      {"holdout", 0, 0, G_OPTION_ARG_STRING, &holdout_s, _("Held-out validation frames"), "LIST"},
+      {"preview", 0, 0, G_OPTION_ARG_INT, &preview, _("Preview frame rendered at each checkpoint"),
+       "N"},
+      {"crop", 0, 0, G_OPTION_ARG_STRING, &crop_s, _("Live picture area shared by both"),
+       "X,Y,W,H"},
+      {"colorspace", 0, 0, G_OPTION_ARG_STRING, &cs_s,
+       _("Colour space of the Source (and of the Reference unless --reference-colorspace)"),
+       "NAME"},
+      {"reference-colorspace", 0, 0, G_OPTION_ARG_STRING, &ref_cs_s,
+       _("Colour space of the Reference"), "NAME"},
+      {"prefilter", 0, 0, G_OPTION_ARG_STRING, &prefilter_s,
+       _("Source pre-filter: none, median3, median5"), "NAME"},
+      {"model", 0, 0, G_OPTION_ARG_STRING, &model_s, _("Model size: s, m (default) or l"), "SIZE"},
+      {"patch", 0, 0, G_OPTION_ARG_INT, &patch, _("Patch size in pixels"), "N"},
+      {"batch", 0, 0, G_OPTION_ARG_INT, &batch, _("Patches per step"), "N"},
+      {"steps", 0, 0, G_OPTION_ARG_INT64, &steps, _("Training steps"), "N"},
+      {"checkpoint-every", 0, 0, G_OPTION_ARG_INT64, &ck_every, _("Steps between checkpoints"),
+       "N"},
+      {"contact-sheet-every", 0, 0, G_OPTION_ARG_INT64, &contact_every,
+       _("Steps between contact sheets (0: none)"), "N"},
+      {"lr", 0, 0, G_OPTION_ARG_DOUBLE, &lr, _("Peak learning rate"), "RATE"},
+      {"seed", 0, 0, G_OPTION_ARG_INT64, &seed, _("Random seed"), "N"},
+      {"backend", 0, 0, G_OPTION_ARG_STRING, &backend_s, _("auto, cpu or cuda"), "NAME"},
+      {"threads", 0, 0, G_OPTION_ARG_INT, &threads, _("CPU threads (0: default)"), "N"},
+      {"resume", 0, 0, G_OPTION_ARG_NONE, &resume,
+       _("Continue from OUT/checkpoints/latest.safetensors"), NULL},
+      {"resume-from", 0, 0, G_OPTION_ARG_FILENAME, &resume_from, _("Continue from this checkpoint"),
+       "FILE"},
+      {"out", 'o', 0, G_OPTION_ARG_FILENAME, &out_s,
+       _("Output folder (checkpoints, contact sheets, preview)"), "DIR"},
+      {"progress", 0, 0, G_OPTION_ARG_STRING, &progress_s, _("auto, bar, json or quiet"), "MODE"},
+      {NULL},
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new("[PROJECT] — train a model");
-  g_option_context_set_summary(ctx,
-    _("Train from a project file, or from --source/--reference/--pairs/--out.\n"
-      "Command-line settings override the project's."));
+  g_option_context_set_summary(
+      ctx, _("Train from a project file, or from --source/--reference/--pairs/--out.\n"
+             "Command-line settings override the project's."));
   g_option_context_add_main_entries(ctx, entries, NULL);
   g_autoptr(GError) error = NULL;
   if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
@@ -282,8 +296,10 @@ sr_cmd_train(int argc, char **argv)
   }
   if (cs_s) {
     if (!sr_colourspace_from_id(cs_s, &prep.source_space)) {
-      sr_cli_error("train", _("--colorspace: unknown colour space '%s' (use aces2065-1, acescg, "
-                              "linear-rec709, srgb or rec709)"), cs_s);
+      sr_cli_error("train",
+                   _("--colorspace: unknown colour space '%s' (use aces2065-1, acescg, "
+                     "linear-rec709, srgb or rec709)"),
+                   cs_s);
       return 2;
     }
     if (!ref_cs_s)
@@ -338,14 +354,16 @@ sr_cmd_train(int argc, char **argv)
   for (guint i = 0; i < held->len; i++)
     for (guint k = 0; k < pairs->len; k++)
       if (g_array_index(held, int, i) == g_array_index(pairs, int, k)) {
-        sr_cli_error("train", _("frame %d is both a training pair and held out; a held-out frame "
-                                "must not be trained on"), g_array_index(held, int, i));
+        sr_cli_error("train",
+                     _("frame %d is both a training pair and held out; a held-out frame "
+                       "must not be trained on"),
+                     g_array_index(held, int, i));
         return 2;
       }
   for (guint k = 0; k < pairs->len; k++)
     if (preview >= 0 && g_array_index(pairs, int, k) == preview) {
       sr_cli_error("train", _("preview frame %d is a training pair; choose a frame not trained on"),
-              preview);
+                   preview);
       return 2;
     }
 
@@ -355,8 +373,10 @@ sr_cmd_train(int argc, char **argv)
   } else if (resume) {
     resume_path = g_build_filename(out_dir, "checkpoints", "latest.safetensors", NULL);
     if (!g_file_test(resume_path, G_FILE_TEST_IS_REGULAR)) {
-      sr_cli_error("train", _("--resume: %s does not exist; nothing to resume (run without "
-                              "--resume to start)"), resume_path);
+      sr_cli_error("train",
+                   _("--resume: %s does not exist; nothing to resume (run without "
+                     "--resume to start)"),
+                   resume_path);
       return 1;
     }
   }
@@ -421,16 +441,24 @@ sr_cmd_train(int argc, char **argv)
     sr_checkpoint_meta_clear(&rm);
   }
   sr_train_data data = {
-    .pairs = built, .n_pairs = (int)n_built, .held_out = built_held, .n_held_out = (int)n_held,
-    .preview_source = preview_img, .preview_frame = preview, .reference_offset = offset,
-    .prep = prep,
+      .pairs = built,
+      .n_pairs = (int)n_built,
+      .held_out = built_held,
+      .n_held_out = (int)n_held,
+      .preview_source = preview_img,
+      .preview_frame = preview,
+      .reference_offset = offset,
+      .prep = prep,
   };
   SrCliStopGuard stop_guard;
   const atomic_bool *stop = sr_cli_stop_begin(&stop_guard);
   rep.progress = sr_progress_new(rep.mode, "train", cfg.steps - rep.start_step);
   sr_train_callbacks cb = {
-    .user = &rep, .progress = on_progress, .checkpoint = on_checkpoint,
-    .contact_sheet = on_contact_sheet, .cancel = stop,
+      .user = &rep,
+      .progress = on_progress,
+      .checkpoint = on_checkpoint,
+      .contact_sheet = on_contact_sheet,
+      .cancel = stop,
   };
   sr_train_result res;
   gboolean ok = sr_train_run(&cfg, &data, out_dir, resume_path, &cb, &res, &err);

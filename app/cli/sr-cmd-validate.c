@@ -85,7 +85,8 @@ sr_cmd_validate(int argc, char **argv)
 
   SrCliRun st = {mode, NULL};
   SrValidationResult res;
-  gboolean ok = sr_validation_run(project, &vo, sr_cli_validation_progress, &st, NULL, &res, &error);
+  gboolean ok =
+      sr_validation_run(project, &vo, sr_cli_validation_progress, &st, NULL, &res, &error);
   sr_progress_finish(st.progress);
   if (!ok) {
     sr_cli_error(CMD, "%s", error->message);
@@ -119,8 +120,7 @@ sr_cmd_validate(int argc, char **argv)
     printf("%s\n", line);
   } else {
     printf(ngettext("validated %d frame (%d-%d)\n", "validated %d frames (%d-%d)\n", s->n_frames),
-           s->n_frames,
-           res.n_frames ? res.frames[0].frame : 0,
+           s->n_frames, res.n_frames ? res.frames[0].frame : 0,
            res.n_frames ? res.frames[res.n_frames - 1].frame : 0);
     if (res.has_facts) {
       print_label(_("model"));

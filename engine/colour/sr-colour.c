@@ -37,16 +37,25 @@ typedef struct space_info {
   tf_kind tf;
 } space_info;
 
-#define XY_AP0 {0.7347, 0.2653, 0.0, 1.0, 0.0001, -0.0770, 0.32168, 0.33767}
-#define XY_AP1 {0.713, 0.293, 0.165, 0.830, 0.128, 0.044, 0.32168, 0.33767}
-#define XY_REC709 {0.64, 0.33, 0.30, 0.60, 0.15, 0.06, 0.3127, 0.3290}
+#define XY_AP0                                                  \
+  {                                                             \
+    0.7347, 0.2653, 0.0, 1.0, 0.0001, -0.0770, 0.32168, 0.33767 \
+  }
+#define XY_AP1                                                 \
+  {                                                            \
+    0.713, 0.293, 0.165, 0.830, 0.128, 0.044, 0.32168, 0.33767 \
+  }
+#define XY_REC709                                      \
+  {                                                    \
+    0.64, 0.33, 0.30, 0.60, 0.15, 0.06, 0.3127, 0.3290 \
+  }
 
 static const space_info spaces[SR_CS_COUNT] = {
-  [SR_CS_ACES2065_1] = {"aces2065-1", "ACES2065-1", XY_AP0, TF_LINEAR},
-  [SR_CS_ACESCG] = {"acescg", "ACEScg", XY_AP1, TF_LINEAR},
-  [SR_CS_LINEAR_REC709] = {"linear-rec709", "Linear Rec.709", XY_REC709, TF_LINEAR},
-  [SR_CS_SRGB] = {"srgb", "sRGB", XY_REC709, TF_SRGB},
-  [SR_CS_REC709] = {"rec709", "Rec.709 (BT.1886)", XY_REC709, TF_GAMMA24},
+    [SR_CS_ACES2065_1] = {"aces2065-1", "ACES2065-1", XY_AP0, TF_LINEAR},
+    [SR_CS_ACESCG] = {"acescg", "ACEScg", XY_AP1, TF_LINEAR},
+    [SR_CS_LINEAR_REC709] = {"linear-rec709", "Linear Rec.709", XY_REC709, TF_LINEAR},
+    [SR_CS_SRGB] = {"srgb", "sRGB", XY_REC709, TF_SRGB},
+    [SR_CS_REC709] = {"rec709", "Rec.709 (BT.1886)", XY_REC709, TF_GAMMA24},
 };
 
 static bool
@@ -89,18 +98,29 @@ sr_colourspace_from_id(const char *name, sr_colourspace *out)
     const char *alias;
     sr_colourspace cs;
   } aliases[] = {
-    {"aces20651", SR_CS_ACES2065_1},   {"aces", SR_CS_ACES2065_1},
-    {"ap0", SR_CS_ACES2065_1},         {"acesap0", SR_CS_ACES2065_1},
-    {"acescg", SR_CS_ACESCG},          {"ap1", SR_CS_ACESCG},
-    {"acesap1", SR_CS_ACESCG},         {"linearrec709", SR_CS_LINEAR_REC709},
-    {"linrec709", SR_CS_LINEAR_REC709}, {"rec709linear", SR_CS_LINEAR_REC709},
-    {"linear709", SR_CS_LINEAR_REC709}, {"linearsrgb", SR_CS_LINEAR_REC709},
-    {"linear", SR_CS_LINEAR_REC709},   {"scenelinearrec709", SR_CS_LINEAR_REC709},
-    {"srgb", SR_CS_SRGB},              {"srgbtexture", SR_CS_SRGB},
-    {"rec709", SR_CS_REC709},          {"bt709", SR_CS_REC709},
-    {"rec709bt1886", SR_CS_REC709},    {"bt1886", SR_CS_REC709},
-    {"rec70924", SR_CS_REC709},        {"rec709gamma24", SR_CS_REC709},
-    {"gamma24rec709", SR_CS_REC709},
+      {"aces20651", SR_CS_ACES2065_1},
+      {"aces", SR_CS_ACES2065_1},
+      {"ap0", SR_CS_ACES2065_1},
+      {"acesap0", SR_CS_ACES2065_1},
+      {"acescg", SR_CS_ACESCG},
+      {"ap1", SR_CS_ACESCG},
+      {"acesap1", SR_CS_ACESCG},
+      {"linearrec709", SR_CS_LINEAR_REC709},
+      {"linrec709", SR_CS_LINEAR_REC709},
+      {"rec709linear", SR_CS_LINEAR_REC709},
+      {"linear709", SR_CS_LINEAR_REC709},
+      {"linearsrgb", SR_CS_LINEAR_REC709},
+      {"linear", SR_CS_LINEAR_REC709},
+      {"scenelinearrec709", SR_CS_LINEAR_REC709},
+      {"srgb", SR_CS_SRGB},
+      {"srgbtexture", SR_CS_SRGB},
+      {"rec709", SR_CS_REC709},
+      {"bt709", SR_CS_REC709},
+      {"rec709bt1886", SR_CS_REC709},
+      {"bt1886", SR_CS_REC709},
+      {"rec70924", SR_CS_REC709},
+      {"rec709gamma24", SR_CS_REC709},
+      {"gamma24rec709", SR_CS_REC709},
   };
   if (!name)
     return false;
@@ -136,7 +156,7 @@ sr_colourspace_is_linear(sr_colourspace cs)
 /* x^γ for x > 0: with x = 2^e·m, m = m0·(1 + t) and m0 the centre of m's
  * 1/256 bin (|t| < 2^-9), x^γ = 2^(eγ)·m0^γ·(1+t)^γ, the last factor from its
  * cubic Taylor series (truncation below 1e-12 for the γ used here). */
-#define POW_BITS 8
+#define POW_BITS    8
 #define POW_EXP_MIN (-160)
 #define POW_EXP_MAX 160
 
@@ -198,13 +218,11 @@ static inline double
 decode(const curves *c, double x)
 {
   switch (c->decode_kind) {
-  case TF_SRGB:
-    return x >= SRGB_D ? fast_pow_eval(&c->dec, SRGB_A * x + SRGB_B) : SRGB_C * x;
+  case TF_SRGB: return x >= SRGB_D ? fast_pow_eval(&c->dec, SRGB_A * x + SRGB_B) : SRGB_C * x;
   case TF_GAMMA24:
     return x > 0.0 ? fast_pow_eval(&c->dec, x) : x < 0.0 ? -fast_pow_eval(&c->dec, -x) : x;
   case TF_LINEAR:
-  default:
-    return x;
+  default: return x;
   }
 }
 
@@ -217,8 +235,7 @@ encode(const curves *c, double y)
   case TF_GAMMA24:
     return y > 0.0 ? fast_pow_eval(&c->enc, y) : y < 0.0 ? -fast_pow_eval(&c->enc, -y) : y;
   case TF_LINEAR:
-  default:
-    return y;
+  default: return y;
   }
 }
 
@@ -243,9 +260,9 @@ make_profile(cmsContext ctx, sr_colourspace cs, bool with_curves)
   const space_info *s = &spaces[cs];
   cmsCIExyY white = {s->xy[6], s->xy[7], 1.0};
   cmsCIExyYTRIPLE primaries = {
-    {s->xy[0], s->xy[1], 1.0},
-    {s->xy[2], s->xy[3], 1.0},
-    {s->xy[4], s->xy[5], 1.0},
+      {s->xy[0], s->xy[1], 1.0},
+      {s->xy[2], s->xy[3], 1.0},
+      {s->xy[4], s->xy[5], 1.0},
   };
   cmsToneCurve *curve;
   tf_kind tf = with_curves ? s->tf : TF_LINEAR;
@@ -328,8 +345,8 @@ same_primaries(sr_colourspace a, sr_colourspace b)
 
 struct sr_colour_transform {
   sr_colourspace from, to;
-  bool identity;     /* from == to: nothing to do */
-  bool unit_matrix;  /* same primaries and white: curves only */
+  bool identity;    /* from == to: nothing to do */
+  bool unit_matrix; /* same primaries and white: curves only */
   double m[9];
   curves c;
 };

@@ -40,8 +40,7 @@ void sr_error_set_errno(sr_error *err, int errnum, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Prepends context ("frame 12: ") to an existing message. */
-void sr_error_prefix(sr_error *err, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void sr_error_prefix(sr_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 void sr_error_clear(sr_error *err);
 const char *sr_status_name(sr_status code);

@@ -16,7 +16,7 @@
 #include "sr-error.h"
 
 typedef struct sr_atomic_file {
-  FILE *fp;          /* write through this */
+  FILE *fp; /* write through this */
   char *final_path;
   char *temp_path;
 } sr_atomic_file;

@@ -21,6 +21,6 @@
  * that the two agree. */
 #define SR_GETTEXT_DOMAIN "spatial-recovery"
 
-#define SR_(s) dgettext(SR_GETTEXT_DOMAIN, s)
-#define SR_N_(s) (s)
+#define SR_(s)          dgettext(SR_GETTEXT_DOMAIN, s)
+#define SR_N_(s)        (s)
 #define SR_NG_(s, p, n) dngettext(SR_GETTEXT_DOMAIN, s, p, (unsigned long)(n))

@@ -34,7 +34,7 @@ typedef struct sr_attribute {
 typedef struct sr_image {
   int width, height, channels;
   float *pixels;
-  sr_rect data_window;     /* w == width, h == height */
+  sr_rect data_window; /* w == width, h == height */
   sr_rect display_window;
   /* Metadata carried from or to files (EXR header). */
   bool has_chromaticities;

@@ -251,9 +251,7 @@ parse_string(parser *p, size_t *out_len)
         n += put_utf8(o + n, cp);
         break;
       }
-      default:
-        fail(p, at, SR_("unknown escape"));
-        goto bad;
+      default: fail(p, at, SR_("unknown escape")); goto bad;
       }
       continue;
     }
@@ -467,10 +465,8 @@ parse_value(parser *p)
   size_t at = p->pos;
   sr_json *j;
   switch (c) {
-  case '{':
-    return parse_container(p, true);
-  case '[':
-    return parse_container(p, false);
+  case '{': return parse_container(p, true);
+  case '[': return parse_container(p, false);
   case '"': {
     size_t n;
     char *s = parse_string(p, &n);
@@ -784,11 +780,26 @@ sr_json_escape_append(char **buf, size_t *len, size_t *cap, const char *s)
   *o++ = '"';
   for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
     switch (*c) {
-    case '"': *o++ = '\\'; *o++ = '"'; break;
-    case '\\': *o++ = '\\'; *o++ = '\\'; break;
-    case '\n': *o++ = '\\'; *o++ = 'n'; break;
-    case '\r': *o++ = '\\'; *o++ = 'r'; break;
-    case '\t': *o++ = '\\'; *o++ = 't'; break;
+    case '"':
+      *o++ = '\\';
+      *o++ = '"';
+      break;
+    case '\\':
+      *o++ = '\\';
+      *o++ = '\\';
+      break;
+    case '\n':
+      *o++ = '\\';
+      *o++ = 'n';
+      break;
+    case '\r':
+      *o++ = '\\';
+      *o++ = 'r';
+      break;
+    case '\t':
+      *o++ = '\\';
+      *o++ = 't';
+      break;
     default:
       if (*c < 0x20) {
         o += sprintf(o, "\\u%04x", *c);
@@ -808,9 +819,7 @@ write_value(strbuf *b, const sr_json *j)
 {
   char num[64];
   switch (j->type) {
-  case SR_JSON_NULL:
-    sb_put(b, "null", 4);
-    break;
+  case SR_JSON_NULL: sb_put(b, "null", 4); break;
   case SR_JSON_BOOL:
     if (j->boolean)
       sb_put(b, "true", 4);

@@ -28,19 +28,19 @@ typedef struct sr_json sr_json;
 struct sr_json {
   sr_json_type type;
   bool boolean;
-  bool is_int;       /* NUMBER written without fraction/exponent and fits int64 */
-  int64_t integer;   /* valid when is_int */
-  double number;     /* always valid for NUMBER */
-  char *string;      /* STRING: NUL-terminated UTF-8 (no embedded NUL) */
-  size_t length;     /* STRING: bytes; ARRAY/OBJECT: element count */
+  bool is_int;     /* NUMBER written without fraction/exponent and fits int64 */
+  int64_t integer; /* valid when is_int */
+  double number;   /* always valid for NUMBER */
+  char *string;    /* STRING: NUL-terminated UTF-8 (no embedded NUL) */
+  size_t length;   /* STRING: bytes; ARRAY/OBJECT: element count */
   size_t capacity;
-  sr_json **items;   /* ARRAY/OBJECT elements, in order */
-  char **keys;       /* OBJECT keys, parallel to items */
+  sr_json **items; /* ARRAY/OBJECT elements, in order */
+  char **keys;     /* OBJECT keys, parallel to items */
 };
 
 typedef struct sr_json_limits {
-  int max_depth;       /* nesting of arrays/objects; default 64 */
-  size_t max_input;    /* bytes; default 64 MiB */
+  int max_depth;    /* nesting of arrays/objects; default 64 */
+  size_t max_input; /* bytes; default 64 MiB */
 } sr_json_limits;
 
 /* Parses text[0..len). `what` names the source in messages ("model.safetensors

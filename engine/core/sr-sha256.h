@@ -5,13 +5,13 @@
 #include <stdint.h>
 
 #define SR_SHA256_DIGEST_SIZE 32
-#define SR_SHA256_HEX_SIZE 65 /* 64 hex digits + NUL */
+#define SR_SHA256_HEX_SIZE    65 /* 64 hex digits + NUL */
 
 typedef struct sr_sha256 {
   uint32_t h[8];
-  uint64_t length;    /* bytes hashed so far */
+  uint64_t length; /* bytes hashed so far */
   uint8_t block[64];
-  size_t fill;        /* bytes waiting in block */
+  size_t fill; /* bytes waiting in block */
 } sr_sha256;
 
 void sr_sha256_init(sr_sha256 *ctx);

@@ -55,24 +55,24 @@ set_reason(char *reason, size_t len, const char *text)
 }
 
 /* what: the op and shape, e.g. "conv forward 3x3 8x64x64x32->32". */
-#define CK_CUDA(call, what)                                                                   \
-  do {                                                                                        \
-    cudaError_t ck_e = (call);                                                                \
-    if (ck_e != cudaSuccess) {                                                                \
-      set_err(err, ck_e == cudaErrorMemoryAllocation ? SR_ERR_NOMEM : SR_ERR_BACKEND,         \
-              SR_("CUDA %s failed in %s: %s"), #call, (what), cudaGetErrorString(ck_e));      \
-      return false;                                                                           \
-    }                                                                                         \
+#define CK_CUDA(call, what)                                                              \
+  do {                                                                                   \
+    cudaError_t ck_e = (call);                                                           \
+    if (ck_e != cudaSuccess) {                                                           \
+      set_err(err, ck_e == cudaErrorMemoryAllocation ? SR_ERR_NOMEM : SR_ERR_BACKEND,    \
+              SR_("CUDA %s failed in %s: %s"), #call, (what), cudaGetErrorString(ck_e)); \
+      return false;                                                                      \
+    }                                                                                    \
   } while (0)
 
-#define CK_DNN(call, what)                                                                    \
-  do {                                                                                        \
-    cudnnStatus_t ck_s = (call);                                                              \
-    if (ck_s != CUDNN_STATUS_SUCCESS) {                                                       \
-      set_err(err, ck_s == CUDNN_STATUS_ALLOC_FAILED ? SR_ERR_NOMEM : SR_ERR_BACKEND,         \
-              SR_("cuDNN %s failed in %s: %s"), #call, (what), cudnnGetErrorString(ck_s));    \
-      return false;                                                                           \
-    }                                                                                         \
+#define CK_DNN(call, what)                                                                 \
+  do {                                                                                     \
+    cudnnStatus_t ck_s = (call);                                                           \
+    if (ck_s != CUDNN_STATUS_SUCCESS) {                                                    \
+      set_err(err, ck_s == CUDNN_STATUS_ALLOC_FAILED ? SR_ERR_NOMEM : SR_ERR_BACKEND,      \
+              SR_("cuDNN %s failed in %s: %s"), #call, (what), cudnnGetErrorString(ck_s)); \
+      return false;                                                                        \
+    }                                                                                      \
   } while (0)
 
 /* Kernel launches report configuration errors here; faults inside a kernel
@@ -444,8 +444,8 @@ set_descs(cuda_ctx *c, const sr_conv_desc *d, const sr_tensor *in, const sr_tens
   int stride = (d->kind == SR_CONV_DOWN2 || d->kind == SR_CONV_UP2) ? 2 : 1;
   int fk = d->kind == SR_CONV_UP2 ? d->cin : d->cout;
   int fc = d->kind == SR_CONV_UP2 ? d->cout : d->cin;
-  CK_DNN(cudnnSetTensor4dDescriptor(c->xd, CUDNN_TENSOR_NHWC, CUDNN_DATA_FLOAT, in->n, in->c,
-                                    in->h, in->w),
+  CK_DNN(cudnnSetTensor4dDescriptor(c->xd, CUDNN_TENSOR_NHWC, CUDNN_DATA_FLOAT, in->n, in->c, in->h,
+                                    in->w),
          what);
   CK_DNN(cudnnSetTensor4dDescriptor(c->yd, CUDNN_TENSOR_NHWC, CUDNN_DATA_FLOAT, out->n, out->c,
                                     out->h, out->w),
@@ -467,7 +467,7 @@ set_descs(cuda_ctx *c, const sr_conv_desc *d, const sr_tensor *in, const sr_tens
 
 /* Index of the first (fastest by the heuristics) usable algorithm,
  * preferring deterministic ones within the workspace cap; -1 if none. */
-template <class Perf>
+template<class Perf>
 static int
 choose_algo(const Perf *perf, int n)
 {
@@ -487,14 +487,13 @@ choose_algo(const Perf *perf, int n)
 /* Picks the fastest deterministic algorithm the heuristics offer (any if
  * none is deterministic) and grows the workspace for it. */
 static bool
-pick_fwd(cuda_ctx *c, cudnnConvolutionFwdAlgo_t *algo, size_t *ws, const char *what,
-         sr_error *err)
+pick_fwd(cuda_ctx *c, cudnnConvolutionFwdAlgo_t *algo, size_t *ws, const char *what, sr_error *err)
 {
   cudnnConvolutionFwdAlgoPerf_t perf[N_ALGO];
   int n = 0;
-  CK_DNN(cudnnGetConvolutionForwardAlgorithm_v7(c->dnn, c->xd, c->wd, c->cd, c->yd, N_ALGO, &n,
-                                                perf),
-         what);
+  CK_DNN(
+      cudnnGetConvolutionForwardAlgorithm_v7(c->dnn, c->xd, c->wd, c->cd, c->yd, N_ALGO, &n, perf),
+      what);
   int best = choose_algo(perf, n);
   if (best < 0) {
     set_err(err, SR_ERR_BACKEND, SR_("cuDNN offers no forward algorithm for %s"), what);
@@ -512,8 +511,8 @@ pick_bwd_data(cuda_ctx *c, cudnnConvolutionBwdDataAlgo_t *algo, size_t *ws, cons
 {
   cudnnConvolutionBwdDataAlgoPerf_t perf[N_ALGO];
   int n = 0;
-  CK_DNN(cudnnGetConvolutionBackwardDataAlgorithm_v7(c->dnn, c->wd, c->yd, c->cd, c->xd, N_ALGO,
-                                                     &n, perf),
+  CK_DNN(cudnnGetConvolutionBackwardDataAlgorithm_v7(c->dnn, c->wd, c->yd, c->cd, c->xd, N_ALGO, &n,
+                                                     perf),
          what);
   int best = choose_algo(perf, n);
   if (best < 0) {
@@ -521,20 +520,20 @@ pick_bwd_data(cuda_ctx *c, cudnnConvolutionBwdDataAlgo_t *algo, size_t *ws, cons
     return false;
   }
   *algo = perf[best].algo;
-  CK_DNN(cudnnGetConvolutionBackwardDataWorkspaceSize(c->dnn, c->wd, c->yd, c->cd, c->xd, *algo,
-                                                      ws),
-         what);
+  CK_DNN(
+      cudnnGetConvolutionBackwardDataWorkspaceSize(c->dnn, c->wd, c->yd, c->cd, c->xd, *algo, ws),
+      what);
   return ensure_workspace(c, *ws, what, err);
 }
 
 static bool
-pick_bwd_filter(cuda_ctx *c, cudnnConvolutionBwdFilterAlgo_t *algo, size_t *ws,
-                const char *what, sr_error *err)
+pick_bwd_filter(cuda_ctx *c, cudnnConvolutionBwdFilterAlgo_t *algo, size_t *ws, const char *what,
+                sr_error *err)
 {
   cudnnConvolutionBwdFilterAlgoPerf_t perf[N_ALGO];
   int n = 0;
-  CK_DNN(cudnnGetConvolutionBackwardFilterAlgorithm_v7(c->dnn, c->xd, c->yd, c->cd, c->wd,
-                                                       N_ALGO, &n, perf),
+  CK_DNN(cudnnGetConvolutionBackwardFilterAlgorithm_v7(c->dnn, c->xd, c->yd, c->cd, c->wd, N_ALGO,
+                                                       &n, perf),
          what);
   int best = choose_algo(perf, n);
   if (best < 0) {
@@ -542,17 +541,17 @@ pick_bwd_filter(cuda_ctx *c, cudnnConvolutionBwdFilterAlgo_t *algo, size_t *ws,
     return false;
   }
   *algo = perf[best].algo;
-  CK_DNN(cudnnGetConvolutionBackwardFilterWorkspaceSize(c->dnn, c->xd, c->yd, c->cd, c->wd,
-                                                        *algo, ws),
-         what);
+  CK_DNN(
+      cudnnGetConvolutionBackwardFilterWorkspaceSize(c->dnn, c->xd, c->yd, c->cd, c->wd, *algo, ws),
+      what);
   return ensure_workspace(c, *ws, what, err);
 }
 
 /* Weights in the cuDNN filter layout: w itself, or for UP2 its IHWO
  * transpose in the scratch buffer. */
 static bool
-filter_of(cuda_ctx *c, const sr_conv_desc *d, const float *w, const float **out,
-          const char *what, sr_error *err)
+filter_of(cuda_ctx *c, const sr_conv_desc *d, const float *w, const float **out, const char *what,
+          sr_error *err)
 {
   if (d->kind != SR_CONV_UP2) {
     *out = w;
@@ -601,8 +600,8 @@ cu_conv_forward(void *ctx, const sr_conv_desc *d, const sr_tensor *x, const floa
   }
   if ((d->bias && b) || d->relu) {
     size_t n = sr_tensor_count(y);
-    k_bias_relu<<<grid_for(n, 256), 256, 0, c->stream>>>(y->data, d->bias ? b : NULL, y->c,
-                                                          d->relu, n);
+    k_bias_relu<<<grid_for(n, 256), 256, 0, c->stream>>>(y->data, d->bias ? b : NULL, y->c, d->relu,
+                                                         n);
     CK_LAUNCH(what);
   }
   return true;
@@ -644,9 +643,8 @@ cu_conv_backward_data(void *ctx, const sr_conv_desc *d, const sr_tensor *dy, con
 }
 
 static bool
-cu_conv_backward_weights(void *ctx, const sr_conv_desc *d, const sr_tensor *x,
-                         const sr_tensor *dy, float *dw, float *db, bool accumulate,
-                         sr_error *err)
+cu_conv_backward_weights(void *ctx, const sr_conv_desc *d, const sr_tensor *x, const sr_tensor *dy,
+                         float *dw, float *db, bool accumulate, sr_error *err)
 {
   cuda_ctx *c = (cuda_ctx *)ctx;
   char what[160];
@@ -666,8 +664,7 @@ cu_conv_backward_weights(void *ctx, const sr_conv_desc *d, const sr_tensor *x,
     CK_DNN(cudnnConvolutionBackwardFilter(c->dnn, &one, c->xd, dy->data, c->yd, x->data, c->cd,
                                           algo, c->workspace, ws, &zero, c->wd, c->scratch),
            what);
-    k_swap_io<<<grid_for(n, 256), 256, 0, c->stream>>>(dw, c->scratch, d->cin, 4, d->cout,
-                                                        beta);
+    k_swap_io<<<grid_for(n, 256), 256, 0, c->stream>>>(dw, c->scratch, d->cin, 4, d->cout, beta);
     CK_LAUNCH(what);
   } else {
     if (!set_descs(c, d, x, dy, what, err) || !pick_bwd_filter(c, &algo, &ws, what, err))
@@ -699,9 +696,8 @@ cu_relu_backward(void *ctx, const sr_tensor *y, sr_tensor *dy, sr_error *err)
 /* ---- loss, residual, optimiser ----------------------------------------- */
 
 static bool
-cu_charbonnier_luma(void *ctx, const sr_loss_desc *d, const sr_tensor *src,
-                    const sr_tensor *delta, const sr_tensor *target, double *loss,
-                    sr_tensor *ddelta, sr_error *err)
+cu_charbonnier_luma(void *ctx, const sr_loss_desc *d, const sr_tensor *src, const sr_tensor *delta,
+                    const sr_tensor *target, double *loss, sr_tensor *ddelta, sr_error *err)
 {
   cuda_ctx *c = (cuda_ctx *)ctx;
   size_t m = sr_tensor_count(delta);
@@ -733,9 +729,9 @@ cu_charbonnier_luma(void *ctx, const sr_loss_desc *d, const sr_tensor *src,
     c->partials_count = rows;
   }
   float eps2 = d->eps * d->eps, inv_m = (float)(1.0 / (double)m);
-  k_charbonnier<<<(unsigned)rows, 256, 0, c->stream>>>(
-      src->data, target->data, delta->data, ddelta ? ddelta->data : NULL, c->partials,
-      delta->w, d->kr, d->kg, d->kb, eps2, inv_m);
+  k_charbonnier<<<(unsigned)rows, 256, 0, c->stream>>>(src->data, target->data, delta->data,
+                                                       ddelta ? ddelta->data : NULL, c->partials,
+                                                       delta->w, d->kr, d->kg, d->kb, eps2, inv_m);
   CK_LAUNCH(what);
   CK_CUDA(cudaMemcpyAsync(c->host_partials, c->partials, rows * sizeof(double),
                           cudaMemcpyDeviceToHost, c->stream),
@@ -756,8 +752,8 @@ cu_apply_luma_residual(void *ctx, const sr_tensor *src, const sr_tensor *delta, 
   size_t m = sr_tensor_count(delta);
   if (!m)
     return true;
-  k_apply_luma<<<grid_for(m, 256), 256, 0, c->stream>>>(src->data, delta->data, out->data,
-                                                         clamp, m);
+  k_apply_luma<<<grid_for(m, 256), 256, 0, c->stream>>>(src->data, delta->data, out->data, clamp,
+                                                        m);
   CK_LAUNCH("apply luma residual");
   return true;
 }
@@ -773,9 +769,8 @@ cu_adam(void *ctx, const sr_adam_desc *d, float *param, const float *grad, float
   double t = (double)d->step;
   float c1 = (float)(1.0 / (1.0 - pow((double)d->beta1, t)));
   float c2 = (float)(1.0 / (1.0 - pow((double)d->beta2, t)));
-  k_adam<<<grid_for(count, 256), 256, 0, c->stream>>>(param, grad, m, v, count, d->beta1,
-                                                       d->beta2, d->lr, d->eps,
-                                                       d->lr * d->weight_decay, c1, c2);
+  k_adam<<<grid_for(count, 256), 256, 0, c->stream>>>(
+      param, grad, m, v, count, d->beta1, d->beta2, d->lr, d->eps, d->lr * d->weight_decay, c1, c2);
   CK_LAUNCH("Adam");
   return true;
 }
@@ -858,8 +853,7 @@ probe_devices(char *reason, size_t reason_len)
     /* cudaGetDeviceCount reports "insufficient driver" also when there is
      * no driver at all; tell the two apart by the driver version */
     int drv = 0;
-    if (e == cudaErrorInsufficientDriver && cudaDriverGetVersion(&drv) == cudaSuccess &&
-        drv == 0)
+    if (e == cudaErrorInsufficientDriver && cudaDriverGetVersion(&drv) == cudaSuccess && drv == 0)
       set_reason(reason, reason_len, SR_("no NVIDIA driver"));
     else
       set_reason(reason, reason_len, device_problem(e));
@@ -870,13 +864,13 @@ probe_devices(char *reason, size_t reason_len)
   return n;
 }
 
-#define CK_CREATE(call, what)                                                                 \
-  do {                                                                                        \
-    if (!(call)) {                                                                            \
-      set_reason(reason, reason_len, err && err->message[0] ? err->message : (what));         \
-      cu_destroy(c);                                                                          \
-      return NULL;                                                                            \
-    }                                                                                         \
+#define CK_CREATE(call, what)                                                         \
+  do {                                                                                \
+    if (!(call)) {                                                                    \
+      set_reason(reason, reason_len, err && err->message[0] ? err->message : (what)); \
+      cu_destroy(c);                                                                  \
+      return NULL;                                                                    \
+    }                                                                                 \
   } while (0)
 
 static bool
@@ -966,8 +960,8 @@ sr_backend_cuda_list_devices(sr_device_info *out, size_t max, size_t *count, cha
     d->memory = (uint64_t)prop.totalGlobalMem;
     snprintf(d->detail, sizeof d->detail,
              "compute %d.%d, driver %d.%d, runtime %d.%d, cuDNN %zu.%zu.%zu", prop.major,
-             prop.minor, drv / 1000, (drv % 1000) / 10, rt / 1000, (rt % 1000) / 10,
-             dnn / 10000, (dnn % 10000) / 100, dnn % 100);
+             prop.minor, drv / 1000, (drv % 1000) / 10, rt / 1000, (rt % 1000) / 10, dnn / 10000,
+             (dnn % 10000) / 100, dnn % 100);
   }
   if (n > 0 && *count == 0)
     set_reason(reason, reason_len, SR_("no CUDA device could be queried"));

@@ -13,7 +13,7 @@
 /* The scene is a plane tiled with square cells (scene units); the frame
  * shows one unit of height. Cell type = (column + 3 row + offset) mod 7, so
  * any 3x4-cell window shows every type, highlights included. */
-#define CELL_SIZE (1.0f / 3.0f)
+#define CELL_SIZE    (1.0f / 3.0f)
 #define N_CELL_TYPES 7
 
 typedef struct {
@@ -56,16 +56,32 @@ static uint32_t
 hash3(uint32_t a, uint32_t b, uint32_t c)
 {
   /* Jenkins' final mix: good avalanche for lattice hashing. */
-  a -= c; a ^= (c << 4) | (c >> 28); c += b;
-  b -= a; b ^= (a << 6) | (a >> 26); a += c;
-  c -= b; c ^= (b << 8) | (b >> 24); b += a;
-  a -= c; a ^= (c << 16) | (c >> 16); c += b;
-  b -= a; b ^= (a << 19) | (a >> 13); a += c;
-  c -= b; c ^= (b << 4) | (b >> 28); b += a;
-  c ^= b; c -= (b << 14) | (b >> 18);
-  a ^= c; a -= (c << 11) | (c >> 21);
-  b ^= a; b -= (a << 25) | (a >> 7);
-  c ^= b; c -= (b << 16) | (b >> 16);
+  a -= c;
+  a ^= (c << 4) | (c >> 28);
+  c += b;
+  b -= a;
+  b ^= (a << 6) | (a >> 26);
+  a += c;
+  c -= b;
+  c ^= (b << 8) | (b >> 24);
+  b += a;
+  a -= c;
+  a ^= (c << 16) | (c >> 16);
+  c += b;
+  b -= a;
+  b ^= (a << 19) | (a >> 13);
+  a += c;
+  c -= b;
+  c ^= (b << 4) | (b >> 28);
+  b += a;
+  c ^= b;
+  c -= (b << 14) | (b >> 18);
+  a ^= c;
+  a -= (c << 11) | (c >> 21);
+  b ^= a;
+  b -= (a << 25) | (a >> 7);
+  c ^= b;
+  c -= (b << 16) | (b >> 16);
   return c;
 }
 
@@ -149,9 +165,9 @@ pattern_text(float u, float v, float pw, uint32_t h)
     return paper; /* a space */
   /* Glyph box in glyph units: [0.2,0.8] x [0.15,0.85]. */
   static const float seg[8][4] = {
-    {0.2f, 0.15f, 0.8f, 0.15f}, {0.2f, 0.5f, 0.8f, 0.5f},  {0.2f, 0.85f, 0.8f, 0.85f},
-    {0.2f, 0.15f, 0.2f, 0.85f}, {0.8f, 0.15f, 0.8f, 0.85f}, {0.2f, 0.85f, 0.8f, 0.15f},
-    {0.2f, 0.15f, 0.8f, 0.85f}, {0.5f, 0.15f, 0.5f, 0.85f},
+      {0.2f, 0.15f, 0.8f, 0.15f}, {0.2f, 0.5f, 0.8f, 0.5f},   {0.2f, 0.85f, 0.8f, 0.85f},
+      {0.2f, 0.15f, 0.2f, 0.85f}, {0.8f, 0.15f, 0.8f, 0.85f}, {0.2f, 0.85f, 0.8f, 0.15f},
+      {0.2f, 0.15f, 0.8f, 0.85f}, {0.5f, 0.15f, 0.5f, 0.85f},
   };
   float dmin = 1e9f;
   int n = 0;
@@ -183,8 +199,8 @@ pattern_fabric(float u, float v, float pw, uint32_t h)
   float resolvable = clampf(1.0f / (threads * pw) / 2.0f - 0.5f, 0.0f, 1.0f);
   profile = 0.64f + (profile - 0.64f) * resolvable;
   rgb warp = mk(0.46f, 0.08f, 0.10f), weft = mk(0.16f, 0.22f, 0.48f);
-  float slub = 0.85f + 0.3f * value_noise(warp_over ? x * 0.5f : y * 0.5f,
-                                          (float)(warp_over ? i : j), h);
+  float slub =
+      0.85f + 0.3f * value_noise(warp_over ? x * 0.5f : y * 0.5f, (float)(warp_over ? i : j), h);
   return scale(warp_over ? warp : weft, profile * slub);
 }
 

@@ -25,7 +25,7 @@
 #include "sr-io-private.h"
 #include "sr-i18n.h"
 
-#define DPX_HEADER_SIZE 2048
+#define DPX_HEADER_SIZE   2048
 #define DPX_UNDEFINED_U32 0xffffffffu
 
 typedef struct dpx_header {
@@ -207,8 +207,7 @@ sr_dpx_read(const char *path, sr_error *err)
     return NULL;
   /* The last line needs no end-of-line padding after it. */
   size_t words = ((size_t)h.width * h.channels + 2) / 3;
-  unsigned long long need =
-      (unsigned long long)h.line_bytes * (h.height - 1) + words * 4ull;
+  unsigned long long need = (unsigned long long)h.line_bytes * (h.height - 1) + words * 4ull;
   if ((unsigned long long)size < h.data_offset || (unsigned long long)size - h.data_offset < need) {
     sr_error_set(err, SR_ERR_FORMAT,
                  SR_("%s: truncated DPX file: %ux%u 10-bit pixels need %llu bytes from offset %u, "
@@ -304,23 +303,23 @@ sr_dpx_write(const char *path, const char *temp_path, const sr_image *img,
   put_u32(hd + 4, DPX_HEADER_SIZE);
   memcpy(hd + 8, "V2.0", 4);
   put_u32(hd + 16, (uint32_t)(DPX_HEADER_SIZE + data_size));
-  put_u32(hd + 20, 1);                    /* ditto key: new frame */
-  put_u32(hd + 24, 1664);                 /* generic header size */
+  put_u32(hd + 20, 1);                      /* ditto key: new frame */
+  put_u32(hd + 24, 1664);                   /* generic header size */
   put_u32(hd + 28, DPX_HEADER_SIZE - 1664); /* industry header size */
-  put_u32(hd + 32, 0);                    /* user data size */
-  put_u16(hd + 768, 0);                   /* orientation */
-  put_u16(hd + 770, 1);                   /* elements */
+  put_u32(hd + 32, 0);                      /* user data size */
+  put_u16(hd + 768, 0);                     /* orientation */
+  put_u16(hd + 770, 1);                     /* elements */
   put_u32(hd + 772, (uint32_t)img->width);
   put_u32(hd + 776, (uint32_t)img->height);
-  put_u32(hd + 780, 0);                   /* unsigned */
-  put_u32(hd + 784, 0);                   /* reference low code */
-  put_u32(hd + 792, 1023);                /* reference high code */
-  hd[800] = 50;                           /* RGB */
-  hd[801] = 0;                            /* transfer: user defined */
-  hd[802] = 0;                            /* colorimetric: user defined */
+  put_u32(hd + 780, 0);    /* unsigned */
+  put_u32(hd + 784, 0);    /* reference low code */
+  put_u32(hd + 792, 1023); /* reference high code */
+  hd[800] = 50;            /* RGB */
+  hd[801] = 0;             /* transfer: user defined */
+  hd[802] = 0;             /* colorimetric: user defined */
   hd[803] = 10;
-  put_u16(hd + 804, 1);                   /* filled, method A */
-  put_u16(hd + 806, 0);                   /* no RLE */
+  put_u16(hd + 804, 1); /* filled, method A */
+  put_u16(hd + 806, 0); /* no RLE */
   put_u32(hd + 808, DPX_HEADER_SIZE);
   put_u32(hd + 812, 0);
   put_u32(hd + 816, 0);

@@ -100,8 +100,8 @@ exr_size_cb(exr_const_context_t ctxt, void *ud)
 }
 
 static int64_t
-exr_write_cb(exr_const_context_t ctxt, void *ud, const void *buffer, uint64_t sz,
-             uint64_t offset, exr_stream_error_func_ptr_t error_cb)
+exr_write_cb(exr_const_context_t ctxt, void *ud, const void *buffer, uint64_t sz, uint64_t offset,
+             exr_stream_error_func_ptr_t error_cb)
 {
   exr_stream *s = ud;
   if (!sr_io_sink_pwrite(&s->sink, buffer, sz, offset)) {
@@ -252,7 +252,8 @@ exr_pick_channels(const exr_attr_chlist_t *cl, exr_layout *lay, const char *path
       if (role < 0 && (strcmp(n, "RY") == 0 || strcmp(n, "BY") == 0)) {
         sr_error_set(err, SR_ERR_UNSUPPORTED,
                      SR_("%s: luminance/chroma EXR (channels Y, RY, BY) is not read; "
-                         "export the image as RGB"), path);
+                         "export the image as RGB"),
+                     path);
         return false;
       }
     }
@@ -344,8 +345,7 @@ box_size(exr_attr_box2i_t b, int *w, int *h)
 }
 
 static bool
-exr_read_layout(exr_context_t ctxt, exr_stream *s, exr_layout *lay, const char *path,
-                sr_error *err)
+exr_read_layout(exr_context_t ctxt, exr_stream *s, exr_layout *lay, const char *path, sr_error *err)
 {
   memset(lay, 0, sizeof *lay);
   exr_result_t rv;
@@ -368,9 +368,8 @@ exr_read_layout(exr_context_t ctxt, exr_stream *s, exr_layout *lay, const char *
     sr_error_set(err, SR_ERR_FORMAT,
                  SR_("%s: dataWindow (%d,%d)-(%d,%d) or displayWindow (%d,%d)-(%d,%d) is empty or "
                      "larger than %d px a side"),
-                 path, lay->dw.min.x, lay->dw.min.y, lay->dw.max.x, lay->dw.max.y,
-                 lay->disp.min.x, lay->disp.min.y, lay->disp.max.x, lay->disp.max.y,
-                 SR_IMAGE_MAX_DIM);
+                 path, lay->dw.min.x, lay->dw.min.y, lay->dw.max.x, lay->dw.max.y, lay->disp.min.x,
+                 lay->disp.min.y, lay->disp.max.x, lay->disp.max.y, SR_IMAGE_MAX_DIM);
     return false;
   }
   const exr_attr_chlist_t *cl = NULL;
@@ -465,8 +464,8 @@ typedef struct exr_decode_buf {
 } exr_decode_buf;
 
 static exr_result_t
-decode_chunk(exr_read_job *job, exr_decode_pipeline_t *dec, exr_decode_buf *buf,
-             bool *initialised, int i)
+decode_chunk(exr_read_job *job, exr_decode_pipeline_t *dec, exr_decode_buf *buf, bool *initialised,
+             int i)
 {
   const exr_layout *lay = job->lay;
   exr_chunk_info_t ci;
@@ -618,9 +617,9 @@ fill_info(const exr_layout *lay, sr_image_info *info)
   info->height = lay->height;
   info->channels = lay->channels;
   info->data_window = (sr_rect){lay->dw.min.x, lay->dw.min.y, lay->width, lay->height};
-  info->display_window = (sr_rect){lay->disp.min.x, lay->disp.min.y,
-                                   lay->disp.max.x - lay->disp.min.x + 1,
-                                   lay->disp.max.y - lay->disp.min.y + 1};
+  info->display_window =
+      (sr_rect){lay->disp.min.x, lay->disp.min.y, lay->disp.max.x - lay->disp.min.x + 1,
+                lay->disp.max.y - lay->disp.min.y + 1};
   info->bit_depth = lay->bit_depth;
 }
 
@@ -644,7 +643,7 @@ no_codec_error(exr_context_t ctxt, const char *path, sr_error *err)
 {
   exr_compression_t comp = EXR_COMPRESSION_NONE;
   exr_get_compression(ctxt, 0, &comp);
-  static const char *const names[] = {"none", "rle",  "zips", "zip",  "piz",
+  static const char *const names[] = {"none",  "rle", "zips", "zip",  "piz",
                                       "pxr24", "b44", "b44a", "dwaa", "dwab"};
   int maj = 0, min = 0, patch = 0;
   const char *extra = NULL;
@@ -797,8 +796,8 @@ typedef struct exr_encode_buf {
 } exr_encode_buf;
 
 static exr_result_t
-encode_chunk(exr_write_job *job, exr_encode_pipeline_t *enc, exr_encode_buf *buf,
-             bool *initialised, int i)
+encode_chunk(exr_write_job *job, exr_encode_pipeline_t *enc, exr_encode_buf *buf, bool *initialised,
+             int i)
 {
   const exr_chunk_info_t *ci = &job->infos[i];
   exr_result_t rv = *initialised ? exr_encoding_update(job->ctxt, 0, ci, enc)
@@ -963,9 +962,9 @@ exr_write_header_attrs(exr_context_t ctxt, exr_stream *s, const sr_image *img, i
   int part = 0;
   if ((rv = exr_add_part(ctxt, NULL, EXR_STORAGE_SCANLINE, &part)) != EXR_ERR_SUCCESS)
     goto fail;
-  exr_attr_box2i_t dw = {{{{img->data_window.x, img->data_window.y}}},
-                         {{{img->data_window.x + img->width - 1,
-                            img->data_window.y + img->height - 1}}}};
+  exr_attr_box2i_t dw = {
+      {{{img->data_window.x, img->data_window.y}}},
+      {{{img->data_window.x + img->width - 1, img->data_window.y + img->height - 1}}}};
   sr_rect d = img->display_window;
   if (sr_rect_is_empty(d))
     d = (sr_rect){img->data_window.x, img->data_window.y, img->width, img->height};
@@ -973,8 +972,7 @@ exr_write_header_attrs(exr_context_t ctxt, exr_stream *s, const sr_image *img, i
   exr_attr_v2f_t centre = {{{0.0f, 0.0f}}};
   if ((rv = exr_initialize_required_attr(ctxt, part, &disp, &dw, 1.0f, &centre, 1.0f,
                                          EXR_LINEORDER_INCREASING_Y,
-                                         exr_compression_of(opts->compression))) !=
-      EXR_ERR_SUCCESS)
+                                         exr_compression_of(opts->compression))) != EXR_ERR_SUCCESS)
     goto fail;
   static const char *const names[4] = {"R", "G", "B", "A"};
   for (int c = 0; c < out_channels; c++) {
@@ -989,9 +987,8 @@ exr_write_header_attrs(exr_context_t ctxt, exr_stream *s, const sr_image *img, i
       (rv = exr_set_zip_compression_level(ctxt, part, zip_level)) != EXR_ERR_SUCCESS)
     goto fail;
   if (opts->compression == SR_EXR_DWAA &&
-      (rv = exr_set_dwa_compression_level(ctxt, part, opts->dwa_level > 0 ? opts->dwa_level
-                                                                          : 45.0f)) !=
-          EXR_ERR_SUCCESS)
+      (rv = exr_set_dwa_compression_level(
+           ctxt, part, opts->dwa_level > 0 ? opts->dwa_level : 45.0f)) != EXR_ERR_SUCCESS)
     goto fail;
   if (img->has_chromaticities) {
     const float *v = img->chromaticities;
@@ -1117,8 +1114,7 @@ sr_exr_write(const char *path, const char *temp_path, const sr_image *img,
     goto out;
   }
   for (int i = 0; i < job.n_chunks; i++) {
-    rv = exr_write_scanline_chunk(ctxt, 0, job.infos[i].start_y, job.out[i].data,
-                                  job.out[i].size);
+    rv = exr_write_scanline_chunk(ctxt, 0, job.infos[i].start_y, job.out[i].data, job.out[i].size);
     if (rv != EXR_ERR_SUCCESS) {
       exr_set_write_error(err, &s, rv, path, SR_("writing"));
       goto out;

@@ -184,8 +184,7 @@ sr_image_read(const char *path, sr_error *err)
 }
 
 bool
-sr_image_write(const char *path, const sr_image *img, const sr_write_options *opts,
-               sr_error *err)
+sr_image_write(const char *path, const sr_image *img, const sr_write_options *opts, sr_error *err)
 {
   sr_write_options defaults;
   if (!opts) {

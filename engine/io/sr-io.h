@@ -58,9 +58,9 @@ bool sr_exr_compression_available(sr_exr_compression c);
 /* Basic facts about a file without decoding pixels. */
 typedef struct sr_image_info {
   sr_format format;
-  int width, height, channels;   /* buffer (data window) size */
+  int width, height, channels; /* buffer (data window) size */
   sr_rect data_window, display_window;
-  int bit_depth;                 /* 16 for half, 32 for float, 8/10/16 ints */
+  int bit_depth; /* 16 for half, 32 for float, 8/10/16 ints */
 } sr_image_info;
 
 bool sr_image_read_info(const char *path, sr_image_info *info, sr_error *err);
@@ -88,10 +88,10 @@ bool sr_image_write(const char *path, const sr_image *img, const sr_write_option
  * is `first` == `last` == 0 (or the number in its name if it has one and the
  * caller asked for detection with sr_sequence_from_file()). */
 typedef struct sr_sequence {
-  char *pattern;      /* normalised printf pattern, or the plain path */
+  char *pattern; /* normalised printf pattern, or the plain path */
   bool single_file;
-  int first, last;    /* discovered frame range */
-  int n_missing;      /* frames absent inside [first, last] */
+  int first, last; /* discovered frame range */
+  int n_missing;   /* frames absent inside [first, last] */
   int *missing;
 } sr_sequence;
 

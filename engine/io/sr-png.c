@@ -26,7 +26,7 @@ typedef struct png_job {
   sr_image *img;
   void *icc;
   sr_error *err;
-  bool err_set;      /* err already holds a specific message */
+  bool err_set; /* err already holds a specific message */
   int write_errno;
   char message[256]; /* libpng's own message */
 } png_job;

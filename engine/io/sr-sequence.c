@@ -19,7 +19,7 @@
 #include "sr-io.h"
 #include "sr-i18n.h"
 
-#define FRAME_MAX 99999999
+#define FRAME_MAX        99999999
 #define FRAME_DIGITS_MAX 8
 /* More gaps than this means the folder mixes sequences (or a stray file has
  * a huge number): say so instead of listing millions of frames. */

@@ -130,8 +130,7 @@ tiff_map_cb(thandle_t h, void **base, toff_t *size)
 
 static void
 tiff_unmap_cb(thandle_t h, void *base, toff_t size)
-{
-}
+{}
 
 static TIFF *
 tiff_open(tiff_io *io, int fd, const char *path, const char *mode)
@@ -257,8 +256,8 @@ sample_target(const tiff_shape *sh, int s)
  * (x0, y0) from buf, whose rows are `stride` samples apart. plane < 0: all
  * samples interleaved; else only sample `plane`. */
 static void
-put_block(sr_image *img, const tiff_shape *sh, const unsigned char *buf, int x0, int y0,
-          int cols, int rows, size_t stride_px, int plane)
+put_block(sr_image *img, const tiff_shape *sh, const unsigned char *buf, int x0, int y0, int cols,
+          int rows, size_t stride_px, int plane)
 {
   int spb = plane < 0 ? sh->spp : 1; /* samples per pixel in this buffer */
   bool white_is_zero = sh->photometric == PHOTOMETRIC_MINISWHITE;

@@ -212,8 +212,7 @@ geometry(const sr_conv_desc *d, dnnl_dims_t strides, dnnl_dims_t pad)
 
 /* Forward descriptor (conv or deconv) over x n×h×w×cin → y. */
 static bool
-fwd_desc(const sr_conv_desc *d, int n, int h, int w, dnnl_convolution_desc_t *cd,
-         sr_error *err)
+fwd_desc(const sr_conv_desc *d, int n, int h, int w, dnnl_convolution_desc_t *cd, sr_error *err)
 {
   int oh = h, ow = w;
   if (d->kind == SR_CONV_DOWN2)
@@ -229,12 +228,11 @@ fwd_desc(const sr_conv_desc *d, int n, int h, int w, dnnl_convolution_desc_t *cd
   geometry(d, strides, pad);
   dnnl_status_t st;
   if (d->kind == SR_CONV_UP2)
-    st = dnnl_deconvolution_forward_desc_init(cd, dnnl_forward_training,
-                                              dnnl_deconvolution_direct, &x, &wt,
-                                              d->bias ? &b : NULL, &y, strides, pad, pad);
+    st = dnnl_deconvolution_forward_desc_init(cd, dnnl_forward_training, dnnl_deconvolution_direct,
+                                              &x, &wt, d->bias ? &b : NULL, &y, strides, pad, pad);
   else
-    st = dnnl_convolution_forward_desc_init(cd, dnnl_forward_training, dnnl_convolution_direct,
-                                            &x, &wt, d->bias ? &b : NULL, &y, strides, pad, pad);
+    st = dnnl_convolution_forward_desc_init(cd, dnnl_forward_training, dnnl_convolution_direct, &x,
+                                            &wt, d->bias ? &b : NULL, &y, strides, pad, pad);
   return dnnl_ok(st, "convolution descriptor", err);
 }
 
@@ -247,8 +245,7 @@ make_memory(cpu_ctx *c, dnnl_memory_t *m, const dnnl_memory_desc_t *md, sr_error
 /* Sets up the weight memories and, when oneDNN's layout differs from OHWI,
  * a reorder between them (OHWI → theirs, or theirs → OHWI if to_user). */
 static bool
-setup_weights(cpu_ctx *c, entry *e, const dnnl_memory_desc_t *prim_md, bool to_user,
-              sr_error *err)
+setup_weights(cpu_ctx *c, entry *e, const dnnl_memory_desc_t *prim_md, bool to_user, sr_error *err)
 {
   dnnl_memory_desc_t user;
   weights_md(&user, &e->d, dnnl_ohwi);
@@ -304,8 +301,7 @@ build_conv_entry(cpu_ctx *c, entry *e, sr_error *err)
     if (!dnnl_ok(st, "convolution", err))
       return false;
   } else {
-    if (!dnnl_ok(dnnl_primitive_desc_create(&hint, &fd, NULL, c->engine, NULL),
-                 "convolution", err))
+    if (!dnnl_ok(dnnl_primitive_desc_create(&hint, &fd, NULL, c->engine, NULL), "convolution", err))
       return false;
     dnnl_convolution_desc_t bd;
     dnnl_memory_desc_t wt, b;
@@ -322,12 +318,12 @@ build_conv_entry(cpu_ctx *c, entry *e, sr_error *err)
                                                           strides, pad, pad);
     else
       st = d->kind == SR_CONV_UP2
-               ? dnnl_deconvolution_backward_weights_desc_init(
-                     &bd, dnnl_deconvolution_direct, x, &wt, d->bias ? &b : NULL, y, strides,
-                     pad, pad)
-               : dnnl_convolution_backward_weights_desc_init(&bd, dnnl_convolution_direct, x,
-                                                             &wt, d->bias ? &b : NULL, y,
-                                                             strides, pad, pad);
+               ? dnnl_deconvolution_backward_weights_desc_init(&bd, dnnl_deconvolution_direct, x,
+                                                               &wt, d->bias ? &b : NULL, y, strides,
+                                                               pad, pad)
+               : dnnl_convolution_backward_weights_desc_init(&bd, dnnl_convolution_direct, x, &wt,
+                                                             d->bias ? &b : NULL, y, strides, pad,
+                                                             pad);
     if (st == dnnl_success)
       st = dnnl_primitive_desc_create(&pd, &bd, NULL, c->engine, hint);
     dnnl_primitive_desc_destroy(hint);
@@ -365,9 +361,8 @@ build_relu_entry(cpu_ctx *c, entry *e, sr_error *err)
   act_md(&md, e->n, e->h, e->w, e->c);
   dnnl_eltwise_desc_t fd, bd;
   dnnl_primitive_desc_t hint = NULL, pd = NULL;
-  dnnl_status_t st = dnnl_eltwise_forward_desc_init(&fd, dnnl_forward_training,
-                                                    dnnl_eltwise_relu_use_dst_for_bwd, &md, 0.0f,
-                                                    0.0f);
+  dnnl_status_t st = dnnl_eltwise_forward_desc_init(
+      &fd, dnnl_forward_training, dnnl_eltwise_relu_use_dst_for_bwd, &md, 0.0f, 0.0f);
   if (st == dnnl_success)
     st = dnnl_primitive_desc_create(&hint, &fd, NULL, c->engine, NULL);
   if (st == dnnl_success)
@@ -398,8 +393,7 @@ op_work(entry_op op, const sr_conv_desc *d, int n, int h, int w, int ch)
 }
 
 static entry *
-lookup(cpu_ctx *c, entry_op op, const sr_conv_desc *d, int n, int h, int w, int ch,
-       sr_error *err)
+lookup(cpu_ctx *c, entry_op op, const sr_conv_desc *d, int n, int h, int w, int ch, sr_error *err)
 {
   sr_conv_desc key = {0};
   if (d) {
@@ -408,9 +402,9 @@ lookup(cpu_ctx *c, entry_op op, const sr_conv_desc *d, int n, int h, int w, int 
       key.relu = d->relu, key.accumulate = d->accumulate;
   }
   for (entry *e = c->cache; e; e = e->next)
-    if (e->op == op && e->n == n && e->h == h && e->w == w && e->c == ch &&
-        e->d.kind == key.kind && e->d.cin == key.cin && e->d.cout == key.cout &&
-        e->d.bias == key.bias && e->d.relu == key.relu && e->d.accumulate == key.accumulate) {
+    if (e->op == op && e->n == n && e->h == h && e->w == w && e->c == ch && e->d.kind == key.kind &&
+        e->d.cin == key.cin && e->d.cout == key.cout && e->d.bias == key.bias &&
+        e->d.relu == key.relu && e->d.accumulate == key.accumulate) {
       use_threads(c, e->nthr);
       return e;
     }
@@ -477,7 +471,10 @@ cpu_conv_forward(void *ctx, const sr_conv_desc *d, const sr_tensor *x, const flo
   if (e->m_bias && !set_handle(e->m_bias, b, err))
     return false;
   dnnl_exec_arg_t args[4] = {
-    {DNNL_ARG_SRC, e->m_x}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, e->m_y}, {DNNL_ARG_BIAS, e->m_bias},
+      {DNNL_ARG_SRC, e->m_x},
+      {DNNL_ARG_WEIGHTS, wm},
+      {DNNL_ARG_DST, e->m_y},
+      {DNNL_ARG_BIAS, e->m_bias},
   };
   return run(c, e->prim, e->m_bias ? 4 : 3, args, "convolution", err);
 }
@@ -498,7 +495,7 @@ cpu_conv_backward_data(void *ctx, const sr_conv_desc *d, const sr_tensor *dy, co
   if (!wm || !set_handle(e->m_x, out, err) || !set_handle(e->m_y, dy->data, err))
     return false;
   dnnl_exec_arg_t args[] = {
-    {DNNL_ARG_DIFF_DST, e->m_y}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DIFF_SRC, e->m_x}};
+      {DNNL_ARG_DIFF_DST, e->m_y}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DIFF_SRC, e->m_x}};
   if (!run(c, e->prim, 3, args, "convolution backward data", err))
     return false;
   if (accumulate)
@@ -507,9 +504,8 @@ cpu_conv_backward_data(void *ctx, const sr_conv_desc *d, const sr_tensor *dy, co
 }
 
 static bool
-cpu_conv_backward_weights(void *ctx, const sr_conv_desc *d, const sr_tensor *x,
-                          const sr_tensor *dy, float *dw, float *db, bool accumulate,
-                          sr_error *err)
+cpu_conv_backward_weights(void *ctx, const sr_conv_desc *d, const sr_tensor *x, const sr_tensor *dy,
+                          float *dw, float *db, bool accumulate, sr_error *err)
 {
   cpu_ctx *c = ctx;
   entry *e = lookup(c, OP_BWD_WEIGHTS, d, x->n, x->h, x->w, 0, err);
@@ -530,8 +526,10 @@ cpu_conv_backward_weights(void *ctx, const sr_conv_desc *d, const sr_tensor *x,
   if (e->m_bias && !set_handle(e->m_bias, bout, err))
     return false;
   dnnl_exec_arg_t args[4] = {
-    {DNNL_ARG_SRC, e->m_x}, {DNNL_ARG_DIFF_DST, e->m_y}, {DNNL_ARG_DIFF_WEIGHTS, wm},
-    {DNNL_ARG_DIFF_BIAS, e->m_bias},
+      {DNNL_ARG_SRC, e->m_x},
+      {DNNL_ARG_DIFF_DST, e->m_y},
+      {DNNL_ARG_DIFF_WEIGHTS, wm},
+      {DNNL_ARG_DIFF_BIAS, e->m_bias},
   };
   if (!run(c, e->prim, e->m_bias ? 4 : 3, args, "convolution backward weights", err))
     return false;
@@ -558,14 +556,13 @@ cpu_relu_backward(void *ctx, const sr_tensor *y, sr_tensor *dy, sr_error *err)
   if (!set_handle(e->m_x, y->data, err) || !set_handle(e->m_y, dy->data, err))
     return false;
   dnnl_exec_arg_t args[] = {
-    {DNNL_ARG_DST, e->m_x}, {DNNL_ARG_DIFF_DST, e->m_y}, {DNNL_ARG_DIFF_SRC, e->m_y}};
+      {DNNL_ARG_DST, e->m_x}, {DNNL_ARG_DIFF_DST, e->m_y}, {DNNL_ARG_DIFF_SRC, e->m_y}};
   return run(c, e->prim, 3, args, "ReLU backward", err);
 }
 
 static bool
-cpu_charbonnier_luma(void *ctx, const sr_loss_desc *d, const sr_tensor *src,
-                     const sr_tensor *delta, const sr_tensor *target, double *loss,
-                     sr_tensor *ddelta, sr_error *err)
+cpu_charbonnier_luma(void *ctx, const sr_loss_desc *d, const sr_tensor *src, const sr_tensor *delta,
+                     const sr_tensor *target, double *loss, sr_tensor *ddelta, sr_error *err)
 {
   size_t m = sr_tensor_count(delta);
   const float *s = src->data, *t = target->data, *dl = delta->data;
@@ -646,22 +643,22 @@ cpu_destroy(void *ctx)
 }
 
 static const sr_backend_ops cpu_ops = {
-  .destroy = cpu_destroy,
-  .alloc = cpu_alloc,
-  .release = cpu_release,
-  .upload = cpu_upload,
-  .download = cpu_download,
-  .fill = cpu_fill,
-  .copy = cpu_copy,
-  .axpy = cpu_axpy,
-  .synchronize = cpu_synchronize,
-  .conv_forward = cpu_conv_forward,
-  .conv_backward_data = cpu_conv_backward_data,
-  .conv_backward_weights = cpu_conv_backward_weights,
-  .relu_backward = cpu_relu_backward,
-  .charbonnier_luma = cpu_charbonnier_luma,
-  .apply_luma_residual = cpu_apply_luma_residual,
-  .adam = cpu_adam,
+    .destroy = cpu_destroy,
+    .alloc = cpu_alloc,
+    .release = cpu_release,
+    .upload = cpu_upload,
+    .download = cpu_download,
+    .fill = cpu_fill,
+    .copy = cpu_copy,
+    .axpy = cpu_axpy,
+    .synchronize = cpu_synchronize,
+    .conv_forward = cpu_conv_forward,
+    .conv_backward_data = cpu_conv_backward_data,
+    .conv_backward_weights = cpu_conv_backward_weights,
+    .relu_backward = cpu_relu_backward,
+    .charbonnier_luma = cpu_charbonnier_luma,
+    .apply_luma_residual = cpu_apply_luma_residual,
+    .adam = cpu_adam,
 };
 
 /* ---- device information ------------------------------------------------------ */
@@ -670,24 +667,15 @@ static const char *
 isa_name(dnnl_cpu_isa_t isa)
 {
   switch (isa) {
-  case dnnl_cpu_isa_sse41:
-    return "sse41";
-  case dnnl_cpu_isa_avx:
-    return "avx";
-  case dnnl_cpu_isa_avx2:
-    return "avx2";
-  case dnnl_cpu_isa_avx2_vnni:
-    return "avx2_vnni";
-  case dnnl_cpu_isa_avx512_core:
-    return "avx512_core";
-  case dnnl_cpu_isa_avx512_core_vnni:
-    return "avx512_core_vnni";
-  case dnnl_cpu_isa_avx512_core_bf16:
-    return "avx512_core_bf16";
-  case dnnl_cpu_isa_avx512_core_amx:
-    return "avx512_core_amx";
-  default:
-    return "generic";
+  case dnnl_cpu_isa_sse41: return "sse41";
+  case dnnl_cpu_isa_avx: return "avx";
+  case dnnl_cpu_isa_avx2: return "avx2";
+  case dnnl_cpu_isa_avx2_vnni: return "avx2_vnni";
+  case dnnl_cpu_isa_avx512_core: return "avx512_core";
+  case dnnl_cpu_isa_avx512_core_vnni: return "avx512_core_vnni";
+  case dnnl_cpu_isa_avx512_core_bf16: return "avx512_core_bf16";
+  case dnnl_cpu_isa_avx512_core_amx: return "avx512_core_amx";
+  default: return "generic";
   }
 }
 

@@ -27,13 +27,10 @@ int
 sr_conv_kernel(sr_conv_kind kind)
 {
   switch (kind) {
-  case SR_CONV_3X3:
-    return 3;
-  case SR_CONV_1X1:
-    return 1;
+  case SR_CONV_3X3: return 3;
+  case SR_CONV_1X1: return 1;
   case SR_CONV_DOWN2:
-  case SR_CONV_UP2:
-    return 2;
+  case SR_CONV_UP2: return 2;
   }
   return 0;
 }
@@ -42,7 +39,12 @@ sr_adam_desc
 sr_adam_defaults(void)
 {
   sr_adam_desc d = {
-    .lr = 2e-4f, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f, .weight_decay = 0.0f, .step = 1,
+      .lr = 2e-4f,
+      .beta1 = 0.9f,
+      .beta2 = 0.999f,
+      .eps = 1e-8f,
+      .weight_decay = 0.0f,
+      .step = 1,
   };
   return d;
 }
@@ -200,9 +202,7 @@ sr_conv_output_shape(const sr_conv_desc *d, const sr_tensor *x, int *h, int *w, 
 {
   switch (d->kind) {
   case SR_CONV_3X3:
-  case SR_CONV_1X1:
-    *h = x->h, *w = x->w;
-    return true;
+  case SR_CONV_1X1: *h = x->h, *w = x->w; return true;
   case SR_CONV_DOWN2:
     if (x->h % 2 || x->w % 2) {
       sr_error_set(err, SR_ERR_INVALID,
@@ -248,8 +248,8 @@ check_conv(const sr_conv_desc *d, const sr_tensor *x, const sr_tensor *y, sr_err
 }
 
 bool
-sr_backend_conv_forward(sr_backend *be, const sr_conv_desc *d, const sr_tensor *x,
-                        const float *w, const float *b, sr_tensor *y, sr_error *err)
+sr_backend_conv_forward(sr_backend *be, const sr_conv_desc *d, const sr_tensor *x, const float *w,
+                        const float *b, sr_tensor *y, sr_error *err)
 {
   if (!check_backend(be, err) || !check_conv(d, x, y, err))
     return false;
@@ -292,8 +292,8 @@ sr_backend_conv_backward_weights(sr_backend *be, const sr_conv_desc *d, const sr
 bool
 sr_backend_relu_backward(sr_backend *be, const sr_tensor *y, sr_tensor *dy, sr_error *err)
 {
-  if (!check_backend(be, err) || !check_tensor("y", y, 0, err) ||
-      !check_tensor("dy", dy, 0, err) || !same_shape("y", y, "dy", dy, true, err))
+  if (!check_backend(be, err) || !check_tensor("y", y, 0, err) || !check_tensor("dy", dy, 0, err) ||
+      !same_shape("y", y, "dy", dy, true, err))
     return false;
   return be->ops->relu_backward(be->ctx, y, dy, err);
 }

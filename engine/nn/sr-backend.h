@@ -129,12 +129,12 @@ typedef struct sr_backend_ops {
   bool (*synchronize)(void *ctx, sr_error *err);
 
   /* y per sr_conv_desc; b may be NULL when !d->bias */
-  bool (*conv_forward)(void *ctx, const sr_conv_desc *d, const sr_tensor *x,
-                       const float *w, const float *b, sr_tensor *y, sr_error *err);
+  bool (*conv_forward)(void *ctx, const sr_conv_desc *d, const sr_tensor *x, const float *w,
+                       const float *b, sr_tensor *y, sr_error *err);
   /* dx = ∂L/∂x given dy = ∂L/∂y (of the conv output before ReLU; apply
    * relu_backward first). accumulate: dx += instead of dx =. */
-  bool (*conv_backward_data)(void *ctx, const sr_conv_desc *d, const sr_tensor *dy,
-                             const float *w, sr_tensor *dx, bool accumulate, sr_error *err);
+  bool (*conv_backward_data)(void *ctx, const sr_conv_desc *d, const sr_tensor *dy, const float *w,
+                             sr_tensor *dx, bool accumulate, sr_error *err);
   /* dw = ∂L/∂w, db = ∂L/∂b (db may be NULL when !d->bias); accumulate adds. */
   bool (*conv_backward_weights)(void *ctx, const sr_conv_desc *d, const sr_tensor *x,
                                 const sr_tensor *dy, float *dw, float *db, bool accumulate,
@@ -149,8 +149,8 @@ typedef struct sr_backend_ops {
                            const sr_tensor *delta, const sr_tensor *target, double *loss,
                            sr_tensor *ddelta, sr_error *err);
   /* out (N×H×W×3) = clamp(src + delta·(1,1,1), 0, 1) if clamp, else unclamped. */
-  bool (*apply_luma_residual)(void *ctx, const sr_tensor *src, const sr_tensor *delta,
-                              bool clamp, sr_tensor *out, sr_error *err);
+  bool (*apply_luma_residual)(void *ctx, const sr_tensor *src, const sr_tensor *delta, bool clamp,
+                              sr_tensor *out, sr_error *err);
 
   /* One Adam step over count parameters (see sr_adam_desc). */
   bool (*adam)(void *ctx, const sr_adam_desc *d, float *param, const float *grad, float *m,
@@ -196,23 +196,23 @@ void sr_backend_close(sr_backend *be);
  *                                     char *reason, size_t reason_len, sr_error *err);
  * create returns NULL with reason set ("no NVIDIA driver", ...) when no
  * usable GPU exists. */
-#define SR_BACKEND_CUDA_MODULE "libsrcuda.so"
+#define SR_BACKEND_CUDA_MODULE        "libsrcuda.so"
 #define SR_BACKEND_CUDA_CREATE_SYMBOL "sr_backend_cuda_create"
-#define SR_BACKEND_CUDA_LIST_SYMBOL "sr_backend_cuda_list_devices"
+#define SR_BACKEND_CUDA_LIST_SYMBOL   "sr_backend_cuda_list_devices"
 
 typedef struct sr_device_info {
-  char backend[16];  /* "cpu", "cuda" */
-  int index;         /* device index within its backend */
-  char name[256];    /* "AMD EPYC", "NVIDIA H100 80GB HBM3" */
-  int threads;       /* CPU threads used; 0 for a GPU */
-  uint64_t memory;   /* bytes (GPU memory, or total RAM for the CPU); 0 if unknown */
-  char detail[256];  /* "oneDNN 2.6.3, ISA avx512_core", "compute 9.0, driver 550.54" */
+  char backend[16]; /* "cpu", "cuda" */
+  int index;        /* device index within its backend */
+  char name[256];   /* "AMD EPYC", "NVIDIA H100 80GB HBM3" */
+  int threads;      /* CPU threads used; 0 for a GPU */
+  uint64_t memory;  /* bytes (GPU memory, or total RAM for the CPU); 0 if unknown */
+  char detail[256]; /* "oneDNN 2.6.3, ISA avx512_core", "compute 9.0, driver 550.54" */
 } sr_device_info;
 
 typedef sr_backend *(*sr_backend_cuda_create_fn)(int device, char *reason, size_t reason_len,
                                                  sr_error *err);
 typedef bool (*sr_backend_cuda_list_devices_fn)(sr_device_info *out, size_t max, size_t *count,
-                                               char *reason, size_t reason_len, sr_error *err);
+                                                char *reason, size_t reason_len, sr_error *err);
 
 /* Fills out[0..*count) with the CPU (always first) and every CUDA device the
  * module reports. cuda_reason (may be NULL) receives why no CUDA device is
@@ -224,8 +224,7 @@ bool sr_backend_list_devices(sr_device_info *out, size_t max, size_t *count, cha
 
 float *sr_backend_alloc(sr_backend *be, size_t count, sr_error *err);
 void sr_backend_release(sr_backend *be, float *p);
-bool sr_backend_upload(sr_backend *be, float *dst, const float *host, size_t count,
-                       sr_error *err);
+bool sr_backend_upload(sr_backend *be, float *dst, const float *host, size_t count, sr_error *err);
 bool sr_backend_download(sr_backend *be, float *host, const float *src, size_t count,
                          sr_error *err);
 bool sr_backend_fill(sr_backend *be, float *dst, float value, size_t count, sr_error *err);
@@ -241,24 +240,20 @@ bool sr_backend_tensor_alloc(sr_backend *be, sr_tensor *t, int n, int h, int w, 
 void sr_backend_tensor_release(sr_backend *be, sr_tensor *t);
 
 /* Output shape of a conv for input x (fails on odd H/W for SR_CONV_DOWN2). */
-bool sr_conv_output_shape(const sr_conv_desc *d, const sr_tensor *x, int *h, int *w,
-                          sr_error *err);
+bool sr_conv_output_shape(const sr_conv_desc *d, const sr_tensor *x, int *h, int *w, sr_error *err);
 
 bool sr_backend_conv_forward(sr_backend *be, const sr_conv_desc *d, const sr_tensor *x,
                              const float *w, const float *b, sr_tensor *y, sr_error *err);
 bool sr_backend_conv_backward_data(sr_backend *be, const sr_conv_desc *d, const sr_tensor *dy,
-                                   const float *w, sr_tensor *dx, bool accumulate,
-                                   sr_error *err);
-bool sr_backend_conv_backward_weights(sr_backend *be, const sr_conv_desc *d,
-                                      const sr_tensor *x, const sr_tensor *dy, float *dw,
-                                      float *db, bool accumulate, sr_error *err);
-bool sr_backend_relu_backward(sr_backend *be, const sr_tensor *y, sr_tensor *dy,
-                              sr_error *err);
+                                   const float *w, sr_tensor *dx, bool accumulate, sr_error *err);
+bool sr_backend_conv_backward_weights(sr_backend *be, const sr_conv_desc *d, const sr_tensor *x,
+                                      const sr_tensor *dy, float *dw, float *db, bool accumulate,
+                                      sr_error *err);
+bool sr_backend_relu_backward(sr_backend *be, const sr_tensor *y, sr_tensor *dy, sr_error *err);
 bool sr_backend_charbonnier_luma(sr_backend *be, const sr_loss_desc *d, const sr_tensor *src,
-                                 const sr_tensor *delta, const sr_tensor *target,
-                                 double *loss, sr_tensor *ddelta, sr_error *err);
-bool sr_backend_apply_luma_residual(sr_backend *be, const sr_tensor *src,
-                                    const sr_tensor *delta, bool clamp, sr_tensor *out,
-                                    sr_error *err);
+                                 const sr_tensor *delta, const sr_tensor *target, double *loss,
+                                 sr_tensor *ddelta, sr_error *err);
+bool sr_backend_apply_luma_residual(sr_backend *be, const sr_tensor *src, const sr_tensor *delta,
+                                    bool clamp, sr_tensor *out, sr_error *err);
 bool sr_backend_adam(sr_backend *be, const sr_adam_desc *d, float *param, const float *grad,
                      float *m, float *v, size_t count, sr_error *err);

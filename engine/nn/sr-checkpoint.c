@@ -192,7 +192,7 @@ sr_checkpoint_save(const char *path, sr_unet *net, const sr_checkpoint_meta *met
   int n_blocks = with_adam ? 3 : 1;
   float *host = malloc(total * (size_t)n_blocks * sizeof *host);
   sr_st_tensor *tensors = calloc(np * (size_t)n_blocks, sizeof *tensors);
-  char (*names)[64] = calloc(np * (size_t)n_blocks, sizeof *names);
+  char(*names)[64] = calloc(np * (size_t)n_blocks, sizeof *names);
   meta_list m = {0};
   bool ok = false;
   if (!host || !tensors || !names) {
@@ -533,7 +533,8 @@ check_tensors(const sr_safetensors *st, sr_unet *net, bool *has_adam, sr_error *
     if (!same) {
       char want[64] = "", got[96] = "";
       for (int d = 0; d < p->rank; d++)
-        snprintf(want + strlen(want), sizeof want - strlen(want), "%s%d", d ? "," : "", p->shape[d]);
+        snprintf(want + strlen(want), sizeof want - strlen(want), "%s%d", d ? "," : "",
+                 p->shape[d]);
       for (int d = 0; d < st->tensors[i].ndim && d < 8; d++)
         snprintf(got + strlen(got), sizeof got - strlen(got), "%s%lld", d ? "," : "",
                  (long long)st->tensors[i].shape[d]);

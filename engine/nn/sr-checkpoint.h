@@ -36,30 +36,30 @@
 #include "sr-pairs.h"
 #include "sr-unet.h"
 
-#define SR_CHECKPOINT_FORMAT "spatial-recovery-checkpoint"
+#define SR_CHECKPOINT_FORMAT  "spatial-recovery-checkpoint"
 #define SR_CHECKPOINT_VERSION 1
-#define SR_CHECKPOINT_ARCH "luma-residual-unet"
-#define SR_MODEL_ID_SHORT 12
+#define SR_CHECKPOINT_ARCH    "luma-residual-unet"
+#define SR_MODEL_ID_SHORT     12
 
 typedef struct sr_checkpoint_meta {
   sr_unet_size size;
   int64_t step;
-  char *config_json;       /* the training configuration (sr_train_config_to_json) */
-  char data_hash[65];      /* SHA-256 of the built pairs, hex */
-  int *pairs;              /* training frames (Source numbering) */
+  char *config_json;  /* the training configuration (sr_train_config_to_json) */
+  char data_hash[65]; /* SHA-256 of the built pairs, hex */
+  int *pairs;         /* training frames (Source numbering) */
   int n_pairs;
   int *held_out;
   int n_held_out;
-  int preview_frame;       /* -1 when none */
-  int reference_offset;    /* Reference frame = Source frame + offset */
-  sr_prep_settings prep;   /* crop, pre-filter, colour spaces, YCbCr matrix */
-  uint64_t rng_state[4];   /* the trainer's RNG after `step` steps */
-  double loss;             /* mean training loss near `step`; NaN if unknown */
-  double psnr_before;      /* held-out PSNR of Y, Source vs Reference; NaN if none */
-  double psnr_after;       /* held-out PSNR of Y, output vs Reference */
-  char created[32];        /* UTC, ISO 8601 */
+  int preview_frame;     /* -1 when none */
+  int reference_offset;  /* Reference frame = Source frame + offset */
+  sr_prep_settings prep; /* crop, pre-filter, colour spaces, YCbCr matrix */
+  uint64_t rng_state[4]; /* the trainer's RNG after `step` steps */
+  double loss;           /* mean training loss near `step`; NaN if unknown */
+  double psnr_before;    /* held-out PSNR of Y, Source vs Reference; NaN if none */
+  double psnr_after;     /* held-out PSNR of Y, output vs Reference */
+  char created[32];      /* UTC, ISO 8601 */
   char tool_version[32];
-  char model_id[65];       /* filled by save and load */
+  char model_id[65]; /* filled by save and load */
 } sr_checkpoint_meta;
 
 /* Zeroes meta with NaN metrics, preview -1 and default prep settings. */
@@ -67,8 +67,7 @@ void sr_checkpoint_meta_init(sr_checkpoint_meta *meta);
 /* Frees the owned arrays/strings and re-initialises. */
 void sr_checkpoint_meta_clear(sr_checkpoint_meta *meta);
 /* Deep copy into dst (which is overwritten, not cleared). */
-bool sr_checkpoint_meta_copy(sr_checkpoint_meta *dst, const sr_checkpoint_meta *src,
-                             sr_error *err);
+bool sr_checkpoint_meta_copy(sr_checkpoint_meta *dst, const sr_checkpoint_meta *src, sr_error *err);
 
 /* Model id of a network's current weights (hex, 64 digits + NUL). */
 bool sr_model_id(sr_unet *net, char out[65], sr_error *err);

@@ -152,8 +152,8 @@ sr_model_open(const char *checkpoint, const char *backend, sr_error *err)
     return NULL;
   }
   sr_checkpoint_meta_init(&m->meta);
-  m->backend = sr_backend_open(backend ? backend : "auto", m->backend_reason,
-                               sizeof m->backend_reason, err);
+  m->backend =
+      sr_backend_open(backend ? backend : "auto", m->backend_reason, sizeof m->backend_reason, err);
   if (!m->backend) {
     free(m);
     return NULL;

@@ -48,8 +48,8 @@ sr_image *sr_infer_frame(sr_unet *net, const sr_image *source, const sr_prep_set
 typedef struct sr_model {
   sr_backend *backend;
   sr_unet *net;
-  sr_checkpoint_meta meta;   /* meta.model_id holds the id */
-  char backend_reason[256];  /* why the backend is not the one asked for, or "" */
+  sr_checkpoint_meta meta;  /* meta.model_id holds the id */
+  char backend_reason[256]; /* why the backend is not the one asked for, or "" */
 } sr_model;
 
 /* Opens a backend by name ("auto", "cpu", "cuda") and loads the checkpoint. */

@@ -154,8 +154,7 @@ fail_frame(render_state *s, int frame, const sr_error *e)
 }
 
 static void
-finish_frame(render_state *s, int frame, sr_render_frame_status st, const char *path,
-             double t0)
+finish_frame(render_state *s, int frame, sr_render_frame_status st, const char *path, double t0)
 {
   pthread_mutex_lock(&s->lock);
   s->done++;
@@ -166,10 +165,17 @@ finish_frame(render_state *s, int frame, sr_render_frame_status st, const char *
   if (s->cb && s->cb->progress) {
     double now = now_seconds(), el = now - s->t_start;
     sr_render_progress p = {
-      .frame = frame, .status = st, .path = path, .done = s->done, .total = s->total,
-      .rendered = s->rendered, .skipped = s->skipped, .missing = s->n_missing,
-      .frames_per_second = el > 0 ? s->rendered / el : 0.0, .eta_seconds = NAN,
-      .frame_seconds = st == SR_RENDER_FRAME_RENDERED ? now - t0 : 0.0,
+        .frame = frame,
+        .status = st,
+        .path = path,
+        .done = s->done,
+        .total = s->total,
+        .rendered = s->rendered,
+        .skipped = s->skipped,
+        .missing = s->n_missing,
+        .frames_per_second = el > 0 ? s->rendered / el : 0.0,
+        .eta_seconds = NAN,
+        .frame_seconds = st == SR_RENDER_FRAME_RENDERED ? now - t0 : 0.0,
     };
     if (p.frames_per_second > 0)
       p.eta_seconds = (s->total - s->done) / p.frames_per_second;
@@ -360,8 +366,9 @@ sr_render_run(sr_model *model, const sr_sequence *seq, const sr_render_options *
   if (result)
     memset(result, 0, sizeof *result);
   if (!model || !seq || !opts || !opts->output_pattern) {
-    sr_error_set(err, SR_ERR_INVALID, SR_("render: a model, a Source sequence and an output "
-                                          "pattern are required"));
+    sr_error_set(err, SR_ERR_INVALID,
+                 SR_("render: a model, a Source sequence and an output "
+                     "pattern are required"));
     return false;
   }
   if (opts->last < opts->first) {
@@ -396,8 +403,14 @@ sr_render_run(sr_model *model, const sr_sequence *seq, const sr_render_options *
   int n_writers = opts->writers > 0 ? opts->writers : 2;
   int depth = opts->queue_depth > 0 ? opts->queue_depth : 2;
   render_state s = {
-    .model = model, .seq = seq, .opts = opts, .cb = cb, .next_frame = opts->first,
-    .readers_left = n_readers, .total = opts->last - opts->first + 1, .t_start = now_seconds(),
+      .model = model,
+      .seq = seq,
+      .opts = opts,
+      .cb = cb,
+      .next_frame = opts->first,
+      .readers_left = n_readers,
+      .total = opts->last - opts->first + 1,
+      .t_start = now_seconds(),
   };
   s.missing = calloc((size_t)s.total, sizeof *s.missing);
   pthread_mutex_init(&s.lock, NULL);
@@ -493,8 +506,10 @@ sr_render_run(sr_model *model, const sr_sequence *seq, const sr_render_options *
     return false;
   }
   if (was_cancelled) {
-    sr_error_set(err, SR_ERR_CANCELLED, SR_("render stopped after %d of %d frames; run it again "
-                                            "to continue"), s.done, s.total);
+    sr_error_set(err, SR_ERR_CANCELLED,
+                 SR_("render stopped after %d of %d frames; run it again "
+                     "to continue"),
+                 s.done, s.total);
     return false;
   }
   return true;

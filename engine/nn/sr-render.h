@@ -24,25 +24,25 @@
 #include "sr-infer.h"
 #include "sr-io.h"
 
-#define SR_RENDER_MODEL_ID_ATTR "spatialRecovery:modelId"
+#define SR_RENDER_MODEL_ID_ATTR   "spatialRecovery:modelId"
 #define SR_RENDER_CHECKPOINT_ATTR "spatialRecovery:checkpoint"
 
 typedef enum sr_render_frame_status {
   SR_RENDER_FRAME_RENDERED,
-  SR_RENDER_FRAME_SKIPPED,  /* output already complete */
-  SR_RENDER_FRAME_MISSING,  /* Source frame absent, skipped by skip_missing */
+  SR_RENDER_FRAME_SKIPPED, /* output already complete */
+  SR_RENDER_FRAME_MISSING, /* Source frame absent, skipped by skip_missing */
 } sr_render_frame_status;
 
 typedef struct sr_render_options {
-  int first, last;              /* Source frames to render, inclusive */
-  const char *output_pattern;   /* printf or #### pattern; extension picks the format */
-  const char *checkpoint_path;  /* stored as an attribute; may be NULL */
+  int first, last;             /* Source frames to render, inclusive */
+  const char *output_pattern;  /* printf or #### pattern; extension picks the format */
+  const char *checkpoint_path; /* stored as an attribute; may be NULL */
   sr_write_options write;
   sr_infer_options infer;
-  int readers;                  /* 0 = 2 */
-  int writers;                  /* 0 = 2 */
-  int queue_depth;              /* 0 = 2 frames per queue */
-  bool skip_missing;            /* missing Source frames are listed, not fatal */
+  int readers;       /* 0 = 2 */
+  int writers;       /* 0 = 2 */
+  int queue_depth;   /* 0 = 2 frames per queue */
+  bool skip_missing; /* missing Source frames are listed, not fatal */
 } sr_render_options;
 
 void sr_render_options_init(sr_render_options *o);
@@ -50,12 +50,12 @@ void sr_render_options_init(sr_render_options *o);
 typedef struct sr_render_progress {
   int frame;
   sr_render_frame_status status;
-  const char *path;          /* the frame's output path */
-  int done, total;           /* frames finished in any way, of total */
+  const char *path; /* the frame's output path */
+  int done, total;  /* frames finished in any way, of total */
   int rendered, skipped, missing;
-  double frames_per_second;  /* rendered frames per second of wall time */
-  double eta_seconds;        /* NaN until one frame was rendered */
-  double frame_seconds;      /* read to written, for rendered frames */
+  double frames_per_second; /* rendered frames per second of wall time */
+  double eta_seconds;       /* NaN until one frame was rendered */
+  double frame_seconds;     /* read to written, for rendered frames */
 } sr_render_progress;
 
 typedef struct sr_render_callbacks {
@@ -70,7 +70,7 @@ typedef struct sr_render_callbacks {
 
 typedef struct sr_render_result {
   int total, rendered, skipped, failed;
-  int *missing;              /* Source frames skipped by skip_missing, ascending */
+  int *missing; /* Source frames skipped by skip_missing, ascending */
   int n_missing;
   bool cancelled;
   double seconds;
@@ -82,8 +82,7 @@ void sr_render_result_clear(sr_render_result *r);
 /* True when out_path is a finished render of a width×height frame by the
  * model model_id (EXR: the attribute must match; other formats carry no
  * attributes, so only the size is checked). */
-bool sr_render_output_complete(const char *out_path, int width, int height,
-                               const char *model_id);
+bool sr_render_output_complete(const char *out_path, int width, int height, const char *model_id);
 
 /* Renders opts->first..last of seq with model. cb and result may be NULL.
  * Returns false with the first error (SR_ERR_CANCELLED on cancel, SR_ERR_MISSING

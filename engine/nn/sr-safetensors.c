@@ -339,8 +339,10 @@ parse_header(sr_safetensors *st, const char *json, size_t hlen, uint64_t data_le
       goto out;
     }
     if (pend[i].begin > at) {
-      sr_error_set(err, SR_ERR_FORMAT, SR_("%s: tensor \"%.100s\": field data_offsets leaves a gap "
-                                           "before it"), path, name);
+      sr_error_set(err, SR_ERR_FORMAT,
+                   SR_("%s: tensor \"%.100s\": field data_offsets leaves a gap "
+                       "before it"),
+                   path, name);
       goto out;
     }
     at = pend[i].end;

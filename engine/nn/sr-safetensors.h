@@ -29,8 +29,8 @@ typedef struct sr_st_tensor {
   char *name;
   int ndim;
   int64_t shape[SR_TENSOR_MAX_DIMS];
-  size_t count;   /* product of shape */
-  float *data;    /* count floats (owned by the file object when read) */
+  size_t count; /* product of shape */
+  float *data;  /* count floats (owned by the file object when read) */
 } sr_st_tensor;
 
 typedef struct sr_st_meta {
@@ -41,7 +41,7 @@ typedef struct sr_st_meta {
 typedef struct sr_safetensors {
   char *path;
   int n_tensors;
-  sr_st_tensor *tensors;  /* in data-offset order */
+  sr_st_tensor *tensors; /* in data-offset order */
   int n_meta;
   sr_st_meta *meta;
 } sr_safetensors;
@@ -54,7 +54,8 @@ bool sr_safetensors_write(const char *path, const sr_st_tensor *tensors, int n_t
 /* Validates the header (see above); on success reads the data. */
 sr_safetensors *sr_safetensors_read(const char *path, sr_error *err);
 /* Parses a file image already in memory (used by the reader and tests). */
-sr_safetensors *sr_safetensors_parse(const void *bytes, size_t len, const char *path, sr_error *err);
+sr_safetensors *sr_safetensors_parse(const void *bytes, size_t len, const char *path,
+                                     sr_error *err);
 void sr_safetensors_free(sr_safetensors *st);
 
 const sr_st_tensor *sr_safetensors_find(const sr_safetensors *st, const char *name);

@@ -519,8 +519,7 @@ evaluate(run *r, sr_train_eval *e, sr_error *err)
       sr_image_free(dy);
       return false;
     }
-    clamp_add(p->input->pixels, dy->pixels, out->pixels,
-              (size_t)out->width * (size_t)out->height);
+    clamp_add(p->input->pixels, dy->pixels, out->pixels, (size_t)out->width * (size_t)out->height);
     sr_image_free(dy);
     sr_ycbcr_matrix m = r->data->prep.matrix;
     pb += sr_psnr_y(p->input, p->ground_truth, m);
@@ -696,8 +695,8 @@ sr_train_run(const sr_train_config *cfg, const sr_train_data *data, const char *
       return false;
     }
   }
-  run r = {.cfg = cfg, .data = data, .cb = cb, .out_dir = out_dir, .result = result,
-           .loss_avg = NAN};
+  run r = {
+      .cfg = cfg, .data = data, .cb = cb, .out_dir = out_dir, .result = result, .loss_avg = NAN};
   sr_train_data_hash(data, r.data_hash);
   r.config_json = sr_train_config_to_json(cfg);
   bool ok = false;
@@ -710,8 +709,8 @@ sr_train_run(const sr_train_config *cfg, const sr_train_data *data, const char *
   if (strcmp(cfg->backend, "cpu") == 0 && cfg->threads > 0)
     r.be = sr_backend_cpu_create(cfg->threads, err);
   else
-    r.be = sr_backend_open(cfg->backend, result->backend_reason, sizeof result->backend_reason,
-                           err);
+    r.be =
+        sr_backend_open(cfg->backend, result->backend_reason, sizeof result->backend_reason, err);
   if (!r.be)
     goto out;
   snprintf(result->backend, sizeof result->backend, "%s", r.be->description);
@@ -745,8 +744,8 @@ sr_train_run(const sr_train_config *cfg, const sr_train_data *data, const char *
   for (int64_t t = start + 1; t <= cfg->steps; t++) {
     if (cb && cb->pause && atomic_load(cb->pause)) {
       double p0 = now_seconds();
-      sr_train_progress pr = {.step = t - 1, .steps = cfg->steps, .loss_avg = r.loss_avg,
-                              .paused = true};
+      sr_train_progress pr = {
+          .step = t - 1, .steps = cfg->steps, .loss_avg = r.loss_avg, .paused = true};
       if (cb->progress)
         cb->progress(cb->user, &pr);
       while (atomic_load(cb->pause) && !(cb->cancel && atomic_load(cb->cancel))) {
@@ -760,8 +759,8 @@ sr_train_run(const sr_train_config *cfg, const sr_train_data *data, const char *
       if (t - 1 > last_saved && !save_checkpoint(&r, t - 1, err))
         goto out;
       sr_error_set(err, SR_ERR_CANCELLED, SR_("training stopped at step %lld; resume from %s"),
-                   (long long)(t - 1), result->checkpoint_path[0] ? result->checkpoint_path
-                                                                  : SR_("the start"));
+                   (long long)(t - 1),
+                   result->checkpoint_path[0] ? result->checkpoint_path : SR_("the start"));
       goto out;
     }
     sr_train_sample_batch(cfg, data, t, &r.rng, r.src, r.gt);
@@ -783,8 +782,12 @@ sr_train_run(const sr_train_config *cfg, const sr_train_data *data, const char *
     if (cb && cb->progress) {
       double el = now_seconds() - t0 - paused_for;
       double sps = el > 0 ? (double)(t - start) / el : 0;
-      sr_train_progress pr = {.step = t, .steps = cfg->steps, .loss = loss, .loss_avg = r.loss_avg,
-                              .lr = adam.lr, .steps_per_second = sps,
+      sr_train_progress pr = {.step = t,
+                              .steps = cfg->steps,
+                              .loss = loss,
+                              .loss_avg = r.loss_avg,
+                              .lr = adam.lr,
+                              .steps_per_second = sps,
                               .eta_seconds = sps > 0 ? (double)(cfg->steps - t) / sps : 0};
       cb->progress(cb->user, &pr);
     }

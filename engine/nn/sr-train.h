@@ -64,12 +64,12 @@ bool sr_train_config_from_json(sr_train_config *c, const char *json, sr_error *e
 double sr_train_lr(const sr_train_config *c, int64_t t);
 
 typedef struct sr_train_data {
-  const sr_pair *pairs;          /* built training pairs (sr_pair_build) */
+  const sr_pair *pairs; /* built training pairs (sr_pair_build) */
   int n_pairs;
-  const sr_pair *held_out;       /* built pairs of held-out frames (may be 0) */
+  const sr_pair *held_out; /* built pairs of held-out frames (may be 0) */
   int n_held_out;
   const sr_image *preview_source; /* the preview frame as read, or NULL */
-  int preview_frame;             /* -1 when none */
+  int preview_frame;              /* -1 when none */
   int reference_offset;
   sr_prep_settings prep;
 } sr_train_data;
@@ -77,8 +77,8 @@ typedef struct sr_train_data {
 /* Draws the batch of training step t (1-based) into src and gt (each
  * batch×patch×patch×3): pairs in turn, random windows, augmentations.
  * Exposed for tests; the trainer calls it once per step. */
-void sr_train_sample_batch(const sr_train_config *c, const sr_train_data *d, int64_t t,
-                           sr_rng *rng, float *src, float *gt);
+void sr_train_sample_batch(const sr_train_config *c, const sr_train_data *d, int64_t t, sr_rng *rng,
+                           float *src, float *gt);
 
 /* SHA-256 over the pairs' frame numbers, sizes and pixel bytes (hex). */
 void sr_train_data_hash(const sr_train_data *d, char out[65]);
@@ -90,8 +90,8 @@ double sr_ssim_y(const sr_image *a, const sr_image *b, sr_ycbcr_matrix m);
 
 typedef struct sr_train_progress {
   int64_t step, steps;
-  double loss;              /* this step's loss */
-  double loss_avg;          /* exponential average (about 100 steps) */
+  double loss;     /* this step's loss */
+  double loss_avg; /* exponential average (about 100 steps) */
   double lr;
   double steps_per_second;
   double eta_seconds;
@@ -101,7 +101,7 @@ typedef struct sr_train_progress {
 typedef struct sr_train_eval {
   int64_t step;
   const char *checkpoint_path;
-  const char *preview_path;  /* NULL when there is no preview frame */
+  const char *preview_path; /* NULL when there is no preview frame */
   char model_id[65];
   int n_held_out;
   double psnr_before, psnr_after; /* mean over held-out frames; NaN when none */
@@ -121,14 +121,14 @@ typedef struct sr_train_callbacks {
 } sr_train_callbacks;
 
 typedef struct sr_train_result {
-  int64_t start_step;      /* 0, or the step resumed from */
-  int64_t step;            /* last finished step */
+  int64_t start_step; /* 0, or the step resumed from */
+  int64_t step;       /* last finished step */
   double loss_avg;
   char model_id[65];
   char checkpoint_path[4096];
   double psnr_before, psnr_after, ssim_before, ssim_after;
   bool cancelled;
-  char backend[256];       /* description of the backend used */
+  char backend[256]; /* description of the backend used */
   char backend_reason[256];
 } sr_train_result;
 

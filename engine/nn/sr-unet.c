@@ -61,9 +61,9 @@ static const struct {
   const char *id, *word;
   int C, L;
 } size_table[] = {
-  [SR_UNET_S] = {"S", "small", 16, 3},
-  [SR_UNET_M] = {"M", "medium", 32, 4},
-  [SR_UNET_L] = {"L", "large", 64, 4},
+    [SR_UNET_S] = {"S", "small", 16, 3},
+    [SR_UNET_M] = {"M", "medium", 32, 4},
+    [SR_UNET_L] = {"L", "large", 64, 4},
 };
 
 static bool
@@ -127,8 +127,7 @@ sr_unet_receptive_radius(sr_unet_size size)
 /* ---- construction ------------------------------------------------------------ */
 
 static bool
-add_param(sr_unet *net, const char *name, int rank, const int *shape, size_t *offset,
-          sr_error *err)
+add_param(sr_unet *net, const char *name, int rank, const int *shape, size_t *offset, sr_error *err)
 {
   if (net->nparams >= MAX_PARAMS) {
     sr_error_set(err, SR_ERR_INVALID, SR_("U-Net: too many parameter tensors"));
@@ -158,8 +157,8 @@ add_layer(sr_unet *net, layer *ly, const char *prefix, const char *wname, sr_con
 {
   char name[48];
   int k = sr_conv_kernel(kind);
-  ly->d = (sr_conv_desc){.kind = kind, .cin = cin, .cout = cout, .bias = bias, .relu = relu,
-                         .accumulate = accumulate};
+  ly->d = (sr_conv_desc){
+      .kind = kind, .cin = cin, .cout = cout, .bias = bias, .relu = relu, .accumulate = accumulate};
   ly->fan_in = fan_in;
   ly->init_scale = scale;
   int wshape[4] = {cout, k, k, cin};
@@ -198,8 +197,8 @@ build(sr_unet *net, sr_error *err)
     if (l < L - 1) {
       char pd[24];
       snprintf(pd, sizeof pd, "%s.down", prefix);
-      if (!add_layer(net, &net->down[l], pd, "weight", SR_CONV_DOWN2, c, 2 * c, true, false,
-                     false, 4 * c, 1.0f, err))
+      if (!add_layer(net, &net->down[l], pd, "weight", SR_CONV_DOWN2, c, 2 * c, true, false, false,
+                     4 * c, 1.0f, err))
         return false;
     }
   }
@@ -211,16 +210,16 @@ build(sr_unet *net, sr_error *err)
     snprintf(p2, sizeof p2, "dec%d.conv2", l);
     /* The up conv reads 2c channels; each output pixel sees one input pixel
      * through one kernel tap, so its fan-in is 2c. */
-    if (!add_layer(net, &net->up[l], pu, "weight", SR_CONV_UP2, 2 * c, c, true, false, false,
-                   2 * c, 1.0f, err))
+    if (!add_layer(net, &net->up[l], pu, "weight", SR_CONV_UP2, 2 * c, c, true, false, false, 2 * c,
+                   1.0f, err))
       return false;
     /* conv1 over concat(u, e): weight, skip_weight, bias in that order. */
     layer *d1 = &net->dec1[l], *d1s = &net->dec1s[l];
     char name[48];
     int k = 3, wshape[4] = {c, k, k, c};
     d1->d = (sr_conv_desc){.kind = SR_CONV_3X3, .cin = c, .cout = c, .bias = true};
-    d1s->d = (sr_conv_desc){
-        .kind = SR_CONV_3X3, .cin = c, .cout = c, .relu = true, .accumulate = true};
+    d1s->d =
+        (sr_conv_desc){.kind = SR_CONV_3X3, .cin = c, .cout = c, .relu = true, .accumulate = true};
     d1->fan_in = d1s->fan_in = 9 * 2 * c;
     d1->init_scale = d1s->init_scale = 1.0f;
     snprintf(name, sizeof name, "%s.weight", p1);
@@ -462,9 +461,9 @@ plan(sr_unet_workspace *ws, int C, int L, sr_error *err)
           return false;
       }
     }
-    if (tr && (!take(ws, &ws->g1[l], n, hl, wl, c, err) ||
-               !take(ws, &ws->g2[l], n, hl, wl, c, err) ||
-               !take(ws, &ws->g3[l], n, hl, wl, c, err)))
+    if (tr &&
+        (!take(ws, &ws->g1[l], n, hl, wl, c, err) || !take(ws, &ws->g2[l], n, hl, wl, c, err) ||
+         !take(ws, &ws->g3[l], n, hl, wl, c, err)))
       return false;
   }
   return true;
@@ -565,8 +564,7 @@ fwd(sr_unet *net, const layer *ly, const sr_tensor *x, sr_tensor *y, sr_error *e
 
 /* dW (and db) of a layer from its input x and the gradient at its output. */
 static bool
-bwd_weights(sr_unet *net, const layer *ly, const sr_tensor *x, const sr_tensor *dy,
-            sr_error *err)
+bwd_weights(sr_unet *net, const layer *ly, const sr_tensor *x, const sr_tensor *dy, sr_error *err)
 {
   float *g = net->block[SR_UNET_GRADS];
   return sr_backend_conv_backward_weights(net->be, &ly->d, x, dy, g + ly->w_off,
@@ -627,8 +625,8 @@ sr_unet_loss(sr_unet *net, sr_unet_workspace *ws, const sr_loss_desc *loss_desc,
 {
   if (!check_ws(net, ws, true, err))
     return false;
-  return sr_backend_charbonnier_luma(net->be, loss_desc, &ws->input, &ws->delta, &ws->target,
-                                     loss, &ws->ddelta, err);
+  return sr_backend_charbonnier_luma(net->be, loss_desc, &ws->input, &ws->delta, &ws->target, loss,
+                                     &ws->ddelta, err);
 }
 
 bool
@@ -706,9 +704,9 @@ sr_unet_train_step(sr_unet *net, sr_unet_workspace *ws, const sr_loss_desc *loss
 }
 
 bool
-sr_unet_train_step_host(sr_unet *net, sr_unet_workspace *ws, const float *src,
-                        const float *target, const sr_loss_desc *loss_desc,
-                        const sr_adam_desc *adam, double *loss, sr_error *err)
+sr_unet_train_step_host(sr_unet *net, sr_unet_workspace *ws, const float *src, const float *target,
+                        const sr_loss_desc *loss_desc, const sr_adam_desc *adam, double *loss,
+                        sr_error *err)
 {
   if (!check_ws(net, ws, true, err))
     return false;
@@ -733,8 +731,7 @@ sr_unet_evaluate_host(sr_unet *net, sr_unet_workspace *ws, const float *src, con
     t = &ws->eval_target;
   }
   return sr_backend_upload(net->be, ws->input.data, src, count, err) &&
-         sr_backend_upload(net->be, t->data, target, count, err) &&
-         sr_unet_forward(net, ws, err) &&
+         sr_backend_upload(net->be, t->data, target, count, err) && sr_unet_forward(net, ws, err) &&
          sr_backend_charbonnier_luma(net->be, loss_desc, &ws->input, &ws->delta, t, loss, NULL,
                                      err);
 }
@@ -747,6 +744,5 @@ sr_unet_infer_host(sr_unet *net, sr_unet_workspace *ws, const float *src, float 
     return false;
   return sr_backend_upload(net->be, ws->input.data, src, sr_tensor_count(&ws->input), err) &&
          sr_unet_forward(net, ws, err) &&
-         sr_backend_download(net->be, delta_out, ws->delta.data, sr_tensor_count(&ws->delta),
-                             err);
+         sr_backend_download(net->be, delta_out, ws->delta.data, sr_tensor_count(&ws->delta), err);
 }

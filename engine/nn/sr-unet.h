@@ -101,11 +101,11 @@ bool sr_unet_init(sr_unet *net, uint64_t seed, sr_error *err);
 /* ---- parameters -------------------------------------------------------------- */
 
 typedef struct sr_unet_param {
-  char name[48];  /* "enc0.conv1.weight" */
-  int rank;       /* 4 for weights (O,KH,KW,I), 1 for biases (O) */
+  char name[48]; /* "enc0.conv1.weight" */
+  int rank;      /* 4 for weights (O,KH,KW,I), 1 for biases (O) */
   int shape[4];
-  size_t count;   /* product of shape */
-  size_t offset;  /* in floats, into the contiguous block */
+  size_t count;  /* product of shape */
+  size_t offset; /* in floats, into the contiguous block */
 } sr_unet_param;
 
 /* Number of named tensors, and the i-th (0 <= i < count), in stable order. */
@@ -161,8 +161,8 @@ sr_tensor sr_unet_workspace_ddelta(const sr_unet_workspace *ws);
 /* input → delta. */
 bool sr_unet_forward(sr_unet *net, sr_unet_workspace *ws, sr_error *err);
 /* Charbonnier loss of (input, delta, target) → *loss, and ddelta. */
-bool sr_unet_loss(sr_unet *net, sr_unet_workspace *ws, const sr_loss_desc *loss_desc,
-                  double *loss, sr_error *err);
+bool sr_unet_loss(sr_unet *net, sr_unet_workspace *ws, const sr_loss_desc *loss_desc, double *loss,
+                  sr_error *err);
 /* ddelta → GRADS block (overwritten, not accumulated). Needs a training
  * workspace on which sr_unet_forward just ran. */
 bool sr_unet_backward(sr_unet *net, sr_unet_workspace *ws, sr_error *err);
@@ -186,5 +186,5 @@ bool sr_unet_evaluate_host(sr_unet *net, sr_unet_workspace *ws, const float *src
                            const float *target, const sr_loss_desc *loss_desc, double *loss,
                            sr_error *err);
 /* src N×H×W×3 → delta_out N×H×W×1 (host). */
-bool sr_unet_infer_host(sr_unet *net, sr_unet_workspace *ws, const float *src,
-                        float *delta_out, sr_error *err);
+bool sr_unet_infer_host(sr_unet *net, sr_unet_workspace *ws, const float *src, float *delta_out,
+                        sr_error *err);

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CHROMA_PASS 1e-5
+#define CHROMA_PASS   1e-5
 #define SHIFT_WARN_PX 0.5
 
 void
@@ -27,8 +27,8 @@ sr_check_report_clear(sr_check_report *r)
 }
 
 void
-sr_check_report_add(sr_check_report *r, const char *id, const char *subject,
-                    sr_check_status status, double value, const char *fmt, ...)
+sr_check_report_add(sr_check_report *r, const char *id, const char *subject, sr_check_status status,
+                    double value, const char *fmt, ...)
 {
   if (!r)
     return;
@@ -66,13 +66,10 @@ const char *
 sr_check_status_name(sr_check_status s)
 {
   switch (s) {
-  case SR_CHECK_WARN:
-    return "WARN";
-  case SR_CHECK_FAIL:
-    return "FAIL";
+  case SR_CHECK_WARN: return "WARN";
+  case SR_CHECK_FAIL: return "FAIL";
   case SR_CHECK_PASS:
-  default:
-    return "PASS";
+  default: return "PASS";
   }
 }
 
@@ -164,7 +161,8 @@ sr_check_pair(const sr_image *source, const sr_image *reference, const sr_pair *
   else if (!windows_equal(source, reference))
     sr_check_report_add(r, "size-parity", subj, SR_CHECK_WARN, 0.0,
                         SR_("same size (%dx%d) but different bounding boxes; the pair uses the "
-                            "Reference's"), source->width, source->height);
+                            "Reference's"),
+                        source->width, source->height);
   else
     sr_check_report_add(r, "size-parity", subj, SR_CHECK_PASS, 0.0,
                         SR_("Source and Reference are both %dx%d with the same bounding box"),
@@ -181,8 +179,7 @@ sr_check_pair(const sr_image *source, const sr_image *reference, const sr_pair *
     sr_check_report_add(r, "crop-inside", subj, SR_CHECK_FAIL, 0.0,
                         !in_s ? SR_("crop %d,%d %dx%d leaves the Source frame (%dx%d)")
                               : SR_("crop %d,%d %dx%d leaves the Reference frame (%dx%d)"),
-                        crop.x, crop.y, crop.w, crop.h,
-                        !in_s ? source->width : reference->width,
+                        crop.x, crop.y, crop.w, crop.h, !in_s ? source->width : reference->width,
                         !in_s ? source->height : reference->height);
 
   size_t bad_s = sr_image_count_nonfinite(source), bad_r = sr_image_count_nonfinite(reference);
@@ -204,8 +201,8 @@ sr_check_pair(const sr_image *source, const sr_image *reference, const sr_pair *
                       SR_("built pair spans %.6g to %.6g (must stay within 0 to 1)"), (double)lo,
                       (double)hi);
 
-  bool comparable = in->width == gt->width && in->height == gt->height &&
-                    in->channels >= 3 && gt->channels >= 3;
+  bool comparable =
+      in->width == gt->width && in->height == gt->height && in->channels >= 3 && gt->channels >= 3;
   if (comparable) {
     double chroma = max_chroma_difference(gt, in, s->matrix);
     sr_check_report_add(r, "chroma-identity", subj,
@@ -240,9 +237,11 @@ sr_check_pair(const sr_image *source, const sr_image *reference, const sr_pair *
                         SR_("not measured: the crop leaves a frame"));
   } else if (sr_measure_misalignment(source, reference, s, &dx, &dy, &err)) {
     double mag = hypot(dx, dy);
-    sr_check_report_add(r, "misalignment", subj, mag > SHIFT_WARN_PX ? SR_CHECK_WARN : SR_CHECK_PASS,
-                        mag, SR_("Reference sits %+.2f px across, %+.2f px down from the Source "
-                                 "(%.2f px; warn above %.1f)"), dx, dy, mag, SHIFT_WARN_PX);
+    sr_check_report_add(r, "misalignment", subj,
+                        mag > SHIFT_WARN_PX ? SR_CHECK_WARN : SR_CHECK_PASS, mag,
+                        SR_("Reference sits %+.2f px across, %+.2f px down from the Source "
+                            "(%.2f px; warn above %.1f)"),
+                        dx, dy, mag, SHIFT_WARN_PX);
   } else {
     sr_check_report_add(r, "misalignment", subj, SR_CHECK_PASS, 0.0, SR_("not measured: %s"),
                         err.message);
@@ -272,8 +271,8 @@ contains(const int *v, int n, int x)
 }
 
 void
-sr_check_frame_sets(const int *pairs, int n_pairs, const int *held_out, int n_held_out,
-                    int preview, bool has_preview, sr_check_report *r)
+sr_check_frame_sets(const int *pairs, int n_pairs, const int *held_out, int n_held_out, int preview,
+                    bool has_preview, sr_check_report *r)
 {
   if (!r)
     return;
@@ -335,7 +334,8 @@ sr_check_frame_sets(const int *pairs, int n_pairs, const int *held_out, int n_he
   else if (contains(pairs, n_pairs, preview))
     sr_check_report_add(r, "preview-frame", "project", SR_CHECK_FAIL, preview,
                         SR_("preview frame %d is also a training pair; choose a frame the network "
-                            "has not seen"), preview);
+                            "has not seen"),
+                        preview);
   else
     sr_check_report_add(r, "preview-frame", "project", SR_CHECK_PASS, preview,
                         SR_("preview frame %d is not a training pair"), preview);

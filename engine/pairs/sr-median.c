@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LANES 4
-#define MAX_TAPS 25
+#define LANES     4
+#define MAX_TAPS  25
 #define MAX_WIRES 32
-#define MAX_OPS 256
+#define MAX_OPS   256
 
 typedef float vfloat __attribute__((vector_size(LANES * sizeof(float))));
 typedef int32_t vint __attribute__((vector_size(LANES * sizeof(int32_t))));

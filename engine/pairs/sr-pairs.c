@@ -12,13 +12,10 @@ const char *
 sr_prefilter_id(sr_prefilter p)
 {
   switch (p) {
-  case SR_PREFILTER_MEDIAN3:
-    return "median3";
-  case SR_PREFILTER_MEDIAN5:
-    return "median5";
+  case SR_PREFILTER_MEDIAN3: return "median3";
+  case SR_PREFILTER_MEDIAN5: return "median5";
   case SR_PREFILTER_NONE:
-  default:
-    return "none";
+  default: return "none";
   }
 }
 
@@ -29,11 +26,11 @@ sr_prefilter_from_id(const char *name, sr_prefilter *out)
     const char *name;
     sr_prefilter p;
   } names[] = {
-    {"none", SR_PREFILTER_NONE},       {"off", SR_PREFILTER_NONE},
-    {"median3", SR_PREFILTER_MEDIAN3}, {"median-3", SR_PREFILTER_MEDIAN3},
-    {"median_3", SR_PREFILTER_MEDIAN3}, {"3", SR_PREFILTER_MEDIAN3},
-    {"median5", SR_PREFILTER_MEDIAN5}, {"median-5", SR_PREFILTER_MEDIAN5},
-    {"median_5", SR_PREFILTER_MEDIAN5}, {"5", SR_PREFILTER_MEDIAN5},
+      {"none", SR_PREFILTER_NONE},        {"off", SR_PREFILTER_NONE},
+      {"median3", SR_PREFILTER_MEDIAN3},  {"median-3", SR_PREFILTER_MEDIAN3},
+      {"median_3", SR_PREFILTER_MEDIAN3}, {"3", SR_PREFILTER_MEDIAN3},
+      {"median5", SR_PREFILTER_MEDIAN5},  {"median-5", SR_PREFILTER_MEDIAN5},
+      {"median_5", SR_PREFILTER_MEDIAN5}, {"5", SR_PREFILTER_MEDIAN5},
   };
   if (!name)
     return false;
@@ -200,7 +197,8 @@ sr_pair_build(const sr_image *source, const sr_image *reference, const sr_prep_s
   }
 
   /* Both carry the Reference's windows: the crop of its data window. */
-  sr_rect dw = {reference->data_window.x + crop.x, reference->data_window.y + crop.y, crop.w, crop.h};
+  sr_rect dw = {reference->data_window.x + crop.x, reference->data_window.y + crop.y, crop.w,
+                crop.h};
   in->data_window = gt->data_window = dw;
   in->display_window = gt->display_window = reference->display_window;
 
@@ -252,7 +250,8 @@ prep_source_with(const sr_image *source, const sr_domain *dom, const sr_prep_set
   if (bad) {
     sr_error_set(err, SR_ERR_INVALID,
                  SR_("the Source frame holds %zu values that are not numbers (NaN or infinite) "
-                     "inside the crop; fix the scan before rendering it"), bad);
+                     "inside the crop; fix the scan before rendering it"),
+                 bad);
     return NULL;
   }
   return prep_stream(source, dom, crop, s->prefilter, err);
@@ -295,7 +294,8 @@ sr_merge_recovered(const sr_image *source, const sr_image *dy, const sr_prep_set
   if (bad) {
     sr_error_set(err, SR_ERR_INVALID,
                  SR_("the network produced %zu values that are not numbers (NaN or infinite); the "
-                     "model is unusable for this frame"), bad);
+                     "model is unusable for this frame"),
+                 bad);
     return NULL;
   }
   sr_domain *dom = sr_domain_new(s->source_space, err);

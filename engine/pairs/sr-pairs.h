@@ -34,9 +34,9 @@ bool sr_prefilter_from_id(const char *name, sr_prefilter *out);
 typedef struct sr_prep_settings {
   sr_colourspace source_space;
   sr_colourspace reference_space;
-  sr_rect crop;            /* in buffer coordinates; w == 0 means whole frame */
-  sr_prefilter prefilter;  /* Source only */
-  sr_ycbcr_matrix matrix;  /* BT.709 default */
+  sr_rect crop;           /* in buffer coordinates; w == 0 means whole frame */
+  sr_prefilter prefilter; /* Source only */
+  sr_ycbcr_matrix matrix; /* BT.709 default */
 } sr_prep_settings;
 
 void sr_prep_settings_init(sr_prep_settings *s);
@@ -84,11 +84,11 @@ typedef enum sr_check_status {
 } sr_check_status;
 
 typedef struct sr_check {
-  char id[48];        /* stable: "size-parity", "crop-inside", "chroma-identity", ... */
-  char subject[64];   /* what it is about: "pair 12", "project" */
+  char id[48];      /* stable: "size-parity", "crop-inside", "chroma-identity", ... */
+  char subject[64]; /* what it is about: "pair 12", "project" */
   sr_check_status status;
-  double value;       /* the measured number, when there is one */
-  char detail[320];   /* one line for the archivist */
+  double value;     /* the measured number, when there is one */
+  char detail[320]; /* one line for the archivist */
 } sr_check;
 
 typedef struct sr_check_report {

@@ -18,16 +18,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_SIDE 512
-#define MIN_SIDE 32
-#define MARGIN 8
-#define MAX_PASSES 5
-#define BLUR_SIGMA 2.0
-#define BLUR_RADIUS 6
+#define MAX_SIDE     512
+#define MIN_SIDE     32
+#define MARGIN       8
+#define MAX_PASSES   5
+#define BLUR_SIGMA   2.0
+#define BLUR_RADIUS  6
 #define WHITEN_FLOOR 1e-3
 #define REFINE_STEPS 10 /* grid points per pixel */
-#define REFINE_HALF (REFINE_STEPS + 1)
-#define REFINE_N (2 * REFINE_HALF + 1)
+#define REFINE_HALF  (REFINE_STEPS + 1)
+#define REFINE_N     (2 * REFINE_HALF + 1)
 
 static int
 pow2_floor(int v)

@@ -16,7 +16,7 @@
 #define HALO_EDGE_CONTRAST 0.1f
 /* Flat areas: the Source's least-textured quarter. */
 #define FLAT_PERCENTILE 0.25
-#define GRAD_BINS 4096
+#define GRAD_BINS       4096
 
 struct sr_qa_context {
   sr_prep_settings prep;
@@ -175,8 +175,7 @@ atrous_smooth(const float *in, float *out, float *tmp, int w, int h, int d)
       if (x == lo) {
         /* Interior: every tap inside the row, no clamping. */
         for (; x < hi; x++)
-          t[x] = k[0] * (r[x - 2 * d] + r[x + 2 * d]) + k[1] * (r[x - d] + r[x + d]) +
-                 k[2] * r[x];
+          t[x] = k[0] * (r[x - 2 * d] + r[x + 2 * d]) + k[1] * (r[x - d] + r[x + d]) + k[2] * r[x];
         if (x >= w)
           break;
       }
@@ -490,10 +489,20 @@ frame_init(sr_qa_frame *f, int frame)
   memset(f, 0, sizeof *f);
   f->frame = frame;
   double *nanfields[] = {
-      &f->hf_vs_reference_db, &f->source_hf_vs_reference_db, &f->grain_ref,
-      &f->grain_vs_reference_db, &f->reference_halo_score, &f->flicker_luma,
-      &f->flicker_detail_db, &f->psnr, &f->ssim, &f->psnr_source, &f->ssim_source,
-      &f->grain_out, &f->grain_src, &f->grain_vs_source_db,
+      &f->hf_vs_reference_db,
+      &f->source_hf_vs_reference_db,
+      &f->grain_ref,
+      &f->grain_vs_reference_db,
+      &f->reference_halo_score,
+      &f->flicker_luma,
+      &f->flicker_detail_db,
+      &f->psnr,
+      &f->ssim,
+      &f->psnr_source,
+      &f->ssim_source,
+      &f->grain_out,
+      &f->grain_src,
+      &f->grain_vs_source_db,
   };
   for (size_t i = 0; i < sizeof nanfields / sizeof nanfields[0]; i++)
     *nanfields[i] = NAN;
@@ -503,8 +512,8 @@ frame_init(sr_qa_frame *f, int frame)
 
 bool
 sr_qa_measure_frame(const sr_qa_context *ctx, int frame, const sr_image *output,
-                    const sr_image *source, const sr_image *reference,
-                    const sr_qa_options *opts, sr_qa_frame *out, sr_error *err)
+                    const sr_image *source, const sr_image *reference, const sr_qa_options *opts,
+                    sr_qa_frame *out, sr_error *err)
 {
   frame_init(out, frame);
   if (!output || !source) {
@@ -527,8 +536,8 @@ sr_qa_measure_frame(const sr_qa_context *ctx, int frame, const sr_image *output,
     return false;
   }
   /* Same rule as sr_prep_effective_crop: an unset crop is the whole frame. */
-  sr_rect crop = ctx->prep.crop.w > 0 ? ctx->prep.crop
-                                      : (sr_rect){0, 0, source->width, source->height};
+  sr_rect crop =
+      ctx->prep.crop.w > 0 ? ctx->prep.crop : (sr_rect){0, 0, source->width, source->height};
   if (!sr_rect_inside(crop, source->width, source->height)) {
     sr_error_set(err, SR_ERR_INVALID,
                  SR_("frame %d: the crop %dx%d+%d+%d leaves the %dx%d frame; fix the crop"), frame,
@@ -651,8 +660,8 @@ sr_qa_sequence_flicker(sr_qa_frame *frames, int n, double *detail_index)
   return c ? sl / c : 0.0;
 }
 
-static void
-add_flag(sr_qa_frame *f, const char *id, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void add_flag(sr_qa_frame *f, const char *id, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static void
 add_flag(sr_qa_frame *f, const char *id, const char *fmt, ...)
@@ -700,13 +709,13 @@ sr_qa_flag_frame(sr_qa_frame *f, const sr_qa_thresholds *t)
              f->sharpness_gain_db, t->sharpness_max_db);
   if (f->has_reference && isfinite(f->grain_vs_reference_db) &&
       fabs(f->grain_vs_reference_db) > t->grain_over_ref_db)
-    add_flag(f, "grain-mismatch", f->grain_vs_reference_db > 0
+    add_flag(f, "grain-mismatch",
+             f->grain_vs_reference_db > 0
                  ? SR_("grain stronger than the Reference's by %.2f dB in flat areas")
                  : SR_("grain weaker than the Reference's by %.2f dB in flat areas"),
              fabs(f->grain_vs_reference_db));
-  double halo_base = f->has_reference && isfinite(f->reference_halo_score)
-                         ? f->reference_halo_score
-                         : 0.0;
+  double halo_base =
+      f->has_reference && isfinite(f->reference_halo_score) ? f->reference_halo_score : 0.0;
   if (f->halo_score - halo_base > t->halo_excess)
     add_flag(f, "halo",
              SR_("halos: overshoot %.1f %% of edge contrast at %zu edge pixels (Reference %.1f "

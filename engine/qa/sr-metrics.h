@@ -53,9 +53,9 @@ typedef struct sr_qa_frame {
 
   /* Detail. */
   double band_out[3], band_src[3], band_ref[3]; /* mean square of each band */
-  double sharpness_gain;        /* HF(out) / HF(src); 1 for an identity output */
-  double sharpness_gain_db;     /* 10 log10 of it */
-  double hf_vs_reference_db;    /* 10 log10 HF(out) / HF(ref) */
+  double sharpness_gain;                        /* HF(out) / HF(src); 1 for an identity output */
+  double sharpness_gain_db;                     /* 10 log10 of it */
+  double hf_vs_reference_db;                    /* 10 log10 HF(out) / HF(ref) */
   double source_hf_vs_reference_db;
   double grain_out, grain_src, grain_ref; /* band-0 power in flat areas */
   double grain_vs_source_db, grain_vs_reference_db;
@@ -148,16 +148,16 @@ int sr_qa_flag_frame(sr_qa_frame *f, const sr_qa_thresholds *t);
 /* Summary over a set of frames. */
 typedef struct sr_qa_summary {
   int n_frames, n_flagged;
-  double chroma_max;            /* worst */
+  double chroma_max; /* worst */
   double range_fraction_max;
   size_t nonfinite_total;
   double sharpness_gain_db_mean;
   double hf_vs_reference_db_mean; /* NaN without a Reference */
   double halo_score_max;
-  double flicker_index;         /* mean flicker_luma */
-  double flicker_detail_index;  /* mean flicker_detail_db */
+  double flicker_index;        /* mean flicker_luma */
+  double flicker_detail_index; /* mean flicker_detail_db */
   int n_held_out;
-  double psnr_mean, ssim_mean;  /* over held-out frames; NaN when none */
+  double psnr_mean, ssim_mean; /* over held-out frames; NaN when none */
   double psnr_source_mean, ssim_source_mean;
 } sr_qa_summary;
 

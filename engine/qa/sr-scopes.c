@@ -334,8 +334,7 @@ sr_scope_waveform(const sr_image *img, const sr_scope_options *o, uint8_t *rgba,
 }
 
 bool
-sr_scope_vectorscope(const sr_image *img, const sr_scope_options *o, uint8_t *rgba,
-                     sr_error *err)
+sr_scope_vectorscope(const sr_image *img, const sr_scope_options *o, uint8_t *rgba, sr_error *err)
 {
   if (!check_args(img, o, rgba, SR_("vectorscope"), err))
     return false;
@@ -358,8 +357,8 @@ sr_scope_vectorscope(const sr_image *img, const sr_scope_options *o, uint8_t *rg
     int segs = 360;
     for (int i = 0; i < segs; i++) {
       float a0 = (float)i / segs * 6.2831853f, a1 = (float)(i + 1) / segs * 6.2831853f;
-      line(&cv, cx + rad * cosf(a0), cy - rad * sinf(a0), cx + rad * cosf(a1),
-           cy - rad * sinf(a1), 70, 70, 70);
+      line(&cv, cx + rad * cosf(a0), cy - rad * sinf(a0), cx + rad * cosf(a1), cy - rad * sinf(a1),
+           70, 70, 70);
     }
     line(&cv, cx - rad, cy, cx + rad, cy, 45, 45, 45);
     line(&cv, cx, cy - rad, cx, cy + rad, 45, 45, 45);

@@ -27,12 +27,12 @@ typedef enum sr_waveform_mode {
 } sr_waveform_mode;
 
 typedef struct sr_scope_options {
-  int width, height;        /* picture size, 16..8192 each */
+  int width, height; /* picture size, 16..8192 each */
   sr_waveform_mode mode;
-  sr_ycbcr_matrix matrix;   /* for Y and Cb/Cr */
-  long max_samples;         /* pixels read at most (default 1 << 19); 0 = all */
-  bool graticule;           /* default true */
-  float gain;               /* trace brightness (default 1) */
+  sr_ycbcr_matrix matrix; /* for Y and Cb/Cr */
+  long max_samples;       /* pixels read at most (default 1 << 19); 0 = all */
+  bool graticule;         /* default true */
+  float gain;             /* trace brightness (default 1) */
 } sr_scope_options;
 
 void sr_scope_options_init(sr_scope_options *o, int width, int height);
@@ -57,8 +57,8 @@ const char *sr_vectorscope_target_name(int index);
  * width, each in its own third). */
 bool sr_scope_waveform_counts(const sr_image *img, const sr_scope_options *o, uint32_t *counts,
                               sr_error *err);
-bool sr_scope_vectorscope_counts(const sr_image *img, const sr_scope_options *o,
-                                 uint32_t *counts, sr_error *err);
+bool sr_scope_vectorscope_counts(const sr_image *img, const sr_scope_options *o, uint32_t *counts,
+                                 sr_error *err);
 
 /* Draws the scope into rgba (width*height*4 bytes, premultiplied-free,
  * opaque). */

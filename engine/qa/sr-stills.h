@@ -34,12 +34,12 @@ int sr_font_scale_for(int image_height);
 /* ---- Composites -------------------------------------------------------------- */
 
 typedef struct sr_still_options {
-  sr_colourspace space;       /* colour space of both frames */
-  int frame;                  /* frame number printed in the corner; < 0: none */
-  const char *left_label;     /* default "Original" */
-  const char *right_label;    /* default "Recovered" */
-  float wipe;                 /* wipe position 0..1 from the left (default 0.5) */
-  int max_width;              /* downscale the composite to at most this width; 0: keep */
+  sr_colourspace space;    /* colour space of both frames */
+  int frame;               /* frame number printed in the corner; < 0: none */
+  const char *left_label;  /* default "Original" */
+  const char *right_label; /* default "Recovered" */
+  float wipe;              /* wipe position 0..1 from the left (default 0.5) */
+  int max_width;           /* downscale the composite to at most this width; 0: keep */
 } sr_still_options;
 
 void sr_still_options_init(sr_still_options *o, sr_colourspace space, int frame);

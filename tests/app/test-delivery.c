@@ -20,10 +20,10 @@
 #include "sr-unet.h"
 #include "sr-validation-note.h"
 
-#define W 64
-#define H 48
+#define W     64
+#define H     48
 #define FIRST 1
-#define LAST 4
+#define LAST  4
 
 typedef struct {
   char *dir;
@@ -279,7 +279,7 @@ test_deliver(Fixture *fx, gconstpointer data)
     g_assert_nonnull(strstr(so, fx->model_id));
     g_assert_nonnull(strstr(so, "digitalSourceType"));
     g_assert_nonnull(strstr(so, "chromaticities"));
-    g_assert_nonnull(strstr(so, "0.7347"));  /* AP0 red x */
+    g_assert_nonnull(strstr(so, "0.7347")); /* AP0 red x */
     g_assert_nonnull(strstr(so, "zip"));
   } else {
     g_test_message("exrheader not installed: header check skipped");
@@ -515,11 +515,22 @@ test_validation_note(Fixture *fx, gconstpointer data)
   g_autoptr(JsonParser) jp = json_parser_new();
   g_assert_true(json_parser_load_from_file(jp, r.json_path, &error));
   g_assert_true(g_file_get_contents(r.note_path, &html, NULL, NULL));
-  const char *sections[] = {"id=\"summary\"", "id=\"sources\"", "id=\"model\"",
-                            "id=\"training\"", "id=\"held-out\"", "id=\"metrics\"",
-                            "id=\"flagged\"", "id=\"stills\"", "id=\"caveats\"", "@media print",
-                            "<svg", "data:image/png;base64,", "16mm print",
-                            "35mm internegative", fx->model_id, "test &lt;delivery&gt; &amp; note"};
+  const char *sections[] = {"id=\"summary\"",
+                            "id=\"sources\"",
+                            "id=\"model\"",
+                            "id=\"training\"",
+                            "id=\"held-out\"",
+                            "id=\"metrics\"",
+                            "id=\"flagged\"",
+                            "id=\"stills\"",
+                            "id=\"caveats\"",
+                            "@media print",
+                            "<svg",
+                            "data:image/png;base64,",
+                            "16mm print",
+                            "35mm internegative",
+                            fx->model_id,
+                            "test &lt;delivery&gt; &amp; note"};
   for (size_t i = 0; i < G_N_ELEMENTS(sections); i++)
     if (!strstr(html, sections[i]))
       g_error("note lacks %s", sections[i]);
@@ -574,8 +585,8 @@ test_cli(Fixture *fx, gconstpointer data)
   g_assert_true(sr_project_save(fx->project, file, &error));
   g_autofree char *vout = g_build_filename(fx->dir, "cli-validation", NULL);
   int status = 0;
-  const char *va[] = {"validate", pf, "--out", vout, "--stills", "1,4", "--progress", "quiet",
-                      NULL};
+  const char *va[] = {"validate", pf,           "--out", vout, "--stills",
+                      "1,4",      "--progress", "quiet", NULL};
   g_autofree char *vtext = run_cli(va, &status);
   g_test_message("%s", vtext);
   g_assert_true(WIFEXITED(status));
@@ -589,8 +600,8 @@ test_cli(Fixture *fx, gconstpointer data)
   g_assert_true(g_file_test(still, G_FILE_TEST_EXISTS));
 
   g_autofree char *dout = g_build_filename(fx->dir, "cli-delivery", NULL);
-  const char *da[] = {"deliver", pf, "--out", dout, "--space", "acescg", "--progress", "json",
-                      NULL};
+  const char *da[] = {"deliver", pf,           "--out", dout, "--space",
+                      "acescg",  "--progress", "json",  NULL};
   g_autofree char *dtext = run_cli(da, &status);
   g_test_message("%s", dtext);
   g_assert_true(WIFEXITED(status));

@@ -105,13 +105,13 @@ test_edits_emit_changed(void)
   g_assert_cmpint(c.modified_notifies, ==, 2);
 
   int expected = 1;
-#define EDIT(stmt)                                                                              \
-  do {                                                                                          \
-    sr_project_set_modified(p, FALSE);                                                          \
-    stmt;                                                                                       \
-    expected++;                                                                                 \
-    g_assert_cmpint(c.changed, ==, expected);                                                   \
-    g_assert_true(sr_project_get_modified(p));                                                  \
+#define EDIT(stmt)                             \
+  do {                                         \
+    sr_project_set_modified(p, FALSE);         \
+    stmt;                                      \
+    expected++;                                \
+    g_assert_cmpint(c.changed, ==, expected);  \
+    g_assert_true(sr_project_get_modified(p)); \
   } while (0)
   EDIT(sr_project_set_source_pattern(p, "src/a.%04d.exr"));
   EDIT(sr_project_set_reference_pattern(p, "ref/a.%04d.exr"));
@@ -275,7 +275,10 @@ test_training_validation(void)
     const char *field;
     void (*mutate)(SrTrainingSettings *);
   } cases[] = {
-    {"patch", NULL}, {"batch", NULL}, {"learning_rate", NULL}, {"backend", NULL},
+      {"patch", NULL},
+      {"batch", NULL},
+      {"learning_rate", NULL},
+      {"backend", NULL},
   };
   for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
     sr_training_settings_init(&t);
@@ -328,9 +331,13 @@ make_full_project(void)
   g_strlcpy(t.backend, "cuda", sizeof t.backend);
   g_assert_true(sr_project_set_training(p, &t, NULL));
   SrProvenance prov = {
-    .film_title = "The Film", .shot_id = "sh042", .source_element = "16mm print",
-    .reference_source = "35mm IN", .restorationist = "A. Person", .institution = "Archive",
-    .notes = "line one\nline two",
+      .film_title = "The Film",
+      .shot_id = "sh042",
+      .source_element = "16mm print",
+      .reference_source = "35mm IN",
+      .restorationist = "A. Person",
+      .institution = "Archive",
+      .notes = "line one\nline two",
   };
   sr_project_set_provenance(p, &prov);
   return p;
@@ -500,38 +507,40 @@ test_load_malformed(void)
     int code;
     const char *needle;
   } cases[] = {
-    {g_strdup("this is not JSON {"), SR_PROJECT_ERROR_PARSE, "test.srproj"},
-    {g_strdup("[1, 2, 3]"), SR_PROJECT_ERROR_PARSE, "test.srproj"},
-    {g_strdup(""), SR_PROJECT_ERROR_PARSE, "test.srproj"},
-    {variant("\"schema\": 1,", ""), SR_PROJECT_ERROR_FIELD, "schema"},
-    {variant("\"schema\": 1", "\"schema\": 2"), SR_PROJECT_ERROR_VERSION, "newer"},
-    {variant("\"schema\": 1", "\"schema\": \"1\""), SR_PROJECT_ERROR_FIELD, "schema"},
-    {variant("\"source\": {\"pattern\": \"s.%04d.exr\", \"colourspace\": \"rec709\"},", ""),
-     SR_PROJECT_ERROR_FIELD, "source: missing"},
-    {variant("{\"pattern\": \"s.%04d.exr\", ", "{"), SR_PROJECT_ERROR_FIELD, "source.pattern"},
-    {variant("\"pairs\": [1, 2, 3]", "\"pairs\": [1, \"two\", 3]"), SR_PROJECT_ERROR_FIELD,
-     "pairs[1]: expected an integer frame number"},
-    {variant("\"pairs\": [1, 2, 3]", "\"pairs\": [1, 2.5]"), SR_PROJECT_ERROR_FIELD, "pairs[1]"},
-    {variant("\"pairs\": [1, 2, 3]", "\"pairs\": [1, -4]"), SR_PROJECT_ERROR_FIELD, "pairs[1]"},
-    {variant("\"pairs\": [1, 2, 3]", "\"pairs\": 3"), SR_PROJECT_ERROR_FIELD, "pairs"},
-    {variant("\"pairs\": [1, 2, 3]", "\"pairs\": [1, 1]"), SR_PROJECT_ERROR_FIELD, "pairs[1]"},
-    {variant("\"name\": \"t\"", "\"name\": 5"), SR_PROJECT_ERROR_FIELD, "name: expected a string"},
-    {variant("\"x\": 0", "\"x\": -3"), SR_PROJECT_ERROR_FIELD, "crop.x"},
-    {variant("\"w\": 64", "\"w\": -64"), SR_PROJECT_ERROR_FIELD, "crop.w"},
-    {variant("\"w\": 64", "\"w\": 0"), SR_PROJECT_ERROR_FIELD, "crop"},
-    {variant("\"colourspace\": \"rec709\", \"offset\"", "\"colourspace\": \"rec2020\", \"offset\""),
-     SR_PROJECT_ERROR_FIELD, "reference.colourspace: unknown colour space 'rec2020'"},
-    {variant("\"held_out\": [5]", "\"held_out\": [2]"), SR_PROJECT_ERROR_FIELD, "held_out"},
-    {variant("\"preview_frame\": 7", "\"preview_frame\": 3"), SR_PROJECT_ERROR_FIELD,
-     "preview_frame"},
-    {variant("\"patch\": 256", "\"patch\": 100"), SR_PROJECT_ERROR_FIELD, "training.patch"},
-    {variant("\"patch\": 256", "\"model\": \"XL\""), SR_PROJECT_ERROR_FIELD, "training.model"},
-    {variant("\"patch\": 256", "\"flip\": 1"), SR_PROJECT_ERROR_FIELD, "training.flip"},
-    {variant("\"offset\": 0", "\"offset\": 0.5"), SR_PROJECT_ERROR_FIELD, "reference.offset"},
-    {variant("\"name\": \"t\"", "\"name\": \"t\", \"flags\": [{\"reason\": \"x\"}]"),
-     SR_PROJECT_ERROR_FIELD, "flags[0].frame"},
-    {variant("\"name\": \"t\"", "\"name\": \"t\", \"prefilter\": \"blur\""),
-     SR_PROJECT_ERROR_FIELD, "prefilter"},
+      {g_strdup("this is not JSON {"), SR_PROJECT_ERROR_PARSE, "test.srproj"},
+      {g_strdup("[1, 2, 3]"), SR_PROJECT_ERROR_PARSE, "test.srproj"},
+      {g_strdup(""), SR_PROJECT_ERROR_PARSE, "test.srproj"},
+      {variant("\"schema\": 1,", ""), SR_PROJECT_ERROR_FIELD, "schema"},
+      {variant("\"schema\": 1", "\"schema\": 2"), SR_PROJECT_ERROR_VERSION, "newer"},
+      {variant("\"schema\": 1", "\"schema\": \"1\""), SR_PROJECT_ERROR_FIELD, "schema"},
+      {variant("\"source\": {\"pattern\": \"s.%04d.exr\", \"colourspace\": \"rec709\"},", ""),
+       SR_PROJECT_ERROR_FIELD, "source: missing"},
+      {variant("{\"pattern\": \"s.%04d.exr\", ", "{"), SR_PROJECT_ERROR_FIELD, "source.pattern"},
+      {variant("\"pairs\": [1, 2, 3]", "\"pairs\": [1, \"two\", 3]"), SR_PROJECT_ERROR_FIELD,
+       "pairs[1]: expected an integer frame number"},
+      {variant("\"pairs\": [1, 2, 3]", "\"pairs\": [1, 2.5]"), SR_PROJECT_ERROR_FIELD, "pairs[1]"},
+      {variant("\"pairs\": [1, 2, 3]", "\"pairs\": [1, -4]"), SR_PROJECT_ERROR_FIELD, "pairs[1]"},
+      {variant("\"pairs\": [1, 2, 3]", "\"pairs\": 3"), SR_PROJECT_ERROR_FIELD, "pairs"},
+      {variant("\"pairs\": [1, 2, 3]", "\"pairs\": [1, 1]"), SR_PROJECT_ERROR_FIELD, "pairs[1]"},
+      {variant("\"name\": \"t\"", "\"name\": 5"), SR_PROJECT_ERROR_FIELD,
+       "name: expected a string"},
+      {variant("\"x\": 0", "\"x\": -3"), SR_PROJECT_ERROR_FIELD, "crop.x"},
+      {variant("\"w\": 64", "\"w\": -64"), SR_PROJECT_ERROR_FIELD, "crop.w"},
+      {variant("\"w\": 64", "\"w\": 0"), SR_PROJECT_ERROR_FIELD, "crop"},
+      {variant("\"colourspace\": \"rec709\", \"offset\"",
+               "\"colourspace\": \"rec2020\", \"offset\""),
+       SR_PROJECT_ERROR_FIELD, "reference.colourspace: unknown colour space 'rec2020'"},
+      {variant("\"held_out\": [5]", "\"held_out\": [2]"), SR_PROJECT_ERROR_FIELD, "held_out"},
+      {variant("\"preview_frame\": 7", "\"preview_frame\": 3"), SR_PROJECT_ERROR_FIELD,
+       "preview_frame"},
+      {variant("\"patch\": 256", "\"patch\": 100"), SR_PROJECT_ERROR_FIELD, "training.patch"},
+      {variant("\"patch\": 256", "\"model\": \"XL\""), SR_PROJECT_ERROR_FIELD, "training.model"},
+      {variant("\"patch\": 256", "\"flip\": 1"), SR_PROJECT_ERROR_FIELD, "training.flip"},
+      {variant("\"offset\": 0", "\"offset\": 0.5"), SR_PROJECT_ERROR_FIELD, "reference.offset"},
+      {variant("\"name\": \"t\"", "\"name\": \"t\", \"flags\": [{\"reason\": \"x\"}]"),
+       SR_PROJECT_ERROR_FIELD, "flags[0].frame"},
+      {variant("\"name\": \"t\"", "\"name\": \"t\", \"prefilter\": \"blur\""),
+       SR_PROJECT_ERROR_FIELD, "prefilter"},
   };
   for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
     GError *error = NULL;
@@ -637,8 +646,8 @@ test_check_frames(void)
   GArray *seen = g_array_new(FALSE, FALSE, sizeof(int));
   sr_project_check_with_pairs(p, &report, count_pair, seen);
   for (int i = 0; i < report.n; i++)
-    g_test_message("%s %s %s %s", sr_check_status_name(report.items[i].status),
-                   report.items[i].id, report.items[i].subject, report.items[i].detail);
+    g_test_message("%s %s %s %s", sr_check_status_name(report.items[i].status), report.items[i].id,
+                   report.items[i].subject, report.items[i].detail);
   g_assert_cmpint(count_status(&report, SR_CHECK_FAIL, NULL, NULL), ==, 0);
   g_assert_cmpint(count_status(&report, SR_CHECK_PASS, "chroma-identity", "pair 3"), ==, 1);
   assert_frames(seen, (int[]){1, 3}, 2);

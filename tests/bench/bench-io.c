@@ -88,9 +88,9 @@ main(int argc, char **argv)
     const char *name, *ext;
     sr_exr_compression comp;
   } cases[] = {
-      {"exr-zip", "exr", SR_EXR_ZIP},   {"exr-dwaa", "exr", SR_EXR_DWAA},
-      {"exr-piz", "exr", SR_EXR_PIZ},   {"exr-none", "exr", SR_EXR_NONE},
-      {"tiff-16", "tif", SR_EXR_ZIP},   {"png-16", "png", SR_EXR_ZIP},
+      {"exr-zip", "exr", SR_EXR_ZIP}, {"exr-dwaa", "exr", SR_EXR_DWAA},
+      {"exr-piz", "exr", SR_EXR_PIZ}, {"exr-none", "exr", SR_EXR_NONE},
+      {"tiff-16", "tif", SR_EXR_ZIP}, {"png-16", "png", SR_EXR_ZIP},
   };
   printf("# %dx%d RGB, median of %d runs, %ld online CPUs\n", w, h, runs,
          sysconf(_SC_NPROCESSORS_ONLN));

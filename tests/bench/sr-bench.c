@@ -77,8 +77,8 @@ forward_flops(sr_unet_size size, int n, int h, int w)
     f += 2 * p * (l == 0 ? 3 : c) * c * 9 + 2 * p * c * c * 9; /* encoder pair */
     if (l < levels - 1) {
       double c1 = 2 * c, p1 = p / 4;
-      f += 2 * p1 * c * c1 * 4;                    /* 2×2 stride-2 down */
-      f += 2 * p1 * c1 * c * 4;                    /* 2×2 transposed up */
+      f += 2 * p1 * c * c1 * 4;                       /* 2×2 stride-2 down */
+      f += 2 * p1 * c1 * c * 4;                       /* 2×2 transposed up */
       f += 2 * p * 2 * c * c * 9 + 2 * p * c * c * 9; /* decoder pair */
     }
   }
@@ -121,8 +121,7 @@ bench_train(sr_backend *be, sr_unet_size size, int patch, int batch, int warmup,
   ok = true;
 out:
   if (!ok)
-    fprintf(stderr, "sr-bench: training %s at %d: %s\n", sr_unet_size_id(size), patch,
-            err.message);
+    fprintf(stderr, "sr-bench: training %s at %d: %s\n", sr_unet_size_id(size), patch, err.message);
   free(src);
   free(gt);
   sr_unet_workspace_free(ws);
@@ -226,7 +225,8 @@ export_check(sr_backend *be, const char *dir)
       }
       if (fclose(f) == 0 && write_floats(dir, "params.bin", params, total) &&
           write_floats(dir, "grads.bin", grads, total) &&
-          write_floats(dir, "input.bin", src, count) && write_floats(dir, "target.bin", gt, count) &&
+          write_floats(dir, "input.bin", src, count) &&
+          write_floats(dir, "target.bin", gt, count) &&
           write_floats(dir, "delta.bin", delta, count / 3))
         status = 0;
     } else {
@@ -286,8 +286,8 @@ main(int argc, char **argv)
   bool gpu_set = set ? strcmp(set, "gpu") == 0 : strcmp(be->name, "cuda") == 0;
   int status = 0;
   if (!only || strcmp(only, "train") == 0) {
-    const sr_unet_size cpu_sizes[] = {SR_UNET_S, SR_UNET_M}, gpu_sizes[] = {SR_UNET_S, SR_UNET_M,
-                                                                            SR_UNET_L};
+    const sr_unet_size cpu_sizes[] = {SR_UNET_S, SR_UNET_M},
+                       gpu_sizes[] = {SR_UNET_S, SR_UNET_M, SR_UNET_L};
     const int cpu_patches[] = {128, 256}, gpu_patches[] = {512};
     const sr_unet_size *sizes = gpu_set ? gpu_sizes : cpu_sizes;
     const int *patches = gpu_set ? gpu_patches : cpu_patches;

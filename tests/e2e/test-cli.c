@@ -276,10 +276,10 @@ test_demo_bad_arguments(void)
   g_autofree char *dir = g_dir_make_tmp("sr-e2e-XXXXXX", NULL);
   g_autofree char *target = g_build_filename(dir, "d", NULL);
   const char *cases[][3] = {
-    {"--frames", "2", "--frames"},
-    {"--size", "10x10", "--size"},
-    {"--size", "wide", "--size"},
-    {"--progress", "loud", "--progress"},
+      {"--frames", "2", "--frames"},
+      {"--size", "10x10", "--size"},
+      {"--size", "wide", "--size"},
+      {"--progress", "loud", "--progress"},
   };
   for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
     Run r = run_cli("demo", target, cases[i][0], cases[i][1], NULL);
@@ -456,17 +456,17 @@ typedef struct {
 } BadCase;
 
 static const BadCase bad_cases[] = {
-  {"corrupt-exr", break_corrupt_exr, "demo_src.0003.exr", FALSE},
-  {"truncated-exr", break_truncated_exr, "demo_ref.0006.exr", FALSE},
-  {"wrong-magic", break_wrong_magic, "demo_src.0001.exr", FALSE},
-  {"missing-frame", break_missing_frame, "missing", FALSE},
-  {"mismatched-sizes", break_mismatched_sizes, "176", FALSE},
-  {"nan-pixels", break_nan_pixels, "NaN", FALSE},
-  {"crop-outside", break_crop_outside, "crop", FALSE},
-  {"unreadable-folder", break_unreadable_folder, "source", FALSE},
-  {"unreadable-permissions", break_unreadable_permissions, "reference", FALSE},
-  {"malformed-project", break_project_file, "demo.srproj", TRUE},
-  {"project-wrong-type", break_project_field, "pairs[0]", TRUE},
+    {"corrupt-exr", break_corrupt_exr, "demo_src.0003.exr", FALSE},
+    {"truncated-exr", break_truncated_exr, "demo_ref.0006.exr", FALSE},
+    {"wrong-magic", break_wrong_magic, "demo_src.0001.exr", FALSE},
+    {"missing-frame", break_missing_frame, "missing", FALSE},
+    {"mismatched-sizes", break_mismatched_sizes, "176", FALSE},
+    {"nan-pixels", break_nan_pixels, "NaN", FALSE},
+    {"crop-outside", break_crop_outside, "crop", FALSE},
+    {"unreadable-folder", break_unreadable_folder, "source", FALSE},
+    {"unreadable-permissions", break_unreadable_permissions, "reference", FALSE},
+    {"malformed-project", break_project_file, "demo.srproj", TRUE},
+    {"project-wrong-type", break_project_field, "pairs[0]", TRUE},
 };
 
 static void

@@ -44,7 +44,9 @@ run_cli(const char *first, ...)
   if (!g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &r.out, &r.err,
                     &wait_status, &error))
     g_error("spawn %s: %s", cli, error->message);
-  r.status = g_spawn_check_wait_status(wait_status, NULL) ? 0 : (WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : 255);
+  r.status = g_spawn_check_wait_status(wait_status, NULL)
+                 ? 0
+                 : (WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : 255);
   g_ptr_array_free(argv, TRUE);
   return r;
 }
@@ -65,8 +67,8 @@ json_events(const char *out, const char *event)
       g_error("line %d is not JSON (%s): %s", i, error->message, lines[i]);
     JsonNode *root = json_parser_get_root(p);
     g_assert_true(JSON_NODE_HOLDS_OBJECT(root));
-    const char *ev = json_object_get_string_member_with_default(json_node_get_object(root),
-                                                                  "event", NULL);
+    const char *ev =
+        json_object_get_string_member_with_default(json_node_get_object(root), "event", NULL);
     g_assert_nonnull(ev);
     if (g_str_equal(ev, event))
       g_ptr_array_add(found, json_node_copy(root));
@@ -128,11 +130,11 @@ test_train_render(void)
   g_autofree char *ref = g_build_filename(tmpdir, "ref.%04d.png", NULL);
   g_autofree char *out = g_build_filename(tmpdir, "train", NULL);
 
-  cli_result r = run_cli("train", "--source", src, "--reference", ref, "--pairs", "1,3,5",
-                         "--holdout", "2,6", "--preview", "4", "--colorspace", "srgb", "--model",
-                         "s", "--patch", "32", "--batch", "2", "--steps", "60",
-                         "--checkpoint-every", "30", "--contact-sheet-every", "30", "--backend",
-                         "cpu", "--progress=json", "--threads", "1", "--out", out, NULL);
+  cli_result r =
+      run_cli("train", "--source", src, "--reference", ref, "--pairs", "1,3,5", "--holdout", "2,6",
+              "--preview", "4", "--colorspace", "srgb", "--model", "s", "--patch", "32", "--batch",
+              "2", "--steps", "60", "--checkpoint-every", "30", "--contact-sheet-every", "30",
+              "--backend", "cpu", "--progress=json", "--threads", "1", "--out", out, NULL);
   if (r.status != 0)
     g_error("train failed (%d): %s", r.status, r.err);
   GPtrArray *progress = json_events(r.out, "progress");
@@ -169,11 +171,11 @@ test_train_render(void)
   cli_result_clear(&r);
 
   /* Resume to 90 steps. */
-  r = run_cli("train", "--source", src, "--reference", ref, "--pairs", "1,3,5", "--holdout",
-              "2,6", "--preview", "4", "--colorspace", "srgb", "--model", "s", "--patch", "32",
-              "--batch", "2", "--steps", "90", "--checkpoint-every", "30",
-              "--contact-sheet-every", "0", "--backend", "cpu", "--progress=json", "--resume",
-              "--threads", "1", "--out", out, NULL);
+  r = run_cli("train", "--source", src, "--reference", ref, "--pairs", "1,3,5", "--holdout", "2,6",
+              "--preview", "4", "--colorspace", "srgb", "--model", "s", "--patch", "32", "--batch",
+              "2", "--steps", "90", "--checkpoint-every", "30", "--contact-sheet-every", "0",
+              "--backend", "cpu", "--progress=json", "--resume", "--threads", "1", "--out", out,
+              NULL);
   if (r.status != 0)
     g_error("resume failed (%d): %s", r.status, r.err);
   summary = json_events(r.out, "summary");
@@ -213,7 +215,7 @@ test_train_render(void)
   for (guint i = 0; i < frames->len; i++)
     g_assert_cmpstr(json_object_get_string_member(obj(frames, i), "status"), ==,
                     json_object_get_int_member(obj(frames, i), "frame") == 3 ? "rendered"
-                                                                              : "skipped");
+                                                                             : "skipped");
   g_ptr_array_unref(frames);
   cli_result_clear(&r);
 
@@ -236,9 +238,9 @@ test_errors(void)
   g_autofree char *ref = g_build_filename(tmpdir, "ref.%04d.png", NULL);
   g_autofree char *out = g_build_filename(tmpdir, "bad", NULL);
   /* A patch larger than the 64×48 frames. */
-  cli_result r = run_cli("train", "--source", src, "--reference", ref, "--pairs", "1",
-                         "--model", "s", "--patch", "64", "--steps", "2", "--backend", "cpu",
-                         "--out", out, NULL);
+  cli_result r =
+      run_cli("train", "--source", src, "--reference", ref, "--pairs", "1", "--model", "s",
+              "--patch", "64", "--steps", "2", "--backend", "cpu", "--out", out, NULL);
   g_assert_cmpint(r.status, !=, 0);
   g_assert_nonnull(strstr(r.err, "larger than the crop"));
   cli_result_clear(&r);
@@ -342,8 +344,8 @@ test_project_mode(void)
 
   /* The project's render is named after shot, version and model, and is
    * where delivery looks for it. */
-  g_autofree char *latest = g_build_filename(outdir, "training", "checkpoints",
-                                             "latest.safetensors", NULL);
+  g_autofree char *latest =
+      g_build_filename(outdir, "training", "checkpoints", "latest.safetensors", NULL);
   sr_checkpoint_meta meta;
   sr_checkpoint_meta_init(&meta);
   sr_error err = {0};
@@ -351,9 +353,10 @@ test_project_mode(void)
   char shrt[SR_MODEL_ID_SHORT + 1];
   sr_model_id_short(meta.model_id, shrt);
   sr_checkpoint_meta_clear(&meta);
-  g_autofree char *stem = g_strdup_printf("demo_shot_%s_m%s.",
-                                          sr_project_get_version(p) && *sr_project_get_version(p)
-                                            ? sr_project_get_version(p) : "v001", shrt);
+  g_autofree char *stem = g_strdup_printf(
+      "demo_shot_%s_m%s.",
+      sr_project_get_version(p) && *sr_project_get_version(p) ? sr_project_get_version(p) : "v001",
+      shrt);
   g_autofree char *pattern = sr_delivery_default_render_pattern(p);
   g_assert_nonnull(strstr(pattern, stem));
   g_autofree char *r1 = sr_pattern_format(pattern, 1);
@@ -394,7 +397,8 @@ test_project_mode(void)
   g_assert_cmpuint(gs->len, ==, 1);
   JsonObject *so = obj(gs, 0);
   g_assert_cmpint(json_object_get_int_member(so, "rendered") +
-                    json_object_get_int_member(so, "skipped"), ==, 3);
+                      json_object_get_int_member(so, "skipped"),
+                  ==, 3);
   g_assert_cmpstr(json_object_get_string_member(so, "model_id_short"), ==, shrt);
   JsonArray *missing = json_object_get_array_member(so, "missing");
   g_assert_cmpuint(json_array_get_length(missing), ==, 1);

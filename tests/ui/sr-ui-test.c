@@ -243,3 +243,17 @@ sr_ui_stall_stop(SrUiStall *s)
   g_clear_handle_id(&s->source, g_source_remove);
   return s->worst / 1000.0;
 }
+
+double
+sr_ui_stall_limit_ms(void)
+{
+  g_autofree char *text = NULL;
+  double load = 0;
+
+  if (g_file_get_contents("/proc/loadavg", &text, NULL, NULL))
+    load = g_ascii_strtod(text, NULL);
+  double cores = MAX(1, g_get_num_processors());
+  double limit = 250 * MAX(1.0, load / cores);
+  g_test_message("load average %.1f on %.0f cores: stall limit %.0f ms", load, cores, limit);
+  return limit;
+}

@@ -85,7 +85,8 @@ visit_project(SrWindow *window, GtkWidget *win, SrProject *project)
   sr_ui_test_screenshot(win, "01b-project-error");
   activate_win(window, "undo");
   g_assert_cmpstr(sr_project_get_source_pattern(project), ==, original);
-  SR_UI_WAIT_FOR(!sr_page_project_get_busy(page) && !sr_page_project_get_sequence_error(page, TRUE), 30);
+  SR_UI_WAIT_FOR(!sr_page_project_get_busy(page) && !sr_page_project_get_sequence_error(page, TRUE),
+                 30);
 }
 
 static void
@@ -100,7 +101,8 @@ visit_pairs(SrWindow *window, GtkWidget *win, SrProject *project)
   sr_window_set_stage(window, "pairs");
   SR_UI_WAIT_FOR(sr_page_pairs_get_frame(page) >= 0, 30);
   SR_UI_WAIT_FOR(!sr_page_pairs_get_busy(page), 60);
-  SR_UI_WAIT_FOR(sr_viewer_get_frame_a(SR_VIEWER(viewer)) && sr_viewer_get_frame_b(SR_VIEWER(viewer)), 30);
+  SR_UI_WAIT_FOR(
+      sr_viewer_get_frame_a(SR_VIEWER(viewer)) && sr_viewer_get_frame_b(SR_VIEWER(viewer)), 30);
   n_pairs = sr_project_get_pairs(project)->len;
 
   /* Add a pair with the page action (what the button and the p key run). */
@@ -110,8 +112,8 @@ visit_pairs(SrWindow *window, GtkWidget *win, SrProject *project)
   g_assert_cmpuint(sr_project_get_pairs(project)->len, ==, n_pairs + 1);
   SR_UI_WAIT_FOR(sr_page_pairs_get_shift(page, frame, NULL, NULL), 60);
   SR_UI_WAIT_FOR(sr_viewer_get_frame_a(SR_VIEWER(viewer)) &&
-               sr_frame_get_number(sr_viewer_get_frame_a(SR_VIEWER(viewer))) == frame,
-           30);
+                     sr_frame_get_number(sr_viewer_get_frame_a(SR_VIEWER(viewer))) == frame,
+                 30);
   sr_ui_test_screenshot(win, "02-pairs");
 
   /* Undo and redo of the edit. */
@@ -228,8 +230,8 @@ test_app(void)
   SrProject *project;
   gboolean loaded = FALSE;
   const char *reason;
-  static const char *const names[] = {"01-project", "02-pairs", "03-crop", "04-train",
-                                      "05-render", "06-review", "07-deliver"};
+  static const char *const names[] = {"01-project", "02-pairs",  "03-crop",   "04-train",
+                                      "05-render",  "06-review", "07-deliver"};
 
   if (!g_getenv("DISPLAY") && !g_getenv("WAYLAND_DISPLAY")) {
     g_test_skip("no display: run under xvfb-run");
@@ -278,9 +280,12 @@ test_app(void)
 
   /* The keyboard shortcuts window. */
   activate_win(window, "show-help-overlay");
-  GtkWindow *overlay = GTK_WINDOW(gtk_application_window_get_help_overlay(GTK_APPLICATION_WINDOW(win)));
+  GtkWindow *overlay =
+      GTK_WINDOW(gtk_application_window_get_help_overlay(GTK_APPLICATION_WINDOW(win)));
   g_assert_nonnull(overlay);
-  SR_UI_WAIT_FOR(gtk_widget_get_mapped(GTK_WIDGET(overlay)) && gtk_widget_get_width(GTK_WIDGET(overlay)) > 0, 10);
+  SR_UI_WAIT_FOR(gtk_widget_get_mapped(GTK_WIDGET(overlay)) &&
+                     gtk_widget_get_width(GTK_WIDGET(overlay)) > 0,
+                 10);
   sr_ui_test_screenshot(GTK_WIDGET(overlay), "08-shortcuts");
   gtk_widget_set_visible(GTK_WIDGET(overlay), FALSE);
 
@@ -335,7 +340,8 @@ test_app(void)
   g_assert_null(gtk_application_get_active_window(GTK_APPLICATION(app)));
   /* The window size is remembered for the next start. */
   g_assert_cmpint(g_settings_get_int(sr_application_get_settings(app), "window-width"), ==, width);
-  g_assert_cmpint(g_settings_get_int(sr_application_get_settings(app), "window-height"), ==, height);
+  g_assert_cmpint(g_settings_get_int(sr_application_get_settings(app), "window-height"), ==,
+                  height);
 }
 
 int

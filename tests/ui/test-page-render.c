@@ -54,22 +54,6 @@ press(GtkWidget *page, guint keyval)
   gtk_shortcut_action_activate(gtk_shortcut_get_action(s), 0, page, gtk_shortcut_get_arguments(s));
 }
 
-/* 250 ms on an idle machine; proportionally more when other builds load
- * every core (the picture is drawn on the CPU under Xvfb). */
-static double
-stall_limit_ms(void)
-{
-  g_autofree char *text = NULL;
-  double load = 0;
-
-  if (g_file_get_contents("/proc/loadavg", &text, NULL, NULL))
-    load = g_ascii_strtod(text, NULL);
-  double cores = MAX(1, g_get_num_processors());
-  double limit = 250 * MAX(1.0, load / cores);
-  g_test_message("load average %.1f on %.0f cores: stall limit %.0f ms", load, cores, limit);
-  return limit;
-}
-
 static const SrFlag *
 flag_of(SrProject *project, int frame)
 {
@@ -183,7 +167,7 @@ test_page(void)
   SR_UI_WAIT_FOR(!sr_page_render_get_qa_busy(render), 60);
   double worst = sr_ui_stall_stop(&stall);
   g_test_message("worst main-loop stall during render + QA: %.1f ms", worst);
-  g_assert_cmpfloat(worst, <, stall_limit_ms());
+  g_assert_cmpfloat(worst, <, sr_ui_stall_limit_ms());
   g_assert_cmpint(sr_page_render_get_n_qa_measured(render), ==, 4);
   for (int f = sf; f <= sf + 3; f++)
     g_assert_nonnull(sr_page_render_get_qa_reasons(render, f));
@@ -236,8 +220,8 @@ test_page(void)
   GtkMenuButton *flag_button = GTK_MENU_BUTTON(find_widget(page, GTK_TYPE_MENU_BUTTON));
   gtk_menu_button_popup(flag_button);
   SR_UI_WAIT_FOR(sr_page_render_get_flag_popup_visible(render), 5);
-  GtkWidget *entry = find_widget(GTK_WIDGET(gtk_menu_button_get_popover(flag_button)),
-                                 GTK_TYPE_ENTRY);
+  GtkWidget *entry =
+      find_widget(GTK_WIDGET(gtk_menu_button_get_popover(flag_button)), GTK_TYPE_ENTRY);
   g_assert_nonnull(entry);
   gtk_editable_set_text(GTK_EDITABLE(entry), "  Ringing along the fence  ");
   g_signal_emit_by_name(entry, "activate");

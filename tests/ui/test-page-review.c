@@ -226,8 +226,8 @@ test_page(void)
   const GPtrArray *stills = sr_page_review_get_stills(page);
   g_assert_nonnull(stills);
   g_assert_cmpuint(stills->len, ==, 6);
-  g_autofree char *dir = g_build_filename(sr_project_get_output_folder(project), "validation",
-                                          "stills", NULL);
+  g_autofree char *dir =
+      g_build_filename(sr_project_get_output_folder(project), "validation", "stills", NULL);
   for (guint i = 0; i < stills->len; i++) {
     const char *path = g_ptr_array_index(stills, i);
     GStatBuf st;

@@ -14,8 +14,8 @@
 #include "sr-train-gallery.h"
 #include "sr-ui-test.h"
 
-#define STEPS 120
-#define CKPT_EVERY 40
+#define STEPS       120
+#define CKPT_EVERY  40
 #define SHEET_EVERY 10
 
 static GtkWidget *
@@ -165,8 +165,8 @@ test_page(void)
   g_assert_cmpint(t.model_size, ==, SR_MODEL_SIZE_S);
   g_assert_cmpint(t.steps, ==, 5000);
   g_assert_cmpint(t.batch, ==, 2);
-  g_assert_cmpint(gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(need(page, "train-steps"))),
-                  ==, 5000);
+  g_assert_cmpint(gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(need(page, "train-steps"))), ==,
+                  5000);
   g_assert_cmpuint(dropdown_selected(page, "train-model"), ==, 0);
   set_dropdown(page, "train-preset", 1);
   sr_project_get_training(project, &t);
@@ -185,8 +185,8 @@ test_page(void)
   sr_project_get_training(project, &t);
   g_assert_cmpint(t.steps, ==, 40000);
   g_assert_cmpuint(dropdown_selected(page, "train-preset"), ==, 1);
-  g_assert_cmpint(gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(need(page, "train-steps"))),
-                  ==, 40000);
+  g_assert_cmpint(gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(need(page, "train-steps"))), ==,
+                  40000);
   /* Back to a small model through the fields (quick to measure). */
   set_dropdown(page, "train-model", 0);
   set_dropdown(page, "train-patch", patch_index(page, 64));
@@ -260,8 +260,7 @@ test_page(void)
   g_assert_true(sr_page_train_get_busy(train));
   g_assert_false(gtk_widget_is_sensitive(need(page, "train-steps")));
   g_assert_false(sr_page_train_start(train, NULL));
-  SR_UI_WAIT_FOR(sr_page_train_get_n_loss_points(train) >= 5 || !sr_page_train_get_busy(train),
-                 60);
+  SR_UI_WAIT_FOR(sr_page_train_get_n_loss_points(train) >= 5 || !sr_page_train_get_busy(train), 60);
   if (sr_page_train_get_busy(train)) {
     g_signal_emit_by_name(pause, "clicked");
     sr_ui_test_pump(500);
@@ -280,7 +279,7 @@ test_page(void)
    * whole frames on a loaded machine (about 50 ms even with this page
    * hidden); work on the main loop itself (file I/O, decoding, rebuilding
    * the curve) shows up as stalls well past this bound. */
-  g_assert_cmpfloat(worst, <, 250);
+  g_assert_cmpfloat(worst, <, sr_ui_stall_limit_ms());
   g_assert_true(gtk_widget_is_sensitive(need(page, "train-steps")));
 
   check_history(train, STEPS);
@@ -315,8 +314,7 @@ test_page(void)
   g_assert_cmpuint(sr_page_train_get_n_checkpoints(train), ==, STEPS / CKPT_EVERY);
   g_assert_cmpstr(sr_page_train_get_checkpoint(train, 1, NULL), ==, middle_path);
   /* Resuming from the last step has nothing left to do: refused. */
-  g_assert_false(sr_page_train_resume(train, sr_page_train_get_checkpoint(train, 0, NULL),
-                                      &error));
+  g_assert_false(sr_page_train_resume(train, sr_page_train_get_checkpoint(train, 0, NULL), &error));
   g_assert_nonnull(error);
   g_clear_error(&error);
 

@@ -59,7 +59,8 @@ test_ids(void)
   g_assert_cmpfloat_with_epsilon(c[6], 0.3127, 1e-6);
 
   sr_ycbcr_matrix m;
-  g_assert_true(sr_ycbcr_matrix_from_id(sr_ycbcr_matrix_id(SR_YCBCR_BT601), &m) && m == SR_YCBCR_BT601);
+  g_assert_true(sr_ycbcr_matrix_from_id(sr_ycbcr_matrix_id(SR_YCBCR_BT601), &m) &&
+                m == SR_YCBCR_BT601);
   g_assert_true(sr_ycbcr_matrix_from_id("BT.709", &m) && m == SR_YCBCR_BT709);
   g_assert_true(sr_ycbcr_matrix_from_id("rec601", &m) && m == SR_YCBCR_BT601);
   g_assert_false(sr_ycbcr_matrix_from_id("bt2020", &m));
@@ -83,14 +84,11 @@ static void
 test_published_matrices(void)
 {
   static const double ap0_to_ap1[9] = {
-    1.4514393161, -0.2365107469, -0.2149285693,
-    -0.0765537734, 1.1762296998, -0.0996759264,
-    0.0083161484, -0.0060324498, 0.9977163014,
+      1.4514393161,  -0.2365107469, -0.2149285693, -0.0765537734, 1.1762296998,
+      -0.0996759264, 0.0083161484,  -0.0060324498, 0.9977163014,
   };
   static const double ap1_to_709[9] = {
-    1.70505, -0.62179, -0.08326,
-    -0.13026, 1.14080, -0.01055,
-    -0.02400, -0.12897, 1.15297,
+      1.70505, -0.62179, -0.08326, -0.13026, 1.14080, -0.01055, -0.02400, -0.12897, 1.15297,
   };
   check_matrix(SR_CS_ACES2065_1, SR_CS_ACESCG, ap0_to_ap1);
   check_matrix(SR_CS_ACESCG, SR_CS_LINEAR_REC709, ap1_to_709);
@@ -113,7 +111,8 @@ test_curves(void)
 
   /* sRGB: linear 0.18 → 0.461356, 0.0031308 → 0.04045 (the break), 1 → 1,
    * the toe is 12.92 x. */
-  float s[12] = {0.18f, 0.18f, 0.18f, 0.0031308f, 1.0f, 0.001f, 0.5f, 0.0f, -0.01f, 4.0f, 4.0f, 4.0f};
+  float s[12] = {0.18f, 0.18f, 0.18f,  0.0031308f, 1.0f, 0.001f,
+                 0.5f,  0.0f,  -0.01f, 4.0f,       4.0f, 4.0f};
   sr_colour_transform_apply(to_srgb, s, 4, 3);
   g_assert_cmpfloat_with_epsilon(s[0], 0.4613561295, 2e-6);
   g_assert_cmpfloat_with_epsilon(s[3], 0.04045, 2e-6);
@@ -122,7 +121,8 @@ test_curves(void)
   g_assert_cmpfloat_with_epsilon(s[6], 1.055 * pow(0.5, 1 / 2.4) - 0.055, 2e-6);
   g_assert_cmpfloat(s[7], ==, 0.0f);
   g_assert_cmpfloat_with_epsilon(s[8], -0.1292, 1e-6); /* toe continued below 0 */
-  g_assert_cmpfloat_with_epsilon(s[9], 1.055 * pow(4.0, 1 / 2.4) - 0.055, 4e-6); /* unbounded above 1 */
+  g_assert_cmpfloat_with_epsilon(s[9], 1.055 * pow(4.0, 1 / 2.4) - 0.055,
+                                 4e-6); /* unbounded above 1 */
 
   float d[6] = {0.5f, 0.04045f, 0.2f, 1.0f, 0.0f, 0.0f};
   sr_colour_transform_apply(from_srgb, d, 2, 3);
@@ -182,8 +182,8 @@ test_power_accuracy(void)
 static void
 test_round_trips(void)
 {
-  static const float values[] = {0.0f, 1e-4f, 0.01f, 0.18f, 0.5f, 1.0f, 1.5f, 4.0f, 16.0f,
-                                 -0.002f, -0.05f, -0.3f};
+  static const float values[] = {0.0f, 1e-4f, 0.01f, 0.18f,   0.5f,   1.0f,
+                                 1.5f, 4.0f,  16.0f, -0.002f, -0.05f, -0.3f};
   const int nv = G_N_ELEMENTS(values);
   const int n = nv * nv * nv;
   float *orig = g_new(float, n * 3), *px = g_new(float, n * 3);
@@ -263,9 +263,8 @@ lcms_profile(sr_colourspace cs)
 static void
 test_against_lcms(void)
 {
-  static const float probe[] = {0.1f, 0.2f, 0.3f, 0.5f, 0.5f, 0.5f, 0.9f, 0.7f, 0.6f,
-                                1.0f, 1.0f, 1.0f, 2.0f, 1.5f, 1.2f, 4.0f, 4.0f, 4.0f,
-                                16.0f, 12.0f, 9.0f};
+  static const float probe[] = {0.1f, 0.2f, 0.3f, 0.5f, 0.5f, 0.5f, 0.9f, 0.7f,  0.6f,  1.0f, 1.0f,
+                                1.0f, 2.0f, 1.5f, 1.2f, 4.0f, 4.0f, 4.0f, 16.0f, 12.0f, 9.0f};
   const int n = G_N_ELEMENTS(probe) / 3;
   for (int a = 0; a < SR_CS_COUNT; a++)
     for (int b = 0; b < SR_CS_COUNT; b++) {
@@ -414,10 +413,10 @@ test_domain_round_trip(void)
 
 /* Input space pixels: mid-tones, highlights far above 1, out-of-gamut colours. */
 static const float scene[] = {
-  0.18f, 0.18f, 0.18f, 0.05f, 0.1f, 0.2f, 4.0f, 3.5f, 3.0f, 16.0f, 16.0f, 16.0f,
-  0.9f, 0.01f, 0.02f, 0.0f, 0.0f, 0.0f, -0.01f, 0.2f, 0.3f, 1.0f, 1.0f, 1.0f,
-  0.5f, 0.4f, 0.3f, 0.02f, 0.03f, 0.025f, 1.2f, 0.9f, 0.8f, 0.7f, 0.7f, 0.75f,
-  0.3f, 0.3f, 0.3f, 0.1f, 0.12f, 0.11f, 0.25f, 0.2f, 0.22f,
+    0.18f, 0.18f, 0.18f, 0.05f, 0.1f,  0.2f,   4.0f,   3.5f, 3.0f,  16.0f, 16.0f, 16.0f,
+    0.9f,  0.01f, 0.02f, 0.0f,  0.0f,  0.0f,   -0.01f, 0.2f, 0.3f,  1.0f,  1.0f,  1.0f,
+    0.5f,  0.4f,  0.3f,  0.02f, 0.03f, 0.025f, 1.2f,   0.9f, 0.8f,  0.7f,  0.7f,  0.75f,
+    0.3f,  0.3f,  0.3f,  0.1f,  0.12f, 0.11f,  0.25f,  0.2f, 0.22f,
 };
 
 static void

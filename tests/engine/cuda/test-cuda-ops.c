@@ -29,8 +29,7 @@ gpu_or_skip(void)
   sr_error err = {0};
   sr_backend *be = sr_backend_open("cuda", reason, sizeof reason, &err);
   if (!be) {
-    char *msg = g_strdup_printf("%s",
-                                reason[0] ? reason : err.message);
+    char *msg = g_strdup_printf("%s", reason[0] ? reason : err.message);
     g_test_skip(msg);
     g_free(msg);
     return NULL;
@@ -186,8 +185,8 @@ test_conv(void)
       twin b = twin_random(bc, bg, CO, &rng, -1, 1);
       twin y = twin_random(bc, bg, ny, &rng, -1, 1);
       char what[96];
-      g_snprintf(what, sizeof what, "kind %d bias %d relu %d accumulate %d", kind, d.bias,
-                 d.relu, d.accumulate);
+      g_snprintf(what, sizeof what, "kind %d bias %d relu %d accumulate %d", kind, d.bias, d.relu,
+                 d.accumulate);
       sr_tensor xc = tens(x.c, N, H, W, CI), xg = tens(x.g, N, H, W, CI);
       sr_tensor yc = tens(y.c, N, oh, ow, CO), yg = tens(y.g, N, oh, ow, CO);
       g_assert_true(sr_backend_conv_forward(bc, &d, &xc, w.c, d.bias ? b.c : NULL, &yc, &err));
@@ -209,8 +208,8 @@ test_conv(void)
         g_error("%s: %s", what, err.message);
       g_snprintf(label, sizeof label, "conv backward data %s", what);
       twin_check(bc, bg, &dx, label);
-      g_assert_true(sr_backend_conv_backward_weights(bc, &d, &xc, &dyc, dw.c,
-                                                     d.bias ? db.c : NULL, acc, &err));
+      g_assert_true(sr_backend_conv_backward_weights(bc, &d, &xc, &dyc, dw.c, d.bias ? db.c : NULL,
+                                                     acc, &err));
       if (!sr_backend_conv_backward_weights(bg, &d, &xg, &dyg, dw.g, d.bias ? db.g : NULL, acc,
                                             &err))
         g_error("%s: %s", what, err.message);
@@ -283,7 +282,8 @@ test_pointwise(void)
   /* Adam: three steps with decoupled weight decay */
   size_t np = 4099;
   twin p = twin_random(bc, bg, np, &rng, -1, 1), gr = twin_random(bc, bg, np, &rng, -1, 1);
-  twin am = twin_random(bc, bg, np, &rng, -0.1f, 0.1f), av = twin_random(bc, bg, np, &rng, 0.01f, 0.1f);
+  twin am = twin_random(bc, bg, np, &rng, -0.1f, 0.1f),
+       av = twin_random(bc, bg, np, &rng, 0.01f, 0.1f);
   sr_adam_desc ad = sr_adam_defaults();
   ad.lr = 1e-2f;
   ad.weight_decay = 0.01f;

@@ -64,10 +64,14 @@ test_deterministic(void)
   o.seed = 99;
   render(&o, 3, &s4, &r4);
   g_assert_false(images_equal(r1, r4));
-  sr_image_free(s1); sr_image_free(r1);
-  sr_image_free(s2); sr_image_free(r2);
-  sr_image_free(s3); sr_image_free(r3);
-  sr_image_free(s4); sr_image_free(r4);
+  sr_image_free(s1);
+  sr_image_free(r1);
+  sr_image_free(s2);
+  sr_image_free(r2);
+  sr_image_free(s3);
+  sr_image_free(r3);
+  sr_image_free(s4);
+  sr_image_free(r4);
 }
 
 static void
@@ -113,10 +117,10 @@ hf_energy(const sr_image *img)
   int n = 0;
   for (int y = 1; y < img->height - 1; y++)
     for (int x = 1; x < img->width - 1; x++) {
-#define LUMA(xx, yy)                                                                             \
-  (0.2126 * img->pixels[((size_t)(yy) * img->width + (xx)) * 3] +                                \
-   0.7152 * img->pixels[((size_t)(yy) * img->width + (xx)) * 3 + 1] +                            \
-   0.0722 * img->pixels[((size_t)(yy) * img->width + (xx)) * 3 + 2])
+#define LUMA(xx, yy)                                                \
+  (0.2126 * img->pixels[((size_t)(yy)*img->width + (xx)) * 3] +     \
+   0.7152 * img->pixels[((size_t)(yy)*img->width + (xx)) * 3 + 1] + \
+   0.0722 * img->pixels[((size_t)(yy)*img->width + (xx)) * 3 + 2])
       double l = 4 * LUMA(x, y) - LUMA(x - 1, y) - LUMA(x + 1, y) - LUMA(x, y - 1) - LUMA(x, y + 1);
 #undef LUMA
       /* Compare detail, not highlight peaks. */
@@ -197,8 +201,10 @@ test_grain(void)
   }
   g_test_message("mean grain: Source %g, Reference %g", ds, dr);
   g_assert_cmpfloat(ds, >, 1.5 * dr);
-  sr_image_free(s); sr_image_free(r);
-  sr_image_free(s0); sr_image_free(r0);
+  sr_image_free(s);
+  sr_image_free(r);
+  sr_image_free(s0);
+  sr_image_free(r0);
 }
 
 static void
@@ -224,8 +230,10 @@ test_rec709_output(void)
     mlin += fmin(rl->pixels[i], 1.0);
   }
   g_assert_cmpfloat(m709, >, mlin);
-  sr_image_free(s); sr_image_free(r);
-  sr_image_free(sl); sr_image_free(rl);
+  sr_image_free(s);
+  sr_image_free(r);
+  sr_image_free(sl);
+  sr_image_free(rl);
 }
 
 static void

@@ -307,8 +307,8 @@ test_exr_roundtrip(void)
     g_assert_cmpint(info.channels, ==, 3);
     char *hdr = run_tool("exrheader", p, NULL, NULL);
     if (hdr) {
-      char *want = g_strdup_printf("compression (type compression): %s",
-                                   sr_exr_compression_name(comps[i]));
+      char *want =
+          g_strdup_printf("compression (type compression): %s", sr_exr_compression_name(comps[i]));
       g_assert_nonnull(strstr(hdr, want));
       g_assert_nonnull(strstr(hdr, "R, 16-bit floating-point"));
       g_free(want);
@@ -396,8 +396,8 @@ test_exr_metadata(void)
   g_assert_true(sr_image_set_attribute(img, "srShotId", "A001_C002", &err));
   g_assert_true(
       sr_image_set_attribute(img, "comments", "recovered: spatial, reference-based", &err));
-  g_assert_true(sr_image_set_attribute(
-      img, "srModelCheckpointIdentifierWithAVeryLongAttributeName", "9f71c708", &err));
+  g_assert_true(sr_image_set_attribute(img, "srModelCheckpointIdentifierWithAVeryLongAttributeName",
+                                       "9f71c708", &err));
   sr_write_options o = options(SR_EXR_ZIP, 16, false);
   write_ok(p, img, &o);
   sr_image *back = read_ok(p);
@@ -558,19 +558,22 @@ write_api_exr(const char *path, int w, int h, int dx, int dy, bool tiled, int ti
     int idx = 0;
     char pname[16];
     g_snprintf(pname, sizeof pname, "part%d", part);
-    g_assert_cmpint(exr_add_part(ctxt, pname, tiled ? EXR_STORAGE_TILED : EXR_STORAGE_SCANLINE,
-                                 &idx), ==, 0);
+    g_assert_cmpint(
+        exr_add_part(ctxt, pname, tiled ? EXR_STORAGE_TILED : EXR_STORAGE_SCANLINE, &idx), ==, 0);
     exr_attr_box2i_t dw = {{{{dx, dy}}}, {{{dx + w - 1, dy + h - 1}}}};
     exr_attr_box2i_t disp = {{{{0, 0}}}, {{{dx + w + 5, dy + h + 3}}}};
     exr_attr_v2f_t centre = {{{0, 0}}};
     g_assert_cmpint(exr_initialize_required_attr(ctxt, idx, &disp, &dw, 1.0f, &centre, 1.0f,
-                                                 EXR_LINEORDER_INCREASING_Y, comp), ==, 0);
+                                                 EXR_LINEORDER_INCREASING_Y, comp),
+                    ==, 0);
     for (int c = 0; c < n; c++)
       g_assert_cmpint(exr_add_channel(ctxt, idx, chans[c].name, chans[c].type,
-                                      EXR_PERCEPTUALLY_LOGARITHMIC, 1, 1), ==, 0);
+                                      EXR_PERCEPTUALLY_LOGARITHMIC, 1, 1),
+                      ==, 0);
     if (tiled)
       g_assert_cmpint(exr_set_tile_descriptor(ctxt, idx, (uint32_t)tile, (uint32_t)tile,
-                                              EXR_TILE_ONE_LEVEL, EXR_TILE_ROUND_DOWN), ==, 0);
+                                              EXR_TILE_ONE_LEVEL, EXR_TILE_ROUND_DOWN),
+                      ==, 0);
     g_assert_cmpint(exr_attr_set_string(ctxt, idx, "owner", "archive"), ==, 0);
   }
   g_assert_cmpint(exr_write_header(ctxt), ==, 0);
@@ -590,7 +593,8 @@ write_api_exr(const char *path, int w, int h, int dx, int dy, bool tiled, int ti
         else
           g_assert_cmpint(exr_write_scanline_chunk_info(ctxt, part, dy + ty * bh, &ci), ==, 0);
         g_assert_cmpint(first ? exr_encoding_initialize(ctxt, part, &ci, &enc)
-                              : exr_encoding_update(ctxt, part, &ci, &enc), ==, 0);
+                              : exr_encoding_update(ctxt, part, &ci, &enc),
+                        ==, 0);
         first = false;
         int cw = ci.width, ch = ci.height, x0 = tx * bw, y0 = ty * bh;
         void *bufs[8] = {0};
@@ -650,8 +654,10 @@ test_exr_tiled_and_types(void)
   char *dir = make_tmp();
   char *p = g_build_filename(dir, "api.exr", NULL);
   /* Tiled float RGBA, size not a multiple of the tile, offset data window. */
-  const test_channel rgba[] = {{"R", EXR_PIXEL_FLOAT}, {"G", EXR_PIXEL_FLOAT},
-                               {"B", EXR_PIXEL_FLOAT}, {"A", EXR_PIXEL_FLOAT}};
+  const test_channel rgba[] = {{"R", EXR_PIXEL_FLOAT},
+                               {"G", EXR_PIXEL_FLOAT},
+                               {"B", EXR_PIXEL_FLOAT},
+                               {"A", EXR_PIXEL_FLOAT}};
   write_api_exr(p, 70, 45, -3, 5, true, 32, rgba, 4, EXR_COMPRESSION_ZIP, 1);
   sr_image *img = read_ok(p);
   const int map_rgba[] = {0, 1, 2, 3};
@@ -683,8 +689,10 @@ test_exr_tiled_and_types(void)
   sr_image_free(img);
 
   /* Layered names ("beauty.R") with extra channels, PXR24 and B44. */
-  const test_channel layered[] = {{"beauty.B", EXR_PIXEL_FLOAT}, {"beauty.G", EXR_PIXEL_FLOAT},
-                                  {"beauty.R", EXR_PIXEL_FLOAT}, {"depth.Z", EXR_PIXEL_FLOAT}};
+  const test_channel layered[] = {{"beauty.B", EXR_PIXEL_FLOAT},
+                                  {"beauty.G", EXR_PIXEL_FLOAT},
+                                  {"beauty.R", EXR_PIXEL_FLOAT},
+                                  {"depth.Z", EXR_PIXEL_FLOAT}};
   const exr_compression_t more[] = {EXR_COMPRESSION_PXR24, EXR_COMPRESSION_B44,
                                     EXR_COMPRESSION_B44A, EXR_COMPRESSION_PIZ};
   for (int k = 0; k < 4; k++) {
@@ -907,7 +915,7 @@ test_png_types(void)
   write_png_raw(p, 4, 2, 8, PNG_COLOR_TYPE_PALETTE, false, idx, 4);
   sr_image *img = read_ok(p);
   g_assert_cmpint(img->channels, ==, 4);
-  g_assert_cmpfloat(img->pixels[1 * 4 + 0], ==, 1.0f);    /* red */
+  g_assert_cmpfloat(img->pixels[1 * 4 + 0], ==, 1.0f); /* red */
   g_assert_cmpfloat_with_epsilon(img->pixels[1 * 4 + 3], 128.0f / 255.0f, 1e-6);
   g_assert_cmpfloat_with_epsilon(img->pixels[3 * 4 + 2], 30.0f / 255.0f, 1e-6);
   g_assert_cmpfloat(img->pixels[3 * 4 + 3], ==, 0.0f);
@@ -985,11 +993,11 @@ write_tiff_raw(const char *path, int w, int h, int spp, int bits, int format, in
             for (int x = 0; x < tile && tx + x < w; x++)
               for (int s = 0; s < per; s++) {
                 size_t src = (((size_t)(ty + y) * w + tx + x) * spp + (planes > 1 ? pl : s)) * bps;
-                memcpy(buf + (((size_t)y * tile + x) * per + s) * bps,
-                       (const char *)samples + src, bps);
+                memcpy(buf + (((size_t)y * tile + x) * per + s) * bps, (const char *)samples + src,
+                       bps);
               }
-          g_assert_cmpint(TIFFWriteTile(tif, buf, (uint32_t)tx, (uint32_t)ty, 0, (uint16_t)pl),
-                          >=, 0);
+          g_assert_cmpint(TIFFWriteTile(tif, buf, (uint32_t)tx, (uint32_t)ty, 0, (uint16_t)pl), >=,
+                          0);
         }
     g_free(buf);
   } else {
@@ -1077,28 +1085,28 @@ make_dpx(int w, int h, bool big_endian, uint32_t offset, int bits, int packing, 
   size_t size = offset + (size_t)w * h * 4;
   unsigned char *d = g_malloc0(size);
   memcpy(d, big_endian ? "SDPX" : "XPDS", 4);
-#define PUT32(p, v)                                                                   \
-  do {                                                                                \
-    uint32_t v_ = (v);                                                                \
-    unsigned char *q_ = (p);                                                          \
-    for (int k_ = 0; k_ < 4; k_++)                                                    \
-      q_[big_endian ? k_ : 3 - k_] = (unsigned char)(v_ >> (24 - 8 * k_));            \
+#define PUT32(p, v)                                                        \
+  do {                                                                     \
+    uint32_t v_ = (v);                                                     \
+    unsigned char *q_ = (p);                                               \
+    for (int k_ = 0; k_ < 4; k_++)                                         \
+      q_[big_endian ? k_ : 3 - k_] = (unsigned char)(v_ >> (24 - 8 * k_)); \
   } while (0)
-#define PUT16(p, v)                                                                   \
-  do {                                                                                \
-    uint16_t v_ = (v);                                                                \
-    unsigned char *q_ = (p);                                                          \
-    q_[big_endian ? 0 : 1] = (unsigned char)(v_ >> 8);                                \
-    q_[big_endian ? 1 : 0] = (unsigned char)v_;                                       \
+#define PUT16(p, v)                                    \
+  do {                                                 \
+    uint16_t v_ = (v);                                 \
+    unsigned char *q_ = (p);                           \
+    q_[big_endian ? 0 : 1] = (unsigned char)(v_ >> 8); \
+    q_[big_endian ? 1 : 0] = (unsigned char)v_;        \
   } while (0)
-  PUT32(d + 4, 2048);     /* generic image offset (element offset overrides) */
+  PUT32(d + 4, 2048); /* generic image offset (element offset overrides) */
   PUT32(d + 16, (uint32_t)size);
-  PUT16(d + 768, 0);      /* orientation */
-  PUT16(d + 770, 1);      /* elements */
+  PUT16(d + 768, 0); /* orientation */
+  PUT16(d + 770, 1); /* elements */
   PUT32(d + 772, (uint32_t)w);
   PUT32(d + 776, (uint32_t)h);
-  PUT32(d + 780, 0);      /* unsigned */
-  d[800] = 50;            /* RGB */
+  PUT32(d + 780, 0); /* unsigned */
+  d[800] = 50;       /* RGB */
   d[803] = (unsigned char)bits;
   PUT16(d + 804, (uint16_t)packing);
   PUT16(d + 806, 0);
@@ -1493,8 +1501,8 @@ test_pattern_format(void)
     g_assert_cmpstr(got, ==, cases[i].want);
     free(got);
   }
-  const char *invalid[] = {"shot.exr", "shot.%s.exr", "shot.%d.%d.exr", "%04d/shot.exr",
-                           "shot.%4d.exr", "shot.%%.exr", "shot.%09d.exr", "a%"};
+  const char *invalid[] = {"shot.exr",     "shot.%s.exr", "shot.%d.%d.exr", "%04d/shot.exr",
+                           "shot.%4d.exr", "shot.%%.exr", "shot.%09d.exr",  "a%"};
   for (size_t i = 0; i < G_N_ELEMENTS(invalid); i++) {
     char *got = sr_pattern_format(invalid[i], 1);
     if (got)

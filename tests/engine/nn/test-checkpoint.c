@@ -86,8 +86,9 @@ expect_json_error(const char *text, const char *needle)
 static void
 test_json_parse(void)
 {
-  const char *text = " {\"a\": [1, -2.5e1, true, false, null], \"s\": \"x\\n\\u00e9\\ud83d\\ude00\\\"\","
-                     " \"big\": 9007199254740993, \"o\": {}} ";
+  const char *text =
+      " {\"a\": [1, -2.5e1, true, false, null], \"s\": \"x\\n\\u00e9\\ud83d\\ude00\\\"\","
+      " \"big\": 9007199254740993, \"o\": {}} ";
   sr_error err = {0};
   sr_json *j = sr_json_parse(text, strlen(text), "t", NULL, &err);
   g_assert_nonnull(j);
@@ -160,7 +161,8 @@ test_json_build(void)
   g_assert_true(sr_json_set_bool(o, "b", true));
   g_assert_true(sr_json_set_int(o, "n", 7)); /* replaces */
   char *s = sr_json_write(o, NULL);
-  g_assert_cmpstr(s, ==, "{\"k\":\"a\\\"b\\\\c\\u0001\",\"n\":7,\"x\":0.5,\"nan\":null,\"b\":true}");
+  g_assert_cmpstr(s, ==,
+                  "{\"k\":\"a\\\"b\\\\c\\u0001\",\"n\":7,\"x\":0.5,\"nan\":null,\"b\":true}");
   g_free(s);
   sr_json_free(o);
 }
@@ -213,8 +215,8 @@ test_safetensors_roundtrip(void)
 {
   float a[6] = {1, 2, 3, 4, 5, -0.0f}, b[3] = {1e-30f, INFINITY, 7};
   sr_st_tensor t[2] = {
-    {.name = "a", .ndim = 2, .shape = {2, 3}, .count = 6, .data = a},
-    {.name = "b", .ndim = 1, .shape = {3}, .count = 3, .data = b},
+      {.name = "a", .ndim = 2, .shape = {2, 3}, .count = 6, .data = a},
+      {.name = "b", .ndim = 1, .shape = {3}, .count = 3, .data = b},
   };
   sr_st_meta meta[2] = {{"format", "x"}, {"quote", "\"\n\xc3\xa9"}};
   char *path = tmp_path("rt.safetensors");
@@ -286,8 +288,7 @@ test_safetensors_hostile(void)
                   "shape[0]");
   expect_st_error("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,16]}}", 8,
                   "outside");
-  expect_st_error("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,0]}}", 8,
-                  "outside");
+  expect_st_error("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,0]}}", 8, "outside");
   expect_st_error("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
                   "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}",
                   12, "overlaps");
@@ -550,8 +551,7 @@ expect_bad_checkpoint(const char *valid, edit_kind kind, const char *key, const 
     nanbuf[0] = NAN;
     t[ti].data = nanbuf;
     break;
-  default:
-    break;
+  default: break;
   }
   char *bad = tmp_path("bad.safetensors");
   g_assert_true(sr_safetensors_write(bad, t, nt, m, nm, &err));
@@ -582,7 +582,8 @@ test_checkpoint_hostile(void)
   sr_unet_free(net);
   sr_backend_close(be);
 
-  expect_bad_checkpoint(valid, EDIT_SHAPE, "enc0.conv1.weight", NULL, "enc0.conv1.weight\" has shape");
+  expect_bad_checkpoint(valid, EDIT_SHAPE, "enc0.conv1.weight", NULL,
+                        "enc0.conv1.weight\" has shape");
   expect_bad_checkpoint(valid, EDIT_MISSING, "head.bias", NULL, "\"head.bias\" is missing");
   expect_bad_checkpoint(valid, EDIT_EXTRA, NULL, NULL, "extra.weight");
   expect_bad_checkpoint(valid, EDIT_NAN, "mid.conv1.weight", NULL, "NaN");

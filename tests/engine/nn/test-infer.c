@@ -46,7 +46,8 @@ random_net(sr_backend *be, float head_gain)
   g_assert_true(sr_unet_init(net, 42, &err));
   float *w = g_new(float, sr_unet_total_params(net));
   g_assert_true(sr_unet_export(net, SR_UNET_PARAMS, w, &err));
-  const sr_unet_param *head = sr_unet_param_info(net, (size_t)sr_unet_param_find(net, "head.weight"));
+  const sr_unet_param *head =
+      sr_unet_param_info(net, (size_t)sr_unet_param_find(net, "head.weight"));
   for (size_t i = 0; i < head->count; i++)
     w[head->offset + i] *= head_gain;
   g_assert_true(sr_unet_import(net, SR_UNET_PARAMS, w, &err));

@@ -105,15 +105,15 @@ typedef struct conv_case {
 } conv_case;
 
 static const conv_case cases[] = {
-  {SR_CONV_3X3, 3, 5, 2, 6, 5, true, false, false},
-  {SR_CONV_3X3, 4, 6, 1, 4, 4, true, true, false},
-  {SR_CONV_3X3, 5, 3, 2, 4, 6, false, true, true},
-  {SR_CONV_3X3, 17, 16, 1, 5, 3, true, false, true},
-  {SR_CONV_1X1, 6, 1, 2, 3, 5, true, false, false},
-  {SR_CONV_DOWN2, 4, 8, 2, 6, 4, true, false, false},
-  {SR_CONV_DOWN2, 16, 32, 1, 4, 4, true, true, false},
-  {SR_CONV_UP2, 8, 4, 2, 3, 2, true, false, false},
-  {SR_CONV_UP2, 32, 16, 1, 2, 3, true, true, false},
+    {SR_CONV_3X3, 3, 5, 2, 6, 5, true, false, false},
+    {SR_CONV_3X3, 4, 6, 1, 4, 4, true, true, false},
+    {SR_CONV_3X3, 5, 3, 2, 4, 6, false, true, true},
+    {SR_CONV_3X3, 17, 16, 1, 5, 3, true, false, true},
+    {SR_CONV_1X1, 6, 1, 2, 3, 5, true, false, false},
+    {SR_CONV_DOWN2, 4, 8, 2, 6, 4, true, false, false},
+    {SR_CONV_DOWN2, 16, 32, 1, 4, 4, true, true, false},
+    {SR_CONV_UP2, 8, 4, 2, 3, 2, true, false, false},
+    {SR_CONV_UP2, 32, 16, 1, 2, 3, true, true, false},
 };
 
 static void
@@ -179,8 +179,8 @@ test_conv_forward(void)
  * float rounding). Also checks backward against the naive loops and the
  * accumulate flags. */
 static double
-dot_loss(sr_backend *be, const sr_conv_desc *d, const sr_tensor *x, const float *w,
-         const float *b, sr_tensor *y, const float *r)
+dot_loss(sr_backend *be, const sr_conv_desc *d, const sr_tensor *x, const float *w, const float *b,
+         sr_tensor *y, const float *r)
 {
   sr_error err = {0};
   g_assert_true(sr_backend_conv_forward(be, d, x, w, b, y, &err));
@@ -216,8 +216,8 @@ test_conv_gradients(void)
     fill_random(dy.data, ny, &rng);
 
     g_assert_true(sr_backend_conv_backward_data(be, &d, &dy, w, &dx, false, &err));
-    g_assert_true(sr_backend_conv_backward_weights(be, &d, &x, &dy, dw, cc->bias ? db : NULL,
-                                                   false, &err));
+    g_assert_true(
+        sr_backend_conv_backward_weights(be, &d, &x, &dy, dw, cc->bias ? db : NULL, false, &err));
     /* against the naive loops, every element */
     double *rdx = g_new0(double, nx), *rdw = g_new0(double, nw);
     ref_conv(&d, cc->n, cc->h, cc->w, REF_BWD_DATA, NULL, rdx, w, NULL, dy.data, NULL);
@@ -272,8 +272,8 @@ test_conv_gradients(void)
     float *dx1 = g_memdup2(dx.data, nx * sizeof(float));
     float *dw1 = g_memdup2(dw, nw * sizeof(float));
     g_assert_true(sr_backend_conv_backward_data(be, &d, &dy, w, &dx, true, &err));
-    g_assert_true(sr_backend_conv_backward_weights(be, &d, &x, &dy, dw, cc->bias ? db : NULL,
-                                                   true, &err));
+    g_assert_true(
+        sr_backend_conv_backward_weights(be, &d, &x, &dy, dw, cc->bias ? db : NULL, true, &err));
     for (size_t i = 0; i < nx; i++)
       g_assert_cmpfloat_with_epsilon(dx.data[i], 2.0f * dx1[i], 1e-5 * (1.0 + fabs(dx1[i])));
     for (size_t i = 0; i < nw; i++)

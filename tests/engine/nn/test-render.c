@@ -8,8 +8,8 @@
 #include "sr-checkpoint.h"
 #include "sr-render.h"
 
-#define W 40
-#define H 32
+#define W        40
+#define H        32
 #define N_FRAMES 6
 
 static char *tmpdir;
@@ -44,7 +44,7 @@ make_checkpoint(const char *name, uint64_t seed, float head_gain)
   float *w = g_new(float, sr_unet_total_params(net));
   g_assert_true(sr_unet_export(net, SR_UNET_PARAMS, w, &err));
   const sr_unet_param *head =
-    sr_unet_param_info(net, (size_t)sr_unet_param_find(net, "head.weight"));
+      sr_unet_param_info(net, (size_t)sr_unet_param_find(net, "head.weight"));
   for (size_t i = 0; i < head->count; i++)
     w[head->offset + i] *= head_gain;
   g_assert_true(sr_unet_import(net, SR_UNET_PARAMS, w, &err));

@@ -215,8 +215,8 @@ test_resume_bit_exact(void)
   make_pair(&pairs[1], 8, 48, 40, false);
   sr_pair held;
   make_pair(&held, 5, 40, 40, false);
-  sr_train_data d = {.pairs = pairs, .n_pairs = 2, .held_out = &held, .n_held_out = 1,
-                     .preview_frame = -1};
+  sr_train_data d = {
+      .pairs = pairs, .n_pairs = 2, .held_out = &held, .n_held_out = 1, .preview_frame = -1};
   sr_prep_settings_init(&d.prep);
   sr_train_config c;
   small_config(&c, 20);
@@ -417,8 +417,12 @@ test_learns(void)
     sr_image_free(src);
     sr_image_free(ref);
   }
-  sr_train_data d = {.pairs = pairs, .n_pairs = 4, .held_out = held, .n_held_out = 2,
-                     .preview_frame = -1, .prep = prep};
+  sr_train_data d = {.pairs = pairs,
+                     .n_pairs = 4,
+                     .held_out = held,
+                     .n_held_out = 2,
+                     .preview_frame = -1,
+                     .prep = prep};
   sr_train_config c;
   small_config(&c, 1200);
   c.patch = 48;

@@ -157,10 +157,10 @@ test_network_gradient(void)
   g_assert_true(sr_unet_export(net, SR_UNET_GRADS, grads, &err));
   (void)in;
 
-  const char *names[] = {"enc0.conv1.weight", "enc0.conv1.bias",  "enc1.down.weight",
-                         "mid.conv2.weight",  "dec1.up.weight",    "dec1.conv1.skip_weight",
-                         "dec0.conv1.weight", "dec0.conv1.bias",   "dec0.conv2.weight",
-                         "head.weight",       "head.bias",         "enc1.conv2.bias"};
+  const char *names[] = {"enc0.conv1.weight", "enc0.conv1.bias", "enc1.down.weight",
+                         "mid.conv2.weight",  "dec1.up.weight",  "dec1.conv1.skip_weight",
+                         "dec0.conv1.weight", "dec0.conv1.bias", "dec0.conv2.weight",
+                         "head.weight",       "head.bias",       "enc1.conv2.bias"};
   sr_rng rng;
   sr_rng_seed(&rng, 99);
   int checked = 0;

@@ -120,7 +120,9 @@ test_settings(void)
 
   sr_prefilter p;
   for (int i = 0; i < 3; i++) {
-    sr_prefilter want = i == 0 ? SR_PREFILTER_NONE : i == 1 ? SR_PREFILTER_MEDIAN3 : SR_PREFILTER_MEDIAN5;
+    sr_prefilter want = i == 0   ? SR_PREFILTER_NONE
+                        : i == 1 ? SR_PREFILTER_MEDIAN3
+                                 : SR_PREFILTER_MEDIAN5;
     g_assert_true(sr_prefilter_from_id(sr_prefilter_id(want), &p));
     g_assert_cmpint(p, ==, want);
   }
@@ -140,13 +142,14 @@ test_ground_truth_formulations(void)
   texture_init(&ta, 11);
   texture_init(&tb, 12);
   static const sr_colourspace spaces[][2] = {
-    {SR_CS_REC709, SR_CS_REC709},
-    {SR_CS_ACESCG, SR_CS_SRGB},
-    {SR_CS_ACES2065_1, SR_CS_LINEAR_REC709},
+      {SR_CS_REC709, SR_CS_REC709},
+      {SR_CS_ACESCG, SR_CS_SRGB},
+      {SR_CS_ACES2065_1, SR_CS_LINEAR_REC709},
   };
   for (size_t k = 0; k < G_N_ELEMENTS(spaces); k++) {
     /* Mid-range values so no pixel reaches 0 or 1 after the luma step. */
-    gboolean lin_s = sr_colourspace_is_linear(spaces[k][0]), lin_r = sr_colourspace_is_linear(spaces[k][1]);
+    gboolean lin_s = sr_colourspace_is_linear(spaces[k][0]),
+             lin_r = sr_colourspace_is_linear(spaces[k][1]);
     sr_image *src = textured(96, 64, 3, &ta, 0, 0, lin_s ? 0.08f : 0.3f, lin_s ? 0.3f : 0.6f);
     sr_image *ref = textured(96, 64, 3, &tb, 0, 0, lin_r ? 0.08f : 0.3f, lin_r ? 0.3f : 0.6f);
     sr_prep_settings s = settings(spaces[k][0], spaces[k][1]);
@@ -310,7 +313,8 @@ test_order(void)
       continue;
     compared++;
     worst = fmax(worst, fabs(sr_luma(k, g[0], g[1], g[2]) - sr_luma(k, rr[0], rr[1], rr[2])));
-    vs_filtered = fmax(vs_filtered, fabs(sr_luma(k, g[0], g[1], g[2]) - sr_luma(k, rf[0], rf[1], rf[2])));
+    vs_filtered =
+        fmax(vs_filtered, fabs(sr_luma(k, g[0], g[1], g[2]) - sr_luma(k, rf[0], rf[1], rf[2])));
   }
   g_assert_cmpint(compared, >, (int)n / 10);
   g_assert_cmpfloat(worst, <=, 1e-5);
@@ -516,7 +520,8 @@ test_frame_sets(void)
   sr_check_report_init(&r);
   g_assert_cmpint(sr_check_report_status(&r), ==, SR_CHECK_PASS);
   for (int i = 0; i < 40; i++)
-    sr_check_report_add(&r, "x", "project", i == 17 ? SR_CHECK_WARN : SR_CHECK_PASS, i, "line %d", i);
+    sr_check_report_add(&r, "x", "project", i == 17 ? SR_CHECK_WARN : SR_CHECK_PASS, i, "line %d",
+                        i);
   g_assert_cmpint(r.n, ==, 40);
   g_assert_cmpstr(r.items[39].detail, ==, "line 39");
   g_assert_cmpint(sr_check_report_status(&r), ==, SR_CHECK_WARN);
@@ -586,7 +591,7 @@ test_shift_estimate(void)
   texture t;
   texture_init(&t, 61);
   static const double shifts[][2] = {
-    {0.0, 0.0}, {3.0, -2.0}, {-7.0, 5.0}, {0.3, -0.7}, {1.25, 0.5}, {-0.45, 2.6},
+      {0.0, 0.0}, {3.0, -2.0}, {-7.0, 5.0}, {0.3, -0.7}, {1.25, 0.5}, {-0.45, 2.6},
   };
   sr_image *a = textured(200, 150, 3, &t, 0, 0, 0.1f, 0.9f);
   for (size_t i = 0; i < G_N_ELEMENTS(shifts); i++) {
@@ -599,7 +604,8 @@ test_shift_estimate(void)
     sr_image_free(b);
   }
   /* One-channel luma images work too. */
-  sr_image *ya = textured(64, 64, 1, &t, 0, 0, 0, 1), *yb = textured(64, 64, 1, &t, -1.5, 0.25, 0, 1);
+  sr_image *ya = textured(64, 64, 1, &t, 0, 0, 0, 1),
+           *yb = textured(64, 64, 1, &t, -1.5, 0.25, 0, 1);
   double dx, dy;
   g_assert_true(sr_estimate_shift(ya, yb, &dx, &dy, NULL));
   g_assert_cmpfloat_with_epsilon(dx, -1.5, 0.1);
@@ -608,7 +614,8 @@ test_shift_estimate(void)
   sr_image_free(yb);
 
   sr_error err = {0};
-  sr_image *small_a = textured(31, 64, 3, &t, 0, 0, 0, 1), *small_b = textured(31, 64, 3, &t, 0, 0, 0, 1);
+  sr_image *small_a = textured(31, 64, 3, &t, 0, 0, 0, 1),
+           *small_b = textured(31, 64, 3, &t, 0, 0, 0, 1);
   g_assert_false(sr_estimate_shift(small_a, small_b, &dx, &dy, &err));
   g_assert_nonnull(strstr(err.message, "too small"));
   sr_image *flat = sr_image_new(64, 64, 3, NULL), *flat2 = sr_image_new(64, 64, 3, NULL);
@@ -728,7 +735,8 @@ test_merge_identity(void)
     g_assert_nonnull(out);
     g_assert_cmpint(out->channels, ==, ch);
     g_assert_true(sr_rect_equal(out->data_window, src->data_window));
-    g_assert_cmpmem(out->pixels, sr_image_n_floats(out) * 4, src->pixels, sr_image_n_floats(src) * 4);
+    g_assert_cmpmem(out->pixels, sr_image_n_floats(out) * 4, src->pixels,
+                    sr_image_n_floats(src) * 4);
     sr_image_free(out);
     sr_image_free(dy);
     sr_image_free(src);
@@ -766,7 +774,8 @@ test_merge_changes(void)
       sr_domain_forward(d, fo, 1, 3);
       const float *in = sr_image_row(input, y - 8) + (x - 8) * 3;
       float dv = dy->pixels[(y - 8) * 32 + (x - 8)];
-      if (fminf(in[0], fminf(in[1], in[2])) + dv <= 0.0f || fmaxf(in[0], fmaxf(in[1], in[2])) + dv >= 1.0f)
+      if (fminf(in[0], fminf(in[1], in[2])) + dv <= 0.0f ||
+          fmaxf(in[0], fmaxf(in[1], in[2])) + dv >= 1.0f)
         continue;
       float yo[3], yi[3];
       sr_rgb_to_ycbcr(SR_YCBCR_BT709, fo, yo, 1, 3);
@@ -825,7 +834,8 @@ test_misalignment_soft_vs_sharp(void)
       for (int x = 0; x < ref->width; x++)
         for (int c = 0; c < ref->channels; c++) {
           int sx = x - 2 < 0 ? 0 : x - 2;
-          sr_image_row(moved, y)[x * ref->channels + c] = sr_image_row(ref, y)[sx * ref->channels + c];
+          sr_image_row(moved, y)[x * ref->channels + c] =
+              sr_image_row(ref, y)[sx * ref->channels + c];
         }
     g_assert_true(sr_measure_misalignment(src, moved, &ps, &dx, &dy, &err));
     g_assert_cmpfloat(fabs(dx - 2.0), <, 0.3);
