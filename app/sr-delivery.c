@@ -141,16 +141,26 @@ sr_delivery_default_render_pattern(SrProject *project)
     sr_checkpoint_facts_clear(&facts);
     return g_steal_pointer(&legacy);
   }
-  g_autofree char *stem = sr_delivery_base_name(project, facts.model_id_short);
+  g_autofree char *current = sr_delivery_render_pattern(project, facts.model_id_short);
   sr_checkpoint_facts_clear(&facts);
-  g_autofree char *named = g_strdup_printf("%s.%%06d.exr", stem);
-  g_autofree char *current = g_build_filename(base, "render", named, NULL);
   sr_sequence seq = {0};
   gboolean have_current = sr_sequence_open(&seq, current, NULL);
   sr_sequence_clear(&seq);
   gboolean have_legacy = !have_current && sr_sequence_open(&seq, legacy, NULL);
   sr_sequence_clear(&seq);
   return have_legacy ? g_steal_pointer(&legacy) : g_steal_pointer(&current);
+}
+
+char *
+sr_delivery_render_pattern(SrProject *project, const char *model_id_short)
+{
+  const char *of = sr_project_get_output_folder(project);
+  if (!of || !*of)
+    return NULL;
+  g_autofree char *base = sr_project_resolve_path(project, of);
+  g_autofree char *stem = sr_delivery_base_name(project, model_id_short);
+  g_autofree char *named = g_strdup_printf("%s.%%06d.exr", stem);
+  return g_build_filename(base, "render", named, NULL);
 }
 
 char *

@@ -68,6 +68,10 @@ void sr_checkpoint_facts_clear(SrCheckpointFacts *f);
  * name <name>_<version>.%06d.exr exists, that earlier name. Caller frees;
  * NULL without an output folder. */
 char *sr_delivery_default_render_pattern(SrProject *project);
+/* <output-folder>/render/<shot>_<version>_m<model_id_short>.%06d.exr: the
+ * name a render by that model gets. Caller frees; NULL without an output
+ * folder. */
+char *sr_delivery_render_pattern(SrProject *project, const char *model_id_short);
 /* Shot id for names: the provenance shot id, else the project name, made
  * safe for file names (letters, digits, '-', '_'). Caller frees. */
 char *sr_delivery_shot_name(SrProject *project);
