@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <glib/gi18n.h>
+#include <glib/gstdio.h>
 
 #include "sr-checkpoint.h"
 #include "sr-delivery.h"
@@ -39,10 +40,10 @@ run_tool(const char *const *argv, char **out, GError **error)
   g_autofree char *std_out = NULL, *std_err = NULL;
   int status = 0;
   g_autoptr(GError) err = NULL;
-  if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &std_out,
-                    &std_err, &status, &err)) {
-    g_set_error(error, SR_FARM_ERROR, SR_FARM_ERROR_SCHEDULER, _("%s could not run: %s"),
-                argv[0], err->message);
+  if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &std_out, &std_err,
+                    &status, &err)) {
+    g_set_error(error, SR_FARM_ERROR, SR_FARM_ERROR_SCHEDULER, _("%s could not run: %s"), argv[0],
+                err->message);
     return FALSE;
   }
   if (!g_spawn_check_wait_status(status, NULL)) {
@@ -119,8 +120,8 @@ pin_model(const char *path, sr_checkpoint_meta *meta, GError **error)
   g_autofree char *step = g_build_filename(dir, name, NULL);
   sr_checkpoint_meta sm;
   sr_checkpoint_meta_init(&sm);
-  gboolean same = sr_checkpoint_read_meta(step, &sm, NULL) &&
-                  g_str_equal(sm.model_id, meta->model_id);
+  gboolean same =
+      sr_checkpoint_read_meta(step, &sm, NULL) && g_str_equal(sm.model_id, meta->model_id);
   sr_checkpoint_meta_clear(&sm);
   return g_canonicalize_filename(same ? step : path, NULL);
 }
@@ -136,6 +137,12 @@ self_path(void)
 static gboolean
 make_script(SrProject *project, const SrFarmSubmitOptions *o, SrFarmRecord *r, GError **error)
 {
+  GFile *file = sr_project_get_file(project);
+  if (!file) {
+    g_set_error(error, SR_FARM_ERROR, SR_FARM_ERROR_INVALID,
+                _("the project has not been saved: the farm's tasks read it from a file"));
+    return FALSE;
+  }
   g_autofree char *farm_dir = sr_farm_dir(project, error);
   if (!farm_dir)
     return FALSE;
@@ -144,8 +151,7 @@ make_script(SrProject *project, const SrFarmSubmitOptions *o, SrFarmRecord *r, G
   if (ck && *ck) {
     ck_path = o->model ? g_strdup(o->model) : sr_project_resolve_path(project, ck);
   } else {
-    g_autofree char *base =
-        sr_project_resolve_path(project, sr_project_get_output_folder(project));
+    g_autofree char *base = sr_project_resolve_path(project, sr_project_get_output_folder(project));
     ck_path = g_build_filename(base, "training", "checkpoints", "latest.safetensors", NULL);
   }
   sr_checkpoint_meta meta;
@@ -180,8 +186,8 @@ make_script(SrProject *project, const SrFarmSubmitOptions *o, SrFarmRecord *r, G
   g_autofree char *shot = sr_delivery_shot_name(project);
   g_autofree char *job_name = g_strdup_printf("sr-%s", shot);
   g_autofree char *cli = o->cli ? g_strdup(o->cli) : self_path();
-  g_autofree char *project_path = g_file_get_path(sr_project_get_file(project));
-  const char *backend = o->backend ? o->backend
+  g_autofree char *project_path = g_file_get_path(file);
+  const char *backend = o->backend                          ? o->backend
                         : o->gres && strstr(o->gres, "gpu") ? "cuda"
                                                             : "cpu";
   SrFarmScript s = {
@@ -308,6 +314,11 @@ submit_ranges(SrFarmRecord *r, GArray *ranges, const char *extra_dependency, gbo
   *out = sub;
   return TRUE;
 fail:
+  /* Scripts of a submission the scheduler refused would only mislead. */
+  if (sub->render_script)
+    g_unlink(sub->render_script);
+  if (sub->finish_script)
+    g_unlink(sub->finish_script);
   g_ptr_array_remove(r->submissions, sub);
   return FALSE;
 }
@@ -328,15 +339,35 @@ anything_queued(const SrFarmRecord *r, GArray *queued)
   return FALSE;
 }
 
+/* Before anything is written: the commands every farm step needs. */
+static gboolean
+have_slurm(GError **error)
+{
+  const char *tools[] = {"sbatch", "squeue", "scancel"};
+  for (size_t i = 0; i < G_N_ELEMENTS(tools); i++) {
+    g_autofree char *found = g_find_program_in_path(tools[i]);
+    if (!found) {
+      g_set_error(error, SR_FARM_ERROR, SR_FARM_ERROR_SCHEDULER,
+                  _("%s was not found: run this on a Slurm login node (or put the Slurm "
+                    "commands on PATH)"),
+                  tools[i]);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
 gboolean
 sr_farm_submit(SrProject *project, const SrFarmSubmitOptions *o, SrFarmRecord **record,
                GError **error)
 {
+  if (!have_slurm(error))
+    return FALSE;
   g_autoptr(SrFarmRecord) r = sr_farm_record_new();
   if (!make_script(project, o, r, error))
     return FALSE;
-  g_autoptr(GArray) ranges = sr_farm_plan_ranges(r->script.first, r->script.last, o->tasks,
-                                                 o->frames_per_task, error);
+  g_autoptr(GArray) ranges =
+      sr_farm_plan_ranges(r->script.first, r->script.last, o->tasks, o->frames_per_task, error);
   if (!ranges)
     return FALSE;
   /* An earlier submission still in the queue would race this one for the
@@ -386,8 +417,9 @@ sr_farm_query(const SrFarmRecord *r, GArray **queued, GArray **accounted, GError
   }
   g_autofree char *jobs = g_strdup_printf("--jobs=%s", ids->str);
   g_string_free(ids, TRUE);
-  const char *sa[] = {"sacct",   "--noheader", "--parsable2", "--allocations",
-                      jobs,      "--format=JobID,State,ExitCode", NULL};
+  const char *sa[] = {
+      "sacct", "--noheader", "--parsable2", "--allocations", jobs, "--format=JobID,State,ExitCode",
+      NULL};
   g_autofree char *acct = NULL;
   /* Without accounting storage sacct fails; the queue, the exit markers
    * and the frames on disk still tell each task's state. */
@@ -427,6 +459,12 @@ scancel(const char *job, GError **error)
   return run_tool(argv, NULL, error);
 }
 
+void
+sr_farm_resume_result_clear(SrFarmResumeResult *res)
+{
+  g_clear_pointer(&res->finish_state, g_free);
+}
+
 gboolean
 sr_farm_resume(SrFarmRecord *r, SrFarmResumeResult *res, GError **error)
 {
@@ -456,10 +494,13 @@ sr_farm_resume(SrFarmRecord *r, SrFarmResumeResult *res, GError **error)
       r->submissions->len ? g_ptr_array_index(r->submissions, r->submissions->len - 1) : NULL;
   const SrFarmJobState *lq = last ? sr_farm_job_states_find(queued, last->finish_job, -1) : NULL;
   gboolean last_waits = lq && !g_str_equal(lq->reason, "DependencyNeverSatisfied");
-  gboolean last_passed =
-      last && last->finish_job &&
-      sr_farm_read_exit_marker(r->script.farm_dir, last->finish_job, -1) == 0;
-  if (frames->len == 0 && (last_waits || last_passed)) {
+  /* One that ran and failed on a whole range found flagged frames: running
+   * it again would find them again; a person has to look. */
+  gboolean last_ran = last && last->finish_job &&
+                      (sr_farm_read_exit_marker(r->script.farm_dir, last->finish_job, -1) >= 0 ||
+                       sr_farm_job_states_find(accounted, last->finish_job, -1));
+  if (frames->len == 0 && (last_waits || last_ran)) {
+    res->finish_state = sr_farm_finish_state(r, r->submissions->len - 1, queued, accounted);
     ok = TRUE;
     goto out;
   }

@@ -55,7 +55,8 @@ sr_farm_plan_frames(const int *frames, int n, int max_frames)
   GArray *out = g_array_new(FALSE, FALSE, sizeof(SrFarmRange));
   for (int i = 0; i < n;) {
     int j = i;
-    while (j + 1 < n && frames[j + 1] == frames[j] + 1 && (max_frames <= 0 || j + 1 - i < max_frames))
+    while (j + 1 < n && frames[j + 1] == frames[j] + 1 &&
+           (max_frames <= 0 || j + 1 - i < max_frames))
       j++;
     SrFarmRange r = {(int)out->len, frames[i], frames[j]};
     g_array_append_val(out, r);
@@ -103,17 +104,17 @@ common_body(GString *s, const SrFarmScript *sc)
   shell_var(s, "render", sc->render);
   g_autofree char *exits = g_build_filename(sc->farm_dir, "exit", NULL);
   shell_var(s, "exits", exits);
-  g_string_append(
-      s, "\n"
-         "# One thread count for every task, set here rather than left to each node's\n"
-         "# default: the CPU backend then writes the same bytes for a frame whichever\n"
-         "# task renders it, and a node shared by several tasks is not oversubscribed.\n"
-         "export OMP_NUM_THREADS=\"${SLURM_CPUS_PER_TASK:-1}\"\n"
-         "\n"
-         "# scancel, pre-emption and the time limit send SIGTERM to every process of\n"
-         "# the job: the render finishes the frame in hand and exits 1, and this trap\n"
-         "# keeps the script alive to record that exit status.\n"
-         "trap 'echo \"$(date -u +%FT%TZ) stop requested (SIGTERM)\" >&2' TERM\n");
+  g_string_append(s,
+                  "\n"
+                  "# One thread count for every task, set here rather than left to each node's\n"
+                  "# default: the CPU backend then writes the same bytes for a frame whichever\n"
+                  "# task renders it, and a node shared by several tasks is not oversubscribed.\n"
+                  "export OMP_NUM_THREADS=\"${SLURM_CPUS_PER_TASK:-1}\"\n"
+                  "\n"
+                  "# scancel, pre-emption and the time limit send SIGTERM to every process of\n"
+                  "# the job: the render finishes the frame in hand and exits 1, and this trap\n"
+                  "# keeps the script alive to record that exit status.\n"
+                  "trap 'echo \"$(date -u +%FT%TZ) stop requested (SIGTERM)\" >&2' TERM\n");
 }
 
 /* Writes the exit status where `farm status` finds it without sacct. */
@@ -270,8 +271,7 @@ add_state(GArray *states, const char *job, int task, const char *state, const ch
 
 /* "4", "[4-7]", "[1,3,5-6%2]" → each task; "N/A" or "" → -1 (a plain job). */
 static void
-add_tasks(GArray *states, const char *job, const char *tasks, const char *state,
-          const char *reason)
+add_tasks(GArray *states, const char *job, const char *tasks, const char *state, const char *reason)
 {
   if (!*tasks || g_str_equal(tasks, "N/A")) {
     add_state(states, job, -1, state, reason);
@@ -367,9 +367,9 @@ sr_farm_record_new(void)
 static void
 script_strings_free(SrFarmScript *s)
 {
-  const char **fields[] = {&s->cli,     &s->project, &s->model,      &s->render,
-                           &s->farm_dir, &s->job_name, &s->partition, &s->account,
-                           &s->gres,    &s->time_limit, &s->mem,      &s->backend};
+  const char **fields[] = {&s->cli,      &s->project,    &s->model,     &s->render,
+                           &s->farm_dir, &s->job_name,   &s->partition, &s->account,
+                           &s->gres,     &s->time_limit, &s->mem,       &s->backend};
   for (size_t i = 0; i < G_N_ELEMENTS(fields); i++) {
     g_free((char *)*fields[i]);
     *fields[i] = NULL;
@@ -392,9 +392,9 @@ sr_farm_record_set_script(SrFarmRecord *r, const SrFarmScript *s)
 {
   script_strings_free(&r->script);
   r->script = *s;
-  const char **fields[] = {&r->script.cli,      &r->script.project,    &r->script.model,
-                           &r->script.render,   &r->script.farm_dir,   &r->script.job_name,
-                           &r->script.partition, &r->script.account,   &r->script.gres,
+  const char **fields[] = {&r->script.cli,        &r->script.project,  &r->script.model,
+                           &r->script.render,     &r->script.farm_dir, &r->script.job_name,
+                           &r->script.partition,  &r->script.account,  &r->script.gres,
                            &r->script.time_limit, &r->script.mem,      &r->script.backend};
   for (size_t i = 0; i < G_N_ELEMENTS(fields); i++)
     *fields[i] = g_strdup(*fields[i]);
@@ -630,14 +630,10 @@ const char *
 sr_farm_task_status_name(SrFarmTaskStatus s)
 {
   switch (s) {
-  case SR_FARM_TASK_PENDING:
-    return "pending";
-  case SR_FARM_TASK_RUNNING:
-    return "running";
-  case SR_FARM_TASK_DONE:
-    return "done";
-  case SR_FARM_TASK_FAILED:
-    break;
+  case SR_FARM_TASK_PENDING: return "pending";
+  case SR_FARM_TASK_RUNNING: return "running";
+  case SR_FARM_TASK_DONE: return "done";
+  case SR_FARM_TASK_FAILED: break;
   }
   return "failed";
 }
@@ -645,8 +641,8 @@ sr_farm_task_status_name(SrFarmTaskStatus s)
 int
 sr_farm_read_exit_marker(const char *farm_dir, const char *job, int task)
 {
-  g_autofree char *name = task >= 0 ? g_strdup_printf("%s_%d", job, task)
-                                    : g_strdup_printf("finish_%s", job);
+  g_autofree char *name =
+      task >= 0 ? g_strdup_printf("%s_%d", job, task) : g_strdup_printf("finish_%s", job);
   g_autofree char *path = g_build_filename(farm_dir, "exit", name, NULL);
   g_autofree char *text = NULL;
   if (!g_file_get_contents(path, &text, NULL, NULL))
@@ -664,8 +660,8 @@ sr_farm_frame_done(const char *render, int f)
 }
 
 SrFarmTaskStatus
-sr_farm_task_status(const SrFarmJobState *queued, const SrFarmJobState *accounted,
-                    int exit_marker, int frames_done, int frames, char **why)
+sr_farm_task_status(const SrFarmJobState *queued, const SrFarmJobState *accounted, int exit_marker,
+                    int frames_done, int frames, char **why)
 {
   *why = g_strdup("");
   if (queued) {
@@ -697,17 +693,15 @@ sr_farm_tasks(const SrFarmRecord *r, GArray *queued, GArray *accounted)
   for (guint i = 0; i < r->submissions->len; i++) {
     const SrFarmSubmission *sub = g_ptr_array_index(r->submissions, i);
     for (guint k = 0; k < sub->ranges->len; k++) {
-      SrFarmTask t = {.submission = (int)i,
-                      .range = g_array_index(sub->ranges, SrFarmRange, k)};
+      SrFarmTask t = {.submission = (int)i, .range = g_array_index(sub->ranges, SrFarmRange, k)};
       for (int f = t.range.first; f <= t.range.last; f++)
         t.frames_done += sr_farm_frame_done(r->script.render, f);
       const SrFarmJobState *q = sr_farm_job_states_find(queued, sub->array_job, t.range.index);
       const SrFarmJobState *a = sr_farm_job_states_find(accounted, sub->array_job, t.range.index);
       int marker = sr_farm_read_exit_marker(r->script.farm_dir, sub->array_job, t.range.index);
-      t.status = sr_farm_task_status(q, a, marker, t.frames_done,
-                                     t.range.last - t.range.first + 1, &t.why);
-      g_autofree char *log =
-          g_strdup_printf("render-%s_%d.log", sub->array_job, t.range.index);
+      t.status = sr_farm_task_status(q, a, marker, t.frames_done, t.range.last - t.range.first + 1,
+                                     &t.why);
+      g_autofree char *log = g_strdup_printf("render-%s_%d.log", sub->array_job, t.range.index);
       t.log_path = g_build_filename(r->script.farm_dir, "logs", log, NULL);
       g_array_append_val(out, t);
     }

@@ -39,23 +39,23 @@ GArray *sr_farm_plan_frames(const int *frames, int n, int max_frames);
 
 /* What the batch scripts are made of. Paths are absolute. */
 typedef struct {
-  const char *cli;         /* spatial-recovery-cli */
-  const char *project;     /* the .srproj */
-  const char *model;       /* the pinned checkpoint */
-  const char *render;      /* output frame pattern */
-  const char *farm_dir;    /* OUTPUT/farm: scripts, logs/, exit/ */
-  const char *job_name;    /* sr-SHOT */
-  const char *partition;   /* NULL: the cluster's default */
-  const char *account;     /* NULL: the user's default */
-  const char *gres;        /* e.g. "gpu:1"; NULL: none */
-  const char *time_limit;  /* e.g. "02:00:00"; NULL: the partition's */
-  const char *mem;         /* e.g. "16G"; NULL: the partition's */
-  const char *backend;     /* cpu, cuda or auto */
-  int cpus_per_task;       /* >= 1; also the render's thread count */
-  int max_running;         /* array throttle "%N"; 0: none */
-  gboolean requeue;        /* let Slurm re-run pre-empted tasks */
-  gboolean deliver;        /* the finishing job delivers after validating */
-  int first, last;         /* the whole range the finishing job checks */
+  const char *cli;        /* spatial-recovery-cli */
+  const char *project;    /* the .srproj */
+  const char *model;      /* the pinned checkpoint */
+  const char *render;     /* output frame pattern */
+  const char *farm_dir;   /* OUTPUT/farm: scripts, logs/, exit/ */
+  const char *job_name;   /* sr-SHOT */
+  const char *partition;  /* NULL: the cluster's default */
+  const char *account;    /* NULL: the user's default */
+  const char *gres;       /* e.g. "gpu:1"; NULL: none */
+  const char *time_limit; /* e.g. "02:00:00"; NULL: the partition's */
+  const char *mem;        /* e.g. "16G"; NULL: the partition's */
+  const char *backend;    /* cpu, cuda or auto */
+  int cpus_per_task;      /* >= 1; also the render's thread count */
+  int max_running;        /* array throttle "%N"; 0: none */
+  gboolean requeue;       /* let Slurm re-run pre-empted tasks */
+  gboolean deliver;       /* the finishing job delivers after validating */
+  int first, last;        /* the whole range the finishing job checks */
 } SrFarmScript;
 
 /* The array script for these ranges (array indices taken from them). */
@@ -114,10 +114,10 @@ SrFarmRecord *sr_farm_record_from_json(const char *json, const char *what, GErro
 
 /* How one array task stands. */
 typedef enum {
-  SR_FARM_TASK_PENDING,  /* queued, not started (held, waiting for resources) */
-  SR_FARM_TASK_RUNNING,  /* running, or being cancelled/requeued right now */
-  SR_FARM_TASK_DONE,     /* every frame of its range is rendered */
-  SR_FARM_TASK_FAILED,   /* ended with frames missing: failed, cancelled, timed out, lost */
+  SR_FARM_TASK_PENDING, /* queued, not started (held, waiting for resources) */
+  SR_FARM_TASK_RUNNING, /* running, or being cancelled/requeued right now */
+  SR_FARM_TASK_DONE,    /* every frame of its range is rendered */
+  SR_FARM_TASK_FAILED,  /* ended with frames missing: failed, cancelled, timed out, lost */
 } SrFarmTaskStatus;
 
 typedef struct {
@@ -139,8 +139,7 @@ gboolean sr_farm_frame_done(const char *render, int f);
  * when accounting is on; either may be NULL), its exit marker and the
  * frames on disk. */
 SrFarmTaskStatus sr_farm_task_status(const SrFarmJobState *queued, const SrFarmJobState *accounted,
-                                     int exit_marker, int frames_done, int frames,
-                                     char **why);
+                                     int exit_marker, int frames_done, int frames, char **why);
 /* Every task of every submission in r, evaluated. GArray of SrFarmTask. */
 GArray *sr_farm_tasks(const SrFarmRecord *r, GArray *queued, GArray *accounted);
 void sr_farm_tasks_free(GArray *tasks);
@@ -154,7 +153,7 @@ const char *sr_farm_task_status_name(SrFarmTaskStatus s);
 /* ---- Running on Slurm (sr-farm-slurm.c) ---- */
 
 typedef struct {
-  int first, last; /* first > last: the Source's whole range */
+  int first, last;            /* first > last: the Source's whole range */
   int tasks, frames_per_task; /* exactly one > 0 */
   const char *cli;            /* NULL: this program */
   const char *model;          /* NULL: the project's checkpoint */
@@ -177,8 +176,7 @@ gboolean sr_farm_submit(SrProject *project, const SrFarmSubmitOptions *o, SrFarm
 SrFarmRecord *sr_farm_load(SrProject *project, GError **error);
 /* squeue's view of this user's jobs (required) and sacct's (NULL when
  * accounting is off or sacct is missing). */
-gboolean sr_farm_query(const SrFarmRecord *r, GArray **queued, GArray **accounted,
-                       GError **error);
+gboolean sr_farm_query(const SrFarmRecord *r, GArray **queued, GArray **accounted, GError **error);
 /* The finishing job of submission i: "pending", "running", "done",
  * "failed (exit N)" or "not run"; caller frees. */
 char *sr_farm_finish_state(const SrFarmRecord *r, guint i, GArray *queued, GArray *accounted);
@@ -187,12 +185,16 @@ typedef struct {
   int frames;            /* frames given to the new array; 0: none */
   SrFarmSubmission *sub; /* the new submission (owned by the record); NULL: nothing to do */
   int cancelled;         /* finishing jobs cancelled because a new one replaces them */
+  char *finish_state;    /* with nothing to do: the newest finishing job's state */
 } SrFarmResumeResult;
+
+void sr_farm_resume_result_clear(SrFarmResumeResult *res);
 
 /* Submits an array for the frames no task has rendered or is rendering,
  * and a finishing job after it (and after tasks still queued); finishing
- * jobs left waiting on a dependency that can no longer be met are
- * cancelled. Saves the record. */
+ * jobs still queued are cancelled, the new one replaces them. With no
+ * frame missing, only a finishing job, unless the newest one is waiting
+ * or has run (then res->sub is NULL). Saves the record. */
 gboolean sr_farm_resume(SrFarmRecord *r, SrFarmResumeResult *res, GError **error);
 
 G_END_DECLS

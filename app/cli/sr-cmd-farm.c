@@ -41,8 +41,7 @@ log_pattern(const SrFarmRecord *r, const SrFarmSubmission *s)
 
 /* What a submission put in the queue, as text or one JSON line. */
 static void
-print_submission(const SrFarmRecord *r, const SrFarmSubmission *s, const char *event,
-                 gboolean json)
+print_submission(const SrFarmRecord *r, const SrFarmSubmission *s, const char *event, gboolean json)
 {
   g_autofree char *logs = s->array_job ? log_pattern(r, s) : NULL;
   int frames = 0;
@@ -96,10 +95,10 @@ farm_submit(int argc, char **argv)
       {"tasks", 0, 0, G_OPTION_ARG_INT, &tasks, _("Split the range into N array tasks"), "N"},
       {"frames-per-task", 0, 0, G_OPTION_ARG_INT, &per_task,
        _("Frames per array task (default 100)"), "K"},
-      {"frames", 0, 0, G_OPTION_ARG_STRING, &frames_s,
-       _("Frame range (default: the whole Source)"), "A-B"},
-      {"model", 'm', 0, G_OPTION_ARG_FILENAME, &model_s,
-       _("Checkpoint (default: the project's)"), "FILE"},
+      {"frames", 0, 0, G_OPTION_ARG_STRING, &frames_s, _("Frame range (default: the whole Source)"),
+       "A-B"},
+      {"model", 'm', 0, G_OPTION_ARG_FILENAME, &model_s, _("Checkpoint (default: the project's)"),
+       "FILE"},
       {"partition", 'p', 0, G_OPTION_ARG_STRING, &partition_s, _("Slurm partition"), "NAME"},
       {"account", 'A', 0, G_OPTION_ARG_STRING, &account_s, _("Slurm account"), "NAME"},
       {"gres", 0, 0, G_OPTION_ARG_STRING, &gres_s,
@@ -240,7 +239,8 @@ farm_status(int argc, char **argv)
     add_int(b, "last", r->script.last);
     add_int(b, "frames_done", done);
     add_int(b, "frames", total);
-    add_str(b, "finish_job", ((SrFarmSubmission *)g_ptr_array_index(r->submissions, last))->finish_job);
+    add_str(b, "finish_job",
+            ((SrFarmSubmission *)g_ptr_array_index(r->submissions, last))->finish_job);
     add_str(b, "finish", finish);
     add_str(b, "render", r->script.render);
     json_builder_set_member_name(b, "tasks");
@@ -251,11 +251,9 @@ farm_status(int argc, char **argv)
     json_builder_end_object(b);
     sr_cli_emit_json(b);
   } else {
-    printf(_("frames    %d-%d: %d of %d rendered\n"), r->script.first, r->script.last, done,
-           total);
-    printf(_("tasks     %d done, %d running, %d pending, %d failed\n"),
-           counts[SR_FARM_TASK_DONE], counts[SR_FARM_TASK_RUNNING], counts[SR_FARM_TASK_PENDING],
-           counts[SR_FARM_TASK_FAILED]);
+    printf(_("frames    %d-%d: %d of %d rendered\n"), r->script.first, r->script.last, done, total);
+    printf(_("tasks     %d done, %d running, %d pending, %d failed\n"), counts[SR_FARM_TASK_DONE],
+           counts[SR_FARM_TASK_RUNNING], counts[SR_FARM_TASK_PENDING], counts[SR_FARM_TASK_FAILED]);
     for (guint i = 0; i < tasks->len; i++) {
       const SrFarmTask *t = &g_array_index(tasks, SrFarmTask, i);
       const SrFarmSubmission *s = g_ptr_array_index(r->submissions, t->submission);
@@ -263,8 +261,8 @@ farm_status(int argc, char **argv)
       g_autofree char *range = g_strdup_printf("%d-%d", t->range.first, t->range.last);
       g_autofree char *count =
           g_strdup_printf("%d/%d", t->frames_done, t->range.last - t->range.first + 1);
-      printf("  %-12s %-13s %-8s %-11s %-24s %s\n", id, range,
-             sr_farm_task_status_name(t->status), count, t->why, t->log_path);
+      printf("  %-12s %-13s %-8s %-11s %-24s %s\n", id, range, sr_farm_task_status_name(t->status),
+             count, t->why, t->log_path);
     }
     printf(_("finish    job %s: %s\n"),
            ((SrFarmSubmission *)g_ptr_array_index(r->submissions, last))->finish_job, finish);
@@ -308,12 +306,15 @@ farm_resume(int argc, char **argv)
       g_autoptr(JsonBuilder) b = json_builder_new();
       json_builder_begin_object(b);
       add_str(b, "event", "nothing-to-resume");
+      add_str(b, "finish", res.finish_state);
       json_builder_end_object(b);
       sr_cli_emit_json(b);
     } else {
-      printf("%s\n", _("nothing to resume: every frame is rendered or queued, and the "
-                       "finishing job has passed or is waiting"));
+      const SrFarmSubmission *s = g_ptr_array_index(r->submissions, r->submissions->len - 1);
+      printf(_("nothing to resume: every frame is rendered or queued; finishing job %s: %s\n"),
+             s->finish_job ? s->finish_job : "-", res.finish_state);
     }
+    sr_farm_resume_result_clear(&res);
     return 0;
   }
   if (!json && res.cancelled)
