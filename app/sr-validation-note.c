@@ -964,14 +964,30 @@ sr_validation_run(SrProject *project, const SrValidationOptions *opts,
   }
   int first = opts->first <= opts->last ? opts->first : rseq.first;
   int last = opts->first <= opts->last ? opts->last : rseq.last;
+  /* Every missing frame is named (up to 20), so a farm's finishing job
+   * says in one line what `farm resume` has to render. */
+  GString *missing = g_string_new(NULL);
+  int n_missing = 0;
   for (int f = first; f <= last; f++)
     if (!sr_sequence_has_frame(&rseq, f)) {
-      g_set_error(error, SR_VALIDATION_ERROR, SR_VALIDATION_ERROR_MISSING,
-                  _("rendered frame %d is missing from %s; render it or choose a range with "
-                    "--frames"),
-                  f, pattern);
-      goto done;
+      if (n_missing < 20)
+        g_string_append_printf(missing, "%s%d", n_missing ? ", " : "", f);
+      n_missing++;
     }
+  if (n_missing) {
+    g_set_error(error, SR_VALIDATION_ERROR, SR_VALIDATION_ERROR_MISSING,
+                /* TRANSLATORS: the first %s is the rendered frames' pattern, the
+                   second a list of frame numbers, the third ", ..." or "". */
+                ngettext("%d rendered frame is missing in %d-%d of %s: %s%s. Render it or "
+                         "choose a range with --frames",
+                         "%d rendered frames are missing in %d-%d of %s: %s%s. Render them or "
+                         "choose a range with --frames",
+                         n_missing),
+                n_missing, first, last, pattern, missing->str, n_missing > 20 ? ", ..." : "");
+    g_string_free(missing, TRUE);
+    goto done;
+  }
+  g_string_free(missing, TRUE);
   sr_prep_settings prep;
   sr_project_get_prep_settings(project, &prep);
   ctx = sr_qa_context_new(&prep, &err);

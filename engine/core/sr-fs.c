@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 char *
@@ -66,9 +67,12 @@ sr_atomic_temp_name(const char *path, sr_error *err)
     sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory"));
     return NULL;
   }
-  snprintf(tmp, n, "%s/.%s.XXXXXX", dir, base);
+  /* Created under its final name in one step (O_EXCL): a name made first
+   * and renamed to ".tmp" afterwards would free the first name for another
+   * process writing the same frame into the same folder. */
+  snprintf(tmp, n, "%s/.%s.XXXXXX.tmp", dir, base);
   free(dir);
-  int fd = mkstemp(tmp);
+  int fd = mkstemps(tmp, 4);
   if (fd < 0) {
     sr_error_set_errno(err, errno, SR_("cannot create a file in the folder of %s"), path);
     free(tmp);
@@ -86,26 +90,7 @@ sr_atomic_temp_name(const char *path, sr_error *err)
     return NULL;
   }
   close(fd);
-  /* Rename to the ".tmp" suffix so stale temporaries are recognisable. */
-  size_t len = strlen(tmp);
-  char *named = malloc(len + 5);
-  if (!named) {
-    unlink(tmp);
-    free(tmp);
-    sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory"));
-    return NULL;
-  }
-  memcpy(named, tmp, len);
-  memcpy(named + len, ".tmp", 5);
-  if (rename(tmp, named) != 0) {
-    sr_error_set_errno(err, errno, SR_("cannot create a temporary file for %s"), path);
-    unlink(tmp);
-    free(tmp);
-    free(named);
-    return NULL;
-  }
-  free(tmp);
-  return named;
+  return tmp;
 }
 
 bool
@@ -321,8 +306,9 @@ sr_fs_remove_stale_temps(const char *dir, const char *prefix)
 
 int
 sr_fs_remove_stale_temps_owned(const char *dir, bool (*owned)(const char *name, void *user),
-                               void *user)
+                               void *user, int min_age_seconds)
 {
+  time_t now = time(NULL);
   DIR *d = opendir(dir);
   if (!d)
     return 0;
@@ -337,7 +323,12 @@ sr_fs_remove_stale_temps_owned(const char *dir, bool (*owned)(const char *name, 
     char *target = strndup(n + 1, ln - 12);
     if (target && owned(target, user)) {
       char *full = sr_path_join(dir, n);
-      if (full && unlink(full) == 0)
+      struct stat st;
+      /* A temporary touched lately may be a frame another process is
+       * writing right now (two farm tasks over the same frames). */
+      bool old_enough =
+          full && stat(full, &st) == 0 && difftime(now, st.st_mtime) >= (double)min_age_seconds;
+      if (old_enough && unlink(full) == 0)
         removed++;
       free(full);
     }

@@ -55,7 +55,9 @@ char *sr_path_dirname(const char *path);
  * name starts with "." + prefix (prefix may be "" for all). Returns count. */
 int sr_fs_remove_stale_temps(const char *dir, const char *prefix);
 /* The same, but only temporaries whose target file name (".NAME.XXXXXX.tmp"
- * → "NAME") `owned` accepts: several processes may write into one folder
- * (a render farm), and each must only clean up after itself. */
+ * → "NAME") `owned` accepts and that were last modified min_age_seconds or
+ * more ago: several processes may write into one folder (a render farm),
+ * each must only clean up after itself, and two writing the same frame at
+ * once must not remove each other's temporary. */
 int sr_fs_remove_stale_temps_owned(const char *dir, bool (*owned)(const char *name, void *user),
-                                   void *user);
+                                   void *user, int min_age_seconds);

@@ -390,8 +390,10 @@ sr_render_run(sr_model *model, const sr_sequence *seq, const sr_render_options *
   if (dir_ok) {
     /* A temporary left by a killed run is never a finished frame. Only those
      * of this run's frames go: on a render farm other tasks are writing
-     * their own frames into the same folder right now. */
-    sr_fs_remove_stale_temps_owned(dir, frame_in_range, (void *)opts);
+     * their own frames into the same folder right now, and a task over the
+     * same frames may be writing one of ours (hence the age: writing one
+     * frame takes seconds, never SR_RENDER_STALE_TEMP_SECONDS). */
+    sr_fs_remove_stale_temps_owned(dir, frame_in_range, (void *)opts, SR_RENDER_STALE_TEMP_SECONDS);
   } else if (err) {
     sr_error_prefix(err, SR_("render: output folder: "));
   }

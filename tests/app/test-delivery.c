@@ -371,6 +371,26 @@ test_missing_frame(Fixture *fx, gconstpointer data)
   g_assert_nonnull(strstr(error->message, "nothing was written"));
   g_assert_cmpint(count_files(out), ==, 0);
   sr_delivery_result_clear(&r);
+
+  /* Validation of a range with holes (a farm's finishing job) refuses and
+   * names every missing frame. */
+  g_autofree char *f2 = sr_pattern_format(fx->render_pattern, 2);
+  g_remove(f2);
+  g_clear_error(&error);
+  SrValidationOptions vo;
+  sr_validation_options_init(&vo);
+  vo.first = FIRST;
+  vo.last = LAST + 2;
+  vo.write_note = FALSE;
+  vo.write_stills = FALSE;
+  g_autofree char *vout = g_build_filename(fx->dir, "validate-missing", NULL);
+  vo.out_dir = vout;
+  SrValidationResult vr;
+  g_assert_false(sr_validation_run(fx->project, &vo, NULL, NULL, NULL, &vr, &error));
+  g_assert_error(error, SR_VALIDATION_ERROR, SR_VALIDATION_ERROR_MISSING);
+  g_assert_nonnull(strstr(error->message, "4 rendered frames are missing in 1-6"));
+  g_assert_nonnull(strstr(error->message, ": 2, 3, 5, 6."));
+  sr_validation_result_clear(&vr);
 }
 
 static void
@@ -633,7 +653,8 @@ test_cli(Fixture *fx, gconstpointer data)
   const char *va2[] = {"validate", pf, "--out", vout, "--progress", "quiet", NULL};
   g_autofree char *vtext2 = run_cli(va2, &status);
   g_assert_cmpint(WEXITSTATUS(status), ==, 1);
-  g_assert_nonnull(strstr(vtext2, "rendered frame 2 is missing"));
+  g_assert_nonnull(strstr(vtext2, "1 rendered frame is missing in 1-4 of "));
+  g_assert_nonnull(strstr(vtext2, ": 2. Render it"));
 }
 
 int

@@ -168,9 +168,10 @@ run_script(const char *dir, const char *script, const char *statuses, const char
   const char *argv[] = {"bash", path, NULL};
   ScriptRun r = {0};
   GError *error = NULL;
-  g_assert_true(g_spawn_sync(dir, (char **)argv, env, G_SPAWN_SEARCH_PATH |
-                             G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
-                             NULL, NULL, NULL, NULL, &r.status, &error));
+  g_assert_true(
+      g_spawn_sync(dir, (char **)argv, env,
+                   G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                   NULL, NULL, NULL, NULL, &r.status, &error));
   g_assert_no_error(error);
   r.status = WIFEXITED(r.status) ? WEXITSTATUS(r.status) : -1;
   g_file_get_contents(log, &r.log, NULL, NULL);
@@ -285,8 +286,7 @@ test_task_status(void)
   SrFarmJobState cancelled = {"12", 0, "CANCELLED", "0:15"};
   SrFarmJobState completed = {"12", 0, "COMPLETED", "0:0"};
   char *why = NULL;
-  g_assert_cmpint(sr_farm_task_status(&running, NULL, -1, 1, 3, &why), ==,
-                  SR_FARM_TASK_RUNNING);
+  g_assert_cmpint(sr_farm_task_status(&running, NULL, -1, 1, 3, &why), ==, SR_FARM_TASK_RUNNING);
   g_assert_cmpstr(why, ==, "RUNNING");
   g_free(why);
   g_assert_cmpint(sr_farm_task_status(&held, NULL, -1, 0, 3, &why), ==, SR_FARM_TASK_PENDING);
@@ -295,12 +295,10 @@ test_task_status(void)
   /* The frames decide once the task has left the queue. */
   g_assert_cmpint(sr_farm_task_status(NULL, &cancelled, 1, 3, 3, &why), ==, SR_FARM_TASK_DONE);
   g_free(why);
-  g_assert_cmpint(sr_farm_task_status(NULL, &cancelled, -1, 2, 3, &why), ==,
-                  SR_FARM_TASK_FAILED);
+  g_assert_cmpint(sr_farm_task_status(NULL, &cancelled, -1, 2, 3, &why), ==, SR_FARM_TASK_FAILED);
   g_assert_cmpstr(why, ==, "CANCELLED");
   g_free(why);
-  g_assert_cmpint(sr_farm_task_status(NULL, &completed, 1, 2, 3, &why), ==,
-                  SR_FARM_TASK_FAILED);
+  g_assert_cmpint(sr_farm_task_status(NULL, &completed, 1, 2, 3, &why), ==, SR_FARM_TASK_FAILED);
   g_assert_cmpstr(why, ==, "exit 1");
   g_free(why);
   g_assert_cmpint(sr_farm_task_status(NULL, NULL, 0, 2, 3, &why), ==, SR_FARM_TASK_FAILED);
@@ -557,8 +555,8 @@ test_submit_resume(void)
   g_assert_cmpstr(sc, ==, "101\n");
   g_free(sb);
   sb = read_text(bin, "sbatch.log");
-  g_autofree char *expect_dep = g_strdup_printf(
-      "--parsable --dependency=afterok:102,afterany:100_1 %s/finish-02.sh\n", farm);
+  g_autofree char *expect_dep =
+      g_strdup_printf("--parsable --dependency=afterok:102,afterany:100_1 %s/finish-02.sh\n", farm);
   g_assert_true(g_str_has_suffix(sb, expect_dep));
   g_autofree char *script2 = read_text(farm, "render-02.sh");
   g_assert_nonnull(strstr(script2, "  0) frames=9-10 ;;\n"));

@@ -120,6 +120,22 @@ test_atomic_write(void)
   g_assert_false(g_file_test(tmp, G_FILE_TEST_EXISTS));
   free(tmp);
 
+  /* Temporaries of one target are created under their ".tmp" name in one
+   * step, each distinct, with nothing else left in the folder: no moment
+   * exists where another process could take the same name. */
+  char *names[16];
+  for (int i = 0; i < 16; i++) {
+    names[i] = sr_atomic_temp_name(path, &err);
+    g_assert_nonnull(names[i]);
+    g_assert_true(g_str_has_suffix(names[i], ".tmp"));
+    g_assert_true(g_file_test(names[i], G_FILE_TEST_IS_REGULAR));
+    for (int k = 0; k < i; k++)
+      g_assert_cmpstr(names[i], !=, names[k]);
+  }
+  g_assert_cmpint(sr_fs_remove_stale_temps(dir, "note.txt"), ==, 16);
+  for (int i = 0; i < 16; i++)
+    free(names[i]);
+
   g_autofree char *deep = g_build_filename(dir, "a", "b", "c", NULL);
   g_assert_true(sr_mkdir_p(deep, &err));
   g_assert_true(sr_is_dir(deep));
