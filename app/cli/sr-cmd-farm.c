@@ -254,6 +254,8 @@ farm_status(int argc, char **argv)
     printf(_("frames    %d-%d: %d of %d rendered\n"), r->script.first, r->script.last, done, total);
     printf(_("tasks     %d done, %d running, %d pending, %d failed\n"), counts[SR_FARM_TASK_DONE],
            counts[SR_FARM_TASK_RUNNING], counts[SR_FARM_TASK_PENDING], counts[SR_FARM_TASK_FAILED]);
+    printf("  %-12s %-13s %-8s %-11s %-24s %s\n", _("task"), _("frames"), _("status"), _("done"),
+           _("why"), _("log"));
     for (guint i = 0; i < tasks->len; i++) {
       const SrFarmTask *t = &g_array_index(tasks, SrFarmTask, i);
       const SrFarmSubmission *s = g_ptr_array_index(r->submissions, t->submission);
