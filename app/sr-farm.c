@@ -112,8 +112,8 @@ common_body(GString *s, const SrFarmScript *sc)
                   "export OMP_NUM_THREADS=\"${SLURM_CPUS_PER_TASK:-1}\"\n"
                   "\n"
                   "# scancel, pre-emption and the time limit send SIGTERM to every process of\n"
-                  "# the job: the render finishes the frame in hand and exits 1, and this trap\n"
-                  "# keeps the script alive to record that exit status.\n"
+                  "# the job: the command stops cleanly (a render after the frame in hand) and\n"
+                  "# exits 1, and this trap keeps the script alive to record that status.\n"
                   "trap 'echo \"$(date -u +%FT%TZ) stop requested (SIGTERM)\" >&2' TERM\n");
 }
 
@@ -160,8 +160,9 @@ sr_farm_render_script(const SrFarmScript *sc, const SrFarmRange *ranges, int n)
   sbatch_line(s, "array", array->str);
   g_string_free(array, TRUE);
   sbatch_line(s, "gres", sc->gres);
+  /* A requeued task appends to its log instead of wiping the first run's. */
   if (sc->requeue)
-    g_string_append(s, "#SBATCH --requeue\n");
+    g_string_append(s, "#SBATCH --requeue\n#SBATCH --open-mode=append\n");
   common_body(s, sc);
   shell_var(s, "backend", sc->backend ? sc->backend : "cpu");
   g_string_append(s, "\ncase \"${SLURM_ARRAY_TASK_ID:-}\" in\n");

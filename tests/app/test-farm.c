@@ -102,6 +102,7 @@ test_script_text(void)
       "#SBATCH --gres=gpu:1\n",
       "#SBATCH --time=02:00:00\n",
       "#SBATCH --requeue\n",
+      "#SBATCH --open-mode=append\n",
       "project='/archive/reel 3/it'\\''s.srproj'\n",
       "export OMP_NUM_THREADS=\"${SLURM_CPUS_PER_TASK:-1}\"\n",
       "  1) frames=4-6 ;;\n",
