@@ -26,7 +26,17 @@ done
 TMP=$(mktemp -d /tmp/sr-farm-slurm-XXXXXX)
 PIDS=()
 cleanup() {
-  # Only the daemons this test started, by their process ids.
+  # Jobs first, while slurmd can still end their processes (a failed check
+  # may leave some running); the cluster is this test's own, so every job
+  # in it is this test's.
+  if [ -n "${SLURM_CONF:-}" ] && [ ${#PIDS[@]} -ge 3 ]; then
+    scancel --user="$(id -un)" 2>/dev/null
+    for _ in $(seq 20); do
+      [ -z "$(squeue --noheader --format=%i 2>/dev/null)" ] && break
+      sleep 0.5
+    done
+  fi
+  # Then only the daemons this test started, by their process ids.
   for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
     kill "${PIDS[i]}" 2>/dev/null
   done
@@ -195,7 +205,6 @@ status=$("$CLI" farm status "$PROJECT") || fail "farm status failed"
 echo "$status" | grep -q "$N of $N rendered" || fail "status: $status"
 echo "$status" | grep -q "4 done, 0 running, 0 pending, 0 failed" || fail "status: $status"
 echo "$status" | grep -q "render-${ARRAY}_3.log" || fail "status names no log: $status"
-# A second submission of a finished reel skips every frame.
 echo "round 1 passed: array $ARRAY, finishing job $FINISH"
 
 # ---- Round 2: one task cancelled, then farm resume -----------------------------
