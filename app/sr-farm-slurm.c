@@ -165,22 +165,31 @@ make_script(SrProject *project, const SrFarmSubmitOptions *o, SrFarmRecord *r, G
   sr_checkpoint_meta_clear(&meta);
   if (!model)
     return FALSE;
+  const char *src = sr_project_get_source_pattern(project);
+  g_autofree char *src_path = src && *src ? sr_project_resolve_path(project, src) : NULL;
+  sr_sequence seq = {0};
+  sr_error err = {0};
+  if (!src_path || !sr_sequence_open(&seq, src_path, &err)) {
+    g_set_error(error, SR_FARM_ERROR, SR_FARM_ERROR_INVALID,
+                _("the Source sequence cannot be opened (%s): the farm needs it to know the "
+                  "frame range"),
+                src_path ? err.message : _("the project names none"));
+    return FALSE;
+  }
   int first = o->first, last = o->last;
   if (first > last) {
-    const char *src = sr_project_get_source_pattern(project);
-    g_autofree char *src_path = src && *src ? sr_project_resolve_path(project, src) : NULL;
-    sr_sequence seq = {0};
-    sr_error err = {0};
-    if (!src_path || !sr_sequence_open(&seq, src_path, &err)) {
-      g_set_error(error, SR_FARM_ERROR, SR_FARM_ERROR_INVALID,
-                  _("the Source sequence cannot be opened (%s): the farm needs it to know the "
-                    "frame range"),
-                  src_path ? err.message : _("the project names none"));
-      return FALSE;
-    }
     first = seq.first;
     last = seq.last;
-    sr_sequence_clear(&seq);
+  }
+  int src_first = seq.first, src_last = seq.last;
+  sr_sequence_clear(&seq);
+  /* A task given frames the Source lacks would fail after queueing for
+   * hours; say so now. */
+  if (first < src_first || last > src_last) {
+    g_set_error(error, SR_FARM_ERROR, SR_FARM_ERROR_INVALID,
+                _("frames %d-%d reach outside the Source, which holds frames %d-%d (%s)"), first,
+                last, src_first, src_last, src_path);
+    return FALSE;
   }
   g_autofree char *render = sr_delivery_render_pattern(project, id_short);
   g_autofree char *shot = sr_delivery_shot_name(project);

@@ -483,6 +483,16 @@ test_submit_resume(void)
   write_tool(bin, "scancel", "echo \"$*\" >> \"$(dirname \"$0\")/scancel.log\"\n");
   set_queue(bin, "");
 
+  /* A range the Source does not hold is refused before anything queues. */
+  o.first = 5;
+  o.last = 12;
+  g_assert_false(sr_farm_submit(p, &o, &r, &error));
+  g_assert_nonnull(strstr(error->message, "frames 5-12 reach outside the Source"));
+  g_assert_nonnull(strstr(error->message, "1-10"));
+  g_clear_error(&error);
+  o.first = 1;
+  o.last = 0;
+
   g_assert_true(sr_farm_submit(p, &o, &r, &error));
   g_assert_no_error(error);
   g_autofree char *out = g_build_filename(dir, "out", NULL);
@@ -598,6 +608,74 @@ test_submit_resume(void)
   g_object_unref(p);
 }
 
+typedef struct {
+  int status;
+  char *err;
+} CliRun;
+
+static CliRun
+run_cli(const char *const *args)
+{
+  GPtrArray *argv = g_ptr_array_new();
+  g_ptr_array_add(argv, (char *)g_getenv("SR_CLI"));
+  for (int i = 0; args[i]; i++)
+    g_ptr_array_add(argv, (char *)args[i]);
+  g_ptr_array_add(argv, NULL);
+  CliRun r = {0};
+  GError *error = NULL;
+  g_assert_true(g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
+                             NULL, NULL, &r.err, &r.status, &error));
+  g_assert_no_error(error);
+  r.status = WIFEXITED(r.status) ? WEXITSTATUS(r.status) : -1;
+  g_ptr_array_unref(argv);
+  return r;
+}
+
+/* What a user can get wrong on the command line: exit 2 (or 1 for a
+ * project with nothing submitted) and one line naming the problem. */
+static void
+test_cli_bad_input(void)
+{
+  if (!g_getenv("SR_CLI")) {
+    g_test_skip("SR_CLI not set");
+    return;
+  }
+  g_autofree char *dir = g_build_filename(tmpdir, "cli", NULL);
+  g_assert_true(sr_mkdir_p(dir, NULL));
+  g_autofree char *proj = g_build_filename(dir, "p.srproj", NULL);
+  SrProject *p = sr_project_new();
+  sr_project_set_name(p, "p");
+  sr_project_set_output_folder(p, "out");
+  GFile *file = g_file_new_for_path(proj);
+  GError *error = NULL;
+  g_assert_true(sr_project_save(p, file, &error));
+  g_object_unref(file);
+  g_object_unref(p);
+  struct {
+    const char *args[8];
+    int status;
+    const char *says;
+  } cases[] = {
+      {{"farm", NULL}, 2, "Usage: spatial-recovery-cli farm"},
+      {{"farm", "launch", proj, NULL}, 2, "unknown farm command 'launch'"},
+      {{"farm", "submit", NULL}, 2, "give the project file"},
+      {{"farm", "submit", proj, "--tasks", "4", "--frames-per-task", "10", NULL}, 2, "not both"},
+      {{"farm", "submit", proj, "--tasks", "-1", NULL}, 2, "must be positive"},
+      {{"farm", "submit", proj, "--scheduler", "pbs", NULL}, 2, "only slurm"},
+      {{"farm", "submit", proj, "--backend", "gpu", NULL}, 2, "cpu, cuda or auto"},
+      {{"farm", "submit", proj, "--frames", "9-3", NULL}, 2, "--frames"},
+      {{"farm", "status", proj, NULL}, 1, "nothing was submitted"},
+      {{"farm", "resume", proj, NULL}, 1, "nothing was submitted"},
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+    CliRun r = run_cli(cases[i].args);
+    if (r.status != cases[i].status || !strstr(r.err, cases[i].says))
+      g_error("case %zu: exit %d, expected %d with '%s':\n%s", i, r.status, cases[i].status,
+              cases[i].says, r.err);
+    g_free(r.err);
+  }
+}
+
 static void
 remove_tree(const char *path)
 {
@@ -626,6 +704,7 @@ main(int argc, char **argv)
   g_test_add_func("/farm/task-status", test_task_status);
   g_test_add_func("/farm/record", test_record);
   g_test_add_func("/farm/submit-resume", test_submit_resume);
+  g_test_add_func("/farm/cli-bad-input", test_cli_bad_input);
   int rc = g_test_run();
   remove_tree(tmpdir);
   g_free(tmpdir);
