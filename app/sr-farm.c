@@ -547,6 +547,11 @@ read_submission(JsonObject *o, SrFarmRecord *r, const char *what, GError **error
     if (!JSON_NODE_HOLDS_ARRAY(e) || json_array_get_length(json_node_get_array(e)) != 3)
       return bad_record(error, what, "tasks");
     JsonArray *t = json_node_get_array(e);
+    for (guint j = 0; j < 3; j++) {
+      JsonNode *v = json_array_get_element(t, j);
+      if (!JSON_NODE_HOLDS_VALUE(v) || json_node_get_value_type(v) != G_TYPE_INT64)
+        return bad_record(error, what, "tasks");
+    }
     SrFarmRange range = {(int)json_array_get_int_element(t, 0),
                          (int)json_array_get_int_element(t, 1),
                          (int)json_array_get_int_element(t, 2)};
@@ -613,6 +618,10 @@ sr_farm_record_from_json(const char *json, const char *what, GError **error)
     return NULL;
   }
   JsonArray *sa = json_node_get_array(sn);
+  if (json_array_get_length(sa) == 0) {
+    bad_record(error, what, "submissions");
+    return NULL;
+  }
   for (guint i = 0; i < json_array_get_length(sa); i++) {
     JsonNode *e = json_array_get_element(sa, i);
     if (!JSON_NODE_HOLDS_OBJECT(e)) {

@@ -230,6 +230,8 @@ farm_status(int argc, char **argv)
   for (guint i = 0; i < tasks->len; i++)
     counts[g_array_index(tasks, SrFarmTask, i).status]++;
   guint last = r->submissions->len - 1;
+  const char *finish_job =
+      ((SrFarmSubmission *)g_ptr_array_index(r->submissions, last))->finish_job;
   g_autofree char *finish = sr_farm_finish_state(r, last, queued, accounted);
   if (mode == SR_PROGRESS_JSON) {
     g_autoptr(JsonBuilder) b = json_builder_new();
@@ -239,8 +241,7 @@ farm_status(int argc, char **argv)
     add_int(b, "last", r->script.last);
     add_int(b, "frames_done", done);
     add_int(b, "frames", total);
-    add_str(b, "finish_job",
-            ((SrFarmSubmission *)g_ptr_array_index(r->submissions, last))->finish_job);
+    add_str(b, "finish_job", finish_job);
     add_str(b, "finish", finish);
     add_str(b, "render", r->script.render);
     json_builder_set_member_name(b, "tasks");
@@ -266,8 +267,7 @@ farm_status(int argc, char **argv)
       printf("  %-12s %-13s %-8s %-11s %-24s %s\n", id, range, sr_farm_task_status_name(t->status),
              count, t->why, t->log_path);
     }
-    printf(_("finish    job %s: %s\n"),
-           ((SrFarmSubmission *)g_ptr_array_index(r->submissions, last))->finish_job, finish);
+    printf(_("finish    job %s: %s\n"), finish_job ? finish_job : "-", finish);
     if (counts[SR_FARM_TASK_FAILED] && done < total)
       printf("%s\n", _("some tasks ended with frames missing: run farm resume to render them"));
   }

@@ -346,6 +346,13 @@ test_record(void)
   g_assert_null(sr_farm_record_from_json(no_model, "/x/farm.json", &error));
   g_assert_nonnull(strstr(error->message, "'model'"));
   g_clear_error(&error);
+  /* A task range that is not three numbers. */
+  const char *tk = strstr(strstr(json, "\"tasks\""), "1,\n");
+  g_assert_nonnull(tk);
+  g_autofree char *bad_task = g_strdup_printf("%.*s\"one\"%s", (int)(tk - json), json, tk + 1);
+  g_assert_null(sr_farm_record_from_json(bad_task, "/x/farm.json", &error));
+  g_assert_nonnull(strstr(error->message, "'tasks'"));
+  g_clear_error(&error);
   g_assert_null(sr_farm_record_from_json("{\"cli\":\"c\"}", "/x/farm.json", &error));
   g_assert_nonnull(strstr(error->message, "'project'"));
   g_clear_error(&error);
