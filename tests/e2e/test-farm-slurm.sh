@@ -159,9 +159,9 @@ OMP_NUM_THREADS=1 "$CLI" render "$PROJECT" --model "$MODEL" --output "$TMP/ref/f
 OUT="$TMP/jobs/reel/output"
 
 check_frames() {
-  local pattern
-  pattern=$(ls "$OUT"/render/*.000001.exr 2>/dev/null | sed 's/000001\.exr$//')
-  [ -n "$pattern" ] || fail "no rendered frames in $OUT/render"
+  local firsts=("$OUT"/render/*.000001.exr)
+  [ -f "${firsts[0]}" ] || fail "no rendered frames in $OUT/render"
+  local pattern=${firsts[0]%000001.exr}
   for f in $(seq 1 $N); do
     local n
     n=$(printf '%06d' "$f")
@@ -187,8 +187,9 @@ check_finish_after() {
   local started ended
   started=$(sed -n 's/.* started \([0-9]*\) on .*/\1/p' "$log")
   ended=$(cat "$OUT"/farm/exit/[0-9]*_[0-9]* | awk '$2 > m {m = $2} END {print m}')
-  [ -n "$started" ] && [ "$started" -ge "$ended" ] ||
+  if [ -z "$started" ] || [ "$started" -lt "$ended" ]; then
     fail "finishing job started at ${started:-?}, before the last task ended at $ended"
+  fi
 }
 
 # ---- Round 1: a plain submission ------------------------------------------------
@@ -197,7 +198,9 @@ sub=$("$CLI" farm submit "$PROJECT" --tasks 4 --model "$MODEL" --progress json) 
 ARRAY=$(echo "$sub" | json_field array_job)
 FINISH=$(echo "$sub" | json_field finish_job)
 [ "$(echo "$sub" | json_field tasks)" -eq 4 ] || fail "expected 4 array tasks: $sub"
-[ -f "$OUT/farm/render-01.sh" ] && [ -f "$OUT/farm/finish-01.sh" ] || fail "scripts not saved"
+for script in render-01.sh finish-01.sh; do
+  [ -f "$OUT/farm/$script" ] || fail "$script not saved in $OUT/farm"
+done
 wait_gone "$ARRAY,$FINISH" 120
 check_frames
 check_finish_after "$FINISH"
