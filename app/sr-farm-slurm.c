@@ -25,18 +25,31 @@ sr_farm_submit_options_init(SrFarmSubmitOptions *o)
   o->requeue = TRUE;
 }
 
+static gboolean
+find_tool(const char *name, GError **error)
+{
+  g_autofree char *found = g_find_program_in_path(name);
+  if (!found)
+    g_set_error(error, SR_FARM_ERROR, SR_FARM_ERROR_SCHEDULER,
+                _("%s was not found: run this on a Slurm login node (or put the Slurm "
+                  "commands on PATH)"),
+                name);
+  return found != NULL;
+}
+
+/* Before anything is written: the commands every farm step needs. */
+static gboolean
+have_slurm(GError **error)
+{
+  return find_tool("sbatch", error) && find_tool("squeue", error) && find_tool("scancel", error);
+}
+
 /* Runs a scheduler command; its standard output in *out. */
 static gboolean
 run_tool(const char *const *argv, char **out, GError **error)
 {
-  g_autofree char *found = g_find_program_in_path(argv[0]);
-  if (!found) {
-    g_set_error(error, SR_FARM_ERROR, SR_FARM_ERROR_SCHEDULER,
-                _("%s was not found: run this on a Slurm login node (or put the Slurm "
-                  "commands on PATH)"),
-                argv[0]);
+  if (!find_tool(argv[0], error))
     return FALSE;
-  }
   g_autofree char *std_out = NULL, *std_err = NULL;
   int status = 0;
   g_autoptr(GError) err = NULL;
@@ -348,24 +361,6 @@ anything_queued(const SrFarmRecord *r, GArray *queued)
   return FALSE;
 }
 
-/* Before anything is written: the commands every farm step needs. */
-static gboolean
-have_slurm(GError **error)
-{
-  const char *tools[] = {"sbatch", "squeue", "scancel"};
-  for (size_t i = 0; i < G_N_ELEMENTS(tools); i++) {
-    g_autofree char *found = g_find_program_in_path(tools[i]);
-    if (!found) {
-      g_set_error(error, SR_FARM_ERROR, SR_FARM_ERROR_SCHEDULER,
-                  _("%s was not found: run this on a Slurm login node (or put the Slurm "
-                    "commands on PATH)"),
-                  tools[i]);
-      return FALSE;
-    }
-  }
-  return TRUE;
-}
-
 gboolean
 sr_farm_submit(SrProject *project, const SrFarmSubmitOptions *o, SrFarmRecord **record,
                GError **error)
@@ -406,7 +401,6 @@ sr_farm_submit(SrProject *project, const SrFarmSubmitOptions *o, SrFarmRecord **
 gboolean
 sr_farm_query(const SrFarmRecord *r, GArray **queued, GArray **accounted, GError **error)
 {
-  (void)r;
   const char *sq[] = {"squeue", "--noheader", "--array", "--me", "--format=%F|%K|%T|%r", NULL};
   g_autofree char *out = NULL;
   if (!run_tool(sq, &out, error))
@@ -478,6 +472,8 @@ gboolean
 sr_farm_resume(SrFarmRecord *r, SrFarmResumeResult *res, GError **error)
 {
   memset(res, 0, sizeof *res);
+  if (!have_slurm(error))
+    return FALSE;
   GArray *queued = NULL, *accounted = NULL;
   if (!sr_farm_query(r, &queued, &accounted, error))
     return FALSE;
