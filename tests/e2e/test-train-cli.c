@@ -5,6 +5,7 @@
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "sr-checkpoint.h"
 #include "sr-delivery.h"
@@ -229,6 +230,45 @@ test_train_render(void)
   g_assert_true(g_file_test(c2, G_FILE_TEST_IS_REGULAR));
   g_assert_false(g_file_test(c3, G_FILE_TEST_EXISTS));
   cli_result_clear(&r);
+
+  /* Three renders of the same frames at once into one folder, as
+   * overlapping farm tasks would: all succeed, no temporary is left behind,
+   * and every frame has the same bytes as the render above. */
+  g_autofree char *lap_dir = g_build_filename(tmpdir, "overlap", NULL);
+  g_autofree char *lap = g_build_filename(lap_dir, "r.%04d.exr", NULL);
+  const char *argv[] = {g_getenv("SR_CLI"), "render", "--model",          latest,
+                        "--input",          src,      "--output",         lap,
+                        "--backend",        "cpu",    "--progress=quiet", NULL};
+  GPid pids[3];
+  for (int i = 0; i < 3; i++) {
+    GError *error = NULL;
+    if (!g_spawn_async(NULL, (char **)argv, NULL,
+                       G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL |
+                           G_SPAWN_STDERR_TO_DEV_NULL,
+                       NULL, NULL, &pids[i], &error))
+      g_error("spawn: %s", error->message);
+  }
+  for (int i = 0; i < 3; i++) {
+    int st = 0;
+    g_assert_cmpint(waitpid(pids[i], &st, 0), ==, pids[i]);
+    g_assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    g_spawn_close_pid(pids[i]);
+  }
+  g_autoptr(GDir) d = g_dir_open(lap_dir, 0, NULL);
+  g_assert_nonnull(d);
+  int n = 0;
+  for (const char *name; (name = g_dir_read_name(d)); n++)
+    g_assert_false(g_str_has_suffix(name, ".tmp"));
+  g_assert_cmpint(n, ==, 8);
+  for (int f = 1; f <= 8; f++) {
+    g_autofree char *a = sr_pattern_format(render, f), *b = sr_pattern_format(lap, f);
+    g_autofree char *da = NULL, *db = NULL;
+    gsize la = 0, lb = 0;
+    g_assert_true(g_file_get_contents(a, &da, &la, NULL));
+    g_assert_true(g_file_get_contents(b, &db, &lb, NULL));
+    if (la != lb || memcmp(da, db, la) != 0)
+      g_error("frame %d of the overlapping renders differs from the single render", f);
+  }
 }
 
 static void
