@@ -401,7 +401,9 @@ sr_farm_submit(SrProject *project, const SrFarmSubmitOptions *o, SrFarmRecord **
 gboolean
 sr_farm_query(const SrFarmRecord *r, GArray **queued, GArray **accounted, GError **error)
 {
-  const char *sq[] = {"squeue", "--noheader", "--array", "--me", "--format=%F|%K|%T|%r", NULL};
+  /* --user rather than --me, which Slurm releases before 20.11 lack. */
+  g_autofree char *user = g_strdup_printf("--user=%s", g_get_user_name());
+  const char *sq[] = {"squeue", "--noheader", "--array", user, "--format=%F|%K|%T|%r", NULL};
   g_autofree char *out = NULL;
   if (!run_tool(sq, &out, error))
     return FALSE;
