@@ -219,7 +219,8 @@ sr_farm_finish_script(const SrFarmScript *sc)
          "      --checkpoint \"$model\" --progress quiet\n"
          "  rc=$?\n"
          "fi\n");
-  marker_lines(s, "finish_${SLURM_JOB_ID}");
+  /* Run by hand, outside Slurm, the marker is named after the shell. */
+  marker_lines(s, "finish_${SLURM_JOB_ID:-$$}");
   g_string_append(s, "echo \"$(date -u +%FT%TZ) finished: exit $rc\"\n"
                      "exit $rc\n");
   return g_string_free(s, FALSE);
