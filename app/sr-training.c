@@ -127,8 +127,7 @@ stopped(const atomic_bool *cancel, sr_error *err)
 }
 
 static gboolean
-training_data_load(SrProject *project, const atomic_bool *cancel, TrainingData *d,
-                   sr_error *err)
+training_data_load(SrProject *project, const atomic_bool *cancel, TrainingData *d, sr_error *err)
 {
   const GArray *pairs = sr_project_get_pairs(project);
   const GArray *held = sr_project_get_held_out(project);
@@ -233,8 +232,8 @@ sr_training_run(SrProject *project, const SrTrainingOptions *opts, SrTrainingRes
       .reference_offset = d.offset,
       .prep = d.prep,
   };
-  ok = sr_train_run(&plan.config, &data, out_dir, opts->resume, &opts->callbacks, &out->train,
-                    &err);
+  ok =
+      sr_train_run(&plan.config, &data, out_dir, opts->resume, &opts->callbacks, &out->train, &err);
 out:
   if (!ok)
     sr_job_error_from_engine(error, &err);

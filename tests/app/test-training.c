@@ -181,8 +181,8 @@ test_training_run(void)
   sr_training_options_init(&o);
   o.threads = 1;
   o.ready = on_ready;
-  o.callbacks = (sr_train_callbacks){
-      .user = &seen, .progress = on_progress, .checkpoint = on_checkpoint};
+  o.callbacks =
+      (sr_train_callbacks){.user = &seen, .progress = on_progress, .checkpoint = on_checkpoint};
   if (!sr_training_run(p, &o, &r, &error))
     g_error("training: %s", error->message);
   g_assert_cmpint(seen.ready, ==, 1);
