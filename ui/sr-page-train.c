@@ -14,6 +14,7 @@
 #include "sr-backend.h"
 #include "sr-checkpoint.h"
 #include "sr-io.h"
+#include "sr-metrics.h"
 #include "sr-train-gallery.h"
 #include "sr-train.h"
 #include "sr-training.h"
@@ -1293,7 +1294,7 @@ ckpt_row_widget(SrPageTrain *self, const CkptRow *r, const char *in_use)
     detail = g_strdup_printf(_("loss %.4g · no held-out frames"), r->loss_avg);
   else
     detail = g_strdup_printf(_("loss %.4g · held-out PSNR %.2f → %.2f dB"), r->loss_avg,
-                             r->psnr_before, r->psnr_after);
+                             sr_qa_psnr_display(r->psnr_before), sr_qa_psnr_display(r->psnr_after));
   GtkWidget *t = gtk_label_new(title);
   gtk_label_set_xalign(GTK_LABEL(t), 0);
   gtk_widget_add_css_class(t, "heading");
@@ -1908,7 +1909,7 @@ sr_page_train_plot_snapshot(GtkWidget *widget, GtkSnapshot *snapshot)
     fill(&c, &mark, x - 4, mt + ph - 4, 8, 8);
     gtk_snapshot_pop(snapshot);
     if (!isnan(r->psnr_after)) {
-      g_snprintf(buf, sizeof buf, _("%.1f dB"), r->psnr_after);
+      g_snprintf(buf, sizeof buf, _("%.1f dB"), sr_qa_psnr_display(r->psnr_after));
       text_at(&c, &mark, CLAMP(x, ml + 20, ml + pw - 20), mt + ph - 14, 1, buf);
     }
   }

@@ -18,6 +18,7 @@
 #include "sr-cli-common.h"
 #include "sr-fs.h"
 #include "sr-io.h"
+#include "sr-metrics.h"
 #include "sr-project.h"
 #include "sr-train.h"
 #include "sr-training.h"
@@ -30,14 +31,18 @@ typedef struct reporter {
   gint64 start_step; /* the bar counts steps of this run, so its rate is right on resume */
 } reporter;
 
+/* null when nothing was measured; an infinite PSNR (identical images) as
+ * ±1e308, as qa-frames.json writes it, since JSON has no infinity. */
 static void
 add_double(JsonBuilder *b, const char *key, double v)
 {
   json_builder_set_member_name(b, key);
-  if (isfinite(v))
-    json_builder_add_double_value(b, v);
-  else
+  if (isnan(v))
     json_builder_add_null_value(b);
+  else if (isinf(v))
+    json_builder_add_double_value(b, v > 0 ? 1e308 : -1e308);
+  else
+    json_builder_add_double_value(b, v);
 }
 
 static void
@@ -90,10 +95,11 @@ on_checkpoint(void *user, const sr_train_eval *e)
     sr_cli_emit_json(b);
     return;
   }
-  if (isfinite(e->psnr_after))
+  if (!isnan(e->psnr_after))
     sr_progress_message(
         r->progress, _("checkpoint step %lld: model %s, held-out PSNR Y %.2f dB (Source %.2f dB)"),
-        (long long)e->step, shrt, e->psnr_after, e->psnr_before);
+        (long long)e->step, shrt, sr_qa_psnr_display(e->psnr_after),
+        sr_qa_psnr_display(e->psnr_before));
   else
     sr_progress_message(r->progress, _("checkpoint step %lld: model %s"), (long long)e->step, shrt);
 }
@@ -448,9 +454,10 @@ sr_cmd_train(int argc, char **argv)
     else
       printf(_("steps       %lld\n"), (long long)res->step);
     printf(_("final loss  %.6f\n"), res->loss_avg);
-    if (isfinite(res->psnr_after))
-      printf(_("held-out    PSNR Y %.2f dB -> %.2f dB, SSIM Y %.4f -> %.4f\n"), res->psnr_before,
-             res->psnr_after, res->ssim_before, res->ssim_after);
+    if (!isnan(res->psnr_after))
+      printf(_("held-out    PSNR Y %.2f dB -> %.2f dB, SSIM Y %.4f -> %.4f\n"),
+             sr_qa_psnr_display(res->psnr_before), sr_qa_psnr_display(res->psnr_after),
+             res->ssim_before, res->ssim_after);
     else
       printf("%s", _("held-out    none (add held-out frames to measure the gain)\n"));
     printf(_("checkpoint  %s\n"), res->checkpoint_path);

@@ -12,6 +12,7 @@
 #include "sr-delivery.h"
 #include "sr-io.h"
 #include "sr-job.h"
+#include "sr-metrics.h"
 #include "sr-rendering.h"
 #include "sr-training.h"
 
@@ -198,6 +199,25 @@ test_training_run(void)
   g_assert_cmpint(seen.checkpoints, ==, 1);
   g_assert_cmpint(r.train.step, ==, 4);
   g_assert_true(isfinite(r.train.psnr_after));
+  /* The held-out score before training is QA's PSNR/SSIM of the Source's Y
+   * against the ground truth (the one definition, sr-metrics.h). */
+  {
+    sr_prep_settings prep;
+    sr_pair held = {0};
+    sr_error err = {0};
+    sr_project_get_prep_settings(p, &prep);
+    g_autofree char *sp = g_build_filename(tmpdir, "src.0002.png", NULL);
+    g_autofree char *rp = g_build_filename(tmpdir, "ref.0002.png", NULL);
+    sr_image *si = sr_image_read(sp, &err), *ri = sr_image_read(rp, &err);
+    g_assert_true(si && ri && sr_pair_build(si, ri, &prep, &held, &err));
+    g_assert_cmpfloat_with_epsilon(r.train.psnr_before,
+                                   sr_qa_psnr_y(held.input, held.ground_truth, prep.matrix), 1e-9);
+    g_assert_cmpfloat_with_epsilon(r.train.ssim_before,
+                                   sr_qa_ssim_y(held.input, held.ground_truth, prep.matrix), 1e-9);
+    sr_pair_clear(&held);
+    sr_image_free(si);
+    sr_image_free(ri);
+  }
   g_autofree char *step4 =
       g_build_filename(tmpdir, "out", "training", "checkpoints", "step_000004.safetensors", NULL);
   g_autofree char *latest =
