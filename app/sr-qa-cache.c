@@ -67,7 +67,7 @@ header_init(Header *h, guint32 count)
 /* Reads the entries of a well-formed file; FALSE (nothing added) for any
  * file that is not exactly what this build writes. */
 static gboolean
-parse(SrQaCache *c, const guint8 *data, size_t len)
+parse(GHashTable *entries, const guint8 *data, size_t len)
 {
   Header want, h;
   guint8 sum[SR_SHA256_DIGEST_SIZE];
@@ -91,10 +91,10 @@ parse(SrQaCache *c, const guint8 *data, size_t len)
     memcpy(&e->f, p + 4 + sizeof e->key, FRAME_BYTES);
     if (e->f.frame != frame) {
       g_free(e);
-      g_hash_table_remove_all(c->entries);
+      g_hash_table_remove_all(entries);
       return FALSE;
     }
-    g_hash_table_replace(c->entries, GINT_TO_POINTER(frame), e);
+    g_hash_table_replace(entries, GINT_TO_POINTER(frame), e);
   }
   return TRUE;
 }
@@ -112,7 +112,7 @@ sr_qa_cache_open(const char *render_pattern)
     return c;
   sr_error err = {0};
   guint8 *data = sr_read_file(c->path, CACHE_MAX_BYTES, &len, &err);
-  if (!data || !parse(c, data, len)) {
+  if (!data || !parse(c->entries, data, len)) {
     g_debug("%s: not a usable QA cache; the frames are measured again", c->path);
     c->rejected = TRUE;
     c->dirty = TRUE; /* replace it with a good one */
@@ -205,6 +205,31 @@ sr_qa_cache_store(SrQaCache *c, int frame, const guint8 key[SR_SHA256_DIGEST_SIZ
   g_mutex_unlock(&c->lock);
 }
 
+/* Another run over the same render (the Render page's and the Review
+ * page's, say) may have saved frames since this one was read: keep those
+ * this run did not measure, so neither run undoes the other's work. */
+static void
+adopt_saved(SrQaCache *c)
+{
+  size_t len = 0;
+  sr_error err = {0};
+  guint8 *data =
+      sr_file_exists(c->path) ? sr_read_file(c->path, CACHE_MAX_BYTES, &len, &err) : NULL;
+  g_autoptr(GHashTable) saved = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+
+  if (data && parse(saved, data, len)) {
+    GHashTableIter it;
+    gpointer key, value;
+    g_hash_table_iter_init(&it, saved);
+    while (g_hash_table_iter_next(&it, &key, &value))
+      if (!g_hash_table_contains(c->entries, key)) {
+        g_hash_table_insert(c->entries, key, value);
+        g_hash_table_iter_steal(&it);
+      }
+  }
+  free(data);
+}
+
 gboolean
 sr_qa_cache_save(SrQaCache *c, GError **error)
 {
@@ -213,6 +238,7 @@ sr_qa_cache_save(SrQaCache *c, GError **error)
 
   g_mutex_lock(&c->lock);
   if (c->dirty) {
+    adopt_saved(c);
     guint n = g_hash_table_size(c->entries);
     size_t len = sizeof(Header) + (size_t)n * ENTRY_BYTES + SR_SHA256_DIGEST_SIZE;
     guint8 *data = g_malloc0(len), *p = data + sizeof(Header);

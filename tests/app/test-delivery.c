@@ -664,6 +664,24 @@ test_validation_cache(Fixture *fx, gconstpointer data)
     g_assert_cmpint(r.n_cached, ==, 4);
     sr_validation_result_clear(&r);
   }
+
+  /* Two runs over one render (the Render and Review pages) that each
+   * measured other frames: saving one after the other keeps both. */
+  guint8 k1[SR_SHA256_DIGEST_SIZE], k2[SR_SHA256_DIGEST_SIZE];
+  memset(k1, 1, sizeof k1);
+  memset(k2, 2, sizeof k2);
+  g_autoptr(SrQaCache) a = sr_qa_cache_open(fx->render_pattern);
+  g_autoptr(SrQaCache) b = sr_qa_cache_open(fx->render_pattern);
+  sr_qa_cache_store(a, 101, k1, &first.frames[0]);
+  sr_qa_cache_store(b, 102, k2, &first.frames[1]);
+  g_assert_true(sr_qa_cache_save(a, NULL));
+  g_assert_true(sr_qa_cache_save(b, NULL));
+  g_autoptr(SrQaCache) both = sr_qa_cache_open(fx->render_pattern);
+  sr_qa_frame got;
+  g_assert_true(sr_qa_cache_lookup(both, 101, k1, &got));
+  g_assert_true(sr_qa_cache_lookup(both, 102, k2, &got));
+  g_assert_false(sr_qa_cache_lookup(both, 102, k1, &got));
+  g_assert_cmpuint(sr_qa_cache_size(both), ==, 6);
   sr_validation_result_clear(&first);
 }
 

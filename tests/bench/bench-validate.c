@@ -106,9 +106,8 @@ main(int argc, char **argv)
   g_autofree char *dir =
       dir_arg ? g_canonicalize_filename(dir_arg, NULL) : g_dir_make_tmp("sr-bench-XXXXXX", NULL);
   const char *cli = g_getenv("SR_CLI") ? g_getenv("SR_CLI") : SR_CLI_PATH;
-  const char *demo_argv[] = {cli,  "demo",   dir,  "--no-train", "--frames",
-                             frames, "--size", size, "--progress", "quiet",
-                             NULL};
+  const char *demo_argv[] = {cli,      "demo", dir,          "--no-train", "--frames", frames,
+                             "--size", size,   "--progress", "quiet",      NULL};
   int status = 0;
   g_autofree char *demo_out = NULL, *demo_err = NULL;
   if (!g_spawn_sync(NULL, (char **)demo_argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &demo_out,
@@ -154,12 +153,12 @@ main(int argc, char **argv)
          g_file_get_contents("/proc/loadavg", &demo_out, NULL, NULL) ? demo_out : "?\n");
   printf("reel       %d frames of %s (demo, --no-train), S model, rendered in %.2f s\n", n, size,
          render_s);
-  printf("first      %8.3f s  (%d of %d frames from the cache, %.1f ms/frame)\n", first, cached1,
-         n, 1e3 * first / n);
+  printf("first      %8.3f s  (%d of %d frames from the cache, %.1f ms/frame)\n", first, cached1, n,
+         1e3 * first / n);
   printf("second     %8.3f s  (%d of %d frames from the cache, %.1f ms/frame)\n", second, cached2,
          n, 1e3 * second / n);
-  printf("touched    %8.3f s  (%d of %d frames from the cache after touching %d)\n", third,
-         cached3, n, touched);
+  printf("touched    %8.3f s  (%d of %d frames from the cache after touching %d)\n", third, cached3,
+         n, touched);
   printf("RESULT validate_second_over_first %.4f ratio\n", second / first);
   printf("RESULT validate_speedup %.1f x\n", first / second);
 
