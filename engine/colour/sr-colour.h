@@ -23,20 +23,28 @@ typedef enum sr_colourspace {
   SR_CS_LINEAR_REC709,  /* Rec.709 primaries, linear */
   SR_CS_SRGB,           /* Rec.709 primaries, sRGB curve */
   SR_CS_REC709,         /* Rec.709 primaries, BT.1886 display encoding (2.4) */
+  SR_CS_CINEON,         /* Cineon printing-density log, 10-bit, over Rec.709 primaries */
+  SR_CS_ADX10,          /* ACES ADX10 density, decodes to ACES2065-1 */
+  SR_CS_ADX16,          /* ACES ADX16 density, decodes to ACES2065-1 */
   SR_CS_COUNT
 } sr_colourspace;
 
 /* Stable identifiers used in project files and on the command line:
- * "aces2065-1", "acescg", "linear-rec709", "srgb", "rec709". */
+ * "aces2065-1", "acescg", "linear-rec709", "srgb", "rec709", "cineon",
+ * "adx10", "adx16". */
 const char *sr_colourspace_id(sr_colourspace cs);
 /* Human label: "ACES2065-1", "ACEScg", "Linear Rec.709", "sRGB",
- * "Rec.709 (BT.1886)". */
+ * "Rec.709 (BT.1886)", "Cineon log", "ACES ADX10", "ACES ADX16". */
 const char *sr_colourspace_label(sr_colourspace cs);
 /* Accepts ids and common spellings, case-insensitive. */
 bool sr_colourspace_from_id(const char *name, sr_colourspace *out);
-/* EXR chromaticities (red xy, green xy, blue xy, white xy). */
+/* EXR chromaticities (red xy, green xy, blue xy, white xy). For the log
+ * spaces: those of the linear values they decode to (Rec.709 for Cineon,
+ * AP0 for ADX). */
 void sr_colourspace_chromaticities(sr_colourspace cs, float out[8]);
 bool sr_colourspace_is_linear(sr_colourspace cs);
+/* Film-scan log encodings (Cineon, ADX10, ADX16). */
+bool sr_colourspace_is_log(sr_colourspace cs);
 
 /* A conversion between two spaces, RGB float, unbounded. Thread-safe to
  * apply from several threads at once. */
