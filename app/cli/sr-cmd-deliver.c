@@ -61,7 +61,9 @@ sr_cmd_deliver(int argc, char **argv)
       {"compression", 0, 0, G_OPTION_ARG_STRING, &compression_s, _("zip (default) or dwaa"),
        "NAME"},
       {"space", 0, 0, G_OPTION_ARG_STRING, &space_s,
-       _("Delivery colour space: aces2065-1 (default), acescg, linear-rec709, srgb, rec709"), "ID"},
+       _("Delivery colour space: aces2065-1 (default), acescg, linear-rec709, srgb, rec709, "
+         "cineon, adx10, adx16"),
+       "ID"},
       {"checkpoint", 0, 0, G_OPTION_ARG_FILENAME, &checkpoint_s,
        _("Checkpoint the render was made with (default: the project's)"), "FILE"},
       {"no-note", 0, 0, G_OPTION_ARG_NONE, &no_note,
@@ -86,7 +88,7 @@ sr_cmd_deliver(int argc, char **argv)
   if (space_s && !sr_colourspace_from_id(space_s, &o.space)) {
     sr_cli_error(CMD,
                  _("--space: unknown colour space '%s' (aces2065-1, acescg, linear-rec709, "
-                   "srgb, rec709)"),
+                   "srgb, rec709, cineon, adx10, adx16)"),
                  space_s);
     return 2;
   }
