@@ -413,8 +413,11 @@ same_primaries(sr_colourspace a, sr_colourspace b)
 
 struct sr_colour_transform {
   sr_colourspace from, to;
-  bool identity;    /* from == to: nothing to do */
-  bool unit_matrix; /* same primaries and white: curves only */
+  sr_ocio_processor *pre;  /* OCIO space → ACES2065-1, before the rest */
+  sr_ocio_processor *post; /* ACES2065-1 → OCIO space, after it */
+  bool to_ocio;            /* the result's primaries are the config's business */
+  bool identity;           /* from == to: nothing to do */
+  bool unit_matrix;        /* same primaries and white: curves only */
   double m[9];
   curves c;
 };
@@ -563,19 +566,55 @@ sr_colour_transform_new(sr_colourspace from, sr_colourspace to, sr_error *err)
   return t;
 }
 
+sr_colour_transform *
+sr_colour_transform_new_ocio(const sr_ocio_config *cfg, const char *from_ocio, sr_colourspace from,
+                             const char *to_ocio, sr_colourspace to, sr_error *err)
+{
+  if (from_ocio)
+    from = SR_CS_ACES2065_1;
+  if (to_ocio)
+    to = SR_CS_ACES2065_1;
+  sr_colour_transform *t = sr_colour_transform_new(from, to, err);
+  if (!t)
+    return NULL;
+  t->to_ocio = to_ocio != NULL;
+  if (from_ocio && to_ocio) {
+    /* OCIO to OCIO: one processor, no detour through ACES2065-1. */
+    t->pre = sr_ocio_processor_new(cfg, from_ocio, to_ocio, err);
+    if (!t->pre)
+      goto fail;
+    return t;
+  }
+  if (from_ocio && !(t->pre = sr_ocio_processor_new(cfg, from_ocio, SR_OCIO_INTERCHANGE_ROLE, err)))
+    goto fail;
+  if (to_ocio && !(t->post = sr_ocio_processor_new(cfg, SR_OCIO_INTERCHANGE_ROLE, to_ocio, err)))
+    goto fail;
+  return t;
+fail:
+  sr_colour_transform_free(t);
+  return NULL;
+}
+
 void
 sr_colour_transform_free(sr_colour_transform *t)
 {
+  if (!t)
+    return;
+  sr_ocio_processor_free(t->pre);
+  sr_ocio_processor_free(t->post);
   free(t);
 }
 
 void
 sr_colour_transform_apply(const sr_colour_transform *t, float *pixels, size_t n, int channels)
 {
-  if (!t || t->identity || !pixels || (channels != 3 && channels != 4))
+  if (!t || !pixels || (channels != 3 && channels != 4))
     return;
-  for (size_t i = 0; i < n; i++)
-    convert_pixel(t, pixels + i * (size_t)channels);
+  sr_ocio_processor_apply(t->pre, pixels, n, channels);
+  if (!t->identity)
+    for (size_t i = 0; i < n; i++)
+      convert_pixel(t, pixels + i * (size_t)channels);
+  sr_ocio_processor_apply(t->post, pixels, n, channels);
 }
 
 void
@@ -585,6 +624,8 @@ sr_colour_transform_image(const sr_colour_transform *t, sr_image *img)
     return;
   sr_colour_transform_apply(t, img->pixels, (size_t)img->width * (size_t)img->height,
                             img->channels);
-  img->has_chromaticities = true;
-  sr_colourspace_chromaticities(t->to, img->chromaticities);
+  /* An OCIO space's primaries are not known here: claim none. */
+  img->has_chromaticities = !t->to_ocio;
+  if (!t->to_ocio)
+    sr_colourspace_chromaticities(t->to, img->chromaticities);
 }

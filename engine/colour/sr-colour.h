@@ -16,6 +16,7 @@
 
 #include "sr-error.h"
 #include "sr-image.h"
+#include "sr-ocio.h"
 
 typedef enum sr_colourspace {
   SR_CS_ACES2065_1 = 0, /* AP0 primaries, linear */
@@ -51,6 +52,15 @@ bool sr_colourspace_is_log(sr_colourspace cs);
 typedef struct sr_colour_transform sr_colour_transform;
 
 sr_colour_transform *sr_colour_transform_new(sr_colourspace from, sr_colourspace to, sr_error *err);
+/* The same with either end (or both) an OpenColorIO space: a non-NULL
+ * `from_ocio` replaces `from` (and `to_ocio` replaces `to`) by that space of
+ * `cfg`. OCIO converts between it and the config's aces_interchange role
+ * (ACES2065-1) and the LittleCMS path does the rest, so the conversions the
+ * project already has are unchanged. The transform holds its own OCIO
+ * processors; `cfg` may be freed afterwards. */
+sr_colour_transform *sr_colour_transform_new_ocio(const sr_ocio_config *cfg, const char *from_ocio,
+                                                  sr_colourspace from, const char *to_ocio,
+                                                  sr_colourspace to, sr_error *err);
 void sr_colour_transform_free(sr_colour_transform *t);
 /* Converts n pixels in place; `channels` is 3 or 4 (alpha untouched). */
 void sr_colour_transform_apply(const sr_colour_transform *t, float *pixels, size_t n, int channels);
@@ -64,6 +74,8 @@ void sr_colour_transform_image(const sr_colour_transform *t, sr_image *img);
 typedef struct sr_domain sr_domain; /* input space <-> training domain */
 
 sr_domain *sr_domain_new(sr_colourspace input, sr_error *err);
+/* The same for a space of an OpenColorIO config (see sr-ocio.h). */
+sr_domain *sr_domain_new_ocio(const sr_ocio_config *cfg, const char *space, sr_error *err);
 void sr_domain_free(sr_domain *d);
 sr_colourspace sr_domain_input_space(const sr_domain *d);
 /* Input space → training domain, in place, unclamped. */
