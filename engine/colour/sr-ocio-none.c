@@ -33,8 +33,7 @@ sr_ocio_config_open(const char *path, sr_error *err)
 
 void
 sr_ocio_config_free(sr_ocio_config *c)
-{
-}
+{}
 
 const char *
 sr_ocio_config_path(const sr_ocio_config *c)
@@ -88,10 +87,8 @@ sr_ocio_processor_new(const sr_ocio_config *c, const char *from, const char *to,
 
 void
 sr_ocio_processor_free(sr_ocio_processor *p)
-{
-}
+{}
 
 void
 sr_ocio_processor_apply(const sr_ocio_processor *p, float *pixels, size_t n, int channels)
-{
-}
+{}

@@ -15,7 +15,7 @@ static char *tmpdir;
  * AP0, both OCIO built-ins; the display space adds a mirrored 2.4 power and
  * Cineon a log-affine curve with the documented constants (black 95, white
  * 685, 0.002 density a code value, negative gamma 0.6). */
-#define REC709_TO_ACES                                                                          \
+#define REC709_TO_ACES                                                                             \
   "!<BuiltinTransform> {style: \"UTILITY - ACES-AP1_to_LINEAR-REC709_BFD\", direction: inverse}, " \
   "!<BuiltinTransform> {style: ACEScg_to_ACES2065-1}"
 
@@ -312,8 +312,8 @@ test_threads(void)
     return;
   sr_ocio_config *c = open_config();
   sr_error err = {0};
-  sr_colour_transform *t =
-      sr_colour_transform_new_ocio(c, "ADX10", SR_CS_COUNT, "Rec.709 display 2.4", SR_CS_COUNT, &err);
+  sr_colour_transform *t = sr_colour_transform_new_ocio(c, "ADX10", SR_CS_COUNT,
+                                                        "Rec.709 display 2.4", SR_CS_COUNT, &err);
   g_assert_nonnull(t);
   enum { N = 40000, T = 4 };
   float *serial = g_new(float, N * 3), *par = g_new(float, N * 3);
