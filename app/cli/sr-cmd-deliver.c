@@ -62,7 +62,7 @@ sr_cmd_deliver(int argc, char **argv)
        "NAME"},
       {"space", 0, 0, G_OPTION_ARG_STRING, &space_s,
        _("Delivery colour space: aces2065-1 (default), acescg, linear-rec709, srgb, rec709, "
-         "cineon, adx10, adx16"),
+         "cineon, adx10, adx16, or ocio:NAME (a space of the project's OpenColorIO config)"),
        "ID"},
       {"checkpoint", 0, 0, G_OPTION_ARG_FILENAME, &checkpoint_s,
        _("Checkpoint the render was made with (default: the project's)"), "FILE"},
@@ -85,7 +85,10 @@ sr_cmd_deliver(int argc, char **argv)
     sr_cli_error(CMD, _("--compression must be zip or dwaa"));
     return 2;
   }
-  if (space_s && !sr_colourspace_from_id(space_s, &o.space)) {
+  /* "ocio:NAME": a space of the project's OpenColorIO config. */
+  if (space_s && g_str_has_prefix(space_s, "ocio:"))
+    o.ocio_space = space_s + strlen("ocio:");
+  else if (space_s && !sr_colourspace_from_id(space_s, &o.space)) {
     sr_cli_error(CMD,
                  _("--space: unknown colour space '%s' (aces2065-1, acescg, linear-rec709, "
                    "srgb, rec709, cineon, adx10, adx16)"),
@@ -167,7 +170,8 @@ sr_cmd_deliver(int argc, char **argv)
            res.last, res.written, res.skipped);
     printf(res.merged ? _("format    EXR half, %s, %s, crop merged over the original\n")
                       : _("format    EXR half, %s, %s\n"),
-           sr_exr_compression_name(o.compression), sr_colourspace_label(o.space));
+           sr_exr_compression_name(o.compression),
+           o.ocio_space ? o.ocio_space : sr_colourspace_label(o.space));
     printf(_("sidecars  %s\n          %s\n"), res.json_path, res.text_path);
     if (have_note)
       printf(ngettext("note      %s (%d flagged frame)\n", "note      %s (%d flagged frames)\n",
