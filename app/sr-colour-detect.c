@@ -27,7 +27,9 @@ sr_colour_detect_sequence(const char *pattern, SrColourDetection *out, GError **
     return FALSE;
   }
   out->suggested = sr_image_info_suggest_colourspace(&info, &out->space, why, sizeof why);
-  out->summary = g_strdup(why);
+  /* Only headers that state a transfer characteristic (DPX) have anything
+   * to tell; for the others there is nothing to show. */
+  out->summary = info.transfer >= 0 ? g_strdup(why) : NULL;
   return TRUE;
 }
 

@@ -15,11 +15,12 @@
 typedef struct SrColourDetection {
   gboolean suggested;   /* the header names a space the project knows */
   sr_colourspace space; /* valid when suggested */
-  char *summary;        /* one line for the user: fields, values, conclusion */
+  char *summary;        /* one line for the user: fields, values, conclusion;
+                         * NULL for formats that state no transfer (EXR, TIFF) */
 } SrColourDetection;
 
 /* Fills `out` from the first frame of `pattern` (a frame pattern or one
  * file). Returns FALSE, with `error` naming the file, when no frame can be
- * read; `out->summary` is set whenever TRUE is returned. */
+ * read. */
 gboolean sr_colour_detect_sequence(const char *pattern, SrColourDetection *out, GError **error);
 void sr_colour_detection_clear(SrColourDetection *d);

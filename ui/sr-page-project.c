@@ -5,6 +5,7 @@
 
 #include "sr-colour-detect.h"
 #include "sr-io.h"
+#include "sr-project-ocio.h"
 #include "sr-ui-util.h"
 
 struct _SrPageProject {
@@ -16,6 +17,8 @@ struct _SrPageProject {
       *reference_error;
   GtkWidget *reference_offset;
   GtkWidget *source_detected, *reference_detected;
+  GtkWidget *ocio_box, *source_space_box, *reference_space_box;
+  SrProjectOcio *ocio;
   GtkWidget *film_title, *shot_id, *source_element, *reference_source, *restorationist,
       *institution;
   GtkWidget *notes;
@@ -212,6 +215,13 @@ sr_page_project_get_sequence_error(SrPageProject *self, gboolean is_source)
   return gtk_widget_get_visible(label) ? gtk_label_get_text(GTK_LABEL(label)) : NULL;
 }
 
+SrProjectOcio *
+sr_page_project_get_ocio(SrPageProject *self)
+{
+  g_return_val_if_fail(SR_IS_PAGE_PROJECT(self), NULL);
+  return self->ocio;
+}
+
 const char *
 sr_page_project_get_detection(SrPageProject *self, gboolean is_source)
 {
@@ -269,6 +279,7 @@ sync_from_project(SrPageProject *self)
 
   refresh_sequence(self, TRUE);
   refresh_sequence(self, FALSE);
+  sr_project_ocio_sync(self->ocio);
 }
 
 static void
@@ -292,6 +303,7 @@ set_project(SrPageProject *self, SrProject *project)
   if (project)
     self->changed_handler =
         g_signal_connect(project, "changed", G_CALLBACK(on_project_changed), self);
+  sr_project_ocio_set_project(self->ocio, project);
   if (project) {
     show_scan(self, TRUE, _("No sequence chosen"), NULL);
     show_scan(self, FALSE, _("No sequence chosen"), NULL);
@@ -452,6 +464,7 @@ sr_page_project_finalize(GObject *object)
 
   g_free(self->scanned_pattern[0]);
   g_free(self->scanned_pattern[1]);
+  sr_project_ocio_free(self->ocio);
   G_OBJECT_CLASS(sr_page_project_parent_class)->finalize(object);
 }
 
@@ -510,6 +523,9 @@ sr_page_project_class_init(SrPageProjectClass *klass)
   BIND(reference_offset);
   BIND(source_detected);
   BIND(reference_detected);
+  BIND(ocio_box);
+  BIND(source_space_box);
+  BIND(reference_space_box);
   BIND(film_title);
   BIND(shot_id);
   BIND(source_element);
@@ -526,6 +542,9 @@ sr_page_project_init(SrPageProject *self)
   GtkWidget *prov_entries[6];
 
   gtk_widget_init_template(GTK_WIDGET(self));
+  self->ocio =
+      sr_project_ocio_new(GTK_WIDGET(self), GTK_BOX(self->ocio_box),
+                          GTK_BOX(self->source_space_box), GTK_BOX(self->reference_space_box));
 
   for (int k = 0; k < 2; k++) {
     GtkWidget *dropdown = k == 0 ? self->source_colourspace : self->reference_colourspace;
