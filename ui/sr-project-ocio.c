@@ -215,8 +215,7 @@ on_clear_clicked(GtkButton *button, SrProjectOcio *o)
 /* ---- Construction ----------------------------------------------------------- */
 
 SrProjectOcio *
-sr_project_ocio_new(GtkWidget *page, GtkBox *config_box, GtkBox *source_box,
-                    GtkBox *reference_box)
+sr_project_ocio_new(GtkWidget *page, GtkBox *config_box, GtkBox *source_box, GtkBox *reference_box)
 {
   SrProjectOcio *o = g_new0(SrProjectOcio, 1);
   o->page = page;

@@ -167,14 +167,9 @@ sr_ocio_config_resolve(const sr_ocio_config *c, const char *name, sr_error *err)
   } catch (const std::exception &) {
     cs = nullptr;
   }
-  if (cs) {
-    /* Hand back the config's own spelling, owned by the config handle. */
-    for (const std::string &n : c->names)
-      if (n == cs->getName())
-        return n.c_str();
-    if (std::strcmp(name, SR_OCIO_INTERCHANGE_ROLE) == 0 || c->config->hasRole(name))
-      return c->config->getColorSpace(name)->getName();
-  }
+  /* The config owns its colour spaces, so the name lives as long as it. */
+  if (cs)
+    return cs->getName();
   sr_error_set(err, SR_ERR_INVALID,
                SR_("OpenColorIO config %s has no colour space '%s'; choose one the config "
                    "lists (names, aliases and roles are accepted)"),
