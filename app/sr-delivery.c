@@ -206,7 +206,8 @@ or_unspecified(const char *s)
 
 char **
 sr_delivery_provenance(SrProject *project, const SrCheckpointFacts *facts, int first, int last,
-                       sr_colourspace space, gboolean merged, const char *date_iso)
+                       sr_colourspace space, const char *ocio_space, gboolean merged,
+                       const char *date_iso)
 {
   const SrProvenance *p = sr_project_get_provenance(project);
   GPtrArray *kv = g_ptr_array_new();
@@ -239,9 +240,16 @@ sr_delivery_provenance(SrProject *project, const SrCheckpointFacts *facts, int f
   const char *dst = merged ? SR_IPTC_COMPOSITE : SR_IPTC_TRAINED;
   KV("digitalSourceType", g_strdup(dst));
   KV("digitalSourceTypeUri", g_strconcat(SR_IPTC_URI_PREFIX, dst, NULL));
-  KV("sourceColourSpace",
-     g_strdup(sr_colourspace_label(sr_project_get_source_colourspace(project))));
-  KV("deliveryColourSpace", g_strdup(sr_colourspace_label(space)));
+  KV("sourceColourSpace", sr_project_describe_space(project, TRUE));
+  KV("deliveryColourSpace",
+     ocio_space ? g_strdup_printf("%s (OCIO)", ocio_space) : g_strdup(sr_colourspace_label(space)));
+  if (ocio_space || *sr_project_get_ocio_space(project, TRUE)) {
+    KV("ocioConfig", sr_project_get_ocio_config_path(project));
+    if (*sr_project_get_ocio_space(project, TRUE))
+      KV("ocioSourceColourSpace", g_strdup(sr_project_get_ocio_space(project, TRUE)));
+    if (ocio_space)
+      KV("ocioColourSpace", g_strdup(ocio_space));
+  }
   KV("notes", g_strdup(p && p->notes && *p->notes ? p->notes : "none"));
 #undef KV
   g_ptr_array_add(kv, NULL);
@@ -371,10 +379,15 @@ sidecar_json(char **prov, const SrDeliveryResult *r, const SrDeliveryOptions *o,
   json_builder_set_member_name(b, "pixel_type");
   json_builder_add_string_value(b, "half");
   json_builder_set_member_name(b, "colourspace");
-  json_builder_add_string_value(b, sr_colourspace_id(o->space));
+  if (o->ocio_space) {
+    g_autofree char *id = g_strconcat("ocio:", o->ocio_space, NULL);
+    json_builder_add_string_value(b, id);
+  } else {
+    json_builder_add_string_value(b, sr_colourspace_id(o->space));
+  }
   json_builder_set_member_name(b, "chromaticities");
   json_builder_begin_array(b);
-  for (int i = 0; i < 8; i++)
+  for (int i = 0; i < 8 && chroma; i++)
     json_builder_add_double_value(b, chroma[i]);
   json_builder_end_array(b);
   json_builder_set_member_name(b, "files");
@@ -415,7 +428,8 @@ sidecar_text(char **prov, const SrDeliveryResult *r, const SrDeliveryOptions *o,
   g_string_append_printf(s, "%-22s %d-%d (%d frames)\n", "frames", r->first, r->last,
                          r->last - r->first + 1);
   g_string_append_printf(s, "%-22s EXR half, %s, %s\n", "format",
-                         sr_exr_compression_name(o->compression), sr_colourspace_label(o->space));
+                         sr_exr_compression_name(o->compression),
+                         o->ocio_space ? o->ocio_space : sr_colourspace_label(o->space));
   if (note_path)
     g_string_append_printf(s, "%-22s %s\n", "validation note", note_path);
   return g_string_free(s, FALSE);
@@ -435,6 +449,8 @@ verify_master(const char *path, int frame, int w, int h, const float chroma[8],
   const char *why = NULL;
   if (img->width != w || img->height != h)
     why = _("its size differs from the render");
+  else if (!chroma) /* an OpenColorIO space: the config defines it */
+    why = NULL;
   else if (!img->has_chromaticities)
     why = _("it has no chromaticities");
   else {
@@ -558,13 +574,21 @@ sr_delivery_run(SrProject *project, const SrDeliveryOptions *opts, SrDeliveryPro
 
   sr_colourspace src_space = sr_project_get_source_colourspace(project);
   sr_colour_transform *xf = NULL;
-  if (src_space != opts->space) {
+  const char *src_ocio = sr_project_get_ocio_space(project, TRUE);
+  if (*src_ocio || opts->ocio_space) {
+    g_autofree char *config = sr_project_get_ocio_config_path(project);
+    sr_ocio_config *cfg = sr_ocio_config_open(config, &err);
+    xf = cfg ? sr_colour_transform_new_ocio(cfg, *src_ocio ? src_ocio : NULL, src_space,
+                                            opts->ocio_space, opts->space, &err)
+             : NULL;
+    sr_ocio_config_free(cfg);
+  } else if (src_space != opts->space) {
     xf = sr_colour_transform_new(src_space, opts->space, &err);
-    if (!xf) {
-      set_from_sr(error, &err, NULL);
-      sr_sequence_clear(&seq);
-      return FALSE;
-    }
+  }
+  if ((*src_ocio || opts->ocio_space || src_space != opts->space) && !xf) {
+    set_from_sr(error, &err, NULL);
+    sr_sequence_clear(&seq);
+    return FALSE;
   }
   float chroma[8];
   sr_colourspace_chromaticities(opts->space, chroma);
@@ -583,8 +607,8 @@ sr_delivery_run(SrProject *project, const SrDeliveryOptions *opts, SrDeliveryPro
   sr_rect crop = sr_project_get_crop(project);
   out->merged = crop.w > 0 &&
                 !(crop.x == 0 && crop.y == 0 && crop.w == info0.width && crop.h == info0.height);
-  g_auto(GStrv) prov =
-      sr_delivery_provenance(project, &out->facts, first, last, opts->space, out->merged, date);
+  g_auto(GStrv) prov = sr_delivery_provenance(project, &out->facts, first, last, opts->space,
+                                              opts->ocio_space, out->merged, date);
 
   sr_write_options wo;
   sr_write_options_init(&wo);
@@ -626,7 +650,7 @@ sr_delivery_run(SrProject *project, const SrDeliveryOptions *opts, SrDeliveryPro
     }
     if (xf)
       sr_colour_transform_image(xf, img);
-    img->has_chromaticities = true;
+    img->has_chromaticities = opts->ocio_space == NULL;
     memcpy(img->chromaticities, chroma, sizeof chroma);
     drop_attributes(img);
     for (int i = 0; prov[i] && prov[i + 1] && ok; i += 2)
@@ -663,12 +687,14 @@ sr_delivery_run(SrProject *project, const SrDeliveryOptions *opts, SrDeliveryPro
     if (g_cancellable_set_error_if_cancelled(cancellable, error))
       return FALSE;
     g_autofree char *dst = sr_pattern_format(out->master_pattern, f);
-    if (!verify_master(dst, f, info0.width, info0.height, chroma, out->facts.model_id, error))
+    if (!verify_master(dst, f, info0.width, info0.height, opts->ocio_space ? NULL : chroma,
+                       out->facts.model_id, error))
       return FALSE;
     if (progress)
       progress(f - first + 1, total, f, "verified", user_data);
   }
-  g_autofree char *json = sidecar_json(prov, out, opts, chroma, opts->note_path);
+  g_autofree char *json =
+      sidecar_json(prov, out, opts, opts->ocio_space ? NULL : chroma, opts->note_path);
   g_autofree char *text = sidecar_text(prov, out, opts, opts->note_path);
   if (!write_text_atomic(out->json_path, json, error) ||
       !write_text_atomic(out->text_path, text, error)) {

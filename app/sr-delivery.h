@@ -91,8 +91,8 @@ char *sr_delivery_base_name(SrProject *project, const char *model_id_short);
  * NULL-terminated strv of alternating keys and values (g_strfreev).
  * merged: the recovered crop was merged over the original frame. */
 char **sr_delivery_provenance(SrProject *project, const SrCheckpointFacts *facts, int first,
-                              int last, sr_colourspace space, gboolean merged,
-                              const char *date_iso);
+                              int last, sr_colourspace space, const char *ocio_space,
+                              gboolean merged, const char *date_iso);
 
 typedef struct {
   const char *render_pattern;     /* NULL: sr_delivery_default_render_pattern() */
@@ -100,8 +100,12 @@ typedef struct {
   int first, last;                /* first > last: the render's whole range */
   sr_exr_compression compression; /* SR_EXR_ZIP or SR_EXR_DWAA */
   sr_colourspace space;           /* default SR_CS_ACES2065_1 */
-  const char *checkpoint;         /* NULL: the project's */
-  const char *note_path;          /* validation note to list in the sidecars, or NULL */
+  /* Non-NULL: deliver in this space of the project's OpenColorIO config
+   * instead of `space`; the masters then carry no chromaticities (the
+   * config, not the file, defines the space) and name it and the config. */
+  const char *ocio_space;
+  const char *checkpoint; /* NULL: the project's */
+  const char *note_path;  /* validation note to list in the sidecars, or NULL */
 } SrDeliveryOptions;
 
 void sr_delivery_options_init(SrDeliveryOptions *o);

@@ -31,6 +31,11 @@ struct _SrProject {
   char *reference_pattern;
   sr_colourspace source_cs;
   sr_colourspace reference_cs;
+  /* OpenColorIO: a config file (relative to the project where possible; ""
+   * means $OCIO) and, per sequence, a space of it replacing source_cs /
+   * reference_cs when not "". */
+  char *ocio_config;
+  char *source_ocio, *reference_ocio;
   int reference_offset;
   int preview_frame; /* -1: none */
   sr_prefilter prefilter;
@@ -279,6 +284,9 @@ sr_project_finalize(GObject *object)
   g_free(self->name);
   g_free(self->source_pattern);
   g_free(self->reference_pattern);
+  g_free(self->ocio_config);
+  g_free(self->source_ocio);
+  g_free(self->reference_ocio);
   g_free(self->output_folder);
   g_free(self->version);
   g_free(self->checkpoint);
@@ -394,6 +402,9 @@ sr_project_init(SrProject *self)
   self->reference_pattern = g_strdup("");
   self->source_cs = SR_CS_REC709;
   self->reference_cs = SR_CS_REC709;
+  self->ocio_config = g_strdup("");
+  self->source_ocio = g_strdup("");
+  self->reference_ocio = g_strdup("");
   self->preview_frame = -1;
   self->prefilter = SR_PREFILTER_NONE;
   self->output_folder = g_strdup("render");
@@ -460,14 +471,20 @@ sr_project_to_data(SrProject *self, gsize *len)
   json_builder_begin_object(b);
   add_string(b, "pattern", self->source_pattern);
   add_string(b, "colourspace", sr_colourspace_id(self->source_cs));
+  if (*self->source_ocio)
+    add_string(b, "ocio_space", self->source_ocio);
   json_builder_end_object(b);
 
   json_builder_set_member_name(b, "reference");
   json_builder_begin_object(b);
   add_string(b, "pattern", self->reference_pattern);
   add_string(b, "colourspace", sr_colourspace_id(self->reference_cs));
+  if (*self->reference_ocio)
+    add_string(b, "ocio_space", self->reference_ocio);
   add_int(b, "offset", self->reference_offset);
   json_builder_end_object(b);
+  if (*self->ocio_config)
+    add_string(b, "ocio_config", self->ocio_config);
 
   add_frames(b, "pairs", self->pairs);
   add_frames(b, "held_out", self->held_out);
@@ -717,7 +734,7 @@ read_colourspace(Parse *ps, JsonObject *o, const char *field, sr_colourspace *ou
   if (!sr_colourspace_from_id(id, out))
     return field_error(ps, field,
                        _("unknown colour space '%s' (expected aces2065-1, acescg, linear-rec709, "
-                         "srgb or rec709)"),
+                         "srgb, rec709, cineon, adx10 or adx16)"),
                        id);
   return TRUE;
 }
@@ -958,7 +975,10 @@ parse_into(SrProject *p, const char *json, gsize len, const char *origin, GError
       !read_string(&ps, ref, "pattern", "reference.pattern", TRUE, &p->reference_pattern) ||
       !read_colourspace(&ps, ref, "reference.colourspace", &p->reference_cs) ||
       !read_int(&ps, ref, "offset", "reference.offset", FALSE, -MAX_OFFSET, MAX_OFFSET,
-                &p->reference_offset))
+                &p->reference_offset) ||
+      !read_string(&ps, src, "ocio_space", "source.ocio_space", FALSE, &p->source_ocio) ||
+      !read_string(&ps, ref, "ocio_space", "reference.ocio_space", FALSE, &p->reference_ocio) ||
+      !read_string(&ps, root, "ocio_config", "ocio_config", FALSE, &p->ocio_config))
     return FALSE;
 
   if (!read_frames(&ps, root, "pairs", TRUE, p->pairs) ||
@@ -1129,6 +1149,9 @@ sr_project_restore(SrProject *self, const char *json, GError **error)
   SWAP(reference_pattern);
   SWAP(source_cs);
   SWAP(reference_cs);
+  SWAP(ocio_config);
+  SWAP(source_ocio);
+  SWAP(reference_ocio);
   SWAP(reference_offset);
   SWAP(preview_frame);
   SWAP(prefilter);
@@ -1190,6 +1213,9 @@ sr_project_copy_for_thread(SrProject *self, GError **error)
   g_autofree char *ref = sr_project_resolve_path(self, self->reference_pattern);
   g_autofree char *out = sr_project_resolve_path(self, self->output_folder);
   g_autofree char *ck = sr_project_resolve_path(self, self->checkpoint);
+  g_autofree char *ocio = sr_project_resolve_path(self, self->ocio_config);
+  if (ocio)
+    sr_project_set_ocio_config(copy, ocio);
   if (src)
     sr_project_set_source_pattern(copy, src);
   if (ref)
@@ -1279,6 +1305,63 @@ sr_project_set_reference_colourspace(SrProject *self, sr_colourspace cs)
     return;
   self->reference_cs = cs;
   edited(self, PROP_REFERENCE_COLOURSPACE, _("Reference colour space"));
+}
+
+const char *
+sr_project_get_ocio_config(SrProject *self)
+{
+  g_return_val_if_fail(SR_IS_PROJECT(self), "");
+  return self->ocio_config;
+}
+
+char *
+sr_project_get_ocio_config_path(SrProject *self)
+{
+  g_return_val_if_fail(SR_IS_PROJECT(self), NULL);
+  if (*self->ocio_config)
+    return sr_project_resolve_path(self, self->ocio_config);
+  const char *env = g_getenv("OCIO");
+  return env && *env ? g_canonicalize_filename(env, NULL) : NULL;
+}
+
+void
+sr_project_set_ocio_config(SrProject *self, const char *path)
+{
+  g_return_if_fail(SR_IS_PROJECT(self));
+  g_autofree char *relative = NULL;
+  /* Stored relative to the project's folder when it lies inside it, so the
+   * project and its config move together. */
+  if (path && *path && self->file && g_path_is_absolute(path)) {
+    g_autoptr(GFile) parent = g_file_get_parent(self->file);
+    g_autoptr(GFile) target = g_file_new_for_path(path);
+    relative = parent ? g_file_get_relative_path(parent, target) : NULL;
+  }
+  string_setter(self, &self->ocio_config, relative ? relative : path, 0, _("OpenColorIO config"));
+}
+
+const char *
+sr_project_get_ocio_space(SrProject *self, gboolean source)
+{
+  g_return_val_if_fail(SR_IS_PROJECT(self), "");
+  return source ? self->source_ocio : self->reference_ocio;
+}
+
+void
+sr_project_set_ocio_space(SrProject *self, gboolean source, const char *name)
+{
+  g_return_if_fail(SR_IS_PROJECT(self));
+  string_setter(self, source ? &self->source_ocio : &self->reference_ocio, name, 0,
+                source ? _("Source OpenColorIO space") : _("Reference OpenColorIO space"));
+}
+
+char *
+sr_project_describe_space(SrProject *self, gboolean source)
+{
+  g_return_val_if_fail(SR_IS_PROJECT(self), NULL);
+  const char *ocio = source ? self->source_ocio : self->reference_ocio;
+  if (*ocio)
+    return g_strdup_printf("%s (OCIO)", ocio);
+  return g_strdup(sr_colourspace_label(source ? self->source_cs : self->reference_cs));
 }
 
 int
@@ -1695,6 +1778,10 @@ sr_project_get_prep_settings(SrProject *self, sr_prep_settings *out)
   out->reference_space = self->reference_cs;
   out->crop = self->crop;
   out->prefilter = self->prefilter;
+  g_strlcpy(out->source_ocio, self->source_ocio, sizeof out->source_ocio);
+  g_strlcpy(out->reference_ocio, self->reference_ocio, sizeof out->reference_ocio);
+  g_autofree char *config = sr_project_get_ocio_config_path(self);
+  g_strlcpy(out->ocio_config, config ? config : "", sizeof out->ocio_config);
 }
 
 /* ---- Checks ------------------------------------------------------------------- */
@@ -1733,6 +1820,29 @@ sr_project_check(SrProject *self, sr_check_report *report)
   sr_project_check_with_pairs(self, report, NULL, NULL);
 }
 
+/* OpenColorIO spaces: the config loads and names both spaces. */
+static void
+check_ocio(SrProject *self, sr_check_report *report)
+{
+  if (!*self->source_ocio && !*self->reference_ocio)
+    return;
+  g_autofree char *path = sr_project_get_ocio_config_path(self);
+  sr_error err = {0};
+  sr_ocio_config *cfg = sr_ocio_config_open(path, &err);
+  gboolean ok = cfg != NULL;
+  for (int k = 0; k < 2 && ok; k++) {
+    const char *name = k == 0 ? self->source_ocio : self->reference_ocio;
+    ok = !*name || sr_ocio_config_resolve(cfg, name, &err) != NULL;
+  }
+  if (ok)
+    sr_check_report_add(report, "ocio", "project", SR_CHECK_PASS, -1,
+                        _("OpenColorIO config %s names the Source and Reference spaces"),
+                        sr_ocio_config_path(cfg));
+  else
+    sr_check_report_add(report, "ocio", "project", SR_CHECK_FAIL, -1, "%s", err.message);
+  sr_ocio_config_free(cfg);
+}
+
 void
 sr_project_check_with_pairs(SrProject *self, sr_check_report *report, SrProjectPairFunc func,
                             gpointer user_data)
@@ -1758,6 +1868,7 @@ sr_project_check_with_pairs(SrProject *self, sr_check_report *report, SrProjectP
                         _("preview frame %d is not in the Source sequence (frames %d-%d)"),
                         self->preview_frame, src_seq.first, src_seq.last);
 
+  check_ocio(self, report);
   sr_prep_settings prep;
   sr_project_get_prep_settings(self, &prep);
   for (guint i = 0; i < pairs->len && (have_src || have_ref); i++) {

@@ -120,6 +120,17 @@ sr_colourspace sr_project_get_source_colourspace(SrProject *self);
 void sr_project_set_source_colourspace(SrProject *self, sr_colourspace cs);
 sr_colourspace sr_project_get_reference_colourspace(SrProject *self);
 void sr_project_set_reference_colourspace(SrProject *self, sr_colourspace cs);
+/* OpenColorIO: the config as stored (relative to the project's folder where
+ * it lies inside it; "" means $OCIO), the absolute path in use (NULL when
+ * neither is set), and per sequence a space of it ("" for none) that
+ * replaces the colour space above. */
+const char *sr_project_get_ocio_config(SrProject *self);
+char *sr_project_get_ocio_config_path(SrProject *self);
+void sr_project_set_ocio_config(SrProject *self, const char *path);
+const char *sr_project_get_ocio_space(SrProject *self, gboolean source);
+void sr_project_set_ocio_space(SrProject *self, gboolean source, const char *name);
+/* "ACES2065-1", or "ARRI LogC3 (OCIO)" when an OCIO space is chosen. */
+char *sr_project_describe_space(SrProject *self, gboolean source);
 int sr_project_get_reference_offset(SrProject *self);
 void sr_project_set_reference_offset(SrProject *self, int offset);
 int sr_project_get_preview_frame(SrProject *self);

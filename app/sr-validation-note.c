@@ -430,9 +430,11 @@ sr_validation_note_render(const SrValidationNote *note, GError **error)
   row(s, "Source element", prov ? prov->source_element : NULL);
   row(s, "Reference source", prov ? prov->reference_source : NULL);
   row(s, "Source sequence", sr_project_get_source_pattern(p));
-  row(s, "Source colour space", sr_colourspace_label(sr_project_get_source_colourspace(p)));
+  g_autofree char *src_space = sr_project_describe_space(p, TRUE);
+  g_autofree char *ref_space = sr_project_describe_space(p, FALSE);
+  row(s, "Source colour space", src_space);
   row(s, "Reference sequence", sr_project_get_reference_pattern(p));
-  row(s, "Reference colour space", sr_colourspace_label(sr_project_get_reference_colourspace(p)));
+  row(s, "Reference colour space", ref_space);
   g_autofree char *off = g_strdup_printf("%d", sr_project_get_reference_offset(p));
   row(s, "Reference frame offset", off);
   row(s, "Rendered frames", note->render_pattern);

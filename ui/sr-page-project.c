@@ -3,7 +3,9 @@
 
 #include <glib/gi18n.h>
 
+#include "sr-colour-detect.h"
 #include "sr-io.h"
+#include "sr-project-ocio.h"
 #include "sr-ui-util.h"
 
 struct _SrPageProject {
@@ -14,6 +16,9 @@ struct _SrPageProject {
   GtkWidget *reference_pattern, *reference_choose, *reference_range, *reference_colourspace,
       *reference_error;
   GtkWidget *reference_offset;
+  GtkWidget *source_detected, *reference_detected;
+  GtkWidget *ocio_box, *source_space_box, *reference_space_box;
+  SrProjectOcio *ocio;
   GtkWidget *film_title, *shot_id, *source_element, *reference_source, *restorationist,
       *institution;
   GtkWidget *notes;
@@ -24,6 +29,7 @@ struct _SrPageProject {
   guint scans;      /* sequence scans in flight */
   guint scan_generation[2];
   char *scanned_pattern[2]; /* what the range labels describe */
+  gboolean preselect[2];    /* the next scan follows the user's choice of files */
 };
 
 G_DEFINE_FINAL_TYPE(SrPageProject, sr_page_project, GTK_TYPE_BOX)
@@ -37,6 +43,7 @@ typedef struct {
   SrPageProject *page;
   gboolean is_source;
   gboolean from_file; /* detect the pattern from one frame */
+  gboolean preselect; /* apply the detected colour space */
   char *path;         /* pattern, or the example frame */
   guint generation;
   /* results */
@@ -44,6 +51,7 @@ typedef struct {
   int first, last, n_missing;
   char missing[256];
   char *error;
+  SrColourDetection detected;
 } Scan;
 
 static void
@@ -53,6 +61,7 @@ scan_free(gpointer data)
   g_free(s->path);
   g_free(s->pattern);
   g_free(s->error);
+  sr_colour_detection_clear(&s->detected);
   g_free(s);
 }
 
@@ -75,6 +84,8 @@ scan_thread(SrJob *job, gpointer data, GError **error)
   s->n_missing = seq.n_missing;
   sr_sequence_describe_missing(&seq, s->missing, sizeof s->missing);
   sr_sequence_clear(&seq);
+  /* A header that cannot be read is reported when the frames are used. */
+  sr_colour_detect_sequence(s->pattern, &s->detected, NULL);
   return TRUE;
 }
 
@@ -89,6 +100,30 @@ show_scan(SrPageProject *self, gboolean is_source, const char *range, const char
   gtk_label_set_text(GTK_LABEL(error_label), error ? error : "");
   gtk_widget_set_visible(error_label, error != NULL);
   sr_ui_set_class(entry, "error", error != NULL);
+}
+
+/* What the files' headers say about colour, and the space they point to
+ * when the user has just chosen the files (a loaded project keeps its own
+ * choice). */
+static void
+show_detection(SrPageProject *self, Scan *s, gboolean scanned)
+{
+  GtkWidget *label = s->is_source ? self->source_detected : self->reference_detected;
+  const SrColourDetection *d = &s->detected;
+
+  gtk_widget_set_visible(label, scanned && d->summary != NULL);
+  if (!scanned || !d->summary)
+    return;
+  if (d->suggested && s->preselect) {
+    if (s->is_source)
+      sr_project_set_source_colourspace(self->project, d->space);
+    else
+      sr_project_set_reference_colourspace(self->project, d->space);
+  }
+  g_autofree char *text = g_strdup_printf(
+      d->suggested && s->preselect ? _("Detected and selected: %s") : _("Detected: %s"),
+      d->summary);
+  gtk_label_set_text(GTK_LABEL(label), text);
 }
 
 static void
@@ -115,6 +150,7 @@ on_scan_done(GObject *source, GAsyncResult *result, gpointer user_data)
       }
     }
     show_scan(self, s->is_source, range, s->error);
+    show_detection(self, s, s->error == NULL);
   }
   g_object_unref(self);
 }
@@ -128,6 +164,8 @@ start_scan(SrPageProject *self, gboolean is_source, const char *path, gboolean f
   s->page = g_object_ref(self);
   s->is_source = is_source;
   s->from_file = from_file;
+  s->preselect = from_file || self->preselect[k];
+  self->preselect[k] = FALSE;
   s->path = g_strdup(path);
   s->generation = ++self->scan_generation[k];
   self->scans++;
@@ -174,6 +212,21 @@ sr_page_project_get_sequence_error(SrPageProject *self, gboolean is_source)
 {
   g_return_val_if_fail(SR_IS_PAGE_PROJECT(self), NULL);
   GtkWidget *label = is_source ? self->source_error : self->reference_error;
+  return gtk_widget_get_visible(label) ? gtk_label_get_text(GTK_LABEL(label)) : NULL;
+}
+
+SrProjectOcio *
+sr_page_project_get_ocio(SrPageProject *self)
+{
+  g_return_val_if_fail(SR_IS_PAGE_PROJECT(self), NULL);
+  return self->ocio;
+}
+
+const char *
+sr_page_project_get_detection(SrPageProject *self, gboolean is_source)
+{
+  g_return_val_if_fail(SR_IS_PAGE_PROJECT(self), NULL);
+  GtkWidget *label = is_source ? self->source_detected : self->reference_detected;
   return gtk_widget_get_visible(label) ? gtk_label_get_text(GTK_LABEL(label)) : NULL;
 }
 
@@ -226,6 +279,7 @@ sync_from_project(SrPageProject *self)
 
   refresh_sequence(self, TRUE);
   refresh_sequence(self, FALSE);
+  sr_project_ocio_sync(self->ocio);
 }
 
 static void
@@ -249,6 +303,7 @@ set_project(SrPageProject *self, SrProject *project)
   if (project)
     self->changed_handler =
         g_signal_connect(project, "changed", G_CALLBACK(on_project_changed), self);
+  sr_project_ocio_set_project(self->ocio, project);
   if (project) {
     show_scan(self, TRUE, _("No sequence chosen"), NULL);
     show_scan(self, FALSE, _("No sequence chosen"), NULL);
@@ -276,6 +331,7 @@ apply_pattern(SrPageProject *self, gboolean is_source)
 
   if (self->syncing || !self->project || g_strcmp0(text, current ? current : "") == 0)
     return;
+  self->preselect[is_source ? 0 : 1] = TRUE;
   if (is_source)
     sr_project_set_source_pattern(self->project, text);
   else
@@ -408,6 +464,7 @@ sr_page_project_finalize(GObject *object)
 
   g_free(self->scanned_pattern[0]);
   g_free(self->scanned_pattern[1]);
+  sr_project_ocio_free(self->ocio);
   G_OBJECT_CLASS(sr_page_project_parent_class)->finalize(object);
 }
 
@@ -464,6 +521,11 @@ sr_page_project_class_init(SrPageProjectClass *klass)
   BIND(reference_colourspace);
   BIND(reference_error);
   BIND(reference_offset);
+  BIND(source_detected);
+  BIND(reference_detected);
+  BIND(ocio_box);
+  BIND(source_space_box);
+  BIND(reference_space_box);
   BIND(film_title);
   BIND(shot_id);
   BIND(source_element);
@@ -480,6 +542,9 @@ sr_page_project_init(SrPageProject *self)
   GtkWidget *prov_entries[6];
 
   gtk_widget_init_template(GTK_WIDGET(self));
+  self->ocio =
+      sr_project_ocio_new(GTK_WIDGET(self), GTK_BOX(self->ocio_box),
+                          GTK_BOX(self->source_space_box), GTK_BOX(self->reference_space_box));
 
   for (int k = 0; k < 2; k++) {
     GtkWidget *dropdown = k == 0 ? self->source_colourspace : self->reference_colourspace;

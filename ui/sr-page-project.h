@@ -18,5 +18,11 @@ void sr_page_project_choose_frame(SrPageProject *self, gboolean is_source, GFile
 const char *sr_page_project_get_sequence_error(SrPageProject *self, gboolean is_source);
 /* TRUE while a sequence is being scanned. */
 gboolean sr_page_project_get_busy(SrPageProject *self);
+/* What the Source's (or Reference's) file headers said about colour, as
+ * shown under its colour space; NULL when nothing is shown. */
+const char *sr_page_project_get_detection(SrPageProject *self, gboolean is_source);
+/* The OpenColorIO controls (sr-project-ocio.h), for tests. */
+typedef struct _SrProjectOcio SrProjectOcio;
+SrProjectOcio *sr_page_project_get_ocio(SrPageProject *self);
 
 G_END_DECLS

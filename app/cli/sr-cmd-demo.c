@@ -22,7 +22,10 @@
 #define DEMO_MIN_SIZE          80
 #define DEMO_SOURCE_PATTERN    "source/demo_src.%04d.exr"
 #define DEMO_REFERENCE_PATTERN "reference/demo_ref.%04d.exr"
-#define DEMO_FIRST_FRAME       1
+/* --cineon-dpx: 10-bit printing-density scans, as a film scanner writes. */
+#define DEMO_SOURCE_DPX    "source/demo_src.%04d.dpx"
+#define DEMO_REFERENCE_DPX "reference/demo_ref.%04d.dpx"
+#define DEMO_FIRST_FRAME   1
 
 typedef struct {
   char *dir; /* absolute */
@@ -33,12 +36,27 @@ typedef struct {
   SrProgressMode progress;
   const char *progress_name; /* as given on the command line, for sub-commands */
   gboolean train;            /* FALSE with --no-train: data and project only */
+  gboolean cineon_dpx;       /* Cineon-log DPX scans instead of ACES EXR */
   SrProject *project;
   char *project_path; /* DIR/demo.srproj */
   sr_check_status check_status;
 } Demo;
 
 typedef gboolean (*DemoStep)(Demo *demo);
+
+static const char *
+demo_pattern(const Demo *demo, gboolean source)
+{
+  if (demo->cineon_dpx)
+    return source ? DEMO_SOURCE_DPX : DEMO_REFERENCE_DPX;
+  return source ? DEMO_SOURCE_PATTERN : DEMO_REFERENCE_PATTERN;
+}
+
+static sr_colourspace
+demo_space(const Demo *demo)
+{
+  return demo->cineon_dpx ? SR_CS_CINEON : SR_CS_ACES2065_1;
+}
 
 /* Step 1: the simulated Source and Reference sequences. */
 static gboolean
@@ -58,10 +76,12 @@ demo_write_sequences(Demo *demo)
   sim.height = demo->height;
   sim.grain = demo->grain;
   sim.seed = demo->seed;
-  sim.output_space = SR_CS_ACES2065_1;
+  sim.output_space = demo_space(demo);
   sr_write_options wopts;
   sr_write_options_init(&wopts);
   wopts.compression = SR_EXR_ZIP;
+  if (demo->cineon_dpx)
+    wopts.dpx_transfer = wopts.dpx_colorimetric = SR_DPX_PRINTING_DENSITY;
 
   SrProgress *progress = sr_progress_new(demo->progress, "demo frames", demo->n_frames);
   gboolean ok = TRUE;
@@ -70,10 +90,12 @@ demo_write_sequences(Demo *demo)
     sr_image *src = NULL, *ref = NULL;
     ok = sr_simulator_render_frame(&sim, frame, &src, &ref, &err);
     if (ok) {
-      g_autofree char *src_name = g_strdup_printf(DEMO_SOURCE_PATTERN, frame);
-      g_autofree char *ref_name = g_strdup_printf(DEMO_REFERENCE_PATTERN, frame);
+      char *src_name = sr_pattern_format(demo_pattern(demo, TRUE), frame);
+      char *ref_name = sr_pattern_format(demo_pattern(demo, FALSE), frame);
       g_autofree char *src_path = g_build_filename(demo->dir, src_name, NULL);
       g_autofree char *ref_path = g_build_filename(demo->dir, ref_name, NULL);
+      free(src_name);
+      free(ref_name);
       ok = sr_image_set_attribute(src, "spatialRecovery/demoElement", "source", &err) &&
            sr_image_set_attribute(ref, "spatialRecovery/demoElement", "reference", &err) &&
            sr_image_write(src_path, src, &wopts, &err) &&
@@ -89,8 +111,9 @@ demo_write_sequences(Demo *demo)
     sr_cli_error("demo", "%s", err.message);
     return FALSE;
   }
-  printf(_("wrote %d Source and %d Reference frames (%dx%d, ACES2065-1) to %s\n"), demo->n_frames,
-         demo->n_frames, demo->width, demo->height, demo->dir);
+  printf(_("wrote %d Source and %d Reference frames (%dx%d, %s) to %s\n"), demo->n_frames,
+         demo->n_frames, demo->width, demo->height, sr_colourspace_label(demo_space(demo)),
+         demo->dir);
   return TRUE;
 }
 
@@ -135,10 +158,10 @@ demo_write_project(Demo *demo)
   SrProject *p = sr_project_new();
   demo->project = p;
   sr_project_set_name(p, "Spatial Recovery demo");
-  sr_project_set_source_pattern(p, DEMO_SOURCE_PATTERN);
-  sr_project_set_reference_pattern(p, DEMO_REFERENCE_PATTERN);
-  sr_project_set_source_colourspace(p, SR_CS_ACES2065_1);
-  sr_project_set_reference_colourspace(p, SR_CS_ACES2065_1);
+  sr_project_set_source_pattern(p, demo_pattern(demo, TRUE));
+  sr_project_set_reference_pattern(p, demo_pattern(demo, FALSE));
+  sr_project_set_source_colourspace(p, demo_space(demo));
+  sr_project_set_reference_colourspace(p, demo_space(demo));
   sr_project_set_reference_offset(p, 0);
 
   /* Crop: the live area inside a thin border, as on a scanned frame. */
@@ -268,7 +291,7 @@ demo_render_held_out(Demo *demo)
   if (!demo->train)
     return TRUE;
   g_autofree char *model = demo_output_path(demo, "training/checkpoints/latest.safetensors");
-  g_autofree char *input = g_build_filename(demo->dir, DEMO_SOURCE_PATTERN, NULL);
+  g_autofree char *input = g_build_filename(demo->dir, demo_pattern(demo, TRUE), NULL);
   g_autofree char *output = demo_output_path(demo, "held-out/demo_rec.%04d.exr");
   const GArray *held = sr_project_get_held_out(demo->project);
   for (guint i = 0; i < held->len; i++) {
@@ -290,8 +313,8 @@ demo_held_out_psnr(Demo *demo, int frame, double *psnr_source, double *psnr_outp
   sr_prep_settings prep;
   sr_project_get_prep_settings(demo->project, &prep);
   prep.prefilter = SR_PREFILTER_NONE; /* measure the frames, not the filter */
-  g_autofree char *src_path = g_build_filename(demo->dir, DEMO_SOURCE_PATTERN, NULL);
-  g_autofree char *ref_path = g_build_filename(demo->dir, DEMO_REFERENCE_PATTERN, NULL);
+  g_autofree char *src_path = g_build_filename(demo->dir, demo_pattern(demo, TRUE), NULL);
+  g_autofree char *ref_path = g_build_filename(demo->dir, demo_pattern(demo, FALSE), NULL);
   g_autofree char *out_path = demo_output_path(demo, "held-out/demo_rec.%04d.exr");
   char *src_file = sr_pattern_format(src_path, frame);
   char *ref_file = sr_pattern_format(ref_path, frame);
@@ -359,7 +382,7 @@ sr_cmd_demo(int argc, char **argv)
 {
   int n_frames = 24;
   char *size_opt = NULL, *progress_opt = NULL;
-  gboolean no_grain = FALSE, no_train = FALSE;
+  gboolean no_grain = FALSE, no_train = FALSE, cineon_dpx = FALSE;
   gint64 seed = 1;
   GOptionEntry entries[] = {
       {"frames", 'n', 0, G_OPTION_ARG_INT, &n_frames, _("Number of frames (default 24)"), "N"},
@@ -369,6 +392,8 @@ sr_cmd_demo(int argc, char **argv)
       {"no-train", 0, 0, G_OPTION_ARG_NONE, &no_train,
        _("Only write the sequences and the project"), NULL},
       {"progress", 0, 0, G_OPTION_ARG_STRING, &progress_opt, _("auto, bar, json or quiet"), "MODE"},
+      {"cineon-dpx", 0, 0, G_OPTION_ARG_NONE, &cineon_dpx,
+       _("Write 10-bit Cineon-log DPX scans instead of ACES2065-1 EXR"), NULL},
       {NULL},
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new("DIR");
@@ -420,6 +445,7 @@ sr_cmd_demo(int argc, char **argv)
   }
   demo.progress_name = progress_opt ? progress_opt : "auto";
   demo.train = !no_train;
+  demo.cineon_dpx = cineon_dpx;
   demo.n_frames = n_frames;
   demo.grain = !no_grain;
   demo.seed = (guint64)seed;

@@ -26,6 +26,8 @@ sr_write_options_init(sr_write_options *opts)
   /* On grainy 2K scans level 4 is within 2% of level 6's size in about 60%
    * of the time, and level 1 costs 4% more size for another halving. */
   opts->zip_level = 4;
+  opts->dpx_transfer = SR_DPX_USER_DEFINED;
+  opts->dpx_colorimetric = SR_DPX_USER_DEFINED;
 }
 
 const char *
@@ -158,6 +160,7 @@ bool
 sr_image_read_info(const char *path, sr_image_info *info, sr_error *err)
 {
   memset(info, 0, sizeof *info);
+  info->transfer = info->colorimetric = -1;
   sr_format f = sr_format_sniff(path, err);
   switch (f) {
   case SR_FORMAT_EXR: return sr_exr_read_info(path, info, err);

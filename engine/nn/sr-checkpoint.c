@@ -246,6 +246,13 @@ sr_checkpoint_save(const char *path, sr_unet *net, const sr_checkpoint_meta *met
   meta_add(&m, "prefilter", sr_prefilter_id(meta->prep.prefilter));
   meta_add(&m, "source_colourspace", sr_colourspace_id(meta->prep.source_space));
   meta_add(&m, "reference_colourspace", sr_colourspace_id(meta->prep.reference_space));
+  /* OpenColorIO spaces only when used, so older checkpoints read the same. */
+  if (meta->prep.source_ocio[0] || meta->prep.reference_ocio[0])
+    meta_add(&m, "ocio_config", meta->prep.ocio_config);
+  if (meta->prep.source_ocio[0])
+    meta_add(&m, "source_ocio", meta->prep.source_ocio);
+  if (meta->prep.reference_ocio[0])
+    meta_add(&m, "reference_ocio", meta->prep.reference_ocio);
   meta_add(&m, "training_domain", sr_colourspace_id(SR_TRAINING_DOMAIN));
   meta_add(&m, "ycbcr_matrix", sr_ycbcr_matrix_id(meta->prep.matrix));
   snprintf(buf, sizeof buf, "%016llx%016llx%016llx%016llx", (unsigned long long)meta->rng_state[0],
@@ -471,6 +478,17 @@ parse_meta(const sr_safetensors *st, sr_checkpoint_meta *meta, sr_error *err)
       !sr_colourspace_from_id(s, &meta->prep.reference_space)) {
     sr_error_set(err, SR_ERR_FORMAT,
                  SR_("%s: metadata field reference_colourspace is missing or unknown"), st->path);
+    goto fail;
+  }
+  const char *oc = sr_safetensors_meta(st, "ocio_config");
+  const char *os = sr_safetensors_meta(st, "source_ocio");
+  const char *orf = sr_safetensors_meta(st, "reference_ocio");
+  snprintf(meta->prep.ocio_config, sizeof meta->prep.ocio_config, "%s", oc ? oc : "");
+  snprintf(meta->prep.source_ocio, sizeof meta->prep.source_ocio, "%s", os ? os : "");
+  snprintf(meta->prep.reference_ocio, sizeof meta->prep.reference_ocio, "%s", orf ? orf : "");
+  if ((os || orf) && !oc) {
+    sr_error_set(err, SR_ERR_FORMAT,
+                 SR_("%s: metadata names an OpenColorIO space but no ocio_config"), st->path);
     goto fail;
   }
   sr_colourspace dom;

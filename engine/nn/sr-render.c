@@ -400,6 +400,13 @@ sr_render_run(sr_model *model, const sr_sequence *seq, const sr_render_options *
   free(dir);
   if (!dir_ok)
     return false;
+  /* The Source's domain (with an OCIO space, its processors) is built once
+   * here and used for every frame. */
+  sr_prep_settings prep = model->meta.prep;
+  sr_domain *domain = sr_prep_domain_new(&prep, true, err);
+  if (!domain)
+    return false;
+  prep.source_domain = domain;
 
   int n_readers = opts->readers > 0 ? opts->readers : 2;
   int n_writers = opts->writers > 0 ? opts->writers : 2;
@@ -426,6 +433,7 @@ sr_render_run(sr_model *model, const sr_sequence *seq, const sr_render_options *
       queue_destroy(&s.out);
     pthread_mutex_destroy(&s.lock);
     free(s.missing);
+    sr_domain_free(domain);
     sr_error_set(err, SR_ERR_NOMEM, SR_("render: out of memory"));
     return false;
   }
@@ -458,7 +466,7 @@ sr_render_run(sr_model *model, const sr_sequence *seq, const sr_render_options *
     if (!j)
       break;
     sr_error e = {0};
-    sr_image *rec = sr_infer_frame(model->net, j->image, &model->meta.prep, &opts->infer, &e);
+    sr_image *rec = sr_infer_frame(model->net, j->image, &prep, &opts->infer, &e);
     bool ok = rec != NULL;
     ok = ok && sr_image_set_attribute(rec, SR_RENDER_MODEL_ID_ATTR, model->meta.model_id, &e);
     if (ok && opts->checkpoint_path)
@@ -502,6 +510,7 @@ sr_render_run(sr_model *model, const sr_sequence *seq, const sr_render_options *
   queue_destroy(&s.in);
   queue_destroy(&s.out);
   pthread_mutex_destroy(&s.lock);
+  sr_domain_free(domain);
   if (s.failed) {
     if (err)
       *err = s.first_error;

@@ -57,12 +57,13 @@ sr_qa_context_new(const sr_prep_settings *prep, sr_error *err)
     return NULL;
   }
   ctx->prep = *prep;
-  ctx->source_domain = sr_domain_new(prep->source_space, err);
+  ctx->prep.source_domain = NULL; /* the caller's may not outlive the context */
+  ctx->source_domain = sr_prep_domain_new(prep, true, err);
   if (!ctx->source_domain) {
     sr_qa_context_free(ctx);
     return NULL;
   }
-  ctx->reference_domain = sr_domain_new(prep->reference_space, err);
+  ctx->reference_domain = sr_prep_domain_new(prep, false, err);
   if (!ctx->reference_domain) {
     sr_qa_context_free(ctx);
     return NULL;

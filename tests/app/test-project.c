@@ -688,6 +688,116 @@ test_check_frames(void)
   g_rmdir(dir);
 }
 
+
+/* OpenColorIO fields: optional, saved only when used, the config stored
+ * relative to the project, and a check that names config and space. */
+static const char *ocio_config_text =
+    "ocio_profile_version: 2\n"
+    "roles:\n"
+    "  default: ACES2065-1\n"
+    "  aces_interchange: ACES2065-1\n"
+    "  cie_xyz_d65_interchange: ACES2065-1\n"
+    "file_rules:\n"
+    "  - !<Rule> {name: Default, colorspace: default}\n"
+    "displays:\n"
+    "  sRGB:\n"
+    "    - !<View> {name: Raw, colorspace: ACES2065-1}\n"
+    "colorspaces:\n"
+    "  - !<ColorSpace> {name: ACES2065-1, aliases: [aces]}\n"
+    "  - !<ColorSpace>\n"
+    "    name: ACEScg\n"
+    "    to_scene_reference: !<BuiltinTransform> {style: ACEScg_to_ACES2065-1}\n";
+
+static const sr_check *
+find_check(const sr_check_report *r, const char *id)
+{
+  for (int i = 0; i < r->n; i++)
+    if (g_str_equal(r->items[i].id, id))
+      return &r->items[i];
+  return NULL;
+}
+
+static void
+test_ocio_fields(void)
+{
+  GError *error = NULL;
+  /* An older project has none of them. */
+  SrProject *p = sr_project_load_from_data(base_json, strlen(base_json), "t.srproj", &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(sr_project_get_ocio_config(p), ==, "");
+  g_assert_cmpstr(sr_project_get_ocio_space(p, TRUE), ==, "");
+  gsize len;
+  g_autofree char *plain = sr_project_to_data(p, &len);
+  g_assert_null(strstr(plain, "ocio"));
+
+  g_autofree char *dir = g_dir_make_tmp("sr-proj-ocio-XXXXXX", NULL);
+  g_autofree char *cfg_dir = g_build_filename(dir, "colour", NULL);
+  g_assert_cmpint(g_mkdir(cfg_dir, 0755), ==, 0);
+  g_autofree char *cfg = g_build_filename(cfg_dir, "config.ocio", NULL);
+  g_assert_true(g_file_set_contents(cfg, ocio_config_text, -1, NULL));
+  g_autofree char *proj = g_build_filename(dir, "shot.srproj", NULL);
+  g_autoptr(GFile) file = g_file_new_for_path(proj);
+  g_assert_true(sr_project_save(p, file, &error));
+  sr_project_set_ocio_config(p, cfg);
+  g_assert_cmpstr(sr_project_get_ocio_config(p), ==, "colour/config.ocio");
+  g_autofree char *resolved = sr_project_get_ocio_config_path(p);
+  g_assert_cmpstr(resolved, ==, cfg);
+  sr_project_set_ocio_space(p, TRUE, "ACEScg");
+  sr_project_set_ocio_space(p, FALSE, "aces");
+  g_autofree char *described = sr_project_describe_space(p, TRUE);
+  g_assert_cmpstr(described, ==, "ACEScg (OCIO)");
+  sr_prep_settings prep;
+  sr_project_get_prep_settings(p, &prep);
+  g_assert_cmpstr(prep.ocio_config, ==, cfg);
+  g_assert_cmpstr(prep.source_ocio, ==, "ACEScg");
+
+  /* Saved and loaded back. */
+  g_assert_true(sr_project_save(p, file, &error));
+  g_object_unref(p);
+  p = sr_project_load(file, &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(sr_project_get_ocio_config(p), ==, "colour/config.ocio");
+  g_assert_cmpstr(sr_project_get_ocio_space(p, TRUE), ==, "ACEScg");
+  g_assert_cmpstr(sr_project_get_ocio_space(p, FALSE), ==, "aces");
+
+  sr_check_report report;
+  sr_check_report_init(&report);
+  sr_project_check(p, &report);
+  const sr_check *c = find_check(&report, "ocio");
+  if (sr_ocio_available()) {
+    g_assert_nonnull(c);
+    g_assert_cmpint(c->status, ==, SR_CHECK_PASS);
+  }
+  sr_check_report_clear(&report);
+
+  /* A space the config lacks: the check names the config and the space. */
+  sr_project_set_ocio_space(p, TRUE, "ARRI LogC3");
+  sr_check_report_init(&report);
+  sr_project_check(p, &report);
+  c = find_check(&report, "ocio");
+  g_assert_nonnull(c);
+  g_assert_cmpint(c->status, ==, SR_CHECK_FAIL);
+  if (sr_ocio_available()) {
+    g_assert_nonnull(strstr(c->detail, "ARRI LogC3"));
+    g_assert_nonnull(strstr(c->detail, "config.ocio"));
+  }
+  sr_check_report_clear(&report);
+  /* A config that is not there. */
+  g_unlink(cfg);
+  sr_check_report_init(&report);
+  sr_project_check(p, &report);
+  c = find_check(&report, "ocio");
+  g_assert_nonnull(c);
+  g_assert_cmpint(c->status, ==, SR_CHECK_FAIL);
+  if (sr_ocio_available())
+    g_assert_nonnull(strstr(c->detail, "config.ocio"));
+  sr_check_report_clear(&report);
+  g_object_unref(p);
+  g_unlink(proj);
+  g_rmdir(cfg_dir);
+  g_rmdir(dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -703,5 +813,6 @@ main(int argc, char **argv)
   g_test_add_func("/project/load-malformed", test_load_malformed);
   g_test_add_func("/project/load-missing-file", test_load_missing_file);
   g_test_add_func("/project/check-frames", test_check_frames);
+  g_test_add_func("/project/ocio-fields", test_ocio_fields);
   return g_test_run();
 }

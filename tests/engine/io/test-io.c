@@ -1082,7 +1082,8 @@ static unsigned char *
 make_dpx(int w, int h, bool big_endian, uint32_t offset, int bits, int packing, size_t *len,
          uint16_t (*code)(int x, int y, int c))
 {
-  size_t size = offset + (size_t)w * h * 4;
+  size_t line16 = ((size_t)w * 3 * 2 + 3) / 4 * 4; /* 16-bit lines end on a word */
+  size_t size = offset + (bits == 16 ? line16 * h : (size_t)w * h * 4);
   unsigned char *d = g_malloc0(size);
   memcpy(d, big_endian ? "SDPX" : "XPDS", 4);
 #define PUT32(p, v)                                                        \
@@ -1112,7 +1113,11 @@ make_dpx(int w, int h, bool big_endian, uint32_t offset, int bits, int packing, 
   PUT16(d + 806, 0);
   PUT32(d + 808, offset);
   PUT32(d + 812, 0);
-  for (int y = 0; y < h; y++)
+  for (int y = 0; y < h && bits == 16; y++)
+    for (int x = 0; x < w; x++)
+      for (int c = 0; c < 3; c++)
+        PUT16(d + offset + (size_t)y * line16 + ((size_t)x * 3 + c) * 2, code(x, y, c));
+  for (int y = 0; y < h && bits != 16; y++)
     for (int x = 0; x < w; x++) {
       uint32_t word = (uint32_t)code(x, y, 0) << 22 | (uint32_t)code(x, y, 1) << 12 |
                       (uint32_t)code(x, y, 2) << 2 | 0x3u; /* padding bits set: ignored */
@@ -1128,6 +1133,12 @@ static uint16_t
 dpx_code(int x, int y, int c)
 {
   return (uint16_t)((x * 31 + y * 17 + c * 400) % 1024);
+}
+
+static uint16_t
+dpx_code16(int x, int y, int c)
+{
+  return (uint16_t)((x * 3001 + y * 1777 + c * 20000) % 65536);
 }
 
 static void
@@ -1157,6 +1168,31 @@ test_dpx(void)
     read_fails(p, SR_ERR_FORMAT, "truncated");
     write_bytes(p, d, 600);
     read_fails(p, SR_ERR_FORMAT, "truncated");
+    g_free(d);
+    /* 16-bit (ADX16 scans), ADX codes in the header: every sample exact. */
+    d = make_dpx(13, 7, be, 2048, 16, be ? 0 : 1, &len, dpx_code16);
+    d[801] = d[802] = SR_DPX_ADX;
+    write_bytes(p, d, len);
+    img = read_ok(p);
+    for (int y = 0; y < 7; y++)
+      for (int x = 0; x < 13; x++)
+        for (int c = 0; c < 3; c++)
+          g_assert_cmpfloat(img->pixels[((size_t)y * 13 + x) * 3 + c], ==,
+                            dpx_code16(x, y, c) / 65535.0f);
+    sr_image_free(img);
+    g_assert_true(sr_image_read_info(p, &info, &err));
+    g_assert_cmpint(info.bit_depth, ==, 16);
+    g_assert_cmpint(info.transfer, ==, SR_DPX_ADX);
+    sr_colourspace cs;
+    char why[256];
+    g_assert_true(sr_image_info_suggest_colourspace(&info, &cs, why, sizeof why));
+    g_assert_cmpint(cs, ==, SR_CS_ADX16);
+    write_bytes(p, d, len - 3);
+    read_fails(p, SR_ERR_FORMAT, "truncated");
+    g_free(d);
+    d = make_dpx(13, 7, be, 2048, 16, 2, &len, dpx_code16);
+    write_bytes(p, d, len);
+    read_fails(p, SR_ERR_UNSUPPORTED, "16-bit packing 2");
     g_free(d);
     /* Other bit depths and packings are refused, naming the field. */
     d = make_dpx(13, 7, be, 2048, 12, 1, &len, dpx_code);
@@ -1190,6 +1226,54 @@ test_dpx(void)
   sr_image *back = read_ok(p);
   g_assert_cmpfloat(max_abs_error_clamped(img, back, 3), <=, 0.5f / 1023.0f + 1e-6f);
   sr_image_free(back);
+  /* By default the header says user defined: the project must ask. */
+  sr_image_info info;
+  sr_error err = {0};
+  char why[256];
+  sr_colourspace cs = SR_CS_COUNT;
+  g_assert_true(sr_image_read_info(p, &info, &err));
+  g_assert_cmpint(info.transfer, ==, SR_DPX_USER_DEFINED);
+  g_assert_cmpint(info.colorimetric, ==, SR_DPX_USER_DEFINED);
+  g_assert_false(sr_image_info_suggest_colourspace(&info, &cs, why, sizeof why));
+  g_assert_nonnull(strstr(why, "transfer 0 (user defined)"));
+  g_assert_cmpint(cs, ==, SR_CS_COUNT);
+  /* Printing density written and read back: Cineon, saying why. */
+  o.dpx_transfer = o.dpx_colorimetric = SR_DPX_PRINTING_DENSITY;
+  write_ok(p, img, &o);
+  g_assert_true(sr_image_read_info(p, &info, &err));
+  g_assert_cmpint(info.transfer, ==, SR_DPX_PRINTING_DENSITY);
+  g_assert_cmpint(info.colorimetric, ==, SR_DPX_PRINTING_DENSITY);
+  g_assert_true(sr_image_info_suggest_colourspace(&info, &cs, why, sizeof why));
+  g_assert_cmpint(cs, ==, SR_CS_CINEON);
+  g_assert_nonnull(strstr(why, "transfer 1 (printing density)"));
+  g_assert_nonnull(strstr(why, "Cineon"));
+  /* Other codes: ADX by bit depth, BT.709, linear + BT.709, unknown. */
+  const struct {
+    int transfer, colorimetric, bits;
+    gboolean found;
+    sr_colourspace cs;
+  } cases[] = {
+      {SR_DPX_ADX, SR_DPX_ADX, 10, TRUE, SR_CS_ADX10},
+      {SR_DPX_ADX, SR_DPX_ADX, 16, TRUE, SR_CS_ADX16},
+      {SR_DPX_BT709, SR_DPX_BT709, 10, TRUE, SR_CS_REC709},
+      {SR_DPX_LINEAR, SR_DPX_BT709, 16, TRUE, SR_CS_LINEAR_REC709},
+      {SR_DPX_LINEAR, SR_DPX_USER_DEFINED, 16, FALSE, SR_CS_COUNT},
+      {SR_DPX_UNSPECIFIED_VIDEO, 4, 10, FALSE, SR_CS_COUNT},
+      {42, 42, 10, FALSE, SR_CS_COUNT},
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+    info.transfer = cases[i].transfer;
+    info.colorimetric = cases[i].colorimetric;
+    info.bit_depth = cases[i].bits;
+    cs = SR_CS_COUNT;
+    g_assert_cmpint(sr_image_info_suggest_colourspace(&info, &cs, why, sizeof why), ==,
+                    cases[i].found);
+    g_assert_cmpint(cs, ==, cases[i].cs);
+  }
+  /* Formats without the fields: the user chooses. */
+  info.format = SR_FORMAT_TIFF;
+  info.transfer = info.colorimetric = -1;
+  g_assert_false(sr_image_info_suggest_colourspace(&info, &cs, why, sizeof why));
   sr_image_free(img);
   g_free(p);
   rm_rf(dir);
