@@ -203,7 +203,7 @@ test_demo_check_prepare(void)
     sr_image_free(b);
   }
   g_autofree char *pairs_dir = g_build_filename(out, "pairs", NULL);
-  g_assert_cmpint(count_entries(pairs_dir), ==, 6);
+  g_assert_cmpint(count_entries(pairs_dir), ==, 7); /* six pair files and the manifest */
   g_autofree char *json = g_build_filename(out, "check-report.json", NULL);
   g_autofree char *txt = g_build_filename(out, "check-report.txt", NULL);
   g_assert_true(g_file_test(json, G_FILE_TEST_IS_REGULAR));
@@ -214,7 +214,7 @@ test_demo_check_prepare(void)
   r = run_cli("prepare", project, "--out", out, "--progress", "quiet", NULL);
   g_assert_cmpint(r.status, ==, 0);
   run_clear(&r);
-  g_assert_cmpint(count_entries(pairs_dir), ==, 6);
+  g_assert_cmpint(count_entries(pairs_dir), ==, 7); /* six pair files and the manifest */
   g_assert_cmpint(count_entries(out), ==, 3);
 
   /* A failing prepare leaves the previous pairs as they were. */
@@ -224,7 +224,7 @@ test_demo_check_prepare(void)
   g_assert_cmpint(r.status, !=, 0);
   assert_clean_messages(&r, "prepare");
   run_clear(&r);
-  g_assert_cmpint(count_entries(pairs_dir), ==, 6);
+  g_assert_cmpint(count_entries(pairs_dir), ==, 7); /* six pair files and the manifest */
   g_assert_cmpint(count_entries(out), ==, 3);
   remove_tree(dir);
 }
