@@ -1019,8 +1019,8 @@ parse_into(SrProject *p, const char *json, gsize len, const char *origin, GError
       n++;
     g_set_error(error, SR_PROJECT_ERROR, SR_PROJECT_ERROR_PARSE,
                 _("%s: line %d, column %d: the number %.*s is too large for any field (integers "
-                  "are at most %" G_GINT64_FORMAT " in size)"),
-                ps.origin, line, column, (int)n, json + overflow_at, G_MAXINT64);
+                  "are at most %lld in size)"),
+                ps.origin, line, column, (int)n, json + overflow_at, (long long)G_MAXINT64);
     return FALSE;
   }
   g_autoptr(JsonParser) parser = json_parser_new_immutable();

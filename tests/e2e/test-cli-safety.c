@@ -146,8 +146,8 @@ train_model(const char *dir)
 static char *
 frame_path(const char *dir, const char *which, int frame)
 {
-  g_autofree char *name = g_strdup_printf("demo_%s.%04d.exr", which[0] == 's' ? "src" : "ref",
-                                          frame);
+  g_autofree char *name =
+      g_strdup_printf("demo_%s.%04d.exr", which[0] == 's' ? "src" : "ref", frame);
   return g_build_filename(dir, which, name, NULL);
 }
 
@@ -317,7 +317,7 @@ test_render_output_is_reference(void)
   g_assert_cmpint(symlink("reference", link), ==, 0);
   g_autofree char *output = g_build_filename(link, "demo_ref.%04d.exr", NULL);
   Run r = run_cli("render", project, "--model", model, "--output", output, "--backend", "cpu",
-              "--progress", "quiet", NULL);
+                  "--progress", "quiet", NULL);
   g_assert_cmpint(r.status, ==, 1);
   g_assert_nonnull(strstr(r.err, "is the input file"));
   g_assert_nonnull(strstr(r.err, "demo_ref.0001.exr"));
@@ -412,12 +412,9 @@ typedef struct {
 } EmptyCase;
 
 static const EmptyCase empty_cases[] = {
-    {"deliver-out", "deliver", "--out", TRUE},
-    {"validate-out", "validate", "--out", TRUE},
-    {"train-out", "train", "--out", TRUE},
-    {"prepare-out", "prepare", "--out", TRUE},
-    {"render-output", "render", "--output", TRUE},
-    {"deliver-render", "deliver", "--render", TRUE},
+    {"deliver-out", "deliver", "--out", TRUE},     {"validate-out", "validate", "--out", TRUE},
+    {"train-out", "train", "--out", TRUE},         {"prepare-out", "prepare", "--out", TRUE},
+    {"render-output", "render", "--output", TRUE}, {"deliver-render", "deliver", "--render", TRUE},
     {"render-model", "render", "--model", TRUE},
 };
 
@@ -466,16 +463,42 @@ test_second_interrupt(void)
   g_autofree char *src = g_build_filename(dir, "source", "demo_src.%04d.exr", NULL);
   g_autofree char *ref = g_build_filename(dir, "reference", "demo_ref.%04d.exr", NULL);
   g_autofree char *out = g_build_filename(dir, "training", NULL);
-  const char *argv[] = {g_getenv("SR_CLI"), "train", "--source", src, "--reference", ref,
-                        "--pairs", "1,3", "--colorspace", "aces2065-1", "--model", "m", "--patch",
-                        "64", "--batch", "8", "--steps", "10000000", "--checkpoint-every",
-                        "10000000", "--contact-sheet-every", "0", "--backend", "cpu",
-                        "--threads", "1", "--progress", "json", "--out", out, NULL};
+  const char *argv[] = {g_getenv("SR_CLI"),
+                        "train",
+                        "--source",
+                        src,
+                        "--reference",
+                        ref,
+                        "--pairs",
+                        "1,3",
+                        "--colorspace",
+                        "aces2065-1",
+                        "--model",
+                        "m",
+                        "--patch",
+                        "64",
+                        "--batch",
+                        "8",
+                        "--steps",
+                        "10000000",
+                        "--checkpoint-every",
+                        "10000000",
+                        "--contact-sheet-every",
+                        "0",
+                        "--backend",
+                        "cpu",
+                        "--threads",
+                        "1",
+                        "--progress",
+                        "json",
+                        "--out",
+                        out,
+                        NULL};
   GPid pid;
   int out_fd = -1;
   GError *error = NULL;
-  g_assert_true(g_spawn_async_with_pipes(NULL, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
-                                         NULL, NULL, &pid, NULL, &out_fd, NULL, &error));
+  g_assert_true(g_spawn_async_with_pipes(NULL, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL,
+                                         NULL, &pid, NULL, &out_fd, NULL, &error));
   g_assert_no_error(error);
   /* Wait until it trains (a progress line), so the handlers are in place. */
   GIOChannel *ch = g_io_channel_unix_new(out_fd);
