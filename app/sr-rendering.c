@@ -58,9 +58,9 @@ sr_rendering_run(SrProject *project, const SrRenderingOptions *opts, SrRendering
   SrRenderingOptions defaults;
   SrTrainingSettings t;
   sr_error err = {0};
-  sr_sequence seq = {0};
+  sr_sequence seq = {0}, reference = {0};
   sr_model *model = NULL;
-  g_autofree char *dir = NULL;
+  g_autofree char *dir = NULL, *ref_path = NULL;
   gboolean ok = FALSE;
 
   g_return_val_if_fail(SR_IS_PROJECT(project), FALSE);
@@ -113,6 +113,12 @@ sr_rendering_run(SrProject *project, const SrRenderingOptions *opts, SrRendering
   ro.write = opts->write;
   ro.infer.tile = opts->tile;
   ro.skip_missing = opts->skip_missing;
+  /* The Reference is never written over either: the render refuses an
+   * output that is one of its frames, whatever the spelling. */
+  const char *rp = sr_project_get_reference_pattern(project);
+  ref_path = rp && *rp ? sr_project_resolve_path(project, rp) : NULL;
+  if (ref_path && sr_sequence_open(&reference, ref_path, NULL))
+    ro.reference = &reference;
   if (opts->ready) {
     SrRenderingPlan plan = {model, out->checkpoint, out->output_pattern, out->first, out->last};
     opts->ready(opts->callbacks.user, &plan);
@@ -125,5 +131,6 @@ out:
   if (model)
     sr_model_close(model);
   sr_sequence_clear(&seq);
+  sr_sequence_clear(&reference);
   return ok;
 }

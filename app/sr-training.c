@@ -10,6 +10,7 @@
 #include "sr-checkpoint.h"
 #include "sr-io.h"
 #include "sr-job.h"
+#include "sr-memory.h"
 
 int
 sr_training_fit_patch(int patch, int crop_w, int crop_h, SrModelSize size)
@@ -126,6 +127,19 @@ stopped(const atomic_bool *cancel, sr_error *err)
   return TRUE;
 }
 
+/* Refuses, before any pair is read, a set of pairs that would not fit in
+ * memory; a frame that cannot be read is left for build_pair to name. */
+static gboolean
+check_memory(TrainingData *d, int frame, int n_pairs, sr_error *err)
+{
+  g_autofree char *path = sr_sequence_frame_path(&d->src, frame);
+  sr_image_info info;
+  if (path == NULL || !sr_image_read_info(path, &info, NULL))
+    return TRUE;
+  return sr_train_check_memory(n_pairs, info.width, info.height, info.channels, d->prep.crop,
+                               sr_memory_available(), err);
+}
+
 static gboolean
 training_data_load(SrProject *project, const atomic_bool *cancel, TrainingData *d, sr_error *err)
 {
@@ -147,7 +161,8 @@ training_data_load(SrProject *project, const atomic_bool *cancel, TrainingData *
     sr_error_set(err, SR_ERR_MISSING, _("no training pairs: add pairs before training"));
     return FALSE;
   }
-  if (!sr_sequence_open(&d->src, src, err) || !sr_sequence_open(&d->ref, ref, err))
+  if (!sr_sequence_open(&d->src, src, err) || !sr_sequence_open(&d->ref, ref, err) ||
+      !check_memory(d, g_array_index(pairs, int, 0), (int)(pairs->len + held->len), err))
     return FALSE;
   d->pairs = g_new0(sr_pair, pairs->len);
   d->held = g_new0(sr_pair, held->len + 1);

@@ -32,6 +32,7 @@ typedef struct render_ui {
   gboolean json;
   SrProject *project; /* NULL without one */
   SrProgressMode mode;
+  GHashTable *reported; /* frame error messages already printed */
 } render_ui;
 
 static const char *
@@ -82,8 +83,9 @@ static void
 on_frame_error(void *user, int frame, const sr_error *e)
 {
   render_ui *ui = user;
-  sr_progress_message(ui->progress, _("spatial-recovery-cli render: frame %d: %s"), frame,
-                      e->message);
+  (void)frame; /* the message names it */
+  g_hash_table_add(ui->reported, g_strdup(e->message));
+  sr_progress_message(ui->progress, "spatial-recovery-cli render: %s", e->message);
 }
 
 /* The model is open: say what will be rendered. The render always repeats
@@ -157,6 +159,10 @@ sr_cmd_render(int argc, char **argv)
     sr_cli_error("render", _("unexpected argument '%s'"), argv[2]);
     return 2;
   }
+  if (sr_cli_refuse_empty_path("render", "--output", output_s) ||
+      sr_cli_refuse_empty_path("render", "--input", input_s) ||
+      sr_cli_refuse_empty_path("render", "--model", model_s))
+    return 2;
   SrProgressMode mode = SR_PROGRESS_AUTO;
   if (progress_s && !sr_cli_parse_progress_mode(progress_s, &mode)) {
     sr_cli_error("render", _("--progress must be auto, bar, json or quiet"));
@@ -223,7 +229,8 @@ sr_cmd_render(int argc, char **argv)
   ro.skip_missing = skip_missing;
   ro.write = wo;
   ro.ready = on_ready;
-  render_ui ui = {NULL, json, have_project ? project : NULL, mode};
+  render_ui ui = {NULL, json, have_project ? project : NULL, mode,
+                  g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL)};
   ro.callbacks =
       (sr_render_callbacks){.user = &ui, .progress = on_frame, .frame_error = on_frame_error};
   SrCliStopGuard stop_guard;
@@ -249,8 +256,10 @@ sr_cmd_render(int argc, char **argv)
     g_snprintf(missing_text + len, sizeof missing_text - len, "%s%d", i ? ", " : "",
                res->missing[i]);
   }
-  if (!ok && !stopped)
+  /* A frame's failure was printed as it happened; say it once. */
+  if (!ok && (!stopped || failed) && !g_hash_table_contains(ui.reported, error->message))
     sr_cli_error("render", "%s", error->message);
+  g_hash_table_unref(ui.reported);
   char shrt[SR_MODEL_ID_SHORT + 1];
   sr_model_id_short(out.model_id, shrt);
   int total = out.last - out.first + 1;

@@ -16,6 +16,7 @@
 
 #include "sr-checkpoint.h"
 #include "sr-cli-common.h"
+#include "sr-memory.h"
 #include "sr-fs.h"
 #include "sr-io.h"
 #include "sr-metrics.h"
@@ -235,6 +236,11 @@ sr_cmd_train(int argc, char **argv)
     sr_cli_error("train", _("unexpected argument '%s'"), argv[2]);
     return 2;
   }
+  if (sr_cli_refuse_empty_path("train", "--out", out_s) ||
+      sr_cli_refuse_empty_path("train", "--source", source) ||
+      sr_cli_refuse_empty_path("train", "--reference", reference) ||
+      sr_cli_refuse_empty_path("train", "--resume-from", resume_from))
+    return 2;
   const char *project_path = argc == 2 ? argv[1] : NULL;
 
   reporter rep = {.mode = SR_PROGRESS_AUTO};
