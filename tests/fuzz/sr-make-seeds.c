@@ -81,13 +81,13 @@ make_frames(void)
     int bits;
     int channels;
   } specs[] = {
-      {"exr", "zip.exr", SR_EXR_ZIP, 16, 3},      {"exr", "piz.exr", SR_EXR_PIZ, 16, 3},
-      {"exr", "none.exr", SR_EXR_NONE, 16, 3},    {"exr", "dwaa.exr", SR_EXR_DWAA, 16, 3},
-      {"exr", "gray.exr", SR_EXR_ZIP, 16, 1},     {"exr", "rgba.exr", SR_EXR_NONE, 16, 4},
-      {"png", "rgb16.png", SR_EXR_ZIP, 16, 3},    {"png", "rgb8.png", SR_EXR_ZIP, 8, 3},
-      {"png", "gray8.png", SR_EXR_ZIP, 8, 1},     {"png", "rgba16.png", SR_EXR_ZIP, 16, 4},
-      {"tiff", "rgb16.tif", SR_EXR_ZIP, 16, 3},   {"tiff", "rgb8.tif", SR_EXR_ZIP, 8, 3},
-      {"tiff", "gray16.tif", SR_EXR_ZIP, 16, 1},  {"tiff", "rgba8.tif", SR_EXR_ZIP, 8, 4},
+      {"exr", "zip.exr", SR_EXR_ZIP, 16, 3},     {"exr", "piz.exr", SR_EXR_PIZ, 16, 3},
+      {"exr", "none.exr", SR_EXR_NONE, 16, 3},   {"exr", "dwaa.exr", SR_EXR_DWAA, 16, 3},
+      {"exr", "gray.exr", SR_EXR_ZIP, 16, 1},    {"exr", "rgba.exr", SR_EXR_NONE, 16, 4},
+      {"png", "rgb16.png", SR_EXR_ZIP, 16, 3},   {"png", "rgb8.png", SR_EXR_ZIP, 8, 3},
+      {"png", "gray8.png", SR_EXR_ZIP, 8, 1},    {"png", "rgba16.png", SR_EXR_ZIP, 16, 4},
+      {"tiff", "rgb16.tif", SR_EXR_ZIP, 16, 3},  {"tiff", "rgb8.tif", SR_EXR_ZIP, 8, 3},
+      {"tiff", "gray16.tif", SR_EXR_ZIP, 16, 1}, {"tiff", "rgba8.tif", SR_EXR_ZIP, 8, 4},
       {"dpx", "rgb10.dpx", SR_EXR_ZIP, 10, 3},
   };
   for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
@@ -112,8 +112,9 @@ make_frames(void)
 static void
 make_sequences(void)
 {
-  write_text("sequence", "printf", "shot.%04d.exr\nshot.0007.exr\nshot.0001.exr\nshot.0002.exr\n"
-                                     "shot.0004.exr\nshot.12345.exr\nshot.007.exr\n");
+  write_text("sequence", "printf",
+             "shot.%04d.exr\nshot.0007.exr\nshot.0001.exr\nshot.0002.exr\n"
+             "shot.0004.exr\nshot.12345.exr\nshot.007.exr\n");
   write_text("sequence", "hashes", "scan_####.dpx\nscan_0100.dpx\nscan_0100.dpx\nscan_0103.dpx\n");
   write_text("sequence", "narrow", "s_%d.tif\ns_1000.tif\ns_998.tif\ns_999.tif\ns_1000.tif\n");
   write_text("sequence", "single", "plate.exr\nplate.exr\nplate.exr\n");
@@ -155,8 +156,8 @@ make_checkpoint_headers(void)
   sr_st_tensor *t = calloc((size_t)st->n_tensors, sizeof *t);
   float one = 0.25f;
   for (int i = 0; i < st->n_tensors; i++)
-    t[i] = (sr_st_tensor){.name = st->tensors[i].name, .ndim = 1, .shape = {1}, .count = 1,
-                          .data = &one};
+    t[i] = (sr_st_tensor){
+        .name = st->tensors[i].name, .ndim = 1, .shape = {1}, .count = 1, .data = &one};
   char *p = seed_path("checkpoint", "header.safetensors");
   check(sr_safetensors_write(p, t, st->n_tensors, st->meta, st->n_meta, &err), p, &err);
   free(p);
