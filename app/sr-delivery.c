@@ -13,6 +13,7 @@
 
 #include "sr-checkpoint.h"
 #include "sr-fs.h"
+#include "sr-time.h"
 
 #define TOOL_NAME     "Spatial Recovery"
 #define RECOVERY_TYPE "spatial, reference-based"
@@ -553,8 +554,8 @@ sr_delivery_run(SrProject *project, const SrDeliveryOptions *opts, SrDeliveryPro
   }
   float chroma[8];
   sr_colourspace_chromaticities(opts->space, chroma);
-  g_autoptr(GDateTime) now = g_date_time_new_now_utc();
-  g_autofree char *date = g_date_time_format(now, "%Y-%m-%dT%H:%M:%SZ");
+  char date[32];
+  sr_time_now_iso(date);
 
   /* Composite when the project's crop is smaller than the frame. */
   sr_image_info info0;

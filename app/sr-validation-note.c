@@ -12,6 +12,7 @@
 #include <json-glib/json-glib.h>
 
 #include "sr-fs.h"
+#include "sr-time.h"
 #include "sr-io.h"
 #include "sr-scopes.h"
 #include "sr-stills.h"
@@ -387,11 +388,9 @@ sr_validation_note_render(const SrValidationNote *note, GError **error)
     sr_qa_thresholds_init(&defaults);
     t = &defaults;
   }
-  g_autofree char *now = NULL;
-  if (!note->date_iso) {
-    g_autoptr(GDateTime) dt = g_date_time_new_now_utc();
-    now = g_date_time_format(dt, "%Y-%m-%dT%H:%M:%SZ");
-  }
+  char now[32];
+  if (!note->date_iso)
+    sr_time_now_iso(now);
   const char *date = note->date_iso ? note->date_iso : now;
   g_autofree char *shot = sr_delivery_shot_name(p);
 

@@ -4,6 +4,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -49,6 +52,28 @@ fsync_dir_of(const char *path)
   free(dir);
 }
 
+/* Crash tests (tests/e2e/test-faults.py) set SR_FAULT_KILL_AT=N: the
+ * process then kills itself with SIGKILL at the Nth point of its atomic
+ * writes — a temporary just made, a temporary complete before its rename,
+ * a file just renamed into place — reproducibly, unlike a timed kill. With
+ * N = 0 every point is listed on stderr instead. Unset, it costs a getenv
+ * per file written. The count is the one piece of process-wide state here,
+ * and only tests ever set it. */
+static void
+sr_fault_point(const char *path)
+{
+  static atomic_long count;
+  const char *at = getenv("SR_FAULT_KILL_AT");
+  if (!at)
+    return;
+  long n = atomic_fetch_add(&count, 1) + 1;
+  long kill_at = strtol(at, NULL, 10);
+  if (kill_at == 0)
+    fprintf(stderr, "sr-fault-point %ld %s\n", n, path);
+  else if (n == kill_at)
+    raise(SIGKILL);
+}
+
 char *
 sr_atomic_temp_name(const char *path, sr_error *err)
 {
@@ -66,9 +91,11 @@ sr_atomic_temp_name(const char *path, sr_error *err)
     sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory"));
     return NULL;
   }
-  snprintf(tmp, n, "%s/.%s.XXXXXX", dir, base);
+  /* Made with its final ".tmp" name at once: a process killed at any moment
+   * leaves only names that sr_fs_remove_stale_temps() recognises. */
+  snprintf(tmp, n, "%s/.%s.XXXXXX.tmp", dir, base);
   free(dir);
-  int fd = mkstemp(tmp);
+  int fd = mkstemps(tmp, 4);
   if (fd < 0) {
     sr_error_set_errno(err, errno, SR_("cannot create a file in the folder of %s"), path);
     free(tmp);
@@ -86,26 +113,8 @@ sr_atomic_temp_name(const char *path, sr_error *err)
     return NULL;
   }
   close(fd);
-  /* Rename to the ".tmp" suffix so stale temporaries are recognisable. */
-  size_t len = strlen(tmp);
-  char *named = malloc(len + 5);
-  if (!named) {
-    unlink(tmp);
-    free(tmp);
-    sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory"));
-    return NULL;
-  }
-  memcpy(named, tmp, len);
-  memcpy(named + len, ".tmp", 5);
-  if (rename(tmp, named) != 0) {
-    sr_error_set_errno(err, errno, SR_("cannot create a temporary file for %s"), path);
-    unlink(tmp);
-    free(tmp);
-    free(named);
-    return NULL;
-  }
-  free(tmp);
-  return named;
+  sr_fault_point(tmp);
+  return tmp;
 }
 
 bool
@@ -125,12 +134,14 @@ sr_atomic_finish(const char *temp_path, const char *path, sr_error *err)
     return false;
   }
   close(fd);
+  sr_fault_point(temp_path);
   if (rename(temp_path, path) != 0) {
     int e = errno;
     unlink(temp_path);
     sr_error_set_errno(err, e, SR_("cannot replace %s"), path);
     return false;
   }
+  sr_fault_point(path);
   fsync_dir_of(path);
   return true;
 }
@@ -172,11 +183,13 @@ sr_atomic_commit(sr_atomic_file *af, sr_error *err)
     sr_atomic_abort(af);
     return false;
   }
+  sr_fault_point(af->temp_path);
   if (rename(af->temp_path, af->final_path) != 0) {
     sr_error_set_errno(err, errno, SR_("cannot replace %s"), af->final_path);
     sr_atomic_abort(af);
     return false;
   }
+  sr_fault_point(af->final_path);
   fsync_dir_of(af->final_path);
   free(af->temp_path);
   free(af->final_path);

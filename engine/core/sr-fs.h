@@ -6,6 +6,9 @@
  * either the old file or the complete new one, never a half-written file, and
  * an interrupted write leaves at most a temporary file that the next write or
  * sr_fs_remove_stale_temps() cleans up.
+ *
+ * For the crash tests, SR_FAULT_KILL_AT=N in the environment kills the
+ * process at the Nth step of its atomic writes (see sr-fs.c).
  */
 #pragma once
 
