@@ -269,6 +269,9 @@ drop_attributes(sr_image *img)
   img->n_attributes = 0;
 }
 
+typedef sr_claim SrClaim;
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(SrClaim, sr_claim_release)
+
 static gboolean
 check_writable(const char *dir, GError **error)
 {
@@ -584,6 +587,22 @@ sr_delivery_run(SrProject *project, const SrDeliveryOptions *opts, SrDeliveryPro
     }
     g_autofree char *src_path = sr_sequence_frame_path(&seq, f);
     g_autofree char *dst = sr_pattern_format(out->master_pattern, f);
+    /* Held until the master is written: deliveries of one shot started on
+     * several nodes write each master once, the others find it there. */
+    g_auto(SrClaim) claim = {.fd = -1};
+    int got;
+    while ((got = sr_claim_try(&claim, dst, &err)) == 0 && !g_cancellable_is_cancelled(cancellable))
+      g_usleep(20000);
+    if (got < 0) {
+      set_from_sr(error, &err, NULL);
+      ok = FALSE;
+      break;
+    }
+    if (got == 0) {
+      g_cancellable_set_error_if_cancelled(cancellable, error);
+      ok = FALSE;
+      break;
+    }
     sr_image_info ri, mi;
     if (g_file_test(dst, G_FILE_TEST_IS_REGULAR) && sr_image_read_info(src_path, &ri, NULL) &&
         sr_image_read_info(dst, &mi, NULL) && mi.width == ri.width && mi.height == ri.height) {

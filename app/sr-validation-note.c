@@ -1029,6 +1029,13 @@ sr_validation_run(SrProject *project, const SrValidationOptions *opts,
                 out->out_dir, err.message);
     goto done;
   }
+  /* A killed run's temporaries; those of a run still writing here are
+   * locked and stay (sr-fs.h). */
+  {
+    g_autofree char *stills = g_build_filename(out->out_dir, "stills", NULL);
+    sr_fs_remove_stale_temps(out->out_dir, "");
+    sr_fs_remove_stale_temps(stills, "");
+  }
   out->csv_path = g_build_filename(out->out_dir, "qa-frames.csv", NULL);
   out->json_path = g_build_filename(out->out_dir, "qa-frames.json", NULL);
   {

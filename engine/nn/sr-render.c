@@ -7,14 +7,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "sr-fs.h"
 #include "sr-i18n.h"
+
+/* How often a reader looks again at a frame another process is rendering. */
+#define CLAIM_POLL_US 20000
 
 typedef struct render_job {
   int frame;
   sr_image *image;
   char *out_path;
+  sr_claim claim; /* held from the completeness check until written */
   double t0;
 } render_job;
 
@@ -58,6 +63,7 @@ job_free(render_job *j)
     return;
   sr_image_free(j->image);
   free(j->out_path);
+  sr_claim_release(&j->claim);
   free(j);
 }
 
@@ -135,6 +141,15 @@ static bool
 cancelled(const render_state *s)
 {
   return s->cb && s->cb->cancel && atomic_load(s->cb->cancel);
+}
+
+static bool
+stopping(render_state *s)
+{
+  pthread_mutex_lock(&s->lock);
+  bool stop = s->stop || cancelled(s);
+  pthread_mutex_unlock(&s->lock);
+  return stop;
 }
 
 /* Records a frame's failure; the first one stops the pipeline. */
@@ -262,8 +277,26 @@ reader_main(void *arg)
       free(out_path);
       continue;
     }
+    /* Render-farm processes sharing the folder take each frame in turn: the
+     * first renders it, the others then find it complete. Frames are
+     * claimed in increasing order and a claim's job never waits for
+     * another claim, so processes cannot deadlock. */
+    sr_claim claim;
+    int got;
+    while ((got = sr_claim_try(&claim, out_path, &e)) == 0 && !stopping(s))
+      usleep(CLAIM_POLL_US);
+    if (got != 1) {
+      if (got < 0) {
+        sr_error_prefix(&e, SR_("frame %d: "), f);
+        fail_frame(s, f, &e);
+      }
+      free(src_path);
+      free(out_path);
+      continue;
+    }
     if (sr_render_output_complete(out_path, si.width, si.height, s->model->meta.model_id)) {
       finish_frame(s, f, SR_RENDER_FRAME_SKIPPED, out_path, t0);
+      sr_claim_release(&claim);
       free(src_path);
       free(out_path);
       continue;
@@ -273,18 +306,20 @@ reader_main(void *arg)
     if (!img) {
       sr_error_prefix(&e, SR_("Source frame %d: "), f);
       fail_frame(s, f, &e);
+      sr_claim_release(&claim);
       free(out_path);
       continue;
     }
     render_job *j = calloc(1, sizeof *j);
     if (!j) {
       sr_image_free(img);
+      sr_claim_release(&claim);
       free(out_path);
       sr_error_set(&e, SR_ERR_NOMEM, SR_("frame %d: out of memory"), f);
       fail_frame(s, f, &e);
       continue;
     }
-    *j = (render_job){.frame = f, .image = img, .out_path = out_path, .t0 = t0};
+    *j = (render_job){.frame = f, .image = img, .out_path = out_path, .claim = claim, .t0 = t0};
     pthread_mutex_lock(&s->lock);
     queue_push(s, &s->in, j);
     pthread_mutex_unlock(&s->lock);

@@ -206,7 +206,7 @@ def crash_command(work, rng, name, first, again):
                  (name, p, sorted(k for k in set(now) | set(inputs)
                                   if now.get(k) != inputs.get(k))[:5]))
         shutil.rmtree(out, ignore_errors=True)
-    print("%s: %d write steps, killed at %s (%d kills), each resumed to identical outputs" %
+    print("%s: %d write steps, killed at %s (%d kills)" %
           (name, n_points, points, kills), flush=True)
     if kills < min(POINTS_PER_COMMAND, n_points):
         fail("%s: only %d of %d runs were killed" % (name, kills, len(points)))
@@ -282,7 +282,10 @@ def test_disk_full(work):
     }
     for name, args in commands.items():
         ref = os.path.join(work, "ref-" + name)
-        must(args(ref), work)
+        r = run(args(ref), work)
+        # validate exits 1 when it flags frames, as it does on the demo.
+        if r.returncode not in ((0, 1) if name == "validate" else (0,)):
+            raise SystemExit("%s failed (%d): %s" % (name, r.returncode, r.stderr))
         want = snapshot(ref)
         size = max(sum(len(v) for v in want.values()) // 3, 24 * 1024)
         size = (size + 4095) // 4096 * 4096
