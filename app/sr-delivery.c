@@ -294,6 +294,25 @@ check_writable(const char *dir, GError **error)
   return TRUE;
 }
 
+/* No master or sidecar may replace a rendered frame, a Source or a Reference
+ * frame, whatever the spelling of --out. */
+static gboolean
+refuse_inputs(SrProject *project, const sr_sequence *render, const SrDeliveryResult *out,
+              GError **error)
+{
+  sr_file_set *inputs = sr_project_input_files(project);
+  sr_error err = {0};
+  gboolean ok =
+      sr_file_set_add_sequence(inputs, render, &err) &&
+      sr_file_set_refuse_pattern(inputs, out->master_pattern, out->first, out->last, &err) &&
+      sr_file_set_refuse(inputs, out->json_path, &err) &&
+      sr_file_set_refuse(inputs, out->text_path, &err);
+  sr_file_set_free(inputs);
+  if (!ok)
+    g_set_error(error, SR_DELIVERY_ERROR, SR_DELIVERY_ERROR_INVALID, "%s", err.message);
+  return ok;
+}
+
 static gboolean
 write_text_atomic(const char *path, const char *text, GError **error)
 {
@@ -391,6 +410,33 @@ sidecar_json(char **prov, const SrDeliveryResult *r, const SrDeliveryOptions *o,
   return with_nl;
 }
 
+/* One "key value" line of the text sidecar: a value's line breaks, control
+ * characters and terminal escape codes are written as JSON-style escapes
+ * (\n, \u001b), so no value can start a line of its own or drive a
+ * terminal that shows the file. */
+static void
+append_text_line(GString *s, const char *key, const char *value)
+{
+  g_string_append_printf(s, "%-22s ", key);
+  for (const unsigned char *c = (const unsigned char *)value; c && *c; c++) {
+    if (*c == '\\')
+      g_string_append(s, "\\\\");
+    else if (*c == '\n')
+      g_string_append(s, "\\n");
+    else if (*c == '\r')
+      g_string_append(s, "\\r");
+    else if (*c == '\t')
+      g_string_append(s, "\\t");
+    else if (*c < 0x20 || *c == 0x7f)
+      g_string_append_printf(s, "\\u%04x", *c);
+    else if (*c == 0xc2 && c[1] >= 0x80 && c[1] <= 0x9f) /* C1 controls, U+0080..U+009F */
+      g_string_append_printf(s, "\\u%04x", *++c);
+    else
+      g_string_append_c(s, (char)*c);
+  }
+  g_string_append_c(s, '\n');
+}
+
 static char *
 sidecar_text(char **prov, const SrDeliveryResult *r, const SrDeliveryOptions *o,
              const char *note_path)
@@ -398,15 +444,16 @@ sidecar_text(char **prov, const SrDeliveryResult *r, const SrDeliveryOptions *o,
   GString *s = g_string_new(NULL);
   g_string_append_printf(s, "%s delivery record\n\n", TOOL_NAME);
   for (int i = 0; prov[i] && prov[i + 1]; i += 2)
-    g_string_append_printf(s, "%-22s %s\n", prov[i], prov[i + 1]);
-  g_string_append_printf(s, "\n%-22s %s\n", "checkpoint", r->facts.checkpoint_path);
-  g_string_append_printf(s, "%-22s %s\n", "masters", r->master_pattern);
+    append_text_line(s, prov[i], prov[i + 1]);
+  g_string_append_c(s, '\n');
+  append_text_line(s, "checkpoint", r->facts.checkpoint_path);
+  append_text_line(s, "masters", r->master_pattern);
   g_string_append_printf(s, "%-22s %d-%d (%d frames)\n", "frames", r->first, r->last,
                          r->last - r->first + 1);
   g_string_append_printf(s, "%-22s EXR half, %s, %s\n", "format",
                          sr_exr_compression_name(o->compression), sr_colourspace_label(o->space));
   if (note_path)
-    g_string_append_printf(s, "%-22s %s\n", "validation note", note_path);
+    append_text_line(s, "validation note", note_path);
   return g_string_free(s, FALSE);
 }
 
@@ -439,8 +486,9 @@ verify_master(const char *path, int frame, int w, int h, const float chroma[8],
   sr_image_free(img);
   if (why) {
     g_set_error(error, SR_DELIVERY_ERROR, SR_DELIVERY_ERROR_VERIFY,
-                _("frame %d: the master %s failed verification: %s. Delete it and run deliver "
-                  "again"),
+                _("frame %d: the master %s failed verification: %s. It was left as it is: move it "
+                  "out of the delivery folder (it may be a file of yours, not one this delivery "
+                  "wrote) and run deliver again"),
                 frame, path, why);
     return FALSE;
   }
@@ -539,7 +587,7 @@ sr_delivery_run(SrProject *project, const SrDeliveryOptions *opts, SrDeliveryPro
   out->first = first;
   out->last = last;
 
-  if (!check_writable(out_dir, error)) {
+  if (!refuse_inputs(project, &seq, out, error) || !check_writable(out_dir, error)) {
     sr_sequence_clear(&seq);
     return FALSE;
   }
@@ -619,7 +667,16 @@ sr_delivery_run(SrProject *project, const SrDeliveryOptions *opts, SrDeliveryPro
       break;
     }
     const char *mid = sr_image_get_attribute(img, MODEL_ATTR);
-    if (mid && strcmp(mid, out->facts.model_id) != 0) {
+    if (!mid) {
+      g_set_error(error, SR_DELIVERY_ERROR, SR_DELIVERY_ERROR_CHECKPOINT,
+                  _("rendered frame %d (%s) carries no model id: it was not rendered by this "
+                    "program (is it a Source scan?). Deliver only frames rendered with model %s"),
+                  f, src_path, out->facts.model_id_short);
+      sr_image_free(img);
+      ok = FALSE;
+      break;
+    }
+    if (strcmp(mid, out->facts.model_id) != 0) {
       g_autofree char *shrt = g_strndup(mid, SR_MODEL_ID_SHORT);
       g_set_error(error, SR_DELIVERY_ERROR, SR_DELIVERY_ERROR_CHECKPOINT,
                   _("rendered frame %d was made by model %s, but the checkpoint %s is model %s; "

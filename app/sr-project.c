@@ -13,6 +13,8 @@
 
 /* Project files are small; anything bigger is not one of ours. */
 #define MAX_PROJECT_BYTES (16 * 1024 * 1024)
+/* A project is a few levels deep; anything past this is not one of ours. */
+#define MAX_PROJECT_NESTING 64
 /* Frame numbers we accept: covers ten-digit-free sequence numbering. */
 #define MAX_FRAME  9999999
 #define MAX_OFFSET 1000000
@@ -163,6 +165,25 @@ frame_set_insert(GArray *a, int frame)
     return FALSE;
   g_array_insert_val(a, (guint)(-i - 1), frame);
   return TRUE;
+}
+
+static gint
+compare_frames(gconstpointer a, gconstpointer b)
+{
+  int x = *(const int *)a, y = *(const int *)b;
+  return (x > y) - (x < y);
+}
+
+static gint
+compare_flags(gconstpointer a, gconstpointer b)
+{
+  return compare_frames(&((const SrFlag *)a)->frame, &((const SrFlag *)b)->frame);
+}
+
+static gint
+compare_strings(gconstpointer a, gconstpointer b)
+{
+  return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 static gboolean
@@ -732,16 +753,24 @@ read_frames(Parse *ps, JsonObject *o, const char *key, gboolean required, GArray
     return TRUE;
   if (!JSON_NODE_HOLDS_ARRAY(n))
     return field_error(ps, key, _("expected an array of frame numbers, found %s"), node_kind(n));
+  /* A set for duplicates and one sort at the end: a file may list 200,000
+   * frames in any order, and inserting each in place would take minutes. */
   JsonArray *a = json_node_get_array(n);
+  g_autoptr(GHashTable) seen = g_hash_table_new(g_direct_hash, g_direct_equal);
+  for (guint i = 0; i < out->len; i++)
+    g_hash_table_add(seen, GINT_TO_POINTER(g_array_index(out, int, i)));
   for (guint i = 0; i < json_array_get_length(a); i++) {
     g_autofree char *field = g_strdup_printf("%s[%u]", key, i);
     gint64 v;
     if (!node_int(ps, json_array_get_element(a, i), field, _("an integer frame number"), 0,
                   MAX_FRAME, &v))
       return FALSE;
-    if (!frame_set_insert(out, (int)v))
-      return field_error(ps, field, _("frame %d is listed twice"), (int)v);
+    int frame = (int)v;
+    if (!g_hash_table_add(seen, GINT_TO_POINTER(frame)))
+      return field_error(ps, field, _("frame %d is listed twice"), frame);
+    g_array_append_val(out, frame);
   }
+  g_array_sort(out, compare_frames);
   return TRUE;
 }
 
@@ -832,7 +861,13 @@ parse_flags(Parse *ps, JsonObject *root, GArray *flags)
     return TRUE;
   if (!JSON_NODE_HOLDS_ARRAY(n))
     return field_error(ps, "flags", _("expected an array, found %s"), node_kind(n));
+  /* Frame → index in flags: a later flag of the same frame replaces the
+   * earlier one; one sort at the end keeps this linear-logarithmic. */
   JsonArray *a = json_node_get_array(n);
+  g_autoptr(GHashTable) at_frame = g_hash_table_new(g_direct_hash, g_direct_equal);
+  for (guint k = 0; k < flags->len; k++)
+    g_hash_table_insert(at_frame, GINT_TO_POINTER(g_array_index(flags, SrFlag, k).frame),
+                        GUINT_TO_POINTER(k + 1));
   for (guint i = 0; i < json_array_get_length(a); i++) {
     g_autofree char *field = g_strdup_printf("flags[%u]", i);
     JsonNode *e = json_array_get_element(a, i);
@@ -849,23 +884,18 @@ parse_flags(Parse *ps, JsonObject *root, GArray *flags)
       g_free(reason);
       return FALSE;
     }
-    gboolean replaced = FALSE;
-    for (guint k = 0; k < flags->len; k++) {
-      SrFlag *f = &g_array_index(flags, SrFlag, k);
-      if (f->frame == frame) {
-        g_free(f->reason);
-        f->reason = reason;
-        replaced = TRUE;
-      }
-    }
-    if (!replaced) {
-      guint at = 0;
-      while (at < flags->len && g_array_index(flags, SrFlag, at).frame < frame)
-        at++;
+    guint k = GPOINTER_TO_UINT(g_hash_table_lookup(at_frame, GINT_TO_POINTER(frame)));
+    if (k > 0) {
+      SrFlag *f = &g_array_index(flags, SrFlag, k - 1);
+      g_free(f->reason);
+      f->reason = reason;
+    } else {
       SrFlag f = {frame, reason};
-      g_array_insert_val(flags, at, f);
+      g_array_append_val(flags, f);
+      g_hash_table_insert(at_frame, GINT_TO_POINTER(frame), GUINT_TO_POINTER(flags->len));
     }
   }
+  g_array_sort(flags, compare_flags);
   return TRUE;
 }
 
@@ -879,7 +909,11 @@ parse_accepted(Parse *ps, JsonObject *root, GPtrArray *accepted)
     return TRUE;
   if (!JSON_NODE_HOLDS_ARRAY(n))
     return field_error(ps, "accepted", _("expected an array of strings, found %s"), node_kind(n));
+  /* Duplicates dropped through a set, one sort at the end (see read_frames). */
   JsonArray *a = json_node_get_array(n);
+  g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+  for (guint k = 0; k < accepted->len; k++)
+    g_hash_table_add(seen, g_ptr_array_index(accepted, k));
   for (guint i = 0; i < json_array_get_length(a); i++) {
     JsonNode *e = json_array_get_element(a, i);
     if (!JSON_NODE_HOLDS_VALUE(e) || json_node_get_value_type(e) != G_TYPE_STRING) {
@@ -887,13 +921,67 @@ parse_accepted(Parse *ps, JsonObject *root, GPtrArray *accepted)
       return field_error(ps, field, _("expected a string, found %s"), node_kind(e));
     }
     const char *id = json_node_get_string(e);
-    guint at = 0;
-    while (at < accepted->len && strcmp(g_ptr_array_index(accepted, at), id) < 0)
-      at++;
-    if (at == accepted->len || strcmp(g_ptr_array_index(accepted, at), id) != 0)
-      g_ptr_array_insert(accepted, (gint)at, g_strdup(id));
+    if (g_hash_table_contains(seen, id))
+      continue;
+    char *copy = g_strdup(id);
+    g_hash_table_add(seen, copy);
+    g_ptr_array_add(accepted, copy);
   }
+  g_ptr_array_sort(accepted, compare_strings);
   return TRUE;
+}
+
+/* Whether the integer literal digits[0..n) (no sign) exceeds int64. */
+static gboolean
+int_literal_overflows(const char *digits, gsize n, gboolean negative)
+{
+  const char *max = negative ? "9223372036854775808" : "9223372036854775807";
+  while (n > 1 && *digits == '0') {
+    digits++;
+    n--;
+  }
+  return n > 19 || (n == 19 && strncmp(digits, max, 19) > 0);
+}
+
+/* What json-glib cannot be trusted with, found by one scan outside strings:
+ * the deepest nesting of objects and arrays (it parses by recursion, and a
+ * file nested 100,000 levels deep overflows the stack before any error),
+ * stopping once past `limit`; and the offset of the first integer too large
+ * for 64 bits (it would read back as -1), or -1 when there is none. */
+static int
+json_prescan(const char *json, gsize len, int limit, gssize *overflow_at)
+{
+  int depth = 0, deepest = 0;
+  gboolean in_string = FALSE;
+  *overflow_at = -1;
+  for (gsize i = 0; i < len && deepest <= limit; i++) {
+    char c = json[i];
+    if (in_string) {
+      if (c == '\\')
+        i++;
+      else if (c == '"')
+        in_string = FALSE;
+    } else if (c == '"') {
+      in_string = TRUE;
+    } else if (c == '{' || c == '[') {
+      if (++depth > deepest)
+        deepest = depth;
+    } else if ((c == '}' || c == ']') && depth > 0) {
+      depth--;
+    } else if (c == '-' || g_ascii_isdigit(c)) {
+      gsize start = i, d0 = c == '-' ? i + 1 : i, d = d0;
+      while (d < len && g_ascii_isdigit(json[d]))
+        d++;
+      gboolean integer = d == len || (json[d] != '.' && json[d] != 'e' && json[d] != 'E');
+      if (integer && *overflow_at < 0 && int_literal_overflows(json + d0, d - d0, c == '-'))
+        *overflow_at = (gssize)start;
+      while (d < len &&
+             (g_ascii_isalnum(json[d]) || json[d] == '.' || json[d] == '+' || json[d] == '-'))
+        d++;
+      i = d - 1;
+    }
+  }
+  return deepest;
 }
 
 /* Fills a fresh project `p` from JSON. */
@@ -909,6 +997,30 @@ parse_into(SrProject *p, const char *json, gsize len, const char *origin, GError
   if (len > 0 && memchr(json, '\0', len) != NULL) {
     g_set_error(error, SR_PROJECT_ERROR, SR_PROJECT_ERROR_PARSE,
                 _("%s: not a project file (binary data)"), ps.origin);
+    return FALSE;
+  }
+  gssize overflow_at = -1;
+  if (json_prescan(json, len, MAX_PROJECT_NESTING, &overflow_at) > MAX_PROJECT_NESTING) {
+    g_set_error(error, SR_PROJECT_ERROR, SR_PROJECT_ERROR_PARSE,
+                _("%s: not a project file (objects and lists nested deeper than %d levels)"),
+                ps.origin, MAX_PROJECT_NESTING);
+    return FALSE;
+  }
+  if (overflow_at >= 0) {
+    int line = 1, column = 1;
+    for (gssize i = 0; i < overflow_at; i++, column++)
+      if (json[i] == '\n') {
+        line++;
+        column = 0;
+      }
+    gsize n = 0;
+    while ((gsize)overflow_at + n < len && n < 40 &&
+           (json[overflow_at + n] == '-' || g_ascii_isdigit(json[overflow_at + n])))
+      n++;
+    g_set_error(error, SR_PROJECT_ERROR, SR_PROJECT_ERROR_PARSE,
+                _("%s: line %d, column %d: the number %.*s is too large for any field (integers "
+                  "are at most %lld in size)"),
+                ps.origin, line, column, (int)n, json + overflow_at, (long long)G_MAXINT64);
     return FALSE;
   }
   g_autoptr(JsonParser) parser = json_parser_new_immutable();
@@ -1061,6 +1173,12 @@ sr_project_load(GFile *file, GError **error)
   if (g_file_info_get_file_type(info) == G_FILE_TYPE_DIRECTORY) {
     g_set_error(error, SR_PROJECT_ERROR, SR_PROJECT_ERROR_IO,
                 _("%s: is a folder, not a project file"), origin);
+    return NULL;
+  }
+  /* A FIFO or device would block the read below forever. */
+  if (g_file_info_get_file_type(info) != G_FILE_TYPE_REGULAR) {
+    g_set_error(error, SR_PROJECT_ERROR, SR_PROJECT_ERROR_IO,
+                _("%s: is not a regular file (a pipe or device), not a project file"), origin);
     return NULL;
   }
   if (g_file_info_get_size(info) > MAX_PROJECT_BYTES) {
@@ -1705,6 +1823,26 @@ sr_project_get_prep_settings(SrProject *self, sr_prep_settings *out)
   out->reference_space = self->reference_cs;
   out->crop = self->crop;
   out->prefilter = self->prefilter;
+}
+
+sr_file_set *
+sr_project_input_files(SrProject *self)
+{
+  g_return_val_if_fail(SR_IS_PROJECT(self), NULL);
+  sr_file_set *set = sr_file_set_new();
+  if (set == NULL)
+    g_error("out of memory");
+  const char *patterns[] = {self->source_pattern, self->reference_pattern};
+  for (guint i = 0; i < G_N_ELEMENTS(patterns); i++) {
+    if (patterns[i] == NULL || *patterns[i] == '\0')
+      continue;
+    g_autofree char *path = sr_project_resolve_path(self, patterns[i]);
+    sr_sequence seq = {0};
+    if (sr_sequence_open(&seq, path, NULL) && !sr_file_set_add_sequence(set, &seq, NULL))
+      g_error("out of memory");
+    sr_sequence_clear(&seq);
+  }
+  return set;
 }
 
 /* ---- Checks ------------------------------------------------------------------- */

@@ -19,6 +19,7 @@
 #include <gio/gio.h>
 
 #include "sr-colour.h"
+#include "sr-fs.h"
 #include "sr-image.h"
 #include "sr-pairs.h"
 
@@ -177,6 +178,10 @@ gboolean sr_project_get_accepted(SrProject *self, const char *item);
 void sr_project_set_accepted(SrProject *self, const char *item, gboolean accepted);
 
 /* The engine's view of the preprocessing. */
+/* The project's Source and Reference frames as inputs no output may replace
+ * (sr_file_set, sr-fs.h); a sequence that cannot be opened has no frames
+ * to protect. Caller frees with sr_file_set_free(). */
+sr_file_set *sr_project_input_files(SrProject *self);
 void sr_project_get_prep_settings(SrProject *self, sr_prep_settings *out);
 
 /* Runs the project-level and per-pair Stage 3 checks (reads frames; call

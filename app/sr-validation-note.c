@@ -745,6 +745,18 @@ write_png(const char *path, const sr_image *img, GPtrArray *paths, GError **erro
   return TRUE;
 }
 
+/* The stills of one frame: <shot>_<frame>_<kind>.png, and the scopes
+ * <shot>_<frame>_<side>_<scope>.png. */
+static const char *const still_kinds[] = {"wipe", "side-by-side", "wipe-preview"};
+static const char *const scope_sides[] = {"original", "recovered"};
+static const char *const scope_kinds[] = {"waveform", "vectorscope"};
+
+static char *
+still_stem(const char *dir, const char *shot, int frame)
+{
+  return g_strdup_printf("%s/%s_%d", dir, shot, frame);
+}
+
 static gboolean
 write_scopes(const sr_image *frame, sr_colourspace space, const char *stem, GPtrArray *paths,
              GError **error)
@@ -767,7 +779,7 @@ write_scopes(const sr_image *frame, sr_colourspace space, const char *stem, GPtr
     const char *suffix;
     int w, h;
     gboolean vs;
-  } scopes[] = {{"waveform", 720, 400, FALSE}, {"vectorscope", 400, 400, TRUE}};
+  } scopes[] = {{scope_kinds[0], 720, 400, FALSE}, {scope_kinds[1], 400, 400, TRUE}};
   for (size_t i = 0; i < G_N_ELEMENTS(scopes) && ok; i++) {
     sr_scope_options so;
     sr_scope_options_init(&so, scopes[i].w, scopes[i].h);
@@ -796,7 +808,7 @@ write_stills_for(int frame, const sr_image *src, const sr_image *rec, sr_colours
   sr_error err = {0};
   sr_still_options so;
   sr_still_options_init(&so, space, frame);
-  g_autofree char *stem = g_strdup_printf("%s/%s_%d", dir, shot, frame);
+  g_autofree char *stem = still_stem(dir, shot, frame);
   sr_image *wipe = sr_still_wipe(src, rec, &so, &err);
   sr_image *side = wipe ? sr_still_side_by_side(src, rec, &so, &err) : NULL;
   if (!side) {
@@ -804,12 +816,12 @@ write_stills_for(int frame, const sr_image *src, const sr_image *rec, sr_colours
     sr_error_prefix(&err, _("still for frame %d: "), frame);
     return fail_sr(error, SR_VALIDATION_ERROR_IO, &err);
   }
-  g_autofree char *pw = g_strdup_printf("%s_wipe.png", stem);
-  g_autofree char *ps = g_strdup_printf("%s_side-by-side.png", stem);
+  g_autofree char *pw = g_strdup_printf("%s_%s.png", stem, still_kinds[0]);
+  g_autofree char *ps = g_strdup_printf("%s_%s.png", stem, still_kinds[1]);
   gboolean ok = write_png(pw, wipe, paths, error) && write_png(ps, side, paths, error);
   if (ok) {
     sr_image *small = sr_still_downscale(wipe, NOTE_STILL_WIDTH, &err);
-    g_autofree char *pp = g_strdup_printf("%s_wipe-preview.png", stem);
+    g_autofree char *pp = g_strdup_printf("%s_%s.png", stem, still_kinds[2]);
     ok = small ? write_png(pp, small, paths, error) : fail_sr(error, SR_VALIDATION_ERROR_IO, &err);
     sr_image_free(small);
     if (ok) {
@@ -825,8 +837,8 @@ write_stills_for(int frame, const sr_image *src, const sr_image *rec, sr_colours
   sr_image_free(side);
   if (!ok)
     return FALSE;
-  g_autofree char *so_stem = g_strdup_printf("%s_original", stem);
-  g_autofree char *sr_stem = g_strdup_printf("%s_recovered", stem);
+  g_autofree char *so_stem = g_strdup_printf("%s_%s", stem, scope_sides[0]);
+  g_autofree char *sr_stem = g_strdup_printf("%s_%s", stem, scope_sides[1]);
   guint before = paths->len;
   if (!write_scopes(src, space, so_stem, paths, error) ||
       !write_scopes(rec, space, sr_stem, paths, error))
@@ -897,6 +909,41 @@ measure_one(gpointer data, gpointer user_data)
   g_mutex_unlock(&ms->lock);
 }
 
+/* Refuses, before any work, a report file or still that would replace a
+ * rendered, Source or Reference frame, whatever the spelling of --out. */
+static gboolean
+refuse_inputs(SrProject *project, const sr_sequence *render, const char *out_dir, const char *shot,
+              const GArray *still_frames, const SrValidationOptions *opts, GError **error)
+{
+  sr_file_set *inputs = sr_project_input_files(project);
+  sr_error err = {0};
+  gboolean ok = sr_file_set_add_sequence(inputs, render, &err);
+  const char *const reports[] = {"qa-frames.csv", "qa-frames.json",
+                                 opts->write_note ? "validation-note.html" : NULL};
+  for (guint i = 0; ok && i < G_N_ELEMENTS(reports) && reports[i]; i++) {
+    g_autofree char *path = g_build_filename(out_dir, reports[i], NULL);
+    ok = sr_file_set_refuse(inputs, path, &err);
+  }
+  g_autofree char *dir = g_build_filename(out_dir, "stills", NULL);
+  for (guint i = 0; ok && i < still_frames->len; i++) {
+    g_autofree char *stem = still_stem(dir, shot, g_array_index(still_frames, int, i));
+    for (guint k = 0; ok && k < G_N_ELEMENTS(still_kinds); k++) {
+      g_autofree char *path = g_strdup_printf("%s_%s.png", stem, still_kinds[k]);
+      ok = sr_file_set_refuse(inputs, path, &err);
+    }
+    for (guint s = 0; ok && s < G_N_ELEMENTS(scope_sides); s++)
+      for (guint k = 0; ok && k < G_N_ELEMENTS(scope_kinds); k++) {
+        g_autofree char *path =
+            g_strdup_printf("%s_%s_%s.png", stem, scope_sides[s], scope_kinds[k]);
+        ok = sr_file_set_refuse(inputs, path, &err);
+      }
+  }
+  sr_file_set_free(inputs);
+  if (!ok)
+    g_set_error(error, SR_VALIDATION_ERROR, SR_VALIDATION_ERROR_INVALID, "%s", err.message);
+  return ok;
+}
+
 gboolean
 sr_validation_run(SrProject *project, const SrValidationOptions *opts,
                   SrValidationProgress progress, gpointer user_data, GCancellable *cancellable,
@@ -944,6 +991,7 @@ sr_validation_run(SrProject *project, const SrValidationOptions *opts,
   g_autofree char *facts_error = NULL;
   g_autofree char *shot = sr_delivery_shot_name(project);
   g_autoptr(GError) ferr = NULL;
+  g_autoptr(GArray) want = g_array_new(FALSE, FALSE, sizeof(int));
 
   if (!sr_sequence_open(&rseq, pattern, &err)) {
     g_set_error(error, SR_VALIDATION_ERROR, SR_VALIDATION_ERROR_MISSING,
@@ -971,6 +1019,20 @@ sr_validation_run(SrProject *project, const SrValidationOptions *opts,
                   f, pattern);
       goto done;
     }
+  if (opts->write_stills) {
+    if (opts->still_frames && opts->still_frames->len) {
+      g_array_append_vals(want, opts->still_frames->data, opts->still_frames->len);
+    } else {
+      int mid = first + (last - first) / 2;
+      g_array_append_val(want, first);
+      if (mid != first)
+        g_array_append_val(want, mid);
+      if (last != mid && last != first)
+        g_array_append_val(want, last);
+    }
+  }
+  if (!refuse_inputs(project, &rseq, out->out_dir, shot, want, opts, error))
+    goto done;
   sr_prep_settings prep;
   sr_project_get_prep_settings(project, &prep);
   ctx = sr_qa_context_new(&prep, &err);
@@ -1053,17 +1115,6 @@ sr_validation_run(SrProject *project, const SrValidationOptions *opts,
     facts_error = g_strdup(ferr->message);
 
   if (opts->write_stills) {
-    GArray *want = g_array_new(FALSE, FALSE, sizeof(int));
-    if (opts->still_frames && opts->still_frames->len) {
-      g_array_append_vals(want, opts->still_frames->data, opts->still_frames->len);
-    } else {
-      int mid = first + (last - first) / 2;
-      g_array_append_val(want, first);
-      if (mid != first)
-        g_array_append_val(want, mid);
-      if (last != mid && last != first)
-        g_array_append_val(want, last);
-    }
     g_autofree char *dir = g_build_filename(out->out_dir, "stills", NULL);
     gboolean sok = sr_mkdir_p(dir, &err);
     if (!sok)
@@ -1086,7 +1137,6 @@ sr_validation_run(SrProject *project, const SrValidationOptions *opts,
       sr_image_free(rec);
       sr_image_free(src);
     }
-    g_array_unref(want);
     if (!sok)
       goto done;
   }

@@ -76,6 +76,10 @@ sr_cmd_deliver(int argc, char **argv)
   SrProgressMode mode;
   if (!sr_cli_parse_project_args(CMD, ctx, &argc, &argv, &progress_s, &mode))
     return 2;
+  if (sr_cli_refuse_empty_path(CMD, "--out", out_s) ||
+      sr_cli_refuse_empty_path(CMD, "--render", render_s) ||
+      sr_cli_refuse_empty_path(CMD, "--checkpoint", checkpoint_s))
+    return 2;
   SrDeliveryOptions o;
   sr_delivery_options_init(&o);
   if (compression_s && (!sr_exr_compression_from_name(compression_s, &o.compression) ||

@@ -29,6 +29,7 @@
 typedef struct render_ui {
   SrProgress *progress;
   gboolean json;
+  GHashTable *reported; /* frame error messages already printed */
 } render_ui;
 
 static const char *
@@ -79,8 +80,9 @@ static void
 on_frame_error(void *user, int frame, const sr_error *e)
 {
   render_ui *ui = user;
-  sr_progress_message(ui->progress, _("spatial-recovery-cli render: frame %d: %s"), frame,
-                      e->message);
+  (void)frame; /* the message names it */
+  g_hash_table_add(ui->reported, g_strdup(e->message));
+  sr_progress_message(ui->progress, "spatial-recovery-cli render: %s", e->message);
 }
 
 int
@@ -122,6 +124,10 @@ sr_cmd_render(int argc, char **argv)
     sr_cli_error("render", _("unexpected argument '%s'"), argv[2]);
     return 2;
   }
+  if (sr_cli_refuse_empty_path("render", "--output", output_s) ||
+      sr_cli_refuse_empty_path("render", "--input", input_s) ||
+      sr_cli_refuse_empty_path("render", "--model", model_s))
+    return 2;
   SrProgressMode mode = SR_PROGRESS_AUTO;
   if (progress_s && !sr_cli_parse_progress_mode(progress_s, &mode)) {
     sr_cli_error("render", _("--progress must be auto, bar, json or quiet"));
@@ -140,6 +146,7 @@ sr_cmd_render(int argc, char **argv)
   }
 
   g_autofree char *model_path = NULL, *input = NULL, *output = NULL, *render_dir = NULL;
+  g_autofree char *reference = NULL;
   /* Project mode names the output after shot, version and model. */
   g_autoptr(SrProject) project_ref = NULL;
   sr_prep_settings project_prep;
@@ -149,6 +156,9 @@ sr_cmd_render(int argc, char **argv)
     if (!project)
       return 1;
     input = sr_project_resolve_path(project, sr_project_get_source_pattern(project));
+    const char *rp = sr_project_get_reference_pattern(project);
+    if (rp && *rp)
+      reference = sr_project_resolve_path(project, rp);
     sr_project_get_prep_settings(project, &project_prep);
     have_project_prep = TRUE;
     const char *of = sr_project_get_output_folder(project);
@@ -260,12 +270,16 @@ sr_cmd_render(int argc, char **argv)
   ro.write = wo;
   ro.infer.tile = tile;
   ro.skip_missing = skip_missing;
+  sr_sequence ref_seq = {0};
+  if (reference && sr_sequence_open(&ref_seq, reference, NULL))
+    ro.reference = &ref_seq;
 
   SrCliStopGuard stop_guard;
   const atomic_bool *stop = sr_cli_stop_begin(&stop_guard);
 
   int total = b - a + 1;
-  render_ui ui = {sr_progress_new(mode, "render", total), json};
+  render_ui ui = {sr_progress_new(mode, "render", total), json,
+                  g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL)};
   sr_render_callbacks cb = {
       .user = &ui, .progress = on_frame, .frame_error = on_frame_error, .cancel = stop};
   sr_render_result res;
@@ -284,8 +298,10 @@ sr_cmd_render(int argc, char **argv)
     g_snprintf(missing_text + len, sizeof missing_text - len, "%s%d", i ? ", " : "",
                res.missing[i]);
   }
-  if (!ok && !stopped)
+  if (!ok && (!stopped || res.failed) && !g_hash_table_contains(ui.reported, err.message))
     sr_cli_error("render", "%s", err.message);
+  g_hash_table_unref(ui.reported);
+  sr_sequence_clear(&ref_seq);
   if (json) {
     g_autoptr(JsonBuilder) jb = json_builder_new();
     json_builder_begin_object(jb);

@@ -16,6 +16,7 @@
 
 #include "sr-checkpoint.h"
 #include "sr-cli-common.h"
+#include "sr-memory.h"
 #include "sr-fs.h"
 #include "sr-io.h"
 #include "sr-project.h"
@@ -122,6 +123,23 @@ compare_int(gconstpointer a, gconstpointer b)
   return (x > y) - (x < y);
 }
 
+/* Refuses, before any pair is read, a set of pairs that would not fit in
+ * memory; a frame that cannot be read is left for build_pair to name. */
+static gboolean
+check_memory(const sr_sequence *src, int frame, int n_pairs, sr_rect crop)
+{
+  g_autofree char *path = sr_sequence_frame_path(src, frame);
+  sr_image_info info;
+  sr_error err = {0};
+  if (path == NULL || !sr_image_read_info(path, &info, NULL))
+    return TRUE;
+  if (sr_train_check_memory(n_pairs, info.width, info.height, info.channels, crop,
+                            sr_memory_available(), &err))
+    return TRUE;
+  sr_cli_error("train", "%s", err.message);
+  return FALSE;
+}
+
 /* Reads and builds one pair; errors name the frame. */
 static gboolean
 build_pair(const sr_sequence *src, const sr_sequence *ref, int frame, int offset,
@@ -207,6 +225,11 @@ sr_cmd_train(int argc, char **argv)
     sr_cli_error("train", _("unexpected argument '%s'"), argv[2]);
     return 2;
   }
+  if (sr_cli_refuse_empty_path("train", "--out", out_s) ||
+      sr_cli_refuse_empty_path("train", "--source", source) ||
+      sr_cli_refuse_empty_path("train", "--reference", reference) ||
+      sr_cli_refuse_empty_path("train", "--resume-from", resume_from))
+    return 2;
   const char *project_path = argc == 2 ? argv[1] : NULL;
 
   reporter rep = {.mode = SR_PROGRESS_AUTO};
@@ -387,6 +410,12 @@ sr_cmd_train(int argc, char **argv)
       !sr_sequence_open(&ref_seq, ref_pattern, &err)) {
     sr_cli_error("train", "%s", err.message);
     sr_sequence_clear(&src_seq);
+    return 1;
+  }
+  if (!check_memory(&src_seq, g_array_index(pairs, int, 0), (int)(pairs->len + held->len),
+                    prep.crop)) {
+    sr_sequence_clear(&src_seq);
+    sr_sequence_clear(&ref_seq);
     return 1;
   }
   int status = 1;

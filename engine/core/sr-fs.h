@@ -65,6 +65,12 @@ void sr_claim_release(sr_claim *c);
  * Refuses files larger than max_len. Caller frees. */
 void *sr_read_file(const char *path, size_t max_len, size_t *len, sr_error *err);
 
+/* Opens a file for reading, refusing anything but a regular file (a
+ * folder, FIFO or device) before a read could block; -1 on failure. */
+int sr_open_regular(const char *path, sr_error *err);
+/* The same as a stdio stream ("rb"). */
+FILE *sr_fopen_regular(const char *path, sr_error *err);
+
 /* mkdir -p; succeeds when the folder already exists. */
 bool sr_mkdir_p(const char *path, sr_error *err);
 bool sr_file_exists(const char *path);
@@ -82,3 +88,20 @@ int sr_fs_remove_stale_temps(const char *dir, const char *prefix);
  * (a render farm), and each must only clean up after itself. */
 int sr_fs_remove_stale_temps_owned(const char *dir, bool (*owned)(const char *name, void *user),
                                    void *user);
+
+/* The files a command reads (Source and Reference frames), kept by identity
+ * so that an output naming one of them under any spelling — a symlinked
+ * folder, "..", a hard link — is refused before any work. A file is known by
+ * its device and inode, and by its folder's device and inode plus its name
+ * (which also covers a file that does not exist yet). */
+typedef struct sr_file_set sr_file_set;
+
+sr_file_set *sr_file_set_new(void);
+void sr_file_set_free(sr_file_set *s);
+/* Records an input file; false only when out of memory. */
+bool sr_file_set_add(sr_file_set *s, const char *path, sr_error *err);
+/* The recorded input that writing `path` would replace, or NULL. */
+const char *sr_file_set_find(sr_file_set *s, const char *path);
+/* Fails with SR_ERR_INVALID naming both files when `output` is one of the
+ * inputs. */
+bool sr_file_set_refuse(sr_file_set *s, const char *output, sr_error *err);

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sr-fs.h"
 #include "sr-io-private.h"
 #include "sr-i18n.h"
 
@@ -71,11 +72,9 @@ full_pread(int fd, void *buf, size_t len, off_t off, ssize_t *got)
 static bool
 dpx_open(const char *path, dpx_header *h, int *fd_out, off_t *file_size, sr_error *err)
 {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    sr_error_set_errno(err, errno, SR_("cannot open %s"), path);
+  int fd = sr_open_regular(path, err);
+  if (fd < 0)
     return false;
-  }
   struct stat st;
   unsigned char hd[DPX_HEADER_SIZE];
   ssize_t got = 0;

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sr-fs.h"
 #include "sr-io-private.h"
 #include "sr-i18n.h"
 
@@ -314,11 +315,9 @@ exr_pick_channels(const exr_attr_chlist_t *cl, exr_layout *lay, const char *path
 static exr_result_t
 exr_open_read(exr_context_t *ctxt, exr_stream *s, const char *path, sr_error *err)
 {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    sr_error_set_errno(err, errno, SR_("cannot open %s"), path);
+  int fd = sr_open_regular(path, err);
+  if (fd < 0)
     return EXR_ERR_FILE_ACCESS;
-  }
   exr_stream_init(s, fd);
   struct stat st;
   s->size = fstat(fd, &st) == 0 ? (int64_t)st.st_size : -1;
@@ -608,9 +607,13 @@ read_metadata(exr_context_t ctxt, sr_image *img)
     memcpy(img->chromaticities, v, sizeof v);
   }
   int32_t n = 0;
-  if (exr_get_attribute_count(ctxt, 0, &n) != EXR_ERR_SUCCESS)
+  if (exr_get_attribute_count(ctxt, 0, &n) != EXR_ERR_SUCCESS || n <= 0)
     return;
-  for (int32_t i = 0; i < n; i++) {
+  /* Gathered first and set in one batch: one at a time is quadratic in the
+   * attribute count. */
+  sr_attribute *batch = calloc((size_t)n, sizeof *batch);
+  int kept = 0;
+  for (int32_t i = 0; batch && i < n; i++) {
     const exr_attribute_t *a = NULL;
     if (exr_get_attribute_by_index(ctxt, 0, EXR_ATTR_LIST_FILE_ORDER, i, &a) != EXR_ERR_SUCCESS ||
         !a || a->type != EXR_ATTR_STRING || !a->string || !a->string->str)
@@ -621,10 +624,14 @@ read_metadata(exr_context_t ctxt, sr_image *img)
     size_t len = a->string->length > 0 ? (size_t)a->string->length : 0;
     char *value = strndup(a->string->str, len);
     if (!value)
-      return;
-    sr_image_set_attribute(img, a->name, value, NULL);
-    free(value);
+      break;
+    batch[kept++] = (sr_attribute){(char *)a->name, value};
   }
+  if (batch)
+    sr_image_set_attributes(img, batch, kept, NULL);
+  for (int i = 0; i < kept; i++)
+    free(batch[i].value);
+  free(batch);
 }
 
 static void

@@ -63,11 +63,9 @@ sr_format_from_path(const char *path)
 sr_format
 sr_format_sniff(const char *path, sr_error *err)
 {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    sr_error_set_errno(err, errno, SR_("cannot open %s"), path);
+  int fd = sr_open_regular(path, err);
+  if (fd < 0)
     return SR_FORMAT_UNKNOWN;
-  }
   unsigned char m[8] = {0};
   ssize_t n = pread(fd, m, sizeof m, 0);
   int e = errno;

@@ -16,6 +16,7 @@
 #include <stddef.h>
 
 #include "sr-error.h"
+#include "sr-fs.h"
 #include "sr-image.h"
 
 typedef enum sr_format {
@@ -114,5 +115,12 @@ sr_image *sr_sequence_read(const sr_sequence *seq, int frame, sr_error *err);
 /* Formats a pattern for a frame without a sequence (caller frees); NULL when
  * the pattern is not a valid frame pattern. */
 char *sr_pattern_format(const char *pattern, int frame);
+/* Records every frame of seq (first..last) as an input that no output may
+ * replace (see sr_file_set in sr-fs.h). */
+bool sr_file_set_add_sequence(sr_file_set *set, const sr_sequence *seq, sr_error *err);
+/* Refuses, naming both files, when any frame first..last of the output
+ * pattern is one of the inputs in set. */
+bool sr_file_set_refuse_pattern(sr_file_set *set, const char *out_pattern, int first, int last,
+                                sr_error *err);
 /* Writes "1-10, 12, 15-20" style text for the missing list into buf. */
 void sr_sequence_describe_missing(const sr_sequence *seq, char *buf, size_t len);

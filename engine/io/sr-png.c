@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "sr-fs.h"
 #include "sr-io-private.h"
 #include "sr-i18n.h"
 
@@ -134,11 +135,9 @@ png_open(png_job *job, const char *path, sr_error *err)
   memset(job, 0, sizeof *job);
   job->path = path;
   job->err = err;
-  job->fp = fopen(path, "rb");
-  if (!job->fp) {
-    sr_error_set_errno(err, errno, SR_("cannot open %s"), path);
+  job->fp = sr_fopen_regular(path, err);
+  if (!job->fp)
     return false;
-  }
   job->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, job, png_error_cb, png_warning_cb);
   if (job->png)
     job->info = png_create_info_struct(job->png);

@@ -448,6 +448,16 @@ parse_meta(const sr_safetensors *st, sr_checkpoint_meta *meta, sr_error *err)
     sr_error_set(err, SR_ERR_FORMAT, SR_("%s: metadata field crop is not [x, y, w, h]"), st->path);
     goto fail;
   }
+  /* [0, 0, 0, 0] is the whole frame; any other crop has an area. */
+  bool whole = crop[0] == 0 && crop[1] == 0 && crop[2] == 0 && crop[3] == 0;
+  if (!whole && (crop[2] == 0 || crop[3] == 0)) {
+    sr_error_set(err, SR_ERR_FORMAT,
+                 SR_("%s: metadata field crop [%d, %d, %d, %d] has no width or no height; a crop "
+                     "is at least 1x1 px, or [0, 0, 0, 0] for the whole frame"),
+                 st->path, crop[0], crop[1], crop[2], crop[3]);
+    free(crop);
+    goto fail;
+  }
   meta->prep.crop = (sr_rect){crop[0], crop[1], crop[2], crop[3]};
   free(crop);
   if (!need_meta(st, "prefilter", &s, err) || !sr_prefilter_from_id(s, &meta->prep.prefilter)) {
@@ -588,7 +598,9 @@ sr_unet *
 sr_checkpoint_load(const char *path, sr_backend *be, sr_checkpoint_meta *meta, bool *has_adam,
                    sr_error *err)
 {
-  sr_safetensors *st = sr_safetensors_read(path, err);
+  /* What the file claims (format, architecture, size, every tensor's name
+   * and shape) is checked from its header before any tensor is read. */
+  sr_safetensors *st = sr_safetensors_read_header(path, err);
   if (!st)
     return NULL;
   sr_checkpoint_meta local;
@@ -600,7 +612,7 @@ sr_checkpoint_load(const char *path, sr_backend *be, sr_checkpoint_meta *meta, b
   net = sr_unet_new(local.size, be, err);
   if (!net)
     goto fail;
-  if (!check_tensors(st, net, &adam, err))
+  if (!check_tensors(st, net, &adam, err) || !sr_safetensors_read_data(st, err))
     goto fail;
   host = malloc(sr_unet_total_params(net) * sizeof *host);
   if (!host) {

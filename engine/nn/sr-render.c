@@ -45,6 +45,8 @@ typedef struct render_state {
   int rendered, skipped, failed_frames, done, total;
   int *missing;
   int n_missing;
+  int *unreadable; /* Source frames that could not be read, in any order */
+  int n_unreadable;
   double t_start;
 } render_state;
 
@@ -152,7 +154,21 @@ stopping(render_state *s)
   return stop;
 }
 
-/* Records a frame's failure; the first one stops the pipeline. */
+/* Records a Source frame that cannot be read; the others still render. */
+static void
+skip_unreadable(render_state *s, int frame, const sr_error *e)
+{
+  pthread_mutex_lock(&s->lock);
+  s->failed_frames++;
+  s->unreadable[s->n_unreadable++] = frame;
+  s->done++;
+  if (s->cb && s->cb->frame_error)
+    s->cb->frame_error(s->cb->user, frame, e);
+  pthread_mutex_unlock(&s->lock);
+}
+
+/* Records a frame's failure in writing or in the network; the first one
+ * stops the pipeline, since the frames after it would fail alike. */
 static void
 fail_frame(render_state *s, int frame, const sr_error *e)
 {
@@ -271,7 +287,10 @@ reader_main(void *arg)
                        f, src_path);
         else
           sr_error_set(&me, e.code, SR_("Source frame %d: %s"), f, e.message);
-        fail_frame(s, f, &me);
+        if (e.code == SR_ERR_MISSING)
+          fail_frame(s, f, &me);
+        else
+          skip_unreadable(s, f, &me);
       }
       free(src_path);
       free(out_path);
@@ -305,7 +324,7 @@ reader_main(void *arg)
     free(src_path);
     if (!img) {
       sr_error_prefix(&e, SR_("Source frame %d: "), f);
-      fail_frame(s, f, &e);
+      skip_unreadable(s, f, &e);
       sr_claim_release(&claim);
       free(out_path);
       continue;
@@ -346,10 +365,12 @@ writer_main(void *arg)
     sr_write_options wo = s->opts->write;
     wo.write_alpha = j->image->channels == 4;
     sr_error e = {0};
-    if (sr_image_write(j->out_path, j->image, &wo, &e))
+    if (sr_image_write(j->out_path, j->image, &wo, &e)) {
       finish_frame(s, j->frame, SR_RENDER_FRAME_RENDERED, j->out_path, j->t0);
-    else
+    } else {
+      sr_error_prefix(&e, SR_("frame %d: "), j->frame);
       fail_frame(s, j->frame, &e);
+    }
     job_free(j);
   }
   return NULL;
@@ -395,6 +416,43 @@ frame_in_range(const char *name, void *user)
 }
 
 bool
+sr_render_refuse_inputs(const sr_sequence *source, const sr_sequence *reference,
+                        const char *output_pattern, int first, int last, sr_error *err)
+{
+  sr_file_set *inputs = sr_file_set_new();
+  bool ok = inputs && sr_file_set_add_sequence(inputs, source, err) &&
+            (!reference || sr_file_set_add_sequence(inputs, reference, err)) &&
+            sr_file_set_refuse_pattern(inputs, output_pattern, first, last, err);
+  if (!inputs)
+    sr_error_set(err, SR_ERR_NOMEM, SR_("render: out of memory"));
+  sr_file_set_free(inputs);
+  return ok;
+}
+
+/* The run's error when Source frames could not be read: each was reported
+ * on its own; this names them together and says the rest is done. */
+static void
+unreadable_error(const render_state *s, bool cancelled_too, sr_error *err)
+{
+  char list[256] = "";
+  size_t len = 0;
+  for (int i = 0; i < s->n_unreadable && len + 16 < sizeof list; i++)
+    len += (size_t)snprintf(list + len, sizeof list - len, "%s%d", i ? ", " : "", s->unreadable[i]);
+  if (len + 16 >= sizeof list)
+    snprintf(list + len, sizeof list - len, ", ...");
+  if (cancelled_too)
+    sr_error_set(err, SR_ERR_CANCELLED,
+                 SR_("render stopped; %d Source frames could not be read (%s): replace them and "
+                     "run the render again to finish"),
+                 s->n_unreadable, list);
+  else
+    sr_error_set(err, SR_ERR_IO,
+                 SR_("%d of %d Source frames could not be read (%s); every other frame was "
+                     "rendered. Replace those frames and run the render again to finish them"),
+                 s->n_unreadable, s->total, list);
+}
+
+bool
 sr_render_run(sr_model *model, const sr_sequence *seq, const sr_render_options *opts,
               const sr_render_callbacks *cb, sr_render_result *result, sr_error *err)
 {
@@ -419,9 +477,20 @@ sr_render_run(sr_model *model, const sr_sequence *seq, const sr_render_options *
                  opts->output_pattern);
     return false;
   }
-  char *dir = sr_path_dirname(probe);
   free(probe);
+  if (!sr_render_refuse_inputs(seq, opts->reference, opts->output_pattern, opts->first, opts->last,
+                               err))
+    return false;
+  probe = sr_pattern_format(opts->output_pattern, opts->first);
+  char *dir = probe ? sr_path_dirname(probe) : NULL;
   bool dir_ok = dir && sr_mkdir_p(dir, err);
+  /* A folder we cannot write is found now, not after the network ran. */
+  char *tmp = dir_ok ? sr_atomic_temp_name(probe, err) : NULL;
+  free(probe);
+  if (tmp)
+    unlink(tmp);
+  dir_ok = dir_ok && tmp;
+  free(tmp);
   if (dir_ok) {
     /* A temporary left by a killed run is never a finished frame. Only those
      * of this run's frames go: on a render farm other tasks are writing
@@ -448,8 +517,9 @@ sr_render_run(sr_model *model, const sr_sequence *seq, const sr_render_options *
       .t_start = now_seconds(),
   };
   s.missing = calloc((size_t)s.total, sizeof *s.missing);
+  s.unreadable = calloc((size_t)s.total, sizeof *s.unreadable);
   pthread_mutex_init(&s.lock, NULL);
-  bool ok_init = s.missing && queue_init(&s.in, depth);
+  bool ok_init = s.missing && s.unreadable && queue_init(&s.in, depth);
   ok_init = ok_init && queue_init(&s.out, depth);
   pthread_t *threads = ok_init ? calloc((size_t)(n_readers + n_writers), sizeof *threads) : NULL;
   if (!threads) {
@@ -459,6 +529,7 @@ sr_render_run(sr_model *model, const sr_sequence *seq, const sr_render_options *
       queue_destroy(&s.out);
     pthread_mutex_destroy(&s.lock);
     free(s.missing);
+    free(s.unreadable);
     sr_error_set(err, SR_ERR_NOMEM, SR_("render: out of memory"));
     return false;
   }
@@ -535,11 +606,18 @@ sr_render_run(sr_model *model, const sr_sequence *seq, const sr_render_options *
   queue_destroy(&s.in);
   queue_destroy(&s.out);
   pthread_mutex_destroy(&s.lock);
-  if (s.failed) {
+  qsort(s.unreadable, (size_t)s.n_unreadable, sizeof *s.unreadable, cmp_int);
+  bool failed = s.failed, some_unreadable = s.n_unreadable > 0;
+  if (some_unreadable && !failed)
+    unreadable_error(&s, was_cancelled, err);
+  free(s.unreadable);
+  if (failed) {
     if (err)
       *err = s.first_error;
     return false;
   }
+  if (some_unreadable)
+    return false;
   if (was_cancelled) {
     sr_error_set(err, SR_ERR_CANCELLED,
                  SR_("render stopped after %d of %d frames; run it again "

@@ -10,6 +10,7 @@
 #include "sr-infer.h"
 #include "sr-io.h"
 #include "sr-json.h"
+#include "sr-memory.h"
 #include "sr-rng.h"
 #include "sr-sha256.h"
 #include "sr-i18n.h"
@@ -828,4 +829,33 @@ out:
   free(r.delta);
   free(r.config_json);
   return ok;
+}
+
+uint64_t
+sr_train_pairs_memory(int n_pairs, int frame_w, int frame_h, int frame_channels, sr_rect crop)
+{
+  uint64_t w = (uint64_t)(crop.w > 0 ? crop.w : frame_w);
+  uint64_t h = (uint64_t)(crop.h > 0 ? crop.h : frame_h);
+  uint64_t pair = 2u * w * h * 3u * sizeof(float);
+  uint64_t frames =
+      2u * (uint64_t)frame_w * (uint64_t)frame_h * (uint64_t)frame_channels * sizeof(float);
+  return (uint64_t)(n_pairs > 0 ? n_pairs : 0) * pair + frames;
+}
+
+bool
+sr_train_check_memory(int n_pairs, int frame_w, int frame_h, int frame_channels, sr_rect crop,
+                      uint64_t available, sr_error *err)
+{
+  uint64_t need = sr_train_pairs_memory(n_pairs, frame_w, frame_h, frame_channels, crop);
+  if (available == 0 || need <= available)
+    return true;
+  char need_s[32], have_s[32];
+  sr_memory_format(need, need_s, sizeof need_s);
+  sr_memory_format(available, have_s, sizeof have_s);
+  int w = crop.w > 0 ? crop.w : frame_w, h = crop.h > 0 ? crop.h : frame_h;
+  sr_error_set(err, SR_ERR_NOMEM,
+               SR_("%d pairs of %dx%d px need about %s of memory, but %s is available: train "
+                   "on fewer pairs, choose a smaller crop, or close other programs"),
+               n_pairs, w, h, need_s, have_s);
+  return false;
 }

@@ -74,6 +74,17 @@ typedef struct sr_train_data {
   sr_prep_settings prep;
 } sr_train_data;
 
+/* Bytes the pairs need while training holds them all: input and ground
+ * truth (RGB float) of each pair at the crop size (the frame size without
+ * a crop), plus the Source and Reference frames read while one is built. */
+uint64_t sr_train_pairs_memory(int n_pairs, int frame_w, int frame_h, int frame_channels,
+                               sr_rect crop);
+/* Fails before any pair is read when they would not fit in `available`
+ * bytes (sr_memory_available(); 0 means unknown and passes), naming the
+ * memory needed, the memory available and what to change. */
+bool sr_train_check_memory(int n_pairs, int frame_w, int frame_h, int frame_channels, sr_rect crop,
+                           uint64_t available, sr_error *err);
+
 /* Draws the batch of training step t (1-based) into src and gt (each
  * batch×patch×patch×3): pairs in turn, random windows, augmentations.
  * Exposed for tests; the trainer calls it once per step. */

@@ -422,6 +422,169 @@ test_model_mismatch(Fixture *fx, gconstpointer data)
   sr_delivery_result_clear(&r);
 }
 
+/* Plain Source frames carry no model id: delivering them would stamp scans
+ * with ML provenance and certify them. */
+static void
+test_frames_without_model_id(Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *src = g_build_filename(fx->dir, "source", "src.%04d.exr", NULL);
+  g_autofree char *out = g_build_filename(fx->dir, "deliver-source", NULL);
+  SrDeliveryOptions o;
+  sr_delivery_options_init(&o);
+  o.render_pattern = src;
+  o.out_dir = out;
+  SrDeliveryResult r;
+  g_assert_false(sr_delivery_run(fx->project, &o, NULL, NULL, NULL, &r, &error));
+  g_assert_error(error, SR_DELIVERY_ERROR, SR_DELIVERY_ERROR_CHECKPOINT);
+  g_assert_nonnull(strstr(error->message, "rendered frame 1"));
+  g_assert_nonnull(strstr(error->message, "carries no model id"));
+  g_assert_cmpint(count_files(out), ==, 0);
+  sr_delivery_result_clear(&r);
+}
+
+/* --out names the render folder through a symlink, and the masters would
+ * have the rendered frames' names: refused before anything is written. */
+static void
+test_out_is_render_folder(Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_build_filename(fx->dir, "render4", NULL);
+  g_assert_true(sr_mkdir_p(dir, NULL));
+  g_autofree char *name = g_strdup_printf("SH010_v002_m%s.%%04d.exr", fx->model_short);
+  g_autofree char *pattern = g_build_filename(dir, name, NULL);
+  write_seq(pattern, 0.9f, fx->model_id);
+  g_autofree char *f1 = sr_pattern_format(pattern, 1);
+  g_autofree char *before = NULL;
+  gsize before_len = 0;
+  g_assert_true(g_file_get_contents(f1, &before, &before_len, NULL));
+  g_autofree char *link = g_build_filename(fx->dir, "render4-link", NULL);
+  g_assert_cmpint(symlink(dir, link), ==, 0);
+  SrDeliveryOptions o;
+  sr_delivery_options_init(&o);
+  o.render_pattern = pattern;
+  o.out_dir = link;
+  SrDeliveryResult r;
+  g_assert_false(sr_delivery_run(fx->project, &o, NULL, NULL, NULL, &r, &error));
+  g_assert_error(error, SR_DELIVERY_ERROR, SR_DELIVERY_ERROR_INVALID);
+  g_assert_nonnull(strstr(error->message, "is the input file"));
+  g_autofree char *after = NULL;
+  gsize after_len = 0;
+  g_assert_true(g_file_get_contents(f1, &after, &after_len, NULL));
+  g_assert_cmpmem(before, before_len, after, after_len);
+  g_assert_cmpint(count_files(dir), ==, LAST - FIRST + 1);
+  sr_delivery_result_clear(&r);
+}
+
+/* A line break or an escape code in a provenance field cannot forge a
+ * "key value" line of the text sidecar or reach a terminal raw. */
+static void
+test_text_sidecar_escapes(Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  SrProvenance prov = {
+      .film_title = (char *)"Reel\rTwo",
+      .shot_id = (char *)"SH010",
+      .notes = (char *)"fine\nmodelCheckpointId forged\x1b[31mred\x07\tend \xc2\x9b"
+                       "2J",
+  };
+  sr_project_set_provenance(fx->project, &prov);
+  g_autofree char *out = g_build_filename(fx->dir, "deliver-escape", NULL);
+  SrDeliveryOptions o;
+  sr_delivery_options_init(&o);
+  o.out_dir = out;
+  SrDeliveryResult r;
+  if (!sr_delivery_run(fx->project, &o, NULL, NULL, NULL, &r, &error))
+    g_error("%s", error->message);
+  g_autofree char *text = NULL;
+  g_assert_true(g_file_get_contents(r.text_path, &text, NULL, NULL));
+  g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+  int ids = 0;
+  for (char **l = lines; *l; l++) {
+    if (g_str_has_prefix(*l, "modelCheckpointId"))
+      ids++;
+    g_assert_false(g_str_has_prefix(*l, "forged"));
+  }
+  g_assert_cmpint(ids, ==, 1);
+  for (const char *c = text; *c; c++)
+    g_assert_true(*c == '\n' || (unsigned char)*c >= 0x20);
+  g_assert_null(strstr(text, "\xc2\x9b"));
+  g_assert_nonnull(strstr(text, "fine\\nmodelCheckpointId forged\\u001b[31mred\\u0007\\tend "
+                                "\\u009b2J"));
+  g_assert_nonnull(strstr(text, "Reel\\rTwo"));
+  /* The JSON sidecar keeps the value exactly (JSON escapes it itself). */
+  g_autoptr(JsonParser) parser = json_parser_new();
+  g_assert_true(json_parser_load_from_file(parser, r.json_path, NULL));
+  JsonObject *root = json_node_get_object(json_parser_get_root(parser));
+  JsonObject *pv = json_object_get_object_member(root, "provenance");
+  g_assert_cmpstr(json_object_get_string_member(pv, "notes"), ==, prov.notes);
+  sr_delivery_result_clear(&r);
+}
+
+/* A file already at a master's name that is not one of ours fails the
+ * check, is left as it is, and the message does not tell the user to
+ * delete it (it may be their own render). */
+static void
+test_verify_keeps_foreign_master(Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = g_build_filename(fx->dir, "deliver-foreign", NULL);
+  g_assert_true(sr_mkdir_p(out, NULL));
+  g_autofree char *m1 = master_path(fx, out, 1);
+  g_autofree char *r1 = sr_pattern_format(fx->render_pattern, 1);
+  g_autofree char *theirs = NULL;
+  gsize len = 0;
+  g_assert_true(g_file_get_contents(r1, &theirs, &len, NULL));
+  g_assert_true(g_file_set_contents(m1, theirs, (gssize)len, NULL));
+  SrDeliveryOptions o;
+  sr_delivery_options_init(&o);
+  o.out_dir = out;
+  SrDeliveryResult r;
+  g_assert_false(sr_delivery_run(fx->project, &o, NULL, NULL, NULL, &r, &error));
+  g_assert_error(error, SR_DELIVERY_ERROR, SR_DELIVERY_ERROR_VERIFY);
+  g_assert_nonnull(strstr(error->message, m1));
+  g_assert_null(strstr(error->message, "Delete"));
+  g_assert_null(strstr(error->message, "delete"));
+  g_assert_nonnull(strstr(error->message, "move it"));
+  g_autofree char *now = NULL;
+  gsize now_len = 0;
+  g_assert_true(g_file_get_contents(m1, &now, &now_len, NULL));
+  g_assert_cmpmem(theirs, len, now, now_len);
+  sr_delivery_result_clear(&r);
+}
+
+/* Validation stills would replace rendered frames that happen to carry a
+ * still's name: refused before any frame is measured. */
+static void
+test_validation_stills_over_render(Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = g_build_filename(fx->dir, "val-clash", NULL);
+  g_autofree char *stills = g_build_filename(out, "stills", NULL);
+  g_assert_true(sr_mkdir_p(stills, NULL));
+  g_autofree char *pattern = g_build_filename(stills, "SH010_%d_wipe.png", NULL);
+  write_seq(pattern, 0.9f, NULL);
+  g_autofree char *f1 = sr_pattern_format(pattern, 1);
+  g_autofree char *before = NULL;
+  gsize before_len = 0;
+  g_assert_true(g_file_get_contents(f1, &before, &before_len, NULL));
+  SrValidationOptions vo;
+  sr_validation_options_init(&vo);
+  vo.render_pattern = pattern;
+  vo.out_dir = out;
+  SrValidationResult r;
+  g_assert_false(sr_validation_run(fx->project, &vo, NULL, NULL, NULL, &r, &error));
+  g_assert_nonnull(error);
+  g_assert_nonnull(strstr(error->message, "is the input file"));
+  g_assert_nonnull(strstr(error->message, f1));
+  g_autofree char *after = NULL;
+  gsize after_len = 0;
+  g_assert_true(g_file_get_contents(f1, &after, &after_len, NULL));
+  g_assert_cmpmem(before, before_len, after, after_len);
+  g_assert_cmpint(count_files(out), ==, 1); /* stills/ only: no tables */
+  sr_validation_result_clear(&r);
+}
+
 /* A size limit makes every write past it fail with EFBIG, like a full disk. */
 static void
 test_disk_full(Fixture *fx, gconstpointer data)
@@ -647,6 +810,11 @@ main(int argc, char **argv)
   ADD("/delivery/unwritable", test_unwritable);
   ADD("/delivery/model-mismatch", test_model_mismatch);
   ADD("/delivery/disk-full", test_disk_full);
+  ADD("/delivery/bad-input/frames-without-model-id", test_frames_without_model_id);
+  ADD("/delivery/bad-input/out-is-render-folder", test_out_is_render_folder);
+  ADD("/delivery/text-sidecar-escapes", test_text_sidecar_escapes);
+  ADD("/delivery/verify-keeps-foreign-master", test_verify_keeps_foreign_master);
+  ADD("/validation/bad-input/stills-over-render", test_validation_stills_over_render);
   ADD("/validation/note", test_validation_note);
   ADD("/cli/validate-deliver", test_cli);
   return g_test_run();

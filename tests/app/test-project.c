@@ -3,6 +3,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "sr-io.h"
 #include "sr-project.h"
@@ -557,6 +558,120 @@ test_load_malformed(void)
 }
 
 static void
+expect_load_error(const char *json, int code, const char *needle, const char *absent)
+{
+  GError *error = NULL;
+  SrProject *p = sr_project_load_from_data(json, strlen(json), "test.srproj", &error);
+  g_assert_null(p);
+  g_assert_nonnull(error);
+  g_test_message("%s", error->message);
+  g_assert_cmpint(error->code, ==, code);
+  g_assert_true(g_str_has_prefix(error->message, "test.srproj: "));
+  g_assert_nonnull(strstr(error->message, needle));
+  if (absent != NULL)
+    g_assert_null(strstr(error->message, absent));
+  g_error_free(error);
+}
+
+/* 100,000 levels of nesting crashed json-glib's recursive parser. */
+static void
+test_load_nested_deep(void)
+{
+  const int depth = 100000;
+  GString *s = g_string_new("{\"schema\": 1, \"x\": ");
+  for (int i = 0; i < depth; i++)
+    g_string_append_c(s, i % 2 ? '{' : '[');
+  expect_load_error(s->str, SR_PROJECT_ERROR_PARSE, "nested deeper than 64 levels", NULL);
+  /* Brackets inside strings are text, not nesting. */
+  g_autofree char *brackets = g_strnfill(200, '[');
+  g_autofree char *in_string = variant("\"name\": \"t\"", "\"name\": \"[[[[\"");
+  g_autofree char *long_name = g_strdup_printf("\"name\": \"%s\\\"\"", brackets);
+  g_autofree char *in_string2 = variant("\"name\": \"t\"", long_name);
+  GError *error = NULL;
+  SrProject *p = sr_project_load_from_data(in_string2, strlen(in_string2), "t", &error);
+  g_assert_no_error(error);
+  g_object_unref(p);
+  p = sr_project_load_from_data(in_string, strlen(in_string), "t", &error);
+  g_assert_no_error(error);
+  g_object_unref(p);
+  g_string_free(s, TRUE);
+}
+
+/* An integer too large for 64 bits read back as -1 ("-1 is outside"). */
+static void
+test_load_integer_overflow(void)
+{
+  g_autofree char *big = variant("\"patch\": 256", "\"patch\": 99999999999999999999");
+  expect_load_error(big, SR_PROJECT_ERROR_PARSE, "99999999999999999999 is too large", "-1");
+  g_autofree char *neg = variant("\"offset\": 0", "\"offset\": -99999999999999999999");
+  expect_load_error(neg, SR_PROJECT_ERROR_PARSE, "-99999999999999999999 is too large", NULL);
+  /* The largest 64-bit integer is read as itself and refused by range. */
+  g_autofree char *max = variant("\"patch\": 256", "\"patch\": 9223372036854775807");
+  expect_load_error(max, SR_PROJECT_ERROR_FIELD, "9223372036854775807 is outside", NULL);
+  /* Floats with many digits are not integers. */
+  g_autofree char *lr =
+      variant("\"patch\": 256", "\"patch\": 256, \"learning_rate\": 0.000100000000000000000001");
+  GError *error = NULL;
+  SrProject *p = sr_project_load_from_data(lr, strlen(lr), "t", &error);
+  g_assert_no_error(error);
+  g_object_unref(p);
+}
+
+/* A FIFO given as the project used to block the loader forever. */
+static void
+test_load_fifo(void)
+{
+  g_autofree char *dir = g_dir_make_tmp("sr-project-fifo-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename(dir, "project.srproj", NULL);
+  g_assert_cmpint(mkfifo(path, 0600), ==, 0);
+  GFile *file = g_file_new_for_path(path);
+  GError *error = NULL;
+  g_assert_null(sr_project_load(file, &error));
+  g_assert_error(error, SR_PROJECT_ERROR, SR_PROJECT_ERROR_IO);
+  g_assert_nonnull(strstr(error->message, "not a regular file"));
+  g_clear_error(&error);
+  g_object_unref(file);
+  g_remove(path);
+  g_rmdir(dir);
+}
+
+/* 200,000 pairs, flags and accepted ids in reverse order: loaded in
+ * n·log n (inserting each in place took about a minute). */
+static void
+test_load_large_lists(void)
+{
+  const int n = 200000;
+  GString *s =
+      g_string_new("{\"schema\": 1, \"name\": \"t\", \"source\": {\"pattern\": "
+                   "\"s.%04d.exr\", \"colourspace\": \"rec709\"}, \"reference\": {\"pattern\": "
+                   "\"r.%04d.exr\", \"colourspace\": \"rec709\"}, \"pairs\": [");
+  for (int i = n; i >= 1; i--)
+    g_string_append_printf(s, "%d%s", i, i > 1 ? "," : "], \"flags\": [");
+  for (int i = n; i >= 1; i--)
+    g_string_append_printf(s, "{\"frame\": %d, \"reason\": \"r%d\"},", i, i);
+  g_string_append(s, "{\"frame\": 5, \"reason\": \"again\"}], \"accepted\": [");
+  for (int i = n; i >= 1; i--)
+    g_string_append_printf(s, "\"id%07d\",", i);
+  g_string_append(s, "\"id0000003\"]}");
+  GError *error = NULL;
+  SrProject *p = sr_project_load_from_data(s->str, s->len, "large.srproj", &error);
+  g_assert_no_error(error);
+  const GArray *pairs = sr_project_get_pairs(p);
+  g_assert_cmpuint(pairs->len, ==, n);
+  for (guint i = 0; i < pairs->len; i++)
+    g_assert_cmpint(g_array_index(pairs, int, i), ==, (int)i + 1);
+  const GArray *flags = sr_project_get_flags(p);
+  g_assert_cmpuint(flags->len, ==, n);
+  g_assert_cmpint(g_array_index(flags, SrFlag, 0).frame, ==, 1);
+  g_assert_cmpint(g_array_index(flags, SrFlag, n - 1).frame, ==, n);
+  g_assert_cmpstr(g_array_index(flags, SrFlag, 4).reason, ==, "again");
+  g_assert_true(sr_project_get_accepted(p, "id0123456"));
+  g_assert_false(sr_project_get_accepted(p, "id9999999"));
+  g_object_unref(p);
+  g_string_free(s, TRUE);
+}
+
+static void
 test_load_missing_file(void)
 {
   GFile *file = g_file_new_for_path("/nonexistent/folder/missing.srproj");
@@ -702,6 +817,10 @@ main(int argc, char **argv)
   g_test_add_func("/project/load-valid-minimal", test_load_valid_minimal);
   g_test_add_func("/project/load-malformed", test_load_malformed);
   g_test_add_func("/project/load-missing-file", test_load_missing_file);
+  g_test_add_func("/project/bad-input/nested-100000-deep", test_load_nested_deep);
+  g_test_add_func("/project/bad-input/integer-overflow", test_load_integer_overflow);
+  g_test_add_func("/project/bad-input/fifo", test_load_fifo);
+  g_test_add_func("/project/load-large-lists", test_load_large_lists);
   g_test_add_func("/project/check-frames", test_check_frames);
   return g_test_run();
 }

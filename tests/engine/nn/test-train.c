@@ -483,6 +483,32 @@ test_learns(void)
     sr_pair_clear(&held[i]);
 }
 
+/* Pairs that would not fit are refused before any is read, with the memory
+ * needed, the memory available and what to change. */
+static void
+test_memory_estimate(void)
+{
+  /* 40 pairs of a 4096x3112 scan cropped to 4000x3000: 2·4000·3000·3·4 B
+   * each, plus two frames being read. */
+  sr_rect crop = {48, 56, 4000, 3000};
+  uint64_t need = sr_train_pairs_memory(40, 4096, 3112, 3, crop);
+  g_assert_cmpuint(need, ==, 40ull * 2 * 4000 * 3000 * 3 * 4 + 2ull * 4096 * 3112 * 3 * 4);
+  sr_error err = {0};
+  g_assert_true(sr_train_check_memory(40, 4096, 3112, 3, crop, need, &err));
+  g_assert_true(sr_train_check_memory(40, 4096, 3112, 3, crop, 0, &err)); /* unknown */
+  g_assert_false(sr_train_check_memory(40, 4096, 3112, 3, crop, 8000000000ull, &err));
+  g_assert_cmpint(err.code, ==, SR_ERR_NOMEM);
+  g_assert_nonnull(strstr(err.message, "40 pairs of 4000x3000 px"));
+  g_assert_nonnull(strstr(err.message, "11.8 GB")); /* needed */
+  g_assert_nonnull(strstr(err.message, "8.0 GB"));  /* available */
+  g_assert_nonnull(strstr(err.message, "fewer pairs"));
+  g_assert_nonnull(strstr(err.message, "smaller crop"));
+  /* Without a crop the frame size counts. */
+  sr_rect none = {0, 0, 0, 0};
+  g_assert_cmpuint(sr_train_pairs_memory(1, 100, 50, 4, none), ==,
+                   2ull * 100 * 50 * 3 * 4 + 2ull * 100 * 50 * 4 * 4);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -494,5 +520,6 @@ main(int argc, char **argv)
   g_test_add_func("/train/identity-pair", test_identity_pair);
   g_test_add_func("/train/pause", test_pause);
   g_test_add_func("/train/learns", test_learns);
+  g_test_add_func("/train/bad-input/pairs-exceed-memory", test_memory_estimate);
   return g_test_run();
 }
