@@ -659,7 +659,9 @@ sr_delivery_run(SrProject *project, const SrDeliveryOptions *opts, SrDeliveryPro
         progress(f - first + 1, total, f, "skipped", user_data);
       continue;
     }
-    sr_image *img = sr_sequence_read(&seq, f, &err);
+    /* Read by path: the prefix below names the frame (the sequence reader
+     * would name it a second time). */
+    sr_image *img = sr_image_read(src_path, &err);
     if (!img) {
       sr_error_prefix(&err, _("rendered frame %d: "), f);
       set_from_sr(error, &err, _("Re-render this frame, then run deliver again"));

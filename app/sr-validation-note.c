@@ -888,6 +888,9 @@ measure_one(gpointer data, gpointer user_data)
   gboolean ref_exists = ms->fseq && sr_sequence_has_frame(ms->fseq, f + ms->offset);
   sr_image *ref = src && ref_exists ? sr_sequence_read(ms->fseq, f + ms->offset, &err) : NULL;
   gboolean fine = src && (!ref_exists || ref);
+  /* sr_sequence_read names the frame itself; only a measurement error
+   * needs it added. */
+  gboolean read_all = fine;
   if (fine) {
     sr_qa_options qo = {.held_out = ms->held_out[i]};
     qo.fidelity = qo.held_out && ref != NULL;
@@ -898,7 +901,8 @@ measure_one(gpointer data, gpointer user_data)
   sr_image_free(ref);
   g_mutex_lock(&ms->lock);
   if (!fine && !ms->error) {
-    sr_error_prefix(&err, _("frame %d: "), f);
+    if (read_all)
+      sr_error_prefix(&err, _("frame %d: "), f);
     fail_sr(&ms->error, SR_VALIDATION_ERROR_IO, &err);
   }
   if (fine) {

@@ -585,6 +585,49 @@ test_validation_stills_over_render(Fixture *fx, gconstpointer data)
   sr_validation_result_clear(&r);
 }
 
+/* An unreadable rendered frame is named once: "frame 3: frame 3: ..." was
+ * printed before. */
+static void
+test_validation_unreadable_frame(Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *f3 = sr_pattern_format(fx->render_pattern, 3);
+  g_assert_true(g_file_set_contents(f3, "v/1\001 truncated", -1, NULL));
+  g_autofree char *out = g_build_filename(fx->dir, "val-unreadable", NULL);
+  SrValidationOptions vo;
+  sr_validation_options_init(&vo);
+  vo.out_dir = out;
+  SrValidationResult r;
+  g_assert_false(sr_validation_run(fx->project, &vo, NULL, NULL, NULL, &r, &error));
+  g_assert_nonnull(error);
+  g_assert_nonnull(strstr(error->message, "frame 3: "));
+  g_assert_null(strstr(strstr(error->message, "frame 3: ") + 1, "frame 3: "));
+  g_assert_nonnull(strstr(error->message, f3));
+  sr_validation_result_clear(&r);
+}
+
+/* An unreadable rendered frame stops the delivery named once, with what to
+ * do ("rendered frame 3: frame 3: ..." before). */
+static void
+test_deliver_unreadable_frame(Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *f3 = sr_pattern_format(fx->render_pattern, 3);
+  g_assert_true(g_file_set_contents(f3, "v/1\001 truncated", -1, NULL));
+  g_autofree char *out = g_build_filename(fx->dir, "deliver-unreadable", NULL);
+  SrDeliveryOptions o;
+  sr_delivery_options_init(&o);
+  o.out_dir = out;
+  SrDeliveryResult r;
+  g_assert_false(sr_delivery_run(fx->project, &o, NULL, NULL, NULL, &r, &error));
+  g_assert_nonnull(strstr(error->message, "rendered frame 3: "));
+  g_assert_null(strstr(error->message, "frame 3: frame 3"));
+  g_assert_null(strstr(error->message, ": frame 3: "));
+  g_assert_nonnull(strstr(error->message, f3));
+  g_assert_nonnull(strstr(error->message, "Re-render this frame"));
+  sr_delivery_result_clear(&r);
+}
+
 /* A size limit makes every write past it fail with EFBIG, like a full disk. */
 static void
 test_disk_full(Fixture *fx, gconstpointer data)
@@ -815,6 +858,8 @@ main(int argc, char **argv)
   ADD("/delivery/text-sidecar-escapes", test_text_sidecar_escapes);
   ADD("/delivery/verify-keeps-foreign-master", test_verify_keeps_foreign_master);
   ADD("/validation/bad-input/stills-over-render", test_validation_stills_over_render);
+  ADD("/validation/bad-input/unreadable-frame-named-once", test_validation_unreadable_frame);
+  ADD("/delivery/bad-input/unreadable-frame-named-once", test_deliver_unreadable_frame);
   ADD("/validation/note", test_validation_note);
   ADD("/cli/validate-deliver", test_cli);
   return g_test_run();

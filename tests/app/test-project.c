@@ -5,6 +5,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <json-glib/json-glib.h>
+
 #include "sr-io.h"
 #include "sr-project.h"
 #include "sr-simulator.h"
@@ -671,6 +673,68 @@ test_load_large_lists(void)
   g_string_free(s, TRUE);
 }
 
+/* docs/file-formats.md says which project keys are required: its example
+ * must load, and removing each documented key from it must fail exactly
+ * when the table says "yes" (it once called `colourspace` optional). */
+static void
+test_docs_required_keys(void)
+{
+  g_autofree char *path = g_build_filename(SR_SOURCE_ROOT, "docs", "file-formats.md", NULL);
+  g_autofree char *doc = NULL;
+  g_assert_true(g_file_get_contents(path, &doc, NULL, NULL));
+  const char *start = strstr(doc, "```json\n");
+  g_assert_nonnull(start);
+  start += strlen("```json\n");
+  const char *end = strstr(start, "```");
+  g_assert_nonnull(end);
+  g_autofree char *example = g_strndup(start, (gsize)(end - start));
+  GError *error = NULL;
+  SrProject *p = sr_project_load_from_data(example, strlen(example), "example", &error);
+  g_assert_no_error(error);
+  g_object_unref(p);
+
+  g_auto(GStrv) lines = g_strsplit(end, "\n", -1);
+  int checked = 0, required = 0;
+  for (char **l = lines; *l != NULL; l++) {
+    /* | `a.b` | type | yes | meaning | */
+    g_auto(GStrv) cells = g_strsplit(*l, "|", -1);
+    if (g_strv_length(cells) < 5 || !g_str_has_prefix(g_strstrip(cells[1]), "`"))
+      continue;
+    const char *need = g_strstrip(cells[3]);
+    char *key = cells[1] + 1;
+    char *tick = strchr(key, '`');
+    if (tick == NULL || strchr(key, ',') != NULL || strchr(key, '*') != NULL)
+      continue;
+    *tick = '\0';
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_assert_true(json_parser_load_from_data(parser, example, -1, NULL));
+    JsonObject *o = json_node_get_object(json_parser_get_root(parser));
+    g_auto(GStrv) parts = g_strsplit(key, ".", 2);
+    if (parts[1] != NULL)
+      o = json_object_get_object_member(o, parts[0]);
+    const char *leaf = parts[1] != NULL ? parts[1] : parts[0];
+    if (o == NULL || !json_object_has_member(o, leaf))
+      continue;
+    json_object_remove_member(o, leaf);
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    json_generator_set_root(gen, json_parser_get_root(parser));
+    g_autofree char *without = json_generator_to_data(gen, NULL);
+    p = sr_project_load_from_data(without, strlen(without), "example", &error);
+    gboolean refused = p == NULL;
+    if (refused != g_str_equal(need, "yes"))
+      g_error("docs/file-formats.md says %s is %s, but the loader %s a project without it", key,
+              g_str_equal(need, "yes") ? "required" : "optional", refused ? "refuses" : "accepts");
+    if (refused)
+      g_assert_nonnull(strstr(error->message, parts[1] != NULL ? parts[1] : parts[0]));
+    g_clear_error(&error);
+    g_clear_object(&p);
+    checked++;
+    required += refused;
+  }
+  g_assert_cmpint(checked, >=, 20);
+  g_assert_cmpint(required, >=, 5);
+}
+
 static void
 test_load_missing_file(void)
 {
@@ -821,6 +885,7 @@ main(int argc, char **argv)
   g_test_add_func("/project/bad-input/integer-overflow", test_load_integer_overflow);
   g_test_add_func("/project/bad-input/fifo", test_load_fifo);
   g_test_add_func("/project/load-large-lists", test_load_large_lists);
+  g_test_add_func("/project/docs-required-keys", test_docs_required_keys);
   g_test_add_func("/project/check-frames", test_check_frames);
   return g_test_run();
 }
