@@ -118,9 +118,12 @@ create_temp(const char *path, bool lock, char **temp_out, sr_error *err)
     fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     e = fd < 0 ? errno : 0;
     if (fd >= 0 && lock) {
-      /* A cleaner may have locked and removed it between open and flock. */
+      /* A cleaner may have locked and removed it between open and flock. A
+       * file system without locks gets the old, unlocked behaviour. */
       struct stat st;
-      if (flock(fd, LOCK_EX) != 0 || fstat(fd, &st) != 0 || st.st_nlink == 0) {
+      bool locked = flock(fd, LOCK_EX) == 0;
+      if ((!locked && errno == EINTR) || (locked && (fstat(fd, &st) != 0 || st.st_nlink == 0))) {
+        unlink(tmp); /* ours if still there: the names are random */
         close(fd);
         fd = -1;
         e = EEXIST;
@@ -271,6 +274,12 @@ sr_claim_try(sr_claim *c, const char *path, sr_error *err)
       return -1;
     }
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      if (errno != EWOULDBLOCK) {
+        /* No locks on this file system: no claim, as before claims. */
+        c->fd = fd;
+        c->lock_path = lock;
+        return 1;
+      }
       close(fd);
       free(lock);
       return 0;
@@ -446,7 +455,9 @@ remove_if_stale(const char *dir, const char *name)
   bool removed = false;
   int fd = open(full, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd >= 0) {
-    if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+    /* Held by a live writer: it stays. No locks on this file system: the
+     * old behaviour, remove it. */
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0 || errno != EWOULDBLOCK)
       removed = unlink(full) == 0;
     close(fd);
   } else if (errno == ELOOP) {
