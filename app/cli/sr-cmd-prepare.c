@@ -108,6 +108,16 @@ foreign_files(const char *dir)
 static gboolean
 refuse_foreign_files(const char *pairs_dir)
 {
+  /* A file or a link where the folder should be is not prepare's either:
+   * replacing the folder would move it out of sight. */
+  if (g_file_test(pairs_dir, G_FILE_TEST_IS_SYMLINK) ||
+      (g_file_test(pairs_dir, G_FILE_TEST_EXISTS) && !g_file_test(pairs_dir, G_FILE_TEST_IS_DIR))) {
+    sr_cli_error("prepare",
+                 _("%s is not a folder prepare made (a file or a link); nothing was changed. Move "
+                   "it elsewhere or choose another folder with --out"),
+                 pairs_dir);
+    return FALSE;
+  }
   g_autoptr(GPtrArray) foreign = foreign_files(pairs_dir);
   if (foreign == NULL)
     return TRUE;

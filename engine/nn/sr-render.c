@@ -436,9 +436,11 @@ unreadable_error(const render_state *s, bool cancelled_too, sr_error *err)
 {
   char list[256] = "";
   size_t len = 0;
-  for (int i = 0; i < s->n_unreadable && len + 16 < sizeof list; i++)
-    len += (size_t)snprintf(list + len, sizeof list - len, "%s%d", i ? ", " : "", s->unreadable[i]);
-  if (len + 16 >= sizeof list)
+  int listed = 0;
+  for (; listed < s->n_unreadable && len + 16 < sizeof list; listed++)
+    len += (size_t)snprintf(list + len, sizeof list - len, "%s%d", listed ? ", " : "",
+                            s->unreadable[listed]);
+  if (listed < s->n_unreadable)
     snprintf(list + len, sizeof list - len, ", ...");
   if (cancelled_too)
     sr_error_set(err, SR_ERR_CANCELLED,

@@ -210,6 +210,26 @@ test_prepare_pair_named_foreign_file(void)
   remove_tree(dir);
 }
 
+/* A file named "pairs" where the folder would go is not moved out of sight. */
+static void
+test_prepare_pairs_is_a_file(void)
+{
+  g_autofree char *dir = make_demo();
+  g_autofree char *out = g_build_filename(dir, "prep", NULL);
+  g_assert_cmpint(g_mkdir(out, 0755), ==, 0);
+  g_autofree char *pairs = g_build_filename(out, "pairs", NULL);
+  g_assert_true(g_file_set_contents(pairs, "my list of pairs", -1, NULL));
+  g_autofree char *project = g_build_filename(dir, "demo.srproj", NULL);
+  Run r = run_cli("prepare", project, "--out", out, "--progress", "quiet", NULL);
+  g_assert_cmpint(r.status, ==, 1);
+  assert_clean_messages(&r, "prepare");
+  g_assert_nonnull(strstr(r.err, "is not a folder prepare made"));
+  g_autofree char *after = read_all(pairs);
+  g_assert_cmpstr(after, ==, "my list of pairs");
+  run_clear(&r);
+  remove_tree(dir);
+}
+
 /* Its own pairs prepare replaces, including those the project no longer
  * lists, and only those. */
 static void
@@ -533,6 +553,7 @@ main(int argc, char **argv)
   g_test_add_func("/cli-safety/prepare/bad-input/pair-named-foreign-file",
                   test_prepare_pair_named_foreign_file);
   g_test_add_func("/cli-safety/prepare/replaces-own-pairs", test_prepare_replaces_own_pairs);
+  g_test_add_func("/cli-safety/prepare/bad-input/pairs-is-a-file", test_prepare_pairs_is_a_file);
   g_test_add_func("/cli-safety/prepare/bad-input/pairs-folder-is-source",
                   test_prepare_pairs_folder_is_source);
   g_test_add_func("/cli-safety/render/bad-input/output-is-source", test_render_output_is_source);
