@@ -13,6 +13,7 @@
 
 #include "sr-checkpoint.h"
 #include "sr-fs.h"
+#include "sr-time.h"
 
 #define TOOL_NAME     "Spatial Recovery"
 #define RECOVERY_TYPE "spatial, reference-based"
@@ -290,6 +291,9 @@ drop_attributes(sr_image *img)
   img->attributes = NULL;
   img->n_attributes = 0;
 }
+
+typedef sr_claim SrClaim;
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(SrClaim, sr_claim_release)
 
 static gboolean
 check_writable(const char *dir, GError **error)
@@ -640,8 +644,8 @@ sr_delivery_run(SrProject *project, const SrDeliveryOptions *opts, SrDeliveryPro
   }
   float chroma[8];
   sr_colourspace_chromaticities(opts->space, chroma);
-  g_autoptr(GDateTime) now = g_date_time_new_now_utc();
-  g_autofree char *date = g_date_time_format(now, "%Y-%m-%dT%H:%M:%SZ");
+  char date[32];
+  sr_time_now_iso(date);
 
   /* Composite when the project's crop is smaller than the frame. */
   sr_image_info info0;
@@ -670,6 +674,22 @@ sr_delivery_run(SrProject *project, const SrDeliveryOptions *opts, SrDeliveryPro
     }
     g_autofree char *src_path = sr_sequence_frame_path(&seq, f);
     g_autofree char *dst = sr_pattern_format(out->master_pattern, f);
+    /* Held until the master is written: deliveries of one shot started on
+     * several nodes write each master once, the others find it there. */
+    g_auto(SrClaim) claim = {.fd = -1};
+    int got;
+    while ((got = sr_claim_try(&claim, dst, &err)) == 0 && !g_cancellable_is_cancelled(cancellable))
+      g_usleep(20000);
+    if (got < 0) {
+      set_from_sr(error, &err, NULL);
+      ok = FALSE;
+      break;
+    }
+    if (got == 0) {
+      g_cancellable_set_error_if_cancelled(cancellable, error);
+      ok = FALSE;
+      break;
+    }
     sr_image_info ri, mi;
     if (g_file_test(dst, G_FILE_TEST_IS_REGULAR) && sr_image_read_info(src_path, &ri, NULL) &&
         sr_image_read_info(dst, &mi, NULL) && mi.width == ri.width && mi.height == ri.height) {

@@ -1219,6 +1219,12 @@ sr_project_load(GFile *file, GError **error)
   return p;
 }
 
+static bool
+same_name(const char *name, void *user)
+{
+  return strcmp(name, user) == 0;
+}
+
 gboolean
 sr_project_save(SrProject *self, GFile *file, GError **error)
 {
@@ -1235,6 +1241,10 @@ sr_project_save(SrProject *self, GFile *file, GError **error)
   g_autofree char *data = sr_project_to_data(self, &len);
   sr_error err;
   sr_error_clear(&err);
+  /* A save killed half-way left its temporary beside the project. */
+  g_autofree char *dir = g_path_get_dirname(path);
+  g_autofree char *base = g_path_get_basename(path);
+  sr_fs_remove_stale_temps_owned(dir, same_name, base);
   if (!sr_write_file_atomic(path, data, len, &err)) {
     g_set_error(error, SR_PROJECT_ERROR, SR_PROJECT_ERROR_IO, "%s", err.message);
     return FALSE;

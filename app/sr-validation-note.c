@@ -13,6 +13,7 @@
 #include <json-glib/json-glib.h>
 
 #include "sr-fs.h"
+#include "sr-time.h"
 #include "sr-io.h"
 #include "sr-scopes.h"
 #include "sr-stills.h"
@@ -388,11 +389,9 @@ sr_validation_note_render(const SrValidationNote *note, GError **error)
     sr_qa_thresholds_init(&defaults);
     t = &defaults;
   }
-  g_autofree char *now = NULL;
-  if (!note->date_iso) {
-    g_autoptr(GDateTime) dt = g_date_time_new_now_utc();
-    now = g_date_time_format(dt, "%Y-%m-%dT%H:%M:%SZ");
-  }
+  char now[32];
+  if (!note->date_iso)
+    sr_time_now_iso(now);
   const char *date = note->date_iso ? note->date_iso : now;
   g_autofree char *shot = sr_delivery_shot_name(p);
 
@@ -1173,6 +1172,13 @@ sr_validation_run(SrProject *project, const SrValidationOptions *opts,
                 _("cannot create the report folder %s: %s. Choose another folder with --out"),
                 out->out_dir, err.message);
     goto done;
+  }
+  /* A killed run's temporaries; those of a run still writing here are
+   * locked and stay (sr-fs.h). */
+  {
+    g_autofree char *stills = g_build_filename(out->out_dir, "stills", NULL);
+    sr_fs_remove_stale_temps(out->out_dir, "");
+    sr_fs_remove_stale_temps(stills, "");
   }
   out->csv_path = g_build_filename(out->out_dir, "qa-frames.csv", NULL);
   out->json_path = g_build_filename(out->out_dir, "qa-frames.json", NULL);

@@ -185,6 +185,41 @@ write_manifest(const Prepare *prep, char **error)
 
 /* Refuses, before any work, a pair or report that would replace one of the
  * project's Source or Reference frames (whatever the spelling of --out). */
+/* Staging and old pair folders (".pairs.partial-*", ".pairs.old-*") a
+ * killed prepare left in out. Called while holding the output's claim, so
+ * no live prepare owns them. Only what prepare writes there goes: pair
+ * files, temporaries and the manifest; a folder holding anything else
+ * stays. */
+static void
+remove_killed_runs(const char *out)
+{
+  GDir *d = g_dir_open(out, 0, NULL);
+  if (d == NULL)
+    return;
+  const char *name;
+  while ((name = g_dir_read_name(d)) != NULL) {
+    if (!g_str_has_prefix(name, ".pairs.partial-") && !g_str_has_prefix(name, ".pairs.old-"))
+      continue;
+    g_autofree char *dir = g_build_filename(out, name, NULL);
+    if (!g_file_test(dir, G_FILE_TEST_IS_DIR) || g_file_test(dir, G_FILE_TEST_IS_SYMLINK))
+      continue;
+    GDir *sub = g_dir_open(dir, 0, NULL);
+    const char *file;
+    while (sub != NULL && (file = g_dir_read_name(sub)) != NULL) {
+      if (is_pair_file_name(file) || g_str_equal(file, MANIFEST_NAME) ||
+          (file[0] == '.' && g_str_has_suffix(file, ".tmp"))) {
+        g_autofree char *path = g_build_filename(dir, file, NULL);
+        g_remove(path);
+      }
+    }
+    if (sub != NULL)
+      g_dir_close(sub);
+    g_rmdir(dir);
+  }
+  g_dir_close(d);
+  sr_fs_remove_stale_temps(out, "check-report.");
+}
+
 static gboolean
 refuse_inputs(SrProject *project, const char *out, const char *pairs_dir)
 {
@@ -328,6 +363,7 @@ sr_cmd_prepare(int argc, char **argv)
   int status = 1;
   SrProject *project = NULL;
   char *out = NULL, *staging = NULL, *pairs_dir = NULL;
+  sr_claim claim = {.fd = -1};
   gboolean created_out = FALSE;
   sr_check_report report;
   sr_check_report_init(&report);
@@ -375,6 +411,17 @@ sr_cmd_prepare(int argc, char **argv)
   pairs_dir = g_build_filename(out, "pairs", NULL);
   if (!refuse_inputs(project, out, pairs_dir) || !refuse_foreign_files(pairs_dir))
     goto done;
+  /* One prepare per output folder at a time; holding the claim, whatever
+   * an earlier, killed run left behind is stale. */
+  int got = sr_claim_try(&claim, pairs_dir, &err);
+  if (got <= 0) {
+    if (got < 0)
+      sr_cli_error("prepare", "%s", err.message);
+    else
+      sr_cli_error("prepare", _("%s: another prepare is writing there; wait until it ends"), out);
+    goto done;
+  }
+  remove_killed_runs(out);
   staging = g_strdup_printf("%s/.pairs.partial-XXXXXX", out);
   if (g_mkdtemp(staging) == NULL) {
     sr_cli_error("prepare", _("%s: cannot create the output folder: %s"), staging,
@@ -420,6 +467,7 @@ sr_cmd_prepare(int argc, char **argv)
 done:
   if (staging != NULL && g_file_test(staging, G_FILE_TEST_IS_DIR))
     remove_staging(staging, prep.names);
+  sr_claim_release(&claim);
   if (prep.names != NULL)
     g_ptr_array_unref(prep.names);
   if (status != 0 && created_out && out != NULL)

@@ -341,7 +341,9 @@ parse_number(parser *p)
       }
       v = v * 10 + d;
     }
-    if (fits) {
+    /* "-0" stays a double: as the integer 0 it would lose its sign and
+     * write back as "0". */
+    if (fits && !(neg && v == 0)) {
       j->is_int = true;
       j->integer = neg ? (int64_t)(0 - v) : (int64_t)v;
     }

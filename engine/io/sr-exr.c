@@ -51,17 +51,35 @@ exr_stream_destroy(exr_stream *s)
 }
 
 static void
-exr_error_handler(exr_const_context_t ctxt, exr_result_t code, const char *msg)
+exr_keep_message(exr_stream *s, const char *msg)
 {
-  void *ud = NULL;
-  if (exr_get_user_data(ctxt, &ud) != EXR_ERR_SUCCESS || !ud)
-    return;
-  exr_stream *s = ud;
   pthread_mutex_lock(&s->lock);
   /* The first message is the cause; later ones are consequences. */
   if (!s->message[0] && msg)
     snprintf(s->message, sizeof s->message, "%s", msg);
   pthread_mutex_unlock(&s->lock);
+}
+
+static void
+exr_error_handler(exr_const_context_t ctxt, exr_result_t code, const char *msg)
+{
+  void *ud = NULL;
+  if (exr_get_user_data(ctxt, &ud) != EXR_ERR_SUCCESS || !ud)
+    return;
+  exr_keep_message(ud, msg);
+}
+
+/* A writing context holds its mutex while it reports an error, and
+ * exr_get_user_data takes that mutex: asking it for the stream from inside
+ * the handler deadlocked every write that failed (a full disk). The write
+ * path runs on one thread, which names its stream here instead. */
+static _Thread_local exr_stream *exr_writing_stream;
+
+static void
+exr_write_error_handler(exr_const_context_t ctxt, exr_result_t code, const char *msg)
+{
+  if (exr_writing_stream)
+    exr_keep_message(exr_writing_stream, msg);
 }
 
 static int64_t
@@ -918,7 +936,7 @@ sr_exr_compression_available(sr_exr_compression c)
 {
   /* Encode one small chunk into nowhere: the library says whether it can. */
   exr_context_initializer_t init = EXR_DEFAULT_CONTEXT_INITIALIZER;
-  init.error_handler_fn = exr_error_handler; /* no user data: stays silent */
+  init.error_handler_fn = exr_write_error_handler; /* no stream: stays silent */
   init.write_fn = discard_write_cb;
   exr_context_t ctxt = NULL;
   int part = 0;
@@ -1060,8 +1078,9 @@ sr_exr_write(const char *path, const char *temp_path, const sr_image *img,
   fchmod(fd, S_IRUSR | S_IWUSR | S_IRGRP | S_IROTH);
   exr_stream s;
   exr_stream_init(&s, fd);
+  exr_writing_stream = &s;
   exr_context_initializer_t init = EXR_DEFAULT_CONTEXT_INITIALIZER;
-  init.error_handler_fn = exr_error_handler;
+  init.error_handler_fn = exr_write_error_handler;
   init.user_data = &s;
   init.write_fn = exr_write_cb;
   exr_context_t ctxt = NULL;
@@ -1145,6 +1164,7 @@ out:
     sr_error_set_errno(err, errno, SR_("cannot write %s"), path);
     ok = false;
   }
+  exr_writing_stream = NULL;
   exr_stream_destroy(&s);
   return ok;
 }

@@ -217,21 +217,22 @@ sr_image_write(const char *path, const sr_image *img, const sr_write_options *op
                  (int)opts->compression);
     return false;
   }
-  char *temp = sr_atomic_temp_name(path, err);
-  if (!temp)
+  /* The format writers open the temporary by name; the atomic file keeps
+   * it locked meanwhile (see sr-fs.h) and fsyncs and renames it after. */
+  sr_atomic_file af;
+  if (!sr_atomic_open(&af, path, err))
     return false;
   bool ok = false;
   switch (f) {
-  case SR_FORMAT_EXR: ok = sr_exr_write(path, temp, img, opts, err); break;
-  case SR_FORMAT_PNG: ok = sr_png_write(path, temp, img, opts, err); break;
-  case SR_FORMAT_TIFF: ok = sr_tiff_write(path, temp, img, opts, err); break;
-  case SR_FORMAT_DPX: ok = sr_dpx_write(path, temp, img, opts, err); break;
+  case SR_FORMAT_EXR: ok = sr_exr_write(path, af.temp_path, img, opts, err); break;
+  case SR_FORMAT_PNG: ok = sr_png_write(path, af.temp_path, img, opts, err); break;
+  case SR_FORMAT_TIFF: ok = sr_tiff_write(path, af.temp_path, img, opts, err); break;
+  case SR_FORMAT_DPX: ok = sr_dpx_write(path, af.temp_path, img, opts, err); break;
   case SR_FORMAT_UNKNOWN: break;
   }
   if (ok)
-    ok = sr_atomic_finish(temp, path, err); /* removes temp itself on failure */
+    ok = sr_atomic_commit(&af, err); /* removes the temporary itself on failure */
   else
-    unlink(temp);
-  free(temp);
+    sr_atomic_abort(&af);
   return ok;
 }

@@ -11,6 +11,7 @@
 #include "sr-json.h"
 #include "sr-safetensors.h"
 #include "sr-sha256.h"
+#include "sr-time.h"
 #include "sr-i18n.h"
 
 void
@@ -268,11 +269,9 @@ sr_checkpoint_save(const char *path, sr_unet *net, const sr_checkpoint_meta *met
   if (meta->created[0]) {
     meta_add(&m, "created", meta->created);
   } else {
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    meta_add(&m, "created", buf);
+    char created[32];
+    sr_time_now_iso(created);
+    meta_add(&m, "created", created);
   }
   meta_add(&m, "tool_version", meta->tool_version[0] ? meta->tool_version : SR_VERSION);
   meta_add(&m, "tool", "Spatial Recovery");

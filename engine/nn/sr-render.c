@@ -12,10 +12,14 @@
 #include "sr-fs.h"
 #include "sr-i18n.h"
 
+/* How often a reader looks again at a frame another process is rendering. */
+#define CLAIM_POLL_US 20000
+
 typedef struct render_job {
   int frame;
   sr_image *image;
   char *out_path;
+  sr_claim claim; /* held from the completeness check until written */
   double t0;
 } render_job;
 
@@ -61,6 +65,7 @@ job_free(render_job *j)
     return;
   sr_image_free(j->image);
   free(j->out_path);
+  sr_claim_release(&j->claim);
   free(j);
 }
 
@@ -138,6 +143,15 @@ static bool
 cancelled(const render_state *s)
 {
   return s->cb && s->cb->cancel && atomic_load(s->cb->cancel);
+}
+
+static bool
+stopping(render_state *s)
+{
+  pthread_mutex_lock(&s->lock);
+  bool stop = s->stop || cancelled(s);
+  pthread_mutex_unlock(&s->lock);
+  return stop;
 }
 
 /* Records a Source frame that cannot be read; the others still render. */
@@ -282,8 +296,26 @@ reader_main(void *arg)
       free(out_path);
       continue;
     }
+    /* Render-farm processes sharing the folder take each frame in turn: the
+     * first renders it, the others then find it complete. Frames are
+     * claimed in increasing order and a claim's job never waits for
+     * another claim, so processes cannot deadlock. */
+    sr_claim claim;
+    int got;
+    while ((got = sr_claim_try(&claim, out_path, &e)) == 0 && !stopping(s))
+      usleep(CLAIM_POLL_US);
+    if (got != 1) {
+      if (got < 0) {
+        sr_error_prefix(&e, SR_("frame %d: "), f);
+        fail_frame(s, f, &e);
+      }
+      free(src_path);
+      free(out_path);
+      continue;
+    }
     if (sr_render_output_complete(out_path, si.width, si.height, s->model->meta.model_id)) {
       finish_frame(s, f, SR_RENDER_FRAME_SKIPPED, out_path, t0);
+      sr_claim_release(&claim);
       free(src_path);
       free(out_path);
       continue;
@@ -293,18 +325,20 @@ reader_main(void *arg)
     if (!img) {
       sr_error_prefix(&e, SR_("Source frame %d: "), f);
       skip_unreadable(s, f, &e);
+      sr_claim_release(&claim);
       free(out_path);
       continue;
     }
     render_job *j = calloc(1, sizeof *j);
     if (!j) {
       sr_image_free(img);
+      sr_claim_release(&claim);
       free(out_path);
       sr_error_set(&e, SR_ERR_NOMEM, SR_("frame %d: out of memory"), f);
       fail_frame(s, f, &e);
       continue;
     }
-    *j = (render_job){.frame = f, .image = img, .out_path = out_path, .t0 = t0};
+    *j = (render_job){.frame = f, .image = img, .out_path = out_path, .claim = claim, .t0 = t0};
     pthread_mutex_lock(&s->lock);
     queue_push(s, &s->in, j);
     pthread_mutex_unlock(&s->lock);
@@ -463,9 +497,8 @@ sr_render_run(sr_model *model, const sr_sequence *seq, const sr_render_options *
     /* A temporary left by a killed run is never a finished frame. Only those
      * of this run's frames go: on a render farm other tasks are writing
      * their own frames into the same folder right now, and a task over the
-     * same frames may be writing one of ours (hence the age: writing one
-     * frame takes seconds, never SR_RENDER_STALE_TEMP_SECONDS). */
-    sr_fs_remove_stale_temps_owned(dir, frame_in_range, (void *)opts, SR_RENDER_STALE_TEMP_SECONDS);
+     * same frames may be writing one of ours (locked, so it stays). */
+    sr_fs_remove_stale_temps_owned(dir, frame_in_range, (void *)opts);
   } else if (err) {
     sr_error_prefix(err, SR_("render: output folder: "));
   }

@@ -32,9 +32,6 @@
 
 #define SR_RENDER_MODEL_ID_ATTR   "spatialRecovery:modelId"
 #define SR_RENDER_CHECKPOINT_ATTR "spatialRecovery:checkpoint"
-/* A frame's temporary untouched this long is a leftover of a killed render,
- * removed when a render of that frame starts. */
-#define SR_RENDER_STALE_TEMP_SECONDS 600
 
 typedef enum sr_render_frame_status {
   SR_RENDER_FRAME_RENDERED,

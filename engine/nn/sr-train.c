@@ -463,12 +463,9 @@ save_checkpoint(run *r, int64_t step, sr_error *err)
   char *latest = sr_path_join(r->out_dir, "checkpoints/latest.safetensors");
   char *dir = path ? sr_path_dirname(path) : NULL;
   bool ok = path && latest && dir && sr_mkdir_p(dir, err) &&
-            sr_checkpoint_save(path, r->net, &meta, true, e.model_id, err) &&
-            sr_checkpoint_save(latest, r->net, &meta, true, NULL, err);
+            sr_checkpoint_save(path, r->net, &meta, true, e.model_id, err);
   if (!path || !latest || !dir)
     sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory"));
-  free(pairs);
-  free(held);
   free(dir);
 
   char *preview = NULL;
@@ -487,6 +484,11 @@ save_checkpoint(run *r, int64_t step, sr_error *err)
     sr_image_free(rec);
     free(pdir);
   }
+  /* latest.safetensors last: a run killed at any point resumes from a step
+   * whose checkpoint, preview and contact sheet are all on disk. */
+  ok = ok && sr_checkpoint_save(latest, r->net, &meta, true, NULL, err);
+  free(pairs);
+  free(held);
   if (ok) {
     sr_train_result *res = r->result;
     res->step = step;
@@ -506,6 +508,20 @@ save_checkpoint(run *r, int64_t step, sr_error *err)
   free(path);
   free(latest);
   return ok;
+}
+
+/* Temporaries of a run that was killed: one training writes into its
+ * folder at a time, so every one there is stale. */
+static void
+remove_stale_temps(const char *out_dir)
+{
+  static const char *const sub[] = {"", "checkpoints", "contact", "preview"};
+  for (size_t i = 0; i < sizeof sub / sizeof sub[0]; i++) {
+    char *dir = sr_path_join(out_dir, sub[i]);
+    if (dir)
+      sr_fs_remove_stale_temps(dir, "");
+    free(dir);
+  }
 }
 
 static bool
@@ -591,6 +607,7 @@ sr_train_run(const sr_train_config *cfg, const sr_train_data *data, const char *
   }
   if (!sr_mkdir_p(out_dir, err))
     goto out;
+  remove_stale_temps(out_dir);
   if (strcmp(cfg->backend, "cpu") == 0 && cfg->threads > 0)
     r.be = sr_backend_cpu_create(cfg->threads, err);
   else

@@ -15,6 +15,7 @@
 #include "sr-json.h"
 #include "sr-memory.h"
 #include "sr-rng.h"
+#include "sr-time.h"
 
 static void
 test_error_messages(void)
@@ -195,6 +196,24 @@ test_rng(void)
     g_assert_cmpint(abs(counts[k] - 4000), <, 300);
   g_assert_cmpfloat(fabs(sum / 20000), <, 0.05);
   g_assert_cmpfloat(fabs(sum2 / 20000 - 1.0), <, 0.05);
+}
+
+/* SOURCE_DATE_EPOCH pins the date written into files; without it the
+ * date is now. */
+static void
+test_time(void)
+{
+  char date[32];
+  g_setenv("SOURCE_DATE_EPOCH", "1700000000", TRUE);
+  sr_time_now_iso(date);
+  g_assert_cmpstr(date, ==, "2023-11-14T22:13:20Z");
+  g_setenv("SOURCE_DATE_EPOCH", "not a number", TRUE);
+  sr_time_now_iso(date);
+  g_assert_cmpstr(date, !=, "2023-11-14T22:13:20Z");
+  g_unsetenv("SOURCE_DATE_EPOCH");
+  sr_time_now_iso(date);
+  g_assert_cmpuint(strlen(date), ==, 20);
+  g_assert_true(g_str_has_suffix(date, "Z"));
 }
 
 /* --out "" once read before the start of the path's buffer. */
@@ -425,5 +444,6 @@ main(int argc, char **argv)
   g_test_add_func("/core/image", test_image_basics);
   g_test_add_func("/core/atomic-write", test_atomic_write);
   g_test_add_func("/core/rng", test_rng);
+  g_test_add_func("/core/time", test_time);
   return g_test_run();
 }

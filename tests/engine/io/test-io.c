@@ -1883,6 +1883,37 @@ test_bad_non_regular_frame(void)
   g_free(dir);
 }
 
+/* The disk fills while the EXR header is written: the library reports the
+ * error holding its context lock, and the handler once waited on that lock
+ * for good. Must fail with a message, at once. */
+static void
+test_write_nospace_in_header(void)
+{
+  if (g_test_subprocess()) {
+    const char *dir = g_getenv("SR_IO_TEST_DIR");
+    sr_image *img = sr_image_new(8, 8, 3, NULL);
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit lim = {64, 64};
+    g_assert_cmpint(setrlimit(RLIMIT_FSIZE, &lim), ==, 0);
+    char *p = g_strdup_printf("%s/small.exr", dir);
+    sr_error err = {0};
+    g_assert_false(sr_image_write(p, img, NULL, &err));
+    g_assert_cmpint(err.code, ==, SR_ERR_NOSPACE);
+    g_assert_false(g_file_test(p, G_FILE_TEST_EXISTS));
+    g_assert_cmpint(count_temps(dir), ==, 0);
+    g_free(p);
+    sr_image_free(img);
+    return;
+  }
+  char *dir = make_tmp();
+  g_setenv("SR_IO_TEST_DIR", dir, TRUE);
+  g_test_trap_subprocess(NULL, 20 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_DEFAULT);
+  g_unsetenv("SR_IO_TEST_DIR");
+  g_test_trap_assert_passed();
+  rm_rf(dir);
+  g_free(dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1908,6 +1939,7 @@ main(int argc, char **argv)
   g_test_add_func("/io/exr/many-attributes", test_exr_many_attributes);
   g_test_add_func("/io/write/failures", test_write_failures);
   g_test_add_func("/io/write/nospace", test_write_nospace);
+  g_test_add_func("/io/write/nospace-in-header", test_write_nospace_in_header);
   g_test_add_func("/io/sequence/pattern-format", test_pattern_format);
   g_test_add_func("/io/sequence/scan", test_sequence_scan);
   g_test_add_func("/io/sequence/read", test_sequence_read);

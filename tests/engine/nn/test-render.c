@@ -4,8 +4,8 @@
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
-#include <time.h>
-#include <utime.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "sr-checkpoint.h"
@@ -346,16 +346,15 @@ test_unwritable_output(void)
   g_assert_cmpint(g_mkdir_with_parents(subdir, 0755), ==, 0);
   g_autofree char *other = g_build_filename(subdir, ".r.0001.exr.AbC123.tmp", NULL);
   g_autofree char *mine = g_build_filename(subdir, ".r.0002.exr.XyZ789.tmp", NULL);
-  /* One of frame 3 was written a moment ago: a task over the same frames
-   * may be writing it now, so it stays too. */
+  /* One of frame 3 is being written by a live task over the same frames
+   * (it holds the temporary's lock), so it stays too. */
   g_autofree char *busy = g_build_filename(subdir, ".r.0003.exr.QwE456.tmp", NULL);
   g_assert_true(g_file_set_contents(other, "partial", 7, NULL));
   g_assert_true(g_file_set_contents(mine, "partial", 7, NULL));
   g_assert_true(g_file_set_contents(busy, "partial", 7, NULL));
-  struct utimbuf old_times = {.actime = time(NULL) - SR_RENDER_STALE_TEMP_SECONDS - 5,
-                              .modtime = time(NULL) - SR_RENDER_STALE_TEMP_SECONDS - 5};
-  g_assert_cmpint(g_utime(mine, &old_times), ==, 0);
-  g_assert_cmpint(g_utime(other, &old_times), ==, 0);
+  int busy_fd = open(busy, O_RDONLY | O_CLOEXEC);
+  g_assert_cmpint(busy_fd, >=, 0);
+  g_assert_cmpint(flock(busy_fd, LOCK_EX), ==, 0);
   render_options(&o, out2);
   o.first = 2;
   o.last = 3;
@@ -365,6 +364,7 @@ test_unwritable_output(void)
   g_assert_false(g_file_test(mine, G_FILE_TEST_EXISTS));
   g_assert_true(g_file_test(busy, G_FILE_TEST_EXISTS));
   g_assert_cmpint(g_unlink(other), ==, 0);
+  close(busy_fd);
   g_assert_cmpint(g_unlink(busy), ==, 0);
   g_assert_cmpint(count_files(subdir), ==, 2);
   sr_render_result_clear(&res);
