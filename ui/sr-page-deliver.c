@@ -1,7 +1,7 @@
 /* sr-page-deliver.c — see sr-page-deliver.h. */
 #include "sr-config.h"
 
-#include "sr-page-deliver.h"
+#include "sr-page-deliver-private.h"
 
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
@@ -296,7 +296,7 @@ deliver_job_run(SrJob *job, gpointer data, GError **error)
 /* ---- The page --------------------------------------------------------------- */
 
 struct _SrPageDeliver {
-  GtkBox parent_instance;
+  SrStagePage parent_instance;
 
   GtkWidget *space_dropdown, *compression_dropdown;
   GtkWidget *first_spin, *last_spin, *range_reset;
@@ -311,8 +311,6 @@ struct _SrPageDeliver {
   GtkWidget *deliver_button, *open_button, *progress_bar, *status_label;
   GtkWidget *empty_state, *empty_title, *empty_text, *goto_button;
 
-  SrProject *project;
-  gulong changed_handler;
   gboolean syncing;
 
   sr_exr_compression compressions[2];
@@ -337,10 +335,13 @@ struct _SrPageDeliver {
   char *done_dir, *done_json, *done_text, *done_note, *done_pattern;
 };
 
-G_DEFINE_FINAL_TYPE(SrPageDeliver, sr_page_deliver, GTK_TYPE_BOX)
+G_DEFINE_FINAL_TYPE(SrPageDeliver, sr_page_deliver, SR_TYPE_STAGE_PAGE)
 
-enum { PROP_0, PROP_PROJECT, N_PROPS };
-static GParamSpec *properties[N_PROPS];
+static SrProject *
+project_of(SrPageDeliver *self)
+{
+  return sr_stage_page_get_project(SR_STAGE_PAGE(self));
+}
 
 static void queue_summary(SrPageDeliver *self);
 
@@ -358,10 +359,10 @@ sr_page_deliver_dup_destination(SrPageDeliver *self)
   g_return_val_if_fail(SR_IS_PAGE_DELIVER(self), NULL);
   if (self->chosen_dir)
     return g_strdup(self->chosen_dir);
-  if (!self->project)
+  if (!project_of(self))
     return NULL;
   g_autofree char *out =
-      sr_project_resolve_path(self->project, sr_project_get_output_folder(self->project));
+      sr_project_resolve_path(project_of(self), sr_project_get_output_folder(project_of(self)));
   return out ? g_build_filename(out, "delivery", NULL) : NULL;
 }
 
@@ -411,7 +412,7 @@ show_spinner(gpointer user_data)
 static void
 sync_from_project(SrPageDeliver *self)
 {
-  SrProject *p = self->project;
+  SrProject *p = project_of(self);
 
   gtk_widget_set_sensitive(GTK_WIDGET(self), p != NULL);
   if (!p)
@@ -440,7 +441,7 @@ on_provenance_changed(SrPageDeliver *self)
   GtkTextIter start, end;
   SrProvenance prov;
 
-  if (self->syncing || !self->project)
+  if (self->syncing || !project_of(self))
     return;
   gtk_text_buffer_get_bounds(buffer, &start, &end);
   g_autofree char *notes = gtk_text_buffer_get_text(buffer, &start, &end, FALSE);
@@ -451,7 +452,7 @@ on_provenance_changed(SrPageDeliver *self)
   prov.restorationist = (char *)gtk_editable_get_text(GTK_EDITABLE(self->restorationist));
   prov.institution = (char *)gtk_editable_get_text(GTK_EDITABLE(self->institution));
   prov.notes = notes;
-  sr_project_set_provenance(self->project, &prov);
+  sr_project_set_provenance(project_of(self), &prov);
 }
 
 /* ---- Summary (main thread) ------------------------------------------------- */
@@ -620,7 +621,7 @@ on_summary_done(GObject *source, GAsyncResult *result, gpointer user_data)
   SrPageDeliver *self = SR_PAGE_DELIVER(source);
   Summary *s = g_task_get_task_data(G_TASK(result));
 
-  if (s->generation != self->summary_generation || !self->project)
+  if (s->generation != self->summary_generation || !project_of(self))
     return;
   self->checking = FALSE;
   g_clear_object(&self->summary_cancellable);
@@ -635,9 +636,9 @@ summary_start(gpointer user_data)
   g_autoptr(GError) error = NULL;
 
   self->summary_source = 0;
-  if (!self->project)
+  if (!project_of(self))
     return G_SOURCE_REMOVE;
-  SrProject *snapshot = sr_project_copy_for_thread(self->project, &error);
+  SrProject *snapshot = sr_project_copy_for_thread(project_of(self), &error);
   g_autofree char *dest = sr_page_deliver_dup_destination(self);
   if (!snapshot || !dest) {
     self->checking = FALSE;
@@ -685,7 +686,7 @@ clear_error_status(SrPageDeliver *self)
 static void
 queue_summary(SrPageDeliver *self)
 {
-  if (!self->project)
+  if (!project_of(self))
     return;
   self->summary_generation++;
   /* Edits elsewhere need no summary until the page is shown (on_map). */
@@ -857,6 +858,7 @@ on_deliver_done(GObject *source, GAsyncResult *res, gpointer data)
     }
     self->status_is_error = error && !cancelled;
     g_clear_object(&self->job);
+    sr_stage_page_set_busy(SR_STAGE_PAGE(self), FALSE);
     update_controls(self);
     queue_summary(self);
   }
@@ -871,7 +873,7 @@ sr_page_deliver_start(SrPageDeliver *self, const char *out_dir, GError **error)
     g_set_error(error, SR_JOB_ERROR, SR_JOB_ERROR_INVALID, _("A delivery is already running."));
     return FALSE;
   }
-  if (!self->project) {
+  if (!project_of(self)) {
     g_set_error(error, SR_JOB_ERROR, SR_JOB_ERROR_MISSING, _("No project is open."));
     return FALSE;
   }
@@ -882,7 +884,7 @@ sr_page_deliver_start(SrPageDeliver *self, const char *out_dir, GError **error)
                   "stage."));
     return FALSE;
   }
-  SrProject *snapshot = sr_project_copy_for_thread(self->project, error);
+  SrProject *snapshot = sr_project_copy_for_thread(project_of(self), error);
   if (!snapshot)
     return FALSE;
   DeliverJob *j = g_new0(DeliverJob, 1);
@@ -912,6 +914,7 @@ sr_page_deliver_start(SrPageDeliver *self, const char *out_dir, GError **error)
   g_signal_connect(self->job, "notify::message", G_CALLBACK(on_job_progress), self);
   update_controls(self);
   sr_ui_run_job(GTK_WIDGET(self), self->job, TRUE, on_deliver_done, g_object_ref(self));
+  sr_stage_page_set_busy(SR_STAGE_PAGE(self), TRUE);
   return TRUE;
 }
 
@@ -935,13 +938,6 @@ on_open_clicked(GtkButton *button, SrPageDeliver *self)
 }
 
 /* ---- Public accessors ---------------------------------------------------------- */
-
-gboolean
-sr_page_deliver_get_busy(SrPageDeliver *self)
-{
-  g_return_val_if_fail(SR_IS_PAGE_DELIVER(self), FALSE);
-  return self->job != NULL;
-}
 
 int
 sr_page_deliver_get_n_written(SrPageDeliver *self)
@@ -1108,29 +1104,24 @@ sr_page_deliver_get_provenance_entry(SrPageDeliver *self, const char *field)
 /* ---- GObject ---------------------------------------------------------------- */
 
 static void
-on_project_changed(SrProject *project, const char *description, SrPageDeliver *self)
+sr_page_deliver_project_changed(SrStagePage *page, const char *description)
 {
+  SrPageDeliver *self = SR_PAGE_DELIVER(page);
+
   clear_error_status(self);
   sync_from_project(self);
   queue_summary(self);
 }
 
 static void
-set_project(SrPageDeliver *self, SrProject *project)
+sr_page_deliver_project_set(SrStagePage *page, SrProject *project)
 {
-  if (self->project == project)
-    return;
-  if (self->project)
-    g_clear_signal_handler(&self->changed_handler, self->project);
-  g_set_object(&self->project, project);
+  SrPageDeliver *self = SR_PAGE_DELIVER(page);
+
   g_clear_pointer(&self->chosen_dir, g_free);
   self->range_chosen = FALSE;
-  if (project)
-    self->changed_handler =
-        g_signal_connect(project, "changed", G_CALLBACK(on_project_changed), self);
   sync_from_project(self);
   queue_summary(self);
-  g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_PROJECT]);
 }
 
 static void
@@ -1161,9 +1152,6 @@ sr_page_deliver_dispose(GObject *object)
 {
   SrPageDeliver *self = SR_PAGE_DELIVER(object);
 
-  if (self->project)
-    g_clear_signal_handler(&self->changed_handler, self->project);
-  g_clear_object(&self->project);
   g_clear_handle_id(&self->summary_source, g_source_remove);
   g_clear_handle_id(&self->spinner_source, g_source_remove);
   g_clear_pointer(&self->files_key, g_free);
@@ -1188,36 +1176,15 @@ sr_page_deliver_dispose(GObject *object)
 }
 
 static void
-sr_page_deliver_get_property(GObject *object, guint id, GValue *value, GParamSpec *pspec)
-{
-  if (id == PROP_PROJECT)
-    g_value_set_object(value, SR_PAGE_DELIVER(object)->project);
-  else
-    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
-}
-
-static void
-sr_page_deliver_set_property(GObject *object, guint id, const GValue *value, GParamSpec *pspec)
-{
-  if (id == PROP_PROJECT)
-    set_project(SR_PAGE_DELIVER(object), g_value_get_object(value));
-  else
-    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
-}
-
-static void
 sr_page_deliver_class_init(SrPageDeliverClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS(klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
+  SrStagePageClass *page_class = SR_STAGE_PAGE_CLASS(klass);
 
   object_class->dispose = sr_page_deliver_dispose;
-  object_class->get_property = sr_page_deliver_get_property;
-  object_class->set_property = sr_page_deliver_set_property;
-  properties[PROP_PROJECT] =
-      g_param_spec_object("project", NULL, NULL, SR_TYPE_PROJECT,
-                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties(object_class, N_PROPS, properties);
+  page_class->project_set = sr_page_deliver_project_set;
+  page_class->project_changed = sr_page_deliver_project_changed;
 
   gtk_widget_class_set_template_from_resource(
       widget_class, "/io/github/spatialrecovery/SpatialRecovery/sr-page-deliver.ui");

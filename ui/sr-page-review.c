@@ -6,7 +6,7 @@
  * SrJob at a time; a result for frames no longer shown is dropped and the
  * latest frames are measured next), the per-frame metrics
  * (sr_validation_run) and the stills export. */
-#include "sr-page-review.h"
+#include "sr-page-review-private.h"
 
 #include <errno.h>
 #include <math.h>
@@ -60,7 +60,7 @@ sr_page_review_item_id(int index)
 }
 
 struct _SrPageReview {
-  GtkBox parent_instance;
+  SrStagePage parent_instance;
 
   /* Template. */
   GtkWidget *stack, *empty_title, *empty_text, *go_render;
@@ -78,8 +78,6 @@ struct _SrPageReview {
   GtkWidget *plots[SR_REVIEW_N_ITEMS];
   GtkWidget *checks[SR_REVIEW_N_ITEMS];
 
-  SrProject *project;
-  gulong changed_handler;
   gboolean syncing;
 
   /* The render. */
@@ -117,10 +115,20 @@ struct _SrPageReview {
   char *message;
 };
 
-G_DEFINE_FINAL_TYPE(SrPageReview, sr_page_review, GTK_TYPE_BOX)
+G_DEFINE_FINAL_TYPE(SrPageReview, sr_page_review, SR_TYPE_STAGE_PAGE)
 
-enum { PROP_0, PROP_PROJECT, N_PROPS };
-static GParamSpec *properties[N_PROPS];
+static SrProject *
+project_of(SrPageReview *self)
+{
+  return sr_stage_page_get_project(SR_STAGE_PAGE(self));
+}
+
+/* Busy while the render is measured or stills are written. */
+static void
+update_busy(SrPageReview *self)
+{
+  sr_stage_page_set_busy(SR_STAGE_PAGE(self), self->measure_job || self->export_job);
+}
 
 static void show_frame(SrPageReview *self);
 static void queue_scopes(SrPageReview *self);
@@ -230,7 +238,7 @@ on_detect_done(GObject *source, GAsyncResult *result, gpointer user_data)
   DetectJob *d = sr_job_get_data(SR_JOB(source));
   SrPageReview *self = d->page;
 
-  if (d->generation != self->detect_generation || !self->project) {
+  if (d->generation != self->detect_generation || !project_of(self)) {
     g_object_unref(self);
     return;
   }
@@ -306,21 +314,21 @@ detect_render(SrPageReview *self)
 {
   g_autoptr(GError) error = NULL;
 
-  if (!self->project)
+  if (!project_of(self))
     return;
-  SrProject *snapshot = sr_project_copy_for_thread(self->project, &error);
+  SrProject *snapshot = sr_project_copy_for_thread(project_of(self), &error);
   if (!snapshot) {
     show_empty(self, _("Cannot review yet"), error->message);
     return;
   }
   g_free(self->detect_key);
-  self->detect_key = detect_key(self->project);
+  self->detect_key = detect_key(project_of(self));
   DetectJob *d = g_new0(DetectJob, 1);
   d->page = g_object_ref(self);
   d->generation = ++self->detect_generation;
   d->snapshot = snapshot;
-  const char *src = sr_project_get_source_pattern(self->project);
-  d->source_pattern = src && src[0] ? sr_project_resolve_path(self->project, src) : NULL;
+  const char *src = sr_project_get_source_pattern(project_of(self));
+  d->source_pattern = src && src[0] ? sr_project_resolve_path(project_of(self), src) : NULL;
   self->detecting = TRUE;
   g_autoptr(SrJob) job =
       sr_job_new(_("Looking for rendered frames"), detect_thread, d, detect_job_free);
@@ -334,9 +342,9 @@ detect_render(SrPageReview *self)
 static void
 sync_colourspace(SrPageReview *self)
 {
-  if (!self->project)
+  if (!project_of(self))
     return;
-  sr_colourspace cs = sr_project_get_source_colourspace(self->project);
+  sr_colourspace cs = sr_project_get_source_colourspace(project_of(self));
   if (sr_viewer_get_colourspace(viewer(self)) != cs)
     sr_viewer_set_colourspace(viewer(self), cs);
 }
@@ -377,8 +385,8 @@ sync_flag_button(SrPageReview *self)
 {
   gboolean flagged = FALSE;
 
-  if (self->project) {
-    const GArray *flags = sr_project_get_flags(self->project);
+  if (project_of(self)) {
+    const GArray *flags = sr_project_get_flags(project_of(self));
     for (guint i = 0; i < flags->len; i++)
       flagged |= g_array_index(flags, SrFlag, i).frame == self->frame;
   }
@@ -583,7 +591,7 @@ on_scopes_done(GObject *source, GAsyncResult *result, gpointer user_data)
   SrPageReview *self = s->page;
 
   self->scope_running = FALSE;
-  if (self->project && s->a == self->frame_a && s->b == self->frame_b) {
+  if (project_of(self) && s->a == self->frame_a && s->b == self->frame_b) {
     /* Still the frames shown: keep the result. */
     if (s->error) {
       sr_ui_show_error(GTK_WIDGET(self), s->error);
@@ -604,7 +612,7 @@ on_scopes_done(GObject *source, GAsyncResult *result, gpointer user_data)
     self->scoped_a = s->a ? sr_frame_ref(s->a) : NULL;
     self->scoped_b = s->b ? sr_frame_ref(s->b) : NULL;
   }
-  if (self->scope_dirty && self->project)
+  if (self->scope_dirty && project_of(self))
     start_scopes(self);
   g_object_unref(self);
 }
@@ -622,7 +630,7 @@ start_scopes(SrPageReview *self)
   s->a = self->frame_a ? sr_frame_ref(self->frame_a) : NULL;
   s->b = self->frame_b ? sr_frame_ref(self->frame_b) : NULL;
   /* The render is written in the Source's colour space. */
-  s->space = sr_project_get_source_colourspace(self->project);
+  s->space = sr_project_get_source_colourspace(project_of(self));
   s->matrix = SR_YCBCR_BT709;
   self->scope_running = TRUE;
   g_autoptr(SrJob) job = sr_job_new(_("Drawing the scopes"), scope_thread, s, scope_job_free);
@@ -707,6 +715,7 @@ on_measure_done(GObject *source, GAsyncResult *result, gpointer user_data)
   }
   g_signal_handlers_disconnect_by_data(job, self);
   g_clear_object(&self->measure_job);
+  update_busy(self);
   if (!sr_job_finish(job, result, &error)) {
     if (!g_error_matches(error, SR_JOB_ERROR, SR_JOB_ERROR_CANCELLED) &&
         !g_error_matches(error, SR_VALIDATION_ERROR, SR_VALIDATION_ERROR_CANCELLED)) {
@@ -734,7 +743,7 @@ on_measure_done(GObject *source, GAsyncResult *result, gpointer user_data)
 static gboolean
 begin_measure(SrPageReview *self, GError **error)
 {
-  if (!self->has_render || !self->project) {
+  if (!self->has_render || !project_of(self)) {
     g_set_error(error, SR_JOB_ERROR, SR_JOB_ERROR_MISSING,
                 _("Nothing rendered to measure: render frames on the Render page first."));
     return FALSE;
@@ -743,7 +752,7 @@ begin_measure(SrPageReview *self, GError **error)
     g_set_error(error, SR_JOB_ERROR, SR_JOB_ERROR_INVALID, _("The render is being measured."));
     return FALSE;
   }
-  SrProject *snapshot = sr_project_copy_for_thread(self->project, error);
+  SrProject *snapshot = sr_project_copy_for_thread(project_of(self), error);
   if (!snapshot)
     return FALSE;
   MeasureJob *m = g_new0(MeasureJob, 1);
@@ -760,6 +769,7 @@ begin_measure(SrPageReview *self, GError **error)
     sr_metric_plot_set_placeholder(SR_METRIC_PLOT(self->plots[i]), _("Measuring…"));
   gtk_widget_action_set_enabled(GTK_WIDGET(self), "review.measure", FALSE);
   sr_ui_run_job(GTK_WIDGET(self), self->measure_job, TRUE, on_measure_done, NULL);
+  update_busy(self);
   return TRUE;
 }
 
@@ -814,7 +824,7 @@ has_flag(const sr_qa_frame *f, const char *const *ids)
 static void
 update_marks(SrPageReview *self)
 {
-  const GArray *flags = self->project ? sr_project_get_flags(self->project) : NULL;
+  const GArray *flags = project_of(self) ? sr_project_get_flags(project_of(self)) : NULL;
   g_autoptr(GArray) frames = g_array_new(FALSE, FALSE, sizeof(int));
 
   for (guint i = 0; flags && i < flags->len; i++)
@@ -1045,6 +1055,7 @@ on_export_done(GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (job == self->export_job) {
     g_clear_object(&self->export_job);
+    update_busy(self);
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "review.export-stills", TRUE);
     if (sr_job_finish(job, result, &error)) {
       GString *names = g_string_new(NULL);
@@ -1075,7 +1086,7 @@ gboolean
 sr_page_review_export_stills(SrPageReview *self, GError **error)
 {
   g_return_val_if_fail(SR_IS_PAGE_REVIEW(self), FALSE);
-  const char *folder = self->project ? sr_project_get_output_folder(self->project) : NULL;
+  const char *folder = project_of(self) ? sr_project_get_output_folder(project_of(self)) : NULL;
 
   if (self->export_job) {
     g_set_error(error, SR_JOB_ERROR, SR_JOB_ERROR_INVALID, _("Stills are being written."));
@@ -1100,18 +1111,19 @@ sr_page_review_export_stills(SrPageReview *self, GError **error)
                 self->frame, b->width, b->height, a->width, a->height);
     return FALSE;
   }
-  g_autofree char *base = sr_project_resolve_path(self->project, folder);
+  g_autofree char *base = sr_project_resolve_path(project_of(self), folder);
   ExportJob *e = g_new0(ExportJob, 1);
   e->page = g_object_ref(self);
   e->a = sr_frame_ref(self->frame_a);
   e->b = sr_frame_ref(self->frame_b);
-  e->space = sr_project_get_source_colourspace(self->project);
+  e->space = sr_project_get_source_colourspace(project_of(self));
   e->wipe = sr_viewer_get_wipe_position(viewer(self));
   e->dir = g_build_filename(base, "validation", "stills", NULL);
   e->written = g_ptr_array_new_with_free_func(g_free);
   self->export_job = sr_job_new(_("Writing stills"), export_thread, e, export_job_free);
   gtk_widget_action_set_enabled(GTK_WIDGET(self), "review.export-stills", FALSE);
   sr_ui_run_job(GTK_WIDGET(self), self->export_job, TRUE, on_export_done, NULL);
+  update_busy(self);
   return TRUE;
 }
 
@@ -1259,20 +1271,21 @@ sync_checklist(SrPageReview *self)
   self->syncing = TRUE;
   for (int i = 0; i < SR_REVIEW_N_ITEMS; i++)
     gtk_check_button_set_active(GTK_CHECK_BUTTON(self->checks[i]),
-                                self->project &&
-                                    sr_project_get_accepted(self->project, items[i].id));
+                                project_of(self) &&
+                                    sr_project_get_accepted(project_of(self), items[i].id));
   self->syncing = FALSE;
 }
 
 static void
 on_check_toggled(GtkCheckButton *check, SrPageReview *self)
 {
-  if (self->syncing || !self->project)
+  if (self->syncing || !project_of(self))
     return;
   for (int i = 0; i < SR_REVIEW_N_ITEMS; i++)
     if (GTK_WIDGET(check) == self->checks[i] &&
-        sr_project_get_accepted(self->project, items[i].id) != gtk_check_button_get_active(check))
-      sr_project_set_accepted(self->project, items[i].id, gtk_check_button_get_active(check));
+        sr_project_get_accepted(project_of(self), items[i].id) !=
+            gtk_check_button_get_active(check))
+      sr_project_set_accepted(project_of(self), items[i].id, gtk_check_button_get_active(check));
 }
 
 static void
@@ -1300,12 +1313,12 @@ build_checklist(SrPageReview *self)
 static void
 on_flag_toggled(GtkToggleButton *button, SrPageReview *self)
 {
-  if (self->syncing || !self->project || !self->has_render)
+  if (self->syncing || !project_of(self) || !self->has_render)
     return;
   if (gtk_toggle_button_get_active(button))
-    sr_project_add_flag(self->project, self->frame, _("Flagged in review"));
+    sr_project_add_flag(project_of(self), self->frame, _("Flagged in review"));
   else
-    sr_project_remove_flag(self->project, self->frame);
+    sr_project_remove_flag(project_of(self), self->frame);
 }
 
 static void
@@ -1321,12 +1334,14 @@ action_flag(GtkWidget *widget, const char *name, GVariant *param)
 /* ---- Project ------------------------------------------------------------------------------ */
 
 static void
-on_project_changed(SrProject *project, const char *description, SrPageReview *self)
+sr_page_review_project_changed(SrStagePage *page, const char *description)
 {
+  SrPageReview *self = SR_PAGE_REVIEW(page);
+
   sync_checklist(self);
   sync_flag_button(self);
   update_marks(self);
-  g_autofree char *key = detect_key(project);
+  g_autofree char *key = detect_key(sr_stage_page_get_project(page));
   if (gtk_widget_get_mapped(GTK_WIDGET(self)) && g_strcmp0(key, self->detect_key) != 0)
     detect_render(self);
 }
@@ -1339,16 +1354,10 @@ on_map(GtkWidget *widget, SrPageReview *self)
 }
 
 static void
-set_project(SrPageReview *self, SrProject *project)
+sr_page_review_project_set(SrStagePage *page, SrProject *project)
 {
-  if (self->project == project)
-    return;
-  if (self->project)
-    g_clear_signal_handler(&self->changed_handler, self->project);
-  g_set_object(&self->project, project);
-  if (project)
-    self->changed_handler =
-        g_signal_connect(project, "changed", G_CALLBACK(on_project_changed), self);
+  SrPageReview *self = SR_PAGE_REVIEW(page);
+
   g_clear_pointer(&self->render_key, g_free);
   g_clear_pointer(&self->measured_key, g_free);
   g_clear_pointer(&self->qa, g_free);
@@ -1361,7 +1370,6 @@ set_project(SrPageReview *self, SrProject *project)
   show_empty(self, _("Nothing rendered yet"), _("Render frames on the Render page first."));
   if (project && gtk_widget_get_mapped(GTK_WIDGET(self)))
     detect_render(self);
-  g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_PROJECT]);
 }
 
 /* ---- Accessors ------------------------------------------------------------------------------ */
@@ -1405,9 +1413,6 @@ sr_page_review_dispose(GObject *object)
 {
   SrPageReview *self = SR_PAGE_REVIEW(object);
 
-  if (self->project)
-    g_clear_signal_handler(&self->changed_handler, self->project);
-  g_clear_object(&self->project);
   if (self->measure_job) {
     g_signal_handlers_disconnect_by_data(self->measure_job, self);
     sr_job_cancel(self->measure_job);
@@ -1446,37 +1451,16 @@ sr_page_review_finalize(GObject *object)
 }
 
 static void
-sr_page_review_get_property(GObject *object, guint id, GValue *value, GParamSpec *pspec)
-{
-  if (id == PROP_PROJECT)
-    g_value_set_object(value, SR_PAGE_REVIEW(object)->project);
-  else
-    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
-}
-
-static void
-sr_page_review_set_property(GObject *object, guint id, const GValue *value, GParamSpec *pspec)
-{
-  if (id == PROP_PROJECT)
-    set_project(SR_PAGE_REVIEW(object), g_value_get_object(value));
-  else
-    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
-}
-
-static void
 sr_page_review_class_init(SrPageReviewClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS(klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
+  SrStagePageClass *page_class = SR_STAGE_PAGE_CLASS(klass);
 
   object_class->dispose = sr_page_review_dispose;
   object_class->finalize = sr_page_review_finalize;
-  object_class->get_property = sr_page_review_get_property;
-  object_class->set_property = sr_page_review_set_property;
-  properties[PROP_PROJECT] =
-      g_param_spec_object("project", NULL, NULL, SR_TYPE_PROJECT,
-                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties(object_class, N_PROPS, properties);
+  page_class->project_set = sr_page_review_project_set;
+  page_class->project_changed = sr_page_review_project_changed;
 
   g_type_ensure(SR_TYPE_SCOPE_VIEW);
   gtk_widget_class_set_template_from_resource(

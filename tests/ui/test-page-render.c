@@ -6,7 +6,7 @@
 #include "sr-config.h"
 
 #include "sr-filmstrip.h"
-#include "sr-page-pairs.h"
+#include "sr-page-pairs-private.h"
 #include "sr-page-render.h"
 #include "sr-ui-test.h"
 #include "sr-viewer.h"

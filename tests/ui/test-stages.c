@@ -12,7 +12,7 @@
 
 #include "sr-application.h"
 #include "sr-io.h"
-#include "sr-page-deliver.h"
+#include "sr-page-deliver-private.h"
 #include "sr-page-render.h"
 #include "sr-page-train.h"
 #include "sr-ui-test.h"
@@ -107,7 +107,7 @@ test_stages(void)
   g_assert_true(sr_page_deliver_start(deliver, ddir, &error));
   g_assert_no_error(error);
   g_assert_false(sr_page_deliver_start(deliver, ddir, NULL));
-  SR_UI_WAIT_FOR(!sr_page_deliver_get_busy(deliver), 120);
+  SR_UI_WAIT_FOR(!sr_stage_page_get_busy(SR_STAGE_PAGE(deliver)), 120);
   g_assert_null(sr_window_get_error(window));
   g_assert_cmpint(sr_page_deliver_get_n_written(deliver), ==, 3);
   g_assert_cmpstr(sr_page_deliver_get_out_dir(deliver), ==, ddir);
