@@ -52,10 +52,12 @@ extern const char *const sr_project_model_size_ids[SR_MODEL_SIZE_L + 1];
 int sr_project_frame_search(const GArray *a, int frame);
 gboolean sr_project_frame_set_insert(GArray *a, int frame);
 void sr_project_set_string_field(char **field, const char *value);
-gboolean sr_project_training_validate(const SrTrainingSettings *s, const char *prefix, GError **error);
+gboolean sr_project_training_validate(const SrTrainingSettings *s, const char *prefix,
+                                      GError **error);
 
 /* sr-project-json.c: fills p from a project file's text; origin names it in
  * error messages. */
-gboolean sr_project_parse_into(SrProject *p, const char *json, gsize len, const char *origin, GError **error);
+gboolean sr_project_parse_into(SrProject *p, const char *json, gsize len, const char *origin,
+                               GError **error);
 
 G_END_DECLS

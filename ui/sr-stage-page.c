@@ -101,14 +101,9 @@ sr_stage_page_get_property(GObject *object, guint id, GValue *value, GParamSpec 
   SrStagePage *self = SR_STAGE_PAGE(object);
 
   switch (id) {
-  case PROP_PROJECT:
-    g_value_set_object(value, sr_stage_page_get_project(self));
-    break;
-  case PROP_BUSY:
-    g_value_set_boolean(value, sr_stage_page_get_busy(self));
-    break;
-  default:
-    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
+  case PROP_PROJECT: g_value_set_object(value, sr_stage_page_get_project(self)); break;
+  case PROP_BUSY: g_value_set_boolean(value, sr_stage_page_get_busy(self)); break;
+  default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
   }
 }
 
@@ -134,9 +129,9 @@ sr_stage_page_class_init(SrStagePageClass *klass)
   properties[PROP_PROJECT] =
       g_param_spec_object("project", NULL, NULL, SR_TYPE_PROJECT,
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_BUSY] = g_param_spec_boolean("busy", NULL, NULL, FALSE,
-                                               G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY |
-                                                   G_PARAM_STATIC_STRINGS);
+  properties[PROP_BUSY] =
+      g_param_spec_boolean("busy", NULL, NULL, FALSE,
+                           G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties(object_class, N_PROPS, properties);
 }
 

@@ -486,7 +486,8 @@ gl_render_cb(GtkGLArea *area, GdkGLContext *context, SrViewer *self)
   glUniform1f(uniform(self, "u_view_height"), (float)sr_viewer_view_height(self));
   glUniform1f(uniform(self, "u_zoom"), (float)self->zoom);
   glUniform2f(uniform(self, "u_pan"), (float)self->pan_x, (float)self->pan_y);
-  glUniform3f(uniform(self, "u_background"), sr_viewer_surround[0], sr_viewer_surround[1], sr_viewer_surround[2]);
+  glUniform3f(uniform(self, "u_background"), sr_viewer_surround[0], sr_viewer_surround[1],
+              sr_viewer_surround[2]);
 
   glDrawArrays(GL_TRIANGLES, 0, 3);
 

@@ -262,8 +262,8 @@ sr_viewer_drag_end(SrViewer *self, double wx, double wy)
   SrViewerDrag was = self->drag;
   self->drag = SR_VIEWER_DRAG_NONE;
   if (was == SR_VIEWER_DRAG_CROP_HANDLE)
-    g_signal_emit(self, sr_viewer_signals[SIGNAL_CROP_EDITED], 0, self->crop.x, self->crop.y, self->crop.w,
-                  self->crop.h);
+    g_signal_emit(self, sr_viewer_signals[SIGNAL_CROP_EDITED], 0, self->crop.x, self->crop.y,
+                  self->crop.w, self->crop.h);
 }
 
 void
@@ -395,8 +395,9 @@ action_zoom_step(GtkWidget *widget, const char *name, GVariant *param)
   SrViewer *self = SR_VIEWER(widget);
   double f = g_str_equal(name, "viewer.zoom-in") ? 2.0 : 0.5;
   sr_viewer_zoom_at(self, f,
-                    gtk_widget_get_width(widget) / 2.0 -
-                        (self->mode == SR_VIEWER_MODE_SIDE_BY_SIDE ? sr_viewer_pane_width(self) / 2.0 : 0),
+                    gtk_widget_get_width(widget) / 2.0 - (self->mode == SR_VIEWER_MODE_SIDE_BY_SIDE
+                                                              ? sr_viewer_pane_width(self) / 2.0
+                                                              : 0),
                     gtk_widget_get_height(widget) / 2.0);
 }
 
