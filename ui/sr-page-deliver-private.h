@@ -1,9 +1,11 @@
-/* sr-page-deliver-private.h — what the UI tests drive and read on the
- * Deliver page besides its public header. */
+/* sr-page-deliver-private.h — the Deliver page's instance, shared by
+ * sr-page-deliver.c and sr-page-deliver-summary.c, and what the UI tests
+ * drive and read on the page. */
 #pragma once
 
 #include "sr-colour.h"
 #include "sr-io.h"
+#include "sr-job.h"
 #include "sr-page-deliver.h"
 
 G_BEGIN_DECLS
@@ -50,5 +52,58 @@ int sr_page_deliver_get_n_rendered(SrPageDeliver *self);
  * "shot_id", "source_element", "reference_source", "restorationist",
  * "institution"); NULL for another name. */
 GtkEditable *sr_page_deliver_get_provenance_entry(SrPageDeliver *self, const char *field);
+
+/* ---- Shared by the page's files ---- */
+
+struct _SrPageDeliver {
+  SrStagePage parent_instance;
+
+  GtkWidget *space_dropdown, *compression_dropdown;
+  GtkWidget *first_spin, *last_spin, *range_reset;
+  GtkWidget *folder_label, *folder_reset, *folder_button;
+  GtkWidget *note_check;
+  GtkWidget *film_title, *shot_id, *source_element, *reference_source, *restorationist,
+      *institution, *notes;
+  GtkWidget *monitor, *work_area;
+  GtkWidget *summary_spinner, *summary_label, *warning_label, *files_grid;
+  GtkWidget *summary_grid; /* the summary as short facts (built in init) */
+  char *summary_key;       /* what summary_grid shows, to rebuild it only on change */
+  GtkWidget *deliver_button, *open_button, *progress_bar, *status_label;
+  GtkWidget *empty_state, *empty_title, *empty_text, *goto_button;
+
+  gboolean syncing;
+
+  sr_exr_compression compressions[2];
+  guint n_compressions;
+  char *chosen_dir;      /* NULL: <output-folder>/delivery */
+  gboolean range_chosen; /* FALSE: the whole render */
+
+  guint summary_source;
+  guint spinner_source;
+  char *files_key; /* what the files grid shows, to refill it only on change */
+  guint summary_generation;
+  GCancellable *summary_cancellable;
+  gboolean checking;
+  char *summary;
+  int n_rendered;
+  gboolean can_deliver;
+  gboolean status_is_error; /* the status line holds the last failure */
+  const char *goto_stage;
+
+  SrJob *job;
+  int n_written;
+  char *done_dir, *done_json, *done_text, *done_note, *done_pattern;
+};
+
+
+/* sr-page-deliver.c */
+SrProject *sr_page_deliver_project_of(SrPageDeliver *self);
+void sr_page_deliver_update_controls(SrPageDeliver *self);
+gboolean sr_page_deliver_show_spinner(gpointer user_data);
+void sr_page_deliver_on_map(GtkWidget *widget, SrPageDeliver *self);
+
+/* sr-page-deliver-summary.c */
+void sr_page_deliver_clear_error_status(SrPageDeliver *self);
+void sr_page_deliver_queue_summary(SrPageDeliver *self);
 
 G_END_DECLS

@@ -189,7 +189,9 @@ has_flag(const sr_qa_frame *f, const char *const *ids)
 void
 sr_page_review_update_marks(SrPageReview *self)
 {
-  const GArray *flags = sr_page_review_project_of(self) ? sr_project_get_flags(sr_page_review_project_of(self)) : NULL;
+  const GArray *flags = sr_page_review_project_of(self)
+                            ? sr_project_get_flags(sr_page_review_project_of(self))
+                            : NULL;
   g_autoptr(GArray) frames = g_array_new(FALSE, FALSE, sizeof(int));
 
   for (guint i = 0; flags && i < flags->len; i++)

@@ -57,8 +57,8 @@ write_scopes(ExportJob *e, const sr_image *img, const char *which, int frame, sr
 {
   g_autofree guint8 *wave = NULL, *vector = NULL;
 
-  if (!sr_page_review_draw_scopes(img, e->space, SR_YCBCR_BT709, EXPORT_WAVE_W, EXPORT_WAVE_H, EXPORT_VECTOR_SIDE,
-                   &wave, &vector, err))
+  if (!sr_page_review_draw_scopes(img, e->space, SR_YCBCR_BT709, EXPORT_WAVE_W, EXPORT_WAVE_H,
+                                  EXPORT_VECTOR_SIDE, &wave, &vector, err))
     return FALSE;
   g_autofree char *wave_name = g_strdup_printf("frame-%06d-waveform-%s.png", frame, which);
   g_autofree char *vector_name = g_strdup_printf("frame-%06d-vectorscope-%s.png", frame, which);
@@ -138,7 +138,9 @@ gboolean
 sr_page_review_export_stills(SrPageReview *self, GError **error)
 {
   g_return_val_if_fail(SR_IS_PAGE_REVIEW(self), FALSE);
-  const char *folder = sr_page_review_project_of(self) ? sr_project_get_output_folder(sr_page_review_project_of(self)) : NULL;
+  const char *folder = sr_page_review_project_of(self)
+                           ? sr_project_get_output_folder(sr_page_review_project_of(self))
+                           : NULL;
 
   if (self->export_job) {
     g_set_error(error, SR_JOB_ERROR, SR_JOB_ERROR_INVALID, _("Stills are being written."));

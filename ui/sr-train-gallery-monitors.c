@@ -81,7 +81,7 @@ rounding_bound(const sr_domain *dom, sr_ycbcr_coeffs k, const float file[3], flo
  * pixel already outside is passed through by the merge and not counted. */
 gboolean
 sr_train_gallery_measure_monitors(const sr_image *src, const sr_image *out, sr_colourspace space,
-                 sr_ycbcr_matrix matrix, MonitorResult *r, sr_error *err)
+                                  sr_ycbcr_matrix matrix, MonitorResult *r, sr_error *err)
 {
   memset(r, 0, sizeof *r);
   r->src_data = src->data_window;

@@ -138,10 +138,13 @@ guint sr_train_gallery_step_index(GArray *array, gint64 step, gboolean *found);
 ReadData *sr_train_gallery_read_data_new(SrTrainGallery *self, const char *path, gint64 step);
 GTask *sr_train_gallery_task_new(SrTrainGallery *self, ReadData *d, GAsyncReadyCallback done);
 gboolean sr_train_gallery_task_is_stale(SrTrainGallery *self, GAsyncResult *res);
-void sr_train_gallery_sheet_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel);
+void sr_train_gallery_sheet_thread(GTask *task, gpointer source, gpointer data,
+                                   GCancellable *cancel);
 
 /* sr-train-gallery-monitors.c */
-gboolean sr_train_gallery_measure_monitors(const sr_image *src, const sr_image *out, sr_colourspace space, sr_ycbcr_matrix matrix, MonitorResult *r, sr_error *err);
+gboolean sr_train_gallery_measure_monitors(const sr_image *src, const sr_image *out,
+                                           sr_colourspace space, sr_ycbcr_matrix matrix,
+                                           MonitorResult *r, sr_error *err);
 void sr_train_gallery_sync_monitors(SrTrainGallery *self);
 GtkWidget *sr_train_gallery_build_monitors(SrTrainGallery *self);
 

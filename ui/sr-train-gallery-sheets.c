@@ -17,9 +17,10 @@ sheet_done(GObject *object, GAsyncResult *res, gpointer user_data)
   if (g_cancellable_is_cancelled(self->cancel))
     return;
   self->sheet_loading = FALSE;
-  gboolean wanted = !sr_train_gallery_task_is_stale(self, res) && self->shown_sheet < self->sheets->len &&
-                    sr_train_gallery_sheet_at(self, self->shown_sheet)->step == d->step &&
-                    g_strcmp0(sr_train_gallery_sheet_at(self, self->shown_sheet)->path, d->path) == 0;
+  gboolean wanted =
+      !sr_train_gallery_task_is_stale(self, res) && self->shown_sheet < self->sheets->len &&
+      sr_train_gallery_sheet_at(self, self->shown_sheet)->step == d->step &&
+      g_strcmp0(sr_train_gallery_sheet_at(self, self->shown_sheet)->path, d->path) == 0;
   if (wanted) {
     self->loaded_sheet_step = d->step;
     g_free(self->loaded_sheet_path);
@@ -54,7 +55,8 @@ sr_train_gallery_request_sheet(SrTrainGallery *self)
   if (s->step == self->loaded_sheet_step && g_strcmp0(s->path, self->loaded_sheet_path) == 0)
     return;
   self->sheet_loading = TRUE;
-  g_autoptr(GTask) task = sr_train_gallery_task_new(self, sr_train_gallery_read_data_new(self, s->path, s->step), sheet_done);
+  g_autoptr(GTask) task = sr_train_gallery_task_new(
+      self, sr_train_gallery_read_data_new(self, s->path, s->step), sheet_done);
   g_task_run_in_thread(task, sr_train_gallery_sheet_thread);
 }
 
@@ -98,11 +100,13 @@ sr_train_gallery_sync_sheets(SrTrainGallery *self)
   gtk_widget_set_sensitive(self->sheet_newest, n > 0 && self->shown_sheet + 1 < n);
 
   if (n) {
-    g_autofree char *step = sr_train_gallery_format_step(sr_train_gallery_sheet_at(self, self->shown_sheet)->step);
+    g_autofree char *step =
+        sr_train_gallery_format_step(sr_train_gallery_sheet_at(self, self->shown_sheet)->step);
     g_autofree char *text =
         g_strdup_printf(_("Step %s (%u of %u)"), step, self->shown_sheet + 1, n);
     gtk_label_set_text(GTK_LABEL(self->sheet_label), text);
-    gtk_widget_set_tooltip_text(self->sheet_label, sr_train_gallery_sheet_at(self, self->shown_sheet)->path);
+    gtk_widget_set_tooltip_text(self->sheet_label,
+                                sr_train_gallery_sheet_at(self, self->shown_sheet)->path);
   } else {
     gtk_label_set_text(GTK_LABEL(self->sheet_label), _("No sheets yet"));
     gtk_widget_set_tooltip_text(self->sheet_label, NULL);
