@@ -49,8 +49,7 @@ struct _SrWindow {
 
   SrProject *project;
   SrHistory *history;
-  gulong project_changed_handler;
-  gulong project_notify_handler;
+  GSignalGroup *project_signals; /* "changed" and "notify" of the project shown */
 
   GSettings *settings;
   GMenu *recent_menu;

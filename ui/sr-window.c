@@ -342,23 +342,16 @@ sr_window_set_project(SrWindow *self, SrProject *project)
 {
   g_return_if_fail(SR_IS_WINDOW(self));
 
-  if (self->project) {
-    g_clear_signal_handler(&self->project_changed_handler, self->project);
-    g_clear_signal_handler(&self->project_notify_handler, self->project);
-  }
   if (self->history)
     g_signal_handlers_disconnect_by_data(self->history, self);
   g_clear_object(&self->history);
   g_set_object(&self->project, project);
+  g_signal_group_set_target(self->project_signals, project);
   sr_window_dismiss_error(self);
 
   if (project) {
     self->history = sr_history_new(project);
     g_signal_connect(self->history, "notify", G_CALLBACK(on_history_notify), self);
-    self->project_changed_handler =
-        g_signal_connect(project, "changed", G_CALLBACK(on_project_changed), self);
-    self->project_notify_handler =
-        g_signal_connect(project, "notify", G_CALLBACK(on_project_notify), self);
   }
   for (int i = 0; i < SR_N_STAGES; i++)
     g_object_set(self->pages[i], "project", project, NULL);
@@ -627,10 +620,7 @@ sr_window_dispose(GObject *object)
   SrWindow *self = SR_WINDOW(object);
 
   g_clear_handle_id(&self->check_source, g_source_remove);
-  if (self->project) {
-    g_clear_signal_handler(&self->project_changed_handler, self->project);
-    g_clear_signal_handler(&self->project_notify_handler, self->project);
-  }
+  g_signal_group_set_target(self->project_signals, NULL);
   if (self->history)
     g_signal_handlers_disconnect_by_data(self->history, self);
   if (self->visible_job)
@@ -654,6 +644,7 @@ sr_window_finalize(GObject *object)
   for (int i = 0; i < SR_N_STAGES; i++)
     g_free(self->stages[i].reason);
   g_ptr_array_unref(self->jobs);
+  g_object_unref(self->project_signals);
   g_free(self->error);
   g_free(self->info);
   G_OBJECT_CLASS(sr_window_parent_class)->finalize(object);
@@ -737,6 +728,9 @@ sr_window_init(SrWindow *self)
   gtk_widget_init_template(GTK_WIDGET(self));
 
   self->jobs = g_ptr_array_new_with_free_func(g_object_unref);
+  self->project_signals = g_signal_group_new(SR_TYPE_PROJECT);
+  g_signal_group_connect(self->project_signals, "changed", G_CALLBACK(on_project_changed), self);
+  g_signal_group_connect(self->project_signals, "notify", G_CALLBACK(on_project_notify), self);
   self->recent_menu = g_menu_new();
   gtk_menu_button_set_menu_model(GTK_MENU_BUTTON(self->recent_button),
                                  G_MENU_MODEL(self->recent_menu));
