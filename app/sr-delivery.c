@@ -59,22 +59,27 @@ sr_checkpoint_facts_clear(SrCheckpointFacts *f)
   memset(f, 0, sizeof *f);
 }
 
+char *
+sr_checkpoint_facts_path(SrProject *project, const char *checkpoint)
+{
+  if (checkpoint && *checkpoint)
+    return g_strdup(checkpoint);
+  const char *ck = sr_project_get_checkpoint(project);
+  if (ck && *ck)
+    return sr_project_resolve_path(project, ck);
+  const char *of = sr_project_get_output_folder(project);
+  if (!of || !*of)
+    return NULL;
+  g_autofree char *base = sr_project_resolve_path(project, of);
+  return g_build_filename(base, "training", "checkpoints", "latest.safetensors", NULL);
+}
+
 gboolean
 sr_checkpoint_facts_lookup(SrProject *project, const char *checkpoint, SrCheckpointFacts *out,
                            GError **error)
 {
   memset(out, 0, sizeof *out);
-  g_autofree char *path = NULL;
-  const char *ck = checkpoint && *checkpoint ? checkpoint : sr_project_get_checkpoint(project);
-  if (ck && *ck) {
-    path = checkpoint && *checkpoint ? g_strdup(checkpoint) : sr_project_resolve_path(project, ck);
-  } else {
-    const char *of = sr_project_get_output_folder(project);
-    if (of && *of) {
-      g_autofree char *base = sr_project_resolve_path(project, of);
-      path = g_build_filename(base, "training", "checkpoints", "latest.safetensors", NULL);
-    }
-  }
+  g_autofree char *path = sr_checkpoint_facts_path(project, checkpoint);
   if (!path) {
     g_set_error(error, SR_DELIVERY_ERROR, SR_DELIVERY_ERROR_CHECKPOINT,
                 _("the project names no checkpoint and has no output folder; choose the model "

@@ -59,6 +59,10 @@ typedef struct {
  * Fails with SR_DELIVERY_ERROR_CHECKPOINT naming the file. */
 gboolean sr_checkpoint_facts_lookup(SrProject *project, const char *checkpoint,
                                     SrCheckpointFacts *out, GError **error);
+/* The path that sr_checkpoint_facts_lookup() reads: `checkpoint` when not NULL, else the
+ * project's checkpoint, else latest.safetensors under the output folder;
+ * NULL when there is none. Caller frees. */
+char *sr_checkpoint_facts_path(SrProject *project, const char *checkpoint);
 void sr_checkpoint_facts_clear(SrCheckpointFacts *f);
 
 /* Render pattern the render command writes for a project by default:

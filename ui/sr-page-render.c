@@ -13,6 +13,7 @@
 #include "sr-io.h"
 #include "sr-page-pairs.h"
 #include "sr-render.h"
+#include "sr-rendering.h"
 #include "sr-thumbnailer.h"
 #include "sr-ui-util.h"
 #include "sr-validation-note.h"
@@ -64,8 +65,8 @@ render_log_unref(gpointer p)
 
 typedef struct {
   RenderLog *log;
-  SrProject *copy; /* for the output name, worked out on the worker */
-  char *source, *checkpoint, *backend;
+  SrProject *copy; /* what the worker renders, read off the main thread */
+  SrJob *job;      /* the job running this, while it runs */
   int first, last;
   int count; /* at most this many frames from first; 0 = no limit */
 } RenderJob;
@@ -76,9 +77,6 @@ render_job_free(gpointer p)
   RenderJob *j = p;
   render_log_unref(j->log);
   g_clear_object(&j->copy);
-  g_free(j->source);
-  g_free(j->checkpoint);
-  g_free(j->backend);
   g_free(j);
 }
 
@@ -1256,7 +1254,7 @@ update_review(SrPageRender *self)
 static void
 on_render_progress(void *user, const sr_render_progress *p)
 {
-  RenderLog *l = user;
+  RenderLog *l = ((RenderJob *)user)->log;
 
   g_mutex_lock(&l->lock);
   l->done = p->done;
@@ -1270,60 +1268,36 @@ on_render_progress(void *user, const sr_render_progress *p)
   g_mutex_unlock(&l->lock);
 }
 
+static void
+on_render_ready(gpointer user, const SrRenderingPlan *plan)
+{
+  RenderJob *j = user;
+
+  g_mutex_lock(&j->log->lock);
+  g_free(j->log->pattern);
+  j->log->pattern = g_strdup(plan->output_pattern);
+  g_mutex_unlock(&j->log->lock);
+  sr_job_set_progress(j->job, 0, _("Rendering…"));
+}
+
 static gboolean
 render_job_run(SrJob *job, gpointer data, GError **error)
 {
   RenderJob *j = data;
-  sr_error err = {0};
-  sr_sequence seq = {0};
-  sr_model *model = NULL;
-  sr_render_result res = {0};
-  gboolean ok = FALSE;
-  /* Named after shot, version and model: reads the checkpoint's metadata. */
-  g_autofree char *output = sr_delivery_default_render_pattern(j->copy);
-  g_autofree char *dir = output ? g_path_get_dirname(output) : NULL;
+  SrRenderingOptions o;
+  g_auto(SrRenderingResult) result = {0};
 
-  if (!output) {
-    g_set_error(error, SR_JOB_ERROR, SR_JOB_ERROR_MISSING,
-                _("No output folder: choose one in the Project stage."));
-    return FALSE;
-  }
-  g_mutex_lock(&j->log->lock);
-  j->log->pattern = g_strdup(output);
-  g_mutex_unlock(&j->log->lock);
+  j->job = job;
+  sr_rendering_options_init(&o);
+  o.first = j->first;
+  o.last = j->last;
+  o.count = j->count;
+  o.skip_missing = TRUE;
+  o.ready = on_render_ready;
+  o.callbacks = (sr_render_callbacks){
+      .user = j, .progress = on_render_progress, .cancel = sr_job_get_cancel_flag(job)};
   sr_job_set_progress(job, -1, _("Loading the model…"));
-  if (!sr_sequence_open(&seq, j->source, &err))
-    goto out;
-  if (!(model = sr_model_open(j->checkpoint, j->backend, &err)))
-    goto out;
-  if (g_mkdir_with_parents(dir, 0755) != 0) {
-    sr_error_set(&err, SR_ERR_IO,
-                 _("%s: cannot create the render folder; choose another "
-                   "output folder"),
-                 dir);
-    goto out;
-  }
-  sr_render_options o;
-  sr_render_options_init(&o);
-  o.first = MAX(j->first, seq.first);
-  o.last = j->last < 0 ? seq.last : MIN(j->last, seq.last);
-  if (j->count > 0)
-    o.last = MIN(o.last, o.first + j->count - 1);
-  o.output_pattern = output;
-  o.checkpoint_path = j->checkpoint;
-  o.skip_missing = true;
-  sr_render_callbacks cb = {
-      .user = j->log, .progress = on_render_progress, .cancel = sr_job_get_cancel_flag(job)};
-  sr_job_set_progress(job, 0, _("Rendering…"));
-  ok = sr_render_run(model, &seq, &o, &cb, &res, &err);
-out:
-  if (!ok)
-    sr_job_error_from_engine(error, &err);
-  sr_render_result_clear(&res);
-  if (model)
-    sr_model_close(model);
-  sr_sequence_clear(&seq);
-  return ok;
+  return sr_rendering_run(j->copy, &o, &result, error);
 }
 
 static void
@@ -1454,8 +1428,6 @@ sr_page_render_get_output_pattern(SrPageRender *self)
 static gboolean
 start_job(SrPageRender *self, int first, int last, int count, GError **error)
 {
-  SrTrainingSettings t;
-
   g_return_val_if_fail(SR_IS_PAGE_RENDER(self), FALSE);
   const char *ck = self->project ? sr_project_get_checkpoint(self->project) : NULL;
   const char *out = self->project ? sr_project_get_output_folder(self->project) : NULL;
@@ -1481,10 +1453,6 @@ start_job(SrPageRender *self, int first, int last, int count, GError **error)
                 _("The project could not be copied for the render."));
     return FALSE;
   }
-  sr_project_get_training(self->project, &t);
-  j->source = sr_project_resolve_path(self->project, sr_project_get_source_pattern(self->project));
-  j->checkpoint = sr_project_resolve_path(self->project, ck);
-  j->backend = g_strdup(t.backend);
   j->first = first;
   j->last = last;
   j->count = count;

@@ -14,8 +14,10 @@
 #include "sr-backend.h"
 #include "sr-checkpoint.h"
 #include "sr-io.h"
+#include "sr-metrics.h"
 #include "sr-train-gallery.h"
 #include "sr-train.h"
+#include "sr-training.h"
 #include "sr-ui-util.h"
 #include "sr-window.h"
 
@@ -153,12 +155,10 @@ train_log_unref(gpointer p)
 
 typedef struct {
   TrainLog *log;
-  sr_train_config cfg;
-  char *source, *reference, *out_dir, *resume;
-  int offset, preview;
-  GArray *pairs, *held;
-  sr_prep_settings prep;
-  sr_train_result result;
+  SrProject *copy; /* what the worker trains, read off the main thread */
+  char *out_dir, *resume;
+  SrTrainingResult result;
+  SrJob *job; /* the job running this, while it runs */
 } TrainJob;
 
 static void
@@ -166,12 +166,9 @@ train_job_free(gpointer p)
 {
   TrainJob *j = p;
   train_log_unref(j->log);
-  g_free(j->source);
-  g_free(j->reference);
+  g_clear_object(&j->copy);
   g_free(j->out_dir);
   g_free(j->resume);
-  g_array_unref(j->pairs);
-  g_array_unref(j->held);
   g_free(j);
 }
 
@@ -294,21 +291,16 @@ is_running(SrPageTrain *self)
   return self->job && sr_job_get_state(self->job) <= SR_JOB_STATE_PAUSED;
 }
 
-/* The patch the trainer will use: halved until it fits the crop. */
+/* The patch the trainer will use for the project's crop. */
 static int
 fitted_patch(SrPageTrain *self, int patch, SrModelSize size)
 {
-  sr_prep_settings prep;
-  int mult = sr_unet_size_multiple((sr_unet_size)size);
+  sr_rect crop;
 
   if (!self->project)
     return patch;
-  sr_project_get_prep_settings(self->project, &prep);
-  if (prep.crop.w <= 0 || prep.crop.h <= 0)
-    return patch;
-  while (patch > mult && patch > 64 && (patch > prep.crop.w || patch > prep.crop.h))
-    patch /= 2;
-  return patch;
+  crop = sr_project_get_crop(self->project);
+  return sr_training_fit_patch(patch, crop.w, crop.h, size);
 }
 
 static void
@@ -1181,7 +1173,7 @@ refresh(SrPageTrain *self)
 static void
 on_train_progress(void *user, const sr_train_progress *p)
 {
-  TrainLog *l = user;
+  TrainLog *l = ((TrainJob *)user)->log;
   LossPoint pt = {p->step, p->loss, p->loss_avg, p->lr};
 
   g_mutex_lock(&l->lock);
@@ -1197,7 +1189,7 @@ on_train_progress(void *user, const sr_train_progress *p)
 static void
 on_train_contact_sheet(void *user, int64_t step, const sr_image *sheet, const char *path)
 {
-  TrainLog *l = user;
+  TrainLog *l = ((TrainJob *)user)->log;
   StepFile f = {step, g_strdup(path)};
 
   g_mutex_lock(&l->lock);
@@ -1208,7 +1200,7 @@ on_train_contact_sheet(void *user, int64_t step, const sr_image *sheet, const ch
 static void
 on_train_checkpoint(void *user, const sr_train_eval *e)
 {
-  TrainLog *l = user;
+  TrainLog *l = ((TrainJob *)user)->log;
   CkptRow row = {e->step, e->loss_avg, e->psnr_before, e->psnr_after, g_strdup(e->checkpoint_path),
                  {0}};
 
@@ -1222,106 +1214,48 @@ on_train_checkpoint(void *user, const sr_train_eval *e)
   g_mutex_unlock(&l->lock);
 }
 
-static gboolean
-build_one(const sr_sequence *src, const sr_sequence *ref, int frame, int offset,
-          const sr_prep_settings *prep, sr_pair *pair, sr_error *err)
-{
-  sr_image *s = sr_sequence_read(src, frame, err);
-  sr_image *r = s ? sr_sequence_read(ref, frame + offset, err) : NULL;
-  gboolean ok = s && r && sr_pair_build(s, r, prep, pair, err);
-
-  if (ok) {
-    pair->source_frame = frame;
-    pair->reference_frame = frame + offset;
-  } else {
-    sr_error_prefix(err, "pair %d: ", frame);
-  }
-  sr_image_free(s);
-  sr_image_free(r);
-  return ok;
-}
-
 typedef struct {
   TrainJob *j;
-  const sr_train_data *d;
-  const sr_train_callbacks *cb;
-  sr_error *err;
+  const SrTrainingOptions *opts;
+  GError **error;
 } TrainCall;
 
 static gboolean
 train_call(gpointer data)
 {
   TrainCall *c = data;
-  return sr_train_run(&c->j->cfg, c->d, c->j->out_dir, c->j->resume, c->cb, &c->j->result, c->err);
+  return sr_training_run(c->j->copy, c->opts, &c->j->result, c->error);
+}
+
+static void
+on_train_ready(gpointer user, const SrTrainingPlan *plan)
+{
+  TrainJob *j = user;
+  sr_job_set_progress(j->job, 0, j->resume ? _("Resuming…") : _("Training…"));
 }
 
 static gboolean
 train_job_run(SrJob *job, gpointer data, GError **error)
 {
   TrainJob *j = data;
-  sr_error err = {0};
-  sr_sequence src = {0}, ref = {0};
-  sr_pair *built = g_new0(sr_pair, j->pairs->len);
-  sr_pair *held = g_new0(sr_pair, j->held->len + 1);
-  sr_image *preview = NULL;
-  guint n_built = 0, n_held = 0;
-  gboolean ok = FALSE;
+  SrTrainingOptions o;
 
-  sr_job_set_progress(job, -1, _("Reading the pairs…"));
-  if (!sr_sequence_open(&src, j->source, &err) || !sr_sequence_open(&ref, j->reference, &err))
-    goto out;
-  for (; n_built < j->pairs->len; n_built++)
-    if (!build_one(&src, &ref, g_array_index(j->pairs, int, n_built), j->offset, &j->prep,
-                   &built[n_built], &err))
-      goto out;
-  for (; n_held < j->held->len; n_held++)
-    if (!build_one(&src, &ref, g_array_index(j->held, int, n_held), j->offset, &j->prep,
-                   &held[n_held], &err))
-      goto out;
-  if (j->preview >= 0 && !(preview = sr_sequence_read(&src, j->preview, &err)))
-    goto out;
-  /* The guide's patch is 512, or 256 when the crop is small: shrink to fit. */
-  int cw = built[0].input->width, ch = built[0].input->height;
-  int mult = sr_unet_size_multiple(j->cfg.model_size);
-  while (j->cfg.patch > mult && (j->cfg.patch > cw || j->cfg.patch > ch))
-    j->cfg.patch /= 2;
-  if (j->cfg.warmup_steps >= j->cfg.steps)
-    j->cfg.warmup_steps = j->cfg.steps / 10;
-
-  sr_train_data d = {
-      .pairs = built,
-      .n_pairs = (int)n_built,
-      .held_out = held,
-      .n_held_out = (int)n_held,
-      .preview_source = preview,
-      .preview_frame = preview ? j->preview : -1,
-      .reference_offset = j->offset,
-      .prep = j->prep,
-  };
-  sr_train_callbacks cb = {
-      .user = j->log,
+  j->job = job;
+  sr_training_options_init(&o);
+  o.out_dir = j->out_dir;
+  o.resume = j->resume;
+  o.ready = on_train_ready;
+  o.callbacks = (sr_train_callbacks){
+      .user = j,
       .progress = on_train_progress,
       .contact_sheet = on_train_contact_sheet,
       .checkpoint = on_train_checkpoint,
       .cancel = sr_job_get_cancel_flag(job),
       .pause = &j->log->pause,
   };
-  sr_job_set_progress(job, 0, j->resume ? _("Resuming…") : _("Training…"));
-  TrainCall call = {j, &d, &cb, &err};
-  ok = run_niced("sr-train", train_call, &call);
-out:
-  if (!ok)
-    sr_job_error_from_engine(error, &err);
-  for (guint i = 0; i < n_built; i++)
-    sr_pair_clear(&built[i]);
-  for (guint i = 0; i < n_held; i++)
-    sr_pair_clear(&held[i]);
-  g_free(built);
-  g_free(held);
-  sr_image_free(preview);
-  sr_sequence_clear(&src);
-  sr_sequence_clear(&ref);
-  return ok;
+  sr_job_set_progress(job, -1, _("Reading the pairs…"));
+  TrainCall call = {j, &o, error};
+  return run_niced("sr-train", train_call, &call);
 }
 
 /* ---- checkpoint list ------------------------------------------------------------ */
@@ -1360,7 +1294,7 @@ ckpt_row_widget(SrPageTrain *self, const CkptRow *r, const char *in_use)
     detail = g_strdup_printf(_("loss %.4g · no held-out frames"), r->loss_avg);
   else
     detail = g_strdup_printf(_("loss %.4g · held-out PSNR %.2f → %.2f dB"), r->loss_avg,
-                             r->psnr_before, r->psnr_after);
+                             sr_qa_psnr_display(r->psnr_before), sr_qa_psnr_display(r->psnr_after));
   GtkWidget *t = gtk_label_new(title);
   gtk_label_set_xalign(GTK_LABEL(t), 0);
   gtk_widget_add_css_class(t, "heading");
@@ -1545,18 +1479,19 @@ on_train_done(GObject *source, GAsyncResult *res, gpointer data)
      * reacts to the new checkpoint sees the run as finished. */
     g_clear_object(&self->job);
     if (ok) {
-      if (self->project && j->result.checkpoint_path[0])
-        sr_project_set_checkpoint(self->project, j->result.checkpoint_path);
+      if (self->project && j->result.train.checkpoint_path[0])
+        sr_project_set_checkpoint(self->project, j->result.train.checkpoint_path);
       g_autofree char *took = duration_text(sr_job_get_elapsed(job));
-      g_autofree char *done = g_strdup_printf(_("Finished at step %lld (%s) on %s."),
-                                              (long long)j->result.step, took, j->result.backend);
+      g_autofree char *done =
+          g_strdup_printf(_("Finished at step %lld (%s) on %s."), (long long)j->result.train.step,
+                          took, j->result.train.backend);
       gtk_label_set_text(GTK_LABEL(self->status_label), done);
       gtk_widget_set_tooltip_text(self->status_label, done);
     } else if (g_error_matches(error, SR_JOB_ERROR, SR_JOB_ERROR_CANCELLED) ||
-               j->result.cancelled) {
+               j->result.train.cancelled) {
       g_autofree char *stopped =
           g_strdup_printf(_("Stopped at step %lld; that step was saved as a checkpoint."),
-                          (long long)j->result.step);
+                          (long long)j->result.train.step);
       gtk_label_set_text(GTK_LABEL(self->status_label), stopped);
     } else {
       gtk_label_set_text(GTK_LABEL(self->status_label), error->message);
@@ -1578,18 +1513,8 @@ on_train_done(GObject *source, GAsyncResult *res, gpointer data)
 char *
 sr_page_train_get_out_dir(SrPageTrain *self)
 {
-  const char *out = self->project ? sr_project_get_output_folder(self->project) : NULL;
-  g_autofree char *abs = out && *out ? sr_project_resolve_path(self->project, out) : NULL;
-  GFile *file = self->project ? sr_project_get_file(self->project) : NULL;
-
-  if (abs)
-    return g_build_filename(abs, "training", NULL);
-  if (file) {
-    g_autoptr(GFile) parent = g_file_get_parent(file);
-    g_autofree char *dir = parent ? g_file_get_path(parent) : NULL;
-    if (dir)
-      return g_build_filename(dir, "training", NULL);
-  }
+  if (self->project)
+    return sr_training_default_out_dir(self->project);
   return g_build_filename(g_get_user_cache_dir(), "spatial-recovery", "training", NULL);
 }
 
@@ -1635,33 +1560,13 @@ run(SrPageTrain *self, const char *resume_path, GError **error)
     }
   }
 
+  SrProject *copy = sr_project_copy_for_thread(self->project, error);
+  if (!copy)
+    return FALSE;
   TrainJob *j = g_new0(TrainJob, 1);
-  sr_train_config_init(&j->cfg);
-  j->cfg.model_size = (sr_unet_size)t.model_size;
-  j->cfg.patch = t.patch;
-  j->cfg.batch = t.batch;
-  j->cfg.steps = t.steps;
-  j->cfg.checkpoint_every = t.checkpoint_every;
-  j->cfg.contact_sheet_every = t.contact_sheet_every;
-  j->cfg.learning_rate = t.learning_rate;
-  j->cfg.warmup_steps = t.warmup_steps;
-  j->cfg.cosine_decay = t.cosine_decay;
-  j->cfg.flip = t.flip;
-  j->cfg.exposure_jitter = t.exposure_jitter;
-  j->cfg.scale_jitter = t.scale_jitter;
-  j->cfg.translate_px = t.translate_px;
-  j->cfg.seed = t.seed;
-  g_strlcpy(j->cfg.backend, t.backend, sizeof j->cfg.backend);
-  j->source = sr_project_resolve_path(self->project, sr_project_get_source_pattern(self->project));
-  j->reference =
-      sr_project_resolve_path(self->project, sr_project_get_reference_pattern(self->project));
+  j->copy = copy;
   j->out_dir = sr_page_train_get_out_dir(self);
   j->resume = g_strdup(resume);
-  j->offset = sr_project_get_reference_offset(self->project);
-  j->preview = sr_project_get_preview_frame(self->project);
-  j->pairs = g_array_copy((GArray *)sr_project_get_pairs(self->project));
-  j->held = g_array_copy((GArray *)sr_project_get_held_out(self->project));
-  sr_project_get_prep_settings(self->project, &j->prep);
 
   /* Whatever the page was measuring or scanning is stale once a run starts. */
   cancel_estimate(self);
@@ -2004,7 +1909,7 @@ sr_page_train_plot_snapshot(GtkWidget *widget, GtkSnapshot *snapshot)
     fill(&c, &mark, x - 4, mt + ph - 4, 8, 8);
     gtk_snapshot_pop(snapshot);
     if (!isnan(r->psnr_after)) {
-      g_snprintf(buf, sizeof buf, _("%.1f dB"), r->psnr_after);
+      g_snprintf(buf, sizeof buf, _("%.1f dB"), sr_qa_psnr_display(r->psnr_after));
       text_at(&c, &mark, CLAMP(x, ml + 20, ml + pw - 20), mt + ph - 14, 1, buf);
     }
   }

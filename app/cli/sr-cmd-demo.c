@@ -12,6 +12,7 @@
 #include "sr-cli-common.h"
 #include "sr-fs.h"
 #include "sr-io.h"
+#include "sr-metrics.h"
 #include "sr-pairs.h"
 #include "sr-simulator.h"
 #include "sr-train.h"
@@ -303,8 +304,8 @@ demo_held_out_psnr(Demo *demo, int frame, double *psnr_source, double *psnr_outp
                 sr_pair_build(out, ref, &prep, &after, err);
   if (ok) {
     /* The ground truth carries the Reference's Y: compare luma with it. */
-    *psnr_source = sr_psnr_y(before.input, before.ground_truth, prep.matrix);
-    *psnr_output = sr_psnr_y(after.input, before.ground_truth, prep.matrix);
+    *psnr_source = sr_qa_psnr_y(before.input, before.ground_truth, prep.matrix);
+    *psnr_output = sr_qa_psnr_y(after.input, before.ground_truth, prep.matrix);
   }
   sr_pair_clear(&before);
   sr_pair_clear(&after);
@@ -338,6 +339,8 @@ demo_report(Demo *demo)
       sr_cli_error("demo", _("held-out frame %d: %s"), frame, err.message);
       return FALSE;
     }
+    before = sr_qa_psnr_display(before);
+    after = sr_qa_psnr_display(after);
     printf("  %5d  %6.2f dB  %6.2f dB  %+5.2f dB\n", frame, before, after, after - before);
     sum_before += before;
     sum_after += after;

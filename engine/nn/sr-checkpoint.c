@@ -326,6 +326,11 @@ parse_double_field(const sr_safetensors *st, const char *key, double *out)
   *out = NAN;
   if (!s || strcmp(s, "nan") == 0)
     return true;
+  /* Identical images: an infinite PSNR, written by fmt_double as "inf". */
+  if (strcmp(s, "inf") == 0 || strcmp(s, "-inf") == 0) {
+    *out = s[0] == '-' ? -INFINITY : INFINITY;
+    return true;
+  }
   sr_json *j = sr_json_parse(s, strlen(s), key, NULL, NULL);
   if (j && j->type == SR_JSON_NUMBER)
     *out = j->number;

@@ -20,7 +20,7 @@
  * preview_frame, reference_offset, crop (JSON [x, y, w, h], w 0 = whole
  * frame), prefilter, source_colourspace, reference_colourspace,
  * training_domain, ycbcr_matrix, rng_state (4 × 16 hex digits), loss,
- * psnr_y_before, psnr_y_after ("nan" when unknown), created, tool,
+ * psnr_y_before, psnr_y_after ("nan" when unknown, "inf" for identical), created, tool,
  * tool_version, adam ("true"/"false"), model_id.
  *
  * Loading validates the whole file (see sr-safetensors.h), then the

@@ -10,6 +10,7 @@
 #include "sr-infer.h"
 #include "sr-io.h"
 #include "sr-json.h"
+#include "sr-metrics.h"
 #include "sr-rng.h"
 #include "sr-sha256.h"
 #include "sr-i18n.h"
@@ -208,125 +209,6 @@ sr_train_data_hash(const sr_train_data *d, char out[65])
   sr_sha256_hex(dg, out);
 }
 
-static float *
-luma_plane(const sr_image *img, sr_ycbcr_matrix m)
-{
-  size_t n = (size_t)img->width * (size_t)img->height;
-  float *y = malloc((n ? n : 1) * sizeof *y);
-  if (!y)
-    return NULL;
-  sr_ycbcr_coeffs c = sr_ycbcr_coefficients(m);
-  for (size_t i = 0; i < n; i++) {
-    const float *p = img->pixels + i * (size_t)img->channels;
-    y[i] = img->channels >= 3 ? sr_luma(c, p[0], p[1], p[2]) : p[0];
-  }
-  return y;
-}
-
-double
-sr_psnr_y(const sr_image *a, const sr_image *b, sr_ycbcr_matrix m)
-{
-  if (a->width != b->width || a->height != b->height)
-    return NAN;
-  float *ya = luma_plane(a, m), *yb = luma_plane(b, m);
-  double se = 0;
-  size_t n = (size_t)a->width * (size_t)a->height;
-  for (size_t i = 0; ya && yb && i < n; i++) {
-    double d = (double)ya[i] - (double)yb[i];
-    se += d * d;
-  }
-  bool ok = ya && yb && n > 0;
-  free(ya);
-  free(yb);
-  if (!ok)
-    return NAN;
-  double mse = se / (double)n;
-  /* Identical images: report a finite ceiling rather than infinity. */
-  if (mse < 1e-12)
-    return 120.0;
-  return 10.0 * log10(1.0 / mse);
-}
-
-/* Separable Gaussian blur (σ 1.5, 11 taps) with edges replicated. */
-static void
-blur(const double *in, double *out, double *tmp, int w, int h)
-{
-  double k[11], sum = 0;
-  for (int i = 0; i < 11; i++) {
-    k[i] = exp(-(double)((i - 5) * (i - 5)) / (2 * 1.5 * 1.5));
-    sum += k[i];
-  }
-  for (int i = 0; i < 11; i++)
-    k[i] /= sum;
-  for (int y = 0; y < h; y++)
-    for (int x = 0; x < w; x++) {
-      double s = 0;
-      for (int i = 0; i < 11; i++) {
-        int xx = x + i - 5;
-        xx = xx < 0 ? 0 : xx >= w ? w - 1 : xx;
-        s += k[i] * in[(size_t)y * (size_t)w + (size_t)xx];
-      }
-      tmp[(size_t)y * (size_t)w + (size_t)x] = s;
-    }
-  for (int y = 0; y < h; y++)
-    for (int x = 0; x < w; x++) {
-      double s = 0;
-      for (int i = 0; i < 11; i++) {
-        int yy = y + i - 5;
-        yy = yy < 0 ? 0 : yy >= h ? h - 1 : yy;
-        s += k[i] * tmp[(size_t)yy * (size_t)w + (size_t)x];
-      }
-      out[(size_t)y * (size_t)w + (size_t)x] = s;
-    }
-}
-
-double
-sr_ssim_y(const sr_image *a, const sr_image *b, sr_ycbcr_matrix m)
-{
-  if (a->width != b->width || a->height != b->height || a->width < 1 || a->height < 1)
-    return NAN;
-  int w = a->width, h = a->height;
-  size_t n = (size_t)w * (size_t)h;
-  float *ya = luma_plane(a, m), *yb = luma_plane(b, m);
-  double *buf = malloc(n * 8 * sizeof *buf);
-  double result = NAN;
-  if (ya && yb && buf) {
-    double *x = buf, *y = buf + n, *xx = buf + 2 * n, *yy = buf + 3 * n, *xy = buf + 4 * n;
-    double *mu = buf + 5 * n, *tmp = buf + 6 * n, *t2 = buf + 7 * n;
-    for (size_t i = 0; i < n; i++) {
-      x[i] = ya[i];
-      y[i] = yb[i];
-    }
-    /* SSIM = (2μxμy + C1)(2σxy + C2) / ((μx² + μy² + C1)(σx² + σy² + C2)), C = (k·1)². */
-    const double c1 = 0.01 * 0.01, c2 = 0.03 * 0.03;
-    for (size_t i = 0; i < n; i++) {
-      xx[i] = x[i] * x[i];
-      yy[i] = y[i] * y[i];
-      xy[i] = x[i] * y[i];
-    }
-    blur(x, mu, tmp, w, h);
-    memcpy(x, mu, n * sizeof *x);
-    blur(y, mu, tmp, w, h);
-    memcpy(y, mu, n * sizeof *y);
-    blur(xx, mu, tmp, w, h);
-    memcpy(xx, mu, n * sizeof *xx);
-    blur(yy, mu, tmp, w, h);
-    memcpy(yy, mu, n * sizeof *yy);
-    blur(xy, t2, tmp, w, h);
-    double s = 0;
-    for (size_t i = 0; i < n; i++) {
-      double mx = x[i], my = y[i];
-      double vx = xx[i] - mx * mx, vy = yy[i] - my * my, cxy = t2[i] - mx * my;
-      s += ((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2));
-    }
-    result = s / (double)n;
-  }
-  free(ya);
-  free(yb);
-  free(buf);
-  return result;
-}
-
 /* ---- patches and augmentation --------------------------------------------- */
 
 static int
@@ -498,7 +380,9 @@ write_contact_sheet(run *r, int64_t step, sr_error *err)
   return ok;
 }
 
-/* Mean held-out PSNR/SSIM of Y, before (Source) and after (output). */
+/* Mean held-out PSNR/SSIM of Y against the ground truth, before (Source)
+ * and after (output), by QA's definitions (sr-metrics.h); a frame the model
+ * leaves identical to its ground truth makes the mean PSNR infinite. */
 static bool
 evaluate(run *r, sr_train_eval *e, sr_error *err)
 {
@@ -522,10 +406,10 @@ evaluate(run *r, sr_train_eval *e, sr_error *err)
     clamp_add(p->input->pixels, dy->pixels, out->pixels, (size_t)out->width * (size_t)out->height);
     sr_image_free(dy);
     sr_ycbcr_matrix m = r->data->prep.matrix;
-    pb += sr_psnr_y(p->input, p->ground_truth, m);
-    pa += sr_psnr_y(out, p->ground_truth, m);
-    sb += sr_ssim_y(p->input, p->ground_truth, m);
-    sa += sr_ssim_y(out, p->ground_truth, m);
+    pb += sr_qa_psnr_y(p->input, p->ground_truth, m);
+    pa += sr_qa_psnr_y(out, p->ground_truth, m);
+    sb += sr_qa_ssim_y(p->input, p->ground_truth, m);
+    sa += sr_qa_ssim_y(out, p->ground_truth, m);
     sr_image_free(out);
   }
   double n = r->data->n_held_out;

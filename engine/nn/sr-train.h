@@ -12,7 +12,7 @@
  * a checkpoint (out_dir/checkpoints/step_NNNNNN.safetensors and a copy at
  * out_dir/checkpoints/latest.safetensors, both with Adam moments and the
  * RNG state), the preview frame (out_dir/preview/step_NNNNNN.exr) and the
- * held-out PSNR/SSIM of Y against the Reference. Every
+ * held-out PSNR/SSIM of Y against the ground truth (sr-metrics.h). Every
  * `contact_sheet_every` steps: out_dir/contact/step_NNNNNN.png (rows: batch
  * samples; columns: input | ground truth | output).
  *
@@ -82,11 +82,6 @@ void sr_train_sample_batch(const sr_train_config *c, const sr_train_data *d, int
 
 /* SHA-256 over the pairs' frame numbers, sizes and pixel bytes (hex). */
 void sr_train_data_hash(const sr_train_data *d, char out[65]);
-
-/* Luma PSNR (dB, peak 1) and SSIM (11×11 Gaussian window, σ 1.5) between
- * two RGB images of equal size, Y from the given matrix. */
-double sr_psnr_y(const sr_image *a, const sr_image *b, sr_ycbcr_matrix m);
-double sr_ssim_y(const sr_image *a, const sr_image *b, sr_ycbcr_matrix m);
 
 typedef struct sr_train_progress {
   int64_t step, steps;

@@ -789,3 +789,53 @@ sr_qa_summarise(const sr_qa_frame *frames, int n, sr_qa_summary *s)
     s->ssim_source_mean = sss / nps;
   }
 }
+
+/* ---- metrics on images ------------------------------------------------------- */
+
+/* Y plane of an RGB (or one-channel) image; NULL when memory runs out. */
+static float *
+image_luma(const sr_image *img, sr_ycbcr_matrix m)
+{
+  size_t n = (size_t)img->width * (size_t)img->height;
+  float *y = malloc((n ? n : 1) * sizeof *y);
+  if (!y)
+    return NULL;
+  sr_ycbcr_coeffs c = sr_ycbcr_coefficients(m);
+  for (size_t i = 0; i < n; i++) {
+    const float *p = img->pixels + i * (size_t)img->channels;
+    y[i] = img->channels >= 3 ? sr_luma(c, p[0], p[1], p[2]) : p[0];
+  }
+  return y;
+}
+
+typedef double (*plane_metric)(const float *a, const float *b, int w, int h);
+
+static double
+image_metric(const sr_image *a, const sr_image *b, sr_ycbcr_matrix m, plane_metric metric)
+{
+  if (a->width != b->width || a->height != b->height || a->width < 1 || a->height < 1)
+    return NAN;
+  float *ya = image_luma(a, m), *yb = image_luma(b, m);
+  double v = ya && yb ? metric(ya, yb, a->width, a->height) : NAN;
+  free(ya);
+  free(yb);
+  return v;
+}
+
+double
+sr_qa_psnr_y(const sr_image *a, const sr_image *b, sr_ycbcr_matrix m)
+{
+  return image_metric(a, b, m, sr_qa_psnr);
+}
+
+double
+sr_qa_ssim_y(const sr_image *a, const sr_image *b, sr_ycbcr_matrix m)
+{
+  return image_metric(a, b, m, sr_qa_ssim);
+}
+
+double
+sr_qa_psnr_display(double db)
+{
+  return db > SR_QA_PSNR_DISPLAY_MAX_DB ? SR_QA_PSNR_DISPLAY_MAX_DB : db;
+}

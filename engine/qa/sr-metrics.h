@@ -173,3 +173,19 @@ double sr_qa_psnr(const float *a, const float *b, int w, int h);
  * identical planes. Planes smaller than 11 px a side use the whole plane as
  * one window. Returns NaN when memory runs out. */
 double sr_qa_ssim(const float *a, const float *b, int w, int h);
+
+/* The same two metrics on the Y of two RGB images of equal size (Y from the
+ * given matrix): the one definition of PSNR and SSIM, used by QA and by the
+ * trainer's held-out evaluation alike. NaN when the sizes differ or memory
+ * runs out. */
+double sr_qa_psnr_y(const sr_image *a, const sr_image *b, sr_ycbcr_matrix m);
+double sr_qa_ssim_y(const sr_image *a, const sr_image *b, sr_ycbcr_matrix m);
+
+/* Identical images have an infinite PSNR, which is what the metric returns
+ * and what checkpoints and the QA tables store. Where a number has to be
+ * drawn or printed (the training monitor, its plot, the command line's
+ * text), it is shown capped at this value: at 100 dB the RMS difference is
+ * 1e-5 of full range, below what a half-float frame can hold. NaN (nothing
+ * measured) passes through. */
+#define SR_QA_PSNR_DISPLAY_MAX_DB 100.0
+double sr_qa_psnr_display(double db);

@@ -429,6 +429,15 @@ test_checkpoint_roundtrip(void)
   g_assert_cmpstr(back.model_id, ==, id);
   sr_checkpoint_meta_clear(&back);
 
+  /* A held-out frame left identical to its ground truth: the infinite PSNR
+   * is stored as such and reads back infinite, not unknown. */
+  meta.psnr_after = INFINITY;
+  g_assert_true(sr_checkpoint_save(path, net, &meta, false, id, &err));
+  g_assert_true(sr_checkpoint_read_meta(path, &back, &err));
+  g_assert_true(isinf(back.psnr_after) && back.psnr_after > 0);
+  g_assert_cmpfloat_with_epsilon(back.psnr_before, 30.5, 1e-9);
+  sr_checkpoint_meta_clear(&back);
+
   sr_unet_free(net2);
   sr_unet_free(net);
   sr_backend_close(be);
