@@ -1,5 +1,5 @@
 /* sr-page-train.c — see sr-page-train.h. */
-#include "sr-page-train.h"
+#include "sr-page-train-private.h"
 
 #include <math.h>
 #include <string.h>
@@ -19,7 +19,6 @@
 #include "sr-train.h"
 #include "sr-training.h"
 #include "sr-ui-util.h"
-#include "sr-window.h"
 
 #define MAX_STEPS   100000000
 #define MAX_DEVICES 16
@@ -196,23 +195,20 @@ static const int standard_patches[] = {64, 128, 256, 512, 1024};
 /* ---- the page ------------------------------------------------------------------ */
 
 struct _SrPageTrain {
-  GtkBox parent_instance;
+  SrStagePage parent_instance;
 
   GtkWidget *settings_grid, *settings_message, *settings_card;
   GtkWidget *estimate_spinner, *estimate_label;
   GtkWidget *facts_data;
   GtkWidget *controls, *view_stack, *ckpt_list, *ckpt_caption, *ckpt_scroller;
 
-  GtkWidget *preset, *model, *patch, *batch, *steps, *ckpt_every, *sheet_every;
-  GtkWidget *lr, *warmup, *cosine, *flip, *exposure, *scale, *backend, *backend_info;
+  GtkWidget *preset, *patch, *lr, *backend_info;
   GtkWidget *start_button, *pause_button, *stop_button, *status_label;
   GtkWidget *plot, *gallery;
   GPtrArray *resume_buttons;
 
-  SrProject *project;
-  gulong changed_handler;
-  gboolean syncing;
-  GArray *patch_values; /* of int: what the patch drop-down lists */
+  SrTrainingSettings form; /* the settings as the form holds them */
+  GArray *patch_values;    /* of int: what the patch drop-down lists */
 
   /* Devices, listed once off the main loop. */
   sr_device_info devices[MAX_DEVICES];
@@ -247,10 +243,32 @@ struct _SrPageTrain {
   double loss_lo, loss_hi, lr_hi;
 };
 
-G_DEFINE_FINAL_TYPE(SrPageTrain, sr_page_train, GTK_TYPE_BOX)
+G_DEFINE_FINAL_TYPE(SrPageTrain, sr_page_train, SR_TYPE_STAGE_PAGE)
 
-enum { PROP_0, PROP_PROJECT, N_PROPS };
-static GParamSpec *properties[N_PROPS];
+/* The form's fields (see the settings form below). */
+enum {
+  PROP_0,
+  PROP_MODEL_SIZE,
+  PROP_BATCH,
+  PROP_STEPS,
+  PROP_CHECKPOINT_EVERY,
+  PROP_SHEET_EVERY,
+  PROP_WARMUP_STEPS,
+  PROP_COSINE_DECAY,
+  PROP_FLIP,
+  PROP_EXPOSURE_JITTER,
+  PROP_SCALE_JITTER,
+  PROP_BACKEND,
+  N_FORM_PROPS
+};
+#define FIRST_FORM_PROP PROP_MODEL_SIZE
+static GParamSpec *properties[N_FORM_PROPS];
+
+static SrProject *
+project_of(SrPageTrain *self)
+{
+  return sr_stage_page_get_project(SR_STAGE_PAGE(self));
+}
 
 static void schedule_estimate(SrPageTrain *self);
 static void rebuild_rows(SrPageTrain *self);
@@ -297,9 +315,9 @@ fitted_patch(SrPageTrain *self, int patch, SrModelSize size)
 {
   sr_rect crop;
 
-  if (!self->project)
+  if (!project_of(self))
     return patch;
-  crop = sr_project_get_crop(self->project);
+  crop = sr_project_get_crop(project_of(self));
   return sr_training_fit_patch(patch, crop.w, crop.h, size);
 }
 
@@ -335,6 +353,65 @@ matching_preset(SrPageTrain *self, const SrTrainingSettings *t)
 
 /* ---- settings form ------------------------------------------------------------- */
 
+/* The form's fields are properties of the page, bound both ways to their
+ * widgets in the template. An edit sets one field of self->form and applies
+ * the whole form; a change of the project refills self->form and notifies
+ * the fields that moved, which the bindings carry back to the widgets. A
+ * field set to the value it holds changes nothing, so no guard is needed
+ * against the widgets echoing what the project just said. */
+
+static int
+form_value(SrPageTrain *self, guint prop)
+{
+  const SrTrainingSettings *t = &self->form;
+
+  switch (prop) {
+  case PROP_MODEL_SIZE: return (int)CLAMP((guint)t->model_size, 0, 2);
+  case PROP_BATCH: return t->batch;
+  case PROP_STEPS: return t->steps;
+  case PROP_CHECKPOINT_EVERY: return t->checkpoint_every;
+  case PROP_SHEET_EVERY: return t->contact_sheet_every;
+  case PROP_WARMUP_STEPS: return t->warmup_steps;
+  case PROP_COSINE_DECAY: return !!t->cosine_decay;
+  case PROP_FLIP: return !!t->flip;
+  case PROP_EXPOSURE_JITTER: return !!t->exposure_jitter;
+  case PROP_SCALE_JITTER: return !!t->scale_jitter;
+  case PROP_BACKEND:
+    for (guint i = 0; i < G_N_ELEMENTS(backend_ids); i++)
+      if (strcmp(t->backend, backend_ids[i]) == 0)
+        return (int)i;
+    return 0;
+  default: g_assert_not_reached();
+  }
+}
+
+/* FALSE when the field already holds value. */
+static gboolean
+form_set(SrPageTrain *self, guint prop, int value)
+{
+  SrTrainingSettings *t = &self->form;
+
+  if (form_value(self, prop) == value)
+    return FALSE;
+  switch (prop) {
+  case PROP_MODEL_SIZE: t->model_size = (SrModelSize)value; break;
+  case PROP_BATCH: t->batch = value; break;
+  case PROP_STEPS: t->steps = value; break;
+  case PROP_CHECKPOINT_EVERY: t->checkpoint_every = value; break;
+  case PROP_SHEET_EVERY: t->contact_sheet_every = value; break;
+  case PROP_WARMUP_STEPS: t->warmup_steps = value; break;
+  case PROP_COSINE_DECAY: t->cosine_decay = value; break;
+  case PROP_FLIP: t->flip = value; break;
+  case PROP_EXPOSURE_JITTER: t->exposure_jitter = value; break;
+  case PROP_SCALE_JITTER: t->scale_jitter = value; break;
+  case PROP_BACKEND:
+    g_strlcpy(t->backend, backend_ids[MIN((guint)value, 2u)], sizeof t->backend);
+    break;
+  default: g_assert_not_reached();
+  }
+  return TRUE;
+}
+
 static void
 dropdown_sync(GtkWidget *dropdown, guint i)
 {
@@ -342,10 +419,12 @@ dropdown_sync(GtkWidget *dropdown, guint i)
     gtk_drop_down_set_selected(GTK_DROP_DOWN(dropdown), i);
 }
 
+static void on_patch_selected(GtkDropDown *dropdown, GParamSpec *pspec, SrPageTrain *self);
+
 /* Lists the standard patch sizes plus any other size the settings have held
- * (a small crop's), so the current value is always one of the choices. The
- * model is only replaced when a size is added: never from the drop-down's
- * own selection change. */
+ * (a small crop's), so the current value is always one of the choices.
+ * Replacing the list moves the selection, which is no choice of the
+ * archivist's: the handler is held off meanwhile. */
 static void
 update_patch_model(SrPageTrain *self, int current)
 {
@@ -367,29 +446,18 @@ update_patch_model(SrPageTrain *self, int current)
     g_autofree char *text = g_strdup_printf(_("%d px"), g_array_index(self->patch_values, int, i));
     gtk_string_list_append(list, text);
   }
+  g_signal_handlers_block_by_func(self->patch, on_patch_selected, self);
   gtk_drop_down_set_model(GTK_DROP_DOWN(self->patch), G_LIST_MODEL(list));
   gtk_drop_down_set_selected(GTK_DROP_DOWN(self->patch), at);
+  g_signal_handlers_unblock_by_func(self->patch, on_patch_selected, self);
   g_object_unref(list);
 }
 
-static void
-spin_sync(GtkWidget *spin, double value)
-{
-  if (gtk_spin_button_get_value(GTK_SPIN_BUTTON(spin)) != value)
-    gtk_spin_button_set_value(GTK_SPIN_BUTTON(spin), value);
-}
-
-static void
-check_sync(GtkWidget *check, gboolean on)
-{
-  if (gtk_check_button_get_active(GTK_CHECK_BUTTON(check)) != !!on)
-    gtk_check_button_set_active(GTK_CHECK_BUTTON(check), on);
-}
-
 /* One line under the backend choice: what it resolves to on this machine. */
-static void
-update_backend_info(SrPageTrain *self, const char *backend)
+void
+sr_page_train_update_backend_info(SrPageTrain *self)
 {
+  const char *backend = self->form.backend;
   const sr_device_info *cpu = NULL, *gpu = NULL;
   g_autofree char *text = NULL;
 
@@ -421,69 +489,48 @@ update_backend_info(SrPageTrain *self, const char *backend)
   sr_ui_set_class(self->backend_info, "field-error", strcmp(backend, "cuda") == 0 && gpu == NULL);
 }
 
-static void
-sync_settings(SrPageTrain *self)
+/* Fills the form from the project's settings. */
+void
+sr_page_train_sync_settings(SrPageTrain *self)
 {
+  SrProject *project = project_of(self);
   SrTrainingSettings t;
+  int before[N_FORM_PROPS];
   char lr[32];
 
-  if (!self->project)
+  if (!project)
     return;
-  sr_project_get_training(self->project, &t);
-  self->syncing = TRUE;
+  sr_project_get_training(project, &t);
+  for (guint p = FIRST_FORM_PROP; p < N_FORM_PROPS; p++)
+    before[p] = form_value(self, p);
+  self->form = t;
+  for (guint p = FIRST_FORM_PROP; p < N_FORM_PROPS; p++)
+    if (form_value(self, p) != before[p])
+      g_object_notify_by_pspec(G_OBJECT(self), properties[p]);
   dropdown_sync(self->preset, matching_preset(self, &t));
-  dropdown_sync(self->model, CLAMP((guint)t.model_size, 0, 2));
   update_patch_model(self, t.patch);
-  spin_sync(self->batch, t.batch);
-  spin_sync(self->steps, t.steps);
-  spin_sync(self->ckpt_every, t.checkpoint_every);
-  spin_sync(self->sheet_every, t.contact_sheet_every);
   g_snprintf(lr, sizeof lr, "%g", t.learning_rate);
   if (!gtk_widget_has_css_class(self->lr, "error"))
     sr_ui_editable_sync(GTK_EDITABLE(self->lr), lr);
-  spin_sync(self->warmup, t.warmup_steps);
-  check_sync(self->cosine, t.cosine_decay);
-  check_sync(self->flip, t.flip);
-  check_sync(self->exposure, t.exposure_jitter);
-  check_sync(self->scale, t.scale_jitter);
-  for (guint i = 0; i < G_N_ELEMENTS(backend_ids); i++)
-    if (strcmp(t.backend, backend_ids[i]) == 0)
-      dropdown_sync(self->backend, i);
-  update_backend_info(self, t.backend);
-  self->syncing = FALSE;
+  sr_page_train_update_backend_info(self);
 }
 
-static void
-show_settings_message(SrPageTrain *self, const char *message)
+void
+sr_page_train_show_settings_message(SrPageTrain *self, const char *message)
 {
   gtk_label_set_text(GTK_LABEL(self->settings_message), message ? message : "");
   gtk_widget_set_visible(self->settings_message, message != NULL);
 }
 
-/* Reads the form; FALSE (with the message shown) when a field is refused. */
+/* The form as settings; FALSE (with the message shown) when a field is
+ * refused. */
 static gboolean
 read_form(SrPageTrain *self, SrTrainingSettings *t)
 {
   g_autofree char *lr_text = g_strstrip(g_strdup(gtk_editable_get_text(GTK_EDITABLE(self->lr))));
   char *end = NULL;
-  guint patch_i = gtk_drop_down_get_selected(GTK_DROP_DOWN(self->patch));
 
-  sr_project_get_training(self->project, t);
-  t->model_size = (SrModelSize)MIN(gtk_drop_down_get_selected(GTK_DROP_DOWN(self->model)), 2u);
-  if (patch_i < self->patch_values->len)
-    t->patch = g_array_index(self->patch_values, int, patch_i);
-  t->batch = gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(self->batch));
-  t->steps = gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(self->steps));
-  t->checkpoint_every = gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(self->ckpt_every));
-  t->contact_sheet_every = gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(self->sheet_every));
-  t->warmup_steps = gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(self->warmup));
-  t->cosine_decay = gtk_check_button_get_active(GTK_CHECK_BUTTON(self->cosine));
-  t->flip = gtk_check_button_get_active(GTK_CHECK_BUTTON(self->flip));
-  t->exposure_jitter = gtk_check_button_get_active(GTK_CHECK_BUTTON(self->exposure));
-  t->scale_jitter = gtk_check_button_get_active(GTK_CHECK_BUTTON(self->scale));
-  guint b = gtk_drop_down_get_selected(GTK_DROP_DOWN(self->backend));
-  g_strlcpy(t->backend, backend_ids[MIN(b, 2u)], sizeof t->backend);
-
+  *t = self->form;
   double lr = g_ascii_strtod(lr_text, &end);
   gboolean lr_ok = end != lr_text && *end == '\0' && lr > 0 && lr <= 1;
   sr_ui_set_class(self->lr, "error", !lr_ok);
@@ -492,7 +539,7 @@ read_form(SrPageTrain *self, SrTrainingSettings *t)
         _("Learning rate “%s” is not a number in (0, 1], e.g. 2e-4; the last valid value is "
           "kept."),
         lr_text);
-    show_settings_message(self, msg);
+    sr_page_train_show_settings_message(self, msg);
     return FALSE;
   }
   t->learning_rate = lr;
@@ -501,7 +548,7 @@ read_form(SrPageTrain *self, SrTrainingSettings *t)
         g_strdup_printf(_("The warm-up (%d steps) must be shorter than the run (%d steps); "
                           "the last valid settings are kept."),
                         t->warmup_steps, t->steps);
-    show_settings_message(self, msg);
+    sr_page_train_show_settings_message(self, msg);
     return FALSE;
   }
   return TRUE;
@@ -510,36 +557,28 @@ read_form(SrPageTrain *self, SrTrainingSettings *t)
 static void
 apply_form(SrPageTrain *self)
 {
+  SrProject *project = project_of(self);
   SrTrainingSettings t;
   g_autoptr(GError) error = NULL;
 
-  if (self->syncing || !self->project)
+  if (!project || !read_form(self, &t))
     return;
-  if (!read_form(self, &t))
-    return;
-  if (!sr_project_set_training(self->project, &t, &error)) {
-    show_settings_message(self, error->message);
+  if (!sr_project_set_training(project, &t, &error)) {
+    sr_page_train_show_settings_message(self, error->message);
     return;
   }
-  show_settings_message(self, NULL);
-  sync_settings(self);
+  sr_page_train_show_settings_message(self, NULL);
+  sr_page_train_sync_settings(self);
 }
 
 static void
-on_form_changed(GObject *widget, GParamSpec *pspec, SrPageTrain *self)
+on_patch_selected(GtkDropDown *dropdown, GParamSpec *pspec, SrPageTrain *self)
 {
-  apply_form(self);
-}
+  guint i = gtk_drop_down_get_selected(dropdown);
 
-static void
-on_spin_changed(GtkSpinButton *spin, SrPageTrain *self)
-{
-  apply_form(self);
-}
-
-static void
-on_check_toggled(GtkCheckButton *check, SrPageTrain *self)
-{
+  if (i >= self->patch_values->len || g_array_index(self->patch_values, int, i) == self->form.patch)
+    return;
+  self->form.patch = g_array_index(self->patch_values, int, i);
   apply_form(self);
 }
 
@@ -555,133 +594,130 @@ on_lr_focus_leave(GtkEventControllerFocus *focus, SrPageTrain *self)
   apply_form(self);
 }
 
+/* A preset replaces the fields it names. Choosing the preset the settings
+ * already match (as the sync does) changes nothing. */
 static void
 on_preset_selected(GtkDropDown *dropdown, GParamSpec *pspec, SrPageTrain *self)
 {
+  SrProject *project = project_of(self);
   guint i = gtk_drop_down_get_selected(dropdown);
   SrTrainingSettings t;
   g_autoptr(GError) error = NULL;
 
-  if (self->syncing || !self->project || i >= N_PRESETS)
+  if (!project || i >= N_PRESETS)
     return;
-  sr_project_get_training(self->project, &t);
+  sr_project_get_training(project, &t);
   preset_fill(self, &presets[i], &t);
   sr_ui_set_class(self->lr, "error", FALSE);
-  if (!sr_project_set_training(self->project, &t, &error)) {
-    show_settings_message(self, error->message);
+  if (!sr_project_set_training(project, &t, &error)) {
+    sr_page_train_show_settings_message(self, error->message);
     return;
   }
-  show_settings_message(self, NULL);
-  sync_settings(self);
+  sr_page_train_show_settings_message(self, NULL);
+  sr_page_train_sync_settings(self);
 }
 
-static GtkWidget *
-add_row(SrPageTrain *self, int row, const char *label, GtkWidget *widget, const char *name)
+/* The settings can be edited while a project is open and nothing trains. */
+static gboolean
+settings_editable(gpointer page, gboolean busy, SrProject *project)
 {
-  GtkWidget *l = gtk_label_new(label);
-
-  gtk_label_set_xalign(GTK_LABEL(l), 1);
-  gtk_widget_set_valign(l, GTK_ALIGN_CENTER);
-  gtk_widget_add_css_class(l, "dim-label");
-  gtk_widget_set_hexpand(widget, TRUE);
-  gtk_widget_set_name(widget, name);
-  gtk_grid_attach(GTK_GRID(self->settings_grid), l, 0, row, 1, 1);
-  gtk_grid_attach(GTK_GRID(self->settings_grid), widget, 1, row, 1, 1);
-  return widget;
-}
-
-static GtkWidget *
-spin_new(SrPageTrain *self, double lo, double hi, double step)
-{
-  GtkWidget *spin = gtk_spin_button_new_with_range(lo, hi, step);
-  gtk_spin_button_set_numeric(GTK_SPIN_BUTTON(spin), TRUE);
-  gtk_editable_set_width_chars(GTK_EDITABLE(spin), 7);
-  g_signal_connect(spin, "value-changed", G_CALLBACK(on_spin_changed), self);
-  return spin;
-}
-
-static GtkWidget *
-check_new(SrPageTrain *self, const char *label)
-{
-  GtkWidget *check = gtk_check_button_new_with_label(label);
-  g_signal_connect(check, "toggled", G_CALLBACK(on_check_toggled), self);
-  return check;
-}
-
-static GtkWidget *
-dropdown_new(const char *const *items)
-{
-  return gtk_drop_down_new_from_strings(items);
+  return !busy && project != NULL;
 }
 
 static void
-build_settings(SrPageTrain *self)
+sr_page_train_get_form_property(GObject *object, guint id, GValue *value, GParamSpec *pspec)
 {
-  const char *preset_names[N_PRESETS + 2];
-  const char *models[] = {_("S · 16 channels"), _("M · 32 channels"), _("L · 64 channels"), NULL};
-  const char *backends[] = {_("Automatic"), _("CPU"), _("CUDA GPU"), NULL};
-  int r = 0;
+  SrPageTrain *self = SR_PAGE_TRAIN(object);
+
+  if (id < FIRST_FORM_PROP || id >= N_FORM_PROPS) {
+    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
+    return;
+  }
+  if (G_PARAM_SPEC_VALUE_TYPE(pspec) == G_TYPE_BOOLEAN)
+    g_value_set_boolean(value, form_value(self, id));
+  else if (G_PARAM_SPEC_VALUE_TYPE(pspec) == G_TYPE_UINT)
+    g_value_set_uint(value, (guint)form_value(self, id));
+  else
+    g_value_set_int(value, form_value(self, id));
+}
+
+static void
+sr_page_train_set_form_property(GObject *object, guint id, const GValue *value, GParamSpec *pspec)
+{
+  SrPageTrain *self = SR_PAGE_TRAIN(object);
+  int v;
+
+  if (id < FIRST_FORM_PROP || id >= N_FORM_PROPS) {
+    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
+    return;
+  }
+  if (G_PARAM_SPEC_VALUE_TYPE(pspec) == G_TYPE_BOOLEAN)
+    v = g_value_get_boolean(value);
+  else if (G_PARAM_SPEC_VALUE_TYPE(pspec) == G_TYPE_UINT)
+    v = (int)g_value_get_uint(value);
+  else
+    v = g_value_get_int(value);
+  if (!form_set(self, id, v))
+    return;
+  if (id == PROP_BACKEND)
+    sr_page_train_update_backend_info(self);
+  apply_form(self);
+}
+
+/* The form's properties and template callbacks (after the template is set). */
+void
+sr_page_train_form_class_init(GObjectClass *object_class)
+{
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(object_class);
+  const GParamFlags flags = G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
+
+  object_class->get_property = sr_page_train_get_form_property;
+  object_class->set_property = sr_page_train_set_form_property;
+  properties[PROP_MODEL_SIZE] = g_param_spec_uint("model-size", NULL, NULL, 0, 2, 0, flags);
+  properties[PROP_BATCH] = g_param_spec_int("batch", NULL, NULL, 1, 64, 1, flags);
+  properties[PROP_STEPS] = g_param_spec_int("steps", NULL, NULL, 1, MAX_STEPS, 1, flags);
+  properties[PROP_CHECKPOINT_EVERY] =
+      g_param_spec_int("checkpoint-every", NULL, NULL, 1, MAX_STEPS, 1, flags);
+  properties[PROP_SHEET_EVERY] =
+      g_param_spec_int("sheet-every", NULL, NULL, 0, MAX_STEPS, 0, flags);
+  properties[PROP_WARMUP_STEPS] =
+      g_param_spec_int("warmup-steps", NULL, NULL, 0, MAX_STEPS, 0, flags);
+  properties[PROP_COSINE_DECAY] = g_param_spec_boolean("cosine-decay", NULL, NULL, FALSE, flags);
+  properties[PROP_FLIP] = g_param_spec_boolean("flip", NULL, NULL, FALSE, flags);
+  properties[PROP_EXPOSURE_JITTER] =
+      g_param_spec_boolean("exposure-jitter", NULL, NULL, FALSE, flags);
+  properties[PROP_SCALE_JITTER] = g_param_spec_boolean("scale-jitter", NULL, NULL, FALSE, flags);
+  properties[PROP_BACKEND] = g_param_spec_uint("backend", NULL, NULL, 0, 2, 0, flags);
+  g_object_class_install_properties(object_class, N_FORM_PROPS, properties);
+
+  gtk_widget_class_bind_template_callback(widget_class, on_preset_selected);
+  gtk_widget_class_bind_template_callback(widget_class, on_patch_selected);
+  gtk_widget_class_bind_template_callback(widget_class, on_lr_activate);
+  gtk_widget_class_bind_template_callback(widget_class, on_lr_focus_leave);
+  gtk_widget_class_bind_template_callback(widget_class, settings_editable);
+}
+
+/* The widgets' starting values, as the template's spin buttons hold them. */
+void
+sr_page_train_form_init(SrPageTrain *self)
+{
+  self->form.batch = 1;
+  self->form.steps = 1;
+  self->form.checkpoint_every = 1;
+  g_strlcpy(self->form.backend, backend_ids[0], sizeof self->form.backend);
+  self->patch_values = g_array_new(FALSE, FALSE, sizeof(int));
+}
+
+/* The preset names come from the one list of presets. */
+void
+sr_page_train_form_setup(SrPageTrain *self)
+{
+  g_autoptr(GtkStringList) names = gtk_string_list_new(NULL);
 
   for (guint i = 0; i < N_PRESETS; i++)
-    preset_names[i] = _(presets[i].name);
-  preset_names[N_PRESETS] = _("Custom");
-  preset_names[N_PRESETS + 1] = NULL;
-
-  self->preset = add_row(self, r++, _("Preset"), dropdown_new(preset_names), "train-preset");
-  self->model = add_row(self, r++, _("Model"), dropdown_new(models), "train-model");
-  gtk_widget_set_tooltip_text(self->model, _("U-Net width at full resolution; S has 3 levels, "
-                                             "M and L 4. The guide trains M."));
-  self->patch = add_row(self, r++, _("Patch"), gtk_drop_down_new(NULL, NULL), "train-patch");
-  self->batch = add_row(self, r++, _("Batch"), spin_new(self, 1, 64, 1), "train-batch");
-  self->steps = add_row(self, r++, _("Steps"), spin_new(self, 1, MAX_STEPS, 1000), "train-steps");
-  self->ckpt_every = add_row(self, r++, _("Checkpoints every"), spin_new(self, 1, MAX_STEPS, 1000),
-                             "train-checkpoint-every");
-  self->sheet_every =
-      add_row(self, r++, _("Sheets every"), spin_new(self, 0, MAX_STEPS, 50), "train-sheet-every");
-  gtk_widget_set_tooltip_text(self->sheet_every, _("Steps between contact sheets; 0 = none"));
-  gtk_widget_set_tooltip_text(self->ckpt_every, _("Steps between checkpoints; the last step "
-                                                  "always gets one"));
-  self->lr = add_row(self, r++, _("Learning rate"), gtk_entry_new(), "train-lr");
-  gtk_editable_set_width_chars(GTK_EDITABLE(self->lr), 8);
-  g_signal_connect(self->lr, "activate", G_CALLBACK(on_lr_activate), self);
-  GtkEventController *focus = gtk_event_controller_focus_new();
-  g_signal_connect(focus, "leave", G_CALLBACK(on_lr_focus_leave), self);
-  gtk_widget_add_controller(self->lr, focus);
-  self->warmup =
-      add_row(self, r++, _("Warm-up steps"), spin_new(self, 0, MAX_STEPS, 100), "train-warmup");
-  self->cosine =
-      add_row(self, r++, _("Schedule"), check_new(self, _("Cosine decay")), "train-cosine");
-
-  GtkWidget *aug = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
-  self->flip = check_new(self, _("Horizontal flip"));
-  self->exposure = check_new(self, _("Exposure jitter ±10 %"));
-  self->scale = check_new(self, _("Scale jitter ±5 %"));
-  gtk_widget_set_name(self->flip, "train-flip");
-  gtk_widget_set_name(self->exposure, "train-exposure");
-  gtk_widget_set_name(self->scale, "train-scale");
-  gtk_box_append(GTK_BOX(aug), self->flip);
-  gtk_box_append(GTK_BOX(aug), self->exposure);
-  gtk_box_append(GTK_BOX(aug), self->scale);
-  add_row(self, r++, _("Augmentation"), aug, "train-augmentation");
-  GtkWidget *aug_label = gtk_grid_get_child_at(GTK_GRID(self->settings_grid), 0, r - 1);
-  gtk_widget_set_valign(aug_label, GTK_ALIGN_START);
-  gtk_widget_set_margin_top(aug_label, 6);
-
-  self->backend = add_row(self, r++, _("Backend"), dropdown_new(backends), "train-backend");
-  self->backend_info = gtk_label_new(NULL);
-  gtk_label_set_xalign(GTK_LABEL(self->backend_info), 0);
-  gtk_label_set_wrap(GTK_LABEL(self->backend_info), TRUE);
-  gtk_widget_add_css_class(self->backend_info, "dim-label");
-  gtk_widget_add_css_class(self->backend_info, "caption");
-  gtk_widget_set_name(self->backend_info, "train-backend-info");
-  gtk_grid_attach(GTK_GRID(self->settings_grid), self->backend_info, 1, r++, 1, 1);
-
-  g_signal_connect(self->preset, "notify::selected", G_CALLBACK(on_preset_selected), self);
-  g_signal_connect(self->model, "notify::selected", G_CALLBACK(on_form_changed), self);
-  g_signal_connect(self->patch, "notify::selected", G_CALLBACK(on_form_changed), self);
-  g_signal_connect(self->backend, "notify::selected", G_CALLBACK(on_form_changed), self);
-  gtk_widget_set_name(self->estimate_label, "train-estimate");
-  gtk_widget_set_name(self->settings_message, "train-settings-message");
+    gtk_string_list_append(names, _(presets[i].name));
+  gtk_string_list_append(names, _("Custom"));
+  gtk_drop_down_set_model(GTK_DROP_DOWN(self->preset), G_LIST_MODEL(names));
 }
 
 /* ---- devices (listed once, off the main loop) ----------------------------------- */
@@ -720,7 +756,7 @@ on_devices_listed(GObject *source, GAsyncResult *res, gpointer user)
   self->n_devices = d->n;
   g_strlcpy(self->cuda_reason, d->reason, sizeof self->cuda_reason);
   self->devices_known = TRUE;
-  sync_settings(self);
+  sr_page_train_sync_settings(self);
 }
 
 static void
@@ -851,9 +887,9 @@ show_estimate(SrPageTrain *self)
   SrTrainingSettings t;
   g_autofree char *text = NULL;
 
-  if (!self->project || self->seconds_per_step < 0)
+  if (!project_of(self) || self->seconds_per_step < 0)
     return;
-  sr_project_get_training(self->project, &t);
+  sr_project_get_training(project_of(self), &t);
   g_autofree char *total = duration_text(self->seconds_per_step * t.steps);
   text = g_strdup_printf(_("Estimated time: %s (%.3g s/step on %s, measured)"), total,
                          self->seconds_per_step, self->estimate_backend);
@@ -909,9 +945,9 @@ start_estimate(SrPageTrain *self)
   SrTrainingSettings t;
 
   cancel_estimate(self);
-  if (!self->project || is_running(self))
+  if (!project_of(self) || is_running(self))
     return;
-  sr_project_get_training(self->project, &t);
+  sr_project_get_training(project_of(self), &t);
   Estimate *e = g_new0(Estimate, 1);
   g_strlcpy(e->backend, t.backend, sizeof e->backend);
   e->size = t.model_size;
@@ -942,7 +978,7 @@ static void
 schedule_estimate(SrPageTrain *self)
 {
   cancel_estimate(self);
-  if (!self->project || is_running(self))
+  if (!project_of(self) || is_running(self))
     return;
   self->seconds_per_step = -1;
   gtk_label_set_text(GTK_LABEL(self->estimate_label), _("Measuring a few training steps…"));
@@ -1093,12 +1129,12 @@ on_scan_done(GObject *source, GAsyncResult *res, gpointer user)
 static void
 scan_out_dir(SrPageTrain *self)
 {
-  if (!self->project || self->job)
+  if (!project_of(self) || self->job)
     return;
   g_autofree char *out_dir = sr_page_train_get_out_dir(self);
   g_autofree char *source =
-      sr_project_resolve_path(self->project, sr_project_get_source_pattern(self->project));
-  int preview = sr_project_get_preview_frame(self->project);
+      sr_project_resolve_path(project_of(self), sr_project_get_source_pattern(project_of(self)));
+  int preview = sr_project_get_preview_frame(project_of(self));
   g_autofree char *key = g_strdup_printf("%s\n%s\n%d", out_dir, source ? source : "", preview);
 
   if (g_strcmp0(key, self->scanned_key) == 0)
@@ -1133,12 +1169,11 @@ update_controls(SrPageTrain *self)
   gboolean running = is_running(self);
   gboolean paused = running && sr_job_get_paused(self->job);
 
-  gtk_widget_set_sensitive(self->start_button, !running && self->project &&
-                                                   sr_project_get_pairs(self->project)->len > 0);
+  gtk_widget_set_sensitive(self->start_button, !running && project_of(self) &&
+                                                   sr_project_get_pairs(project_of(self))->len > 0);
   gtk_widget_set_sensitive(self->pause_button, running);
   gtk_button_set_label(GTK_BUTTON(self->pause_button), paused ? _("Resume") : _("Pause"));
   gtk_widget_set_sensitive(self->stop_button, running);
-  gtk_widget_set_sensitive(self->settings_grid, !running && self->project);
   for (guint i = 0; i < self->resume_buttons->len; i++)
     gtk_widget_set_sensitive(g_ptr_array_index(self->resume_buttons, i), !running);
   if (running)
@@ -1149,7 +1184,7 @@ update_controls(SrPageTrain *self)
 static void
 refresh(SrPageTrain *self)
 {
-  SrProject *p = self->project;
+  SrProject *p = project_of(self);
 
   if (!p)
     return;
@@ -1163,7 +1198,7 @@ refresh(SrPageTrain *self)
   g_autofree char *out_dir = sr_page_train_get_out_dir(self);
   sr_ui_fill_facts(self->facts_data, _("Pairs"), pair_list, _("Held out"), held_list,
                    _("Preview frame"), preview_text, _("Folder"), out_dir, NULL);
-  sync_settings(self);
+  sr_page_train_sync_settings(self);
   update_controls(self);
   scan_out_dir(self);
 }
@@ -1264,8 +1299,8 @@ static void
 on_use_checkpoint(GtkButton *button, SrPageTrain *self)
 {
   const char *path = g_object_get_data(G_OBJECT(button), "path");
-  if (self->project && path)
-    sr_project_set_checkpoint(self->project, path);
+  if (project_of(self) && path)
+    sr_project_set_checkpoint(project_of(self), path);
 }
 
 static void
@@ -1344,8 +1379,8 @@ static void
 rebuild_rows(SrPageTrain *self)
 {
   GtkWidget *child;
-  const char *ck = self->project ? sr_project_get_checkpoint(self->project) : NULL;
-  g_autofree char *in_use = ck ? sr_project_resolve_path(self->project, ck) : NULL;
+  const char *ck = project_of(self) ? sr_project_get_checkpoint(project_of(self)) : NULL;
+  g_autofree char *in_use = ck ? sr_project_resolve_path(project_of(self), ck) : NULL;
 
   while ((child = gtk_widget_get_first_child(self->ckpt_list)))
     gtk_list_box_remove(GTK_LIST_BOX(self->ckpt_list), child);
@@ -1478,9 +1513,10 @@ on_train_done(GObject *source, GAsyncResult *res, gpointer data)
     /* Not busy any more before the project changes, so the stage list that
      * reacts to the new checkpoint sees the run as finished. */
     g_clear_object(&self->job);
+    sr_stage_page_set_busy(SR_STAGE_PAGE(self), FALSE);
     if (ok) {
-      if (self->project && j->result.train.checkpoint_path[0])
-        sr_project_set_checkpoint(self->project, j->result.train.checkpoint_path);
+      if (project_of(self) && j->result.train.checkpoint_path[0])
+        sr_project_set_checkpoint(project_of(self), j->result.train.checkpoint_path);
       g_autofree char *took = duration_text(sr_job_get_elapsed(job));
       g_autofree char *done =
           g_strdup_printf(_("Finished at step %lld (%s) on %s."), (long long)j->result.train.step,
@@ -1498,11 +1534,6 @@ on_train_done(GObject *source, GAsyncResult *res, gpointer data)
       sr_ui_show_error(GTK_WIDGET(self), error->message);
     }
     g_clear_pointer(&self->status_text, g_free);
-    /* The stage list only rechecks on project edits; a run that ends on the
-     * checkpoint the project already names (a resumed run) edits nothing. */
-    GtkRoot *root = gtk_widget_get_root(GTK_WIDGET(self));
-    if (SR_IS_WINDOW(root) && sr_window_get_project(SR_WINDOW(root)))
-      sr_window_refresh_stages(SR_WINDOW(root));
     rebuild_rows(self);
     update_controls(self);
     schedule_estimate(self);
@@ -1513,8 +1544,8 @@ on_train_done(GObject *source, GAsyncResult *res, gpointer data)
 char *
 sr_page_train_get_out_dir(SrPageTrain *self)
 {
-  if (self->project)
-    return sr_training_default_out_dir(self->project);
+  if (project_of(self))
+    return sr_training_default_out_dir(project_of(self));
   return g_build_filename(g_get_user_cache_dir(), "spatial-recovery", "training", NULL);
 }
 
@@ -1531,12 +1562,12 @@ run(SrPageTrain *self, const char *resume_path, GError **error)
     g_set_error(error, SR_JOB_ERROR, SR_JOB_ERROR_INVALID, _("Training is already running."));
     return FALSE;
   }
-  if (!self->project || sr_project_get_pairs(self->project)->len == 0) {
+  if (!project_of(self) || sr_project_get_pairs(project_of(self))->len == 0) {
     g_set_error(error, SR_JOB_ERROR, SR_JOB_ERROR_MISSING,
                 _("No training pairs: add pairs in the Pairs stage first."));
     return FALSE;
   }
-  sr_project_get_training(self->project, &t);
+  sr_project_get_training(project_of(self), &t);
   if (resume) {
     gboolean known = FALSE;
     for (guint i = 0; i < self->rows->len; i++) {
@@ -1560,7 +1591,7 @@ run(SrPageTrain *self, const char *resume_path, GError **error)
     }
   }
 
-  SrProject *copy = sr_project_copy_for_thread(self->project, error);
+  SrProject *copy = sr_project_copy_for_thread(project_of(self), error);
   if (!copy)
     return FALSE;
   TrainJob *j = g_new0(TrainJob, 1);
@@ -1611,6 +1642,7 @@ run(SrPageTrain *self, const char *resume_path, GError **error)
   self->job = sr_job_new(_("Training"), train_job_run, j, train_job_free);
   self->poll_id = g_timeout_add(200, on_poll, self);
   sr_ui_run_job(GTK_WIDGET(self), self->job, TRUE, on_train_done, g_object_ref(self));
+  sr_stage_page_set_busy(SR_STAGE_PAGE(self), TRUE);
   update_controls(self);
   return TRUE;
 }
@@ -1635,12 +1667,6 @@ sr_page_train_stop(SrPageTrain *self)
     atomic_store(&self->log->pause, false);
     sr_job_cancel(self->job);
   }
-}
-
-gboolean
-sr_page_train_get_busy(SrPageTrain *self)
-{
-  return self->job != NULL;
 }
 
 guint
@@ -1968,8 +1994,10 @@ build_monitor(SrPageTrain *self)
 }
 
 static void
-on_project_changed(SrProject *project, const char *description, SrPageTrain *self)
+sr_page_train_project_changed(SrStagePage *page, const char *description)
 {
+  SrPageTrain *self = SR_PAGE_TRAIN(page);
+  SrProject *project = sr_stage_page_get_project(page);
   SrTrainingSettings t;
   sr_project_get_training(project, &t);
   g_autofree char *key =
@@ -1979,10 +2007,8 @@ on_project_changed(SrProject *project, const char *description, SrPageTrain *sel
 
   /* The project now holds valid settings (an accepted edit, undo, a load):
    * whatever the form refused before no longer applies. */
-  if (!self->syncing) {
-    show_settings_message(self, NULL);
-    sr_ui_set_class(self->lr, "error", FALSE);
-  }
+  sr_page_train_show_settings_message(self, NULL);
+  sr_ui_set_class(self->lr, "error", FALSE);
   refresh(self);
   /* Only model, patch, batch and backend change the time of a step; other
    * edits just rescale the measured time. */
@@ -1999,13 +2025,10 @@ on_project_changed(SrProject *project, const char *description, SrPageTrain *sel
 }
 
 static void
-set_project(SrPageTrain *self, SrProject *project)
+sr_page_train_project_set(SrStagePage *page, SrProject *project)
 {
-  if (self->project == project)
-    return;
-  if (self->project)
-    g_clear_signal_handler(&self->changed_handler, self->project);
-  g_set_object(&self->project, project);
+  SrPageTrain *self = SR_PAGE_TRAIN(page);
+
   g_clear_pointer(&self->scanned_key, g_free);
   if (!self->job) {
     /* Nothing of another project's run stays on show; the scan lists this
@@ -2020,12 +2043,9 @@ set_project(SrPageTrain *self, SrProject *project)
     gtk_widget_queue_draw(self->plot);
   }
   g_object_set_data(G_OBJECT(self), "estimate-key", NULL);
-  if (project) {
-    self->changed_handler =
-        g_signal_connect(project, "changed", G_CALLBACK(on_project_changed), self);
-    on_project_changed(project, NULL, self);
-  }
-  g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_PROJECT]);
+  if (project)
+    sr_page_train_project_changed(page, NULL);
+  update_controls(self);
 }
 
 static void
@@ -2033,9 +2053,6 @@ sr_page_train_dispose(GObject *object)
 {
   SrPageTrain *self = SR_PAGE_TRAIN(object);
 
-  if (self->project)
-    g_clear_signal_handler(&self->changed_handler, self->project);
-  g_clear_object(&self->project);
   g_clear_handle_id(&self->poll_id, g_source_remove);
   g_clear_handle_id(&self->estimate_timeout, g_source_remove);
   if (self->estimate_cancel) {
@@ -2078,41 +2095,21 @@ sr_page_train_finalize(GObject *object)
 }
 
 static void
-sr_page_train_get_property(GObject *object, guint id, GValue *value, GParamSpec *pspec)
-{
-  if (id == PROP_PROJECT)
-    g_value_set_object(value, SR_PAGE_TRAIN(object)->project);
-  else
-    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
-}
-
-static void
-sr_page_train_set_property(GObject *object, guint id, const GValue *value, GParamSpec *pspec)
-{
-  if (id == PROP_PROJECT)
-    set_project(SR_PAGE_TRAIN(object), g_value_get_object(value));
-  else
-    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
-}
-
-static void
 sr_page_train_class_init(SrPageTrainClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS(klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
+  SrStagePageClass *page_class = SR_STAGE_PAGE_CLASS(klass);
 
   object_class->dispose = sr_page_train_dispose;
   object_class->finalize = sr_page_train_finalize;
-  object_class->get_property = sr_page_train_get_property;
-  object_class->set_property = sr_page_train_set_property;
-  properties[PROP_PROJECT] =
-      g_param_spec_object("project", NULL, NULL, SR_TYPE_PROJECT,
-                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties(object_class, N_PROPS, properties);
+  page_class->project_set = sr_page_train_project_set;
+  page_class->project_changed = sr_page_train_project_changed;
 
   g_type_ensure(SR_TYPE_TRAIN_GALLERY);
   gtk_widget_class_set_template_from_resource(
       widget_class, "/io/github/spatialrecovery/SpatialRecovery/sr-page-train.ui");
+  sr_page_train_form_class_init(object_class);
   gtk_widget_class_bind_template_child(widget_class, SrPageTrain, settings_card);
   gtk_widget_class_bind_template_child(widget_class, SrPageTrain, settings_grid);
   gtk_widget_class_bind_template_child(widget_class, SrPageTrain, settings_message);
@@ -2124,6 +2121,10 @@ sr_page_train_class_init(SrPageTrainClass *klass)
   gtk_widget_class_bind_template_child(widget_class, SrPageTrain, ckpt_list);
   gtk_widget_class_bind_template_child(widget_class, SrPageTrain, ckpt_caption);
   gtk_widget_class_bind_template_child(widget_class, SrPageTrain, ckpt_scroller);
+  gtk_widget_class_bind_template_child(widget_class, SrPageTrain, preset);
+  gtk_widget_class_bind_template_child(widget_class, SrPageTrain, patch);
+  gtk_widget_class_bind_template_child(widget_class, SrPageTrain, lr);
+  gtk_widget_class_bind_template_child(widget_class, SrPageTrain, backend_info);
 }
 
 static void
@@ -2131,12 +2132,12 @@ sr_page_train_init(SrPageTrain *self)
 {
   self->points = g_array_new(FALSE, FALSE, sizeof(LossPoint));
   self->rows = ckpt_array_new();
-  self->patch_values = g_array_new(FALSE, FALSE, sizeof(int));
   self->resume_buttons = g_ptr_array_new();
   self->seconds_per_step = -1;
   reset_plot(self);
+  sr_page_train_form_init(self);
   gtk_widget_init_template(GTK_WIDGET(self));
-  build_settings(self);
+  sr_page_train_form_setup(self);
   build_monitor(self);
   gtk_widget_set_visible(self->estimate_spinner, FALSE);
   rebuild_rows(self);

@@ -14,7 +14,7 @@
 #include "sr-io.h"
 #include "sr-page-deliver-private.h"
 #include "sr-page-render.h"
-#include "sr-page-train.h"
+#include "sr-page-train-private.h"
 #include "sr-ui-test.h"
 #include "sr-window.h"
 
@@ -45,15 +45,15 @@ test_stages(void)
 
   sr_window_set_stage(window, "train");
   SrPageTrain *train = SR_PAGE_TRAIN(sr_window_get_page(window, "train"));
-  g_assert_false(sr_page_train_get_busy(train));
+  g_assert_false(sr_stage_page_get_busy(SR_STAGE_PAGE(train)));
   SrUiStall stall;
   sr_ui_stall_start(&stall);
   g_assert_true(sr_page_train_start(train, &error));
   g_assert_no_error(error);
-  g_assert_true(sr_page_train_get_busy(train));
+  g_assert_true(sr_stage_page_get_busy(SR_STAGE_PAGE(train)));
   /* A second start while one runs is refused. */
   g_assert_false(sr_page_train_start(train, NULL));
-  SR_UI_WAIT_FOR(!sr_page_train_get_busy(train), 120);
+  SR_UI_WAIT_FOR(!sr_stage_page_get_busy(SR_STAGE_PAGE(train)), 120);
   double worst = sr_ui_stall_stop(&stall);
   g_print("# worst main-loop stall while training: %.1f ms\n", worst);
   g_test_message("worst main-loop stall while training: %.1f ms", worst);
