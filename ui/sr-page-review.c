@@ -358,7 +358,7 @@ sr_page_review_set_frame(SrPageReview *self, int frame)
   if (frame == self->frame)
     return;
   self->frame = frame;
-  /* The old pictures stay in the sr_page_review_viewer until the new ones arrive; they no
+  /* The old pictures stay in the viewer until the new ones arrive; they no
    * longer count as the frame shown. */
   g_clear_pointer(&self->frame_a, sr_frame_unref);
   g_clear_pointer(&self->frame_b, sr_frame_unref);

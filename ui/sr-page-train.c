@@ -1,4 +1,8 @@
-/* sr-page-train.c — see sr-page-train.h. */
+/* sr-page-train.c — the Train page (see sr-page-train.h): the run in an
+ * SrJob and the log its worker fills, the loss curve and checkpoint list it
+ * feeds, the checkpoints already on disk and the training data facts. The
+ * settings form is in sr-page-train-form.c, the estimate and devices in
+ * sr-page-train-estimate.c, the curve in sr-loss-plot.c. */
 #include "sr-page-train-private.h"
 
 #include <math.h>
@@ -19,35 +23,6 @@
 #include "sr-train.h"
 #include "sr-training.h"
 #include "sr-ui-util.h"
-
-#define MAX_STEPS   100000000
-#define MAX_DEVICES 16
-/* Settings edits are measured once typing has paused this long. */
-#define ESTIMATE_DEBOUNCE_MS 600
-/* The measurement times steps until this much time has passed (after one
- * untimed step that pays for primitive creation and first-touch memory). */
-#define ESTIMATE_SECONDS   1.0
-#define ESTIMATE_MAX_STEPS 6
-/* A first step at least this long is the measurement by itself. */
-#define ESTIMATE_SLOW_STEP 2.0
-
-typedef struct {
-  gint64 step;
-  double loss, loss_avg, lr;
-} LossPoint;
-
-typedef struct {
-  gint64 step;
-  double loss_avg, psnr_before, psnr_after;
-  char *path;
-  char model_id[65];
-} CkptRow;
-
-/* A file the worker wrote (contact sheet or preview) and its step. */
-typedef struct {
-  gint64 step;
-  char *path;
-} StepFile;
 
 static void
 ckpt_row_clear(gpointer p)
@@ -79,7 +54,6 @@ step_file_array_new(void)
 
 /* ---- compute at a lower priority ------------------------------------------------- */
 
-typedef gboolean (*NicedFunc)(gpointer data);
 
 typedef struct {
   NicedFunc func;
@@ -101,33 +75,19 @@ niced_main(gpointer p)
   return GINT_TO_POINTER(n->func(n->data));
 }
 
-static gboolean
-run_niced(const char *name, NicedFunc func, gpointer data)
+gboolean
+sr_page_train_run_niced(const char *name, NicedFunc func, gpointer data)
 {
   Niced n = {func, data};
   return GPOINTER_TO_INT(g_thread_join(g_thread_new(name, niced_main, &n)));
 }
-
-/* Shared between the worker (appends) and the page (drains on a timer):
- * the page swaps each pending array for an empty one, so the time the lock
- * is held does not grow with the length of the run. Both hold a reference. */
-typedef struct {
-  GMutex lock;
-  GArray *points;   /* of LossPoint, pending */
-  GArray *ckpts;    /* of CkptRow, pending */
-  GArray *sheets;   /* of StepFile, pending */
-  GArray *previews; /* of StepFile, pending */
-  double steps_per_second, eta;
-  gint64 step, steps;
-  atomic_bool pause;
-} TrainLog;
 
 static TrainLog *
 train_log_new(void)
 {
   TrainLog *l = g_atomic_rc_box_new0(TrainLog);
   g_mutex_init(&l->lock);
-  l->points = g_array_new(FALSE, FALSE, sizeof(LossPoint));
+  l->points = g_array_new(FALSE, FALSE, sizeof(SrLossPoint));
   l->ckpts = ckpt_array_new();
   l->sheets = step_file_array_new();
   l->previews = step_file_array_new();
@@ -171,106 +131,17 @@ train_job_free(gpointer p)
   g_free(j);
 }
 
-/* ---- presets ------------------------------------------------------------------ */
-
-typedef struct {
-  const char *name;
-  SrModelSize model;
-  int patch, batch, steps, checkpoint_every, contact_sheet_every, warmup;
-} Preset;
-
-/* The guide: model M, 512 px patches (256 on a small crop), batch 3,
- * 40–80 k steps with a checkpoint every 10 k, warm-up then cosine decay. */
-static const Preset presets[] = {
-    {N_("Quick look"), SR_MODEL_SIZE_S, 256, 2, 5000, 1000, 100, 250},
-    {N_("Standard (guide)"), SR_MODEL_SIZE_M, 512, 3, 40000, 10000, 100, 1000},
-    {N_("Long"), SR_MODEL_SIZE_M, 512, 3, 80000, 10000, 200, 2000},
-};
-#define N_PRESETS G_N_ELEMENTS(presets)
-#define PRESET_LR 2e-4
-
-static const char *const backend_ids[] = {"auto", "cpu", "cuda"};
-static const int standard_patches[] = {64, 128, 256, 512, 1024};
-
 /* ---- the page ------------------------------------------------------------------ */
-
-struct _SrPageTrain {
-  SrStagePage parent_instance;
-
-  GtkWidget *settings_grid, *settings_message, *settings_card;
-  GtkWidget *estimate_spinner, *estimate_label;
-  GtkWidget *facts_data;
-  GtkWidget *controls, *view_stack, *ckpt_list, *ckpt_caption, *ckpt_scroller;
-
-  GtkWidget *preset, *patch, *lr, *backend_info;
-  GtkWidget *start_button, *pause_button, *stop_button, *status_label;
-  GtkWidget *plot, *gallery;
-  GPtrArray *resume_buttons;
-
-  SrTrainingSettings form; /* the settings as the form holds them */
-  GArray *patch_values;    /* of int: what the patch drop-down lists */
-
-  /* Devices, listed once off the main loop. */
-  sr_device_info devices[MAX_DEVICES];
-  size_t n_devices;
-  char cuda_reason[256];
-  gboolean devices_known;
-  GCancellable *devices_cancel;
-
-  /* Estimate. */
-  guint estimate_timeout;
-  guint estimate_generation;
-  GCancellable *estimate_cancel;
-  double seconds_per_step;
-  char estimate_backend[16];
-  gboolean estimate_wanted; /* settings changed while the page was hidden */
-
-  /* Checkpoints already on disk. */
-  char *scanned_key;
-  guint scan_generation;
-  GCancellable *scan_cancel;
-
-  /* Run. */
-  SrJob *job;
-  TrainLog *log;
-  guint poll_id;
-  gint64 run_steps;
-  char *status_text;
-
-  /* Main-thread copies the plot and list draw from. */
-  GArray *points; /* of LossPoint */
-  GArray *rows;   /* of CkptRow, newest first */
-  double loss_lo, loss_hi, lr_hi;
-};
 
 G_DEFINE_FINAL_TYPE(SrPageTrain, sr_page_train, SR_TYPE_STAGE_PAGE)
 
-/* The form's fields (see the settings form below). */
-enum {
-  PROP_0,
-  PROP_MODEL_SIZE,
-  PROP_BATCH,
-  PROP_STEPS,
-  PROP_CHECKPOINT_EVERY,
-  PROP_SHEET_EVERY,
-  PROP_WARMUP_STEPS,
-  PROP_COSINE_DECAY,
-  PROP_FLIP,
-  PROP_EXPOSURE_JITTER,
-  PROP_SCALE_JITTER,
-  PROP_BACKEND,
-  N_FORM_PROPS
-};
-#define FIRST_FORM_PROP PROP_MODEL_SIZE
-static GParamSpec *properties[N_FORM_PROPS];
 
-static SrProject *
-project_of(SrPageTrain *self)
+SrProject *
+sr_page_train_project_of(SrPageTrain *self)
 {
   return sr_stage_page_get_project(SR_STAGE_PAGE(self));
 }
 
-static void schedule_estimate(SrPageTrain *self);
 static void rebuild_rows(SrPageTrain *self);
 
 /* "1001, 1012, 1030" or "none". */
@@ -287,8 +158,8 @@ frames_text(const GArray *frames)
 }
 
 /* "about 2 h 10 min" for a duration in seconds. */
-static char *
-duration_text(double seconds)
+char *
+sr_page_train_duration_text(double seconds)
 {
   if (!(seconds >= 0) || seconds > 1e9)
     return g_strdup(_("unknown"));
@@ -303,710 +174,10 @@ duration_text(double seconds)
   return g_strdup_printf(_("about %ld days %ld h"), hours / 24, hours % 24);
 }
 
-static gboolean
-is_running(SrPageTrain *self)
+gboolean
+sr_page_train_is_running(SrPageTrain *self)
 {
   return self->job && sr_job_get_state(self->job) <= SR_JOB_STATE_PAUSED;
-}
-
-/* The patch the trainer will use for the project's crop. */
-static int
-fitted_patch(SrPageTrain *self, int patch, SrModelSize size)
-{
-  sr_rect crop;
-
-  if (!project_of(self))
-    return patch;
-  crop = sr_project_get_crop(project_of(self));
-  return sr_training_fit_patch(patch, crop.w, crop.h, size);
-}
-
-static void
-preset_fill(SrPageTrain *self, const Preset *p, SrTrainingSettings *t)
-{
-  t->model_size = p->model;
-  t->patch = fitted_patch(self, p->patch, p->model);
-  t->batch = p->batch;
-  t->steps = p->steps;
-  t->checkpoint_every = p->checkpoint_every;
-  t->contact_sheet_every = p->contact_sheet_every;
-  t->learning_rate = PRESET_LR;
-  t->warmup_steps = p->warmup;
-  t->cosine_decay = TRUE;
-  t->flip = TRUE;
-  t->exposure_jitter = FALSE;
-  t->scale_jitter = FALSE;
-}
-
-/* Index of the preset the settings equal, or N_PRESETS ("Custom"). */
-static guint
-matching_preset(SrPageTrain *self, const SrTrainingSettings *t)
-{
-  for (guint i = 0; i < N_PRESETS; i++) {
-    SrTrainingSettings p = *t;
-    preset_fill(self, &presets[i], &p);
-    if (memcmp(&p, t, sizeof p) == 0)
-      return i;
-  }
-  return N_PRESETS;
-}
-
-/* ---- settings form ------------------------------------------------------------- */
-
-/* The form's fields are properties of the page, bound both ways to their
- * widgets in the template. An edit sets one field of self->form and applies
- * the whole form; a change of the project refills self->form and notifies
- * the fields that moved, which the bindings carry back to the widgets. A
- * field set to the value it holds changes nothing, so no guard is needed
- * against the widgets echoing what the project just said. */
-
-static int
-form_value(SrPageTrain *self, guint prop)
-{
-  const SrTrainingSettings *t = &self->form;
-
-  switch (prop) {
-  case PROP_MODEL_SIZE: return (int)CLAMP((guint)t->model_size, 0, 2);
-  case PROP_BATCH: return t->batch;
-  case PROP_STEPS: return t->steps;
-  case PROP_CHECKPOINT_EVERY: return t->checkpoint_every;
-  case PROP_SHEET_EVERY: return t->contact_sheet_every;
-  case PROP_WARMUP_STEPS: return t->warmup_steps;
-  case PROP_COSINE_DECAY: return !!t->cosine_decay;
-  case PROP_FLIP: return !!t->flip;
-  case PROP_EXPOSURE_JITTER: return !!t->exposure_jitter;
-  case PROP_SCALE_JITTER: return !!t->scale_jitter;
-  case PROP_BACKEND:
-    for (guint i = 0; i < G_N_ELEMENTS(backend_ids); i++)
-      if (strcmp(t->backend, backend_ids[i]) == 0)
-        return (int)i;
-    return 0;
-  default: g_assert_not_reached();
-  }
-}
-
-/* FALSE when the field already holds value. */
-static gboolean
-form_set(SrPageTrain *self, guint prop, int value)
-{
-  SrTrainingSettings *t = &self->form;
-
-  if (form_value(self, prop) == value)
-    return FALSE;
-  switch (prop) {
-  case PROP_MODEL_SIZE: t->model_size = (SrModelSize)value; break;
-  case PROP_BATCH: t->batch = value; break;
-  case PROP_STEPS: t->steps = value; break;
-  case PROP_CHECKPOINT_EVERY: t->checkpoint_every = value; break;
-  case PROP_SHEET_EVERY: t->contact_sheet_every = value; break;
-  case PROP_WARMUP_STEPS: t->warmup_steps = value; break;
-  case PROP_COSINE_DECAY: t->cosine_decay = value; break;
-  case PROP_FLIP: t->flip = value; break;
-  case PROP_EXPOSURE_JITTER: t->exposure_jitter = value; break;
-  case PROP_SCALE_JITTER: t->scale_jitter = value; break;
-  case PROP_BACKEND:
-    g_strlcpy(t->backend, backend_ids[MIN((guint)value, 2u)], sizeof t->backend);
-    break;
-  default: g_assert_not_reached();
-  }
-  return TRUE;
-}
-
-static void
-dropdown_sync(GtkWidget *dropdown, guint i)
-{
-  if (gtk_drop_down_get_selected(GTK_DROP_DOWN(dropdown)) != i)
-    gtk_drop_down_set_selected(GTK_DROP_DOWN(dropdown), i);
-}
-
-static void on_patch_selected(GtkDropDown *dropdown, GParamSpec *pspec, SrPageTrain *self);
-
-/* Lists the standard patch sizes plus any other size the settings have held
- * (a small crop's), so the current value is always one of the choices.
- * Replacing the list moves the selection, which is no choice of the
- * archivist's: the handler is held off meanwhile. */
-static void
-update_patch_model(SrPageTrain *self, int current)
-{
-  guint at = 0;
-
-  if (self->patch_values->len == 0)
-    g_array_append_vals(self->patch_values, standard_patches, G_N_ELEMENTS(standard_patches));
-  while (at < self->patch_values->len && g_array_index(self->patch_values, int, at) < current)
-    at++;
-  if (at < self->patch_values->len && g_array_index(self->patch_values, int, at) == current &&
-      gtk_drop_down_get_model(GTK_DROP_DOWN(self->patch))) {
-    dropdown_sync(self->patch, at);
-    return;
-  }
-  if (at == self->patch_values->len || g_array_index(self->patch_values, int, at) != current)
-    g_array_insert_val(self->patch_values, at, current);
-  GtkStringList *list = gtk_string_list_new(NULL);
-  for (guint i = 0; i < self->patch_values->len; i++) {
-    g_autofree char *text = g_strdup_printf(_("%d px"), g_array_index(self->patch_values, int, i));
-    gtk_string_list_append(list, text);
-  }
-  g_signal_handlers_block_by_func(self->patch, on_patch_selected, self);
-  gtk_drop_down_set_model(GTK_DROP_DOWN(self->patch), G_LIST_MODEL(list));
-  gtk_drop_down_set_selected(GTK_DROP_DOWN(self->patch), at);
-  g_signal_handlers_unblock_by_func(self->patch, on_patch_selected, self);
-  g_object_unref(list);
-}
-
-/* One line under the backend choice: what it resolves to on this machine. */
-void
-sr_page_train_update_backend_info(SrPageTrain *self)
-{
-  const char *backend = self->form.backend;
-  const sr_device_info *cpu = NULL, *gpu = NULL;
-  g_autofree char *text = NULL;
-
-  if (!self->devices_known) {
-    gtk_label_set_text(GTK_LABEL(self->backend_info), _("Looking for devices…"));
-    return;
-  }
-  for (size_t i = 0; i < self->n_devices; i++) {
-    if (!cpu && strcmp(self->devices[i].backend, "cpu") == 0)
-      cpu = &self->devices[i];
-    if (!gpu && strcmp(self->devices[i].backend, "cuda") == 0)
-      gpu = &self->devices[i];
-  }
-  g_autofree char *cpu_text =
-      cpu ? g_strdup_printf(_("CPU: %s, %d threads"), cpu->name, cpu->threads) : g_strdup(_("CPU"));
-  g_autofree char *gpu_text =
-      gpu ? g_strdup_printf(_("GPU: %s, %.0f GB"), gpu->name, (double)gpu->memory / 1e9) : NULL;
-  const char *reason = self->cuda_reason[0] ? self->cuda_reason : _("no CUDA device");
-
-  if (strcmp(backend, "cpu") == 0)
-    text = g_strdup_printf(_("Runs on the %s"), cpu_text);
-  else if (gpu_text)
-    text = g_strdup_printf(_("Runs on the %s"), gpu_text);
-  else if (strcmp(backend, "cuda") == 0)
-    text = g_strdup_printf(_("Will fail: %s. Choose Automatic or CPU."), reason);
-  else
-    text = g_strdup_printf(_("Runs on the %s (%s)"), cpu_text, reason);
-  gtk_label_set_text(GTK_LABEL(self->backend_info), text);
-  sr_ui_set_class(self->backend_info, "field-error", strcmp(backend, "cuda") == 0 && gpu == NULL);
-}
-
-/* Fills the form from the project's settings. */
-void
-sr_page_train_sync_settings(SrPageTrain *self)
-{
-  SrProject *project = project_of(self);
-  SrTrainingSettings t;
-  int before[N_FORM_PROPS];
-  char lr[32];
-
-  if (!project)
-    return;
-  sr_project_get_training(project, &t);
-  for (guint p = FIRST_FORM_PROP; p < N_FORM_PROPS; p++)
-    before[p] = form_value(self, p);
-  self->form = t;
-  for (guint p = FIRST_FORM_PROP; p < N_FORM_PROPS; p++)
-    if (form_value(self, p) != before[p])
-      g_object_notify_by_pspec(G_OBJECT(self), properties[p]);
-  dropdown_sync(self->preset, matching_preset(self, &t));
-  update_patch_model(self, t.patch);
-  g_snprintf(lr, sizeof lr, "%g", t.learning_rate);
-  if (!gtk_widget_has_css_class(self->lr, "error"))
-    sr_ui_editable_sync(GTK_EDITABLE(self->lr), lr);
-  sr_page_train_update_backend_info(self);
-}
-
-void
-sr_page_train_show_settings_message(SrPageTrain *self, const char *message)
-{
-  gtk_label_set_text(GTK_LABEL(self->settings_message), message ? message : "");
-  gtk_widget_set_visible(self->settings_message, message != NULL);
-}
-
-/* The form as settings; FALSE (with the message shown) when a field is
- * refused. */
-static gboolean
-read_form(SrPageTrain *self, SrTrainingSettings *t)
-{
-  g_autofree char *lr_text = g_strstrip(g_strdup(gtk_editable_get_text(GTK_EDITABLE(self->lr))));
-  char *end = NULL;
-
-  *t = self->form;
-  double lr = g_ascii_strtod(lr_text, &end);
-  gboolean lr_ok = end != lr_text && *end == '\0' && lr > 0 && lr <= 1;
-  sr_ui_set_class(self->lr, "error", !lr_ok);
-  if (!lr_ok) {
-    g_autofree char *msg = g_strdup_printf(
-        _("Learning rate “%s” is not a number in (0, 1], e.g. 2e-4; the last valid value is "
-          "kept."),
-        lr_text);
-    sr_page_train_show_settings_message(self, msg);
-    return FALSE;
-  }
-  t->learning_rate = lr;
-  if (t->warmup_steps >= t->steps) {
-    g_autofree char *msg =
-        g_strdup_printf(_("The warm-up (%d steps) must be shorter than the run (%d steps); "
-                          "the last valid settings are kept."),
-                        t->warmup_steps, t->steps);
-    sr_page_train_show_settings_message(self, msg);
-    return FALSE;
-  }
-  return TRUE;
-}
-
-static void
-apply_form(SrPageTrain *self)
-{
-  SrProject *project = project_of(self);
-  SrTrainingSettings t;
-  g_autoptr(GError) error = NULL;
-
-  if (!project || !read_form(self, &t))
-    return;
-  if (!sr_project_set_training(project, &t, &error)) {
-    sr_page_train_show_settings_message(self, error->message);
-    return;
-  }
-  sr_page_train_show_settings_message(self, NULL);
-  sr_page_train_sync_settings(self);
-}
-
-static void
-on_patch_selected(GtkDropDown *dropdown, GParamSpec *pspec, SrPageTrain *self)
-{
-  guint i = gtk_drop_down_get_selected(dropdown);
-
-  if (i >= self->patch_values->len || g_array_index(self->patch_values, int, i) == self->form.patch)
-    return;
-  self->form.patch = g_array_index(self->patch_values, int, i);
-  apply_form(self);
-}
-
-static void
-on_lr_activate(GtkEntry *entry, SrPageTrain *self)
-{
-  apply_form(self);
-}
-
-static void
-on_lr_focus_leave(GtkEventControllerFocus *focus, SrPageTrain *self)
-{
-  apply_form(self);
-}
-
-/* A preset replaces the fields it names. Choosing the preset the settings
- * already match (as the sync does) changes nothing. */
-static void
-on_preset_selected(GtkDropDown *dropdown, GParamSpec *pspec, SrPageTrain *self)
-{
-  SrProject *project = project_of(self);
-  guint i = gtk_drop_down_get_selected(dropdown);
-  SrTrainingSettings t;
-  g_autoptr(GError) error = NULL;
-
-  if (!project || i >= N_PRESETS)
-    return;
-  sr_project_get_training(project, &t);
-  preset_fill(self, &presets[i], &t);
-  sr_ui_set_class(self->lr, "error", FALSE);
-  if (!sr_project_set_training(project, &t, &error)) {
-    sr_page_train_show_settings_message(self, error->message);
-    return;
-  }
-  sr_page_train_show_settings_message(self, NULL);
-  sr_page_train_sync_settings(self);
-}
-
-/* The settings can be edited while a project is open and nothing trains. */
-static gboolean
-settings_editable(gpointer page, gboolean busy, SrProject *project)
-{
-  return !busy && project != NULL;
-}
-
-static void
-sr_page_train_get_form_property(GObject *object, guint id, GValue *value, GParamSpec *pspec)
-{
-  SrPageTrain *self = SR_PAGE_TRAIN(object);
-
-  if (id < FIRST_FORM_PROP || id >= N_FORM_PROPS) {
-    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
-    return;
-  }
-  if (G_PARAM_SPEC_VALUE_TYPE(pspec) == G_TYPE_BOOLEAN)
-    g_value_set_boolean(value, form_value(self, id));
-  else if (G_PARAM_SPEC_VALUE_TYPE(pspec) == G_TYPE_UINT)
-    g_value_set_uint(value, (guint)form_value(self, id));
-  else
-    g_value_set_int(value, form_value(self, id));
-}
-
-static void
-sr_page_train_set_form_property(GObject *object, guint id, const GValue *value, GParamSpec *pspec)
-{
-  SrPageTrain *self = SR_PAGE_TRAIN(object);
-  int v;
-
-  if (id < FIRST_FORM_PROP || id >= N_FORM_PROPS) {
-    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
-    return;
-  }
-  if (G_PARAM_SPEC_VALUE_TYPE(pspec) == G_TYPE_BOOLEAN)
-    v = g_value_get_boolean(value);
-  else if (G_PARAM_SPEC_VALUE_TYPE(pspec) == G_TYPE_UINT)
-    v = (int)g_value_get_uint(value);
-  else
-    v = g_value_get_int(value);
-  if (!form_set(self, id, v))
-    return;
-  if (id == PROP_BACKEND)
-    sr_page_train_update_backend_info(self);
-  apply_form(self);
-}
-
-/* The form's properties and template callbacks (after the template is set). */
-void
-sr_page_train_form_class_init(GObjectClass *object_class)
-{
-  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(object_class);
-  const GParamFlags flags = G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
-
-  object_class->get_property = sr_page_train_get_form_property;
-  object_class->set_property = sr_page_train_set_form_property;
-  properties[PROP_MODEL_SIZE] = g_param_spec_uint("model-size", NULL, NULL, 0, 2, 0, flags);
-  properties[PROP_BATCH] = g_param_spec_int("batch", NULL, NULL, 1, 64, 1, flags);
-  properties[PROP_STEPS] = g_param_spec_int("steps", NULL, NULL, 1, MAX_STEPS, 1, flags);
-  properties[PROP_CHECKPOINT_EVERY] =
-      g_param_spec_int("checkpoint-every", NULL, NULL, 1, MAX_STEPS, 1, flags);
-  properties[PROP_SHEET_EVERY] =
-      g_param_spec_int("sheet-every", NULL, NULL, 0, MAX_STEPS, 0, flags);
-  properties[PROP_WARMUP_STEPS] =
-      g_param_spec_int("warmup-steps", NULL, NULL, 0, MAX_STEPS, 0, flags);
-  properties[PROP_COSINE_DECAY] = g_param_spec_boolean("cosine-decay", NULL, NULL, FALSE, flags);
-  properties[PROP_FLIP] = g_param_spec_boolean("flip", NULL, NULL, FALSE, flags);
-  properties[PROP_EXPOSURE_JITTER] =
-      g_param_spec_boolean("exposure-jitter", NULL, NULL, FALSE, flags);
-  properties[PROP_SCALE_JITTER] = g_param_spec_boolean("scale-jitter", NULL, NULL, FALSE, flags);
-  properties[PROP_BACKEND] = g_param_spec_uint("backend", NULL, NULL, 0, 2, 0, flags);
-  g_object_class_install_properties(object_class, N_FORM_PROPS, properties);
-
-  gtk_widget_class_bind_template_callback(widget_class, on_preset_selected);
-  gtk_widget_class_bind_template_callback(widget_class, on_patch_selected);
-  gtk_widget_class_bind_template_callback(widget_class, on_lr_activate);
-  gtk_widget_class_bind_template_callback(widget_class, on_lr_focus_leave);
-  gtk_widget_class_bind_template_callback(widget_class, settings_editable);
-}
-
-/* The widgets' starting values, as the template's spin buttons hold them. */
-void
-sr_page_train_form_init(SrPageTrain *self)
-{
-  self->form.batch = 1;
-  self->form.steps = 1;
-  self->form.checkpoint_every = 1;
-  g_strlcpy(self->form.backend, backend_ids[0], sizeof self->form.backend);
-  self->patch_values = g_array_new(FALSE, FALSE, sizeof(int));
-}
-
-/* The preset names come from the one list of presets. */
-void
-sr_page_train_form_setup(SrPageTrain *self)
-{
-  g_autoptr(GtkStringList) names = gtk_string_list_new(NULL);
-
-  for (guint i = 0; i < N_PRESETS; i++)
-    gtk_string_list_append(names, _(presets[i].name));
-  gtk_string_list_append(names, _("Custom"));
-  gtk_drop_down_set_model(GTK_DROP_DOWN(self->preset), G_LIST_MODEL(names));
-}
-
-/* ---- devices (listed once, off the main loop) ----------------------------------- */
-
-typedef struct {
-  sr_device_info devices[MAX_DEVICES];
-  size_t n;
-  char reason[256];
-} DeviceList;
-
-static void
-devices_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
-{
-  DeviceList *d = data;
-  sr_error err = {0};
-
-  if (!sr_backend_list_devices(d->devices, MAX_DEVICES, &d->n, d->reason, sizeof d->reason, &err)) {
-    d->n = 0;
-    g_strlcpy(d->reason, err.message, sizeof d->reason);
-  }
-  g_task_return_boolean(task, TRUE);
-}
-
-static void
-on_devices_listed(GObject *source, GAsyncResult *res, gpointer user)
-{
-  GTask *task = G_TASK(res);
-
-  if (!g_task_propagate_boolean(task, NULL) || g_task_had_error(task))
-    return;
-  if (g_cancellable_is_cancelled(g_task_get_cancellable(task)))
-    return;
-  SrPageTrain *self = SR_PAGE_TRAIN(source);
-  DeviceList *d = g_task_get_task_data(task);
-  memcpy(self->devices, d->devices, sizeof self->devices);
-  self->n_devices = d->n;
-  g_strlcpy(self->cuda_reason, d->reason, sizeof self->cuda_reason);
-  self->devices_known = TRUE;
-  sr_page_train_sync_settings(self);
-}
-
-static void
-list_devices(SrPageTrain *self)
-{
-  self->devices_cancel = g_cancellable_new();
-  GTask *task = g_task_new(self, self->devices_cancel, on_devices_listed, NULL);
-  g_task_set_task_data(task, g_new0(DeviceList, 1), g_free);
-  g_task_run_in_thread(task, devices_thread);
-  g_object_unref(task);
-}
-
-/* ---- estimate: a few real steps of the chosen configuration ---------------------- */
-
-typedef struct {
-  char backend[16];
-  SrModelSize size;
-  int patch, batch;
-  double seconds_per_step;
-  char backend_name[16];
-  char error[256];
-} Estimate;
-
-typedef struct {
-  Estimate *e;
-  GCancellable *cancellable;
-} EstimateCall;
-
-static gboolean
-estimate_measure(gpointer data)
-{
-  Estimate *e = ((EstimateCall *)data)->e;
-  GCancellable *cancellable = ((EstimateCall *)data)->cancellable;
-  sr_error err = {0};
-  char reason[256] = "";
-  sr_backend *be = NULL;
-  sr_unet *net = NULL;
-  sr_unet_workspace *ws = NULL;
-  size_t count = (size_t)e->batch * e->patch * e->patch * 3;
-  float *src = g_try_new(float, count), *gt = g_try_new(float, count);
-  gboolean ok = FALSE;
-
-  if (!src || !gt) {
-    g_snprintf(e->error, sizeof e->error, _("not enough memory for %d × %d px patches"), e->patch,
-               e->patch);
-    goto out;
-  }
-  be = sr_backend_open(e->backend, reason, sizeof reason, &err);
-  if (!be || !(net = sr_unet_new((sr_unet_size)e->size, be, &err)) || !sr_unet_init(net, 1, &err) ||
-      !(ws = sr_unet_workspace_new(net, e->batch, e->patch, e->patch, true, &err))) {
-    g_strlcpy(e->error, err.message, sizeof e->error);
-    goto out;
-  }
-  g_strlcpy(e->backend_name, be->name, sizeof e->backend_name);
-  /* A smooth ramp for the Source and a slightly sharper copy for the
-   * ground truth: the time of a step does not depend on the values. */
-  for (size_t i = 0; i < count; i++) {
-    src[i] = 0.25f + 0.5f * (float)((i / 3) % (size_t)e->patch) / (float)e->patch;
-    gt[i] = src[i] + ((i / 3) % 2 ? 0.02f : -0.02f);
-  }
-  sr_loss_desc loss = {0.2126f, 0.7152f, 0.0722f, SR_CHARBONNIER_EPS};
-  sr_adam_desc adam = sr_adam_defaults();
-  double l;
-  if (g_cancellable_is_cancelled(cancellable))
-    goto out;
-  gint64 t0 = g_get_monotonic_time();
-  if (!sr_unet_train_step_host(net, ws, src, gt, &loss, &adam, &l, &err) ||
-      !sr_backend_synchronize(be, &err)) {
-    g_strlcpy(e->error, err.message, sizeof e->error);
-    goto out;
-  }
-  /* A step that long dwarfs the one-off set-up it includes: it is the
-   * measurement, and a big model is not kept busy any longer. */
-  double first = (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
-  if (first >= ESTIMATE_SLOW_STEP) {
-    e->seconds_per_step = first;
-    ok = TRUE;
-    goto out;
-  }
-  t0 = g_get_monotonic_time();
-  int n = 0;
-  while (n < ESTIMATE_MAX_STEPS && !g_cancellable_is_cancelled(cancellable) &&
-         (n == 0 || (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC < ESTIMATE_SECONDS)) {
-    adam.step++;
-    if (!sr_unet_train_step_host(net, ws, src, gt, &loss, &adam, &l, &err)) {
-      g_strlcpy(e->error, err.message, sizeof e->error);
-      goto out;
-    }
-    n++;
-  }
-  if (!sr_backend_synchronize(be, &err)) {
-    g_strlcpy(e->error, err.message, sizeof e->error);
-    goto out;
-  }
-  e->seconds_per_step = (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC / MAX(n, 1);
-  ok = TRUE;
-out:
-  sr_unet_workspace_free(ws);
-  sr_unet_free(net);
-  sr_backend_close(be);
-  g_free(src);
-  g_free(gt);
-  return ok;
-}
-
-/* One measurement at a time, so an abandoned one finishing its step does
- * not share the cores with (and slow down) the one that replaced it. */
-static GMutex estimate_lock;
-
-static void
-estimate_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
-{
-  EstimateCall call = {data, cancellable};
-  gboolean ok = FALSE;
-
-  g_mutex_lock(&estimate_lock);
-  if (!g_cancellable_is_cancelled(cancellable))
-    ok = run_niced("sr-estimate", estimate_measure, &call);
-  g_mutex_unlock(&estimate_lock);
-  g_task_return_boolean(task, ok);
-}
-
-static void start_estimate(SrPageTrain *self);
-
-static void
-show_estimate(SrPageTrain *self)
-{
-  SrTrainingSettings t;
-  g_autofree char *text = NULL;
-
-  if (!project_of(self) || self->seconds_per_step < 0)
-    return;
-  sr_project_get_training(project_of(self), &t);
-  g_autofree char *total = duration_text(self->seconds_per_step * t.steps);
-  text = g_strdup_printf(_("Estimated time: %s (%.3g s/step on %s, measured)"), total,
-                         self->seconds_per_step, self->estimate_backend);
-  gtk_label_set_text(GTK_LABEL(self->estimate_label), text);
-}
-
-static void
-on_estimate_done(GObject *source, GAsyncResult *res, gpointer user)
-{
-  GTask *task = G_TASK(res);
-  SrPageTrain *self = SR_PAGE_TRAIN(source);
-  Estimate *e = g_task_get_task_data(task);
-  gboolean ok = g_task_propagate_boolean(task, NULL);
-  guint generation = GPOINTER_TO_UINT(user);
-
-  /* A cancelled measurement was for settings that no longer hold (or the
-   * page is gone): its newer replacement reports instead. */
-  if (g_cancellable_is_cancelled(g_task_get_cancellable(task)) ||
-      generation != self->estimate_generation)
-    return;
-  g_clear_object(&self->estimate_cancel);
-  gtk_spinner_set_spinning(GTK_SPINNER(self->estimate_spinner), FALSE);
-  gtk_widget_set_visible(self->estimate_spinner, FALSE);
-  self->estimate_wanted = FALSE;
-  if (ok) {
-    self->seconds_per_step = e->seconds_per_step;
-    g_strlcpy(self->estimate_backend, e->backend_name, sizeof self->estimate_backend);
-    show_estimate(self);
-  } else {
-    g_autofree char *text = g_strdup_printf(_("No estimate: %s"), e->error);
-    gtk_label_set_text(GTK_LABEL(self->estimate_label), text);
-  }
-}
-
-static void
-cancel_estimate(SrPageTrain *self)
-{
-  g_clear_handle_id(&self->estimate_timeout, g_source_remove);
-  self->estimate_generation++;
-  if (self->estimate_cancel) {
-    g_cancellable_cancel(self->estimate_cancel);
-    g_clear_object(&self->estimate_cancel);
-  }
-  gtk_spinner_set_spinning(GTK_SPINNER(self->estimate_spinner), FALSE);
-  gtk_widget_set_visible(self->estimate_spinner, FALSE);
-}
-
-/* A superseded measurement is abandoned, not waited for: it stops after the
- * step it is in, and only the newest one reports. */
-static void
-start_estimate(SrPageTrain *self)
-{
-  SrTrainingSettings t;
-
-  cancel_estimate(self);
-  if (!project_of(self) || is_running(self))
-    return;
-  sr_project_get_training(project_of(self), &t);
-  Estimate *e = g_new0(Estimate, 1);
-  g_strlcpy(e->backend, t.backend, sizeof e->backend);
-  e->size = t.model_size;
-  e->patch = fitted_patch(self, t.patch, t.model_size);
-  e->batch = t.batch;
-  self->seconds_per_step = -1;
-  self->estimate_cancel = g_cancellable_new();
-  gtk_widget_set_visible(self->estimate_spinner, TRUE);
-  gtk_spinner_set_spinning(GTK_SPINNER(self->estimate_spinner), TRUE);
-  gtk_label_set_text(GTK_LABEL(self->estimate_label), _("Measuring a few training steps…"));
-  GTask *task = g_task_new(self, self->estimate_cancel, on_estimate_done,
-                           GUINT_TO_POINTER(self->estimate_generation));
-  g_task_set_task_data(task, e, g_free);
-  g_task_run_in_thread(task, estimate_thread);
-  g_object_unref(task);
-}
-
-static gboolean
-on_estimate_timeout(gpointer data)
-{
-  SrPageTrain *self = data;
-  self->estimate_timeout = 0;
-  start_estimate(self);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-schedule_estimate(SrPageTrain *self)
-{
-  cancel_estimate(self);
-  if (!project_of(self) || is_running(self))
-    return;
-  self->seconds_per_step = -1;
-  gtk_label_set_text(GTK_LABEL(self->estimate_label), _("Measuring a few training steps…"));
-  /* Measured only while the page is on screen: a big model's steps would
-   * otherwise take the cores from whatever stage the archivist is in. The
-   * spinner spins only then too: a spinning spinner on a hidden page still
-   * wakes the frame clock every frame. */
-  self->estimate_wanted = TRUE;
-  if (gtk_widget_get_mapped(GTK_WIDGET(self))) {
-    gtk_widget_set_visible(self->estimate_spinner, TRUE);
-    gtk_spinner_set_spinning(GTK_SPINNER(self->estimate_spinner), TRUE);
-    self->estimate_timeout = g_timeout_add(ESTIMATE_DEBOUNCE_MS, on_estimate_timeout, self);
-  }
-}
-
-static void
-on_map(GtkWidget *widget, SrPageTrain *self)
-{
-  if (self->estimate_wanted && !self->estimate_timeout && !self->estimate_cancel)
-    schedule_estimate(self);
-}
-
-static void
-on_unmap(GtkWidget *widget, SrPageTrain *self)
-{
-  gboolean unfinished = self->estimate_timeout || self->estimate_cancel;
-  cancel_estimate(self);
-  self->estimate_wanted = unfinished;
 }
 
 /* ---- checkpoints already on disk ------------------------------------------------ */
@@ -1076,20 +247,29 @@ scan_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellab
   g_task_return_boolean(task, TRUE);
 }
 
+/* The curve starts again from the points kept. */
 static void
 reset_plot(SrPageTrain *self)
 {
-  self->loss_lo = INFINITY;
-  self->loss_hi = -INFINITY;
-  self->lr_hi = 0;
-  for (guint i = 0; i < self->points->len; i++) {
-    LossPoint *p = &g_array_index(self->points, LossPoint, i);
-    if (p->loss > 0) {
-      self->loss_lo = MIN(self->loss_lo, p->loss);
-      self->loss_hi = MAX(self->loss_hi, p->loss);
-    }
-    self->lr_hi = MAX(self->lr_hi, p->lr);
+  if (self->plot)
+    sr_loss_plot_set_points(SR_LOSS_PLOT(self->plot), self->points);
+}
+
+/* The checkpoint rows, marked on the curve. */
+static void
+update_plot_marks(SrPageTrain *self)
+{
+  if (!self->plot)
+    return;
+  g_autoptr(GArray) marks = g_array_sized_new(FALSE, FALSE, sizeof(SrLossMark), self->rows->len);
+
+  for (guint i = 0; i < self->rows->len; i++) {
+    const CkptRow *r = &g_array_index(self->rows, CkptRow, i);
+    SrLossMark m = {r->step, r->loss_avg, r->psnr_after};
+    g_array_append_val(marks, m);
   }
+  sr_loss_plot_set_marks(SR_LOSS_PLOT(self->plot), (const SrLossMark *)(const void *)marks->data,
+                         marks->len);
 }
 
 static void
@@ -1115,7 +295,8 @@ on_scan_done(GObject *source, GAsyncResult *res, gpointer user)
   if (!s->same_dir) {
     g_array_set_size(self->points, 0);
     reset_plot(self);
-    self->run_steps = self->rows->len ? g_array_index(self->rows, CkptRow, 0).step : 0;
+    sr_loss_plot_set_steps(SR_LOSS_PLOT(self->plot),
+                           self->rows->len ? g_array_index(self->rows, CkptRow, 0).step : 0);
   }
   rebuild_rows(self);
   SrTrainGallery *gallery = SR_TRAIN_GALLERY(self->gallery);
@@ -1129,12 +310,13 @@ on_scan_done(GObject *source, GAsyncResult *res, gpointer user)
 static void
 scan_out_dir(SrPageTrain *self)
 {
-  if (!project_of(self) || self->job)
+  if (!sr_page_train_project_of(self) || self->job)
     return;
   g_autofree char *out_dir = sr_page_train_get_out_dir(self);
   g_autofree char *source =
-      sr_project_resolve_path(project_of(self), sr_project_get_source_pattern(project_of(self)));
-  int preview = sr_project_get_preview_frame(project_of(self));
+      sr_project_resolve_path(sr_page_train_project_of(self),
+                              sr_project_get_source_pattern(sr_page_train_project_of(self)));
+  int preview = sr_project_get_preview_frame(sr_page_train_project_of(self));
   g_autofree char *key = g_strdup_printf("%s\n%s\n%d", out_dir, source ? source : "", preview);
 
   if (g_strcmp0(key, self->scanned_key) == 0)
@@ -1166,11 +348,12 @@ scan_out_dir(SrPageTrain *self)
 static void
 update_controls(SrPageTrain *self)
 {
-  gboolean running = is_running(self);
+  gboolean running = sr_page_train_is_running(self);
   gboolean paused = running && sr_job_get_paused(self->job);
 
-  gtk_widget_set_sensitive(self->start_button, !running && project_of(self) &&
-                                                   sr_project_get_pairs(project_of(self))->len > 0);
+  gtk_widget_set_sensitive(self->start_button,
+                           !running && sr_page_train_project_of(self) &&
+                               sr_project_get_pairs(sr_page_train_project_of(self))->len > 0);
   gtk_widget_set_sensitive(self->pause_button, running);
   gtk_button_set_label(GTK_BUTTON(self->pause_button), paused ? _("Resume") : _("Pause"));
   gtk_widget_set_sensitive(self->stop_button, running);
@@ -1184,7 +367,7 @@ update_controls(SrPageTrain *self)
 static void
 refresh(SrPageTrain *self)
 {
-  SrProject *p = project_of(self);
+  SrProject *p = sr_page_train_project_of(self);
 
   if (!p)
     return;
@@ -1209,7 +392,7 @@ static void
 on_train_progress(void *user, const sr_train_progress *p)
 {
   TrainLog *l = ((TrainJob *)user)->log;
-  LossPoint pt = {p->step, p->loss, p->loss_avg, p->lr};
+  SrLossPoint pt = {p->step, p->loss, p->loss_avg, p->lr};
 
   g_mutex_lock(&l->lock);
   if (!p->paused)
@@ -1290,7 +473,7 @@ train_job_run(SrJob *job, gpointer data, GError **error)
   };
   sr_job_set_progress(job, -1, _("Reading the pairs…"));
   TrainCall call = {j, &o, error};
-  return run_niced("sr-train", train_call, &call);
+  return sr_page_train_run_niced("sr-train", train_call, &call);
 }
 
 /* ---- checkpoint list ------------------------------------------------------------ */
@@ -1299,8 +482,8 @@ static void
 on_use_checkpoint(GtkButton *button, SrPageTrain *self)
 {
   const char *path = g_object_get_data(G_OBJECT(button), "path");
-  if (project_of(self) && path)
-    sr_project_set_checkpoint(project_of(self), path);
+  if (sr_page_train_project_of(self) && path)
+    sr_project_set_checkpoint(sr_page_train_project_of(self), path);
 }
 
 static void
@@ -1350,7 +533,7 @@ ckpt_row_widget(SrPageTrain *self, const CkptRow *r, const char *in_use)
   gtk_widget_set_tooltip_text(resume, _("Continue training from this checkpoint to the last "
                                         "step; later checkpoints are written again"));
   g_signal_connect(resume, "clicked", G_CALLBACK(on_resume_checkpoint), self);
-  gtk_widget_set_sensitive(resume, !is_running(self));
+  gtk_widget_set_sensitive(resume, !sr_page_train_is_running(self));
   g_ptr_array_add(self->resume_buttons, resume);
   gtk_box_append(GTK_BOX(box), resume);
 
@@ -1379,8 +562,10 @@ static void
 rebuild_rows(SrPageTrain *self)
 {
   GtkWidget *child;
-  const char *ck = project_of(self) ? sr_project_get_checkpoint(project_of(self)) : NULL;
-  g_autofree char *in_use = ck ? sr_project_resolve_path(project_of(self), ck) : NULL;
+  const char *ck = sr_page_train_project_of(self)
+                       ? sr_project_get_checkpoint(sr_page_train_project_of(self))
+                       : NULL;
+  g_autofree char *in_use = ck ? sr_project_resolve_path(sr_page_train_project_of(self), ck) : NULL;
 
   while ((child = gtk_widget_get_first_child(self->ckpt_list)))
     gtk_list_box_remove(GTK_LIST_BOX(self->ckpt_list), child);
@@ -1399,6 +584,7 @@ rebuild_rows(SrPageTrain *self)
   gtk_label_set_text(GTK_LABEL(self->ckpt_caption), caption);
   gtk_widget_set_visible(self->ckpt_scroller, self->rows->len > 0);
   g_object_set_data_full(G_OBJECT(self->ckpt_list), "in-use", g_strdup(in_use), g_free);
+  update_plot_marks(self);
 }
 
 /* Inserts a row keeping newest first; a row with the same step replaces it. */
@@ -1412,6 +598,7 @@ insert_row(SrPageTrain *self, CkptRow *r)
   if (at < self->rows->len && g_array_index(self->rows, CkptRow, at).step == r->step)
     g_array_remove_index(self->rows, at);
   g_array_insert_val(self->rows, at, *r);
+  update_plot_marks(self);
 }
 
 /* ---- polling the log ------------------------------------------------------------ */
@@ -1419,15 +606,10 @@ insert_row(SrPageTrain *self, CkptRow *r)
 static void
 append_points(SrPageTrain *self, GArray *pts)
 {
-  for (guint i = 0; i < pts->len; i++) {
-    LossPoint *p = &g_array_index(pts, LossPoint, i);
-    if (p->loss > 0) {
-      self->loss_lo = MIN(self->loss_lo, p->loss);
-      self->loss_hi = MAX(self->loss_hi, p->loss);
-    }
-    self->lr_hi = MAX(self->lr_hi, p->lr);
-  }
+  guint first = self->points->len;
+
   g_array_append_vals(self->points, pts->data, pts->len);
+  sr_loss_plot_points_added(SR_LOSS_PLOT(self->plot), first);
 }
 
 static void
@@ -1444,14 +626,14 @@ poll_log(SrPageTrain *self)
   ckpts = l->ckpts;
   sheets = l->sheets;
   previews = l->previews;
-  l->points = g_array_new(FALSE, FALSE, sizeof(LossPoint));
+  l->points = g_array_new(FALSE, FALSE, sizeof(SrLossPoint));
   l->ckpts = ckpt_array_new();
   l->sheets = step_file_array_new();
   l->previews = step_file_array_new();
   if (l->steps > 0) {
     int eta = (int)CLAMP(l->eta, 0, 1e7);
-    g_autofree char *left = duration_text(eta);
-    self->run_steps = l->steps;
+    g_autofree char *left = sr_page_train_duration_text(eta);
+    sr_loss_plot_set_steps(SR_LOSS_PLOT(self->plot), l->steps);
     status = g_strdup_printf(_("Step %lld of %lld · %.2f steps/s · %s left"), (long long)l->step,
                              (long long)l->steps, l->steps_per_second, left);
   }
@@ -1515,9 +697,9 @@ on_train_done(GObject *source, GAsyncResult *res, gpointer data)
     g_clear_object(&self->job);
     sr_stage_page_set_busy(SR_STAGE_PAGE(self), FALSE);
     if (ok) {
-      if (project_of(self) && j->result.train.checkpoint_path[0])
-        sr_project_set_checkpoint(project_of(self), j->result.train.checkpoint_path);
-      g_autofree char *took = duration_text(sr_job_get_elapsed(job));
+      if (sr_page_train_project_of(self) && j->result.train.checkpoint_path[0])
+        sr_project_set_checkpoint(sr_page_train_project_of(self), j->result.train.checkpoint_path);
+      g_autofree char *took = sr_page_train_duration_text(sr_job_get_elapsed(job));
       g_autofree char *done =
           g_strdup_printf(_("Finished at step %lld (%s) on %s."), (long long)j->result.train.step,
                           took, j->result.train.backend);
@@ -1536,7 +718,7 @@ on_train_done(GObject *source, GAsyncResult *res, gpointer data)
     g_clear_pointer(&self->status_text, g_free);
     rebuild_rows(self);
     update_controls(self);
-    schedule_estimate(self);
+    sr_page_train_schedule_estimate(self);
   }
   g_object_unref(self);
 }
@@ -1544,8 +726,8 @@ on_train_done(GObject *source, GAsyncResult *res, gpointer data)
 char *
 sr_page_train_get_out_dir(SrPageTrain *self)
 {
-  if (project_of(self))
-    return sr_training_default_out_dir(project_of(self));
+  if (sr_page_train_project_of(self))
+    return sr_training_default_out_dir(sr_page_train_project_of(self));
   return g_build_filename(g_get_user_cache_dir(), "spatial-recovery", "training", NULL);
 }
 
@@ -1562,12 +744,13 @@ run(SrPageTrain *self, const char *resume_path, GError **error)
     g_set_error(error, SR_JOB_ERROR, SR_JOB_ERROR_INVALID, _("Training is already running."));
     return FALSE;
   }
-  if (!project_of(self) || sr_project_get_pairs(project_of(self))->len == 0) {
+  if (!sr_page_train_project_of(self) ||
+      sr_project_get_pairs(sr_page_train_project_of(self))->len == 0) {
     g_set_error(error, SR_JOB_ERROR, SR_JOB_ERROR_MISSING,
                 _("No training pairs: add pairs in the Pairs stage first."));
     return FALSE;
   }
-  sr_project_get_training(project_of(self), &t);
+  sr_project_get_training(sr_page_train_project_of(self), &t);
   if (resume) {
     gboolean known = FALSE;
     for (guint i = 0; i < self->rows->len; i++) {
@@ -1591,7 +774,7 @@ run(SrPageTrain *self, const char *resume_path, GError **error)
     }
   }
 
-  SrProject *copy = sr_project_copy_for_thread(project_of(self), error);
+  SrProject *copy = sr_project_copy_for_thread(sr_page_train_project_of(self), error);
   if (!copy)
     return FALSE;
   TrainJob *j = g_new0(TrainJob, 1);
@@ -1600,7 +783,7 @@ run(SrPageTrain *self, const char *resume_path, GError **error)
   j->resume = g_strdup(resume);
 
   /* Whatever the page was measuring or scanning is stale once a run starts. */
-  cancel_estimate(self);
+  sr_page_train_cancel_estimate(self);
   if (self->scan_cancel) {
     self->scan_generation++;
     g_cancellable_cancel(self->scan_cancel);
@@ -1617,7 +800,7 @@ run(SrPageTrain *self, const char *resume_path, GError **error)
     /* The history up to the checkpoint stays; what came after is redone. */
     guint keep = 0;
     while (keep < self->points->len &&
-           g_array_index(self->points, LossPoint, keep).step <= resume_step)
+           g_array_index(self->points, SrLossPoint, keep).step <= resume_step)
       keep++;
     g_array_set_size(self->points, keep);
     for (guint i = self->rows->len; i-- > 0;)
@@ -1628,7 +811,7 @@ run(SrPageTrain *self, const char *resume_path, GError **error)
     g_array_set_size(self->rows, 0);
   }
   reset_plot(self);
-  self->run_steps = t.steps;
+  sr_loss_plot_set_steps(SR_LOSS_PLOT(self->plot), t.steps);
   rebuild_rows(self);
   gtk_widget_queue_draw(self->plot);
   gtk_stack_set_visible_child_name(GTK_STACK(self->view_stack), "loss");
@@ -1680,7 +863,7 @@ sr_page_train_get_loss_point(SrPageTrain *self, guint i, gint64 *step, double *l
 {
   if (i >= self->points->len)
     return FALSE;
-  LossPoint *p = &g_array_index(self->points, LossPoint, i);
+  SrLossPoint *p = &g_array_index(self->points, SrLossPoint, i);
   if (step)
     *step = p->step;
   if (loss)
@@ -1742,219 +925,6 @@ on_stop_clicked(GtkButton *button, SrPageTrain *self)
   sr_page_train_stop(self);
 }
 
-/* ---- loss plot ------------------------------------------------------------------- */
-
-/* The loss plot is drawn from render nodes (colour rectangles and text
- * layouts) rather than a cairo surface, so a refresh re-renders a few
- * hundred nodes instead of uploading a new window-sized texture, and a
- * curve of any length costs at most a few rectangles per pixel column. */
-#define SR_TYPE_PAGE_TRAIN_PLOT (sr_page_train_plot_get_type())
-G_DECLARE_FINAL_TYPE(SrPageTrainPlot, sr_page_train_plot, SR, PAGE_TRAIN_PLOT, GtkWidget)
-
-struct _SrPageTrainPlot {
-  GtkWidget parent_instance;
-  SrPageTrain *page; /* not a reference: the page owns the plot */
-};
-
-G_DEFINE_FINAL_TYPE(SrPageTrainPlot, sr_page_train_plot, GTK_TYPE_WIDGET)
-
-typedef struct {
-  GtkSnapshot *snapshot;
-  GtkWidget *widget;
-  PangoFontDescription *font;
-} Canvas;
-
-static void
-fill(Canvas *c, const GdkRGBA *colour, double x, double y, double w, double h)
-{
-  gtk_snapshot_append_color(c->snapshot, colour, &GRAPHENE_RECT_INIT(x, y, w, h));
-}
-
-/* Text with its left edge at x (or centred on x, or right-aligned at x when
- * align is 0, 1 or 2) and its vertical middle at y. */
-static void
-text_at(Canvas *c, const GdkRGBA *colour, double x, double y, int align, const char *text)
-{
-  PangoLayout *layout = gtk_widget_create_pango_layout(c->widget, text);
-  int tw, th;
-
-  pango_layout_set_font_description(layout, c->font);
-  pango_layout_get_pixel_size(layout, &tw, &th);
-  gtk_snapshot_save(c->snapshot);
-  gtk_snapshot_translate(c->snapshot,
-                         &GRAPHENE_POINT_INIT(round(x - tw * align / 2.0), round(y - th / 2.0)));
-  gtk_snapshot_append_layout(c->snapshot, layout, colour);
-  gtk_snapshot_restore(c->snapshot);
-  g_object_unref(layout);
-}
-
-/* One pixel column of a curve: the span of the values that fall in it. */
-typedef struct {
-  float lo, hi, first, last;
-  gboolean set;
-} Column;
-
-/* Strokes a curve column by column: each column's span joined to the
- * previous one by linear interpolation, so a run of any length costs at
- * most a few rectangles per pixel. dash > 0 skips every other `dash`
- * columns. */
-static void
-stroke_columns(Canvas *c, const Column *cols, int n, double x0, double thick, const GdkRGBA *colour,
-               int dash)
-{
-  int prev = -1;
-
-  for (int k = 0; k < n; k++) {
-    if (!cols[k].set)
-      continue;
-    if (prev >= 0) {
-      for (int m = prev + 1; m <= k; m++) {
-        double t0 = (double)(m - 1 - prev) / (k - prev), t1 = (double)(m - prev) / (k - prev);
-        double ya = cols[prev].last + (cols[k].first - cols[prev].last) * t0;
-        double yb = cols[prev].last + (cols[k].first - cols[prev].last) * t1;
-        if (dash > 0 && (m / dash) % 2)
-          continue;
-        fill(c, colour, x0 + m - 0.5, MIN(ya, yb) - thick / 2, 1, fabs(ya - yb) + thick);
-      }
-    }
-    if (!(dash > 0 && (k / dash) % 2))
-      fill(c, colour, x0 + k, cols[k].lo - thick / 2, 1, cols[k].hi - cols[k].lo + thick);
-    prev = k;
-  }
-}
-
-static void
-column_add(Column *cols, int n, double x, double y)
-{
-  int k = CLAMP((int)floor(x), 0, n - 1);
-  Column *col = &cols[k];
-
-  if (!col->set) {
-    col->lo = col->hi = col->first = col->last = (float)y;
-    col->set = TRUE;
-  } else {
-    col->lo = MIN(col->lo, (float)y);
-    col->hi = MAX(col->hi, (float)y);
-    col->last = (float)y;
-  }
-}
-
-/* "40k", "2.5k" or "800" for axis labels. */
-static void
-step_text(char *buf, gsize len, double step)
-{
-  if (step >= 1000)
-    g_snprintf(buf, len, "%gk", round(step / 100) / 10);
-  else
-    g_snprintf(buf, len, "%.0f", step);
-}
-
-/* Loss on a log scale (raw faint, smoothed solid), learning rate dashed on
- * its own linear axis at the right, held-out PSNR marked at checkpoints. */
-static void
-sr_page_train_plot_snapshot(GtkWidget *widget, GtkSnapshot *snapshot)
-{
-  SrPageTrain *self = SR_PAGE_TRAIN_PLOT(widget)->page;
-  const double ml = 48, mr = 18, mt = 24, mb = 26;
-  int w = gtk_widget_get_width(widget), h = gtk_widget_get_height(widget);
-  double pw = floor(w - ml - mr), ph = floor(h - mt - mb);
-  const GdkRGBA bg = {0.11, 0.11, 0.12, 1}, grid = {1, 1, 1, 0.09}, label = {1, 1, 1, 0.6};
-  const GdkRGBA raw = {0.45, 0.65, 1.0, 0.35}, avg = {0.45, 0.75, 1.0, 1.0};
-  const GdkRGBA lr_col = {0.95, 0.75, 0.3, 0.9}, mark = {0.4, 0.85, 0.45, 1};
-  char buf[64];
-  Canvas c = {snapshot, widget, pango_font_description_from_string("Sans 8.5")};
-
-  fill(&c, &bg, 0, 0, w, h);
-  if (!self || pw < 20 || ph < 20)
-    goto out;
-  GArray *pts = self->points;
-  if (pts->len == 0 && self->rows->len == 0) {
-    text_at(&c, &label, w / 2.0, h / 2.0, 1,
-            _("The loss curve appears here once training starts."));
-    goto out;
-  }
-  gint64 steps = MAX(self->run_steps, 1);
-  double lo = self->loss_lo, hi = self->loss_hi, lr_hi = self->lr_hi;
-  for (guint i = 0; i < self->rows->len; i++) {
-    double v = g_array_index(self->rows, CkptRow, i).loss_avg;
-    if (v > 0 && isfinite(v)) {
-      lo = MIN(lo, v);
-      hi = MAX(hi, v);
-    }
-  }
-  if (!(lo < hi)) {
-    lo = (lo > 0 && isfinite(lo)) ? lo / 2 : 1e-3;
-    hi = lo * 4;
-  }
-  double llo = floor(log10(lo)), lhi = ceil(log10(hi));
-  if (lhi <= llo)
-    lhi = llo + 1;
-
-  for (double d = llo; d <= lhi; d += 1) {
-    double y = round(mt + ph * (1 - (d - llo) / (lhi - llo)));
-    fill(&c, &grid, ml, y, pw, 1);
-    g_snprintf(buf, sizeof buf, "1e%d", (int)d);
-    text_at(&c, &label, ml - 8, y, 2, buf);
-  }
-  for (int k = 0; k <= 4; k++) {
-    double x = round(ml + pw * k / 4.0);
-    step_text(buf, sizeof buf, (double)steps * k / 4.0);
-    fill(&c, &grid, x, mt, 1, ph);
-    text_at(&c, &label, x, h - mb / 2.0, 1, buf);
-  }
-  text_at(&c, &avg, ml, mt / 2, 0, _("loss, log scale: each step (faint) and smoothed"));
-  if (lr_hi > 0) {
-    g_snprintf(buf, sizeof buf, _("learning rate, up to %.1e"), lr_hi);
-    text_at(&c, &lr_col, ml + pw, mt / 2, 2, buf);
-  }
-
-#define PX(s) (pw * (double)(s) / (double)steps)
-#define PY(v) (mt + ph * (1 - (log10(MAX(v, 1e-12)) - llo) / (lhi - llo)))
-  int n = (int)pw;
-  Column *cols = g_new(Column, (gsize)n * 3);
-  memset(cols, 0, sizeof(Column) * (gsize)n * 3);
-  for (guint i = 0; i < pts->len; i++) {
-    LossPoint *p = &g_array_index(pts, LossPoint, i);
-    double x = PX(p->step);
-    column_add(cols, n, x, PY(p->loss));
-    column_add(cols + n, n, x, PY(p->loss_avg));
-    if (lr_hi > 0)
-      column_add(cols + 2 * n, n, x, mt + ph * (1 - p->lr / lr_hi));
-  }
-  stroke_columns(&c, cols, n, ml, 1, &raw, 0);
-  stroke_columns(&c, cols + 2 * n, n, ml, 1.5, &lr_col, 4);
-  stroke_columns(&c, cols + n, n, ml, 2, &avg, 0);
-  g_free(cols);
-
-  for (guint i = 0; i < self->rows->len; i++) {
-    CkptRow *r = &g_array_index(self->rows, CkptRow, i);
-    double x = ml + PX(r->step);
-    GskRoundedRect dot;
-    gsk_rounded_rect_init_from_rect(&dot, &GRAPHENE_RECT_INIT(x - 4, mt + ph - 4, 8, 8), 4);
-    gtk_snapshot_push_rounded_clip(snapshot, &dot);
-    fill(&c, &mark, x - 4, mt + ph - 4, 8, 8);
-    gtk_snapshot_pop(snapshot);
-    if (!isnan(r->psnr_after)) {
-      g_snprintf(buf, sizeof buf, _("%.1f dB"), sr_qa_psnr_display(r->psnr_after));
-      text_at(&c, &mark, CLAMP(x, ml + 20, ml + pw - 20), mt + ph - 14, 1, buf);
-    }
-  }
-#undef PX
-#undef PY
-out:
-  pango_font_description_free(c.font);
-}
-
-static void
-sr_page_train_plot_class_init(SrPageTrainPlotClass *klass)
-{
-  GTK_WIDGET_CLASS(klass)->snapshot = sr_page_train_plot_snapshot;
-}
-
-static void
-sr_page_train_plot_init(SrPageTrainPlot *self)
-{}
-
 static void
 build_monitor(SrPageTrain *self)
 {
@@ -1979,8 +949,8 @@ build_monitor(SrPageTrain *self)
   gtk_box_append(GTK_BOX(self->controls), self->stop_button);
   gtk_box_append(GTK_BOX(self->controls), self->status_label);
 
-  self->plot = g_object_new(SR_TYPE_PAGE_TRAIN_PLOT, NULL);
-  SR_PAGE_TRAIN_PLOT(self->plot)->page = self;
+  self->plot = sr_loss_plot_new();
+  sr_loss_plot_set_points(SR_LOSS_PLOT(self->plot), self->points);
   gtk_widget_set_size_request(self->plot, -1, 220);
   gtk_widget_set_vexpand(self->plot, TRUE);
   gtk_widget_set_hexpand(self->plot, TRUE);
@@ -2014,9 +984,9 @@ sr_page_train_project_changed(SrStagePage *page, const char *description)
    * edits just rescale the measured time. */
   if (!steps_only) {
     g_object_set_data_full(G_OBJECT(self), "estimate-key", g_steal_pointer(&key), g_free);
-    schedule_estimate(self);
-  } else if (!is_running(self)) {
-    show_estimate(self);
+    sr_page_train_schedule_estimate(self);
+  } else if (!sr_page_train_is_running(self)) {
+    sr_page_train_show_estimate(self);
   }
   const char *ck = sr_project_get_checkpoint(project);
   g_autofree char *in_use = ck ? sr_project_resolve_path(project, ck) : NULL;
@@ -2036,7 +1006,7 @@ sr_page_train_project_set(SrStagePage *page, SrProject *project)
     g_array_set_size(self->points, 0);
     g_array_set_size(self->rows, 0);
     reset_plot(self);
-    self->run_steps = 0;
+    sr_loss_plot_set_steps(SR_LOSS_PLOT(self->plot), 0);
     rebuild_rows(self);
     sr_train_gallery_clear(SR_TRAIN_GALLERY(self->gallery));
     gtk_label_set_text(GTK_LABEL(self->status_label), _("Not started."));
@@ -2130,7 +1100,7 @@ sr_page_train_class_init(SrPageTrainClass *klass)
 static void
 sr_page_train_init(SrPageTrain *self)
 {
-  self->points = g_array_new(FALSE, FALSE, sizeof(LossPoint));
+  self->points = g_array_new(FALSE, FALSE, sizeof(SrLossPoint));
   self->rows = ckpt_array_new();
   self->resume_buttons = g_ptr_array_new();
   self->seconds_per_step = -1;
@@ -2142,7 +1112,7 @@ sr_page_train_init(SrPageTrain *self)
   gtk_widget_set_visible(self->estimate_spinner, FALSE);
   rebuild_rows(self);
   update_controls(self);
-  g_signal_connect(self, "map", G_CALLBACK(on_map), self);
-  g_signal_connect(self, "unmap", G_CALLBACK(on_unmap), self);
-  list_devices(self);
+  g_signal_connect(self, "map", G_CALLBACK(sr_page_train_on_map), self);
+  g_signal_connect(self, "unmap", G_CALLBACK(sr_page_train_on_unmap), self);
+  sr_page_train_list_devices(self);
 }

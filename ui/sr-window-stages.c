@@ -239,7 +239,7 @@ apply_model_stages(SrWindow *self, StageCheck *c)
   SrProject *p = self->project;
   g_autofree char *reason = NULL;
   gboolean training = sr_stage_page_get_busy(SR_STAGE_PAGE(self->pages[SR_STAGE_TRAIN]));
-  gboolean rendering = sr_page_render_get_busy(SR_PAGE_RENDER(self->pages[SR_STAGE_RENDER]));
+  gboolean rendering = sr_stage_page_get_busy(SR_STAGE_PAGE(self->pages[SR_STAGE_RENDER]));
   gboolean delivering = sr_stage_page_get_busy(SR_STAGE_PAGE(self->pages[SR_STAGE_DELIVER]));
   g_autofree char *ck_name = c->checkpoint_path ? g_path_get_basename(c->checkpoint_path) : NULL;
 

@@ -4,7 +4,7 @@
 #include <glib/gstdio.h>
 
 #include "sr-io.h"
-#include "sr-page-render.h"
+#include "sr-page-render-private.h"
 #include "sr-page-train-private.h"
 
 static char *tmp_dir;
@@ -212,7 +212,7 @@ sr_ui_test_render_first(SrWindow *window, int n)
   SrPageRender *render = SR_PAGE_RENDER(sr_window_get_page(window, "render"));
   g_assert_true(sr_page_render_start(render, first, first + n - 1, &error));
   g_assert_no_error(error);
-  SR_UI_WAIT_FOR(!sr_page_render_get_busy(render), 180);
+  SR_UI_WAIT_FOR(!sr_stage_page_get_busy(SR_STAGE_PAGE(render)), 180);
   g_assert_null(sr_window_get_error(window));
   g_assert_cmpint(sr_page_render_get_n_done(render), ==, n);
   return first;

@@ -13,7 +13,7 @@
 #include "sr-application.h"
 #include "sr-io.h"
 #include "sr-page-deliver-private.h"
-#include "sr-page-render.h"
+#include "sr-page-render-private.h"
 #include "sr-page-train-private.h"
 #include "sr-ui-test.h"
 #include "sr-window.h"
@@ -78,7 +78,7 @@ test_stages(void)
   g_assert_true(sr_page_render_start(render, first, first + 2, &error));
   g_assert_no_error(error);
   g_assert_false(sr_page_render_start(render, first, first, NULL));
-  SR_UI_WAIT_FOR(!sr_page_render_get_busy(render), 120);
+  SR_UI_WAIT_FOR(!sr_stage_page_get_busy(SR_STAGE_PAGE(render)), 120);
   g_assert_null(sr_window_get_error(window));
   g_assert_cmpint(sr_page_render_get_n_done(render), ==, 3);
   g_autofree char *pattern = sr_page_render_get_output_pattern(render);
@@ -92,7 +92,7 @@ test_stages(void)
   }
   /* Rendering again finds the frames complete and skips them. */
   g_assert_true(sr_page_render_start(render, first, first + 2, NULL));
-  SR_UI_WAIT_FOR(!sr_page_render_get_busy(render), 120);
+  SR_UI_WAIT_FOR(!sr_stage_page_get_busy(SR_STAGE_PAGE(render)), 120);
   g_assert_cmpint(sr_page_render_get_n_done(render), ==, 3);
   sr_ui_test_screenshot(win, "15-render-run");
 
