@@ -241,7 +241,8 @@ gboolean
 sr_page_render_flag_current(SrPageRender *self, const char *reason, GError **error)
 {
   g_return_val_if_fail(SR_IS_PAGE_RENDER(self), FALSE);
-  if (!sr_page_render_project_of(self) || self->frame == G_MININT || !sr_page_render_is_rendered(self, self->frame)) {
+  if (!sr_page_render_project_of(self) || self->frame == G_MININT ||
+      !sr_page_render_is_rendered(self, self->frame)) {
     g_set_error_literal(error, SR_JOB_ERROR, SR_JOB_ERROR_MISSING,
                         _("No rendered frame is shown: render some frames first."));
     return FALSE;

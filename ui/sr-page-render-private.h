@@ -149,7 +149,8 @@ void sr_page_render_sync_checkpoint_drop(SrPageRender *self);
 
 /* sr-page-render-view.c */
 void sr_page_render_show_frame(SrPageRender *self);
-void sr_page_render_request_thumb(SrFilmstrip *strip, int frame, GtkPicture *picture, gpointer user_data);
+void sr_page_render_request_thumb(SrFilmstrip *strip, int frame, GtkPicture *picture,
+                                  gpointer user_data);
 guint sr_page_render_frame_marks(int frame, gpointer user_data);
 char *sr_page_render_frame_tooltip(int frame, gpointer user_data);
 void sr_page_render_update_strip_range(SrPageRender *self);

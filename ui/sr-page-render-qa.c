@@ -149,7 +149,8 @@ on_qa_done(GObject *source, GAsyncResult *result, gpointer user_data)
 void
 sr_page_render_start_qa(SrPageRender *self)
 {
-  if (!sr_page_render_project_of(self) || !self->pattern || g_hash_table_size(self->rendered) == 0) {
+  if (!sr_page_render_project_of(self) || !self->pattern ||
+      g_hash_table_size(self->rendered) == 0) {
     self->qa_wanted = FALSE;
     return;
   }

@@ -108,7 +108,8 @@ sr_page_render_show_frame(SrPageRender *self)
   }
   sr_viewer_set_frame_number(SR_VIEWER(self->viewer), self->frame);
   view_want(self, 0, self->frame,
-            self->source_pattern ? sr_page_render_frame_path(self->source_pattern, self->frame) : NULL);
+            self->source_pattern ? sr_page_render_frame_path(self->source_pattern, self->frame)
+                                 : NULL);
   view_want(self, 1, self->frame, sr_page_render_frame_path(self->pattern, self->frame));
 }
 
@@ -143,7 +144,8 @@ sr_page_render_request_thumb(SrFilmstrip *strip, int frame, GtkPicture *picture,
   SrPageRender *self = user_data;
   g_autoptr(GdkTexture) cached = NULL;
 
-  if (!sr_page_render_project_of(self) || !self->pattern || !sr_page_render_is_rendered(self, frame))
+  if (!sr_page_render_project_of(self) || !self->pattern ||
+      !sr_page_render_is_rendered(self, frame))
     return;
   g_autofree char *path = sr_page_render_frame_path(self->pattern, frame);
   sr_colourspace cs = sr_project_get_source_colourspace(sr_page_render_project_of(self));
