@@ -692,10 +692,9 @@ on_train_done(GObject *source, GAsyncResult *res, gpointer data)
     poll_log(self);
     g_clear_handle_id(&self->poll_id, g_source_remove);
     gboolean ok = sr_job_finish(job, res, &error);
-    /* Not busy any more before the project changes, so the stage list that
-     * reacts to the new checkpoint sees the run as finished. */
+    /* No run any more before the project changes, so what reacts to the new
+     * checkpoint sees the run as finished. */
     g_clear_object(&self->job);
-    sr_stage_page_set_busy(SR_STAGE_PAGE(self), FALSE);
     if (ok) {
       if (sr_page_train_project_of(self) && j->result.train.checkpoint_path[0])
         sr_project_set_checkpoint(sr_page_train_project_of(self), j->result.train.checkpoint_path);
@@ -716,6 +715,9 @@ on_train_done(GObject *source, GAsyncResult *res, gpointer data)
       sr_ui_show_error(GTK_WIDGET(self), error->message);
     }
     g_clear_pointer(&self->status_text, g_free);
+    /* The stage list rechecks when the run is seen to end, after the
+     * project names the new checkpoint (a resumed run may edit nothing). */
+    sr_stage_page_set_busy(SR_STAGE_PAGE(self), FALSE);
     rebuild_rows(self);
     update_controls(self);
     sr_page_train_schedule_estimate(self);

@@ -528,12 +528,17 @@ on_stage_selected(GtkListBox *list, GtkListBoxRow *row, SrWindow *self)
 }
 
 /* A page started or finished work (a run, a scan, a delivery): the stage
- * states follow it, In progress while it runs. */
+ * states follow it, In progress while it runs. Work that ended is not a
+ * burst of edits, so its result is checked at once. */
 static void
 on_page_busy(SrStagePage *page, GParamSpec *pspec, SrWindow *self)
 {
-  if (self->project)
+  if (!self->project)
+    return;
+  if (sr_stage_page_get_busy(page))
     sr_window_queue_stage_check(self);
+  else
+    sr_window_refresh_stages(self);
 }
 
 void
