@@ -1,5 +1,5 @@
 /* sr-page-project.c — see sr-page-project.h. */
-#include "sr-page-project.h"
+#include "sr-page-project-private.h"
 
 #include <glib/gi18n.h>
 
@@ -9,7 +9,7 @@
 #include "sr-ui-util.h"
 
 struct _SrPageProject {
-  GtkBox parent_instance;
+  SrStagePage parent_instance;
 
   GtkWidget *name;
   GtkWidget *source_pattern, *source_choose, *source_range, *source_colourspace, *source_error;
@@ -23,8 +23,6 @@ struct _SrPageProject {
       *institution;
   GtkWidget *notes;
 
-  SrProject *project;
-  gulong changed_handler;
   gboolean syncing; /* widgets are being filled from the project */
   guint scans;      /* sequence scans in flight */
   guint scan_generation[2];
@@ -32,10 +30,13 @@ struct _SrPageProject {
   gboolean preselect[2];    /* the next scan follows the user's choice of files */
 };
 
-G_DEFINE_FINAL_TYPE(SrPageProject, sr_page_project, GTK_TYPE_BOX)
+G_DEFINE_FINAL_TYPE(SrPageProject, sr_page_project, SR_TYPE_STAGE_PAGE)
 
-enum { PROP_0, PROP_PROJECT, N_PROPS };
-static GParamSpec *properties[N_PROPS];
+static SrProject *
+project_of(SrPageProject *self)
+{
+  return sr_stage_page_get_project(SR_STAGE_PAGE(self));
+}
 
 /* ---- Sequence scans (worker thread) -------------------------------------- */
 
@@ -114,11 +115,12 @@ show_detection(SrPageProject *self, Scan *s, gboolean scanned)
   gtk_widget_set_visible(label, scanned && d->summary != NULL);
   if (!scanned || !d->summary)
     return;
-  if (d->suggested && s->preselect) {
+  SrProject *project = sr_stage_page_get_project(SR_STAGE_PAGE(self));
+  if (d->suggested && s->preselect && project) {
     if (s->is_source)
-      sr_project_set_source_colourspace(self->project, d->space);
+      sr_project_set_source_colourspace(project, d->space);
     else
-      sr_project_set_reference_colourspace(self->project, d->space);
+      sr_project_set_reference_colourspace(project, d->space);
   }
   g_autofree char *text = g_strdup_printf(
       d->suggested && s->preselect ? _("Detected and selected: %s") : _("Detected: %s"),
@@ -134,7 +136,7 @@ on_scan_done(GObject *source, GAsyncResult *result, gpointer user_data)
   int k = s->is_source ? 0 : 1;
 
   self->scans--;
-  if (s->generation == self->scan_generation[k] && self->project) {
+  if (s->generation == self->scan_generation[k] && project_of(self)) {
     g_autofree char *range = NULL;
     if (!s->error) {
       range = sr_ui_describe_range(s->first, s->last, s->n_missing, s->missing);
@@ -144,14 +146,15 @@ on_scan_done(GObject *source, GAsyncResult *result, gpointer user_data)
         g_free(self->scanned_pattern[k]);
         self->scanned_pattern[k] = g_strdup(s->pattern);
         if (s->is_source)
-          sr_project_set_source_pattern(self->project, s->pattern);
+          sr_project_set_source_pattern(project_of(self), s->pattern);
         else
-          sr_project_set_reference_pattern(self->project, s->pattern);
+          sr_project_set_reference_pattern(project_of(self), s->pattern);
       }
     }
     show_scan(self, s->is_source, range, s->error);
     show_detection(self, s, s->error == NULL);
   }
+  sr_stage_page_set_busy(SR_STAGE_PAGE(self), self->scans > 0);
   g_object_unref(self);
 }
 
@@ -169,6 +172,7 @@ start_scan(SrPageProject *self, gboolean is_source, const char *path, gboolean f
   s->path = g_strdup(path);
   s->generation = ++self->scan_generation[k];
   self->scans++;
+  sr_stage_page_set_busy(SR_STAGE_PAGE(self), TRUE);
   gtk_label_set_text(GTK_LABEL(is_source ? self->source_range : self->reference_range),
                      _("Scanning the folder…"));
   g_autoptr(SrJob) job = sr_job_new(_("Scanning a sequence"), scan_thread, s, scan_free);
@@ -180,8 +184,8 @@ static void
 refresh_sequence(SrPageProject *self, gboolean is_source)
 {
   int k = is_source ? 0 : 1;
-  const char *pattern = is_source ? sr_project_get_source_pattern(self->project)
-                                  : sr_project_get_reference_pattern(self->project);
+  const char *pattern = is_source ? sr_project_get_source_pattern(project_of(self))
+                                  : sr_project_get_reference_pattern(project_of(self));
 
   if (g_strcmp0(pattern, self->scanned_pattern[k]) == 0)
     return;
@@ -192,7 +196,7 @@ refresh_sequence(SrPageProject *self, gboolean is_source)
     show_scan(self, is_source, _("No sequence chosen"), NULL);
     return;
   }
-  g_autofree char *abs = sr_project_resolve_path(self->project, pattern);
+  g_autofree char *abs = sr_project_resolve_path(project_of(self), pattern);
   start_scan(self, is_source, abs, FALSE);
 }
 
@@ -202,7 +206,7 @@ sr_page_project_choose_frame(SrPageProject *self, gboolean is_source, GFile *fra
   g_return_if_fail(SR_IS_PAGE_PROJECT(self));
   g_autofree char *path = g_file_get_path(frame);
 
-  if (!path || !self->project)
+  if (!path || !project_of(self))
     return;
   start_scan(self, is_source, path, TRUE);
 }
@@ -230,19 +234,12 @@ sr_page_project_get_detection(SrPageProject *self, gboolean is_source)
   return gtk_widget_get_visible(label) ? gtk_label_get_text(GTK_LABEL(label)) : NULL;
 }
 
-gboolean
-sr_page_project_get_busy(SrPageProject *self)
-{
-  g_return_val_if_fail(SR_IS_PAGE_PROJECT(self), FALSE);
-  return self->scans > 0;
-}
-
 /* ---- Project → widgets ---------------------------------------------------- */
 
 static void
 sync_from_project(SrPageProject *self)
 {
-  SrProject *p = self->project;
+  SrProject *p = project_of(self);
   const SrProvenance *prov;
   GtkTextBuffer *buffer = gtk_text_view_get_buffer(GTK_TEXT_VIEW(self->notes));
   GtkTextIter start, end;
@@ -283,33 +280,26 @@ sync_from_project(SrPageProject *self)
 }
 
 static void
-on_project_changed(SrProject *project, const char *description, SrPageProject *self)
+sr_page_project_project_changed(SrStagePage *page, const char *description)
 {
-  sync_from_project(self);
+  sync_from_project(SR_PAGE_PROJECT(page));
 }
 
 static void
-set_project(SrPageProject *self, SrProject *project)
+sr_page_project_project_set(SrStagePage *page, SrProject *project)
 {
-  if (self->project == project)
-    return;
-  if (self->project)
-    g_clear_signal_handler(&self->changed_handler, self->project);
-  g_set_object(&self->project, project);
+  SrPageProject *self = SR_PAGE_PROJECT(page);
+
   for (int k = 0; k < 2; k++) {
     g_clear_pointer(&self->scanned_pattern[k], g_free);
     self->scan_generation[k]++;
   }
-  if (project)
-    self->changed_handler =
-        g_signal_connect(project, "changed", G_CALLBACK(on_project_changed), self);
   sr_project_ocio_set_project(self->ocio, project);
   if (project) {
     show_scan(self, TRUE, _("No sequence chosen"), NULL);
     show_scan(self, FALSE, _("No sequence chosen"), NULL);
   }
   sync_from_project(self);
-  g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_PROJECT]);
 }
 
 /* ---- Widgets → project ---------------------------------------------------- */
@@ -317,8 +307,8 @@ set_project(SrPageProject *self, SrProject *project)
 static void
 on_name_changed(GtkEditable *editable, SrPageProject *self)
 {
-  if (!self->syncing && self->project)
-    sr_project_set_name(self->project, gtk_editable_get_text(editable));
+  if (!self->syncing && project_of(self))
+    sr_project_set_name(project_of(self), gtk_editable_get_text(editable));
 }
 
 static void
@@ -326,16 +316,16 @@ apply_pattern(SrPageProject *self, gboolean is_source)
 {
   GtkEditable *entry = GTK_EDITABLE(is_source ? self->source_pattern : self->reference_pattern);
   const char *text = gtk_editable_get_text(entry);
-  const char *current = is_source ? sr_project_get_source_pattern(self->project)
-                                  : sr_project_get_reference_pattern(self->project);
+  const char *current = is_source ? sr_project_get_source_pattern(project_of(self))
+                                  : sr_project_get_reference_pattern(project_of(self));
 
-  if (self->syncing || !self->project || g_strcmp0(text, current ? current : "") == 0)
+  if (self->syncing || !project_of(self) || g_strcmp0(text, current ? current : "") == 0)
     return;
   self->preselect[is_source ? 0 : 1] = TRUE;
   if (is_source)
-    sr_project_set_source_pattern(self->project, text);
+    sr_project_set_source_pattern(project_of(self), text);
   else
-    sr_project_set_reference_pattern(self->project, text);
+    sr_project_set_reference_pattern(project_of(self), text);
 }
 
 static void
@@ -402,13 +392,13 @@ on_colourspace_selected(GtkDropDown *dropdown, GParamSpec *pspec, SrPageProject 
 {
   guint selected = gtk_drop_down_get_selected(dropdown);
 
-  if (self->syncing || !self->project || selected >= SR_CS_COUNT)
+  if (self->syncing || !project_of(self) || selected >= SR_CS_COUNT)
     return;
   if (GTK_WIDGET(dropdown) == self->source_colourspace) {
-    if (sr_project_get_source_colourspace(self->project) != (sr_colourspace)selected)
-      sr_project_set_source_colourspace(self->project, (sr_colourspace)selected);
-  } else if (sr_project_get_reference_colourspace(self->project) != (sr_colourspace)selected) {
-    sr_project_set_reference_colourspace(self->project, (sr_colourspace)selected);
+    if (sr_project_get_source_colourspace(project_of(self)) != (sr_colourspace)selected)
+      sr_project_set_source_colourspace(project_of(self), (sr_colourspace)selected);
+  } else if (sr_project_get_reference_colourspace(project_of(self)) != (sr_colourspace)selected) {
+    sr_project_set_reference_colourspace(project_of(self), (sr_colourspace)selected);
   }
 }
 
@@ -417,8 +407,9 @@ on_offset_changed(GtkSpinButton *spin, SrPageProject *self)
 {
   int offset = gtk_spin_button_get_value_as_int(spin);
 
-  if (!self->syncing && self->project && sr_project_get_reference_offset(self->project) != offset)
-    sr_project_set_reference_offset(self->project, offset);
+  if (!self->syncing && project_of(self) &&
+      sr_project_get_reference_offset(project_of(self)) != offset)
+    sr_project_set_reference_offset(project_of(self), offset);
 }
 
 static void
@@ -429,7 +420,7 @@ on_provenance_changed(SrPageProject *self)
   g_autofree char *notes = NULL;
   SrProvenance prov;
 
-  if (self->syncing || !self->project)
+  if (self->syncing || !project_of(self))
     return;
   gtk_text_buffer_get_bounds(buffer, &start, &end);
   notes = gtk_text_buffer_get_text(buffer, &start, &end, FALSE);
@@ -440,7 +431,7 @@ on_provenance_changed(SrPageProject *self)
   prov.restorationist = (char *)gtk_editable_get_text(GTK_EDITABLE(self->restorationist));
   prov.institution = (char *)gtk_editable_get_text(GTK_EDITABLE(self->institution));
   prov.notes = notes;
-  sr_project_set_provenance(self->project, &prov);
+  sr_project_set_provenance(project_of(self), &prov);
 }
 
 /* ---- GObject ------------------------------------------------------------- */
@@ -450,9 +441,6 @@ sr_page_project_dispose(GObject *object)
 {
   SrPageProject *self = SR_PAGE_PROJECT(object);
 
-  if (self->project)
-    g_clear_signal_handler(&self->changed_handler, self->project);
-  g_clear_object(&self->project);
   gtk_widget_dispose_template(GTK_WIDGET(self), SR_TYPE_PAGE_PROJECT);
   G_OBJECT_CLASS(sr_page_project_parent_class)->dispose(object);
 }
@@ -469,42 +457,16 @@ sr_page_project_finalize(GObject *object)
 }
 
 static void
-sr_page_project_get_property(GObject *object, guint id, GValue *value, GParamSpec *pspec)
-{
-  SrPageProject *self = SR_PAGE_PROJECT(object);
-
-  if (id == PROP_PROJECT)
-    g_value_set_object(value, self->project);
-  else
-    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
-}
-
-static void
-sr_page_project_set_property(GObject *object, guint id, const GValue *value, GParamSpec *pspec)
-{
-  SrPageProject *self = SR_PAGE_PROJECT(object);
-
-  if (id == PROP_PROJECT)
-    set_project(self, g_value_get_object(value));
-  else
-    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
-}
-
-static void
 sr_page_project_class_init(SrPageProjectClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS(klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
+  SrStagePageClass *page_class = SR_STAGE_PAGE_CLASS(klass);
 
   object_class->dispose = sr_page_project_dispose;
   object_class->finalize = sr_page_project_finalize;
-  object_class->get_property = sr_page_project_get_property;
-  object_class->set_property = sr_page_project_set_property;
-
-  properties[PROP_PROJECT] =
-      g_param_spec_object("project", NULL, NULL, SR_TYPE_PROJECT,
-                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties(object_class, N_PROPS, properties);
+  page_class->project_set = sr_page_project_project_set;
+  page_class->project_changed = sr_page_project_project_changed;
 
   gtk_widget_class_set_template_from_resource(
       widget_class, "/io/github/spatialrecovery/SpatialRecovery/sr-page-project.ui");

@@ -12,9 +12,9 @@
 
 #include "sr-application.h"
 #include "sr-io.h"
-#include "sr-page-crop.h"
-#include "sr-page-pairs.h"
-#include "sr-page-project.h"
+#include "sr-page-crop-private.h"
+#include "sr-page-pairs-private.h"
+#include "sr-page-project-private.h"
 #include "sr-project-ocio.h"
 #include "sr-ui-test.h"
 #include "sr-viewer.h"
@@ -92,7 +92,7 @@ visit_project_detection(SrPageProject *page, SrProject *project)
 
   g_autoptr(GFile) file = g_file_new_for_path(path);
   sr_page_project_choose_frame(page, TRUE, file);
-  SR_UI_WAIT_FOR(!sr_page_project_get_busy(page) &&
+  SR_UI_WAIT_FOR(!sr_stage_page_get_busy(SR_STAGE_PAGE(page)) &&
                      sr_project_get_source_colourspace(project) == SR_CS_CINEON,
                  30);
   const char *said = sr_page_project_get_detection(page, TRUE);
@@ -103,7 +103,8 @@ visit_project_detection(SrPageProject *page, SrProject *project)
 
   sr_project_set_source_pattern(project, original);
   sr_project_set_source_colourspace(project, original_cs);
-  SR_UI_WAIT_FOR(!sr_page_project_get_busy(page) && !sr_page_project_get_sequence_error(page, TRUE),
+  SR_UI_WAIT_FOR(!sr_stage_page_get_busy(SR_STAGE_PAGE(page)) &&
+                     !sr_page_project_get_sequence_error(page, TRUE),
                  30);
   /* Going back to the project's own files keeps the project's choice. */
   g_assert_cmpint(sr_project_get_source_colourspace(project), ==, original_cs);
@@ -163,7 +164,7 @@ visit_project(SrWindow *window, GtkWidget *win, SrProject *project)
   g_autofree char *original = g_strdup(sr_project_get_source_pattern(project));
 
   sr_window_set_stage(window, "project");
-  SR_UI_WAIT_FOR(!sr_page_project_get_busy(page), 30);
+  SR_UI_WAIT_FOR(!sr_stage_page_get_busy(SR_STAGE_PAGE(page)), 30);
   g_assert_null(sr_page_project_get_sequence_error(page, TRUE));
   g_assert_null(sr_page_project_get_sequence_error(page, FALSE));
   sr_ui_test_screenshot(win, "01-project");
@@ -175,7 +176,8 @@ visit_project(SrWindow *window, GtkWidget *win, SrProject *project)
   sr_ui_test_screenshot(win, "01b-project-error");
   activate_win(window, "undo");
   g_assert_cmpstr(sr_project_get_source_pattern(project), ==, original);
-  SR_UI_WAIT_FOR(!sr_page_project_get_busy(page) && !sr_page_project_get_sequence_error(page, TRUE),
+  SR_UI_WAIT_FOR(!sr_stage_page_get_busy(SR_STAGE_PAGE(page)) &&
+                     !sr_page_project_get_sequence_error(page, TRUE),
                  30);
   visit_project_detection(page, project);
   if (sr_ocio_available())
@@ -193,7 +195,7 @@ visit_pairs(SrWindow *window, GtkWidget *win, SrProject *project)
 
   sr_window_set_stage(window, "pairs");
   SR_UI_WAIT_FOR(sr_page_pairs_get_frame(page) >= 0, 30);
-  SR_UI_WAIT_FOR(!sr_page_pairs_get_busy(page), 60);
+  SR_UI_WAIT_FOR(!sr_stage_page_get_busy(SR_STAGE_PAGE(page)), 60);
   SR_UI_WAIT_FOR(
       sr_viewer_get_frame_a(SR_VIEWER(viewer)) && sr_viewer_get_frame_b(SR_VIEWER(viewer)), 30);
   n_pairs = sr_project_get_pairs(project)->len;
@@ -264,7 +266,7 @@ visit_crop(SrWindow *window, GtkWidget *win, SrProject *project)
 
   sr_window_set_stage(window, "crop");
   SR_UI_WAIT_FOR(sr_viewer_get_frame_a(viewer) != NULL, 60);
-  SR_UI_WAIT_FOR(!sr_page_crop_get_busy(page), 60);
+  SR_UI_WAIT_FOR(!sr_stage_page_get_busy(SR_STAGE_PAGE(page)), 60);
   sr_ui_test_pump(200);
   img = sr_frame_get_image(sr_viewer_get_frame_a(viewer));
   before = sr_project_get_crop(project);
@@ -286,7 +288,7 @@ visit_crop(SrWindow *window, GtkWidget *win, SrProject *project)
   g_assert_true(sr_rect_inside(after, img->width, img->height));
 
   /* The live checks follow the new crop. */
-  SR_UI_WAIT_FOR(!sr_page_crop_get_busy(page), 60);
+  SR_UI_WAIT_FOR(!sr_stage_page_get_busy(SR_STAGE_PAGE(page)), 60);
   if (sr_project_get_pairs(project)->len > 0) {
     checks = sr_page_crop_get_checks(page);
     g_assert_nonnull(checks);
@@ -310,7 +312,7 @@ visit_crop(SrWindow *window, GtkWidget *win, SrProject *project)
   g_assert_cmpint(after.w % 2, ==, 0);
   g_assert_cmpint(after.h % 2, ==, 0);
   activate_win(window, "undo");
-  SR_UI_WAIT_FOR(!sr_page_crop_get_busy(page), 60);
+  SR_UI_WAIT_FOR(!sr_stage_page_get_busy(SR_STAGE_PAGE(page)), 60);
 }
 
 static void
