@@ -4,6 +4,7 @@
 #include "sr-page-train-private.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <glib/gi18n.h>
@@ -78,6 +79,9 @@ typedef struct {
   GCancellable *cancellable;
 } EstimateCall;
 
+static GMutex estimate_lock;
+static gint exiting; /* set once, at exit */
+
 static gboolean
 estimate_measure(gpointer data)
 {
@@ -113,7 +117,7 @@ estimate_measure(gpointer data)
   sr_loss_desc loss = {0.2126f, 0.7152f, 0.0722f, SR_CHARBONNIER_EPS};
   sr_adam_desc adam = sr_adam_defaults();
   double l;
-  if (g_cancellable_is_cancelled(cancellable))
+  if (g_cancellable_is_cancelled(cancellable) || g_atomic_int_get(&exiting))
     goto out;
   gint64 t0 = g_get_monotonic_time();
   if (!sr_unet_train_step_host(net, ws, src, gt, &loss, &adam, &l, &err) ||
@@ -132,6 +136,7 @@ estimate_measure(gpointer data)
   t0 = g_get_monotonic_time();
   int n = 0;
   while (n < ESTIMATE_MAX_STEPS && !g_cancellable_is_cancelled(cancellable) &&
+         !g_atomic_int_get(&exiting) &&
          (n == 0 || (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC < ESTIMATE_SECONDS)) {
     adam.step++;
     if (!sr_unet_train_step_host(net, ws, src, gt, &loss, &adam, &l, &err)) {
@@ -156,8 +161,18 @@ out:
 }
 
 /* One measurement at a time, so an abandoned one finishing its step does
- * not share the cores with (and slow down) the one that replaced it. */
-static GMutex estimate_lock;
+ * not share the cores with (and slow down) the one that replaced it. The
+ * lock is also what the program waits on at exit: a measurement still
+ * inside the backend when the process tears its libraries down would crash
+ * it, so exit raises `exiting` (the step loop stops) and takes the lock. */
+
+static void
+wait_for_estimate_at_exit(void)
+{
+  g_atomic_int_set(&exiting, 1);
+  g_mutex_lock(&estimate_lock);
+  g_mutex_unlock(&estimate_lock);
+}
 
 static void
 estimate_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
@@ -166,7 +181,7 @@ estimate_thread(GTask *task, gpointer source, gpointer data, GCancellable *cance
   gboolean ok = FALSE;
 
   g_mutex_lock(&estimate_lock);
-  if (!g_cancellable_is_cancelled(cancellable))
+  if (!g_cancellable_is_cancelled(cancellable) && !g_atomic_int_get(&exiting))
     ok = sr_page_train_run_niced("sr-estimate", estimate_measure, &call);
   g_mutex_unlock(&estimate_lock);
   g_task_return_boolean(task, ok);
@@ -254,6 +269,13 @@ start_estimate(SrPageTrain *self)
   GTask *task = g_task_new(self, self->estimate_cancel, on_estimate_done,
                            GUINT_TO_POINTER(self->estimate_generation));
   g_task_set_task_data(task, e, g_free);
+  static gsize exit_hook;
+  if (g_once_init_enter(&exit_hook)) {
+    /* Registered after the backend's libraries are loaded, so it runs
+     * before their own exit handlers. */
+    atexit(wait_for_estimate_at_exit);
+    g_once_init_leave(&exit_hook, 1);
+  }
   g_task_run_in_thread(task, estimate_thread);
   g_object_unref(task);
 }
