@@ -13,7 +13,7 @@
 #define N_COEF (SR_LINEAR_TAPS + SR_LINEAR_TONE)
 /* Ridge on the normal equations, relative to their mean diagonal: enough to
  * keep a flat or periodic pair set solvable, far below what moves a fit. */
-#define RIDGE 1e-7
+#define RIDGE 1e-10
 
 void
 sr_linear_identity(sr_linear *lin, sr_ycbcr_matrix m)
@@ -73,8 +73,8 @@ static bool
 check_plane(int n, int w, int h, sr_error *err)
 {
   if (n < 1 || w < 1 || h < 1) {
-    sr_error_set(err, SR_ERR_INVALID, SR_("linear branch: %d planes of %dx%d is not a usable shape"),
-                 n, w, h);
+    sr_error_set(err, SR_ERR_INVALID,
+                 SR_("linear branch: %d planes of %dx%d is not a usable shape"), n, w, h);
     return false;
   }
   return true;
@@ -194,7 +194,8 @@ fit_pair(const sr_pair *p, sr_ycbcr_coeffs lc, int stride, float *py, double *at
   double x[N_COEF];
   for (int y = 0; y < h; y += stride)
     for (int xx = 0; xx < w; xx += stride) {
-      const float *centre = py + (size_t)(y + SR_LINEAR_RADIUS) * (size_t)pw + SR_LINEAR_RADIUS + xx;
+      const float *centre =
+          py + (size_t)(y + SR_LINEAR_RADIUS) * (size_t)pw + SR_LINEAR_RADIUS + xx;
       int k = 0;
       for (int dy = -SR_LINEAR_RADIUS; dy <= SR_LINEAR_RADIUS; dy++)
         for (int dx = -SR_LINEAR_RADIUS; dx <= SR_LINEAR_RADIUS; dx++)
@@ -209,8 +210,7 @@ fit_pair(const sr_pair *p, sr_ycbcr_coeffs lc, int stride, float *py, double *at
 }
 
 bool
-sr_linear_fit(const sr_pair *pairs, int n_pairs, sr_ycbcr_matrix m, sr_linear *out,
-              sr_error *err)
+sr_linear_fit(const sr_pair *pairs, int n_pairs, sr_ycbcr_matrix m, sr_linear *out, sr_error *err)
 {
   sr_linear_identity(out, m);
   double total = 0;

@@ -9,7 +9,7 @@
  * The 84 coefficients are the least-squares fit of Ŷ to the ground truth's Y
  * over the training pairs, in closed form: the normal equations accumulated
  * in double over the pairs' pixels (on a regular grid of at most
- * SR_LINEAR_FIT_SAMPLES per fit), a small ridge (1e-7 of the mean diagonal)
+ * SR_LINEAR_FIT_SAMPLES per fit), a small ridge (1e-10 of the mean diagonal)
  * and a Cholesky solve. It takes well under a second for a usual pair set.
  *
  * The network learns the residual on top: the recovered Y is
@@ -26,11 +26,11 @@
 #include "sr-error.h"
 #include "sr-pairs.h"
 
-#define SR_LINEAR_RADIUS       4
-#define SR_LINEAR_SIDE         (2 * SR_LINEAR_RADIUS + 1)
-#define SR_LINEAR_TAPS         (SR_LINEAR_SIDE * SR_LINEAR_SIDE)
-#define SR_LINEAR_TONE         3
-#define SR_LINEAR_FIT_SAMPLES  (1 << 20)
+#define SR_LINEAR_RADIUS      4
+#define SR_LINEAR_SIDE        (2 * SR_LINEAR_RADIUS + 1)
+#define SR_LINEAR_TAPS        (SR_LINEAR_SIDE * SR_LINEAR_SIDE)
+#define SR_LINEAR_TONE        3
+#define SR_LINEAR_FIT_SAMPLES (1 << 20)
 
 typedef struct sr_linear {
   float filter[SR_LINEAR_TAPS]; /* row-major: (dy + 4) · 9 + (dx + 4) */
@@ -53,5 +53,5 @@ bool sr_linear_delta(const sr_linear *lin, const float *rgb, int n, int w, int h
 
 /* Subtracts ΔY_lin of src from every channel of target (both n×h×w×3), so a
  * network trained to map src to the result is trained on the residual. */
-bool sr_linear_subtract(const sr_linear *lin, const float *src, int n, int w, int h,
-                        float *target, sr_error *err);
+bool sr_linear_subtract(const sr_linear *lin, const float *src, int n, int w, int h, float *target,
+                        sr_error *err);

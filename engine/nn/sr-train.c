@@ -333,7 +333,9 @@ typedef struct run {
   sr_unet_workspace *ws;
   sr_rng rng;
   float *src, *gt, *delta;
-  float *target; /* gt less the linear branch's ΔY: what the network learns */
+  float *target;      /* what the network learns: gt, less ΔY_lin with a linear branch */
+  sr_pair *res_pairs; /* the pairs with ΔY_lin taken off the ground truth, or NULL */
+  sr_train_data res_data;
   char *config_json;
   char data_hash[65];
   double loss_avg;
@@ -542,6 +544,36 @@ start_linear(run *r, sr_error *err)
   return sr_unet_zero_head(r->net, err);
 }
 
+/* The network's training pairs under a linear branch: the ground truth less
+ * ΔY_lin of the whole input frame, taken once before any window is cut, so
+ * flips and translations move the residual with the picture and the
+ * branch's 9×9 support never meets a patch edge. */
+static bool
+residual_pairs(run *r, sr_error *err)
+{
+  const sr_linear *lin = sr_unet_get_linear(r->net);
+  if (!lin)
+    return true;
+  int n = r->data->n_pairs;
+  r->res_pairs = calloc((size_t)n, sizeof *r->res_pairs);
+  if (!r->res_pairs) {
+    sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory"));
+    return false;
+  }
+  for (int i = 0; i < n; i++) {
+    const sr_pair *p = &r->data->pairs[i];
+    r->res_pairs[i] = *p;
+    r->res_pairs[i].ground_truth = sr_image_copy(p->ground_truth, err);
+    if (!r->res_pairs[i].ground_truth ||
+        !sr_linear_subtract(lin, p->input->pixels, 1, p->input->width, p->input->height,
+                            r->res_pairs[i].ground_truth->pixels, err))
+      return false;
+  }
+  r->res_data = *r->data;
+  r->res_data.pairs = r->res_pairs;
+  return true;
+}
+
 static bool
 resume_from(run *r, const char *resume, int64_t *start, sr_error *err)
 {
@@ -643,6 +675,8 @@ sr_train_run(const sr_train_config *cfg, const sr_train_data *data, const char *
   int64_t start = 0;
   if (resume && !resume_from(&r, resume, &start, err))
     goto out;
+  if (!residual_pairs(&r, err))
+    goto out;
   result->start_step = start;
   result->step = start;
   int P = cfg->patch, B = cfg->batch;
@@ -685,14 +719,20 @@ sr_train_run(const sr_train_config *cfg, const sr_train_data *data, const char *
                    result->checkpoint_path[0] ? result->checkpoint_path : SR_("the start"));
       goto out;
     }
-    sr_train_sample_batch(cfg, data, t, &r.rng, r.src, r.gt);
+    /* With a linear branch the network learns the residual pairs; a
+     * contact sheet shows the real ground truth, drawn with the same
+     * windows and augmentations. */
+    bool sheet = cfg->contact_sheet_every > 0 && t % cfg->contact_sheet_every == 0;
+    sr_rng before = r.rng;
+    sr_train_sample_batch(cfg, r.res_pairs ? &r.res_data : data, t, &r.rng, r.src, r.target);
+    if (sheet && r.res_pairs)
+      sr_train_sample_batch(cfg, data, t, &before, r.src, r.gt);
+    else if (sheet)
+      memcpy(r.gt, r.target, (size_t)B * pp * 3 * sizeof *r.gt);
     adam.lr = (float)sr_train_lr(cfg, t);
     adam.step = t;
     double loss = 0;
-    const sr_linear *lin = sr_unet_get_linear(r.net);
-    memcpy(r.target, r.gt, (size_t)B * pp * 3 * sizeof *r.target);
-    if ((lin && !sr_linear_subtract(lin, r.src, B, P, P, r.target, err)) ||
-        !sr_unet_train_step_host(r.net, r.ws, r.src, r.target, &loss_desc, &adam, &loss, err)) {
+    if (!sr_unet_train_step_host(r.net, r.ws, r.src, r.target, &loss_desc, &adam, &loss, err)) {
       sr_error_prefix(err, SR_("step %lld: "), (long long)t);
       goto out;
     }
@@ -716,8 +756,7 @@ sr_train_run(const sr_train_config *cfg, const sr_train_data *data, const char *
                               .eta_seconds = sps > 0 ? (double)(cfg->steps - t) / sps : 0};
       cb->progress(cb->user, &pr);
     }
-    if (cfg->contact_sheet_every > 0 && t % cfg->contact_sheet_every == 0 &&
-        !write_contact_sheet(&r, t, err))
+    if (sheet && !write_contact_sheet(&r, t, err))
       goto out;
     if (t % cfg->checkpoint_every == 0 || t == cfg->steps) {
       if (!save_checkpoint(&r, t, err))
@@ -735,6 +774,9 @@ out:
   free(r.gt);
   free(r.delta);
   free(r.target);
+  for (int i = 0; r.res_pairs && i < data->n_pairs; i++)
+    sr_image_free(r.res_pairs[i].ground_truth);
+  free(r.res_pairs);
   free(r.config_json);
   return ok;
 }
