@@ -3,6 +3,7 @@
 #include "sr-config.h"
 
 #include "sr-validation-note.h"
+#include "sr-qa-cache.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -853,10 +854,35 @@ typedef struct {
   GCancellable *cancellable;
   SrValidationProgress progress;
   gpointer user_data;
+  SrQaCache *cache;
+  const char *context; /* what the cache key adds to the files' identity */
   GMutex lock;
-  int done;
+  int done, cached;
   GError *error; /* the first failure */
 } measure_shared;
+
+/* The cache key of frame f, from the files as they are before reading. */
+static gboolean
+frame_key(measure_shared *ms, int i, gboolean ref_exists, guint8 key[SR_SHA256_DIGEST_SIZE])
+{
+  int f = ms->first + i;
+  g_autofree char *rp = sr_sequence_frame_path(ms->rseq, f);
+  g_autofree char *sp = sr_sequence_frame_path(ms->sseq, f);
+  g_autofree char *fp = ref_exists ? sr_sequence_frame_path(ms->fseq, f + ms->offset) : NULL;
+  g_autofree char *context = g_strdup_printf("%s held=%d", ms->context, ms->held_out[i] ? 1 : 0);
+  return rp && sp && (!ref_exists || fp) && sr_qa_cache_key(context, rp, sp, fp, key);
+}
+
+static void
+frame_done(measure_shared *ms, int f, gboolean cached)
+{
+  g_mutex_lock(&ms->lock);
+  ms->done++;
+  ms->cached += cached;
+  if (ms->progress)
+    ms->progress(ms->done, ms->total, f, ms->user_data);
+  g_mutex_unlock(&ms->lock);
+}
 
 /* One frame: read render, Source and Reference, measure. data = index + 1. */
 static void
@@ -871,10 +897,16 @@ measure_one(gpointer data, gpointer user_data)
   g_mutex_unlock(&ms->lock);
   if (stop)
     return;
+  gboolean ref_exists = ms->fseq && sr_sequence_has_frame(ms->fseq, f + ms->offset);
+  guint8 key[SR_SHA256_DIGEST_SIZE];
+  gboolean keyed = frame_key(ms, i, ref_exists, key);
+  if (keyed && sr_qa_cache_lookup(ms->cache, f, key, &ms->frames[i])) {
+    frame_done(ms, f, TRUE);
+    return;
+  }
   sr_error err = {0};
   sr_image *rec = sr_sequence_read(ms->rseq, f, &err);
   sr_image *src = rec ? sr_sequence_read(ms->sseq, f, &err) : NULL;
-  gboolean ref_exists = ms->fseq && sr_sequence_has_frame(ms->fseq, f + ms->offset);
   sr_image *ref = src && ref_exists ? sr_sequence_read(ms->fseq, f + ms->offset, &err) : NULL;
   gboolean fine = src && (!ref_exists || ref);
   if (fine) {
@@ -885,17 +917,31 @@ measure_one(gpointer data, gpointer user_data)
   sr_image_free(rec);
   sr_image_free(src);
   sr_image_free(ref);
+  if (fine) {
+    if (keyed)
+      sr_qa_cache_store(ms->cache, f, key, &ms->frames[i]);
+    frame_done(ms, f, FALSE);
+    return;
+  }
   g_mutex_lock(&ms->lock);
-  if (!fine && !ms->error) {
+  if (!ms->error) {
     sr_error_prefix(&err, _("frame %d: "), f);
     fail_sr(&ms->error, SR_VALIDATION_ERROR_IO, &err);
   }
-  if (fine) {
-    ms->done++;
-    if (ms->progress)
-      ms->progress(ms->done, ms->total, f, ms->user_data);
-  }
   g_mutex_unlock(&ms->lock);
+}
+
+/* What a frame's measurement depends on besides the three files: the model
+ * and the preprocessing (crop, colour spaces, matrix). */
+static char *
+cache_context(SrProject *project, const sr_prep_settings *prep, const SrCheckpointFacts *facts)
+{
+  return g_strdup_printf("model=%s crop=%d,%d,%d,%d spaces=%d,%d matrix=%d prefilter=%d "
+                         "offset=%d",
+                         facts ? facts->model_id : "", prep->crop.x, prep->crop.y, prep->crop.w,
+                         prep->crop.h, (int)prep->source_space, (int)prep->reference_space,
+                         (int)prep->matrix, (int)prep->prefilter,
+                         sr_project_get_reference_offset(project));
 }
 
 gboolean
@@ -939,6 +985,9 @@ sr_validation_run(SrProject *project, const SrValidationOptions *opts,
   sr_sequence rseq = {0}, sseq = {0}, fseq = {0};
   gboolean have_ref = FALSE, ok = FALSE;
   sr_qa_context *ctx = NULL;
+  SrQaCache *cache = NULL;
+  g_autofree char *context = NULL;
+  g_autoptr(GError) cerr = NULL;
   GPtrArray *note_stills = g_ptr_array_new_with_free_func(note_still_free);
   g_autofree char *src_path = sr_project_resolve_path(project, src_pat);
   GString *caveats_text = g_string_new(NULL);
@@ -979,6 +1028,11 @@ sr_validation_run(SrProject *project, const SrValidationOptions *opts,
     fail_sr(error, SR_VALIDATION_ERROR_INVALID, &err);
     goto done;
   }
+  out->has_facts = sr_checkpoint_facts_lookup(project, opts->checkpoint, &out->facts, &ferr);
+  if (!out->has_facts)
+    facts_error = g_strdup(ferr->message);
+  context = cache_context(project, &prep, out->has_facts ? &out->facts : NULL);
+  cache = sr_qa_cache_open(pattern);
   int total = last - first + 1;
   out->frames = g_new0(sr_qa_frame, total);
   measure_shared ms = {
@@ -994,6 +1048,8 @@ sr_validation_run(SrProject *project, const SrValidationOptions *opts,
       .cancellable = cancellable,
       .progress = progress,
       .user_data = user_data,
+      .cache = cache,
+      .context = context,
   };
   g_mutex_init(&ms.lock);
   for (int i = 0; i < total; i++)
@@ -1019,6 +1075,10 @@ sr_validation_run(SrProject *project, const SrValidationOptions *opts,
     goto done;
   }
   out->n_frames = total;
+  out->n_cached = ms.cached;
+  /* A folder that cannot be written only costs the next run its cache. */
+  if (!sr_qa_cache_save(cache, &cerr))
+    g_debug("%s", cerr->message);
   sr_qa_sequence_flicker(out->frames, out->n_frames, NULL);
   for (int i = 0; i < out->n_frames; i++)
     sr_qa_flag_frame(&out->frames[i], &opts->thresholds);
@@ -1041,10 +1101,6 @@ sr_validation_run(SrProject *project, const SrValidationOptions *opts,
       goto done;
     }
   }
-
-  out->has_facts = sr_checkpoint_facts_lookup(project, opts->checkpoint, &out->facts, &ferr);
-  if (!out->has_facts)
-    facts_error = g_strdup(ferr->message);
 
   if (opts->write_stills) {
     GArray *want = g_array_new(FALSE, FALSE, sizeof(int));
@@ -1105,6 +1161,7 @@ sr_validation_run(SrProject *project, const SrValidationOptions *opts,
   }
   ok = TRUE;
 done:
+  sr_qa_cache_free(cache);
   sr_qa_context_free(ctx);
   sr_sequence_clear(&rseq);
   sr_sequence_clear(&sseq);

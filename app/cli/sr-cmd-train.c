@@ -264,10 +264,16 @@ sr_cmd_train(int argc, char **argv)
     project = sr_project_new();
     sr_training_settings_init(&ts);
   }
-  if (source)
-    sr_project_set_source_pattern(project, source);
-  if (reference)
-    sr_project_set_reference_pattern(project, reference);
+  /* Sequences named here are relative to the working folder, not to the
+   * project's. */
+  if (source) {
+    g_autofree char *abs = g_canonicalize_filename(source, NULL);
+    sr_project_set_source_pattern(project, abs);
+  }
+  if (reference) {
+    g_autofree char *abs = g_canonicalize_filename(reference, NULL);
+    sr_project_set_reference_pattern(project, abs);
+  }
   if (!project_path || offset != 0)
     sr_project_set_reference_offset(project, offset);
   if (out_s) {

@@ -1,10 +1,12 @@
 /* Delivery (EXR masters with provenance, sidecars) and the validation run
  * (tables, stills, note) on a small synthetic shot with a real checkpoint. */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +20,7 @@
 #include "sr-fs.h"
 #include "sr-io.h"
 #include "sr-unet.h"
+#include "sr-qa-cache.h"
 #include "sr-validation-note.h"
 
 #define W     64
@@ -552,6 +555,136 @@ test_validation_note(Fixture *fx, gconstpointer data)
   sr_validation_result_clear(&r);
 }
 
+/* Sets a file's modification time, as touching or rewriting it would. */
+static void
+touch(const char *path, time_t seconds)
+{
+  struct timespec times[2] = {{seconds, 0}, {seconds, 0}};
+  g_assert_cmpint(utimensat(AT_FDCWD, path, times, 0), ==, 0);
+}
+
+static SrValidationResult
+validate(Fixture *fx)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = g_build_filename(fx->dir, "validation", NULL);
+  SrValidationOptions vo;
+  SrValidationResult r;
+  sr_validation_options_init(&vo);
+  vo.out_dir = out;
+  vo.write_note = FALSE;
+  vo.write_stills = FALSE;
+  if (!sr_validation_run(fx->project, &vo, NULL, NULL, NULL, &r, &error))
+    g_error("validation: %s", error->message);
+  return r;
+}
+
+static void
+assert_same_frames(const SrValidationResult *a, const SrValidationResult *b)
+{
+  g_assert_cmpint(a->n_frames, ==, b->n_frames);
+  for (int i = 0; i < a->n_frames; i++)
+    g_assert_cmpmem(&a->frames[i], sizeof a->frames[i], &b->frames[i], sizeof b->frames[i]);
+  g_assert_cmpmem(&a->summary, sizeof a->summary, &b->summary, sizeof b->summary);
+}
+
+/* The QA cache beside the render: a second validation reads no frame and
+ * gives the same results; touching a frame, its Source or the held-out set
+ * measures that frame again; a damaged cache is ignored and rewritten. */
+static void
+test_validation_cache(Fixture *fx, gconstpointer data)
+{
+  g_autofree char *cache = sr_qa_cache_path(fx->render_pattern);
+  g_autofree char *cache_name = g_strdup_printf("SH010_v002_m%s.qa-cache", fx->model_short);
+  g_autofree char *cache_base = g_path_get_basename(cache);
+  g_assert_cmpstr(cache_base, ==, cache_name);
+
+  SrValidationResult first = validate(fx);
+  g_assert_cmpint(first.n_frames, ==, 4);
+  g_assert_cmpint(first.n_cached, ==, 0);
+  g_assert_true(g_file_test(cache, G_FILE_TEST_IS_REGULAR));
+
+  /* Hit: identical results, no frame measured. */
+  SrValidationResult again = validate(fx);
+  g_assert_cmpint(again.n_cached, ==, 4);
+  assert_same_frames(&first, &again);
+  sr_validation_result_clear(&again);
+
+  /* Touching a rendered frame, or the Source frame of another, measures
+   * those two again and only those. */
+  g_autofree char *r2 = sr_pattern_format(fx->render_pattern, 2);
+  g_autofree char *src =
+      sr_project_resolve_path(fx->project, sr_project_get_source_pattern(fx->project));
+  g_autofree char *s4 = sr_pattern_format(src, 4);
+  touch(r2, 1000000000);
+  touch(s4, 1000000000);
+  SrValidationResult touched = validate(fx);
+  g_assert_cmpint(touched.n_cached, ==, 2);
+  assert_same_frames(&first, &touched);
+  sr_validation_result_clear(&touched);
+  touched = validate(fx);
+  g_assert_cmpint(touched.n_cached, ==, 4);
+  sr_validation_result_clear(&touched);
+
+  /* Holding frame 2 out changes what is measured there: fidelity. */
+  g_assert_true(sr_project_add_held_out(fx->project, 2, NULL));
+  SrValidationResult held = validate(fx);
+  g_assert_cmpint(held.n_cached, ==, 3);
+  g_assert_false(isnan(held.frames[1].psnr));
+  sr_validation_result_clear(&held);
+  g_assert_true(sr_project_remove_held_out(fx->project, 2));
+  held = validate(fx);
+  g_assert_cmpint(held.n_cached, ==, 3);
+  assert_same_frames(&first, &held);
+  sr_validation_result_clear(&held);
+
+  /* A damaged cache is never trusted: garbage, a flipped byte, a truncated
+   * file. Each is ignored, the frames measured, the file rewritten. */
+  g_autofree char *good = NULL;
+  gsize good_len = 0;
+  g_assert_true(g_file_get_contents(cache, &good, &good_len, NULL));
+  for (int damage = 0; damage < 3; damage++) {
+    g_autofree char *bad = g_memdup2(good, good_len);
+    gsize bad_len = good_len;
+    if (damage == 0)
+      memset(bad, 'x', bad_len);
+    else if (damage == 1)
+      bad[good_len / 2] ^= 0x40;
+    else
+      bad_len = good_len - 7;
+    g_assert_true(g_file_set_contents(cache, bad, (gssize)bad_len, NULL));
+    g_autoptr(SrQaCache) c = sr_qa_cache_open(fx->render_pattern);
+    g_assert_true(sr_qa_cache_was_rejected(c));
+    g_assert_cmpuint(sr_qa_cache_size(c), ==, 0);
+    SrValidationResult r = validate(fx);
+    g_assert_cmpint(r.n_cached, ==, 0);
+    assert_same_frames(&first, &r);
+    sr_validation_result_clear(&r);
+    r = validate(fx);
+    g_assert_cmpint(r.n_cached, ==, 4);
+    sr_validation_result_clear(&r);
+  }
+
+  /* Two runs over one render (the Render and Review pages) that each
+   * measured other frames: saving one after the other keeps both. */
+  guint8 k1[SR_SHA256_DIGEST_SIZE], k2[SR_SHA256_DIGEST_SIZE];
+  memset(k1, 1, sizeof k1);
+  memset(k2, 2, sizeof k2);
+  g_autoptr(SrQaCache) a = sr_qa_cache_open(fx->render_pattern);
+  g_autoptr(SrQaCache) b = sr_qa_cache_open(fx->render_pattern);
+  sr_qa_cache_store(a, 101, k1, &first.frames[0]);
+  sr_qa_cache_store(b, 102, k2, &first.frames[1]);
+  g_assert_true(sr_qa_cache_save(a, NULL));
+  g_assert_true(sr_qa_cache_save(b, NULL));
+  g_autoptr(SrQaCache) both = sr_qa_cache_open(fx->render_pattern);
+  sr_qa_frame got;
+  g_assert_true(sr_qa_cache_lookup(both, 101, k1, &got));
+  g_assert_true(sr_qa_cache_lookup(both, 102, k2, &got));
+  g_assert_false(sr_qa_cache_lookup(both, 102, k1, &got));
+  g_assert_cmpuint(sr_qa_cache_size(both), ==, 6);
+  sr_validation_result_clear(&first);
+}
+
 static char *
 run_cli(const char *const *args, int *status)
 {
@@ -648,6 +781,7 @@ main(int argc, char **argv)
   ADD("/delivery/model-mismatch", test_model_mismatch);
   ADD("/delivery/disk-full", test_disk_full);
   ADD("/validation/note", test_validation_note);
+  ADD("/validation/cache", test_validation_cache);
   ADD("/cli/validate-deliver", test_cli);
   return g_test_run();
 }
