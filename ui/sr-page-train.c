@@ -855,8 +855,12 @@ show_estimate(SrPageTrain *self)
     return;
   sr_project_get_training(self->project, &t);
   g_autofree char *total = duration_text(self->seconds_per_step * t.steps);
-  text = g_strdup_printf(_("Estimated time: %s (%.3g s/step on %s, measured)"), total,
-                         self->seconds_per_step, self->estimate_backend);
+  sr_train_config cfg;
+  sr_training_config_from_settings(&t, &cfg);
+  text = g_strdup_printf(_("Estimated time: %s (%.3g s/step on %s, measured); warm-up %lld steps "
+                           "(5 %% of the run, at most %lld), then cosine decay to the last step"),
+                         total, self->seconds_per_step, self->estimate_backend,
+                         (long long)sr_train_warmup(&cfg), (long long)cfg.warmup_steps);
   gtk_label_set_text(GTK_LABEL(self->estimate_label), text);
 }
 

@@ -78,8 +78,8 @@ direct_delta(const sr_linear *lin, const sr_image *img, int x, int y)
   double s = 0;
   for (int dy = -SR_LINEAR_RADIUS; dy <= SR_LINEAR_RADIUS; dy++)
     for (int dx = -SR_LINEAR_RADIUS; dx <= SR_LINEAR_RADIUS; dx++) {
-      const float *p = sr_image_row(img, mirror(y + dy, img->height)) +
-                       (size_t)mirror(x + dx, img->width) * 3;
+      const float *p =
+          sr_image_row(img, mirror(y + dy, img->height)) + (size_t)mirror(x + dx, img->width) * 3;
       double v = lin->luma.kr * p[0] + lin->luma.kg * p[1] + lin->luma.kb * p[2];
       s += lin->filter[(dy + SR_LINEAR_RADIUS) * SR_LINEAR_SIDE + dx + SR_LINEAR_RADIUS] * v;
     }
