@@ -306,6 +306,17 @@ flat_mask(const float *coarse, int w, int h, size_t *count)
   return mask;
 }
 
+unsigned char *
+sr_qa_flat_mask(const float *source_y, int w, int h, size_t *count)
+{
+  double e[3];
+  float *coarse = plane_alloc(w, h);
+  unsigned char *mask =
+      coarse && bands(source_y, w, h, e, NULL, coarse) ? flat_mask(coarse, w, h, count) : NULL;
+  free(coarse);
+  return mask;
+}
+
 static double
 masked_power(const float *band0, const unsigned char *mask, size_t n, size_t count)
 {

@@ -172,6 +172,10 @@ void sr_qa_summarise(const sr_qa_frame *frames, int n, sr_qa_summary *s);
 
 /* Mean square of the three à-trous bands of y. */
 void sr_qa_band_energies(const float *y, int w, int h, double out[3]);
+/* The flat areas grain is measured in: the pixels of the Source's Y whose
+ * coarse (G_2) gradient is in the lowest quarter. Returns a w×h mask of 0/1
+ * (caller frees) and the number of flat pixels, NULL without memory. */
+unsigned char *sr_qa_flat_mask(const float *source_y, int w, int h, size_t *count);
 /* PSNR of a vs b, data range 1 (INFINITY for identical planes). */
 double sr_qa_psnr(const float *a, const float *b, int w, int h);
 /* PSNR of g·a + o vs b with g, o the least-squares fit over the plane. */

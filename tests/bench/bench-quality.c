@@ -165,7 +165,7 @@ static void
 gaussian(const float *in, float *out, int w, int h, double sigma)
 {
   int r = (int)ceil(3 * sigma);
-  float *k = g_new(float, 2 * r + 1), *tmp = g_new(float, (size_t)w * h);
+  float *k = g_new(float, 2 * r + 1), *tmp = g_new(float, (size_t)w *h);
   double s = 0;
   for (int i = -r; i <= r; i++)
     s += k[i + r] = (float)exp(-0.5 * i * i / (sigma * sigma));
@@ -205,7 +205,7 @@ unsharp_delta(const sr_image *in, const unsharp *u, sr_ycbcr_coeffs c)
 {
   int w = in->width, h = in->height;
   sr_image *dy = sr_image_new(w, h, 1, NULL);
-  float *y = luma_plane(in, c), *b = g_new(float, (size_t)w * h);
+  float *y = luma_plane(in, c), *b = g_new(float, (size_t)w *h);
   gaussian(y, b, w, h, u->sigma);
   for (size_t i = 0; i < (size_t)w * h; i++)
     dy->pixels[i] = (float)u->amount * (y[i] - b[i]);
@@ -439,7 +439,8 @@ main(int argc, char **argv)
   printf("| Reference | | | | 1 | 1 | %.4f | | |\n\n", ref_halo);
   const scores *mo = &s[M_MODEL], *li = &s[M_LINEAR], *so = &s[M_SOURCE];
   double gain = mo->psnr - li->psnr;
-  printf("goal: model - linear PSNR-Y >= 0.5 dB: %+.2f dB: %s\n", gain, gain >= 0.5 ? "met" : "not met");
+  printf("goal: model - linear PSNR-Y >= 0.5 dB: %+.2f dB: %s\n", gain,
+         gain >= 0.5 ? "met" : "not met");
   printf("goal: HF correlation >= linear's: %.3f vs %.3f: %s\n", mo->hf_corr, li->hf_corr,
          mo->hf_corr >= li->hf_corr ? "met" : "not met");
   /* QA's halo score is the overshoot beyond the Source's own local range,
