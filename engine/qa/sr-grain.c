@@ -11,8 +11,8 @@
 #include "sr-metrics.h"
 #include "sr-rng.h"
 
-#define B     SR_GRAIN_BLOCK
-#define NB    (B * B)
+#define B  SR_GRAIN_BLOCK
+#define NB (B * B)
 /* A block counts as flat when this share of its pixels is. */
 #define FLAT_SHARE 0.9
 
@@ -59,8 +59,8 @@ window_block(const float *y, int w, int x0, int y0, double *data, double *wsum)
   *wsum = 0;
   for (int j = 0; j < B; j++)
     for (int i = 0; i < B; i++) {
-      double hw = (0.5 - 0.5 * cos(2 * M_PI * (i + 0.5) / B)) *
-                  (0.5 - 0.5 * cos(2 * M_PI * (j + 0.5) / B));
+      double hw =
+          (0.5 - 0.5 * cos(2 * M_PI * (i + 0.5) / B)) * (0.5 - 0.5 * cos(2 * M_PI * (j + 0.5) / B));
       double v = y[(size_t)(y0 + j) * (size_t)w + (size_t)(x0 + i)];
       double r = v - mean - gx * (i - c) - gy * (j - c);
       data[2 * (j * B + i)] = hw * r;
@@ -130,9 +130,8 @@ sr_grain_band(const sr_grain_profile *p, int b)
 double
 sr_grain_level(const sr_grain_profile *p, int l)
 {
-  return l >= 0 && l < SR_GRAIN_LEVELS && p->level_blocks[l]
-             ? p->level_sum[l] / p->level_blocks[l]
-             : NAN;
+  return l >= 0 && l < SR_GRAIN_LEVELS && p->level_blocks[l] ? p->level_sum[l] / p->level_blocks[l]
+                                                             : NAN;
 }
 
 double

@@ -17,7 +17,7 @@
 static float *
 ramp(void)
 {
-  float *y = g_new(float, W * H);
+  float *y = g_new(float, W *H);
   for (int j = 0; j < H; j++)
     for (int i = 0; i < W; i++)
       y[j * W + i] = 0.15f + 0.7f * (float)i / (W - 1);
@@ -58,7 +58,7 @@ measure(sr_grain_profile *p, const float *y, const float *src)
 static float *
 grey_rgb(const float *y)
 {
-  float *rgb = g_new(float, W * H * 3);
+  float *rgb = g_new(float, W *H * 3);
   for (int i = 0; i < W * H; i++)
     rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = y[i];
   return rgb;
@@ -112,10 +112,10 @@ check_regrain(double present_scale)
   sr_regrain g;
   sr_error err = {0};
   g_assert_true(sr_regrain_plan(&g, &pr, &po, 99, &err));
-  float *rgb = grey_rgb(out), *dy = g_new0(float, W * H);
+  float *rgb = grey_rgb(out), *dy = g_new0(float, W *H);
   sr_ycbcr_coeffs c = sr_ycbcr_coefficients(SR_YCBCR_BT709);
   g_assert_true(sr_regrain_add(&g, 7, rgb, c, W, H, dy, &err));
-  float *regrained = g_new(float, W * H);
+  float *regrained = g_new(float, W *H);
   for (int i = 0; i < W * H; i++)
     regrained[i] = out[i] + dy[i];
   measure(&pg, regrained, src);
@@ -167,7 +167,7 @@ test_frames_independent(void)
   sr_error err = {0};
   g_assert_true(sr_regrain_plan(&g, &pr, &po, 5, &err));
   float *rgb = grey_rgb(src);
-  float *a = g_new0(float, W * H), *b = g_new0(float, W * H), *a2 = g_new0(float, W * H);
+  float *a = g_new0(float, W *H), *b = g_new0(float, W *H), *a2 = g_new0(float, W *H);
   sr_ycbcr_coeffs c = sr_ycbcr_coefficients(SR_YCBCR_BT709);
   g_assert_true(sr_regrain_add(&g, 10, rgb, c, W, H, a, &err));
   g_assert_true(sr_regrain_add(&g, 11, rgb, c, W, H, b, &err));
@@ -196,7 +196,7 @@ test_nothing_missing(void)
   sr_error err = {0};
   /* The recovered frame already has the Reference's grain: nothing is added. */
   g_assert_true(sr_regrain_plan(&g, &pr, &pr, 5, &err));
-  float *rgb = grey_rgb(ref), *dy = g_new(float, W * H), *before = g_new(float, W * H);
+  float *rgb = grey_rgb(ref), *dy = g_new(float, W *H), *before = g_new(float, W *H);
   for (int i = 0; i < W * H; i++)
     dy[i] = before[i] = 0.01f * (float)(i % 7);
   sr_ycbcr_coeffs c = sr_ycbcr_coefficients(SR_YCBCR_BT709);
