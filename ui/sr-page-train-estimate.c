@@ -199,8 +199,20 @@ sr_page_train_show_estimate(SrPageTrain *self)
     return;
   sr_project_get_training(sr_page_train_project_of(self), &t);
   g_autofree char *total = sr_page_train_duration_text(self->seconds_per_step * t.steps);
-  text = g_strdup_printf(_("Estimated time: %s (%.3g s/step on %s, measured)"), total,
-                         self->seconds_per_step, self->estimate_backend);
+  /* The schedule scales with the run: say how, since it shapes the loss
+   * curve the archivist is about to watch. */
+  sr_train_config cfg;
+  sr_training_config_from_settings(&t, &cfg);
+  if (cfg.cosine_decay)
+    text = g_strdup_printf(_("Estimated time: %s (%.3g s/step on %s, measured); warm-up %lld steps "
+                             "(5 %% of the run, at most %lld), then cosine decay to the last step"),
+                           total, self->seconds_per_step, self->estimate_backend,
+                           (long long)sr_train_warmup(&cfg), (long long)cfg.warmup_steps);
+  else
+    text = g_strdup_printf(_("Estimated time: %s (%.3g s/step on %s, measured); warm-up %lld steps "
+                             "(5 %% of the run, at most %lld)"),
+                           total, self->seconds_per_step, self->estimate_backend,
+                           (long long)sr_train_warmup(&cfg), (long long)cfg.warmup_steps);
   gtk_label_set_text(GTK_LABEL(self->estimate_label), text);
 }
 

@@ -64,6 +64,22 @@ sr_checkpoint_meta_copy(sr_checkpoint_meta *dst, const sr_checkpoint_meta *src, 
 
 /* ---- model id --------------------------------------------------------------- */
 
+/* The linear branch's tensors (sr-linear.h). */
+#define LINEAR_FILTER "linear.filter"
+#define LINEAR_TONE   "linear.tone"
+
+static void
+hash_floats(sr_sha256 *ctx, const char *name, const float *v, size_t n)
+{
+  sr_sha256_update(ctx, name, strlen(name) + 1);
+  for (size_t j = 0; j < n; j++) {
+    uint32_t u;
+    memcpy(&u, &v[j], 4);
+    uint8_t le[4] = {(uint8_t)u, (uint8_t)(u >> 8), (uint8_t)(u >> 16), (uint8_t)(u >> 24)};
+    sr_sha256_update(ctx, le, 4);
+  }
+}
+
 void
 sr_model_id_from_host(sr_unet *net, const float *params, char out[65])
 {
@@ -96,6 +112,13 @@ sr_model_id_from_host(sr_unet *net, const float *params, char out[65])
       }
       sr_sha256_update(&ctx, buf, 4 * m);
     }
+  }
+  /* The linear branch is part of the model; a network without one keeps
+   * the id it always had. */
+  const sr_linear *lin = sr_unet_get_linear(net);
+  if (lin) {
+    hash_floats(&ctx, LINEAR_FILTER, lin->filter, SR_LINEAR_TAPS);
+    hash_floats(&ctx, LINEAR_TONE, lin->tone, SR_LINEAR_TONE);
   }
   uint8_t d[32];
   sr_sha256_final(&ctx, d);
@@ -192,7 +215,8 @@ sr_checkpoint_save(const char *path, sr_unet *net, const sr_checkpoint_meta *met
   size_t total = sr_unet_total_params(net), np = sr_unet_param_count(net);
   int n_blocks = with_adam ? 3 : 1;
   float *host = malloc(total * (size_t)n_blocks * sizeof *host);
-  sr_st_tensor *tensors = calloc(np * (size_t)n_blocks, sizeof *tensors);
+  const sr_linear *lin = sr_unet_get_linear(net);
+  sr_st_tensor *tensors = calloc(np * (size_t)n_blocks + 2, sizeof *tensors);
   char(*names)[64] = calloc(np * (size_t)n_blocks, sizeof *names);
   meta_list m = {0};
   bool ok = false;
@@ -217,6 +241,20 @@ sr_checkpoint_save(const char *path, sr_unet *net, const sr_checkpoint_meta *met
       tensors[k].count = p->count;
       tensors[k].data = block + p->offset;
     }
+  }
+  int n_tensors = (int)np * n_blocks;
+  if (lin) {
+    float *filter = (float *)lin->filter, *tone = (float *)lin->tone;
+    tensors[n_tensors++] = (sr_st_tensor){.name = LINEAR_FILTER,
+                                          .ndim = 4,
+                                          .shape = {1, SR_LINEAR_SIDE, SR_LINEAR_SIDE, 1},
+                                          .count = SR_LINEAR_TAPS,
+                                          .data = filter};
+    tensors[n_tensors++] = (sr_st_tensor){.name = LINEAR_TONE,
+                                          .ndim = 1,
+                                          .shape = {SR_LINEAR_TONE},
+                                          .count = SR_LINEAR_TONE,
+                                          .data = tone};
   }
   char id[65];
   sr_model_id_from_host(net, host, id);
@@ -276,12 +314,14 @@ sr_checkpoint_save(const char *path, sr_unet *net, const sr_checkpoint_meta *met
   meta_add(&m, "tool_version", meta->tool_version[0] ? meta->tool_version : SR_VERSION);
   meta_add(&m, "tool", "Spatial Recovery");
   meta_add(&m, "adam", with_adam ? "true" : "false");
+  if (lin)
+    meta_add(&m, "linear_branch", SR_CHECKPOINT_LINEAR);
   meta_add(&m, "model_id", id);
   if (m.oom) {
     sr_error_set(err, SR_ERR_NOMEM, SR_("%s: out of memory saving the checkpoint"), path);
     goto out;
   }
-  ok = sr_safetensors_write(path, tensors, (int)np * n_blocks, m.items, m.n, err);
+  ok = sr_safetensors_write(path, tensors, n_tensors, m.items, m.n, err);
   if (ok && model_id_out)
     memcpy(model_id_out, id, 65);
 out:
@@ -549,8 +589,13 @@ check_tensors(const sr_safetensors *st, sr_unet *net, bool *has_adam, sr_error *
 {
   size_t np = sr_unet_param_count(net);
   int n_adam = 0;
+  int n_linear = 0;
   for (int i = 0; i < st->n_tensors; i++) {
     const char *name = st->tensors[i].name;
+    if (strcmp(name, LINEAR_FILTER) == 0 || strcmp(name, LINEAR_TONE) == 0) {
+      n_linear++;
+      continue;
+    }
     bool adam = strncmp(name, "adam.m.", 7) == 0 || strncmp(name, "adam.v.", 7) == 0;
     long idx = sr_unet_param_find(net, adam ? name + 7 : name);
     if (idx < 0) {
@@ -580,7 +625,7 @@ check_tensors(const sr_safetensors *st, sr_unet *net, bool *has_adam, sr_error *
   }
   /* Names are unique in the file (duplicate JSON keys are refused), so
    * counts decide completeness. */
-  if (st->n_tensors - n_adam != (int)np) {
+  if (st->n_tensors - n_adam - n_linear != (int)np) {
     for (size_t i = 0; i < np; i++)
       if (!sr_safetensors_find(st, sr_unet_param_info(net, i)->name)) {
         sr_error_set(err, SR_ERR_FORMAT, SR_("%s: tensor \"%s\" is missing"), st->path,
@@ -617,6 +662,39 @@ import_block(const sr_safetensors *st, sr_unet *net, sr_unet_block block, const 
   return sr_unet_import(net, block, host, err);
 }
 
+/* The linear branch when the file has one (checkpoints written before it
+ * existed have none and load as they always did). */
+static bool
+load_linear(const sr_safetensors *st, sr_unet *net, sr_ycbcr_matrix m, sr_error *err)
+{
+  const sr_st_tensor *f = sr_safetensors_find(st, LINEAR_FILTER);
+  const sr_st_tensor *t = sr_safetensors_find(st, LINEAR_TONE);
+  if (!f && !t)
+    return true;
+  if (!f || !t || f->count != SR_LINEAR_TAPS || t->count != SR_LINEAR_TONE || f->ndim != 4 ||
+      f->shape[0] != 1 || f->shape[1] != SR_LINEAR_SIDE || f->shape[2] != SR_LINEAR_SIDE ||
+      f->shape[3] != 1 || t->ndim != 1) {
+    sr_error_set(err, SR_ERR_FORMAT,
+                 SR_("%s: the linear branch needs \"%s\" [1,%d,%d,1] and \"%s\" [%d]"), st->path,
+                 LINEAR_FILTER, SR_LINEAR_SIDE, SR_LINEAR_SIDE, LINEAR_TONE, SR_LINEAR_TONE);
+    return false;
+  }
+  sr_linear lin;
+  sr_linear_identity(&lin, m);
+  for (size_t k = 0; k < f->count + t->count; k++) {
+    float v = k < f->count ? f->data[k] : t->data[k - f->count];
+    if (!isfinite(v)) {
+      sr_error_set(err, SR_ERR_FORMAT, SR_("%s: tensor \"%s\" holds a NaN or infinite value"),
+                   st->path, k < f->count ? LINEAR_FILTER : LINEAR_TONE);
+      return false;
+    }
+  }
+  memcpy(lin.filter, f->data, sizeof lin.filter);
+  memcpy(lin.tone, t->data, sizeof lin.tone);
+  sr_unet_set_linear(net, &lin);
+  return true;
+}
+
 sr_unet *
 sr_checkpoint_load(const char *path, sr_backend *be, sr_checkpoint_meta *meta, bool *has_adam,
                    sr_error *err)
@@ -643,6 +721,8 @@ sr_checkpoint_load(const char *path, sr_backend *be, sr_checkpoint_meta *meta, b
     goto fail;
   }
   if (!import_block(st, net, SR_UNET_PARAMS, "", host, err))
+    goto fail;
+  if (!load_linear(st, net, local.prep.matrix, err))
     goto fail;
   sr_model_id_from_host(net, host, local.model_id);
   if (adam && (!import_block(st, net, SR_UNET_ADAM_M, "adam.m.", host, err) ||

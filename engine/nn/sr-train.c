@@ -31,6 +31,7 @@ sr_train_config_init(sr_train_config *c)
   c->learning_rate = 2e-4;
   c->warmup_steps = 1000;
   c->cosine_decay = true;
+  c->linear_start = true;
   c->flip = true;
   c->exposure_jitter = false;
   c->scale_jitter = false;
@@ -99,6 +100,7 @@ sr_train_config_to_json(const sr_train_config *c)
             sr_json_set_number(o, "learning_rate", c->learning_rate) &&
             sr_json_set_int(o, "warmup_steps", c->warmup_steps) &&
             sr_json_set_bool(o, "cosine_decay", c->cosine_decay) &&
+            sr_json_set_bool(o, "linear_start", c->linear_start) &&
             sr_json_set_bool(o, "flip", c->flip) &&
             sr_json_set_bool(o, "exposure_jitter", c->exposure_jitter) &&
             sr_json_set_bool(o, "scale_jitter", c->scale_jitter) &&
@@ -144,6 +146,7 @@ sr_train_config_from_json(sr_train_config *c, const char *json, sr_error *err)
   sr_json_get_number(o, "learning_rate", &c->learning_rate);
   sr_json_get_int(o, "warmup_steps", &c->warmup_steps);
   sr_json_get_bool(o, "cosine_decay", &c->cosine_decay);
+  sr_json_get_bool(o, "linear_start", &c->linear_start);
   sr_json_get_bool(o, "flip", &c->flip);
   sr_json_get_bool(o, "exposure_jitter", &c->exposure_jitter);
   sr_json_get_bool(o, "scale_jitter", &c->scale_jitter);
@@ -156,15 +159,26 @@ sr_train_config_from_json(sr_train_config *c, const char *json, sr_error *err)
   return true;
 }
 
+int64_t
+sr_train_warmup(const sr_train_config *c)
+{
+  if (c->warmup_steps <= 0 || c->steps <= 0)
+    return 0;
+  /* ceil(5 % of the run), at least one step, at most the configured cap. */
+  int64_t share = (c->steps * SR_TRAIN_WARMUP_PERCENT + 99) / 100;
+  return share < c->warmup_steps ? share : c->warmup_steps;
+}
+
 double
 sr_train_lr(const sr_train_config *c, int64_t t)
 {
-  if (c->warmup_steps > 0 && t <= c->warmup_steps)
-    return c->learning_rate * (double)t / (double)c->warmup_steps;
-  if (!c->cosine_decay || c->steps <= c->warmup_steps)
+  int64_t warm = sr_train_warmup(c);
+  if (warm > 0 && t <= warm)
+    return c->learning_rate * (double)t / (double)warm;
+  if (!c->cosine_decay || c->steps <= warm)
     return c->learning_rate;
   /* lr · ½(1 + cos(π·progress)) from the end of warm-up to the last step. */
-  double p = (double)(t - c->warmup_steps) / (double)(c->steps - c->warmup_steps);
+  double p = (double)(t - warm) / (double)(c->steps - warm);
   if (p > 1)
     p = 1;
   return c->learning_rate * 0.5 * (1.0 + cos(M_PI * p));
@@ -320,6 +334,9 @@ typedef struct run {
   sr_unet_workspace *ws;
   sr_rng rng;
   float *src, *gt, *delta;
+  float *target;      /* what the network learns: gt, less ΔY_lin with a linear branch */
+  sr_pair *res_pairs; /* the pairs with ΔY_lin taken off the ground truth, or NULL */
+  sr_train_data res_data;
   char *config_json;
   char data_hash[65];
   double loss_avg;
@@ -340,7 +357,9 @@ static bool
 write_contact_sheet(run *r, int64_t step, sr_error *err)
 {
   int P = r->cfg->patch, n = r->cfg->batch < 4 ? r->cfg->batch : 4;
-  if (!sr_unet_infer_host(r->net, r->ws, r->src, r->delta, err))
+  const sr_linear *lin = sr_unet_get_linear(r->net);
+  if (!sr_unet_infer_host(r->net, r->ws, r->src, r->delta, err) ||
+      (lin && !sr_linear_delta(lin, r->src, r->cfg->batch, P, P, r->delta, true, err)))
     return false;
   sr_image *sheet = sr_image_new(3 * P, n * P, 3, err);
   if (!sheet)
@@ -524,6 +543,54 @@ remove_stale_temps(const char *out_dir)
   }
 }
 
+/* The linear warm start: the branch fitted in closed form on the training
+ * pairs, and the head zeroed, so step 0 is exactly the linear solution and
+ * every step goes into what only the network can add. The branch stays
+ * fixed: it already is the least-squares optimum on these pairs (under the
+ * Charbonnier loss a trainable copy would move by little), it adds no op to
+ * any backend, and the checkpoint keeps the two parts apart, so what the
+ * network adds over the linear solution stays measurable. A resumed run
+ * takes the branch, or its absence, from the checkpoint. */
+static bool
+start_linear(run *r, sr_error *err)
+{
+  sr_linear lin;
+  if (!sr_linear_fit(r->data->pairs, r->data->n_pairs, r->data->prep.matrix, &lin, err))
+    return false;
+  sr_unet_set_linear(r->net, &lin);
+  return sr_unet_zero_head(r->net, err);
+}
+
+/* The network's training pairs under a linear branch: the ground truth less
+ * ΔY_lin of the whole input frame, taken once before any window is cut, so
+ * flips and translations move the residual with the picture and the
+ * branch's 9×9 support never meets a patch edge. */
+static bool
+residual_pairs(run *r, sr_error *err)
+{
+  const sr_linear *lin = sr_unet_get_linear(r->net);
+  if (!lin)
+    return true;
+  int n = r->data->n_pairs;
+  r->res_pairs = calloc((size_t)n, sizeof *r->res_pairs);
+  if (!r->res_pairs) {
+    sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory"));
+    return false;
+  }
+  for (int i = 0; i < n; i++) {
+    const sr_pair *p = &r->data->pairs[i];
+    r->res_pairs[i] = *p;
+    r->res_pairs[i].ground_truth = sr_image_copy(p->ground_truth, err);
+    if (!r->res_pairs[i].ground_truth ||
+        !sr_linear_subtract(lin, p->input->pixels, 1, p->input->width, p->input->height,
+                            r->res_pairs[i].ground_truth->pixels, err))
+      return false;
+  }
+  r->res_data = *r->data;
+  r->res_data.pairs = r->res_pairs;
+  return true;
+}
+
 static bool
 resume_from(run *r, const char *resume, int64_t *start, sr_error *err)
 {
@@ -619,10 +686,14 @@ sr_train_run(const sr_train_config *cfg, const sr_train_data *data, const char *
   r.net = sr_unet_new(cfg->model_size, r.be, err);
   if (!r.net || !sr_unet_init(r.net, cfg->seed, err))
     goto out;
+  if (cfg->linear_start && !start_linear(&r, err))
+    goto out;
   /* The patch RNG is seeded apart from the weight initialisation. */
   sr_rng_seed(&r.rng, cfg->seed ^ 0x5ca1ab1e0ddba11ULL);
   int64_t start = 0;
   if (resume && !resume_from(&r, resume, &start, err))
+    goto out;
+  if (!residual_pairs(&r, err))
     goto out;
   result->start_step = start;
   result->step = start;
@@ -632,9 +703,10 @@ sr_train_run(const sr_train_config *cfg, const sr_train_data *data, const char *
   r.src = malloc((size_t)B * pp * 3 * sizeof *r.src);
   r.gt = malloc((size_t)B * pp * 3 * sizeof *r.gt);
   r.delta = malloc((size_t)B * pp * sizeof *r.delta);
+  r.target = malloc((size_t)B * pp * 3 * sizeof *r.target);
   if (!r.ws)
     goto out;
-  if (!r.src || !r.gt || !r.delta) {
+  if (!r.src || !r.gt || !r.delta || !r.target) {
     sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory for a batch of %d patches of %d px"), B, P);
     goto out;
   }
@@ -665,11 +737,20 @@ sr_train_run(const sr_train_config *cfg, const sr_train_data *data, const char *
                    result->checkpoint_path[0] ? result->checkpoint_path : SR_("the start"));
       goto out;
     }
-    sr_train_sample_batch(cfg, data, t, &r.rng, r.src, r.gt);
+    /* With a linear branch the network learns the residual pairs; a
+     * contact sheet shows the real ground truth, drawn with the same
+     * windows and augmentations. */
+    bool sheet = cfg->contact_sheet_every > 0 && t % cfg->contact_sheet_every == 0;
+    sr_rng before = r.rng;
+    sr_train_sample_batch(cfg, r.res_pairs ? &r.res_data : data, t, &r.rng, r.src, r.target);
+    if (sheet && r.res_pairs)
+      sr_train_sample_batch(cfg, data, t, &before, r.src, r.gt);
+    else if (sheet)
+      memcpy(r.gt, r.target, (size_t)B * pp * 3 * sizeof *r.gt);
     adam.lr = (float)sr_train_lr(cfg, t);
     adam.step = t;
     double loss = 0;
-    if (!sr_unet_train_step_host(r.net, r.ws, r.src, r.gt, &loss_desc, &adam, &loss, err)) {
+    if (!sr_unet_train_step_host(r.net, r.ws, r.src, r.target, &loss_desc, &adam, &loss, err)) {
       sr_error_prefix(err, SR_("step %lld: "), (long long)t);
       goto out;
     }
@@ -693,8 +774,7 @@ sr_train_run(const sr_train_config *cfg, const sr_train_data *data, const char *
                               .eta_seconds = sps > 0 ? (double)(cfg->steps - t) / sps : 0};
       cb->progress(cb->user, &pr);
     }
-    if (cfg->contact_sheet_every > 0 && t % cfg->contact_sheet_every == 0 &&
-        !write_contact_sheet(&r, t, err))
+    if (sheet && !write_contact_sheet(&r, t, err))
       goto out;
     if (t % cfg->checkpoint_every == 0 || t == cfg->steps) {
       if (!save_checkpoint(&r, t, err))
@@ -711,6 +791,10 @@ out:
   free(r.src);
   free(r.gt);
   free(r.delta);
+  free(r.target);
+  for (int i = 0; r.res_pairs && i < data->n_pairs; i++)
+    sr_image_free(r.res_pairs[i].ground_truth);
+  free(r.res_pairs);
   free(r.config_json);
   return ok;
 }

@@ -44,6 +44,8 @@ struct sr_unet {
    * accumulates, then applies the ReLU. */
   layer enc1[MAX_LEVELS], enc2[MAX_LEVELS], down[MAX_LEVELS], up[MAX_LEVELS];
   layer dec1[MAX_LEVELS], dec1s[MAX_LEVELS], dec2[MAX_LEVELS], head;
+  bool has_linear;
+  sr_linear linear;
 };
 
 struct sr_unet_workspace {
@@ -385,6 +387,40 @@ sr_unet_init(sr_unet *net, uint64_t seed, sr_error *err)
   free(host);
   for (int i = SR_UNET_GRADS; ok && i < N_BLOCKS; i++)
     ok = sr_backend_fill(net->be, net->block[i], 0.0f, net->total, err);
+  return ok;
+}
+
+/* ---- the linear branch ------------------------------------------------------------ */
+
+void
+sr_unet_set_linear(sr_unet *net, const sr_linear *lin)
+{
+  net->has_linear = lin != NULL;
+  if (lin)
+    net->linear = *lin;
+}
+
+const sr_linear *
+sr_unet_get_linear(const sr_unet *net)
+{
+  return net->has_linear ? &net->linear : NULL;
+}
+
+bool
+sr_unet_zero_head(sr_unet *net, sr_error *err)
+{
+  float *host = malloc(net->total * sizeof *host);
+  if (!host) {
+    sr_error_set(err, SR_ERR_NOMEM, SR_("U-Net: out of memory"));
+    return false;
+  }
+  bool ok = sr_backend_download(net->be, host, net->block[SR_UNET_PARAMS], net->total, err);
+  if (ok) {
+    memset(host + net->head.w_off, 0, sr_conv_weight_count(&net->head.d) * sizeof *host);
+    memset(host + net->head.b_off, 0, (size_t)net->head.d.cout * sizeof *host);
+    ok = sr_backend_upload(net->be, net->block[SR_UNET_PARAMS], host, net->total, err);
+  }
+  free(host);
   return ok;
 }
 

@@ -307,6 +307,17 @@ flat_mask(const float *coarse, int w, int h, size_t *count)
   return mask;
 }
 
+unsigned char *
+sr_qa_flat_mask(const float *source_y, int w, int h, size_t *count)
+{
+  double e[3];
+  float *coarse = plane_alloc(w, h);
+  unsigned char *mask =
+      coarse && bands(source_y, w, h, e, NULL, coarse) ? flat_mask(coarse, w, h, count) : NULL;
+  free(coarse);
+  return mask;
+}
+
 static double
 masked_power(const float *band0, const unsigned char *mask, size_t n, size_t count)
 {
@@ -397,6 +408,72 @@ sr_qa_psnr(const float *a, const float *b, int w, int h)
   if (mse <= 0.0)
     return INFINITY;
   return 10.0 * log10(1.0 / mse);
+}
+
+double
+sr_qa_psnr_tone_fit(const float *a, const float *b, int w, int h)
+{
+  size_t n = (size_t)w * (size_t)h;
+  if (!n)
+    return NAN;
+  double ma = 0, mb = 0;
+  for (size_t i = 0; i < n; i++)
+    ma += a[i], mb += b[i];
+  ma /= (double)n, mb /= (double)n;
+  double vaa = 0, vab = 0;
+  for (size_t i = 0; i < n; i++) {
+    double da = (double)a[i] - ma;
+    vaa += da * da;
+    vab += da * ((double)b[i] - mb);
+  }
+  /* b ≈ g (a − mean a) + mean b; a flat plane keeps only the offset. */
+  double g = vaa > 0 ? vab / vaa : 0.0, se = 0;
+  for (size_t i = 0; i < n; i++) {
+    double d = g * ((double)a[i] - ma) + mb - (double)b[i];
+    se += d * d;
+  }
+  double mse = se / (double)n;
+  return mse <= 0.0 ? INFINITY : 10.0 * log10(1.0 / mse);
+}
+
+/* Y − G_2 (bands 0 and 1 together) into hf. */
+static bool
+hf_detail(const float *y, int w, int h, float *hf)
+{
+  size_t n = (size_t)w * (size_t)h;
+  float *g1 = plane_alloc(w, h), *tmp = plane_alloc(w, h);
+  bool ok = g1 && tmp;
+  if (ok) {
+    atrous_smooth(y, g1, tmp, w, h, 1);
+    atrous_smooth(g1, hf, tmp, w, h, 2);
+    for (size_t i = 0; i < n; i++)
+      hf[i] = y[i] - hf[i];
+  }
+  free(g1);
+  free(tmp);
+  return ok;
+}
+
+double
+sr_qa_hf_correlation(const float *a, const float *b, int w, int h)
+{
+  size_t n = (size_t)w * (size_t)h;
+  float *ha = plane_alloc(w, h), *hb = plane_alloc(w, h);
+  double r = NAN;
+  if (n && ha && hb && hf_detail(a, w, h, ha) && hf_detail(b, w, h, hb)) {
+    double sab = 0, saa = 0, sbb = 0, ma = 0, mb = 0;
+    for (size_t i = 0; i < n; i++)
+      ma += ha[i], mb += hb[i];
+    ma /= (double)n, mb /= (double)n;
+    for (size_t i = 0; i < n; i++) {
+      double da = ha[i] - ma, db = hb[i] - mb;
+      sab += da * db, saa += da * da, sbb += db * db;
+    }
+    r = saa > 0 && sbb > 0 ? sab / sqrt(saa * sbb) : 0.0;
+  }
+  free(ha);
+  free(hb);
+  return r;
 }
 
 static double
@@ -501,6 +578,8 @@ frame_init(sr_qa_frame *f, int frame)
       &f->ssim,
       &f->psnr_source,
       &f->ssim_source,
+      &f->psnr_tone_fit,
+      &f->hf_correlation,
       &f->grain_out,
       &f->grain_src,
       &f->grain_vs_source_db,
@@ -620,6 +699,8 @@ sr_qa_measure_frame(const sr_qa_context *ctx, int frame, const sr_image *output,
       out->ssim = sr_qa_ssim(po.y, pr.y, w, h);
       out->psnr_source = sr_qa_psnr(ps.y, pr.y, w, h);
       out->ssim_source = sr_qa_ssim(ps.y, pr.y, w, h);
+      out->psnr_tone_fit = sr_qa_psnr_tone_fit(po.y, pr.y, w, h);
+      out->hf_correlation = sr_qa_hf_correlation(po.y, pr.y, w, h);
     }
   }
   ok = true;
