@@ -409,6 +409,46 @@ sr_tiff_read_info(const char *path, sr_image_info *info, sr_error *err)
   return ok;
 }
 
+/* A file cannot hold more picture than its strips (or tiles) decode to:
+ * the byte counts it lists, expanded at most by its compression's largest
+ * ratio (PackBits 64:1; LZW and Deflate stay under 4096:1; newer codecs are
+ * given 65536:1). A header claiming a frame far beyond that is refused
+ * before the frame's memory is allocated for it. */
+static bool
+tiff_check_data_size(TIFF *tif, tiff_io *io, const tiff_shape *sh, const char *path, sr_error *err)
+{
+  bool tiled = TIFFIsTiled(tif);
+  uint32_t n = tiled ? TIFFNumberOfTiles(tif) : TIFFNumberOfStrips(tif);
+  uint64_t *counts = NULL;
+  if (n == 0 ||
+      !TIFFGetField(tif, tiled ? TIFFTAG_TILEBYTECOUNTS : TIFFTAG_STRIPBYTECOUNTS, &counts) ||
+      !counts) {
+    tiff_corrupt(err, io, path,
+                 tiled ? SR_("TileByteCounts missing") : SR_("StripByteCounts missing"));
+    return false;
+  }
+  uint64_t stored = 0;
+  for (uint32_t i = 0; i < n; i++)
+    stored += counts[i] < UINT32_MAX ? counts[i] : UINT32_MAX;
+  uint16_t compression = COMPRESSION_NONE;
+  TIFFGetFieldDefaulted(tif, TIFFTAG_COMPRESSION, &compression);
+  uint64_t ratio = compression == COMPRESSION_NONE       ? 1
+                   : compression == COMPRESSION_PACKBITS ? 64
+                   : compression == COMPRESSION_LZW || compression == COMPRESSION_ADOBE_DEFLATE ||
+                           compression == COMPRESSION_DEFLATE
+                       ? 4096
+                       : 65536;
+  uint64_t needed = (uint64_t)sh->width * sh->height * sh->spp * (sh->bps / 8u);
+  if (stored * ratio >= needed)
+    return true;
+  char what[160];
+  snprintf(what, sizeof what,
+           SR_("its %ux%u picture needs %llu bytes, more than its %llu stored bytes can hold"),
+           sh->width, sh->height, (unsigned long long)needed, (unsigned long long)stored);
+  tiff_corrupt(err, io, path, what);
+  return false;
+}
+
 sr_image *
 sr_tiff_read(const char *path, sr_error *err)
 {
@@ -418,7 +458,7 @@ sr_tiff_read(const char *path, sr_error *err)
     return NULL;
   tiff_shape sh;
   sr_image *img = NULL;
-  if (tiff_read_shape(tif, &io, &sh, path, err) &&
+  if (tiff_read_shape(tif, &io, &sh, path, err) && tiff_check_data_size(tif, &io, &sh, path, err) &&
       (img = sr_image_new((int)sh.width, (int)sh.height, sh.out_channels, err))) {
     bool ok = TIFFIsTiled(tif) ? read_tiles(tif, &io, &sh, img, path, err)
                                : read_strips(tif, &io, &sh, img, path, err);

@@ -1914,11 +1914,27 @@ test_write_nospace_in_header(void)
   g_free(dir);
 }
 
+/* A 1 KB TIFF whose header claims a frame of gigabytes (found by the TIFF
+ * fuzz target) is refused from its byte counts, before the frame's memory
+ * is allocated, naming the file and both sizes. */
+static void
+test_tiff_claimed_size(void)
+{
+  g_autofree char *path = g_build_filename(SR_SOURCE_ROOT, "tests", "fuzz", "regress", "tiff",
+                                           "tiff-oom-claimed-size.tif", NULL);
+  sr_error err = {0};
+  sr_image *img = sr_image_read(path, &err);
+  g_assert_null(img);
+  g_assert_nonnull(strstr(err.message, path));
+  g_assert_nonnull(strstr(err.message, "stored bytes"));
+}
+
 int
 main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/io/names", test_names);
+  g_test_add_func("/io/bad/tiff-claimed-size", test_tiff_claimed_size);
   g_test_add_func("/io/sniff", test_sniff);
   g_test_add_func("/io/exr/roundtrip", test_exr_roundtrip);
   g_test_add_func("/io/exr/dwaa", test_exr_dwaa);
