@@ -12,6 +12,7 @@
 #include <json-glib/json-glib.h>
 
 #include "sr-io.h"
+#include "sr-json-builder.h"
 
 G_DEFINE_QUARK(sr - farm - error - quark, sr_farm_error)
 
@@ -411,65 +412,41 @@ sr_farm_record_add(SrFarmRecord *r)
   return s;
 }
 
-static void
-add_member(JsonBuilder *b, const char *key, const char *value)
-{
-  json_builder_set_member_name(b, key);
-  if (value)
-    json_builder_add_string_value(b, value);
-  else
-    json_builder_add_null_value(b);
-}
-
-static void
-add_int(JsonBuilder *b, const char *key, gint64 v)
-{
-  json_builder_set_member_name(b, key);
-  json_builder_add_int_value(b, v);
-}
-
-static void
-add_bool(JsonBuilder *b, const char *key, gboolean v)
-{
-  json_builder_set_member_name(b, key);
-  json_builder_add_boolean_value(b, v);
-}
-
 char *
 sr_farm_record_to_json(const SrFarmRecord *r)
 {
   const SrFarmScript *s = &r->script;
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
-  add_member(b, "scheduler", "slurm");
-  add_member(b, "cli", s->cli);
-  add_member(b, "project", s->project);
-  add_member(b, "model", s->model);
-  add_member(b, "model_id", r->model_id);
-  add_member(b, "render", s->render);
-  add_member(b, "farm_dir", s->farm_dir);
-  add_member(b, "job_name", s->job_name);
-  add_member(b, "partition", s->partition);
-  add_member(b, "account", s->account);
-  add_member(b, "gres", s->gres);
-  add_member(b, "time", s->time_limit);
-  add_member(b, "mem", s->mem);
-  add_member(b, "backend", s->backend);
-  add_int(b, "cpus_per_task", s->cpus_per_task);
-  add_int(b, "max_running", s->max_running);
-  add_bool(b, "requeue", s->requeue);
-  add_bool(b, "deliver", s->deliver);
-  add_int(b, "first", s->first);
-  add_int(b, "last", s->last);
+  sr_json_member_string(b, "scheduler", "slurm");
+  sr_json_member_string(b, "cli", s->cli);
+  sr_json_member_string(b, "project", s->project);
+  sr_json_member_string(b, "model", s->model);
+  sr_json_member_string(b, "model_id", r->model_id);
+  sr_json_member_string(b, "render", s->render);
+  sr_json_member_string(b, "farm_dir", s->farm_dir);
+  sr_json_member_string(b, "job_name", s->job_name);
+  sr_json_member_string(b, "partition", s->partition);
+  sr_json_member_string(b, "account", s->account);
+  sr_json_member_string(b, "gres", s->gres);
+  sr_json_member_string(b, "time", s->time_limit);
+  sr_json_member_string(b, "mem", s->mem);
+  sr_json_member_string(b, "backend", s->backend);
+  sr_json_member_int(b, "cpus_per_task", s->cpus_per_task);
+  sr_json_member_int(b, "max_running", s->max_running);
+  sr_json_member_bool(b, "requeue", s->requeue);
+  sr_json_member_bool(b, "deliver", s->deliver);
+  sr_json_member_int(b, "first", s->first);
+  sr_json_member_int(b, "last", s->last);
   json_builder_set_member_name(b, "submissions");
   json_builder_begin_array(b);
   for (guint i = 0; i < r->submissions->len; i++) {
     const SrFarmSubmission *sub = g_ptr_array_index(r->submissions, i);
     json_builder_begin_object(b);
-    add_member(b, "array_job", sub->array_job);
-    add_member(b, "finish_job", sub->finish_job);
-    add_member(b, "render_script", sub->render_script);
-    add_member(b, "finish_script", sub->finish_script);
+    sr_json_member_string(b, "array_job", sub->array_job);
+    sr_json_member_string(b, "finish_job", sub->finish_job);
+    sr_json_member_string(b, "render_script", sub->render_script);
+    sr_json_member_string(b, "finish_script", sub->finish_script);
     json_builder_set_member_name(b, "tasks");
     json_builder_begin_array(b);
     for (guint k = 0; k < sub->ranges->len; k++) {

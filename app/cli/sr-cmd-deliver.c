@@ -10,6 +10,7 @@
 #include <glib/gi18n.h>
 
 #include "sr-cli-common.h"
+#include "sr-json-builder.h"
 #include "sr-delivery.h"
 #include "sr-validation-note.h"
 
@@ -26,23 +27,6 @@ on_frame(int done, int total, int frame, const char *status, gpointer user_data)
   double values[] = {frame};
   gint64 step = g_str_equal(status, "verified") ? total + done : done;
   sr_progress_update(st->progress, step, keys, values, 1);
-}
-
-static void
-add_string(JsonBuilder *b, const char *key, const char *value)
-{
-  json_builder_set_member_name(b, key);
-  if (value)
-    json_builder_add_string_value(b, value);
-  else
-    json_builder_add_null_value(b);
-}
-
-static void
-add_int(JsonBuilder *b, const char *key, gint64 value)
-{
-  json_builder_set_member_name(b, key);
-  json_builder_add_int_value(b, value);
 }
 
 int
@@ -149,17 +133,18 @@ sr_cmd_deliver(int argc, char **argv)
   if (mode == SR_PROGRESS_JSON) {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-    add_string(b, "event", "result");
-    add_string(b, "masters", res.master_pattern);
-    add_int(b, "first", res.first);
-    add_int(b, "last", res.last);
-    add_int(b, "written", res.written);
-    add_int(b, "skipped", res.skipped);
-    add_string(b, "model_id", res.facts.model_id);
-    add_string(b, "json", res.json_path);
-    add_string(b, "text", res.text_path);
-    add_string(b, "note", have_note ? vres.note_path : NULL);
-    add_string(b, "digital_source_type", res.merged ? SR_IPTC_COMPOSITE : SR_IPTC_TRAINED);
+    sr_json_member_string(b, "event", "result");
+    sr_json_member_string(b, "masters", res.master_pattern);
+    sr_json_member_int(b, "first", res.first);
+    sr_json_member_int(b, "last", res.last);
+    sr_json_member_int(b, "written", res.written);
+    sr_json_member_int(b, "skipped", res.skipped);
+    sr_json_member_string(b, "model_id", res.facts.model_id);
+    sr_json_member_string(b, "json", res.json_path);
+    sr_json_member_string(b, "text", res.text_path);
+    sr_json_member_string(b, "note", have_note ? vres.note_path : NULL);
+    sr_json_member_string(b, "digital_source_type",
+                          res.merged ? SR_IPTC_COMPOSITE : SR_IPTC_TRAINED);
     json_builder_end_object(b);
     g_autoptr(JsonNode) root = json_builder_get_root(b);
     g_autofree char *line = json_to_string(root, FALSE);

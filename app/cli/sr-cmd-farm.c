@@ -11,26 +11,10 @@
 #include <glib/gi18n.h>
 
 #include "sr-cli-common.h"
+#include "sr-json-builder.h"
 #include "sr-farm.h"
 
 #define CMD "farm"
-
-static void
-add_str(JsonBuilder *b, const char *key, const char *value)
-{
-  json_builder_set_member_name(b, key);
-  if (value)
-    json_builder_add_string_value(b, value);
-  else
-    json_builder_add_null_value(b);
-}
-
-static void
-add_int(JsonBuilder *b, const char *key, gint64 v)
-{
-  json_builder_set_member_name(b, key);
-  json_builder_add_int_value(b, v);
-}
 
 static char *
 log_pattern(const SrFarmRecord *r, const SrFarmSubmission *s)
@@ -52,15 +36,15 @@ print_submission(const SrFarmRecord *r, const SrFarmSubmission *s, const char *e
   if (json) {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-    add_str(b, "event", event);
-    add_str(b, "array_job", s->array_job);
-    add_int(b, "tasks", s->ranges->len);
-    add_int(b, "frames", frames);
-    add_str(b, "finish_job", s->finish_job);
-    add_str(b, "render_script", s->render_script);
-    add_str(b, "finish_script", s->finish_script);
-    add_str(b, "logs", logs);
-    add_str(b, "render", r->script.render);
+    sr_json_member_string(b, "event", event);
+    sr_json_member_string(b, "array_job", s->array_job);
+    sr_json_member_int(b, "tasks", s->ranges->len);
+    sr_json_member_int(b, "frames", frames);
+    sr_json_member_string(b, "finish_job", s->finish_job);
+    sr_json_member_string(b, "render_script", s->render_script);
+    sr_json_member_string(b, "finish_script", s->finish_script);
+    sr_json_member_string(b, "logs", logs);
+    sr_json_member_string(b, "render", r->script.render);
     json_builder_end_object(b);
     sr_cli_emit_json(b);
     return;
@@ -187,14 +171,14 @@ task_json(JsonBuilder *b, const SrFarmRecord *r, const SrFarmTask *t)
 {
   const SrFarmSubmission *s = g_ptr_array_index(r->submissions, t->submission);
   json_builder_begin_object(b);
-  add_str(b, "job", s->array_job);
-  add_int(b, "task", t->range.index);
-  add_int(b, "first", t->range.first);
-  add_int(b, "last", t->range.last);
-  add_str(b, "status", sr_farm_task_status_name(t->status));
-  add_int(b, "frames_done", t->frames_done);
-  add_str(b, "why", t->why);
-  add_str(b, "log", t->log_path);
+  sr_json_member_string(b, "job", s->array_job);
+  sr_json_member_int(b, "task", t->range.index);
+  sr_json_member_int(b, "first", t->range.first);
+  sr_json_member_int(b, "last", t->range.last);
+  sr_json_member_string(b, "status", sr_farm_task_status_name(t->status));
+  sr_json_member_int(b, "frames_done", t->frames_done);
+  sr_json_member_string(b, "why", t->why);
+  sr_json_member_string(b, "log", t->log_path);
   json_builder_end_object(b);
 }
 
@@ -236,14 +220,14 @@ farm_status(int argc, char **argv)
   if (mode == SR_PROGRESS_JSON) {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-    add_str(b, "event", "status");
-    add_int(b, "first", r->script.first);
-    add_int(b, "last", r->script.last);
-    add_int(b, "frames_done", done);
-    add_int(b, "frames", total);
-    add_str(b, "finish_job", finish_job);
-    add_str(b, "finish", finish);
-    add_str(b, "render", r->script.render);
+    sr_json_member_string(b, "event", "status");
+    sr_json_member_int(b, "first", r->script.first);
+    sr_json_member_int(b, "last", r->script.last);
+    sr_json_member_int(b, "frames_done", done);
+    sr_json_member_int(b, "frames", total);
+    sr_json_member_string(b, "finish_job", finish_job);
+    sr_json_member_string(b, "finish", finish);
+    sr_json_member_string(b, "render", r->script.render);
     json_builder_set_member_name(b, "tasks");
     json_builder_begin_array(b);
     for (guint i = 0; i < tasks->len; i++)
@@ -307,8 +291,8 @@ farm_resume(int argc, char **argv)
     if (json) {
       g_autoptr(JsonBuilder) b = json_builder_new();
       json_builder_begin_object(b);
-      add_str(b, "event", "nothing-to-resume");
-      add_str(b, "finish", res.finish_state);
+      sr_json_member_string(b, "event", "nothing-to-resume");
+      sr_json_member_string(b, "finish", res.finish_state);
       json_builder_end_object(b);
       sr_cli_emit_json(b);
     } else {

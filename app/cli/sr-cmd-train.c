@@ -16,6 +16,7 @@
 
 #include "sr-checkpoint.h"
 #include "sr-cli-common.h"
+#include "sr-json-builder.h"
 #include "sr-memory.h"
 #include "sr-fs.h"
 #include "sr-io.h"
@@ -34,18 +35,6 @@ typedef struct reporter {
 
 /* null when nothing was measured; an infinite PSNR (identical images) as
  * ±1e308, as qa-frames.json writes it, since JSON has no infinity. */
-static void
-add_double(JsonBuilder *b, const char *key, double v)
-{
-  json_builder_set_member_name(b, key);
-  if (isnan(v))
-    json_builder_add_null_value(b);
-  else if (isinf(v))
-    json_builder_add_double_value(b, v > 0 ? 1e308 : -1e308);
-  else
-    json_builder_add_double_value(b, v);
-}
-
 static void
 on_progress(void *user, const sr_train_progress *p)
 {
@@ -87,11 +76,11 @@ on_checkpoint(void *user, const sr_train_eval *e)
       json_builder_add_string_value(b, e->preview_path);
     else
       json_builder_add_null_value(b);
-    add_double(b, "loss_avg", e->loss_avg);
-    add_double(b, "psnr_y_before", e->psnr_before);
-    add_double(b, "psnr_y_after", e->psnr_after);
-    add_double(b, "ssim_y_before", e->ssim_before);
-    add_double(b, "ssim_y_after", e->ssim_after);
+    sr_json_member_double(b, "loss_avg", e->loss_avg);
+    sr_json_member_double(b, "psnr_y_before", e->psnr_before);
+    sr_json_member_double(b, "psnr_y_after", e->psnr_after);
+    sr_json_member_double(b, "ssim_y_before", e->ssim_before);
+    sr_json_member_double(b, "ssim_y_after", e->ssim_after);
     json_builder_end_object(b);
     sr_cli_emit_json(b);
     return;
@@ -444,11 +433,11 @@ sr_cmd_train(int argc, char **argv)
     json_builder_add_int_value(b, res->step);
     json_builder_set_member_name(b, "resumed_from");
     json_builder_add_int_value(b, res->start_step);
-    add_double(b, "final_loss", res->loss_avg);
-    add_double(b, "psnr_y_before", res->psnr_before);
-    add_double(b, "psnr_y_after", res->psnr_after);
-    add_double(b, "ssim_y_before", res->ssim_before);
-    add_double(b, "ssim_y_after", res->ssim_after);
+    sr_json_member_double(b, "final_loss", res->loss_avg);
+    sr_json_member_double(b, "psnr_y_before", res->psnr_before);
+    sr_json_member_double(b, "psnr_y_after", res->psnr_after);
+    sr_json_member_double(b, "ssim_y_before", res->ssim_before);
+    sr_json_member_double(b, "ssim_y_after", res->ssim_after);
     json_builder_set_member_name(b, "checkpoint");
     json_builder_add_string_value(b, res->checkpoint_path);
     json_builder_set_member_name(b, "backend");

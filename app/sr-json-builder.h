@@ -1,0 +1,16 @@
+/* sr-json-builder.h — one way to add an object member to a JsonBuilder, for
+ * every JSON file and line the app and the CLI write: a missing string is
+ * JSON null, and a number JSON cannot hold is written as the machine-readable
+ * outputs have always written it (NaN as null, ±infinity as ±1e308). */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+void sr_json_member_string(JsonBuilder *b, const char *key, const char *value);
+void sr_json_member_int(JsonBuilder *b, const char *key, gint64 value);
+void sr_json_member_bool(JsonBuilder *b, const char *key, gboolean value);
+void sr_json_member_double(JsonBuilder *b, const char *key, double value);
+
+G_END_DECLS
