@@ -3,6 +3,8 @@
 
 #include "sr-application.h"
 
+#include "sr-page-train.h"
+
 #include <glib/gi18n.h>
 
 #include "sr-window.h"
@@ -135,6 +137,13 @@ ensure_window(SrApplication *self)
 }
 
 static void
+sr_application_shutdown(GApplication *app)
+{
+  sr_page_train_stop_estimates();
+  G_APPLICATION_CLASS(sr_application_parent_class)->shutdown(app);
+}
+
+static void
 sr_application_activate(GApplication *app)
 {
   SrApplication *self = SR_APPLICATION(app);
@@ -181,6 +190,7 @@ sr_application_class_init(SrApplicationClass *klass)
   object_class->dispose = sr_application_dispose;
   app_class->startup = sr_application_startup;
   app_class->activate = sr_application_activate;
+  app_class->shutdown = sr_application_shutdown;
   app_class->open = sr_application_open;
 }
 

@@ -4,7 +4,6 @@
 #include "sr-page-train-private.h"
 
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <glib/gi18n.h>
@@ -162,12 +161,13 @@ out:
 
 /* One measurement at a time, so an abandoned one finishing its step does
  * not share the cores with (and slow down) the one that replaced it. The
- * lock is also what the program waits on at exit: a measurement still
- * inside the backend when the process tears its libraries down would crash
- * it, so exit raises `exiting` (the step loop stops) and takes the lock. */
+ * lock is also what the program waits on before it exits: a measurement
+ * still inside the backend when the process tears its libraries down would
+ * crash it, so sr_page_train_stop_estimates() raises `exiting` (the step
+ * loop stops) and takes the lock. */
 
-static void
-wait_for_estimate_at_exit(void)
+void
+sr_page_train_stop_estimates(void)
 {
   g_atomic_int_set(&exiting, 1);
   g_mutex_lock(&estimate_lock);
@@ -281,13 +281,6 @@ start_estimate(SrPageTrain *self)
   GTask *task = g_task_new(self, self->estimate_cancel, on_estimate_done,
                            GUINT_TO_POINTER(self->estimate_generation));
   g_task_set_task_data(task, e, g_free);
-  static gsize exit_hook;
-  if (g_once_init_enter(&exit_hook)) {
-    /* Registered after the backend's libraries are loaded, so it runs
-     * before their own exit handlers. */
-    atexit(wait_for_estimate_at_exit);
-    g_once_init_leave(&exit_hook, 1);
-  }
   g_task_run_in_thread(task, estimate_thread);
   g_object_unref(task);
 }

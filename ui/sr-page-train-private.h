@@ -25,6 +25,8 @@ gboolean sr_page_train_resume(SrPageTrain *self, const char *checkpoint_path, GE
 void sr_page_train_stop(SrPageTrain *self);
 /* Loss points plotted so far, and checkpoint rows listed (newest first). */
 guint sr_page_train_get_n_loss_points(SrPageTrain *self);
+/* TRUE once the trainer has stopped at a pause (no step is in flight). */
+gboolean sr_page_train_get_worker_paused(SrPageTrain *self);
 /* Step and loss of plotted point i (0 = oldest); FALSE past the end. */
 gboolean sr_page_train_get_loss_point(SrPageTrain *self, guint i, gint64 *step, double *loss);
 guint sr_page_train_get_n_checkpoints(SrPageTrain *self);
@@ -74,6 +76,7 @@ typedef struct {
   double steps_per_second, eta;
   gint64 step, steps;
   atomic_bool pause;
+  gboolean worker_paused; /* the trainer reported it is waiting at a pause */
 } TrainLog;
 
 struct _SrPageTrain {

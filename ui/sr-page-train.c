@@ -397,6 +397,7 @@ on_train_progress(void *user, const sr_train_progress *p)
   g_mutex_lock(&l->lock);
   if (!p->paused)
     g_array_append_val(l->points, pt);
+  l->worker_paused = p->paused;
   l->steps_per_second = p->steps_per_second;
   l->eta = p->eta_seconds;
   l->step = p->step;
@@ -858,6 +859,17 @@ guint
 sr_page_train_get_n_loss_points(SrPageTrain *self)
 {
   return self->points->len;
+}
+
+gboolean
+sr_page_train_get_worker_paused(SrPageTrain *self)
+{
+  if (!self->log)
+    return FALSE;
+  g_mutex_lock(&self->log->lock);
+  gboolean paused = self->log->worker_paused;
+  g_mutex_unlock(&self->log->lock);
+  return paused;
 }
 
 gboolean

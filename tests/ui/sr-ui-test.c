@@ -46,6 +46,7 @@ sr_ui_test_init(int *argc, char ***argv, const char *name)
 int
 sr_ui_test_finish(int rc)
 {
+  sr_page_train_stop_estimates();
   sr_ui_test_remove_tree(tmp_dir);
   g_clear_pointer(&tmp_dir, g_free);
   g_clear_pointer(&shot_dir, g_free);

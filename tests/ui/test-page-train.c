@@ -265,6 +265,11 @@ test_page(void)
                  60);
   if (sr_stage_page_get_busy(SR_STAGE_PAGE(train))) {
     g_signal_emit_by_name(pause, "clicked");
+    /* The step in flight when Pause is pressed still finishes (seconds on a
+     * loaded machine); after the trainer says it waits, none may follow. */
+    SR_UI_WAIT_FOR(sr_page_train_get_worker_paused(train) ||
+                       !sr_stage_page_get_busy(SR_STAGE_PAGE(train)),
+                   60);
     sr_ui_test_pump(500);
     guint n = sr_page_train_get_n_loss_points(train);
     sr_ui_test_pump(600);
