@@ -9,7 +9,9 @@
 #include <string.h>
 
 #include "sr-fs.h"
+#include "sr-frame-map-json.h"
 #include "sr-io.h"
+#include "sr-project-sequence.h"
 
 /* Project files are small; anything bigger is not one of ours. */
 #define MAX_PROJECT_BYTES (16 * 1024 * 1024)
@@ -32,7 +34,8 @@ struct _SrProject {
   sr_colourspace source_cs;
   sr_colourspace reference_cs;
   int reference_offset;
-  int preview_frame; /* -1: none */
+  sr_frame_map reference_map; /* cadence and breaks; its offset is reference_offset */
+  int preview_frame;          /* -1: none */
   sr_prefilter prefilter;
   sr_rect crop;
   char *output_folder;
@@ -287,6 +290,7 @@ sr_project_finalize(GObject *object)
   g_array_unref(self->flags);
   g_ptr_array_unref(self->accepted);
   provenance_clear(&self->provenance);
+  sr_frame_map_clear(&self->reference_map);
   G_OBJECT_CLASS(sr_project_parent_class)->finalize(object);
 }
 
@@ -467,6 +471,7 @@ sr_project_to_data(SrProject *self, gsize *len)
   add_string(b, "pattern", self->reference_pattern);
   add_string(b, "colourspace", sr_colourspace_id(self->reference_cs));
   add_int(b, "offset", self->reference_offset);
+  sr_frame_map_json_write(b, &self->reference_map);
   json_builder_end_object(b);
 
   add_frames(b, "pairs", self->pairs);
@@ -958,7 +963,8 @@ parse_into(SrProject *p, const char *json, gsize len, const char *origin, GError
       !read_string(&ps, ref, "pattern", "reference.pattern", TRUE, &p->reference_pattern) ||
       !read_colourspace(&ps, ref, "reference.colourspace", &p->reference_cs) ||
       !read_int(&ps, ref, "offset", "reference.offset", FALSE, -MAX_OFFSET, MAX_OFFSET,
-                &p->reference_offset))
+                &p->reference_offset) ||
+      !sr_frame_map_json_read(ref, ps.origin, &p->reference_map, error))
     return FALSE;
 
   if (!read_frames(&ps, root, "pairs", TRUE, p->pairs) ||
@@ -1130,6 +1136,7 @@ sr_project_restore(SrProject *self, const char *json, GError **error)
   SWAP(source_cs);
   SWAP(reference_cs);
   SWAP(reference_offset);
+  SWAP(reference_map);
   SWAP(preview_frame);
   SWAP(prefilter);
   SWAP(crop);
@@ -1297,6 +1304,45 @@ sr_project_set_reference_offset(SrProject *self, int offset)
     return;
   self->reference_offset = offset;
   edited(self, PROP_REFERENCE_OFFSET, _("Reference offset"));
+}
+
+void
+sr_project_get_frame_map(SrProject *self, sr_frame_map *out)
+{
+  g_return_if_fail(SR_IS_PROJECT(self));
+  if (!sr_frame_map_copy(out, &self->reference_map, NULL))
+    g_error("out of memory copying the frame map");
+  out->offset = self->reference_offset;
+}
+
+gboolean
+sr_project_set_frame_map(SrProject *self, const sr_frame_map *map, GError **error)
+{
+  g_return_val_if_fail(SR_IS_PROJECT(self), FALSE);
+  sr_error err = {0};
+  sr_frame_map copy;
+  if (!sr_frame_map_validate(map, &err) || !sr_frame_map_copy(&copy, map, &err)) {
+    g_set_error(error, SR_PROJECT_ERROR, SR_PROJECT_ERROR_FIELD, "%s", err.message);
+    return FALSE;
+  }
+  self->reference_map.offset = self->reference_offset;
+  if (sr_frame_map_equal(&copy, &self->reference_map)) {
+    sr_frame_map_clear(&copy);
+    return TRUE;
+  }
+  sr_frame_map_clear(&self->reference_map);
+  self->reference_map = copy;
+  self->reference_offset = copy.offset;
+  edited(self, PROP_REFERENCE_OFFSET, _("Frame map"));
+  return TRUE;
+}
+
+int
+sr_project_reference_frame(SrProject *self, int source_frame)
+{
+  g_return_val_if_fail(SR_IS_PROJECT(self), SR_NO_FRAME);
+  self->reference_map.offset = self->reference_offset;
+  return sr_frame_map_reference(&self->reference_map, source_frame);
 }
 
 int
@@ -1470,7 +1516,7 @@ sr_project_check_pair(SrProject *self, int frame, GError **error)
                 frame);
     return FALSE;
   }
-  return TRUE;
+  return sr_project_check_pair_reference(self, frame, error);
 }
 
 gboolean
@@ -1701,20 +1747,22 @@ sr_project_get_prep_settings(SrProject *self, sr_prep_settings *out)
 
 static gboolean
 open_sequence(SrProject *self, const char *pattern, const char *which, const char *id,
-              sr_sequence *seq, sr_check_report *report)
+              sr_colourspace cs, sr_sequence *seq, sr_check_report *report)
 {
   if (pattern == NULL || *pattern == '\0') {
     sr_check_report_add(report, id, "project", SR_CHECK_FAIL, 0.0,
                         _("no %s sequence is set; choose its frames in the Project step"), which);
     return FALSE;
   }
-  g_autofree char *path = sr_project_resolve_path(self, pattern);
   sr_error err;
   sr_error_clear(&err);
-  if (!sr_sequence_open(seq, path, &err)) {
+  if (!sr_project_open_sequence(self, pattern, seq, &err)) {
     sr_check_report_add(report, id, "project", SR_CHECK_FAIL, 0.0, "%s: %s", which, err.message);
     return FALSE;
   }
+  sr_project_check_movie(self, seq, which,
+                         g_str_has_prefix(id, "source") ? "source-movie" : "reference-movie", cs,
+                         report);
   if (seq->n_missing > 0) {
     char missing[160];
     sr_sequence_describe_missing(seq, missing, sizeof missing);
@@ -1748,23 +1796,26 @@ sr_project_check_with_pairs(SrProject *self, sr_check_report *report, SrProjectP
   sr_sequence src_seq, ref_seq;
   memset(&src_seq, 0, sizeof src_seq);
   memset(&ref_seq, 0, sizeof ref_seq);
-  gboolean have_src =
-      open_sequence(self, self->source_pattern, _("Source"), "source-sequence", &src_seq, report);
+  gboolean have_src = open_sequence(self, self->source_pattern, _("Source"), "source-sequence",
+                                    self->source_cs, &src_seq, report);
   gboolean have_ref = open_sequence(self, self->reference_pattern, _("Reference"),
-                                    "reference-sequence", &ref_seq, report);
+                                    "reference-sequence", self->reference_cs, &ref_seq, report);
 
   if (have_src && self->preview_frame >= 0 && !sr_sequence_has_frame(&src_seq, self->preview_frame))
     sr_check_report_add(report, "preview-frame", "project", SR_CHECK_FAIL, self->preview_frame,
                         _("preview frame %d is not in the Source sequence (frames %d-%d)"),
                         self->preview_frame, src_seq.first, src_seq.last);
 
+  sr_project_check_pair_references(self, report);
   sr_prep_settings prep;
   sr_project_get_prep_settings(self, &prep);
   for (guint i = 0; i < pairs->len && (have_src || have_ref); i++) {
     int frame = g_array_index(pairs, int, i);
-    int ref_frame = frame + self->reference_offset;
+    int ref_frame = sr_project_reference_frame(self, frame);
     char subject[64];
     g_snprintf(subject, sizeof subject, "pair %d", frame);
+    if (ref_frame == SR_NO_FRAME)
+      continue; /* reported by sr_project_check_pair_references() */
     sr_error err;
     sr_image *src = NULL, *ref = NULL;
     if (have_src) {

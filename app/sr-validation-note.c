@@ -847,7 +847,8 @@ write_stills_for(int frame, const sr_image *src, const sr_image *rec, sr_colours
 typedef struct {
   const sr_qa_context *ctx;
   const sr_sequence *rseq, *sseq, *fseq;
-  int offset, first, total;
+  const sr_frame_map *map;
+  int first, total;
   gboolean *held_out;
   sr_qa_frame *frames;
   GCancellable *cancellable;
@@ -874,8 +875,9 @@ measure_one(gpointer data, gpointer user_data)
   sr_error err = {0};
   sr_image *rec = sr_sequence_read(ms->rseq, f, &err);
   sr_image *src = rec ? sr_sequence_read(ms->sseq, f, &err) : NULL;
-  gboolean ref_exists = ms->fseq && sr_sequence_has_frame(ms->fseq, f + ms->offset);
-  sr_image *ref = src && ref_exists ? sr_sequence_read(ms->fseq, f + ms->offset, &err) : NULL;
+  int rf = sr_frame_map_reference(ms->map, f);
+  gboolean ref_exists = ms->fseq && rf != SR_NO_FRAME && sr_sequence_has_frame(ms->fseq, rf);
+  sr_image *ref = src && ref_exists ? sr_sequence_read(ms->fseq, rf, &err) : NULL;
   gboolean fine = src && (!ref_exists || ref);
   if (fine) {
     sr_qa_options qo = {.held_out = ms->held_out[i]};
@@ -939,6 +941,8 @@ sr_validation_run(SrProject *project, const SrValidationOptions *opts,
   sr_sequence rseq = {0}, sseq = {0}, fseq = {0};
   gboolean have_ref = FALSE, ok = FALSE;
   sr_qa_context *ctx = NULL;
+  g_auto(sr_frame_map) map; /* which Reference frame each rendered frame is measured against */
+  sr_project_get_frame_map(project, &map);
   GPtrArray *note_stills = g_ptr_array_new_with_free_func(note_still_free);
   g_autofree char *src_path = sr_project_resolve_path(project, src_pat);
   GString *caveats_text = g_string_new(NULL);
@@ -986,7 +990,7 @@ sr_validation_run(SrProject *project, const SrValidationOptions *opts,
       .rseq = &rseq,
       .sseq = &sseq,
       .fseq = have_ref ? &fseq : NULL,
-      .offset = sr_project_get_reference_offset(project),
+      .map = &map,
       .first = first,
       .total = total,
       .held_out = g_new0(gboolean, total),

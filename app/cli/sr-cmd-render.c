@@ -18,6 +18,7 @@
 
 #include "sr-checkpoint.h"
 #include "sr-cli-common.h"
+#include "sr-project-sequence.h"
 #include "sr-fs.h"
 #include "sr-infer.h"
 #include "sr-io.h"
@@ -140,6 +141,7 @@ sr_cmd_render(int argc, char **argv)
   }
 
   g_autofree char *model_path = NULL, *input = NULL, *output = NULL, *render_dir = NULL;
+  g_autofree char *index_dir = NULL; /* movie index beside the project */
   /* Project mode names the output after shot, version and model. */
   g_autoptr(SrProject) project_ref = NULL;
   sr_prep_settings project_prep;
@@ -149,6 +151,7 @@ sr_cmd_render(int argc, char **argv)
     if (!project)
       return 1;
     input = sr_project_resolve_path(project, sr_project_get_source_pattern(project));
+    index_dir = sr_project_index_dir(project);
     sr_project_get_prep_settings(project, &project_prep);
     have_project_prep = TRUE;
     const char *of = sr_project_get_output_folder(project);
@@ -212,7 +215,7 @@ sr_cmd_render(int argc, char **argv)
 
   sr_error err = {0};
   sr_sequence seq = {0};
-  if (!sr_sequence_open(&seq, input, &err)) {
+  if (!sr_sequence_open_indexed(&seq, input, index_dir, &err)) {
     sr_cli_error("render", "%s", err.message);
     return 1;
   }

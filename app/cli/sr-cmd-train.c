@@ -16,6 +16,7 @@
 
 #include "sr-checkpoint.h"
 #include "sr-cli-common.h"
+#include "sr-project-sequence.h"
 #include "sr-fs.h"
 #include "sr-io.h"
 #include "sr-project.h"
@@ -124,15 +125,25 @@ compare_int(gconstpointer a, gconstpointer b)
 
 /* Reads and builds one pair; errors name the frame. */
 static gboolean
-build_pair(const sr_sequence *src, const sr_sequence *ref, int frame, int offset,
+build_pair(const sr_sequence *src, const sr_sequence *ref, int frame, const sr_frame_map *map,
            const sr_prep_settings *prep, sr_pair *pair, sr_error *err)
 {
+  int ref_frame = sr_frame_map_reference(map, frame);
+  if (ref_frame == SR_NO_FRAME) {
+    char desc[256];
+    sr_frame_map_describe(map, desc, sizeof desc);
+    sr_error_set(err, SR_ERR_INVALID,
+                 _("pair %d: no clean Reference frame under the frame map (%s); choose a frame "
+                   "next to it"),
+                 frame, desc);
+    return FALSE;
+  }
   sr_image *s = sr_sequence_read(src, frame, err);
-  sr_image *r = s ? sr_sequence_read(ref, frame + offset, err) : NULL;
+  sr_image *r = s ? sr_sequence_read(ref, ref_frame, err) : NULL;
   gboolean ok = s && r && sr_pair_build(s, r, prep, pair, err);
   if (ok) {
     pair->source_frame = frame;
-    pair->reference_frame = frame + offset;
+    pair->reference_frame = ref_frame;
   } else {
     sr_error_prefix(err, _("pair %d: "), frame);
   }
@@ -223,6 +234,8 @@ sr_cmd_train(int argc, char **argv)
   g_autoptr(GArray) held = g_array_new(FALSE, FALSE, sizeof(int));
   g_autofree char *src_pattern = NULL, *ref_pattern = NULL, *out_dir = NULL;
   g_autoptr(SrProject) project = NULL;
+  g_auto(sr_frame_map) map;
+  sr_frame_map_init(&map, offset);
 
   if (project_path) {
     project = sr_cli_load_project("train", project_path);
@@ -230,7 +243,9 @@ sr_cmd_train(int argc, char **argv)
       return 1;
     src_pattern = sr_project_resolve_path(project, sr_project_get_source_pattern(project));
     ref_pattern = sr_project_resolve_path(project, sr_project_get_reference_pattern(project));
-    offset = sr_project_get_reference_offset(project);
+    sr_frame_map_clear(&map);
+    sr_project_get_frame_map(project, &map);
+    offset = map.offset;
     sr_project_get_prep_settings(project, &prep);
     const GArray *pp = sr_project_get_pairs(project), *hh = sr_project_get_held_out(project);
     g_array_append_vals(pairs, pp->data, pp->len);
@@ -383,8 +398,9 @@ sr_cmd_train(int argc, char **argv)
 
   sr_error err = {0};
   sr_sequence src_seq = {0}, ref_seq = {0};
-  if (!sr_sequence_open(&src_seq, src_pattern, &err) ||
-      !sr_sequence_open(&ref_seq, ref_pattern, &err)) {
+  g_autofree char *index_dir = project ? sr_project_index_dir(project) : NULL;
+  if (!sr_sequence_open_indexed(&src_seq, src_pattern, index_dir, &err) ||
+      !sr_sequence_open_indexed(&ref_seq, ref_pattern, index_dir, &err)) {
     sr_cli_error("train", "%s", err.message);
     sr_sequence_clear(&src_seq);
     return 1;
@@ -395,13 +411,13 @@ sr_cmd_train(int argc, char **argv)
   sr_image *preview_img = NULL;
   guint n_built = 0, n_held = 0;
   for (; n_built < pairs->len; n_built++)
-    if (!build_pair(&src_seq, &ref_seq, g_array_index(pairs, int, n_built), offset, &prep,
+    if (!build_pair(&src_seq, &ref_seq, g_array_index(pairs, int, n_built), &map, &prep,
                     &built[n_built], &err)) {
       sr_cli_error("train", "%s", err.message);
       goto out;
     }
   for (; n_held < held->len; n_held++)
-    if (!build_pair(&src_seq, &ref_seq, g_array_index(held, int, n_held), offset, &prep,
+    if (!build_pair(&src_seq, &ref_seq, g_array_index(held, int, n_held), &map, &prep,
                     &built_held[n_held], &err)) {
       /* TRANSLATORS: put before "pair 12: <what went wrong>". */
       sr_error_prefix(&err, "%s", _("held-out "));

@@ -107,8 +107,7 @@ sr_movie_index_build(sr_movie_index *ix, AVFormatContext *fmt, int stream, const
       char buf[AV_ERROR_MAX_STRING_SIZE] = {0};
       av_strerror(rc, buf, sizeof buf);
       sr_error_set(err, SR_ERR_FORMAT,
-                   SR_("%s: cannot be indexed: reading failed after %d frames (%s)"), path, n,
-                   buf);
+                   SR_("%s: cannot be indexed: reading failed after %d frames (%s)"), path, n, buf);
       goto out;
     }
     bool mine = pkt->stream_index == stream && !(pkt->flags & AV_PKT_FLAG_DISCARD);
@@ -121,8 +120,8 @@ sr_movie_index_build(sr_movie_index *ix, AVFormatContext *fmt, int stream, const
       goto out;
     }
     if (mine && n >= FRAMES_MAX) {
-      sr_error_set(err, SR_ERR_UNSUPPORTED, SR_("%s: cannot be indexed: more than %d frames"),
-                   path, FRAMES_MAX);
+      sr_error_set(err, SR_ERR_UNSUPPORTED, SR_("%s: cannot be indexed: more than %d frames"), path,
+                   FRAMES_MAX);
       av_packet_unref(pkt);
       goto out;
     }

@@ -10,8 +10,8 @@
 
 typedef struct sr_movie_index {
   int n;
-  int64_t *pts;  /* presentation timestamps, ascending, stream time base */
-  uint8_t *key;  /* 1 where the frame is a keyframe */
+  int64_t *pts; /* presentation timestamps, ascending, stream time base */
+  uint8_t *key; /* 1 where the frame is a keyframe */
 } sr_movie_index;
 
 void sr_movie_index_clear(sr_movie_index *ix);

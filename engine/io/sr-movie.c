@@ -39,8 +39,8 @@ struct sr_movie {
   AVPacket *pkt;
   AVFrame *frame;
   int stream;
-  int position;  /* index of the last picture the decoder gave; -1: none */
-  bool drained;  /* the decoder has been flushed to the end of the file */
+  int position;   /* index of the last picture the decoder gave; -1: none */
+  bool drained;   /* the decoder has been flushed to the end of the file */
   sr_image *last; /* the picture at `position`, converted */
 };
 
@@ -286,7 +286,9 @@ set_tags(sr_image *img, const sr_movie_info *in, sr_error *err)
   snprintf(buf, sizeof buf, "%s/%s/%s/%s", or_unknown(av_color_primaries_name(in->primaries)),
            or_unknown(av_color_transfer_name(in->transfer)),
            or_unknown(av_color_space_name(in->matrix)),
-           in->is_rgb ? "rgb" : in->full_range ? "full" : "video");
+           in->is_rgb       ? "rgb"
+           : in->full_range ? "full"
+                            : "video");
   return sr_image_set_attribute(img, "movie:colour", buf, err);
 }
 
@@ -333,8 +335,8 @@ convert_yuv(sr_movie *m, const AVFrame *f, sr_error *err)
   m->sws = sws_getCachedContext(m->sws, f->width, f->height, (enum AVPixelFormat)f->format,
                                 f->width, f->height, AV_PIX_FMT_RGB48, flags, NULL, NULL, NULL);
   if (!m->sws) {
-    sr_error_set(err, SR_ERR_UNSUPPORTED, SR_("%s: cannot convert pixel format %s to RGB"),
-                 m->path, av_get_pix_fmt_name((enum AVPixelFormat)f->format));
+    sr_error_set(err, SR_ERR_UNSUPPORTED, SR_("%s: cannot convert pixel format %s to RGB"), m->path,
+                 av_get_pix_fmt_name((enum AVPixelFormat)f->format));
     return NULL;
   }
   const int *coef = sws_getCoefficients(sws_matrix(m->info.used_matrix));
@@ -457,9 +459,8 @@ decode_to(sr_movie *m, int target, sr_error *err)
     int rc = decode_next(m, err);
     if (rc <= 0)
       return rc;
-    int64_t ts = m->frame->best_effort_timestamp != AV_NOPTS_VALUE
-                     ? m->frame->best_effort_timestamp
-                     : m->frame->pts;
+    int64_t ts = m->frame->best_effort_timestamp != AV_NOPTS_VALUE ? m->frame->best_effort_timestamp
+                                                                   : m->frame->pts;
     note_scan(m, m->frame);
     int at = sr_movie_index_find(&m->index, ts);
     if (ts == want) {

@@ -44,9 +44,9 @@ typedef struct sr_movie_info {
   char pixel_format[32];  /* FFmpeg's pixel format name ("yuv444p10le") */
   /* Colour tags as ITU-T H.273 code points (2 = unspecified). */
   int primaries, transfer, matrix;
-  bool full_range;  /* YCbCr: full (0-1023) rather than video (64-940) range */
-  bool is_rgb;      /* the stream stores RGB, not YCbCr */
-  int used_matrix;  /* the H.273 matrix applied (guessed when untagged) */
+  bool full_range; /* YCbCr: full (0-1023) rather than video (64-940) range */
+  bool is_rgb;     /* the stream stores RGB, not YCbCr */
+  int used_matrix; /* the H.273 matrix applied (guessed when untagged) */
   sr_movie_scan scan;
   bool index_from_cache;
 } sr_movie_info;

@@ -602,7 +602,7 @@ sr_sequence_frame_path(const sr_sequence *seq, int frame)
 {
   if (!seq || !seq->pattern)
     return NULL;
-  if (seq->single_file)
+  if (seq->single_file || seq->movie)
     return strdup(seq->pattern);
   return sr_pattern_format(seq->pattern, frame);
 }

@@ -314,8 +314,8 @@ test_colour_tags(fixture *fx, gconstpointer data)
     int used_matrix; /* H.273 */
     bool full;
   } cases[] = {
-      {"-c:v libx264 -qp 0 -pix_fmt yuv444p -vf scale=out_color_matrix=bt709," TAGS_709,
-       true, SR_CS_REC709, 1, false},
+      {"-c:v libx264 -qp 0 -pix_fmt yuv444p -vf scale=out_color_matrix=bt709," TAGS_709, true,
+       SR_CS_REC709, 1, false},
       {"-c:v libx264 -qp 0 -pix_fmt yuv444p -color_range pc -vf "
        "scale=out_color_matrix=bt709:out_range=full,setparams=colorspace=bt709:color_primaries="
        "bt709:color_trc=iec61966-2-1:range=pc",
@@ -467,6 +467,9 @@ test_bad_files(fixture *fx, gconstpointer data)
   g_assert_null(sr_sequence_read(&seq, -1, &err));
   g_assert_false(sr_sequence_frame_info(&seq, N, &info, &err));
   g_assert_true(sr_sequence_frame_info(&seq, 3, &info, &err));
+  char *fp = sr_sequence_frame_path(&seq, 5);
+  g_assert_cmpstr(fp, ==, mkv);
+  free(fp);
   g_assert_cmpint(info.bit_depth, ==, 16);
   sr_sequence_clear(&seq);
   /* A movie whose name holds digits, '#' or '%' is still one movie. */

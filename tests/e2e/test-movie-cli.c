@@ -1,0 +1,186 @@
+/* End to end with movie files through the real CLI ($SR_CLI): a project
+ * whose Source is FFV1/Matroska and whose Reference is ProRes/QuickTime is
+ * checked (index cached beside the project, movie facts reported), trained
+ * on, and rendered to the usual image sequence, frame for frame the same as
+ * a render of the PNG frames the movie was made from. Skips (77) without
+ * ffmpeg. */
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "sr-io.h"
+#include "sr-project.h"
+#include "sr-test-movie.h"
+
+#define W      96
+#define H      64
+#define FRAMES 8
+
+typedef struct {
+  int status;
+  char *out, *err;
+} Run;
+
+static Run
+run_cli(const char *first, ...)
+{
+  GPtrArray *argv = g_ptr_array_new();
+  g_ptr_array_add(argv, (char *)g_getenv("SR_CLI"));
+  va_list ap;
+  va_start(ap, first);
+  for (const char *a = first; a != NULL; a = va_arg(ap, const char *))
+    g_ptr_array_add(argv, (char *)a);
+  va_end(ap);
+  g_ptr_array_add(argv, NULL);
+  Run r = {0};
+  int ws = 0;
+  GError *error = NULL;
+  if (!g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &r.out, &r.err,
+                    &ws, &error))
+    g_error("cannot run the CLI: %s", error->message);
+  g_ptr_array_free(argv, TRUE);
+  r.status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+  return r;
+}
+
+static void
+run_clear(Run *r)
+{
+  g_free(r->out);
+  g_free(r->err);
+}
+
+static void
+remove_tree(const char *path)
+{
+  GDir *d = g_dir_open(path, 0, NULL);
+  if (d != NULL) {
+    const char *name;
+    while ((name = g_dir_read_name(d)) != NULL) {
+      g_autofree char *child = g_build_filename(path, name, NULL);
+      remove_tree(child);
+    }
+    g_dir_close(d);
+    g_rmdir(path);
+  } else {
+    g_remove(path);
+  }
+}
+
+/* Textured frames with motion; the Reference is the same picture with
+ * another tone curve, as a second element would be. */
+static sr_image *
+make_frame(int f, bool reference)
+{
+  sr_image *img = sr_image_new(W, H, 3, NULL);
+  for (int y = 0; y < H; y++)
+    for (int x = 0; x < W; x++) {
+      double v = 0.5 + 0.2 * sin((x + 2.0 * f) * 0.45) * cos((y - f) * 0.33) +
+                 0.15 * sin((x * 0.9 + y * 1.7) * 0.8 + f);
+      for (int c = 0; c < 3; c++) {
+        double t = fmin(fmax(v * (0.8 + 0.1 * c), 0.0), 1.0);
+        sr_image_row(img, y)[3 * x + c] = (float)(reference ? pow(t, 0.9) : t);
+      }
+    }
+  return img;
+}
+
+static void
+make_clip(const char *dir, const char *sub, bool reference, const char *args, const char *out)
+{
+  g_autofree char *frames = g_build_filename(dir, sub, NULL);
+  g_mkdir(frames, 0700);
+  sr_image *img[FRAMES];
+  for (int i = 0; i < FRAMES; i++)
+    img[i] = make_frame(i, reference);
+  sr_test_write_frames(frames, img, FRAMES);
+  for (int i = 0; i < FRAMES; i++)
+    sr_image_free(img[i]);
+  sr_test_encode(frames, "24", args, out);
+}
+
+static void
+test_movie_project(void)
+{
+  g_autofree char *dir = g_dir_make_tmp("sr-movie-e2e-XXXXXX", NULL);
+  g_autofree char *src = g_build_filename(dir, "scan.mkv", NULL);
+  g_autofree char *ref = g_build_filename(dir, "telecine.mov", NULL);
+  make_clip(dir, "src", false, "-c:v ffv1 -pix_fmt rgb48le", src);
+  make_clip(dir, "ref", true, "-c:v prores_ks -profile:v 4444 -pix_fmt yuv444p10le", ref);
+
+  /* The project names both movies relative to its folder. */
+  g_autoptr(SrProject) p = sr_project_new();
+  sr_project_set_source_pattern(p, "scan.mkv");
+  sr_project_set_reference_pattern(p, "telecine.mov");
+  sr_project_set_source_colourspace(p, SR_CS_SRGB);
+  sr_project_set_reference_colourspace(p, SR_CS_SRGB);
+  int pairs[] = {1, 4};
+  sr_project_add_pairs(p, pairs, 2);
+  g_autofree char *proj = g_build_filename(dir, "reel.srproj", NULL);
+  g_autoptr(GFile) pf = g_file_new_for_path(proj);
+  GError *error = NULL;
+  g_assert_true(sr_project_save(p, pf, &error));
+
+  Run r = run_cli("check", proj, "--json", NULL);
+  g_test_message("%s", r.out);
+  g_assert_nonnull(strstr(r.out, "\"source-movie\""));
+  g_assert_nonnull(strstr(r.out, "\"reference-movie\""));
+  g_assert_nonnull(strstr(r.out, "frames 0-7"));
+  g_assert_null(strstr(r.out, "pair-build"));
+  run_clear(&r);
+  g_autofree char *index = g_build_filename(dir, ".sr-movie-index", NULL);
+  g_assert_true(g_file_test(index, G_FILE_TEST_IS_DIR));
+  g_autoptr(GDir) d = g_dir_open(index, 0, NULL);
+  int n = 0;
+  while (g_dir_read_name(d))
+    n++;
+  g_assert_cmpint(n, ==, 2);
+
+  /* Train on the movies, render the Source movie and its PNG frames. */
+  g_autofree char *train = g_build_filename(dir, "train", NULL);
+  r = run_cli("train", "--source", src, "--reference", ref, "--pairs", "1,4", "--colorspace",
+              "srgb", "--model", "s", "--patch", "32", "--batch", "1", "--steps", "4",
+              "--checkpoint-every", "4", "--contact-sheet-every", "0", "--backend", "cpu",
+              "--threads", "1", "--progress", "quiet", "--out", train, NULL);
+  if (r.status != 0)
+    g_error("train failed (%d): %s", r.status, r.err);
+  run_clear(&r);
+  g_autofree char *model = g_build_filename(train, "checkpoints", "latest.safetensors", NULL);
+  g_autofree char *out_m = g_build_filename(dir, "rm", "r.%04d.exr", NULL);
+  g_autofree char *out_p = g_build_filename(dir, "rp", "r.%04d.exr", NULL);
+  g_autofree char *pngs = g_build_filename(dir, "src", "f%04d.png", NULL);
+  r = run_cli("render", "--model", model, "--input", src, "--output", out_m, "--backend", "cpu", "--progress", "quiet", NULL);
+  if (r.status != 0)
+    g_error("render of the movie failed (%d): %s", r.status, r.err);
+  run_clear(&r);
+  r = run_cli("render", "--model", model, "--input", pngs, "--output", out_p, "--backend", "cpu", "--progress", "quiet", NULL);
+  if (r.status != 0)
+    g_error("render of the frames failed (%d): %s", r.status, r.err);
+  run_clear(&r);
+  for (int f = 0; f < FRAMES; f++) {
+    g_autofree char *a = g_strdup_printf("%s/rm/r.%04d.exr", dir, f);
+    g_autofree char *b = g_strdup_printf("%s/rp/r.%04d.exr", dir, f);
+    sr_image *ia = sr_image_read(a, NULL), *ib = sr_image_read(b, NULL);
+    g_assert_nonnull(ia);
+    g_assert_nonnull(ib);
+    g_assert_cmpmem(ia->pixels, sr_image_n_floats(ia) * 4, ib->pixels, sr_image_n_floats(ib) * 4);
+    sr_image_free(ia);
+    sr_image_free(ib);
+  }
+  remove_tree(dir);
+}
+
+int
+main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  sr_test_require_ffmpeg();
+  g_autofree char *cache = g_dir_make_tmp("sr-movie-cache-XXXXXX", NULL);
+  g_setenv("XDG_CACHE_HOME", cache, TRUE);
+  g_test_add_func("/cli/movie/project-train-render", test_movie_project);
+  int rc = g_test_run();
+  remove_tree(cache);
+  return rc;
+}
