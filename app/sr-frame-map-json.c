@@ -38,8 +38,8 @@ fail(GError **error, const char *origin, const char *field, const char *msg)
 }
 
 static gboolean
-read_int_member(JsonObject *o, const char *name, const char *origin, const char *field,
-                gint64 lo, gint64 hi, int *out, GError **error)
+read_int_member(JsonObject *o, const char *name, const char *origin, const char *field, gint64 lo,
+                gint64 hi, int *out, GError **error)
 {
   JsonNode *n = json_object_get_member(o, name);
   if (n == NULL)
@@ -48,9 +48,8 @@ read_int_member(JsonObject *o, const char *name, const char *origin, const char 
     return fail(error, origin, field, _("expected a whole number"));
   gint64 v = json_node_get_int(n);
   if (v < lo || v > hi) {
-    g_autofree char *msg =
-        g_strdup_printf(_("%lld is out of range (%lld to %lld)"), (long long)v, (long long)lo,
-                        (long long)hi);
+    g_autofree char *msg = g_strdup_printf(_("%lld is out of range (%lld to %lld)"), (long long)v,
+                                           (long long)lo, (long long)hi);
     return fail(error, origin, field, msg);
   }
   *out = (int)v;
@@ -70,8 +69,8 @@ read_cadence(JsonObject *ref, const char *origin, sr_frame_map *out, GError **er
     return fail(error, origin, "reference.cadence", _("expected \"none\", \"3:2\" or \"2:3:3:2\""));
   if (out->cadence == SR_CADENCE_NONE)
     return TRUE;
-  return read_int_member(ref, "cadence-phase", origin, "reference.cadence-phase", 0, 3,
-                         &out->phase, error);
+  return read_int_member(ref, "cadence-phase", origin, "reference.cadence-phase", 0, 3, &out->phase,
+                         error);
 }
 
 static gboolean
@@ -109,11 +108,9 @@ read_breaks(JsonObject *ref, const char *origin, sr_frame_map *out, GError **err
 }
 
 gboolean
-sr_frame_map_json_read(JsonObject *reference, const char *origin, sr_frame_map *out,
-                       GError **error)
+sr_frame_map_json_read(JsonObject *reference, const char *origin, sr_frame_map *out, GError **error)
 {
-  if (!read_cadence(reference, origin, out, error) ||
-      !read_breaks(reference, origin, out, error)) {
+  if (!read_cadence(reference, origin, out, error) || !read_breaks(reference, origin, out, error)) {
     sr_frame_map_clear(out);
     return FALSE;
   }

@@ -40,8 +40,8 @@ sr_project_check_movie(SrProject *self, const sr_sequence *seq, const char *whic
     sr_check_report_add(report, id, "project", SR_CHECK_WARN, in->scan, "%s", warning);
   else
     sr_check_report_add(report, id, "project", SR_CHECK_PASS, in->bit_depth,
-                        _("%s movie: %s %s, %d-bit, %d frames"), which, in->codec,
-                        in->pixel_format, in->bit_depth, in->n_frames);
+                        _("%s movie: %s %s, %d-bit, %d frames"), which, in->codec, in->pixel_format,
+                        in->bit_depth, in->n_frames);
   sr_colourspace tagged;
   if (sr_movie_colourspace_hint(in, &tagged) && tagged != declared)
     sr_check_report_add(report, id, "project", SR_CHECK_WARN, 0.0,

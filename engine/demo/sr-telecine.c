@@ -77,7 +77,8 @@ sr_telecine_render_frame(const sr_simulator_options *sim, const sr_telecine_opti
              (size_t)out->width * (size_t)out->channels * sizeof(float));
     sr_image_free(ref);
   }
-  if (out && film[0] != film[1] && !sr_image_set_attribute(out, "spatialRecovery/fieldMixed", "1", err)) {
+  if (out && film[0] != film[1] &&
+      !sr_image_set_attribute(out, "spatialRecovery/fieldMixed", "1", err)) {
     sr_image_free(out);
     return NULL;
   }

@@ -19,11 +19,11 @@
 #include "sr-simulator.h"
 
 typedef struct sr_telecine_options {
-  int offset;          /* video frame holding film frame 0's first field */
-  sr_cadence cadence;  /* none (a progressive transfer), 3:2, 2:3:3:2 */
-  int phase;           /* cycle position of film frame 0 (0-3) */
-  int drop;            /* video frame lost from the transfer; -1 = none */
-  int motion;          /* simulator frames per film frame (1): the demo
+  int offset;         /* video frame holding film frame 0's first field */
+  sr_cadence cadence; /* none (a progressive transfer), 3:2, 2:3:3:2 */
+  int phase;          /* cycle position of film frame 0 (0-3) */
+  int drop;           /* video frame lost from the transfer; -1 = none */
+  int motion;         /* simulator frames per film frame (1): the demo
                         * camera moves under a pixel a frame, too little
                         * for sync tests to tell neighbours apart */
 } sr_telecine_options;

@@ -257,7 +257,8 @@ sr_frame_map_validate(const sr_frame_map *m, sr_error *err)
   }
   for (int i = 0; i < m->n_breaks; i++) {
     const sr_frame_break *b = &m->breaks[i];
-    if (b->shift == 0 || b->shift < -SR_FRAME_MAP_MAX_OFFSET || b->shift > SR_FRAME_MAP_MAX_OFFSET) {
+    if (b->shift == 0 || b->shift < -SR_FRAME_MAP_MAX_OFFSET ||
+        b->shift > SR_FRAME_MAP_MAX_OFFSET) {
       sr_error_set(err, SR_ERR_INVALID, SR_("frame map break %d: shift %d (nonzero, within ±%d)"),
                    i + 1, b->shift, SR_FRAME_MAP_MAX_OFFSET);
       return false;

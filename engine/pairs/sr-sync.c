@@ -180,7 +180,7 @@ match_fields(const signed_frames *src, const signed_frames *ref, const sr_sync_o
 /* ---- Fitting the map ------------------------------------------------------- */
 
 typedef struct landing {
-  int source; /* a Source frame ... */
+  int source;      /* a Source frame ... */
   long long field; /* ... whose first field is this Reference field */
 } landing;
 

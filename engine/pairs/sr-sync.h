@@ -23,7 +23,7 @@
 #include "sr-io.h"
 
 typedef struct sr_sync_options {
-  int window;         /* Source frames searched either side of the expected
+  int window;            /* Source frames searched either side of the expected
                        * one (default 48); the first match searches all */
   float min_correlation; /* a field matching below this is ignored (0.5) */
   bool bottom_first;     /* the Reference's bottom field comes first in time */

@@ -10,8 +10,11 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include <json-glib/json-glib.h>
+
 #include "sr-io.h"
 #include "sr-project.h"
+#include "sr-telecine.h"
 #include "sr-test-movie.h"
 
 #define W      96
@@ -151,11 +154,13 @@ test_movie_project(void)
   g_autofree char *out_m = g_build_filename(dir, "rm", "r.%04d.exr", NULL);
   g_autofree char *out_p = g_build_filename(dir, "rp", "r.%04d.exr", NULL);
   g_autofree char *pngs = g_build_filename(dir, "src", "f%04d.png", NULL);
-  r = run_cli("render", "--model", model, "--input", src, "--output", out_m, "--backend", "cpu", "--progress", "quiet", NULL);
+  r = run_cli("render", "--model", model, "--input", src, "--output", out_m, "--backend", "cpu",
+              "--progress", "quiet", NULL);
   if (r.status != 0)
     g_error("render of the movie failed (%d): %s", r.status, r.err);
   run_clear(&r);
-  r = run_cli("render", "--model", model, "--input", pngs, "--output", out_p, "--backend", "cpu", "--progress", "quiet", NULL);
+  r = run_cli("render", "--model", model, "--input", pngs, "--output", out_p, "--backend", "cpu",
+              "--progress", "quiet", NULL);
   if (r.status != 0)
     g_error("render of the frames failed (%d): %s", r.status, r.err);
   run_clear(&r);
@@ -172,6 +177,97 @@ test_movie_project(void)
   remove_tree(dir);
 }
 
+/* A 3:2 telecine with an offset and a dropped frame, as an interlaced
+ * ProRes movie against an FFV1 scan: `sync --apply` finds the simulated map
+ * exactly and stores it in the project. */
+static void
+test_sync_telecine(void)
+{
+  g_autofree char *dir = g_dir_make_tmp("sr-sync-e2e-XXXXXX", NULL);
+  sr_simulator_options sim;
+  sr_simulator_options_init(&sim);
+  sim.width = 128;
+  sim.height = 96;
+  sim.grain = false;
+  sim.output_space = SR_CS_REC709;
+  sr_telecine_options t;
+  sr_telecine_options_init(&t);
+  t.offset = 3;
+  t.cadence = SR_CADENCE_32;
+  t.phase = 2;
+  t.drop = 14;
+  t.motion = 8;
+  const int n_src = 20, n_ref = 27;
+  g_autofree char *sdir = g_build_filename(dir, "s", NULL),
+                  *rdir = g_build_filename(dir, "r", NULL);
+  g_mkdir(sdir, 0700);
+  g_mkdir(rdir, 0700);
+  sr_image *frames[32];
+  for (int i = 0; i < n_src; i++) {
+    sr_image *ref = NULL;
+    g_assert_true(sr_telecine_film_frame(&sim, &t, i, &frames[i], &ref, NULL));
+    sr_image_free(ref);
+  }
+  sr_test_write_frames(sdir, frames, n_src);
+  for (int i = 0; i < n_src; i++)
+    sr_image_free(frames[i]);
+  for (int i = 0; i < n_ref; i++)
+    g_assert_nonnull(frames[i] = sr_telecine_render_frame(&sim, &t, i, NULL));
+  sr_test_write_frames(rdir, frames, n_ref);
+  for (int i = 0; i < n_ref; i++)
+    sr_image_free(frames[i]);
+  g_autofree char *src = g_build_filename(dir, "scan.mkv", NULL);
+  g_autofree char *ref = g_build_filename(dir, "telecine.mov", NULL);
+  sr_test_encode(sdir, "24", "-c:v ffv1 -pix_fmt rgb48le", src);
+  sr_test_encode(rdir, "30000/1001",
+                 "-c:v prores_ks -profile:v 3 -pix_fmt yuv422p10le -flags +ildct+ilme "
+                 "-field_order tt",
+                 ref);
+
+  g_autoptr(SrProject) p = sr_project_new();
+  sr_project_set_source_pattern(p, "scan.mkv");
+  sr_project_set_reference_pattern(p, "telecine.mov");
+  g_autofree char *proj = g_build_filename(dir, "reel.srproj", NULL);
+  g_autoptr(GFile) pf = g_file_new_for_path(proj);
+  g_assert_true(sr_project_save(p, pf, NULL));
+
+  Run r = run_cli("sync", proj, "--apply", "--json", "--progress", "quiet", NULL);
+  if (r.status != 0)
+    g_error("sync failed (%d): %s", r.status, r.err);
+  g_test_message("%s", r.out);
+  g_autoptr(JsonParser) parser = json_parser_new();
+  g_assert_true(json_parser_load_from_data(parser, r.out, -1, NULL));
+  JsonObject *o = json_node_get_object(json_parser_get_root(parser));
+  g_assert_cmpint(json_object_get_int_member(o, "offset"), ==, 3);
+  g_assert_cmpstr(json_object_get_string_member(o, "cadence"), ==, "3:2");
+  g_assert_true(json_object_get_boolean_member(o, "applied"));
+  run_clear(&r);
+
+  sr_frame_map truth;
+  g_assert_true(sr_telecine_truth(&t, &truth, NULL));
+  g_autoptr(SrProject) back = sr_project_load(pf, NULL);
+  g_assert_nonnull(back);
+  sr_frame_map found;
+  sr_project_get_frame_map(back, &found);
+  char a[256], b[256];
+  sr_frame_map_describe(&found, a, sizeof a);
+  sr_frame_map_describe(&truth, b, sizeof b);
+  g_assert_cmpstr(a, ==, b);
+  g_assert_true(sr_frame_map_equal(&found, &truth));
+  /* The text report names the field-mixed frames and the interlacing. */
+  r = run_cli("sync", proj, "--progress", "quiet", NULL);
+  g_assert_cmpint(r.status, ==, 0);
+  g_assert_nonnull(strstr(r.out, "3:2 cadence phase 2"));
+  g_assert_nonnull(strstr(r.out, "field-mixed"));
+  run_clear(&r);
+  r = run_cli("check", proj, NULL);
+  g_assert_nonnull(strstr(r.out, "interlaced"));
+  run_clear(&r);
+  sr_frame_map_clear(&found);
+  sr_frame_map_clear(&truth);
+  remove_tree(dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -180,6 +276,7 @@ main(int argc, char **argv)
   g_autofree char *cache = g_dir_make_tmp("sr-movie-cache-XXXXXX", NULL);
   g_setenv("XDG_CACHE_HOME", cache, TRUE);
   g_test_add_func("/cli/movie/project-train-render", test_movie_project);
+  g_test_add_func("/cli/movie/sync-telecine", test_sync_telecine);
   int rc = g_test_run();
   remove_tree(cache);
   return rc;

@@ -198,7 +198,8 @@ test_sync_case(gconstpointer data)
   }
   sr_frame_map truth;
   g_assert_true(sr_telecine_truth(&c->t, &truth, &err));
-  char *sp = g_strdup_printf("%s/src.%%04d.png", dir), *rp = g_strdup_printf("%s/ref.%%04d.png", dir);
+  char *sp = g_strdup_printf("%s/src.%%04d.png", dir),
+       *rp = g_strdup_printf("%s/ref.%%04d.png", dir);
   sr_sequence src, ref;
   g_assert_true(sr_sequence_open(&src, sp, &err));
   g_assert_true(sr_sequence_open(&ref, rp, &err));
@@ -249,7 +250,8 @@ static const SyncCase cases[] = {
     {"pulldown-32-drop",
      {.offset = 2, .cadence = SR_CADENCE_32, .phase = 1, .drop = 17, .motion = 8},
      30},
-    {"pulldown-2332", {.offset = 1, .cadence = SR_CADENCE_2332, .phase = 3, .drop = -1, .motion = 8},
+    {"pulldown-2332",
+     {.offset = 1, .cadence = SR_CADENCE_2332, .phase = 3, .drop = -1, .motion = 8},
      30},
 };
 
@@ -263,7 +265,8 @@ test_sync_unrelated(void)
     write_png(dir, "src", i, flat);
     write_png(dir, "ref", i, flat);
   }
-  char *sp = g_strdup_printf("%s/src.%%04d.png", dir), *rp = g_strdup_printf("%s/ref.%%04d.png", dir);
+  char *sp = g_strdup_printf("%s/src.%%04d.png", dir),
+       *rp = g_strdup_printf("%s/ref.%%04d.png", dir);
   sr_sequence src, ref;
   sr_error err = {0};
   g_assert_true(sr_sequence_open(&src, sp, &err));
