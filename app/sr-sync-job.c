@@ -7,7 +7,7 @@
 #include "sr-movie.h"
 #include "sr-project-sequence.h"
 
-G_DEFINE_QUARK(sr-sync-error-quark, sr_sync_error)
+G_DEFINE_QUARK(sr - sync - error - quark, sr_sync_error)
 
 typedef struct {
   SrSyncProgress progress;
@@ -67,8 +67,8 @@ sr_project_sync(SrProject *project, int window, SrSyncProgress progress, gpointe
   gboolean ok = sr_sync_estimate(&src, &ref, &o, out, &err);
   if (!ok)
     g_set_error(error, SR_SYNC_ERROR,
-                err.code == SR_ERR_CANCELLED ? SR_SYNC_ERROR_CANCELLED : SR_SYNC_ERROR_FAILED,
-                "%s", err.message);
+                err.code == SR_ERR_CANCELLED ? SR_SYNC_ERROR_CANCELLED : SR_SYNC_ERROR_FAILED, "%s",
+                err.message);
   sr_sequence_clear(&src);
   sr_sequence_clear(&ref);
   return ok;

@@ -15,7 +15,7 @@ G_BEGIN_DECLS
 #define SR_SYNC_ERROR (sr_sync_error_quark())
 GQuark sr_sync_error_quark(void);
 typedef enum {
-  SR_SYNC_ERROR_FAILED,    /* a sequence cannot be read, or nothing matches */
+  SR_SYNC_ERROR_FAILED, /* a sequence cannot be read, or nothing matches */
   SR_SYNC_ERROR_CANCELLED,
 } SrSyncError;
 

@@ -1,5 +1,6 @@
 /* sr-page-pairs.c — see sr-page-pairs.h. */
 #include "sr-page-pairs.h"
+#include "sr-pairs-sync.h"
 
 #include <math.h>
 
@@ -48,6 +49,7 @@ struct _SrPagePairs {
   /* What the sequences look like (from a worker). */
   char *source_abs, *reference_abs;
   int offset;
+  char *map_text; /* the frame map the ranges were read for */
   gboolean have_range;
   int first, last;
   guint range_generation;
@@ -84,6 +86,7 @@ typedef struct {
   SrPagePairs *page;
   char *source, *reference;
   int offset;
+  sr_frame_map map;
   guint generation;
   gboolean ok;
   int first, last;
@@ -100,6 +103,7 @@ range_scan_free(gpointer data)
   g_free(r->error);
   sr_sequence_clear(&r->src);
   sr_sequence_clear(&r->ref);
+  sr_frame_map_clear(&r->map);
   g_free(r);
 }
 
@@ -114,9 +118,7 @@ range_thread(SrJob *job, gpointer data, GError **error)
     r->error = g_strdup(err.message);
     return TRUE;
   }
-  /* Frames where both exist: Source f and Reference f + offset. */
-  r->first = MAX(src->first, ref->first - r->offset);
-  r->last = MIN(src->last, ref->last - r->offset);
+  sr_pairs_sync_range(&r->map, src, ref, &r->first, &r->last);
   if (r->first > r->last)
     r->error = g_strdup_printf(_("No Source frame has a Reference frame with offset %d: Source "
                                  "%d–%d, Reference %d–%d. Check the frame offset on the Project "
@@ -180,10 +182,13 @@ refresh_sequences(SrPagePairs *self)
   g_autofree char *src_abs = src && src[0] ? sr_project_resolve_path(self->project, src) : NULL;
   g_autofree char *ref_abs = ref && ref[0] ? sr_project_resolve_path(self->project, ref) : NULL;
   int offset = sr_project_get_reference_offset(self->project);
+  g_autofree char *map_text = sr_pairs_sync_map_text(self->project);
 
   if (g_strcmp0(src_abs, self->source_abs) == 0 && g_strcmp0(ref_abs, self->reference_abs) == 0 &&
-      offset == self->offset && (self->have_range || self->range_jobs > 0))
+      g_strcmp0(map_text, self->map_text) == 0 && (self->have_range || self->range_jobs > 0))
     return;
+  g_free(self->map_text);
+  self->map_text = g_steal_pointer(&map_text);
   g_free(self->source_abs);
   g_free(self->reference_abs);
   self->source_abs = g_steal_pointer(&src_abs);
@@ -209,6 +214,7 @@ refresh_sequences(SrPagePairs *self)
   r->source = g_strdup(self->source_abs);
   r->reference = g_strdup(self->reference_abs);
   r->offset = offset;
+  sr_project_get_frame_map(self->project, &r->map);
   r->generation = self->range_generation;
   self->range_jobs++;
   g_autoptr(SrJob) job = sr_job_new(_("Reading the sequences"), range_thread, r, range_scan_free);
@@ -220,7 +226,7 @@ refresh_sequences(SrPagePairs *self)
 typedef struct {
   SrPagePairs *page;
   char *source, *reference;
-  int frame, offset;
+  int frame, ref_frame;
   sr_prep_settings prep;
   guint generation;
   Shift result;
@@ -258,7 +264,7 @@ shift_thread(SrJob *job, gpointer data, GError **error)
   ShiftJob *s = data;
   sr_error err = {0};
   sr_image *a = read_frame(s->source, s->frame, &err);
-  sr_image *b = a ? read_frame(s->reference, s->frame + s->offset, &err) : NULL;
+  sr_image *b = a ? read_frame(s->reference, s->ref_frame, &err) : NULL;
 
   if (a && b)
     s->result.ok = sr_measure_misalignment(a, b, &s->prep, &s->result.dx, &s->result.dy, &err);
@@ -303,7 +309,7 @@ ensure_shifts(SrPagePairs *self)
     s->source = g_strdup(self->source_abs);
     s->reference = g_strdup(self->reference_abs);
     s->frame = frame;
-    s->offset = self->offset;
+    s->ref_frame = sr_project_reference_frame(self->project, frame);
     sr_project_get_prep_settings(self->project, &s->prep);
     s->generation = self->shift_generation;
     g_hash_table_add(self->shift_pending, key);
@@ -338,7 +344,7 @@ on_source_frame_ready(SrFrameCache *cache, int number, SrFrame *frame, SrPagePai
 static void
 on_reference_frame_ready(SrFrameCache *cache, int number, SrFrame *frame, SrPagePairs *self)
 {
-  if (number == self->frame + self->offset)
+  if (number == sr_project_reference_frame(self->project, self->frame))
     sr_viewer_set_frame_b(viewer(self), frame);
 }
 
@@ -357,7 +363,9 @@ show_frame(SrPagePairs *self)
     return;
   sr_viewer_set_frame_number(viewer(self), self->frame);
   sr_frame_cache_show(self->frames, self->frame);
-  sr_frame_cache_show(self->ref_frames, self->frame + self->offset);
+  int ref = sr_project_reference_frame(self->project, self->frame);
+  if (ref != SR_NO_FRAME)
+    sr_frame_cache_show(self->ref_frames, ref);
 }
 
 typedef struct {
@@ -387,7 +395,7 @@ request_thumb(SrFilmstrip *strip, int frame, GtkPicture *picture, gpointer user_
   SrPagePairs *self = user_data;
   gboolean is_source = GTK_WIDGET(strip) == self->source_strip;
   const char *pattern = is_source ? self->source_abs : self->reference_abs;
-  int file_frame = is_source ? frame : frame + self->offset;
+  int file_frame = is_source ? frame : sr_project_reference_frame(self->project, frame);
   sr_colourspace cs = is_source ? sr_project_get_source_colourspace(self->project)
                                 : sr_project_get_reference_colourspace(self->project);
   g_autofree char *path = NULL;
@@ -396,10 +404,13 @@ request_thumb(SrFilmstrip *strip, int frame, GtkPicture *picture, gpointer user_
   if (!pattern || !self->thumbnailer)
     return;
   path = sr_pattern_format(pattern, file_frame);
+  /* Not a frame pattern: one image, or a movie whose frame the thumbnailer
+   * decodes. */
+  int movie_frame = path ? -1 : file_frame;
   if (!path)
     path = g_strdup(pattern);
   gtk_widget_set_tooltip_text(GTK_WIDGET(picture), NULL);
-  cached = sr_thumbnailer_lookup(self->thumbnailer, path, cs, 0);
+  cached = sr_thumbnailer_lookup_frame(self->thumbnailer, path, movie_frame, cs, 0);
   if (cached) {
     gtk_picture_set_paintable(picture, GDK_PAINTABLE(cached));
     return;
@@ -407,7 +418,17 @@ request_thumb(SrFilmstrip *strip, int frame, GtkPicture *picture, gpointer user_
   ThumbRequest *req = g_new0(ThumbRequest, 1);
   req->picture = g_object_ref(picture);
   req->frame = frame;
-  sr_thumbnailer_load_async(self->thumbnailer, path, cs, 0, NULL, on_thumb_done, req);
+  sr_thumbnailer_load_frame_async(self->thumbnailer, path, movie_frame, cs, 0, NULL, on_thumb_done,
+                                  req);
+}
+
+/* The Reference frame the map gives, or a dash for a field-mixed one. */
+static char *
+reference_caption(int frame, gpointer user_data)
+{
+  SrPagePairs *self = user_data;
+  int ref = self->project ? sr_project_reference_frame(self->project, frame) : SR_NO_FRAME;
+  return ref == SR_NO_FRAME ? g_strdup("–") : g_strdup_printf("%d", ref);
 }
 
 static guint
@@ -550,8 +571,7 @@ update_all(SrPagePairs *self)
 
   if (can) {
     title = g_strdup_printf(_("Frame %d"), self->frame);
-    frames =
-        g_strdup_printf(_("Source %d · Reference %d"), self->frame, self->frame + self->offset);
+    frames = sr_page_pairs_describe_frames(self->project, self->frame);
     const char *state = is_pair      ? _("A training pair.")
                         : is_held    ? _("Held out: used for validation only, never for training.")
                         : is_preview ? _("The preview frame, shown at each checkpoint.")
@@ -929,6 +949,7 @@ sr_page_pairs_finalize(GObject *object)
   g_hash_table_unref(self->shift_pending);
   g_free(self->source_abs);
   g_free(self->reference_abs);
+  g_free(self->map_text);
   g_free(self->prep_key);
   G_OBJECT_CLASS(sr_page_pairs_parent_class)->finalize(object);
 }
@@ -1015,6 +1036,8 @@ sr_page_pairs_class_init(SrPagePairsClass *klass)
   gtk_widget_class_install_action(widget_class, "pairs.set-preview", NULL, action_set_preview);
   gtk_widget_class_install_action(widget_class, "pairs.previous", NULL, action_previous);
   gtk_widget_class_install_action(widget_class, "pairs.next", NULL, action_next);
+  gtk_widget_class_install_action(widget_class, "pairs.find-match", NULL,
+                                  sr_pairs_sync_action_find_match);
   gtk_widget_class_install_action(widget_class, "pairs.step", "i", action_step);
   gtk_widget_class_install_action(widget_class, "pairs.mode", "i", action_mode);
 
@@ -1057,6 +1080,7 @@ sr_page_pairs_init(SrPagePairs *self)
 
   sr_filmstrip_set_funcs(SR_FILMSTRIP(self->source_strip), request_thumb, frame_marks, self);
   sr_filmstrip_set_funcs(SR_FILMSTRIP(self->reference_strip), request_thumb, frame_marks, self);
+  sr_filmstrip_set_caption_func(SR_FILMSTRIP(self->reference_strip), reference_caption);
   g_signal_connect(self->source_strip, "frame-activated", G_CALLBACK(on_strip_frame_activated),
                    self);
   g_signal_connect(self->reference_strip, "frame-activated", G_CALLBACK(on_strip_frame_activated),

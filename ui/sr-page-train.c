@@ -155,7 +155,8 @@ typedef struct {
   TrainLog *log;
   sr_train_config cfg;
   char *source, *reference, *out_dir, *resume;
-  int offset, preview;
+  sr_frame_map map; /* which Reference frame each pair uses */
+  int preview;
   GArray *pairs, *held;
   sr_prep_settings prep;
   sr_train_result result;
@@ -172,6 +173,7 @@ train_job_free(gpointer p)
   g_free(j->resume);
   g_array_unref(j->pairs);
   g_array_unref(j->held);
+  sr_frame_map_clear(&j->map);
   g_free(j);
 }
 
@@ -1223,16 +1225,24 @@ on_train_checkpoint(void *user, const sr_train_eval *e)
 }
 
 static gboolean
-build_one(const sr_sequence *src, const sr_sequence *ref, int frame, int offset,
+build_one(const sr_sequence *src, const sr_sequence *ref, int frame, const sr_frame_map *map,
           const sr_prep_settings *prep, sr_pair *pair, sr_error *err)
 {
+  int ref_frame = sr_frame_map_reference(map, frame);
+  if (ref_frame == SR_NO_FRAME) {
+    sr_error_set(err, SR_ERR_INVALID,
+                 _("pair %d: no clean Reference frame under the frame map; choose a frame next "
+                   "to it"),
+                 frame);
+    return FALSE;
+  }
   sr_image *s = sr_sequence_read(src, frame, err);
-  sr_image *r = s ? sr_sequence_read(ref, frame + offset, err) : NULL;
+  sr_image *r = s ? sr_sequence_read(ref, ref_frame, err) : NULL;
   gboolean ok = s && r && sr_pair_build(s, r, prep, pair, err);
 
   if (ok) {
     pair->source_frame = frame;
-    pair->reference_frame = frame + offset;
+    pair->reference_frame = ref_frame;
   } else {
     sr_error_prefix(err, "pair %d: ", frame);
   }
@@ -1271,11 +1281,11 @@ train_job_run(SrJob *job, gpointer data, GError **error)
   if (!sr_sequence_open(&src, j->source, &err) || !sr_sequence_open(&ref, j->reference, &err))
     goto out;
   for (; n_built < j->pairs->len; n_built++)
-    if (!build_one(&src, &ref, g_array_index(j->pairs, int, n_built), j->offset, &j->prep,
+    if (!build_one(&src, &ref, g_array_index(j->pairs, int, n_built), &j->map, &j->prep,
                    &built[n_built], &err))
       goto out;
   for (; n_held < j->held->len; n_held++)
-    if (!build_one(&src, &ref, g_array_index(j->held, int, n_held), j->offset, &j->prep,
+    if (!build_one(&src, &ref, g_array_index(j->held, int, n_held), &j->map, &j->prep,
                    &held[n_held], &err))
       goto out;
   if (j->preview >= 0 && !(preview = sr_sequence_read(&src, j->preview, &err)))
@@ -1295,7 +1305,7 @@ train_job_run(SrJob *job, gpointer data, GError **error)
       .n_held_out = (int)n_held,
       .preview_source = preview,
       .preview_frame = preview ? j->preview : -1,
-      .reference_offset = j->offset,
+      .reference_offset = j->map.offset,
       .prep = j->prep,
   };
   sr_train_callbacks cb = {
@@ -1657,7 +1667,7 @@ run(SrPageTrain *self, const char *resume_path, GError **error)
       sr_project_resolve_path(self->project, sr_project_get_reference_pattern(self->project));
   j->out_dir = sr_page_train_get_out_dir(self);
   j->resume = g_strdup(resume);
-  j->offset = sr_project_get_reference_offset(self->project);
+  sr_project_get_frame_map(self->project, &j->map);
   j->preview = sr_project_get_preview_frame(self->project);
   j->pairs = g_array_copy((GArray *)sr_project_get_pairs(self->project));
   j->held = g_array_copy((GArray *)sr_project_get_held_out(self->project));

@@ -49,7 +49,8 @@ print_text(const sr_sync_result *r, gboolean applied, const char *project_path)
     printf(_("segment      Source %d-%d: %d of %d Reference fields agree (%.0f%%), correlation "
              "%.3f%s\n"),
            s->first_source, s->last_source, s->agreeing, s->fields, 100.0 * s->confidence,
-           s->mean_correlation, s->confidence < LOW_CONFIDENCE ? _(" — doubtful, check by eye") : "");
+           s->mean_correlation,
+           s->confidence < LOW_CONFIDENCE ? _(" — doubtful, check by eye") : "");
   }
   if (r->n_mixed > 0) {
     g_autofree char *mixed = sr_sync_describe_mixed(r, 12);
