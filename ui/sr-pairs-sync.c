@@ -77,8 +77,8 @@ static gboolean
 find_match_thread(SrJob *job, gpointer data, GError **error)
 {
   FindMatch *f = data;
-  return sr_project_sync(f->copy, 0, on_sync_progress, job, sr_job_get_cancellable(job),
-                         &f->result, error);
+  return sr_project_sync(f->copy, 0, on_sync_progress, job, sr_job_get_cancellable(job), &f->result,
+                         error);
 }
 
 /* The result in words: the map, each segment's agreement, mixed frames. */
@@ -126,10 +126,10 @@ on_find_match_done(GObject *source, GAsyncResult *result, gpointer user_data)
   sr_frame_map_describe(&f->result.map, map, sizeof map);
   g_autofree char *details = describe_result(&f->result);
   GtkRoot *root = gtk_widget_get_root(f->page);
-  GtkWidget *dialog = gtk_message_dialog_new(
-      GTK_IS_WINDOW(root) ? GTK_WINDOW(root) : NULL,
-      GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT, GTK_MESSAGE_QUESTION, GTK_BUTTONS_NONE,
-      _("Frame match found: %s"), map);
+  GtkWidget *dialog = gtk_message_dialog_new(GTK_IS_WINDOW(root) ? GTK_WINDOW(root) : NULL,
+                                             GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+                                             GTK_MESSAGE_QUESTION, GTK_BUTTONS_NONE,
+                                             _("Frame match found: %s"), map);
   gtk_message_dialog_format_secondary_text(GTK_MESSAGE_DIALOG(dialog), "%s", details);
   gtk_dialog_add_buttons(GTK_DIALOG(dialog), _("_Keep Current"), GTK_RESPONSE_CANCEL,
                          _("_Use This Match"), GTK_RESPONSE_ACCEPT, NULL);

@@ -475,13 +475,13 @@ decode_to(sr_movie *m, int target, sr_error *err)
   }
 }
 
-static bool
-keyframe_between(const sr_movie_index *ix, int after, int upto)
+/* The keyframe at or before frame. */
+static int
+keyframe_before(const sr_movie_index *ix, int frame)
 {
-  for (int i = after + 1; i <= upto; i++)
-    if (ix->key[i])
-      return true;
-  return false;
+  while (frame > 0 && !ix->key[frame])
+    frame--;
+  return frame;
 }
 
 static sr_image *
@@ -490,19 +490,18 @@ read_locked(sr_movie *m, int frame, sr_error *err)
   if (m->last && m->position == frame)
     return sr_image_copy(m->last, err);
   int rc = 0;
-  if (m->position >= 0 && m->position < frame && !m->drained &&
-      !keyframe_between(&m->index, m->position, frame))
+  int key = keyframe_before(&m->index, frame);
+  /* Decoding on is never more work than a seek when no keyframe lies past
+   * the next frame (every frame of an intra codec is a keyframe). */
+  if (m->position >= 0 && m->position < frame && !m->drained && key <= m->position + 1)
     rc = decode_to(m, frame, err);
   /* From the keyframe at or before the frame, then from earlier ones when the
    * container lands past it. */
-  int key = frame;
   for (int tries = 0; rc == 0 && tries < 4; tries++) {
-    while (key > 0 && !m->index.key[key])
-      key--;
     if (!seek_to(m, key, err))
       return NULL;
     rc = decode_to(m, frame, err);
-    key = key > 0 ? key - 1 : 0;
+    key = keyframe_before(&m->index, key > 0 ? key - 1 : 0);
   }
   if (rc < 0)
     return NULL;

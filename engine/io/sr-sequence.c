@@ -553,9 +553,12 @@ sr_sequence_copy(sr_sequence *dst, const sr_sequence *src, sr_error *err)
   *dst = *src;
   dst->pattern = src->pattern ? strdup(src->pattern) : NULL;
   dst->missing = NULL;
-  if (src->n_missing > 0)
+  bool has_missing = src->n_missing > 0 && src->missing;
+  if (!has_missing)
+    dst->n_missing = 0;
+  else
     dst->missing = malloc((size_t)src->n_missing * sizeof *dst->missing);
-  if ((src->pattern && !dst->pattern) || (src->n_missing > 0 && !dst->missing)) {
+  if ((src->pattern && !dst->pattern) || (has_missing && !dst->missing)) {
     free(dst->pattern);
     free(dst->missing);
     memset(dst, 0, sizeof *dst);

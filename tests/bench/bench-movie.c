@@ -52,7 +52,8 @@ make_clip(const char *path, const char *codec_args, int w, int h, int frames)
       for (int x = 0; x < w; x++) {
         double base = 0.5 + 0.3 * sin((x + 7.0 * f) * 0.004) * cos((y - 3.0 * f) * 0.005);
         for (int c = 0; c < 3; c++) {
-          double g = ((double)(next(&seed) & 0xffff) + (double)(next(&seed) & 0xffff)) / 65535.0 - 1.0;
+          double g =
+              ((double)(next(&seed) & 0xffff) + (double)(next(&seed) & 0xffff)) / 65535.0 - 1.0;
           double v = base * (0.85 + 0.1 * c) + 0.012 * g;
           v = v < 0 ? 0 : v > 1 ? 1 : v;
           row[3 * x + c] = (uint16_t)lrint(v * 65535.0);

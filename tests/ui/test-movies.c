@@ -31,7 +31,8 @@ make_clips(void)
   tel.cadence = SR_CADENCE_32;
   tel.phase = 0;
   tel.motion = 8;
-  g_autofree char *sdir = g_build_filename(tmp, "s", NULL), *rdir = g_build_filename(tmp, "r", NULL);
+  g_autofree char *sdir = g_build_filename(tmp, "s", NULL),
+                  *rdir = g_build_filename(tmp, "r", NULL);
   g_mkdir(sdir, 0700);
   g_mkdir(rdir, 0700);
   sr_image *img[24];
