@@ -292,6 +292,45 @@ set_tags(sr_image *img, const sr_movie_info *in, sr_error *err)
   return sr_image_set_attribute(img, "movie:colour", buf, err);
 }
 
+/* Whether every component is a 16-bit word (planar gbrp10/12/16, packed
+ * rgb48): read directly instead of through av_read_image_line2(), several
+ * times faster on 2K scans. */
+static bool
+words_only(const AVPixFmtDescriptor *d, int n)
+{
+  for (int c = 0; c < n; c++)
+    if (d->comp[c].depth <= 8 || d->comp[c].step % 2 != 0 || d->comp[c].offset % 2 != 0)
+      return false;
+  return true;
+}
+
+static void
+convert_words(const AVFrame *f, const AVPixFmtDescriptor *d, int n, sr_image *img)
+{
+  bool be = d->flags & AV_PIX_FMT_FLAG_BE;
+  for (int c = 0; c < n; c++) {
+    const AVComponentDescriptor *cd = &d->comp[c];
+    const float maxv = (float)((1u << cd->depth) - 1u);
+    const unsigned mask = (1u << cd->depth) - 1u;
+    const int step = cd->step / 2;
+    for (int y = 0; y < f->height; y++) {
+      const uint16_t *src = (const uint16_t *)(f->data[cd->plane] +
+                                               (ptrdiff_t)y * f->linesize[cd->plane] + cd->offset);
+      float *row = sr_image_row(img, y);
+      for (int x = 0; x < f->width; x++) {
+        unsigned v = src[(ptrdiff_t)x * step];
+        if (be)
+          v = ((v & 0xff) << 8) | (v >> 8);
+        float fv = (float)((v >> cd->shift) & mask) / maxv;
+        if (n == 1)
+          row[3 * x] = row[3 * x + 1] = row[3 * x + 2] = fv;
+        else
+          row[3 * x + c] = fv;
+      }
+    }
+  }
+}
+
 /* RGB and gray formats: every component read exactly, scaled by its depth. */
 static sr_image *
 convert_direct(sr_movie *m, const AVFrame *f, const AVPixFmtDescriptor *d, sr_error *err)
@@ -306,6 +345,11 @@ convert_direct(sr_movie *m, const AVFrame *f, const AVPixFmtDescriptor *d, sr_er
   if (!img)
     return NULL;
   bool gray = d->nb_components <= 2;
+  if (words_only(d, gray ? 1 : 3)) {
+    convert_words(f, d, gray ? 1 : 3, img);
+    free(line);
+    return img;
+  }
   for (int c = 0; c < (gray ? 1 : 3); c++) {
     /* Divided, not multiplied by a reciprocal: the same floats the PNG and
      * TIFF readers give for the same codes. */

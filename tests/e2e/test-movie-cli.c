@@ -268,6 +268,42 @@ test_sync_telecine(void)
   remove_tree(dir);
 }
 
+/* `demo --telecine` writes a transfer whose map `sync` finds exactly. */
+static void
+test_demo_telecine(void)
+{
+  g_autofree char *dir = g_dir_make_tmp("sr-demo-tc-XXXXXX", NULL);
+  Run r = run_cli("demo", dir, "--telecine", "--frames", "16", "--size", "160x120", "--no-grain",
+                  "--drop-reference-frame", "11", "--progress", "quiet", NULL);
+  if (r.status != 0)
+    g_error("demo --telecine failed (%d): %s", r.status, r.err);
+  g_assert_nonnull(strstr(r.out, "sync"));
+  run_clear(&r);
+  g_autofree char *proj = g_build_filename(dir, "demo.srproj", NULL);
+  r = run_cli("sync", proj, "--apply", "--progress", "quiet", NULL);
+  g_assert_cmpint(r.status, ==, 0);
+  run_clear(&r);
+  sr_telecine_options t;
+  sr_telecine_options_init(&t);
+  t.offset = 3;
+  t.cadence = SR_CADENCE_32;
+  t.phase = 1;
+  t.drop = 11;
+  sr_frame_map truth, found;
+  g_assert_true(sr_telecine_truth(&t, &truth, NULL));
+  g_autoptr(GFile) pf = g_file_new_for_path(proj);
+  g_autoptr(SrProject) p = sr_project_load(pf, NULL);
+  sr_project_get_frame_map(p, &found);
+  g_assert_true(sr_frame_map_equal(&found, &truth));
+  r = run_cli("demo", dir, "--pulldown", "4:4", NULL);
+  g_assert_cmpint(r.status, ==, 2);
+  g_assert_nonnull(strstr(r.err, "--pulldown"));
+  run_clear(&r);
+  sr_frame_map_clear(&truth);
+  sr_frame_map_clear(&found);
+  remove_tree(dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -277,6 +313,7 @@ main(int argc, char **argv)
   g_setenv("XDG_CACHE_HOME", cache, TRUE);
   g_test_add_func("/cli/movie/project-train-render", test_movie_project);
   g_test_add_func("/cli/movie/sync-telecine", test_sync_telecine);
+  g_test_add_func("/cli/movie/demo-telecine", test_demo_telecine);
   int rc = g_test_run();
   remove_tree(cache);
   return rc;
