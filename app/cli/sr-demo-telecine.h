@@ -20,7 +20,7 @@ gboolean sr_demo_telecine_options(sr_telecine_options *t, const char *pulldown, 
  * under dir. Returns the number of Reference frames written, or -1. */
 int sr_demo_write_telecine(const sr_telecine_options *t, const sr_simulator_options *sim,
                            const char *dir, const char *source_pattern,
-                           const char *reference_pattern, int first, int n,
-                           SrProgressMode progress, sr_error *err);
+                           const char *reference_pattern, int first, int n, SrProgressMode progress,
+                           sr_error *err);
 
 G_END_DECLS
