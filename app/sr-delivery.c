@@ -13,6 +13,7 @@
 
 #include "sr-checkpoint.h"
 #include "sr-fs.h"
+#include "sr-time.h"
 
 #define TOOL_NAME     "Spatial Recovery"
 #define RECOVERY_TYPE "spatial, reference-based"
@@ -59,22 +60,27 @@ sr_checkpoint_facts_clear(SrCheckpointFacts *f)
   memset(f, 0, sizeof *f);
 }
 
+char *
+sr_checkpoint_facts_path(SrProject *project, const char *checkpoint)
+{
+  if (checkpoint && *checkpoint)
+    return g_strdup(checkpoint);
+  const char *ck = sr_project_get_checkpoint(project);
+  if (ck && *ck)
+    return sr_project_resolve_path(project, ck);
+  const char *of = sr_project_get_output_folder(project);
+  if (!of || !*of)
+    return NULL;
+  g_autofree char *base = sr_project_resolve_path(project, of);
+  return g_build_filename(base, "training", "checkpoints", "latest.safetensors", NULL);
+}
+
 gboolean
 sr_checkpoint_facts_lookup(SrProject *project, const char *checkpoint, SrCheckpointFacts *out,
                            GError **error)
 {
   memset(out, 0, sizeof *out);
-  g_autofree char *path = NULL;
-  const char *ck = checkpoint && *checkpoint ? checkpoint : sr_project_get_checkpoint(project);
-  if (ck && *ck) {
-    path = checkpoint && *checkpoint ? g_strdup(checkpoint) : sr_project_resolve_path(project, ck);
-  } else {
-    const char *of = sr_project_get_output_folder(project);
-    if (of && *of) {
-      g_autofree char *base = sr_project_resolve_path(project, of);
-      path = g_build_filename(base, "training", "checkpoints", "latest.safetensors", NULL);
-    }
-  }
+  g_autofree char *path = sr_checkpoint_facts_path(project, checkpoint);
   if (!path) {
     g_set_error(error, SR_DELIVERY_ERROR, SR_DELIVERY_ERROR_CHECKPOINT,
                 _("the project names no checkpoint and has no output folder; choose the model "
@@ -141,16 +147,26 @@ sr_delivery_default_render_pattern(SrProject *project)
     sr_checkpoint_facts_clear(&facts);
     return g_steal_pointer(&legacy);
   }
-  g_autofree char *stem = sr_delivery_base_name(project, facts.model_id_short);
+  g_autofree char *current = sr_delivery_render_pattern(project, facts.model_id_short);
   sr_checkpoint_facts_clear(&facts);
-  g_autofree char *named = g_strdup_printf("%s.%%06d.exr", stem);
-  g_autofree char *current = g_build_filename(base, "render", named, NULL);
   sr_sequence seq = {0};
   gboolean have_current = sr_sequence_open(&seq, current, NULL);
   sr_sequence_clear(&seq);
   gboolean have_legacy = !have_current && sr_sequence_open(&seq, legacy, NULL);
   sr_sequence_clear(&seq);
   return have_legacy ? g_steal_pointer(&legacy) : g_steal_pointer(&current);
+}
+
+char *
+sr_delivery_render_pattern(SrProject *project, const char *model_id_short)
+{
+  const char *of = sr_project_get_output_folder(project);
+  if (!of || !*of)
+    return NULL;
+  g_autofree char *base = sr_project_resolve_path(project, of);
+  g_autofree char *stem = sr_delivery_base_name(project, model_id_short);
+  g_autofree char *named = g_strdup_printf("%s.%%06d.exr", stem);
+  return g_build_filename(base, "render", named, NULL);
 }
 
 char *
@@ -191,7 +207,8 @@ or_unspecified(const char *s)
 
 char **
 sr_delivery_provenance(SrProject *project, const SrCheckpointFacts *facts, int first, int last,
-                       sr_colourspace space, gboolean merged, const char *date_iso)
+                       sr_colourspace space, const char *ocio_space, gboolean merged,
+                       const char *date_iso)
 {
   const SrProvenance *p = sr_project_get_provenance(project);
   GPtrArray *kv = g_ptr_array_new();
@@ -224,9 +241,16 @@ sr_delivery_provenance(SrProject *project, const SrCheckpointFacts *facts, int f
   const char *dst = merged ? SR_IPTC_COMPOSITE : SR_IPTC_TRAINED;
   KV("digitalSourceType", g_strdup(dst));
   KV("digitalSourceTypeUri", g_strconcat(SR_IPTC_URI_PREFIX, dst, NULL));
-  KV("sourceColourSpace",
-     g_strdup(sr_colourspace_label(sr_project_get_source_colourspace(project))));
-  KV("deliveryColourSpace", g_strdup(sr_colourspace_label(space)));
+  KV("sourceColourSpace", sr_project_describe_space(project, TRUE));
+  KV("deliveryColourSpace",
+     ocio_space ? g_strdup_printf("%s (OCIO)", ocio_space) : g_strdup(sr_colourspace_label(space)));
+  if (ocio_space || *sr_project_get_ocio_space(project, TRUE)) {
+    KV("ocioConfig", sr_project_get_ocio_config_path(project));
+    if (*sr_project_get_ocio_space(project, TRUE))
+      KV("ocioSourceColourSpace", g_strdup(sr_project_get_ocio_space(project, TRUE)));
+    if (ocio_space)
+      KV("ocioColourSpace", g_strdup(ocio_space));
+  }
   KV("notes", g_strdup(p && p->notes && *p->notes ? p->notes : "none"));
 #undef KV
   g_ptr_array_add(kv, NULL);
@@ -268,6 +292,9 @@ drop_attributes(sr_image *img)
   img->n_attributes = 0;
 }
 
+typedef sr_claim SrClaim;
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(SrClaim, sr_claim_release)
+
 static gboolean
 check_writable(const char *dir, GError **error)
 {
@@ -288,6 +315,25 @@ check_writable(const char *dir, GError **error)
     return FALSE;
   }
   return TRUE;
+}
+
+/* No master or sidecar may replace a rendered frame, a Source or a Reference
+ * frame, whatever the spelling of --out. */
+static gboolean
+refuse_inputs(SrProject *project, const sr_sequence *render, const SrDeliveryResult *out,
+              GError **error)
+{
+  sr_file_set *inputs = sr_project_input_files(project);
+  sr_error err = {0};
+  gboolean ok =
+      sr_file_set_add_sequence(inputs, render, &err) &&
+      sr_file_set_refuse_pattern(inputs, out->master_pattern, out->first, out->last, &err) &&
+      sr_file_set_refuse(inputs, out->json_path, &err) &&
+      sr_file_set_refuse(inputs, out->text_path, &err);
+  sr_file_set_free(inputs);
+  if (!ok)
+    g_set_error(error, SR_DELIVERY_ERROR, SR_DELIVERY_ERROR_INVALID, "%s", err.message);
+  return ok;
 }
 
 static gboolean
@@ -356,10 +402,15 @@ sidecar_json(char **prov, const SrDeliveryResult *r, const SrDeliveryOptions *o,
   json_builder_set_member_name(b, "pixel_type");
   json_builder_add_string_value(b, "half");
   json_builder_set_member_name(b, "colourspace");
-  json_builder_add_string_value(b, sr_colourspace_id(o->space));
+  if (o->ocio_space) {
+    g_autofree char *id = g_strconcat("ocio:", o->ocio_space, NULL);
+    json_builder_add_string_value(b, id);
+  } else {
+    json_builder_add_string_value(b, sr_colourspace_id(o->space));
+  }
   json_builder_set_member_name(b, "chromaticities");
   json_builder_begin_array(b);
-  for (int i = 0; i < 8; i++)
+  for (int i = 0; i < 8 && chroma; i++)
     json_builder_add_double_value(b, chroma[i]);
   json_builder_end_array(b);
   json_builder_set_member_name(b, "files");
@@ -387,6 +438,33 @@ sidecar_json(char **prov, const SrDeliveryResult *r, const SrDeliveryOptions *o,
   return with_nl;
 }
 
+/* One "key value" line of the text sidecar: a value's line breaks, control
+ * characters and terminal escape codes are written as JSON-style escapes
+ * (\n, \u001b), so no value can start a line of its own or drive a
+ * terminal that shows the file. */
+static void
+append_text_line(GString *s, const char *key, const char *value)
+{
+  g_string_append_printf(s, "%-22s ", key);
+  for (const unsigned char *c = (const unsigned char *)value; c && *c; c++) {
+    if (*c == '\\')
+      g_string_append(s, "\\\\");
+    else if (*c == '\n')
+      g_string_append(s, "\\n");
+    else if (*c == '\r')
+      g_string_append(s, "\\r");
+    else if (*c == '\t')
+      g_string_append(s, "\\t");
+    else if (*c < 0x20 || *c == 0x7f)
+      g_string_append_printf(s, "\\u%04x", *c);
+    else if (*c == 0xc2 && c[1] >= 0x80 && c[1] <= 0x9f) /* C1 controls, U+0080..U+009F */
+      g_string_append_printf(s, "\\u%04x", *++c);
+    else
+      g_string_append_c(s, (char)*c);
+  }
+  g_string_append_c(s, '\n');
+}
+
 static char *
 sidecar_text(char **prov, const SrDeliveryResult *r, const SrDeliveryOptions *o,
              const char *note_path)
@@ -394,15 +472,17 @@ sidecar_text(char **prov, const SrDeliveryResult *r, const SrDeliveryOptions *o,
   GString *s = g_string_new(NULL);
   g_string_append_printf(s, "%s delivery record\n\n", TOOL_NAME);
   for (int i = 0; prov[i] && prov[i + 1]; i += 2)
-    g_string_append_printf(s, "%-22s %s\n", prov[i], prov[i + 1]);
-  g_string_append_printf(s, "\n%-22s %s\n", "checkpoint", r->facts.checkpoint_path);
-  g_string_append_printf(s, "%-22s %s\n", "masters", r->master_pattern);
+    append_text_line(s, prov[i], prov[i + 1]);
+  g_string_append_c(s, '\n');
+  append_text_line(s, "checkpoint", r->facts.checkpoint_path);
+  append_text_line(s, "masters", r->master_pattern);
   g_string_append_printf(s, "%-22s %d-%d (%d frames)\n", "frames", r->first, r->last,
                          r->last - r->first + 1);
   g_string_append_printf(s, "%-22s EXR half, %s, %s\n", "format",
-                         sr_exr_compression_name(o->compression), sr_colourspace_label(o->space));
+                         sr_exr_compression_name(o->compression),
+                         o->ocio_space ? o->ocio_space : sr_colourspace_label(o->space));
   if (note_path)
-    g_string_append_printf(s, "%-22s %s\n", "validation note", note_path);
+    append_text_line(s, "validation note", note_path);
   return g_string_free(s, FALSE);
 }
 
@@ -420,6 +500,8 @@ verify_master(const char *path, int frame, int w, int h, const float chroma[8],
   const char *why = NULL;
   if (img->width != w || img->height != h)
     why = _("its size differs from the render");
+  else if (!chroma) /* an OpenColorIO space: the config defines it */
+    why = NULL;
   else if (!img->has_chromaticities)
     why = _("it has no chromaticities");
   else {
@@ -435,8 +517,9 @@ verify_master(const char *path, int frame, int w, int h, const float chroma[8],
   sr_image_free(img);
   if (why) {
     g_set_error(error, SR_DELIVERY_ERROR, SR_DELIVERY_ERROR_VERIFY,
-                _("frame %d: the master %s failed verification: %s. Delete it and run deliver "
-                  "again"),
+                _("frame %d: the master %s failed verification: %s. It was left as it is: move it "
+                  "out of the delivery folder (it may be a file of yours, not one this delivery "
+                  "wrote) and run deliver again"),
                 frame, path, why);
     return FALSE;
   }
@@ -535,7 +618,7 @@ sr_delivery_run(SrProject *project, const SrDeliveryOptions *opts, SrDeliveryPro
   out->first = first;
   out->last = last;
 
-  if (!check_writable(out_dir, error)) {
+  if (!refuse_inputs(project, &seq, out, error) || !check_writable(out_dir, error)) {
     sr_sequence_clear(&seq);
     return FALSE;
   }
@@ -543,18 +626,26 @@ sr_delivery_run(SrProject *project, const SrDeliveryOptions *opts, SrDeliveryPro
 
   sr_colourspace src_space = sr_project_get_source_colourspace(project);
   sr_colour_transform *xf = NULL;
-  if (src_space != opts->space) {
+  const char *src_ocio = sr_project_get_ocio_space(project, TRUE);
+  if (*src_ocio || opts->ocio_space) {
+    g_autofree char *config = sr_project_get_ocio_config_path(project);
+    sr_ocio_config *cfg = sr_ocio_config_open(config, &err);
+    xf = cfg ? sr_colour_transform_new_ocio(cfg, *src_ocio ? src_ocio : NULL, src_space,
+                                            opts->ocio_space, opts->space, &err)
+             : NULL;
+    sr_ocio_config_free(cfg);
+  } else if (src_space != opts->space) {
     xf = sr_colour_transform_new(src_space, opts->space, &err);
-    if (!xf) {
-      set_from_sr(error, &err, NULL);
-      sr_sequence_clear(&seq);
-      return FALSE;
-    }
+  }
+  if ((*src_ocio || opts->ocio_space || src_space != opts->space) && !xf) {
+    set_from_sr(error, &err, NULL);
+    sr_sequence_clear(&seq);
+    return FALSE;
   }
   float chroma[8];
   sr_colourspace_chromaticities(opts->space, chroma);
-  g_autoptr(GDateTime) now = g_date_time_new_now_utc();
-  g_autofree char *date = g_date_time_format(now, "%Y-%m-%dT%H:%M:%SZ");
+  char date[32];
+  sr_time_now_iso(date);
 
   /* Composite when the project's crop is smaller than the frame. */
   sr_image_info info0;
@@ -568,8 +659,8 @@ sr_delivery_run(SrProject *project, const SrDeliveryOptions *opts, SrDeliveryPro
   sr_rect crop = sr_project_get_crop(project);
   out->merged = crop.w > 0 &&
                 !(crop.x == 0 && crop.y == 0 && crop.w == info0.width && crop.h == info0.height);
-  g_auto(GStrv) prov =
-      sr_delivery_provenance(project, &out->facts, first, last, opts->space, out->merged, date);
+  g_auto(GStrv) prov = sr_delivery_provenance(project, &out->facts, first, last, opts->space,
+                                              opts->ocio_space, out->merged, date);
 
   sr_write_options wo;
   sr_write_options_init(&wo);
@@ -583,6 +674,22 @@ sr_delivery_run(SrProject *project, const SrDeliveryOptions *opts, SrDeliveryPro
     }
     g_autofree char *src_path = sr_sequence_frame_path(&seq, f);
     g_autofree char *dst = sr_pattern_format(out->master_pattern, f);
+    /* Held until the master is written: deliveries of one shot started on
+     * several nodes write each master once, the others find it there. */
+    g_auto(SrClaim) claim = {.fd = -1};
+    int got;
+    while ((got = sr_claim_try(&claim, dst, &err)) == 0 && !g_cancellable_is_cancelled(cancellable))
+      g_usleep(20000);
+    if (got < 0) {
+      set_from_sr(error, &err, NULL);
+      ok = FALSE;
+      break;
+    }
+    if (got == 0) {
+      g_cancellable_set_error_if_cancelled(cancellable, error);
+      ok = FALSE;
+      break;
+    }
     sr_image_info ri, mi;
     if (g_file_test(dst, G_FILE_TEST_IS_REGULAR) && sr_image_read_info(src_path, &ri, NULL) &&
         sr_image_read_info(dst, &mi, NULL) && mi.width == ri.width && mi.height == ri.height) {
@@ -591,7 +698,9 @@ sr_delivery_run(SrProject *project, const SrDeliveryOptions *opts, SrDeliveryPro
         progress(f - first + 1, total, f, "skipped", user_data);
       continue;
     }
-    sr_image *img = sr_sequence_read(&seq, f, &err);
+    /* Read by path: the prefix below names the frame (the sequence reader
+     * would name it a second time). */
+    sr_image *img = sr_image_read(src_path, &err);
     if (!img) {
       sr_error_prefix(&err, _("rendered frame %d: "), f);
       set_from_sr(error, &err, _("Re-render this frame, then run deliver again"));
@@ -599,7 +708,16 @@ sr_delivery_run(SrProject *project, const SrDeliveryOptions *opts, SrDeliveryPro
       break;
     }
     const char *mid = sr_image_get_attribute(img, MODEL_ATTR);
-    if (mid && strcmp(mid, out->facts.model_id) != 0) {
+    if (!mid) {
+      g_set_error(error, SR_DELIVERY_ERROR, SR_DELIVERY_ERROR_CHECKPOINT,
+                  _("rendered frame %d (%s) carries no model id: it was not rendered by this "
+                    "program (is it a Source scan?). Deliver only frames rendered with model %s"),
+                  f, src_path, out->facts.model_id_short);
+      sr_image_free(img);
+      ok = FALSE;
+      break;
+    }
+    if (strcmp(mid, out->facts.model_id) != 0) {
       g_autofree char *shrt = g_strndup(mid, SR_MODEL_ID_SHORT);
       g_set_error(error, SR_DELIVERY_ERROR, SR_DELIVERY_ERROR_CHECKPOINT,
                   _("rendered frame %d was made by model %s, but the checkpoint %s is model %s; "
@@ -611,7 +729,7 @@ sr_delivery_run(SrProject *project, const SrDeliveryOptions *opts, SrDeliveryPro
     }
     if (xf)
       sr_colour_transform_image(xf, img);
-    img->has_chromaticities = true;
+    img->has_chromaticities = opts->ocio_space == NULL;
     memcpy(img->chromaticities, chroma, sizeof chroma);
     drop_attributes(img);
     for (int i = 0; prov[i] && prov[i + 1] && ok; i += 2)
@@ -648,12 +766,14 @@ sr_delivery_run(SrProject *project, const SrDeliveryOptions *opts, SrDeliveryPro
     if (g_cancellable_set_error_if_cancelled(cancellable, error))
       return FALSE;
     g_autofree char *dst = sr_pattern_format(out->master_pattern, f);
-    if (!verify_master(dst, f, info0.width, info0.height, chroma, out->facts.model_id, error))
+    if (!verify_master(dst, f, info0.width, info0.height, opts->ocio_space ? NULL : chroma,
+                       out->facts.model_id, error))
       return FALSE;
     if (progress)
       progress(f - first + 1, total, f, "verified", user_data);
   }
-  g_autofree char *json = sidecar_json(prov, out, opts, chroma, opts->note_path);
+  g_autofree char *json =
+      sidecar_json(prov, out, opts, opts->ocio_space ? NULL : chroma, opts->note_path);
   g_autofree char *text = sidecar_text(prov, out, opts, opts->note_path);
   if (!write_text_atomic(out->json_path, json, error) ||
       !write_text_atomic(out->text_path, text, error)) {

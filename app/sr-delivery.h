@@ -59,6 +59,10 @@ typedef struct {
  * Fails with SR_DELIVERY_ERROR_CHECKPOINT naming the file. */
 gboolean sr_checkpoint_facts_lookup(SrProject *project, const char *checkpoint,
                                     SrCheckpointFacts *out, GError **error);
+/* The path that sr_checkpoint_facts_lookup() reads: `checkpoint` when not NULL, else the
+ * project's checkpoint, else latest.safetensors under the output folder;
+ * NULL when there is none. Caller frees. */
+char *sr_checkpoint_facts_path(SrProject *project, const char *checkpoint);
 void sr_checkpoint_facts_clear(SrCheckpointFacts *f);
 
 /* Render pattern the render command writes for a project by default:
@@ -68,6 +72,10 @@ void sr_checkpoint_facts_clear(SrCheckpointFacts *f);
  * name <name>_<version>.%06d.exr exists, that earlier name. Caller frees;
  * NULL without an output folder. */
 char *sr_delivery_default_render_pattern(SrProject *project);
+/* <output-folder>/render/<shot>_<version>_m<model_id_short>.%06d.exr: the
+ * name a render by that model gets. Caller frees; NULL without an output
+ * folder. */
+char *sr_delivery_render_pattern(SrProject *project, const char *model_id_short);
 /* Shot id for names: the provenance shot id, else the project name, made
  * safe for file names (letters, digits, '-', '_'). Caller frees. */
 char *sr_delivery_shot_name(SrProject *project);
@@ -83,8 +91,8 @@ char *sr_delivery_base_name(SrProject *project, const char *model_id_short);
  * NULL-terminated strv of alternating keys and values (g_strfreev).
  * merged: the recovered crop was merged over the original frame. */
 char **sr_delivery_provenance(SrProject *project, const SrCheckpointFacts *facts, int first,
-                              int last, sr_colourspace space, gboolean merged,
-                              const char *date_iso);
+                              int last, sr_colourspace space, const char *ocio_space,
+                              gboolean merged, const char *date_iso);
 
 typedef struct {
   const char *render_pattern;     /* NULL: sr_delivery_default_render_pattern() */
@@ -92,8 +100,12 @@ typedef struct {
   int first, last;                /* first > last: the render's whole range */
   sr_exr_compression compression; /* SR_EXR_ZIP or SR_EXR_DWAA */
   sr_colourspace space;           /* default SR_CS_ACES2065_1 */
-  const char *checkpoint;         /* NULL: the project's */
-  const char *note_path;          /* validation note to list in the sidecars, or NULL */
+  /* Non-NULL: deliver in this space of the project's OpenColorIO config
+   * instead of `space`; the masters then carry no chromaticities (the
+   * config, not the file, defines the space) and name it and the config. */
+  const char *ocio_space;
+  const char *checkpoint; /* NULL: the project's */
+  const char *note_path;  /* validation note to list in the sidecars, or NULL */
 } SrDeliveryOptions;
 
 void sr_delivery_options_init(SrDeliveryOptions *o);

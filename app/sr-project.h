@@ -19,6 +19,7 @@
 #include <gio/gio.h>
 
 #include "sr-colour.h"
+#include "sr-fs.h"
 #include "sr-image.h"
 #include "sr-frame-map.h"
 #include "sr-pairs.h"
@@ -123,6 +124,17 @@ sr_colourspace sr_project_get_source_colourspace(SrProject *self);
 void sr_project_set_source_colourspace(SrProject *self, sr_colourspace cs);
 sr_colourspace sr_project_get_reference_colourspace(SrProject *self);
 void sr_project_set_reference_colourspace(SrProject *self, sr_colourspace cs);
+/* OpenColorIO: the config as stored (relative to the project's folder where
+ * it lies inside it; "" means $OCIO), the absolute path in use (NULL when
+ * neither is set), and per sequence a space of it ("" for none) that
+ * replaces the colour space above. */
+const char *sr_project_get_ocio_config(SrProject *self);
+char *sr_project_get_ocio_config_path(SrProject *self);
+void sr_project_set_ocio_config(SrProject *self, const char *path);
+const char *sr_project_get_ocio_space(SrProject *self, gboolean source);
+void sr_project_set_ocio_space(SrProject *self, gboolean source, const char *name);
+/* "ACES2065-1", or "ARRI LogC3 (OCIO)" when an OCIO space is chosen. */
+char *sr_project_describe_space(SrProject *self, gboolean source);
 int sr_project_get_reference_offset(SrProject *self);
 void sr_project_set_reference_offset(SrProject *self, int offset);
 /* The whole frame map (sr-frame-map.h): the offset above plus an optional
@@ -188,6 +200,10 @@ gboolean sr_project_get_accepted(SrProject *self, const char *item);
 void sr_project_set_accepted(SrProject *self, const char *item, gboolean accepted);
 
 /* The engine's view of the preprocessing. */
+/* The project's Source and Reference frames as inputs no output may replace
+ * (sr_file_set, sr-fs.h); a sequence that cannot be opened has no frames
+ * to protect. Caller frees with sr_file_set_free(). */
+sr_file_set *sr_project_input_files(SrProject *self);
 void sr_project_get_prep_settings(SrProject *self, sr_prep_settings *out);
 
 /* Runs the project-level and per-pair Stage 3 checks (reads frames; call

@@ -3,6 +3,7 @@
 #include "sr-config.h"
 
 #include "sr-validation-note.h"
+#include "sr-qa-cache.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <json-glib/json-glib.h>
 
 #include "sr-fs.h"
+#include "sr-time.h"
 #include "sr-io.h"
 #include "sr-scopes.h"
 #include "sr-stills.h"
@@ -387,11 +389,9 @@ sr_validation_note_render(const SrValidationNote *note, GError **error)
     sr_qa_thresholds_init(&defaults);
     t = &defaults;
   }
-  g_autofree char *now = NULL;
-  if (!note->date_iso) {
-    g_autoptr(GDateTime) dt = g_date_time_new_now_utc();
-    now = g_date_time_format(dt, "%Y-%m-%dT%H:%M:%SZ");
-  }
+  char now[32];
+  if (!note->date_iso)
+    sr_time_now_iso(now);
   const char *date = note->date_iso ? note->date_iso : now;
   g_autofree char *shot = sr_delivery_shot_name(p);
 
@@ -429,9 +429,11 @@ sr_validation_note_render(const SrValidationNote *note, GError **error)
   row(s, "Source element", prov ? prov->source_element : NULL);
   row(s, "Reference source", prov ? prov->reference_source : NULL);
   row(s, "Source sequence", sr_project_get_source_pattern(p));
-  row(s, "Source colour space", sr_colourspace_label(sr_project_get_source_colourspace(p)));
+  g_autofree char *src_space = sr_project_describe_space(p, TRUE);
+  g_autofree char *ref_space = sr_project_describe_space(p, FALSE);
+  row(s, "Source colour space", src_space);
   row(s, "Reference sequence", sr_project_get_reference_pattern(p));
-  row(s, "Reference colour space", sr_colourspace_label(sr_project_get_reference_colourspace(p)));
+  row(s, "Reference colour space", ref_space);
   g_autofree char *off = g_strdup_printf("%d", sr_project_get_reference_offset(p));
   row(s, "Reference frame offset", off);
   row(s, "Rendered frames", note->render_pattern);
@@ -746,6 +748,18 @@ write_png(const char *path, const sr_image *img, GPtrArray *paths, GError **erro
   return TRUE;
 }
 
+/* The stills of one frame: <shot>_<frame>_<kind>.png, and the scopes
+ * <shot>_<frame>_<side>_<scope>.png. */
+static const char *const still_kinds[] = {"wipe", "side-by-side", "wipe-preview"};
+static const char *const scope_sides[] = {"original", "recovered"};
+static const char *const scope_kinds[] = {"waveform", "vectorscope"};
+
+static char *
+still_stem(const char *dir, const char *shot, int frame)
+{
+  return g_strdup_printf("%s/%s_%d", dir, shot, frame);
+}
+
 static gboolean
 write_scopes(const sr_image *frame, sr_colourspace space, const char *stem, GPtrArray *paths,
              GError **error)
@@ -768,7 +782,7 @@ write_scopes(const sr_image *frame, sr_colourspace space, const char *stem, GPtr
     const char *suffix;
     int w, h;
     gboolean vs;
-  } scopes[] = {{"waveform", 720, 400, FALSE}, {"vectorscope", 400, 400, TRUE}};
+  } scopes[] = {{scope_kinds[0], 720, 400, FALSE}, {scope_kinds[1], 400, 400, TRUE}};
   for (size_t i = 0; i < G_N_ELEMENTS(scopes) && ok; i++) {
     sr_scope_options so;
     sr_scope_options_init(&so, scopes[i].w, scopes[i].h);
@@ -797,7 +811,7 @@ write_stills_for(int frame, const sr_image *src, const sr_image *rec, sr_colours
   sr_error err = {0};
   sr_still_options so;
   sr_still_options_init(&so, space, frame);
-  g_autofree char *stem = g_strdup_printf("%s/%s_%d", dir, shot, frame);
+  g_autofree char *stem = still_stem(dir, shot, frame);
   sr_image *wipe = sr_still_wipe(src, rec, &so, &err);
   sr_image *side = wipe ? sr_still_side_by_side(src, rec, &so, &err) : NULL;
   if (!side) {
@@ -805,12 +819,12 @@ write_stills_for(int frame, const sr_image *src, const sr_image *rec, sr_colours
     sr_error_prefix(&err, _("still for frame %d: "), frame);
     return fail_sr(error, SR_VALIDATION_ERROR_IO, &err);
   }
-  g_autofree char *pw = g_strdup_printf("%s_wipe.png", stem);
-  g_autofree char *ps = g_strdup_printf("%s_side-by-side.png", stem);
+  g_autofree char *pw = g_strdup_printf("%s_%s.png", stem, still_kinds[0]);
+  g_autofree char *ps = g_strdup_printf("%s_%s.png", stem, still_kinds[1]);
   gboolean ok = write_png(pw, wipe, paths, error) && write_png(ps, side, paths, error);
   if (ok) {
     sr_image *small = sr_still_downscale(wipe, NOTE_STILL_WIDTH, &err);
-    g_autofree char *pp = g_strdup_printf("%s_wipe-preview.png", stem);
+    g_autofree char *pp = g_strdup_printf("%s_%s.png", stem, still_kinds[2]);
     ok = small ? write_png(pp, small, paths, error) : fail_sr(error, SR_VALIDATION_ERROR_IO, &err);
     sr_image_free(small);
     if (ok) {
@@ -826,8 +840,8 @@ write_stills_for(int frame, const sr_image *src, const sr_image *rec, sr_colours
   sr_image_free(side);
   if (!ok)
     return FALSE;
-  g_autofree char *so_stem = g_strdup_printf("%s_original", stem);
-  g_autofree char *sr_stem = g_strdup_printf("%s_recovered", stem);
+  g_autofree char *so_stem = g_strdup_printf("%s_%s", stem, scope_sides[0]);
+  g_autofree char *sr_stem = g_strdup_printf("%s_%s", stem, scope_sides[1]);
   guint before = paths->len;
   if (!write_scopes(src, space, so_stem, paths, error) ||
       !write_scopes(rec, space, sr_stem, paths, error))
@@ -854,10 +868,36 @@ typedef struct {
   GCancellable *cancellable;
   SrValidationProgress progress;
   gpointer user_data;
+  SrQaCache *cache;
+  const char *context; /* what the cache key adds to the files' identity */
   GMutex lock;
-  int done;
+  int done, cached;
   GError *error; /* the first failure */
 } measure_shared;
+
+/* The cache key of frame f, from the files as they are before reading. */
+static gboolean
+frame_key(measure_shared *ms, int i, gboolean ref_exists, guint8 key[SR_SHA256_DIGEST_SIZE])
+{
+  int f = ms->first + i;
+  g_autofree char *rp = sr_sequence_frame_path(ms->rseq, f);
+  g_autofree char *sp = sr_sequence_frame_path(ms->sseq, f);
+  int rf = sr_frame_map_reference(ms->map, f);
+  g_autofree char *fp = ref_exists ? sr_sequence_frame_path(ms->fseq, rf) : NULL;
+  g_autofree char *context = g_strdup_printf("%s held=%d", ms->context, ms->held_out[i] ? 1 : 0);
+  return rp && sp && (!ref_exists || fp) && sr_qa_cache_key(context, rp, sp, fp, key);
+}
+
+static void
+frame_done(measure_shared *ms, int f, gboolean cached)
+{
+  g_mutex_lock(&ms->lock);
+  ms->done++;
+  ms->cached += cached;
+  if (ms->progress)
+    ms->progress(ms->done, ms->total, f, ms->user_data);
+  g_mutex_unlock(&ms->lock);
+}
 
 /* One frame: read render, Source and Reference, measure. data = index + 1. */
 static void
@@ -872,13 +912,22 @@ measure_one(gpointer data, gpointer user_data)
   g_mutex_unlock(&ms->lock);
   if (stop)
     return;
+  int rf = sr_frame_map_reference(ms->map, f);
+  gboolean ref_exists = ms->fseq && rf != SR_NO_FRAME && sr_sequence_has_frame(ms->fseq, rf);
+  guint8 key[SR_SHA256_DIGEST_SIZE];
+  gboolean keyed = frame_key(ms, i, ref_exists, key);
+  if (keyed && sr_qa_cache_lookup(ms->cache, f, key, &ms->frames[i])) {
+    frame_done(ms, f, TRUE);
+    return;
+  }
   sr_error err = {0};
   sr_image *rec = sr_sequence_read(ms->rseq, f, &err);
   sr_image *src = rec ? sr_sequence_read(ms->sseq, f, &err) : NULL;
-  int rf = sr_frame_map_reference(ms->map, f);
-  gboolean ref_exists = ms->fseq && rf != SR_NO_FRAME && sr_sequence_has_frame(ms->fseq, rf);
   sr_image *ref = src && ref_exists ? sr_sequence_read(ms->fseq, rf, &err) : NULL;
   gboolean fine = src && (!ref_exists || ref);
+  /* sr_sequence_read names the frame itself; only a measurement error
+   * needs it added. */
+  gboolean read_all = fine;
   if (fine) {
     sr_qa_options qo = {.held_out = ms->held_out[i]};
     qo.fidelity = qo.held_out && ref != NULL;
@@ -887,17 +936,72 @@ measure_one(gpointer data, gpointer user_data)
   sr_image_free(rec);
   sr_image_free(src);
   sr_image_free(ref);
+  if (fine) {
+    if (keyed)
+      sr_qa_cache_store(ms->cache, f, key, &ms->frames[i]);
+    frame_done(ms, f, FALSE);
+    return;
+  }
   g_mutex_lock(&ms->lock);
-  if (!fine && !ms->error) {
-    sr_error_prefix(&err, _("frame %d: "), f);
+  if (!ms->error) {
+    if (read_all)
+      sr_error_prefix(&err, _("frame %d: "), f);
     fail_sr(&ms->error, SR_VALIDATION_ERROR_IO, &err);
   }
-  if (fine) {
-    ms->done++;
-    if (ms->progress)
-      ms->progress(ms->done, ms->total, f, ms->user_data);
-  }
   g_mutex_unlock(&ms->lock);
+}
+
+/* What a frame's measurement depends on besides the three files: the model
+ * and the preprocessing (crop, colour spaces, matrix). */
+static char *
+cache_context(SrProject *project, const sr_prep_settings *prep, const SrCheckpointFacts *facts)
+{
+  /* The frame map decides which Reference frame each frame meets. */
+  g_auto(sr_frame_map) map;
+  sr_project_get_frame_map(project, &map);
+  char desc[256];
+  sr_frame_map_describe(&map, desc, sizeof desc);
+  return g_strdup_printf("model=%s crop=%d,%d,%d,%d spaces=%d,%d matrix=%d prefilter=%d "
+                         "offset=%d map=%s",
+                         facts ? facts->model_id : "", prep->crop.x, prep->crop.y, prep->crop.w,
+                         prep->crop.h, (int)prep->source_space, (int)prep->reference_space,
+                         (int)prep->matrix, (int)prep->prefilter,
+                         sr_project_get_reference_offset(project), desc);
+}
+
+/* Refuses, before any work, a report file or still that would replace a
+ * rendered, Source or Reference frame, whatever the spelling of --out. */
+static gboolean
+refuse_inputs(SrProject *project, const sr_sequence *render, const char *out_dir, const char *shot,
+              const GArray *still_frames, const SrValidationOptions *opts, GError **error)
+{
+  sr_file_set *inputs = sr_project_input_files(project);
+  sr_error err = {0};
+  gboolean ok = sr_file_set_add_sequence(inputs, render, &err);
+  const char *const reports[] = {"qa-frames.csv", "qa-frames.json",
+                                 opts->write_note ? "validation-note.html" : NULL};
+  for (guint i = 0; ok && i < G_N_ELEMENTS(reports) && reports[i]; i++) {
+    g_autofree char *path = g_build_filename(out_dir, reports[i], NULL);
+    ok = sr_file_set_refuse(inputs, path, &err);
+  }
+  g_autofree char *dir = g_build_filename(out_dir, "stills", NULL);
+  for (guint i = 0; ok && i < still_frames->len; i++) {
+    g_autofree char *stem = still_stem(dir, shot, g_array_index(still_frames, int, i));
+    for (guint k = 0; ok && k < G_N_ELEMENTS(still_kinds); k++) {
+      g_autofree char *path = g_strdup_printf("%s_%s.png", stem, still_kinds[k]);
+      ok = sr_file_set_refuse(inputs, path, &err);
+    }
+    for (guint s = 0; ok && s < G_N_ELEMENTS(scope_sides); s++)
+      for (guint k = 0; ok && k < G_N_ELEMENTS(scope_kinds); k++) {
+        g_autofree char *path =
+            g_strdup_printf("%s_%s_%s.png", stem, scope_sides[s], scope_kinds[k]);
+        ok = sr_file_set_refuse(inputs, path, &err);
+      }
+  }
+  sr_file_set_free(inputs);
+  if (!ok)
+    g_set_error(error, SR_VALIDATION_ERROR, SR_VALIDATION_ERROR_INVALID, "%s", err.message);
+  return ok;
 }
 
 gboolean
@@ -943,12 +1047,16 @@ sr_validation_run(SrProject *project, const SrValidationOptions *opts,
   sr_qa_context *ctx = NULL;
   g_auto(sr_frame_map) map; /* which Reference frame each rendered frame is measured against */
   sr_project_get_frame_map(project, &map);
+  SrQaCache *cache = NULL;
+  g_autofree char *context = NULL;
+  g_autoptr(GError) cerr = NULL;
   GPtrArray *note_stills = g_ptr_array_new_with_free_func(note_still_free);
   g_autofree char *src_path = sr_project_resolve_path(project, src_pat);
   GString *caveats_text = g_string_new(NULL);
   g_autofree char *facts_error = NULL;
   g_autofree char *shot = sr_delivery_shot_name(project);
   g_autoptr(GError) ferr = NULL;
+  g_autoptr(GArray) want = g_array_new(FALSE, FALSE, sizeof(int));
 
   if (!sr_sequence_open(&rseq, pattern, &err)) {
     g_set_error(error, SR_VALIDATION_ERROR, SR_VALIDATION_ERROR_MISSING,
@@ -968,14 +1076,44 @@ sr_validation_run(SrProject *project, const SrValidationOptions *opts,
   }
   int first = opts->first <= opts->last ? opts->first : rseq.first;
   int last = opts->first <= opts->last ? opts->last : rseq.last;
+  /* Every missing frame is named (up to 20), so a farm's finishing job
+   * says in one line what `farm resume` has to render. */
+  GString *missing = g_string_new(NULL);
+  int n_missing = 0;
   for (int f = first; f <= last; f++)
     if (!sr_sequence_has_frame(&rseq, f)) {
-      g_set_error(error, SR_VALIDATION_ERROR, SR_VALIDATION_ERROR_MISSING,
-                  _("rendered frame %d is missing from %s; render it or choose a range with "
-                    "--frames"),
-                  f, pattern);
-      goto done;
+      if (n_missing < 20)
+        g_string_append_printf(missing, "%s%d", n_missing ? ", " : "", f);
+      n_missing++;
     }
+  if (n_missing) {
+    g_set_error(error, SR_VALIDATION_ERROR, SR_VALIDATION_ERROR_MISSING,
+                /* TRANSLATORS: the first %s is the rendered frames' pattern, the
+                   second a list of frame numbers, the third ", ..." or "". */
+                ngettext("%d rendered frame is missing in %d-%d of %s: %s%s. Render it or "
+                         "choose a range with --frames",
+                         "%d rendered frames are missing in %d-%d of %s: %s%s. Render them or "
+                         "choose a range with --frames",
+                         n_missing),
+                n_missing, first, last, pattern, missing->str, n_missing > 20 ? ", ..." : "");
+    g_string_free(missing, TRUE);
+    goto done;
+  }
+  g_string_free(missing, TRUE);
+  if (opts->write_stills) {
+    if (opts->still_frames && opts->still_frames->len) {
+      g_array_append_vals(want, opts->still_frames->data, opts->still_frames->len);
+    } else {
+      int mid = first + (last - first) / 2;
+      g_array_append_val(want, first);
+      if (mid != first)
+        g_array_append_val(want, mid);
+      if (last != mid && last != first)
+        g_array_append_val(want, last);
+    }
+  }
+  if (!refuse_inputs(project, &rseq, out->out_dir, shot, want, opts, error))
+    goto done;
   sr_prep_settings prep;
   sr_project_get_prep_settings(project, &prep);
   ctx = sr_qa_context_new(&prep, &err);
@@ -983,6 +1121,11 @@ sr_validation_run(SrProject *project, const SrValidationOptions *opts,
     fail_sr(error, SR_VALIDATION_ERROR_INVALID, &err);
     goto done;
   }
+  out->has_facts = sr_checkpoint_facts_lookup(project, opts->checkpoint, &out->facts, &ferr);
+  if (!out->has_facts)
+    facts_error = g_strdup(ferr->message);
+  context = cache_context(project, &prep, out->has_facts ? &out->facts : NULL);
+  cache = sr_qa_cache_open(pattern);
   int total = last - first + 1;
   out->frames = g_new0(sr_qa_frame, total);
   measure_shared ms = {
@@ -998,6 +1141,8 @@ sr_validation_run(SrProject *project, const SrValidationOptions *opts,
       .cancellable = cancellable,
       .progress = progress,
       .user_data = user_data,
+      .cache = cache,
+      .context = context,
   };
   g_mutex_init(&ms.lock);
   for (int i = 0; i < total; i++)
@@ -1023,6 +1168,10 @@ sr_validation_run(SrProject *project, const SrValidationOptions *opts,
     goto done;
   }
   out->n_frames = total;
+  out->n_cached = ms.cached;
+  /* A folder that cannot be written only costs the next run its cache. */
+  if (!sr_qa_cache_save(cache, &cerr))
+    g_debug("%s", cerr->message);
   sr_qa_sequence_flicker(out->frames, out->n_frames, NULL);
   for (int i = 0; i < out->n_frames; i++)
     sr_qa_flag_frame(&out->frames[i], &opts->thresholds);
@@ -1033,6 +1182,13 @@ sr_validation_run(SrProject *project, const SrValidationOptions *opts,
                 _("cannot create the report folder %s: %s. Choose another folder with --out"),
                 out->out_dir, err.message);
     goto done;
+  }
+  /* A killed run's temporaries; those of a run still writing here are
+   * locked and stay (sr-fs.h). */
+  {
+    g_autofree char *stills = g_build_filename(out->out_dir, "stills", NULL);
+    sr_fs_remove_stale_temps(out->out_dir, "");
+    sr_fs_remove_stale_temps(stills, "");
   }
   out->csv_path = g_build_filename(out->out_dir, "qa-frames.csv", NULL);
   out->json_path = g_build_filename(out->out_dir, "qa-frames.json", NULL);
@@ -1046,22 +1202,7 @@ sr_validation_run(SrProject *project, const SrValidationOptions *opts,
     }
   }
 
-  out->has_facts = sr_checkpoint_facts_lookup(project, opts->checkpoint, &out->facts, &ferr);
-  if (!out->has_facts)
-    facts_error = g_strdup(ferr->message);
-
   if (opts->write_stills) {
-    GArray *want = g_array_new(FALSE, FALSE, sizeof(int));
-    if (opts->still_frames && opts->still_frames->len) {
-      g_array_append_vals(want, opts->still_frames->data, opts->still_frames->len);
-    } else {
-      int mid = first + (last - first) / 2;
-      g_array_append_val(want, first);
-      if (mid != first)
-        g_array_append_val(want, mid);
-      if (last != mid && last != first)
-        g_array_append_val(want, last);
-    }
     g_autofree char *dir = g_build_filename(out->out_dir, "stills", NULL);
     gboolean sok = sr_mkdir_p(dir, &err);
     if (!sok)
@@ -1084,7 +1225,6 @@ sr_validation_run(SrProject *project, const SrValidationOptions *opts,
       sr_image_free(rec);
       sr_image_free(src);
     }
-    g_array_unref(want);
     if (!sok)
       goto done;
   }
@@ -1109,6 +1249,7 @@ sr_validation_run(SrProject *project, const SrValidationOptions *opts,
   }
   ok = TRUE;
 done:
+  sr_qa_cache_free(cache);
   sr_qa_context_free(ctx);
   sr_sequence_clear(&rseq);
   sr_sequence_clear(&sseq);

@@ -12,6 +12,12 @@
  * settings and pair indices, held-out scores, the metric summary and plots,
  * flagged frames with reasons, and caveats. Every file is written
  * atomically.
+ *
+ * Each frame's measurement is kept in a cache beside the render
+ * (sr-qa-cache.h), so validating the same frames again (the Render page,
+ * the Review page, Deliver, the command line) reads none of them while
+ * they, their Source and Reference frames, the model and the
+ * preprocessing stay the same.
  */
 #pragma once
 
@@ -81,6 +87,7 @@ void sr_validation_options_init(SrValidationOptions *o);
 typedef struct {
   sr_qa_frame *frames;
   int n_frames;
+  int n_cached; /* frames whose measurement came from the render's QA cache */
   sr_qa_summary summary;
   char *out_dir, *csv_path, *json_path, *note_path;
   GPtrArray *still_paths; /* of char* */

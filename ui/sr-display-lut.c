@@ -57,6 +57,11 @@ linear_space_for(sr_colourspace cs, SrDisplayDecode *decode)
   switch (cs) {
   case SR_CS_SRGB: *decode = SR_DISPLAY_DECODE_SRGB; return SR_CS_LINEAR_REC709;
   case SR_CS_REC709: *decode = SR_DISPLAY_DECODE_GAMMA24; return SR_CS_LINEAR_REC709;
+  /* Log scans are shown as their code values, the flat picture a grading
+   * system shows before a look is applied: code values as display values. */
+  case SR_CS_CINEON:
+  case SR_CS_ADX10:
+  case SR_CS_ADX16: *decode = SR_DISPLAY_DECODE_SRGB; return SR_CS_LINEAR_REC709;
   case SR_CS_ACES2065_1:
   case SR_CS_ACESCG:
   case SR_CS_LINEAR_REC709:

@@ -1,5 +1,5 @@
 /* sr-page-crop.c — see sr-page-crop.h. */
-#include "sr-page-crop.h"
+#include "sr-page-crop-private.h"
 
 #include <glib/gi18n.h>
 
@@ -12,7 +12,7 @@
 #define MIN_CROP 16
 
 struct _SrPageCrop {
-  GtkBox parent_instance;
+  SrStagePage parent_instance;
 
   GtkWidget *pair_dropdown, *mode_source, *mode_reference, *hint;
   GtkWidget *viewer_stack, *viewer_slot, *empty_label;
@@ -21,8 +21,6 @@ struct _SrPageCrop {
   GtkWidget *checks_title, *checks_spinner, *checks_note, *checks_list;
 
   GtkWidget *viewer;
-  SrProject *project;
-  gulong changed_handler;
 
   GArray *pair_frames; /* what the dropdown lists */
   int pair;            /* frame shown (a pair, or the first Source frame) */
@@ -41,10 +39,20 @@ struct _SrPageCrop {
   gboolean syncing;
 };
 
-G_DEFINE_FINAL_TYPE(SrPageCrop, sr_page_crop, GTK_TYPE_BOX)
+G_DEFINE_FINAL_TYPE(SrPageCrop, sr_page_crop, SR_TYPE_STAGE_PAGE)
 
-enum { PROP_0, PROP_PROJECT, N_PROPS };
-static GParamSpec *properties[N_PROPS];
+static SrProject *
+project_of(SrPageCrop *self)
+{
+  return sr_stage_page_get_project(SR_STAGE_PAGE(self));
+}
+
+/* Busy while the checks are waiting for edits to settle or running. */
+static void
+update_busy(SrPageCrop *self)
+{
+  sr_stage_page_set_busy(SR_STAGE_PAGE(self), self->jobs > 0 || self->debounce != 0);
+}
 
 /* ---- Checks (worker) -------------------------------------------------------- */
 
@@ -198,7 +206,7 @@ sync_crop_widgets(SrPageCrop *self, sr_rect crop)
 static sr_rect
 shown_crop(SrPageCrop *self)
 {
-  sr_rect crop = sr_project_get_crop(self->project);
+  sr_rect crop = sr_project_get_crop(project_of(self));
 
   if (crop.w <= 0 && self->width > 0)
     crop = (sr_rect){0, 0, self->width, self->height};
@@ -230,7 +238,7 @@ on_crop_job_done(GObject *source, GAsyncResult *result, gpointer user_data)
   SrPageCrop *self = j->page;
 
   self->jobs--;
-  if (j->generation == self->generation && self->project) {
+  if (j->generation == self->generation && project_of(self)) {
     gtk_spinner_set_spinning(GTK_SPINNER(self->checks_spinner), FALSE);
     if (j->error) {
       gtk_label_set_text(GTK_LABEL(self->empty_label), j->error);
@@ -279,6 +287,7 @@ on_crop_job_done(GObject *source, GAsyncResult *result, gpointer user_data)
     }
     show_checks(self);
   }
+  update_busy(self);
   g_object_unref(self);
 }
 
@@ -286,7 +295,7 @@ static gboolean
 run_checks(gpointer user_data)
 {
   SrPageCrop *self = user_data;
-  SrProject *p = self->project;
+  SrProject *p = project_of(self);
   const char *src = p ? sr_project_get_source_pattern(p) : NULL;
   const char *ref = p ? sr_project_get_reference_pattern(p) : NULL;
 
@@ -298,6 +307,7 @@ run_checks(gpointer user_data)
                        _("Choose both sequences on the Project stage first."));
     self->have_report = FALSE;
     show_checks(self);
+    update_busy(self);
     return G_SOURCE_REMOVE;
   }
 
@@ -320,6 +330,7 @@ run_checks(gpointer user_data)
     j->ref_frame = sr_frame_ref(self->reference);
   }
   self->jobs++;
+  update_busy(self);
   gtk_spinner_set_spinning(GTK_SPINNER(self->checks_spinner), TRUE);
   g_autoptr(SrJob) job = sr_job_new(_("Checking the pair"), crop_thread, j, crop_job_free);
   sr_ui_run_job(GTK_WIDGET(self), job, FALSE, on_crop_job_done, NULL);
@@ -332,6 +343,7 @@ queue_checks(SrPageCrop *self)
 {
   g_clear_handle_id(&self->debounce, g_source_remove);
   self->debounce = g_timeout_add(200, run_checks, self);
+  update_busy(self);
 }
 
 /* ---- Crop edits ---------------------------------------------------------------- */
@@ -340,7 +352,7 @@ void
 sr_page_crop_apply(SrPageCrop *self, sr_rect crop)
 {
   g_return_if_fail(SR_IS_PAGE_CROP(self));
-  if (!self->project)
+  if (!project_of(self))
     return;
   if (gtk_check_button_get_active(GTK_CHECK_BUTTON(self->snap_even))) {
     crop.w &= ~1;
@@ -352,8 +364,8 @@ sr_page_crop_apply(SrPageCrop *self, sr_rect crop)
     crop.x = CLAMP(crop.x, 0, self->width - crop.w);
     crop.y = CLAMP(crop.y, 0, self->height - crop.h);
   }
-  if (!sr_rect_equal(crop, sr_project_get_crop(self->project)))
-    sr_project_set_crop(self->project, crop);
+  if (!sr_rect_equal(crop, sr_project_get_crop(project_of(self))))
+    sr_project_set_crop(project_of(self), crop);
   else
     sync_viewer_crop(self);
 }
@@ -363,7 +375,7 @@ on_spin_changed(GtkSpinButton *spin, SrPageCrop *self)
 {
   sr_rect crop;
 
-  if (self->syncing || !self->project)
+  if (self->syncing || !project_of(self))
     return;
   crop.x = gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(self->crop_x));
   crop.y = gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(self->crop_y));
@@ -394,8 +406,8 @@ on_viewer_crop_notify(SrViewer *v, GParamSpec *pspec, SrPageCrop *self)
 static void
 on_whole_frame(GtkButton *button, SrPageCrop *self)
 {
-  if (self->project && sr_project_get_crop(self->project).w != 0)
-    sr_project_set_crop(self->project, (sr_rect){0, 0, 0, 0});
+  if (project_of(self) && sr_project_get_crop(project_of(self)).w != 0)
+    sr_project_set_crop(project_of(self), (sr_rect){0, 0, 0, 0});
 }
 
 static void
@@ -405,10 +417,10 @@ on_prefilter_selected(GtkDropDown *dropdown, GParamSpec *pspec, SrPageCrop *self
                                         SR_PREFILTER_MEDIAN5};
   guint i = gtk_drop_down_get_selected(dropdown);
 
-  if (self->syncing || !self->project || i >= G_N_ELEMENTS(values))
+  if (self->syncing || !project_of(self) || i >= G_N_ELEMENTS(values))
     return;
-  if (sr_project_get_prefilter(self->project) != values[i])
-    sr_project_set_prefilter(self->project, values[i]);
+  if (sr_project_get_prefilter(project_of(self)) != values[i])
+    sr_project_set_prefilter(project_of(self), values[i]);
 }
 
 static void
@@ -448,7 +460,7 @@ on_pair_selected(GtkDropDown *dropdown, GParamSpec *pspec, SrPageCrop *self)
 static void
 rebuild_pairs(SrPageCrop *self)
 {
-  const GArray *pairs = sr_project_get_pairs(self->project);
+  const GArray *pairs = sr_project_get_pairs(project_of(self));
   g_autoptr(GtkStringList) list = gtk_string_list_new(NULL);
   guint selected = 0;
   gboolean same = pairs->len == self->pair_frames->len;
@@ -482,8 +494,10 @@ rebuild_pairs(SrPageCrop *self)
 /* ---- Project --------------------------------------------------------------------- */
 
 static void
-on_project_changed(SrProject *project, const char *description, SrPageCrop *self)
+sr_page_crop_project_changed(SrStagePage *page, const char *description)
 {
+  SrPageCrop *self = SR_PAGE_CROP(page);
+  SrProject *project = sr_stage_page_get_project(page);
   sr_prefilter pf = sr_project_get_prefilter(project);
 
   rebuild_pairs(self);
@@ -499,13 +513,10 @@ on_project_changed(SrProject *project, const char *description, SrPageCrop *self
 }
 
 static void
-set_project(SrPageCrop *self, SrProject *project)
+sr_page_crop_project_set(SrStagePage *page, SrProject *project)
 {
-  if (self->project == project)
-    return;
-  if (self->project)
-    g_clear_signal_handler(&self->changed_handler, self->project);
-  g_set_object(&self->project, project);
+  SrPageCrop *self = SR_PAGE_CROP(page);
+
   g_clear_pointer(&self->source, sr_frame_unref);
   g_clear_pointer(&self->reference, sr_frame_unref);
   g_clear_pointer(&self->loaded_key, g_free);
@@ -518,14 +529,11 @@ set_project(SrPageCrop *self, SrProject *project)
   sr_viewer_set_frames(SR_VIEWER(self->viewer), NULL, NULL);
   gtk_widget_set_sensitive(GTK_WIDGET(self), project != NULL);
   if (project) {
-    self->changed_handler =
-        g_signal_connect(project, "changed", G_CALLBACK(on_project_changed), self);
-    on_project_changed(project, NULL, self);
+    sr_page_crop_project_changed(page, NULL);
     /* rebuild_pairs() skips an unchanged empty list: make sure it ran. */
     if (!self->is_pair)
       self->pair = G_MININT;
   }
-  g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_PROJECT]);
 }
 
 const sr_check_report *
@@ -540,13 +548,6 @@ sr_page_crop_get_pair(SrPageCrop *self)
 {
   g_return_val_if_fail(SR_IS_PAGE_CROP(self), -1);
   return self->is_pair ? self->pair : -1;
-}
-
-gboolean
-sr_page_crop_get_busy(SrPageCrop *self)
-{
-  g_return_val_if_fail(SR_IS_PAGE_CROP(self), FALSE);
-  return self->jobs > 0 || self->debounce != 0;
 }
 
 GtkWidget *
@@ -564,9 +565,6 @@ sr_page_crop_dispose(GObject *object)
   SrPageCrop *self = SR_PAGE_CROP(object);
 
   g_clear_handle_id(&self->debounce, g_source_remove);
-  if (self->project)
-    g_clear_signal_handler(&self->changed_handler, self->project);
-  g_clear_object(&self->project);
   g_clear_pointer(&self->source, sr_frame_unref);
   g_clear_pointer(&self->reference, sr_frame_unref);
   gtk_widget_dispose_template(GTK_WIDGET(self), SR_TYPE_PAGE_CROP);
@@ -585,24 +583,6 @@ sr_page_crop_finalize(GObject *object)
 }
 
 static void
-sr_page_crop_get_property(GObject *object, guint id, GValue *value, GParamSpec *pspec)
-{
-  if (id == PROP_PROJECT)
-    g_value_set_object(value, SR_PAGE_CROP(object)->project);
-  else
-    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
-}
-
-static void
-sr_page_crop_set_property(GObject *object, guint id, const GValue *value, GParamSpec *pspec)
-{
-  if (id == PROP_PROJECT)
-    set_project(SR_PAGE_CROP(object), g_value_get_object(value));
-  else
-    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
-}
-
-static void
 sr_page_crop_map(GtkWidget *widget)
 {
   SrPageCrop *self = SR_PAGE_CROP(widget);
@@ -616,16 +596,13 @@ sr_page_crop_class_init(SrPageCropClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS(klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
+  SrStagePageClass *page_class = SR_STAGE_PAGE_CLASS(klass);
 
   object_class->dispose = sr_page_crop_dispose;
   object_class->finalize = sr_page_crop_finalize;
-  object_class->get_property = sr_page_crop_get_property;
-  object_class->set_property = sr_page_crop_set_property;
   widget_class->map = sr_page_crop_map;
-  properties[PROP_PROJECT] =
-      g_param_spec_object("project", NULL, NULL, SR_TYPE_PROJECT,
-                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties(object_class, N_PROPS, properties);
+  page_class->project_set = sr_page_crop_project_set;
+  page_class->project_changed = sr_page_crop_project_changed;
 
   gtk_widget_class_set_template_from_resource(
       widget_class, "/io/github/spatialrecovery/SpatialRecovery/sr-page-crop.ui");

@@ -1,23 +1,16 @@
-/* sr-page-deliver.c — see sr-page-deliver.h. */
+/* sr-page-deliver.c — the Deliver page (see sr-page-deliver.h): its
+ * options, provenance fields and the delivery job. The summary of what will
+ * be written is in sr-page-deliver-summary.c. */
 #include "sr-config.h"
 
-#include "sr-page-deliver.h"
+#include "sr-page-deliver-private.h"
 
 #include <glib/gi18n.h>
-#include <glib/gstdio.h>
 
 #include "sr-delivery.h"
 #include "sr-ui-util.h"
 #include "sr-validation-note.h"
 #include "sr-window.h"
-
-/* Option edits come in bursts (spin buttons, typing): summarise once they
- * settle. */
-#define SUMMARY_DELAY_MS 200
-
-/* A summary that takes longer than this shows a spinner; quicker ones
- * change nothing on screen until their result is in. */
-#define SPINNER_DELAY_MS 700
 
 /* Share of the progress bar each part of a delivery takes. */
 #define NOTE_SHARE  0.4
@@ -26,159 +19,6 @@
 static const char *const provenance_fields[] = {
     "film_title", "shot_id", "source_element", "reference_source", "restorationist", "institution"};
 #define N_PROV_ENTRIES G_N_ELEMENTS(provenance_fields)
-
-/* ---- Summary (worker thread) ---------------------------------------------- */
-
-typedef struct {
-  /* In. */
-  SrProject *snapshot;
-  char *dest;
-  gboolean whole; /* the whole render, else first..last (which may be reversed) */
-  int first, last;
-  sr_colourspace space;
-  sr_exr_compression compression;
-  guint generation;
-  /* Out. */
-  gboolean has_checkpoint;
-  gboolean has_facts;
-  char *facts_error;
-  SrCheckpointFacts facts;
-  char *render_pattern;
-  char *render_error;
-  int render_first, render_last, render_present;
-  int first_eff, last_eff;
-  int n_missing;
-  char *missing_text;
-  int width, height;
-  guint64 bytes; /* 0: unknown */
-  int n_existing;
-  char *base, *master_pattern;
-  gboolean merged;
-} Summary;
-
-static void
-summary_free(gpointer data)
-{
-  Summary *s = data;
-  g_clear_object(&s->snapshot);
-  g_free(s->dest);
-  g_free(s->facts_error);
-  sr_checkpoint_facts_clear(&s->facts);
-  g_free(s->render_pattern);
-  g_free(s->render_error);
-  g_free(s->missing_text);
-  g_free(s->base);
-  g_free(s->master_pattern);
-  g_free(s);
-}
-
-/* Size of one master: the frame written once, with the chosen space and
- * compression, to a temporary file. */
-static guint64
-master_bytes(const sr_sequence *seq, int frame, sr_colourspace from, sr_colourspace to,
-             sr_exr_compression compression)
-{
-  sr_error err = {0};
-  sr_image *img = sr_sequence_read(seq, frame, &err);
-  if (!img)
-    return 0;
-  if (from != to) {
-    sr_colour_transform *xf = sr_colour_transform_new(from, to, &err);
-    if (xf) {
-      sr_colour_transform_image(xf, img);
-      sr_colour_transform_free(xf);
-    }
-  }
-  g_autofree char *tmp = NULL;
-  int fd = g_file_open_tmp("sr-deliver-size-XXXXXX.exr", &tmp, NULL);
-  guint64 bytes = 0;
-  if (fd >= 0) {
-    g_close(fd, NULL);
-    sr_write_options wo;
-    sr_write_options_init(&wo);
-    wo.compression = compression;
-    wo.write_alpha = img->channels == 4;
-    GStatBuf st;
-    if (sr_image_write(tmp, img, &wo, &err) && g_stat(tmp, &st) == 0)
-      bytes = (guint64)st.st_size;
-    g_remove(tmp);
-  }
-  sr_image_free(img);
-  return bytes;
-}
-
-static void
-summary_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
-{
-  Summary *s = data;
-  g_autoptr(GError) error = NULL;
-  const char *ck = sr_project_get_checkpoint(s->snapshot);
-
-  s->has_checkpoint = ck && ck[0];
-  s->has_facts = sr_checkpoint_facts_lookup(s->snapshot, NULL, &s->facts, &error);
-  if (!s->has_facts) {
-    s->facts_error = g_strdup(error->message);
-    g_task_return_boolean(task, TRUE);
-    return;
-  }
-  s->render_pattern = sr_delivery_default_render_pattern(s->snapshot);
-  sr_sequence seq = {0};
-  sr_error err = {0};
-  if (!s->render_pattern || !sr_sequence_open(&seq, s->render_pattern, &err)) {
-    s->render_error = g_strdup(s->render_pattern ? err.message : "");
-    sr_sequence_clear(&seq);
-    g_task_return_boolean(task, TRUE);
-    return;
-  }
-  s->render_first = seq.first;
-  s->render_last = seq.last;
-  s->render_present = seq.last - seq.first + 1 - seq.n_missing;
-  s->first_eff = s->whole ? seq.first : s->first;
-  s->last_eff = s->whole ? seq.last : s->last;
-
-  s->base = sr_delivery_base_name(s->snapshot, s->facts.model_id_short);
-  g_autofree char *master_file = g_strdup_printf("%s.%%04d.exr", s->base);
-  s->master_pattern = g_build_filename(s->dest, master_file, NULL);
-
-  GString *missing = g_string_new(NULL);
-  int sample = G_MININT;
-  for (int f = s->first_eff; f <= s->last_eff; f++) {
-    if (g_cancellable_is_cancelled(cancellable))
-      break;
-    if (!sr_sequence_has_frame(&seq, f)) {
-      if (s->n_missing < 10)
-        g_string_append_printf(missing, "%s%d", s->n_missing ? ", " : "", f);
-      s->n_missing++;
-      continue;
-    }
-    if (sample == G_MININT)
-      sample = f;
-    g_autofree char *master = sr_pattern_format(s->master_pattern, f);
-    if (master && g_file_test(master, G_FILE_TEST_IS_REGULAR))
-      s->n_existing++;
-  }
-  if (s->n_missing > 10)
-    g_string_append(missing, ", …");
-  s->missing_text = g_string_free(missing, FALSE);
-
-  if (sample != G_MININT && s->last_eff >= s->first_eff &&
-      !g_cancellable_is_cancelled(cancellable)) {
-    g_autofree char *path = sr_sequence_frame_path(&seq, sample);
-    sr_image_info info;
-    if (sr_image_read_info(path, &info, &err)) {
-      s->width = info.width;
-      s->height = info.height;
-      sr_rect crop = sr_project_get_crop(s->snapshot);
-      s->merged = crop.w > 0 &&
-                  !(crop.x == 0 && crop.y == 0 && crop.w == info.width && crop.h == info.height);
-    }
-    guint64 one = master_bytes(&seq, sample, sr_project_get_source_colourspace(s->snapshot),
-                               s->space, s->compression);
-    s->bytes = one * (guint64)(s->last_eff - s->first_eff + 1);
-  }
-  sr_sequence_clear(&seq);
-  g_task_return_boolean(task, TRUE);
-}
 
 /* ---- Delivery job (worker thread) ----------------------------------------- */
 
@@ -295,54 +135,14 @@ deliver_job_run(SrJob *job, gpointer data, GError **error)
 
 /* ---- The page --------------------------------------------------------------- */
 
-struct _SrPageDeliver {
-  GtkBox parent_instance;
+G_DEFINE_FINAL_TYPE(SrPageDeliver, sr_page_deliver, SR_TYPE_STAGE_PAGE)
 
-  GtkWidget *space_dropdown, *compression_dropdown;
-  GtkWidget *first_spin, *last_spin, *range_reset;
-  GtkWidget *folder_label, *folder_reset, *folder_button;
-  GtkWidget *note_check;
-  GtkWidget *film_title, *shot_id, *source_element, *reference_source, *restorationist,
-      *institution, *notes;
-  GtkWidget *monitor, *work_area;
-  GtkWidget *summary_spinner, *summary_label, *warning_label, *files_grid;
-  GtkWidget *summary_grid; /* the summary as short facts (built in init) */
-  char *summary_key;       /* what summary_grid shows, to rebuild it only on change */
-  GtkWidget *deliver_button, *open_button, *progress_bar, *status_label;
-  GtkWidget *empty_state, *empty_title, *empty_text, *goto_button;
+SrProject *
+sr_page_deliver_project_of(SrPageDeliver *self)
+{
+  return sr_stage_page_get_project(SR_STAGE_PAGE(self));
+}
 
-  SrProject *project;
-  gulong changed_handler;
-  gboolean syncing;
-
-  sr_exr_compression compressions[2];
-  guint n_compressions;
-  char *chosen_dir;      /* NULL: <output-folder>/delivery */
-  gboolean range_chosen; /* FALSE: the whole render */
-
-  guint summary_source;
-  guint spinner_source;
-  char *files_key; /* what the files grid shows, to refill it only on change */
-  guint summary_generation;
-  GCancellable *summary_cancellable;
-  gboolean checking;
-  char *summary;
-  int n_rendered;
-  gboolean can_deliver;
-  gboolean status_is_error; /* the status line holds the last failure */
-  const char *goto_stage;
-
-  SrJob *job;
-  int n_written;
-  char *done_dir, *done_json, *done_text, *done_note, *done_pattern;
-};
-
-G_DEFINE_FINAL_TYPE(SrPageDeliver, sr_page_deliver, GTK_TYPE_BOX)
-
-enum { PROP_0, PROP_PROJECT, N_PROPS };
-static GParamSpec *properties[N_PROPS];
-
-static void queue_summary(SrPageDeliver *self);
 
 static GtkWidget *
 prov_entry(SrPageDeliver *self, guint i)
@@ -358,10 +158,11 @@ sr_page_deliver_dup_destination(SrPageDeliver *self)
   g_return_val_if_fail(SR_IS_PAGE_DELIVER(self), NULL);
   if (self->chosen_dir)
     return g_strdup(self->chosen_dir);
-  if (!self->project)
+  if (!sr_page_deliver_project_of(self))
     return NULL;
   g_autofree char *out =
-      sr_project_resolve_path(self->project, sr_project_get_output_folder(self->project));
+      sr_project_resolve_path(sr_page_deliver_project_of(self),
+                              sr_project_get_output_folder(sr_page_deliver_project_of(self)));
   return out ? g_build_filename(out, "delivery", NULL) : NULL;
 }
 
@@ -375,8 +176,8 @@ update_folder(SrPageDeliver *self)
   gtk_widget_set_visible(self->folder_reset, self->chosen_dir != NULL);
 }
 
-static void
-update_controls(SrPageDeliver *self)
+void
+sr_page_deliver_update_controls(SrPageDeliver *self)
 {
   gboolean busy = self->job != NULL;
   gboolean rendered = self->n_rendered > 0;
@@ -398,8 +199,8 @@ update_controls(SrPageDeliver *self)
   }
 }
 
-static gboolean
-show_spinner(gpointer user_data)
+gboolean
+sr_page_deliver_show_spinner(gpointer user_data)
 {
   SrPageDeliver *self = user_data;
   self->spinner_source = 0;
@@ -411,7 +212,7 @@ show_spinner(gpointer user_data)
 static void
 sync_from_project(SrPageDeliver *self)
 {
-  SrProject *p = self->project;
+  SrProject *p = sr_page_deliver_project_of(self);
 
   gtk_widget_set_sensitive(GTK_WIDGET(self), p != NULL);
   if (!p)
@@ -440,7 +241,7 @@ on_provenance_changed(SrPageDeliver *self)
   GtkTextIter start, end;
   SrProvenance prov;
 
-  if (self->syncing || !self->project)
+  if (self->syncing || !sr_page_deliver_project_of(self))
     return;
   gtk_text_buffer_get_bounds(buffer, &start, &end);
   g_autofree char *notes = gtk_text_buffer_get_text(buffer, &start, &end, FALSE);
@@ -451,254 +252,7 @@ on_provenance_changed(SrPageDeliver *self)
   prov.restorationist = (char *)gtk_editable_get_text(GTK_EDITABLE(self->restorationist));
   prov.institution = (char *)gtk_editable_get_text(GTK_EDITABLE(self->institution));
   prov.notes = notes;
-  sr_project_set_provenance(self->project, &prov);
-}
-
-/* ---- Summary (main thread) ------------------------------------------------- */
-
-static const char *
-or_dash(const char *s)
-{
-  return s && s[0] ? s : "—";
-}
-
-static void
-show_empty(SrPageDeliver *self, const char *title, const char *text, const char *stage,
-           const char *button)
-{
-  gtk_label_set_text(GTK_LABEL(self->empty_title), title);
-  gtk_label_set_text(GTK_LABEL(self->empty_text), text);
-  gtk_button_set_label(GTK_BUTTON(self->goto_button), button);
-  self->goto_stage = stage;
-  gtk_widget_set_visible(self->empty_state, TRUE);
-  gtk_widget_set_visible(self->work_area, FALSE);
-}
-
-/* Changes a spin button only where it differs (each change redraws). */
-static void
-set_spin(GtkWidget *spin, int lower, int upper, int value)
-{
-  GtkAdjustment *adj = gtk_spin_button_get_adjustment(GTK_SPIN_BUTTON(spin));
-  if (gtk_adjustment_get_lower(adj) != lower || gtk_adjustment_get_upper(adj) != upper)
-    gtk_spin_button_set_range(GTK_SPIN_BUTTON(spin), lower, upper);
-  if (gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(spin)) != value)
-    gtk_spin_button_set_value(GTK_SPIN_BUTTON(spin), value);
-}
-
-static void
-apply_summary(SrPageDeliver *self, Summary *s)
-{
-  g_clear_pointer(&self->summary, g_free);
-  self->can_deliver = FALSE;
-  self->n_rendered = 0;
-
-  if (!s->has_facts) {
-    if (s->has_checkpoint)
-      show_empty(self, _("The model cannot be read"), s->facts_error, "train", _("Go to Train"));
-    else
-      show_empty(self, _("No model yet"),
-                 _("Train a model, render the shot with it, and the masters can be delivered "
-                   "from the rendered frames."),
-                 "train", _("Go to Train"));
-    return;
-  }
-  if (!s->render_pattern || s->render_error) {
-    g_autofree char *text = g_strdup_printf(
-        _("Render the shot with model %s first: the masters are written from the rendered "
-          "frames (%s)."),
-        s->facts.model_id_short, s->render_pattern ? s->render_pattern : _("no output folder"));
-    show_empty(self, _("Nothing rendered yet"), text, "render", _("Go to Render"));
-    return;
-  }
-  gtk_widget_set_visible(self->empty_state, FALSE);
-  gtk_widget_set_visible(self->work_area, TRUE);
-  self->n_rendered = s->render_present;
-
-  /* Frame range: the whole render unless the archivist chose one; a chosen
-   * range is kept inside the render (and summarised again if it was not). */
-  if (self->range_chosen && (s->first_eff < s->render_first || s->last_eff > s->render_last ||
-                             s->first_eff > s->render_last || s->last_eff < s->render_first)) {
-    int a = CLAMP(s->first_eff, s->render_first, s->render_last);
-    int b = CLAMP(s->last_eff, s->render_first, s->render_last);
-    self->syncing = TRUE;
-    set_spin(self->first_spin, s->render_first, s->render_last, a);
-    set_spin(self->last_spin, s->render_first, s->render_last, b);
-    self->syncing = FALSE;
-    queue_summary(self);
-    return;
-  }
-  self->syncing = TRUE;
-  set_spin(self->first_spin, s->render_first, s->render_last, s->first_eff);
-  set_spin(self->last_spin, s->render_first, s->render_last, s->last_eff);
-  self->syncing = FALSE;
-
-  const SrProvenance *prov = sr_project_get_provenance(s->snapshot);
-  int n = s->last_eff - s->first_eff + 1;
-  g_autofree char *size = s->bytes ? g_format_size(s->bytes) : g_strdup(_("unknown size"));
-  g_autofree char *masters = g_strdup_printf(ngettext("%d EXR master", "%d EXR masters", n), n);
-  g_autofree char *range_text =
-      g_strdup_printf(_("frames %d–%d of the render's %d–%d"), s->first_eff, s->last_eff,
-                      s->render_first, s->render_last);
-  const char *dst = s->merged ? SR_IPTC_COMPOSITE : SR_IPTC_TRAINED;
-  g_autofree char *compression = g_ascii_strup(sr_exr_compression_name(s->compression), -1);
-  self->summary = g_strdup_printf(
-      _("%s (%s), half float, %s, %s, about %s, %d×%d, into %s; model %s (size %s, %lld steps); "
-        "provenance: “%s”, shot %s, source %s, reference %s, restorationist %s, "
-        "institution %s, digital source type %s."),
-      masters, range_text, sr_colourspace_label(s->space), compression, size, s->width, s->height,
-      s->dest, s->facts.model_id_short, s->facts.model_size, (long long)s->facts.steps,
-      or_dash(prov->film_title), or_dash(prov->shot_id), or_dash(prov->source_element),
-      or_dash(prov->reference_source), or_dash(prov->restorationist), or_dash(prov->institution),
-      dst);
-  /* On screen the summary is a headline and short facts: GTK 4.8 measures a
-   * long wrapping label for many widths on every change, which cost 80 ms
-   * of layout per update; the full sentence stays available as the page's
-   * summary (sr_page_deliver_get_summary). */
-  g_autofree char *headline = g_strdup_printf(_("%s, about %s"), masters, size);
-  gtk_label_set_text(GTK_LABEL(self->summary_label), headline);
-  g_autofree char *frames_fact = g_strdup_printf(_("%d–%d (the render has %d–%d)"), s->first_eff,
-                                                 s->last_eff, s->render_first, s->render_last);
-  g_autofree char *format_fact =
-      g_strdup_printf(_("OpenEXR half float, %s, %s, %d×%d"), sr_colourspace_label(s->space),
-                      compression, s->width, s->height);
-  g_autofree char *model_fact =
-      g_strdup_printf(_("%s (size %s, %lld steps)"), s->facts.model_id_short, s->facts.model_size,
-                      (long long)s->facts.steps);
-  g_autofree char *prov_fact =
-      g_strdup_printf(_("“%s”, shot %s, by %s"), or_dash(prov->film_title), or_dash(prov->shot_id),
-                      or_dash(prov->restorationist));
-  g_autofree char *summary_key =
-      g_strjoin("\n", frames_fact, format_fact, model_fact, prov_fact, dst, NULL);
-  if (g_strcmp0(summary_key, self->summary_key) != 0) {
-    g_free(self->summary_key);
-    self->summary_key = g_steal_pointer(&summary_key);
-    sr_ui_fill_facts(self->summary_grid, _("Frames"), frames_fact, _("Format"), format_fact,
-                     _("Model"), model_fact, _("Provenance"), prov_fact, _("Source type"), dst,
-                     NULL);
-  }
-
-  g_autofree char *warning = NULL;
-  if (s->last_eff < s->first_eff)
-    warning = g_strdup(_("The first frame comes after the last: choose a range again."));
-  else if (s->n_missing)
-    warning = g_strdup_printf(
-        ngettext("%d frame of %d–%d is not rendered (%s): render it or narrow the range.",
-                 "%d frames of %d–%d are not rendered (%s): render them or narrow the range.",
-                 s->n_missing),
-        s->n_missing, s->first_eff, s->last_eff, s->missing_text);
-  else if (s->n_existing)
-    warning = g_strdup_printf(
-        ngettext("%d master is already there and is kept; delete it to write it again.",
-                 "%d masters are already there and are kept; delete them to write them again.",
-                 s->n_existing),
-        s->n_existing);
-  gtk_label_set_text(GTK_LABEL(self->warning_label), warning ? warning : "");
-  gtk_widget_set_visible(self->warning_label, warning != NULL);
-  self->can_deliver = s->last_eff >= s->first_eff && s->n_missing == 0;
-
-  g_autofree char *pattern = g_path_get_basename(s->master_pattern);
-  g_autofree char *masters_line = g_strdup_printf("%s (%d–%d)", pattern, s->first_eff, s->last_eff);
-  g_autofree char *sidecars = g_strdup_printf("%s.json, %s.txt", s->base, s->base);
-  gboolean note = gtk_check_button_get_active(GTK_CHECK_BUTTON(self->note_check));
-  g_autofree char *key = g_strdup_printf("%s\n%s\n%s\n%d\n%s", s->dest, masters_line, sidecars,
-                                         note, s->render_pattern);
-  if (g_strcmp0(key, self->files_key) != 0) {
-    g_free(self->files_key);
-    self->files_key = g_steal_pointer(&key);
-    sr_ui_fill_facts(self->files_grid, _("Folder"), s->dest, _("Masters"), masters_line,
-                     _("Sidecars"), sidecars, _("Validation note"),
-                     note ? _("validation/validation-note.html, with qa-frames.csv, "
-                              "qa-frames.json and the stills")
-                          : _("not written"),
-                     _("Rendered frames"), s->render_pattern, NULL);
-  }
-}
-
-static void
-on_summary_done(GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  SrPageDeliver *self = SR_PAGE_DELIVER(source);
-  Summary *s = g_task_get_task_data(G_TASK(result));
-
-  if (s->generation != self->summary_generation || !self->project)
-    return;
-  self->checking = FALSE;
-  g_clear_object(&self->summary_cancellable);
-  apply_summary(self, s);
-  update_controls(self);
-}
-
-static gboolean
-summary_start(gpointer user_data)
-{
-  SrPageDeliver *self = user_data;
-  g_autoptr(GError) error = NULL;
-
-  self->summary_source = 0;
-  if (!self->project)
-    return G_SOURCE_REMOVE;
-  SrProject *snapshot = sr_project_copy_for_thread(self->project, &error);
-  g_autofree char *dest = sr_page_deliver_dup_destination(self);
-  if (!snapshot || !dest) {
-    self->checking = FALSE;
-    show_empty(self, _("No output folder"),
-               snapshot ? _("Choose the project's output folder in the Project stage: renders "
-                            "and deliveries go there.")
-                        : error->message,
-               "project", _("Go to Project"));
-    g_clear_object(&snapshot);
-    update_controls(self);
-    return G_SOURCE_REMOVE;
-  }
-  Summary *s = g_new0(Summary, 1);
-  s->snapshot = snapshot;
-  s->dest = g_steal_pointer(&dest);
-  /* A reversed range is reported, not swapped. */
-  s->whole = !self->range_chosen;
-  s->first = gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(self->first_spin));
-  s->last = gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(self->last_spin));
-  s->space = sr_page_deliver_get_colourspace(self);
-  s->compression = sr_page_deliver_get_compression(self);
-  s->generation = self->summary_generation;
-
-  if (self->summary_cancellable)
-    g_cancellable_cancel(self->summary_cancellable);
-  g_set_object(&self->summary_cancellable, NULL);
-  self->summary_cancellable = g_cancellable_new();
-  GTask *task = g_task_new(self, self->summary_cancellable, on_summary_done, NULL);
-  g_task_set_task_data(task, s, summary_free);
-  g_task_run_in_thread(task, summary_thread);
-  g_object_unref(task);
-  return G_SOURCE_REMOVE;
-}
-
-/* A failure stays on screen until the archivist changes something. */
-static void
-clear_error_status(SrPageDeliver *self)
-{
-  if (self->status_is_error && !self->job) {
-    gtk_label_set_text(GTK_LABEL(self->status_label), "");
-    self->status_is_error = FALSE;
-  }
-}
-
-static void
-queue_summary(SrPageDeliver *self)
-{
-  if (!self->project)
-    return;
-  self->summary_generation++;
-  /* Edits elsewhere need no summary until the page is shown (on_map). */
-  if (!gtk_widget_get_mapped(GTK_WIDGET(self))) {
-    g_clear_handle_id(&self->summary_source, g_source_remove);
-    self->checking = FALSE;
-    return;
-  }
-  self->checking = TRUE;
-  g_clear_handle_id(&self->summary_source, g_source_remove);
-  self->summary_source = g_timeout_add(SUMMARY_DELAY_MS, summary_start, self);
-  if (!self->spinner_source && !gtk_widget_get_visible(self->summary_spinner))
-    self->spinner_source = g_timeout_add(SPINNER_DELAY_MS, show_spinner, self);
+  sr_project_set_provenance(sr_page_deliver_project_of(self), &prov);
 }
 
 /* ---- Option handlers -------------------------------------------------------- */
@@ -708,8 +262,8 @@ on_option_changed(SrPageDeliver *self)
 {
   if (self->syncing)
     return;
-  clear_error_status(self);
-  queue_summary(self);
+  sr_page_deliver_clear_error_status(self);
+  sr_page_deliver_queue_summary(self);
 }
 
 static void
@@ -718,8 +272,8 @@ on_range_changed(GtkSpinButton *spin, SrPageDeliver *self)
   if (self->syncing)
     return;
   self->range_chosen = TRUE;
-  clear_error_status(self);
-  queue_summary(self);
+  sr_page_deliver_clear_error_status(self);
+  sr_page_deliver_queue_summary(self);
 }
 
 static void
@@ -787,11 +341,11 @@ on_goto_clicked(GtkButton *button, SrPageDeliver *self)
     sr_window_set_stage(SR_WINDOW(root), self->goto_stage);
 }
 
-static void
-on_map(GtkWidget *widget, SrPageDeliver *self)
+void
+sr_page_deliver_on_map(GtkWidget *widget, SrPageDeliver *self)
 {
   /* Renders finish elsewhere; what is on disk is read again on every visit. */
-  queue_summary(self);
+  sr_page_deliver_queue_summary(self);
 }
 
 /* ---- Delivery (main thread) ------------------------------------------------- */
@@ -857,8 +411,9 @@ on_deliver_done(GObject *source, GAsyncResult *res, gpointer data)
     }
     self->status_is_error = error && !cancelled;
     g_clear_object(&self->job);
-    update_controls(self);
-    queue_summary(self);
+    sr_stage_page_set_busy(SR_STAGE_PAGE(self), FALSE);
+    sr_page_deliver_update_controls(self);
+    sr_page_deliver_queue_summary(self);
   }
   g_object_unref(self);
 }
@@ -871,7 +426,7 @@ sr_page_deliver_start(SrPageDeliver *self, const char *out_dir, GError **error)
     g_set_error(error, SR_JOB_ERROR, SR_JOB_ERROR_INVALID, _("A delivery is already running."));
     return FALSE;
   }
-  if (!self->project) {
+  if (!sr_page_deliver_project_of(self)) {
     g_set_error(error, SR_JOB_ERROR, SR_JOB_ERROR_MISSING, _("No project is open."));
     return FALSE;
   }
@@ -882,7 +437,7 @@ sr_page_deliver_start(SrPageDeliver *self, const char *out_dir, GError **error)
                   "stage."));
     return FALSE;
   }
-  SrProject *snapshot = sr_project_copy_for_thread(self->project, error);
+  SrProject *snapshot = sr_project_copy_for_thread(sr_page_deliver_project_of(self), error);
   if (!snapshot)
     return FALSE;
   DeliverJob *j = g_new0(DeliverJob, 1);
@@ -910,8 +465,9 @@ sr_page_deliver_start(SrPageDeliver *self, const char *out_dir, GError **error)
   j->job = self->job;
   g_signal_connect(self->job, "notify::fraction", G_CALLBACK(on_job_progress), self);
   g_signal_connect(self->job, "notify::message", G_CALLBACK(on_job_progress), self);
-  update_controls(self);
+  sr_page_deliver_update_controls(self);
   sr_ui_run_job(GTK_WIDGET(self), self->job, TRUE, on_deliver_done, g_object_ref(self));
+  sr_stage_page_set_busy(SR_STAGE_PAGE(self), TRUE);
   return TRUE;
 }
 
@@ -935,13 +491,6 @@ on_open_clicked(GtkButton *button, SrPageDeliver *self)
 }
 
 /* ---- Public accessors ---------------------------------------------------------- */
-
-gboolean
-sr_page_deliver_get_busy(SrPageDeliver *self)
-{
-  g_return_val_if_fail(SR_IS_PAGE_DELIVER(self), FALSE);
-  return self->job != NULL;
-}
 
 int
 sr_page_deliver_get_n_written(SrPageDeliver *self)
@@ -985,9 +534,9 @@ sr_page_deliver_set_destination(SrPageDeliver *self, const char *folder)
   g_return_if_fail(SR_IS_PAGE_DELIVER(self));
   g_free(self->chosen_dir);
   self->chosen_dir = folder && folder[0] ? g_canonicalize_filename(folder, NULL) : NULL;
-  clear_error_status(self);
+  sr_page_deliver_clear_error_status(self);
   update_folder(self);
-  queue_summary(self);
+  sr_page_deliver_queue_summary(self);
   /* The Deliver stage's state looks for the sidecar in this folder. */
   GtkRoot *root = gtk_widget_get_root(GTK_WIDGET(self));
   if (SR_IS_WINDOW(root) && sr_window_get_project(SR_WINDOW(root)))
@@ -1041,10 +590,10 @@ void
 sr_page_deliver_set_range(SrPageDeliver *self, int first, int last)
 {
   g_return_if_fail(SR_IS_PAGE_DELIVER(self));
-  clear_error_status(self);
+  sr_page_deliver_clear_error_status(self);
   if (first > last) {
     self->range_chosen = FALSE;
-    queue_summary(self);
+    sr_page_deliver_queue_summary(self);
     return;
   }
   /* The spin buttons' limits follow the render once it is known; a range
@@ -1056,7 +605,7 @@ sr_page_deliver_set_range(SrPageDeliver *self, int first, int last)
   gtk_spin_button_set_value(GTK_SPIN_BUTTON(self->last_spin), last);
   self->syncing = FALSE;
   self->range_chosen = TRUE;
-  queue_summary(self);
+  sr_page_deliver_queue_summary(self);
 }
 
 void
@@ -1108,29 +657,24 @@ sr_page_deliver_get_provenance_entry(SrPageDeliver *self, const char *field)
 /* ---- GObject ---------------------------------------------------------------- */
 
 static void
-on_project_changed(SrProject *project, const char *description, SrPageDeliver *self)
+sr_page_deliver_project_changed(SrStagePage *page, const char *description)
 {
-  clear_error_status(self);
+  SrPageDeliver *self = SR_PAGE_DELIVER(page);
+
+  sr_page_deliver_clear_error_status(self);
   sync_from_project(self);
-  queue_summary(self);
+  sr_page_deliver_queue_summary(self);
 }
 
 static void
-set_project(SrPageDeliver *self, SrProject *project)
+sr_page_deliver_project_set(SrStagePage *page, SrProject *project)
 {
-  if (self->project == project)
-    return;
-  if (self->project)
-    g_clear_signal_handler(&self->changed_handler, self->project);
-  g_set_object(&self->project, project);
+  SrPageDeliver *self = SR_PAGE_DELIVER(page);
+
   g_clear_pointer(&self->chosen_dir, g_free);
   self->range_chosen = FALSE;
-  if (project)
-    self->changed_handler =
-        g_signal_connect(project, "changed", G_CALLBACK(on_project_changed), self);
   sync_from_project(self);
-  queue_summary(self);
-  g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_PROJECT]);
+  sr_page_deliver_queue_summary(self);
 }
 
 static void
@@ -1161,9 +705,6 @@ sr_page_deliver_dispose(GObject *object)
 {
   SrPageDeliver *self = SR_PAGE_DELIVER(object);
 
-  if (self->project)
-    g_clear_signal_handler(&self->changed_handler, self->project);
-  g_clear_object(&self->project);
   g_clear_handle_id(&self->summary_source, g_source_remove);
   g_clear_handle_id(&self->spinner_source, g_source_remove);
   g_clear_pointer(&self->files_key, g_free);
@@ -1188,36 +729,15 @@ sr_page_deliver_dispose(GObject *object)
 }
 
 static void
-sr_page_deliver_get_property(GObject *object, guint id, GValue *value, GParamSpec *pspec)
-{
-  if (id == PROP_PROJECT)
-    g_value_set_object(value, SR_PAGE_DELIVER(object)->project);
-  else
-    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
-}
-
-static void
-sr_page_deliver_set_property(GObject *object, guint id, const GValue *value, GParamSpec *pspec)
-{
-  if (id == PROP_PROJECT)
-    set_project(SR_PAGE_DELIVER(object), g_value_get_object(value));
-  else
-    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
-}
-
-static void
 sr_page_deliver_class_init(SrPageDeliverClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS(klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
+  SrStagePageClass *page_class = SR_STAGE_PAGE_CLASS(klass);
 
   object_class->dispose = sr_page_deliver_dispose;
-  object_class->get_property = sr_page_deliver_get_property;
-  object_class->set_property = sr_page_deliver_set_property;
-  properties[PROP_PROJECT] =
-      g_param_spec_object("project", NULL, NULL, SR_TYPE_PROJECT,
-                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties(object_class, N_PROPS, properties);
+  page_class->project_set = sr_page_deliver_project_set;
+  page_class->project_changed = sr_page_deliver_project_changed;
 
   gtk_widget_class_set_template_from_resource(
       widget_class, "/io/github/spatialrecovery/SpatialRecovery/sr-page-deliver.ui");
@@ -1279,7 +799,7 @@ sr_page_deliver_init(SrPageDeliver *self)
   g_signal_connect(self->goto_button, "clicked", G_CALLBACK(on_goto_clicked), self);
   g_signal_connect(self->deliver_button, "clicked", G_CALLBACK(on_deliver_clicked), self);
   g_signal_connect(self->open_button, "clicked", G_CALLBACK(on_open_clicked), self);
-  g_signal_connect(self, "map", G_CALLBACK(on_map), self);
+  g_signal_connect(self, "map", G_CALLBACK(sr_page_deliver_on_map), self);
   for (guint i = 0; i < N_PROV_ENTRIES; i++)
     g_signal_connect_swapped(prov_entry(self, i), "changed", G_CALLBACK(on_provenance_changed),
                              self);
@@ -1294,5 +814,5 @@ sr_page_deliver_init(SrPageDeliver *self)
   gtk_label_set_text(GTK_LABEL(self->summary_label),
                      _("Reading the model and the rendered frames…"));
   gtk_widget_set_sensitive(GTK_WIDGET(self), FALSE);
-  update_controls(self);
+  sr_page_deliver_update_controls(self);
 }

@@ -1,4 +1,4 @@
-/* sr-page-deliver.h — the Deliver stage. Property "project".
+/* sr-page-deliver.h — the Deliver stage. An SrStagePage.
  *
  * The page chooses the masters' colour space and compression, the frame
  * range (the whole render by default) and the destination folder
@@ -14,62 +14,15 @@
  * rendered frames the page says so and offers to go to the Render stage. */
 #pragma once
 
-#include <gtk/gtk.h>
-
-#include "sr-colour.h"
-#include "sr-io.h"
-#include "sr-project.h"
+#include "sr-stage-page.h"
 
 G_BEGIN_DECLS
 
 #define SR_TYPE_PAGE_DELIVER (sr_page_deliver_get_type())
-G_DECLARE_FINAL_TYPE(SrPageDeliver, sr_page_deliver, SR, PAGE_DELIVER, GtkBox)
-
-/* Delivers the chosen frames into out_dir (NULL: the page's destination);
- * FALSE with error when a delivery is running, there is no project or no
- * destination. */
-gboolean sr_page_deliver_start(SrPageDeliver *self, const char *out_dir, GError **error);
-gboolean sr_page_deliver_get_busy(SrPageDeliver *self);
-/* Masters written by the last delivery; -1 before one finished. */
-int sr_page_deliver_get_n_written(SrPageDeliver *self);
-/* The folder of the last finished delivery (NULL before one). */
-const char *sr_page_deliver_get_out_dir(SrPageDeliver *self);
-/* Files of the last finished delivery (NULL before one; the note NULL when
- * none was written). */
-const char *sr_page_deliver_get_json_path(SrPageDeliver *self);
-const char *sr_page_deliver_get_text_path(SrPageDeliver *self);
-const char *sr_page_deliver_get_note_path(SrPageDeliver *self);
-const char *sr_page_deliver_get_master_pattern(SrPageDeliver *self);
+G_DECLARE_FINAL_TYPE(SrPageDeliver, sr_page_deliver, SR, PAGE_DELIVER, SrStagePage)
 
 /* Where the next delivery goes: the chosen folder, else
  * <output-folder>/delivery (absolute; NULL without an output folder). */
 char *sr_page_deliver_dup_destination(SrPageDeliver *self);
-/* NULL goes back to the default folder. */
-void sr_page_deliver_set_destination(SrPageDeliver *self, const char *folder);
-
-/* The choices, as the widgets hold them. */
-sr_colourspace sr_page_deliver_get_colourspace(SrPageDeliver *self);
-void sr_page_deliver_set_colourspace(SrPageDeliver *self, sr_colourspace space);
-sr_exr_compression sr_page_deliver_get_compression(SrPageDeliver *self);
-/* FALSE when the page does not offer c (DWAA without a DWA codec). */
-gboolean sr_page_deliver_set_compression(SrPageDeliver *self, sr_exr_compression c);
-gboolean sr_page_deliver_offers_compression(SrPageDeliver *self, sr_exr_compression c);
-/* first > last: the whole render. */
-void sr_page_deliver_set_range(SrPageDeliver *self, int first, int last);
-void sr_page_deliver_get_range(SrPageDeliver *self, int *first, int *last);
-gboolean sr_page_deliver_get_write_note(SrPageDeliver *self);
-void sr_page_deliver_set_write_note(SrPageDeliver *self, gboolean write_note);
-
-/* TRUE while the summary is being (re)computed. */
-gboolean sr_page_deliver_get_checking(SrPageDeliver *self);
-/* The summary as shown ("96 EXR masters, half float, ACES2065-1, ZIP, about
- * 1.2 GB, into …"); NULL while nothing can be delivered. */
-const char *sr_page_deliver_get_summary(SrPageDeliver *self);
-/* Frames the summary found rendered in the render's range (0: none). */
-int sr_page_deliver_get_n_rendered(SrPageDeliver *self);
-/* The provenance entry for a field of SrProvenance by name ("film_title",
- * "shot_id", "source_element", "reference_source", "restorationist",
- * "institution"); NULL for another name. */
-GtkEditable *sr_page_deliver_get_provenance_entry(SrPageDeliver *self, const char *field);
 
 G_END_DECLS

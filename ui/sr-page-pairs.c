@@ -1,5 +1,5 @@
 /* sr-page-pairs.c — see sr-page-pairs.h. */
-#include "sr-page-pairs.h"
+#include "sr-page-pairs-private.h"
 #include "sr-pairs-sync.h"
 
 #include <math.h>
@@ -26,7 +26,7 @@ typedef struct {
 } Shift;
 
 struct _SrPagePairs {
-  GtkBox parent_instance;
+  SrStagePage parent_instance;
 
   GtkWidget *mode_source, *mode_reference, *mode_wipe, *mode_side, *mode_difference;
   GtkWidget *frame_label, *shift_label;
@@ -42,9 +42,6 @@ struct _SrPagePairs {
   SrFrameCache *frames;     /* Source */
   SrFrameCache *ref_frames; /* Reference */
   SrThumbnailer *thumbnailer;
-
-  SrProject *project;
-  gulong changed_handler;
 
   /* What the sequences look like (from a worker). */
   char *source_abs, *reference_abs;
@@ -63,10 +60,21 @@ struct _SrPagePairs {
   gboolean syncing;
 };
 
-G_DEFINE_FINAL_TYPE(SrPagePairs, sr_page_pairs, GTK_TYPE_BOX)
+G_DEFINE_FINAL_TYPE(SrPagePairs, sr_page_pairs, SR_TYPE_STAGE_PAGE)
 
-enum { PROP_0, PROP_PROJECT, N_PROPS };
-static GParamSpec *properties[N_PROPS];
+static SrProject *
+project_of(SrPagePairs *self)
+{
+  return sr_stage_page_get_project(SR_STAGE_PAGE(self));
+}
+
+/* Busy while the sequences are read or misalignment is measured. */
+static void
+update_busy(SrPagePairs *self)
+{
+  sr_stage_page_set_busy(SR_STAGE_PAGE(self),
+                         self->range_jobs > 0 || g_hash_table_size(self->shift_pending) > 0);
+}
 
 static void update_all(SrPagePairs *self);
 static void show_frame(SrPagePairs *self);
@@ -146,7 +154,7 @@ on_range_done(GObject *source, GAsyncResult *result, gpointer user_data)
                                r->first, r->last, 1, 10, 0);
       self->syncing = FALSE;
       if (self->frame < r->first || self->frame > r->last) {
-        const GArray *pairs = sr_project_get_pairs(self->project);
+        const GArray *pairs = sr_project_get_pairs(project_of(self));
         self->frame =
             pairs->len ? CLAMP(g_array_index(pairs, int, 0), r->first, r->last) : r->first;
       }
@@ -170,6 +178,8 @@ on_range_done(GObject *source, GAsyncResult *result, gpointer user_data)
     show_frame(self);
     ensure_shifts(self);
   }
+  /* A scan of an older generation still counted in range_jobs. */
+  update_busy(self);
   g_object_unref(self);
 }
 
@@ -177,12 +187,12 @@ on_range_done(GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 refresh_sequences(SrPagePairs *self)
 {
-  const char *src = sr_project_get_source_pattern(self->project);
-  const char *ref = sr_project_get_reference_pattern(self->project);
-  g_autofree char *src_abs = src && src[0] ? sr_project_resolve_path(self->project, src) : NULL;
-  g_autofree char *ref_abs = ref && ref[0] ? sr_project_resolve_path(self->project, ref) : NULL;
-  int offset = sr_project_get_reference_offset(self->project);
-  g_autofree char *map_text = sr_pairs_sync_map_text(self->project);
+  const char *src = sr_project_get_source_pattern(project_of(self));
+  const char *ref = sr_project_get_reference_pattern(project_of(self));
+  g_autofree char *src_abs = src && src[0] ? sr_project_resolve_path(project_of(self), src) : NULL;
+  g_autofree char *ref_abs = ref && ref[0] ? sr_project_resolve_path(project_of(self), ref) : NULL;
+  int offset = sr_project_get_reference_offset(project_of(self));
+  g_autofree char *map_text = sr_pairs_sync_map_text(project_of(self));
 
   if (g_strcmp0(src_abs, self->source_abs) == 0 && g_strcmp0(ref_abs, self->reference_abs) == 0 &&
       g_strcmp0(map_text, self->map_text) == 0 && (self->have_range || self->range_jobs > 0))
@@ -199,6 +209,7 @@ refresh_sequences(SrPagePairs *self)
   self->shift_generation++;
   g_hash_table_remove_all(self->shifts);
   g_hash_table_remove_all(self->shift_pending);
+  update_busy(self);
 
   if (!self->source_abs || !self->reference_abs) {
     gtk_label_set_text(GTK_LABEL(self->empty_label),
@@ -214,9 +225,10 @@ refresh_sequences(SrPagePairs *self)
   r->source = g_strdup(self->source_abs);
   r->reference = g_strdup(self->reference_abs);
   r->offset = offset;
-  sr_project_get_frame_map(self->project, &r->map);
+  sr_project_get_frame_map(project_of(self), &r->map);
   r->generation = self->range_generation;
   self->range_jobs++;
+  update_busy(self);
   g_autoptr(SrJob) job = sr_job_new(_("Reading the sequences"), range_thread, r, range_scan_free);
   sr_ui_run_job(GTK_WIDGET(self), job, FALSE, on_range_done, NULL);
 }
@@ -289,13 +301,14 @@ on_shift_done(GObject *source, GAsyncResult *result, gpointer user_data)
     g_hash_table_insert(self->shifts, GINT_TO_POINTER(s->frame), copy);
     update_all(self);
   }
+  update_busy(self);
   g_object_unref(self);
 }
 
 static void
 ensure_shifts(SrPagePairs *self)
 {
-  const GArray *pairs = sr_project_get_pairs(self->project);
+  const GArray *pairs = sr_project_get_pairs(project_of(self));
 
   if (!self->have_range)
     return;
@@ -309,10 +322,11 @@ ensure_shifts(SrPagePairs *self)
     s->source = g_strdup(self->source_abs);
     s->reference = g_strdup(self->reference_abs);
     s->frame = frame;
-    s->ref_frame = sr_project_reference_frame(self->project, frame);
-    sr_project_get_prep_settings(self->project, &s->prep);
+    s->ref_frame = sr_project_reference_frame(project_of(self), frame);
+    sr_project_get_prep_settings(project_of(self), &s->prep);
     s->generation = self->shift_generation;
     g_hash_table_add(self->shift_pending, key);
+    update_busy(self);
     g_autoptr(SrJob) job = sr_job_new(_("Measuring misalignment"), shift_thread, s, shift_job_free);
     sr_ui_run_job(GTK_WIDGET(self), job, FALSE, on_shift_done, NULL);
   }
@@ -344,7 +358,7 @@ on_source_frame_ready(SrFrameCache *cache, int number, SrFrame *frame, SrPagePai
 static void
 on_reference_frame_ready(SrFrameCache *cache, int number, SrFrame *frame, SrPagePairs *self)
 {
-  if (number == sr_project_reference_frame(self->project, self->frame))
+  if (number == sr_project_reference_frame(project_of(self), self->frame))
     sr_viewer_set_frame_b(viewer(self), frame);
 }
 
@@ -363,7 +377,7 @@ show_frame(SrPagePairs *self)
     return;
   sr_viewer_set_frame_number(viewer(self), self->frame);
   sr_frame_cache_show(self->frames, self->frame);
-  int ref = sr_project_reference_frame(self->project, self->frame);
+  int ref = sr_project_reference_frame(project_of(self), self->frame);
   if (ref != SR_NO_FRAME)
     sr_frame_cache_show(self->ref_frames, ref);
 }
@@ -395,9 +409,9 @@ request_thumb(SrFilmstrip *strip, int frame, GtkPicture *picture, gpointer user_
   SrPagePairs *self = user_data;
   gboolean is_source = GTK_WIDGET(strip) == self->source_strip;
   const char *pattern = is_source ? self->source_abs : self->reference_abs;
-  int file_frame = is_source ? frame : sr_project_reference_frame(self->project, frame);
-  sr_colourspace cs = is_source ? sr_project_get_source_colourspace(self->project)
-                                : sr_project_get_reference_colourspace(self->project);
+  int file_frame = is_source ? frame : sr_project_reference_frame(project_of(self), frame);
+  sr_colourspace cs = is_source ? sr_project_get_source_colourspace(project_of(self))
+                                : sr_project_get_reference_colourspace(project_of(self));
   g_autofree char *path = NULL;
   g_autoptr(GdkTexture) cached = NULL;
 
@@ -427,7 +441,8 @@ static char *
 reference_caption(int frame, gpointer user_data)
 {
   SrPagePairs *self = user_data;
-  int ref = self->project ? sr_project_reference_frame(self->project, frame) : SR_NO_FRAME;
+  SrProject *project = project_of(self);
+  int ref = project ? sr_project_reference_frame(project, frame) : SR_NO_FRAME;
   return ref == SR_NO_FRAME ? g_strdup("–") : g_strdup_printf("%d", ref);
 }
 
@@ -437,13 +452,13 @@ frame_marks(int frame, gpointer user_data)
   SrPagePairs *self = user_data;
   guint marks = 0;
 
-  if (!self->project)
+  if (!project_of(self))
     return 0;
-  if (sr_project_has_pair(self->project, frame))
+  if (sr_project_has_pair(project_of(self), frame))
     marks |= SR_FILMSTRIP_MARK_PAIR;
-  if (sr_project_is_held_out(self->project, frame))
+  if (sr_project_is_held_out(project_of(self), frame))
     marks |= SR_FILMSTRIP_MARK_HELD_OUT;
-  if (sr_project_get_preview_frame(self->project) == frame)
+  if (sr_project_get_preview_frame(project_of(self)) == frame)
     marks |= SR_FILMSTRIP_MARK_PREVIEW;
   return marks;
 }
@@ -466,7 +481,7 @@ on_pair_row_activated(GtkListBox *list, GtkListBoxRow *row, SrPagePairs *self)
 static void
 rebuild_pair_list(SrPagePairs *self)
 {
-  const GArray *pairs = sr_project_get_pairs(self->project);
+  const GArray *pairs = sr_project_get_pairs(project_of(self));
   GtkWidget *child;
 
   while ((child = gtk_widget_get_first_child(self->pair_list)))
@@ -539,7 +554,7 @@ advice_text(guint n)
 static void
 update_all(SrPagePairs *self)
 {
-  SrProject *p = self->project;
+  SrProject *p = project_of(self);
   gboolean can = p && self->have_range;
   gboolean is_pair, is_held, is_preview;
   g_autofree char *title = NULL, *frames = NULL, *advice = NULL, *held = NULL;
@@ -571,7 +586,7 @@ update_all(SrPagePairs *self)
 
   if (can) {
     title = g_strdup_printf(_("Frame %d"), self->frame);
-    frames = sr_page_pairs_describe_frames(self->project, self->frame);
+    frames = sr_page_pairs_describe_frames(project_of(self), self->frame);
     const char *state = is_pair      ? _("A training pair.")
                         : is_held    ? _("Held out: used for validation only, never for training.")
                         : is_preview ? _("The preview frame, shown at each checkpoint.")
@@ -685,17 +700,17 @@ sr_page_pairs_toggle_pair(SrPagePairs *self, GError **error)
   GError *local = NULL;
 
   g_return_val_if_fail(SR_IS_PAGE_PAIRS(self), FALSE);
-  if (!self->project || !self->have_range) {
+  if (!project_of(self) || !self->have_range) {
     g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED,
                         _("The sequences are not known yet."));
     return FALSE;
   }
-  if (sr_project_has_pair(self->project, self->frame)) {
-    sr_project_remove_pair(self->project, self->frame);
+  if (sr_project_has_pair(project_of(self), self->frame)) {
+    sr_project_remove_pair(project_of(self), self->frame);
     set_message(self, NULL);
     return TRUE;
   }
-  if (!sr_project_add_pair(self->project, self->frame, &local)) {
+  if (!sr_project_add_pair(project_of(self), self->frame, &local)) {
     set_message(self, local->message);
     g_propagate_error(error, local);
     return FALSE;
@@ -710,21 +725,21 @@ sr_page_pairs_toggle_held_out(SrPagePairs *self, GError **error)
   GError *local = NULL;
 
   g_return_val_if_fail(SR_IS_PAGE_PAIRS(self), FALSE);
-  if (!self->project || !self->have_range) {
+  if (!project_of(self) || !self->have_range) {
     g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED,
                         _("The sequences are not known yet."));
     return FALSE;
   }
-  if (sr_project_is_held_out(self->project, self->frame)) {
-    sr_project_remove_held_out(self->project, self->frame);
+  if (sr_project_is_held_out(project_of(self), self->frame)) {
+    sr_project_remove_held_out(project_of(self), self->frame);
     set_message(self, NULL);
     return TRUE;
   }
-  if (sr_project_has_pair(self->project, self->frame)) {
+  if (sr_project_has_pair(project_of(self), self->frame)) {
     g_set_error(&local, G_IO_ERROR, G_IO_ERROR_EXISTS,
                 _("Frame %d is a training pair: remove the pair before holding it out."),
                 self->frame);
-  } else if (!sr_project_add_held_out(self->project, self->frame, &local)) {
+  } else if (!sr_project_add_held_out(project_of(self), self->frame, &local)) {
     /* local set by the project */
   } else {
     set_message(self, NULL);
@@ -741,12 +756,12 @@ sr_page_pairs_set_preview(SrPagePairs *self, GError **error)
   GError *local = NULL;
 
   g_return_val_if_fail(SR_IS_PAGE_PAIRS(self), FALSE);
-  if (!self->project || !self->have_range) {
+  if (!project_of(self) || !self->have_range) {
     g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED,
                         _("The sequences are not known yet."));
     return FALSE;
   }
-  if (!sr_project_set_preview_frame(self->project, self->frame, &local)) {
+  if (!sr_project_set_preview_frame(project_of(self), self->frame, &local)) {
     set_message(self, local->message);
     g_propagate_error(error, local);
     return FALSE;
@@ -767,13 +782,6 @@ sr_page_pairs_get_shift(SrPagePairs *self, int frame, double *dx, double *dy)
   if (dy)
     *dy = s->dy;
   return TRUE;
-}
-
-gboolean
-sr_page_pairs_get_busy(SrPagePairs *self)
-{
-  g_return_val_if_fail(SR_IS_PAGE_PAIRS(self), FALSE);
-  return self->range_jobs > 0 || g_hash_table_size(self->shift_pending) > 0;
 }
 
 GtkWidget *
@@ -869,7 +877,7 @@ check_prep(SrPagePairs *self)
   sr_prep_settings prep;
   g_autofree char *key = NULL;
 
-  sr_project_get_prep_settings(self->project, &prep);
+  sr_project_get_prep_settings(project_of(self), &prep);
   key = g_strdup_printf("%d %d %d,%d,%d,%d %d %d", prep.source_space, prep.reference_space,
                         prep.crop.x, prep.crop.y, prep.crop.w, prep.crop.h, prep.prefilter,
                         prep.matrix);
@@ -880,26 +888,26 @@ check_prep(SrPagePairs *self)
   self->shift_generation++;
   g_hash_table_remove_all(self->shifts);
   g_hash_table_remove_all(self->shift_pending);
+  update_busy(self);
 }
 
 static void
-on_project_changed(SrProject *project, const char *description, SrPagePairs *self)
+sr_page_pairs_project_changed(SrStagePage *page, const char *description)
 {
+  SrPagePairs *self = SR_PAGE_PAIRS(page);
+
   check_prep(self);
   refresh_sequences(self);
-  sr_viewer_set_colourspace(viewer(self), sr_project_get_source_colourspace(project));
+  sr_viewer_set_colourspace(viewer(self), sr_project_get_source_colourspace(project_of(self)));
   update_all(self);
   ensure_shifts(self);
 }
 
 static void
-set_project(SrPagePairs *self, SrProject *project)
+sr_page_pairs_project_set(SrStagePage *page, SrProject *project)
 {
-  if (self->project == project)
-    return;
-  if (self->project)
-    g_clear_signal_handler(&self->changed_handler, self->project);
-  g_set_object(&self->project, project);
+  SrPagePairs *self = SR_PAGE_PAIRS(page);
+
   g_clear_pointer(&self->source_abs, g_free);
   g_clear_pointer(&self->reference_abs, g_free);
   self->have_range = FALSE;
@@ -907,16 +915,13 @@ set_project(SrPagePairs *self, SrProject *project)
   self->shift_generation++;
   g_hash_table_remove_all(self->shifts);
   g_hash_table_remove_all(self->shift_pending);
+  update_busy(self);
   g_clear_pointer(&self->prep_key, g_free);
   self->frame = G_MININT;
   sr_viewer_set_frames(viewer(self), NULL, NULL);
-  if (project) {
-    self->changed_handler =
-        g_signal_connect(project, "changed", G_CALLBACK(on_project_changed), self);
-    on_project_changed(project, NULL, self);
-  }
+  if (project)
+    sr_page_pairs_project_changed(page, NULL);
   update_all(self);
-  g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_PROJECT]);
 }
 
 /* ---- GObject ---------------------------------------------------------------- */
@@ -926,9 +931,6 @@ sr_page_pairs_dispose(GObject *object)
 {
   SrPagePairs *self = SR_PAGE_PAIRS(object);
 
-  if (self->project)
-    g_clear_signal_handler(&self->changed_handler, self->project);
-  g_clear_object(&self->project);
   if (self->frames)
     g_signal_handlers_disconnect_by_data(self->frames, self);
   if (self->ref_frames)
@@ -955,24 +957,6 @@ sr_page_pairs_finalize(GObject *object)
 }
 
 static void
-sr_page_pairs_get_property(GObject *object, guint id, GValue *value, GParamSpec *pspec)
-{
-  if (id == PROP_PROJECT)
-    g_value_set_object(value, SR_PAGE_PAIRS(object)->project);
-  else
-    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
-}
-
-static void
-sr_page_pairs_set_property(GObject *object, guint id, const GValue *value, GParamSpec *pspec)
-{
-  if (id == PROP_PROJECT)
-    set_project(SR_PAGE_PAIRS(object), g_value_get_object(value));
-  else
-    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
-}
-
-static void
 sr_page_pairs_map(GtkWidget *widget)
 {
   SrPagePairs *self = SR_PAGE_PAIRS(widget);
@@ -988,16 +972,13 @@ sr_page_pairs_class_init(SrPagePairsClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS(klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
+  SrStagePageClass *page_class = SR_STAGE_PAGE_CLASS(klass);
 
   object_class->dispose = sr_page_pairs_dispose;
   object_class->finalize = sr_page_pairs_finalize;
-  object_class->get_property = sr_page_pairs_get_property;
-  object_class->set_property = sr_page_pairs_set_property;
   widget_class->map = sr_page_pairs_map;
-  properties[PROP_PROJECT] =
-      g_param_spec_object("project", NULL, NULL, SR_TYPE_PROJECT,
-                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties(object_class, N_PROPS, properties);
+  page_class->project_set = sr_page_pairs_project_set;
+  page_class->project_changed = sr_page_pairs_project_changed;
 
   g_type_ensure(SR_TYPE_FILMSTRIP);
   gtk_widget_class_set_template_from_resource(

@@ -1,36 +1,43 @@
 /* sr-page-project.c — see sr-page-project.h. */
-#include "sr-page-project.h"
-#include "sr-movie-scan.h"
+#include "sr-page-project-private.h"
 
 #include <glib/gi18n.h>
 
+#include "sr-colour-detect.h"
 #include "sr-io.h"
+#include "sr-movie-scan.h"
+#include "sr-project-ocio.h"
 #include "sr-ui-util.h"
 
 struct _SrPageProject {
-  GtkBox parent_instance;
+  SrStagePage parent_instance;
 
   GtkWidget *name;
   GtkWidget *source_pattern, *source_choose, *source_range, *source_colourspace, *source_error;
   GtkWidget *reference_pattern, *reference_choose, *reference_range, *reference_colourspace,
       *reference_error;
   GtkWidget *reference_offset;
+  GtkWidget *source_detected, *reference_detected;
+  GtkWidget *ocio_box, *source_space_box, *reference_space_box;
+  SrProjectOcio *ocio;
   GtkWidget *film_title, *shot_id, *source_element, *reference_source, *restorationist,
       *institution;
   GtkWidget *notes;
 
-  SrProject *project;
-  gulong changed_handler;
   gboolean syncing; /* widgets are being filled from the project */
   guint scans;      /* sequence scans in flight */
   guint scan_generation[2];
   char *scanned_pattern[2]; /* what the range labels describe */
+  gboolean preselect[2];    /* the next scan follows the user's choice of files */
 };
 
-G_DEFINE_FINAL_TYPE(SrPageProject, sr_page_project, GTK_TYPE_BOX)
+G_DEFINE_FINAL_TYPE(SrPageProject, sr_page_project, SR_TYPE_STAGE_PAGE)
 
-enum { PROP_0, PROP_PROJECT, N_PROPS };
-static GParamSpec *properties[N_PROPS];
+static SrProject *
+project_of(SrPageProject *self)
+{
+  return sr_stage_page_get_project(SR_STAGE_PAGE(self));
+}
 
 /* ---- Sequence scans (worker thread) -------------------------------------- */
 
@@ -38,6 +45,7 @@ typedef struct {
   SrPageProject *page;
   gboolean is_source;
   gboolean from_file; /* detect the pattern from one frame */
+  gboolean preselect; /* apply the detected colour space */
   char *path;         /* pattern, or the example frame */
   guint generation;
   /* results */
@@ -46,6 +54,7 @@ typedef struct {
   char missing[256];
   char *error;
   SrMovieScan movie; /* what a movie's stream says */
+  SrColourDetection detected;
 } Scan;
 
 static void
@@ -56,6 +65,7 @@ scan_free(gpointer data)
   g_free(s->pattern);
   g_free(s->error);
   sr_movie_scan_clear(&s->movie);
+  sr_colour_detection_clear(&s->detected);
   g_free(s);
 }
 
@@ -79,6 +89,8 @@ scan_thread(SrJob *job, gpointer data, GError **error)
   sr_sequence_describe_missing(&seq, s->missing, sizeof s->missing);
   sr_movie_scan_fill(&s->movie, &seq);
   sr_sequence_clear(&seq);
+  /* A header that cannot be read is reported when the frames are used. */
+  sr_colour_detect_sequence(s->pattern, &s->detected, NULL);
   return TRUE;
 }
 
@@ -95,6 +107,31 @@ show_scan(SrPageProject *self, gboolean is_source, const char *range, const char
   sr_ui_set_class(entry, "error", error != NULL);
 }
 
+/* What the files' headers say about colour, and the space they point to
+ * when the user has just chosen the files (a loaded project keeps its own
+ * choice). */
+static void
+show_detection(SrPageProject *self, Scan *s, gboolean scanned)
+{
+  GtkWidget *label = s->is_source ? self->source_detected : self->reference_detected;
+  const SrColourDetection *d = &s->detected;
+
+  gtk_widget_set_visible(label, scanned && d->summary != NULL);
+  if (!scanned || !d->summary)
+    return;
+  SrProject *project = sr_stage_page_get_project(SR_STAGE_PAGE(self));
+  if (d->suggested && s->preselect && project) {
+    if (s->is_source)
+      sr_project_set_source_colourspace(project, d->space);
+    else
+      sr_project_set_reference_colourspace(project, d->space);
+  }
+  g_autofree char *text = g_strdup_printf(
+      d->suggested && s->preselect ? _("Detected and selected: %s") : _("Detected: %s"),
+      d->summary);
+  gtk_label_set_text(GTK_LABEL(label), text);
+}
+
 static void
 on_scan_done(GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -103,26 +140,28 @@ on_scan_done(GObject *source, GAsyncResult *result, gpointer user_data)
   int k = s->is_source ? 0 : 1;
 
   self->scans--;
-  if (s->generation == self->scan_generation[k] && self->project) {
+  if (s->generation == self->scan_generation[k] && project_of(self)) {
     g_autofree char *range = NULL;
     if (!s->error) {
       range = sr_movie_scan_describe(&s->movie, s->first, s->last, s->n_missing, s->missing);
       if (s->from_file) {
-        sr_movie_scan_preselect(&s->movie, self->project, s->is_source);
+        sr_movie_scan_preselect(&s->movie, project_of(self), s->is_source);
         /* Setting the pattern rescans through the project notification; the
          * range is already known, so remember it. */
         g_free(self->scanned_pattern[k]);
         self->scanned_pattern[k] = g_strdup(s->pattern);
         if (s->is_source)
-          sr_project_set_source_pattern(self->project, s->pattern);
+          sr_project_set_source_pattern(project_of(self), s->pattern);
         else
-          sr_project_set_reference_pattern(self->project, s->pattern);
+          sr_project_set_reference_pattern(project_of(self), s->pattern);
       }
     }
     show_scan(self, s->is_source, range, s->error);
     gtk_widget_set_tooltip_text(s->is_source ? self->source_range : self->reference_range,
                                 s->movie.warning);
+    show_detection(self, s, s->error == NULL);
   }
+  sr_stage_page_set_busy(SR_STAGE_PAGE(self), self->scans > 0);
   g_object_unref(self);
 }
 
@@ -135,9 +174,12 @@ start_scan(SrPageProject *self, gboolean is_source, const char *path, gboolean f
   s->page = g_object_ref(self);
   s->is_source = is_source;
   s->from_file = from_file;
+  s->preselect = from_file || self->preselect[k];
+  self->preselect[k] = FALSE;
   s->path = g_strdup(path);
   s->generation = ++self->scan_generation[k];
   self->scans++;
+  sr_stage_page_set_busy(SR_STAGE_PAGE(self), TRUE);
   gtk_label_set_text(GTK_LABEL(is_source ? self->source_range : self->reference_range),
                      _("Scanning the folder…"));
   g_autoptr(SrJob) job = sr_job_new(_("Scanning a sequence"), scan_thread, s, scan_free);
@@ -149,8 +191,8 @@ static void
 refresh_sequence(SrPageProject *self, gboolean is_source)
 {
   int k = is_source ? 0 : 1;
-  const char *pattern = is_source ? sr_project_get_source_pattern(self->project)
-                                  : sr_project_get_reference_pattern(self->project);
+  const char *pattern = is_source ? sr_project_get_source_pattern(project_of(self))
+                                  : sr_project_get_reference_pattern(project_of(self));
 
   if (g_strcmp0(pattern, self->scanned_pattern[k]) == 0)
     return;
@@ -161,7 +203,7 @@ refresh_sequence(SrPageProject *self, gboolean is_source)
     show_scan(self, is_source, _("No sequence chosen"), NULL);
     return;
   }
-  g_autofree char *abs = sr_project_resolve_path(self->project, pattern);
+  g_autofree char *abs = sr_project_resolve_path(project_of(self), pattern);
   start_scan(self, is_source, abs, FALSE);
 }
 
@@ -171,7 +213,7 @@ sr_page_project_choose_frame(SrPageProject *self, gboolean is_source, GFile *fra
   g_return_if_fail(SR_IS_PAGE_PROJECT(self));
   g_autofree char *path = g_file_get_path(frame);
 
-  if (!path || !self->project)
+  if (!path || !project_of(self))
     return;
   start_scan(self, is_source, path, TRUE);
 }
@@ -184,11 +226,19 @@ sr_page_project_get_sequence_error(SrPageProject *self, gboolean is_source)
   return gtk_widget_get_visible(label) ? gtk_label_get_text(GTK_LABEL(label)) : NULL;
 }
 
-gboolean
-sr_page_project_get_busy(SrPageProject *self)
+SrProjectOcio *
+sr_page_project_get_ocio(SrPageProject *self)
 {
-  g_return_val_if_fail(SR_IS_PAGE_PROJECT(self), FALSE);
-  return self->scans > 0;
+  g_return_val_if_fail(SR_IS_PAGE_PROJECT(self), NULL);
+  return self->ocio;
+}
+
+const char *
+sr_page_project_get_detection(SrPageProject *self, gboolean is_source)
+{
+  g_return_val_if_fail(SR_IS_PAGE_PROJECT(self), NULL);
+  GtkWidget *label = is_source ? self->source_detected : self->reference_detected;
+  return gtk_widget_get_visible(label) ? gtk_label_get_text(GTK_LABEL(label)) : NULL;
 }
 
 /* ---- Project → widgets ---------------------------------------------------- */
@@ -196,7 +246,7 @@ sr_page_project_get_busy(SrPageProject *self)
 static void
 sync_from_project(SrPageProject *self)
 {
-  SrProject *p = self->project;
+  SrProject *p = project_of(self);
   const SrProvenance *prov;
   GtkTextBuffer *buffer = gtk_text_view_get_buffer(GTK_TEXT_VIEW(self->notes));
   GtkTextIter start, end;
@@ -233,35 +283,30 @@ sync_from_project(SrPageProject *self)
 
   refresh_sequence(self, TRUE);
   refresh_sequence(self, FALSE);
+  sr_project_ocio_sync(self->ocio);
 }
 
 static void
-on_project_changed(SrProject *project, const char *description, SrPageProject *self)
+sr_page_project_project_changed(SrStagePage *page, const char *description)
 {
-  sync_from_project(self);
+  sync_from_project(SR_PAGE_PROJECT(page));
 }
 
 static void
-set_project(SrPageProject *self, SrProject *project)
+sr_page_project_project_set(SrStagePage *page, SrProject *project)
 {
-  if (self->project == project)
-    return;
-  if (self->project)
-    g_clear_signal_handler(&self->changed_handler, self->project);
-  g_set_object(&self->project, project);
+  SrPageProject *self = SR_PAGE_PROJECT(page);
+
   for (int k = 0; k < 2; k++) {
     g_clear_pointer(&self->scanned_pattern[k], g_free);
     self->scan_generation[k]++;
   }
-  if (project)
-    self->changed_handler =
-        g_signal_connect(project, "changed", G_CALLBACK(on_project_changed), self);
+  sr_project_ocio_set_project(self->ocio, project);
   if (project) {
     show_scan(self, TRUE, _("No sequence chosen"), NULL);
     show_scan(self, FALSE, _("No sequence chosen"), NULL);
   }
   sync_from_project(self);
-  g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_PROJECT]);
 }
 
 /* ---- Widgets → project ---------------------------------------------------- */
@@ -269,8 +314,8 @@ set_project(SrPageProject *self, SrProject *project)
 static void
 on_name_changed(GtkEditable *editable, SrPageProject *self)
 {
-  if (!self->syncing && self->project)
-    sr_project_set_name(self->project, gtk_editable_get_text(editable));
+  if (!self->syncing && project_of(self))
+    sr_project_set_name(project_of(self), gtk_editable_get_text(editable));
 }
 
 static void
@@ -278,15 +323,16 @@ apply_pattern(SrPageProject *self, gboolean is_source)
 {
   GtkEditable *entry = GTK_EDITABLE(is_source ? self->source_pattern : self->reference_pattern);
   const char *text = gtk_editable_get_text(entry);
-  const char *current = is_source ? sr_project_get_source_pattern(self->project)
-                                  : sr_project_get_reference_pattern(self->project);
+  const char *current = is_source ? sr_project_get_source_pattern(project_of(self))
+                                  : sr_project_get_reference_pattern(project_of(self));
 
-  if (self->syncing || !self->project || g_strcmp0(text, current ? current : "") == 0)
+  if (self->syncing || !project_of(self) || g_strcmp0(text, current ? current : "") == 0)
     return;
+  self->preselect[is_source ? 0 : 1] = TRUE;
   if (is_source)
-    sr_project_set_source_pattern(self->project, text);
+    sr_project_set_source_pattern(project_of(self), text);
   else
-    sr_project_set_reference_pattern(self->project, text);
+    sr_project_set_reference_pattern(project_of(self), text);
 }
 
 static void
@@ -353,13 +399,13 @@ on_colourspace_selected(GtkDropDown *dropdown, GParamSpec *pspec, SrPageProject 
 {
   guint selected = gtk_drop_down_get_selected(dropdown);
 
-  if (self->syncing || !self->project || selected >= SR_CS_COUNT)
+  if (self->syncing || !project_of(self) || selected >= SR_CS_COUNT)
     return;
   if (GTK_WIDGET(dropdown) == self->source_colourspace) {
-    if (sr_project_get_source_colourspace(self->project) != (sr_colourspace)selected)
-      sr_project_set_source_colourspace(self->project, (sr_colourspace)selected);
-  } else if (sr_project_get_reference_colourspace(self->project) != (sr_colourspace)selected) {
-    sr_project_set_reference_colourspace(self->project, (sr_colourspace)selected);
+    if (sr_project_get_source_colourspace(project_of(self)) != (sr_colourspace)selected)
+      sr_project_set_source_colourspace(project_of(self), (sr_colourspace)selected);
+  } else if (sr_project_get_reference_colourspace(project_of(self)) != (sr_colourspace)selected) {
+    sr_project_set_reference_colourspace(project_of(self), (sr_colourspace)selected);
   }
 }
 
@@ -368,8 +414,9 @@ on_offset_changed(GtkSpinButton *spin, SrPageProject *self)
 {
   int offset = gtk_spin_button_get_value_as_int(spin);
 
-  if (!self->syncing && self->project && sr_project_get_reference_offset(self->project) != offset)
-    sr_project_set_reference_offset(self->project, offset);
+  if (!self->syncing && project_of(self) &&
+      sr_project_get_reference_offset(project_of(self)) != offset)
+    sr_project_set_reference_offset(project_of(self), offset);
 }
 
 static void
@@ -380,7 +427,7 @@ on_provenance_changed(SrPageProject *self)
   g_autofree char *notes = NULL;
   SrProvenance prov;
 
-  if (self->syncing || !self->project)
+  if (self->syncing || !project_of(self))
     return;
   gtk_text_buffer_get_bounds(buffer, &start, &end);
   notes = gtk_text_buffer_get_text(buffer, &start, &end, FALSE);
@@ -391,7 +438,7 @@ on_provenance_changed(SrPageProject *self)
   prov.restorationist = (char *)gtk_editable_get_text(GTK_EDITABLE(self->restorationist));
   prov.institution = (char *)gtk_editable_get_text(GTK_EDITABLE(self->institution));
   prov.notes = notes;
-  sr_project_set_provenance(self->project, &prov);
+  sr_project_set_provenance(project_of(self), &prov);
 }
 
 /* ---- GObject ------------------------------------------------------------- */
@@ -401,9 +448,6 @@ sr_page_project_dispose(GObject *object)
 {
   SrPageProject *self = SR_PAGE_PROJECT(object);
 
-  if (self->project)
-    g_clear_signal_handler(&self->changed_handler, self->project);
-  g_clear_object(&self->project);
   gtk_widget_dispose_template(GTK_WIDGET(self), SR_TYPE_PAGE_PROJECT);
   G_OBJECT_CLASS(sr_page_project_parent_class)->dispose(object);
 }
@@ -415,29 +459,8 @@ sr_page_project_finalize(GObject *object)
 
   g_free(self->scanned_pattern[0]);
   g_free(self->scanned_pattern[1]);
+  sr_project_ocio_free(self->ocio);
   G_OBJECT_CLASS(sr_page_project_parent_class)->finalize(object);
-}
-
-static void
-sr_page_project_get_property(GObject *object, guint id, GValue *value, GParamSpec *pspec)
-{
-  SrPageProject *self = SR_PAGE_PROJECT(object);
-
-  if (id == PROP_PROJECT)
-    g_value_set_object(value, self->project);
-  else
-    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
-}
-
-static void
-sr_page_project_set_property(GObject *object, guint id, const GValue *value, GParamSpec *pspec)
-{
-  SrPageProject *self = SR_PAGE_PROJECT(object);
-
-  if (id == PROP_PROJECT)
-    set_project(self, g_value_get_object(value));
-  else
-    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
 }
 
 static void
@@ -445,16 +468,12 @@ sr_page_project_class_init(SrPageProjectClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS(klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
+  SrStagePageClass *page_class = SR_STAGE_PAGE_CLASS(klass);
 
   object_class->dispose = sr_page_project_dispose;
   object_class->finalize = sr_page_project_finalize;
-  object_class->get_property = sr_page_project_get_property;
-  object_class->set_property = sr_page_project_set_property;
-
-  properties[PROP_PROJECT] =
-      g_param_spec_object("project", NULL, NULL, SR_TYPE_PROJECT,
-                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties(object_class, N_PROPS, properties);
+  page_class->project_set = sr_page_project_project_set;
+  page_class->project_changed = sr_page_project_project_changed;
 
   gtk_widget_class_set_template_from_resource(
       widget_class, "/io/github/spatialrecovery/SpatialRecovery/sr-page-project.ui");
@@ -471,6 +490,11 @@ sr_page_project_class_init(SrPageProjectClass *klass)
   BIND(reference_colourspace);
   BIND(reference_error);
   BIND(reference_offset);
+  BIND(source_detected);
+  BIND(reference_detected);
+  BIND(ocio_box);
+  BIND(source_space_box);
+  BIND(reference_space_box);
   BIND(film_title);
   BIND(shot_id);
   BIND(source_element);
@@ -487,6 +511,9 @@ sr_page_project_init(SrPageProject *self)
   GtkWidget *prov_entries[6];
 
   gtk_widget_init_template(GTK_WIDGET(self));
+  self->ocio =
+      sr_project_ocio_new(GTK_WIDGET(self), GTK_BOX(self->ocio_box),
+                          GTK_BOX(self->source_space_box), GTK_BOX(self->reference_space_box));
 
   for (int k = 0; k < 2; k++) {
     GtkWidget *dropdown = k == 0 ? self->source_colourspace : self->reference_colourspace;

@@ -1,22 +1,12 @@
 /* sr-page-project.h — the Project stage: Source and Reference sequences,
- * frame offset, colour spaces and provenance. Property "project". */
+ * frame offset, colour spaces and provenance. An SrStagePage. */
 #pragma once
 
-#include <gtk/gtk.h>
-
-#include "sr-project.h"
+#include "sr-stage-page.h"
 
 G_BEGIN_DECLS
 
 #define SR_TYPE_PAGE_PROJECT (sr_page_project_get_type())
-G_DECLARE_FINAL_TYPE(SrPageProject, sr_page_project, SR, PAGE_PROJECT, GtkBox)
-
-/* Detects the sequence from one of its frames on a worker thread and sets
- * it as the Source (is_source) or Reference pattern. */
-void sr_page_project_choose_frame(SrPageProject *self, gboolean is_source, GFile *frame);
-/* The error shown next to a sequence field (NULL when none). */
-const char *sr_page_project_get_sequence_error(SrPageProject *self, gboolean is_source);
-/* TRUE while a sequence is being scanned. */
-gboolean sr_page_project_get_busy(SrPageProject *self);
+G_DECLARE_FINAL_TYPE(SrPageProject, sr_page_project, SR, PAGE_PROJECT, SrStagePage)
 
 G_END_DECLS

@@ -1,4 +1,7 @@
-/* sr-page-review.c — see sr-page-review.h.
+/* sr-page-review.c — the Review page (see sr-page-review.h): finding the
+ * render, its frames against the Source, the scopes, the comparison modes,
+ * the acceptance checklist and flags. The metrics are in
+ * sr-page-review-metrics.c, the stills export in sr-page-review-stills.c.
  *
  * Everything that touches files or pixels runs off the main loop: finding
  * the render (sr_delivery_default_render_pattern reads the checkpoint),
@@ -6,9 +9,8 @@
  * SrJob at a time; a result for frames no longer shown is dropped and the
  * latest frames are measured next), the per-frame metrics
  * (sr_validation_run) and the stills export. */
-#include "sr-page-review.h"
+#include "sr-page-review-private.h"
 
-#include <errno.h>
 #include <math.h>
 #include <string.h>
 
@@ -17,7 +19,6 @@
 #include "sr-delivery.h"
 #include "sr-frame-cache.h"
 #include "sr-scopes.h"
-#include "sr-stills.h"
 #include "sr-ui-util.h"
 #include "sr-validation-note.h"
 
@@ -26,11 +27,6 @@
 #define WAVE_W      320
 #define WAVE_H      160
 #define VECTOR_SIDE 150
-/* Exported scopes. */
-#define EXPORT_WAVE_W      1024
-#define EXPORT_WAVE_H      512
-#define EXPORT_VECTOR_SIDE 512
-
 static const struct {
   const char *id, *label, *hint, *plot;
 } items[SR_REVIEW_N_ITEMS] = {
@@ -59,82 +55,32 @@ sr_page_review_item_id(int index)
   return items[index].id;
 }
 
-struct _SrPageReview {
-  GtkBox parent_instance;
+G_DEFINE_FINAL_TYPE(SrPageReview, sr_page_review, SR_TYPE_STAGE_PAGE)
 
-  /* Template. */
-  GtkWidget *stack, *empty_title, *empty_text, *go_render;
-  GtkWidget *mode_wipe, *mode_split, *mode_toggle, *mode_difference;
-  GtkWidget *gain_box, *gain_spin, *showing_label;
-  GtkAdjustment *gain_adjustment;
-  GtkWidget *measure_button, *export_button;
-  GtkWidget *message_revealer, *message_label, *open_folder_button, *message_close;
-  GtkWidget *viewer_slot, *timeline, *frame_spin, *flag_button;
-  GtkAdjustment *timeline_adjustment;
-  GtkWidget *plots_box, *measure_label, *checklist;
-  GtkWidget *wave_a, *wave_b, *vec_a, *vec_b;
+SrProject *
+sr_page_review_project_of(SrPageReview *self)
+{
+  return sr_stage_page_get_project(SR_STAGE_PAGE(self));
+}
 
-  GtkWidget *viewer;
-  GtkWidget *plots[SR_REVIEW_N_ITEMS];
-  GtkWidget *checks[SR_REVIEW_N_ITEMS];
-
-  SrProject *project;
-  gulong changed_handler;
-  gboolean syncing;
-
-  /* The render. */
-  char *detect_key; /* project fields the render's location depends on */
-  guint detect_generation;
-  gboolean detecting;
-  gboolean has_render;
-  char *render_key; /* pattern and range of the render shown */
-  char *render_pattern;
-  char *source_pattern;
-  int first, last;
-  SrFrameCache *source_frames, *render_frames;
-
-  /* The frame shown and its pictures (NULL until loaded). */
-  int frame;
-  SrFrame *frame_a, *frame_b;
-
-  /* Scopes. */
-  gboolean scope_running, scope_dirty;
-  SrFrame *scoped_a, *scoped_b; /* what the scope views show */
-
-  /* Comparison. */
-  gboolean entering_toggle;
-
-  /* Metrics. */
-  SrJob *measure_job;
-  char *measured_key; /* render_key the plots belong to */
-  sr_qa_frame *qa;
-  int n_qa;
-
-  /* Stills. */
-  SrJob *export_job;
-  GPtrArray *stills;
-  char *stills_dir;
-  char *message;
-};
-
-G_DEFINE_FINAL_TYPE(SrPageReview, sr_page_review, GTK_TYPE_BOX)
-
-enum { PROP_0, PROP_PROJECT, N_PROPS };
-static GParamSpec *properties[N_PROPS];
+/* Busy while the render is measured or stills are written. */
+void
+sr_page_review_update_busy(SrPageReview *self)
+{
+  sr_stage_page_set_busy(SR_STAGE_PAGE(self), self->measure_job || self->export_job);
+}
 
 static void show_frame(SrPageReview *self);
 static void queue_scopes(SrPageReview *self);
-static void start_measure(SrPageReview *self);
-static void update_plots(SrPageReview *self);
 
-static SrViewer *
-viewer(SrPageReview *self)
+SrViewer *
+sr_page_review_viewer(SrPageReview *self)
 {
   return SR_VIEWER(self->viewer);
 }
 
-static void
-set_message(SrPageReview *self, const char *text, gboolean can_open)
+void
+sr_page_review_set_message(SrPageReview *self, const char *text, gboolean can_open)
 {
   g_free(self->message);
   self->message = g_strdup(text);
@@ -145,8 +91,8 @@ set_message(SrPageReview *self, const char *text, gboolean can_open)
   gtk_revealer_set_reveal_child(GTK_REVEALER(self->message_revealer), text != NULL);
 }
 
-static void
-set_measure_text(SrPageReview *self, const char *text)
+void
+sr_page_review_set_measure_text(SrPageReview *self, const char *text)
 {
   gtk_label_set_text(GTK_LABEL(self->measure_label), text);
   gtk_widget_set_tooltip_text(self->measure_label, text);
@@ -217,7 +163,7 @@ clear_pictures(SrPageReview *self)
   g_clear_pointer(&self->frame_b, sr_frame_unref);
   g_clear_pointer(&self->scoped_a, sr_frame_unref);
   g_clear_pointer(&self->scoped_b, sr_frame_unref);
-  sr_viewer_set_frames(viewer(self), NULL, NULL);
+  sr_viewer_set_frames(sr_page_review_viewer(self), NULL, NULL);
   sr_scope_view_set_picture(SR_SCOPE_VIEW(self->wave_a), NULL, 0, 0);
   sr_scope_view_set_picture(SR_SCOPE_VIEW(self->wave_b), NULL, 0, 0);
   sr_scope_view_set_picture(SR_SCOPE_VIEW(self->vec_a), NULL, 0, 0);
@@ -230,7 +176,7 @@ on_detect_done(GObject *source, GAsyncResult *result, gpointer user_data)
   DetectJob *d = sr_job_get_data(SR_JOB(source));
   SrPageReview *self = d->page;
 
-  if (d->generation != self->detect_generation || !self->project) {
+  if (d->generation != self->detect_generation || !sr_page_review_project_of(self)) {
     g_object_unref(self);
     return;
   }
@@ -281,7 +227,7 @@ on_detect_done(GObject *source, GAsyncResult *result, gpointer user_data)
     sr_page_review_set_frame(self, frame);
   }
   if (g_strcmp0(self->measured_key, self->render_key) != 0 && !self->measure_job)
-    start_measure(self);
+    sr_page_review_start_measure(self);
   g_object_unref(self);
 }
 
@@ -306,21 +252,22 @@ detect_render(SrPageReview *self)
 {
   g_autoptr(GError) error = NULL;
 
-  if (!self->project)
+  if (!sr_page_review_project_of(self))
     return;
-  SrProject *snapshot = sr_project_copy_for_thread(self->project, &error);
+  SrProject *snapshot = sr_project_copy_for_thread(sr_page_review_project_of(self), &error);
   if (!snapshot) {
     show_empty(self, _("Cannot review yet"), error->message);
     return;
   }
   g_free(self->detect_key);
-  self->detect_key = detect_key(self->project);
+  self->detect_key = detect_key(sr_page_review_project_of(self));
   DetectJob *d = g_new0(DetectJob, 1);
   d->page = g_object_ref(self);
   d->generation = ++self->detect_generation;
   d->snapshot = snapshot;
-  const char *src = sr_project_get_source_pattern(self->project);
-  d->source_pattern = src && src[0] ? sr_project_resolve_path(self->project, src) : NULL;
+  const char *src = sr_project_get_source_pattern(sr_page_review_project_of(self));
+  d->source_pattern =
+      src && src[0] ? sr_project_resolve_path(sr_page_review_project_of(self), src) : NULL;
   self->detecting = TRUE;
   g_autoptr(SrJob) job =
       sr_job_new(_("Looking for rendered frames"), detect_thread, d, detect_job_free);
@@ -334,11 +281,11 @@ detect_render(SrPageReview *self)
 static void
 sync_colourspace(SrPageReview *self)
 {
-  if (!self->project)
+  if (!sr_page_review_project_of(self))
     return;
-  sr_colourspace cs = sr_project_get_source_colourspace(self->project);
-  if (sr_viewer_get_colourspace(viewer(self)) != cs)
-    sr_viewer_set_colourspace(viewer(self), cs);
+  sr_colourspace cs = sr_project_get_source_colourspace(sr_page_review_project_of(self));
+  if (sr_viewer_get_colourspace(sr_page_review_viewer(self)) != cs)
+    sr_viewer_set_colourspace(sr_page_review_viewer(self), cs);
 }
 
 static void
@@ -349,7 +296,7 @@ on_source_ready(SrFrameCache *cache, int number, SrFrame *frame, SrPageReview *s
   sync_colourspace(self);
   g_clear_pointer(&self->frame_a, sr_frame_unref);
   self->frame_a = sr_frame_ref(frame);
-  sr_viewer_set_frame_a(viewer(self), frame);
+  sr_viewer_set_frame_a(sr_page_review_viewer(self), frame);
   queue_scopes(self);
 }
 
@@ -361,7 +308,7 @@ on_render_ready(SrFrameCache *cache, int number, SrFrame *frame, SrPageReview *s
   sync_colourspace(self);
   g_clear_pointer(&self->frame_b, sr_frame_unref);
   self->frame_b = sr_frame_ref(frame);
-  sr_viewer_set_frame_b(viewer(self), frame);
+  sr_viewer_set_frame_b(sr_page_review_viewer(self), frame);
   queue_scopes(self);
 }
 
@@ -377,8 +324,8 @@ sync_flag_button(SrPageReview *self)
 {
   gboolean flagged = FALSE;
 
-  if (self->project) {
-    const GArray *flags = sr_project_get_flags(self->project);
+  if (sr_page_review_project_of(self)) {
+    const GArray *flags = sr_project_get_flags(sr_page_review_project_of(self));
     for (guint i = 0; i < flags->len; i++)
       flagged |= g_array_index(flags, SrFlag, i).frame == self->frame;
   }
@@ -390,7 +337,7 @@ sync_flag_button(SrPageReview *self)
 static void
 show_frame(SrPageReview *self)
 {
-  sr_viewer_set_frame_number(viewer(self), self->frame);
+  sr_viewer_set_frame_number(sr_page_review_viewer(self), self->frame);
   for (int i = 0; i < SR_REVIEW_N_ITEMS; i++)
     sr_metric_plot_set_current(SR_METRIC_PLOT(self->plots[i]), self->frame);
   sync_flag_button(self);
@@ -526,9 +473,10 @@ scope_source(const sr_image *img, sr_colourspace space, int max_columns, sr_erro
 }
 
 /* Waveform and vectorscope of one frame into freshly allocated RGBA8. */
-static gboolean
-draw_scopes(const sr_image *img, sr_colourspace space, sr_ycbcr_matrix matrix, int wave_w,
-            int wave_h, int vector_side, guint8 **wave, guint8 **vector, sr_error *err)
+gboolean
+sr_page_review_draw_scopes(const sr_image *img, sr_colourspace space, sr_ycbcr_matrix matrix,
+                           int wave_w, int wave_h, int vector_side, guint8 **wave, guint8 **vector,
+                           sr_error *err)
 {
   sr_image *domain = scope_source(img, space, 2 * wave_w, err);
   sr_scope_options o;
@@ -564,8 +512,8 @@ scope_thread(SrJob *job, gpointer data, GError **error)
   for (int i = 0; i < 2; i++) {
     if (!frames[i])
       continue;
-    if (!draw_scopes(sr_frame_get_image(frames[i]), s->space, s->matrix, WAVE_W, WAVE_H,
-                     VECTOR_SIDE, &s->wave[i], &s->vector[i], &err)) {
+    if (!sr_page_review_draw_scopes(sr_frame_get_image(frames[i]), s->space, s->matrix, WAVE_W,
+                                    WAVE_H, VECTOR_SIDE, &s->wave[i], &s->vector[i], &err)) {
       s->error =
           g_strdup_printf(_("Scopes of frame %d: %s"), sr_frame_get_number(frames[i]), err.message);
       return TRUE;
@@ -583,7 +531,7 @@ on_scopes_done(GObject *source, GAsyncResult *result, gpointer user_data)
   SrPageReview *self = s->page;
 
   self->scope_running = FALSE;
-  if (self->project && s->a == self->frame_a && s->b == self->frame_b) {
+  if (sr_page_review_project_of(self) && s->a == self->frame_a && s->b == self->frame_b) {
     /* Still the frames shown: keep the result. */
     if (s->error) {
       sr_ui_show_error(GTK_WIDGET(self), s->error);
@@ -604,7 +552,7 @@ on_scopes_done(GObject *source, GAsyncResult *result, gpointer user_data)
     self->scoped_a = s->a ? sr_frame_ref(s->a) : NULL;
     self->scoped_b = s->b ? sr_frame_ref(s->b) : NULL;
   }
-  if (self->scope_dirty && self->project)
+  if (self->scope_dirty && sr_page_review_project_of(self))
     start_scopes(self);
   g_object_unref(self);
 }
@@ -622,7 +570,7 @@ start_scopes(SrPageReview *self)
   s->a = self->frame_a ? sr_frame_ref(self->frame_a) : NULL;
   s->b = self->frame_b ? sr_frame_ref(self->frame_b) : NULL;
   /* The render is written in the Source's colour space. */
-  s->space = sr_project_get_source_colourspace(self->project);
+  s->space = sr_project_get_source_colourspace(sr_page_review_project_of(self));
   s->matrix = SR_YCBCR_BT709;
   self->scope_running = TRUE;
   g_autoptr(SrJob) job = sr_job_new(_("Drawing the scopes"), scope_thread, s, scope_job_free);
@@ -638,536 +586,12 @@ queue_scopes(SrPageReview *self)
     start_scopes(self);
 }
 
-/* ---- Metrics (worker) --------------------------------------------------------------- */
-
-typedef struct {
-  SrPageReview *page;
-  SrProject *snapshot;
-  char *render_pattern, *key;
-  int first, last;
-  SrValidationResult result;
-  SrJob *job;
-} MeasureJob;
-
-static void
-measure_job_free(gpointer data)
-{
-  MeasureJob *m = data;
-  g_clear_object(&m->snapshot);
-  g_free(m->render_pattern);
-  g_free(m->key);
-  sr_validation_result_clear(&m->result);
-  g_free(m);
-}
-
-static void
-on_measure_progress(int done, int total, int frame, gpointer user_data)
-{
-  MeasureJob *m = user_data;
-  g_autofree char *text = g_strdup_printf(_("Measured frame %d (%d of %d)"), frame, done, total);
-  sr_job_set_progress(m->job, total > 0 ? (double)done / total : -1, text);
-}
-
-static gboolean
-measure_thread(SrJob *job, gpointer data, GError **error)
-{
-  MeasureJob *m = data;
-  SrValidationOptions o;
-
-  sr_validation_options_init(&o);
-  o.render_pattern = m->render_pattern;
-  o.first = m->first;
-  o.last = m->last;
-  o.write_note = FALSE;
-  o.write_stills = FALSE;
-  m->job = job;
-  return sr_validation_run(m->snapshot, &o, on_measure_progress, m, sr_job_get_cancellable(job),
-                           &m->result, error);
-}
-
-static void
-on_measure_message(SrJob *job, GParamSpec *pspec, SrPageReview *self)
-{
-  const char *message = sr_job_get_message(job);
-  if (job == self->measure_job && message)
-    set_measure_text(self, message);
-}
-
-static void
-on_measure_done(GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  SrJob *job = SR_JOB(source);
-  MeasureJob *m = sr_job_get_data(job);
-  SrPageReview *self = m->page;
-  g_autoptr(GError) error = NULL;
-
-  if (job != self->measure_job) {
-    g_object_unref(self);
-    return;
-  }
-  g_signal_handlers_disconnect_by_data(job, self);
-  g_clear_object(&self->measure_job);
-  if (!sr_job_finish(job, result, &error)) {
-    if (!g_error_matches(error, SR_JOB_ERROR, SR_JOB_ERROR_CANCELLED) &&
-        !g_error_matches(error, SR_VALIDATION_ERROR, SR_VALIDATION_ERROR_CANCELLED)) {
-      g_autofree char *text =
-          g_strdup_printf(_("Could not measure the render: %s"), error->message);
-      set_measure_text(self, text);
-      sr_ui_show_error(GTK_WIDGET(self), text);
-    }
-  } else if (g_strcmp0(m->key, self->render_key) == 0) {
-    g_free(self->qa);
-    self->n_qa = m->result.n_frames;
-    self->qa = g_memdup2(m->result.frames, sizeof(sr_qa_frame) * (gsize)MAX(self->n_qa, 0));
-    g_free(self->measured_key);
-    self->measured_key = g_strdup(m->key);
-    update_plots(self);
-  }
-  gtk_widget_action_set_enabled(GTK_WIDGET(self), "review.measure", self->has_render);
-  /* The render changed while the old one was being measured. */
-  if (self->has_render && g_strcmp0(m->key, self->render_key) != 0 &&
-      g_strcmp0(self->measured_key, self->render_key) != 0)
-    start_measure(self);
-  g_object_unref(self);
-}
-
-static gboolean
-begin_measure(SrPageReview *self, GError **error)
-{
-  if (!self->has_render || !self->project) {
-    g_set_error(error, SR_JOB_ERROR, SR_JOB_ERROR_MISSING,
-                _("Nothing rendered to measure: render frames on the Render page first."));
-    return FALSE;
-  }
-  if (self->measure_job) {
-    g_set_error(error, SR_JOB_ERROR, SR_JOB_ERROR_INVALID, _("The render is being measured."));
-    return FALSE;
-  }
-  SrProject *snapshot = sr_project_copy_for_thread(self->project, error);
-  if (!snapshot)
-    return FALSE;
-  MeasureJob *m = g_new0(MeasureJob, 1);
-  m->page = g_object_ref(self);
-  m->snapshot = snapshot;
-  m->render_pattern = g_strdup(self->render_pattern);
-  m->key = g_strdup(self->render_key);
-  m->first = self->first;
-  m->last = self->last;
-  self->measure_job = sr_job_new(_("Measuring the render"), measure_thread, m, measure_job_free);
-  g_signal_connect(self->measure_job, "notify::message", G_CALLBACK(on_measure_message), self);
-  set_measure_text(self, _("Measuring every rendered frame…"));
-  for (int i = 0; i < SR_REVIEW_N_ITEMS; i++)
-    sr_metric_plot_set_placeholder(SR_METRIC_PLOT(self->plots[i]), _("Measuring…"));
-  gtk_widget_action_set_enabled(GTK_WIDGET(self), "review.measure", FALSE);
-  sr_ui_run_job(GTK_WIDGET(self), self->measure_job, TRUE, on_measure_done, NULL);
-  return TRUE;
-}
-
-static void
-start_measure(SrPageReview *self)
-{
-  g_autoptr(GError) error = NULL;
-  if (!begin_measure(self, &error))
-    set_measure_text(self, error->message);
-}
-
-gboolean
-sr_page_review_measure(SrPageReview *self, GError **error)
-{
-  g_return_val_if_fail(SR_IS_PAGE_REVIEW(self), FALSE);
-  return begin_measure(self, error);
-}
-
-gboolean
-sr_page_review_get_measuring(SrPageReview *self)
-{
-  g_return_val_if_fail(SR_IS_PAGE_REVIEW(self), FALSE);
-  return self->measure_job != NULL;
-}
-
-int
-sr_page_review_get_n_measured(SrPageReview *self)
-{
-  g_return_val_if_fail(SR_IS_PAGE_REVIEW(self), 0);
-  return self->qa ? self->n_qa : 0;
-}
-
-static void
-action_measure(GtkWidget *widget, const char *name, GVariant *param)
-{
-  SrPageReview *self = SR_PAGE_REVIEW(widget);
-  g_autoptr(GError) error = NULL;
-
-  if (!begin_measure(self, &error))
-    sr_ui_show_error(widget, error->message);
-}
-
-static gboolean
-has_flag(const sr_qa_frame *f, const char *const *ids)
-{
-  for (int i = 0; i < f->n_flags; i++)
-    if (g_strv_contains(ids, f->flags[i].id))
-      return TRUE;
-  return FALSE;
-}
-
-static void
-update_marks(SrPageReview *self)
-{
-  const GArray *flags = self->project ? sr_project_get_flags(self->project) : NULL;
-  g_autoptr(GArray) frames = g_array_new(FALSE, FALSE, sizeof(int));
-
-  for (guint i = 0; flags && i < flags->len; i++)
-    g_array_append_val(frames, g_array_index(flags, SrFlag, i).frame);
-  for (int i = 0; i < SR_REVIEW_N_ITEMS; i++)
-    sr_metric_plot_set_marks(SR_METRIC_PLOT(self->plots[i]), (const int *)frames->data,
-                             (int)frames->len);
-}
-
-/* Each plot reads one field; a point is red when the frame carries a flag
- * about that field. */
-static void
-update_plots(SrPageReview *self)
-{
-  static const char *const sharp_ids[] = {"detail-loss", "over-sharpening", NULL};
-  static const char *const grain_ids[] = {"grain-mismatch", NULL};
-  static const char *const flicker_ids[] = {"flicker", "detail-flicker", NULL};
-  static const char *const chroma_ids[] = {"chroma-shift", NULL};
-  static const char *const halo_ids[] = {"halo", NULL};
-  static const char *const *const ids[SR_REVIEW_N_ITEMS] = {sharp_ids, grain_ids, flicker_ids,
-                                                            chroma_ids, halo_ids};
-  int n = self->qa ? self->n_qa : 0;
-  g_autofree int *frames = g_new0(int, MAX(n, 1));
-  g_autofree double *values = g_new0(double, MAX(n, 1));
-  g_autofree gboolean *outlier = g_new0(gboolean, MAX(n, 1));
-  g_autoptr(GPtrArray) notes = g_ptr_array_new_with_free_func(g_free);
-  sr_qa_thresholds t;
-  gboolean has_reference = FALSE;
-  double ref_halo = 0;
-  int n_ref_halo = 0, n_flagged = 0;
-
-  sr_qa_thresholds_init(&t);
-  for (int i = 0; i < n; i++) {
-    const sr_qa_frame *f = &self->qa[i];
-    GString *note = g_string_new(NULL);
-    for (int k = 0; k < f->n_flags; k++)
-      g_string_append_printf(note, "%s%s", k ? "\n" : "", f->flags[k].reason);
-    g_ptr_array_add(notes, g_string_free(note, FALSE));
-    has_reference |= f->has_reference;
-    if (f->has_reference && isfinite(f->reference_halo_score)) {
-      ref_halo += f->reference_halo_score;
-      n_ref_halo++;
-    }
-    n_flagged += f->n_flags > 0;
-  }
-
-  for (int p = 0; p < SR_REVIEW_N_ITEMS; p++) {
-    SrMetricPlot *plot = SR_METRIC_PLOT(self->plots[p]);
-    double low = NAN, high = NAN;
-    for (int i = 0; i < n; i++) {
-      const sr_qa_frame *f = &self->qa[i];
-      frames[i] = f->frame;
-      outlier[i] = has_flag(f, ids[p]);
-      switch (p) {
-      case 0: values[i] = f->sharpness_gain_db; break;
-      case 1: values[i] = has_reference ? f->grain_vs_reference_db : f->grain_vs_source_db; break;
-      case 2: values[i] = f->flicker_luma; break;
-      case 3: values[i] = f->chroma_max; break;
-      default: values[i] = f->halo_score; break;
-      }
-    }
-    switch (p) {
-    case 0:
-      low = t.sharpness_min_db;
-      high = has_reference ? NAN : t.sharpness_max_db;
-      sr_metric_plot_set_format(plot, _("%.2f dB"));
-      break;
-    case 1:
-      if (has_reference) {
-        low = -t.grain_over_ref_db;
-        high = t.grain_over_ref_db;
-      }
-      sr_metric_plot_set_format(plot, _("%.2f dB"));
-      sr_metric_plot_set_title(plot,
-                               has_reference ? _("Grain vs Reference") : _("Grain vs Source"));
-      break;
-    case 2:
-      high = t.flicker_luma;
-      sr_metric_plot_set_format(plot, "%.4f");
-      break;
-    case 3:
-      high = t.chroma_max;
-      sr_metric_plot_set_format(plot, "%.4f");
-      break;
-    default:
-      high = t.halo_excess + (n_ref_halo ? ref_halo / n_ref_halo : 0);
-      sr_metric_plot_set_format(plot, "%.3f");
-      break;
-    }
-    sr_metric_plot_set_limits(plot, low, high);
-    sr_metric_plot_set_points(plot, frames, values, outlier, (const char *const *)notes->pdata, n);
-    sr_metric_plot_set_placeholder(plot, _("Not measured yet"));
-  }
-  update_marks(self);
-
-  if (self->qa) {
-    g_autofree char *text = NULL;
-    if (n_flagged) {
-      /* Name every kind of flag with its count: some (range, NaN, held-out
-       * fidelity) have no plot of their own to turn red. */
-      g_autoptr(GString) kinds = g_string_new(NULL);
-      g_autoptr(GHashTable) counts = g_hash_table_new(g_str_hash, g_str_equal);
-      g_autoptr(GPtrArray) order = g_ptr_array_new();
-      for (int i = 0; i < self->n_qa; i++)
-        for (int k = 0; k < self->qa[i].n_flags; k++) {
-          const char *id = self->qa[i].flags[k].id;
-          guint c = GPOINTER_TO_UINT(g_hash_table_lookup(counts, id));
-          if (!c)
-            g_ptr_array_add(order, (gpointer)id);
-          g_hash_table_insert(counts, (gpointer)id, GUINT_TO_POINTER(c + 1));
-        }
-      for (guint i = 0; i < order->len; i++)
-        g_string_append_printf(kinds, "%s%s × %u", i ? ", " : "", (const char *)order->pdata[i],
-                               GPOINTER_TO_UINT(g_hash_table_lookup(counts, order->pdata[i])));
-      text = g_strdup_printf(g_dngettext(NULL,
-                                         "%d frame measured · %d with outliers (%s): hover "
-                                         "a red point for the reason, click it to show the "
-                                         "frame.",
-                                         "%d frames measured · %d with outliers (%s): hover a red "
-                                         "point for the reason, click it to show the frame.",
-                                         n),
-                             n, n_flagged, kinds->str);
-    } else
-      text = g_strdup_printf(g_dngettext(NULL,
-                                         "%d frame measured · every metric within its "
-                                         "lines. Click a point to show that frame.",
-                                         "%d frames measured · every metric within its lines. "
-                                         "Click a point to show that frame.",
-                                         n),
-                             n);
-    set_measure_text(self, text);
-  }
-}
-
-static void
-on_plot_activated(SrMetricPlot *plot, int frame, SrPageReview *self)
-{
-  sr_page_review_set_frame(self, frame);
-}
-
-/* ---- Stills (worker) ------------------------------------------------------------------ */
-
-typedef struct {
-  SrPageReview *page;
-  SrFrame *a, *b;
-  sr_colourspace space;
-  double wipe;
-  char *dir;
-  GPtrArray *written;
-} ExportJob;
-
-static void
-export_job_free(gpointer data)
-{
-  ExportJob *e = data;
-  g_clear_pointer(&e->a, sr_frame_unref);
-  g_clear_pointer(&e->b, sr_frame_unref);
-  g_free(e->dir);
-  g_ptr_array_unref(e->written);
-  g_free(e);
-}
-
-static gboolean
-write_still(ExportJob *e, sr_image *still, const char *name, sr_error *err)
-{
-  if (!still)
-    return FALSE;
-  g_autofree char *path = g_build_filename(e->dir, name, NULL);
-  gboolean ok = sr_still_write_png(path, still, 8, err);
-  sr_image_free(still);
-  if (ok)
-    g_ptr_array_add(e->written, g_steal_pointer(&path));
-  return ok;
-}
-
-static gboolean
-write_scopes(ExportJob *e, const sr_image *img, const char *which, int frame, sr_error *err)
-{
-  g_autofree guint8 *wave = NULL, *vector = NULL;
-
-  if (!draw_scopes(img, e->space, SR_YCBCR_BT709, EXPORT_WAVE_W, EXPORT_WAVE_H, EXPORT_VECTOR_SIDE,
-                   &wave, &vector, err))
-    return FALSE;
-  g_autofree char *wave_name = g_strdup_printf("frame-%06d-waveform-%s.png", frame, which);
-  g_autofree char *vector_name = g_strdup_printf("frame-%06d-vectorscope-%s.png", frame, which);
-  return write_still(e, sr_scope_to_image(wave, EXPORT_WAVE_W, EXPORT_WAVE_H, err), wave_name,
-                     err) &&
-         write_still(e, sr_scope_to_image(vector, EXPORT_VECTOR_SIDE, EXPORT_VECTOR_SIDE, err),
-                     vector_name, err);
-}
-
-static gboolean
-export_thread(SrJob *job, gpointer data, GError **error)
-{
-  ExportJob *e = data;
-  const sr_image *a = sr_frame_get_image(e->a), *b = sr_frame_get_image(e->b);
-  int frame = sr_frame_get_number(e->a);
-  sr_error err = {0};
-  sr_still_options o;
-
-  if (g_mkdir_with_parents(e->dir, 0755) != 0) {
-    int saved = errno;
-    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved),
-                _("Cannot create the stills folder %s: %s. Choose another output folder on the "
-                  "Project page."),
-                e->dir, g_strerror(saved));
-    return FALSE;
-  }
-  sr_still_options_init(&o, e->space, frame);
-  o.wipe = (float)e->wipe;
-  g_autofree char *wipe_name = g_strdup_printf("frame-%06d-wipe.png", frame);
-  g_autofree char *side_name = g_strdup_printf("frame-%06d-side-by-side.png", frame);
-  if (write_still(e, sr_still_wipe(a, b, &o, &err), wipe_name, &err) &&
-      write_still(e, sr_still_side_by_side(a, b, &o, &err), side_name, &err) &&
-      write_scopes(e, a, "original", frame, &err) && write_scopes(e, b, "recovered", frame, &err))
-    return TRUE;
-  sr_job_error_from_engine(error, &err);
-  return FALSE;
-}
-
-static void
-on_export_done(GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  SrJob *job = SR_JOB(source);
-  ExportJob *e = sr_job_get_data(job);
-  SrPageReview *self = e->page;
-  g_autoptr(GError) error = NULL;
-
-  if (job == self->export_job) {
-    g_clear_object(&self->export_job);
-    gtk_widget_action_set_enabled(GTK_WIDGET(self), "review.export-stills", TRUE);
-    if (sr_job_finish(job, result, &error)) {
-      GString *names = g_string_new(NULL);
-      g_clear_pointer(&self->stills, g_ptr_array_unref);
-      self->stills = g_ptr_array_ref(e->written);
-      for (guint i = 0; i < e->written->len; i++) {
-        g_autofree char *base = g_path_get_basename(g_ptr_array_index(e->written, i));
-        g_string_append_printf(names, "%s%s", i ? ", " : "", base);
-      }
-      g_free(self->stills_dir);
-      self->stills_dir = g_strdup(e->dir);
-      g_autofree char *text =
-          g_strdup_printf(g_dngettext(NULL, "Wrote %u still of frame %d to %s\n%s",
-                                      "Wrote %u stills of frame %d to %s\n%s", e->written->len),
-                          e->written->len, sr_frame_get_number(e->a), e->dir, names->str);
-      g_string_free(names, TRUE);
-      set_message(self, text, TRUE);
-    } else {
-      g_autofree char *text = g_strdup_printf(_("Stills not written: %s"), error->message);
-      set_message(self, text, FALSE);
-      sr_ui_show_error(GTK_WIDGET(self), text);
-    }
-  }
-  g_object_unref(self);
-}
-
-gboolean
-sr_page_review_export_stills(SrPageReview *self, GError **error)
-{
-  g_return_val_if_fail(SR_IS_PAGE_REVIEW(self), FALSE);
-  const char *folder = self->project ? sr_project_get_output_folder(self->project) : NULL;
-
-  if (self->export_job) {
-    g_set_error(error, SR_JOB_ERROR, SR_JOB_ERROR_INVALID, _("Stills are being written."));
-    return FALSE;
-  }
-  if (!folder || !folder[0]) {
-    g_set_error(error, SR_JOB_ERROR, SR_JOB_ERROR_MISSING,
-                _("No output folder: choose one on the Project page."));
-    return FALSE;
-  }
-  if (!self->frame_a || !self->frame_b) {
-    g_set_error(error, SR_JOB_ERROR, SR_JOB_ERROR_MISSING,
-                _("Frame %d is not loaded yet; export once Original and Recovered show."),
-                self->frame);
-    return FALSE;
-  }
-  const sr_image *a = sr_frame_get_image(self->frame_a), *b = sr_frame_get_image(self->frame_b);
-  if (a->width != b->width || a->height != b->height) {
-    g_set_error(error, SR_JOB_ERROR, SR_JOB_ERROR_INVALID,
-                _("Frame %d: the render is %d×%d but the Source is %d×%d; render the frame "
-                  "again with the current Source."),
-                self->frame, b->width, b->height, a->width, a->height);
-    return FALSE;
-  }
-  g_autofree char *base = sr_project_resolve_path(self->project, folder);
-  ExportJob *e = g_new0(ExportJob, 1);
-  e->page = g_object_ref(self);
-  e->a = sr_frame_ref(self->frame_a);
-  e->b = sr_frame_ref(self->frame_b);
-  e->space = sr_project_get_source_colourspace(self->project);
-  e->wipe = sr_viewer_get_wipe_position(viewer(self));
-  e->dir = g_build_filename(base, "validation", "stills", NULL);
-  e->written = g_ptr_array_new_with_free_func(g_free);
-  self->export_job = sr_job_new(_("Writing stills"), export_thread, e, export_job_free);
-  gtk_widget_action_set_enabled(GTK_WIDGET(self), "review.export-stills", FALSE);
-  sr_ui_run_job(GTK_WIDGET(self), self->export_job, TRUE, on_export_done, NULL);
-  return TRUE;
-}
-
-gboolean
-sr_page_review_get_exporting(SrPageReview *self)
-{
-  g_return_val_if_fail(SR_IS_PAGE_REVIEW(self), FALSE);
-  return self->export_job != NULL;
-}
-
-const GPtrArray *
-sr_page_review_get_stills(SrPageReview *self)
-{
-  g_return_val_if_fail(SR_IS_PAGE_REVIEW(self), NULL);
-  return self->stills;
-}
-
-const char *
-sr_page_review_get_message(SrPageReview *self)
-{
-  g_return_val_if_fail(SR_IS_PAGE_REVIEW(self), NULL);
-  return self->message;
-}
-
-static void
-action_export(GtkWidget *widget, const char *name, GVariant *param)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (!sr_page_review_export_stills(SR_PAGE_REVIEW(widget), &error))
-    sr_ui_show_error(widget, error->message);
-}
-
-static void
-on_open_folder(GtkButton *button, SrPageReview *self)
-{
-  if (!self->stills_dir)
-    return;
-  g_autofree char *uri = g_filename_to_uri(self->stills_dir, NULL, NULL);
-  GtkRoot *root = gtk_widget_get_root(GTK_WIDGET(self));
-  if (uri)
-    gtk_show_uri(GTK_IS_WINDOW(root) ? GTK_WINDOW(root) : NULL, uri, GDK_CURRENT_TIME);
-}
-
-static void
-on_message_close(GtkButton *button, SrPageReview *self)
-{
-  set_message(self, NULL, FALSE);
-}
-
 /* ---- Comparison modes ------------------------------------------------------------------ */
 
 static void
 sync_mode_buttons(SrPageReview *self)
 {
-  SrViewerMode mode = sr_viewer_get_mode(viewer(self));
+  SrViewerMode mode = sr_viewer_get_mode(sr_page_review_viewer(self));
   GtkWidget *active = mode == SR_VIEWER_MODE_WIPE           ? self->mode_wipe
                       : mode == SR_VIEWER_MODE_SIDE_BY_SIDE ? self->mode_split
                       : mode == SR_VIEWER_MODE_DIFFERENCE   ? self->mode_difference
@@ -1199,14 +623,14 @@ on_mode_toggled(GtkToggleButton *button, SrPageReview *self)
     return;
   GtkWidget *b = GTK_WIDGET(button);
   if (b == self->mode_wipe)
-    sr_viewer_set_mode(viewer(self), SR_VIEWER_MODE_WIPE);
+    sr_viewer_set_mode(sr_page_review_viewer(self), SR_VIEWER_MODE_WIPE);
   else if (b == self->mode_split)
-    sr_viewer_set_mode(viewer(self), SR_VIEWER_MODE_SIDE_BY_SIDE);
+    sr_viewer_set_mode(sr_page_review_viewer(self), SR_VIEWER_MODE_SIDE_BY_SIDE);
   else if (b == self->mode_difference)
-    sr_viewer_set_mode(viewer(self), SR_VIEWER_MODE_DIFFERENCE);
+    sr_viewer_set_mode(sr_page_review_viewer(self), SR_VIEWER_MODE_DIFFERENCE);
   else {
     self->entering_toggle = TRUE;
-    sr_viewer_set_mode(viewer(self), SR_VIEWER_MODE_B);
+    sr_viewer_set_mode(sr_page_review_viewer(self), SR_VIEWER_MODE_B);
   }
 }
 
@@ -1217,7 +641,7 @@ on_toggle_clicked(GtkButton *button, SrPageReview *self)
   if (self->entering_toggle)
     self->entering_toggle = FALSE;
   else
-    sr_viewer_toggle_ab(viewer(self));
+    sr_viewer_toggle_ab(sr_page_review_viewer(self));
 }
 
 static void
@@ -1229,26 +653,26 @@ action_mode(GtkWidget *widget, const char *name, GVariant *param)
   int i = g_variant_get_int32(param);
 
   if (i >= 0 && i < (int)G_N_ELEMENTS(modes))
-    sr_viewer_set_mode(viewer(self), modes[i]);
+    sr_viewer_set_mode(sr_page_review_viewer(self), modes[i]);
 }
 
 static void
 action_toggle(GtkWidget *widget, const char *name, GVariant *param)
 {
   SrPageReview *self = SR_PAGE_REVIEW(widget);
-  SrViewerMode mode = sr_viewer_get_mode(viewer(self));
+  SrViewerMode mode = sr_viewer_get_mode(sr_page_review_viewer(self));
 
   /* From a two-picture mode, start on Recovered (what is being judged). */
   if (mode == SR_VIEWER_MODE_A || mode == SR_VIEWER_MODE_B)
-    sr_viewer_toggle_ab(viewer(self));
+    sr_viewer_toggle_ab(sr_page_review_viewer(self));
   else
-    sr_viewer_set_mode(viewer(self), SR_VIEWER_MODE_B);
+    sr_viewer_set_mode(sr_page_review_viewer(self), SR_VIEWER_MODE_B);
 }
 
 static void
 on_gain_changed(GtkAdjustment *adjustment, SrPageReview *self)
 {
-  sr_viewer_set_difference_gain(viewer(self), gtk_adjustment_get_value(adjustment));
+  sr_viewer_set_difference_gain(sr_page_review_viewer(self), gtk_adjustment_get_value(adjustment));
 }
 
 /* ---- Checklist and flags ----------------------------------------------------------------- */
@@ -1258,21 +682,24 @@ sync_checklist(SrPageReview *self)
 {
   self->syncing = TRUE;
   for (int i = 0; i < SR_REVIEW_N_ITEMS; i++)
-    gtk_check_button_set_active(GTK_CHECK_BUTTON(self->checks[i]),
-                                self->project &&
-                                    sr_project_get_accepted(self->project, items[i].id));
+    gtk_check_button_set_active(
+        GTK_CHECK_BUTTON(self->checks[i]),
+        sr_page_review_project_of(self) &&
+            sr_project_get_accepted(sr_page_review_project_of(self), items[i].id));
   self->syncing = FALSE;
 }
 
 static void
 on_check_toggled(GtkCheckButton *check, SrPageReview *self)
 {
-  if (self->syncing || !self->project)
+  if (self->syncing || !sr_page_review_project_of(self))
     return;
   for (int i = 0; i < SR_REVIEW_N_ITEMS; i++)
     if (GTK_WIDGET(check) == self->checks[i] &&
-        sr_project_get_accepted(self->project, items[i].id) != gtk_check_button_get_active(check))
-      sr_project_set_accepted(self->project, items[i].id, gtk_check_button_get_active(check));
+        sr_project_get_accepted(sr_page_review_project_of(self), items[i].id) !=
+            gtk_check_button_get_active(check))
+      sr_project_set_accepted(sr_page_review_project_of(self), items[i].id,
+                              gtk_check_button_get_active(check));
 }
 
 static void
@@ -1300,12 +727,12 @@ build_checklist(SrPageReview *self)
 static void
 on_flag_toggled(GtkToggleButton *button, SrPageReview *self)
 {
-  if (self->syncing || !self->project || !self->has_render)
+  if (self->syncing || !sr_page_review_project_of(self) || !self->has_render)
     return;
   if (gtk_toggle_button_get_active(button))
-    sr_project_add_flag(self->project, self->frame, _("Flagged in review"));
+    sr_project_add_flag(sr_page_review_project_of(self), self->frame, _("Flagged in review"));
   else
-    sr_project_remove_flag(self->project, self->frame);
+    sr_project_remove_flag(sr_page_review_project_of(self), self->frame);
 }
 
 static void
@@ -1321,12 +748,14 @@ action_flag(GtkWidget *widget, const char *name, GVariant *param)
 /* ---- Project ------------------------------------------------------------------------------ */
 
 static void
-on_project_changed(SrProject *project, const char *description, SrPageReview *self)
+sr_page_review_project_changed(SrStagePage *page, const char *description)
 {
+  SrPageReview *self = SR_PAGE_REVIEW(page);
+
   sync_checklist(self);
   sync_flag_button(self);
-  update_marks(self);
-  g_autofree char *key = detect_key(project);
+  sr_page_review_update_marks(self);
+  g_autofree char *key = detect_key(sr_stage_page_get_project(page));
   if (gtk_widget_get_mapped(GTK_WIDGET(self)) && g_strcmp0(key, self->detect_key) != 0)
     detect_render(self);
 }
@@ -1339,16 +768,10 @@ on_map(GtkWidget *widget, SrPageReview *self)
 }
 
 static void
-set_project(SrPageReview *self, SrProject *project)
+sr_page_review_project_set(SrStagePage *page, SrProject *project)
 {
-  if (self->project == project)
-    return;
-  if (self->project)
-    g_clear_signal_handler(&self->changed_handler, self->project);
-  g_set_object(&self->project, project);
-  if (project)
-    self->changed_handler =
-        g_signal_connect(project, "changed", G_CALLBACK(on_project_changed), self);
+  SrPageReview *self = SR_PAGE_REVIEW(page);
+
   g_clear_pointer(&self->render_key, g_free);
   g_clear_pointer(&self->measured_key, g_free);
   g_clear_pointer(&self->qa, g_free);
@@ -1356,12 +779,11 @@ set_project(SrPageReview *self, SrProject *project)
   self->has_render = FALSE;
   self->frame = G_MININT;
   clear_pictures(self);
-  update_plots(self);
+  sr_page_review_update_plots(self);
   sync_checklist(self);
   show_empty(self, _("Nothing rendered yet"), _("Render frames on the Render page first."));
   if (project && gtk_widget_get_mapped(GTK_WIDGET(self)))
     detect_render(self);
-  g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_PROJECT]);
 }
 
 /* ---- Accessors ------------------------------------------------------------------------------ */
@@ -1370,7 +792,7 @@ SrViewer *
 sr_page_review_get_viewer(SrPageReview *self)
 {
   g_return_val_if_fail(SR_IS_PAGE_REVIEW(self), NULL);
-  return viewer(self);
+  return sr_page_review_viewer(self);
 }
 
 SrScopeView *
@@ -1405,9 +827,6 @@ sr_page_review_dispose(GObject *object)
 {
   SrPageReview *self = SR_PAGE_REVIEW(object);
 
-  if (self->project)
-    g_clear_signal_handler(&self->changed_handler, self->project);
-  g_clear_object(&self->project);
   if (self->measure_job) {
     g_signal_handlers_disconnect_by_data(self->measure_job, self);
     sr_job_cancel(self->measure_job);
@@ -1446,37 +865,16 @@ sr_page_review_finalize(GObject *object)
 }
 
 static void
-sr_page_review_get_property(GObject *object, guint id, GValue *value, GParamSpec *pspec)
-{
-  if (id == PROP_PROJECT)
-    g_value_set_object(value, SR_PAGE_REVIEW(object)->project);
-  else
-    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
-}
-
-static void
-sr_page_review_set_property(GObject *object, guint id, const GValue *value, GParamSpec *pspec)
-{
-  if (id == PROP_PROJECT)
-    set_project(SR_PAGE_REVIEW(object), g_value_get_object(value));
-  else
-    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
-}
-
-static void
 sr_page_review_class_init(SrPageReviewClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS(klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
+  SrStagePageClass *page_class = SR_STAGE_PAGE_CLASS(klass);
 
   object_class->dispose = sr_page_review_dispose;
   object_class->finalize = sr_page_review_finalize;
-  object_class->get_property = sr_page_review_get_property;
-  object_class->set_property = sr_page_review_set_property;
-  properties[PROP_PROJECT] =
-      g_param_spec_object("project", NULL, NULL, SR_TYPE_PROJECT,
-                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties(object_class, N_PROPS, properties);
+  page_class->project_set = sr_page_review_project_set;
+  page_class->project_changed = sr_page_review_project_changed;
 
   g_type_ensure(SR_TYPE_SCOPE_VIEW);
   gtk_widget_class_set_template_from_resource(
@@ -1518,8 +916,10 @@ sr_page_review_class_init(SrPageReviewClass *klass)
   gtk_widget_class_install_action(widget_class, "review.mode", "i", action_mode);
   gtk_widget_class_install_action(widget_class, "review.toggle", NULL, action_toggle);
   gtk_widget_class_install_action(widget_class, "review.flag", NULL, action_flag);
-  gtk_widget_class_install_action(widget_class, "review.measure", NULL, action_measure);
-  gtk_widget_class_install_action(widget_class, "review.export-stills", NULL, action_export);
+  gtk_widget_class_install_action(widget_class, "review.measure", NULL,
+                                  sr_page_review_action_measure);
+  gtk_widget_class_install_action(widget_class, "review.export-stills", NULL,
+                                  sr_page_review_action_export);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Left, 0, "review.step", "i", -1);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Right, 0, "review.step", "i", 1);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Page_Up, 0, "review.step", "i", -10);
@@ -1544,10 +944,11 @@ sr_page_review_init(SrPageReview *self)
   gtk_widget_set_vexpand(self->viewer, TRUE);
   gtk_widget_set_hexpand(self->viewer, TRUE);
   gtk_widget_set_focusable(self->viewer, TRUE);
-  sr_viewer_set_labels(viewer(self), _("A: Original"), _("B: Recovered"));
-  sr_viewer_set_show_labels(viewer(self), TRUE);
-  sr_viewer_set_mode(viewer(self), SR_VIEWER_MODE_WIPE);
-  sr_viewer_set_difference_gain(viewer(self), gtk_adjustment_get_value(self->gain_adjustment));
+  sr_viewer_set_labels(sr_page_review_viewer(self), _("A: Original"), _("B: Recovered"));
+  sr_viewer_set_show_labels(sr_page_review_viewer(self), TRUE);
+  sr_viewer_set_mode(sr_page_review_viewer(self), SR_VIEWER_MODE_WIPE);
+  sr_viewer_set_difference_gain(sr_page_review_viewer(self),
+                                gtk_adjustment_get_value(self->gain_adjustment));
   gtk_box_append(GTK_BOX(self->viewer_slot), self->viewer);
   g_signal_connect(self->viewer, "notify::mode", G_CALLBACK(on_viewer_mode), self);
   sync_mode_buttons(self);
@@ -1555,7 +956,8 @@ sr_page_review_init(SrPageReview *self)
   for (int i = 0; i < SR_REVIEW_N_ITEMS; i++) {
     self->plots[i] = sr_metric_plot_new(_(items[i].plot));
     gtk_widget_set_tooltip_text(self->plots[i], _(items[i].hint));
-    g_signal_connect(self->plots[i], "frame-activated", G_CALLBACK(on_plot_activated), self);
+    g_signal_connect(self->plots[i], "frame-activated",
+                     G_CALLBACK(sr_page_review_on_plot_activated), self);
     gtk_box_append(GTK_BOX(self->plots_box), self->plots[i]);
   }
   build_checklist(self);
@@ -1576,8 +978,10 @@ sr_page_review_init(SrPageReview *self)
   g_signal_connect(self->timeline_adjustment, "value-changed", G_CALLBACK(on_timeline_changed),
                    self);
   g_signal_connect(self->flag_button, "toggled", G_CALLBACK(on_flag_toggled), self);
-  g_signal_connect(self->open_folder_button, "clicked", G_CALLBACK(on_open_folder), self);
-  g_signal_connect(self->message_close, "clicked", G_CALLBACK(on_message_close), self);
+  g_signal_connect(self->open_folder_button, "clicked", G_CALLBACK(sr_page_review_on_open_folder),
+                   self);
+  g_signal_connect(self->message_close, "clicked", G_CALLBACK(sr_page_review_on_message_close),
+                   self);
   g_signal_connect(self, "map", G_CALLBACK(on_map), self);
-  update_plots(self);
+  sr_page_review_update_plots(self);
 }

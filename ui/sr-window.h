@@ -22,10 +22,20 @@ typedef enum {
   SR_STAGE_IN_PROGRESS, /* a job is running, or the result is partly there */
 } SrStageState;
 
-/* Stage ids in wizard order: "project", "pairs", "crop", "train", "render",
- * "review", "deliver". */
+/* The stages in wizard order; sr_stage_ids[] holds their ids ("project",
+ * "pairs", "crop", "train", "render", "review", "deliver"). */
+typedef enum {
+  SR_STAGE_PROJECT = 0,
+  SR_STAGE_PAIRS,
+  SR_STAGE_CROP,
+  SR_STAGE_TRAIN,
+  SR_STAGE_RENDER,
+  SR_STAGE_REVIEW,
+  SR_STAGE_DELIVER,
+  SR_N_STAGES
+} SrStage;
+
 extern const char *const sr_stage_ids[];
-#define SR_N_STAGES 7
 
 #define SR_TYPE_WINDOW (sr_window_get_type())
 G_DECLARE_FINAL_TYPE(SrWindow, sr_window, SR, WINDOW, GtkApplicationWindow)

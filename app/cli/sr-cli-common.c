@@ -571,6 +571,18 @@ sr_cli_parse_project_args(const char *command, GOptionContext *ctx, int *argc, c
   return TRUE;
 }
 
+gboolean
+sr_cli_refuse_empty_path(const char *command, const char *option, const char *value)
+{
+  if (value == NULL || *value != '\0')
+    return FALSE;
+  sr_cli_error(command,
+               _("%s: an empty path was given; name a file or folder, or leave the "
+                 "option out to use the default"),
+               option);
+  return TRUE;
+}
+
 void
 sr_cli_emit_json(JsonBuilder *b)
 {
@@ -585,10 +597,16 @@ sr_cli_emit_json(JsonBuilder *b)
 /* One process runs one command, so one flag serves every run. */
 static atomic_bool stop_requested;
 
+/* The first Ctrl-C (or SIGTERM) asks the work to stop after what is in
+ * hand; a second one ends the program at once, as the user expects when
+ * something is stuck. Writes are atomic, so nothing half-written stays. */
 static void
 on_stop_signal(int sig)
 {
-  atomic_store(&stop_requested, true);
+  if (atomic_exchange(&stop_requested, true)) {
+    signal(sig, SIG_DFL);
+    raise(sig);
+  }
 }
 
 const atomic_bool *

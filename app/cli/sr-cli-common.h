@@ -67,6 +67,9 @@ gboolean sr_cli_parse_project_args(const char *command, GOptionContext *ctx, int
 
 /* Prints the builder's object as one line on stdout (--progress=json). */
 void sr_cli_emit_json(JsonBuilder *b);
+/* True (after printing why) when an option was given an empty path, such as
+ * --out "": that would name no folder at all. */
+gboolean sr_cli_refuse_empty_path(const char *command, const char *option, const char *value);
 
 /* While a long run goes on, SIGINT and SIGTERM only raise the flag the
  * engine polls as its cancel flag, so the run stops cleanly (a checkpoint

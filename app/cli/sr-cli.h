@@ -18,3 +18,4 @@ int sr_cmd_render(int argc, char **argv);
 int sr_cmd_devices(int argc, char **argv);
 int sr_cmd_validate(int argc, char **argv);
 int sr_cmd_deliver(int argc, char **argv);
+int sr_cmd_farm(int argc, char **argv);

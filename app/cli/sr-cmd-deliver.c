@@ -61,7 +61,9 @@ sr_cmd_deliver(int argc, char **argv)
       {"compression", 0, 0, G_OPTION_ARG_STRING, &compression_s, _("zip (default) or dwaa"),
        "NAME"},
       {"space", 0, 0, G_OPTION_ARG_STRING, &space_s,
-       _("Delivery colour space: aces2065-1 (default), acescg, linear-rec709, srgb, rec709"), "ID"},
+       _("Delivery colour space: aces2065-1 (default), acescg, linear-rec709, srgb, rec709, "
+         "cineon, adx10, adx16, or ocio:NAME (a space of the project's OpenColorIO config)"),
+       "ID"},
       {"checkpoint", 0, 0, G_OPTION_ARG_FILENAME, &checkpoint_s,
        _("Checkpoint the render was made with (default: the project's)"), "FILE"},
       {"no-note", 0, 0, G_OPTION_ARG_NONE, &no_note,
@@ -76,6 +78,10 @@ sr_cmd_deliver(int argc, char **argv)
   SrProgressMode mode;
   if (!sr_cli_parse_project_args(CMD, ctx, &argc, &argv, &progress_s, &mode))
     return 2;
+  if (sr_cli_refuse_empty_path(CMD, "--out", out_s) ||
+      sr_cli_refuse_empty_path(CMD, "--render", render_s) ||
+      sr_cli_refuse_empty_path(CMD, "--checkpoint", checkpoint_s))
+    return 2;
   SrDeliveryOptions o;
   sr_delivery_options_init(&o);
   if (compression_s && (!sr_exr_compression_from_name(compression_s, &o.compression) ||
@@ -83,10 +89,13 @@ sr_cmd_deliver(int argc, char **argv)
     sr_cli_error(CMD, _("--compression must be zip or dwaa"));
     return 2;
   }
-  if (space_s && !sr_colourspace_from_id(space_s, &o.space)) {
+  /* "ocio:NAME": a space of the project's OpenColorIO config. */
+  if (space_s && g_str_has_prefix(space_s, "ocio:"))
+    o.ocio_space = space_s + strlen("ocio:");
+  else if (space_s && !sr_colourspace_from_id(space_s, &o.space)) {
     sr_cli_error(CMD,
                  _("--space: unknown colour space '%s' (aces2065-1, acescg, linear-rec709, "
-                   "srgb, rec709)"),
+                   "srgb, rec709, cineon, adx10, adx16)"),
                  space_s);
     return 2;
   }
@@ -165,7 +174,8 @@ sr_cmd_deliver(int argc, char **argv)
            res.last, res.written, res.skipped);
     printf(res.merged ? _("format    EXR half, %s, %s, crop merged over the original\n")
                       : _("format    EXR half, %s, %s\n"),
-           sr_exr_compression_name(o.compression), sr_colourspace_label(o.space));
+           sr_exr_compression_name(o.compression),
+           o.ocio_space ? o.ocio_space : sr_colourspace_label(o.space));
     printf(_("sidecars  %s\n          %s\n"), res.json_path, res.text_path);
     if (have_note)
       printf(ngettext("note      %s (%d flagged frame)\n", "note      %s (%d flagged frames)\n",

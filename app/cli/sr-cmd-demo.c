@@ -13,6 +13,7 @@
 #include "sr-demo-telecine.h"
 #include "sr-fs.h"
 #include "sr-io.h"
+#include "sr-metrics.h"
 #include "sr-pairs.h"
 #include "sr-simulator.h"
 #include "sr-train.h"
@@ -22,7 +23,10 @@
 #define DEMO_MIN_SIZE          80
 #define DEMO_SOURCE_PATTERN    "source/demo_src.%04d.exr"
 #define DEMO_REFERENCE_PATTERN "reference/demo_ref.%04d.exr"
-#define DEMO_FIRST_FRAME       1
+/* --cineon-dpx: 10-bit printing-density scans, as a film scanner writes. */
+#define DEMO_SOURCE_DPX    "source/demo_src.%04d.dpx"
+#define DEMO_REFERENCE_DPX "reference/demo_ref.%04d.dpx"
+#define DEMO_FIRST_FRAME   1
 
 typedef struct {
   char *dir; /* absolute */
@@ -33,6 +37,7 @@ typedef struct {
   SrProgressMode progress;
   const char *progress_name; /* as given on the command line, for sub-commands */
   gboolean train;            /* FALSE with --no-train: data and project only */
+  gboolean cineon_dpx;       /* Cineon-log DPX scans instead of ACES EXR */
   SrProject *project;
   char *project_path; /* DIR/demo.srproj */
   sr_check_status check_status;
@@ -41,6 +46,20 @@ typedef struct {
 } Demo;
 
 typedef gboolean (*DemoStep)(Demo *demo);
+
+static const char *
+demo_pattern(const Demo *demo, gboolean source)
+{
+  if (demo->cineon_dpx)
+    return source ? DEMO_SOURCE_DPX : DEMO_REFERENCE_DPX;
+  return source ? DEMO_SOURCE_PATTERN : DEMO_REFERENCE_PATTERN;
+}
+
+static sr_colourspace
+demo_space(const Demo *demo)
+{
+  return demo->cineon_dpx ? SR_CS_CINEON : SR_CS_ACES2065_1;
+}
 
 /* Step 1: the simulated Source and Reference sequences. */
 static gboolean
@@ -60,10 +79,12 @@ demo_write_sequences(Demo *demo)
   sim.height = demo->height;
   sim.grain = demo->grain;
   sim.seed = demo->seed;
-  sim.output_space = SR_CS_ACES2065_1;
+  sim.output_space = demo_space(demo);
   sr_write_options wopts;
   sr_write_options_init(&wopts);
   wopts.compression = SR_EXR_ZIP;
+  if (demo->cineon_dpx)
+    wopts.dpx_transfer = wopts.dpx_colorimetric = SR_DPX_PRINTING_DENSITY;
 
   if (demo->telecine) {
     int n_ref = sr_demo_write_telecine(&demo->telecine_options, &sim, demo->dir,
@@ -84,10 +105,12 @@ demo_write_sequences(Demo *demo)
     sr_image *src = NULL, *ref = NULL;
     ok = sr_simulator_render_frame(&sim, frame, &src, &ref, &err);
     if (ok) {
-      g_autofree char *src_name = g_strdup_printf(DEMO_SOURCE_PATTERN, frame);
-      g_autofree char *ref_name = g_strdup_printf(DEMO_REFERENCE_PATTERN, frame);
+      char *src_name = sr_pattern_format(demo_pattern(demo, TRUE), frame);
+      char *ref_name = sr_pattern_format(demo_pattern(demo, FALSE), frame);
       g_autofree char *src_path = g_build_filename(demo->dir, src_name, NULL);
       g_autofree char *ref_path = g_build_filename(demo->dir, ref_name, NULL);
+      free(src_name);
+      free(ref_name);
       ok = sr_image_set_attribute(src, "spatialRecovery/demoElement", "source", &err) &&
            sr_image_set_attribute(ref, "spatialRecovery/demoElement", "reference", &err) &&
            sr_image_write(src_path, src, &wopts, &err) &&
@@ -103,8 +126,9 @@ demo_write_sequences(Demo *demo)
     sr_cli_error("demo", "%s", err.message);
     return FALSE;
   }
-  printf(_("wrote %d Source and %d Reference frames (%dx%d, ACES2065-1) to %s\n"), demo->n_frames,
-         demo->n_frames, demo->width, demo->height, demo->dir);
+  printf(_("wrote %d Source and %d Reference frames (%dx%d, %s) to %s\n"), demo->n_frames,
+         demo->n_frames, demo->width, demo->height, sr_colourspace_label(demo_space(demo)),
+         demo->dir);
   return TRUE;
 }
 
@@ -149,10 +173,10 @@ demo_write_project(Demo *demo)
   SrProject *p = sr_project_new();
   demo->project = p;
   sr_project_set_name(p, "Spatial Recovery demo");
-  sr_project_set_source_pattern(p, DEMO_SOURCE_PATTERN);
-  sr_project_set_reference_pattern(p, DEMO_REFERENCE_PATTERN);
-  sr_project_set_source_colourspace(p, SR_CS_ACES2065_1);
-  sr_project_set_reference_colourspace(p, SR_CS_ACES2065_1);
+  sr_project_set_source_pattern(p, demo_pattern(demo, TRUE));
+  sr_project_set_reference_pattern(p, demo_pattern(demo, FALSE));
+  sr_project_set_source_colourspace(p, demo_space(demo));
+  sr_project_set_reference_colourspace(p, demo_space(demo));
   sr_project_set_reference_offset(p, 0);
 
   /* Crop: the live area inside a thin border, as on a scanned frame. */
@@ -282,7 +306,7 @@ demo_render_held_out(Demo *demo)
   if (!demo->train)
     return TRUE;
   g_autofree char *model = demo_output_path(demo, "training/checkpoints/latest.safetensors");
-  g_autofree char *input = g_build_filename(demo->dir, DEMO_SOURCE_PATTERN, NULL);
+  g_autofree char *input = g_build_filename(demo->dir, demo_pattern(demo, TRUE), NULL);
   g_autofree char *output = demo_output_path(demo, "held-out/demo_rec.%04d.exr");
   const GArray *held = sr_project_get_held_out(demo->project);
   for (guint i = 0; i < held->len; i++) {
@@ -304,8 +328,8 @@ demo_held_out_psnr(Demo *demo, int frame, double *psnr_source, double *psnr_outp
   sr_prep_settings prep;
   sr_project_get_prep_settings(demo->project, &prep);
   prep.prefilter = SR_PREFILTER_NONE; /* measure the frames, not the filter */
-  g_autofree char *src_path = g_build_filename(demo->dir, DEMO_SOURCE_PATTERN, NULL);
-  g_autofree char *ref_path = g_build_filename(demo->dir, DEMO_REFERENCE_PATTERN, NULL);
+  g_autofree char *src_path = g_build_filename(demo->dir, demo_pattern(demo, TRUE), NULL);
+  g_autofree char *ref_path = g_build_filename(demo->dir, demo_pattern(demo, FALSE), NULL);
   g_autofree char *out_path = demo_output_path(demo, "held-out/demo_rec.%04d.exr");
   char *src_file = sr_pattern_format(src_path, frame);
   char *ref_file = sr_pattern_format(ref_path, frame);
@@ -318,8 +342,8 @@ demo_held_out_psnr(Demo *demo, int frame, double *psnr_source, double *psnr_outp
                 sr_pair_build(out, ref, &prep, &after, err);
   if (ok) {
     /* The ground truth carries the Reference's Y: compare luma with it. */
-    *psnr_source = sr_psnr_y(before.input, before.ground_truth, prep.matrix);
-    *psnr_output = sr_psnr_y(after.input, before.ground_truth, prep.matrix);
+    *psnr_source = sr_qa_psnr_y(before.input, before.ground_truth, prep.matrix);
+    *psnr_output = sr_qa_psnr_y(after.input, before.ground_truth, prep.matrix);
   }
   sr_pair_clear(&before);
   sr_pair_clear(&after);
@@ -353,6 +377,8 @@ demo_report(Demo *demo)
       sr_cli_error("demo", _("held-out frame %d: %s"), frame, err.message);
       return FALSE;
     }
+    before = sr_qa_psnr_display(before);
+    after = sr_qa_psnr_display(after);
     printf("  %5d  %6.2f dB  %6.2f dB  %+5.2f dB\n", frame, before, after, after - before);
     sum_before += before;
     sum_after += after;
@@ -371,7 +397,7 @@ sr_cmd_demo(int argc, char **argv)
 {
   int n_frames = 24;
   char *size_opt = NULL, *progress_opt = NULL;
-  gboolean no_grain = FALSE, no_train = FALSE, telecine = FALSE;
+  gboolean no_grain = FALSE, no_train = FALSE, telecine = FALSE, cineon_dpx = FALSE;
   gint64 seed = 1;
   char *pulldown = NULL;
   int ref_offset = 3, phase = 1, drop = -2;
@@ -395,6 +421,8 @@ sr_cmd_demo(int argc, char **argv)
        _("Telecine frame holding Source frame 0 (default 3)"), "N"},
       {"drop-reference-frame", 0, 0, G_OPTION_ARG_INT, &drop,
        _("Telecine frame lost from the transfer (default: one in the middle; -1 for none)"), "N"},
+      {"cineon-dpx", 0, 0, G_OPTION_ARG_NONE, &cineon_dpx,
+       _("Write 10-bit Cineon-log DPX scans instead of ACES2065-1 EXR"), NULL},
       {NULL},
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new("DIR");
@@ -446,6 +474,12 @@ sr_cmd_demo(int argc, char **argv)
   }
   demo.progress_name = progress_opt ? progress_opt : "auto";
   demo.telecine = telecine || pulldown != NULL;
+  if (demo.telecine && cineon_dpx) {
+    sr_cli_error("demo", "%s",
+                 _("--telecine and --cineon-dpx cannot be combined: the simulated telecine is "
+                   "written as ACES2065-1 EXR; leave one of them out"));
+    goto done;
+  }
   if (demo.telecine) {
     if (drop == -2) /* a frame in the middle of the transfer */
       drop = DEMO_FIRST_FRAME + n_frames * 5 / 8;
@@ -458,6 +492,7 @@ sr_cmd_demo(int argc, char **argv)
     no_train = TRUE; /* the pairs only line up once the frame map is found */
   }
   demo.train = !no_train;
+  demo.cineon_dpx = cineon_dpx;
   demo.n_frames = n_frames;
   demo.grain = !no_grain;
   demo.seed = (guint64)seed;

@@ -18,18 +18,21 @@
 
 #include "sr-checkpoint.h"
 #include "sr-cli-common.h"
-#include "sr-project-sequence.h"
 #include "sr-fs.h"
 #include "sr-infer.h"
 #include "sr-io.h"
 #include "sr-delivery.h"
 #include "sr-project.h"
 #include "sr-render.h"
+#include "sr-rendering.h"
 
 
 typedef struct render_ui {
   SrProgress *progress;
   gboolean json;
+  SrProject *project; /* NULL without one */
+  SrProgressMode mode;
+  GHashTable *reported; /* frame error messages already printed */
 } render_ui;
 
 static const char *
@@ -80,8 +83,41 @@ static void
 on_frame_error(void *user, int frame, const sr_error *e)
 {
   render_ui *ui = user;
-  sr_progress_message(ui->progress, _("spatial-recovery-cli render: frame %d: %s"), frame,
-                      e->message);
+  (void)frame; /* the message names it */
+  g_hash_table_add(ui->reported, g_strdup(e->message));
+  sr_progress_message(ui->progress, "spatial-recovery-cli render: %s", e->message);
+}
+
+/* The model is open: say what will be rendered. The render always repeats
+ * the model's own preprocessing; say so when the project has since changed
+ * it. */
+static void
+on_ready(gpointer user, const SrRenderingPlan *plan)
+{
+  render_ui *ui = user;
+  const sr_model *model = plan->model;
+  char shrt[SR_MODEL_ID_SHORT + 1];
+  sr_model_id_short(model->meta.model_id, shrt);
+  if (ui->project && !ui->json) {
+    const sr_prep_settings *mp = &model->meta.prep;
+    sr_prep_settings pp;
+    sr_project_get_prep_settings(ui->project, &pp);
+    if (!sr_rect_equal(mp->crop, pp.crop) || mp->prefilter != pp.prefilter ||
+        mp->source_space != pp.source_space)
+      fprintf(stderr,
+              _("note: the project's crop, pre-filter or Source colour space differ from "
+                "model %s's; rendering with the model's (crop %d,%d,%d,%d, %s, %s) — retrain to "
+                "use the new settings\n"),
+              shrt, mp->crop.x, mp->crop.y, mp->crop.w, mp->crop.h, sr_prefilter_id(mp->prefilter),
+              sr_colourspace_id(mp->source_space));
+  }
+  if (!ui->json && model->backend_reason[0])
+    fprintf(stderr, _("note: %s\n"), model->backend_reason);
+  if (!ui->json)
+    fprintf(stderr, _("model %s (%s, step %lld) on %s: frames %d-%d\n"), shrt,
+            sr_unet_size_id(model->meta.size), (long long)model->meta.step,
+            model->backend->description, plan->first, plan->last);
+  ui->progress = sr_progress_new(ui->mode, "render", plan->last - plan->first + 1);
 }
 
 int
@@ -123,6 +159,10 @@ sr_cmd_render(int argc, char **argv)
     sr_cli_error("render", _("unexpected argument '%s'"), argv[2]);
     return 2;
   }
+  if (sr_cli_refuse_empty_path("render", "--output", output_s) ||
+      sr_cli_refuse_empty_path("render", "--input", input_s) ||
+      sr_cli_refuse_empty_path("render", "--model", model_s))
+    return 2;
   SrProgressMode mode = SR_PROGRESS_AUTO;
   if (progress_s && !sr_cli_parse_progress_mode(progress_s, &mode)) {
     sr_cli_error("render", _("--progress must be auto, bar, json or quiet"));
@@ -140,179 +180,115 @@ sr_cmd_render(int argc, char **argv)
     return 2;
   }
 
-  g_autofree char *model_path = NULL, *input = NULL, *output = NULL, *render_dir = NULL;
-  g_autofree char *index_dir = NULL; /* movie index beside the project */
-  /* Project mode names the output after shot, version and model. */
-  g_autoptr(SrProject) project_ref = NULL;
-  sr_prep_settings project_prep;
-  gboolean have_project_prep = FALSE;
-  if (argc == 2) {
-    g_autoptr(SrProject) project = sr_cli_load_project("render", argv[1]);
-    if (!project)
-      return 1;
-    input = sr_project_resolve_path(project, sr_project_get_source_pattern(project));
-    index_dir = sr_project_index_dir(project);
-    sr_project_get_prep_settings(project, &project_prep);
-    have_project_prep = TRUE;
-    const char *of = sr_project_get_output_folder(project);
-    g_autofree char *base = of && *of ? sr_project_resolve_path(project, of) : NULL;
-    const char *ck = sr_project_get_checkpoint(project);
-    if (ck && *ck)
-      model_path = sr_project_resolve_path(project, ck);
-    else if (base)
-      model_path = g_build_filename(base, "training", "checkpoints", "latest.safetensors", NULL);
-    if (base)
-      render_dir = g_build_filename(base, "render", NULL);
-    project_ref = g_object_ref(project);
+  int a = -1, b = -1;
+  if (frames_s && !sr_cli_parse_frame_range(frames_s, &a, &b, &error)) {
+    sr_cli_error("render", _("--frames: %s"), error->message);
+    return 2;
   }
-  if (model_s) {
-    g_free(model_path);
-    model_path = g_strdup(model_s);
-  }
-  if (input_s) {
-    g_free(input);
-    input = g_strdup(input_s);
-  }
-  if (output_s) {
-    g_free(output);
-    output = g_strdup(output_s);
-  }
-  if (!model_path || !input || (!output && !render_dir)) {
+  /* Project mode names the output after shot, version and model; without
+   * a project, one held in memory carries the sequence. */
+  gboolean have_project = argc == 2;
+  g_autoptr(SrProject) project =
+      have_project ? sr_cli_load_project("render", argv[1]) : sr_project_new();
+  if (!project)
+    return 1;
+  g_autofree char *model_path =
+      have_project ? sr_checkpoint_facts_path(project, model_s) : g_strdup(model_s);
+  const char *of = have_project ? sr_project_get_output_folder(project) : NULL;
+  if (!have_project && input_s)
+    sr_project_set_source_pattern(project, input_s);
+  if (!model_path || !*sr_project_get_source_pattern(project) || (!output_s && (!of || !*of))) {
     sr_cli_error("render", _("give a PROJECT (with an output folder), or --model, --input and "
                              "--output"));
     return 2;
   }
-  if (!output) {
-    sr_error merr = {0};
-    sr_checkpoint_meta meta;
-    sr_checkpoint_meta_init(&meta);
-    if (!sr_checkpoint_read_meta(model_path, &meta, &merr)) {
-      sr_cli_error("render", "%s", merr.message);
-      sr_checkpoint_meta_clear(&meta);
-      return 1;
-    }
-    char id_short[SR_MODEL_ID_SHORT + 1];
-    sr_model_id_short(meta.model_id, id_short);
-    sr_checkpoint_meta_clear(&meta);
-    /* The name delivery looks for (sr_delivery_default_render_pattern). */
-    g_autofree char *stem = sr_delivery_base_name(project_ref, id_short);
-    g_autofree char *file_name = g_strdup_printf("%s.%%06d.exr", stem);
-    output = g_build_filename(render_dir, file_name, NULL);
-  }
-  if (sr_format_from_path(output) == SR_FORMAT_UNKNOWN ||
-      sr_format_from_path(output) == SR_FORMAT_DPX) {
-    sr_cli_error("render", _("--output %s: use an .exr, .png or .tif extension"), output);
+  if (output_s && (sr_format_from_path(output_s) == SR_FORMAT_UNKNOWN ||
+                   sr_format_from_path(output_s) == SR_FORMAT_DPX)) {
+    sr_cli_error("render", _("--output %s: use an .exr, .png or .tif extension"), output_s);
     return 2;
   }
-  g_autofree char *probe = sr_pattern_format(output, 0);
-  if (!probe || g_str_equal(probe, output)) {
+  g_autofree char *probe = output_s ? sr_pattern_format(output_s, 0) : NULL;
+  if (output_s && (!probe || g_str_equal(probe, output_s))) {
     sr_cli_error("render",
                  _("--output %s is not a frame pattern (use name.%%04d.exr or "
                    "name.####.exr)"),
-                 output);
+                 output_s);
     return 2;
   }
 
-  sr_error err = {0};
-  sr_sequence seq = {0};
-  if (!sr_sequence_open_indexed(&seq, input, index_dir, &err)) {
-    sr_cli_error("render", "%s", err.message);
-    return 1;
-  }
-  int a = seq.first, b = seq.last;
-  if (frames_s && !sr_cli_parse_frame_range(frames_s, &a, &b, &error)) {
-    sr_cli_error("render", _("--frames: %s"), error->message);
-    sr_sequence_clear(&seq);
-    return 2;
-  }
-  if (first > 0 && (gint64)a + first - 1 < b)
-    b = a + first - 1;
-  sr_model *model = sr_model_open(model_path, backend_s ? backend_s : "auto", &err);
-  if (!model) {
-    sr_cli_error("render", "%s", err.message);
-    sr_sequence_clear(&seq);
-    return 1;
-  }
-  char shrt[SR_MODEL_ID_SHORT + 1];
-  sr_model_id_short(model->meta.model_id, shrt);
-  /* The render always repeats the model's own preprocessing; say so when
-   * the project has since changed it. */
-  if (have_project_prep && !json) {
-    const sr_prep_settings *mp = &model->meta.prep;
-    if (!sr_rect_equal(mp->crop, project_prep.crop) || mp->prefilter != project_prep.prefilter ||
-        mp->source_space != project_prep.source_space)
-      fprintf(stderr,
-              _("note: the project's crop, pre-filter or Source colour space differ from "
-                "model %s's; rendering with the model's (crop %d,%d,%d,%d, %s, %s) — retrain to "
-                "use the new settings\n"),
-              shrt, mp->crop.x, mp->crop.y, mp->crop.w, mp->crop.h, sr_prefilter_id(mp->prefilter),
-              sr_colourspace_id(mp->source_space));
-  }
-  if (!json && model->backend_reason[0])
-    fprintf(stderr, _("note: %s\n"), model->backend_reason);
-  if (!json)
-    fprintf(stderr, _("model %s (%s, step %lld) on %s: frames %d-%d\n"), shrt,
-            sr_unet_size_id(model->meta.size), (long long)model->meta.step,
-            model->backend->description, a, b);
-  sr_render_options ro;
-  sr_render_options_init(&ro);
+  SrRenderingOptions ro;
+  sr_rendering_options_init(&ro);
+  ro.checkpoint = model_s;
+  ro.source_pattern = input_s;
+  ro.output_pattern = output_s;
+  ro.backend = backend_s; /* NULL: the project's */
   ro.first = a;
   ro.last = b;
-  ro.output_pattern = output;
-  ro.checkpoint_path = model_path;
-  ro.write = wo;
-  ro.infer.tile = tile;
+  ro.count = first;
+  ro.tile = tile;
   ro.skip_missing = skip_missing;
-
+  ro.write = wo;
+  ro.ready = on_ready;
+  render_ui ui = {NULL, json, have_project ? project : NULL, mode,
+                  g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL)};
+  ro.callbacks =
+      (sr_render_callbacks){.user = &ui, .progress = on_frame, .frame_error = on_frame_error};
   SrCliStopGuard stop_guard;
-  const atomic_bool *stop = sr_cli_stop_begin(&stop_guard);
-
-  int total = b - a + 1;
-  render_ui ui = {sr_progress_new(mode, "render", total), json};
-  sr_render_callbacks cb = {
-      .user = &ui, .progress = on_frame, .frame_error = on_frame_error, .cancel = stop};
-  sr_render_result res;
-  gboolean ok = sr_render_run(model, &seq, &ro, &cb, &res, &err);
+  ro.callbacks.cancel = sr_cli_stop_begin(&stop_guard);
+  g_auto(SrRenderingResult) out = {0};
+  gboolean ok = sr_rendering_run(project, &ro, &out, &error);
   sr_progress_finish(ui.progress);
   sr_cli_stop_end(&stop_guard);
-  gboolean stopped = res.cancelled;
-  int failed = res.failed;
+  if (!out.started) {
+    sr_cli_error("render", "%s", error->message);
+    return 1;
+  }
+  const sr_render_result *res = &out.render;
+  gboolean stopped = res->cancelled;
+  int failed = res->failed;
   char missing_text[1024] = "";
-  for (int i = 0; i < res.n_missing; i++) {
+  for (int i = 0; i < res->n_missing; i++) {
     size_t len = strlen(missing_text);
     if (len + 16 >= sizeof missing_text) {
       g_strlcat(missing_text, ", ...", sizeof missing_text);
       break;
     }
     g_snprintf(missing_text + len, sizeof missing_text - len, "%s%d", i ? ", " : "",
-               res.missing[i]);
+               res->missing[i]);
   }
-  if (!ok && !stopped)
-    sr_cli_error("render", "%s", err.message);
+  /* A frame's failure was printed as it happened; say it once. */
+  if (!ok && (!stopped || failed) && !g_hash_table_contains(ui.reported, error->message))
+    sr_cli_error("render", "%s", error->message);
+  g_hash_table_unref(ui.reported);
+  char shrt[SR_MODEL_ID_SHORT + 1];
+  sr_model_id_short(out.model_id, shrt);
+  int total = out.last - out.first + 1;
+  const char *output = out.output_pattern;
+  int a0 = out.first, b0 = out.last;
   if (json) {
     g_autoptr(JsonBuilder) jb = json_builder_new();
     json_builder_begin_object(jb);
     json_builder_set_member_name(jb, "event");
     json_builder_add_string_value(jb, "summary");
     json_builder_set_member_name(jb, "model_id");
-    json_builder_add_string_value(jb, model->meta.model_id);
+    json_builder_add_string_value(jb, out.model_id);
     json_builder_set_member_name(jb, "model_id_short");
     json_builder_add_string_value(jb, shrt);
     json_builder_set_member_name(jb, "frames");
     json_builder_add_int_value(jb, total);
     json_builder_set_member_name(jb, "rendered");
-    json_builder_add_int_value(jb, res.rendered);
+    json_builder_add_int_value(jb, res->rendered);
     json_builder_set_member_name(jb, "skipped");
-    json_builder_add_int_value(jb, res.skipped);
+    json_builder_add_int_value(jb, res->skipped);
     json_builder_set_member_name(jb, "failed");
     json_builder_add_int_value(jb, failed);
     json_builder_set_member_name(jb, "missing");
     json_builder_begin_array(jb);
-    for (int i = 0; i < res.n_missing; i++)
-      json_builder_add_int_value(jb, res.missing[i]);
+    for (int i = 0; i < res->n_missing; i++)
+      json_builder_add_int_value(jb, res->missing[i]);
     json_builder_end_array(jb);
     json_builder_set_member_name(jb, "frames_per_second");
-    json_builder_add_double_value(jb, res.frames_per_second);
+    json_builder_add_double_value(jb, res->frames_per_second);
     json_builder_set_member_name(jb, "stopped");
     json_builder_add_boolean_value(jb, stopped);
     json_builder_set_member_name(jb, "output");
@@ -322,20 +298,17 @@ sr_cmd_render(int argc, char **argv)
   } else {
     /* TRANSLATORS: a summary line: the label is padded so that the values of
        this command's summary lines start in one column; pad all of them alike. */
-    printf(_("model     %s (%s)\n"), shrt, model->meta.model_id);
+    printf(_("model     %s (%s)\n"), shrt, out.model_id);
     printf(stopped ? _("frames    %d-%d: %d rendered, %d already done, %d failed (stopped; run "
                        "again to continue)\n")
                    : _("frames    %d-%d: %d rendered, %d already done, %d failed\n"),
-           a, b, res.rendered, res.skipped, failed);
-    printf(_("speed     %.2f frames/s\n"), res.frames_per_second);
-    if (res.n_missing)
+           a0, b0, res->rendered, res->skipped, failed);
+    printf(_("speed     %.2f frames/s\n"), res->frames_per_second);
+    if (res->n_missing)
       printf(ngettext("missing   %d Source frame not rendered: %s\n",
-                      "missing   %d Source frames not rendered: %s\n", res.n_missing),
-             res.n_missing, missing_text);
+                      "missing   %d Source frames not rendered: %s\n", res->n_missing),
+             res->n_missing, missing_text);
     printf(_("output    %s\n"), output);
   }
-  sr_render_result_clear(&res);
-  sr_model_close(model);
-  sr_sequence_clear(&seq);
   return !ok || stopped || failed ? 1 : 0;
 }

@@ -62,6 +62,10 @@ sr_cmd_validate(int argc, char **argv)
   SrProgressMode mode;
   if (!sr_cli_parse_project_args(CMD, ctx, &argc, &argv, &progress_s, &mode))
     return 2;
+  if (sr_cli_refuse_empty_path(CMD, "--out", out_s) ||
+      sr_cli_refuse_empty_path(CMD, "--render", render_s) ||
+      sr_cli_refuse_empty_path(CMD, "--checkpoint", checkpoint_s))
+    return 2;
   SrValidationOptions vo;
   sr_validation_options_init(&vo);
   if (frames_s && !sr_cli_parse_frame_range(frames_s, &vo.first, &vo.last, &error)) {

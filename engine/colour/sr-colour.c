@@ -13,6 +13,7 @@
  * tone curves (cmsBuildParametricToneCurve type 4, cmsBuildGamma) before use.
  */
 #include "sr-colour.h"
+#include "sr-colour-private.h"
 #include "sr-i18n.h"
 
 #include <lcms2.h>
@@ -28,6 +29,9 @@ typedef enum tf_kind {
   TF_LINEAR,
   TF_SRGB,
   TF_GAMMA24,
+  TF_CINEON, /* per channel, sr-log.c */
+  TF_ADX10,  /* 3 channels at once: density matrix, curve, exposure matrix */
+  TF_ADX16,
 } tf_kind;
 
 typedef struct space_info {
@@ -56,6 +60,13 @@ static const space_info spaces[SR_CS_COUNT] = {
     [SR_CS_LINEAR_REC709] = {"linear-rec709", "Linear Rec.709", XY_REC709, TF_LINEAR},
     [SR_CS_SRGB] = {"srgb", "sRGB", XY_REC709, TF_SRGB},
     [SR_CS_REC709] = {"rec709", "Rec.709 (BT.1886)", XY_REC709, TF_GAMMA24},
+    /* Printing density has no primaries of its own; like the compositing
+     * and grading tools, we read linearised Cineon as the Rec.709 working
+     * space's RGB. */
+    [SR_CS_CINEON] = {"cineon", "Cineon log", XY_REC709, TF_CINEON},
+    /* ADX's conversion ends in ACES2065-1, so its linear side is AP0. */
+    [SR_CS_ADX10] = {"adx10", "ACES ADX10", XY_AP0, TF_ADX10},
+    [SR_CS_ADX16] = {"adx16", "ACES ADX16", XY_AP0, TF_ADX16},
 };
 
 static bool
@@ -121,6 +132,16 @@ sr_colourspace_from_id(const char *name, sr_colourspace *out)
       {"rec70924", SR_CS_REC709},
       {"rec709gamma24", SR_CS_REC709},
       {"gamma24rec709", SR_CS_REC709},
+      {"cineon", SR_CS_CINEON},
+      {"cineonlog", SR_CS_CINEON},
+      {"cineonprintingdensity", SR_CS_CINEON},
+      {"printingdensity", SR_CS_CINEON},
+      {"lg10", SR_CS_CINEON},
+      {"adx10", SR_CS_ADX10},
+      {"acesadx10", SR_CS_ADX10},
+      {"adx", SR_CS_ADX10},
+      {"adx16", SR_CS_ADX16},
+      {"acesadx16", SR_CS_ADX16},
   };
   if (!name)
     return false;
@@ -149,6 +170,13 @@ bool
 sr_colourspace_is_linear(sr_colourspace cs)
 {
   return space_valid(cs) && spaces[cs].tf == TF_LINEAR;
+}
+
+bool
+sr_colourspace_is_log(sr_colourspace cs)
+{
+  return space_valid(cs) &&
+         (spaces[cs].tf == TF_CINEON || spaces[cs].tf == TF_ADX10 || spaces[cs].tf == TF_ADX16);
 }
 
 /* ---- Fast power ------------------------------------------------------------ */
@@ -210,6 +238,7 @@ static const double BT1886_G = 2.4;
 
 typedef struct curves {
   tf_kind decode_kind, encode_kind;
+  sr_adx adx_dec, adx_enc;
   double srgb_encode_break; /* (a d + b)^g, where the inverse changes branch */
   fast_pow dec, enc;        /* x^2.4 and x^(1/2.4) */
 } curves;
@@ -221,9 +250,23 @@ decode(const curves *c, double x)
   case TF_SRGB: return x >= SRGB_D ? fast_pow_eval(&c->dec, SRGB_A * x + SRGB_B) : SRGB_C * x;
   case TF_GAMMA24:
     return x > 0.0 ? fast_pow_eval(&c->dec, x) : x < 0.0 ? -fast_pow_eval(&c->dec, -x) : x;
+  case TF_CINEON: return sr_cineon_decode(x);
   case TF_LINEAR:
   default: return x;
   }
+}
+
+/* Code values → linear in the space's primaries; ADX needs all three. */
+static inline void
+decode3(const curves *c, double v[3])
+{
+  if (c->decode_kind == TF_ADX10 || c->decode_kind == TF_ADX16) {
+    double in[3] = {v[0], v[1], v[2]};
+    sr_adx_decode(&c->adx_dec, in, v);
+    return;
+  }
+  for (int i = 0; i < 3; i++)
+    v[i] = decode(c, v[i]);
 }
 
 static inline double
@@ -234,9 +277,22 @@ encode(const curves *c, double y)
     return y >= c->srgb_encode_break ? (fast_pow_eval(&c->enc, y) - SRGB_B) / SRGB_A : y / SRGB_C;
   case TF_GAMMA24:
     return y > 0.0 ? fast_pow_eval(&c->enc, y) : y < 0.0 ? -fast_pow_eval(&c->enc, -y) : y;
+  case TF_CINEON: return sr_cineon_encode(y);
   case TF_LINEAR:
   default: return y;
   }
+}
+
+static inline void
+encode3(const curves *c, double v[3])
+{
+  if (c->encode_kind == TF_ADX10 || c->encode_kind == TF_ADX16) {
+    double in[3] = {v[0], v[1], v[2]};
+    sr_adx_encode(&c->adx_enc, in, v);
+    return;
+  }
+  for (int i = 0; i < 3; i++)
+    v[i] = encode(c, v[i]);
 }
 
 /* ---- LittleCMS ------------------------------------------------------------- */
@@ -269,6 +325,18 @@ make_profile(cmsContext ctx, sr_colourspace cs, bool with_curves)
   if (tf == TF_SRGB) {
     const cmsFloat64Number params[5] = {SRGB_G, SRGB_A, SRGB_B, SRGB_C, SRGB_D};
     curve = cmsBuildParametricToneCurve(ctx, 4, params);
+  } else if (tf == TF_CINEON) {
+    /* LittleCMS type 8, Y = a·b^(cX + d) + e, is the Cineon curve above
+     * code 0: an independent evaluation to check ours against. */
+    double k, o, code_max, ref_white;
+    sr_cineon_constants(&k, &o, &code_max, &ref_white);
+    const cmsFloat64Number params[5] = {1.0 / (1.0 - o), 10.0, code_max * k, -ref_white * k,
+                                        -o / (1.0 - o)};
+    curve = cmsBuildParametricToneCurve(ctx, 8, params);
+  } else if (tf == TF_ADX10 || tf == TF_ADX16) {
+    /* Not a per-channel curve: checked as its matrix alone (see
+     * verify_against_lcms). */
+    curve = cmsBuildGamma(ctx, 1.0);
   } else {
     curve = cmsBuildGamma(ctx, tf == TF_GAMMA24 ? BT1886_G : 1.0);
   }
@@ -313,8 +381,8 @@ lcms_matrix(cmsContext ctx, sr_colourspace from, sr_colourspace to, double m[9])
   return true;
 }
 
-static bool
-invert3(const double a[9], double out[9])
+bool
+sr_invert3(const double a[9], double out[9])
 {
   double c00 = a[4] * a[8] - a[5] * a[7];
   double c01 = a[5] * a[6] - a[3] * a[8];
@@ -345,8 +413,11 @@ same_primaries(sr_colourspace a, sr_colourspace b)
 
 struct sr_colour_transform {
   sr_colourspace from, to;
-  bool identity;    /* from == to: nothing to do */
-  bool unit_matrix; /* same primaries and white: curves only */
+  sr_ocio_processor *pre;  /* OCIO space → ACES2065-1, before the rest */
+  sr_ocio_processor *post; /* ACES2065-1 → OCIO space, after it */
+  bool to_ocio;            /* the result's primaries are the config's business */
+  bool identity;           /* from == to: nothing to do */
+  bool unit_matrix;        /* same primaries and white: curves only */
   double m[9];
   curves c;
 };
@@ -354,19 +425,27 @@ struct sr_colour_transform {
 static void
 convert_pixel(const sr_colour_transform *t, float *px)
 {
-  double r = decode(&t->c, px[0]), g = decode(&t->c, px[1]), b = decode(&t->c, px[2]);
+  double v[3] = {px[0], px[1], px[2]};
+  decode3(&t->c, v);
   if (!t->unit_matrix) {
     const double *m = t->m;
-    double r2 = m[0] * r + m[1] * g + m[2] * b;
-    double g2 = m[3] * r + m[4] * g + m[5] * b;
-    double b2 = m[6] * r + m[7] * g + m[8] * b;
-    r = r2;
-    g = g2;
-    b = b2;
+    double r2 = m[0] * v[0] + m[1] * v[1] + m[2] * v[2];
+    double g2 = m[3] * v[0] + m[4] * v[1] + m[5] * v[2];
+    double b2 = m[6] * v[0] + m[7] * v[1] + m[8] * v[2];
+    v[0] = r2;
+    v[1] = g2;
+    v[2] = b2;
   }
-  px[0] = (float)encode(&t->c, r);
-  px[1] = (float)encode(&t->c, g);
-  px[2] = (float)encode(&t->c, b);
+  encode3(&t->c, v);
+  px[0] = (float)v[0];
+  px[1] = (float)v[1];
+  px[2] = (float)v[2];
+}
+
+static bool
+is_adx(tf_kind k)
+{
+  return k == TF_ADX10 || k == TF_ADX16;
 }
 
 /* Compares the fast path with LittleCMS's own float transform built from the
@@ -391,9 +470,16 @@ verify_against_lcms(const sr_colour_transform *t, cmsContext ctx, char *why, siz
       }
   cmsDoTransform(full, probe, ref, N);
   cmsDeleteTransform(full);
+  /* ADX is checked as its matrix alone: its conversion is not a
+   * matrix-shaper, and its curve is pinned by the tests' reference values. */
+  sr_colour_transform plain = *t;
+  if (is_adx(plain.c.decode_kind))
+    plain.c.decode_kind = TF_LINEAR;
+  if (is_adx(plain.c.encode_kind))
+    plain.c.encode_kind = TF_LINEAR;
   memcpy(ours, probe, sizeof ours);
   for (int p = 0; p < N; p++)
-    convert_pixel(t, ours + p * 3);
+    convert_pixel(&plain, ours + p * 3);
   double worst = 0.0;
   for (int i = 0; i < N * 3; i++) {
     /* LittleCMS clamps negative values in a power curve; skip those. */
@@ -416,7 +502,7 @@ sr_colour_transform_new(sr_colourspace from, sr_colourspace to, sr_error *err)
   if (!space_valid(from) || !space_valid(to)) {
     sr_error_set(err, SR_ERR_INVALID,
                  SR_("unknown colour space (%d → %d); use one of aces2065-1, "
-                     "acescg, linear-rec709, srgb, rec709"),
+                     "acescg, linear-rec709, srgb, rec709, cineon, adx10, adx16"),
                  (int)from, (int)to);
     return NULL;
   }
@@ -433,6 +519,8 @@ sr_colour_transform_new(sr_colourspace from, sr_colourspace to, sr_error *err)
   t->c.srgb_encode_break = pow(SRGB_A * SRGB_D + SRGB_B, SRGB_G);
   fast_pow_init(&t->c.dec, 2.4);
   fast_pow_init(&t->c.enc, 1.0 / 2.4);
+  sr_adx_init(&t->c.adx_dec, spaces[from].tf == TF_ADX16);
+  sr_adx_init(&t->c.adx_enc, spaces[to].tf == TF_ADX16);
   if (t->identity)
     return t;
 
@@ -461,7 +549,7 @@ sr_colour_transform_new(sr_colourspace from, sr_colourspace to, sr_error *err)
     if (ok && forward)
       memcpy(t->m, m, sizeof m);
     else if (ok)
-      ok = invert3(m, t->m);
+      ok = sr_invert3(m, t->m);
     if (!ok)
       snprintf(why, sizeof why, "%s",
                log.message[0] ? log.message : SR_("singular primaries matrix"));
@@ -478,19 +566,55 @@ sr_colour_transform_new(sr_colourspace from, sr_colourspace to, sr_error *err)
   return t;
 }
 
+sr_colour_transform *
+sr_colour_transform_new_ocio(const sr_ocio_config *cfg, const char *from_ocio, sr_colourspace from,
+                             const char *to_ocio, sr_colourspace to, sr_error *err)
+{
+  if (from_ocio)
+    from = SR_CS_ACES2065_1;
+  if (to_ocio)
+    to = SR_CS_ACES2065_1;
+  sr_colour_transform *t = sr_colour_transform_new(from, to, err);
+  if (!t)
+    return NULL;
+  t->to_ocio = to_ocio != NULL;
+  if (from_ocio && to_ocio) {
+    /* OCIO to OCIO: one processor, no detour through ACES2065-1. */
+    t->pre = sr_ocio_processor_new(cfg, from_ocio, to_ocio, err);
+    if (!t->pre)
+      goto fail;
+    return t;
+  }
+  if (from_ocio && !(t->pre = sr_ocio_processor_new(cfg, from_ocio, SR_OCIO_INTERCHANGE_ROLE, err)))
+    goto fail;
+  if (to_ocio && !(t->post = sr_ocio_processor_new(cfg, SR_OCIO_INTERCHANGE_ROLE, to_ocio, err)))
+    goto fail;
+  return t;
+fail:
+  sr_colour_transform_free(t);
+  return NULL;
+}
+
 void
 sr_colour_transform_free(sr_colour_transform *t)
 {
+  if (!t)
+    return;
+  sr_ocio_processor_free(t->pre);
+  sr_ocio_processor_free(t->post);
   free(t);
 }
 
 void
 sr_colour_transform_apply(const sr_colour_transform *t, float *pixels, size_t n, int channels)
 {
-  if (!t || t->identity || !pixels || (channels != 3 && channels != 4))
+  if (!t || !pixels || (channels != 3 && channels != 4))
     return;
-  for (size_t i = 0; i < n; i++)
-    convert_pixel(t, pixels + i * (size_t)channels);
+  sr_ocio_processor_apply(t->pre, pixels, n, channels);
+  if (!t->identity)
+    for (size_t i = 0; i < n; i++)
+      convert_pixel(t, pixels + i * (size_t)channels);
+  sr_ocio_processor_apply(t->post, pixels, n, channels);
 }
 
 void
@@ -500,6 +624,8 @@ sr_colour_transform_image(const sr_colour_transform *t, sr_image *img)
     return;
   sr_colour_transform_apply(t, img->pixels, (size_t)img->width * (size_t)img->height,
                             img->channels);
-  img->has_chromaticities = true;
-  sr_colourspace_chromaticities(t->to, img->chromaticities);
+  /* An OCIO space's primaries are not known here: claim none. */
+  img->has_chromaticities = !t->to_ocio;
+  if (!t->to_ocio)
+    sr_colourspace_chromaticities(t->to, img->chromaticities);
 }

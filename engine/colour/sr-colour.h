@@ -16,6 +16,7 @@
 
 #include "sr-error.h"
 #include "sr-image.h"
+#include "sr-ocio.h"
 
 typedef enum sr_colourspace {
   SR_CS_ACES2065_1 = 0, /* AP0 primaries, linear */
@@ -23,26 +24,43 @@ typedef enum sr_colourspace {
   SR_CS_LINEAR_REC709,  /* Rec.709 primaries, linear */
   SR_CS_SRGB,           /* Rec.709 primaries, sRGB curve */
   SR_CS_REC709,         /* Rec.709 primaries, BT.1886 display encoding (2.4) */
+  SR_CS_CINEON,         /* Cineon printing-density log, 10-bit, over Rec.709 primaries */
+  SR_CS_ADX10,          /* ACES ADX10 density, decodes to ACES2065-1 */
+  SR_CS_ADX16,          /* ACES ADX16 density, decodes to ACES2065-1 */
   SR_CS_COUNT
 } sr_colourspace;
 
 /* Stable identifiers used in project files and on the command line:
- * "aces2065-1", "acescg", "linear-rec709", "srgb", "rec709". */
+ * "aces2065-1", "acescg", "linear-rec709", "srgb", "rec709", "cineon",
+ * "adx10", "adx16". */
 const char *sr_colourspace_id(sr_colourspace cs);
 /* Human label: "ACES2065-1", "ACEScg", "Linear Rec.709", "sRGB",
- * "Rec.709 (BT.1886)". */
+ * "Rec.709 (BT.1886)", "Cineon log", "ACES ADX10", "ACES ADX16". */
 const char *sr_colourspace_label(sr_colourspace cs);
 /* Accepts ids and common spellings, case-insensitive. */
 bool sr_colourspace_from_id(const char *name, sr_colourspace *out);
-/* EXR chromaticities (red xy, green xy, blue xy, white xy). */
+/* EXR chromaticities (red xy, green xy, blue xy, white xy). For the log
+ * spaces: those of the linear values they decode to (Rec.709 for Cineon,
+ * AP0 for ADX). */
 void sr_colourspace_chromaticities(sr_colourspace cs, float out[8]);
 bool sr_colourspace_is_linear(sr_colourspace cs);
+/* Film-scan log encodings (Cineon, ADX10, ADX16). */
+bool sr_colourspace_is_log(sr_colourspace cs);
 
 /* A conversion between two spaces, RGB float, unbounded. Thread-safe to
  * apply from several threads at once. */
 typedef struct sr_colour_transform sr_colour_transform;
 
 sr_colour_transform *sr_colour_transform_new(sr_colourspace from, sr_colourspace to, sr_error *err);
+/* The same with either end (or both) an OpenColorIO space: a non-NULL
+ * `from_ocio` replaces `from` (and `to_ocio` replaces `to`) by that space of
+ * `cfg`. OCIO converts between it and the config's aces_interchange role
+ * (ACES2065-1) and the LittleCMS path does the rest, so the conversions the
+ * project already has are unchanged. The transform holds its own OCIO
+ * processors; `cfg` may be freed afterwards. */
+sr_colour_transform *sr_colour_transform_new_ocio(const sr_ocio_config *cfg, const char *from_ocio,
+                                                  sr_colourspace from, const char *to_ocio,
+                                                  sr_colourspace to, sr_error *err);
 void sr_colour_transform_free(sr_colour_transform *t);
 /* Converts n pixels in place; `channels` is 3 or 4 (alpha untouched). */
 void sr_colour_transform_apply(const sr_colour_transform *t, float *pixels, size_t n, int channels);
@@ -56,6 +74,8 @@ void sr_colour_transform_image(const sr_colour_transform *t, sr_image *img);
 typedef struct sr_domain sr_domain; /* input space <-> training domain */
 
 sr_domain *sr_domain_new(sr_colourspace input, sr_error *err);
+/* The same for a space of an OpenColorIO config (see sr-ocio.h). */
+sr_domain *sr_domain_new_ocio(const sr_ocio_config *cfg, const char *space, sr_error *err);
 void sr_domain_free(sr_domain *d);
 sr_colourspace sr_domain_input_space(const sr_domain *d);
 /* Input space → training domain, in place, unclamped. */

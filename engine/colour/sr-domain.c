@@ -30,6 +30,28 @@ sr_domain_new(sr_colourspace input, sr_error *err)
   return d;
 }
 
+sr_domain *
+sr_domain_new_ocio(const sr_ocio_config *cfg, const char *space, sr_error *err)
+{
+  sr_domain *d = calloc(1, sizeof *d);
+  if (!d) {
+    sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory creating the training domain"));
+    return NULL;
+  }
+  /* The OCIO space reaches the domain through ACES2065-1. */
+  d->input = SR_CS_ACES2065_1;
+  d->forward =
+      sr_colour_transform_new_ocio(cfg, space, SR_CS_ACES2065_1, NULL, SR_TRAINING_DOMAIN, err);
+  d->inverse = d->forward ? sr_colour_transform_new_ocio(cfg, NULL, SR_TRAINING_DOMAIN, space,
+                                                         SR_CS_ACES2065_1, err)
+                          : NULL;
+  if (!d->inverse) {
+    sr_domain_free(d);
+    return NULL;
+  }
+  return d;
+}
+
 void
 sr_domain_free(sr_domain *d)
 {

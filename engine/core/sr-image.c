@@ -12,12 +12,18 @@ sr_image_check_size(int width, int height, int channels, const char *what, sr_er
     sr_error_set(err, SR_ERR_INVALID, SR_("%s: empty image size %dx%d"), what, width, height);
     return false;
   }
-  if (width > SR_IMAGE_MAX_DIM || height > SR_IMAGE_MAX_DIM ||
-      (long long)width * height > SR_IMAGE_MAX_PIXELS) {
+  /* Name the limit that was hit: a 20000x20000 frame is within the side
+   * limit but over the pixel count. */
+  if (width > SR_IMAGE_MAX_DIM || height > SR_IMAGE_MAX_DIM) {
     sr_error_set(err, SR_ERR_NOMEM,
-                 SR_("%s: image size %dx%d is larger than the supported maximum (%d px a side, "
-                     "%lld px in all)"),
-                 what, width, height, SR_IMAGE_MAX_DIM, (long long)SR_IMAGE_MAX_PIXELS);
+                 SR_("%s: image size %dx%d is larger than the supported %d px a side"), what, width,
+                 height, SR_IMAGE_MAX_DIM);
+    return false;
+  }
+  if ((long long)width * height > SR_IMAGE_MAX_PIXELS) {
+    sr_error_set(err, SR_ERR_NOMEM,
+                 SR_("%s: image size %dx%d is %lld px, more than the supported %lld px in all"),
+                 what, width, height, (long long)width * height, (long long)SR_IMAGE_MAX_PIXELS);
     return false;
   }
   if (channels != 1 && channels != 3 && channels != 4) {
@@ -105,6 +111,82 @@ nomem:
   return false;
 }
 
+/* One attribute of a batch with its place in the batch. */
+typedef struct placed_attribute {
+  const char *key, *value;
+  int index;
+} placed_attribute;
+
+static int
+cmp_placed_key(const void *a, const void *b)
+{
+  const placed_attribute *x = a, *y = b;
+  int c = strcmp(x->key, y->key);
+  return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+static int
+cmp_placed_index(const void *a, const void *b)
+{
+  const placed_attribute *x = a, *y = b;
+  return (x->index > y->index) - (x->index < y->index);
+}
+
+bool
+sr_image_set_attributes(sr_image *img, const sr_attribute *attrs, int n, sr_error *err)
+{
+  /* Sorting by key finds repeats in n·log n; setting one at a time would
+   * compare every pair of keys, and a file may carry 50,000 attributes. */
+  int total = img->n_attributes + n;
+  placed_attribute *all = malloc((size_t)(total > 0 ? total : 1) * sizeof *all);
+  sr_attribute *merged = malloc((size_t)(total > 0 ? total : 1) * sizeof *merged);
+  if (!all || !merged) {
+    free(all);
+    free(merged);
+    sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory storing %d attributes"), n);
+    return false;
+  }
+  for (int i = 0; i < img->n_attributes; i++)
+    all[i] = (placed_attribute){img->attributes[i].key, img->attributes[i].value, i};
+  for (int i = 0; i < n; i++)
+    all[img->n_attributes + i] =
+        (placed_attribute){attrs[i].key, attrs[i].value, img->n_attributes + i};
+  qsort(all, (size_t)total, sizeof *all, cmp_placed_key);
+  /* Each key keeps its first place and its last value, as sr_image_set_attribute would. */
+  int kept = 0;
+  for (int i = 0; i < total;) {
+    int j = i;
+    while (j + 1 < total && strcmp(all[j + 1].key, all[i].key) == 0)
+      j++;
+    all[kept++] = (placed_attribute){all[i].key, all[j].value, all[i].index};
+    i = j + 1;
+  }
+  qsort(all, (size_t)kept, sizeof *all, cmp_placed_index);
+  bool ok = true;
+  for (int i = 0; i < kept; i++) {
+    merged[i].key = strdup(all[i].key);
+    merged[i].value = strdup(all[i].value ? all[i].value : "");
+    if (!merged[i].key || !merged[i].value) {
+      for (int k = 0; k <= i; k++) {
+        free(merged[k].key);
+        free(merged[k].value);
+      }
+      ok = false;
+      break;
+    }
+  }
+  free(all);
+  if (!ok) {
+    free(merged);
+    sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory storing %d attributes"), n);
+    return false;
+  }
+  free_attributes(img);
+  img->attributes = merged;
+  img->n_attributes = kept;
+  return true;
+}
+
 const char *
 sr_image_get_attribute(const sr_image *img, const char *key)
 {
@@ -125,10 +207,7 @@ sr_image_copy_metadata(sr_image *dst, const sr_image *src, sr_error *err)
   if (dst == src)
     return true;
   free_attributes(dst);
-  for (int i = 0; i < src->n_attributes; i++)
-    if (!sr_image_set_attribute(dst, src->attributes[i].key, src->attributes[i].value, err))
-      return false;
-  return true;
+  return sr_image_set_attributes(dst, src->attributes, src->n_attributes, err);
 }
 
 sr_image *

@@ -80,6 +80,9 @@ bool sr_image_check_size(int width, int height, int channels, const char *what, 
 /* Attributes: set (replacing an existing key) and get (NULL if absent). */
 bool sr_image_set_attribute(sr_image *img, const char *key, const char *value, sr_error *err);
 const char *sr_image_get_attribute(const sr_image *img, const char *key);
+/* Sets n attributes at once, in n·log n (a repeated key keeps its first
+ * place and takes its last value); readers of files with many use it. */
+bool sr_image_set_attributes(sr_image *img, const sr_attribute *attrs, int n, sr_error *err);
 /* Copies windows, chromaticities and attributes from src to dst. */
 bool sr_image_copy_metadata(sr_image *dst, const sr_image *src, sr_error *err);
 

@@ -341,7 +341,9 @@ parse_number(parser *p)
       }
       v = v * 10 + d;
     }
-    if (fits) {
+    /* "-0" stays a double: as the integer 0 it would lose its sign and
+     * write back as "0". */
+    if (fits && !(neg && v == 0)) {
       j->is_int = true;
       j->integer = neg ? (int64_t)(0 - v) : (int64_t)v;
     }
@@ -517,8 +519,10 @@ sr_json_parse(const char *text, size_t len, const char *what, const sr_json_limi
   parser p = {.s = text, .len = len, .what = what ? what : "JSON", .err = err, .max_depth = 64};
   size_t max_input = 64u << 20;
   if (limits) {
+    /* Parsing, freeing and writing recurse once per level: a caller's limit
+     * is capped so no input can exhaust the stack. */
     if (limits->max_depth > 0)
-      p.max_depth = limits->max_depth;
+      p.max_depth = limits->max_depth < SR_JSON_MAX_DEPTH ? limits->max_depth : SR_JSON_MAX_DEPTH;
     if (limits->max_input > 0)
       max_input = limits->max_input;
   }

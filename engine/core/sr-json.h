@@ -15,6 +15,9 @@
 
 #include "sr-error.h"
 
+/* The deepest nesting any parse accepts, whatever limit the caller asks. */
+#define SR_JSON_MAX_DEPTH 512
+
 typedef enum sr_json_type {
   SR_JSON_NULL = 0,
   SR_JSON_BOOL,
@@ -39,7 +42,7 @@ struct sr_json {
 };
 
 typedef struct sr_json_limits {
-  int max_depth;    /* nesting of arrays/objects; default 64 */
+  int max_depth;    /* nesting of arrays/objects; default 64, at most SR_JSON_MAX_DEPTH */
   size_t max_input; /* bytes; default 64 MiB */
 } sr_json_limits;
 

@@ -1,11 +1,17 @@
-/* sr-dpx.c — 10-bit DPX (SMPTE 268M), the form film scanners write.
+/* sr-dpx.c — 10 and 16-bit DPX (SMPTE 268M), the forms film scanners write.
  *
- * Read: image element 0, 10 bits, "method A" filling (three samples per
- * 32-bit word in bits 31-22, 21-12, 11-2; the 2 low bits are padding), no
+ * Read: image element 0, 10 bits in "method A" filling (three samples per
+ * 32-bit word in bits 31-22, 21-12, 11-2; the 2 low bits are padding) or 16
+ * bits (one sample per 16-bit unit, as ADX16 scans are written), no
  * run-length encoding, descriptor RGB (50), RGBA (51) or luma (6), in either
  * byte order ("SDPX" big-endian, "XPDS" little-endian). Samples run on from
  * word to word within a line; each line starts on a word boundary.
- * Write: 10-bit RGB, method A, big-endian, which every DPX reader accepts.
+ * Write: 10-bit RGB, method A, big-endian, which every DPX reader accepts,
+ * with the transfer and colorimetric codes the caller gives.
+ *
+ * The transfer characteristic (801) and colorimetric (802) codes are read
+ * into sr_image_info so the project can preselect the colour space; see
+ * sr_image_info_suggest_colourspace() at the end.
  *
  * Header offsets used (bytes from the start of the file):
  *   0 magic, 4 image data offset, 16 file size,
@@ -22,6 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sr-fs.h"
 #include "sr-io-private.h"
 #include "sr-i18n.h"
 
@@ -33,6 +40,8 @@ typedef struct dpx_header {
   uint32_t data_offset;
   uint32_t width, height;
   int channels;
+  int bits; /* 10 or 16 */
+  int transfer, colorimetric;
   size_t line_bytes;
 } dpx_header;
 
@@ -71,11 +80,9 @@ full_pread(int fd, void *buf, size_t len, off_t off, ssize_t *got)
 static bool
 dpx_open(const char *path, dpx_header *h, int *fd_out, off_t *file_size, sr_error *err)
 {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    sr_error_set_errno(err, errno, SR_("cannot open %s"), path);
+  int fd = sr_open_regular(path, err);
+  if (fd < 0)
     return false;
-  }
   struct stat st;
   unsigned char hd[DPX_HEADER_SIZE];
   ssize_t got = 0;
@@ -120,10 +127,13 @@ dpx_open(const char *path, dpx_header *h, int *fd_out, off_t *file_size, sr_erro
     close(fd);
     return false;
   }
-  if (bits != 10) {
-    snprintf(detail, sizeof detail, SR_("bit size %u (only 10-bit is read)"), bits);
+  if (bits != 10 && bits != 16) {
+    snprintf(detail, sizeof detail, SR_("bit size %u (only 10 and 16-bit are read)"), bits);
     problem = detail;
-  } else if (packing != 1) {
+  } else if (bits == 16 && packing > 1) {
+    snprintf(detail, sizeof detail, SR_("16-bit packing %u (only 0 and 1 are read)"), packing);
+    problem = detail;
+  } else if (bits == 10 && packing != 1) {
     snprintf(detail, sizeof detail, SR_("packing %u (only 1, filled method A, is read)"), packing);
     problem = detail;
   } else if (encoding != 0) {
@@ -143,12 +153,15 @@ dpx_open(const char *path, dpx_header *h, int *fd_out, off_t *file_size, sr_erro
     problem = detail;
   }
   if (problem) {
-    sr_error_set(err, SR_ERR_UNSUPPORTED, SR_("%s: DPX %s; export 10-bit RGB DPX or 16-bit TIFF"),
-                 path, problem);
+    sr_error_set(err, SR_ERR_UNSUPPORTED,
+                 SR_("%s: DPX %s; export 10 or 16-bit RGB DPX or 16-bit TIFF"), path, problem);
     close(fd);
     return false;
   }
   h->channels = descriptor == 50 ? 3 : descriptor == 51 ? 4 : 1;
+  h->bits = bits;
+  h->transfer = hd[801];
+  h->colorimetric = hd[802];
   if (h->width == 0 || h->height == 0) {
     sr_error_set(err, SR_ERR_FORMAT, SR_("%s: corrupt DPX header: image size %ux%u"), path,
                  h->width, h->height);
@@ -170,7 +183,8 @@ dpx_open(const char *path, dpx_header *h, int *fd_out, off_t *file_size, sr_erro
     return false;
   }
   h->data_offset = offset;
-  size_t words = ((size_t)h->width * h->channels + 2) / 3;
+  size_t words = bits == 16 ? ((size_t)h->width * h->channels + 1) / 2
+                            : ((size_t)h->width * h->channels + 2) / 3;
   h->line_bytes = words * 4;
   if (eol_pad != DPX_UNDEFINED_U32)
     h->line_bytes += eol_pad;
@@ -193,7 +207,9 @@ sr_dpx_read_info(const char *path, sr_image_info *info, sr_error *err)
   info->height = (int)h.height;
   info->channels = h.channels;
   info->data_window = info->display_window = (sr_rect){0, 0, (int)h.width, (int)h.height};
-  info->bit_depth = 10;
+  info->bit_depth = h.bits;
+  info->transfer = h.transfer;
+  info->colorimetric = h.colorimetric;
   return true;
 }
 
@@ -206,13 +222,14 @@ sr_dpx_read(const char *path, sr_error *err)
   if (!dpx_open(path, &h, &fd, &size, err))
     return NULL;
   /* The last line needs no end-of-line padding after it. */
-  size_t words = ((size_t)h.width * h.channels + 2) / 3;
+  size_t words = h.bits == 16 ? ((size_t)h.width * h.channels + 1) / 2
+                              : ((size_t)h.width * h.channels + 2) / 3;
   unsigned long long need = (unsigned long long)h.line_bytes * (h.height - 1) + words * 4ull;
   if ((unsigned long long)size < h.data_offset || (unsigned long long)size - h.data_offset < need) {
     sr_error_set(err, SR_ERR_FORMAT,
-                 SR_("%s: truncated DPX file: %ux%u 10-bit pixels need %llu bytes from offset %u, "
+                 SR_("%s: truncated DPX file: %ux%u %d-bit pixels need %llu bytes from offset %u, "
                      "the file has %lld bytes"),
-                 path, h.width, h.height, need, h.data_offset, (long long)size);
+                 path, h.width, h.height, h.bits, need, h.data_offset, (long long)size);
     close(fd);
     return NULL;
   }
@@ -242,6 +259,11 @@ sr_dpx_read(const char *path, sr_error *err)
       return NULL;
     }
     float *dst = sr_image_row(img, (int)y);
+    if (h.bits == 16) {
+      for (size_t s = 0; s < n_samples; s++)
+        dst[s] = (float)get_u16(line + s * 2, h.big_endian) / 65535.0f;
+      continue;
+    }
     for (size_t s = 0; s < n_samples; s++) {
       uint32_t w = get_u32(line + (s / 3) * 4, h.big_endian);
       unsigned shift = 22 - 10 * (unsigned)(s % 3);
@@ -315,8 +337,8 @@ sr_dpx_write(const char *path, const char *temp_path, const sr_image *img,
   put_u32(hd + 784, 0);    /* reference low code */
   put_u32(hd + 792, 1023); /* reference high code */
   hd[800] = 50;            /* RGB */
-  hd[801] = 0;             /* transfer: user defined */
-  hd[802] = 0;             /* colorimetric: user defined */
+  hd[801] = (unsigned char)(opts ? opts->dpx_transfer : 0);
+  hd[802] = (unsigned char)(opts ? opts->dpx_colorimetric : 0);
   hd[803] = 10;
   put_u16(hd + 804, 1); /* filled, method A */
   put_u16(hd + 806, 0); /* no RLE */
@@ -350,4 +372,57 @@ sr_dpx_write(const char *path, const char *temp_path, const sr_image *img,
     ok = false;
   }
   return ok;
+}
+
+/* ---- What the header says about colour ------------------------------------ */
+
+static const char *
+dpx_code_name(int code)
+{
+  switch (code) {
+  case SR_DPX_USER_DEFINED: return "user defined";
+  case SR_DPX_PRINTING_DENSITY: return "printing density";
+  case SR_DPX_LINEAR: return "linear";
+  case SR_DPX_LOGARITHMIC: return "logarithmic";
+  case SR_DPX_UNSPECIFIED_VIDEO: return "unspecified video";
+  case SR_DPX_SMPTE_274: return "SMPTE 274M";
+  case SR_DPX_BT709: return "ITU-R BT.709";
+  case SR_DPX_ADX: return "ADX";
+  default: return "other";
+  }
+}
+
+bool
+sr_image_info_suggest_colourspace(const sr_image_info *info, sr_colourspace *space, char *why,
+                                  size_t cap)
+{
+  if (info->format != SR_FORMAT_DPX || info->transfer < 0) {
+    snprintf(why, cap, SR_("%s files carry no transfer characteristic; choose the space"),
+             sr_format_name(info->format));
+    return false;
+  }
+  int t = info->transfer, c = info->colorimetric;
+  bool found = true;
+  sr_colourspace cs = SR_CS_REC709;
+  if (t == SR_DPX_PRINTING_DENSITY || t == SR_DPX_LOGARITHMIC)
+    cs = SR_CS_CINEON;
+  else if (t == SR_DPX_ADX)
+    cs = info->bit_depth == 16 ? SR_CS_ADX16 : SR_CS_ADX10;
+  else if (t == SR_DPX_BT709 || t == SR_DPX_SMPTE_274)
+    cs = SR_CS_REC709;
+  else if (t == SR_DPX_LINEAR && (c == SR_DPX_BT709 || c == SR_DPX_SMPTE_274))
+    cs = SR_CS_LINEAR_REC709;
+  else
+    found = false;
+  if (found)
+    snprintf(why, cap, SR_("DPX header: transfer %d (%s), colorimetric %d (%s), %d-bit → %s"), t,
+             dpx_code_name(t), c, dpx_code_name(c), info->bit_depth, sr_colourspace_label(cs));
+  else
+    snprintf(why, cap,
+             SR_("DPX header: transfer %d (%s), colorimetric %d (%s) names no space; choose "
+                 "the one the scanner wrote"),
+             t, dpx_code_name(t), c, dpx_code_name(c));
+  if (found && space)
+    *space = cs;
+  return found;
 }

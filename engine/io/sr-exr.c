@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sr-fs.h"
 #include "sr-io-private.h"
 #include "sr-i18n.h"
 
@@ -50,17 +51,35 @@ exr_stream_destroy(exr_stream *s)
 }
 
 static void
-exr_error_handler(exr_const_context_t ctxt, exr_result_t code, const char *msg)
+exr_keep_message(exr_stream *s, const char *msg)
 {
-  void *ud = NULL;
-  if (exr_get_user_data(ctxt, &ud) != EXR_ERR_SUCCESS || !ud)
-    return;
-  exr_stream *s = ud;
   pthread_mutex_lock(&s->lock);
   /* The first message is the cause; later ones are consequences. */
   if (!s->message[0] && msg)
     snprintf(s->message, sizeof s->message, "%s", msg);
   pthread_mutex_unlock(&s->lock);
+}
+
+static void
+exr_error_handler(exr_const_context_t ctxt, exr_result_t code, const char *msg)
+{
+  void *ud = NULL;
+  if (exr_get_user_data(ctxt, &ud) != EXR_ERR_SUCCESS || !ud)
+    return;
+  exr_keep_message(ud, msg);
+}
+
+/* A writing context holds its mutex while it reports an error, and
+ * exr_get_user_data takes that mutex: asking it for the stream from inside
+ * the handler deadlocked every write that failed (a full disk). The write
+ * path runs on one thread, which names its stream here instead. */
+static _Thread_local exr_stream *exr_writing_stream;
+
+static void
+exr_write_error_handler(exr_const_context_t ctxt, exr_result_t code, const char *msg)
+{
+  if (exr_writing_stream)
+    exr_keep_message(exr_writing_stream, msg);
 }
 
 static int64_t
@@ -296,11 +315,9 @@ exr_pick_channels(const exr_attr_chlist_t *cl, exr_layout *lay, const char *path
 static exr_result_t
 exr_open_read(exr_context_t *ctxt, exr_stream *s, const char *path, sr_error *err)
 {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    sr_error_set_errno(err, errno, SR_("cannot open %s"), path);
+  int fd = sr_open_regular(path, err);
+  if (fd < 0)
     return EXR_ERR_FILE_ACCESS;
-  }
   exr_stream_init(s, fd);
   struct stat st;
   s->size = fstat(fd, &st) == 0 ? (int64_t)st.st_size : -1;
@@ -590,9 +607,13 @@ read_metadata(exr_context_t ctxt, sr_image *img)
     memcpy(img->chromaticities, v, sizeof v);
   }
   int32_t n = 0;
-  if (exr_get_attribute_count(ctxt, 0, &n) != EXR_ERR_SUCCESS)
+  if (exr_get_attribute_count(ctxt, 0, &n) != EXR_ERR_SUCCESS || n <= 0)
     return;
-  for (int32_t i = 0; i < n; i++) {
+  /* Gathered first and set in one batch: one at a time is quadratic in the
+   * attribute count. */
+  sr_attribute *batch = calloc((size_t)n, sizeof *batch);
+  int kept = 0;
+  for (int32_t i = 0; batch && i < n; i++) {
     const exr_attribute_t *a = NULL;
     if (exr_get_attribute_by_index(ctxt, 0, EXR_ATTR_LIST_FILE_ORDER, i, &a) != EXR_ERR_SUCCESS ||
         !a || a->type != EXR_ATTR_STRING || !a->string || !a->string->str)
@@ -603,10 +624,14 @@ read_metadata(exr_context_t ctxt, sr_image *img)
     size_t len = a->string->length > 0 ? (size_t)a->string->length : 0;
     char *value = strndup(a->string->str, len);
     if (!value)
-      return;
-    sr_image_set_attribute(img, a->name, value, NULL);
-    free(value);
+      break;
+    batch[kept++] = (sr_attribute){(char *)a->name, value};
   }
+  if (batch)
+    sr_image_set_attributes(img, batch, kept, NULL);
+  for (int i = 0; i < kept; i++)
+    free(batch[i].value);
+  free(batch);
 }
 
 static void
@@ -911,7 +936,7 @@ sr_exr_compression_available(sr_exr_compression c)
 {
   /* Encode one small chunk into nowhere: the library says whether it can. */
   exr_context_initializer_t init = EXR_DEFAULT_CONTEXT_INITIALIZER;
-  init.error_handler_fn = exr_error_handler; /* no user data: stays silent */
+  init.error_handler_fn = exr_write_error_handler; /* no stream: stays silent */
   init.write_fn = discard_write_cb;
   exr_context_t ctxt = NULL;
   int part = 0;
@@ -1053,8 +1078,9 @@ sr_exr_write(const char *path, const char *temp_path, const sr_image *img,
   fchmod(fd, S_IRUSR | S_IWUSR | S_IRGRP | S_IROTH);
   exr_stream s;
   exr_stream_init(&s, fd);
+  exr_writing_stream = &s;
   exr_context_initializer_t init = EXR_DEFAULT_CONTEXT_INITIALIZER;
-  init.error_handler_fn = exr_error_handler;
+  init.error_handler_fn = exr_write_error_handler;
   init.user_data = &s;
   init.write_fn = exr_write_cb;
   exr_context_t ctxt = NULL;
@@ -1138,6 +1164,7 @@ out:
     sr_error_set_errno(err, errno, SR_("cannot write %s"), path);
     ok = false;
   }
+  exr_writing_stream = NULL;
   exr_stream_destroy(&s);
   return ok;
 }

@@ -27,6 +27,8 @@ sr_write_options_init(sr_write_options *opts)
   /* On grainy 2K scans level 4 is within 2% of level 6's size in about 60%
    * of the time, and level 1 costs 4% more size for another halving. */
   opts->zip_level = 4;
+  opts->dpx_transfer = SR_DPX_USER_DEFINED;
+  opts->dpx_colorimetric = SR_DPX_USER_DEFINED;
 }
 
 const char *
@@ -65,11 +67,9 @@ sr_format_from_path(const char *path)
 sr_format
 sr_format_sniff(const char *path, sr_error *err)
 {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    sr_error_set_errno(err, errno, SR_("cannot open %s"), path);
+  int fd = sr_open_regular(path, err);
+  if (fd < 0)
     return SR_FORMAT_UNKNOWN;
-  }
   unsigned char m[8] = {0};
   ssize_t n = pread(fd, m, sizeof m, 0);
   int e = errno;
@@ -203,6 +203,7 @@ bool
 sr_image_read_info(const char *path, sr_image_info *info, sr_error *err)
 {
   memset(info, 0, sizeof *info);
+  info->transfer = info->colorimetric = -1;
   sr_format f = sr_format_sniff(path, err);
   switch (f) {
   case SR_FORMAT_EXR: return sr_exr_read_info(path, info, err);
@@ -266,22 +267,23 @@ sr_image_write(const char *path, const sr_image *img, const sr_write_options *op
                  (int)opts->compression);
     return false;
   }
-  char *temp = sr_atomic_temp_name(path, err);
-  if (!temp)
+  /* The format writers open the temporary by name; the atomic file keeps
+   * it locked meanwhile (see sr-fs.h) and fsyncs and renames it after. */
+  sr_atomic_file af;
+  if (!sr_atomic_open(&af, path, err))
     return false;
   bool ok = false;
   switch (f) {
-  case SR_FORMAT_EXR: ok = sr_exr_write(path, temp, img, opts, err); break;
-  case SR_FORMAT_PNG: ok = sr_png_write(path, temp, img, opts, err); break;
-  case SR_FORMAT_TIFF: ok = sr_tiff_write(path, temp, img, opts, err); break;
-  case SR_FORMAT_DPX: ok = sr_dpx_write(path, temp, img, opts, err); break;
+  case SR_FORMAT_EXR: ok = sr_exr_write(path, af.temp_path, img, opts, err); break;
+  case SR_FORMAT_PNG: ok = sr_png_write(path, af.temp_path, img, opts, err); break;
+  case SR_FORMAT_TIFF: ok = sr_tiff_write(path, af.temp_path, img, opts, err); break;
+  case SR_FORMAT_DPX: ok = sr_dpx_write(path, af.temp_path, img, opts, err); break;
   case SR_FORMAT_MOVIE:
   case SR_FORMAT_UNKNOWN: break;
   }
   if (ok)
-    ok = sr_atomic_finish(temp, path, err); /* removes temp itself on failure */
+    ok = sr_atomic_commit(&af, err); /* removes the temporary itself on failure */
   else
-    unlink(temp);
-  free(temp);
+    sr_atomic_abort(&af);
   return ok;
 }

@@ -15,7 +15,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "sr-colour.h"
 #include "sr-error.h"
+#include "sr-fs.h"
 #include "sr-image.h"
 
 typedef enum sr_format {
@@ -40,7 +42,22 @@ typedef struct sr_write_options {
   int bit_depth;                  /* PNG/TIFF: 8 or 16 (default 16) */
   bool write_alpha;               /* write the 4th channel when present */
   int zip_level;                  /* EXR ZIP: zlib level 1 (fast) to 9; 0 = 4 */
+  /* DPX: the header's transfer characteristic and colorimetric codes
+   * (SMPTE 268, SR_DPX_* below); 0, user defined, by default. */
+  int dpx_transfer, dpx_colorimetric;
 } sr_write_options;
+
+/* DPX transfer characteristic / colorimetric codes (SMPTE 268 table). */
+enum {
+  SR_DPX_USER_DEFINED = 0,
+  SR_DPX_PRINTING_DENSITY = 1,
+  SR_DPX_LINEAR = 2,
+  SR_DPX_LOGARITHMIC = 3,
+  SR_DPX_UNSPECIFIED_VIDEO = 4,
+  SR_DPX_SMPTE_274 = 5,
+  SR_DPX_BT709 = 6,
+  SR_DPX_ADX = 13,
+};
 
 void sr_write_options_init(sr_write_options *opts);
 
@@ -62,7 +79,19 @@ typedef struct sr_image_info {
   int width, height, channels; /* buffer (data window) size */
   sr_rect data_window, display_window;
   int bit_depth; /* 16 for half, 32 for float, 8/10/16 ints */
+  /* DPX only (-1 elsewhere): element 0's transfer characteristic and
+   * colorimetric codes as the file states them. */
+  int transfer, colorimetric;
 } sr_image_info;
+
+/* The colour space a file's header points to, for preselecting it. Returns
+ * true with *space set when the header names one the project knows
+ * (printing density → Cineon, ADX → ADX10/ADX16 by bit depth, BT.709 →
+ * Rec.709, linear with BT.709 colorimetry → linear Rec.709); false when the
+ * user must choose (user defined, unspecified, anything else). `why` gets a
+ * one-line account either way, naming the header fields and their values. */
+bool sr_image_info_suggest_colourspace(const sr_image_info *info, sr_colourspace *space, char *why,
+                                       size_t cap);
 
 bool sr_image_read_info(const char *path, sr_image_info *info, sr_error *err);
 
@@ -137,5 +166,12 @@ sr_image *sr_sequence_read(const sr_sequence *seq, int frame, sr_error *err);
 /* Formats a pattern for a frame without a sequence (caller frees); NULL when
  * the pattern is not a valid frame pattern. */
 char *sr_pattern_format(const char *pattern, int frame);
+/* Records every frame of seq (first..last) as an input that no output may
+ * replace (see sr_file_set in sr-fs.h). */
+bool sr_file_set_add_sequence(sr_file_set *set, const sr_sequence *seq, sr_error *err);
+/* Refuses, naming both files, when any frame first..last of the output
+ * pattern is one of the inputs in set. */
+bool sr_file_set_refuse_pattern(sr_file_set *set, const char *out_pattern, int first, int last,
+                                sr_error *err);
 /* Writes "1-10, 12, 15-20" style text for the missing list into buf. */
 void sr_sequence_describe_missing(const sr_sequence *seq, char *buf, size_t len);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "sr-fs.h"
 #include "sr-io-private.h"
 #include "sr-i18n.h"
 
@@ -134,11 +135,9 @@ png_open(png_job *job, const char *path, sr_error *err)
   memset(job, 0, sizeof *job);
   job->path = path;
   job->err = err;
-  job->fp = fopen(path, "rb");
-  if (!job->fp) {
-    sr_error_set_errno(err, errno, SR_("cannot open %s"), path);
+  job->fp = sr_fopen_regular(path, err);
+  if (!job->fp)
     return false;
-  }
   job->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, job, png_error_cb, png_warning_cb);
   if (job->png)
     job->info = png_create_info_struct(job->png);
@@ -262,10 +261,15 @@ sr_png_read(const char *path, sr_error *err)
   return img;
 }
 
-/* An sRGB ICC profile from LittleCMS, serialised; NULL when it fails. */
+/* An sRGB ICC profile from LittleCMS, serialised; NULL when it fails.
+ * LittleCMS stamps the profile with the time it was made; a fixed date
+ * (2000-01-01 00:00) instead keeps a re-rendered frame byte-identical to
+ * the first render, as a resumed or farmed render must be. The header holds
+ * no profile ID (MD5) over these bytes unless one is asked for. */
 static void *
 srgb_icc(cmsUInt32Number *len)
 {
+  static const unsigned char fixed_date[12] = {0x07, 0xd0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0};
   cmsHPROFILE p = cmsCreate_sRGBProfile();
   if (!p)
     return NULL;
@@ -276,6 +280,8 @@ srgb_icc(cmsUInt32Number *len)
     free(buf);
     buf = NULL;
   }
+  if (buf && n >= 36)
+    memcpy((unsigned char *)buf + 24, fixed_date, sizeof fixed_date);
   cmsCloseProfile(p);
   *len = n;
   return buf;

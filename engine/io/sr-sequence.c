@@ -684,3 +684,36 @@ sr_sequence_describe_missing(const sr_sequence *seq, char *buf, size_t len)
     i = j + 1;
   }
 }
+
+bool
+sr_file_set_add_sequence(sr_file_set *set, const sr_sequence *seq, sr_error *err)
+{
+  for (int f = seq->first; f <= seq->last; f++) {
+    char *path = sr_sequence_frame_path(seq, f);
+    bool ok = path && sr_file_set_add(set, path, err);
+    if (!path)
+      sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory"));
+    free(path);
+    if (!ok)
+      return false;
+    if (seq->single_file)
+      break;
+  }
+  return true;
+}
+
+bool
+sr_file_set_refuse_pattern(sr_file_set *set, const char *out_pattern, int first, int last,
+                           sr_error *err)
+{
+  for (int f = first; f <= last; f++) {
+    char *path = sr_pattern_format(out_pattern, f);
+    if (!path)
+      return true; /* not a pattern: the caller's own check names that */
+    bool ok = sr_file_set_refuse(set, path, err);
+    free(path);
+    if (!ok)
+      return false;
+  }
+  return true;
+}

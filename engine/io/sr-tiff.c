@@ -16,6 +16,7 @@
 #include <tiffio.h>
 #include <unistd.h>
 
+#include "sr-fs.h"
 #include "sr-io-private.h"
 #include "sr-i18n.h"
 
@@ -375,11 +376,9 @@ read_tiles(TIFF *tif, tiff_io *io, const tiff_shape *sh, sr_image *img, const ch
 static TIFF *
 tiff_open_read(tiff_io *io, const char *path, sr_error *err)
 {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    sr_error_set_errno(err, errno, SR_("cannot open %s"), path);
+  int fd = sr_open_regular(path, err);
+  if (fd < 0)
     return NULL;
-  }
   TIFF *tif = tiff_open(io, fd, path, "r");
   if (!tif) {
     tiff_corrupt(err, io, path, SR_("header"));

@@ -11,6 +11,7 @@
 #include "sr-json.h"
 #include "sr-safetensors.h"
 #include "sr-sha256.h"
+#include "sr-time.h"
 #include "sr-i18n.h"
 
 void
@@ -63,6 +64,22 @@ sr_checkpoint_meta_copy(sr_checkpoint_meta *dst, const sr_checkpoint_meta *src, 
 
 /* ---- model id --------------------------------------------------------------- */
 
+/* The linear branch's tensors (sr-linear.h). */
+#define LINEAR_FILTER "linear.filter"
+#define LINEAR_TONE   "linear.tone"
+
+static void
+hash_floats(sr_sha256 *ctx, const char *name, const float *v, size_t n)
+{
+  sr_sha256_update(ctx, name, strlen(name) + 1);
+  for (size_t j = 0; j < n; j++) {
+    uint32_t u;
+    memcpy(&u, &v[j], 4);
+    uint8_t le[4] = {(uint8_t)u, (uint8_t)(u >> 8), (uint8_t)(u >> 16), (uint8_t)(u >> 24)};
+    sr_sha256_update(ctx, le, 4);
+  }
+}
+
 void
 sr_model_id_from_host(sr_unet *net, const float *params, char out[65])
 {
@@ -95,6 +112,13 @@ sr_model_id_from_host(sr_unet *net, const float *params, char out[65])
       }
       sr_sha256_update(&ctx, buf, 4 * m);
     }
+  }
+  /* The linear branch is part of the model; a network without one keeps
+   * the id it always had. */
+  const sr_linear *lin = sr_unet_get_linear(net);
+  if (lin) {
+    hash_floats(&ctx, LINEAR_FILTER, lin->filter, SR_LINEAR_TAPS);
+    hash_floats(&ctx, LINEAR_TONE, lin->tone, SR_LINEAR_TONE);
   }
   uint8_t d[32];
   sr_sha256_final(&ctx, d);
@@ -191,7 +215,8 @@ sr_checkpoint_save(const char *path, sr_unet *net, const sr_checkpoint_meta *met
   size_t total = sr_unet_total_params(net), np = sr_unet_param_count(net);
   int n_blocks = with_adam ? 3 : 1;
   float *host = malloc(total * (size_t)n_blocks * sizeof *host);
-  sr_st_tensor *tensors = calloc(np * (size_t)n_blocks, sizeof *tensors);
+  const sr_linear *lin = sr_unet_get_linear(net);
+  sr_st_tensor *tensors = calloc(np * (size_t)n_blocks + 2, sizeof *tensors);
   char(*names)[64] = calloc(np * (size_t)n_blocks, sizeof *names);
   meta_list m = {0};
   bool ok = false;
@@ -216,6 +241,20 @@ sr_checkpoint_save(const char *path, sr_unet *net, const sr_checkpoint_meta *met
       tensors[k].count = p->count;
       tensors[k].data = block + p->offset;
     }
+  }
+  int n_tensors = (int)np * n_blocks;
+  if (lin) {
+    float *filter = (float *)lin->filter, *tone = (float *)lin->tone;
+    tensors[n_tensors++] = (sr_st_tensor){.name = LINEAR_FILTER,
+                                          .ndim = 4,
+                                          .shape = {1, SR_LINEAR_SIDE, SR_LINEAR_SIDE, 1},
+                                          .count = SR_LINEAR_TAPS,
+                                          .data = filter};
+    tensors[n_tensors++] = (sr_st_tensor){.name = LINEAR_TONE,
+                                          .ndim = 1,
+                                          .shape = {SR_LINEAR_TONE},
+                                          .count = SR_LINEAR_TONE,
+                                          .data = tone};
   }
   char id[65];
   sr_model_id_from_host(net, host, id);
@@ -246,6 +285,13 @@ sr_checkpoint_save(const char *path, sr_unet *net, const sr_checkpoint_meta *met
   meta_add(&m, "prefilter", sr_prefilter_id(meta->prep.prefilter));
   meta_add(&m, "source_colourspace", sr_colourspace_id(meta->prep.source_space));
   meta_add(&m, "reference_colourspace", sr_colourspace_id(meta->prep.reference_space));
+  /* OpenColorIO spaces only when used, so older checkpoints read the same. */
+  if (meta->prep.source_ocio[0] || meta->prep.reference_ocio[0])
+    meta_add(&m, "ocio_config", meta->prep.ocio_config);
+  if (meta->prep.source_ocio[0])
+    meta_add(&m, "source_ocio", meta->prep.source_ocio);
+  if (meta->prep.reference_ocio[0])
+    meta_add(&m, "reference_ocio", meta->prep.reference_ocio);
   meta_add(&m, "training_domain", sr_colourspace_id(SR_TRAINING_DOMAIN));
   meta_add(&m, "ycbcr_matrix", sr_ycbcr_matrix_id(meta->prep.matrix));
   snprintf(buf, sizeof buf, "%016llx%016llx%016llx%016llx", (unsigned long long)meta->rng_state[0],
@@ -261,21 +307,21 @@ sr_checkpoint_save(const char *path, sr_unet *net, const sr_checkpoint_meta *met
   if (meta->created[0]) {
     meta_add(&m, "created", meta->created);
   } else {
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    meta_add(&m, "created", buf);
+    char created[32];
+    sr_time_now_iso(created);
+    meta_add(&m, "created", created);
   }
   meta_add(&m, "tool_version", meta->tool_version[0] ? meta->tool_version : SR_VERSION);
   meta_add(&m, "tool", "Spatial Recovery");
   meta_add(&m, "adam", with_adam ? "true" : "false");
+  if (lin)
+    meta_add(&m, "linear_branch", SR_CHECKPOINT_LINEAR);
   meta_add(&m, "model_id", id);
   if (m.oom) {
     sr_error_set(err, SR_ERR_NOMEM, SR_("%s: out of memory saving the checkpoint"), path);
     goto out;
   }
-  ok = sr_safetensors_write(path, tensors, (int)np * n_blocks, m.items, m.n, err);
+  ok = sr_safetensors_write(path, tensors, n_tensors, m.items, m.n, err);
   if (ok && model_id_out)
     memcpy(model_id_out, id, 65);
 out:
@@ -326,6 +372,11 @@ parse_double_field(const sr_safetensors *st, const char *key, double *out)
   *out = NAN;
   if (!s || strcmp(s, "nan") == 0)
     return true;
+  /* Identical images: an infinite PSNR, written by fmt_double as "inf". */
+  if (strcmp(s, "inf") == 0 || strcmp(s, "-inf") == 0) {
+    *out = s[0] == '-' ? -INFINITY : INFINITY;
+    return true;
+  }
   sr_json *j = sr_json_parse(s, strlen(s), key, NULL, NULL);
   if (j && j->type == SR_JSON_NUMBER)
     *out = j->number;
@@ -449,6 +500,16 @@ parse_meta(const sr_safetensors *st, sr_checkpoint_meta *meta, sr_error *err)
     sr_error_set(err, SR_ERR_FORMAT, SR_("%s: metadata field crop is not [x, y, w, h]"), st->path);
     goto fail;
   }
+  /* [0, 0, 0, 0] is the whole frame; any other crop has an area. */
+  bool whole = crop[0] == 0 && crop[1] == 0 && crop[2] == 0 && crop[3] == 0;
+  if (!whole && (crop[2] == 0 || crop[3] == 0)) {
+    sr_error_set(err, SR_ERR_FORMAT,
+                 SR_("%s: metadata field crop [%d, %d, %d, %d] has no width or no height; a crop "
+                     "is at least 1x1 px, or [0, 0, 0, 0] for the whole frame"),
+                 st->path, crop[0], crop[1], crop[2], crop[3]);
+    free(crop);
+    goto fail;
+  }
   meta->prep.crop = (sr_rect){crop[0], crop[1], crop[2], crop[3]};
   free(crop);
   if (!need_meta(st, "prefilter", &s, err) || !sr_prefilter_from_id(s, &meta->prep.prefilter)) {
@@ -466,6 +527,17 @@ parse_meta(const sr_safetensors *st, sr_checkpoint_meta *meta, sr_error *err)
       !sr_colourspace_from_id(s, &meta->prep.reference_space)) {
     sr_error_set(err, SR_ERR_FORMAT,
                  SR_("%s: metadata field reference_colourspace is missing or unknown"), st->path);
+    goto fail;
+  }
+  const char *oc = sr_safetensors_meta(st, "ocio_config");
+  const char *os = sr_safetensors_meta(st, "source_ocio");
+  const char *orf = sr_safetensors_meta(st, "reference_ocio");
+  snprintf(meta->prep.ocio_config, sizeof meta->prep.ocio_config, "%s", oc ? oc : "");
+  snprintf(meta->prep.source_ocio, sizeof meta->prep.source_ocio, "%s", os ? os : "");
+  snprintf(meta->prep.reference_ocio, sizeof meta->prep.reference_ocio, "%s", orf ? orf : "");
+  if ((os || orf) && !oc) {
+    sr_error_set(err, SR_ERR_FORMAT,
+                 SR_("%s: metadata names an OpenColorIO space but no ocio_config"), st->path);
     goto fail;
   }
   sr_colourspace dom;
@@ -517,8 +589,13 @@ check_tensors(const sr_safetensors *st, sr_unet *net, bool *has_adam, sr_error *
 {
   size_t np = sr_unet_param_count(net);
   int n_adam = 0;
+  int n_linear = 0;
   for (int i = 0; i < st->n_tensors; i++) {
     const char *name = st->tensors[i].name;
+    if (strcmp(name, LINEAR_FILTER) == 0 || strcmp(name, LINEAR_TONE) == 0) {
+      n_linear++;
+      continue;
+    }
     bool adam = strncmp(name, "adam.m.", 7) == 0 || strncmp(name, "adam.v.", 7) == 0;
     long idx = sr_unet_param_find(net, adam ? name + 7 : name);
     if (idx < 0) {
@@ -548,7 +625,7 @@ check_tensors(const sr_safetensors *st, sr_unet *net, bool *has_adam, sr_error *
   }
   /* Names are unique in the file (duplicate JSON keys are refused), so
    * counts decide completeness. */
-  if (st->n_tensors - n_adam != (int)np) {
+  if (st->n_tensors - n_adam - n_linear != (int)np) {
     for (size_t i = 0; i < np; i++)
       if (!sr_safetensors_find(st, sr_unet_param_info(net, i)->name)) {
         sr_error_set(err, SR_ERR_FORMAT, SR_("%s: tensor \"%s\" is missing"), st->path,
@@ -585,11 +662,46 @@ import_block(const sr_safetensors *st, sr_unet *net, sr_unet_block block, const 
   return sr_unet_import(net, block, host, err);
 }
 
+/* The linear branch when the file has one (checkpoints written before it
+ * existed have none and load as they always did). */
+static bool
+load_linear(const sr_safetensors *st, sr_unet *net, sr_ycbcr_matrix m, sr_error *err)
+{
+  const sr_st_tensor *f = sr_safetensors_find(st, LINEAR_FILTER);
+  const sr_st_tensor *t = sr_safetensors_find(st, LINEAR_TONE);
+  if (!f && !t)
+    return true;
+  if (!f || !t || f->count != SR_LINEAR_TAPS || t->count != SR_LINEAR_TONE || f->ndim != 4 ||
+      f->shape[0] != 1 || f->shape[1] != SR_LINEAR_SIDE || f->shape[2] != SR_LINEAR_SIDE ||
+      f->shape[3] != 1 || t->ndim != 1) {
+    sr_error_set(err, SR_ERR_FORMAT,
+                 SR_("%s: the linear branch needs \"%s\" [1,%d,%d,1] and \"%s\" [%d]"), st->path,
+                 LINEAR_FILTER, SR_LINEAR_SIDE, SR_LINEAR_SIDE, LINEAR_TONE, SR_LINEAR_TONE);
+    return false;
+  }
+  sr_linear lin;
+  sr_linear_identity(&lin, m);
+  for (size_t k = 0; k < f->count + t->count; k++) {
+    float v = k < f->count ? f->data[k] : t->data[k - f->count];
+    if (!isfinite(v)) {
+      sr_error_set(err, SR_ERR_FORMAT, SR_("%s: tensor \"%s\" holds a NaN or infinite value"),
+                   st->path, k < f->count ? LINEAR_FILTER : LINEAR_TONE);
+      return false;
+    }
+  }
+  memcpy(lin.filter, f->data, sizeof lin.filter);
+  memcpy(lin.tone, t->data, sizeof lin.tone);
+  sr_unet_set_linear(net, &lin);
+  return true;
+}
+
 sr_unet *
 sr_checkpoint_load(const char *path, sr_backend *be, sr_checkpoint_meta *meta, bool *has_adam,
                    sr_error *err)
 {
-  sr_safetensors *st = sr_safetensors_read(path, err);
+  /* What the file claims (format, architecture, size, every tensor's name
+   * and shape) is checked from its header before any tensor is read. */
+  sr_safetensors *st = sr_safetensors_read_header(path, err);
   if (!st)
     return NULL;
   sr_checkpoint_meta local;
@@ -601,7 +713,7 @@ sr_checkpoint_load(const char *path, sr_backend *be, sr_checkpoint_meta *meta, b
   net = sr_unet_new(local.size, be, err);
   if (!net)
     goto fail;
-  if (!check_tensors(st, net, &adam, err))
+  if (!check_tensors(st, net, &adam, err) || !sr_safetensors_read_data(st, err))
     goto fail;
   host = malloc(sr_unet_total_params(net) * sizeof *host);
   if (!host) {
@@ -609,6 +721,8 @@ sr_checkpoint_load(const char *path, sr_backend *be, sr_checkpoint_meta *meta, b
     goto fail;
   }
   if (!import_block(st, net, SR_UNET_PARAMS, "", host, err))
+    goto fail;
+  if (!load_linear(st, net, local.prep.matrix, err))
     goto fail;
   sr_model_id_from_host(net, host, local.model_id);
   if (adam && (!import_block(st, net, SR_UNET_ADAM_M, "adam.m.", host, err) ||

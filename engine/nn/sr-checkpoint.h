@@ -20,8 +20,11 @@
  * preview_frame, reference_offset, crop (JSON [x, y, w, h], w 0 = whole
  * frame), prefilter, source_colourspace, reference_colourspace,
  * training_domain, ycbcr_matrix, rng_state (4 × 16 hex digits), loss,
- * psnr_y_before, psnr_y_after ("nan" when unknown), created, tool,
- * tool_version, adam ("true"/"false"), model_id.
+ * psnr_y_before, psnr_y_after ("nan" when unknown, "inf" for identical), created, tool,
+ * tool_version, adam ("true"/"false"), model_id; with a linear branch
+ * (sr-linear.h) also linear_branch ("luma-9x9-cubic") and the tensors
+ * "linear.filter" and "linear.tone", which the model id then covers too. A
+ * checkpoint without them loads as a network without the branch.
  *
  * Loading validates the whole file (see sr-safetensors.h), then the
  * metadata, then that the tensor set is exactly the architecture's (names
@@ -40,6 +43,7 @@
 #define SR_CHECKPOINT_VERSION 1
 #define SR_CHECKPOINT_ARCH    "luma-residual-unet"
 #define SR_MODEL_ID_SHORT     12
+#define SR_CHECKPOINT_LINEAR  "luma-9x9-cubic"
 
 typedef struct sr_checkpoint_meta {
   sr_unet_size size;

@@ -1,3 +1,5 @@
+/* sr-infer.c — whole-frame and tiled inference, the Stage 4 chain for one
+ * frame, and opening a model for rendering (see sr-infer.h). */
 #include "sr-infer.h"
 #include "sr-i18n.h"
 
@@ -115,6 +117,12 @@ sr_infer_delta(sr_unet *net, const sr_image *input, const sr_infer_options *opts
                (size_t)(x1 - tx) * sizeof *out);
     }
   }
+  /* The linear branch over the whole frame at once: its 9×9 support then
+   * never meets a tile edge, and whole and tiled runs agree exactly. */
+  const sr_linear *lin = sr_unet_get_linear(net);
+  if (lin &&
+      !sr_linear_delta(lin, input->pixels, 1, input->width, input->height, dy->pixels, true, err))
+    goto fail;
   sr_unet_workspace_free(ws);
   free(src);
   free(out);

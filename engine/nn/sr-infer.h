@@ -11,7 +11,9 @@
  * size multiple in the padded frame and each is run with a margin of at
  * least the network's receptive radius on every side that is not a frame
  * edge, then cropped back, so the tiled result equals the whole-frame result
- * up to float rounding while the memory stays bounded.
+ * up to float rounding while the memory stays bounded. A network with a
+ * linear branch (sr-linear.h) gets the branch's ΔY added over the whole
+ * frame, so tiles never cut its 9×9 support.
  */
 #pragma once
 

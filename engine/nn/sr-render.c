@@ -7,14 +7,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "sr-fs.h"
 #include "sr-i18n.h"
+
+/* How often a reader looks again at a frame another process is rendering. */
+#define CLAIM_POLL_US 20000
 
 typedef struct render_job {
   int frame;
   sr_image *image;
   char *out_path;
+  sr_claim claim; /* held from the completeness check until written */
   double t0;
 } render_job;
 
@@ -40,6 +45,8 @@ typedef struct render_state {
   int rendered, skipped, failed_frames, done, total;
   int *missing;
   int n_missing;
+  int *unreadable; /* Source frames that could not be read, in any order */
+  int n_unreadable;
   double t_start;
 } render_state;
 
@@ -58,6 +65,7 @@ job_free(render_job *j)
     return;
   sr_image_free(j->image);
   free(j->out_path);
+  sr_claim_release(&j->claim);
   free(j);
 }
 
@@ -137,7 +145,30 @@ cancelled(const render_state *s)
   return s->cb && s->cb->cancel && atomic_load(s->cb->cancel);
 }
 
-/* Records a frame's failure; the first one stops the pipeline. */
+static bool
+stopping(render_state *s)
+{
+  pthread_mutex_lock(&s->lock);
+  bool stop = s->stop || cancelled(s);
+  pthread_mutex_unlock(&s->lock);
+  return stop;
+}
+
+/* Records a Source frame that cannot be read; the others still render. */
+static void
+skip_unreadable(render_state *s, int frame, const sr_error *e)
+{
+  pthread_mutex_lock(&s->lock);
+  s->failed_frames++;
+  s->unreadable[s->n_unreadable++] = frame;
+  s->done++;
+  if (s->cb && s->cb->frame_error)
+    s->cb->frame_error(s->cb->user, frame, e);
+  pthread_mutex_unlock(&s->lock);
+}
+
+/* Records a frame's failure in writing or in the network; the first one
+ * stops the pipeline, since the frames after it would fail alike. */
 static void
 fail_frame(render_state *s, int frame, const sr_error *e)
 {
@@ -256,7 +287,27 @@ reader_main(void *arg)
                        f, src_path);
         else
           sr_error_set(&me, e.code, SR_("Source frame %d: %s"), f, e.message);
-        fail_frame(s, f, &me);
+        if (e.code == SR_ERR_MISSING)
+          fail_frame(s, f, &me);
+        else
+          skip_unreadable(s, f, &me);
+      }
+      free(src_path);
+      free(out_path);
+      continue;
+    }
+    /* Render-farm processes sharing the folder take each frame in turn: the
+     * first renders it, the others then find it complete. Frames are
+     * claimed in increasing order and a claim's job never waits for
+     * another claim, so processes cannot deadlock. */
+    sr_claim claim;
+    int got;
+    while ((got = sr_claim_try(&claim, out_path, &e)) == 0 && !stopping(s))
+      usleep(CLAIM_POLL_US);
+    if (got != 1) {
+      if (got < 0) {
+        sr_error_prefix(&e, SR_("frame %d: "), f);
+        fail_frame(s, f, &e);
       }
       free(src_path);
       free(out_path);
@@ -264,6 +315,7 @@ reader_main(void *arg)
     }
     if (sr_render_output_complete(out_path, si.width, si.height, s->model->meta.model_id)) {
       finish_frame(s, f, SR_RENDER_FRAME_SKIPPED, out_path, t0);
+      sr_claim_release(&claim);
       free(src_path);
       free(out_path);
       continue;
@@ -273,19 +325,21 @@ reader_main(void *arg)
     free(src_path);
     if (!img) {
       sr_error_prefix(&e, SR_("Source frame %d: "), f);
-      fail_frame(s, f, &e);
+      skip_unreadable(s, f, &e);
+      sr_claim_release(&claim);
       free(out_path);
       continue;
     }
     render_job *j = calloc(1, sizeof *j);
     if (!j) {
       sr_image_free(img);
+      sr_claim_release(&claim);
       free(out_path);
       sr_error_set(&e, SR_ERR_NOMEM, SR_("frame %d: out of memory"), f);
       fail_frame(s, f, &e);
       continue;
     }
-    *j = (render_job){.frame = f, .image = img, .out_path = out_path, .t0 = t0};
+    *j = (render_job){.frame = f, .image = img, .out_path = out_path, .claim = claim, .t0 = t0};
     pthread_mutex_lock(&s->lock);
     queue_push(s, &s->in, j);
     pthread_mutex_unlock(&s->lock);
@@ -312,10 +366,12 @@ writer_main(void *arg)
     sr_write_options wo = s->opts->write;
     wo.write_alpha = j->image->channels == 4;
     sr_error e = {0};
-    if (sr_image_write(j->out_path, j->image, &wo, &e))
+    if (sr_image_write(j->out_path, j->image, &wo, &e)) {
       finish_frame(s, j->frame, SR_RENDER_FRAME_RENDERED, j->out_path, j->t0);
-    else
+    } else {
+      sr_error_prefix(&e, SR_("frame %d: "), j->frame);
       fail_frame(s, j->frame, &e);
+    }
     job_free(j);
   }
   return NULL;
@@ -361,6 +417,45 @@ frame_in_range(const char *name, void *user)
 }
 
 bool
+sr_render_refuse_inputs(const sr_sequence *source, const sr_sequence *reference,
+                        const char *output_pattern, int first, int last, sr_error *err)
+{
+  sr_file_set *inputs = sr_file_set_new();
+  bool ok = inputs && sr_file_set_add_sequence(inputs, source, err) &&
+            (!reference || sr_file_set_add_sequence(inputs, reference, err)) &&
+            sr_file_set_refuse_pattern(inputs, output_pattern, first, last, err);
+  if (!inputs)
+    sr_error_set(err, SR_ERR_NOMEM, SR_("render: out of memory"));
+  sr_file_set_free(inputs);
+  return ok;
+}
+
+/* The run's error when Source frames could not be read: each was reported
+ * on its own; this names them together and says the rest is done. */
+static void
+unreadable_error(const render_state *s, bool cancelled_too, sr_error *err)
+{
+  char list[256] = "";
+  size_t len = 0;
+  int listed = 0;
+  for (; listed < s->n_unreadable && len + 16 < sizeof list; listed++)
+    len += (size_t)snprintf(list + len, sizeof list - len, "%s%d", listed ? ", " : "",
+                            s->unreadable[listed]);
+  if (listed < s->n_unreadable)
+    snprintf(list + len, sizeof list - len, ", ...");
+  if (cancelled_too)
+    sr_error_set(err, SR_ERR_CANCELLED,
+                 SR_("render stopped; %d Source frames could not be read (%s): replace them and "
+                     "run the render again to finish"),
+                 s->n_unreadable, list);
+  else
+    sr_error_set(err, SR_ERR_IO,
+                 SR_("%d of %d Source frames could not be read (%s); every other frame was "
+                     "rendered. Replace those frames and run the render again to finish them"),
+                 s->n_unreadable, s->total, list);
+}
+
+bool
 sr_render_run(sr_model *model, const sr_sequence *seq, const sr_render_options *opts,
               const sr_render_callbacks *cb, sr_render_result *result, sr_error *err)
 {
@@ -385,13 +480,25 @@ sr_render_run(sr_model *model, const sr_sequence *seq, const sr_render_options *
                  opts->output_pattern);
     return false;
   }
-  char *dir = sr_path_dirname(probe);
   free(probe);
+  if (!sr_render_refuse_inputs(seq, opts->reference, opts->output_pattern, opts->first, opts->last,
+                               err))
+    return false;
+  probe = sr_pattern_format(opts->output_pattern, opts->first);
+  char *dir = probe ? sr_path_dirname(probe) : NULL;
   bool dir_ok = dir && sr_mkdir_p(dir, err);
+  /* A folder we cannot write is found now, not after the network ran. */
+  char *tmp = dir_ok ? sr_atomic_temp_name(probe, err) : NULL;
+  free(probe);
+  if (tmp)
+    unlink(tmp);
+  dir_ok = dir_ok && tmp;
+  free(tmp);
   if (dir_ok) {
     /* A temporary left by a killed run is never a finished frame. Only those
      * of this run's frames go: on a render farm other tasks are writing
-     * their own frames into the same folder right now. */
+     * their own frames into the same folder right now, and a task over the
+     * same frames may be writing one of ours (locked, so it stays). */
     sr_fs_remove_stale_temps_owned(dir, frame_in_range, (void *)opts);
   } else if (err) {
     sr_error_prefix(err, SR_("render: output folder: "));
@@ -399,6 +506,13 @@ sr_render_run(sr_model *model, const sr_sequence *seq, const sr_render_options *
   free(dir);
   if (!dir_ok)
     return false;
+  /* The Source's domain (with an OCIO space, its processors) is built once
+   * here and used for every frame. */
+  sr_prep_settings prep = model->meta.prep;
+  sr_domain *domain = sr_prep_domain_new(&prep, true, err);
+  if (!domain)
+    return false;
+  prep.source_domain = domain;
 
   int n_readers = opts->readers > 0 ? opts->readers : 2;
   int n_writers = opts->writers > 0 ? opts->writers : 2;
@@ -414,8 +528,9 @@ sr_render_run(sr_model *model, const sr_sequence *seq, const sr_render_options *
       .t_start = now_seconds(),
   };
   s.missing = calloc((size_t)s.total, sizeof *s.missing);
+  s.unreadable = calloc((size_t)s.total, sizeof *s.unreadable);
   pthread_mutex_init(&s.lock, NULL);
-  bool ok_init = s.missing && queue_init(&s.in, depth);
+  bool ok_init = s.missing && s.unreadable && queue_init(&s.in, depth);
   ok_init = ok_init && queue_init(&s.out, depth);
   pthread_t *threads = ok_init ? calloc((size_t)(n_readers + n_writers), sizeof *threads) : NULL;
   if (!threads) {
@@ -425,6 +540,8 @@ sr_render_run(sr_model *model, const sr_sequence *seq, const sr_render_options *
       queue_destroy(&s.out);
     pthread_mutex_destroy(&s.lock);
     free(s.missing);
+    sr_domain_free(domain);
+    free(s.unreadable);
     sr_error_set(err, SR_ERR_NOMEM, SR_("render: out of memory"));
     return false;
   }
@@ -457,7 +574,7 @@ sr_render_run(sr_model *model, const sr_sequence *seq, const sr_render_options *
     if (!j)
       break;
     sr_error e = {0};
-    sr_image *rec = sr_infer_frame(model->net, j->image, &model->meta.prep, &opts->infer, &e);
+    sr_image *rec = sr_infer_frame(model->net, j->image, &prep, &opts->infer, &e);
     bool ok = rec != NULL;
     ok = ok && sr_image_set_attribute(rec, SR_RENDER_MODEL_ID_ATTR, model->meta.model_id, &e);
     if (ok && opts->checkpoint_path)
@@ -501,11 +618,19 @@ sr_render_run(sr_model *model, const sr_sequence *seq, const sr_render_options *
   queue_destroy(&s.in);
   queue_destroy(&s.out);
   pthread_mutex_destroy(&s.lock);
-  if (s.failed) {
+  sr_domain_free(domain);
+  qsort(s.unreadable, (size_t)s.n_unreadable, sizeof *s.unreadable, cmp_int);
+  bool failed = s.failed, some_unreadable = s.n_unreadable > 0;
+  if (some_unreadable && !failed)
+    unreadable_error(&s, was_cancelled, err);
+  free(s.unreadable);
+  if (failed) {
     if (err)
       *err = s.first_error;
     return false;
   }
+  if (some_unreadable)
+    return false;
   if (was_cancelled) {
     sr_error_set(err, SR_ERR_CANCELLED,
                  SR_("render stopped after %d of %d frames; run it again "

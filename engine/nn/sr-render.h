@@ -12,8 +12,14 @@
  * frame's size and (for EXR) carries the same spatialRecovery:modelId
  * attribute is skipped; one rendered by another model is rendered again.
  *
- * The first error (or a cancel) stops the pipeline: frames being written
- * finish atomically, queued ones are dropped, nothing half-written stays.
+ * A Source frame that cannot be read is reported and left out; every other
+ * frame still renders. Any other error (writing, the network) or a cancel
+ * stops the pipeline: frames being written finish atomically, queued ones
+ * are dropped, nothing half-written stays.
+ *
+ * Before any work the run refuses an output pattern whose frames would
+ * replace a Source (or Reference) frame, however the path is spelt, and an
+ * output folder it cannot write.
  */
 #pragma once
 
@@ -39,10 +45,11 @@ typedef struct sr_render_options {
   const char *checkpoint_path; /* stored as an attribute; may be NULL */
   sr_write_options write;
   sr_infer_options infer;
-  int readers;       /* 0 = 2 */
-  int writers;       /* 0 = 2 */
-  int queue_depth;   /* 0 = 2 frames per queue */
-  bool skip_missing; /* missing Source frames are listed, not fatal */
+  int readers;                  /* 0 = 2 */
+  int writers;                  /* 0 = 2 */
+  int queue_depth;              /* 0 = 2 frames per queue */
+  bool skip_missing;            /* missing Source frames are listed, not fatal */
+  const sr_sequence *reference; /* also never overwritten; may be NULL */
 } sr_render_options;
 
 void sr_render_options_init(sr_render_options *o);
@@ -63,7 +70,7 @@ typedef struct sr_render_callbacks {
   /* Called once per finished frame, from any pipeline thread, never two at
    * a time. */
   void (*progress)(void *user, const sr_render_progress *p);
-  /* Called for each frame that failed (the first failure stops the run). */
+  /* Called for each frame that failed; the message names the frame. */
   void (*frame_error)(void *user, int frame, const sr_error *e);
   const atomic_bool *cancel;
 } sr_render_callbacks;
@@ -83,6 +90,11 @@ void sr_render_result_clear(sr_render_result *r);
  * model model_id (EXR: the attribute must match; other formats carry no
  * attributes, so only the size is checked). */
 bool sr_render_output_complete(const char *out_path, int width, int height, const char *model_id);
+
+/* Fails (SR_ERR_INVALID, naming both files) when a frame first..last of
+ * output_pattern is a frame of source or reference (may be NULL). */
+bool sr_render_refuse_inputs(const sr_sequence *source, const sr_sequence *reference,
+                             const char *output_pattern, int first, int last, sr_error *err);
 
 /* Renders opts->first..last of seq with model. cb and result may be NULL.
  * Returns false with the first error (SR_ERR_CANCELLED on cancel, SR_ERR_MISSING

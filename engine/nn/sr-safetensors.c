@@ -51,6 +51,9 @@ sr_safetensors_free(sr_safetensors *st)
   }
   free(st->meta);
   free(st->path);
+  free(st->offsets);
+  if (st->fp)
+    fclose(st->fp);
   free(st);
 }
 
@@ -461,17 +464,17 @@ sr_safetensors_parse(const void *bytes, size_t len, const char *path, sr_error *
 }
 
 sr_safetensors *
-sr_safetensors_read(const char *path, sr_error *err)
+sr_safetensors_read_header(const char *path, sr_error *err)
 {
-  FILE *fp = fopen(path, "rb");
+  FILE *fp = sr_fopen_regular(path, err);
   if (!fp) {
-    sr_error_set_errno(err, errno, SR_("cannot open the checkpoint %s"), path);
+    sr_error_prefix(err, SR_("checkpoint: "));
     return NULL;
   }
   struct stat sb;
-  if (fstat(fileno(fp), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+  if (fstat(fileno(fp), &sb) != 0) {
     fclose(fp);
-    sr_error_set(err, SR_ERR_IO, SR_("%s is not a regular file"), path);
+    sr_error_set_errno(err, errno, SR_("cannot read the checkpoint %s"), path);
     return NULL;
   }
   uint64_t file_len = (uint64_t)sb.st_size;
@@ -484,10 +487,11 @@ sr_safetensors_read(const char *path, sr_error *err)
   sr_safetensors *st = new_st(path, err);
   uint8_t len8[8] = {0};
   char *header = NULL;
-  uint8_t *data = NULL;
-  size_t *offsets = NULL;
-  if (!st)
-    goto fail;
+  if (!st) {
+    fclose(fp);
+    return NULL;
+  }
+  st->fp = fp;
   size_t got = fread(len8, 1, 8, fp);
   uint64_t n = got == 8 ? get_u64_le(len8) : 0;
   if (!check_header_len(path, n, got == 8 ? file_len : got, err))
@@ -501,32 +505,60 @@ sr_safetensors_read(const char *path, sr_error *err)
     sr_error_set(err, SR_ERR_FORMAT, SR_("%s: the header is truncated"), path);
     goto fail;
   }
-  uint64_t data_len = file_len - 8 - n;
-  if (!parse_header(st, header, (size_t)n, data_len, &offsets, err))
+  if (!parse_header(st, header, (size_t)n, file_len - 8 - n, &st->offsets, err))
     goto fail;
-  /* Only now, with every field checked, is the tensor data read. */
-  data = malloc(data_len ? (size_t)data_len : 1);
-  if (!data) {
-    sr_error_set(err, SR_ERR_NOMEM, SR_("%s: out of memory for %llu bytes of tensors"), path,
-                 (unsigned long long)data_len);
-    goto fail;
-  }
-  if (fread(data, 1, (size_t)data_len, fp) != data_len) {
-    sr_error_set(err, SR_ERR_FORMAT, SR_("%s: the tensor data is truncated"), path);
-    goto fail;
-  }
-  if (!fill_data(st, data, offsets, err))
-    goto fail;
+  st->data_start = 8 + n;
   free(header);
-  free(data);
-  free(offsets);
-  fclose(fp);
   return st;
 fail:
   free(header);
-  free(data);
-  free(offsets);
-  fclose(fp);
   sr_safetensors_free(st);
   return NULL;
+}
+
+bool
+sr_safetensors_read_data(sr_safetensors *st, sr_error *err)
+{
+  if (!st->fp || !st->offsets) {
+    sr_error_set(err, SR_ERR_INVALID, SR_("%s: internal: the tensor data was already read"),
+                 st->path);
+    return false;
+  }
+  bool ok = true;
+  for (int i = 0; ok && i < st->n_tensors; i++) {
+    sr_st_tensor *t = &st->tensors[i];
+    t->data = malloc(t->count ? t->count * sizeof(float) : 1);
+    if (!t->data) {
+      sr_error_set(err, SR_ERR_NOMEM, SR_("%s: out of memory for tensor \"%s\""), st->path,
+                   t->name);
+      ok = false;
+      break;
+    }
+    if (fseeko(st->fp, (off_t)(st->data_start + st->offsets[i]), SEEK_SET) != 0 ||
+        fread(t->data, sizeof(float), t->count, st->fp) != t->count) {
+      sr_error_set(err, SR_ERR_FORMAT, SR_("%s: the tensor data is truncated"), st->path);
+      ok = false;
+      break;
+    }
+    /* The file is little-endian; on such a host this is a no-op copy. */
+    const uint8_t *raw = (const uint8_t *)t->data;
+    for (size_t k = 0; k < t->count; k++)
+      t->data[k] = get_f32_le(raw + 4 * k);
+  }
+  fclose(st->fp);
+  st->fp = NULL;
+  free(st->offsets);
+  st->offsets = NULL;
+  return ok;
+}
+
+sr_safetensors *
+sr_safetensors_read(const char *path, sr_error *err)
+{
+  sr_safetensors *st = sr_safetensors_read_header(path, err);
+  if (st && !sr_safetensors_read_data(st, err)) {
+    sr_safetensors_free(st);
+    return NULL;
+  }
+  return st;
 }

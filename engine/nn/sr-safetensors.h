@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "sr-error.h"
 
@@ -44,6 +45,11 @@ typedef struct sr_safetensors {
   sr_st_tensor *tensors; /* in data-offset order */
   int n_meta;
   sr_st_meta *meta;
+  /* Between sr_safetensors_read_header() and _read_data(): the open file,
+   * where its data starts, and each tensor's offset in the data. */
+  FILE *fp;
+  uint64_t data_start;
+  size_t *offsets;
 } sr_safetensors;
 
 /* Writes tensors (data not owned) and metadata atomically; tensors are laid
@@ -53,6 +59,13 @@ bool sr_safetensors_write(const char *path, const sr_st_tensor *tensors, int n_t
 
 /* Validates the header (see above); on success reads the data. */
 sr_safetensors *sr_safetensors_read(const char *path, sr_error *err);
+/* Validates the header only and keeps the file open: names, shapes and
+ * metadata are there, every tensor's data is NULL. A caller checks what
+ * the file claims to be before paying for its tensors. */
+sr_safetensors *sr_safetensors_read_header(const char *path, sr_error *err);
+/* Reads the tensors of a file opened by sr_safetensors_read_header(), one
+ * at a time straight into their own buffers, and closes it. */
+bool sr_safetensors_read_data(sr_safetensors *st, sr_error *err);
 /* Parses a file image already in memory (used by the reader and tests). */
 sr_safetensors *sr_safetensors_parse(const void *bytes, size_t len, const char *path,
                                      sr_error *err);

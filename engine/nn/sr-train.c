@@ -10,6 +10,8 @@
 #include "sr-infer.h"
 #include "sr-io.h"
 #include "sr-json.h"
+#include "sr-metrics.h"
+#include "sr-memory.h"
 #include "sr-rng.h"
 #include "sr-sha256.h"
 #include "sr-i18n.h"
@@ -29,6 +31,7 @@ sr_train_config_init(sr_train_config *c)
   c->learning_rate = 2e-4;
   c->warmup_steps = 1000;
   c->cosine_decay = true;
+  c->linear_start = true;
   c->flip = true;
   c->exposure_jitter = false;
   c->scale_jitter = false;
@@ -97,6 +100,7 @@ sr_train_config_to_json(const sr_train_config *c)
             sr_json_set_number(o, "learning_rate", c->learning_rate) &&
             sr_json_set_int(o, "warmup_steps", c->warmup_steps) &&
             sr_json_set_bool(o, "cosine_decay", c->cosine_decay) &&
+            sr_json_set_bool(o, "linear_start", c->linear_start) &&
             sr_json_set_bool(o, "flip", c->flip) &&
             sr_json_set_bool(o, "exposure_jitter", c->exposure_jitter) &&
             sr_json_set_bool(o, "scale_jitter", c->scale_jitter) &&
@@ -142,6 +146,7 @@ sr_train_config_from_json(sr_train_config *c, const char *json, sr_error *err)
   sr_json_get_number(o, "learning_rate", &c->learning_rate);
   sr_json_get_int(o, "warmup_steps", &c->warmup_steps);
   sr_json_get_bool(o, "cosine_decay", &c->cosine_decay);
+  sr_json_get_bool(o, "linear_start", &c->linear_start);
   sr_json_get_bool(o, "flip", &c->flip);
   sr_json_get_bool(o, "exposure_jitter", &c->exposure_jitter);
   sr_json_get_bool(o, "scale_jitter", &c->scale_jitter);
@@ -154,15 +159,26 @@ sr_train_config_from_json(sr_train_config *c, const char *json, sr_error *err)
   return true;
 }
 
+int64_t
+sr_train_warmup(const sr_train_config *c)
+{
+  if (c->warmup_steps <= 0 || c->steps <= 0)
+    return 0;
+  /* ceil(5 % of the run), at least one step, at most the configured cap. */
+  int64_t share = (c->steps * SR_TRAIN_WARMUP_PERCENT + 99) / 100;
+  return share < c->warmup_steps ? share : c->warmup_steps;
+}
+
 double
 sr_train_lr(const sr_train_config *c, int64_t t)
 {
-  if (c->warmup_steps > 0 && t <= c->warmup_steps)
-    return c->learning_rate * (double)t / (double)c->warmup_steps;
-  if (!c->cosine_decay || c->steps <= c->warmup_steps)
+  int64_t warm = sr_train_warmup(c);
+  if (warm > 0 && t <= warm)
+    return c->learning_rate * (double)t / (double)warm;
+  if (!c->cosine_decay || c->steps <= warm)
     return c->learning_rate;
   /* lr · ½(1 + cos(π·progress)) from the end of warm-up to the last step. */
-  double p = (double)(t - c->warmup_steps) / (double)(c->steps - c->warmup_steps);
+  double p = (double)(t - warm) / (double)(c->steps - warm);
   if (p > 1)
     p = 1;
   return c->learning_rate * 0.5 * (1.0 + cos(M_PI * p));
@@ -206,125 +222,6 @@ sr_train_data_hash(const sr_train_data *d, char out[65])
   uint8_t dg[32];
   sr_sha256_final(&ctx, dg);
   sr_sha256_hex(dg, out);
-}
-
-static float *
-luma_plane(const sr_image *img, sr_ycbcr_matrix m)
-{
-  size_t n = (size_t)img->width * (size_t)img->height;
-  float *y = malloc((n ? n : 1) * sizeof *y);
-  if (!y)
-    return NULL;
-  sr_ycbcr_coeffs c = sr_ycbcr_coefficients(m);
-  for (size_t i = 0; i < n; i++) {
-    const float *p = img->pixels + i * (size_t)img->channels;
-    y[i] = img->channels >= 3 ? sr_luma(c, p[0], p[1], p[2]) : p[0];
-  }
-  return y;
-}
-
-double
-sr_psnr_y(const sr_image *a, const sr_image *b, sr_ycbcr_matrix m)
-{
-  if (a->width != b->width || a->height != b->height)
-    return NAN;
-  float *ya = luma_plane(a, m), *yb = luma_plane(b, m);
-  double se = 0;
-  size_t n = (size_t)a->width * (size_t)a->height;
-  for (size_t i = 0; ya && yb && i < n; i++) {
-    double d = (double)ya[i] - (double)yb[i];
-    se += d * d;
-  }
-  bool ok = ya && yb && n > 0;
-  free(ya);
-  free(yb);
-  if (!ok)
-    return NAN;
-  double mse = se / (double)n;
-  /* Identical images: report a finite ceiling rather than infinity. */
-  if (mse < 1e-12)
-    return 120.0;
-  return 10.0 * log10(1.0 / mse);
-}
-
-/* Separable Gaussian blur (σ 1.5, 11 taps) with edges replicated. */
-static void
-blur(const double *in, double *out, double *tmp, int w, int h)
-{
-  double k[11], sum = 0;
-  for (int i = 0; i < 11; i++) {
-    k[i] = exp(-(double)((i - 5) * (i - 5)) / (2 * 1.5 * 1.5));
-    sum += k[i];
-  }
-  for (int i = 0; i < 11; i++)
-    k[i] /= sum;
-  for (int y = 0; y < h; y++)
-    for (int x = 0; x < w; x++) {
-      double s = 0;
-      for (int i = 0; i < 11; i++) {
-        int xx = x + i - 5;
-        xx = xx < 0 ? 0 : xx >= w ? w - 1 : xx;
-        s += k[i] * in[(size_t)y * (size_t)w + (size_t)xx];
-      }
-      tmp[(size_t)y * (size_t)w + (size_t)x] = s;
-    }
-  for (int y = 0; y < h; y++)
-    for (int x = 0; x < w; x++) {
-      double s = 0;
-      for (int i = 0; i < 11; i++) {
-        int yy = y + i - 5;
-        yy = yy < 0 ? 0 : yy >= h ? h - 1 : yy;
-        s += k[i] * tmp[(size_t)yy * (size_t)w + (size_t)x];
-      }
-      out[(size_t)y * (size_t)w + (size_t)x] = s;
-    }
-}
-
-double
-sr_ssim_y(const sr_image *a, const sr_image *b, sr_ycbcr_matrix m)
-{
-  if (a->width != b->width || a->height != b->height || a->width < 1 || a->height < 1)
-    return NAN;
-  int w = a->width, h = a->height;
-  size_t n = (size_t)w * (size_t)h;
-  float *ya = luma_plane(a, m), *yb = luma_plane(b, m);
-  double *buf = malloc(n * 8 * sizeof *buf);
-  double result = NAN;
-  if (ya && yb && buf) {
-    double *x = buf, *y = buf + n, *xx = buf + 2 * n, *yy = buf + 3 * n, *xy = buf + 4 * n;
-    double *mu = buf + 5 * n, *tmp = buf + 6 * n, *t2 = buf + 7 * n;
-    for (size_t i = 0; i < n; i++) {
-      x[i] = ya[i];
-      y[i] = yb[i];
-    }
-    /* SSIM = (2μxμy + C1)(2σxy + C2) / ((μx² + μy² + C1)(σx² + σy² + C2)), C = (k·1)². */
-    const double c1 = 0.01 * 0.01, c2 = 0.03 * 0.03;
-    for (size_t i = 0; i < n; i++) {
-      xx[i] = x[i] * x[i];
-      yy[i] = y[i] * y[i];
-      xy[i] = x[i] * y[i];
-    }
-    blur(x, mu, tmp, w, h);
-    memcpy(x, mu, n * sizeof *x);
-    blur(y, mu, tmp, w, h);
-    memcpy(y, mu, n * sizeof *y);
-    blur(xx, mu, tmp, w, h);
-    memcpy(xx, mu, n * sizeof *xx);
-    blur(yy, mu, tmp, w, h);
-    memcpy(yy, mu, n * sizeof *yy);
-    blur(xy, t2, tmp, w, h);
-    double s = 0;
-    for (size_t i = 0; i < n; i++) {
-      double mx = x[i], my = y[i];
-      double vx = xx[i] - mx * mx, vy = yy[i] - my * my, cxy = t2[i] - mx * my;
-      s += ((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2));
-    }
-    result = s / (double)n;
-  }
-  free(ya);
-  free(yb);
-  free(buf);
-  return result;
 }
 
 /* ---- patches and augmentation --------------------------------------------- */
@@ -437,6 +334,9 @@ typedef struct run {
   sr_unet_workspace *ws;
   sr_rng rng;
   float *src, *gt, *delta;
+  float *target;      /* what the network learns: gt, less ΔY_lin with a linear branch */
+  sr_pair *res_pairs; /* the pairs with ΔY_lin taken off the ground truth, or NULL */
+  sr_train_data res_data;
   char *config_json;
   char data_hash[65];
   double loss_avg;
@@ -457,7 +357,9 @@ static bool
 write_contact_sheet(run *r, int64_t step, sr_error *err)
 {
   int P = r->cfg->patch, n = r->cfg->batch < 4 ? r->cfg->batch : 4;
-  if (!sr_unet_infer_host(r->net, r->ws, r->src, r->delta, err))
+  const sr_linear *lin = sr_unet_get_linear(r->net);
+  if (!sr_unet_infer_host(r->net, r->ws, r->src, r->delta, err) ||
+      (lin && !sr_linear_delta(lin, r->src, r->cfg->batch, P, P, r->delta, true, err)))
     return false;
   sr_image *sheet = sr_image_new(3 * P, n * P, 3, err);
   if (!sheet)
@@ -498,7 +400,9 @@ write_contact_sheet(run *r, int64_t step, sr_error *err)
   return ok;
 }
 
-/* Mean held-out PSNR/SSIM of Y, before (Source) and after (output). */
+/* Mean held-out PSNR/SSIM of Y against the ground truth, before (Source)
+ * and after (output), by QA's definitions (sr-metrics.h); a frame the model
+ * leaves identical to its ground truth makes the mean PSNR infinite. */
 static bool
 evaluate(run *r, sr_train_eval *e, sr_error *err)
 {
@@ -522,10 +426,10 @@ evaluate(run *r, sr_train_eval *e, sr_error *err)
     clamp_add(p->input->pixels, dy->pixels, out->pixels, (size_t)out->width * (size_t)out->height);
     sr_image_free(dy);
     sr_ycbcr_matrix m = r->data->prep.matrix;
-    pb += sr_psnr_y(p->input, p->ground_truth, m);
-    pa += sr_psnr_y(out, p->ground_truth, m);
-    sb += sr_ssim_y(p->input, p->ground_truth, m);
-    sa += sr_ssim_y(out, p->ground_truth, m);
+    pb += sr_qa_psnr_y(p->input, p->ground_truth, m);
+    pa += sr_qa_psnr_y(out, p->ground_truth, m);
+    sb += sr_qa_ssim_y(p->input, p->ground_truth, m);
+    sa += sr_qa_ssim_y(out, p->ground_truth, m);
     sr_image_free(out);
   }
   double n = r->data->n_held_out;
@@ -578,12 +482,9 @@ save_checkpoint(run *r, int64_t step, sr_error *err)
   char *latest = sr_path_join(r->out_dir, "checkpoints/latest.safetensors");
   char *dir = path ? sr_path_dirname(path) : NULL;
   bool ok = path && latest && dir && sr_mkdir_p(dir, err) &&
-            sr_checkpoint_save(path, r->net, &meta, true, e.model_id, err) &&
-            sr_checkpoint_save(latest, r->net, &meta, true, NULL, err);
+            sr_checkpoint_save(path, r->net, &meta, true, e.model_id, err);
   if (!path || !latest || !dir)
     sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory"));
-  free(pairs);
-  free(held);
   free(dir);
 
   char *preview = NULL;
@@ -602,6 +503,11 @@ save_checkpoint(run *r, int64_t step, sr_error *err)
     sr_image_free(rec);
     free(pdir);
   }
+  /* latest.safetensors last: a run killed at any point resumes from a step
+   * whose checkpoint, preview and contact sheet are all on disk. */
+  ok = ok && sr_checkpoint_save(latest, r->net, &meta, true, NULL, err);
+  free(pairs);
+  free(held);
   if (ok) {
     sr_train_result *res = r->result;
     res->step = step;
@@ -621,6 +527,68 @@ save_checkpoint(run *r, int64_t step, sr_error *err)
   free(path);
   free(latest);
   return ok;
+}
+
+/* Temporaries of a run that was killed: one training writes into its
+ * folder at a time, so every one there is stale. */
+static void
+remove_stale_temps(const char *out_dir)
+{
+  static const char *const sub[] = {"", "checkpoints", "contact", "preview"};
+  for (size_t i = 0; i < sizeof sub / sizeof sub[0]; i++) {
+    char *dir = sr_path_join(out_dir, sub[i]);
+    if (dir)
+      sr_fs_remove_stale_temps(dir, "");
+    free(dir);
+  }
+}
+
+/* The linear warm start: the branch fitted in closed form on the training
+ * pairs, and the head zeroed, so step 0 is exactly the linear solution and
+ * every step goes into what only the network can add. The branch stays
+ * fixed: it already is the least-squares optimum on these pairs (under the
+ * Charbonnier loss a trainable copy would move by little), it adds no op to
+ * any backend, and the checkpoint keeps the two parts apart, so what the
+ * network adds over the linear solution stays measurable. A resumed run
+ * takes the branch, or its absence, from the checkpoint. */
+static bool
+start_linear(run *r, sr_error *err)
+{
+  sr_linear lin;
+  if (!sr_linear_fit(r->data->pairs, r->data->n_pairs, r->data->prep.matrix, &lin, err))
+    return false;
+  sr_unet_set_linear(r->net, &lin);
+  return sr_unet_zero_head(r->net, err);
+}
+
+/* The network's training pairs under a linear branch: the ground truth less
+ * ΔY_lin of the whole input frame, taken once before any window is cut, so
+ * flips and translations move the residual with the picture and the
+ * branch's 9×9 support never meets a patch edge. */
+static bool
+residual_pairs(run *r, sr_error *err)
+{
+  const sr_linear *lin = sr_unet_get_linear(r->net);
+  if (!lin)
+    return true;
+  int n = r->data->n_pairs;
+  r->res_pairs = calloc((size_t)n, sizeof *r->res_pairs);
+  if (!r->res_pairs) {
+    sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory"));
+    return false;
+  }
+  for (int i = 0; i < n; i++) {
+    const sr_pair *p = &r->data->pairs[i];
+    r->res_pairs[i] = *p;
+    r->res_pairs[i].ground_truth = sr_image_copy(p->ground_truth, err);
+    if (!r->res_pairs[i].ground_truth ||
+        !sr_linear_subtract(lin, p->input->pixels, 1, p->input->width, p->input->height,
+                            r->res_pairs[i].ground_truth->pixels, err))
+      return false;
+  }
+  r->res_data = *r->data;
+  r->res_data.pairs = r->res_pairs;
+  return true;
 }
 
 static bool
@@ -706,6 +674,7 @@ sr_train_run(const sr_train_config *cfg, const sr_train_data *data, const char *
   }
   if (!sr_mkdir_p(out_dir, err))
     goto out;
+  remove_stale_temps(out_dir);
   if (strcmp(cfg->backend, "cpu") == 0 && cfg->threads > 0)
     r.be = sr_backend_cpu_create(cfg->threads, err);
   else
@@ -717,10 +686,14 @@ sr_train_run(const sr_train_config *cfg, const sr_train_data *data, const char *
   r.net = sr_unet_new(cfg->model_size, r.be, err);
   if (!r.net || !sr_unet_init(r.net, cfg->seed, err))
     goto out;
+  if (cfg->linear_start && !start_linear(&r, err))
+    goto out;
   /* The patch RNG is seeded apart from the weight initialisation. */
   sr_rng_seed(&r.rng, cfg->seed ^ 0x5ca1ab1e0ddba11ULL);
   int64_t start = 0;
   if (resume && !resume_from(&r, resume, &start, err))
+    goto out;
+  if (!residual_pairs(&r, err))
     goto out;
   result->start_step = start;
   result->step = start;
@@ -730,9 +703,10 @@ sr_train_run(const sr_train_config *cfg, const sr_train_data *data, const char *
   r.src = malloc((size_t)B * pp * 3 * sizeof *r.src);
   r.gt = malloc((size_t)B * pp * 3 * sizeof *r.gt);
   r.delta = malloc((size_t)B * pp * sizeof *r.delta);
+  r.target = malloc((size_t)B * pp * 3 * sizeof *r.target);
   if (!r.ws)
     goto out;
-  if (!r.src || !r.gt || !r.delta) {
+  if (!r.src || !r.gt || !r.delta || !r.target) {
     sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory for a batch of %d patches of %d px"), B, P);
     goto out;
   }
@@ -763,11 +737,20 @@ sr_train_run(const sr_train_config *cfg, const sr_train_data *data, const char *
                    result->checkpoint_path[0] ? result->checkpoint_path : SR_("the start"));
       goto out;
     }
-    sr_train_sample_batch(cfg, data, t, &r.rng, r.src, r.gt);
+    /* With a linear branch the network learns the residual pairs; a
+     * contact sheet shows the real ground truth, drawn with the same
+     * windows and augmentations. */
+    bool sheet = cfg->contact_sheet_every > 0 && t % cfg->contact_sheet_every == 0;
+    sr_rng before = r.rng;
+    sr_train_sample_batch(cfg, r.res_pairs ? &r.res_data : data, t, &r.rng, r.src, r.target);
+    if (sheet && r.res_pairs)
+      sr_train_sample_batch(cfg, data, t, &before, r.src, r.gt);
+    else if (sheet)
+      memcpy(r.gt, r.target, (size_t)B * pp * 3 * sizeof *r.gt);
     adam.lr = (float)sr_train_lr(cfg, t);
     adam.step = t;
     double loss = 0;
-    if (!sr_unet_train_step_host(r.net, r.ws, r.src, r.gt, &loss_desc, &adam, &loss, err)) {
+    if (!sr_unet_train_step_host(r.net, r.ws, r.src, r.target, &loss_desc, &adam, &loss, err)) {
       sr_error_prefix(err, SR_("step %lld: "), (long long)t);
       goto out;
     }
@@ -791,8 +774,7 @@ sr_train_run(const sr_train_config *cfg, const sr_train_data *data, const char *
                               .eta_seconds = sps > 0 ? (double)(cfg->steps - t) / sps : 0};
       cb->progress(cb->user, &pr);
     }
-    if (cfg->contact_sheet_every > 0 && t % cfg->contact_sheet_every == 0 &&
-        !write_contact_sheet(&r, t, err))
+    if (sheet && !write_contact_sheet(&r, t, err))
       goto out;
     if (t % cfg->checkpoint_every == 0 || t == cfg->steps) {
       if (!save_checkpoint(&r, t, err))
@@ -809,6 +791,39 @@ out:
   free(r.src);
   free(r.gt);
   free(r.delta);
+  free(r.target);
+  for (int i = 0; r.res_pairs && i < data->n_pairs; i++)
+    sr_image_free(r.res_pairs[i].ground_truth);
+  free(r.res_pairs);
   free(r.config_json);
   return ok;
+}
+
+uint64_t
+sr_train_pairs_memory(int n_pairs, int frame_w, int frame_h, int frame_channels, sr_rect crop)
+{
+  uint64_t w = (uint64_t)(crop.w > 0 ? crop.w : frame_w);
+  uint64_t h = (uint64_t)(crop.h > 0 ? crop.h : frame_h);
+  uint64_t pair = 2u * w * h * 3u * sizeof(float);
+  uint64_t frames =
+      2u * (uint64_t)frame_w * (uint64_t)frame_h * (uint64_t)frame_channels * sizeof(float);
+  return (uint64_t)(n_pairs > 0 ? n_pairs : 0) * pair + frames;
+}
+
+bool
+sr_train_check_memory(int n_pairs, int frame_w, int frame_h, int frame_channels, sr_rect crop,
+                      uint64_t available, sr_error *err)
+{
+  uint64_t need = sr_train_pairs_memory(n_pairs, frame_w, frame_h, frame_channels, crop);
+  if (available == 0 || need <= available)
+    return true;
+  char need_s[32], have_s[32];
+  sr_memory_format(need, need_s, sizeof need_s);
+  sr_memory_format(available, have_s, sizeof have_s);
+  int w = crop.w > 0 ? crop.w : frame_w, h = crop.h > 0 ? crop.h : frame_h;
+  sr_error_set(err, SR_ERR_NOMEM,
+               SR_("%d pairs of %dx%d px need about %s of memory, but %s is available: train "
+                   "on fewer pairs, choose a smaller crop, or close other programs"),
+               n_pairs, w, h, need_s, have_s);
+  return false;
 }

@@ -7,12 +7,15 @@
  * horizontal flip, optional exposure gain (±10 %) and optional scale (±5 %,
  * bilinear, off by default). Nothing sharpens, blurs or adds grain.
  *
+ * Before the first step the linear branch (sr-linear.h) is fitted to the
+ * pairs and the network starts at ΔY = 0 on top of it (linear_start), so the
+ * model is never worse than the linear solution and learns the residual.
  * The loss is Charbonnier on Y (sr-backend.h); Adam with a linear warm-up
- * then cosine decay to zero. Every `checkpoint_every` steps and at the end:
+ * then cosine decay to zero, both scaled to the run (sr_train_warmup). Every `checkpoint_every` steps and at the end:
  * a checkpoint (out_dir/checkpoints/step_NNNNNN.safetensors and a copy at
  * out_dir/checkpoints/latest.safetensors, both with Adam moments and the
  * RNG state), the preview frame (out_dir/preview/step_NNNNNN.exr) and the
- * held-out PSNR/SSIM of Y against the Reference. Every
+ * held-out PSNR/SSIM of Y against the ground truth (sr-metrics.h). Every
  * `contact_sheet_every` steps: out_dir/contact/step_NNNNNN.png (rows: batch
  * samples; columns: input | ground truth | output).
  *
@@ -41,8 +44,9 @@ typedef struct sr_train_config {
   int64_t checkpoint_every;    /* 10000 */
   int64_t contact_sheet_every; /* 100; 0 = never */
   double learning_rate;        /* 2e-4 */
-  int64_t warmup_steps;        /* 1000 */
+  int64_t warmup_steps;        /* 1000: the cap; see sr_train_warmup */
   bool cosine_decay;           /* true */
+  bool linear_start;           /* true: fit the linear branch first (sr-linear.h) */
   bool flip;                   /* true */
   bool exposure_jitter;        /* false: gain in [0.9, 1.1] */
   bool scale_jitter;           /* false: scale in [0.95, 1.05] */
@@ -60,7 +64,14 @@ bool sr_train_config_validate(const sr_train_config *c, int crop_w, int crop_h, 
 char *sr_train_config_to_json(const sr_train_config *c);
 /* Reads fields present in json over c's current values. */
 bool sr_train_config_from_json(sr_train_config *c, const char *json, sr_error *err);
-/* Learning rate at step t (1-based). */
+/* The warm-up scales with the run: SR_TRAIN_WARMUP_PERCENT of the steps
+ * (rounded up), capped at warmup_steps (0 = none). A 1,500-step run warms up
+ * over 75 steps, a 40,000-step run over 1,000; the cosine decay then spans
+ * every step after the warm-up. */
+#define SR_TRAIN_WARMUP_PERCENT 5
+int64_t sr_train_warmup(const sr_train_config *c);
+/* Learning rate at step t (1-based): linear warm-up, then cosine decay to 0
+ * at the last step (or constant without decay). */
 double sr_train_lr(const sr_train_config *c, int64_t t);
 
 typedef struct sr_train_data {
@@ -74,6 +85,17 @@ typedef struct sr_train_data {
   sr_prep_settings prep;
 } sr_train_data;
 
+/* Bytes the pairs need while training holds them all: input and ground
+ * truth (RGB float) of each pair at the crop size (the frame size without
+ * a crop), plus the Source and Reference frames read while one is built. */
+uint64_t sr_train_pairs_memory(int n_pairs, int frame_w, int frame_h, int frame_channels,
+                               sr_rect crop);
+/* Fails before any pair is read when they would not fit in `available`
+ * bytes (sr_memory_available(); 0 means unknown and passes), naming the
+ * memory needed, the memory available and what to change. */
+bool sr_train_check_memory(int n_pairs, int frame_w, int frame_h, int frame_channels, sr_rect crop,
+                           uint64_t available, sr_error *err);
+
 /* Draws the batch of training step t (1-based) into src and gt (each
  * batch×patch×patch×3): pairs in turn, random windows, augmentations.
  * Exposed for tests; the trainer calls it once per step. */
@@ -82,11 +104,6 @@ void sr_train_sample_batch(const sr_train_config *c, const sr_train_data *d, int
 
 /* SHA-256 over the pairs' frame numbers, sizes and pixel bytes (hex). */
 void sr_train_data_hash(const sr_train_data *d, char out[65]);
-
-/* Luma PSNR (dB, peak 1) and SSIM (11×11 Gaussian window, σ 1.5) between
- * two RGB images of equal size, Y from the given matrix. */
-double sr_psnr_y(const sr_image *a, const sr_image *b, sr_ycbcr_matrix m);
-double sr_ssim_y(const sr_image *a, const sr_image *b, sr_ycbcr_matrix m);
 
 typedef struct sr_train_progress {
   int64_t step, steps;

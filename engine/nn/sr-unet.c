@@ -15,8 +15,14 @@
 #include "sr-rng.h"
 #include "sr-i18n.h"
 
+/* The deepest U-Net the size table holds (M and L); per-level arrays are
+ * sized by it. */
 #define MAX_LEVELS 4
 #define MAX_PARAMS 64
+/* Weights, gradients and the two Adam moments (sr_unet_block). */
+#define N_BLOCKS (SR_UNET_ADAM_V + 1)
+/* A conv weight is [cout, k, k, cin]. */
+#define WEIGHT_RANK 4
 
 /* One conv of the model and where its weights and bias sit in the blocks. */
 typedef struct layer {
@@ -32,12 +38,14 @@ struct sr_unet {
   int C, L;
   sr_unet_param params[MAX_PARAMS];
   size_t nparams, total;
-  float *block[4];
+  float *block[N_BLOCKS];
   /* enc1/enc2 for every level (level L-1 is the bottom); the rest for
    * levels 0..L-2. dec1 reads u_l (with the bias), dec1s reads e_l and
    * accumulates, then applies the ReLU. */
   layer enc1[MAX_LEVELS], enc2[MAX_LEVELS], down[MAX_LEVELS], up[MAX_LEVELS];
   layer dec1[MAX_LEVELS], dec1s[MAX_LEVELS], dec2[MAX_LEVELS], head;
+  bool has_linear;
+  sr_linear linear;
 };
 
 struct sr_unet_workspace {
@@ -61,9 +69,9 @@ static const struct {
   const char *id, *word;
   int C, L;
 } size_table[] = {
-    [SR_UNET_S] = {"S", "small", 16, 3},
-    [SR_UNET_M] = {"M", "medium", 32, 4},
-    [SR_UNET_L] = {"L", "large", 64, 4},
+    [SR_UNET_S] = {"S", "small", 16, MAX_LEVELS - 1},
+    [SR_UNET_M] = {"M", "medium", 32, MAX_LEVELS},
+    [SR_UNET_L] = {"L", "large", 64, MAX_LEVELS},
 };
 
 static bool
@@ -137,7 +145,7 @@ add_param(sr_unet *net, const char *name, int rank, const int *shape, size_t *of
   snprintf(p->name, sizeof p->name, "%s", name);
   p->rank = rank;
   p->count = 1;
-  for (int i = 0; i < 4; i++) {
+  for (int i = 0; i < (int)(sizeof p->shape / sizeof p->shape[0]); i++) {
     p->shape[i] = i < rank ? shape[i] : 0;
     if (i < rank)
       p->count *= (size_t)shape[i];
@@ -150,24 +158,32 @@ add_param(sr_unet *net, const char *name, int rank, const int *shape, size_t *of
   return true;
 }
 
+/* One conv layer as build() declares it: the conv itself, its parameter
+ * names ("<prefix>.weight", "<prefix>.bias") and its initialisation (He
+ * normal over fan_in, times init_scale). */
+typedef struct layer_spec {
+  const char *prefix;
+  sr_conv_desc conv;
+  int fan_in;
+  float init_scale;
+} layer_spec;
+
 static bool
-add_layer(sr_unet *net, layer *ly, const char *prefix, const char *wname, sr_conv_kind kind,
-          int cin, int cout, bool bias, bool relu, bool accumulate, int fan_in, float scale,
-          sr_error *err)
+add_layer(sr_unet *net, layer *ly, const layer_spec *spec, sr_error *err)
 {
   char name[48];
-  int k = sr_conv_kernel(kind);
-  ly->d = (sr_conv_desc){
-      .kind = kind, .cin = cin, .cout = cout, .bias = bias, .relu = relu, .accumulate = accumulate};
-  ly->fan_in = fan_in;
-  ly->init_scale = scale;
-  int wshape[4] = {cout, k, k, cin};
-  snprintf(name, sizeof name, "%s.%s", prefix, wname);
-  if (!add_param(net, name, 4, wshape, &ly->w_off, err))
+  const sr_conv_desc *d = &spec->conv;
+  int k = sr_conv_kernel(d->kind);
+  ly->d = *d;
+  ly->fan_in = spec->fan_in;
+  ly->init_scale = spec->init_scale;
+  int wshape[WEIGHT_RANK] = {d->cout, k, k, d->cin};
+  snprintf(name, sizeof name, "%s.weight", spec->prefix);
+  if (!add_param(net, name, WEIGHT_RANK, wshape, &ly->w_off, err))
     return false;
-  if (bias) {
-    int bshape[1] = {cout};
-    snprintf(name, sizeof name, "%s.bias", prefix);
+  if (d->bias) {
+    int bshape[1] = {d->cout};
+    snprintf(name, sizeof name, "%s.bias", spec->prefix);
     if (!add_param(net, name, 1, bshape, &ly->b_off, err))
       return false;
   }
@@ -189,16 +205,30 @@ build(sr_unet *net, sr_error *err)
     char p1[24], p2[24];
     snprintf(p1, sizeof p1, "%s.conv1", prefix);
     snprintf(p2, sizeof p2, "%s.conv2", prefix);
-    if (!add_layer(net, &net->enc1[l], p1, "weight", SR_CONV_3X3, cin, c, true, true, false,
-                   9 * cin, 1.0f, err) ||
-        !add_layer(net, &net->enc2[l], p2, "weight", SR_CONV_3X3, c, c, true, true, false, 9 * c,
-                   1.0f, err))
+    layer_spec conv1 = {
+        .prefix = p1,
+        .conv = {.kind = SR_CONV_3X3, .cin = cin, .cout = c, .bias = true, .relu = true},
+        .fan_in = 9 * cin,
+        .init_scale = 1.0f,
+    };
+    layer_spec conv2 = {
+        .prefix = p2,
+        .conv = {.kind = SR_CONV_3X3, .cin = c, .cout = c, .bias = true, .relu = true},
+        .fan_in = 9 * c,
+        .init_scale = 1.0f,
+    };
+    if (!add_layer(net, &net->enc1[l], &conv1, err) || !add_layer(net, &net->enc2[l], &conv2, err))
       return false;
     if (l < L - 1) {
       char pd[24];
       snprintf(pd, sizeof pd, "%s.down", prefix);
-      if (!add_layer(net, &net->down[l], pd, "weight", SR_CONV_DOWN2, c, 2 * c, true, false, false,
-                     4 * c, 1.0f, err))
+      layer_spec down = {
+          .prefix = pd,
+          .conv = {.kind = SR_CONV_DOWN2, .cin = c, .cout = 2 * c, .bias = true},
+          .fan_in = 4 * c,
+          .init_scale = 1.0f,
+      };
+      if (!add_layer(net, &net->down[l], &down, err))
         return false;
     }
   }
@@ -210,34 +240,50 @@ build(sr_unet *net, sr_error *err)
     snprintf(p2, sizeof p2, "dec%d.conv2", l);
     /* The up conv reads 2c channels; each output pixel sees one input pixel
      * through one kernel tap, so its fan-in is 2c. */
-    if (!add_layer(net, &net->up[l], pu, "weight", SR_CONV_UP2, 2 * c, c, true, false, false, 2 * c,
-                   1.0f, err))
+    layer_spec up = {
+        .prefix = pu,
+        .conv = {.kind = SR_CONV_UP2, .cin = 2 * c, .cout = c, .bias = true},
+        .fan_in = 2 * c,
+        .init_scale = 1.0f,
+    };
+    if (!add_layer(net, &net->up[l], &up, err))
       return false;
     /* conv1 over concat(u, e): weight, skip_weight, bias in that order. */
     layer *d1 = &net->dec1[l], *d1s = &net->dec1s[l];
     char name[48];
-    int k = 3, wshape[4] = {c, k, k, c};
+    int k = 3, wshape[WEIGHT_RANK] = {c, k, k, c};
     d1->d = (sr_conv_desc){.kind = SR_CONV_3X3, .cin = c, .cout = c, .bias = true};
     d1s->d =
         (sr_conv_desc){.kind = SR_CONV_3X3, .cin = c, .cout = c, .relu = true, .accumulate = true};
     d1->fan_in = d1s->fan_in = 9 * 2 * c;
     d1->init_scale = d1s->init_scale = 1.0f;
     snprintf(name, sizeof name, "%s.weight", p1);
-    if (!add_param(net, name, 4, wshape, &d1->w_off, err))
+    if (!add_param(net, name, WEIGHT_RANK, wshape, &d1->w_off, err))
       return false;
     snprintf(name, sizeof name, "%s.skip_weight", p1);
-    if (!add_param(net, name, 4, wshape, &d1s->w_off, err))
+    if (!add_param(net, name, WEIGHT_RANK, wshape, &d1s->w_off, err))
       return false;
     int bshape[1] = {c};
     snprintf(name, sizeof name, "%s.bias", p1);
     if (!add_param(net, name, 1, bshape, &d1->b_off, err))
       return false;
-    if (!add_layer(net, &net->dec2[l], p2, "weight", SR_CONV_3X3, c, c, true, true, false, 9 * c,
-                   1.0f, err))
+    layer_spec conv2 = {
+        .prefix = p2,
+        .conv = {.kind = SR_CONV_3X3, .cin = c, .cout = c, .bias = true, .relu = true},
+        .fan_in = 9 * c,
+        .init_scale = 1.0f,
+    };
+    if (!add_layer(net, &net->dec2[l], &conv2, err))
       return false;
   }
-  return add_layer(net, &net->head, "head", "weight", SR_CONV_1X1, C, 1, true, false, false, C,
-                   0.1f, err);
+  /* A small head: the model starts close to ΔY = 0, the identity. */
+  layer_spec head = {
+      .prefix = "head",
+      .conv = {.kind = SR_CONV_1X1, .cin = C, .cout = 1, .bias = true},
+      .fan_in = C,
+      .init_scale = 0.1f,
+  };
+  return add_layer(net, &net->head, &head, err);
 }
 
 sr_unet *
@@ -263,7 +309,7 @@ sr_unet_new(sr_unet_size size, sr_backend *be, sr_error *err)
   net->L = size_table[size].L;
   if (!build(net, err))
     goto fail;
-  for (int i = 0; i < 4; i++) {
+  for (int i = 0; i < N_BLOCKS; i++) {
     net->block[i] = sr_backend_alloc(be, net->total, err);
     if (!net->block[i])
       goto fail;
@@ -283,7 +329,7 @@ sr_unet_free(sr_unet *net)
 {
   if (!net)
     return;
-  for (int i = 0; i < 4; i++)
+  for (int i = 0; i < N_BLOCKS; i++)
     sr_backend_release(net->be, net->block[i]);
   free(net);
 }
@@ -339,8 +385,42 @@ sr_unet_init(sr_unet *net, uint64_t seed, sr_error *err)
     init_layer(order[i], host, &rng);
   bool ok = sr_backend_upload(net->be, net->block[SR_UNET_PARAMS], host, net->total, err);
   free(host);
-  for (int i = 1; ok && i < 4; i++)
+  for (int i = SR_UNET_GRADS; ok && i < N_BLOCKS; i++)
     ok = sr_backend_fill(net->be, net->block[i], 0.0f, net->total, err);
+  return ok;
+}
+
+/* ---- the linear branch ------------------------------------------------------------ */
+
+void
+sr_unet_set_linear(sr_unet *net, const sr_linear *lin)
+{
+  net->has_linear = lin != NULL;
+  if (lin)
+    net->linear = *lin;
+}
+
+const sr_linear *
+sr_unet_get_linear(const sr_unet *net)
+{
+  return net->has_linear ? &net->linear : NULL;
+}
+
+bool
+sr_unet_zero_head(sr_unet *net, sr_error *err)
+{
+  float *host = malloc(net->total * sizeof *host);
+  if (!host) {
+    sr_error_set(err, SR_ERR_NOMEM, SR_("U-Net: out of memory"));
+    return false;
+  }
+  bool ok = sr_backend_download(net->be, host, net->block[SR_UNET_PARAMS], net->total, err);
+  if (ok) {
+    memset(host + net->head.w_off, 0, sr_conv_weight_count(&net->head.d) * sizeof *host);
+    memset(host + net->head.b_off, 0, (size_t)net->head.d.cout * sizeof *host);
+    ok = sr_backend_upload(net->be, net->block[SR_UNET_PARAMS], host, net->total, err);
+  }
+  free(host);
   return ok;
 }
 

@@ -63,6 +63,7 @@
 
 #include "sr-backend.h"
 #include "sr-error.h"
+#include "sr-linear.h"
 
 typedef enum sr_unet_size {
   SR_UNET_S = 0,
@@ -97,6 +98,20 @@ sr_backend *sr_unet_get_backend(const sr_unet *net);
 
 /* He initialisation from seed (see above); also clears the Adam moments. */
 bool sr_unet_init(sr_unet *net, uint64_t seed, sr_error *err);
+
+/* ---- the linear branch -------------------------------------------------------- */
+
+/* A network may carry a fixed linear branch (sr-linear.h): the recovered ΔY
+ * is then ΔY_lin + the network's output. The passes below compute only the
+ * network's part; sr_infer_delta and the trainer add the branch on the host.
+ * lin NULL removes it. Checkpoints store it (sr-checkpoint.h). */
+void sr_unet_set_linear(sr_unet *net, const sr_linear *lin);
+/* The branch, or NULL when the network has none. */
+const sr_linear *sr_unet_get_linear(const sr_unet *net);
+/* Zeroes the head's weights and bias so the network's ΔY is exactly 0 and a
+ * run starts on the linear branch; the head's gradient is not zero, so the
+ * first step moves it and the rest of the network follows. */
+bool sr_unet_zero_head(sr_unet *net, sr_error *err);
 
 /* ---- parameters -------------------------------------------------------------- */
 

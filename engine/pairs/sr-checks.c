@@ -261,13 +261,47 @@ sr_measure_misalignment(const sr_image *source, const sr_image *reference,
   return ok;
 }
 
-static bool
-contains(const int *v, int n, int x)
+/* A frame list sorted by (frame, position), so that membership and "is this
+ * the first time the frame is listed" are binary searches: projects may
+ * list 200,000 frames, and pairwise scans would take minutes. */
+typedef struct listed {
+  int frame, index;
+} listed;
+
+static int
+cmp_listed(const void *a, const void *b)
 {
-  for (int i = 0; i < n; i++)
-    if (v[i] == x)
-      return true;
-  return false;
+  const listed *x = a, *y = b;
+  if (x->frame != y->frame)
+    return (x->frame > y->frame) - (x->frame < y->frame);
+  return (x->index > y->index) - (x->index < y->index);
+}
+
+/* NULL when n is 0 or memory is short (the checks then see an empty list). */
+static listed *
+sort_listed(const int *v, int n)
+{
+  listed *s = n > 0 ? malloc((size_t)n * sizeof *s) : NULL;
+  for (int i = 0; s && i < n; i++)
+    s[i] = (listed){v[i], i};
+  if (s)
+    qsort(s, (size_t)n, sizeof *s, cmp_listed);
+  return s;
+}
+
+/* Position in the original list of the first listing of frame, or -1. */
+static int
+first_listing(const listed *s, int n, int frame)
+{
+  int lo = 0, hi = s ? n : 0;
+  while (lo < hi) {
+    int mid = lo + (hi - lo) / 2;
+    if (s[mid].frame < frame)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo < (s ? n : 0) && s[lo].frame == frame ? s[lo].index : -1;
 }
 
 void
@@ -287,9 +321,10 @@ sr_check_frame_sets(const int *pairs, int n_pairs, const int *held_out, int n_he
     sr_check_report_add(r, "training-pairs", "project", SR_CHECK_FAIL, 0.0,
                         SR_("no training pairs; add at least one (4 to 9 to start)"));
 
+  listed *sp = sort_listed(pairs, n_pairs), *sh = sort_listed(held_out, n_held_out);
   int dup = 0, first_dup = 0;
   for (int i = 0; i < n_pairs; i++)
-    if (contains(pairs, i, pairs[i]) && dup++ == 0)
+    if (first_listing(sp, n_pairs, pairs[i]) != i && sp && dup++ == 0)
       first_dup = pairs[i];
   if (dup)
     sr_check_report_add(r, "duplicate-pairs", "project", SR_CHECK_WARN, dup,
@@ -304,7 +339,8 @@ sr_check_frame_sets(const int *pairs, int n_pairs, const int *held_out, int n_he
   size_t len = 0;
   int clash = 0;
   for (int i = 0; i < n_held_out; i++) {
-    if (!contains(pairs, n_pairs, held_out[i]) || contains(held_out, i, held_out[i]))
+    if (first_listing(sp, n_pairs, held_out[i]) < 0 ||
+        first_listing(sh, n_held_out, held_out[i]) < i)
       continue;
     clash++;
     if (len < sizeof list - 16) {
@@ -331,7 +367,7 @@ sr_check_frame_sets(const int *pairs, int n_pairs, const int *held_out, int n_he
   if (!has_preview)
     sr_check_report_add(r, "preview-frame", "project", SR_CHECK_WARN, 0.0,
                         SR_("no preview frame chosen; pick one frame that is not a training pair"));
-  else if (contains(pairs, n_pairs, preview))
+  else if (first_listing(sp, n_pairs, preview) >= 0)
     sr_check_report_add(r, "preview-frame", "project", SR_CHECK_FAIL, preview,
                         SR_("preview frame %d is also a training pair; choose a frame the network "
                             "has not seen"),
@@ -339,4 +375,6 @@ sr_check_frame_sets(const int *pairs, int n_pairs, const int *held_out, int n_he
   else
     sr_check_report_add(r, "preview-frame", "project", SR_CHECK_PASS, preview,
                         SR_("preview frame %d is not a training pair"), preview);
+  free(sp);
+  free(sh);
 }

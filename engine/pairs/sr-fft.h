@@ -1,4 +1,5 @@
-/* sr-fft.h — small radix-2 complex FFT (internal to engine/pairs). */
+/* sr-fft.h — small radix-2 complex FFT (engine internal: shift estimation in
+ * engine/pairs, grain spectra in engine/qa). */
 #pragma once
 
 #include <stdbool.h>

@@ -4,6 +4,7 @@
 #include "sr-i18n.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -52,6 +53,35 @@ sr_prep_settings_init(sr_prep_settings *s)
   s->crop = (sr_rect){0, 0, 0, 0};
   s->prefilter = SR_PREFILTER_NONE;
   s->matrix = SR_YCBCR_BT709;
+}
+
+sr_domain *
+sr_prep_domain_new(const sr_prep_settings *s, bool source, sr_error *err)
+{
+  const char *name = source ? s->source_ocio : s->reference_ocio;
+  if (!name[0])
+    return sr_domain_new(source ? s->source_space : s->reference_space, err);
+  if (!s->ocio_config[0]) {
+    sr_error_set(err, SR_ERR_INVALID,
+                 SR_("the %s is declared in OpenColorIO space '%s' but no config is set; choose "
+                     "the config in the Project stage"),
+                 source ? SR_("Source") : SR_("Reference"), name);
+    return NULL;
+  }
+  sr_ocio_config *cfg = sr_ocio_config_open(s->ocio_config, err);
+  sr_domain *d = cfg ? sr_domain_new_ocio(cfg, name, err) : NULL;
+  sr_ocio_config_free(cfg);
+  return d;
+}
+
+void
+sr_prep_space_label(const sr_prep_settings *s, bool source, char *buf, size_t cap)
+{
+  const char *name = source ? s->source_ocio : s->reference_ocio;
+  if (name[0])
+    snprintf(buf, cap, "%s (OCIO)", name);
+  else
+    snprintf(buf, cap, "%s", sr_colourspace_label(source ? s->source_space : s->reference_space));
 }
 
 sr_rect
@@ -184,8 +214,8 @@ sr_pair_build(const sr_image *source, const sr_image *reference, const sr_prep_s
       !check_crop(crop, reference, SR_("Reference"), err))
     return false;
 
-  sr_domain *dom_s = sr_domain_new(s->source_space, err);
-  sr_domain *dom_r = dom_s ? sr_domain_new(s->reference_space, err) : NULL;
+  sr_domain *dom_s = sr_prep_domain_new(s, true, err);
+  sr_domain *dom_r = dom_s ? sr_prep_domain_new(s, false, err) : NULL;
   sr_image *in = dom_r ? prep_stream(source, dom_s, crop, s->prefilter, err) : NULL;
   /* Never filter the Reference: its detail is what the network learns. */
   sr_image *gt = in ? prep_stream(reference, dom_r, crop, SR_PREFILTER_NONE, err) : NULL;
@@ -264,11 +294,12 @@ sr_prep_source(const sr_image *source, const sr_prep_settings *s, sr_error *err)
     sr_error_set(err, SR_ERR_INVALID, SR_("Source preparation: no settings"));
     return NULL;
   }
-  sr_domain *dom = sr_domain_new(s->source_space, err);
+  sr_domain *owned = s->source_domain ? NULL : sr_prep_domain_new(s, true, err);
+  const sr_domain *dom = s->source_domain ? s->source_domain : owned;
   if (!dom)
     return NULL;
   sr_image *img = prep_source_with(source, dom, s, err);
-  sr_domain_free(dom);
+  sr_domain_free(owned);
   return img;
 }
 
@@ -298,7 +329,8 @@ sr_merge_recovered(const sr_image *source, const sr_image *dy, const sr_prep_set
                  bad);
     return NULL;
   }
-  sr_domain *dom = sr_domain_new(s->source_space, err);
+  sr_domain *owned = s->source_domain ? NULL : sr_prep_domain_new(s, true, err);
+  const sr_domain *dom = s->source_domain ? s->source_domain : owned;
   if (!dom)
     return NULL;
   sr_image *input = prep_source_with(source, dom, s, err);
@@ -344,6 +376,6 @@ sr_merge_recovered(const sr_image *source, const sr_image *dy, const sr_prep_set
   free(in_row);
   free(res_row);
   sr_image_free(input);
-  sr_domain_free(dom);
+  sr_domain_free(owned);
   return out;
 }

@@ -37,9 +37,23 @@ typedef struct sr_prep_settings {
   sr_rect crop;           /* in buffer coordinates; w == 0 means whole frame */
   sr_prefilter prefilter; /* Source only */
   sr_ycbcr_matrix matrix; /* BT.709 default */
+  /* OpenColorIO (optional): a non-empty source_ocio / reference_ocio names a
+   * space of the config at ocio_config (an absolute path) and replaces
+   * source_space / reference_space. */
+  char ocio_config[1024];
+  char source_ocio[256], reference_ocio[256];
+  /* Optional, borrowed: the Source's domain built once by a caller that
+   * prepares many frames (a render); NULL builds one per call. */
+  const sr_domain *source_domain;
 } sr_prep_settings;
 
 void sr_prep_settings_init(sr_prep_settings *s);
+/* The Source's (or Reference's) domain as the settings declare it: the
+ * project's own space, or the OCIO space of ocio_config. Errors name the
+ * config and the space. */
+sr_domain *sr_prep_domain_new(const sr_prep_settings *s, bool source, sr_error *err);
+/* The space as a person reads it: "ACES2065-1", or "ARRI LogC3 (OCIO)". */
+void sr_prep_space_label(const sr_prep_settings *s, bool source, char *buf, size_t cap);
 /* The crop actually used for a frame of this size (whole frame when unset). */
 sr_rect sr_prep_effective_crop(const sr_prep_settings *s, int width, int height);
 

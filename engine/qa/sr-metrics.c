@@ -57,12 +57,13 @@ sr_qa_context_new(const sr_prep_settings *prep, sr_error *err)
     return NULL;
   }
   ctx->prep = *prep;
-  ctx->source_domain = sr_domain_new(prep->source_space, err);
+  ctx->prep.source_domain = NULL; /* the caller's may not outlive the context */
+  ctx->source_domain = sr_prep_domain_new(prep, true, err);
   if (!ctx->source_domain) {
     sr_qa_context_free(ctx);
     return NULL;
   }
-  ctx->reference_domain = sr_domain_new(prep->reference_space, err);
+  ctx->reference_domain = sr_prep_domain_new(prep, false, err);
   if (!ctx->reference_domain) {
     sr_qa_context_free(ctx);
     return NULL;
@@ -306,6 +307,17 @@ flat_mask(const float *coarse, int w, int h, size_t *count)
   return mask;
 }
 
+unsigned char *
+sr_qa_flat_mask(const float *source_y, int w, int h, size_t *count)
+{
+  double e[3];
+  float *coarse = plane_alloc(w, h);
+  unsigned char *mask =
+      coarse && bands(source_y, w, h, e, NULL, coarse) ? flat_mask(coarse, w, h, count) : NULL;
+  free(coarse);
+  return mask;
+}
+
 static double
 masked_power(const float *band0, const unsigned char *mask, size_t n, size_t count)
 {
@@ -396,6 +408,72 @@ sr_qa_psnr(const float *a, const float *b, int w, int h)
   if (mse <= 0.0)
     return INFINITY;
   return 10.0 * log10(1.0 / mse);
+}
+
+double
+sr_qa_psnr_tone_fit(const float *a, const float *b, int w, int h)
+{
+  size_t n = (size_t)w * (size_t)h;
+  if (!n)
+    return NAN;
+  double ma = 0, mb = 0;
+  for (size_t i = 0; i < n; i++)
+    ma += a[i], mb += b[i];
+  ma /= (double)n, mb /= (double)n;
+  double vaa = 0, vab = 0;
+  for (size_t i = 0; i < n; i++) {
+    double da = (double)a[i] - ma;
+    vaa += da * da;
+    vab += da * ((double)b[i] - mb);
+  }
+  /* b ≈ g (a − mean a) + mean b; a flat plane keeps only the offset. */
+  double g = vaa > 0 ? vab / vaa : 0.0, se = 0;
+  for (size_t i = 0; i < n; i++) {
+    double d = g * ((double)a[i] - ma) + mb - (double)b[i];
+    se += d * d;
+  }
+  double mse = se / (double)n;
+  return mse <= 0.0 ? INFINITY : 10.0 * log10(1.0 / mse);
+}
+
+/* Y − G_2 (bands 0 and 1 together) into hf. */
+static bool
+hf_detail(const float *y, int w, int h, float *hf)
+{
+  size_t n = (size_t)w * (size_t)h;
+  float *g1 = plane_alloc(w, h), *tmp = plane_alloc(w, h);
+  bool ok = g1 && tmp;
+  if (ok) {
+    atrous_smooth(y, g1, tmp, w, h, 1);
+    atrous_smooth(g1, hf, tmp, w, h, 2);
+    for (size_t i = 0; i < n; i++)
+      hf[i] = y[i] - hf[i];
+  }
+  free(g1);
+  free(tmp);
+  return ok;
+}
+
+double
+sr_qa_hf_correlation(const float *a, const float *b, int w, int h)
+{
+  size_t n = (size_t)w * (size_t)h;
+  float *ha = plane_alloc(w, h), *hb = plane_alloc(w, h);
+  double r = NAN;
+  if (n && ha && hb && hf_detail(a, w, h, ha) && hf_detail(b, w, h, hb)) {
+    double sab = 0, saa = 0, sbb = 0, ma = 0, mb = 0;
+    for (size_t i = 0; i < n; i++)
+      ma += ha[i], mb += hb[i];
+    ma /= (double)n, mb /= (double)n;
+    for (size_t i = 0; i < n; i++) {
+      double da = ha[i] - ma, db = hb[i] - mb;
+      sab += da * db, saa += da * da, sbb += db * db;
+    }
+    r = saa > 0 && sbb > 0 ? sab / sqrt(saa * sbb) : 0.0;
+  }
+  free(ha);
+  free(hb);
+  return r;
 }
 
 static double
@@ -500,6 +578,8 @@ frame_init(sr_qa_frame *f, int frame)
       &f->ssim,
       &f->psnr_source,
       &f->ssim_source,
+      &f->psnr_tone_fit,
+      &f->hf_correlation,
       &f->grain_out,
       &f->grain_src,
       &f->grain_vs_source_db,
@@ -619,6 +699,8 @@ sr_qa_measure_frame(const sr_qa_context *ctx, int frame, const sr_image *output,
       out->ssim = sr_qa_ssim(po.y, pr.y, w, h);
       out->psnr_source = sr_qa_psnr(ps.y, pr.y, w, h);
       out->ssim_source = sr_qa_ssim(ps.y, pr.y, w, h);
+      out->psnr_tone_fit = sr_qa_psnr_tone_fit(po.y, pr.y, w, h);
+      out->hf_correlation = sr_qa_hf_correlation(po.y, pr.y, w, h);
     }
   }
   ok = true;
@@ -788,4 +870,54 @@ sr_qa_summarise(const sr_qa_frame *frames, int n, sr_qa_summary *s)
     s->psnr_source_mean = pss / nps;
     s->ssim_source_mean = sss / nps;
   }
+}
+
+/* ---- metrics on images ------------------------------------------------------- */
+
+/* Y plane of an RGB (or one-channel) image; NULL when memory runs out. */
+static float *
+image_luma(const sr_image *img, sr_ycbcr_matrix m)
+{
+  size_t n = (size_t)img->width * (size_t)img->height;
+  float *y = malloc((n ? n : 1) * sizeof *y);
+  if (!y)
+    return NULL;
+  sr_ycbcr_coeffs c = sr_ycbcr_coefficients(m);
+  for (size_t i = 0; i < n; i++) {
+    const float *p = img->pixels + i * (size_t)img->channels;
+    y[i] = img->channels >= 3 ? sr_luma(c, p[0], p[1], p[2]) : p[0];
+  }
+  return y;
+}
+
+typedef double (*plane_metric)(const float *a, const float *b, int w, int h);
+
+static double
+image_metric(const sr_image *a, const sr_image *b, sr_ycbcr_matrix m, plane_metric metric)
+{
+  if (a->width != b->width || a->height != b->height || a->width < 1 || a->height < 1)
+    return NAN;
+  float *ya = image_luma(a, m), *yb = image_luma(b, m);
+  double v = ya && yb ? metric(ya, yb, a->width, a->height) : NAN;
+  free(ya);
+  free(yb);
+  return v;
+}
+
+double
+sr_qa_psnr_y(const sr_image *a, const sr_image *b, sr_ycbcr_matrix m)
+{
+  return image_metric(a, b, m, sr_qa_psnr);
+}
+
+double
+sr_qa_ssim_y(const sr_image *a, const sr_image *b, sr_ycbcr_matrix m)
+{
+  return image_metric(a, b, m, sr_qa_ssim);
+}
+
+double
+sr_qa_psnr_display(double db)
+{
+  return db > SR_QA_PSNR_DISPLAY_MAX_DB ? SR_QA_PSNR_DISPLAY_MAX_DB : db;
 }

@@ -78,6 +78,11 @@ typedef struct sr_qa_frame {
   /* Held-out fidelity of Y vs the Reference (data range 1). */
   double psnr, ssim;
   double psnr_source, ssim_source; /* the Source vs the Reference, for comparison */
+  /* PSNR after a least-squares gain and offset of the output's Y onto the
+   * Reference's (what is left once exposure and contrast are forgiven), and
+   * the correlation of the high-frequency detail (bands 0+1) with the
+   * Reference's: 1 when the detail is the Reference's, 0 when unrelated. */
+  double psnr_tone_fit, hf_correlation;
 
   int n_flags;
   sr_qa_flag flags[SR_QA_MAX_FLAGS];
@@ -167,9 +172,34 @@ void sr_qa_summarise(const sr_qa_frame *frames, int n, sr_qa_summary *s);
 
 /* Mean square of the three à-trous bands of y. */
 void sr_qa_band_energies(const float *y, int w, int h, double out[3]);
+/* The flat areas grain is measured in: the pixels of the Source's Y whose
+ * coarse (G_2) gradient is in the lowest quarter. Returns a w×h mask of 0/1
+ * (caller frees) and the number of flat pixels, NULL without memory. */
+unsigned char *sr_qa_flat_mask(const float *source_y, int w, int h, size_t *count);
 /* PSNR of a vs b, data range 1 (INFINITY for identical planes). */
 double sr_qa_psnr(const float *a, const float *b, int w, int h);
+/* PSNR of g·a + o vs b with g, o the least-squares fit over the plane. */
+double sr_qa_psnr_tone_fit(const float *a, const float *b, int w, int h);
+/* Pearson correlation of the high-frequency detail Y − G_2 (bands 0 and 1)
+ * of a and b; NaN when memory runs out, 0 when either has no detail. */
+double sr_qa_hf_correlation(const float *a, const float *b, int w, int h);
 /* Mean SSIM (Gaussian window σ = 1.5, K1 = 0.01, K2 = 0.03, L = 1); 1 for
  * identical planes. Planes smaller than 11 px a side use the whole plane as
  * one window. Returns NaN when memory runs out. */
 double sr_qa_ssim(const float *a, const float *b, int w, int h);
+
+/* The same two metrics on the Y of two RGB images of equal size (Y from the
+ * given matrix): the one definition of PSNR and SSIM, used by QA and by the
+ * trainer's held-out evaluation alike. NaN when the sizes differ or memory
+ * runs out. */
+double sr_qa_psnr_y(const sr_image *a, const sr_image *b, sr_ycbcr_matrix m);
+double sr_qa_ssim_y(const sr_image *a, const sr_image *b, sr_ycbcr_matrix m);
+
+/* Identical images have an infinite PSNR, which is what the metric returns
+ * and what checkpoints and the QA tables store. Where a number has to be
+ * drawn or printed (the training monitor, its plot, the command line's
+ * text), it is shown capped at this value: at 100 dB the RMS difference is
+ * 1e-5 of full range, below what a half-float frame can hold. NaN (nothing
+ * measured) passes through. */
+#define SR_QA_PSNR_DISPLAY_MAX_DB 100.0
+double sr_qa_psnr_display(double db);

@@ -1,10 +1,12 @@
 /* Delivery (EXR masters with provenance, sidecars) and the validation run
  * (tables, stills, note) on a small synthetic shot with a real checkpoint. */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +20,7 @@
 #include "sr-fs.h"
 #include "sr-io.h"
 #include "sr-unet.h"
+#include "sr-qa-cache.h"
 #include "sr-validation-note.h"
 
 #define W     64
@@ -371,6 +374,26 @@ test_missing_frame(Fixture *fx, gconstpointer data)
   g_assert_nonnull(strstr(error->message, "nothing was written"));
   g_assert_cmpint(count_files(out), ==, 0);
   sr_delivery_result_clear(&r);
+
+  /* Validation of a range with holes (a farm's finishing job) refuses and
+   * names every missing frame. */
+  g_autofree char *f2 = sr_pattern_format(fx->render_pattern, 2);
+  g_remove(f2);
+  g_clear_error(&error);
+  SrValidationOptions vo;
+  sr_validation_options_init(&vo);
+  vo.first = FIRST;
+  vo.last = LAST + 2;
+  vo.write_note = FALSE;
+  vo.write_stills = FALSE;
+  g_autofree char *vout = g_build_filename(fx->dir, "validate-missing", NULL);
+  vo.out_dir = vout;
+  SrValidationResult vr;
+  g_assert_false(sr_validation_run(fx->project, &vo, NULL, NULL, NULL, &vr, &error));
+  g_assert_error(error, SR_VALIDATION_ERROR, SR_VALIDATION_ERROR_MISSING);
+  g_assert_nonnull(strstr(error->message, "4 rendered frames are missing in 1-6"));
+  g_assert_nonnull(strstr(error->message, ": 2, 3, 5, 6."));
+  sr_validation_result_clear(&vr);
 }
 
 static void
@@ -419,6 +442,212 @@ test_model_mismatch(Fixture *fx, gconstpointer data)
   g_assert_error(error, SR_DELIVERY_ERROR, SR_DELIVERY_ERROR_CHECKPOINT);
   g_assert_nonnull(strstr(error->message, "ffffffffffff"));
   g_assert_cmpint(count_files(out), ==, 0);
+  sr_delivery_result_clear(&r);
+}
+
+/* Plain Source frames carry no model id: delivering them would stamp scans
+ * with ML provenance and certify them. */
+static void
+test_frames_without_model_id(Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *src = g_build_filename(fx->dir, "source", "src.%04d.exr", NULL);
+  g_autofree char *out = g_build_filename(fx->dir, "deliver-source", NULL);
+  SrDeliveryOptions o;
+  sr_delivery_options_init(&o);
+  o.render_pattern = src;
+  o.out_dir = out;
+  SrDeliveryResult r;
+  g_assert_false(sr_delivery_run(fx->project, &o, NULL, NULL, NULL, &r, &error));
+  g_assert_error(error, SR_DELIVERY_ERROR, SR_DELIVERY_ERROR_CHECKPOINT);
+  g_assert_nonnull(strstr(error->message, "rendered frame 1"));
+  g_assert_nonnull(strstr(error->message, "carries no model id"));
+  g_assert_cmpint(count_files(out), ==, 0);
+  sr_delivery_result_clear(&r);
+}
+
+/* --out names the render folder through a symlink, and the masters would
+ * have the rendered frames' names: refused before anything is written. */
+static void
+test_out_is_render_folder(Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_build_filename(fx->dir, "render4", NULL);
+  g_assert_true(sr_mkdir_p(dir, NULL));
+  g_autofree char *name = g_strdup_printf("SH010_v002_m%s.%%04d.exr", fx->model_short);
+  g_autofree char *pattern = g_build_filename(dir, name, NULL);
+  write_seq(pattern, 0.9f, fx->model_id);
+  g_autofree char *f1 = sr_pattern_format(pattern, 1);
+  g_autofree char *before = NULL;
+  gsize before_len = 0;
+  g_assert_true(g_file_get_contents(f1, &before, &before_len, NULL));
+  g_autofree char *link = g_build_filename(fx->dir, "render4-link", NULL);
+  g_assert_cmpint(symlink(dir, link), ==, 0);
+  SrDeliveryOptions o;
+  sr_delivery_options_init(&o);
+  o.render_pattern = pattern;
+  o.out_dir = link;
+  SrDeliveryResult r;
+  g_assert_false(sr_delivery_run(fx->project, &o, NULL, NULL, NULL, &r, &error));
+  g_assert_error(error, SR_DELIVERY_ERROR, SR_DELIVERY_ERROR_INVALID);
+  g_assert_nonnull(strstr(error->message, "is the input file"));
+  g_autofree char *after = NULL;
+  gsize after_len = 0;
+  g_assert_true(g_file_get_contents(f1, &after, &after_len, NULL));
+  g_assert_cmpmem(before, before_len, after, after_len);
+  g_assert_cmpint(count_files(dir), ==, LAST - FIRST + 1);
+  sr_delivery_result_clear(&r);
+}
+
+/* A line break or an escape code in a provenance field cannot forge a
+ * "key value" line of the text sidecar or reach a terminal raw. */
+static void
+test_text_sidecar_escapes(Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  SrProvenance prov = {
+      .film_title = (char *)"Reel\rTwo",
+      .shot_id = (char *)"SH010",
+      .notes = (char *)"fine\nmodelCheckpointId forged\x1b[31mred\x07\tend \xc2\x9b"
+                       "2J",
+  };
+  sr_project_set_provenance(fx->project, &prov);
+  g_autofree char *out = g_build_filename(fx->dir, "deliver-escape", NULL);
+  SrDeliveryOptions o;
+  sr_delivery_options_init(&o);
+  o.out_dir = out;
+  SrDeliveryResult r;
+  if (!sr_delivery_run(fx->project, &o, NULL, NULL, NULL, &r, &error))
+    g_error("%s", error->message);
+  g_autofree char *text = NULL;
+  g_assert_true(g_file_get_contents(r.text_path, &text, NULL, NULL));
+  g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+  int ids = 0;
+  for (char **l = lines; *l; l++) {
+    if (g_str_has_prefix(*l, "modelCheckpointId"))
+      ids++;
+    g_assert_false(g_str_has_prefix(*l, "forged"));
+  }
+  g_assert_cmpint(ids, ==, 1);
+  for (const char *c = text; *c; c++)
+    g_assert_true(*c == '\n' || (unsigned char)*c >= 0x20);
+  g_assert_null(strstr(text, "\xc2\x9b"));
+  g_assert_nonnull(strstr(text, "fine\\nmodelCheckpointId forged\\u001b[31mred\\u0007\\tend "
+                                "\\u009b2J"));
+  g_assert_nonnull(strstr(text, "Reel\\rTwo"));
+  /* The JSON sidecar keeps the value exactly (JSON escapes it itself). */
+  g_autoptr(JsonParser) parser = json_parser_new();
+  g_assert_true(json_parser_load_from_file(parser, r.json_path, NULL));
+  JsonObject *root = json_node_get_object(json_parser_get_root(parser));
+  JsonObject *pv = json_object_get_object_member(root, "provenance");
+  g_assert_cmpstr(json_object_get_string_member(pv, "notes"), ==, prov.notes);
+  sr_delivery_result_clear(&r);
+}
+
+/* A file already at a master's name that is not one of ours fails the
+ * check, is left as it is, and the message does not tell the user to
+ * delete it (it may be their own render). */
+static void
+test_verify_keeps_foreign_master(Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = g_build_filename(fx->dir, "deliver-foreign", NULL);
+  g_assert_true(sr_mkdir_p(out, NULL));
+  g_autofree char *m1 = master_path(fx, out, 1);
+  g_autofree char *r1 = sr_pattern_format(fx->render_pattern, 1);
+  g_autofree char *theirs = NULL;
+  gsize len = 0;
+  g_assert_true(g_file_get_contents(r1, &theirs, &len, NULL));
+  g_assert_true(g_file_set_contents(m1, theirs, (gssize)len, NULL));
+  SrDeliveryOptions o;
+  sr_delivery_options_init(&o);
+  o.out_dir = out;
+  SrDeliveryResult r;
+  g_assert_false(sr_delivery_run(fx->project, &o, NULL, NULL, NULL, &r, &error));
+  g_assert_error(error, SR_DELIVERY_ERROR, SR_DELIVERY_ERROR_VERIFY);
+  g_assert_nonnull(strstr(error->message, m1));
+  g_assert_null(strstr(error->message, "Delete"));
+  g_assert_null(strstr(error->message, "delete"));
+  g_assert_nonnull(strstr(error->message, "move it"));
+  g_autofree char *now = NULL;
+  gsize now_len = 0;
+  g_assert_true(g_file_get_contents(m1, &now, &now_len, NULL));
+  g_assert_cmpmem(theirs, len, now, now_len);
+  sr_delivery_result_clear(&r);
+}
+
+/* Validation stills would replace rendered frames that happen to carry a
+ * still's name: refused before any frame is measured. */
+static void
+test_validation_stills_over_render(Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = g_build_filename(fx->dir, "val-clash", NULL);
+  g_autofree char *stills = g_build_filename(out, "stills", NULL);
+  g_assert_true(sr_mkdir_p(stills, NULL));
+  g_autofree char *pattern = g_build_filename(stills, "SH010_%d_wipe.png", NULL);
+  write_seq(pattern, 0.9f, NULL);
+  g_autofree char *f1 = sr_pattern_format(pattern, 1);
+  g_autofree char *before = NULL;
+  gsize before_len = 0;
+  g_assert_true(g_file_get_contents(f1, &before, &before_len, NULL));
+  SrValidationOptions vo;
+  sr_validation_options_init(&vo);
+  vo.render_pattern = pattern;
+  vo.out_dir = out;
+  SrValidationResult r;
+  g_assert_false(sr_validation_run(fx->project, &vo, NULL, NULL, NULL, &r, &error));
+  g_assert_nonnull(error);
+  g_assert_nonnull(strstr(error->message, "is the input file"));
+  g_assert_nonnull(strstr(error->message, f1));
+  g_autofree char *after = NULL;
+  gsize after_len = 0;
+  g_assert_true(g_file_get_contents(f1, &after, &after_len, NULL));
+  g_assert_cmpmem(before, before_len, after, after_len);
+  g_assert_cmpint(count_files(out), ==, 1); /* stills/ only: no tables */
+  sr_validation_result_clear(&r);
+}
+
+/* An unreadable rendered frame is named once: "frame 3: frame 3: ..." was
+ * printed before. */
+static void
+test_validation_unreadable_frame(Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *f3 = sr_pattern_format(fx->render_pattern, 3);
+  g_assert_true(g_file_set_contents(f3, "v/1\001 truncated", -1, NULL));
+  g_autofree char *out = g_build_filename(fx->dir, "val-unreadable", NULL);
+  SrValidationOptions vo;
+  sr_validation_options_init(&vo);
+  vo.out_dir = out;
+  SrValidationResult r;
+  g_assert_false(sr_validation_run(fx->project, &vo, NULL, NULL, NULL, &r, &error));
+  g_assert_nonnull(error);
+  g_assert_nonnull(strstr(error->message, "frame 3: "));
+  g_assert_null(strstr(strstr(error->message, "frame 3: ") + 1, "frame 3: "));
+  g_assert_nonnull(strstr(error->message, f3));
+  sr_validation_result_clear(&r);
+}
+
+/* An unreadable rendered frame stops the delivery named once, with what to
+ * do ("rendered frame 3: frame 3: ..." before). */
+static void
+test_deliver_unreadable_frame(Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *f3 = sr_pattern_format(fx->render_pattern, 3);
+  g_assert_true(g_file_set_contents(f3, "v/1\001 truncated", -1, NULL));
+  g_autofree char *out = g_build_filename(fx->dir, "deliver-unreadable", NULL);
+  SrDeliveryOptions o;
+  sr_delivery_options_init(&o);
+  o.out_dir = out;
+  SrDeliveryResult r;
+  g_assert_false(sr_delivery_run(fx->project, &o, NULL, NULL, NULL, &r, &error));
+  g_assert_nonnull(strstr(error->message, "rendered frame 3: "));
+  g_assert_null(strstr(error->message, "frame 3: frame 3"));
+  g_assert_null(strstr(error->message, ": frame 3: "));
+  g_assert_nonnull(strstr(error->message, f3));
+  g_assert_nonnull(strstr(error->message, "Re-render this frame"));
   sr_delivery_result_clear(&r);
 }
 
@@ -552,6 +781,136 @@ test_validation_note(Fixture *fx, gconstpointer data)
   sr_validation_result_clear(&r);
 }
 
+/* Sets a file's modification time, as touching or rewriting it would. */
+static void
+touch(const char *path, time_t seconds)
+{
+  struct timespec times[2] = {{seconds, 0}, {seconds, 0}};
+  g_assert_cmpint(utimensat(AT_FDCWD, path, times, 0), ==, 0);
+}
+
+static SrValidationResult
+validate(Fixture *fx)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = g_build_filename(fx->dir, "validation", NULL);
+  SrValidationOptions vo;
+  SrValidationResult r;
+  sr_validation_options_init(&vo);
+  vo.out_dir = out;
+  vo.write_note = FALSE;
+  vo.write_stills = FALSE;
+  if (!sr_validation_run(fx->project, &vo, NULL, NULL, NULL, &r, &error))
+    g_error("validation: %s", error->message);
+  return r;
+}
+
+static void
+assert_same_frames(const SrValidationResult *a, const SrValidationResult *b)
+{
+  g_assert_cmpint(a->n_frames, ==, b->n_frames);
+  for (int i = 0; i < a->n_frames; i++)
+    g_assert_cmpmem(&a->frames[i], sizeof a->frames[i], &b->frames[i], sizeof b->frames[i]);
+  g_assert_cmpmem(&a->summary, sizeof a->summary, &b->summary, sizeof b->summary);
+}
+
+/* The QA cache beside the render: a second validation reads no frame and
+ * gives the same results; touching a frame, its Source or the held-out set
+ * measures that frame again; a damaged cache is ignored and rewritten. */
+static void
+test_validation_cache(Fixture *fx, gconstpointer data)
+{
+  g_autofree char *cache = sr_qa_cache_path(fx->render_pattern);
+  g_autofree char *cache_name = g_strdup_printf("SH010_v002_m%s.qa-cache", fx->model_short);
+  g_autofree char *cache_base = g_path_get_basename(cache);
+  g_assert_cmpstr(cache_base, ==, cache_name);
+
+  SrValidationResult first = validate(fx);
+  g_assert_cmpint(first.n_frames, ==, 4);
+  g_assert_cmpint(first.n_cached, ==, 0);
+  g_assert_true(g_file_test(cache, G_FILE_TEST_IS_REGULAR));
+
+  /* Hit: identical results, no frame measured. */
+  SrValidationResult again = validate(fx);
+  g_assert_cmpint(again.n_cached, ==, 4);
+  assert_same_frames(&first, &again);
+  sr_validation_result_clear(&again);
+
+  /* Touching a rendered frame, or the Source frame of another, measures
+   * those two again and only those. */
+  g_autofree char *r2 = sr_pattern_format(fx->render_pattern, 2);
+  g_autofree char *src =
+      sr_project_resolve_path(fx->project, sr_project_get_source_pattern(fx->project));
+  g_autofree char *s4 = sr_pattern_format(src, 4);
+  touch(r2, 1000000000);
+  touch(s4, 1000000000);
+  SrValidationResult touched = validate(fx);
+  g_assert_cmpint(touched.n_cached, ==, 2);
+  assert_same_frames(&first, &touched);
+  sr_validation_result_clear(&touched);
+  touched = validate(fx);
+  g_assert_cmpint(touched.n_cached, ==, 4);
+  sr_validation_result_clear(&touched);
+
+  /* Holding frame 2 out changes what is measured there: fidelity. */
+  g_assert_true(sr_project_add_held_out(fx->project, 2, NULL));
+  SrValidationResult held = validate(fx);
+  g_assert_cmpint(held.n_cached, ==, 3);
+  g_assert_false(isnan(held.frames[1].psnr));
+  sr_validation_result_clear(&held);
+  g_assert_true(sr_project_remove_held_out(fx->project, 2));
+  held = validate(fx);
+  g_assert_cmpint(held.n_cached, ==, 3);
+  assert_same_frames(&first, &held);
+  sr_validation_result_clear(&held);
+
+  /* A damaged cache is never trusted: garbage, a flipped byte, a truncated
+   * file. Each is ignored, the frames measured, the file rewritten. */
+  g_autofree char *good = NULL;
+  gsize good_len = 0;
+  g_assert_true(g_file_get_contents(cache, &good, &good_len, NULL));
+  for (int damage = 0; damage < 3; damage++) {
+    g_autofree char *bad = g_memdup2(good, good_len);
+    gsize bad_len = good_len;
+    if (damage == 0)
+      memset(bad, 'x', bad_len);
+    else if (damage == 1)
+      bad[good_len / 2] ^= 0x40;
+    else
+      bad_len = good_len - 7;
+    g_assert_true(g_file_set_contents(cache, bad, (gssize)bad_len, NULL));
+    g_autoptr(SrQaCache) c = sr_qa_cache_open(fx->render_pattern);
+    g_assert_true(sr_qa_cache_was_rejected(c));
+    g_assert_cmpuint(sr_qa_cache_size(c), ==, 0);
+    SrValidationResult r = validate(fx);
+    g_assert_cmpint(r.n_cached, ==, 0);
+    assert_same_frames(&first, &r);
+    sr_validation_result_clear(&r);
+    r = validate(fx);
+    g_assert_cmpint(r.n_cached, ==, 4);
+    sr_validation_result_clear(&r);
+  }
+
+  /* Two runs over one render (the Render and Review pages) that each
+   * measured other frames: saving one after the other keeps both. */
+  guint8 k1[SR_SHA256_DIGEST_SIZE], k2[SR_SHA256_DIGEST_SIZE];
+  memset(k1, 1, sizeof k1);
+  memset(k2, 2, sizeof k2);
+  g_autoptr(SrQaCache) a = sr_qa_cache_open(fx->render_pattern);
+  g_autoptr(SrQaCache) b = sr_qa_cache_open(fx->render_pattern);
+  sr_qa_cache_store(a, 101, k1, &first.frames[0]);
+  sr_qa_cache_store(b, 102, k2, &first.frames[1]);
+  g_assert_true(sr_qa_cache_save(a, NULL));
+  g_assert_true(sr_qa_cache_save(b, NULL));
+  g_autoptr(SrQaCache) both = sr_qa_cache_open(fx->render_pattern);
+  sr_qa_frame got;
+  g_assert_true(sr_qa_cache_lookup(both, 101, k1, &got));
+  g_assert_true(sr_qa_cache_lookup(both, 102, k2, &got));
+  g_assert_false(sr_qa_cache_lookup(both, 102, k1, &got));
+  g_assert_cmpuint(sr_qa_cache_size(both), ==, 6);
+  sr_validation_result_clear(&first);
+}
+
 static char *
 run_cli(const char *const *args, int *status)
 {
@@ -633,7 +992,8 @@ test_cli(Fixture *fx, gconstpointer data)
   const char *va2[] = {"validate", pf, "--out", vout, "--progress", "quiet", NULL};
   g_autofree char *vtext2 = run_cli(va2, &status);
   g_assert_cmpint(WEXITSTATUS(status), ==, 1);
-  g_assert_nonnull(strstr(vtext2, "rendered frame 2 is missing"));
+  g_assert_nonnull(strstr(vtext2, "1 rendered frame is missing in 1-4 of "));
+  g_assert_nonnull(strstr(vtext2, ": 2. Render it"));
 }
 
 int
@@ -647,7 +1007,15 @@ main(int argc, char **argv)
   ADD("/delivery/unwritable", test_unwritable);
   ADD("/delivery/model-mismatch", test_model_mismatch);
   ADD("/delivery/disk-full", test_disk_full);
+  ADD("/delivery/bad-input/frames-without-model-id", test_frames_without_model_id);
+  ADD("/delivery/bad-input/out-is-render-folder", test_out_is_render_folder);
+  ADD("/delivery/text-sidecar-escapes", test_text_sidecar_escapes);
+  ADD("/delivery/verify-keeps-foreign-master", test_verify_keeps_foreign_master);
+  ADD("/validation/bad-input/stills-over-render", test_validation_stills_over_render);
+  ADD("/validation/bad-input/unreadable-frame-named-once", test_validation_unreadable_frame);
+  ADD("/delivery/bad-input/unreadable-frame-named-once", test_deliver_unreadable_frame);
   ADD("/validation/note", test_validation_note);
+  ADD("/validation/cache", test_validation_cache);
   ADD("/cli/validate-deliver", test_cli);
   return g_test_run();
 }

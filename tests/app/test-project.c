@@ -3,6 +3,9 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include <json-glib/json-glib.h>
 
 #include "sr-io.h"
 #include "sr-project.h"
@@ -557,6 +560,182 @@ test_load_malformed(void)
 }
 
 static void
+expect_load_error(const char *json, int code, const char *needle, const char *absent)
+{
+  GError *error = NULL;
+  SrProject *p = sr_project_load_from_data(json, strlen(json), "test.srproj", &error);
+  g_assert_null(p);
+  g_assert_nonnull(error);
+  g_test_message("%s", error->message);
+  g_assert_cmpint(error->code, ==, code);
+  g_assert_true(g_str_has_prefix(error->message, "test.srproj: "));
+  g_assert_nonnull(strstr(error->message, needle));
+  if (absent != NULL)
+    g_assert_null(strstr(error->message, absent));
+  g_error_free(error);
+}
+
+/* 100,000 levels of nesting crashed json-glib's recursive parser. */
+static void
+test_load_nested_deep(void)
+{
+  const int depth = 100000;
+  GString *s = g_string_new("{\"schema\": 1, \"x\": ");
+  for (int i = 0; i < depth; i++)
+    g_string_append_c(s, i % 2 ? '{' : '[');
+  expect_load_error(s->str, SR_PROJECT_ERROR_PARSE, "nested deeper than 64 levels", NULL);
+  /* Brackets inside strings are text, not nesting. */
+  g_autofree char *brackets = g_strnfill(200, '[');
+  g_autofree char *in_string = variant("\"name\": \"t\"", "\"name\": \"[[[[\"");
+  g_autofree char *long_name = g_strdup_printf("\"name\": \"%s\\\"\"", brackets);
+  g_autofree char *in_string2 = variant("\"name\": \"t\"", long_name);
+  GError *error = NULL;
+  SrProject *p = sr_project_load_from_data(in_string2, strlen(in_string2), "t", &error);
+  g_assert_no_error(error);
+  g_object_unref(p);
+  p = sr_project_load_from_data(in_string, strlen(in_string), "t", &error);
+  g_assert_no_error(error);
+  g_object_unref(p);
+  g_string_free(s, TRUE);
+}
+
+/* An integer too large for 64 bits read back as -1 ("-1 is outside"). */
+static void
+test_load_integer_overflow(void)
+{
+  g_autofree char *big = variant("\"patch\": 256", "\"patch\": 99999999999999999999");
+  expect_load_error(big, SR_PROJECT_ERROR_PARSE, "99999999999999999999 is too large", "-1");
+  g_autofree char *neg = variant("\"offset\": 0", "\"offset\": -99999999999999999999");
+  expect_load_error(neg, SR_PROJECT_ERROR_PARSE, "-99999999999999999999 is too large", NULL);
+  /* The largest 64-bit integer is read as itself and refused by range. */
+  g_autofree char *max = variant("\"patch\": 256", "\"patch\": 9223372036854775807");
+  expect_load_error(max, SR_PROJECT_ERROR_FIELD, "9223372036854775807 is outside", NULL);
+  /* Floats with many digits are not integers. */
+  g_autofree char *lr =
+      variant("\"patch\": 256", "\"patch\": 256, \"learning_rate\": 0.000100000000000000000001");
+  GError *error = NULL;
+  SrProject *p = sr_project_load_from_data(lr, strlen(lr), "t", &error);
+  g_assert_no_error(error);
+  g_object_unref(p);
+}
+
+/* A FIFO given as the project used to block the loader forever. */
+static void
+test_load_fifo(void)
+{
+  g_autofree char *dir = g_dir_make_tmp("sr-project-fifo-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename(dir, "project.srproj", NULL);
+  g_assert_cmpint(mkfifo(path, 0600), ==, 0);
+  GFile *file = g_file_new_for_path(path);
+  GError *error = NULL;
+  g_assert_null(sr_project_load(file, &error));
+  g_assert_error(error, SR_PROJECT_ERROR, SR_PROJECT_ERROR_IO);
+  g_assert_nonnull(strstr(error->message, "not a regular file"));
+  g_clear_error(&error);
+  g_object_unref(file);
+  g_remove(path);
+  g_rmdir(dir);
+}
+
+/* 200,000 pairs, flags and accepted ids in reverse order: loaded in
+ * n·log n (inserting each in place took about a minute). */
+static void
+test_load_large_lists(void)
+{
+  const int n = 200000;
+  GString *s =
+      g_string_new("{\"schema\": 1, \"name\": \"t\", \"source\": {\"pattern\": "
+                   "\"s.%04d.exr\", \"colourspace\": \"rec709\"}, \"reference\": {\"pattern\": "
+                   "\"r.%04d.exr\", \"colourspace\": \"rec709\"}, \"pairs\": [");
+  for (int i = n; i >= 1; i--)
+    g_string_append_printf(s, "%d%s", i, i > 1 ? "," : "], \"flags\": [");
+  for (int i = n; i >= 1; i--)
+    g_string_append_printf(s, "{\"frame\": %d, \"reason\": \"r%d\"},", i, i);
+  g_string_append(s, "{\"frame\": 5, \"reason\": \"again\"}], \"accepted\": [");
+  for (int i = n; i >= 1; i--)
+    g_string_append_printf(s, "\"id%07d\",", i);
+  g_string_append(s, "\"id0000003\"]}");
+  GError *error = NULL;
+  SrProject *p = sr_project_load_from_data(s->str, s->len, "large.srproj", &error);
+  g_assert_no_error(error);
+  const GArray *pairs = sr_project_get_pairs(p);
+  g_assert_cmpuint(pairs->len, ==, n);
+  for (guint i = 0; i < pairs->len; i++)
+    g_assert_cmpint(g_array_index(pairs, int, i), ==, (int)i + 1);
+  const GArray *flags = sr_project_get_flags(p);
+  g_assert_cmpuint(flags->len, ==, n);
+  g_assert_cmpint(g_array_index(flags, SrFlag, 0).frame, ==, 1);
+  g_assert_cmpint(g_array_index(flags, SrFlag, n - 1).frame, ==, n);
+  g_assert_cmpstr(g_array_index(flags, SrFlag, 4).reason, ==, "again");
+  g_assert_true(sr_project_get_accepted(p, "id0123456"));
+  g_assert_false(sr_project_get_accepted(p, "id9999999"));
+  g_object_unref(p);
+  g_string_free(s, TRUE);
+}
+
+/* docs/file-formats.md says which project keys are required: its example
+ * must load, and removing each documented key from it must fail exactly
+ * when the table says "yes" (it once called `colourspace` optional). */
+static void
+test_docs_required_keys(void)
+{
+  g_autofree char *path = g_build_filename(SR_SOURCE_ROOT, "docs", "file-formats.md", NULL);
+  g_autofree char *doc = NULL;
+  g_assert_true(g_file_get_contents(path, &doc, NULL, NULL));
+  const char *start = strstr(doc, "```json\n");
+  g_assert_nonnull(start);
+  start += strlen("```json\n");
+  const char *end = strstr(start, "```");
+  g_assert_nonnull(end);
+  g_autofree char *example = g_strndup(start, (gsize)(end - start));
+  GError *error = NULL;
+  SrProject *p = sr_project_load_from_data(example, strlen(example), "example", &error);
+  g_assert_no_error(error);
+  g_object_unref(p);
+
+  g_auto(GStrv) lines = g_strsplit(end, "\n", -1);
+  int checked = 0, required = 0;
+  for (char **l = lines; *l != NULL; l++) {
+    /* | `a.b` | type | yes | meaning | */
+    g_auto(GStrv) cells = g_strsplit(*l, "|", -1);
+    if (g_strv_length(cells) < 5 || !g_str_has_prefix(g_strstrip(cells[1]), "`"))
+      continue;
+    const char *need = g_strstrip(cells[3]);
+    char *key = cells[1] + 1;
+    char *tick = strchr(key, '`');
+    if (tick == NULL || strchr(key, ',') != NULL || strchr(key, '*') != NULL)
+      continue;
+    *tick = '\0';
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_assert_true(json_parser_load_from_data(parser, example, -1, NULL));
+    JsonObject *o = json_node_get_object(json_parser_get_root(parser));
+    g_auto(GStrv) parts = g_strsplit(key, ".", 2);
+    if (parts[1] != NULL)
+      o = json_object_get_object_member(o, parts[0]);
+    const char *leaf = parts[1] != NULL ? parts[1] : parts[0];
+    if (o == NULL || !json_object_has_member(o, leaf))
+      continue;
+    json_object_remove_member(o, leaf);
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    json_generator_set_root(gen, json_parser_get_root(parser));
+    g_autofree char *without = json_generator_to_data(gen, NULL);
+    p = sr_project_load_from_data(without, strlen(without), "example", &error);
+    gboolean refused = p == NULL;
+    if (refused != g_str_equal(need, "yes"))
+      g_error("docs/file-formats.md says %s is %s, but the loader %s a project without it", key,
+              g_str_equal(need, "yes") ? "required" : "optional", refused ? "refuses" : "accepts");
+    if (refused)
+      g_assert_nonnull(strstr(error->message, parts[1] != NULL ? parts[1] : parts[0]));
+    g_clear_error(&error);
+    g_clear_object(&p);
+    checked++;
+    required += refused;
+  }
+  g_assert_cmpint(checked, >=, 20);
+  g_assert_cmpint(required, >=, 5);
+}
+
+static void
 test_load_missing_file(void)
 {
   GFile *file = g_file_new_for_path("/nonexistent/folder/missing.srproj");
@@ -688,6 +867,116 @@ test_check_frames(void)
   g_rmdir(dir);
 }
 
+
+/* OpenColorIO fields: optional, saved only when used, the config stored
+ * relative to the project, and a check that names config and space. */
+static const char *ocio_config_text =
+    "ocio_profile_version: 2\n"
+    "roles:\n"
+    "  default: ACES2065-1\n"
+    "  aces_interchange: ACES2065-1\n"
+    "  cie_xyz_d65_interchange: ACES2065-1\n"
+    "file_rules:\n"
+    "  - !<Rule> {name: Default, colorspace: default}\n"
+    "displays:\n"
+    "  sRGB:\n"
+    "    - !<View> {name: Raw, colorspace: ACES2065-1}\n"
+    "colorspaces:\n"
+    "  - !<ColorSpace> {name: ACES2065-1, aliases: [aces]}\n"
+    "  - !<ColorSpace>\n"
+    "    name: ACEScg\n"
+    "    to_scene_reference: !<BuiltinTransform> {style: ACEScg_to_ACES2065-1}\n";
+
+static const sr_check *
+find_check(const sr_check_report *r, const char *id)
+{
+  for (int i = 0; i < r->n; i++)
+    if (g_str_equal(r->items[i].id, id))
+      return &r->items[i];
+  return NULL;
+}
+
+static void
+test_ocio_fields(void)
+{
+  GError *error = NULL;
+  /* An older project has none of them. */
+  SrProject *p = sr_project_load_from_data(base_json, strlen(base_json), "t.srproj", &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(sr_project_get_ocio_config(p), ==, "");
+  g_assert_cmpstr(sr_project_get_ocio_space(p, TRUE), ==, "");
+  gsize len;
+  g_autofree char *plain = sr_project_to_data(p, &len);
+  g_assert_null(strstr(plain, "ocio"));
+
+  g_autofree char *dir = g_dir_make_tmp("sr-proj-ocio-XXXXXX", NULL);
+  g_autofree char *cfg_dir = g_build_filename(dir, "colour", NULL);
+  g_assert_cmpint(g_mkdir(cfg_dir, 0755), ==, 0);
+  g_autofree char *cfg = g_build_filename(cfg_dir, "config.ocio", NULL);
+  g_assert_true(g_file_set_contents(cfg, ocio_config_text, -1, NULL));
+  g_autofree char *proj = g_build_filename(dir, "shot.srproj", NULL);
+  g_autoptr(GFile) file = g_file_new_for_path(proj);
+  g_assert_true(sr_project_save(p, file, &error));
+  sr_project_set_ocio_config(p, cfg);
+  g_assert_cmpstr(sr_project_get_ocio_config(p), ==, "colour/config.ocio");
+  g_autofree char *resolved = sr_project_get_ocio_config_path(p);
+  g_assert_cmpstr(resolved, ==, cfg);
+  sr_project_set_ocio_space(p, TRUE, "ACEScg");
+  sr_project_set_ocio_space(p, FALSE, "aces");
+  g_autofree char *described = sr_project_describe_space(p, TRUE);
+  g_assert_cmpstr(described, ==, "ACEScg (OCIO)");
+  sr_prep_settings prep;
+  sr_project_get_prep_settings(p, &prep);
+  g_assert_cmpstr(prep.ocio_config, ==, cfg);
+  g_assert_cmpstr(prep.source_ocio, ==, "ACEScg");
+
+  /* Saved and loaded back. */
+  g_assert_true(sr_project_save(p, file, &error));
+  g_object_unref(p);
+  p = sr_project_load(file, &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(sr_project_get_ocio_config(p), ==, "colour/config.ocio");
+  g_assert_cmpstr(sr_project_get_ocio_space(p, TRUE), ==, "ACEScg");
+  g_assert_cmpstr(sr_project_get_ocio_space(p, FALSE), ==, "aces");
+
+  sr_check_report report;
+  sr_check_report_init(&report);
+  sr_project_check(p, &report);
+  const sr_check *c = find_check(&report, "ocio");
+  if (sr_ocio_available()) {
+    g_assert_nonnull(c);
+    g_assert_cmpint(c->status, ==, SR_CHECK_PASS);
+  }
+  sr_check_report_clear(&report);
+
+  /* A space the config lacks: the check names the config and the space. */
+  sr_project_set_ocio_space(p, TRUE, "ARRI LogC3");
+  sr_check_report_init(&report);
+  sr_project_check(p, &report);
+  c = find_check(&report, "ocio");
+  g_assert_nonnull(c);
+  g_assert_cmpint(c->status, ==, SR_CHECK_FAIL);
+  if (sr_ocio_available()) {
+    g_assert_nonnull(strstr(c->detail, "ARRI LogC3"));
+    g_assert_nonnull(strstr(c->detail, "config.ocio"));
+  }
+  sr_check_report_clear(&report);
+  /* A config that is not there. */
+  g_unlink(cfg);
+  sr_check_report_init(&report);
+  sr_project_check(p, &report);
+  c = find_check(&report, "ocio");
+  g_assert_nonnull(c);
+  g_assert_cmpint(c->status, ==, SR_CHECK_FAIL);
+  if (sr_ocio_available())
+    g_assert_nonnull(strstr(c->detail, "config.ocio"));
+  sr_check_report_clear(&report);
+  g_object_unref(p);
+  g_unlink(proj);
+  g_rmdir(cfg_dir);
+  g_rmdir(dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -702,6 +991,12 @@ main(int argc, char **argv)
   g_test_add_func("/project/load-valid-minimal", test_load_valid_minimal);
   g_test_add_func("/project/load-malformed", test_load_malformed);
   g_test_add_func("/project/load-missing-file", test_load_missing_file);
+  g_test_add_func("/project/bad-input/nested-100000-deep", test_load_nested_deep);
+  g_test_add_func("/project/bad-input/integer-overflow", test_load_integer_overflow);
+  g_test_add_func("/project/bad-input/fifo", test_load_fifo);
+  g_test_add_func("/project/load-large-lists", test_load_large_lists);
+  g_test_add_func("/project/docs-required-keys", test_docs_required_keys);
   g_test_add_func("/project/check-frames", test_check_frames);
+  g_test_add_func("/project/ocio-fields", test_ocio_fields);
   return g_test_run();
 }

@@ -5,6 +5,7 @@
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -203,7 +204,7 @@ test_demo_check_prepare(void)
     sr_image_free(b);
   }
   g_autofree char *pairs_dir = g_build_filename(out, "pairs", NULL);
-  g_assert_cmpint(count_entries(pairs_dir), ==, 6);
+  g_assert_cmpint(count_entries(pairs_dir), ==, 7); /* six pair files and the manifest */
   g_autofree char *json = g_build_filename(out, "check-report.json", NULL);
   g_autofree char *txt = g_build_filename(out, "check-report.txt", NULL);
   g_assert_true(g_file_test(json, G_FILE_TEST_IS_REGULAR));
@@ -214,7 +215,7 @@ test_demo_check_prepare(void)
   r = run_cli("prepare", project, "--out", out, "--progress", "quiet", NULL);
   g_assert_cmpint(r.status, ==, 0);
   run_clear(&r);
-  g_assert_cmpint(count_entries(pairs_dir), ==, 6);
+  g_assert_cmpint(count_entries(pairs_dir), ==, 7); /* six pair files and the manifest */
   g_assert_cmpint(count_entries(out), ==, 3);
 
   /* A failing prepare leaves the previous pairs as they were. */
@@ -224,7 +225,7 @@ test_demo_check_prepare(void)
   g_assert_cmpint(r.status, !=, 0);
   assert_clean_messages(&r, "prepare");
   run_clear(&r);
-  g_assert_cmpint(count_entries(pairs_dir), ==, 6);
+  g_assert_cmpint(count_entries(pairs_dir), ==, 7); /* six pair files and the manifest */
   g_assert_cmpint(count_entries(out), ==, 3);
   remove_tree(dir);
 }
@@ -448,6 +449,40 @@ break_project_field(const char *dir)
   g_free(data);
 }
 
+/* 100,000 levels of nesting crashed the project loader. */
+static void
+break_project_nesting(const char *dir)
+{
+  g_autofree char *path = g_build_filename(dir, "demo.srproj", NULL);
+  GString *s = g_string_new("{\"schema\": 1, \"deep\": ");
+  for (int i = 0; i < 100000; i++)
+    g_string_append_c(s, '[');
+  g_assert_true(g_file_set_contents(path, s->str, (gssize)s->len, NULL));
+  g_string_free(s, TRUE);
+}
+
+/* A number too large for 64 bits was reported as "-1 is outside". */
+static void
+break_project_integer_overflow(const char *dir)
+{
+  g_autofree char *path = g_build_filename(dir, "demo.srproj", NULL);
+  g_autofree char *data = NULL;
+  g_assert_true(g_file_get_contents(path, &data, NULL, NULL));
+  g_auto(GStrv) parts = g_strsplit(data, "\"steps\" : 1200", 2);
+  g_assert_nonnull(parts[1]);
+  g_autofree char *broken = g_strjoinv("\"steps\" : 184467440737095516160", parts);
+  g_assert_true(g_file_set_contents(path, broken, -1, NULL));
+}
+
+/* A FIFO in place of a frame blocked every reader for ever. */
+static void
+break_frame_fifo(const char *dir)
+{
+  g_autofree char *path = frame_path(dir, "source", 3);
+  g_assert_cmpint(g_remove(path), ==, 0);
+  g_assert_cmpint(mkfifo(path, 0600), ==, 0);
+}
+
 typedef struct {
   const char *name;
   Breaker breaker;
@@ -467,6 +502,10 @@ static const BadCase bad_cases[] = {
     {"unreadable-permissions", break_unreadable_permissions, "reference", FALSE},
     {"malformed-project", break_project_file, "demo.srproj", TRUE},
     {"project-wrong-type", break_project_field, "pairs[0]", TRUE},
+    {"project-nested-deep", break_project_nesting, "nested deeper than", TRUE},
+    {"project-integer-overflow", break_project_integer_overflow,
+     "184467440737095516160 is too large", TRUE},
+    {"frame-fifo", break_frame_fifo, "demo_src.0003.exr", FALSE},
 };
 
 static void

@@ -5,8 +5,10 @@
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "sr-checkpoint.h"
+#include "sr-colour.h"
 #include "sr-delivery.h"
 #include "sr-io.h"
 #include "sr-project.h"
@@ -229,6 +231,45 @@ test_train_render(void)
   g_assert_true(g_file_test(c2, G_FILE_TEST_IS_REGULAR));
   g_assert_false(g_file_test(c3, G_FILE_TEST_EXISTS));
   cli_result_clear(&r);
+
+  /* Three renders of the same frames at once into one folder, as
+   * overlapping farm tasks would: all succeed, no temporary is left behind,
+   * and every frame has the same bytes as the render above. */
+  g_autofree char *lap_dir = g_build_filename(tmpdir, "overlap", NULL);
+  g_autofree char *lap = g_build_filename(lap_dir, "r.%04d.exr", NULL);
+  const char *argv[] = {g_getenv("SR_CLI"), "render", "--model",          latest,
+                        "--input",          src,      "--output",         lap,
+                        "--backend",        "cpu",    "--progress=quiet", NULL};
+  GPid pids[3];
+  for (int i = 0; i < 3; i++) {
+    GError *error = NULL;
+    if (!g_spawn_async(NULL, (char **)argv, NULL,
+                       G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL |
+                           G_SPAWN_STDERR_TO_DEV_NULL,
+                       NULL, NULL, &pids[i], &error))
+      g_error("spawn: %s", error->message);
+  }
+  for (int i = 0; i < 3; i++) {
+    int st = 0;
+    g_assert_cmpint(waitpid(pids[i], &st, 0), ==, pids[i]);
+    g_assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    g_spawn_close_pid(pids[i]);
+  }
+  g_autoptr(GDir) d = g_dir_open(lap_dir, 0, NULL);
+  g_assert_nonnull(d);
+  int n = 0;
+  for (const char *name; (name = g_dir_read_name(d)); n++)
+    g_assert_false(g_str_has_suffix(name, ".tmp"));
+  g_assert_cmpint(n, ==, 8);
+  for (int f = 1; f <= 8; f++) {
+    g_autofree char *a = sr_pattern_format(render, f), *b = sr_pattern_format(lap, f);
+    g_autofree char *da = NULL, *db = NULL;
+    gsize la = 0, lb = 0;
+    g_assert_true(g_file_get_contents(a, &da, &la, NULL));
+    g_assert_true(g_file_get_contents(b, &db, &lb, NULL));
+    if (la != lb || memcmp(da, db, la) != 0)
+      g_error("frame %d of the overlapping renders differs from the single render", f);
+  }
 }
 
 static void
@@ -421,6 +462,214 @@ test_project_mode(void)
   cli_result_clear(&r);
 }
 
+
+/* A Cineon-log DPX scan from the simulator through train, render and
+ * deliver: the delivered ACES2065-1 masters keep the Source's chroma, measured
+ * in the training domain the Review stage measures in. */
+/* With `ocio`, the same scans are declared through an OpenColorIO config
+ * written here (Cineon as OCIO's log-affine transform) and delivered into
+ * the config's ACEScg; the masters must then name the space and the config
+ * and carry no chromaticities. */
+static const char *ocio_text =
+    "ocio_profile_version: 2\n"
+    "roles:\n"
+    "  default: ACES2065-1\n"
+    "  aces_interchange: ACES2065-1\n"
+    "  cie_xyz_d65_interchange: ACES2065-1\n"
+    "file_rules:\n"
+    "  - !<Rule> {name: Default, colorspace: default}\n"
+    "displays:\n"
+    "  sRGB:\n"
+    "    - !<View> {name: Raw, colorspace: ACES2065-1}\n"
+    "colorspaces:\n"
+    "  - !<ColorSpace> {name: ACES2065-1}\n"
+    "  - !<ColorSpace>\n"
+    "    name: ACEScg\n"
+    "    to_scene_reference: !<BuiltinTransform> {style: ACEScg_to_ACES2065-1}\n"
+    "  - !<ColorSpace>\n"
+    "    name: Cineon lg10\n"
+    "    to_scene_reference: !<GroupTransform> {children: ["
+    "!<LogAffineTransform> {base: 10, log_side_slope: 0.29325513196480935, "
+    "log_side_offset: 0.66959921798631476, lin_side_slope: 0.98920224837672291, "
+    "lin_side_offset: 0.010797751623277094, direction: inverse}, "
+    "!<BuiltinTransform> {style: \"UTILITY - ACES-AP1_to_LINEAR-REC709_BFD\", direction: inverse}, "
+    "!<BuiltinTransform> {style: ACEScg_to_ACES2065-1}]}\n";
+
+static void
+run_cineon_dpx(gboolean ocio)
+{
+  g_autofree char *dir = g_build_filename(tmpdir, ocio ? "cineon-ocio" : "cineon", NULL);
+  cli_result r = run_cli("demo", dir, "--frames", "4", "--size", "96x80", "--no-grain",
+                         "--no-train", "--cineon-dpx", "--progress", "quiet", NULL);
+  if (r.status != 0)
+    g_error("demo --cineon-dpx failed (%d): %s", r.status, r.err);
+  cli_result_clear(&r);
+
+  /* The scans say what they are. */
+  g_autofree char *frame1 = g_build_filename(dir, "source", "demo_src.0001.dpx", NULL);
+  sr_image_info info;
+  sr_error err = {0};
+  char why[256];
+  sr_colourspace detected = SR_CS_COUNT;
+  g_assert_true(sr_image_read_info(frame1, &info, &err));
+  g_assert_cmpint(info.bit_depth, ==, 10);
+  g_assert_true(sr_image_info_suggest_colourspace(&info, &detected, why, sizeof why));
+  g_assert_cmpint(detected, ==, SR_CS_CINEON);
+
+  /* A few training steps: the point is the colour path, not the model. */
+  g_autofree char *path = g_build_filename(dir, "demo.srproj", NULL);
+  g_autoptr(GFile) file = g_file_new_for_path(path);
+  GError *error = NULL;
+  g_autoptr(SrProject) p = sr_project_load(file, &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(sr_project_get_source_colourspace(p), ==, SR_CS_CINEON);
+  SrTrainingSettings ts;
+  sr_training_settings_init(&ts);
+  ts.model_size = SR_MODEL_SIZE_S;
+  ts.patch = 64;
+  ts.batch = 1;
+  ts.steps = 12;
+  ts.checkpoint_every = 12;
+  ts.contact_sheet_every = 0;
+  ts.warmup_steps = 2;
+  g_strlcpy(ts.backend, "cpu", sizeof ts.backend);
+  g_assert_true(sr_project_set_training(p, &ts, &error));
+  g_autofree char *config = g_build_filename(dir, "config.ocio", NULL);
+  if (ocio) {
+    g_assert_true(g_file_set_contents(config, ocio_text, -1, NULL));
+    sr_project_set_ocio_config(p, config);
+    sr_project_set_ocio_space(p, TRUE, "Cineon lg10");
+    sr_project_set_ocio_space(p, FALSE, "Cineon lg10");
+    /* The project's own ids say something else: the OCIO spaces must win. */
+    sr_project_set_source_colourspace(p, SR_CS_REC709);
+    sr_project_set_reference_colourspace(p, SR_CS_REC709);
+  }
+  g_assert_true(sr_project_save(p, file, &error));
+
+  r = run_cli("train", path, "--progress", "quiet", "--threads", "1", NULL);
+  if (r.status != 0)
+    g_error("train failed (%d): %s", r.status, r.err);
+  cli_result_clear(&r);
+  r = run_cli("render", path, "--progress", "quiet", "--backend", "cpu", NULL);
+  if (r.status != 0)
+    g_error("render failed (%d): %s", r.status, r.err);
+  cli_result_clear(&r);
+  g_autofree char *out = g_build_filename(dir, "delivered", NULL);
+  r = run_cli("deliver", path, "--out", out, "--no-note", "--progress", "quiet", "--space",
+              ocio ? "ocio:ACEScg" : "aces2065-1", NULL);
+  if (r.status != 0)
+    g_error("deliver failed (%d): %s", r.status, r.err);
+  cli_result_clear(&r);
+
+  /* Masters are ACES2065-1; the Source, decoded from Cineon, goes to the
+   * same domain. Inside the crop, unclipped pixels keep Cb/Cr; outside it
+   * the master is the Source. */
+  g_autoptr(GDir) d = g_dir_open(out, 0, &error);
+  g_assert_no_error(error);
+  sr_colourspace delivered = ocio ? SR_CS_ACESCG : SR_CS_ACES2065_1;
+  sr_colour_transform *aces_to_domain =
+      sr_colour_transform_new(delivered, SR_TRAINING_DOMAIN, &err);
+  sr_colour_transform *cin_to_domain =
+      sr_colour_transform_new(SR_CS_CINEON, SR_TRAINING_DOMAIN, &err);
+  sr_colour_transform *cin_to_aces = sr_colour_transform_new(SR_CS_CINEON, delivered, &err);
+  g_assert_nonnull(aces_to_domain);
+  g_assert_nonnull(cin_to_domain);
+  g_assert_nonnull(cin_to_aces);
+  sr_rect crop = sr_project_get_crop(p);
+  double worst = 0.0, sum = 0.0, worst_outside = 0.0, luma_moved = 0.0;
+  size_t n = 0;
+  int masters = 0;
+  const char *name;
+  while ((name = g_dir_read_name(d))) {
+    if (!g_str_has_suffix(name, ".exr"))
+      continue;
+    const char *digits = name + strlen(name) - 8; /* "NNNN.exr" */
+    int frame = atoi(digits);
+    g_autofree char *mpath = g_build_filename(out, name, NULL);
+    char src_name[64];
+    g_snprintf(src_name, sizeof src_name, "demo_src.%04d.dpx", frame);
+    g_autofree char *spath = g_build_filename(dir, "source", src_name, NULL);
+    sr_image *master = sr_image_read(mpath, &err);
+    sr_image *src = master ? sr_image_read(spath, &err) : NULL;
+    if (!src)
+      g_error("%s / %s: %s", mpath, spath, err.message);
+    g_assert_cmpint(master->width, ==, src->width);
+    if (ocio) {
+      g_assert_false(master->has_chromaticities);
+      g_assert_cmpstr(sr_image_get_attribute(master, "ocioColourSpace"), ==, "ACEScg");
+      g_assert_cmpstr(sr_image_get_attribute(master, "ocioSourceColourSpace"), ==, "Cineon lg10");
+      g_assert_cmpstr(sr_image_get_attribute(master, "ocioConfig"), ==, config);
+      g_assert_cmpstr(sr_image_get_attribute(master, "deliveryColourSpace"), ==, "ACEScg (OCIO)");
+    } else {
+      g_assert_true(master->has_chromaticities);
+      g_assert_cmpfloat_with_epsilon(master->chromaticities[6], 0.32168, 1e-4); /* ACES white */
+      g_assert_cmpstr(sr_image_get_attribute(master, "sourceColourSpace"), ==, "Cineon log");
+    }
+    for (int y = 0; y < src->height; y++)
+      for (int x = 0; x < src->width; x++) {
+        const float *s = sr_image_row(src, y) + src->channels * x;
+        const float *m = sr_image_row(master, y) + master->channels * x;
+        float sd[3] = {s[0], s[1], s[2]}, md[3] = {m[0], m[1], m[2]}, sa[3] = {s[0], s[1], s[2]};
+        sr_colour_transform_apply(cin_to_domain, sd, 1, 3);
+        sr_colour_transform_apply(aces_to_domain, md, 1, 3);
+        bool inside = x >= crop.x && x < crop.x + crop.w && y >= crop.y && y < crop.y + crop.h;
+        if (!inside) {
+          sr_colour_transform_apply(cin_to_aces, sa, 1, 3);
+          for (int c = 0; c < 3; c++)
+            worst_outside = fmax(worst_outside, fabs(m[c] - sa[c]) / fmax(1e-3, fabs(sa[c])));
+          continue;
+        }
+        if (sd[0] < 0 || sd[0] > 1 || sd[1] < 0 || sd[1] > 1 || sd[2] < 0 || sd[2] > 1)
+          continue; /* clipped into the domain: kept as it was, not measured */
+        float ys[3], ym[3];
+        sr_rgb_to_ycbcr(SR_YCBCR_BT709, sd, ys, 1, 3);
+        sr_rgb_to_ycbcr(SR_YCBCR_BT709, md, ym, 1, 3);
+        double dc = fmax(fabs(ym[1] - ys[1]), fabs(ym[2] - ys[2]));
+        worst = fmax(worst, dc);
+        sum += dc;
+        luma_moved = fmax(luma_moved, fabs(ym[0] - ys[0]));
+        n++;
+      }
+    sr_image_free(master);
+    sr_image_free(src);
+    masters++;
+  }
+  sr_colour_transform_free(aces_to_domain);
+  sr_colour_transform_free(cin_to_domain);
+  sr_colour_transform_free(cin_to_aces);
+  g_test_message("Cineon DPX%s → masters: %d frames, %zu pixels, chroma shift max %.2e mean "
+                 "%.2e, luma moved up to %.3f, outside the crop %.2e",
+                 ocio ? " (OCIO)" : "", masters, n, worst, sum / (double)MAX(n, 1), luma_moved,
+                 worst_outside);
+  g_assert_cmpint(masters, ==, 4);
+  g_assert_cmpuint(n, >, 1000);
+  /* The Review stage's chroma-shift limits; the masters are half float. */
+  g_assert_cmpfloat(worst, <=, 0.004);
+  g_assert_cmpfloat(sum / (double)n, <=, 0.0005);
+  /* Outside the crop: the Source, through two half-float files (the render
+   * holds Cineon codes to a quarter of a 10-bit step, ~1e-3 in linear light
+   * at the curve's slope; the master adds 2^-11). */
+  g_assert_cmpfloat(worst_outside, <=, 3e-3);
+  g_assert_cmpfloat(luma_moved, >, 0.0);
+}
+
+static void
+test_cineon_dpx(void)
+{
+  run_cineon_dpx(FALSE);
+}
+
+/* The same through OpenColorIO, checked against the LittleCMS path. */
+static void
+test_cineon_dpx_ocio(void)
+{
+  if (!sr_ocio_available()) {
+    g_test_skip("built without OpenColorIO");
+    return;
+  }
+  run_cineon_dpx(TRUE);
+}
+
 static void
 remove_tree(const char *path)
 {
@@ -450,6 +699,8 @@ main(int argc, char **argv)
   g_test_add_func("/e2e/train-errors", test_errors);
   g_test_add_func("/e2e/devices", test_devices);
   g_test_add_func("/e2e/project-mode", test_project_mode);
+  g_test_add_func("/e2e/cineon-dpx", test_cineon_dpx);
+  g_test_add_func("/e2e/cineon-dpx-ocio", test_cineon_dpx_ocio);
   int rc = g_test_run();
   remove_tree(tmpdir);
   g_free(tmpdir);

@@ -4,8 +4,8 @@
 #include <glib/gstdio.h>
 
 #include "sr-io.h"
-#include "sr-page-render.h"
-#include "sr-page-train.h"
+#include "sr-page-render-private.h"
+#include "sr-page-train-private.h"
 
 static char *tmp_dir;
 static char *shot_dir;
@@ -192,7 +192,7 @@ sr_ui_test_train_tiny(SrWindow *window, int steps)
   SrPageTrain *train = SR_PAGE_TRAIN(sr_window_get_page(window, "train"));
   g_assert_true(sr_page_train_start(train, &error));
   g_assert_no_error(error);
-  SR_UI_WAIT_FOR(!sr_page_train_get_busy(train), 180);
+  SR_UI_WAIT_FOR(!sr_stage_page_get_busy(SR_STAGE_PAGE(train)), 180);
   g_assert_null(sr_window_get_error(window));
   g_assert_nonnull(sr_project_get_checkpoint(project));
 }
@@ -212,7 +212,7 @@ sr_ui_test_render_first(SrWindow *window, int n)
   SrPageRender *render = SR_PAGE_RENDER(sr_window_get_page(window, "render"));
   g_assert_true(sr_page_render_start(render, first, first + n - 1, &error));
   g_assert_no_error(error);
-  SR_UI_WAIT_FOR(!sr_page_render_get_busy(render), 180);
+  SR_UI_WAIT_FOR(!sr_stage_page_get_busy(SR_STAGE_PAGE(render)), 180);
   g_assert_null(sr_window_get_error(window));
   g_assert_cmpint(sr_page_render_get_n_done(render), ==, n);
   return first;

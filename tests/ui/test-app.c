@@ -6,12 +6,16 @@
  * critical, or a GL error in a viewer, fails the test. */
 #include "sr-config.h"
 
+#include <glib/gstdio.h>
 #include <gtk/gtk.h>
+#include <string.h>
 
 #include "sr-application.h"
-#include "sr-page-crop.h"
-#include "sr-page-pairs.h"
-#include "sr-page-project.h"
+#include "sr-io.h"
+#include "sr-page-crop-private.h"
+#include "sr-page-pairs-private.h"
+#include "sr-page-project-private.h"
+#include "sr-project-ocio.h"
 #include "sr-ui-test.h"
 #include "sr-viewer.h"
 #include "sr-window.h"
@@ -66,6 +70,93 @@ check_viewer_clean(GtkWidget *viewer)
   g_assert_cmpuint(sr_viewer_get_gl_error_count(SR_VIEWER(viewer)), ==, 0);
 }
 
+/* A printing-density DPX chosen as the Source: the header is read, Cineon
+ * preselected, and the page says what it found. */
+static void
+visit_project_detection(SrPageProject *page, SrProject *project)
+{
+  g_autofree char *original = g_strdup(sr_project_get_source_pattern(project));
+  sr_colourspace original_cs = sr_project_get_source_colourspace(project);
+  g_autofree char *dir = g_dir_make_tmp("sr-detect-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename(dir, "scan.0001.dpx", NULL);
+  sr_error err = {0};
+  sr_image *img = sr_image_new(8, 4, 3, &err);
+  g_assert_nonnull(img);
+  for (size_t i = 0; i < 8 * 4 * 3; i++)
+    img->pixels[i] = 445.0f / 1023.0f;
+  sr_write_options wo;
+  sr_write_options_init(&wo);
+  wo.dpx_transfer = wo.dpx_colorimetric = SR_DPX_PRINTING_DENSITY;
+  g_assert_true(sr_image_write(path, img, &wo, &err));
+  sr_image_free(img);
+
+  g_autoptr(GFile) file = g_file_new_for_path(path);
+  sr_page_project_choose_frame(page, TRUE, file);
+  SR_UI_WAIT_FOR(!sr_stage_page_get_busy(SR_STAGE_PAGE(page)) &&
+                     sr_project_get_source_colourspace(project) == SR_CS_CINEON,
+                 30);
+  const char *said = sr_page_project_get_detection(page, TRUE);
+  g_test_message("detection shown: %s", said);
+  g_assert_nonnull(said);
+  g_assert_nonnull(strstr(said, "printing density"));
+  g_assert_nonnull(strstr(said, "Cineon"));
+
+  sr_project_set_source_pattern(project, original);
+  sr_project_set_source_colourspace(project, original_cs);
+  SR_UI_WAIT_FOR(!sr_stage_page_get_busy(SR_STAGE_PAGE(page)) &&
+                     !sr_page_project_get_sequence_error(page, TRUE),
+                 30);
+  /* Going back to the project's own files keeps the project's choice. */
+  g_assert_cmpint(sr_project_get_source_colourspace(project), ==, original_cs);
+  g_unlink(path);
+  g_rmdir(dir);
+}
+
+/* An OpenColorIO config: its spaces listed as it spells them, with family
+ * and aliases; one chosen for the Source; a broken config named. */
+static void
+visit_project_ocio(SrPageProject *page, SrProject *project)
+{
+  SrProjectOcio *ocio = sr_page_project_get_ocio(page);
+  g_autofree char *dir = g_dir_make_tmp("sr-ocio-ui-XXXXXX", NULL);
+  g_autofree char *cfg = g_build_filename(dir, "studio.ocio", NULL);
+  g_autofree char *bad = g_build_filename(dir, "broken.ocio", NULL);
+  g_assert_true(g_file_set_contents(
+      cfg,
+      "ocio_profile_version: 2\n"
+      "roles: {default: ACES2065-1, aces_interchange: ACES2065-1, "
+      "cie_xyz_d65_interchange: ACES2065-1}\n"
+      "file_rules:\n  - !<Rule> {name: Default, colorspace: default}\n"
+      "displays:\n  sRGB:\n    - !<View> {name: Raw, colorspace: ACES2065-1}\n"
+      "colorspaces:\n"
+      "  - !<ColorSpace> {name: ACES2065-1, family: ACES, aliases: [aces, lin_ap0]}\n"
+      "  - !<ColorSpace> {name: ACEScg, family: ACES, "
+      "to_scene_reference: !<BuiltinTransform> {style: ACEScg_to_ACES2065-1}}\n",
+      -1, NULL));
+  g_assert_true(g_file_set_contents(bad, "not: [a config", -1, NULL));
+
+  sr_project_set_ocio_config(project, cfg);
+  SR_UI_WAIT_FOR(!sr_project_ocio_get_busy(ocio), 30);
+  g_test_message("OCIO status: %s", sr_project_ocio_get_status(ocio));
+  g_assert_cmpuint(sr_project_ocio_get_space_count(ocio), ==, 2);
+  g_assert_cmpstr(sr_project_ocio_get_row(ocio, 0), ==, "ACES2065-1 — ACES (also aces, lin_ap0)");
+  g_assert_true(sr_project_ocio_choose(ocio, TRUE, 1));
+  g_assert_cmpstr(sr_project_get_ocio_space(project, TRUE), ==, "ACEScg");
+
+  sr_project_set_ocio_config(project, bad);
+  SR_UI_WAIT_FOR(!sr_project_ocio_get_busy(ocio), 30);
+  const char *status = sr_project_ocio_get_status(ocio);
+  g_assert_nonnull(status);
+  g_assert_nonnull(strstr(status, "broken.ocio"));
+
+  sr_project_set_ocio_space(project, TRUE, "");
+  sr_project_set_ocio_config(project, "");
+  SR_UI_WAIT_FOR(!sr_project_ocio_get_busy(ocio), 30);
+  g_unlink(cfg);
+  g_unlink(bad);
+  g_rmdir(dir);
+}
+
 static void
 visit_project(SrWindow *window, GtkWidget *win, SrProject *project)
 {
@@ -73,7 +164,7 @@ visit_project(SrWindow *window, GtkWidget *win, SrProject *project)
   g_autofree char *original = g_strdup(sr_project_get_source_pattern(project));
 
   sr_window_set_stage(window, "project");
-  SR_UI_WAIT_FOR(!sr_page_project_get_busy(page), 30);
+  SR_UI_WAIT_FOR(!sr_stage_page_get_busy(SR_STAGE_PAGE(page)), 30);
   g_assert_null(sr_page_project_get_sequence_error(page, TRUE));
   g_assert_null(sr_page_project_get_sequence_error(page, FALSE));
   sr_ui_test_screenshot(win, "01-project");
@@ -85,8 +176,12 @@ visit_project(SrWindow *window, GtkWidget *win, SrProject *project)
   sr_ui_test_screenshot(win, "01b-project-error");
   activate_win(window, "undo");
   g_assert_cmpstr(sr_project_get_source_pattern(project), ==, original);
-  SR_UI_WAIT_FOR(!sr_page_project_get_busy(page) && !sr_page_project_get_sequence_error(page, TRUE),
+  SR_UI_WAIT_FOR(!sr_stage_page_get_busy(SR_STAGE_PAGE(page)) &&
+                     !sr_page_project_get_sequence_error(page, TRUE),
                  30);
+  visit_project_detection(page, project);
+  if (sr_ocio_available())
+    visit_project_ocio(page, project);
 }
 
 static void
@@ -100,7 +195,7 @@ visit_pairs(SrWindow *window, GtkWidget *win, SrProject *project)
 
   sr_window_set_stage(window, "pairs");
   SR_UI_WAIT_FOR(sr_page_pairs_get_frame(page) >= 0, 30);
-  SR_UI_WAIT_FOR(!sr_page_pairs_get_busy(page), 60);
+  SR_UI_WAIT_FOR(!sr_stage_page_get_busy(SR_STAGE_PAGE(page)), 60);
   SR_UI_WAIT_FOR(
       sr_viewer_get_frame_a(SR_VIEWER(viewer)) && sr_viewer_get_frame_b(SR_VIEWER(viewer)), 30);
   n_pairs = sr_project_get_pairs(project)->len;
@@ -171,7 +266,7 @@ visit_crop(SrWindow *window, GtkWidget *win, SrProject *project)
 
   sr_window_set_stage(window, "crop");
   SR_UI_WAIT_FOR(sr_viewer_get_frame_a(viewer) != NULL, 60);
-  SR_UI_WAIT_FOR(!sr_page_crop_get_busy(page), 60);
+  SR_UI_WAIT_FOR(!sr_stage_page_get_busy(SR_STAGE_PAGE(page)), 60);
   sr_ui_test_pump(200);
   img = sr_frame_get_image(sr_viewer_get_frame_a(viewer));
   before = sr_project_get_crop(project);
@@ -193,7 +288,7 @@ visit_crop(SrWindow *window, GtkWidget *win, SrProject *project)
   g_assert_true(sr_rect_inside(after, img->width, img->height));
 
   /* The live checks follow the new crop. */
-  SR_UI_WAIT_FOR(!sr_page_crop_get_busy(page), 60);
+  SR_UI_WAIT_FOR(!sr_stage_page_get_busy(SR_STAGE_PAGE(page)), 60);
   if (sr_project_get_pairs(project)->len > 0) {
     checks = sr_page_crop_get_checks(page);
     g_assert_nonnull(checks);
@@ -217,7 +312,7 @@ visit_crop(SrWindow *window, GtkWidget *win, SrProject *project)
   g_assert_cmpint(after.w % 2, ==, 0);
   g_assert_cmpint(after.h % 2, ==, 0);
   activate_win(window, "undo");
-  SR_UI_WAIT_FOR(!sr_page_crop_get_busy(page), 60);
+  SR_UI_WAIT_FOR(!sr_stage_page_get_busy(SR_STAGE_PAGE(page)), 60);
 }
 
 static void

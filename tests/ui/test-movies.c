@@ -7,7 +7,8 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
-#include "sr-page-pairs.h"
+#include "sr-page-pairs-private.h"
+#include "sr-stage-page.h"
 #include "sr-telecine.h"
 #include "sr-test-movie.h"
 #include "sr-thumbnailer.h"
@@ -139,7 +140,7 @@ test_find_match(void)
   /* The page rereads its ranges for the new map. */
   sr_ui_test_pump(200);
   end = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
-  while (sr_page_pairs_get_busy(SR_PAGE_PAIRS(page)) && g_get_monotonic_time() < end)
+  while (sr_stage_page_get_busy(SR_STAGE_PAGE(page)) && g_get_monotonic_time() < end)
     g_main_context_iteration(NULL, TRUE);
 
   sr_frame_map truth, found;

@@ -13,7 +13,7 @@
 #include "sr-colour.h"
 #include "sr-image.h"
 #include "sr-io.h"
-#include "sr-page-deliver.h"
+#include "sr-page-deliver-private.h"
 #include "sr-ui-test.h"
 
 /* A button under `root` whose label is `label` and which is shown. */
@@ -181,7 +181,7 @@ test_page(void)
     g_assert_false(gtk_widget_get_sensitive(find_button(GTK_WIDGET(page), "Deliver")));
     g_assert_true(sr_page_deliver_start(page, NULL, &error));
     g_assert_no_error(error);
-    SR_UI_WAIT_FOR(!sr_page_deliver_get_busy(page), 60);
+    SR_UI_WAIT_FOR(!sr_stage_page_get_busy(SR_STAGE_PAGE(page)), 60);
     g_assert_nonnull(sr_window_get_error(window));
     g_test_message("with a gap: %s", sr_window_get_error(window));
     g_assert_nonnull(strstr(sr_window_get_error(window), "missing"));
@@ -222,8 +222,8 @@ test_page(void)
   sr_ui_stall_start(&stall);
   g_assert_true(sr_page_deliver_start(page, NULL, &error));
   g_assert_no_error(error);
-  g_assert_true(sr_page_deliver_get_busy(page));
-  SR_UI_WAIT_FOR(!sr_page_deliver_get_busy(page), 120);
+  g_assert_true(sr_stage_page_get_busy(SR_STAGE_PAGE(page)));
+  SR_UI_WAIT_FOR(!sr_stage_page_get_busy(SR_STAGE_PAGE(page)), 120);
   double deliver_stall = sr_ui_stall_stop(&stall);
   g_assert_null(sr_window_get_error(window));
   g_assert_cmpint(sr_page_deliver_get_n_written(page), ==, 3);

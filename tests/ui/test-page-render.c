@@ -6,8 +6,8 @@
 #include "sr-config.h"
 
 #include "sr-filmstrip.h"
-#include "sr-page-pairs.h"
-#include "sr-page-render.h"
+#include "sr-page-pairs-private.h"
+#include "sr-page-render-private.h"
 #include "sr-ui-test.h"
 #include "sr-viewer.h"
 
@@ -114,7 +114,7 @@ test_page(void)
   /* A range outside the Source is refused with a message naming it. */
   sr_page_render_set_range(render, sf - 20, sf - 10);
   gtk_widget_activate_action(page, "render.render-range", NULL);
-  g_assert_false(sr_page_render_get_busy(render));
+  g_assert_false(sr_stage_page_get_busy(SR_STAGE_PAGE(render)));
   g_assert_nonnull(strstr(sr_page_render_get_range_message(render), "outside"));
   g_assert_false(sr_page_render_render_range(render, &error));
   g_assert_nonnull(error);
@@ -123,14 +123,14 @@ test_page(void)
   g_assert_false(sr_page_render_render_range(render, &error));
   g_assert_nonnull(strstr(error->message, "after"));
   g_clear_error(&error);
-  g_assert_false(sr_page_render_get_busy(render));
+  g_assert_false(sr_stage_page_get_busy(SR_STAGE_PAGE(render)));
 
   /* Two frames first: the viewer's first picture (GL set-up) is a one-off
    * cost that the stall measurement below should not count. */
   sr_page_render_set_range(render, sf, sf + 1);
   gtk_widget_activate_action(page, "render.render-range", NULL);
-  g_assert_true(sr_page_render_get_busy(render));
-  SR_UI_WAIT_FOR(!sr_page_render_get_busy(render), 120);
+  g_assert_true(sr_stage_page_get_busy(SR_STAGE_PAGE(render)));
+  SR_UI_WAIT_FOR(!sr_stage_page_get_busy(SR_STAGE_PAGE(render)), 120);
   g_assert_cmpint(sr_page_render_get_n_done(render), ==, 2);
   SR_UI_WAIT_FOR(!sr_page_render_get_qa_busy(render), 60);
   sr_ui_test_pump(500);
@@ -141,8 +141,8 @@ test_page(void)
   g_assert_null(strstr(sr_page_render_get_range_message(render), "outside"));
   sr_ui_stall_start(&stall);
   gtk_widget_activate_action(page, "render.render-range", NULL);
-  g_assert_true(sr_page_render_get_busy(render));
-  SR_UI_WAIT_FOR(!sr_page_render_get_busy(render), 120);
+  g_assert_true(sr_stage_page_get_busy(SR_STAGE_PAGE(render)));
+  SR_UI_WAIT_FOR(!sr_stage_page_get_busy(SR_STAGE_PAGE(render)), 120);
   g_assert_null(sr_window_get_error(window));
   g_assert_cmpint(sr_page_render_get_n_done(render), ==, 4);
   g_assert_cmpuint(sr_page_render_get_n_rendered(render), ==, 4);

@@ -8,7 +8,7 @@
 
 #include <glib/gstdio.h>
 
-#include "sr-page-review.h"
+#include "sr-page-review-private.h"
 #include "sr-ui-test.h"
 
 static void

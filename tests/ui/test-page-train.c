@@ -10,7 +10,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "sr-page-train.h"
+#include "sr-page-train-private.h"
 #include "sr-train-gallery.h"
 #include "sr-ui-test.h"
 
@@ -257,20 +257,22 @@ test_page(void)
   SrUiStall stall;
   sr_ui_stall_start(&stall);
   g_signal_emit_by_name(start, "clicked");
-  g_assert_true(sr_page_train_get_busy(train));
+  g_assert_true(sr_stage_page_get_busy(SR_STAGE_PAGE(train)));
   g_assert_false(gtk_widget_is_sensitive(need(page, "train-steps")));
   g_assert_false(sr_page_train_start(train, NULL));
-  SR_UI_WAIT_FOR(sr_page_train_get_n_loss_points(train) >= 5 || !sr_page_train_get_busy(train), 60);
-  if (sr_page_train_get_busy(train)) {
+  SR_UI_WAIT_FOR(sr_page_train_get_n_loss_points(train) >= 5 ||
+                     !sr_stage_page_get_busy(SR_STAGE_PAGE(train)),
+                 60);
+  if (sr_stage_page_get_busy(SR_STAGE_PAGE(train))) {
     g_signal_emit_by_name(pause, "clicked");
     sr_ui_test_pump(500);
     guint n = sr_page_train_get_n_loss_points(train);
     sr_ui_test_pump(600);
-    if (sr_page_train_get_busy(train))
+    if (sr_stage_page_get_busy(SR_STAGE_PAGE(train)))
       g_assert_cmpuint(sr_page_train_get_n_loss_points(train), ==, n);
     g_signal_emit_by_name(pause, "clicked");
   }
-  SR_UI_WAIT_FOR(!sr_page_train_get_busy(train), 120);
+  SR_UI_WAIT_FOR(!sr_stage_page_get_busy(SR_STAGE_PAGE(train)), 120);
   double worst = sr_ui_stall_stop(&stall);
   g_print("# worst main-loop stall while training: %.1f ms\n", worst);
   g_test_message("worst main-loop stall while training: %.1f ms", worst);
@@ -305,10 +307,10 @@ test_page(void)
   collect_buttons(page, "Resume from here", resume);
   g_assert_cmpuint(resume->len, ==, STEPS / CKPT_EVERY);
   g_signal_emit_by_name(g_ptr_array_index(resume, 1), "clicked");
-  g_assert_true(sr_page_train_get_busy(train));
+  g_assert_true(sr_stage_page_get_busy(SR_STAGE_PAGE(train)));
   g_assert_cmpuint(sr_page_train_get_n_loss_points(train), ==, (guint)middle);
   g_assert_cmpuint(sr_page_train_get_n_checkpoints(train), ==, 2);
-  SR_UI_WAIT_FOR(!sr_page_train_get_busy(train), 120);
+  SR_UI_WAIT_FOR(!sr_stage_page_get_busy(SR_STAGE_PAGE(train)), 120);
   g_assert_null(sr_window_get_error(window));
   check_history(train, STEPS);
   g_assert_cmpuint(sr_page_train_get_n_checkpoints(train), ==, STEPS / CKPT_EVERY);

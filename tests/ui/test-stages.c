@@ -12,9 +12,9 @@
 
 #include "sr-application.h"
 #include "sr-io.h"
-#include "sr-page-deliver.h"
-#include "sr-page-render.h"
-#include "sr-page-train.h"
+#include "sr-page-deliver-private.h"
+#include "sr-page-render-private.h"
+#include "sr-page-train-private.h"
 #include "sr-ui-test.h"
 #include "sr-window.h"
 
@@ -45,15 +45,15 @@ test_stages(void)
 
   sr_window_set_stage(window, "train");
   SrPageTrain *train = SR_PAGE_TRAIN(sr_window_get_page(window, "train"));
-  g_assert_false(sr_page_train_get_busy(train));
+  g_assert_false(sr_stage_page_get_busy(SR_STAGE_PAGE(train)));
   SrUiStall stall;
   sr_ui_stall_start(&stall);
   g_assert_true(sr_page_train_start(train, &error));
   g_assert_no_error(error);
-  g_assert_true(sr_page_train_get_busy(train));
+  g_assert_true(sr_stage_page_get_busy(SR_STAGE_PAGE(train)));
   /* A second start while one runs is refused. */
   g_assert_false(sr_page_train_start(train, NULL));
-  SR_UI_WAIT_FOR(!sr_page_train_get_busy(train), 120);
+  SR_UI_WAIT_FOR(!sr_stage_page_get_busy(SR_STAGE_PAGE(train)), 120);
   double worst = sr_ui_stall_stop(&stall);
   g_print("# worst main-loop stall while training: %.1f ms\n", worst);
   g_test_message("worst main-loop stall while training: %.1f ms", worst);
@@ -78,7 +78,7 @@ test_stages(void)
   g_assert_true(sr_page_render_start(render, first, first + 2, &error));
   g_assert_no_error(error);
   g_assert_false(sr_page_render_start(render, first, first, NULL));
-  SR_UI_WAIT_FOR(!sr_page_render_get_busy(render), 120);
+  SR_UI_WAIT_FOR(!sr_stage_page_get_busy(SR_STAGE_PAGE(render)), 120);
   g_assert_null(sr_window_get_error(window));
   g_assert_cmpint(sr_page_render_get_n_done(render), ==, 3);
   g_autofree char *pattern = sr_page_render_get_output_pattern(render);
@@ -92,7 +92,7 @@ test_stages(void)
   }
   /* Rendering again finds the frames complete and skips them. */
   g_assert_true(sr_page_render_start(render, first, first + 2, NULL));
-  SR_UI_WAIT_FOR(!sr_page_render_get_busy(render), 120);
+  SR_UI_WAIT_FOR(!sr_stage_page_get_busy(SR_STAGE_PAGE(render)), 120);
   g_assert_cmpint(sr_page_render_get_n_done(render), ==, 3);
   sr_ui_test_screenshot(win, "15-render-run");
 
@@ -107,7 +107,7 @@ test_stages(void)
   g_assert_true(sr_page_deliver_start(deliver, ddir, &error));
   g_assert_no_error(error);
   g_assert_false(sr_page_deliver_start(deliver, ddir, NULL));
-  SR_UI_WAIT_FOR(!sr_page_deliver_get_busy(deliver), 120);
+  SR_UI_WAIT_FOR(!sr_stage_page_get_busy(SR_STAGE_PAGE(deliver)), 120);
   g_assert_null(sr_window_get_error(window));
   g_assert_cmpint(sr_page_deliver_get_n_written(deliver), ==, 3);
   g_assert_cmpstr(sr_page_deliver_get_out_dir(deliver), ==, ddir);

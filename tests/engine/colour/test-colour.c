@@ -212,20 +212,35 @@ test_round_trips(void)
       sr_colour_transform_apply(lin, lin_p, n, 3);
       sr_colour_transform_free(lin);
       double worst = 0.0, worst_neutral = 0.0;
+      /* A float holds a log code value to ~1e-8, which is ~1e-10 in linear
+       * light at black: measure log round trips above a floor of 1e-4. */
+      bool log =
+          sr_colourspace_is_log((sr_colourspace)a) || sr_colourspace_is_log((sr_colourspace)b);
       for (int p = 0; p < n; p++) {
-        double scale = 1e-6;
+        double scale = log ? 1e-4 : 1e-6;
         for (int c = 0; c < 3; c++)
           scale = fmax(scale, fabs(lin_o[p * 3 + c]));
         for (int c = 0; c < 3; c++)
           worst = fmax(worst, fabs((double)lin_p[p * 3 + c] - lin_o[p * 3 + c]) / scale);
         const float *o = orig + p * 3;
-        if (o[0] == o[1] && o[1] == o[2] && o[0] != 0.0f)
+        /* Log codes above 1.5 times full scale decode past float range. */
+        if (sr_colourspace_is_log((sr_colourspace)a) && (o[0] > 1.5f || o[1] > 1.5f || o[2] > 1.5f))
+          continue;
+        /* Near black a log code holds linear light to ~1e-9 absolute, less
+         * than a display encoding's 1e-4 and far less, relatively, than
+         * another log code below film base: log neutrals from 0.1 up. */
+        if (o[0] == o[1] && o[1] == o[2] && o[0] != 0.0f && (!log || fabsf(o[0]) >= 0.1f))
           for (int c = 0; c < 3; c++)
             worst_neutral = fmax(worst_neutral, fabs((double)px[p * 3 + c] - o[c]) / fabs(o[c]));
       }
       g_free(lin_o);
       g_free(lin_p);
-      if (worst > 1e-6 || worst_neutral > 1e-6)
+      /* One ulp of a log code value is up to ~35 ulp of linear light (the
+       * curves' slope), and the 2.4 power adds ~2.4 more: 1e-5 for neutrals. Colours no film records (an
+       * exposure below zero through ADX's matrices) land hundreds of times
+       * outside the code range, where floats are coarser: 1e-4 there. */
+      double tol = log ? 1e-4 : 1e-6, tol_neutral = log ? 1e-5 : 1e-6;
+      if (worst > tol || worst_neutral > tol_neutral)
         g_error("round trip %s → %s → %s: relative error %g (neutral %g)", sr_colourspace_id(a),
                 sr_colourspace_id(b), sr_colourspace_id(a), worst, worst_neutral);
       if (a == b)
@@ -251,9 +266,16 @@ lcms_profile(sr_colourspace cs)
   if (cs == SR_CS_SRGB) {
     double params[5] = {2.4, 1 / 1.055, 0.055 / 1.055, 1 / 12.92, 0.04045};
     curve = cmsBuildParametricToneCurve(NULL, 4, params);
+  } else if (cs == SR_CS_CINEON) {
+    /* Type 8, Y = a·b^(cX + d) + e, from the documented constants: black
+     * 95, white 685, 0.002 density a code value, negative gamma 0.6. */
+    double k = 0.002 / 0.6, o = pow(10.0, (95.0 - 685.0) * k);
+    double params[5] = {1.0 / (1.0 - o), 10.0, 1023.0 * k, -685.0 * k, -o / (1.0 - o)};
+    curve = cmsBuildParametricToneCurve(NULL, 8, params);
   } else {
     curve = cmsBuildGamma(NULL, cs == SR_CS_REC709 ? 2.4 : 1.0);
   }
+  g_assert_nonnull(curve);
   cmsToneCurve *three[3] = {curve, curve, curve};
   cmsHPROFILE prof = cmsCreateRGBProfile(&w, &p, three);
   cmsFreeToneCurve(curve);
@@ -268,6 +290,9 @@ test_against_lcms(void)
   const int n = G_N_ELEMENTS(probe) / 3;
   for (int a = 0; a < SR_CS_COUNT; a++)
     for (int b = 0; b < SR_CS_COUNT; b++) {
+      /* ADX is no matrix-shaper; test_adx pins it to reference values. */
+      if (a == SR_CS_ADX10 || a == SR_CS_ADX16 || b == SR_CS_ADX10 || b == SR_CS_ADX16)
+        continue;
       cmsHPROFILE pa = lcms_profile(a), pb = lcms_profile(b);
       cmsHTRANSFORM x = cmsCreateTransform(pa, TYPE_RGB_FLT, pb, TYPE_RGB_FLT,
                                            INTENT_RELATIVE_COLORIMETRIC, cmsFLAGS_NOCACHE);
@@ -419,6 +444,19 @@ static const float scene[] = {
     0.3f,  0.3f,  0.3f,  0.1f,  0.12f, 0.11f,  0.25f,  0.2f, 0.22f,
 };
 
+/* The scene in the space's own encoding: log spaces get the codes a scan of
+ * those ACES2065-1 values would hold. */
+static void
+scene_in(sr_colourspace cs, float *out)
+{
+  memcpy(out, scene, sizeof scene);
+  if (sr_colourspace_is_log(cs)) {
+    sr_colour_transform *t = transform(SR_CS_ACES2065_1, cs);
+    sr_colour_transform_apply(t, out, G_N_ELEMENTS(scene) / 3, 3);
+    sr_colour_transform_free(t);
+  }
+}
+
 static void
 to_network_input(const sr_domain *d, const float *orig, float *input, size_t n)
 {
@@ -434,13 +472,15 @@ test_domain_identity_merge(void)
   const size_t n = G_N_ELEMENTS(scene) / 3;
   for (int cs = 0; cs < SR_CS_COUNT; cs++) {
     sr_domain *d = domain(cs);
-    float input[G_N_ELEMENTS(scene)], out[G_N_ELEMENTS(scene)], alias[G_N_ELEMENTS(scene)];
-    to_network_input(d, scene, input, n);
-    sr_domain_merge(d, scene, input, input, out, n, 3);
-    g_assert_cmpmem(out, sizeof out, scene, sizeof scene);
-    memcpy(alias, scene, sizeof alias);
+    float input[G_N_ELEMENTS(scene)], out[G_N_ELEMENTS(scene)], alias[G_N_ELEMENTS(scene)],
+        px[G_N_ELEMENTS(scene)];
+    scene_in(cs, px);
+    to_network_input(d, px, input, n);
+    sr_domain_merge(d, px, input, input, out, n, 3);
+    g_assert_cmpmem(out, sizeof out, px, sizeof px);
+    memcpy(alias, px, sizeof alias);
     sr_domain_merge(d, alias, input, input, alias, n, 3); /* out aliasing original */
-    g_assert_cmpmem(alias, sizeof alias, scene, sizeof scene);
+    g_assert_cmpmem(alias, sizeof alias, px, sizeof px);
     sr_domain_free(d);
   }
   /* RGBA: alpha comes from the original. */
@@ -467,20 +507,21 @@ test_domain_merge_changes_luma_only(void)
   for (int cs = 0; cs < SR_CS_COUNT; cs++) {
     sr_domain *d = domain(cs);
     float input[G_N_ELEMENTS(scene)], result[G_N_ELEMENTS(scene)], out[G_N_ELEMENTS(scene)],
-        fwd[G_N_ELEMENTS(scene)];
-    to_network_input(d, scene, input, n);
-    memcpy(fwd, scene, sizeof fwd);
+        fwd[G_N_ELEMENTS(scene)], px[G_N_ELEMENTS(scene)];
+    scene_in(cs, px);
+    to_network_input(d, px, input, n);
+    memcpy(fwd, px, sizeof fwd);
     sr_domain_forward(d, fwd, n, 3);
     for (size_t i = 0; i < n * 3; i++)
       result[i] = input[i] + delta;
-    sr_domain_merge(d, scene, input, result, out, n, 3);
+    sr_domain_merge(d, px, input, result, out, n, 3);
     int changed = 0;
     for (size_t p = 0; p < n; p++) {
       bool clipped = false;
       for (int c = 0; c < 3; c++)
         clipped |= fwd[p * 3 + c] < 0.0f || fwd[p * 3 + c] > 1.0f;
       if (clipped) {
-        g_assert_cmpmem(out + p * 3, 12, scene + p * 3, 12);
+        g_assert_cmpmem(out + p * 3, 12, px + p * 3, 12);
         continue;
       }
       bool any_top = false;
@@ -503,6 +544,161 @@ test_domain_merge_changes_luma_only(void)
     g_assert_cmpint(changed, >=, 6);
     sr_domain_free(d);
   }
+}
+
+
+/* ---- Film-scan log spaces ----------------------------------------------- */
+
+static void
+convert1(sr_colourspace from, sr_colourspace to, const float in[3], float out[3])
+{
+  sr_colour_transform *t = transform(from, to);
+  memcpy(out, in, sizeof(float) * 3);
+  sr_colour_transform_apply(t, out, 1, 3);
+  sr_colour_transform_free(t);
+}
+
+/* Reference points of the documented curves. */
+static void
+test_log_reference_points(void)
+{
+  float out[3];
+  /* Cineon: base 95 → 0, white 685 → 1, code 1023 → 13.52 (no soft clip). */
+  const struct {
+    float code, linear;
+  } cin[] = {{95.0f, 0.0f},
+             {685.0f, 1.0f},
+             {1023.0f, 13.5216946f},
+             {445.0f, 0.149303712f},
+             {0.0f, -0.00565081944f}};
+  for (size_t i = 0; i < G_N_ELEMENTS(cin); i++) {
+    float c = cin[i].code / 1023.0f, px[3] = {c, c, c};
+    convert1(SR_CS_CINEON, SR_CS_LINEAR_REC709, px, out);
+    for (int ch = 0; ch < 3; ch++)
+      g_assert_cmpfloat_with_epsilon(out[ch], cin[i].linear, 2e-6 * fmaxf(1.0f, cin[i].linear));
+  }
+  /* ADX: 18 % grey at ADX10 445 and ADX16 7120; CID 0.6 (ADX10 395, ADX16
+   * 6320) at the table's last entry, 10^−0.926545676714876. Neutral
+   * densities stay neutral through both matrices. */
+  const struct {
+    sr_colourspace cs;
+    float code, scale, aces;
+  } adx[] = {
+      {SR_CS_ADX10, 445.0f, 1023.0f, 0.18f},
+      {SR_CS_ADX16, 7120.0f, 65535.0f, 0.18f},
+      {SR_CS_ADX10, 395.0f, 1023.0f, 0.118427980f},
+      {SR_CS_ADX16, 6320.0f, 65535.0f, 0.118427980f},
+      {SR_CS_ADX10, 95.0f, 1023.0f, 0.00130126961f},
+      {SR_CS_ADX16, 1520.0f, 65535.0f, 0.00130126961f},
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS(adx); i++) {
+    float c = adx[i].code / adx[i].scale, px[3] = {c, c, c};
+    convert1(adx[i].cs, SR_CS_ACES2065_1, px, out);
+    for (int ch = 0; ch < 3; ch++)
+      g_assert_cmpfloat(fabsf(out[ch] - adx[i].aces), <=, 2e-5f * adx[i].aces);
+  }
+  /* The same density in ADX10 and ADX16 is the same ACES value. */
+  for (double d = -0.15; d < 2.0; d += 0.137) {
+    float a10[3] = {(float)((95 + 500 * d) / 1023), (float)((95 + 500 * (d * 0.8)) / 1023),
+                    (float)((95 + 500 * (d * 1.1)) / 1023)};
+    float a16[3] = {(float)((1520 + 8000 * d) / 65535), (float)((1520 + 8000 * (d * 0.8)) / 65535),
+                    (float)((1520 + 8000 * (d * 1.1)) / 65535)};
+    float o10[3], o16[3];
+    convert1(SR_CS_ADX10, SR_CS_ACES2065_1, a10, o10);
+    convert1(SR_CS_ADX16, SR_CS_ACES2065_1, a16, o16);
+    for (int ch = 0; ch < 3; ch++)
+      g_assert_cmpfloat(fabsf(o10[ch] - o16[ch]), <=, 2e-5f * fmaxf(1e-3f, fabsf(o10[ch])));
+  }
+}
+
+/* Round trips to ACES2065-1 over the codes a scan holds. Stated tolerances,
+ * in printing density: code → ACES → code within 1e-6 for neutrals and
+ * 5e-4 (a quarter of a 10-bit code value) for colours, where a dark channel
+ * beside a bright one is held in ACES only to the float precision of the
+ * bright one; so every 10-bit code comes back after rounding. ACES → code →
+ * ACES within 5e-6 of the pixel's largest component (floor 1e-4). */
+static void
+test_log_aces_round_trips(void)
+{
+  const sr_colourspace spaces[] = {SR_CS_CINEON, SR_CS_ADX10, SR_CS_ADX16};
+  for (size_t s = 0; s < G_N_ELEMENTS(spaces); s++) {
+    sr_colourspace cs = spaces[s];
+    double scale = cs == SR_CS_ADX16 ? 65535.0 : 1023.0;
+    double density_per_code = cs == SR_CS_ADX16   ? 1.0 / 8000
+                              : cs == SR_CS_ADX10 ? 1.0 / 500
+                                                  : 0.002;
+    /* ADX16 codes over the densities ADX10 holds (−0.19 to 1.86). Wider
+     * spreads inside one pixel put a dark channel 10^4 times below a
+     * bright one in ACES, beyond what a float holds of the dark one. */
+    double range = cs == SR_CS_ADX16 ? 16368.0 / 65535.0 : 1.0;
+    sr_colour_transform *to = transform(cs, SR_CS_ACES2065_1),
+                        *from = transform(SR_CS_ACES2065_1, cs);
+    enum { N = 4096 };
+    float *codes = g_new(float, N * 3), *px = g_new(float, N * 3);
+    guint32 seed = 12345;
+    for (int i = 0; i < N * 3; i++) {
+      seed = seed * 1664525u + 1013904223u;
+      /* Neutral ramp for the first third, random colours after. */
+      double u = i < N / 3 * 3 ? (double)(i / 3) / (N / 3 - 1) : (double)(seed >> 8) / (1 << 24);
+      codes[i] = (float)(round(u * range * scale) / scale);
+    }
+    memcpy(px, codes, sizeof(float) * N * 3);
+    sr_colour_transform_apply(to, px, N, 3);
+    float *aces = g_memdup2(px, sizeof(float) * N * 3);
+    sr_colour_transform_apply(from, px, N, 3);
+    double worst_code = 0.0, worst_neutral = 0.0, worst_aces = 0.0;
+    for (int i = 0; i < N * 3; i++) {
+      double e = fabs((double)px[i] - codes[i]) * scale * density_per_code;
+      if (i < N / 3 * 3)
+        worst_neutral = fmax(worst_neutral, e);
+      worst_code = fmax(worst_code, e);
+    }
+    sr_colour_transform_apply(to, px, N, 3);
+    for (int p = 0; p < N; p++) {
+      double big = 1e-4;
+      for (int c = 0; c < 3; c++)
+        big = fmax(big, fabs(aces[p * 3 + c]));
+      for (int c = 0; c < 3; c++)
+        worst_aces = fmax(worst_aces, fabs((double)px[p * 3 + c] - aces[p * 3 + c]) / big);
+    }
+    g_test_message("%s: code round trip %.3g density (neutrals %.3g), ACES round trip %.3g",
+                   sr_colourspace_id(cs), worst_code, worst_neutral, worst_aces);
+    g_assert_cmpfloat(worst_neutral, <=, 1e-6);
+    g_assert_cmpfloat(worst_code, <=, 5e-4);
+    g_assert_cmpfloat(worst_aces, <=, 5e-6);
+    g_free(codes);
+    g_free(px);
+    g_free(aces);
+    sr_colour_transform_free(to);
+    sr_colour_transform_free(from);
+  }
+}
+
+/* Strictly increasing, through the extensions below code 0 too. */
+static void
+test_log_monotonic(void)
+{
+  const sr_colourspace spaces[] = {SR_CS_CINEON, SR_CS_ADX10, SR_CS_ADX16};
+  for (size_t s = 0; s < G_N_ELEMENTS(spaces); s++) {
+    sr_colour_transform *t = transform(spaces[s], SR_CS_ACES2065_1);
+    float prev = -INFINITY;
+    for (int i = -400; i <= 1400; i++) {
+      float c = (float)i / 1000.0f, px[3] = {c, c, c};
+      sr_colour_transform_apply(t, px, 1, 3);
+      g_assert_true(isfinite(px[1]));
+      g_assert_cmpfloat(px[1], >, prev);
+      prev = px[1];
+    }
+    sr_colour_transform_free(t);
+  }
+  g_assert_true(sr_colourspace_is_log(SR_CS_CINEON));
+  g_assert_true(sr_colourspace_is_log(SR_CS_ADX16));
+  g_assert_false(sr_colourspace_is_log(SR_CS_REC709));
+  sr_colourspace cs;
+  g_assert_true(sr_colourspace_from_id("Cineon", &cs) && cs == SR_CS_CINEON);
+  g_assert_true(sr_colourspace_from_id("lg10", &cs) && cs == SR_CS_CINEON);
+  g_assert_true(sr_colourspace_from_id("ACES ADX10", &cs) && cs == SR_CS_ADX10);
+  g_assert_true(sr_colourspace_from_id("ADX16", &cs) && cs == SR_CS_ADX16);
 }
 
 /* ---- YCbCr ---------------------------------------------------------------- */
@@ -575,5 +771,8 @@ main(int argc, char **argv)
   g_test_add_func("/colour/domain/identity-merge", test_domain_identity_merge);
   g_test_add_func("/colour/domain/luma-only", test_domain_merge_changes_luma_only);
   g_test_add_func("/colour/ycbcr", test_ycbcr);
+  g_test_add_func("/colour/log/reference-points", test_log_reference_points);
+  g_test_add_func("/colour/log/aces-round-trips", test_log_aces_round_trips);
+  g_test_add_func("/colour/log/monotonic", test_log_monotonic);
   return g_test_run();
 }

@@ -6,10 +6,16 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <sys/types.h>
+#include <unistd.h>
+
 #include "sr-error.h"
 #include "sr-fs.h"
 #include "sr-image.h"
+#include "sr-json.h"
+#include "sr-memory.h"
 #include "sr-rng.h"
+#include "sr-time.h"
 
 static void
 test_error_messages(void)
@@ -120,6 +126,22 @@ test_atomic_write(void)
   g_assert_false(g_file_test(tmp, G_FILE_TEST_EXISTS));
   free(tmp);
 
+  /* Temporaries of one target are created under their ".tmp" name in one
+   * step, each distinct, with nothing else left in the folder: no moment
+   * exists where another process could take the same name. */
+  char *names[16];
+  for (int i = 0; i < 16; i++) {
+    names[i] = sr_atomic_temp_name(path, &err);
+    g_assert_nonnull(names[i]);
+    g_assert_true(g_str_has_suffix(names[i], ".tmp"));
+    g_assert_true(g_file_test(names[i], G_FILE_TEST_IS_REGULAR));
+    for (int k = 0; k < i; k++)
+      g_assert_cmpstr(names[i], !=, names[k]);
+  }
+  g_assert_cmpint(sr_fs_remove_stale_temps(dir, "note.txt"), ==, 16);
+  for (int i = 0; i < 16; i++)
+    free(names[i]);
+
   g_autofree char *deep = g_build_filename(dir, "a", "b", "c", NULL);
   g_assert_true(sr_mkdir_p(deep, &err));
   g_assert_true(sr_is_dir(deep));
@@ -176,13 +198,252 @@ test_rng(void)
   g_assert_cmpfloat(fabs(sum2 / 20000 - 1.0), <, 0.05);
 }
 
+/* SOURCE_DATE_EPOCH pins the date written into files; without it the
+ * date is now. */
+static void
+test_time(void)
+{
+  char date[32];
+  g_setenv("SOURCE_DATE_EPOCH", "1700000000", TRUE);
+  sr_time_now_iso(date);
+  g_assert_cmpstr(date, ==, "2023-11-14T22:13:20Z");
+  g_setenv("SOURCE_DATE_EPOCH", "not a number", TRUE);
+  sr_time_now_iso(date);
+  g_assert_cmpstr(date, !=, "2023-11-14T22:13:20Z");
+  g_unsetenv("SOURCE_DATE_EPOCH");
+  sr_time_now_iso(date);
+  g_assert_cmpuint(strlen(date), ==, 20);
+  g_assert_true(g_str_has_suffix(date, "Z"));
+}
+
+/* --out "" once read before the start of the path's buffer. */
+static void
+test_mkdir_empty_path(void)
+{
+  sr_error err = {0};
+  g_assert_false(sr_mkdir_p("", &err));
+  g_assert_cmpint(err.code, ==, SR_ERR_INVALID);
+  g_assert_nonnull(strstr(err.message, "empty folder name"));
+  g_assert_false(sr_mkdir_p(NULL, &err));
+}
+
+typedef struct {
+  char *dir;   /* scans/ with f.0001.exr, f.0002.exr */
+  char *frame; /* scans/f.0001.exr */
+  sr_file_set *inputs;
+} same_fixture;
+
+static void
+same_setup(same_fixture *fx, gconstpointer data)
+{
+  g_autofree char *root = g_dir_make_tmp("sr-same-XXXXXX", NULL);
+  fx->dir = g_build_filename(root, "scans", NULL);
+  g_assert_cmpint(g_mkdir(fx->dir, 0755), ==, 0);
+  fx->inputs = sr_file_set_new();
+  for (int f = 1; f <= 2; f++) {
+    g_autofree char *p = g_strdup_printf("%s/f.%04d.exr", fx->dir, f);
+    g_assert_true(g_file_set_contents(p, "scan", 4, NULL));
+    g_assert_true(sr_file_set_add(fx->inputs, p, NULL));
+  }
+  fx->frame = g_strdup_printf("%s/f.0001.exr", fx->dir);
+}
+
+static void
+same_teardown(same_fixture *fx, gconstpointer data)
+{
+  sr_file_set_free(fx->inputs);
+  g_autofree char *root = g_path_get_dirname(fx->dir);
+  g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", root);
+  g_assert_cmpint(system(cmd), ==, 0);
+  g_free(fx->dir);
+  g_free(fx->frame);
+}
+
+static void
+assert_refused(same_fixture *fx, const char *output)
+{
+  sr_error err = {0};
+  g_assert_cmpstr(sr_file_set_find(fx->inputs, output), ==, fx->frame);
+  g_assert_false(sr_file_set_refuse(fx->inputs, output, &err));
+  g_assert_cmpint(err.code, ==, SR_ERR_INVALID);
+  g_assert_nonnull(strstr(err.message, output));
+  g_assert_nonnull(strstr(err.message, fx->frame));
+}
+
+static void
+test_same_file_exact(same_fixture *fx, gconstpointer data)
+{
+  assert_refused(fx, fx->frame);
+}
+
+static void
+test_same_file_dotdot(same_fixture *fx, gconstpointer data)
+{
+  g_autofree char *out = g_strdup_printf("%s/../scans/./f.0001.exr", fx->dir);
+  assert_refused(fx, out);
+}
+
+static void
+test_same_file_symlink_folder(same_fixture *fx, gconstpointer data)
+{
+  g_autofree char *link = g_strdup_printf("%s-alias", fx->dir);
+  g_assert_cmpint(symlink(fx->dir, link), ==, 0);
+  g_autofree char *out = g_strdup_printf("%s/f.0001.exr", link);
+  assert_refused(fx, out);
+}
+
+static void
+test_same_file_hard_link(same_fixture *fx, gconstpointer data)
+{
+  g_autofree char *out = g_strdup_printf("%s-hard.exr", fx->dir);
+  g_assert_cmpint(link(fx->frame, out), ==, 0);
+  assert_refused(fx, out);
+}
+
+/* An input that does not exist yet is still known by its folder and name. */
+static void
+test_same_file_not_yet_written(same_fixture *fx, gconstpointer data)
+{
+  g_autofree char *later = g_strdup_printf("%s/f.0009.exr", fx->dir);
+  g_assert_true(sr_file_set_add(fx->inputs, later, NULL));
+  g_autofree char *out = g_strdup_printf("%s/../scans/f.0009.exr", fx->dir);
+  g_assert_cmpstr(sr_file_set_find(fx->inputs, out), ==, later);
+}
+
+static void
+test_same_file_other_passes(same_fixture *fx, gconstpointer data)
+{
+  g_autofree char *out = g_strdup_printf("%s/f.0003.exr", fx->dir);
+  g_autofree char *elsewhere = g_strdup_printf("%s-render/f.0001.exr", fx->dir);
+  sr_error err = {0};
+  g_assert_true(sr_file_set_refuse(fx->inputs, out, &err));
+  g_assert_true(sr_file_set_refuse(fx->inputs, elsewhere, &err));
+}
+
+/* A FIFO, a folder or a device given as a file is refused at once; before,
+ * opening a FIFO waited forever for a writer. */
+static void
+test_open_regular_refuses(void)
+{
+  g_autofree char *dir = g_dir_make_tmp("sr-fifo-XXXXXX", NULL);
+  g_autofree char *fifo = g_build_filename(dir, "frame.exr", NULL);
+  g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+  const char *paths[] = {fifo, dir, "/dev/zero"};
+  for (guint i = 0; i < G_N_ELEMENTS(paths); i++) {
+    sr_error err = {0};
+    g_assert_cmpint(sr_open_regular(paths[i], &err), ==, -1);
+    g_assert_nonnull(strstr(err.message, "not a regular file"));
+    g_assert_null(sr_read_file(paths[i], 1024, NULL, &err));
+    g_assert_nonnull(strstr(err.message, paths[i]));
+  }
+  g_remove(fifo);
+  g_rmdir(dir);
+}
+
+/* The message names the limit that was hit. */
+static void
+test_image_limit_named(void)
+{
+  sr_error err = {0};
+  g_assert_false(sr_image_check_size(20000, 20000, 3, "f.exr", &err));
+  g_assert_nonnull(strstr(err.message, "px in all"));
+  g_assert_null(strstr(err.message, "a side"));
+  g_assert_false(sr_image_check_size(70000, 10, 3, "f.exr", &err));
+  g_assert_nonnull(strstr(err.message, "a side"));
+  g_assert_null(strstr(err.message, "in all"));
+}
+
+/* 100,000 attributes in one batch: n·log n, where setting them one at a
+ * time compared every pair of names (minutes at this count). */
+static void
+test_attributes_many(void)
+{
+  const int n = 100000;
+  sr_image *img = sr_image_new(2, 2, 3, NULL);
+  g_assert_true(sr_image_set_attribute(img, "a000007", "old", NULL));
+  g_assert_true(sr_image_set_attribute(img, "first", "kept", NULL));
+  sr_attribute *batch = g_new(sr_attribute, n + 1);
+  for (int i = 0; i < n; i++) {
+    batch[i].key = g_strdup_printf("a%06d", n - 1 - i);
+    batch[i].value = g_strdup_printf("%d", i);
+  }
+  batch[n].key = g_strdup("a000003");
+  batch[n].value = g_strdup("last");
+  sr_error err = {0};
+  g_assert_true(sr_image_set_attributes(img, batch, n + 1, &err));
+  g_assert_cmpint(img->n_attributes, ==, n + 1);
+  g_assert_cmpstr(img->attributes[0].key, ==, "a000007");
+  g_assert_cmpstr(img->attributes[1].key, ==, "first");
+  g_assert_cmpstr(sr_image_get_attribute(img, "first"), ==, "kept");
+  g_assert_cmpstr(sr_image_get_attribute(img, "a000003"), ==, "last");
+  g_autofree char *v7 = g_strdup_printf("%d", n - 1 - 7);
+  g_assert_cmpstr(sr_image_get_attribute(img, "a000007"), ==, v7);
+  sr_image *copy = sr_image_copy(img, &err);
+  g_assert_nonnull(copy);
+  g_assert_cmpint(copy->n_attributes, ==, n + 1);
+  sr_image_free(copy);
+  for (int i = 0; i <= n; i++) {
+    g_free(batch[i].key);
+    g_free(batch[i].value);
+  }
+  g_free(batch);
+  sr_image_free(img);
+}
+
+/* A caller's depth limit is capped: a million levels end in a message,
+ * not a stack overflow. */
+static void
+test_json_depth_capped(void)
+{
+  const int depth = 1000000;
+  char *deep = g_malloc(2 * (size_t)depth);
+  memset(deep, '[', depth);
+  memset(deep + depth, ']', depth);
+  sr_json_limits lim = {.max_depth = depth + 1};
+  sr_error err = {0};
+  g_assert_null(sr_json_parse(deep, 2 * (size_t)depth, "deep.json", &lim, &err));
+  g_assert_nonnull(strstr(err.message, "too deep"));
+  g_free(deep);
+}
+
+static void
+test_memory_available(void)
+{
+  uint64_t m = sr_memory_available();
+  g_assert_cmpuint(m, >, 1u << 20);
+  char buf[32];
+  sr_memory_format(2500000000ull, buf, sizeof buf);
+  g_assert_cmpstr(buf, ==, "2.5 GB");
+  sr_memory_format(300000000ull, buf, sizeof buf);
+  g_assert_cmpstr(buf, ==, "300 MB");
+}
+
 int
 main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/core/bad-input/mkdir-empty-path", test_mkdir_empty_path);
+  g_test_add("/core/same-file/exact", same_fixture, NULL, same_setup, test_same_file_exact,
+             same_teardown);
+  g_test_add("/core/same-file/dotdot", same_fixture, NULL, same_setup, test_same_file_dotdot,
+             same_teardown);
+  g_test_add("/core/same-file/symlink-folder", same_fixture, NULL, same_setup,
+             test_same_file_symlink_folder, same_teardown);
+  g_test_add("/core/same-file/hard-link", same_fixture, NULL, same_setup, test_same_file_hard_link,
+             same_teardown);
+  g_test_add("/core/same-file/not-yet-written", same_fixture, NULL, same_setup,
+             test_same_file_not_yet_written, same_teardown);
+  g_test_add("/core/same-file/other-file-passes", same_fixture, NULL, same_setup,
+             test_same_file_other_passes, same_teardown);
+  g_test_add_func("/core/bad-input/non-regular-file", test_open_regular_refuses);
+  g_test_add_func("/core/image-limit-named", test_image_limit_named);
+  g_test_add_func("/core/attributes-many", test_attributes_many);
+  g_test_add_func("/core/bad-input/json-depth-capped", test_json_depth_capped);
+  g_test_add_func("/core/memory-available", test_memory_available);
   g_test_add_func("/core/error", test_error_messages);
   g_test_add_func("/core/image", test_image_basics);
   g_test_add_func("/core/atomic-write", test_atomic_write);
   g_test_add_func("/core/rng", test_rng);
+  g_test_add_func("/core/time", test_time);
   return g_test_run();
 }

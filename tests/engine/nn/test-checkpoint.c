@@ -4,6 +4,9 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "sr-checkpoint.h"
 #include "sr-json.h"
@@ -429,6 +432,15 @@ test_checkpoint_roundtrip(void)
   g_assert_cmpstr(back.model_id, ==, id);
   sr_checkpoint_meta_clear(&back);
 
+  /* A held-out frame left identical to its ground truth: the infinite PSNR
+   * is stored as such and reads back infinite, not unknown. */
+  meta.psnr_after = INFINITY;
+  g_assert_true(sr_checkpoint_save(path, net, &meta, false, id, &err));
+  g_assert_true(sr_checkpoint_read_meta(path, &back, &err));
+  g_assert_true(isinf(back.psnr_after) && back.psnr_after > 0);
+  g_assert_cmpfloat_with_epsilon(back.psnr_before, 30.5, 1e-9);
+  sr_checkpoint_meta_clear(&back);
+
   sr_unet_free(net2);
   sr_unet_free(net);
   sr_backend_close(be);
@@ -599,6 +611,9 @@ test_checkpoint_hostile(void)
   expect_bad_checkpoint(valid, EDIT_META, "rng_state", "zz", "rng_state");
   expect_bad_checkpoint(valid, EDIT_META, "source_colourspace", "cmyk", "source_colourspace");
   expect_bad_checkpoint(valid, EDIT_META_DROP, "arch", NULL, "arch is missing");
+  /* A crop of zero width or height is no crop; only [0,0,0,0] means none. */
+  expect_bad_checkpoint(valid, EDIT_META, "crop", "[4,4,0,32]", "no width or no height");
+  expect_bad_checkpoint(valid, EDIT_META, "crop", "[4,4,32,0]", "no width or no height");
 
   /* Truncated anywhere: rejected with the file named. */
   gchar *bytes;
@@ -621,6 +636,63 @@ test_checkpoint_hostile(void)
   g_free(valid);
 }
 
+/* A 2 GiB checkpoint (sparse on disk) of another architecture is refused
+ * from its header alone: in a process allowed 1.5 GiB of address space,
+ * reading its tensors first would fail for memory instead. */
+static void
+test_checkpoint_arch_before_tensors(void)
+{
+  if (!g_test_subprocess()) {
+    g_test_trap_subprocess(NULL, 60 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_DEFAULT);
+    g_test_trap_assert_passed();
+    return;
+  }
+  const uint64_t count = 512u * 1024u * 1024u;
+  g_autofree char *header = g_strdup_printf(
+      "{\"__metadata__\":{\"format\":\"%s\",\"format_version\":\"1\",\"arch\":\"resnet\","
+      "\"model_size\":\"S\"},\"w\":{\"dtype\":\"F32\",\"shape\":[%" G_GUINT64_FORMAT
+      "],\"data_offsets\":[0,%" G_GUINT64_FORMAT "]}}",
+      SR_CHECKPOINT_FORMAT, count, 4 * count);
+  g_autofree char *path = tmp_path("huge-other-arch.safetensors");
+  FILE *fp = fopen(path, "wb");
+  g_assert_nonnull(fp);
+  uint64_t n = strlen(header);
+  unsigned char len8[8];
+  for (int i = 0; i < 8; i++)
+    len8[i] = (unsigned char)(n >> (8 * i));
+  g_assert_cmpuint(fwrite(len8, 1, 8, fp), ==, 8);
+  g_assert_cmpuint(fwrite(header, 1, n, fp), ==, n);
+  g_assert_cmpint(ftruncate(fileno(fp), (off_t)(8 + n + 4 * count)), ==, 0);
+  fclose(fp);
+#if !defined(__SANITIZE_ADDRESS__)
+  /* AddressSanitizer reserves terabytes of address space up front. */
+  struct rlimit lim = {1536ull << 20, 1536ull << 20};
+  g_assert_cmpint(setrlimit(RLIMIT_AS, &lim), ==, 0);
+#endif
+  sr_error err = {0};
+  sr_backend *be = cpu_backend();
+  g_assert_null(sr_checkpoint_load(path, be, NULL, NULL, &err));
+  g_assert_nonnull(strstr(err.message, "arch"));
+  g_assert_nonnull(strstr(err.message, "resnet"));
+  sr_backend_close(be);
+  g_remove(path);
+}
+
+/* A FIFO named as the checkpoint is refused instead of waited on. */
+static void
+test_checkpoint_fifo(void)
+{
+  g_autofree char *path = tmp_path("fifo.safetensors");
+  g_assert_cmpint(mkfifo(path, 0600), ==, 0);
+  sr_error err = {0};
+  sr_backend *be = cpu_backend();
+  g_assert_null(sr_checkpoint_load(path, be, NULL, NULL, &err));
+  g_assert_nonnull(strstr(err.message, "not a regular file"));
+  g_assert_nonnull(strstr(err.message, path));
+  sr_backend_close(be);
+  g_remove(path);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -635,6 +707,8 @@ main(int argc, char **argv)
   g_test_add_func("/checkpoint/roundtrip", test_checkpoint_roundtrip);
   g_test_add_func("/checkpoint/model-id", test_model_id);
   g_test_add_func("/checkpoint/hostile", test_checkpoint_hostile);
+  g_test_add_func("/checkpoint/bad-input/arch-before-tensors", test_checkpoint_arch_before_tensors);
+  g_test_add_func("/checkpoint/bad-input/fifo", test_checkpoint_fifo);
   int rc = g_test_run();
   GDir *d = g_dir_open(tmpdir, 0, NULL);
   const char *name;

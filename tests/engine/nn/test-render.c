@@ -4,6 +4,9 @@
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "sr-checkpoint.h"
 #include "sr-render.h"
@@ -343,8 +346,15 @@ test_unwritable_output(void)
   g_assert_cmpint(g_mkdir_with_parents(subdir, 0755), ==, 0);
   g_autofree char *other = g_build_filename(subdir, ".r.0001.exr.AbC123.tmp", NULL);
   g_autofree char *mine = g_build_filename(subdir, ".r.0002.exr.XyZ789.tmp", NULL);
+  /* One of frame 3 is being written by a live task over the same frames
+   * (it holds the temporary's lock), so it stays too. */
+  g_autofree char *busy = g_build_filename(subdir, ".r.0003.exr.QwE456.tmp", NULL);
   g_assert_true(g_file_set_contents(other, "partial", 7, NULL));
   g_assert_true(g_file_set_contents(mine, "partial", 7, NULL));
+  g_assert_true(g_file_set_contents(busy, "partial", 7, NULL));
+  int busy_fd = open(busy, O_RDONLY | O_CLOEXEC);
+  g_assert_cmpint(busy_fd, >=, 0);
+  g_assert_cmpint(flock(busy_fd, LOCK_EX), ==, 0);
   render_options(&o, out2);
   o.first = 2;
   o.last = 3;
@@ -352,8 +362,183 @@ test_unwritable_output(void)
   g_assert_cmpint(res.rendered, ==, 2);
   g_assert_true(g_file_test(other, G_FILE_TEST_EXISTS));
   g_assert_false(g_file_test(mine, G_FILE_TEST_EXISTS));
+  g_assert_true(g_file_test(busy, G_FILE_TEST_EXISTS));
   g_assert_cmpint(g_unlink(other), ==, 0);
+  close(busy_fd);
+  g_assert_cmpint(g_unlink(busy), ==, 0);
   g_assert_cmpint(count_files(subdir), ==, 2);
+  sr_render_result_clear(&res);
+  sr_model_close(m);
+  sr_sequence_clear(&seq);
+}
+
+typedef struct {
+  GPtrArray *messages;
+  int frames_reported[N_FRAMES + 1];
+} error_log;
+
+static void
+log_frame_error(void *user, int frame, const sr_error *e)
+{
+  error_log *log = user;
+  g_ptr_array_add(log->messages, g_strdup(e->message));
+  if (frame >= 0 && frame <= N_FRAMES)
+    log->frames_reported[frame]++;
+}
+
+/* A truncated Source frame is named once and left out; every other frame
+ * still renders (one bad scan must not stop a reel). */
+static void
+test_unreadable_frame_others_render(void)
+{
+  g_autofree char *ck = make_checkpoint("a.safetensors", 42, 4.0f);
+  g_autofree char *src = make_source("unreadable");
+  g_autofree char *bad = sr_pattern_format(src, 2);
+  g_assert_true(g_file_set_contents(bad, "v/1\001truncated", 12, NULL));
+  sr_error err = {0};
+  sr_sequence seq = {0};
+  g_assert_true(sr_sequence_open(&seq, src, &err));
+  sr_model *m = open_model(ck);
+  g_autofree char *out = g_build_filename(tmpdir, "unreadable-out", "r.%04d.exr", NULL);
+  sr_render_options o;
+  render_options(&o, out);
+  error_log log = {g_ptr_array_new_with_free_func(g_free), {0}};
+  sr_render_callbacks cb = {.user = &log, .frame_error = log_frame_error};
+  sr_render_result res;
+  g_assert_false(sr_render_run(m, &seq, &o, &cb, &res, &err));
+  g_assert_cmpint(res.rendered, ==, N_FRAMES - 1);
+  g_assert_cmpint(res.failed, ==, 1);
+  for (int f = 1; f <= N_FRAMES; f++) {
+    g_autofree char *p = sr_pattern_format(out, f);
+    g_assert_cmpint(g_file_test(p, G_FILE_TEST_IS_REGULAR), ==, f != 2);
+  }
+  /* Named once, with its frame and file, and no prefix twice. */
+  g_assert_cmpuint(log.messages->len, ==, 1);
+  g_assert_cmpint(log.frames_reported[2], ==, 1);
+  const char *msg = g_ptr_array_index(log.messages, 0);
+  g_assert_nonnull(strstr(msg, "Source frame 2: "));
+  g_assert_nonnull(strstr(msg, bad));
+  g_assert_null(strstr(msg, "frame 2: Source frame 2"));
+  g_autofree char *summary =
+      g_strdup_printf("1 of %d Source frames could not be read (2)", N_FRAMES);
+  g_assert_nonnull(strstr(err.message, summary));
+  g_ptr_array_unref(log.messages);
+  sr_render_result_clear(&res);
+  sr_model_close(m);
+  sr_sequence_clear(&seq);
+}
+
+static void
+assert_refused_unchanged(const char *src, const char *out)
+{
+  g_autofree char *ck = make_checkpoint("a.safetensors", 42, 4.0f);
+  g_autofree char *f1 = sr_pattern_format(src, 1);
+  g_autofree char *before = NULL;
+  gsize before_len = 0;
+  g_assert_true(g_file_get_contents(f1, &before, &before_len, NULL));
+  sr_error err = {0};
+  sr_sequence seq = {0};
+  g_assert_true(sr_sequence_open(&seq, src, &err));
+  sr_model *m = open_model(ck);
+  sr_render_options o;
+  render_options(&o, out);
+  sr_render_result res;
+  g_assert_false(sr_render_run(m, &seq, &o, NULL, &res, &err));
+  g_assert_cmpint(err.code, ==, SR_ERR_INVALID);
+  g_assert_nonnull(strstr(err.message, "is the input file"));
+  g_assert_nonnull(strstr(err.message, f1));
+  g_assert_cmpint(res.rendered, ==, 0);
+  g_autofree char *after = NULL;
+  gsize after_len = 0;
+  g_assert_true(g_file_get_contents(f1, &after, &after_len, NULL));
+  g_assert_cmpmem(before, before_len, after, after_len);
+  sr_render_result_clear(&res);
+  sr_model_close(m);
+  sr_sequence_clear(&seq);
+}
+
+/* The output pattern names the Source frames through "..". */
+static void
+test_output_is_input_dotdot(void)
+{
+  g_autofree char *src = make_source("same-dotdot");
+  g_autofree char *out =
+      g_build_filename(tmpdir, "same-dotdot", "..", "same-dotdot", "src.%04d.exr", NULL);
+  assert_refused_unchanged(src, out);
+}
+
+/* The output folder is a symlink to the Source folder. */
+static void
+test_output_is_input_symlink(void)
+{
+  g_autofree char *src = make_source("same-link");
+  g_autofree char *dir = g_build_filename(tmpdir, "same-link", NULL);
+  g_autofree char *link = g_build_filename(tmpdir, "same-link-alias", NULL);
+  g_assert_cmpint(symlink(dir, link), ==, 0);
+  g_autofree char *out = g_build_filename(link, "src.%04d.exr", NULL);
+  assert_refused_unchanged(src, out);
+}
+
+/* The Reference is protected too when the caller names it. */
+static void
+test_output_is_reference(void)
+{
+  g_autofree char *src = make_source("same-src");
+  g_autofree char *ref = make_source("same-ref");
+  g_autofree char *ck = make_checkpoint("a.safetensors", 42, 4.0f);
+  sr_error err = {0};
+  sr_sequence seq = {0}, rseq = {0};
+  g_assert_true(sr_sequence_open(&seq, src, &err));
+  g_assert_true(sr_sequence_open(&rseq, ref, &err));
+  sr_model *m = open_model(ck);
+  sr_render_options o;
+  render_options(&o, ref);
+  o.reference = &rseq;
+  g_assert_false(sr_render_run(m, &seq, &o, NULL, NULL, &err));
+  g_assert_nonnull(strstr(err.message, "is the input file"));
+  sr_model_close(m);
+  sr_sequence_clear(&seq);
+  sr_sequence_clear(&rseq);
+}
+
+/* A folder that exists but cannot be written is found before the network
+ * runs on any frame: no frame is reported, and the message names the
+ * folder, not a frame. */
+static void
+test_readonly_folder_found_first(void)
+{
+  g_autofree char *ck = make_checkpoint("a.safetensors", 42, 4.0f);
+  g_autofree char *src = make_source("readonly");
+  g_autofree char *dir = g_build_filename(tmpdir, "readonly-out", NULL);
+  g_assert_cmpint(g_mkdir(dir, 0555), ==, 0);
+  g_autofree char *probe = g_build_filename(dir, "probe", NULL);
+  if (g_file_set_contents(probe, "x", 1, NULL)) {
+    /* root writes anywhere: use a read-only file system instead. */
+    g_free(dir);
+    dir = g_strdup("/sys");
+    g_free(probe);
+    probe = g_build_filename(dir, "sr-probe", NULL);
+    if (g_file_set_contents(probe, "x", 1, NULL) || !g_file_test(dir, G_FILE_TEST_IS_DIR)) {
+      g_test_skip("no folder this process cannot write");
+      return;
+    }
+  }
+  sr_error err = {0};
+  sr_sequence seq = {0};
+  g_assert_true(sr_sequence_open(&seq, src, &err));
+  sr_model *m = open_model(ck);
+  g_autofree char *out = g_build_filename(dir, "r.%04d.exr", NULL);
+  sr_render_options o;
+  render_options(&o, out);
+  error_log log = {g_ptr_array_new_with_free_func(g_free), {0}};
+  sr_render_callbacks cb = {.user = &log, .frame_error = log_frame_error};
+  sr_render_result res;
+  g_assert_false(sr_render_run(m, &seq, &o, &cb, &res, &err));
+  g_assert_cmpuint(log.messages->len, ==, 0);
+  g_assert_cmpint(res.rendered, ==, 0);
+  g_assert_nonnull(strstr(err.message, dir));
+  g_assert_null(strstr(err.message, "frame 1"));
+  g_ptr_array_unref(log.messages);
   sr_render_result_clear(&res);
   sr_model_close(m);
   sr_sequence_clear(&seq);
@@ -369,6 +554,13 @@ main(int argc, char **argv)
   g_test_add_func("/render/resume-and-model-id", test_resume_and_model_id);
   g_test_add_func("/render/missing-source", test_missing_source);
   g_test_add_func("/render/unwritable-output", test_unwritable_output);
+  g_test_add_func("/render/bad-input/unreadable-frame-others-render",
+                  test_unreadable_frame_others_render);
+  g_test_add_func("/render/bad-input/output-is-input-dotdot", test_output_is_input_dotdot);
+  g_test_add_func("/render/bad-input/output-is-input-symlink", test_output_is_input_symlink);
+  g_test_add_func("/render/bad-input/output-is-reference", test_output_is_reference);
+  g_test_add_func("/render/bad-input/readonly-folder-found-first",
+                  test_readonly_folder_found_first);
   int r = g_test_run();
   remove_tree(tmpdir);
   g_free(tmpdir);

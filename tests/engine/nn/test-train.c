@@ -51,16 +51,49 @@ test_lr_schedule(void)
   sr_train_config_init(&c);
   c.learning_rate = 1e-3;
   c.warmup_steps = 10;
-  c.steps = 110;
+  c.steps = 210; /* 5 % is 11: the cap of 10 decides */
+  g_assert_cmpint(sr_train_warmup(&c), ==, 10);
   g_assert_cmpfloat_with_epsilon(sr_train_lr(&c, 1), 1e-4, 1e-12);
   g_assert_cmpfloat_with_epsilon(sr_train_lr(&c, 5), 5e-4, 1e-12);
   g_assert_cmpfloat_with_epsilon(sr_train_lr(&c, 10), 1e-3, 1e-12);
-  g_assert_cmpfloat_with_epsilon(sr_train_lr(&c, 60), 0.5e-3, 1e-12);
-  g_assert_cmpfloat_with_epsilon(sr_train_lr(&c, 110), 0.0, 1e-12);
-  for (int t = 11; t < 110; t++)
+  g_assert_cmpfloat_with_epsilon(sr_train_lr(&c, 110), 0.5e-3, 1e-12);
+  g_assert_cmpfloat_with_epsilon(sr_train_lr(&c, 210), 0.0, 1e-12);
+  for (int t = 11; t < 210; t++)
     g_assert_cmpfloat(sr_train_lr(&c, t + 1), <, sr_train_lr(&c, t));
   c.cosine_decay = false;
   g_assert_cmpfloat(sr_train_lr(&c, 100), ==, 1e-3);
+}
+
+/* Warm-up and decay scale with the run: 5 % of the steps (rounded up),
+ * capped by warmup_steps; a short run does not spend most of itself warming
+ * up, and the decay always ends at the last step. */
+static void
+test_lr_schedule_scales(void)
+{
+  sr_train_config c;
+  sr_train_config_init(&c);
+  c.learning_rate = 2e-4;
+  g_assert_cmpint(c.warmup_steps, ==, 1000);
+  const int64_t steps[] = {1, 19, 20, 21, 1500, 3000, 20000, 40000, 80000};
+  const int64_t warm[] = {1, 1, 1, 2, 75, 150, 1000, 1000, 1000};
+  for (size_t i = 0; i < G_N_ELEMENTS(steps); i++) {
+    c.steps = steps[i];
+    int64_t w = sr_train_warmup(&c);
+    g_assert_cmpint(w, ==, warm[i]);
+    g_assert_cmpfloat_with_epsilon(sr_train_lr(&c, w), 2e-4, 1e-15);
+    if (c.steps > w) {
+      g_assert_cmpfloat_with_epsilon(sr_train_lr(&c, c.steps), 0.0, 1e-15);
+      /* Half-way through the decay the rate is half the peak. */
+      if ((c.steps - w) % 2 == 0)
+        g_assert_cmpfloat_with_epsilon(sr_train_lr(&c, w + (c.steps - w) / 2), 1e-4, 1e-12);
+    }
+  }
+  c.steps = 1500;
+  g_assert_cmpfloat(sr_train_lr(&c, 76), <, 2e-4);
+  g_assert_cmpfloat(sr_train_lr(&c, 74), <, sr_train_lr(&c, 75));
+  c.warmup_steps = 0; /* no warm-up at all */
+  g_assert_cmpint(sr_train_warmup(&c), ==, 0);
+  g_assert_cmpfloat_with_epsilon(sr_train_lr(&c, 1), 2e-4, 1e-9);
 }
 
 static void
@@ -483,16 +516,44 @@ test_learns(void)
     sr_pair_clear(&held[i]);
 }
 
+/* Pairs that would not fit are refused before any is read, with the memory
+ * needed, the memory available and what to change. */
+static void
+test_memory_estimate(void)
+{
+  /* 40 pairs of a 4096x3112 scan cropped to 4000x3000: 2·4000·3000·3·4 B
+   * each, plus two frames being read. */
+  sr_rect crop = {48, 56, 4000, 3000};
+  uint64_t need = sr_train_pairs_memory(40, 4096, 3112, 3, crop);
+  g_assert_cmpuint(need, ==, 40ull * 2 * 4000 * 3000 * 3 * 4 + 2ull * 4096 * 3112 * 3 * 4);
+  sr_error err = {0};
+  g_assert_true(sr_train_check_memory(40, 4096, 3112, 3, crop, need, &err));
+  g_assert_true(sr_train_check_memory(40, 4096, 3112, 3, crop, 0, &err)); /* unknown */
+  g_assert_false(sr_train_check_memory(40, 4096, 3112, 3, crop, 8000000000ull, &err));
+  g_assert_cmpint(err.code, ==, SR_ERR_NOMEM);
+  g_assert_nonnull(strstr(err.message, "40 pairs of 4000x3000 px"));
+  g_assert_nonnull(strstr(err.message, "11.8 GB")); /* needed */
+  g_assert_nonnull(strstr(err.message, "8.0 GB"));  /* available */
+  g_assert_nonnull(strstr(err.message, "fewer pairs"));
+  g_assert_nonnull(strstr(err.message, "smaller crop"));
+  /* Without a crop the frame size counts. */
+  sr_rect none = {0, 0, 0, 0};
+  g_assert_cmpuint(sr_train_pairs_memory(1, 100, 50, 4, none), ==,
+                   2ull * 100 * 50 * 3 * 4 + 2ull * 100 * 50 * 4 * 4);
+}
+
 int
 main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/train/lr-schedule", test_lr_schedule);
+  g_test_add_func("/train/lr-schedule-scales", test_lr_schedule_scales);
   g_test_add_func("/train/config", test_config);
   g_test_add_func("/train/paired-augmentation", test_paired_augmentation);
   g_test_add_func("/train/resume-bit-exact", test_resume_bit_exact);
   g_test_add_func("/train/identity-pair", test_identity_pair);
   g_test_add_func("/train/pause", test_pause);
   g_test_add_func("/train/learns", test_learns);
+  g_test_add_func("/train/bad-input/pairs-exceed-memory", test_memory_estimate);
   return g_test_run();
 }

@@ -532,6 +532,43 @@ test_frame_sets(void)
   g_assert_cmpstr(sr_check_status_name(SR_CHECK_FAIL), ==, "FAIL");
 }
 
+/* 300,000 pairs and held-out frames: linear-logarithmic, where the checks
+ * once compared every pair with every other (tens of minutes at this size);
+ * the counts and the first repeat are as before. */
+static void
+test_frame_sets_large(void)
+{
+  const int n = 300000;
+  int *pairs = g_new(int, n + 2), *held = g_new(int, n);
+  for (int i = 0; i < n; i++)
+    pairs[i] = n - i; /* n..1, worst case for in-order scans */
+  pairs[n] = 77;      /* repeats: 77 first, then 5 */
+  pairs[n + 1] = 5;
+  for (int i = 0; i < n; i++)
+    held[i] = n + 1 + i;
+  held[10] = 12; /* a clash */
+  held[20] = 12; /* the same clash listed again counts once */
+  sr_check_report r;
+  sr_check_report_init(&r);
+  sr_check_frame_sets(pairs, n + 2, held, n, 2 * n + 5, true, &r);
+  const sr_check *d = find_check(&r, "duplicate-pairs");
+  g_assert_nonnull(d);
+  g_assert_cmpint((int)d->value, ==, 2);
+  g_assert_nonnull(strstr(d->detail, "frame 77"));
+  const sr_check *h = find_check(&r, "held-out");
+  g_assert_cmpint(h->status, ==, SR_CHECK_FAIL);
+  g_assert_cmpint((int)h->value, ==, 1);
+  g_assert_nonnull(strstr(h->detail, "12"));
+  g_assert_cmpint(find_check(&r, "preview-frame")->status, ==, SR_CHECK_PASS);
+  sr_check_report_clear(&r);
+  sr_check_report_init(&r);
+  sr_check_frame_sets(pairs, n, held, n, 7, true, &r);
+  g_assert_cmpint(find_check(&r, "preview-frame")->status, ==, SR_CHECK_FAIL);
+  sr_check_report_clear(&r);
+  g_free(pairs);
+  g_free(held);
+}
+
 /* ---- Median ------------------------------------------------------------------------ */
 
 static int
@@ -864,5 +901,6 @@ main(int argc, char **argv)
   g_test_add_func("/pairs/merge-identity", test_merge_identity);
   g_test_add_func("/pairs/merge-changes", test_merge_changes);
   g_test_add_func("/pairs/merge-bounds-keep-chroma", test_merge_bounds_keep_chroma);
+  g_test_add_func("/pairs/frame-sets-large", test_frame_sets_large);
   return g_test_run();
 }

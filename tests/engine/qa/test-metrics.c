@@ -371,6 +371,44 @@ test_psnr_ssim(void)
   g_assert_cmpfloat(e[0] + e[1] + e[2], <, 1e-12);
 }
 
+/* The image-level metrics the trainer's held-out evaluation uses are the
+ * plane metrics on Y: one definition, valid-region SSIM included. */
+static void
+test_psnr_ssim_images(void)
+{
+  enum { w = 40, h = 24 };
+  sr_image *a = sr_image_new(w, h, 3, NULL), *b = sr_image_new(w, h, 3, NULL);
+  float ya[w * h], yb[w * h];
+  sr_ycbcr_coeffs k = sr_ycbcr_coefficients(SR_YCBCR_BT709);
+  sr_rng rng;
+  sr_rng_seed(&rng, 9);
+  for (int i = 0; i < w * h; i++) {
+    float *pa = a->pixels + 3 * i, *pb = b->pixels + 3 * i;
+    for (int c = 0; c < 3; c++) {
+      pa[c] = 0.2f + 0.6f * sr_rng_uniform(&rng);
+      pb[c] = pa[c] + 0.05f * (sr_rng_uniform(&rng) - 0.5f);
+    }
+    ya[i] = sr_luma(k, pa[0], pa[1], pa[2]);
+    yb[i] = sr_luma(k, pb[0], pb[1], pb[2]);
+  }
+  g_assert_cmpfloat(sr_qa_psnr_y(a, b, SR_YCBCR_BT709), ==, sr_qa_psnr(ya, yb, w, h));
+  g_assert_cmpfloat(sr_qa_ssim_y(a, b, SR_YCBCR_BT709), ==, sr_qa_ssim(ya, yb, w, h));
+  /* Identical images: infinite PSNR, SSIM 1; shown capped, NaN untouched. */
+  double inf = sr_qa_psnr_y(a, a, SR_YCBCR_BT709);
+  g_assert_true(isinf(inf) && inf > 0);
+  g_assert_cmpfloat_with_epsilon(sr_qa_ssim_y(a, a, SR_YCBCR_BT709), 1.0, 1e-9);
+  g_assert_cmpfloat(sr_qa_psnr_display(inf), ==, SR_QA_PSNR_DISPLAY_MAX_DB);
+  g_assert_cmpfloat(sr_qa_psnr_display(31.5), ==, 31.5);
+  g_assert_true(isnan(sr_qa_psnr_display(NAN)));
+  /* Different sizes are not comparable. */
+  sr_image *c = sr_image_new(w / 2, h, 3, NULL);
+  g_assert_true(isnan(sr_qa_psnr_y(a, c, SR_YCBCR_BT709)));
+  g_assert_true(isnan(sr_qa_ssim_y(a, c, SR_YCBCR_BT709)));
+  sr_image_free(a);
+  sr_image_free(b);
+  sr_image_free(c);
+}
+
 static void
 test_bad_sizes(void)
 {
@@ -424,6 +462,7 @@ main(int argc, char **argv)
   g_test_add_func("/qa/metrics/chroma-range-nonfinite", test_chroma_range_nonfinite);
   g_test_add_func("/qa/metrics/flicker", test_flicker);
   g_test_add_func("/qa/metrics/psnr-ssim", test_psnr_ssim);
+  g_test_add_func("/qa/metrics/psnr-ssim-images", test_psnr_ssim_images);
   g_test_add_func("/qa/metrics/bad-sizes", test_bad_sizes);
   g_test_add_func("/qa/metrics/crop", test_crop);
   return g_test_run();

@@ -1,0 +1,73 @@
+/* sr-project-private.h — SrProject's instance and the helpers its files
+ * share: sr-project.c (the object, accessors and edits), sr-project-json.c
+ * (serialisation and validating parse) and sr-project-checks.c (the Stage 3
+ * checks over the real frames). Nothing outside app/sr-project*.c includes
+ * it. */
+#pragma once
+
+#include "sr-project.h"
+
+G_BEGIN_DECLS
+
+/* Project files are small; anything bigger is not one of ours. */
+#define MAX_PROJECT_BYTES (16 * 1024 * 1024)
+/* A project is a few levels deep; anything past this is not one of ours. */
+#define MAX_PROJECT_NESTING 64
+/* Frame numbers we accept: covers ten-digit-free sequence numbering. */
+#define MAX_FRAME  9999999
+#define MAX_OFFSET 1000000
+#define MAX_STEPS  100000000
+
+struct _SrProject {
+  GObject parent_instance;
+
+  GFile *file;
+  gboolean modified;
+
+  char *name;
+  char *source_pattern;
+  char *reference_pattern;
+  sr_colourspace source_cs;
+  sr_colourspace reference_cs;
+  /* OpenColorIO: a config file (relative to the project where possible; ""
+   * means $OCIO) and, per sequence, a space of it replacing source_cs /
+   * reference_cs when not "". */
+  char *ocio_config;
+  char *source_ocio, *reference_ocio;
+  int reference_offset;
+  sr_frame_map reference_map; /* cadence and breaks; its offset is reference_offset */
+  int preview_frame;          /* -1: none */
+  sr_prefilter prefilter;
+  sr_rect crop;
+  char *output_folder;
+  char *version;
+  char *checkpoint;
+
+  GArray *pairs;       /* int, sorted, unique */
+  GArray *held_out;    /* int, sorted, unique */
+  GArray *flags;       /* SrFlag, sorted by frame */
+  GPtrArray *accepted; /* sorted item ids */
+
+  SrTrainingSettings training;
+  SrProvenance provenance;
+};
+
+/* Model sizes as the file writes them ("S", "M", "L"). */
+extern const char *const sr_project_model_size_ids[SR_MODEL_SIZE_L + 1];
+
+/* sr-project.c: the sorted frame sets (pairs, held out) and the training
+ * settings' limits, one rule each for edits and for files. */
+int sr_project_frame_search(const GArray *a, int frame);
+gboolean sr_project_frame_set_insert(GArray *a, int frame);
+/* Orders ints (frame numbers) for g_array_sort and bsearch. */
+gint sr_project_compare_frames(gconstpointer a, gconstpointer b);
+void sr_project_set_string_field(char **field, const char *value);
+gboolean sr_project_training_validate(const SrTrainingSettings *s, const char *prefix,
+                                      GError **error);
+
+/* sr-project-json.c: fills p from a project file's text; origin names it in
+ * error messages. */
+gboolean sr_project_parse_into(SrProject *p, const char *json, gsize len, const char *origin,
+                               GError **error);
+
+G_END_DECLS

@@ -1,0 +1,252 @@
+/* sr-grain.c — grain measurement (noise power spectrum and level curve in
+ * flat areas) and grain synthesis to a measured profile. See sr-grain.h. */
+#include "sr-grain.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sr-fft.h"
+#include "sr-i18n.h"
+#include "sr-metrics.h"
+#include "sr-rng.h"
+
+#define B  SR_GRAIN_BLOCK
+#define NB (B * B)
+/* A block counts as flat when this share of its pixels is. */
+#define FLAT_SHARE 0.9
+
+void
+sr_grain_profile_init(sr_grain_profile *p)
+{
+  memset(p, 0, sizeof *p);
+}
+
+/* Radial band of DFT bin (kx, ky) of a B×B grid. */
+static int
+band_of(int kx, int ky)
+{
+  double fx = (double)(kx <= B / 2 ? kx : kx - B) / B;
+  double fy = (double)(ky <= B / 2 ? ky : ky - B) / B;
+  int b = (int)(sqrt(fx * fx + fy * fy) / 0.5 * SR_GRAIN_BANDS);
+  return b < SR_GRAIN_BANDS ? b : SR_GRAIN_BANDS - 1;
+}
+
+static int
+level_of(double y)
+{
+  int l = (int)floor(y * SR_GRAIN_LEVELS);
+  return l < 0 ? 0 : l >= SR_GRAIN_LEVELS ? SR_GRAIN_LEVELS - 1 : l;
+}
+
+/* The block at (x0, y0) less its least-squares plane, Hann-windowed, into
+ * data (complex); returns the block mean and Σ window². */
+static double
+window_block(const float *y, int w, int x0, int y0, double *data, double *wsum)
+{
+  double mean = 0, sx = 0, sy = 0, c = (B - 1) / 2.0, sxx = 0;
+  for (int j = 0; j < B; j++)
+    for (int i = 0; i < B; i++) {
+      double v = y[(size_t)(y0 + j) * (size_t)w + (size_t)(x0 + i)];
+      mean += v;
+      sx += (i - c) * v;
+      sy += (j - c) * v;
+      sxx += (i - c) * (i - c);
+    }
+  mean /= NB;
+  /* Centred coordinates are orthogonal, so the slopes separate. */
+  double gx = sx / sxx, gy = sy / sxx;
+  *wsum = 0;
+  for (int j = 0; j < B; j++)
+    for (int i = 0; i < B; i++) {
+      double hw =
+          (0.5 - 0.5 * cos(2 * M_PI * (i + 0.5) / B)) * (0.5 - 0.5 * cos(2 * M_PI * (j + 0.5) / B));
+      double v = y[(size_t)(y0 + j) * (size_t)w + (size_t)(x0 + i)];
+      double r = v - mean - gx * (i - c) - gy * (j - c);
+      data[2 * (j * B + i)] = hw * r;
+      data[2 * (j * B + i) + 1] = 0;
+      *wsum += hw * hw;
+    }
+  return mean;
+}
+
+bool
+sr_grain_measure(sr_grain_profile *p, const float *y, const float *source_y, int w, int h,
+                 sr_error *err)
+{
+  size_t count = 0;
+  unsigned char *mask = sr_qa_flat_mask(source_y, w, h, &count);
+  sr_fft_plan *plan = sr_fft_plan_new(B);
+  double *data = malloc(2 * NB * sizeof *data), *scratch = malloc(2 * B * sizeof *scratch);
+  bool ok = mask && plan && data && scratch;
+  if (!ok) {
+    sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory measuring grain (%dx%d)"), w, h);
+    goto out;
+  }
+  for (int y0 = 0; y0 + B <= h; y0 += B)
+    for (int x0 = 0; x0 + B <= w; x0 += B) {
+      int flat = 0;
+      for (int j = 0; j < B; j++)
+        for (int i = 0; i < B; i++)
+          flat += mask[(size_t)(y0 + j) * (size_t)w + (size_t)(x0 + i)];
+      if (flat < FLAT_SHARE * NB)
+        continue;
+      double wsum, mean = window_block(y, w, x0, y0, data, &wsum);
+      sr_fft_2d(plan, plan, data, B, B, scratch, false);
+      double var = 0;
+      for (int ky = 0; ky < B; ky++)
+        for (int kx = 0; kx < B; kx++) {
+          const double *f = data + 2 * (ky * B + kx);
+          double pk = (f[0] * f[0] + f[1] * f[1]) / wsum / NB;
+          p->nps_sum[ky * B + kx] += pk;
+          var += pk;
+        }
+      int l = level_of(mean);
+      p->level_sum[l] += var;
+      p->level_blocks[l]++;
+      p->blocks++;
+    }
+out:
+  free(mask);
+  sr_fft_plan_free(plan);
+  free(data);
+  free(scratch);
+  return ok;
+}
+
+double
+sr_grain_band(const sr_grain_profile *p, int b)
+{
+  if (!p->blocks || b < 0 || b >= SR_GRAIN_BANDS)
+    return NAN;
+  double s = 0;
+  for (int ky = 0; ky < B; ky++)
+    for (int kx = 0; kx < B; kx++)
+      if (band_of(kx, ky) == b)
+        s += p->nps_sum[ky * B + kx];
+  return s / p->blocks;
+}
+
+double
+sr_grain_level(const sr_grain_profile *p, int l)
+{
+  return l >= 0 && l < SR_GRAIN_LEVELS && p->level_blocks[l] ? p->level_sum[l] / p->level_blocks[l]
+                                                             : NAN;
+}
+
+double
+sr_grain_variance(const sr_grain_profile *p)
+{
+  if (!p->blocks)
+    return NAN;
+  double s = 0;
+  for (int b = 0; b < SR_GRAIN_BANDS; b++)
+    s += sr_grain_band(p, b);
+  return s;
+}
+
+/* ---- synthesis ------------------------------------------------------------------- */
+
+/* The level curve with gaps filled from the nearest measured level (NaN
+ * when no level was measured). */
+static void
+filled_levels(const sr_grain_profile *p, double *out)
+{
+  for (int l = 0; l < SR_GRAIN_LEVELS; l++) {
+    out[l] = NAN;
+    for (int d = 0; d < SR_GRAIN_LEVELS && isnan(out[l]); d++) {
+      double a = sr_grain_level(p, l - d), b = sr_grain_level(p, l + d);
+      out[l] = !isnan(a) ? a : b;
+    }
+  }
+}
+
+bool
+sr_regrain_plan(sr_regrain *g, const sr_grain_profile *reference, const sr_grain_profile *present,
+                uint64_t seed, sr_error *err)
+{
+  memset(g, 0, sizeof *g);
+  g->seed = seed;
+  if (!reference->blocks) {
+    sr_error_set(err, SR_ERR_INVALID,
+                 SR_("the Reference has no flat area to measure its grain in; regrain needs "
+                     "pairs with some plain, untextured areas"));
+    return false;
+  }
+  double add[NB], total = 0;
+  for (int k = 0; k < NB; k++) {
+    double have = present->blocks ? present->nps_sum[k] / present->blocks : 0.0;
+    add[k] = fmax(reference->nps_sum[k] / reference->blocks - have, 0.0);
+    total += add[k];
+  }
+  sr_fft_plan *plan = sr_fft_plan_new(B);
+  double *data = malloc(2 * NB * sizeof *data), *scratch = malloc(2 * B * sizeof *scratch);
+  if (!plan || !data || !scratch) {
+    sr_fft_plan_free(plan);
+    free(data);
+    free(scratch);
+    sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory planning grain"));
+    return false;
+  }
+  /* |H(k)|² = the density B²·add(k), zero phase (P is even in k for a real
+   * signal, so h is real); h = IDFT(H)/B². */
+  for (int k = 0; k < NB; k++) {
+    data[2 * k] = sqrt((double)NB * add[k]);
+    data[2 * k + 1] = 0;
+  }
+  sr_fft_2d(plan, plan, data, B, B, scratch, true);
+  for (int y = 0; y < B; y++)
+    for (int x = 0; x < B; x++)
+      g->kernel[((y + B / 2) % B) * B + (x + B / 2) % B] = (float)(data[2 * (y * B + x)] / NB);
+  sr_fft_plan_free(plan);
+  free(data);
+  free(scratch);
+
+  double ref_l[SR_GRAIN_LEVELS], out_l[SR_GRAIN_LEVELS];
+  filled_levels(reference, ref_l);
+  filled_levels(present, out_l);
+  for (int l = 0; l < SR_GRAIN_LEVELS; l++) {
+    double want = fmax(ref_l[l] - (isnan(out_l[l]) ? 0.0 : out_l[l]), 0.0);
+    g->level_gain[l] = total > 0 ? sqrt(want / total) : 0.0;
+  }
+  return true;
+}
+
+bool
+sr_regrain_add(const sr_regrain *g, int frame, const float *rgb, sr_ycbcr_coeffs c, int w, int h,
+               float *dy, sr_error *err)
+{
+  int nw = w + B, nh = h + B;
+  float *noise = malloc((size_t)nw * (size_t)nh * sizeof *noise);
+  if (!noise) {
+    sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory synthesising grain (%dx%d)"), w, h);
+    return false;
+  }
+  /* One stream per frame: frames are independent, a render repeatable. */
+  sr_rng rng;
+  sr_rng_seed(&rng, g->seed ^ ((uint64_t)(int64_t)frame * 0x9e3779b97f4a7c15ULL));
+  for (size_t i = 0; i < (size_t)nw * (size_t)nh; i++)
+    noise[i] = (float)sr_rng_normal(&rng);
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++) {
+      float s = 0;
+      for (int j = 0; j < B; j++) {
+        const float *n = noise + (size_t)(y + j) * (size_t)nw + (size_t)x;
+        const float *k = g->kernel + j * B;
+        for (int i = 0; i < B; i++)
+          s += k[i] * n[i];
+      }
+      size_t p = (size_t)y * (size_t)w + (size_t)x;
+      double yv = sr_luma(c, rgb[3 * p], rgb[3 * p + 1], rgb[3 * p + 2]) + dy[p];
+      /* Level centres sit at (l + ½)/LEVELS; linear between them. */
+      double t = yv * SR_GRAIN_LEVELS - 0.5;
+      int l0 = (int)floor(t);
+      double f = t - l0;
+      int a = l0 < 0 ? 0 : l0 >= SR_GRAIN_LEVELS ? SR_GRAIN_LEVELS - 1 : l0;
+      int b = l0 + 1 < 0 ? 0 : l0 + 1 >= SR_GRAIN_LEVELS ? SR_GRAIN_LEVELS - 1 : l0 + 1;
+      double gain = (1 - f) * g->level_gain[a] + f * g->level_gain[b];
+      dy[p] += (float)(gain * s);
+    }
+  free(noise);
+  return true;
+}

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets into build-fuzz/ (or $1) with Debian's clang-14,
+# AddressSanitizer and UndefinedBehaviorSanitizer. Separate from the normal
+# gcc build, which it leaves alone.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+dir=${1:-build-fuzz}
+if [ ! -d "$dir" ]; then
+  CC=clang-14 meson setup "$dir" -Dfuzz=true -Dtests=false -Dgui=false -Dcuda=disabled \
+    -Db_sanitize=address,undefined -Db_lundef=false \
+    -Dc_args="-fsanitize=fuzzer-no-link -fno-sanitize-recover=undefined"
+fi
+meson compile -C "$dir"

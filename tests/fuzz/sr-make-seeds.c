@@ -1,0 +1,274 @@
+/* sr-make-seeds.c — writes the seed corpora of the fuzz targets with the
+ * program's own writers: frames in every format and compression the
+ * writers produce, a checkpoint of the small network, safetensors files,
+ * projects and JSON documents. Usage: sr-make-seeds OUTDIR; one folder per
+ * target is made under OUTDIR. Deterministic: the same files every run. */
+#include <gio/gio.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sr-backend.h"
+#include "sr-checkpoint.h"
+#include "sr-fs.h"
+#include "sr-io.h"
+#include "sr-json.h"
+#include "sr-project.h"
+#include "sr-safetensors.h"
+#include "sr-simulator.h"
+
+static const char *out_dir;
+static int failures;
+
+static char *
+seed_path(const char *target, const char *name)
+{
+  char *dir = sr_path_join(out_dir, target);
+  sr_error err = {0};
+  if (!sr_mkdir_p(dir, &err)) {
+    fprintf(stderr, "%s\n", err.message);
+    exit(1);
+  }
+  char *p = sr_path_join(dir, name);
+  free(dir);
+  return p;
+}
+
+static void
+check(bool ok, const char *what, const sr_error *err)
+{
+  if (!ok) {
+    fprintf(stderr, "sr-make-seeds: %s: %s\n", what, err && err->message[0] ? err->message : "");
+    failures++;
+  }
+}
+
+static void
+write_text(const char *target, const char *name, const char *text)
+{
+  char *p = seed_path(target, name);
+  sr_error err = {0};
+  check(sr_write_file_atomic(p, text, strlen(text), &err), p, &err);
+  free(p);
+}
+
+/* Frames: small (the fuzzer's time goes into headers and codecs, not into
+ * pixel loops), with and without alpha, gray, windows and attributes. */
+static void
+make_frames(void)
+{
+  sr_simulator_options so;
+  sr_simulator_options_init(&so);
+  so.width = 24;
+  so.height = 16;
+  sr_image *src = NULL, *ref = NULL;
+  sr_error err = {0};
+  if (!sr_simulator_render_frame(&so, 3, &src, &ref, &err)) {
+    check(false, "simulator", &err);
+    return;
+  }
+  sr_image *gray = sr_image_convert_channels(src, 1, &err);
+  sr_image *rgba = sr_image_convert_channels(src, 4, &err);
+  check(gray && rgba, "channels", &err);
+  sr_image_set_attribute(src, "shot", "A001 \"q\" é", &err);
+  sr_image_set_attribute(src, "notes", "line one\nline two", &err);
+  src->data_window = (sr_rect){5, -3, src->width, src->height};
+  src->display_window = (sr_rect){0, 0, 32, 20};
+
+  static const struct {
+    const char *target, *name;
+    sr_exr_compression comp;
+    int bits;
+    int channels;
+  } specs[] = {
+      {"exr", "zip.exr", SR_EXR_ZIP, 16, 3},     {"exr", "piz.exr", SR_EXR_PIZ, 16, 3},
+      {"exr", "none.exr", SR_EXR_NONE, 16, 3},   {"exr", "dwaa.exr", SR_EXR_DWAA, 16, 3},
+      {"exr", "gray.exr", SR_EXR_ZIP, 16, 1},    {"exr", "rgba.exr", SR_EXR_NONE, 16, 4},
+      {"png", "rgb16.png", SR_EXR_ZIP, 16, 3},   {"png", "rgb8.png", SR_EXR_ZIP, 8, 3},
+      {"png", "gray8.png", SR_EXR_ZIP, 8, 1},    {"png", "rgba16.png", SR_EXR_ZIP, 16, 4},
+      {"tiff", "rgb16.tif", SR_EXR_ZIP, 16, 3},  {"tiff", "rgb8.tif", SR_EXR_ZIP, 8, 3},
+      {"tiff", "gray16.tif", SR_EXR_ZIP, 16, 1}, {"tiff", "rgba8.tif", SR_EXR_ZIP, 8, 4},
+      {"dpx", "rgb10.dpx", SR_EXR_ZIP, 10, 3},
+  };
+  for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
+    if (!sr_exr_compression_available(specs[i].comp))
+      continue;
+    sr_write_options o;
+    sr_write_options_init(&o);
+    o.compression = specs[i].comp;
+    o.bit_depth = specs[i].bits == 10 ? 16 : specs[i].bits;
+    o.write_alpha = specs[i].channels == 4;
+    const sr_image *img = specs[i].channels == 1 ? gray : specs[i].channels == 4 ? rgba : src;
+    char *p = seed_path(specs[i].target, specs[i].name);
+    check(sr_image_write(p, img, &o, &err), p, &err);
+    free(p);
+  }
+  sr_image_free(gray);
+  sr_image_free(rgba);
+  sr_image_free(src);
+  sr_image_free(ref);
+}
+
+static void
+make_sequences(void)
+{
+  write_text("sequence", "printf",
+             "shot.%04d.exr\nshot.0007.exr\nshot.0001.exr\nshot.0002.exr\n"
+             "shot.0004.exr\nshot.12345.exr\nshot.007.exr\n");
+  write_text("sequence", "hashes", "scan_####.dpx\nscan_0100.dpx\nscan_0100.dpx\nscan_0103.dpx\n");
+  write_text("sequence", "narrow", "s_%d.tif\ns_1000.tif\ns_998.tif\ns_999.tif\ns_1000.tif\n");
+  write_text("sequence", "single", "plate.exr\nplate.exr\nplate.exr\n");
+  write_text("sequence", "percent", "50%%_%03d.png\n50%_001.png\n50%_001.png\n50%_002.png\n");
+}
+
+static void
+make_safetensors(void)
+{
+  float a[6] = {1, 2, 3, 4, 5, 6}, b[1] = {-0.5f};
+  sr_st_tensor t[2] = {
+      {.name = "conv.weight", .ndim = 2, .shape = {2, 3}, .count = 6, .data = a},
+      {.name = "conv.bias", .ndim = 1, .shape = {1}, .count = 1, .data = b},
+  };
+  sr_st_meta meta[2] = {{"format", "spatial-recovery-checkpoint"}, {"notes", "\"q\"\n\xc3\xa9"}};
+  sr_error err = {0};
+  char *p = seed_path("safetensors", "two.safetensors");
+  check(sr_safetensors_write(p, t, 2, meta, 2, &err), p, &err);
+  free(p);
+  p = seed_path("safetensors", "empty.safetensors");
+  check(sr_safetensors_write(p, NULL, 0, NULL, 0, &err), p, &err);
+  free(p);
+}
+
+/* A checkpoint's metadata and tensor names with one float per tensor: small
+ * enough for fast runs, and every metadata field and tensor-set check is
+ * reached (the full file is also a seed, for longer runs). */
+static void
+make_checkpoint_headers(void)
+{
+  sr_error err = {0};
+  char *full = seed_path("checkpoint", "small.safetensors");
+  sr_safetensors *st = sr_safetensors_read(full, &err);
+  free(full);
+  if (!st) {
+    check(false, "checkpoint", &err);
+    return;
+  }
+  sr_st_tensor *t = calloc((size_t)st->n_tensors, sizeof *t);
+  float one = 0.25f;
+  for (int i = 0; i < st->n_tensors; i++)
+    t[i] = (sr_st_tensor){
+        .name = st->tensors[i].name, .ndim = 1, .shape = {1}, .count = 1, .data = &one};
+  char *p = seed_path("checkpoint", "header.safetensors");
+  check(sr_safetensors_write(p, t, st->n_tensors, st->meta, st->n_meta, &err), p, &err);
+  free(p);
+  p = seed_path("checkpoint", "meta-only.safetensors");
+  check(sr_safetensors_write(p, t, 1, st->meta, st->n_meta, &err), p, &err);
+  free(p);
+  free(t);
+  sr_safetensors_free(st);
+}
+
+static void
+make_checkpoints(void)
+{
+  sr_error err = {0};
+  sr_backend *be = sr_backend_cpu_create(1, &err);
+  sr_unet *net = be ? sr_unet_new(SR_UNET_S, be, &err) : NULL;
+  if (!net || !sr_unet_init(net, 11, &err)) {
+    check(false, "network", &err);
+    goto out;
+  }
+  int pairs[3] = {1, 5, 9}, held[1] = {7};
+  sr_checkpoint_meta meta;
+  sr_checkpoint_meta_init(&meta);
+  meta.size = SR_UNET_S;
+  meta.step = 200;
+  meta.config_json = "{\"steps\":200,\"patch\":64}";
+  meta.pairs = pairs;
+  meta.n_pairs = 3;
+  meta.held_out = held;
+  meta.n_held_out = 1;
+  meta.preview_frame = 7;
+  meta.prep.crop = (sr_rect){4, 2, 16, 12};
+  char *p = seed_path("checkpoint", "small.safetensors");
+  check(sr_checkpoint_save(p, net, &meta, false, NULL, &err), p, &err);
+  free(p);
+  p = seed_path("checkpoint", "small-adam.safetensors");
+  check(sr_checkpoint_save(p, net, &meta, true, NULL, &err), p, &err);
+  free(p);
+  make_checkpoint_headers();
+out:
+  sr_unet_free(net);
+  if (be)
+    sr_backend_close(be);
+}
+
+static void
+make_projects(void)
+{
+  g_autoptr(SrProject) plain = sr_project_new();
+  g_autoptr(SrProject) full = sr_project_new();
+  sr_project_set_name(full, "Reel 3 \"night\"");
+  sr_project_set_source_pattern(full, "source/shot.%04d.exr");
+  sr_project_set_reference_pattern(full, "reference/shot.####.exr");
+  sr_project_set_reference_offset(full, -2);
+  sr_project_set_crop(full, (sr_rect){8, 4, 320, 200});
+  sr_project_set_output_folder(full, "out");
+  sr_project_set_version(full, "v002");
+  sr_project_set_checkpoint(full, "out/model.safetensors");
+  int frames[4] = {1, 4, 9, 16};
+  sr_project_add_pairs(full, frames, 4);
+  sr_project_add_flag(full, 12, "halo on the window frame");
+  SrProvenance prov = {.film_title = "Film", .shot_id = "A001", .notes = "two\nlines"};
+  sr_project_set_provenance(full, &prov);
+  SrProject *projects[2] = {plain, full};
+  const char *names[2] = {"plain.srproj", "full.srproj"};
+  for (int i = 0; i < 2; i++) {
+    char *p = seed_path("project", names[i]);
+    g_autoptr(GFile) f = g_file_new_for_path(p);
+    g_autoptr(GError) error = NULL;
+    if (!sr_project_save(projects[i], f, &error)) {
+      fprintf(stderr, "sr-make-seeds: %s: %s\n", p, error->message);
+      failures++;
+    }
+    free(p);
+  }
+}
+
+static void
+make_json(void)
+{
+  sr_json *o = sr_json_new_object();
+  sr_json *a = sr_json_new_array();
+  sr_json_append(a, sr_json_new_int(INT64_MIN));
+  sr_json_append(a, sr_json_new_number(1.5e-300));
+  sr_json_append(a, sr_json_new_bool(true));
+  sr_json_append(a, sr_json_new_null());
+  sr_json_append(a, sr_json_new_string("tab\t quote\" \xe2\x82\xac \xf0\x9f\x8e\x9e"));
+  sr_json_set(o, "list", a);
+  sr_json_set_string(o, "dtype", "F32");
+  sr_json_set_int(o, "n", 9007199254740993LL);
+  size_t len = 0;
+  char *text = sr_json_write(o, &len);
+  write_text("json", "written.json", text);
+  free(text);
+  sr_json_free(o);
+  write_text("json", "escapes.json", "[\"\\u00e9\\ud83c\\udf9e\\n\\/\", -0.0, 1E+2, {}]");
+}
+
+int
+main(int argc, char **argv)
+{
+  if (argc != 2) {
+    fprintf(stderr, "usage: sr-make-seeds OUTDIR\n");
+    return 2;
+  }
+  out_dir = argv[1];
+  make_frames();
+  make_sequences();
+  make_safetensors();
+  make_checkpoints();
+  make_projects();
+  make_json();
+  return failures ? 1 : 0;
+}

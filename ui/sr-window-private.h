@@ -1,0 +1,86 @@
+/* sr-window-private.h — SrWindow's instance and what its three files
+ * share: sr-window.c (project, jobs, banner, title, recent projects),
+ * sr-window-stages.c (the stage sidebar and stage states) and
+ * sr-window-actions.c (the win.* actions and the unsaved-changes question). */
+#pragma once
+
+#include "sr-window.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  GtkWidget *row;
+  GtkWidget *state_icon;
+  GtkWidget *state_label;
+  SrStageState state;
+  char *reason;
+} StageRow;
+
+struct _SrWindow {
+  GtkApplicationWindow parent_instance;
+
+  /* Template children. */
+  GtkWidget *title_label;
+  GtkWidget *subtitle_label;
+  GtkWidget *modified_mark;
+  GtkWidget *recent_button;
+  GtkWidget *undo_button;
+  GtkWidget *redo_button;
+  GtkWidget *banner_revealer;
+  GtkWidget *banner;
+  GtkWidget *banner_icon;
+  GtkWidget *banner_label;
+  GtkWidget *main_stack;
+  GtkWidget *loading_spinner;
+  GtkWidget *loading_label;
+  GtkWidget *stage_list;
+  GtkWidget *page_stack;
+  GtkWidget *recent_list;
+  GtkWidget *recent_heading;
+  GtkWidget *job_revealer;
+  GtkWidget *job_title;
+  GtkWidget *job_progress;
+  GtkWidget *job_message;
+  GtkWidget *job_pause;
+  GtkWidget *job_cancel;
+
+  GtkWidget *pages[SR_N_STAGES];
+  StageRow stages[SR_N_STAGES];
+
+  SrProject *project;
+  SrHistory *history;
+  GSignalGroup *project_signals; /* "changed" and "notify" of the project shown */
+
+  GSettings *settings;
+  GMenu *recent_menu;
+
+  char *error;
+  char *info;
+  SrJob *visible_job; /* the job the job bar shows */
+  GPtrArray *jobs;    /* running jobs, for cancel on close */
+  guint check_source; /* debounce of the stage checks */
+  guint check_generation;
+  gboolean checking;
+  gboolean loading;
+  gboolean closing_confirmed;
+};
+
+/* sr-window.c */
+void sr_window_emit_stages_updated(SrWindow *self);
+
+/* sr-window-stages.c */
+/* Builds the pages and their sidebar rows; the window follows each page's
+ * "busy". */
+void sr_window_build_stages(SrWindow *self);
+/* Shows every stage as being checked (a project was just opened). */
+void sr_window_reset_stages(SrWindow *self);
+/* Rechecks the stage states once edits settle. */
+void sr_window_queue_stage_check(SrWindow *self);
+
+/* sr-window-actions.c */
+void sr_window_add_actions(SrWindow *self);
+/* TRUE when nothing unsaved would be lost. Otherwise asks, and re-runs the
+ * win action `then` ("quit" closes the window) once the user decides. */
+gboolean sr_window_confirm_discard(SrWindow *self, const char *then);
+
+G_END_DECLS
