@@ -7,25 +7,28 @@
 #include <string.h>
 
 #include "sr-io.h"
+#include "sr-project-sequence.h"
 
 /* ---- Checks ------------------------------------------------------------------- */
 
 static gboolean
 open_sequence(SrProject *self, const char *pattern, const char *which, const char *id,
-              sr_sequence *seq, sr_check_report *report)
+              sr_colourspace cs, sr_sequence *seq, sr_check_report *report)
 {
   if (pattern == NULL || *pattern == '\0') {
     sr_check_report_add(report, id, "project", SR_CHECK_FAIL, 0.0,
                         _("no %s sequence is set; choose its frames in the Project step"), which);
     return FALSE;
   }
-  g_autofree char *path = sr_project_resolve_path(self, pattern);
   sr_error err;
   sr_error_clear(&err);
-  if (!sr_sequence_open(seq, path, &err)) {
+  if (!sr_project_open_sequence(self, pattern, seq, &err)) {
     sr_check_report_add(report, id, "project", SR_CHECK_FAIL, 0.0, "%s: %s", which, err.message);
     return FALSE;
   }
+  sr_project_check_movie(self, seq, which,
+                         g_str_has_prefix(id, "source") ? "source-movie" : "reference-movie", cs,
+                         report);
   if (seq->n_missing > 0) {
     char missing[160];
     sr_sequence_describe_missing(seq, missing, sizeof missing);
@@ -82,10 +85,10 @@ sr_project_check_with_pairs(SrProject *self, sr_check_report *report, SrProjectP
   sr_sequence src_seq, ref_seq;
   memset(&src_seq, 0, sizeof src_seq);
   memset(&ref_seq, 0, sizeof ref_seq);
-  gboolean have_src =
-      open_sequence(self, self->source_pattern, _("Source"), "source-sequence", &src_seq, report);
+  gboolean have_src = open_sequence(self, self->source_pattern, _("Source"), "source-sequence",
+                                    self->source_cs, &src_seq, report);
   gboolean have_ref = open_sequence(self, self->reference_pattern, _("Reference"),
-                                    "reference-sequence", &ref_seq, report);
+                                    "reference-sequence", self->reference_cs, &ref_seq, report);
 
   if (have_src && self->preview_frame >= 0 && !sr_sequence_has_frame(&src_seq, self->preview_frame))
     sr_check_report_add(report, "preview-frame", "project", SR_CHECK_FAIL, self->preview_frame,
@@ -93,13 +96,16 @@ sr_project_check_with_pairs(SrProject *self, sr_check_report *report, SrProjectP
                         self->preview_frame, src_seq.first, src_seq.last);
 
   check_ocio(self, report);
+  sr_project_check_pair_references(self, report);
   sr_prep_settings prep;
   sr_project_get_prep_settings(self, &prep);
   for (guint i = 0; i < pairs->len && (have_src || have_ref); i++) {
     int frame = g_array_index(pairs, int, i);
-    int ref_frame = frame + self->reference_offset;
+    int ref_frame = sr_project_reference_frame(self, frame);
     char subject[64];
     g_snprintf(subject, sizeof subject, "pair %d", frame);
+    if (ref_frame == SR_NO_FRAME)
+      continue; /* reported by sr_project_check_pair_references() */
     sr_error err;
     sr_image *src = NULL, *ref = NULL;
     if (have_src) {

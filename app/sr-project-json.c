@@ -8,6 +8,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "sr-frame-map-json.h"
+
 /* ---- Serialisation ---------------------------------------------------------- */
 
 static void
@@ -65,6 +67,7 @@ sr_project_to_data(SrProject *self, gsize *len)
   if (*self->reference_ocio)
     add_string(b, "ocio_space", self->reference_ocio);
   add_int(b, "offset", self->reference_offset);
+  sr_frame_map_json_write(b, &self->reference_map);
   json_builder_end_object(b);
   if (*self->ocio_config)
     add_string(b, "ocio_config", self->ocio_config);
@@ -662,6 +665,7 @@ sr_project_parse_into(SrProject *p, const char *json, gsize len, const char *ori
       !read_colourspace(&ps, ref, "reference.colourspace", &p->reference_cs) ||
       !read_int(&ps, ref, "offset", "reference.offset", FALSE, -MAX_OFFSET, MAX_OFFSET,
                 &p->reference_offset) ||
+      !sr_frame_map_json_read(ref, ps.origin, &p->reference_map, error) ||
       !read_string(&ps, src, "ocio_space", "source.ocio_space", FALSE, &p->source_ocio) ||
       !read_string(&ps, ref, "ocio_space", "reference.ocio_space", FALSE, &p->reference_ocio) ||
       !read_string(&ps, root, "ocio_config", "ocio_config", FALSE, &p->ocio_config))

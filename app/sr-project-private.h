@@ -35,7 +35,8 @@ struct _SrProject {
   char *ocio_config;
   char *source_ocio, *reference_ocio;
   int reference_offset;
-  int preview_frame; /* -1: none */
+  sr_frame_map reference_map; /* cadence and breaks; its offset is reference_offset */
+  int preview_frame;          /* -1: none */
   sr_prefilter prefilter;
   sr_rect crop;
   char *output_folder;

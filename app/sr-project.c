@@ -9,7 +9,9 @@
 #include <string.h>
 
 #include "sr-fs.h"
+#include "sr-frame-map-json.h"
 #include "sr-io.h"
+#include "sr-project-sequence.h"
 
 G_DEFINE_QUARK(sr - project - error - quark, sr_project_error)
 
@@ -262,6 +264,7 @@ sr_project_finalize(GObject *object)
   g_array_unref(self->flags);
   g_ptr_array_unref(self->accepted);
   provenance_clear(&self->provenance);
+  sr_frame_map_clear(&self->reference_map);
   G_OBJECT_CLASS(sr_project_parent_class)->finalize(object);
 }
 
@@ -512,6 +515,7 @@ sr_project_restore(SrProject *self, const char *json, GError **error)
   SWAP(source_ocio);
   SWAP(reference_ocio);
   SWAP(reference_offset);
+  SWAP(reference_map);
   SWAP(preview_frame);
   SWAP(prefilter);
   SWAP(crop);
@@ -741,6 +745,45 @@ sr_project_set_reference_offset(SrProject *self, int offset)
   edited(self, PROP_REFERENCE_OFFSET, _("Reference offset"));
 }
 
+void
+sr_project_get_frame_map(SrProject *self, sr_frame_map *out)
+{
+  g_return_if_fail(SR_IS_PROJECT(self));
+  if (!sr_frame_map_copy(out, &self->reference_map, NULL))
+    g_error("out of memory copying the frame map");
+  out->offset = self->reference_offset;
+}
+
+gboolean
+sr_project_set_frame_map(SrProject *self, const sr_frame_map *map, GError **error)
+{
+  g_return_val_if_fail(SR_IS_PROJECT(self), FALSE);
+  sr_error err = {0};
+  sr_frame_map copy;
+  if (!sr_frame_map_validate(map, &err) || !sr_frame_map_copy(&copy, map, &err)) {
+    g_set_error(error, SR_PROJECT_ERROR, SR_PROJECT_ERROR_FIELD, "%s", err.message);
+    return FALSE;
+  }
+  self->reference_map.offset = self->reference_offset;
+  if (sr_frame_map_equal(&copy, &self->reference_map)) {
+    sr_frame_map_clear(&copy);
+    return TRUE;
+  }
+  sr_frame_map_clear(&self->reference_map);
+  self->reference_map = copy;
+  self->reference_offset = copy.offset;
+  edited(self, PROP_REFERENCE_OFFSET, _("Frame map"));
+  return TRUE;
+}
+
+int
+sr_project_reference_frame(SrProject *self, int source_frame)
+{
+  g_return_val_if_fail(SR_IS_PROJECT(self), SR_NO_FRAME);
+  self->reference_map.offset = self->reference_offset;
+  return sr_frame_map_reference(&self->reference_map, source_frame);
+}
+
 int
 sr_project_get_preview_frame(SrProject *self)
 {
@@ -912,7 +955,7 @@ sr_project_check_pair(SrProject *self, int frame, GError **error)
                 frame);
     return FALSE;
   }
-  return TRUE;
+  return sr_project_check_pair_reference(self, frame, error);
 }
 
 gboolean

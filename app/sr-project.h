@@ -21,9 +21,12 @@
 #include "sr-colour.h"
 #include "sr-fs.h"
 #include "sr-image.h"
+#include "sr-frame-map.h"
 #include "sr-pairs.h"
 
 G_BEGIN_DECLS
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(sr_frame_map, sr_frame_map_clear)
 
 #define SR_PROJECT_SCHEMA 1
 
@@ -134,6 +137,14 @@ void sr_project_set_ocio_space(SrProject *self, gboolean source, const char *nam
 char *sr_project_describe_space(SrProject *self, gboolean source);
 int sr_project_get_reference_offset(SrProject *self);
 void sr_project_set_reference_offset(SrProject *self, int offset);
+/* The whole frame map (sr-frame-map.h): the offset above plus an optional
+ * pulldown cadence and breaks. get fills out (caller clears it); set
+ * validates, copies and records one edit. */
+void sr_project_get_frame_map(SrProject *self, sr_frame_map *out);
+gboolean sr_project_set_frame_map(SrProject *self, const sr_frame_map *map, GError **error);
+/* The clean Reference frame for a Source frame, or SR_NO_FRAME where the
+ * map has none (its picture is only in field-mixed frames, or was lost). */
+int sr_project_reference_frame(SrProject *self, int source_frame);
 int sr_project_get_preview_frame(SrProject *self);
 /* Refuses (returns FALSE, sets error) a preview frame that is a training pair. */
 gboolean sr_project_set_preview_frame(SrProject *self, int frame, GError **error);

@@ -9,6 +9,7 @@
 #include "sr-checkpoint.h"
 #include "sr-delivery.h"
 #include "sr-job.h"
+#include "sr-project-sequence.h"
 
 void
 sr_rendering_options_init(SrRenderingOptions *o)
@@ -84,7 +85,9 @@ sr_rendering_run(SrProject *project, const SrRenderingOptions *opts, SrRendering
                 _("No checkpoint: train a model, or choose a checkpoint in the Train stage."));
     return FALSE;
   }
-  if (!sr_sequence_open(&seq, source, &err) ||
+  /* A movie's frame index is kept beside the project (sr-project-sequence.h). */
+  g_autofree char *index_dir = sr_project_index_dir(project);
+  if (!sr_sequence_open_indexed(&seq, source, index_dir, &err) ||
       !(model = sr_model_open(out->checkpoint, backend_of(project, opts, &t), &err)))
     goto out;
   g_strlcpy(out->model_id, model->meta.model_id, sizeof out->model_id);
@@ -117,7 +120,7 @@ sr_rendering_run(SrProject *project, const SrRenderingOptions *opts, SrRendering
    * output that is one of its frames, whatever the spelling. */
   const char *rp = sr_project_get_reference_pattern(project);
   ref_path = rp && *rp ? sr_project_resolve_path(project, rp) : NULL;
-  if (ref_path && sr_sequence_open(&reference, ref_path, NULL))
+  if (ref_path && sr_sequence_open_indexed(&reference, ref_path, index_dir, NULL))
     ro.reference = &reference;
   if (opts->ready) {
     SrRenderingPlan plan = {model, out->checkpoint, out->output_pattern, out->first, out->last};

@@ -11,6 +11,7 @@
 #include "sr-io.h"
 #include "sr-job.h"
 #include "sr-memory.h"
+#include "sr-project-sequence.h"
 
 int
 sr_training_fit_patch(int patch, int crop_w, int crop_h, SrModelSize size)
@@ -82,6 +83,7 @@ typedef struct {
   guint n_pairs, n_held;
   sr_image *preview;
   int preview_frame, offset;
+  sr_frame_map map; /* which Reference frame each Source frame meets; offset above is its */
   sr_prep_settings prep;
 } TrainingData;
 
@@ -97,19 +99,30 @@ training_data_clear(TrainingData *d)
   sr_image_free(d->preview);
   sr_sequence_clear(&d->src);
   sr_sequence_clear(&d->ref);
+  sr_frame_map_clear(&d->map);
 }
 
 /* Reads and builds the pair of Source frame `frame`; errors name the frame. */
 static gboolean
 build_pair(TrainingData *d, int frame, sr_pair *pair, sr_error *err)
 {
+  int ref_frame = sr_frame_map_reference(&d->map, frame);
+  if (ref_frame == SR_NO_FRAME) {
+    char desc[256];
+    sr_frame_map_describe(&d->map, desc, sizeof desc);
+    sr_error_set(err, SR_ERR_INVALID,
+                 _("pair %d: no clean Reference frame under the frame map (%s); choose a frame "
+                   "next to it"),
+                 frame, desc);
+    return FALSE;
+  }
   sr_image *s = sr_sequence_read(&d->src, frame, err);
-  sr_image *r = s ? sr_sequence_read(&d->ref, frame + d->offset, err) : NULL;
+  sr_image *r = s ? sr_sequence_read(&d->ref, ref_frame, err) : NULL;
   gboolean ok = s && r && sr_pair_build(s, r, &d->prep, pair, err);
 
   if (ok) {
     pair->source_frame = frame;
-    pair->reference_frame = frame + d->offset;
+    pair->reference_frame = ref_frame;
   } else {
     sr_error_prefix(err, _("pair %d: "), frame);
   }
@@ -149,7 +162,8 @@ training_data_load(SrProject *project, const atomic_bool *cancel, TrainingData *
   g_autofree char *ref =
       sr_project_resolve_path(project, sr_project_get_reference_pattern(project));
 
-  d->offset = sr_project_get_reference_offset(project);
+  sr_project_get_frame_map(project, &d->map);
+  d->offset = d->map.offset;
   d->preview_frame = sr_project_get_preview_frame(project);
   sr_project_get_prep_settings(project, &d->prep);
   if (!src || !ref) {
@@ -161,7 +175,10 @@ training_data_load(SrProject *project, const atomic_bool *cancel, TrainingData *
     sr_error_set(err, SR_ERR_MISSING, _("no training pairs: add pairs before training"));
     return FALSE;
   }
-  if (!sr_sequence_open(&d->src, src, err) || !sr_sequence_open(&d->ref, ref, err) ||
+  /* A movie's frame index is kept beside the project (sr-project-sequence.h). */
+  g_autofree char *index_dir = sr_project_index_dir(project);
+  if (!sr_sequence_open_indexed(&d->src, src, index_dir, err) ||
+      !sr_sequence_open_indexed(&d->ref, ref, index_dir, err) ||
       !check_memory(d, g_array_index(pairs, int, 0), (int)(pairs->len + held->len), err))
     return FALSE;
   d->pairs = g_new0(sr_pair, pairs->len);

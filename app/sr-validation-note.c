@@ -861,7 +861,8 @@ write_stills_for(int frame, const sr_image *src, const sr_image *rec, sr_colours
 typedef struct {
   const sr_qa_context *ctx;
   const sr_sequence *rseq, *sseq, *fseq;
-  int offset, first, total;
+  const sr_frame_map *map;
+  int first, total;
   gboolean *held_out;
   sr_qa_frame *frames;
   GCancellable *cancellable;
@@ -881,7 +882,8 @@ frame_key(measure_shared *ms, int i, gboolean ref_exists, guint8 key[SR_SHA256_D
   int f = ms->first + i;
   g_autofree char *rp = sr_sequence_frame_path(ms->rseq, f);
   g_autofree char *sp = sr_sequence_frame_path(ms->sseq, f);
-  g_autofree char *fp = ref_exists ? sr_sequence_frame_path(ms->fseq, f + ms->offset) : NULL;
+  int rf = sr_frame_map_reference(ms->map, f);
+  g_autofree char *fp = ref_exists ? sr_sequence_frame_path(ms->fseq, rf) : NULL;
   g_autofree char *context = g_strdup_printf("%s held=%d", ms->context, ms->held_out[i] ? 1 : 0);
   return rp && sp && (!ref_exists || fp) && sr_qa_cache_key(context, rp, sp, fp, key);
 }
@@ -910,7 +912,8 @@ measure_one(gpointer data, gpointer user_data)
   g_mutex_unlock(&ms->lock);
   if (stop)
     return;
-  gboolean ref_exists = ms->fseq && sr_sequence_has_frame(ms->fseq, f + ms->offset);
+  int rf = sr_frame_map_reference(ms->map, f);
+  gboolean ref_exists = ms->fseq && rf != SR_NO_FRAME && sr_sequence_has_frame(ms->fseq, rf);
   guint8 key[SR_SHA256_DIGEST_SIZE];
   gboolean keyed = frame_key(ms, i, ref_exists, key);
   if (keyed && sr_qa_cache_lookup(ms->cache, f, key, &ms->frames[i])) {
@@ -920,7 +923,7 @@ measure_one(gpointer data, gpointer user_data)
   sr_error err = {0};
   sr_image *rec = sr_sequence_read(ms->rseq, f, &err);
   sr_image *src = rec ? sr_sequence_read(ms->sseq, f, &err) : NULL;
-  sr_image *ref = src && ref_exists ? sr_sequence_read(ms->fseq, f + ms->offset, &err) : NULL;
+  sr_image *ref = src && ref_exists ? sr_sequence_read(ms->fseq, rf, &err) : NULL;
   gboolean fine = src && (!ref_exists || ref);
   /* sr_sequence_read names the frame itself; only a measurement error
    * needs it added. */
@@ -953,12 +956,17 @@ measure_one(gpointer data, gpointer user_data)
 static char *
 cache_context(SrProject *project, const sr_prep_settings *prep, const SrCheckpointFacts *facts)
 {
+  /* The frame map decides which Reference frame each frame meets. */
+  g_auto(sr_frame_map) map;
+  sr_project_get_frame_map(project, &map);
+  char desc[256];
+  sr_frame_map_describe(&map, desc, sizeof desc);
   return g_strdup_printf("model=%s crop=%d,%d,%d,%d spaces=%d,%d matrix=%d prefilter=%d "
-                         "offset=%d",
+                         "offset=%d map=%s",
                          facts ? facts->model_id : "", prep->crop.x, prep->crop.y, prep->crop.w,
                          prep->crop.h, (int)prep->source_space, (int)prep->reference_space,
                          (int)prep->matrix, (int)prep->prefilter,
-                         sr_project_get_reference_offset(project));
+                         sr_project_get_reference_offset(project), desc);
 }
 
 /* Refuses, before any work, a report file or still that would replace a
@@ -1037,6 +1045,8 @@ sr_validation_run(SrProject *project, const SrValidationOptions *opts,
   sr_sequence rseq = {0}, sseq = {0}, fseq = {0};
   gboolean have_ref = FALSE, ok = FALSE;
   sr_qa_context *ctx = NULL;
+  g_auto(sr_frame_map) map; /* which Reference frame each rendered frame is measured against */
+  sr_project_get_frame_map(project, &map);
   SrQaCache *cache = NULL;
   g_autofree char *context = NULL;
   g_autoptr(GError) cerr = NULL;
@@ -1123,7 +1133,7 @@ sr_validation_run(SrProject *project, const SrValidationOptions *opts,
       .rseq = &rseq,
       .sseq = &sseq,
       .fseq = have_ref ? &fseq : NULL,
-      .offset = sr_project_get_reference_offset(project),
+      .map = &map,
       .first = first,
       .total = total,
       .held_out = g_new0(gboolean, total),

@@ -12,5 +12,6 @@ $SUDO apt-get install -y -q --no-install-recommends \
   libopenexr-dev openexr liblcms2-dev libpng-dev libtiff-dev libdnnl-dev libopencolorio-dev \
   gettext desktop-file-utils appstream appstream-util \
   xvfb xauth libgl1-mesa-dri adwaita-icon-theme fonts-dejavu-core \
+  libavformat-dev libavcodec-dev libswscale-dev libavutil-dev ffmpeg \
   python3 clang-format git clang-14 libclang-rt-14-dev libfuzzer-14-dev \
   slurmctld slurmd slurm-client munge

@@ -23,6 +23,7 @@ struct _SrFilmstrip {
   SrFilmstripThumbFunc thumb;
   SrFilmstripMarkFunc mark;
   SrFilmstripTooltipFunc tooltip;
+  SrFilmstripCaptionFunc caption;
   gpointer user_data;
 };
 
@@ -95,7 +96,8 @@ layout_cells(SrFilmstrip *self, gboolean reload)
       set_picture_frame(GTK_PICTURE(cell->picture), new_frame);
       gtk_picture_set_paintable(GTK_PICTURE(cell->picture), NULL);
       if (inside) {
-        g_autofree char *text = g_strdup_printf("%d", frame + self->offset);
+        g_autofree char *text = self->caption ? self->caption(frame, self->user_data)
+                                              : g_strdup_printf("%d", frame + self->offset);
         gtk_label_set_text(GTK_LABEL(cell->caption), text);
         if (self->thumb)
           self->thumb(self, frame, GTK_PICTURE(cell->picture), self->user_data);
@@ -254,6 +256,14 @@ void
 sr_filmstrip_reload(SrFilmstrip *self)
 {
   g_return_if_fail(SR_IS_FILMSTRIP(self));
+  layout_cells(self, TRUE);
+}
+
+void
+sr_filmstrip_set_caption_func(SrFilmstrip *self, SrFilmstripCaptionFunc caption)
+{
+  g_return_if_fail(SR_IS_FILMSTRIP(self));
+  self->caption = caption;
   layout_cells(self, TRUE);
 }
 

@@ -47,6 +47,10 @@ void sr_filmstrip_reload(SrFilmstrip *self);
 /* The frame a picture currently stands for (G_MININT when none). */
 int sr_filmstrip_picture_frame(GtkPicture *picture);
 
+/* Caption of a frame's cell (caller frees), instead of frame + offset: the
+ * Reference row under a frame map with a cadence (user_data of set_funcs). */
+typedef char *(*SrFilmstripCaptionFunc)(int frame, gpointer user_data);
+void sr_filmstrip_set_caption_func(SrFilmstrip *self, SrFilmstripCaptionFunc caption);
 /* Asked with the marks, for every cell (uses the user_data of set_funcs). */
 void sr_filmstrip_set_tooltip_func(SrFilmstrip *self, SrFilmstripTooltipFunc tooltip);
 /* Asks for one frame's picture again when it is on the strip (a render just

@@ -99,13 +99,9 @@ seq_ref_new(const sr_sequence *src)
 {
   SeqRef *s = g_new0(SeqRef, 1);
   g_atomic_ref_count_init(&s->ref);
-  s->seq = *src;
-  s->seq.pattern = g_strdup(src->pattern);
-  s->seq.missing = NULL;
-  if (src->n_missing > 0 && src->missing != NULL)
-    s->seq.missing = g_memdup2(src->missing, sizeof(int) * (gsize)src->n_missing);
-  else
-    s->seq.n_missing = 0;
+  /* Shares a movie's decoder instead of reopening (and reindexing) it. */
+  if (!sr_sequence_copy(&s->seq, src, NULL))
+    g_error("out of memory copying a sequence");
   return s;
 }
 
@@ -120,9 +116,7 @@ static void
 seq_ref_unref(SeqRef *s)
 {
   if (s != NULL && g_atomic_ref_count_dec(&s->ref)) {
-    /* Allocated with GLib above, so freed with GLib, not sr_sequence_clear. */
-    g_free(s->seq.pattern);
-    g_free(s->seq.missing);
+    sr_sequence_clear(&s->seq);
     g_free(s);
   }
 }

@@ -316,8 +316,11 @@ run_checks(gpointer user_data)
   j->generation = self->generation;
   j->source = sr_project_resolve_path(p, src);
   j->reference = sr_project_resolve_path(p, ref);
-  j->offset = sr_project_get_reference_offset(p);
   j->frame = self->pair;
+  /* The Reference frame the map pairs with it; a field-mixed one still
+   * shows the framing, so the plain offset stands in. */
+  int rf = sr_project_reference_frame(p, j->frame);
+  j->offset = rf != SR_NO_FRAME ? rf - j->frame : sr_project_get_reference_offset(p);
   j->is_pair = self->is_pair;
   sr_project_get_prep_settings(p, &j->prep);
   sr_check_report_init(&j->report);

@@ -1,5 +1,6 @@
 /* sr-page-pairs.c — see sr-page-pairs.h. */
 #include "sr-page-pairs-private.h"
+#include "sr-pairs-sync.h"
 
 #include <math.h>
 
@@ -45,6 +46,7 @@ struct _SrPagePairs {
   /* What the sequences look like (from a worker). */
   char *source_abs, *reference_abs;
   int offset;
+  char *map_text; /* the frame map the ranges were read for */
   gboolean have_range;
   int first, last;
   guint range_generation;
@@ -92,6 +94,7 @@ typedef struct {
   SrPagePairs *page;
   char *source, *reference;
   int offset;
+  sr_frame_map map;
   guint generation;
   gboolean ok;
   int first, last;
@@ -108,6 +111,7 @@ range_scan_free(gpointer data)
   g_free(r->error);
   sr_sequence_clear(&r->src);
   sr_sequence_clear(&r->ref);
+  sr_frame_map_clear(&r->map);
   g_free(r);
 }
 
@@ -122,9 +126,7 @@ range_thread(SrJob *job, gpointer data, GError **error)
     r->error = g_strdup(err.message);
     return TRUE;
   }
-  /* Frames where both exist: Source f and Reference f + offset. */
-  r->first = MAX(src->first, ref->first - r->offset);
-  r->last = MIN(src->last, ref->last - r->offset);
+  sr_pairs_sync_range(&r->map, src, ref, &r->first, &r->last);
   if (r->first > r->last)
     r->error = g_strdup_printf(_("No Source frame has a Reference frame with offset %d: Source "
                                  "%d–%d, Reference %d–%d. Check the frame offset on the Project "
@@ -176,6 +178,8 @@ on_range_done(GObject *source, GAsyncResult *result, gpointer user_data)
     show_frame(self);
     ensure_shifts(self);
   }
+  /* A scan of an older generation still counted in range_jobs. */
+  update_busy(self);
   g_object_unref(self);
 }
 
@@ -188,10 +192,13 @@ refresh_sequences(SrPagePairs *self)
   g_autofree char *src_abs = src && src[0] ? sr_project_resolve_path(project_of(self), src) : NULL;
   g_autofree char *ref_abs = ref && ref[0] ? sr_project_resolve_path(project_of(self), ref) : NULL;
   int offset = sr_project_get_reference_offset(project_of(self));
+  g_autofree char *map_text = sr_pairs_sync_map_text(project_of(self));
 
   if (g_strcmp0(src_abs, self->source_abs) == 0 && g_strcmp0(ref_abs, self->reference_abs) == 0 &&
-      offset == self->offset && (self->have_range || self->range_jobs > 0))
+      g_strcmp0(map_text, self->map_text) == 0 && (self->have_range || self->range_jobs > 0))
     return;
+  g_free(self->map_text);
+  self->map_text = g_steal_pointer(&map_text);
   g_free(self->source_abs);
   g_free(self->reference_abs);
   self->source_abs = g_steal_pointer(&src_abs);
@@ -218,6 +225,7 @@ refresh_sequences(SrPagePairs *self)
   r->source = g_strdup(self->source_abs);
   r->reference = g_strdup(self->reference_abs);
   r->offset = offset;
+  sr_project_get_frame_map(project_of(self), &r->map);
   r->generation = self->range_generation;
   self->range_jobs++;
   update_busy(self);
@@ -230,7 +238,7 @@ refresh_sequences(SrPagePairs *self)
 typedef struct {
   SrPagePairs *page;
   char *source, *reference;
-  int frame, offset;
+  int frame, ref_frame;
   sr_prep_settings prep;
   guint generation;
   Shift result;
@@ -268,7 +276,7 @@ shift_thread(SrJob *job, gpointer data, GError **error)
   ShiftJob *s = data;
   sr_error err = {0};
   sr_image *a = read_frame(s->source, s->frame, &err);
-  sr_image *b = a ? read_frame(s->reference, s->frame + s->offset, &err) : NULL;
+  sr_image *b = a ? read_frame(s->reference, s->ref_frame, &err) : NULL;
 
   if (a && b)
     s->result.ok = sr_measure_misalignment(a, b, &s->prep, &s->result.dx, &s->result.dy, &err);
@@ -314,7 +322,7 @@ ensure_shifts(SrPagePairs *self)
     s->source = g_strdup(self->source_abs);
     s->reference = g_strdup(self->reference_abs);
     s->frame = frame;
-    s->offset = self->offset;
+    s->ref_frame = sr_project_reference_frame(project_of(self), frame);
     sr_project_get_prep_settings(project_of(self), &s->prep);
     s->generation = self->shift_generation;
     g_hash_table_add(self->shift_pending, key);
@@ -350,7 +358,7 @@ on_source_frame_ready(SrFrameCache *cache, int number, SrFrame *frame, SrPagePai
 static void
 on_reference_frame_ready(SrFrameCache *cache, int number, SrFrame *frame, SrPagePairs *self)
 {
-  if (number == self->frame + self->offset)
+  if (number == sr_project_reference_frame(project_of(self), self->frame))
     sr_viewer_set_frame_b(viewer(self), frame);
 }
 
@@ -369,7 +377,9 @@ show_frame(SrPagePairs *self)
     return;
   sr_viewer_set_frame_number(viewer(self), self->frame);
   sr_frame_cache_show(self->frames, self->frame);
-  sr_frame_cache_show(self->ref_frames, self->frame + self->offset);
+  int ref = sr_project_reference_frame(project_of(self), self->frame);
+  if (ref != SR_NO_FRAME)
+    sr_frame_cache_show(self->ref_frames, ref);
 }
 
 typedef struct {
@@ -399,7 +409,7 @@ request_thumb(SrFilmstrip *strip, int frame, GtkPicture *picture, gpointer user_
   SrPagePairs *self = user_data;
   gboolean is_source = GTK_WIDGET(strip) == self->source_strip;
   const char *pattern = is_source ? self->source_abs : self->reference_abs;
-  int file_frame = is_source ? frame : frame + self->offset;
+  int file_frame = is_source ? frame : sr_project_reference_frame(project_of(self), frame);
   sr_colourspace cs = is_source ? sr_project_get_source_colourspace(project_of(self))
                                 : sr_project_get_reference_colourspace(project_of(self));
   g_autofree char *path = NULL;
@@ -408,10 +418,13 @@ request_thumb(SrFilmstrip *strip, int frame, GtkPicture *picture, gpointer user_
   if (!pattern || !self->thumbnailer)
     return;
   path = sr_pattern_format(pattern, file_frame);
+  /* Not a frame pattern: one image, or a movie whose frame the thumbnailer
+   * decodes. */
+  int movie_frame = path ? -1 : file_frame;
   if (!path)
     path = g_strdup(pattern);
   gtk_widget_set_tooltip_text(GTK_WIDGET(picture), NULL);
-  cached = sr_thumbnailer_lookup(self->thumbnailer, path, cs, 0);
+  cached = sr_thumbnailer_lookup_frame(self->thumbnailer, path, movie_frame, cs, 0);
   if (cached) {
     gtk_picture_set_paintable(picture, GDK_PAINTABLE(cached));
     return;
@@ -419,7 +432,18 @@ request_thumb(SrFilmstrip *strip, int frame, GtkPicture *picture, gpointer user_
   ThumbRequest *req = g_new0(ThumbRequest, 1);
   req->picture = g_object_ref(picture);
   req->frame = frame;
-  sr_thumbnailer_load_async(self->thumbnailer, path, cs, 0, NULL, on_thumb_done, req);
+  sr_thumbnailer_load_frame_async(self->thumbnailer, path, movie_frame, cs, 0, NULL, on_thumb_done,
+                                  req);
+}
+
+/* The Reference frame the map gives, or a dash for a field-mixed one. */
+static char *
+reference_caption(int frame, gpointer user_data)
+{
+  SrPagePairs *self = user_data;
+  SrProject *project = project_of(self);
+  int ref = project ? sr_project_reference_frame(project, frame) : SR_NO_FRAME;
+  return ref == SR_NO_FRAME ? g_strdup("–") : g_strdup_printf("%d", ref);
 }
 
 static guint
@@ -562,8 +586,7 @@ update_all(SrPagePairs *self)
 
   if (can) {
     title = g_strdup_printf(_("Frame %d"), self->frame);
-    frames =
-        g_strdup_printf(_("Source %d · Reference %d"), self->frame, self->frame + self->offset);
+    frames = sr_page_pairs_describe_frames(project_of(self), self->frame);
     const char *state = is_pair      ? _("A training pair.")
                         : is_held    ? _("Held out: used for validation only, never for training.")
                         : is_preview ? _("The preview frame, shown at each checkpoint.")
@@ -928,6 +951,7 @@ sr_page_pairs_finalize(GObject *object)
   g_hash_table_unref(self->shift_pending);
   g_free(self->source_abs);
   g_free(self->reference_abs);
+  g_free(self->map_text);
   g_free(self->prep_key);
   G_OBJECT_CLASS(sr_page_pairs_parent_class)->finalize(object);
 }
@@ -993,6 +1017,8 @@ sr_page_pairs_class_init(SrPagePairsClass *klass)
   gtk_widget_class_install_action(widget_class, "pairs.set-preview", NULL, action_set_preview);
   gtk_widget_class_install_action(widget_class, "pairs.previous", NULL, action_previous);
   gtk_widget_class_install_action(widget_class, "pairs.next", NULL, action_next);
+  gtk_widget_class_install_action(widget_class, "pairs.find-match", NULL,
+                                  sr_pairs_sync_action_find_match);
   gtk_widget_class_install_action(widget_class, "pairs.step", "i", action_step);
   gtk_widget_class_install_action(widget_class, "pairs.mode", "i", action_mode);
 
@@ -1035,6 +1061,7 @@ sr_page_pairs_init(SrPagePairs *self)
 
   sr_filmstrip_set_funcs(SR_FILMSTRIP(self->source_strip), request_thumb, frame_marks, self);
   sr_filmstrip_set_funcs(SR_FILMSTRIP(self->reference_strip), request_thumb, frame_marks, self);
+  sr_filmstrip_set_caption_func(SR_FILMSTRIP(self->reference_strip), reference_caption);
   g_signal_connect(self->source_strip, "frame-activated", G_CALLBACK(on_strip_frame_activated),
                    self);
   g_signal_connect(self->reference_strip, "frame-activated", G_CALLBACK(on_strip_frame_activated),

@@ -5,6 +5,7 @@
 
 #include "sr-colour-detect.h"
 #include "sr-io.h"
+#include "sr-movie-scan.h"
 #include "sr-project-ocio.h"
 #include "sr-ui-util.h"
 
@@ -52,6 +53,7 @@ typedef struct {
   int first, last, n_missing;
   char missing[256];
   char *error;
+  SrMovieScan movie; /* what a movie's stream says */
   SrColourDetection detected;
 } Scan;
 
@@ -62,6 +64,7 @@ scan_free(gpointer data)
   g_free(s->path);
   g_free(s->pattern);
   g_free(s->error);
+  sr_movie_scan_clear(&s->movie);
   sr_colour_detection_clear(&s->detected);
   g_free(s);
 }
@@ -84,6 +87,7 @@ scan_thread(SrJob *job, gpointer data, GError **error)
   s->last = seq.last;
   s->n_missing = seq.n_missing;
   sr_sequence_describe_missing(&seq, s->missing, sizeof s->missing);
+  sr_movie_scan_fill(&s->movie, &seq);
   sr_sequence_clear(&seq);
   /* A header that cannot be read is reported when the frames are used. */
   sr_colour_detect_sequence(s->pattern, &s->detected, NULL);
@@ -139,8 +143,9 @@ on_scan_done(GObject *source, GAsyncResult *result, gpointer user_data)
   if (s->generation == self->scan_generation[k] && project_of(self)) {
     g_autofree char *range = NULL;
     if (!s->error) {
-      range = sr_ui_describe_range(s->first, s->last, s->n_missing, s->missing);
+      range = sr_movie_scan_describe(&s->movie, s->first, s->last, s->n_missing, s->missing);
       if (s->from_file) {
+        sr_movie_scan_preselect(&s->movie, project_of(self), s->is_source);
         /* Setting the pattern rescans through the project notification; the
          * range is already known, so remember it. */
         g_free(self->scanned_pattern[k]);
@@ -152,6 +157,8 @@ on_scan_done(GObject *source, GAsyncResult *result, gpointer user_data)
       }
     }
     show_scan(self, s->is_source, range, s->error);
+    gtk_widget_set_tooltip_text(s->is_source ? self->source_range : self->reference_range,
+                                s->movie.warning);
     show_detection(self, s, s->error == NULL);
   }
   sr_stage_page_set_busy(SR_STAGE_PAGE(self), self->scans > 0);
@@ -372,9 +379,9 @@ on_choose_clicked(GtkButton *button, SrPageProject *self)
                                                  : _("Choose a Reference Frame"),
                                        GTK_IS_WINDOW(root) ? GTK_WINDOW(root) : NULL,
                                        GTK_FILE_CHOOSER_ACTION_OPEN, _("_Choose"), _("_Cancel"));
-  gtk_file_filter_set_name(filter, _("Image sequences (EXR, DPX, TIFF, PNG)"));
-  for (const char *const *ext = (const char *const[]){"exr", "dpx", "tif", "tiff", "png", NULL};
-       *ext; ext++) {
+  gtk_file_filter_set_name(filter, _("Image sequences and movies (EXR, DPX, TIFF, PNG, MKV, MOV, "
+                                     "MP4, MXF)"));
+  for (const char *const *ext = sr_movie_scan_extensions(); *ext; ext++) {
     g_autofree char *lower = g_strdup_printf("*.%s", *ext);
     g_autofree char *upper = g_ascii_strup(lower, -1);
     gtk_file_filter_add_pattern(filter, lower);

@@ -11,6 +11,7 @@
 #include "sr-fs.h"
 #include "sr-io.h"
 #include "sr-job.h"
+#include "sr-movie.h"
 
 /* Past this many thumbnails in memory the table starts over: ~150 MB of
  * 160 px thumbnails, and the disk cache refills it cheaply. */
@@ -27,12 +28,14 @@ struct _SrThumbnailer {
   GHashTable *memory; /* key → GdkTexture */
   SrDisplayLut *luts[SR_CS_COUNT];
   SrThumbnailerStats stats;
+  GHashTable *movies; /* path → open sr_sequence of a movie file (guarded by lock) */
 };
 
 G_DEFINE_FINAL_TYPE(SrThumbnailer, sr_thumbnailer, G_TYPE_OBJECT)
 
 typedef struct {
   char *path;
+  int frame; /* a movie's frame; -1 for an image file */
   sr_colourspace cs;
   int width;
 } Request;
@@ -53,10 +56,10 @@ absolute_path(const char *path)
 }
 
 static char *
-memory_key(const char *path, sr_colourspace cs, int width)
+memory_key(const char *path, int frame, sr_colourspace cs, int width)
 {
   g_autofree char *abs = absolute_path(path);
-  return g_strdup_printf("%s\n%d\n%d", abs, (int)cs, width);
+  return g_strdup_printf("%s\n%d\n%d\n%d", abs, frame, (int)cs, width);
 }
 
 static int
@@ -65,9 +68,20 @@ effective_width(int width)
   return width <= 0 ? SR_THUMBNAILER_DEFAULT_WIDTH : MIN(width, MAX_THUMB_WIDTH);
 }
 
+static char *cache_path_for(SrThumbnailer *self, const char *path, int frame, sr_colourspace cs,
+                            int width, GError **error);
+
 char *
 sr_thumbnailer_get_cache_path(SrThumbnailer *self, const char *path, sr_colourspace cs, int width,
                               GError **error)
+{
+  return cache_path_for(self, path, -1, cs, width, error);
+}
+
+/* A movie frame's thumbnail is named by the movie and the frame number. */
+static char *
+cache_path_for(SrThumbnailer *self, const char *path, int frame, sr_colourspace cs, int width,
+               GError **error)
 {
   g_return_val_if_fail(SR_IS_THUMBNAILER(self), NULL);
   g_return_val_if_fail(path != NULL, NULL);
@@ -82,6 +96,11 @@ sr_thumbnailer_get_cache_path(SrThumbnailer *self, const char *path, sr_coloursp
   g_autofree char *id =
       g_strdup_printf("%s\n%lld\n%lld\n%s\n%d", abs, (long long)st.st_mtime, (long long)st.st_size,
                       sr_colourspace_id(cs), effective_width(width));
+  if (frame >= 0) {
+    char *with_frame = g_strdup_printf("%s\nframe %d", id, frame);
+    g_free(id);
+    id = with_frame;
+  }
   g_autofree char *sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256, id, -1);
   g_autofree char *name = g_strconcat(sum, ".png", NULL);
   return g_build_filename(self->cache_dir, name, NULL);
@@ -143,7 +162,7 @@ make_thumbnail(SrThumbnailer *self, const sr_image *img, sr_colourspace cs, int 
 static void
 remember(SrThumbnailer *self, const Request *r, GdkTexture *tex)
 {
-  char *key = memory_key(r->path, r->cs, r->width);
+  char *key = memory_key(r->path, r->frame, r->cs, r->width);
   g_mutex_lock(&self->lock);
   if (g_hash_table_size(self->memory) >= MAX_MEMORY_ENTRIES)
     g_hash_table_remove_all(self->memory);
@@ -191,6 +210,43 @@ store_on_disk(SrThumbnailer *self, const char *cache_path, GdkTexture *tex)
 }
 
 static void
+movie_free(gpointer p)
+{
+  sr_sequence_clear(p);
+  g_free(p);
+}
+
+/* The picture a request names: an image file, or a frame of a movie kept
+ * open for the next thumbnails (a filmstrip asks for many). */
+static sr_image *
+read_picture(SrThumbnailer *self, const Request *r, sr_error *err)
+{
+  if (r->frame < 0 || !sr_movie_sniff(r->path))
+    return sr_image_read(r->path, err);
+  g_mutex_lock(&self->lock);
+  sr_sequence *seq = g_hash_table_lookup(self->movies, r->path);
+  sr_sequence copy = {0};
+  gboolean have = seq != NULL && sr_sequence_copy(&copy, seq, err);
+  g_mutex_unlock(&self->lock);
+  if (!have) {
+    if (seq != NULL || !sr_sequence_open(&copy, r->path, err))
+      return NULL;
+    g_mutex_lock(&self->lock);
+    if (!g_hash_table_contains(self->movies, r->path)) {
+      sr_sequence *kept = g_new0(sr_sequence, 1);
+      if (sr_sequence_copy(kept, &copy, NULL))
+        g_hash_table_insert(self->movies, g_strdup(r->path), kept);
+      else
+        g_free(kept);
+    }
+    g_mutex_unlock(&self->lock);
+  }
+  sr_image *img = sr_sequence_read(&copy, r->frame, err);
+  sr_sequence_clear(&copy);
+  return img;
+}
+
+static void
 worker_func(gpointer data, gpointer user_data)
 {
   GTask *task = data;
@@ -203,7 +259,7 @@ worker_func(gpointer data, gpointer user_data)
     return;
   }
 
-  char *cache_path = sr_thumbnailer_get_cache_path(self, r->path, r->cs, r->width, &error);
+  char *cache_path = cache_path_for(self, r->path, r->frame, r->cs, r->width, &error);
   if (cache_path == NULL) {
     count(self, &self->stats.failures);
     g_task_return_error(task, error);
@@ -215,7 +271,7 @@ worker_func(gpointer data, gpointer user_data)
     count(self, &self->stats.disk_hits);
   else {
     sr_error err = {0};
-    sr_image *img = sr_image_read(r->path, &err);
+    sr_image *img = read_picture(self, r, &err);
     if (img == NULL) {
       count(self, &self->stats.failures);
       g_task_return_new_error(task, SR_JOB_ERROR, err.code, "%s", err.message);
@@ -258,6 +314,7 @@ sr_thumbnailer_finalize(GObject *object)
 {
   SrThumbnailer *self = SR_THUMBNAILER(object);
   g_hash_table_unref(self->memory);
+  g_hash_table_unref(self->movies);
   for (int i = 0; i < SR_CS_COUNT; i++)
     sr_display_lut_free(self->luts[i]);
   g_free(self->cache_dir);
@@ -278,6 +335,7 @@ sr_thumbnailer_init(SrThumbnailer *self)
 {
   g_mutex_init(&self->lock);
   self->memory = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->movies = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, movie_free);
   /* Two at a time: decoding a 2K EXR is the cost, and the GUI needs a core. */
   self->pool = g_thread_pool_new(worker_func, NULL, 2, FALSE, NULL);
 }
@@ -313,9 +371,16 @@ sr_thumbnailer_get_cache_dir(SrThumbnailer *self)
 GdkTexture *
 sr_thumbnailer_lookup(SrThumbnailer *self, const char *path, sr_colourspace cs, int width)
 {
+  return sr_thumbnailer_lookup_frame(self, path, -1, cs, width);
+}
+
+GdkTexture *
+sr_thumbnailer_lookup_frame(SrThumbnailer *self, const char *path, int frame, sr_colourspace cs,
+                            int width)
+{
   g_return_val_if_fail(SR_IS_THUMBNAILER(self), NULL);
   g_return_val_if_fail(path != NULL, NULL);
-  g_autofree char *key = memory_key(path, cs, effective_width(width));
+  g_autofree char *key = memory_key(path, frame, cs, effective_width(width));
   g_mutex_lock(&self->lock);
   GdkTexture *t = g_hash_table_lookup(self->memory, key);
   if (t != NULL)
@@ -329,6 +394,14 @@ sr_thumbnailer_load_async(SrThumbnailer *self, const char *path, sr_colourspace 
                           GCancellable *cancellable, GAsyncReadyCallback callback,
                           gpointer user_data)
 {
+  sr_thumbnailer_load_frame_async(self, path, -1, cs, width, cancellable, callback, user_data);
+}
+
+void
+sr_thumbnailer_load_frame_async(SrThumbnailer *self, const char *path, int frame, sr_colourspace cs,
+                                int width, GCancellable *cancellable, GAsyncReadyCallback callback,
+                                gpointer user_data)
+{
   g_return_if_fail(SR_IS_THUMBNAILER(self));
   g_return_if_fail(path != NULL);
   GTask *task = g_task_new(self, cancellable, callback, user_data);
@@ -340,7 +413,7 @@ sr_thumbnailer_load_async(SrThumbnailer *self, const char *path, sr_colourspace 
     return;
   }
   width = effective_width(width);
-  GdkTexture *t = sr_thumbnailer_lookup(self, path, cs, width);
+  GdkTexture *t = sr_thumbnailer_lookup_frame(self, path, frame, cs, width);
   if (t != NULL) {
     count(self, &self->stats.memory_hits);
     g_task_return_pointer(task, t, g_object_unref);
@@ -349,6 +422,7 @@ sr_thumbnailer_load_async(SrThumbnailer *self, const char *path, sr_colourspace 
   }
   Request *r = g_new0(Request, 1);
   r->path = g_strdup(path);
+  r->frame = frame;
   r->cs = cs;
   r->width = width;
   g_task_set_task_data(task, r, request_free);

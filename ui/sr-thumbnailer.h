@@ -44,12 +44,19 @@ const char *sr_thumbnailer_get_cache_dir(SrThumbnailer *self);
 void sr_thumbnailer_load_async(SrThumbnailer *self, const char *path, sr_colourspace cs, int width,
                                GCancellable *cancellable, GAsyncReadyCallback callback,
                                gpointer user_data);
+/* The same for frame `frame` of a movie file (sr-movie.h); for an image
+ * file the frame is ignored. The movie stays open for the next frames. */
+void sr_thumbnailer_load_frame_async(SrThumbnailer *self, const char *path, int frame,
+                                     sr_colourspace cs, int width, GCancellable *cancellable,
+                                     GAsyncReadyCallback callback, gpointer user_data);
 GdkTexture *sr_thumbnailer_load_finish(SrThumbnailer *self, GAsyncResult *result, GError **error);
 
 /* The thumbnail if it is already in memory (a new reference), else NULL.
  * Does no I/O. */
 GdkTexture *sr_thumbnailer_lookup(SrThumbnailer *self, const char *path, sr_colourspace cs,
                                   int width);
+GdkTexture *sr_thumbnailer_lookup_frame(SrThumbnailer *self, const char *path, int frame,
+                                        sr_colourspace cs, int width);
 
 /* Where the thumbnail of path would be stored on disk (caller frees); NULL +
  * error when the file cannot be stat'ed. Does a stat(), so call it from a

@@ -19,6 +19,8 @@ static const command commands[] = {
     {"demo", sr_cmd_demo,
      N_("write the built-in demo sequences and project, train, render, report")},
     {"check", sr_cmd_check, N_("run every Stage 3 check on a project (exit 0 only when all pass)")},
+    {"sync", sr_cmd_sync,
+     N_("find which Reference frame shows each Source frame (offset, pulldown, breaks)")},
     {"prepare", sr_cmd_prepare,
      N_("build the training pairs of a project and write a check report")},
     {"train", sr_cmd_train,

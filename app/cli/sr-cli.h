@@ -11,6 +11,7 @@
 
 int sr_cmd_demo(int argc, char **argv);
 int sr_cmd_check(int argc, char **argv);
+int sr_cmd_sync(int argc, char **argv);
 int sr_cmd_prepare(int argc, char **argv);
 int sr_cmd_train(int argc, char **argv);
 int sr_cmd_render(int argc, char **argv);

@@ -10,6 +10,7 @@
 #include <glib/gi18n.h>
 
 #include "sr-cli-common.h"
+#include "sr-demo-telecine.h"
 #include "sr-fs.h"
 #include "sr-io.h"
 #include "sr-metrics.h"
@@ -40,6 +41,8 @@ typedef struct {
   SrProject *project;
   char *project_path; /* DIR/demo.srproj */
   sr_check_status check_status;
+  gboolean telecine; /* the Reference as a simulated video transfer */
+  sr_telecine_options telecine_options;
 } Demo;
 
 typedef gboolean (*DemoStep)(Demo *demo);
@@ -83,6 +86,18 @@ demo_write_sequences(Demo *demo)
   if (demo->cineon_dpx)
     wopts.dpx_transfer = wopts.dpx_colorimetric = SR_DPX_PRINTING_DENSITY;
 
+  if (demo->telecine) {
+    int n_ref = sr_demo_write_telecine(&demo->telecine_options, &sim, demo->dir,
+                                       DEMO_SOURCE_PATTERN, DEMO_REFERENCE_PATTERN,
+                                       DEMO_FIRST_FRAME, demo->n_frames, demo->progress, &err);
+    if (n_ref < 0) {
+      sr_cli_error("demo", "%s", err.message);
+      return FALSE;
+    }
+    printf(_("wrote %d Source frames and a %d-frame simulated telecine of them to %s\n"),
+           demo->n_frames, n_ref, demo->dir);
+    return TRUE;
+  }
   SrProgress *progress = sr_progress_new(demo->progress, "demo frames", demo->n_frames);
   gboolean ok = TRUE;
   for (int i = 0; i < demo->n_frames && ok; i++) {
@@ -382,8 +397,10 @@ sr_cmd_demo(int argc, char **argv)
 {
   int n_frames = 24;
   char *size_opt = NULL, *progress_opt = NULL;
-  gboolean no_grain = FALSE, no_train = FALSE, cineon_dpx = FALSE;
+  gboolean no_grain = FALSE, no_train = FALSE, telecine = FALSE, cineon_dpx = FALSE;
   gint64 seed = 1;
+  char *pulldown = NULL;
+  int ref_offset = 3, phase = 1, drop = -2;
   GOptionEntry entries[] = {
       {"frames", 'n', 0, G_OPTION_ARG_INT, &n_frames, _("Number of frames (default 24)"), "N"},
       {"size", 's', 0, G_OPTION_ARG_STRING, &size_opt, _("Frame size (default 480x270)"), "WxH"},
@@ -392,6 +409,18 @@ sr_cmd_demo(int argc, char **argv)
       {"no-train", 0, 0, G_OPTION_ARG_NONE, &no_train,
        _("Only write the sequences and the project"), NULL},
       {"progress", 0, 0, G_OPTION_ARG_STRING, &progress_opt, _("auto, bar, json or quiet"), "MODE"},
+      {"telecine", 0, 0, G_OPTION_ARG_NONE, &telecine,
+       _("Make the Reference a simulated 3:2 telecine with an offset and a dropped frame (no "
+         "training: find its frame map with sync)"),
+       NULL},
+      {"pulldown", 0, 0, G_OPTION_ARG_STRING, &pulldown,
+       _("Telecine cadence: 3:2 (default), 2:3:3:2 or none"), "CADENCE"},
+      {"pulldown-phase", 0, 0, G_OPTION_ARG_INT, &phase,
+       _("Cycle position of the first film frame, 0-3 (default 1)"), "P"},
+      {"reference-offset", 0, 0, G_OPTION_ARG_INT, &ref_offset,
+       _("Telecine frame holding Source frame 0 (default 3)"), "N"},
+      {"drop-reference-frame", 0, 0, G_OPTION_ARG_INT, &drop,
+       _("Telecine frame lost from the transfer (default: one in the middle; -1 for none)"), "N"},
       {"cineon-dpx", 0, 0, G_OPTION_ARG_NONE, &cineon_dpx,
        _("Write 10-bit Cineon-log DPX scans instead of ACES2065-1 EXR"), NULL},
       {NULL},
@@ -444,6 +473,24 @@ sr_cmd_demo(int argc, char **argv)
     goto done;
   }
   demo.progress_name = progress_opt ? progress_opt : "auto";
+  demo.telecine = telecine || pulldown != NULL;
+  if (demo.telecine && cineon_dpx) {
+    sr_cli_error("demo", "%s",
+                 _("--telecine and --cineon-dpx cannot be combined: the simulated telecine is "
+                   "written as ACES2065-1 EXR; leave one of them out"));
+    goto done;
+  }
+  if (demo.telecine) {
+    if (drop == -2) /* a frame in the middle of the transfer */
+      drop = DEMO_FIRST_FRAME + n_frames * 5 / 8;
+    if (!sr_demo_telecine_options(&demo.telecine_options, pulldown ? pulldown : "3:2", ref_offset,
+                                  phase, drop, &error)) {
+      sr_cli_error("demo", "%s", error->message);
+      g_error_free(error);
+      goto done;
+    }
+    no_train = TRUE; /* the pairs only line up once the frame map is found */
+  }
   demo.train = !no_train;
   demo.cineon_dpx = cineon_dpx;
   demo.n_frames = n_frames;
@@ -462,10 +509,16 @@ sr_cmd_demo(int argc, char **argv)
       status = 1;
 
 done:
+  if (status == 0 && demo.telecine)
+    printf(_("The Reference is a simulated telecine: run\n  spatial-recovery-cli sync %s --apply\n"
+             "to find its frame map, then move any pair `check` fails to a neighbouring frame and "
+             "train.\n"),
+           demo.project_path);
   g_clear_object(&demo.project);
   g_free(demo.dir);
   g_free(demo.project_path);
   g_free(size_opt);
   g_free(progress_opt);
+  g_free(pulldown);
   return status;
 }

@@ -14,6 +14,7 @@
 
 #include "sr-fs.h"
 #include "sr-io-private.h"
+#include "sr-movie.h"
 #include "sr-i18n.h"
 
 void
@@ -38,6 +39,7 @@ sr_format_name(sr_format f)
   case SR_FORMAT_PNG: return "PNG";
   case SR_FORMAT_TIFF: return "TIFF";
   case SR_FORMAT_DPX: return "DPX";
+  case SR_FORMAT_MOVIE: return SR_("movie");
   case SR_FORMAT_UNKNOWN: break;
   }
   return "unknown";
@@ -86,6 +88,8 @@ sr_format_sniff(const char *path, sr_error *err)
     return SR_FORMAT_TIFF;
   if (n >= 4 && (memcmp(m, "SDPX", 4) == 0 || memcmp(m, "XPDS", 4) == 0))
     return SR_FORMAT_DPX;
+  if (sr_movie_sniff(path))
+    return SR_FORMAT_MOVIE;
   if (n == 0)
     sr_error_set(err, SR_ERR_FORMAT, SR_("%s: the file is empty"), path);
   else
@@ -94,6 +98,28 @@ sr_format_sniff(const char *path, sr_error *err)
                      "first bytes %02x %02x %02x %02x)"),
                  path, m[0], m[1], m[2], m[3]);
   return SR_FORMAT_UNKNOWN;
+}
+
+bool
+sr_movie_sniff(const char *path)
+{
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  unsigned char m[192] = {0};
+  ssize_t n = pread(fd, m, sizeof m, 0);
+  close(fd);
+  if (n < 12)
+    return false;
+  static const char *const atoms[] = {"ftyp", "moov", "mdat", "wide", "free", "skip", "pnot"};
+  for (size_t i = 0; i < sizeof atoms / sizeof *atoms; i++)
+    if (memcmp(m + 4, atoms[i], 4) == 0)
+      return true;                                                       /* QuickTime / MP4 */
+  return memcmp(m, "\x1a\x45\xdf\xa3", 4) == 0 ||                        /* Matroska, WebM */
+         memcmp(m, "\x06\x0e\x2b\x34", 4) == 0 ||                        /* MXF */
+         (memcmp(m, "RIFF", 4) == 0 && memcmp(m + 8, "AVI ", 4) == 0) || /* AVI */
+         memcmp(m, "nut/multimedia", 14) == 0 ||                         /* NUT */
+         (n >= 189 && m[0] == 0x47 && m[188] == 0x47);                   /* MPEG-TS */
 }
 
 static const char *const compression_names[] = {
@@ -154,6 +180,25 @@ sr_io_sink_pwrite(sr_io_sink *sink, const void *buf, size_t len, uint64_t offset
   return true;
 }
 
+/* A movie's stream facts (its first frame's size): the index is not cached
+ * here, as no project is known. */
+static bool
+movie_info(const char *path, sr_image_info *info, sr_error *err)
+{
+  sr_movie *m = sr_movie_open(path, NULL, err);
+  if (!m)
+    return false;
+  const sr_movie_info *mi = sr_movie_get_info(m);
+  info->format = SR_FORMAT_MOVIE;
+  info->width = mi->width;
+  info->height = mi->height;
+  info->channels = 3;
+  info->data_window = info->display_window = (sr_rect){0, 0, mi->width, mi->height};
+  info->bit_depth = mi->bit_depth;
+  sr_movie_unref(m);
+  return true;
+}
+
 bool
 sr_image_read_info(const char *path, sr_image_info *info, sr_error *err)
 {
@@ -165,6 +210,7 @@ sr_image_read_info(const char *path, sr_image_info *info, sr_error *err)
   case SR_FORMAT_PNG: return sr_png_read_info(path, info, err);
   case SR_FORMAT_TIFF: return sr_tiff_read_info(path, info, err);
   case SR_FORMAT_DPX: return sr_dpx_read_info(path, info, err);
+  case SR_FORMAT_MOVIE: return movie_info(path, info, err);
   case SR_FORMAT_UNKNOWN: break;
   }
   return false;
@@ -179,6 +225,10 @@ sr_image_read(const char *path, sr_error *err)
   case SR_FORMAT_PNG: return sr_png_read(path, err);
   case SR_FORMAT_TIFF: return sr_tiff_read(path, err);
   case SR_FORMAT_DPX: return sr_dpx_read(path, err);
+  case SR_FORMAT_MOVIE:
+    sr_error_set(err, SR_ERR_INVALID,
+                 SR_("%s is a movie file; open it as a sequence to read its frames"), path);
+    break;
   case SR_FORMAT_UNKNOWN: break;
   }
   return NULL;
@@ -228,6 +278,7 @@ sr_image_write(const char *path, const sr_image *img, const sr_write_options *op
   case SR_FORMAT_PNG: ok = sr_png_write(path, af.temp_path, img, opts, err); break;
   case SR_FORMAT_TIFF: ok = sr_tiff_write(path, af.temp_path, img, opts, err); break;
   case SR_FORMAT_DPX: ok = sr_dpx_write(path, af.temp_path, img, opts, err); break;
+  case SR_FORMAT_MOVIE:
   case SR_FORMAT_UNKNOWN: break;
   }
   if (ok)

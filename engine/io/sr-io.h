@@ -26,6 +26,7 @@ typedef enum sr_format {
   SR_FORMAT_PNG,
   SR_FORMAT_TIFF,
   SR_FORMAT_DPX,
+  SR_FORMAT_MOVIE, /* read through sr-movie.h, never by sr_image_read() */
 } sr_format;
 
 typedef enum sr_exr_compression {
@@ -116,12 +117,18 @@ bool sr_image_write(const char *path, const sr_image *img, const sr_write_option
  * digit, padded). A path with no pattern is a single file whose frame number
  * is `first` == `last` == 0 (or the number in its name if it has one and the
  * caller asked for detection with sr_sequence_from_file()). */
+struct sr_movie;
+
+/* A movie file (see sr-movie.h) opens as a sequence too: its pattern is the
+ * movie's path, its frames run 0 .. n-1 with none missing, and reads decode
+ * through the shared `movie`. */
 typedef struct sr_sequence {
   char *pattern; /* normalised printf pattern, or the plain path */
   bool single_file;
   int first, last; /* discovered frame range */
   int n_missing;   /* frames absent inside [first, last] */
   int *missing;
+  struct sr_movie *movie; /* a movie file; NULL for image files */
 } sr_sequence;
 
 /* Parses the pattern and scans its folder for the frame range; fails with a
@@ -133,8 +140,24 @@ bool sr_sequence_open(sr_sequence *seq, const char *pattern, sr_error *err);
  * ("s_1000.tif") takes the narrower padding its neighbours show (s_998 →
  * "s_%03d.tif"). A name without digits opens as a single file. */
 bool sr_sequence_from_file(sr_sequence *seq, const char *file, sr_error *err);
+/* The same, for a movie keeping its frame index cache in index_dir (the
+ * project's folder); sr_sequence_open() keeps it in the user's cache folder
+ * ($XDG_CACHE_HOME/spatial-recovery/movie-index). Image patterns ignore it. */
+bool sr_sequence_open_indexed(sr_sequence *seq, const char *pattern, const char *index_dir,
+                              sr_error *err);
 void sr_sequence_clear(sr_sequence *seq);
-/* Path of a frame (caller frees); the frame need not exist. */
+/* A second handle on the same sequence (a movie is shared, not reopened). */
+bool sr_sequence_copy(sr_sequence *dst, const sr_sequence *src, sr_error *err);
+static inline bool
+sr_sequence_is_movie(const sr_sequence *seq)
+{
+  return seq && seq->movie;
+}
+/* Size and depth of a frame without decoding it where the format allows
+ * (image files: the header; movies: the stream). */
+bool sr_sequence_frame_info(const sr_sequence *seq, int frame, sr_image_info *info, sr_error *err);
+/* Path of a frame (caller frees); the frame need not exist. For a movie,
+ * the movie's path. */
 char *sr_sequence_frame_path(const sr_sequence *seq, int frame);
 bool sr_sequence_has_frame(const sr_sequence *seq, int frame);
 /* Reads a frame; a frame outside the range or missing gives SR_ERR_MISSING

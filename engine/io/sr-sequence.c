@@ -18,6 +18,7 @@
 #include "sr-fs.h"
 #include "sr-io.h"
 #include "sr-i18n.h"
+#include "sr-movie.h"
 
 #define FRAME_MAX        99999999
 #define FRAME_DIGITS_MAX 8
@@ -211,6 +212,7 @@ sr_sequence_clear(sr_sequence *seq)
 {
   if (!seq)
     return;
+  sr_movie_unref(seq->movie);
   free(seq->pattern);
   free(seq->missing);
   memset(seq, 0, sizeof *seq);
@@ -362,14 +364,68 @@ scan_folder(sr_sequence *seq, const pattern_parts *p, sr_error *err)
   return ok;
 }
 
+/* $XDG_CACHE_HOME/spatial-recovery/movie-index, or under ~/.cache; NULL
+ * (no cache) when neither is set. Caller frees. */
+static char *
+user_index_dir(void)
+{
+  const char *xdg = getenv("XDG_CACHE_HOME");
+  const char *home = getenv("HOME");
+  char buf[4096];
+  if (xdg && xdg[0] == '/')
+    snprintf(buf, sizeof buf, "%s/spatial-recovery/movie-index", xdg);
+  else if (home && home[0] == '/')
+    snprintf(buf, sizeof buf, "%s/.cache/spatial-recovery/movie-index", home);
+  else
+    return NULL;
+  return strdup(buf);
+}
+
+static bool
+open_movie(sr_sequence *seq, const char *path, const char *index_dir, sr_error *err)
+{
+  char *user_dir = index_dir ? NULL : user_index_dir();
+  sr_movie_options o = {.index_dir = index_dir ? index_dir : user_dir, .threads = 0};
+  seq->movie = sr_movie_open(path, &o, err);
+  free(user_dir);
+  if (!seq->movie)
+    return false;
+  seq->pattern = strdup(path);
+  if (!seq->pattern) {
+    sr_sequence_clear(seq);
+    sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory"));
+    return false;
+  }
+  seq->first = 0;
+  seq->last = sr_movie_get_info(seq->movie)->n_frames - 1;
+  return true;
+}
+
+/* A plain file whose bytes say movie, whatever '%' or '#' its name holds. */
+static bool
+is_movie_file(const char *path)
+{
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISREG(st.st_mode) && sr_movie_sniff(path);
+}
+
 bool
 sr_sequence_open(sr_sequence *seq, const char *pattern, sr_error *err)
+{
+  return sr_sequence_open_indexed(seq, pattern, NULL, err);
+}
+
+bool
+sr_sequence_open_indexed(sr_sequence *seq, const char *pattern, const char *index_dir,
+                         sr_error *err)
 {
   memset(seq, 0, sizeof *seq);
   if (!pattern || !pattern[0]) {
     sr_error_set(err, SR_ERR_INVALID, SR_("no sequence pattern given"));
     return false;
   }
+  if (is_movie_file(pattern))
+    return open_movie(seq, pattern, index_dir, err);
   pattern_parts p;
   int rc = parse_pattern(pattern, &p);
   if (rc == -2) {
@@ -444,6 +500,8 @@ sr_sequence_from_file(sr_sequence *seq, const char *file, sr_error *err)
     sr_error_set_errno(err, errno, SR_("cannot open %s"), file);
     return false;
   }
+  if (is_movie_file(file))
+    return open_movie(seq, file, NULL, err);
   const char *slash = strrchr(file, '/');
   const char *base = slash ? slash + 1 : file;
   /* The frame number is the last run of digits in the file name. */
@@ -488,12 +546,66 @@ sr_sequence_from_file(sr_sequence *seq, const char *file, sr_error *err)
   return ok;
 }
 
+bool
+sr_sequence_copy(sr_sequence *dst, const sr_sequence *src, sr_error *err)
+{
+  memset(dst, 0, sizeof *dst);
+  *dst = *src;
+  dst->pattern = src->pattern ? strdup(src->pattern) : NULL;
+  dst->missing = NULL;
+  bool has_missing = src->n_missing > 0 && src->missing;
+  if (!has_missing)
+    dst->n_missing = 0;
+  else
+    dst->missing = malloc((size_t)src->n_missing * sizeof *dst->missing);
+  if ((src->pattern && !dst->pattern) || (has_missing && !dst->missing)) {
+    free(dst->pattern);
+    free(dst->missing);
+    memset(dst, 0, sizeof *dst);
+    sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory"));
+    return false;
+  }
+  if (dst->missing)
+    memcpy(dst->missing, src->missing, (size_t)src->n_missing * sizeof *dst->missing);
+  dst->movie = sr_movie_ref(src->movie);
+  return true;
+}
+
+bool
+sr_sequence_frame_info(const sr_sequence *seq, int frame, sr_image_info *info, sr_error *err)
+{
+  memset(info, 0, sizeof *info);
+  if (seq && seq->movie) {
+    if (!sr_sequence_has_frame(seq, frame)) {
+      sr_error_set(err, SR_ERR_MISSING, SR_("frame %d of %s is missing (the movie runs 0-%d)"),
+                   frame, seq->pattern, seq->last);
+      return false;
+    }
+    const sr_movie_info *mi = sr_movie_get_info(seq->movie);
+    info->format = SR_FORMAT_MOVIE;
+    info->width = mi->width;
+    info->height = mi->height;
+    info->channels = 3;
+    info->data_window = info->display_window = (sr_rect){0, 0, mi->width, mi->height};
+    info->bit_depth = mi->bit_depth;
+    return true;
+  }
+  char *path = sr_sequence_frame_path(seq, frame);
+  if (!path) {
+    sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory"));
+    return false;
+  }
+  bool ok = sr_image_read_info(path, info, err);
+  free(path);
+  return ok;
+}
+
 char *
 sr_sequence_frame_path(const sr_sequence *seq, int frame)
 {
   if (!seq || !seq->pattern)
     return NULL;
-  if (seq->single_file)
+  if (seq->single_file || seq->movie)
     return strdup(seq->pattern);
   return sr_pattern_format(seq->pattern, frame);
 }
@@ -522,6 +634,8 @@ sr_sequence_read(const sr_sequence *seq, int frame, sr_error *err)
       sr_error_set(err, SR_ERR_MISSING, SR_("frame %d of %s is missing"), frame, seq->pattern);
     return NULL;
   }
+  if (seq->movie)
+    return sr_movie_read(seq->movie, frame, err);
   char *path = sr_sequence_frame_path(seq, frame);
   if (!path) {
     sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory"));

@@ -272,7 +272,7 @@ reader_main(void *arg)
       free(out_path);
       break;
     }
-    if (!sr_image_read_info(src_path, &si, &e)) {
+    if (!sr_sequence_frame_info(s->seq, f, &si, &e)) {
       if (e.code == SR_ERR_MISSING && s->opts->skip_missing) {
         pthread_mutex_lock(&s->lock);
         s->missing[s->n_missing++] = f;
@@ -320,7 +320,8 @@ reader_main(void *arg)
       free(out_path);
       continue;
     }
-    sr_image *img = sr_image_read(src_path, &e);
+    sr_image *img = sr_sequence_is_movie(s->seq) ? sr_sequence_read(s->seq, f, &e)
+                                                 : sr_image_read(src_path, &e);
     free(src_path);
     if (!img) {
       sr_error_prefix(&e, SR_("Source frame %d: "), f);
