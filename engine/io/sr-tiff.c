@@ -411,9 +411,9 @@ sr_tiff_read_info(const char *path, sr_image_info *info, sr_error *err)
 
 /* A file cannot hold more picture than its strips (or tiles) decode to:
  * the byte counts it lists, expanded at most by its compression's largest
- * ratio (PackBits 64:1; LZW and Deflate stay under 4096:1; newer codecs are
- * given 65536:1). A header claiming a frame far beyond that is refused
- * before the frame's memory is allocated for it. */
+ * ratio (PackBits 64:1; LZW and Deflate stay under 4096:1, and no scan
+ * with grain comes near that with any codec). A header claiming a frame far
+ * beyond that is refused before the frame's memory is allocated for it. */
 static bool
 tiff_check_data_size(TIFF *tif, tiff_io *io, const tiff_shape *sh, const char *path, sr_error *err)
 {
@@ -427,17 +427,20 @@ tiff_check_data_size(TIFF *tif, tiff_io *io, const tiff_shape *sh, const char *p
                  tiled ? SR_("TileByteCounts missing") : SR_("StripByteCounts missing"));
     return false;
   }
+  /* The counts themselves may lie (or be libtiff's guess when the tag is
+   * broken): no more is stored than the file holds. */
+  struct stat st;
+  uint64_t file_size = fstat(io->fd, &st) == 0 && st.st_size > 0 ? (uint64_t)st.st_size : 0;
   uint64_t stored = 0;
-  for (uint32_t i = 0; i < n; i++)
-    stored += counts[i] < UINT32_MAX ? counts[i] : UINT32_MAX;
+  for (uint32_t i = 0; i < n && stored < file_size; i++)
+    stored += counts[i] < file_size ? counts[i] : file_size;
+  if (stored > file_size)
+    stored = file_size;
   uint16_t compression = COMPRESSION_NONE;
   TIFFGetFieldDefaulted(tif, TIFFTAG_COMPRESSION, &compression);
   uint64_t ratio = compression == COMPRESSION_NONE       ? 1
                    : compression == COMPRESSION_PACKBITS ? 64
-                   : compression == COMPRESSION_LZW || compression == COMPRESSION_ADOBE_DEFLATE ||
-                           compression == COMPRESSION_DEFLATE
-                       ? 4096
-                       : 65536;
+                                                         : 4096;
   uint64_t needed = (uint64_t)sh->width * sh->height * sh->spp * (sh->bps / 8u);
   if (stored * ratio >= needed)
     return true;
