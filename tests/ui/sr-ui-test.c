@@ -109,6 +109,25 @@ sr_ui_test_screenshot(GtkWidget *window, const char *name)
   gsk_render_node_unref(node);
 }
 
+/* The two sizes every stage must work at: a small laptop and a common
+ * desktop monitor. */
+void
+sr_ui_test_screenshot_sizes(GtkWidget *window, const char *name)
+{
+  static const int sizes[][2] = {{1280, 720}, {1920, 1080}};
+  int old_w = 0, old_h = 0;
+
+  gtk_window_get_default_size(GTK_WINDOW(window), &old_w, &old_h);
+  for (gsize i = 0; i < G_N_ELEMENTS(sizes); i++) {
+    g_autofree char *shot = g_strdup_printf("%s-%dx%d", name, sizes[i][0], sizes[i][1]);
+    gtk_window_set_default_size(GTK_WINDOW(window), sizes[i][0], sizes[i][1]);
+    sr_ui_test_pump(300);
+    sr_ui_test_screenshot(window, shot);
+  }
+  gtk_window_set_default_size(GTK_WINDOW(window), old_w, old_h);
+  sr_ui_test_pump(200);
+}
+
 void
 sr_ui_test_remove_tree(const char *path)
 {

@@ -35,6 +35,9 @@ gboolean sr_ui_test_require_display(void);
 void sr_ui_test_pump(int ms);
 /* Writes <screenshot dir>/<name>.png of the whole window. */
 void sr_ui_test_screenshot(GtkWidget *window, const char *name);
+/* Screenshots NAME-1280x720 and NAME-1920x1080 of the window resized to
+ * each, then restores its size. */
+void sr_ui_test_screenshot_sizes(GtkWidget *window, const char *name);
 /* Recursively removes path. */
 void sr_ui_test_remove_tree(const char *path);
 
