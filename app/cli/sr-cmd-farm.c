@@ -166,6 +166,35 @@ farm_submit(int argc, char **argv)
   return 0;
 }
 
+/* What farm status and farm resume share: the --progress option, the
+ * project and its farm record. NULL with the exit status in *rc (2 for
+ * usage, 1 for a project that does not load); a record that does not load
+ * comes back NULL with *error set, for the caller to report with the rest. */
+static SrProject *
+open_farm_project(const char *name, const char *summary, int *argc, char ***argv,
+                  SrProgressMode *mode, SrFarmRecord **record, GError **error, int *rc)
+{
+  g_autofree char *progress_s = NULL;
+  GOptionEntry entries[] = {
+      {"progress", 0, 0, G_OPTION_ARG_STRING, &progress_s, _("auto, bar, json or quiet"), "MODE"},
+      {NULL},
+  };
+  g_autoptr(GOptionContext) ctx = g_option_context_new(summary);
+  g_option_context_add_main_entries(ctx, entries, NULL);
+  *record = NULL;
+  if (!sr_cli_parse_project_args(name, ctx, argc, argv, &progress_s, mode)) {
+    *rc = 2;
+    return NULL;
+  }
+  SrProject *project = sr_cli_load_project(CMD, (*argv)[1]);
+  if (!project) {
+    *rc = 1;
+    return NULL;
+  }
+  *record = sr_farm_load(project, error);
+  return project;
+}
+
 static void
 task_json(JsonBuilder *b, const SrFarmRecord *r, const SrFarmTask *t)
 {
@@ -185,22 +214,15 @@ task_json(JsonBuilder *b, const SrFarmRecord *r, const SrFarmTask *t)
 static int
 farm_status(int argc, char **argv)
 {
-  g_autofree char *progress_s = NULL;
-  GOptionEntry entries[] = {
-      {"progress", 0, 0, G_OPTION_ARG_STRING, &progress_s, _("auto, bar, json or quiet"), "MODE"},
-      {NULL},
-  };
-  g_autoptr(GOptionContext) ctx =
-      g_option_context_new("PROJECT — frames done, running and failed, per array task");
-  g_option_context_add_main_entries(ctx, entries, NULL);
   SrProgressMode mode;
-  if (!sr_cli_parse_project_args("farm status", ctx, &argc, &argv, &progress_s, &mode))
-    return 2;
-  g_autoptr(SrProject) project = sr_cli_load_project(CMD, argv[1]);
-  if (!project)
-    return 1;
   g_autoptr(GError) error = NULL;
-  g_autoptr(SrFarmRecord) r = sr_farm_load(project, &error);
+  g_autoptr(SrFarmRecord) r = NULL;
+  int rc = 0;
+  g_autoptr(SrProject) project =
+      open_farm_project("farm status", "PROJECT — frames done, running and failed, per array task",
+                        &argc, &argv, &mode, &r, &error, &rc);
+  if (!project)
+    return rc;
   GArray *queued = NULL, *accounted = NULL;
   if (!r || !sr_farm_query(r, &queued, &accounted, &error)) {
     sr_cli_error(CMD, "%s", error->message);
@@ -265,22 +287,15 @@ farm_status(int argc, char **argv)
 static int
 farm_resume(int argc, char **argv)
 {
-  g_autofree char *progress_s = NULL;
-  GOptionEntry entries[] = {
-      {"progress", 0, 0, G_OPTION_ARG_STRING, &progress_s, _("auto, bar, json or quiet"), "MODE"},
-      {NULL},
-  };
-  g_autoptr(GOptionContext) ctx =
-      g_option_context_new("PROJECT — resubmit the frames no task rendered");
-  g_option_context_add_main_entries(ctx, entries, NULL);
   SrProgressMode mode;
-  if (!sr_cli_parse_project_args("farm resume", ctx, &argc, &argv, &progress_s, &mode))
-    return 2;
-  g_autoptr(SrProject) project = sr_cli_load_project(CMD, argv[1]);
-  if (!project)
-    return 1;
   g_autoptr(GError) error = NULL;
-  g_autoptr(SrFarmRecord) r = sr_farm_load(project, &error);
+  g_autoptr(SrFarmRecord) r = NULL;
+  int rc = 0;
+  g_autoptr(SrProject) project =
+      open_farm_project("farm resume", "PROJECT — resubmit the frames no task rendered", &argc,
+                        &argv, &mode, &r, &error, &rc);
+  if (!project)
+    return rc;
   SrFarmResumeResult res;
   if (!r || !sr_farm_resume(r, &res, &error)) {
     sr_cli_error(CMD, "%s", error->message);
