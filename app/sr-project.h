@@ -215,5 +215,14 @@ void sr_project_check(SrProject *self, sr_check_report *report);
 typedef void (*SrProjectPairFunc)(const sr_pair *pair, gpointer user_data);
 void sr_project_check_with_pairs(SrProject *self, sr_check_report *report, SrProjectPairFunc func,
                                  gpointer user_data);
+/* The checks of the two sequences' first headers (either may be NULL):
+ * each against its declared colour space ("source-colour",
+ * "reference-colour": WARN naming what the file says), both the same frame
+ * size ("reference-size": FAIL naming both sizes), and the Source range
+ * meeting the Reference range through the offset ("reference-range"). Part
+ * of sr_project_check; reads headers only. */
+struct sr_sequence;
+void sr_project_check_sequence_headers(SrProject *self, const struct sr_sequence *src,
+                                       const struct sr_sequence *ref, sr_check_report *report);
 
 G_END_DECLS
