@@ -92,8 +92,8 @@ rec709_family(const sr_image_info *info, char *curve, size_t cap)
 static void
 format_xy(const float *xy, char *buf, size_t cap)
 {
-  snprintf(buf, cap, "R %.4f,%.4f G %.4f,%.4f B %.4f,%.4f W %.4f,%.4f", xy[0], xy[1], xy[2],
-           xy[3], xy[4], xy[5], xy[6], xy[7]);
+  snprintf(buf, cap, "R %.4f,%.4f G %.4f,%.4f B %.4f,%.4f W %.4f,%.4f", xy[0], xy[1], xy[2], xy[3],
+           xy[4], xy[5], xy[6], xy[7]);
 }
 
 typedef enum { FOUND_NONE, FOUND_KNOWN, FOUND_FOREIGN } found_kind;
@@ -110,11 +110,15 @@ suggest_from_primaries(const sr_image_info *info, sr_colourspace *space, char *w
       cs = rec709_family(info, curve, sizeof curve);
     if (curve[0])
       snprintf(why, cap, SR_("%s: %s primaries, %s → %s"), field,
-               cs == SR_CS_ACES2065_1 ? "AP0" : cs == SR_CS_ACESCG ? "AP1" : "Rec.709", curve,
-               sr_colourspace_label(cs));
+               cs == SR_CS_ACES2065_1 ? "AP0"
+               : cs == SR_CS_ACESCG   ? "AP1"
+                                      : "Rec.709",
+               curve, sr_colourspace_label(cs));
     else
       snprintf(why, cap, SR_("%s: %s primaries → %s"), field,
-               cs == SR_CS_ACES2065_1 ? "AP0" : cs == SR_CS_ACESCG ? "AP1" : "Rec.709",
+               cs == SR_CS_ACES2065_1 ? "AP0"
+               : cs == SR_CS_ACESCG   ? "AP1"
+                                      : "Rec.709",
                sr_colourspace_label(cs));
     if (space)
       *space = cs;
@@ -176,8 +180,7 @@ sr_image_info_suggest_colourspace(const sr_image_info *info, sr_colourspace *spa
 }
 
 bool
-sr_image_info_contradicts(const sr_image_info *info, sr_colourspace declared, char *why,
-                          size_t cap)
+sr_image_info_contradicts(const sr_image_info *info, sr_colourspace declared, char *why, size_t cap)
 {
   sr_colourspace found;
   found_kind kind = classify(info, &found, why, cap);
@@ -191,7 +194,8 @@ sr_image_info_contradicts(const sr_image_info *info, sr_colourspace declared, ch
   /* Same primaries: only primaries were stated (EXR, cHRM, TIFF tags) and
    * any curve may ride on them; a stated curve (DPX code, sRGB chunk or
    * profile, gAMA) must agree in being linear, log or display-encoded. */
-  bool stated_curve = dpx_states_transfer(info) || info->srgb_chunk || icc_says_srgb(info) || info->gamma > 0;
+  bool stated_curve =
+      dpx_states_transfer(info) || info->srgb_chunk || icc_says_srgb(info) || info->gamma > 0;
   if (!stated_curve)
     return false;
   if (sr_colourspace_is_log(found) || sr_colourspace_is_log(declared))

@@ -124,8 +124,7 @@ write_png(const char *path, gboolean srgb, double gamma, const double *chrm, con
   if (gamma > 0)
     png_set_gAMA(png, info, gamma);
   if (chrm)
-    png_set_cHRM(png, info, chrm[6], chrm[7], chrm[0], chrm[1], chrm[2], chrm[3], chrm[4],
-                 chrm[5]);
+    png_set_cHRM(png, info, chrm[6], chrm[7], chrm[0], chrm[1], chrm[2], chrm[3], chrm[4], chrm[5]);
   if (icc)
     png_set_iCCP(png, info, "profile", PNG_COMPRESSION_TYPE_BASE, icc, icc_len);
   png_write_info(png, info);
