@@ -53,13 +53,14 @@ sr_colour_detection_contradiction(const SrColourDetection *d, const char *which,
 
   if (!d->has_info || !sr_image_info_contradicts(&d->info, declared, why, sizeof why))
     return NULL;
+  /* The first sentence is short: the stage list shows it on its own. */
   if (d->suggested)
-    return g_strdup_printf(_("%s is declared %s, but its files say %s (%s). Choose %s, or check "
-                             "the files if the header is wrong."),
+    return g_strdup_printf(_("%s is declared %s but its files say %s. The header says: %s. Choose "
+                             "%s, or check the files if the header is wrong."),
                            which, sr_colourspace_label(declared), sr_colourspace_label(d->space),
                            why, sr_colourspace_label(d->space));
-  return g_strdup_printf(_("%s is declared %s, but its files say otherwise: %s."), which,
-                         sr_colourspace_label(declared), why);
+  return g_strdup_printf(_("%s is declared %s but its files say otherwise. The header says: %s."),
+                         which, sr_colourspace_label(declared), why);
 }
 
 void

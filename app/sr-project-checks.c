@@ -107,31 +107,47 @@ sr_project_check_sequence_headers(SrProject *self, const sr_sequence *src, const
   if (have_ri)
     check_colour(self, &ri, FALSE, report);
   if (have_si && have_ri) {
-    if (si.width != ri.width || si.height != ri.height)
-      sr_check_report_add(
-          report, "reference-size", "project", SR_CHECK_FAIL, -1,
-          _("the Reference frames are %d×%d but the Source frames are %d×%d: pairs need both the "
-            "same size. Export the Reference at %d×%d (scaled and cropped to the Source's "
-            "framing) and choose it again."),
-          ri.width, ri.height, si.width, si.height, si.width, si.height);
+    g_autofree char *mismatch = sr_project_describe_size_mismatch(&si, &ri);
+    if (mismatch)
+      sr_check_report_add(report, "reference-size", "project", SR_CHECK_FAIL, -1, "%s", mismatch);
     else
       sr_check_report_add(report, "reference-size", "project", SR_CHECK_PASS, -1,
                           _("Source and Reference frames are both %d×%d"), si.width, si.height);
   }
-  if (src && ref) {
-    /* Some Source frame must map into the Reference's range. */
-    gboolean meet = FALSE;
-    for (int f = src->first; f <= src->last && !meet; f++) {
-      int r = sr_project_reference_frame(self, f);
-      meet = r != SR_NO_FRAME && r >= ref->first && r <= ref->last;
-    }
-    if (!meet && !sr_sequence_is_movie(src) && !sr_sequence_is_movie(ref))
-      sr_check_report_add(report, "reference-range", "project", SR_CHECK_FAIL, -1,
-                          _("the Source frames %d-%d meet no Reference frame (the Reference "
-                            "holds %d-%d, offset %d): set the Reference offset so the ranges "
-                            "overlap, or choose the matching Reference"),
-                          src->first, src->last, ref->first, ref->last, self->reference_offset);
+  if (src && ref && !sr_sequence_is_movie(src) && !sr_sequence_is_movie(ref)) {
+    g_autofree char *apart =
+        sr_project_describe_ranges_apart(self, src->first, src->last, ref->first, ref->last);
+    if (apart)
+      sr_check_report_add(report, "reference-range", "project", SR_CHECK_FAIL, -1, "%s", apart);
   }
+}
+
+char *
+sr_project_describe_size_mismatch(const sr_image_info *src, const sr_image_info *ref)
+{
+  if (src->width == ref->width && src->height == ref->height)
+    return NULL;
+  return g_strdup_printf(_("The Reference frames are %d×%d but the Source frames are %d×%d: pairs "
+                           "need both the same size. Export the Reference at %d×%d (scaled and "
+                           "cropped to the Source's framing) and choose it again."),
+                         ref->width, ref->height, src->width, src->height, src->width, src->height);
+}
+
+char *
+sr_project_describe_ranges_apart(SrProject *self, int src_first, int src_last, int ref_first,
+                                 int ref_last)
+{
+  g_return_val_if_fail(SR_IS_PROJECT(self), NULL);
+  /* Some Source frame must map into the Reference's range. */
+  for (int f = src_first; f <= src_last; f++) {
+    int r = sr_project_reference_frame(self, f);
+    if (r != SR_NO_FRAME && r >= ref_first && r <= ref_last)
+      return NULL;
+  }
+  return g_strdup_printf(_("The Source frames %d-%d meet no Reference frame (the Reference holds "
+                           "%d-%d, offset %d): set the frame offset so the ranges overlap, or "
+                           "choose the matching Reference."),
+                         src_first, src_last, ref_first, ref_last, self->reference_offset);
 }
 
 void

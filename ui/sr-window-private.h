@@ -76,6 +76,8 @@ void sr_window_build_stages(SrWindow *self);
 void sr_window_reset_stages(SrWindow *self);
 /* Rechecks the stage states once edits settle. */
 void sr_window_queue_stage_check(SrWindow *self);
+/* "Needs attention: <the reason's first sentence>" (caller frees). */
+char *sr_window_stage_subtitle(const char *state, const char *reason);
 
 /* sr-window-actions.c */
 void sr_window_add_actions(SrWindow *self);

@@ -112,7 +112,9 @@ stage_check_thread(SrJob *job, gpointer data, GError **error)
       c->has_source && open_sequence(src, &c->source_first, &c->source_last, &c->source_error);
   gboolean ok_ref = c->has_reference && open_sequence(ref, &c->reference_first, &c->reference_last,
                                                       &c->reference_error);
-  if (ok_src && ok_ref && sr_project_get_pairs(c->copy)->len > 0) {
+  /* Without pairs the checks read only the two headers: the Project stage
+   * says the same before the first pair as after it. */
+  if (ok_src && ok_ref) {
     sr_project_check(c->copy, &c->report);
     c->checked = TRUE;
   }
@@ -172,6 +174,23 @@ stage_check_thread(SrJob *job, gpointer data, GError **error)
   return TRUE;
 }
 
+char *
+sr_window_stage_subtitle(const char *state, const char *reason)
+{
+  /* The first sentence or clause: up to ". " or ": ". */
+  const char *end = reason + strlen(reason);
+  const char *stop[] = {strstr(reason, ". "), strstr(reason, ": ")};
+  for (guint k = 0; k < G_N_ELEMENTS(stop); k++)
+    if (stop[k] && stop[k] < end)
+      end = stop[k];
+  while (end > reason && end[-1] == '.')
+    end--;
+  g_autofree char *first = g_strndup(reason, end - reason);
+  /* TRANSLATORS: a stage's state and what it is about, in the stage list:
+   * "Needs attention: the Reference frames are 80×48…". */
+  return g_strdup_printf(_("%s: %s"), state, first);
+}
+
 static void
 set_stage(SrWindow *self, SrStage i, SrStageState state, const char *reason)
 {
@@ -191,7 +210,12 @@ set_stage(SrWindow *self, SrStage i, SrStageState state, const char *reason)
   row->state = state;
   g_free(row->reason);
   row->reason = g_strdup(reason);
-  gtk_label_set_text(GTK_LABEL(row->state_label), _(state_text[state]));
+  /* What needs attention is named in the row itself (its first sentence,
+   * ellipsized); the whole reason is the tooltip. */
+  g_autofree char *subtitle = state == SR_STAGE_ATTENTION && reason && *reason
+                                  ? sr_window_stage_subtitle(_(state_text[state]), reason)
+                                  : g_strdup(_(state_text[state]));
+  gtk_label_set_text(GTK_LABEL(row->state_label), subtitle);
   gtk_image_set_from_icon_name(GTK_IMAGE(row->state_icon), icons[state]);
   for (guint k = 0; k < G_N_ELEMENTS(classes); k++)
     gtk_widget_remove_css_class(row->row, classes[k]);
@@ -348,8 +372,9 @@ apply_stage_check(SrWindow *self, StageCheck *c)
     reason = g_strdup_printf("%s", c->source_error ? c->source_error : c->reference_error);
     set_stage(self, SR_STAGE_PROJECT, SR_STAGE_ATTENTION, reason);
   } else if ((worst = worst_check(c, 0))) {
-    set_stage(self, SR_STAGE_PROJECT,
-              worst->status == SR_CHECK_FAIL ? SR_STAGE_ATTENTION : SR_STAGE_READY, worst->detail);
+    /* A warning (a declared space the files contradict, missing frames) is
+     * not Ready: it names what to look at. Only a failure blocks Pairs. */
+    set_stage(self, SR_STAGE_PROJECT, SR_STAGE_ATTENTION, worst->detail);
     project_ready = worst->status != SR_CHECK_FAIL;
   } else {
     reason = g_strdup_printf(_("Source frames %d–%d, Reference frames %d–%d."), c->source_first,
@@ -481,6 +506,15 @@ sr_window_get_stage_state(SrWindow *self, const char *stage, const char **reason
   return self->stages[i].state;
 }
 
+const char *
+sr_window_get_stage_subtitle(SrWindow *self, const char *stage)
+{
+  g_return_val_if_fail(SR_IS_WINDOW(self), NULL);
+  int i = stage_index(stage);
+  g_return_val_if_fail(i >= 0, NULL);
+  return gtk_label_get_text(GTK_LABEL(self->stages[i].state_label));
+}
+
 void
 sr_window_reset_stages(SrWindow *self)
 {
@@ -567,6 +601,9 @@ sr_window_build_stages(SrWindow *self)
     gtk_widget_add_css_class(title, "stage-title");
     s->state_label = gtk_label_new(_("Not started"));
     gtk_label_set_xalign(GTK_LABEL(s->state_label), 0);
+    gtk_label_set_ellipsize(GTK_LABEL(s->state_label), PANGO_ELLIPSIZE_END);
+    gtk_label_set_single_line_mode(GTK_LABEL(s->state_label), TRUE);
+    gtk_label_set_max_width_chars(GTK_LABEL(s->state_label), 24);
     gtk_widget_add_css_class(s->state_label, "stage-state");
     gtk_box_append(GTK_BOX(text), title);
     gtk_box_append(GTK_BOX(text), s->state_label);

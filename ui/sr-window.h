@@ -59,6 +59,8 @@ void sr_window_set_stage(SrWindow *self, const char *stage);
 GtkWidget *sr_window_get_page(SrWindow *self, const char *stage);
 /* State and reason of a stage, as the sidebar shows them. */
 SrStageState sr_window_get_stage_state(SrWindow *self, const char *stage, const char **reason);
+/* The line under the stage's name in the sidebar ("Needs attention: …"). */
+const char *sr_window_get_stage_subtitle(SrWindow *self, const char *stage);
 /* TRUE while the stage states are being recomputed off the main thread. */
 gboolean sr_window_get_checking(SrWindow *self);
 /* Recomputes the stage states now (they also follow every project edit and
