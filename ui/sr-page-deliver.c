@@ -418,6 +418,14 @@ on_deliver_done(GObject *source, GAsyncResult *res, gpointer data)
   g_object_unref(self);
 }
 
+static void
+deliver_after_save(GtkWidget *page, gpointer out_dir)
+{
+  g_autoptr(GError) error = NULL;
+  if (!sr_page_deliver_start(SR_PAGE_DELIVER(page), out_dir, &error))
+    sr_ui_show_error(page, error->message);
+}
+
 gboolean
 sr_page_deliver_start(SrPageDeliver *self, const char *out_dir, GError **error)
 {
@@ -430,6 +438,9 @@ sr_page_deliver_start(SrPageDeliver *self, const char *out_dir, GError **error)
     g_set_error(error, SR_JOB_ERROR, SR_JOB_ERROR_MISSING, _("No project is open."));
     return FALSE;
   }
+  /* The delivery note and sidecars name the project's file: save it first. */
+  if (!sr_ui_save_first(GTK_WIDGET(self), deliver_after_save, g_strdup(out_dir), g_free))
+    return TRUE;
   g_autofree char *dest = out_dir ? g_strdup(out_dir) : sr_page_deliver_dup_destination(self);
   if (!dest) {
     g_set_error(error, SR_JOB_ERROR, SR_JOB_ERROR_MISSING,

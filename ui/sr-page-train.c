@@ -734,6 +734,16 @@ sr_page_train_get_out_dir(SrPageTrain *self)
   return g_build_filename(g_get_user_cache_dir(), "spatial-recovery", "training", NULL);
 }
 
+static gboolean run(SrPageTrain *self, const char *resume_path, GError **error);
+
+static void
+run_after_save(GtkWidget *page, gpointer resume_path)
+{
+  g_autoptr(GError) error = NULL;
+  if (!run(SR_PAGE_TRAIN(page), resume_path, &error))
+    sr_ui_show_error(page, error->message);
+}
+
 static gboolean
 run(SrPageTrain *self, const char *resume_path, GError **error)
 {
@@ -747,6 +757,9 @@ run(SrPageTrain *self, const char *resume_path, GError **error)
     g_set_error(error, SR_JOB_ERROR, SR_JOB_ERROR_INVALID, _("Training is already running."));
     return FALSE;
   }
+  /* The run's folder lies beside the project file: save it first. */
+  if (!sr_ui_save_first(GTK_WIDGET(self), run_after_save, g_strdup(resume), g_free))
+    return TRUE;
   if (!sr_page_train_project_of(self) ||
       sr_project_get_pairs(sr_page_train_project_of(self))->len == 0) {
     g_set_error(error, SR_JOB_ERROR, SR_JOB_ERROR_MISSING,

@@ -29,6 +29,20 @@ sr_ui_show_error(GtkWidget *widget, const char *message)
     g_message("%s", message);
 }
 
+gboolean
+sr_ui_save_first(GtkWidget *widget, void (*then)(GtkWidget *widget, gpointer data), gpointer data,
+                 GDestroyNotify destroy)
+{
+  GtkWidget *window = gtk_widget_get_ancestor(widget, SR_TYPE_WINDOW);
+
+  if (!window) {
+    if (destroy)
+      destroy(data);
+    return TRUE;
+  }
+  return sr_window_save_first(SR_WINDOW(window), widget, then, data, destroy);
+}
+
 void
 sr_ui_editable_sync(GtkEditable *editable, const char *text)
 {

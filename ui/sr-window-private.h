@@ -63,6 +63,10 @@ struct _SrWindow {
   gboolean checking;
   gboolean loading;
   gboolean closing_confirmed;
+  /* sr-window-save-first.c: questions asked, and the tests' answer. */
+  guint save_questions;
+  GFile *save_answer;
+  gboolean save_answer_set;
 };
 
 /* sr-window.c */

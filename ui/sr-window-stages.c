@@ -22,6 +22,7 @@
 #include "sr-page-render.h"
 #include "sr-page-review.h"
 #include "sr-page-train.h"
+#include "sr-stage-facts.h"
 #include "sr-stage-page.h"
 
 const char *const sr_stage_ids[] = {"project", "pairs",  "crop",    "train",
@@ -290,27 +291,19 @@ apply_model_stages(SrWindow *self, StageCheck *c)
   }
   g_clear_pointer(&reason, g_free);
 
-  /* Render */
-  gboolean rendered_any = c->render_present > 0;
-  gboolean rendered_all = rendered_any && c->render_present == c->render_wanted;
-  if (rendering) {
-    set_stage(self, SR_STAGE_RENDER, SR_STAGE_IN_PROGRESS, _("Rendering is running."));
-  } else if (!c->has_facts) {
-    set_stage(self, SR_STAGE_RENDER, SR_STAGE_NOT_STARTED, _("Needs a trained model."));
-  } else if (rendered_all) {
-    reason = g_strdup_printf(ngettext("All %d frame rendered with model %s.",
-                                      "All %d frames rendered with model %s.", c->render_present),
-                             c->render_present, c->model_short);
-    set_stage(self, SR_STAGE_RENDER, SR_STAGE_DONE, reason);
-  } else if (rendered_any) {
-    reason = g_strdup_printf(ngettext("%d of %d frame rendered with model %s.",
-                                      "%d of %d frames rendered with model %s.", c->render_wanted),
-                             c->render_present, c->render_wanted, c->model_short);
-    set_stage(self, SR_STAGE_RENDER, SR_STAGE_IN_PROGRESS, reason);
-  } else {
-    reason = g_strdup_printf(_("Render the Source with model %s."), c->model_short);
-    set_stage(self, SR_STAGE_RENDER, SR_STAGE_NOT_STARTED, reason);
+  /* Render: the Render page's facts (its scan of the disk and its job),
+   * the same the page and the job bar show; the worker's count until the
+   * page has read the disk. */
+  SrRenderFacts rf;
+  sr_page_render_get_facts(SR_PAGE_RENDER(self->pages[SR_STAGE_RENDER]), &rf);
+  if (!rf.known) {
+    rf.on_disk = c->render_present;
+    rf.wanted = c->render_wanted;
   }
+  rf.running |= rendering;
+  gboolean rendered_any = rf.on_disk > 0;
+  reason = sr_render_facts_reason(&rf, c->has_facts ? c->model_short : NULL);
+  set_stage(self, SR_STAGE_RENDER, sr_render_facts_state(&rf, c->has_facts), reason);
   g_clear_pointer(&reason, g_free);
 
   /* Review */
@@ -345,8 +338,8 @@ apply_model_stages(SrWindow *self, StageCheck *c)
     set_stage(self, SR_STAGE_DELIVER, SR_STAGE_DONE, reason);
   } else if (rendered_any) {
     reason = g_strdup_printf(ngettext("%d rendered frame can be delivered.",
-                                      "%d rendered frames can be delivered.", c->render_present),
-                             c->render_present);
+                                      "%d rendered frames can be delivered.", rf.on_disk),
+                             rf.on_disk);
     set_stage(self, SR_STAGE_DELIVER, SR_STAGE_READY, reason);
   } else {
     set_stage(self, SR_STAGE_DELIVER, SR_STAGE_NOT_STARTED, _("Needs rendered frames."));
@@ -504,6 +497,13 @@ sr_window_get_stage_state(SrWindow *self, const char *stage, const char **reason
   if (reason)
     *reason = self->stages[i].reason;
   return self->stages[i].state;
+}
+
+double
+sr_window_get_job_fraction(SrWindow *self)
+{
+  g_return_val_if_fail(SR_IS_WINDOW(self), 0);
+  return gtk_progress_bar_get_fraction(GTK_PROGRESS_BAR(self->job_progress));
 }
 
 const char *

@@ -53,13 +53,13 @@ settle(SrWindow *window)
 static void
 log_stages(SrWindow *window, const char *when)
 {
-  static const char *const ids[] = {"project", "pairs", "crop", "train", "render", "review",
-                                    "deliver"};
+  static const char *const ids[] = {"project", "pairs",  "crop",   "train",
+                                    "render",  "review", "deliver"};
   for (guint i = 0; i < G_N_ELEMENTS(ids); i++) {
     const char *reason = NULL;
     SrStageState st = sr_window_get_stage_state(window, ids[i], &reason);
-    g_test_message("%s: %s %d %s | %s", when, ids[i], st, sr_window_get_stage_subtitle(window, ids[i]),
-                   reason);
+    g_test_message("%s: %s %d %s | %s", when, ids[i], st,
+                   sr_window_get_stage_subtitle(window, ids[i]), reason);
   }
 }
 
