@@ -19,9 +19,8 @@ sr_render_facts_state(const SrRenderFacts *f, gboolean has_model)
 char *
 sr_render_facts_count(const SrRenderFacts *f)
 {
-  return g_strdup_printf(
-      ngettext("%d of %d frame rendered", "%d of %d frames rendered", f->wanted), f->on_disk,
-      f->wanted);
+  return g_strdup_printf(ngettext("%d of %d frame rendered", "%d of %d frames rendered", f->wanted),
+                         f->on_disk, f->wanted);
 }
 
 char *
@@ -52,14 +51,14 @@ sr_render_facts_progress(const SrRenderFacts *f)
     return g_strdup(_("Loading the model…"));
   if (isfinite(f->eta) && f->eta >= 0) {
     int eta = (int)MIN(f->eta, 1e7);
-    return g_strdup_printf(ngettext("Rendering %d of %d frame · %.2f frames/s · about %d:%02d left",
-                                    "Rendering %d of %d frames · %.2f frames/s · about %d:%02d left",
-                                    f->run_total),
-                           f->run_done, f->run_total, f->fps, eta / 60, eta % 60);
+    return g_strdup_printf(
+        ngettext("Rendering %d of %d frame · %.2f frames/s · about %d:%02d left",
+                 "Rendering %d of %d frames · %.2f frames/s · about %d:%02d left", f->run_total),
+        f->run_done, f->run_total, f->fps, eta / 60, eta % 60);
   }
   return g_strdup_printf(
-      ngettext("Rendering %d of %d frame", "Rendering %d of %d frames", f->run_total),
-      f->run_done, f->run_total);
+      ngettext("Rendering %d of %d frame", "Rendering %d of %d frames", f->run_total), f->run_done,
+      f->run_total);
 }
 
 double

@@ -14,11 +14,11 @@
 #include "sr-window.h"
 
 typedef struct SrRenderFacts {
-  gboolean known;       /* the disk was read (the page's scan finished) */
-  int on_disk, wanted;  /* frames of the Source range rendered / in the range */
-  gboolean running;     /* a render job is in flight */
+  gboolean known;          /* the disk was read (the page's scan finished) */
+  int on_disk, wanted;     /* frames of the Source range rendered / in the range */
+  gboolean running;        /* a render job is in flight */
   int run_done, run_total; /* frames the running job has finished / will do */
-  double fps, eta;      /* of the running job; eta < 0 or NaN when unknown */
+  double fps, eta;         /* of the running job; eta < 0 or NaN when unknown */
 } SrRenderFacts;
 
 /* In progress while a job runs; Done when every frame of the range is on

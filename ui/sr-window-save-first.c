@@ -80,9 +80,9 @@ sr_window_save_first(SrWindow *self, GtkWidget *page, SrWindowThen then, gpointe
     answered(s, answer);
     return FALSE;
   }
-  GtkFileChooserNative *dialog = gtk_file_chooser_native_new(
-      _("Save the Project Before the Job"), GTK_WINDOW(self), GTK_FILE_CHOOSER_ACTION_SAVE,
-      _("_Save"), _("_Cancel"));
+  GtkFileChooserNative *dialog =
+      gtk_file_chooser_native_new(_("Save the Project Before the Job"), GTK_WINDOW(self),
+                                  GTK_FILE_CHOOSER_ACTION_SAVE, _("_Save"), _("_Cancel"));
   const char *name = sr_project_get_name(self->project);
   g_autofree char *suggested = g_strdup_printf("%s.srproj", name && *name ? name : _("Untitled"));
   gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(dialog), suggested);

@@ -601,9 +601,13 @@ sr_window_build_stages(SrWindow *self)
     gtk_widget_add_css_class(title, "stage-title");
     s->state_label = gtk_label_new(_("Not started"));
     gtk_label_set_xalign(GTK_LABEL(s->state_label), 0);
+    /* Up to three lines, so a named failure reads in the narrow sidebar. */
+    gtk_label_set_wrap(GTK_LABEL(s->state_label), TRUE);
+    gtk_label_set_wrap_mode(GTK_LABEL(s->state_label), PANGO_WRAP_WORD_CHAR);
+    gtk_label_set_lines(GTK_LABEL(s->state_label), 3);
     gtk_label_set_ellipsize(GTK_LABEL(s->state_label), PANGO_ELLIPSIZE_END);
-    gtk_label_set_single_line_mode(GTK_LABEL(s->state_label), TRUE);
-    gtk_label_set_max_width_chars(GTK_LABEL(s->state_label), 24);
+    gtk_label_set_width_chars(GTK_LABEL(s->state_label), 18);
+    gtk_label_set_max_width_chars(GTK_LABEL(s->state_label), 18);
     gtk_widget_add_css_class(s->state_label, "stage-state");
     gtk_box_append(GTK_BOX(text), title);
     gtk_box_append(GTK_BOX(text), s->state_label);
