@@ -438,9 +438,6 @@ sr_page_deliver_start(SrPageDeliver *self, const char *out_dir, GError **error)
     g_set_error(error, SR_JOB_ERROR, SR_JOB_ERROR_MISSING, _("No project is open."));
     return FALSE;
   }
-  /* The delivery note and sidecars name the project's file: save it first. */
-  if (!sr_ui_save_first(GTK_WIDGET(self), deliver_after_save, g_strdup(out_dir), g_free))
-    return TRUE;
   g_autofree char *dest = out_dir ? g_strdup(out_dir) : sr_page_deliver_dup_destination(self);
   if (!dest) {
     g_set_error(error, SR_JOB_ERROR, SR_JOB_ERROR_MISSING,
@@ -448,6 +445,9 @@ sr_page_deliver_start(SrPageDeliver *self, const char *out_dir, GError **error)
                   "stage."));
     return FALSE;
   }
+  /* The delivery note and sidecars name the project's file: save it first. */
+  if (!sr_ui_save_first(GTK_WIDGET(self), deliver_after_save, g_strdup(out_dir), g_free))
+    return TRUE;
   SrProject *snapshot = sr_project_copy_for_thread(sr_page_deliver_project_of(self), error);
   if (!snapshot)
     return FALSE;

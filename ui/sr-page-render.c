@@ -507,13 +507,6 @@ start_job(SrPageRender *self, int first, int last, int count, GError **error)
     g_set_error(error, SR_JOB_ERROR, SR_JOB_ERROR_INVALID, _("A render is already running."));
     return FALSE;
   }
-  /* Renders go under the project's folder: save it first. */
-  int *args = g_new(int, 3);
-  args[0] = first;
-  args[1] = last;
-  args[2] = count;
-  if (!sr_ui_save_first(GTK_WIDGET(self), start_after_save, args, g_free))
-    return TRUE;
   if (!ck || !*ck) {
     g_set_error(error, SR_JOB_ERROR, SR_JOB_ERROR_MISSING,
                 _("No checkpoint: train a model, or choose a checkpoint in the Train stage."));
@@ -524,6 +517,13 @@ start_job(SrPageRender *self, int first, int last, int count, GError **error)
                 _("No output folder: choose one in the Project stage."));
     return FALSE;
   }
+  /* Renders go under the project's folder: save it first. */
+  int *args = g_new(int, 3);
+  args[0] = first;
+  args[1] = last;
+  args[2] = count;
+  if (!sr_ui_save_first(GTK_WIDGET(self), start_after_save, args, g_free))
+    return TRUE;
   RenderJob *j = g_new0(RenderJob, 1);
   j->copy = sr_project_copy_for_thread(sr_page_render_project_of(self), NULL);
   if (!j->copy) {
@@ -683,10 +683,22 @@ sr_page_render_get_review_message(SrPageRender *self)
 
 /* ---- Actions -------------------------------------------------------------------- */
 
+/* While a start refused for a missing input still would be. */
+static gboolean
+start_still_refused(GtkWidget *page)
+{
+  SrProject *p = sr_page_render_project_of(SR_PAGE_RENDER(page));
+  const char *ck = p ? sr_project_get_checkpoint(p) : NULL;
+  const char *out = p ? sr_project_get_output_folder(p) : NULL;
+  return !ck || !*ck || !out || !*out;
+}
+
 static void
 report(SrPageRender *self, GError *error)
 {
-  if (error)
+  if (error && g_error_matches(error, SR_JOB_ERROR, SR_JOB_ERROR_MISSING))
+    sr_ui_show_problem(GTK_WIDGET(self), error->message, start_still_refused);
+  else if (error)
     sr_ui_show_error(GTK_WIDGET(self), error->message);
 }
 

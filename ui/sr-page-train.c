@@ -757,15 +757,15 @@ run(SrPageTrain *self, const char *resume_path, GError **error)
     g_set_error(error, SR_JOB_ERROR, SR_JOB_ERROR_INVALID, _("Training is already running."));
     return FALSE;
   }
-  /* The run's folder lies beside the project file: save it first. */
-  if (!sr_ui_save_first(GTK_WIDGET(self), run_after_save, g_strdup(resume), g_free))
-    return TRUE;
   if (!sr_page_train_project_of(self) ||
       sr_project_get_pairs(sr_page_train_project_of(self))->len == 0) {
     g_set_error(error, SR_JOB_ERROR, SR_JOB_ERROR_MISSING,
                 _("No training pairs: add pairs in the Pairs stage first."));
     return FALSE;
   }
+  /* The run's folder lies beside the project file: save it first. */
+  if (!sr_ui_save_first(GTK_WIDGET(self), run_after_save, g_strdup(resume), g_free))
+    return TRUE;
   sr_project_get_training(sr_page_train_project_of(self), &t);
   if (resume) {
     gboolean known = FALSE;
@@ -921,11 +921,24 @@ sr_page_train_get_seconds_per_step(SrPageTrain *self)
   return self->seconds_per_step;
 }
 
+static gboolean
+still_no_pairs(GtkWidget *page)
+{
+  SrProject *p = sr_page_train_project_of(SR_PAGE_TRAIN(page));
+  return !p || sr_project_get_pairs(p)->len == 0;
+}
+
 static void
 on_start_clicked(GtkButton *button, SrPageTrain *self)
 {
   g_autoptr(GError) error = NULL;
-  if (!sr_page_train_start(self, &error))
+  if (sr_page_train_start(self, &error))
+    return;
+  /* A refusal for want of pairs goes once pairs are added. */
+  if (g_error_matches(error, SR_JOB_ERROR, SR_JOB_ERROR_MISSING) &&
+      still_no_pairs(GTK_WIDGET(self)))
+    sr_ui_show_problem(GTK_WIDGET(self), error->message, still_no_pairs);
+  else
     sr_ui_show_error(GTK_WIDGET(self), error->message);
 }
 

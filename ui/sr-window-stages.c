@@ -435,6 +435,7 @@ on_stage_check_done(GObject *source, GAsyncResult *result, gpointer user_data)
   if (c->generation == self->check_generation && self->project) {
     self->checking = FALSE;
     apply_stage_check(self, c);
+    sr_window_recheck_problem(self);
     sr_window_emit_stages_updated(self);
   }
   g_object_unref(self);
@@ -569,6 +570,8 @@ on_page_busy(SrStagePage *page, GParamSpec *pspec, SrWindow *self)
 {
   if (!self->project)
     return;
+  if (sr_stage_page_get_busy(page))
+    sr_window_page_started_work(self, GTK_WIDGET(page));
   if (sr_stage_page_get_busy(page))
     sr_window_queue_stage_check(self);
   else

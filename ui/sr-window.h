@@ -91,6 +91,11 @@ guint sr_window_get_n_jobs(SrWindow *self);
 /* Saves to the project's file, or to file when not NULL (Save As). */
 gboolean sr_window_save_to(SrWindow *self, GFile *file, GError **error);
 
+/* An error banner that hides itself once still(page) returns FALSE (it is
+ * asked after each edit): for refusals whose cause the archivist can fix. */
+void sr_window_show_problem(SrWindow *self, GtkWidget *page, const char *message,
+                            gboolean (*still)(GtkWidget *page));
+
 /* Before a job writes anything (sr-window-save-first.c): TRUE when the
  * project has a file (then is not called; data is destroyed). Otherwise
  * asks where to save, returns FALSE, and calls then(page, data) once the

@@ -3,7 +3,8 @@
  * contradicts the files warns on the page and puts the stage in Needs
  * attention with the reason in the sidebar row; a Reference of another
  * frame size is named as soon as it is chosen; each warning clears when
- * its cause is fixed. The demo project's states do not change on their own
+ * its cause is fixed, and so does a banner refusing a render for want of
+ * an output folder once one is chosen. The demo project's states do not change on their own
  * between pages. Screenshots of the warnings at 1280×720 and 1920×1080. */
 #include "sr-config.h"
 
@@ -147,10 +148,43 @@ test_project_checks(void)
   sr_ui_test_close(window);
 }
 
+/* A refusal whose cause the archivist fixes: the banner goes by itself. */
+static void
+test_banner_clears(void)
+{
+  g_autoptr(SrApplication) app = NULL;
+
+  if (!sr_ui_test_require_display())
+    return;
+  SrWindow *window = sr_ui_test_open_demo(&app);
+  SrProject *project = sr_window_get_project(window);
+  GtkWidget *render = sr_window_get_page(window, "render");
+  g_autofree char *out = g_strdup(sr_project_get_output_folder(project));
+
+  sr_project_set_checkpoint(project, "/nonexistent/model.safetensors");
+  sr_project_set_output_folder(project, "");
+  settle(window);
+  sr_window_set_stage(window, "render");
+  sr_ui_test_pump(100);
+  g_assert_true(gtk_widget_activate_action(render, "render.check", NULL));
+  const char *error = sr_window_get_error(window);
+  g_assert_nonnull(error);
+  g_assert_nonnull(strstr(error, "No output folder"));
+  /* An unrelated edit leaves it; the fix takes it away. */
+  sr_project_set_name(project, "Demo renamed");
+  settle(window);
+  g_assert_nonnull(sr_window_get_error(window));
+  sr_project_set_output_folder(project, out);
+  settle(window);
+  g_assert_null(sr_window_get_error(window));
+  sr_ui_test_close(window);
+}
+
 int
 main(int argc, char **argv)
 {
   sr_ui_test_init(&argc, &argv, "ui-project-checks");
   g_test_add_func("/ui/project-checks", test_project_checks);
+  g_test_add_func("/ui/project-checks/banner-clears", test_banner_clears);
   return sr_ui_test_finish(g_test_run());
 }
