@@ -619,6 +619,7 @@ poll_log(SrPageTrain *self)
   TrainLog *l = self->log;
   GArray *pts, *ckpts, *sheets, *previews;
   g_autofree char *status = NULL;
+  double fraction = 0;
 
   if (!l)
     return;
@@ -637,10 +638,14 @@ poll_log(SrPageTrain *self)
     sr_loss_plot_set_steps(SR_LOSS_PLOT(self->plot), l->steps);
     status = g_strdup_printf(_("Step %lld of %lld · %.2f steps/s · %s left"), (long long)l->step,
                              (long long)l->steps, l->steps_per_second, left);
+    fraction = CLAMP((double)l->step / (double)l->steps, 0.0, 1.0);
   }
   g_mutex_unlock(&l->lock);
 
   if (status && g_strcmp0(status, self->status_text) != 0) {
+    /* The job bar says what the page says, and fills as the run goes. */
+    if (self->job)
+      sr_job_set_progress(self->job, fraction, status);
     gtk_label_set_text(GTK_LABEL(self->status_label), status);
     g_free(self->status_text);
     self->status_text = g_steal_pointer(&status);

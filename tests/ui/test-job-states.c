@@ -58,6 +58,8 @@ test_render_states(void)
   SrPageRender *render = SR_PAGE_RENDER(sr_window_get_page(window, "render"));
 
   sr_ui_test_train_tiny(window, 6);
+  /* Training moved the job bar too (it used to sit at zero). */
+  g_assert_cmpfloat(sr_window_get_job_fraction(window), >, 0.0);
   /* The job bar fills as the render goes: it ends full. */
   sr_ui_test_render_first(window, 3);
   g_assert_cmpfloat(sr_window_get_job_fraction(window), ==, 1.0);
