@@ -13,6 +13,7 @@
 
 #include "sr-application.h"
 #include "sr-io.h"
+#include "sr-page-pairs-private.h"
 #include "sr-page-project-private.h"
 #include "sr-ui-test.h"
 #include "sr-window.h"
@@ -131,6 +132,14 @@ test_project_checks(void)
   subtitle = sr_window_get_stage_subtitle(window, "project");
   g_assert_nonnull(strstr(subtitle, "80×48"));
   g_assert_cmpint(sr_window_get_stage_state(window, "pairs", NULL), ==, SR_STAGE_NOT_STARTED);
+  /* The Pairs page names the sizes too, not an unknown shift. */
+  SrPagePairs *pairs = SR_PAGE_PAIRS(sr_window_get_page(window, "pairs"));
+  g_assert_true(sr_project_add_pair(project, 2, NULL));
+  sr_window_set_stage(window, "pairs");
+  SR_UI_WAIT_FOR(sr_page_pairs_get_shift_error(pairs, 2) != NULL, 30);
+  g_assert_nonnull(strstr(sr_page_pairs_get_shift_error(pairs, 2), "80×48"));
+  sr_window_set_stage(window, "project");
+  g_assert_true(sr_project_remove_pair(project, 2));
   sr_project_set_source_colourspace(project, SR_CS_REC709);
   sr_ui_test_pump(100);
   sr_ui_test_screenshot_sizes(GTK_WIDGET(window), "20-project-warnings");
