@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "sr-application.h"
+#include "sr-page-deliver-private.h"
 #include "sr-page-render-private.h"
 #include "sr-page-train-private.h"
 #include "sr-ui-test.h"
@@ -69,6 +70,28 @@ test_render_states(void)
   g_autofree char *stat = g_strdup(sr_window_get_stage_subtitle(window, "render"));
   g_assert_cmpstr(stat, ==, "Ready");
   sr_ui_test_screenshot_sizes(GTK_WIDGET(window), "21-render-states");
+
+  /* Delivered: the page says so, and no warning that the masters are
+   * "already there" contradicts it. */
+  SrPageDeliver *deliver = SR_PAGE_DELIVER(sr_window_get_page(window, "deliver"));
+  g_autofree char *dest = g_build_filename(sr_ui_test_tmp_dir(), "delivered", NULL);
+  sr_window_set_stage(window, "deliver");
+  sr_ui_test_pump(100);
+  SR_UI_WAIT_FOR(!sr_page_deliver_get_checking(deliver), 30);
+  sr_page_deliver_set_range(deliver, 1001, 1003);
+  SR_UI_WAIT_FOR(!sr_page_deliver_get_checking(deliver), 30);
+  g_assert_true(sr_page_deliver_start(deliver, dest, NULL));
+  SR_UI_WAIT_FOR(!sr_stage_page_get_busy(SR_STAGE_PAGE(deliver)), 120);
+  g_assert_null(sr_window_get_error(window));
+  sr_page_deliver_set_destination(deliver, dest);
+  sr_ui_test_pump(300);
+  SR_UI_WAIT_FOR(!sr_page_deliver_get_checking(deliver), 30);
+  const char *delivered = gtk_label_get_text(GTK_LABEL(deliver->status_label));
+  g_test_message("deliver: status \"%s\", warning visible %d", delivered,
+                 gtk_widget_get_visible(deliver->warning_label));
+  g_assert_nonnull(strstr(delivered, "Delivered"));
+  g_assert_false(gtk_widget_get_visible(deliver->warning_label));
+  sr_window_set_stage(window, "render");
 
   /* Reopened: the same numbers from the disk. Saved as a copy in the
    * temporary folder (the shared demo project stays as it was), with the
