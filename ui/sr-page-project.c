@@ -167,6 +167,19 @@ update_warnings(SrPageProject *self)
           &self->detected[k], k == 0 ? _("Source") : _("Reference"),
           k == 0 ? sr_project_get_source_colourspace(p) : sr_project_get_reference_colourspace(p));
     show_warning(label, contra);
+    /* "selected" only while the selection still is what the files say. */
+    const SrColourDetection *d = &self->detected[k];
+    GtkWidget *found = k == 0 ? self->source_detected : self->reference_detected;
+    if (p && self->scanned[k] && d->summary) {
+      sr_colourspace cs =
+          k == 0 ? sr_project_get_source_colourspace(p) : sr_project_get_reference_colourspace(p);
+      g_autofree char *text = g_strdup_printf(d->suggested && d->space == cs && !(ocio && *ocio)
+                                                  ? _("Detected and selected: %s")
+                                                  : _("Detected: %s"),
+                                              d->summary);
+      if (g_strcmp0(gtk_label_get_text(GTK_LABEL(found)), text) != 0)
+        gtk_label_set_text(GTK_LABEL(found), text);
+    }
   }
   g_autofree char *mismatch = NULL;
   gboolean both = p && self->scanned[0] && self->scanned[1];

@@ -99,6 +99,7 @@ test_project_checks(void)
   g_assert_cmpint(sr_project_get_source_colourspace(project), ==, SR_CS_ACES2065_1);
   const char *detected = sr_page_project_get_detection(page, TRUE);
   g_assert_nonnull(detected);
+  g_assert_true(g_str_has_prefix(detected, "Detected and selected: "));
   g_assert_nonnull(strstr(detected, "EXR chromaticities"));
   g_assert_nonnull(strstr(detected, "ACES2065-1"));
   g_assert_null(sr_page_project_get_colour_warning(page, TRUE));
@@ -108,6 +109,7 @@ test_project_checks(void)
   const char *warning = sr_page_project_get_colour_warning(page, TRUE);
   g_assert_nonnull(warning);
   g_assert_nonnull(strstr(warning, "ACES2065-1"));
+  g_assert_true(g_str_has_prefix(sr_page_project_get_detection(page, TRUE), "Detected: "));
   choose(page, FALSE, ref);
   sr_project_set_source_colourspace(project, SR_CS_REC709);
   settle(window);
