@@ -1,11 +1,14 @@
 /* sr-project-checks.c — the Stage 3 checks of a project over its real
- * frames: both sequences open, the frame sets agree, and every pair builds
- * and passes the engine's pair checks (sr_check_pair). */
+ * frames: both sequences open, their headers agree with the declared colour
+ * spaces and with each other's frame size, the frame ranges meet, the frame
+ * sets agree, and every pair builds and passes the engine's pair checks
+ * (sr_check_pair). */
 #include "sr-project-private.h"
 
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "sr-colour-detect.h"
 #include "sr-io.h"
 #include "sr-project-sequence.h"
 
@@ -70,6 +73,83 @@ check_ocio(SrProject *self, sr_check_report *report)
   sr_ocio_config_free(cfg);
 }
 
+/* The first frame's header against the declared space (an OpenColorIO
+ * space is the user's word: the header cannot be compared with it). */
+static void
+check_colour(SrProject *self, const sr_image_info *info, gboolean source, sr_check_report *report)
+{
+  const char *ocio = source ? self->source_ocio : self->reference_ocio;
+  const char *which = source ? _("Source") : _("Reference");
+  const char *id = source ? "source-colour" : "reference-colour";
+  sr_colourspace declared = source ? self->source_cs : self->reference_cs;
+  if (*ocio)
+    return;
+  SrColourDetection d;
+  sr_colour_detection_from_info(&d, info);
+  g_autofree char *contra = sr_colour_detection_contradiction(&d, which, declared);
+  if (contra)
+    sr_check_report_add(report, id, "project", SR_CHECK_WARN, -1, "%s", contra);
+  else if (d.summary)
+    sr_check_report_add(report, id, "project", SR_CHECK_PASS, -1, _("%s: %s"), which, d.summary);
+  sr_colour_detection_clear(&d);
+}
+
+void
+sr_project_check_sequence_headers(SrProject *self, const sr_sequence *src, const sr_sequence *ref,
+                                  sr_check_report *report)
+{
+  g_return_if_fail(SR_IS_PROJECT(self));
+  sr_image_info si, ri;
+  gboolean have_si = src && sr_sequence_frame_info(src, src->first, &si, NULL);
+  gboolean have_ri = ref && sr_sequence_frame_info(ref, ref->first, &ri, NULL);
+  if (have_si)
+    check_colour(self, &si, TRUE, report);
+  if (have_ri)
+    check_colour(self, &ri, FALSE, report);
+  if (have_si && have_ri) {
+    g_autofree char *mismatch = sr_project_describe_size_mismatch(&si, &ri);
+    if (mismatch)
+      sr_check_report_add(report, "reference-size", "project", SR_CHECK_FAIL, -1, "%s", mismatch);
+    else
+      sr_check_report_add(report, "reference-size", "project", SR_CHECK_PASS, -1,
+                          _("Source and Reference frames are both %d×%d"), si.width, si.height);
+  }
+  if (src && ref && !sr_sequence_is_movie(src) && !sr_sequence_is_movie(ref)) {
+    g_autofree char *apart =
+        sr_project_describe_ranges_apart(self, src->first, src->last, ref->first, ref->last);
+    if (apart)
+      sr_check_report_add(report, "reference-range", "project", SR_CHECK_FAIL, -1, "%s", apart);
+  }
+}
+
+char *
+sr_project_describe_size_mismatch(const sr_image_info *src, const sr_image_info *ref)
+{
+  if (src->width == ref->width && src->height == ref->height)
+    return NULL;
+  return g_strdup_printf(_("The Reference frames are %d×%d but the Source frames are %d×%d: pairs "
+                           "need both the same size. Export the Reference at %d×%d (scaled and "
+                           "cropped to the Source's framing) and choose it again."),
+                         ref->width, ref->height, src->width, src->height, src->width, src->height);
+}
+
+char *
+sr_project_describe_ranges_apart(SrProject *self, int src_first, int src_last, int ref_first,
+                                 int ref_last)
+{
+  g_return_val_if_fail(SR_IS_PROJECT(self), NULL);
+  /* Some Source frame must map into the Reference's range. */
+  for (int f = src_first; f <= src_last; f++) {
+    int r = sr_project_reference_frame(self, f);
+    if (r != SR_NO_FRAME && r >= ref_first && r <= ref_last)
+      return NULL;
+  }
+  return g_strdup_printf(_("The Source frames %d-%d meet no Reference frame (the Reference holds "
+                           "%d-%d, offset %d): set the frame offset so the ranges overlap, or "
+                           "choose the matching Reference."),
+                         src_first, src_last, ref_first, ref_last, self->reference_offset);
+}
+
 void
 sr_project_check_with_pairs(SrProject *self, sr_check_report *report, SrProjectPairFunc func,
                             gpointer user_data)
@@ -95,6 +175,8 @@ sr_project_check_with_pairs(SrProject *self, sr_check_report *report, SrProjectP
                         _("preview frame %d is not in the Source sequence (frames %d-%d)"),
                         self->preview_frame, src_seq.first, src_seq.last);
 
+  sr_project_check_sequence_headers(self, have_src ? &src_seq : NULL, have_ref ? &ref_seq : NULL,
+                                    report);
   check_ocio(self, report);
   sr_project_check_pair_references(self, report);
   sr_prep_settings prep;

@@ -215,5 +215,21 @@ void sr_project_check(SrProject *self, sr_check_report *report);
 typedef void (*SrProjectPairFunc)(const sr_pair *pair, gpointer user_data);
 void sr_project_check_with_pairs(SrProject *self, sr_check_report *report, SrProjectPairFunc func,
                                  gpointer user_data);
+/* The checks of the two sequences' first headers (either may be NULL):
+ * each against its declared colour space ("source-colour",
+ * "reference-colour": WARN naming what the file says), both the same frame
+ * size ("reference-size": FAIL naming both sizes), and the Source range
+ * meeting the Reference range through the offset ("reference-range"). Part
+ * of sr_project_check; reads headers only. */
+/* The messages of those checks, for the Project stage to show as soon as
+ * the sequences are chosen: NULL when the sizes agree / the ranges meet. */
+struct sr_image_info;
+char *sr_project_describe_size_mismatch(const struct sr_image_info *src,
+                                        const struct sr_image_info *ref);
+char *sr_project_describe_ranges_apart(SrProject *self, int src_first, int src_last, int ref_first,
+                                       int ref_last);
+struct sr_sequence;
+void sr_project_check_sequence_headers(SrProject *self, const struct sr_sequence *src,
+                                       const struct sr_sequence *ref, sr_check_report *report);
 
 G_END_DECLS

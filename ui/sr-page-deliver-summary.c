@@ -305,6 +305,10 @@ apply_summary(SrPageDeliver *self, Summary *s)
                  "%d frames of %d–%d are not rendered (%s): render them or narrow the range.",
                  s->n_missing),
         s->n_missing, s->first_eff, s->last_eff, s->missing_text);
+  else if (s->n_existing && s->n_existing == s->last_eff - s->first_eff + 1)
+    /* Everything is delivered already (the page's "Delivered" line says
+     * so too): not a warning, and no hint to delete anything. */
+    warning = NULL;
   else if (s->n_existing)
     warning = g_strdup_printf(
         ngettext("%d master is already there and is kept; delete it to write it again.",
@@ -313,6 +317,17 @@ apply_summary(SrPageDeliver *self, Summary *s)
         s->n_existing);
   gtk_label_set_text(GTK_LABEL(self->warning_label), warning ? warning : "");
   gtk_widget_set_visible(self->warning_label, warning != NULL);
+  /* A reopened project whose masters are all there says so, as the stage
+   * list does; a fresh run's own "Delivered" line is left alone. */
+  int in_range = s->last_eff - s->first_eff + 1;
+  if (!self->job && in_range > 0 && s->n_existing == in_range &&
+      !*gtk_label_get_text(GTK_LABEL(self->status_label))) {
+    g_autofree char *done = g_strdup_printf(
+        ngettext("Delivered: the %d master of %d–%d is in this folder.",
+                 "Delivered: all %d masters of %d–%d are in this folder.", in_range),
+        in_range, s->first_eff, s->last_eff);
+    gtk_label_set_text(GTK_LABEL(self->status_label), done);
+  }
   self->can_deliver = s->last_eff >= s->first_eff && s->n_missing == 0;
 
   g_autofree char *pattern = g_path_get_basename(s->master_pattern);

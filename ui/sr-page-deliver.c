@@ -418,6 +418,14 @@ on_deliver_done(GObject *source, GAsyncResult *res, gpointer data)
   g_object_unref(self);
 }
 
+static void
+deliver_after_save(GtkWidget *page, gpointer out_dir)
+{
+  g_autoptr(GError) error = NULL;
+  if (!sr_page_deliver_start(SR_PAGE_DELIVER(page), out_dir, &error))
+    sr_ui_show_error(page, error->message);
+}
+
 gboolean
 sr_page_deliver_start(SrPageDeliver *self, const char *out_dir, GError **error)
 {
@@ -437,6 +445,9 @@ sr_page_deliver_start(SrPageDeliver *self, const char *out_dir, GError **error)
                   "stage."));
     return FALSE;
   }
+  /* The delivery note and sidecars name the project's file: save it first. */
+  if (!sr_ui_save_first(GTK_WIDGET(self), deliver_after_save, g_strdup(out_dir), g_free))
+    return TRUE;
   SrProject *snapshot = sr_project_copy_for_thread(sr_page_deliver_project_of(self), error);
   if (!snapshot)
     return FALSE;

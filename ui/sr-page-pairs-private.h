@@ -17,6 +17,9 @@ gboolean sr_page_pairs_toggle_held_out(SrPagePairs *self, GError **error);
 gboolean sr_page_pairs_set_preview(SrPagePairs *self, GError **error);
 /* Measured residual misalignment of a pair; FALSE while unknown. */
 gboolean sr_page_pairs_get_shift(SrPagePairs *self, int frame, double *dx, double *dy);
+/* Why a pair's misalignment could not be measured (a Reference of another
+ * size names both sizes); NULL while pending or when measured. */
+const char *sr_page_pairs_get_shift_error(SrPagePairs *self, int frame);
 /* The page's viewer (an SrViewer). */
 GtkWidget *sr_page_pairs_get_viewer(SrPagePairs *self);
 

@@ -21,6 +21,7 @@
 
 typedef struct {
   gboolean ok;
+  gboolean sizes_differ; /* the Reference frame is not the Source's size */
   double dx, dy;
   char *error;
 } Shift;
@@ -278,9 +279,16 @@ shift_thread(SrJob *job, gpointer data, GError **error)
   sr_image *a = read_frame(s->source, s->frame, &err);
   sr_image *b = a ? read_frame(s->reference, s->ref_frame, &err) : NULL;
 
-  if (a && b)
+  if (a && b && (a->width != b->width || a->height != b->height)) {
+    /* Named as the Project stage names it, not as an unknown shift. */
+    sr_image_info ai = {.width = a->width, .height = a->height};
+    sr_image_info bi = {.width = b->width, .height = b->height};
+    s->result.sizes_differ = TRUE;
+    s->result.error = sr_project_describe_size_mismatch(&ai, &bi);
+  } else if (a && b) {
     s->result.ok = sr_measure_misalignment(a, b, &s->prep, &s->result.dx, &s->result.dy, &err);
-  if (!s->result.ok)
+  }
+  if (!s->result.ok && !s->result.error)
     s->result.error = g_strdup(err.message);
   sr_image_free(a);
   sr_image_free(b);
@@ -336,7 +344,7 @@ static char *
 shift_text(const Shift *s)
 {
   if (!s->ok)
-    return g_strdup(_("shift unknown"));
+    return g_strdup(s->sizes_differ ? _("sizes differ") : _("shift unknown"));
   return g_strdup_printf(_("%.2f px"), hypot(s->dx, s->dy));
 }
 
@@ -782,6 +790,14 @@ sr_page_pairs_get_shift(SrPagePairs *self, int frame, double *dx, double *dy)
   if (dy)
     *dy = s->dy;
   return TRUE;
+}
+
+const char *
+sr_page_pairs_get_shift_error(SrPagePairs *self, int frame)
+{
+  g_return_val_if_fail(SR_IS_PAGE_PAIRS(self), NULL);
+  Shift *s = g_hash_table_lookup(self->shifts, GINT_TO_POINTER(frame));
+  return s && !s->ok ? s->error : NULL;
 }
 
 GtkWidget *

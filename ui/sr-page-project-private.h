@@ -14,6 +14,12 @@ const char *sr_page_project_get_sequence_error(SrPageProject *self, gboolean is_
 /* What the Source's (or Reference's) file headers said about colour, as
  * shown under its colour space; NULL when nothing is shown. */
 const char *sr_page_project_get_detection(SrPageProject *self, gboolean is_source);
+/* The warning under the Source's (or Reference's) colour space when the
+ * declared space contradicts the files; NULL when none is shown. */
+const char *sr_page_project_get_colour_warning(SrPageProject *self, gboolean is_source);
+/* The warning under the Reference when the two sequences' frame sizes
+ * differ or their ranges never meet; NULL when none is shown. */
+const char *sr_page_project_get_mismatch(SrPageProject *self);
 /* The OpenColorIO controls (sr-project-ocio.h). */
 typedef struct _SrProjectOcio SrProjectOcio;
 SrProjectOcio *sr_page_project_get_ocio(SrPageProject *self);

@@ -1,7 +1,14 @@
-/* sr-page-project.c — see sr-page-project.h. */
+/* sr-page-project.c — see sr-page-project.h.
+ *
+ * Choosing a sequence scans its folder and reads its first header on a
+ * worker: the range, what the header says about colour (preselected when
+ * the user just chose the files), and the frame size. Warnings follow the
+ * project: a declared space that contradicts the files, a Reference of
+ * another size, ranges that never meet; each clears once its cause goes. */
 #include "sr-page-project-private.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "sr-colour-detect.h"
 #include "sr-io.h"
@@ -18,6 +25,7 @@ struct _SrPageProject {
       *reference_error;
   GtkWidget *reference_offset;
   GtkWidget *source_detected, *reference_detected;
+  GtkWidget *source_colour_warning, *reference_colour_warning, *sequence_mismatch;
   GtkWidget *ocio_box, *source_space_box, *reference_space_box;
   SrProjectOcio *ocio;
   GtkWidget *film_title, *shot_id, *source_element, *reference_source, *restorationist,
@@ -29,6 +37,10 @@ struct _SrPageProject {
   guint scan_generation[2];
   char *scanned_pattern[2]; /* what the range labels describe */
   gboolean preselect[2];    /* the next scan follows the user's choice of files */
+  /* What the last scans found: header (colour, size) and range. */
+  SrColourDetection detected[2];
+  int first[2], last[2];
+  gboolean scanned[2];
 };
 
 G_DEFINE_FINAL_TYPE(SrPageProject, sr_page_project, SR_TYPE_STAGE_PAGE)
@@ -133,6 +145,54 @@ show_detection(SrPageProject *self, Scan *s, gboolean scanned)
 }
 
 static void
+show_warning(GtkWidget *label, const char *text)
+{
+  if (g_strcmp0(gtk_label_get_text(GTK_LABEL(label)), text ? text : "") != 0)
+    gtk_label_set_text(GTK_LABEL(label), text ? text : "");
+  gtk_widget_set_visible(label, text != NULL);
+}
+
+/* The warnings the scans and the project's choices imply; each goes as
+ * soon as its cause does. */
+static void
+update_warnings(SrPageProject *self)
+{
+  SrProject *p = project_of(self);
+  for (int k = 0; k < 2; k++) {
+    GtkWidget *label = k == 0 ? self->source_colour_warning : self->reference_colour_warning;
+    const char *ocio = p ? sr_project_get_ocio_space(p, k == 0) : NULL;
+    g_autofree char *contra = NULL;
+    if (p && self->scanned[k] && !(ocio && *ocio))
+      contra = sr_colour_detection_contradiction(
+          &self->detected[k], k == 0 ? _("Source") : _("Reference"),
+          k == 0 ? sr_project_get_source_colourspace(p) : sr_project_get_reference_colourspace(p));
+    show_warning(label, contra);
+    /* "selected" only while the selection still is what the files say. */
+    const SrColourDetection *d = &self->detected[k];
+    GtkWidget *found = k == 0 ? self->source_detected : self->reference_detected;
+    if (p && self->scanned[k] && d->summary) {
+      sr_colourspace cs =
+          k == 0 ? sr_project_get_source_colourspace(p) : sr_project_get_reference_colourspace(p);
+      g_autofree char *text = g_strdup_printf(d->suggested && d->space == cs && !(ocio && *ocio)
+                                                  ? _("Detected and selected: %s")
+                                                  : _("Detected: %s"),
+                                              d->summary);
+      if (g_strcmp0(gtk_label_get_text(GTK_LABEL(found)), text) != 0)
+        gtk_label_set_text(GTK_LABEL(found), text);
+    }
+  }
+  g_autofree char *mismatch = NULL;
+  gboolean both = p && self->scanned[0] && self->scanned[1];
+  if (both && self->detected[0].has_info && self->detected[1].has_info)
+    mismatch = sr_project_describe_size_mismatch(&self->detected[0].info, &self->detected[1].info);
+  if (both && !mismatch && self->detected[0].info.format != SR_FORMAT_MOVIE &&
+      self->detected[1].info.format != SR_FORMAT_MOVIE)
+    mismatch = sr_project_describe_ranges_apart(p, self->first[0], self->last[0], self->first[1],
+                                                self->last[1]);
+  show_warning(self->sequence_mismatch, mismatch);
+}
+
+static void
 on_scan_done(GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Scan *s = sr_job_get_data(SR_JOB(source));
@@ -160,6 +220,15 @@ on_scan_done(GObject *source, GAsyncResult *result, gpointer user_data)
     gtk_widget_set_tooltip_text(s->is_source ? self->source_range : self->reference_range,
                                 s->movie.warning);
     show_detection(self, s, s->error == NULL);
+    sr_colour_detection_clear(&self->detected[k]);
+    self->scanned[k] = s->error == NULL;
+    if (self->scanned[k]) {
+      self->detected[k] = s->detected;
+      memset(&s->detected, 0, sizeof s->detected);
+      self->first[k] = s->first;
+      self->last[k] = s->last;
+    }
+    update_warnings(self);
   }
   sr_stage_page_set_busy(SR_STAGE_PAGE(self), self->scans > 0);
   g_object_unref(self);
@@ -200,7 +269,10 @@ refresh_sequence(SrPageProject *self, gboolean is_source)
   self->scanned_pattern[k] = g_strdup(pattern);
   if (!pattern || !pattern[0]) {
     self->scan_generation[k]++;
+    self->scanned[k] = FALSE;
+    sr_colour_detection_clear(&self->detected[k]);
     show_scan(self, is_source, _("No sequence chosen"), NULL);
+    update_warnings(self);
     return;
   }
   g_autofree char *abs = sr_project_resolve_path(project_of(self), pattern);
@@ -231,6 +303,23 @@ sr_page_project_get_ocio(SrPageProject *self)
 {
   g_return_val_if_fail(SR_IS_PAGE_PROJECT(self), NULL);
   return self->ocio;
+}
+
+const char *
+sr_page_project_get_colour_warning(SrPageProject *self, gboolean is_source)
+{
+  g_return_val_if_fail(SR_IS_PAGE_PROJECT(self), NULL);
+  GtkWidget *label = is_source ? self->source_colour_warning : self->reference_colour_warning;
+  return gtk_widget_get_visible(label) ? gtk_label_get_text(GTK_LABEL(label)) : NULL;
+}
+
+const char *
+sr_page_project_get_mismatch(SrPageProject *self)
+{
+  g_return_val_if_fail(SR_IS_PAGE_PROJECT(self), NULL);
+  return gtk_widget_get_visible(self->sequence_mismatch)
+             ? gtk_label_get_text(GTK_LABEL(self->sequence_mismatch))
+             : NULL;
 }
 
 const char *
@@ -284,6 +373,7 @@ sync_from_project(SrPageProject *self)
   refresh_sequence(self, TRUE);
   refresh_sequence(self, FALSE);
   sr_project_ocio_sync(self->ocio);
+  update_warnings(self);
 }
 
 static void
@@ -300,6 +390,8 @@ sr_page_project_project_set(SrStagePage *page, SrProject *project)
   for (int k = 0; k < 2; k++) {
     g_clear_pointer(&self->scanned_pattern[k], g_free);
     self->scan_generation[k]++;
+    self->scanned[k] = FALSE;
+    sr_colour_detection_clear(&self->detected[k]);
   }
   sr_project_ocio_set_project(self->ocio, project);
   if (project) {
@@ -459,6 +551,8 @@ sr_page_project_finalize(GObject *object)
 
   g_free(self->scanned_pattern[0]);
   g_free(self->scanned_pattern[1]);
+  sr_colour_detection_clear(&self->detected[0]);
+  sr_colour_detection_clear(&self->detected[1]);
   sr_project_ocio_free(self->ocio);
   G_OBJECT_CLASS(sr_page_project_parent_class)->finalize(object);
 }
@@ -492,6 +586,9 @@ sr_page_project_class_init(SrPageProjectClass *klass)
   BIND(reference_offset);
   BIND(source_detected);
   BIND(reference_detected);
+  BIND(source_colour_warning);
+  BIND(reference_colour_warning);
+  BIND(sequence_mismatch);
   BIND(ocio_box);
   BIND(source_space_box);
   BIND(reference_space_box);

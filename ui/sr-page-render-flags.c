@@ -165,13 +165,9 @@ sr_page_render_update_review(SrPageRender *self)
 
   if (have) {
     g_autofree char *title = g_strdup_printf(_("Frame %d"), self->frame);
-    guint index = 0, n = g_hash_table_size(self->rendered);
-    GHashTableIter fit;
-    gpointer fkey;
-    g_hash_table_iter_init(&fit, self->rendered);
-    while (g_hash_table_iter_next(&fit, &fkey, NULL))
-      index += GPOINTER_TO_INT(fkey) <= self->frame;
-    g_autofree char *frames = g_strdup_printf(_("%u of %u rendered"), index, n);
+    SrRenderFacts facts;
+    sr_page_render_get_facts(self, &facts);
+    g_autofree char *frames = sr_render_facts_count(&facts);
     g_autofree char *state =
         flag ? g_strdup_printf(_("Flagged: %s"),
                                flag->reason && *flag->reason ? flag->reason : _("no reason"))

@@ -56,6 +56,10 @@ const char *sr_page_render_get_qa_reasons(SrPageRender *self, int frame);
  * then switches the window to the Pairs stage. Returns the number added;
  * the summary is also shown on the page. */
 int sr_page_render_add_flagged_pairs(SrPageRender *self, gboolean include_qa, char **summary);
+/* The status line under the progress bar, and the count beside the
+ * frame under review ("4 of 5 frames rendered"). */
+const char *sr_page_render_get_status(SrPageRender *self);
+const char *sr_page_render_get_frame_count(SrPageRender *self);
 /* The last message of the review panel ("" when none). */
 const char *sr_page_render_get_review_message(SrPageRender *self);
 
@@ -120,6 +124,8 @@ struct _SrPageRender {
   RenderLog *log;
   guint poll_id;
   int n_done;
+  gboolean scanned;       /* a scan of the disk finished for this project */
+  gboolean status_sticky; /* the status line holds a stop or an error */
 
   SrJob *qa_job;
   gboolean qa_wanted;
@@ -137,6 +143,9 @@ struct _SrPageRender {
 
 /* sr-page-render.c */
 SrProject *sr_page_render_project_of(SrPageRender *self);
+/* The status line when no render runs: the facts' count (or the last
+ * stop or error, until the next run). */
+void sr_page_render_show_idle_status(SrPageRender *self);
 gint sr_page_render_compare_int(gconstpointer a, gconstpointer b);
 char *sr_page_render_frame_path(const char *pattern, int frame);
 void sr_page_render_set_review_message(SrPageRender *self, const char *text);

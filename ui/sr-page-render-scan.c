@@ -3,6 +3,8 @@
  * already rendered under it and the training run's checkpoints. */
 #include "sr-page-render-private.h"
 
+#include "sr-window.h"
+
 #include <string.h>
 
 #include <glib/gi18n.h>
@@ -263,10 +265,16 @@ on_scan_done(GObject *source, GAsyncResult *result, gpointer user_data)
       sr_filmstrip_set_current(SR_FILMSTRIP(self->strip), self->frame);
     if (!same_frames)
       sr_filmstrip_reload(SR_FILMSTRIP(self->strip));
+    self->scanned = TRUE;
     sr_page_render_refresh_facts(self);
     sr_page_render_update_controls(self);
     sr_page_render_update_review(self);
     sr_page_render_show_frame(self);
+    sr_page_render_show_idle_status(self);
+    /* The stage list reads the same facts (sr_page_render_get_facts). */
+    GtkWidget *window = gtk_widget_get_ancestor(GTK_WIDGET(self), SR_TYPE_WINDOW);
+    if (window)
+      sr_window_refresh_stages(SR_WINDOW(window));
     /* Measure after each render, and once for frames already on disk. */
     if (!self->job && g_hash_table_size(self->rendered) > 0 &&
         (self->qa_wanted || g_strcmp0(self->qa_pattern, self->pattern) != 0))

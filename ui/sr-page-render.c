@@ -266,6 +266,14 @@ on_render_progress(void *user, const sr_render_progress *p)
   if (p->status != SR_RENDER_FRAME_MISSING)
     g_array_append_val(l->finished, p->frame);
   g_mutex_unlock(&l->lock);
+  /* The job bar shows the same line and fraction as the page. */
+  SrRenderFacts f = {.running = TRUE,
+                     .run_done = p->done,
+                     .run_total = p->total,
+                     .fps = p->frames_per_second,
+                     .eta = p->eta_seconds};
+  g_autofree char *text = sr_render_facts_progress(&f);
+  sr_job_set_progress(((RenderJob *)user)->job, sr_render_facts_fraction(&f), text);
 }
 
 static void
@@ -313,19 +321,11 @@ poll_log(SrPageRender *self)
     return;
   g_mutex_lock(&l->lock);
   self->n_done = l->rendered + l->skipped;
-  if (l->total > 0) {
-    fraction = (double)l->done / l->total;
-    if (isfinite(l->eta) && l->eta >= 0) {
-      int eta = (int)MIN(l->eta, 1e7);
-      text = g_strdup_printf(
-          g_dngettext(NULL, "%d of %d frame · %.2f frames/s · about %d:%02d left",
-                      "%d of %d frames · %.2f frames/s · about %d:%02d left", l->total),
-          l->done, l->total, l->fps, eta / 60, eta % 60);
-    } else {
-      text = g_strdup_printf(g_dngettext(NULL, "%d of %d frame", "%d of %d frames", l->total),
-                             l->done, l->total);
-    }
-  }
+  SrRenderFacts run = {
+      .running = TRUE, .run_done = l->done, .run_total = l->total, .fps = l->fps, .eta = l->eta};
+  fraction = sr_render_facts_fraction(&run);
+  if (l->total > 0)
+    text = sr_render_facts_progress(&run);
   if (l->finished->len) {
     finished = l->finished;
     l->finished = g_array_new(FALSE, FALSE, sizeof(int));
@@ -397,15 +397,15 @@ on_render_done(GObject *source, GAsyncResult *result, gpointer data)
     poll_log(self);
     g_clear_handle_id(&self->poll_id, g_source_remove);
     if (sr_job_finish(job, result, &error)) {
-      g_autofree char *text = g_strdup_printf(
-          g_dngettext(NULL, "Done: %d frame written.", "Done: %d frames written.", self->n_done),
-          self->n_done);
-      gtk_label_set_text(GTK_LABEL(self->status_label), text);
+      /* The status line says what the disk holds once the scan below read
+       * it: the same count the stage list and the frame label give. */
       gtk_progress_bar_set_fraction(GTK_PROGRESS_BAR(self->progress_bar), 1);
     } else if (g_error_matches(error, SR_JOB_ERROR, SR_JOB_ERROR_CANCELLED)) {
+      self->status_sticky = TRUE;
       gtk_label_set_text(GTK_LABEL(self->status_label),
                          _("Stopped; finished frames are kept and skipped next time."));
     } else {
+      self->status_sticky = TRUE;
       gtk_label_set_text(GTK_LABEL(self->status_label), error->message);
       sr_ui_show_error(GTK_WIDGET(self), error->message);
     }
@@ -419,11 +419,78 @@ on_render_done(GObject *source, GAsyncResult *result, gpointer data)
   g_object_unref(self);
 }
 
+void
+sr_page_render_get_facts(SrPageRender *self, SrRenderFacts *out)
+{
+  g_return_if_fail(SR_IS_PAGE_RENDER(self));
+  memset(out, 0, sizeof *out);
+  out->known = self->scanned;
+  GHashTableIter it;
+  gpointer key;
+  g_hash_table_iter_init(&it, self->rendered);
+  while (g_hash_table_iter_next(&it, &key, NULL)) {
+    int f = GPOINTER_TO_INT(key);
+    out->on_disk += !self->have_source || (f >= self->src_first && f <= self->src_last);
+  }
+  out->wanted = self->have_source ? self->src_last - self->src_first + 1 : out->on_disk;
+  out->running = self->job != NULL;
+  if (self->log) {
+    g_mutex_lock(&self->log->lock);
+    out->run_done = self->log->done;
+    out->run_total = self->log->total;
+    out->fps = self->log->fps;
+    out->eta = self->log->eta;
+    g_mutex_unlock(&self->log->lock);
+  }
+}
+
+const char *
+sr_page_render_get_status(SrPageRender *self)
+{
+  g_return_val_if_fail(SR_IS_PAGE_RENDER(self), NULL);
+  return gtk_label_get_text(GTK_LABEL(self->status_label));
+}
+
+const char *
+sr_page_render_get_frame_count(SrPageRender *self)
+{
+  g_return_val_if_fail(SR_IS_PAGE_RENDER(self), NULL);
+  return gtk_label_get_text(GTK_LABEL(self->frame_label));
+}
+
+void
+sr_page_render_show_idle_status(SrPageRender *self)
+{
+  if (self->job || self->status_sticky || !self->scanned)
+    return;
+  SrRenderFacts f;
+  sr_page_render_get_facts(self, &f);
+  if (f.wanted == 0) {
+    gtk_label_set_text(GTK_LABEL(self->status_label), _("Nothing rendered yet"));
+    return;
+  }
+  g_autofree char *count = sr_render_facts_count(&f);
+  /* TRANSLATORS: the Render page's status line, e.g. "5 of 5 frames rendered." */
+  g_autofree char *text = g_strdup_printf(_("%s."), count);
+  gtk_label_set_text(GTK_LABEL(self->status_label), text);
+}
+
 char *
 sr_page_render_get_output_pattern(SrPageRender *self)
 {
   g_return_val_if_fail(SR_IS_PAGE_RENDER(self), NULL);
   return g_strdup(self->pattern);
+}
+
+static gboolean start_job(SrPageRender *self, int first, int last, int count, GError **error);
+
+static void
+start_after_save(GtkWidget *page, gpointer data)
+{
+  const int *args = data;
+  g_autoptr(GError) error = NULL;
+  if (!start_job(SR_PAGE_RENDER(page), args[0], args[1], args[2], &error))
+    sr_ui_show_error(page, error->message);
 }
 
 static gboolean
@@ -450,6 +517,13 @@ start_job(SrPageRender *self, int first, int last, int count, GError **error)
                 _("No output folder: choose one in the Project stage."));
     return FALSE;
   }
+  /* Renders go under the project's folder: save it first. */
+  int *args = g_new(int, 3);
+  args[0] = first;
+  args[1] = last;
+  args[2] = count;
+  if (!sr_ui_save_first(GTK_WIDGET(self), start_after_save, args, g_free))
+    return TRUE;
   RenderJob *j = g_new0(RenderJob, 1);
   j->copy = sr_project_copy_for_thread(sr_page_render_project_of(self), NULL);
   if (!j->copy) {
@@ -466,6 +540,7 @@ start_job(SrPageRender *self, int first, int last, int count, GError **error)
   self->log = render_log_new();
   j->log = g_atomic_rc_box_acquire(self->log);
   self->n_done = 0;
+  self->status_sticky = FALSE;
   gtk_progress_bar_set_fraction(GTK_PROGRESS_BAR(self->progress_bar), 0);
   gtk_label_set_text(GTK_LABEL(self->status_label), _("Starting…"));
   self->job = sr_job_new(_("Rendering"), render_job_run, j, render_job_free);
@@ -608,10 +683,22 @@ sr_page_render_get_review_message(SrPageRender *self)
 
 /* ---- Actions -------------------------------------------------------------------- */
 
+/* While a start refused for a missing input still would be. */
+static gboolean
+start_still_refused(GtkWidget *page)
+{
+  SrProject *p = sr_page_render_project_of(SR_PAGE_RENDER(page));
+  const char *ck = p ? sr_project_get_checkpoint(p) : NULL;
+  const char *out = p ? sr_project_get_output_folder(p) : NULL;
+  return !ck || !*ck || !out || !*out;
+}
+
 static void
 report(SrPageRender *self, GError *error)
 {
-  if (error)
+  if (error && g_error_matches(error, SR_JOB_ERROR, SR_JOB_ERROR_MISSING))
+    sr_ui_show_problem(GTK_WIDGET(self), error->message, start_still_refused);
+  else if (error)
     sr_ui_show_error(GTK_WIDGET(self), error->message);
 }
 
@@ -783,6 +870,8 @@ sr_page_render_project_set(SrStagePage *page, SrProject *project)
   g_clear_pointer(&self->qa_error, g_free);
   self->scan_generation++;
   self->have_source = FALSE;
+  self->scanned = FALSE;
+  self->status_sticky = FALSE;
   self->range_touched = FALSE;
   self->qa_measured = -1;
   self->frame = G_MININT;

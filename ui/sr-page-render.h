@@ -13,11 +13,16 @@
  */
 #pragma once
 
+#include "sr-stage-facts.h"
 #include "sr-stage-page.h"
 
 G_BEGIN_DECLS
 
 #define SR_TYPE_PAGE_RENDER (sr_page_render_get_type())
 G_DECLARE_FINAL_TYPE(SrPageRender, sr_page_render, SR, PAGE_RENDER, SrStagePage)
+
+/* The Render stage's facts (frames on disk, the run in flight): what the
+ * page shows and what the window's stage list reads (sr-stage-facts.h). */
+void sr_page_render_get_facts(SrPageRender *self, SrRenderFacts *out);
 
 G_END_DECLS

@@ -619,6 +619,7 @@ poll_log(SrPageTrain *self)
   TrainLog *l = self->log;
   GArray *pts, *ckpts, *sheets, *previews;
   g_autofree char *status = NULL;
+  double fraction = 0;
 
   if (!l)
     return;
@@ -637,10 +638,14 @@ poll_log(SrPageTrain *self)
     sr_loss_plot_set_steps(SR_LOSS_PLOT(self->plot), l->steps);
     status = g_strdup_printf(_("Step %lld of %lld · %.2f steps/s · %s left"), (long long)l->step,
                              (long long)l->steps, l->steps_per_second, left);
+    fraction = CLAMP((double)l->step / (double)l->steps, 0.0, 1.0);
   }
   g_mutex_unlock(&l->lock);
 
   if (status && g_strcmp0(status, self->status_text) != 0) {
+    /* The job bar says what the page says, and fills as the run goes. */
+    if (self->job)
+      sr_job_set_progress(self->job, fraction, status);
     gtk_label_set_text(GTK_LABEL(self->status_label), status);
     g_free(self->status_text);
     self->status_text = g_steal_pointer(&status);
@@ -734,6 +739,16 @@ sr_page_train_get_out_dir(SrPageTrain *self)
   return g_build_filename(g_get_user_cache_dir(), "spatial-recovery", "training", NULL);
 }
 
+static gboolean run(SrPageTrain *self, const char *resume_path, GError **error);
+
+static void
+run_after_save(GtkWidget *page, gpointer resume_path)
+{
+  g_autoptr(GError) error = NULL;
+  if (!run(SR_PAGE_TRAIN(page), resume_path, &error))
+    sr_ui_show_error(page, error->message);
+}
+
 static gboolean
 run(SrPageTrain *self, const char *resume_path, GError **error)
 {
@@ -753,6 +768,9 @@ run(SrPageTrain *self, const char *resume_path, GError **error)
                 _("No training pairs: add pairs in the Pairs stage first."));
     return FALSE;
   }
+  /* The run's folder lies beside the project file: save it first. */
+  if (!sr_ui_save_first(GTK_WIDGET(self), run_after_save, g_strdup(resume), g_free))
+    return TRUE;
   sr_project_get_training(sr_page_train_project_of(self), &t);
   if (resume) {
     gboolean known = FALSE;
@@ -908,11 +926,24 @@ sr_page_train_get_seconds_per_step(SrPageTrain *self)
   return self->seconds_per_step;
 }
 
+static gboolean
+still_no_pairs(GtkWidget *page)
+{
+  SrProject *p = sr_page_train_project_of(SR_PAGE_TRAIN(page));
+  return !p || sr_project_get_pairs(p)->len == 0;
+}
+
 static void
 on_start_clicked(GtkButton *button, SrPageTrain *self)
 {
   g_autoptr(GError) error = NULL;
-  if (!sr_page_train_start(self, &error))
+  if (sr_page_train_start(self, &error))
+    return;
+  /* A refusal for want of pairs goes once pairs are added. */
+  if (g_error_matches(error, SR_JOB_ERROR, SR_JOB_ERROR_MISSING) &&
+      still_no_pairs(GTK_WIDGET(self)))
+    sr_ui_show_problem(GTK_WIDGET(self), error->message, still_no_pairs);
+  else
     sr_ui_show_error(GTK_WIDGET(self), error->message);
 }
 

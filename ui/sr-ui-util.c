@@ -4,7 +4,7 @@
 #include <glib/gi18n.h>
 
 #include "sr-colour.h"
-#include "sr-window.h"
+#include "sr-window-private.h"
 
 void
 sr_ui_run_job(GtkWidget *widget, SrJob *job, gboolean visible, GAsyncReadyCallback callback,
@@ -23,10 +23,39 @@ sr_ui_show_error(GtkWidget *widget, const char *message)
 {
   GtkWidget *window = gtk_widget_get_ancestor(widget, SR_TYPE_WINDOW);
 
-  if (window)
+  if (window) {
     sr_window_show_error(SR_WINDOW(window), message);
-  else
+    sr_window_note_error_page(SR_WINDOW(window), widget);
+  } else {
     g_message("%s", message);
+  }
+}
+
+gboolean
+sr_ui_show_problem(GtkWidget *widget, const char *message, gboolean (*still)(GtkWidget *widget))
+{
+  GtkWidget *window = gtk_widget_get_ancestor(widget, SR_TYPE_WINDOW);
+
+  if (!window) {
+    g_message("%s", message);
+    return FALSE;
+  }
+  sr_window_show_problem(SR_WINDOW(window), widget, message, still);
+  return TRUE;
+}
+
+gboolean
+sr_ui_save_first(GtkWidget *widget, void (*then)(GtkWidget *widget, gpointer data), gpointer data,
+                 GDestroyNotify destroy)
+{
+  GtkWidget *window = gtk_widget_get_ancestor(widget, SR_TYPE_WINDOW);
+
+  if (!window) {
+    if (destroy)
+      destroy(data);
+    return TRUE;
+  }
+  return sr_window_save_first(SR_WINDOW(window), widget, then, data, destroy);
 }
 
 void

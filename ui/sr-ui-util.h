@@ -13,6 +13,15 @@ void sr_ui_run_job(GtkWidget *widget, SrJob *job, gboolean visible, GAsyncReadyC
                    gpointer user_data);
 /* Shows message in the window's error banner. */
 void sr_ui_show_error(GtkWidget *widget, const char *message);
+/* sr_window_show_problem() for the widget's window (a message outside one). */
+gboolean sr_ui_show_problem(GtkWidget *widget, const char *message,
+                            gboolean (*still)(GtkWidget *widget));
+/* sr_window_save_first() for the widget's window: TRUE (data destroyed)
+ * when the job may start now; FALSE when the window asks where to save the
+ * project first and calls then(widget, data) once it is saved. Outside a
+ * window, TRUE. */
+gboolean sr_ui_save_first(GtkWidget *widget, void (*then)(GtkWidget *widget, gpointer data),
+                          gpointer data, GDestroyNotify destroy);
 /* Sets an editable's text only when it differs (keeps the cursor where the
  * user is typing). */
 void sr_ui_editable_sync(GtkEditable *editable, const char *text);

@@ -63,6 +63,14 @@ struct _SrWindow {
   gboolean checking;
   gboolean loading;
   gboolean closing_confirmed;
+  /* sr-window-save-first.c: questions asked, and the tests' answer. */
+  guint save_questions;
+  GFile *save_answer;
+  gboolean save_answer_set;
+  /* sr-window-problems.c: the banner's cause, when a page named one. */
+  GtkWidget *problem_page, *error_page; /* pages: they live as long as the window */
+  gboolean (*problem_still)(GtkWidget *page);
+  char *problem_message;
 };
 
 /* sr-window.c */
@@ -76,6 +84,17 @@ void sr_window_build_stages(SrWindow *self);
 void sr_window_reset_stages(SrWindow *self);
 /* Rechecks the stage states once edits settle. */
 void sr_window_queue_stage_check(SrWindow *self);
+/* "Needs attention: <the reason's first sentence>" (caller frees). */
+char *sr_window_stage_subtitle(const char *state, const char *reason);
+
+/* sr-window-problems.c */
+/* The page whose error the banner shows (sr_ui_show_error records it). */
+void sr_window_note_error_page(SrWindow *self, GtkWidget *widget);
+/* Hides the banner when its cause went (after each round of checks). */
+void sr_window_recheck_problem(SrWindow *self);
+/* A page started a job: its own error is no longer standing. */
+void sr_window_page_started_work(SrWindow *self, GtkWidget *page);
+void sr_window_clear_problems(SrWindow *self);
 
 /* sr-window-actions.c */
 void sr_window_add_actions(SrWindow *self);

@@ -22,6 +22,7 @@
 #include "sr-page-render.h"
 #include "sr-page-review.h"
 #include "sr-page-train.h"
+#include "sr-stage-facts.h"
 #include "sr-stage-page.h"
 
 const char *const sr_stage_ids[] = {"project", "pairs",  "crop",    "train",
@@ -112,7 +113,9 @@ stage_check_thread(SrJob *job, gpointer data, GError **error)
       c->has_source && open_sequence(src, &c->source_first, &c->source_last, &c->source_error);
   gboolean ok_ref = c->has_reference && open_sequence(ref, &c->reference_first, &c->reference_last,
                                                       &c->reference_error);
-  if (ok_src && ok_ref && sr_project_get_pairs(c->copy)->len > 0) {
+  /* Without pairs the checks read only the two headers: the Project stage
+   * says the same before the first pair as after it. */
+  if (ok_src && ok_ref) {
     sr_project_check(c->copy, &c->report);
     c->checked = TRUE;
   }
@@ -172,6 +175,23 @@ stage_check_thread(SrJob *job, gpointer data, GError **error)
   return TRUE;
 }
 
+char *
+sr_window_stage_subtitle(const char *state, const char *reason)
+{
+  /* The first sentence or clause: up to ". " or ": ". */
+  const char *end = reason + strlen(reason);
+  const char *stop[] = {strstr(reason, ". "), strstr(reason, ": ")};
+  for (guint k = 0; k < G_N_ELEMENTS(stop); k++)
+    if (stop[k] && stop[k] < end)
+      end = stop[k];
+  while (end > reason && end[-1] == '.')
+    end--;
+  g_autofree char *first = g_strndup(reason, end - reason);
+  /* TRANSLATORS: a stage's state and what it is about, in the stage list:
+   * "Needs attention: the Reference frames are 80×48…". */
+  return g_strdup_printf(_("%s: %s"), state, first);
+}
+
 static void
 set_stage(SrWindow *self, SrStage i, SrStageState state, const char *reason)
 {
@@ -191,7 +211,12 @@ set_stage(SrWindow *self, SrStage i, SrStageState state, const char *reason)
   row->state = state;
   g_free(row->reason);
   row->reason = g_strdup(reason);
-  gtk_label_set_text(GTK_LABEL(row->state_label), _(state_text[state]));
+  /* What needs attention is named in the row itself (its first sentence,
+   * ellipsized); the whole reason is the tooltip. */
+  g_autofree char *subtitle = state == SR_STAGE_ATTENTION && reason && *reason
+                                  ? sr_window_stage_subtitle(_(state_text[state]), reason)
+                                  : g_strdup(_(state_text[state]));
+  gtk_label_set_text(GTK_LABEL(row->state_label), subtitle);
   gtk_image_set_from_icon_name(GTK_IMAGE(row->state_icon), icons[state]);
   for (guint k = 0; k < G_N_ELEMENTS(classes); k++)
     gtk_widget_remove_css_class(row->row, classes[k]);
@@ -266,27 +291,19 @@ apply_model_stages(SrWindow *self, StageCheck *c)
   }
   g_clear_pointer(&reason, g_free);
 
-  /* Render */
-  gboolean rendered_any = c->render_present > 0;
-  gboolean rendered_all = rendered_any && c->render_present == c->render_wanted;
-  if (rendering) {
-    set_stage(self, SR_STAGE_RENDER, SR_STAGE_IN_PROGRESS, _("Rendering is running."));
-  } else if (!c->has_facts) {
-    set_stage(self, SR_STAGE_RENDER, SR_STAGE_NOT_STARTED, _("Needs a trained model."));
-  } else if (rendered_all) {
-    reason = g_strdup_printf(ngettext("All %d frame rendered with model %s.",
-                                      "All %d frames rendered with model %s.", c->render_present),
-                             c->render_present, c->model_short);
-    set_stage(self, SR_STAGE_RENDER, SR_STAGE_DONE, reason);
-  } else if (rendered_any) {
-    reason = g_strdup_printf(ngettext("%d of %d frame rendered with model %s.",
-                                      "%d of %d frames rendered with model %s.", c->render_wanted),
-                             c->render_present, c->render_wanted, c->model_short);
-    set_stage(self, SR_STAGE_RENDER, SR_STAGE_IN_PROGRESS, reason);
-  } else {
-    reason = g_strdup_printf(_("Render the Source with model %s."), c->model_short);
-    set_stage(self, SR_STAGE_RENDER, SR_STAGE_NOT_STARTED, reason);
+  /* Render: the Render page's facts (its scan of the disk and its job),
+   * the same the page and the job bar show; the worker's count until the
+   * page has read the disk. */
+  SrRenderFacts rf;
+  sr_page_render_get_facts(SR_PAGE_RENDER(self->pages[SR_STAGE_RENDER]), &rf);
+  if (!rf.known) {
+    rf.on_disk = c->render_present;
+    rf.wanted = c->render_wanted;
   }
+  rf.running |= rendering;
+  gboolean rendered_any = rf.on_disk > 0;
+  reason = sr_render_facts_reason(&rf, c->has_facts ? c->model_short : NULL);
+  set_stage(self, SR_STAGE_RENDER, sr_render_facts_state(&rf, c->has_facts), reason);
   g_clear_pointer(&reason, g_free);
 
   /* Review */
@@ -321,8 +338,8 @@ apply_model_stages(SrWindow *self, StageCheck *c)
     set_stage(self, SR_STAGE_DELIVER, SR_STAGE_DONE, reason);
   } else if (rendered_any) {
     reason = g_strdup_printf(ngettext("%d rendered frame can be delivered.",
-                                      "%d rendered frames can be delivered.", c->render_present),
-                             c->render_present);
+                                      "%d rendered frames can be delivered.", rf.on_disk),
+                             rf.on_disk);
     set_stage(self, SR_STAGE_DELIVER, SR_STAGE_READY, reason);
   } else {
     set_stage(self, SR_STAGE_DELIVER, SR_STAGE_NOT_STARTED, _("Needs rendered frames."));
@@ -348,8 +365,9 @@ apply_stage_check(SrWindow *self, StageCheck *c)
     reason = g_strdup_printf("%s", c->source_error ? c->source_error : c->reference_error);
     set_stage(self, SR_STAGE_PROJECT, SR_STAGE_ATTENTION, reason);
   } else if ((worst = worst_check(c, 0))) {
-    set_stage(self, SR_STAGE_PROJECT,
-              worst->status == SR_CHECK_FAIL ? SR_STAGE_ATTENTION : SR_STAGE_READY, worst->detail);
+    /* A warning (a declared space the files contradict, missing frames) is
+     * not Ready: it names what to look at. Only a failure blocks Pairs. */
+    set_stage(self, SR_STAGE_PROJECT, SR_STAGE_ATTENTION, worst->detail);
     project_ready = worst->status != SR_CHECK_FAIL;
   } else {
     reason = g_strdup_printf(_("Source frames %d–%d, Reference frames %d–%d."), c->source_first,
@@ -417,6 +435,7 @@ on_stage_check_done(GObject *source, GAsyncResult *result, gpointer user_data)
   if (c->generation == self->check_generation && self->project) {
     self->checking = FALSE;
     apply_stage_check(self, c);
+    sr_window_recheck_problem(self);
     sr_window_emit_stages_updated(self);
   }
   g_object_unref(self);
@@ -481,6 +500,22 @@ sr_window_get_stage_state(SrWindow *self, const char *stage, const char **reason
   return self->stages[i].state;
 }
 
+double
+sr_window_get_job_fraction(SrWindow *self)
+{
+  g_return_val_if_fail(SR_IS_WINDOW(self), 0);
+  return gtk_progress_bar_get_fraction(GTK_PROGRESS_BAR(self->job_progress));
+}
+
+const char *
+sr_window_get_stage_subtitle(SrWindow *self, const char *stage)
+{
+  g_return_val_if_fail(SR_IS_WINDOW(self), NULL);
+  int i = stage_index(stage);
+  g_return_val_if_fail(i >= 0, NULL);
+  return gtk_label_get_text(GTK_LABEL(self->stages[i].state_label));
+}
+
 void
 sr_window_reset_stages(SrWindow *self)
 {
@@ -536,6 +571,8 @@ on_page_busy(SrStagePage *page, GParamSpec *pspec, SrWindow *self)
   if (!self->project)
     return;
   if (sr_stage_page_get_busy(page))
+    sr_window_page_started_work(self, GTK_WIDGET(page));
+  if (sr_stage_page_get_busy(page))
     sr_window_queue_stage_check(self);
   else
     sr_window_refresh_stages(self);
@@ -567,6 +604,13 @@ sr_window_build_stages(SrWindow *self)
     gtk_widget_add_css_class(title, "stage-title");
     s->state_label = gtk_label_new(_("Not started"));
     gtk_label_set_xalign(GTK_LABEL(s->state_label), 0);
+    /* Up to three lines, so a named failure reads in the narrow sidebar. */
+    gtk_label_set_wrap(GTK_LABEL(s->state_label), TRUE);
+    gtk_label_set_wrap_mode(GTK_LABEL(s->state_label), PANGO_WRAP_WORD_CHAR);
+    gtk_label_set_lines(GTK_LABEL(s->state_label), 3);
+    gtk_label_set_ellipsize(GTK_LABEL(s->state_label), PANGO_ELLIPSIZE_END);
+    gtk_label_set_width_chars(GTK_LABEL(s->state_label), 18);
+    gtk_label_set_max_width_chars(GTK_LABEL(s->state_label), 18);
     gtk_widget_add_css_class(s->state_label, "stage-state");
     gtk_box_append(GTK_BOX(text), title);
     gtk_box_append(GTK_BOX(text), s->state_label);

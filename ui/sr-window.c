@@ -647,6 +647,8 @@ sr_window_finalize(GObject *object)
   g_object_unref(self->project_signals);
   g_free(self->error);
   g_free(self->info);
+  g_clear_object(&self->save_answer);
+  g_free(self->problem_message);
   G_OBJECT_CLASS(sr_window_parent_class)->finalize(object);
 }
 

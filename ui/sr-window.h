@@ -59,6 +59,10 @@ void sr_window_set_stage(SrWindow *self, const char *stage);
 GtkWidget *sr_window_get_page(SrWindow *self, const char *stage);
 /* State and reason of a stage, as the sidebar shows them. */
 SrStageState sr_window_get_stage_state(SrWindow *self, const char *stage, const char **reason);
+/* The job bar's fraction, as drawn. */
+double sr_window_get_job_fraction(SrWindow *self);
+/* The line under the stage's name in the sidebar ("Needs attention: …"). */
+const char *sr_window_get_stage_subtitle(SrWindow *self, const char *stage);
 /* TRUE while the stage states are being recomputed off the main thread. */
 gboolean sr_window_get_checking(SrWindow *self);
 /* Recomputes the stage states now (they also follow every project edit and
@@ -86,5 +90,23 @@ guint sr_window_get_n_jobs(SrWindow *self);
 
 /* Saves to the project's file, or to file when not NULL (Save As). */
 gboolean sr_window_save_to(SrWindow *self, GFile *file, GError **error);
+
+/* An error banner that hides itself once still(page) returns FALSE (it is
+ * asked after each edit): for refusals whose cause the archivist can fix. */
+void sr_window_show_problem(SrWindow *self, GtkWidget *page, const char *message,
+                            gboolean (*still)(GtkWidget *page));
+
+/* Before a job writes anything (sr-window-save-first.c): TRUE when the
+ * project has a file (then is not called; data is destroyed). Otherwise
+ * asks where to save, returns FALSE, and calls then(page, data) once the
+ * project is saved there; a cancelled question starts nothing and says
+ * so in the banner. */
+typedef void (*SrWindowThen)(GtkWidget *page, gpointer data);
+gboolean sr_window_save_first(SrWindow *self, GtkWidget *page, SrWindowThen then, gpointer data,
+                              GDestroyNotify destroy);
+/* Tests: answer every later save question with file (NULL: Cancel)
+ * instead of showing a dialog; and how many were asked. */
+void sr_window_set_save_answer(SrWindow *self, GFile *file);
+guint sr_window_get_n_save_questions(SrWindow *self);
 
 G_END_DECLS

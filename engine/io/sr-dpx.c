@@ -11,7 +11,7 @@
  *
  * The transfer characteristic (801) and colorimetric (802) codes are read
  * into sr_image_info so the project can preselect the colour space; see
- * sr_image_info_suggest_colourspace() at the end.
+ * sr_dpx_suggest_colourspace() at the end (sr-colour-meta.c calls it).
  *
  * Header offsets used (bytes from the start of the file):
  *   0 magic, 4 image data offset, 16 file size,
@@ -393,14 +393,8 @@ dpx_code_name(int code)
 }
 
 bool
-sr_image_info_suggest_colourspace(const sr_image_info *info, sr_colourspace *space, char *why,
-                                  size_t cap)
+sr_dpx_suggest_colourspace(const sr_image_info *info, sr_colourspace *space, char *why, size_t cap)
 {
-  if (info->format != SR_FORMAT_DPX || info->transfer < 0) {
-    snprintf(why, cap, SR_("%s files carry no transfer characteristic; choose the space"),
-             sr_format_name(info->format));
-    return false;
-  }
   int t = info->transfer, c = info->colorimetric;
   bool found = true;
   sr_colourspace cs = SR_CS_REC709;

@@ -657,8 +657,17 @@ sr_exr_read_info(const char *path, sr_image_info *info, sr_error *err)
     return false;
   exr_layout lay;
   bool ok = exr_read_layout(ctxt, &s, &lay, path, err);
-  if (ok)
+  if (ok) {
     fill_info(&lay, info);
+    exr_attr_chromaticities_t c;
+    if (exr_attr_get_chromaticities(ctxt, 0, "chromaticities", &c) == EXR_ERR_SUCCESS) {
+      float v[8] = {c.red_x,  c.red_y,  c.green_x, c.green_y,
+                    c.blue_x, c.blue_y, c.white_x, c.white_y};
+      memcpy(info->chromaticities, v, sizeof v);
+      info->has_chromaticities = true;
+      snprintf(info->colour_field, sizeof info->colour_field, "%s", SR_("EXR chromaticities"));
+    }
+  }
   exr_close_read(&ctxt, &s);
   return ok;
 }

@@ -57,3 +57,8 @@ bool sr_dpx_read_info(const char *path, sr_image_info *info, sr_error *err);
 sr_image *sr_dpx_read(const char *path, sr_error *err);
 bool sr_dpx_write(const char *path, const char *temp_path, const sr_image *img,
                   const sr_write_options *opts, sr_error *err);
+
+/* The DPX part of sr_image_info_suggest_colourspace (transfer and
+ * colorimetric codes), in sr-dpx.c. */
+bool sr_dpx_suggest_colourspace(const sr_image_info *info, sr_colourspace *space, char *why,
+                                size_t cap);

@@ -82,16 +82,49 @@ typedef struct sr_image_info {
   /* DPX only (-1 elsewhere): element 0's transfer characteristic and
    * colorimetric codes as the file states them. */
   int transfer, colorimetric;
+  /* What else the header says about colour (sr-colour-meta.c reads it):
+   * primaries and white as xy (EXR chromaticities, PNG cHRM, TIFF
+   * PrimaryChromaticities/WhitePoint or an embedded ICC profile's
+   * colorants), the sRGB rendering intent chunk of a PNG, a PNG's gAMA
+   * (file gamma, 0.45455 for 1/2.2; 0 when absent), an embedded ICC
+   * profile's description ("" when none), and where the facts were read
+   * ("EXR chromaticities", "PNG cHRM", "TIFF ICC profile"; "" when none). */
+  bool has_chromaticities;
+  float chromaticities[8]; /* red xy, green xy, blue xy, white xy */
+  bool srgb_chunk;
+  float gamma;
+  char icc_description[64];
+  char colour_field[48];
 } sr_image_info;
 
 /* The colour space a file's header points to, for preselecting it. Returns
- * true with *space set when the header names one the project knows
+ * true with *space set when the header names one the project knows: DPX
  * (printing density → Cineon, ADX → ADX10/ADX16 by bit depth, BT.709 →
- * Rec.709, linear with BT.709 colorimetry → linear Rec.709); false when the
- * user must choose (user defined, unspecified, anything else). `why` gets a
- * one-line account either way, naming the header fields and their values. */
+ * Rec.709, linear with BT.709 colorimetry → linear Rec.709); EXR
+ * chromaticities (AP0 → ACES2065-1, AP1 → ACEScg, Rec.709 → linear
+ * Rec.709: EXR holds linear light); PNG and TIFF (an sRGB chunk or sRGB ICC
+ * profile → sRGB; Rec.709 primaries with gAMA 1.0 → linear Rec.709, 1/2.4 →
+ * Rec.709, else sRGB; AP0/AP1 primaries → the ACES spaces). False when the
+ * header says nothing, or names primaries the project has no space for (P3,
+ * Rec.2020: `why` says which). `why` gets a one-line account either way,
+ * naming the header field and its values. */
 bool sr_image_info_suggest_colourspace(const sr_image_info *info, sr_colourspace *space, char *why,
                                        size_t cap);
+/* Whether a declared space contradicts the header: false when the header
+ * names nothing. Where the header states only primaries (EXR
+ * chromaticities, cHRM, TIFF tags, an ICC profile that is not sRGB), any
+ * space with those primaries agrees (an EXR with Rec.709 chromaticities may
+ * hold sRGB-encoded values); where it names the encoding as well (DPX
+ * transfer codes, the PNG sRGB chunk, an sRGB ICC profile), only the
+ * suggested space or one with the same primaries and curve family does.
+ * `why` gets the account of what the file says (as above). */
+bool sr_image_info_contradicts(const sr_image_info *info, sr_colourspace declared, char *why,
+                               size_t cap);
+/* Reads an ICC profile's description and RGB colorants (un-adapted to the
+ * profile's own white through its chad tag) into info. Bounds-checked by
+ * LittleCMS; a profile it cannot parse leaves info unchanged and returns
+ * false. `field` names where it was found ("PNG iCCP", "TIFF ICC profile"). */
+bool sr_image_info_read_icc(sr_image_info *info, const void *icc, size_t len, const char *field);
 
 bool sr_image_read_info(const char *path, sr_image_info *info, sr_error *err);
 

@@ -158,6 +158,38 @@ png_read_header(png_job *job, png_shape *sh)
   return true;
 }
 
+/* The colour chunks after png_read_info: an iCCP profile (its colorants
+ * and description), else cHRM primaries; sRGB and gAMA either way. */
+static void
+png_read_colour(png_job *job, sr_image_info *info)
+{
+  png_charp name = NULL;
+  int compression = 0;
+  png_bytep profile = NULL;
+  png_uint_32 len = 0;
+  double gamma = 0, c[8];
+  int intent = 0;
+  if (png_get_sRGB(job->png, job->info, &intent)) {
+    info->srgb_chunk = true;
+    snprintf(info->colour_field, sizeof info->colour_field, "%s", SR_("PNG sRGB chunk"));
+  }
+  if (png_get_gAMA(job->png, job->info, &gamma) && gamma > 0 && gamma < 100)
+    info->gamma = (float)gamma;
+  if (png_get_iCCP(job->png, job->info, &name, &compression, &profile, &len) && profile &&
+      sr_image_info_read_icc(info, profile, len, SR_("PNG iCCP profile")))
+    return;
+  if (png_get_cHRM(job->png, job->info, &c[6], &c[7], &c[0], &c[1], &c[2], &c[3], &c[4], &c[5])) {
+    for (int i = 0; i < 8; i++)
+      info->chromaticities[i] = (float)c[i];
+    info->has_chromaticities = true;
+    /* With the sRGB chunk, cHRM only restates it. */
+    if (!info->srgb_chunk)
+      snprintf(info->colour_field, sizeof info->colour_field, "%s", SR_("PNG cHRM chunk"));
+  }
+  if (!info->colour_field[0] && info->gamma > 0)
+    snprintf(info->colour_field, sizeof info->colour_field, "%s", SR_("PNG gAMA chunk"));
+}
+
 bool
 sr_png_read_info(const char *path, sr_image_info *info, sr_error *err)
 {
@@ -177,6 +209,7 @@ sr_png_read_info(const char *path, sr_image_info *info, sr_error *err)
     info->channels = sh.out_channels;
     info->data_window = info->display_window = (sr_rect){0, 0, (int)sh.width, (int)sh.height};
     info->bit_depth = sh.bit_depth;
+    png_read_colour(&job, info);
   }
   png_job_free(&job, false);
   return ok;

@@ -387,6 +387,28 @@ tiff_open_read(tiff_io *io, const char *path, sr_error *err)
   return tif;
 }
 
+/* An embedded ICC profile (its colorants and description), else the
+ * PrimaryChromaticities and WhitePoint tags. PhotometricInterpretation says
+ * only RGB or gray, never which RGB. */
+static void
+tiff_read_colour(TIFF *tif, sr_image_info *info)
+{
+  uint32_t len = 0;
+  void *icc = NULL;
+  if (TIFFGetField(tif, TIFFTAG_ICCPROFILE, &len, &icc) && icc &&
+      sr_image_info_read_icc(info, icc, len, SR_("TIFF ICC profile")))
+    return;
+  float *prim = NULL, *white = NULL;
+  if (TIFFGetField(tif, TIFFTAG_PRIMARYCHROMATICITIES, &prim) && prim &&
+      TIFFGetField(tif, TIFFTAG_WHITEPOINT, &white) && white) {
+    memcpy(info->chromaticities, prim, 6 * sizeof(float));
+    memcpy(info->chromaticities + 6, white, 2 * sizeof(float));
+    info->has_chromaticities = true;
+    snprintf(info->colour_field, sizeof info->colour_field, "%s",
+             SR_("TIFF PrimaryChromaticities and WhitePoint"));
+  }
+}
+
 bool
 sr_tiff_read_info(const char *path, sr_image_info *info, sr_error *err)
 {
@@ -403,6 +425,7 @@ sr_tiff_read_info(const char *path, sr_image_info *info, sr_error *err)
     info->channels = sh.out_channels;
     info->data_window = info->display_window = (sr_rect){0, 0, (int)sh.width, (int)sh.height};
     info->bit_depth = sh.bps;
+    tiff_read_colour(tif, info);
   }
   TIFFClose(tif);
   close(io.fd);

@@ -19,6 +19,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   sr_error err = {0};
   sr_image_info info;
   bool have_info = sr_image_read_info(path, &info, &err);
+  if (have_info) {
+    /* What the header says about colour, as the Project stage reads it. */
+    char why[512];
+    sr_colourspace cs;
+    sr_image_info_suggest_colourspace(&info, &cs, why, sizeof why);
+    sr_image_info_contradicts(&info, SR_CS_REC709, why, sizeof why);
+  }
   sr_image *img = sr_image_read(path, &err);
   if (img) {
     /* A reader that accepts a file must agree with its own header. */
