@@ -332,6 +332,14 @@ sync_flag_button(SrPageReview *self)
   self->syncing = TRUE;
   gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(self->flag_button), flagged);
   self->syncing = FALSE;
+  /* A flagged frame offers to unflag it, not to flag it again. */
+  const char *label = flagged ? _("Flagged — Unflag") : _("Flag frame");
+  if (g_strcmp0(gtk_button_get_label(GTK_BUTTON(self->flag_button)), label) != 0)
+    gtk_button_set_label(GTK_BUTTON(self->flag_button), label);
+  gtk_widget_set_tooltip_text(
+      self->flag_button,
+      flagged ? _("This frame is flagged; click (or F) to take the flag off")
+              : _("Flag this frame for another look; flagged frames can become new pairs (F)"));
 }
 
 static void
