@@ -717,6 +717,21 @@ on_mode_toggled(GtkToggleButton *button, SrPageRender *self)
     sr_viewer_set_mode(v, SR_VIEWER_MODE_DIFFERENCE);
 }
 
+/* W, S, D: wipe, side by side, difference; T: Source ↔ Recovered. */
+static void
+action_mode(GtkWidget *widget, const char *name, GVariant *param)
+{
+  SrPageRender *self = SR_PAGE_RENDER(widget);
+  GtkWidget *modes[] = {self->mode_wipe, self->mode_source, self->mode_recovered, self->mode_side,
+                        self->mode_difference};
+  int i = g_variant_get_int32(param);
+
+  if (i < 0) /* toggle */
+    i = gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(self->mode_recovered)) ? 1 : 2;
+  if (i < (int)G_N_ELEMENTS(modes))
+    gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(modes[i]), TRUE);
+}
+
 static void
 on_strip_frame_activated(SrFilmstrip *strip, int frame, SrPageRender *self)
 {
@@ -893,6 +908,7 @@ sr_page_render_class_init(SrPageRenderClass *klass)
   gtk_widget_class_install_action(widget_class, "render.flag-reason", "s", action_flag_reason);
   gtk_widget_class_install_action(widget_class, "render.unflag", NULL, action_unflag);
   gtk_widget_class_install_action(widget_class, "render.step", "i", action_step);
+  gtk_widget_class_install_action(widget_class, "render.mode", "i", action_mode);
   gtk_widget_class_install_action(widget_class, "render.add-flagged-pairs", NULL, action_add_pairs);
 }
 
@@ -960,6 +976,10 @@ sr_page_render_init(SrPageRender *self)
   sr_ui_page_key(keys, GDK_KEY_Page_Down, "render.step", g_variant_new_int32(10));
   sr_ui_page_key(keys, GDK_KEY_Home, "render.step", g_variant_new_int32(G_MININT32));
   sr_ui_page_key(keys, GDK_KEY_End, "render.step", g_variant_new_int32(G_MAXINT32));
+  sr_ui_page_key(keys, GDK_KEY_w, "render.mode", g_variant_new_int32(0));
+  sr_ui_page_key(keys, GDK_KEY_s, "render.mode", g_variant_new_int32(3));
+  sr_ui_page_key(keys, GDK_KEY_d, "render.mode", g_variant_new_int32(4));
+  sr_ui_page_key(keys, GDK_KEY_t, "render.mode", g_variant_new_int32(-1));
 
   gtk_widget_set_visible(self->checkpoint_drop, FALSE);
   sr_page_render_update_strip_range(self);

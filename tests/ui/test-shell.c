@@ -98,16 +98,16 @@ check_shortcuts_window(SrApplication *app, SrWindow *window)
   const char *pages[] = {"pairs", "render", "review"};
   for (guint i = 0; i < G_N_ELEMENTS(pages); i++)
     add_page_keys(bound, sr_window_get_page(window, pages[i]));
-  const char *viewer[] = {"t", "f", "1", "plus", "equal", "KP_Add", "minus", "KP_Subtract",
-                          "space"};
+  const char *viewer[] = {"t",      "f",     "1",           "plus", "equal",
+                          "KP_Add", "minus", "KP_Subtract", "space"};
   for (guint i = 0; i < G_N_ELEMENTS(viewer); i++)
     add_accel(bound, viewer[i]);
   /* Synonyms the window names once ("plus" for =, keypad +/-). */
   const char *unlisted[] = {"equal", "KP_Add", "KP_Subtract", "F"};
 
   /* What the window lists. */
-  g_autoptr(GtkBuilder) b =
-      gtk_builder_new_from_resource("/io/github/spatialrecovery/SpatialRecovery/gtk/help-overlay.ui");
+  g_autoptr(GtkBuilder) b = gtk_builder_new_from_resource(
+      "/io/github/spatialrecovery/SpatialRecovery/gtk/help-overlay.ui");
   GtkWidget *help = GTK_WIDGET(gtk_builder_get_object(b, "help_overlay"));
   g_autoptr(GArray) listed = g_array_new(FALSE, FALSE, sizeof(Key));
   gboolean fit_under_viewer = FALSE, flag_under_render = FALSE, flag_under_review = FALSE;
@@ -131,10 +131,8 @@ check_shortcuts_window(SrApplication *app, SrWindow *window)
       if (key == GDK_KEY_f && mods == 0) {
         if (strstr(group_title, "Viewer"))
           fit_under_viewer |= g_str_has_prefix(title, "Fit to the window");
-        else if (g_str_equal(group_title, "Render"))
-          flag_under_render = strstr(title, "Flag") != NULL;
-        else if (g_str_equal(group_title, "Review"))
-          flag_under_review = strstr(title, "Flag") != NULL;
+        else if (g_str_equal(group_title, "Render and Review"))
+          flag_under_render = flag_under_review = strstr(title, "Flag") != NULL;
         else
           g_error("F listed as %s under %s", title, group_title);
       }
