@@ -241,7 +241,9 @@ get_axes(SrMetricPlot *self, Axes *a)
     hi = mid + need / 2;
   }
   double pad = (hi - lo) * 0.12;
-  a->vmin = lo - pad;
+  /* A metric that is never negative (flicker, a colour shift) keeps its
+   * axis from going below zero for the padding's sake. */
+  a->vmin = lo >= 0 ? MAX(lo - pad, 0) : lo - pad;
   a->vmax = hi + pad;
 }
 

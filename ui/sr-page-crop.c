@@ -20,6 +20,7 @@ struct _SrPageCrop {
   GtkWidget *prefilter, *prefilter_warning;
   GtkWidget *checks_title, *checks_spinner, *checks_note, *checks_list;
   GtkWidget *clamp_note;
+  sr_rect noted_crop; /* the crop the clamp note is about */
 
   GtkWidget *viewer;
 
@@ -378,6 +379,7 @@ show_clamp_note(SrPageCrop *self, sr_rect asked, sr_rect crop)
                              "Y set to %d. Reduce the height first to move it further down. "),
                            asked.y, self->height, crop.y);
   g_strchomp(s->str);
+  self->noted_crop = crop;
   gtk_label_set_text(GTK_LABEL(self->clamp_note), s->str);
   gtk_widget_set_visible(self->clamp_note, s->str[0] != '\0');
   g_string_free(s, TRUE);
@@ -552,6 +554,9 @@ sr_page_crop_project_changed(SrStagePage *page, const char *description)
                                                                                           : 0);
   self->syncing = FALSE;
   sr_ui_set_class(self->prefilter_warning, "field-warning", pf != SR_PREFILTER_NONE);
+  /* Another crop (an undo, another window's edit): the note is stale. */
+  if (!sr_rect_equal(sr_project_get_crop(project), self->noted_crop))
+    gtk_widget_set_visible(self->clamp_note, FALSE);
   sr_viewer_set_colourspace(SR_VIEWER(self->viewer), sr_project_get_source_colourspace(project));
   sync_viewer_crop(self);
   queue_checks(self);

@@ -243,6 +243,7 @@ test_page(void)
   g_assert_cmpfloat(vmax - vmin, >=, 2.0);
   sr_metric_plot_get_value_range(sr_page_review_get_plot(page, 2), &vmin, &vmax);
   g_assert_cmpfloat(vmax, >=, 0.01);
+  g_assert_cmpfloat(vmin, >=, 0); /* flicker is never negative */
 
   /* Stills of the frame shown. */
   g_assert_true(sr_page_review_export_stills(page, &error));

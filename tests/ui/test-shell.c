@@ -264,6 +264,11 @@ check_crop_note(SrWindow *window)
   g_assert_cmpint(got.w, ==, 200);
   g_assert_cmpint(got.x, >, 0);
   sr_ui_test_screenshot_sizes(GTK_WIDGET(window), "shell-crop-clamped");
+  /* Undone, the note about it goes too. */
+  g_assert_true(sr_history_undo(sr_window_get_history(window), NULL));
+  g_assert_null(sr_page_crop_get_clamp_note(crop));
+  sr_page_crop_apply(crop, (sr_rect){100000, 0, 200, 160});
+  g_assert_nonnull(sr_page_crop_get_clamp_note(crop));
   sr_page_crop_apply(crop, (sr_rect){0, 0, 200, 160});
   g_assert_null(sr_page_crop_get_clamp_note(crop));
 }
