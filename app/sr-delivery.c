@@ -129,6 +129,30 @@ safe_name(const char *name, const char *fallback)
   return g_string_free(s, FALSE);
 }
 
+int
+sr_delivery_frame_digits(SrProject *project)
+{
+  int digits = sr_pattern_digits(sr_project_get_source_pattern(project));
+  return digits > 0 ? digits : 4;
+}
+
+static gboolean
+has_frames(const char *pattern)
+{
+  sr_sequence seq = {0};
+  gboolean found = sr_sequence_open(&seq, pattern, NULL);
+  sr_sequence_clear(&seq);
+  return found;
+}
+
+/* Renders made before names followed the Source's padding have six digits. */
+static char *
+legacy_pattern(const char *base, const char *stem)
+{
+  g_autofree char *file = g_strdup_printf("%s.%%06d.exr", stem);
+  return g_build_filename(base, "render", file, NULL);
+}
+
 char *
 sr_delivery_default_render_pattern(SrProject *project)
 {
@@ -138,23 +162,20 @@ sr_delivery_default_render_pattern(SrProject *project)
   g_autofree char *base = sr_project_resolve_path(project, of);
   g_autofree char *name = safe_name(sr_project_get_name(project), "render");
   const char *ver = sr_project_get_version(project);
-  g_autofree char *file = g_strdup_printf("%s_%s.%%06d.exr", name, ver && *ver ? ver : "v001");
-  g_autofree char *legacy = g_build_filename(base, "render", file, NULL);
+  g_autofree char *stem = g_strdup_printf("%s_%s", name, ver && *ver ? ver : "v001");
+  g_autofree char *unnamed = legacy_pattern(base, stem);
   /* Renders are named after shot, version and model (sr_delivery_base_name);
    * renders made before names carried the model id keep their old name. */
   SrCheckpointFacts facts = {0};
   if (!sr_checkpoint_facts_lookup(project, NULL, &facts, NULL)) {
     sr_checkpoint_facts_clear(&facts);
-    return g_steal_pointer(&legacy);
+    return g_steal_pointer(&unnamed);
   }
   g_autofree char *current = sr_delivery_render_pattern(project, facts.model_id_short);
   sr_checkpoint_facts_clear(&facts);
-  sr_sequence seq = {0};
-  gboolean have_current = sr_sequence_open(&seq, current, NULL);
-  sr_sequence_clear(&seq);
-  gboolean have_legacy = !have_current && sr_sequence_open(&seq, legacy, NULL);
-  sr_sequence_clear(&seq);
-  return have_legacy ? g_steal_pointer(&legacy) : g_steal_pointer(&current);
+  if (!has_frames(current) && has_frames(unnamed))
+    return g_steal_pointer(&unnamed);
+  return g_steal_pointer(&current);
 }
 
 char *
@@ -165,8 +186,14 @@ sr_delivery_render_pattern(SrProject *project, const char *model_id_short)
     return NULL;
   g_autofree char *base = sr_project_resolve_path(project, of);
   g_autofree char *stem = sr_delivery_base_name(project, model_id_short);
-  g_autofree char *named = g_strdup_printf("%s.%%06d.exr", stem);
-  return g_build_filename(base, "render", named, NULL);
+  g_autofree char *named =
+      g_strdup_printf("%s.%%0%dd.exr", stem, sr_delivery_frame_digits(project));
+  g_autofree char *current = g_build_filename(base, "render", named, NULL);
+  g_autofree char *legacy = legacy_pattern(base, stem);
+  /* A render begun under six-digit names is continued and read under them. */
+  if (!has_frames(current) && has_frames(legacy))
+    return g_steal_pointer(&legacy);
+  return g_steal_pointer(&current);
 }
 
 char *
@@ -609,7 +636,8 @@ sr_delivery_run(SrProject *project, const SrDeliveryOptions *opts, SrDeliveryPro
   }
   g_autofree char *base = sr_delivery_base_name(project, out->facts.model_id_short);
   out->out_dir = g_strdup(out_dir);
-  g_autofree char *master_file = g_strdup_printf("%s.%%04d.exr", base);
+  g_autofree char *master_file =
+      g_strdup_printf("%s.%%0%dd.exr", base, sr_delivery_frame_digits(project));
   out->master_pattern = g_build_filename(out_dir, master_file, NULL);
   g_autofree char *json_file = g_strdup_printf("%s.json", base);
   g_autofree char *text_file = g_strdup_printf("%s.txt", base);

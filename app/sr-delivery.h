@@ -66,16 +66,21 @@ char *sr_checkpoint_facts_path(SrProject *project, const char *checkpoint);
 void sr_checkpoint_facts_clear(SrCheckpointFacts *f);
 
 /* Render pattern the render command writes for a project by default:
- * <output-folder>/render/<shot>_<version>_m<model id, 12 digits>.%06d.exr,
- * the model being the project's checkpoint (sr_checkpoint_facts_lookup).
- * When that checkpoint cannot be read, or only a render under the earlier
- * name <name>_<version>.%06d.exr exists, that earlier name. Caller frees;
- * NULL without an output folder. */
+ * <output-folder>/render/<shot>_<version>_m<model id, 12 digits>.%0Nd.exr, N the
+ * Source's padding (sr_delivery_frame_digits), the model being the project's
+ * checkpoint (sr_checkpoint_facts_lookup). When that checkpoint cannot be
+ * read, or only a render under the earlier name
+ * <output-folder>/render/<name>_<version>.%06d.exr exists, that earlier name.
+ * Caller frees; NULL without an output folder. */
 char *sr_delivery_default_render_pattern(SrProject *project);
-/* <output-folder>/render/<shot>_<version>_m<model_id_short>.%06d.exr: the
- * name a render by that model gets. Caller frees; NULL without an output
- * folder. */
+/* <output-folder>/render/<shot>_<version>_m<model_id_short>.%0Nd.exr: the
+ * name a render by that model gets; a render of it begun under six-digit
+ * names (before they followed the Source) keeps them. Caller frees; NULL
+ * without an output folder. */
 char *sr_delivery_render_pattern(SrProject *project, const char *model_id_short);
+/* Digits of the frame numbers a render and a delivery write: the Source's
+ * padding ("%04d" → 4), 4 when the Source is unpadded or a movie. */
+int sr_delivery_frame_digits(SrProject *project);
 /* Shot id for names: the provenance shot id, else the project name, made
  * safe for file names (letters, digits, '-', '_'). Caller frees. */
 char *sr_delivery_shot_name(SrProject *project);

@@ -10,6 +10,69 @@
 
 #include "sr-frame-map-json.h"
 
+/* ---- Paths -------------------------------------------------------------------- */
+
+char **
+sr_project_path_field(SrProject *p, int which)
+{
+  switch (which) {
+  case SR_PROJECT_PATH_SOURCE: return &p->source_pattern;
+  case SR_PROJECT_PATH_REFERENCE: return &p->reference_pattern;
+  case SR_PROJECT_PATH_OUTPUT: return &p->output_folder;
+  case SR_PROJECT_PATH_CHECKPOINT: return &p->checkpoint;
+  default: return &p->ocio_config;
+  }
+}
+
+char *
+sr_project_path_for_folder(const char *path, const char *dir)
+{
+  if (g_strcmp0(path, dir) == 0)
+    return g_strdup(".");
+  g_autofree char *anc = g_strdup(dir);
+  for (int up = 0; up <= 2; up++) {
+    if (!g_path_is_absolute(anc) || g_path_skip_root(anc)[0] == '\0')
+      break;
+    size_t n = strlen(anc);
+    if (strncmp(path, anc, n) == 0 && path[n] == G_DIR_SEPARATOR) {
+      GString *s = g_string_new(NULL);
+      for (int i = 0; i < up; i++)
+        g_string_append(s, ".." G_DIR_SEPARATOR_S);
+      g_string_append(s, path + n + 1);
+      return g_string_free(s, FALSE);
+    }
+    char *parent = g_path_get_dirname(anc);
+    g_free(anc);
+    anc = parent;
+  }
+  return g_strdup(path);
+}
+
+void
+sr_project_paths_rebase(SrProject *p, const char *dir, char *old[SR_PROJECT_N_PATHS])
+{
+  g_autofree char *canonical_dir = g_canonicalize_filename(dir, NULL);
+  for (int i = 0; i < SR_PROJECT_N_PATHS; i++) {
+    char **field = sr_project_path_field(p, i);
+    old[i] = g_strdup(*field);
+    if (!*field || !**field || (p->file == NULL && !g_path_is_absolute(*field)))
+      continue;
+    g_autofree char *abs = sr_project_resolve_path(p, *field);
+    g_free(*field);
+    *field = sr_project_path_for_folder(abs, canonical_dir);
+  }
+}
+
+void
+sr_project_paths_restore(SrProject *p, char *old[SR_PROJECT_N_PATHS])
+{
+  for (int i = 0; i < SR_PROJECT_N_PATHS; i++) {
+    char **field = sr_project_path_field(p, i);
+    g_free(*field);
+    *field = g_steal_pointer(&old[i]);
+  }
+}
+
 /* ---- Serialisation ---------------------------------------------------------- */
 
 static void
@@ -725,6 +788,8 @@ sr_project_parse_into(SrProject *p, const char *json, gsize len, const char *ori
   if (!parse_training(&ps, root, &p->training))
     return FALSE;
 
+  /* Files that leave the output folder out predate the "output" default. */
+  sr_project_set_string_field(&p->output_folder, "render");
   JsonObject *render;
   if (!read_object(&ps, root, "render", "render", FALSE, &render))
     return FALSE;

@@ -70,4 +70,26 @@ gboolean sr_project_training_validate(const SrTrainingSettings *s, const char *p
 gboolean sr_project_parse_into(SrProject *p, const char *json, gsize len, const char *origin,
                                GError **error);
 
+/* The paths a project file stores, each relative to the file's folder when
+ * the file lies near it (sr_project_path_for_folder). */
+enum {
+  SR_PROJECT_PATH_SOURCE,
+  SR_PROJECT_PATH_REFERENCE,
+  SR_PROJECT_PATH_OUTPUT,
+  SR_PROJECT_PATH_CHECKPOINT,
+  SR_PROJECT_PATH_OCIO,
+  SR_PROJECT_N_PATHS
+};
+char **sr_project_path_field(SrProject *p, int which);
+/* `path` (absolute) as a project file in `dir` stores it: relative when it
+ * lies inside dir or at most two folders above it (never only through the
+ * root), absolute otherwise. Caller frees. */
+char *sr_project_path_for_folder(const char *path, const char *dir);
+/* Rewrites every stored path for a project file about to be written into
+ * `dir`; the previous values land in old[] (sr_project_paths_restore puts
+ * them back when the write fails). Relative paths of a project that has no
+ * file yet are kept: they already mean "beside the project". */
+void sr_project_paths_rebase(SrProject *p, const char *dir, char *old[SR_PROJECT_N_PATHS]);
+void sr_project_paths_restore(SrProject *p, char *old[SR_PROJECT_N_PATHS]);
+
 G_END_DECLS

@@ -351,7 +351,7 @@ sr_project_class_init(SrProjectClass *klass)
       g_param_spec_int("reference-offset", NULL, NULL, -MAX_OFFSET, MAX_OFFSET, 0, rw);
   props[PROP_PREVIEW_FRAME] = g_param_spec_int("preview-frame", NULL, NULL, -1, MAX_FRAME, -1, rw);
   props[PROP_PREFILTER] = g_param_spec_int("prefilter", NULL, NULL, 0, 5, 0, rw);
-  props[PROP_OUTPUT_FOLDER] = g_param_spec_string("output-folder", NULL, NULL, "render", rw);
+  props[PROP_OUTPUT_FOLDER] = g_param_spec_string("output-folder", NULL, NULL, "output", rw);
   props[PROP_VERSION] = g_param_spec_string("version", NULL, NULL, "v001", rw);
   props[PROP_CHECKPOINT] = g_param_spec_string("checkpoint", NULL, NULL, "", rw);
   props[PROP_MODIFIED] = g_param_spec_boolean("modified", NULL, NULL, FALSE, rw);
@@ -377,7 +377,7 @@ sr_project_init(SrProject *self)
   self->reference_ocio = g_strdup("");
   self->preview_frame = -1;
   self->prefilter = SR_PREFILTER_NONE;
-  self->output_folder = g_strdup("render");
+  self->output_folder = g_strdup("output");
   self->version = g_strdup("v001");
   self->checkpoint = g_strdup("");
   self->pairs = g_array_new(FALSE, FALSE, sizeof(int));
@@ -472,20 +472,30 @@ sr_project_save(SrProject *self, GFile *file, GError **error)
     return FALSE;
   }
   gsize len = 0;
+  g_autofree char *dir = g_path_get_dirname(path);
+  char *old[SR_PROJECT_N_PATHS];
+  sr_project_paths_rebase(self, dir, old);
   g_autofree char *data = sr_project_to_data(self, &len);
   sr_error err;
   sr_error_clear(&err);
   /* A save killed half-way left its temporary beside the project. */
-  g_autofree char *dir = g_path_get_dirname(path);
   g_autofree char *base = g_path_get_basename(path);
   sr_fs_remove_stale_temps_owned(dir, same_name, base);
   if (!sr_write_file_atomic(path, data, len, &err)) {
+    sr_project_paths_restore(self, old);
     g_set_error(error, SR_PROJECT_ERROR, SR_PROJECT_ERROR_IO, "%s", err.message);
     return FALSE;
   }
   if (self->file == NULL || !g_file_equal(self->file, file)) {
     g_set_object(&self->file, file);
     g_object_notify_by_pspec(G_OBJECT(self), props[PROP_FILE]);
+  }
+  static const int path_props[] = {PROP_SOURCE_PATTERN, PROP_REFERENCE_PATTERN, PROP_OUTPUT_FOLDER,
+                                   PROP_CHECKPOINT, 0};
+  for (int i = 0; i < SR_PROJECT_N_PATHS; i++) {
+    if (path_props[i] && g_strcmp0(old[i], *sr_project_path_field(self, i)) != 0)
+      g_object_notify_by_pspec(G_OBJECT(self), props[path_props[i]]);
+    g_free(old[i]);
   }
   sr_project_set_modified(self, FALSE);
   return TRUE;

@@ -35,6 +35,48 @@ G_BEGIN_DECLS
  * a run to be resumed. */
 int sr_training_fit_patch(int patch, int crop_w, int crop_h, SrModelSize size);
 
+/* The size the patch is fitted to: the project's crop, else (no crop: the
+ * pairs are whole frames) the first pair's Source frame, read from its
+ * header. FALSE with a message when the Source cannot be opened. */
+gboolean sr_training_size(SrProject *project, int *w, int *h, GError **error);
+
+/* ---- Estimate (sr-training-estimate.c) ---- */
+
+#define SR_TRAINING_MEASURE_MAX 16
+
+typedef struct {
+  const SrTrainingSettings *settings; /* NULL: the project's */
+  int threads;                        /* as SrTrainingOptions.threads */
+  gboolean fit_patch;                 /* default TRUE, as a run */
+  double seconds;                     /* timed steps stop after this long (default 1 s) */
+  int max_steps;                      /* ...or this many (default 5) */
+  gboolean (*stop)(gpointer user);    /* polled between steps; may be NULL */
+  gpointer user;
+} SrTrainingMeasureOptions;
+
+typedef struct {
+  sr_train_config config; /* what a run of these settings gets: patch fitted, threads */
+  int train_w, train_h;   /* the size the patch was fitted to (sr_training_size) */
+  double warmup_seconds;  /* the first step (set-up included), never used as a step's time */
+  int n_timed;
+  double step_seconds[SR_TRAINING_MEASURE_MAX];
+  double seconds_per_step; /* median of step_seconds */
+  char backend_name[16];
+} SrTrainingMeasure;
+
+void sr_training_measure_options_init(SrTrainingMeasureOptions *o);
+/* Times steps of the trainer's own step function for the configuration
+ * sr_training_run would use on this project: one untimed step (primitive
+ * creation, first-touch memory), then steps until the time or step budget
+ * is spent (at least one). Runs on the calling thread. */
+gboolean sr_training_measure(SrProject *project, const SrTrainingMeasureOptions *opts,
+                             SrTrainingMeasure *out, GError **error);
+/* The median of n values (n <= SR_TRAINING_MEASURE_MAX); NaN for none. */
+double sr_training_median(const double *values, int n);
+/* The time a run takes at seconds_per_step: the steps it still has to go
+ * (steps - start_step; a resumed run starts at its checkpoint's step). */
+double sr_training_estimate_seconds(double seconds_per_step, gint64 steps, gint64 start_step);
+
 /* The trainer's configuration for project settings (the one copy of that
  * mapping). A warm-up as long as the run becomes a tenth of it. */
 void sr_training_config_from_settings(const SrTrainingSettings *settings, sr_train_config *out);

@@ -9,7 +9,8 @@
 
 #include "sr-window.h"
 
-#define RECENT_MAX 10
+#define RECENT_MAX      10
+#define SR_PROJECT_MIME "application/x-spatial-recovery-project"
 
 struct _SrApplication {
   GtkApplication parent_instance;
@@ -219,7 +220,17 @@ void
 sr_application_add_recent(SrApplication *self, const char *path)
 {
   g_return_if_fail(SR_IS_APPLICATION(self));
-  if (!self->settings || !path)
+  if (!path)
+    return;
+  g_autofree char *uri = g_filename_to_uri(path, NULL, NULL);
+  GtkRecentData data = {
+      .mime_type = (char *)SR_PROJECT_MIME,
+      .app_name = (char *)g_get_application_name(),
+      .app_exec = (char *)"spatial-recovery %u",
+  };
+  if (uri)
+    gtk_recent_manager_add_full(gtk_recent_manager_get_default(), uri, &data);
+  if (!self->settings)
     return;
 
   g_auto(GStrv) old = g_settings_get_strv(self->settings, "recent-projects");
@@ -236,6 +247,60 @@ sr_application_add_recent(SrApplication *self, const char *path)
   g_auto(GStrv) list = g_strv_builder_end(builder);
   g_settings_set_strv(self->settings, "recent-projects", (const char *const *)list);
   g_settings_set_string(self->settings, "last-project", path);
+}
+
+static gint
+newest_first(gconstpointer a, gconstpointer b)
+{
+  GDateTime *ta = gtk_recent_info_get_modified(*(GtkRecentInfo *const *)a);
+  GDateTime *tb = gtk_recent_info_get_modified(*(GtkRecentInfo *const *)b);
+  return ta && tb ? g_date_time_compare(tb, ta) : 0;
+}
+
+static gboolean
+is_project_info(GtkRecentInfo *info)
+{
+  const char *mime = gtk_recent_info_get_mime_type(info);
+  return gtk_recent_info_is_local(info) &&
+         (g_strcmp0(mime, SR_PROJECT_MIME) == 0 ||
+          g_str_has_suffix(gtk_recent_info_get_uri(info), ".srproj"));
+}
+
+char **
+sr_application_get_recent(SrApplication *self)
+{
+  g_return_val_if_fail(SR_IS_APPLICATION(self), NULL);
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new();
+  g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  guint n = 0;
+
+  g_auto(GStrv) listed =
+      self->settings ? g_settings_get_strv(self->settings, "recent-projects") : g_new0(char *, 1);
+  for (guint i = 0; listed[i] && n < RECENT_MAX; i++) {
+    if (!g_file_test(listed[i], G_FILE_TEST_IS_REGULAR) || g_hash_table_contains(seen, listed[i]))
+      continue;
+    g_hash_table_add(seen, g_strdup(listed[i]));
+    g_strv_builder_add(builder, listed[i]);
+    n++;
+  }
+  GList *items = gtk_recent_manager_get_items(gtk_recent_manager_get_default());
+  g_autoptr(GPtrArray) infos = g_ptr_array_new();
+  for (GList *l = items; l; l = l->next)
+    if (is_project_info(l->data))
+      g_ptr_array_add(infos, l->data);
+  g_ptr_array_sort(infos, newest_first);
+  for (guint i = 0; i < infos->len && n < RECENT_MAX; i++) {
+    char *path = g_filename_from_uri(gtk_recent_info_get_uri(infos->pdata[i]), NULL, NULL);
+    if (path && g_file_test(path, G_FILE_TEST_IS_REGULAR) && !g_hash_table_contains(seen, path)) {
+      g_strv_builder_add(builder, path);
+      g_hash_table_add(seen, path);
+      n++;
+    } else {
+      g_free(path);
+    }
+  }
+  g_list_free_full(items, (GDestroyNotify)gtk_recent_info_unref);
+  return g_strv_builder_end(builder);
 }
 
 char *

@@ -29,6 +29,7 @@ struct _SrMetricPlot {
   GArray *marks;  /* of int */
   int first, last;
   double low, high;
+  double min_span;
   int current;
 };
 
@@ -146,6 +147,14 @@ sr_metric_plot_set_limits(SrMetricPlot *self, double low, double high)
 }
 
 void
+sr_metric_plot_set_min_span(SrMetricPlot *self, double span)
+{
+  g_return_if_fail(SR_IS_METRIC_PLOT(self));
+  self->min_span = isfinite(span) && span > 0 ? span : 0;
+  gtk_widget_queue_draw(GTK_WIDGET(self));
+}
+
+void
 sr_metric_plot_set_marks(SrMetricPlot *self, const int *frames, int n)
 {
   g_return_if_fail(SR_IS_METRIC_PLOT(self));
@@ -206,16 +215,14 @@ get_axes(SrMetricPlot *self, Axes *a)
       hi = MAX(hi, v);
     }
   }
-  /* The limits stay in view only when they are near the data; a far limit
-   * would squash every point into one line. */
-  double span = isfinite(lo) ? MAX(hi - lo, MAX(fabs(hi), fabs(lo)) * 0.2) : 1;
-  if (span <= 0)
-    span = 1;
-  if (isfinite(self->low) && (!isfinite(lo) || self->low > lo - 3 * span)) {
+  /* The accepted band is always in view, so values are read against it:
+   * noise well inside the band stays a near-flat line instead of being
+   * stretched over the whole height. */
+  if (isfinite(self->low)) {
     lo = MIN(lo, self->low);
     hi = MAX(hi, self->low);
   }
-  if (isfinite(self->high) && (!isfinite(hi) || self->high < hi + 3 * span)) {
+  if (isfinite(self->high)) {
     hi = MAX(hi, self->high);
     lo = MIN(lo, self->high);
   }
@@ -223,13 +230,20 @@ get_axes(SrMetricPlot *self, Axes *a)
     lo = 0;
     hi = 1;
   }
-  if (hi - lo < 1e-12) {
-    double d = fabs(hi) > 1e-9 ? fabs(hi) * 0.1 : 1;
-    lo -= d;
-    hi += d;
+  /* Never narrower than the plot's minimum span (or a tenth of the values'
+   * size), centred on what is there. */
+  double need = MAX(self->min_span, MAX(fabs(hi), fabs(lo)) * 0.1);
+  if (need < 1e-12)
+    need = 1;
+  if (hi - lo < need) {
+    double mid = (hi + lo) / 2;
+    lo = mid - need / 2;
+    hi = mid + need / 2;
   }
   double pad = (hi - lo) * 0.12;
-  a->vmin = lo - pad;
+  /* A metric that is never negative (flicker, a colour shift) keeps its
+   * axis from going below zero for the padding's sake. */
+  a->vmin = lo >= 0 ? MAX(lo - pad, 0) : lo - pad;
   a->vmax = hi + pad;
 }
 
@@ -353,6 +367,33 @@ draw_limit(cairo_t *cr, const Axes *a, double v)
   cairo_restore(cr);
 }
 
+/* The accepted band, shaded: between the limits, or from the one limit to
+ * the edge of the plot on its accepted side. */
+static void
+draw_band(SrMetricPlot *self, cairo_t *cr, const Axes *a)
+{
+  if (!isfinite(self->low) && !isfinite(self->high))
+    return;
+  double top = value_y(a, isfinite(self->high) ? MIN(self->high, a->vmax) : a->vmax);
+  double bottom = value_y(a, isfinite(self->low) ? MAX(self->low, a->vmin) : a->vmin);
+  if (bottom <= top)
+    return;
+  cairo_set_source_rgba(cr, 0.36, 0.62, 0.42, 0.16);
+  cairo_rectangle(cr, a->x0, top, a->w, bottom - top);
+  cairo_fill(cr);
+}
+
+void
+sr_metric_plot_get_value_range(SrMetricPlot *self, double *vmin, double *vmax)
+{
+  Axes a;
+
+  g_return_if_fail(SR_IS_METRIC_PLOT(self));
+  get_axes(self, &a);
+  *vmin = a.vmin;
+  *vmax = a.vmax;
+}
+
 static void
 sr_metric_plot_snapshot(GtkWidget *widget, GtkSnapshot *snapshot)
 {
@@ -413,6 +454,7 @@ sr_metric_plot_snapshot(GtkWidget *widget, GtkSnapshot *snapshot)
     show_text(self, cr, buf, a.x0 + a.w, a.y0 + a.h + 1, 1, 0, 0.68, FALSE);
   }
 
+  draw_band(self, cr, &a);
   draw_limit(cr, &a, self->low);
   draw_limit(cr, &a, self->high);
 

@@ -1,8 +1,10 @@
 /* sr-metric-plot.h — one per-frame QA metric over a rendered range.
  *
  * A small line plot: frame numbers along x, the metric up y, the accepted
- * band's limits as dashed lines, outlier frames as red points (with their
- * reasons in the tooltip), the archivist's flagged frames as amber ticks
+ * band shaded between its limits (dashed lines), the y range always holding
+ * the band and never narrower than a minimum span, outlier frames as red
+ * points (with their reasons in the tooltip), the archivist's flagged
+ * frames as amber ticks
  * along the top, and the frame the viewer shows as a vertical line.
  * Clicking the plot picks the nearest point's frame ("frame-activated").
  * Values that could not be measured (NaN) leave a gap.
@@ -35,8 +37,14 @@ int sr_metric_plot_get_n_points(SrMetricPlot *self);
 /* Points with a finite value marked as outliers. */
 int sr_metric_plot_get_n_outliers(SrMetricPlot *self);
 
-/* Limits of the accepted band; NaN leaves that side open. */
+/* Limits of the accepted band; NaN leaves that side open. The band is
+ * shaded and always inside the y range. */
 void sr_metric_plot_set_limits(SrMetricPlot *self, double low, double high);
+/* The narrowest y range shown (in the metric's unit; 0: none), so that
+ * noise is not magnified into drama when the values barely move. */
+void sr_metric_plot_set_min_span(SrMetricPlot *self, double span);
+/* The y range drawn (test hook and tooltips). */
+void sr_metric_plot_get_value_range(SrMetricPlot *self, double *vmin, double *vmax);
 /* The archivist's flagged frames (copied). */
 void sr_metric_plot_set_marks(SrMetricPlot *self, const int *frames, int n);
 /* The frame shown in the viewer (G_MININT: none). */

@@ -16,5 +16,8 @@ const sr_check_report *sr_page_crop_get_checks(SrPageCrop *self);
 int sr_page_crop_get_pair(SrPageCrop *self);
 void sr_page_crop_set_pair(SrPageCrop *self, int frame);
 GtkWidget *sr_page_crop_get_viewer(SrPageCrop *self);
+/* What the frame's edges changed in the last crop set (a typed X past the
+ * right edge, a width wider than the frame...); NULL when nothing was. */
+const char *sr_page_crop_get_clamp_note(SrPageCrop *self);
 
 G_END_DECLS

@@ -19,6 +19,8 @@ struct _SrPageCrop {
   GtkWidget *frame_size, *crop_x, *crop_y, *crop_w, *crop_h, *snap_even, *whole_frame;
   GtkWidget *prefilter, *prefilter_warning;
   GtkWidget *checks_title, *checks_spinner, *checks_note, *checks_list;
+  GtkWidget *clamp_note;
+  sr_rect noted_crop; /* the crop the clamp note is about */
 
   GtkWidget *viewer;
 
@@ -348,6 +350,49 @@ queue_checks(SrPageCrop *self)
 
 /* ---- Crop edits ---------------------------------------------------------------- */
 
+/* Says what the frame's edges changed in a typed crop, so a value that
+ * would push the box past the frame is never corrected silently. */
+static void
+show_clamp_note(SrPageCrop *self, sr_rect asked, sr_rect crop)
+{
+  GString *s = g_string_new(NULL);
+
+  if (asked.w != crop.w)
+    g_string_append_printf(s,
+                           asked.w > crop.w ? _("Width %d is wider than the frame: set to %d. ")
+                                            : _("Width %d is below the smallest crop: set to %d. "),
+                           asked.w, crop.w);
+  if (asked.h != crop.h)
+    g_string_append_printf(s,
+                           asked.h > crop.h
+                               ? _("Height %d is taller than the frame: set to %d. ")
+                               : _("Height %d is below the smallest crop: set to %d. "),
+                           asked.h, crop.h);
+  if (asked.x != crop.x)
+    g_string_append_printf(s,
+                           _("X %d would put the crop past the frame's right edge (%d px wide): "
+                             "X set to %d. Reduce the width first to move it further right. "),
+                           asked.x, self->width, crop.x);
+  if (asked.y != crop.y)
+    g_string_append_printf(s,
+                           _("Y %d would put the crop past the frame's bottom edge (%d px high): "
+                             "Y set to %d. Reduce the height first to move it further down. "),
+                           asked.y, self->height, crop.y);
+  g_strchomp(s->str);
+  self->noted_crop = crop;
+  gtk_label_set_text(GTK_LABEL(self->clamp_note), s->str);
+  gtk_widget_set_visible(self->clamp_note, s->str[0] != '\0');
+  g_string_free(s, TRUE);
+}
+
+const char *
+sr_page_crop_get_clamp_note(SrPageCrop *self)
+{
+  g_return_val_if_fail(SR_IS_PAGE_CROP(self), NULL);
+  return gtk_widget_get_visible(self->clamp_note) ? gtk_label_get_text(GTK_LABEL(self->clamp_note))
+                                                  : NULL;
+}
+
 void
 sr_page_crop_apply(SrPageCrop *self, sr_rect crop)
 {
@@ -359,10 +404,12 @@ sr_page_crop_apply(SrPageCrop *self, sr_rect crop)
     crop.h &= ~1;
   }
   if (self->width > 0) {
+    sr_rect asked = crop;
     crop.w = CLAMP(crop.w, MIN_CROP, self->width);
     crop.h = CLAMP(crop.h, MIN_CROP, self->height);
     crop.x = CLAMP(crop.x, 0, self->width - crop.w);
     crop.y = CLAMP(crop.y, 0, self->height - crop.h);
+    show_clamp_note(self, asked, crop);
   }
   if (!sr_rect_equal(crop, sr_project_get_crop(project_of(self))))
     sr_project_set_crop(project_of(self), crop);
@@ -507,6 +554,9 @@ sr_page_crop_project_changed(SrStagePage *page, const char *description)
                                                                                           : 0);
   self->syncing = FALSE;
   sr_ui_set_class(self->prefilter_warning, "field-warning", pf != SR_PREFILTER_NONE);
+  /* Another crop (an undo, another window's edit): the note is stale. */
+  if (!sr_rect_equal(sr_project_get_crop(project), self->noted_crop))
+    gtk_widget_set_visible(self->clamp_note, FALSE);
   sr_viewer_set_colourspace(SR_VIEWER(self->viewer), sr_project_get_source_colourspace(project));
   sync_viewer_crop(self);
   queue_checks(self);
@@ -626,6 +676,7 @@ sr_page_crop_class_init(SrPageCropClass *klass)
   BIND(checks_title);
   BIND(checks_spinner);
   BIND(checks_note);
+  BIND(clamp_note);
   BIND(checks_list);
 #undef BIND
 }

@@ -867,6 +867,16 @@ action_mode(GtkWidget *widget, const char *name, GVariant *param)
     gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(buttons[mode]), TRUE);
 }
 
+/* T: Source ↔ Reference (from a two-picture mode, to the Source). */
+static void
+action_toggle(GtkWidget *widget, const char *name, GVariant *param)
+{
+  SrPagePairs *self = SR_PAGE_PAIRS(widget);
+  gboolean on_source = gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(self->mode_source));
+
+  action_mode(widget, "pairs.mode", g_variant_new_int32(on_source ? 1 : 0));
+}
+
 static void
 on_mode_toggled(GtkToggleButton *button, SrPagePairs *self)
 {
@@ -1037,16 +1047,7 @@ sr_page_pairs_class_init(SrPagePairsClass *klass)
                                   sr_pairs_sync_action_find_match);
   gtk_widget_class_install_action(widget_class, "pairs.step", "i", action_step);
   gtk_widget_class_install_action(widget_class, "pairs.mode", "i", action_mode);
-
-  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_p, 0, "pairs.toggle-pair", NULL);
-  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_h, 0, "pairs.toggle-held-out", NULL);
-  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Left, 0, "pairs.previous", NULL);
-  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Right, 0, "pairs.next", NULL);
-  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Page_Up, 0, "pairs.step", "i", -10);
-  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Page_Down, 0, "pairs.step", "i", 10);
-  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Home, 0, "pairs.step", "i", G_MININT32);
-  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_End, 0, "pairs.step", "i", G_MAXINT32);
-  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_d, 0, "pairs.mode", "i", 4);
+  gtk_widget_class_install_action(widget_class, "pairs.toggle", NULL, action_toggle);
 }
 
 static void
@@ -1058,6 +1059,20 @@ sr_page_pairs_init(SrPagePairs *self)
   self->shifts = g_hash_table_new_full(NULL, NULL, NULL, shift_free);
   self->shift_pending = g_hash_table_new(NULL, NULL);
   self->frame = G_MININT;
+
+  GtkShortcutController *keys = sr_ui_page_keys_new(GTK_WIDGET(self), "pairs-keys");
+  sr_ui_page_key(keys, GDK_KEY_p, "pairs.toggle-pair", NULL);
+  sr_ui_page_key(keys, GDK_KEY_h, "pairs.toggle-held-out", NULL);
+  sr_ui_page_key(keys, GDK_KEY_Left, "pairs.previous", NULL);
+  sr_ui_page_key(keys, GDK_KEY_Right, "pairs.next", NULL);
+  sr_ui_page_key(keys, GDK_KEY_Page_Up, "pairs.step", g_variant_new_int32(-10));
+  sr_ui_page_key(keys, GDK_KEY_Page_Down, "pairs.step", g_variant_new_int32(10));
+  sr_ui_page_key(keys, GDK_KEY_Home, "pairs.step", g_variant_new_int32(G_MININT32));
+  sr_ui_page_key(keys, GDK_KEY_End, "pairs.step", g_variant_new_int32(G_MAXINT32));
+  sr_ui_page_key(keys, GDK_KEY_t, "pairs.toggle", NULL);
+  sr_ui_page_key(keys, GDK_KEY_w, "pairs.mode", g_variant_new_int32(2));
+  sr_ui_page_key(keys, GDK_KEY_s, "pairs.mode", g_variant_new_int32(3));
+  sr_ui_page_key(keys, GDK_KEY_d, "pairs.mode", g_variant_new_int32(4));
 
   self->viewer = sr_viewer_new();
   gtk_widget_set_vexpand(self->viewer, TRUE);

@@ -785,33 +785,6 @@ action_add_pairs(GtkWidget *widget, const char *name, GVariant *param)
       self, gtk_check_button_get_active(GTK_CHECK_BUTTON(self->include_qa_check)), NULL);
 }
 
-/* Keys work wherever the focus is on the page, except while text is typed. */
-static gboolean
-on_shortcut(GtkWidget *widget, GVariant *args, gpointer user_data)
-{
-  SrPageRender *self = SR_PAGE_RENDER(widget);
-  const char *action = user_data;
-  GtkRoot *root = gtk_widget_get_root(widget);
-  GtkWidget *focus = root ? gtk_root_get_focus(root) : NULL;
-
-  if ((focus && (GTK_IS_EDITABLE(focus) || gtk_widget_get_ancestor(focus, GTK_TYPE_POPOVER))) ||
-      gtk_widget_get_visible(self->flag_popover))
-    return FALSE;
-  if (!gtk_widget_get_mapped(widget))
-    return FALSE;
-  return gtk_widget_activate_action_variant(widget, action, args);
-}
-
-static void
-add_shortcut(GtkShortcutController *controller, guint key, const char *action, GVariant *args)
-{
-  GtkShortcut *s = gtk_shortcut_new(gtk_keyval_trigger_new(key, 0),
-                                    gtk_callback_action_new(on_shortcut, (gpointer)action, NULL));
-  if (args)
-    gtk_shortcut_set_arguments(s, args);
-  gtk_shortcut_controller_add_shortcut(controller, s);
-}
-
 static void
 on_mode_toggled(GtkToggleButton *button, SrPageRender *self)
 {
@@ -829,6 +802,21 @@ on_mode_toggled(GtkToggleButton *button, SrPageRender *self)
     sr_viewer_set_mode(v, SR_VIEWER_MODE_SIDE_BY_SIDE);
   else
     sr_viewer_set_mode(v, SR_VIEWER_MODE_DIFFERENCE);
+}
+
+/* W, S, D: wipe, side by side, difference; T: Source ↔ Recovered. */
+static void
+action_mode(GtkWidget *widget, const char *name, GVariant *param)
+{
+  SrPageRender *self = SR_PAGE_RENDER(widget);
+  GtkWidget *modes[] = {self->mode_wipe, self->mode_source, self->mode_recovered, self->mode_side,
+                        self->mode_difference};
+  int i = g_variant_get_int32(param);
+
+  if (i < 0) /* toggle */
+    i = gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(self->mode_recovered)) ? 1 : 2;
+  if (i < (int)G_N_ELEMENTS(modes))
+    gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(modes[i]), TRUE);
 }
 
 static void
@@ -1009,6 +997,7 @@ sr_page_render_class_init(SrPageRenderClass *klass)
   gtk_widget_class_install_action(widget_class, "render.flag-reason", "s", action_flag_reason);
   gtk_widget_class_install_action(widget_class, "render.unflag", NULL, action_unflag);
   gtk_widget_class_install_action(widget_class, "render.step", "i", action_step);
+  gtk_widget_class_install_action(widget_class, "render.mode", "i", action_mode);
   gtk_widget_class_install_action(widget_class, "render.add-flagged-pairs", NULL, action_add_pairs);
 }
 
@@ -1067,22 +1056,19 @@ sr_page_render_init(SrPageRender *self)
 
   /* Captured before the viewer sees them: on this page F flags (the viewer's
    * fit stays on its toolbar action and the wheel). */
-  GtkEventController *keys = gtk_shortcut_controller_new();
-  gtk_event_controller_set_propagation_phase(keys, GTK_PHASE_CAPTURE);
-  gtk_event_controller_set_name(keys, "render-keys");
-  add_shortcut(GTK_SHORTCUT_CONTROLLER(keys), GDK_KEY_f, "render.flag", NULL);
-  add_shortcut(GTK_SHORTCUT_CONTROLLER(keys), GDK_KEY_F, "render.flag", NULL);
-  add_shortcut(GTK_SHORTCUT_CONTROLLER(keys), GDK_KEY_Left, "render.step", g_variant_new_int32(-1));
-  add_shortcut(GTK_SHORTCUT_CONTROLLER(keys), GDK_KEY_Right, "render.step", g_variant_new_int32(1));
-  add_shortcut(GTK_SHORTCUT_CONTROLLER(keys), GDK_KEY_Page_Up, "render.step",
-               g_variant_new_int32(-10));
-  add_shortcut(GTK_SHORTCUT_CONTROLLER(keys), GDK_KEY_Page_Down, "render.step",
-               g_variant_new_int32(10));
-  add_shortcut(GTK_SHORTCUT_CONTROLLER(keys), GDK_KEY_Home, "render.step",
-               g_variant_new_int32(G_MININT32));
-  add_shortcut(GTK_SHORTCUT_CONTROLLER(keys), GDK_KEY_End, "render.step",
-               g_variant_new_int32(G_MAXINT32));
-  gtk_widget_add_controller(GTK_WIDGET(self), keys);
+  GtkShortcutController *keys = sr_ui_page_keys_new(GTK_WIDGET(self), "render-keys");
+  sr_ui_page_key(keys, GDK_KEY_f, "render.flag", NULL);
+  sr_ui_page_key(keys, GDK_KEY_F, "render.flag", NULL);
+  sr_ui_page_key(keys, GDK_KEY_Left, "render.step", g_variant_new_int32(-1));
+  sr_ui_page_key(keys, GDK_KEY_Right, "render.step", g_variant_new_int32(1));
+  sr_ui_page_key(keys, GDK_KEY_Page_Up, "render.step", g_variant_new_int32(-10));
+  sr_ui_page_key(keys, GDK_KEY_Page_Down, "render.step", g_variant_new_int32(10));
+  sr_ui_page_key(keys, GDK_KEY_Home, "render.step", g_variant_new_int32(G_MININT32));
+  sr_ui_page_key(keys, GDK_KEY_End, "render.step", g_variant_new_int32(G_MAXINT32));
+  sr_ui_page_key(keys, GDK_KEY_w, "render.mode", g_variant_new_int32(0));
+  sr_ui_page_key(keys, GDK_KEY_s, "render.mode", g_variant_new_int32(3));
+  sr_ui_page_key(keys, GDK_KEY_d, "render.mode", g_variant_new_int32(4));
+  sr_ui_page_key(keys, GDK_KEY_t, "render.mode", g_variant_new_int32(-1));
 
   gtk_widget_set_visible(self->checkpoint_drop, FALSE);
   sr_page_render_update_strip_range(self);

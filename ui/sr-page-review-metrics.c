@@ -281,6 +281,10 @@ sr_page_review_update_plots(SrPageReview *self)
       sr_metric_plot_set_format(plot, "%.3f");
       break;
     }
+    /* The narrowest range drawn, so a change far smaller than what the
+     * checks accept is not drawn as drama: 2 dB for the dB plots, the
+     * limit's own size (0 to the limit) for the others. */
+    sr_metric_plot_set_min_span(plot, p < 2 ? 2.0 : high);
     sr_metric_plot_set_limits(plot, low, high);
     sr_metric_plot_set_points(plot, frames, values, outlier, (const char *const *)notes->pdata, n);
     sr_metric_plot_set_placeholder(plot, _("Not measured yet"));

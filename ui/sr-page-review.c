@@ -332,6 +332,14 @@ sync_flag_button(SrPageReview *self)
   self->syncing = TRUE;
   gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(self->flag_button), flagged);
   self->syncing = FALSE;
+  /* A flagged frame offers to unflag it, not to flag it again. */
+  const char *label = flagged ? _("Flagged — Unflag") : _("Flag frame");
+  if (g_strcmp0(gtk_button_get_label(GTK_BUTTON(self->flag_button)), label) != 0)
+    gtk_button_set_label(GTK_BUTTON(self->flag_button), label);
+  gtk_widget_set_tooltip_text(
+      self->flag_button,
+      flagged ? _("This frame is flagged; click (or F) to take the flag off")
+              : _("Flag this frame for another look; flagged frames can become new pairs (F)"));
 }
 
 static void
@@ -920,18 +928,6 @@ sr_page_review_class_init(SrPageReviewClass *klass)
                                   sr_page_review_action_measure);
   gtk_widget_class_install_action(widget_class, "review.export-stills", NULL,
                                   sr_page_review_action_export);
-  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Left, 0, "review.step", "i", -1);
-  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Right, 0, "review.step", "i", 1);
-  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Page_Up, 0, "review.step", "i", -10);
-  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Page_Down, 0, "review.step", "i", 10);
-  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Home, 0, "review.step", "i",
-                                      G_MININT32);
-  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_End, 0, "review.step", "i", G_MAXINT32);
-  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_w, 0, "review.mode", "i", 0);
-  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_s, 0, "review.mode", "i", 1);
-  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_d, 0, "review.mode", "i", 3);
-  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_t, 0, "review.toggle", NULL);
-  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_f, 0, "review.flag", NULL);
 }
 
 static void
@@ -939,6 +935,21 @@ sr_page_review_init(SrPageReview *self)
 {
   gtk_widget_init_template(GTK_WIDGET(self));
   self->frame = G_MININT;
+
+  /* Captured before the viewer sees them: on this page F flags and T
+   * toggles Source and Recovered, wherever the focus is. */
+  GtkShortcutController *keys = sr_ui_page_keys_new(GTK_WIDGET(self), "review-keys");
+  sr_ui_page_key(keys, GDK_KEY_Left, "review.step", g_variant_new_int32(-1));
+  sr_ui_page_key(keys, GDK_KEY_Right, "review.step", g_variant_new_int32(1));
+  sr_ui_page_key(keys, GDK_KEY_Page_Up, "review.step", g_variant_new_int32(-10));
+  sr_ui_page_key(keys, GDK_KEY_Page_Down, "review.step", g_variant_new_int32(10));
+  sr_ui_page_key(keys, GDK_KEY_Home, "review.step", g_variant_new_int32(G_MININT32));
+  sr_ui_page_key(keys, GDK_KEY_End, "review.step", g_variant_new_int32(G_MAXINT32));
+  sr_ui_page_key(keys, GDK_KEY_w, "review.mode", g_variant_new_int32(0));
+  sr_ui_page_key(keys, GDK_KEY_s, "review.mode", g_variant_new_int32(1));
+  sr_ui_page_key(keys, GDK_KEY_d, "review.mode", g_variant_new_int32(3));
+  sr_ui_page_key(keys, GDK_KEY_t, "review.toggle", NULL);
+  sr_ui_page_key(keys, GDK_KEY_f, "review.flag", NULL);
 
   self->viewer = sr_viewer_new();
   gtk_widget_set_vexpand(self->viewer, TRUE);

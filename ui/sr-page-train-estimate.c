@@ -1,6 +1,7 @@
 /* sr-page-train-estimate.c — how long the Train page's run will take: the
  * devices listed once off the main loop, and a few real training steps of
- * the chosen model, patch and batch timed on a worker while the page shows. */
+ * the run's configuration timed on a worker while the page shows
+ * (sr_training_measure, app/sr-training-estimate.c). */
 #include "sr-page-train-private.h"
 
 #include <math.h>
@@ -65,13 +66,21 @@ sr_page_train_list_devices(SrPageTrain *self)
 /* ---- estimate: a few real steps of the chosen configuration ---------------------- */
 
 typedef struct {
-  char backend[16];
-  SrModelSize size;
-  int patch, batch;
+  SrProject *project; /* a copy for the worker (sr_project_copy_for_thread) */
+  int patch;          /* the patch measured (fitted as a run fits it) */
+  int train_w, train_h;
   double seconds_per_step;
   char backend_name[16];
   char error[256];
 } Estimate;
+
+static void
+estimate_free(gpointer data)
+{
+  Estimate *e = data;
+  g_clear_object(&e->project);
+  g_free(e);
+}
 
 typedef struct {
   Estimate *e;
@@ -82,81 +91,36 @@ static GMutex estimate_lock;
 static gint exiting; /* set once, at exit */
 
 static gboolean
+estimate_stop(gpointer user)
+{
+  return g_cancellable_is_cancelled(user) || g_atomic_int_get(&exiting);
+}
+
+/* The measurement the command line and tests share (sr_training_measure):
+ * the run's own configuration, its first step untimed. */
+static gboolean
 estimate_measure(gpointer data)
 {
   Estimate *e = ((EstimateCall *)data)->e;
-  GCancellable *cancellable = ((EstimateCall *)data)->cancellable;
-  sr_error err = {0};
-  char reason[256] = "";
-  sr_backend *be = NULL;
-  sr_unet *net = NULL;
-  sr_unet_workspace *ws = NULL;
-  size_t count = (size_t)e->batch * e->patch * e->patch * 3;
-  float *src = g_try_new(float, count), *gt = g_try_new(float, count);
-  gboolean ok = FALSE;
+  SrTrainingMeasureOptions o;
+  SrTrainingMeasure m;
+  g_autoptr(GError) error = NULL;
 
-  if (!src || !gt) {
-    g_snprintf(e->error, sizeof e->error, _("not enough memory for %d × %d px patches"), e->patch,
-               e->patch);
-    goto out;
+  sr_training_measure_options_init(&o);
+  o.seconds = ESTIMATE_SECONDS;
+  o.max_steps = ESTIMATE_MAX_STEPS;
+  o.stop = estimate_stop;
+  o.user = ((EstimateCall *)data)->cancellable;
+  if (!sr_training_measure(e->project, &o, &m, &error)) {
+    g_strlcpy(e->error, error->message, sizeof e->error);
+    return FALSE;
   }
-  be = sr_backend_open(e->backend, reason, sizeof reason, &err);
-  if (!be || !(net = sr_unet_new((sr_unet_size)e->size, be, &err)) || !sr_unet_init(net, 1, &err) ||
-      !(ws = sr_unet_workspace_new(net, e->batch, e->patch, e->patch, true, &err))) {
-    g_strlcpy(e->error, err.message, sizeof e->error);
-    goto out;
-  }
-  g_strlcpy(e->backend_name, be->name, sizeof e->backend_name);
-  /* A smooth ramp for the Source and a slightly sharper copy for the
-   * ground truth: the time of a step does not depend on the values. */
-  for (size_t i = 0; i < count; i++) {
-    src[i] = 0.25f + 0.5f * (float)((i / 3) % (size_t)e->patch) / (float)e->patch;
-    gt[i] = src[i] + ((i / 3) % 2 ? 0.02f : -0.02f);
-  }
-  sr_loss_desc loss = {0.2126f, 0.7152f, 0.0722f, SR_CHARBONNIER_EPS};
-  sr_adam_desc adam = sr_adam_defaults();
-  double l;
-  if (g_cancellable_is_cancelled(cancellable) || g_atomic_int_get(&exiting))
-    goto out;
-  gint64 t0 = g_get_monotonic_time();
-  if (!sr_unet_train_step_host(net, ws, src, gt, &loss, &adam, &l, &err) ||
-      !sr_backend_synchronize(be, &err)) {
-    g_strlcpy(e->error, err.message, sizeof e->error);
-    goto out;
-  }
-  /* A step that long dwarfs the one-off set-up it includes: it is the
-   * measurement, and a big model is not kept busy any longer. */
-  double first = (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
-  if (first >= ESTIMATE_SLOW_STEP) {
-    e->seconds_per_step = first;
-    ok = TRUE;
-    goto out;
-  }
-  t0 = g_get_monotonic_time();
-  int n = 0;
-  while (n < ESTIMATE_MAX_STEPS && !g_cancellable_is_cancelled(cancellable) &&
-         !g_atomic_int_get(&exiting) &&
-         (n == 0 || (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC < ESTIMATE_SECONDS)) {
-    adam.step++;
-    if (!sr_unet_train_step_host(net, ws, src, gt, &loss, &adam, &l, &err)) {
-      g_strlcpy(e->error, err.message, sizeof e->error);
-      goto out;
-    }
-    n++;
-  }
-  if (!sr_backend_synchronize(be, &err)) {
-    g_strlcpy(e->error, err.message, sizeof e->error);
-    goto out;
-  }
-  e->seconds_per_step = (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC / MAX(n, 1);
-  ok = TRUE;
-out:
-  sr_unet_workspace_free(ws);
-  sr_unet_free(net);
-  sr_backend_close(be);
-  g_free(src);
-  g_free(gt);
-  return ok;
+  e->seconds_per_step = m.seconds_per_step;
+  e->patch = m.config.patch;
+  e->train_w = m.train_w;
+  e->train_h = m.train_h;
+  g_strlcpy(e->backend_name, m.backend_name, sizeof e->backend_name);
+  return TRUE;
 }
 
 /* One measurement at a time, so an abandoned one finishing its step does
@@ -198,7 +162,8 @@ sr_page_train_show_estimate(SrPageTrain *self)
   if (!sr_page_train_project_of(self) || self->seconds_per_step < 0)
     return;
   sr_project_get_training(sr_page_train_project_of(self), &t);
-  g_autofree char *total = sr_page_train_duration_text(self->seconds_per_step * t.steps);
+  g_autofree char *total =
+      sr_page_train_duration_text(sr_training_estimate_seconds(self->seconds_per_step, t.steps, 0));
   /* The schedule scales with the run: say how, since it shapes the loss
    * curve the archivist is about to watch. */
   sr_train_config cfg;
@@ -237,6 +202,13 @@ on_estimate_done(GObject *source, GAsyncResult *res, gpointer user)
   if (ok) {
     self->seconds_per_step = e->seconds_per_step;
     g_strlcpy(self->estimate_backend, e->backend_name, sizeof self->estimate_backend);
+    /* Without a crop the patch is fitted to the frame, whose size the
+     * measurement read: the form now lists what fits it. */
+    if (self->train_w != e->train_w || self->train_h != e->train_h) {
+      self->train_w = e->train_w;
+      self->train_h = e->train_h;
+      sr_page_train_sync_settings(self);
+    }
     sr_page_train_show_estimate(self);
   } else {
     g_autofree char *text = g_strdup_printf(_("No estimate: %s"), e->error);
@@ -262,17 +234,18 @@ sr_page_train_cancel_estimate(SrPageTrain *self)
 static void
 start_estimate(SrPageTrain *self)
 {
-  SrTrainingSettings t;
-
   sr_page_train_cancel_estimate(self);
   if (!sr_page_train_project_of(self) || sr_page_train_is_running(self))
     return;
-  sr_project_get_training(sr_page_train_project_of(self), &t);
   Estimate *e = g_new0(Estimate, 1);
-  g_strlcpy(e->backend, t.backend, sizeof e->backend);
-  e->size = t.model_size;
-  e->patch = sr_page_train_fitted_patch(self, t.patch, t.model_size);
-  e->batch = t.batch;
+  g_autoptr(GError) error = NULL;
+  e->project = sr_project_copy_for_thread(sr_page_train_project_of(self), &error);
+  if (!e->project) {
+    g_autofree char *text = g_strdup_printf(_("No estimate: %s"), error->message);
+    gtk_label_set_text(GTK_LABEL(self->estimate_label), text);
+    estimate_free(e);
+    return;
+  }
   self->seconds_per_step = -1;
   self->estimate_cancel = g_cancellable_new();
   gtk_widget_set_visible(self->estimate_spinner, TRUE);
@@ -280,7 +253,7 @@ start_estimate(SrPageTrain *self)
   gtk_label_set_text(GTK_LABEL(self->estimate_label), _("Measuring a few training steps…"));
   GTask *task = g_task_new(self, self->estimate_cancel, on_estimate_done,
                            GUINT_TO_POINTER(self->estimate_generation));
-  g_task_set_task_data(task, e, g_free);
+  g_task_set_task_data(task, e, estimate_free);
   g_task_run_in_thread(task, estimate_thread);
   g_object_unref(task);
 }

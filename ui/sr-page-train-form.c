@@ -40,6 +40,8 @@ sr_page_train_fitted_patch(SrPageTrain *self, int patch, SrModelSize size)
   if (!sr_page_train_project_of(self))
     return patch;
   crop = sr_project_get_crop(sr_page_train_project_of(self));
+  if (crop.w <= 0 || crop.h <= 0)
+    return sr_training_fit_patch(patch, self->train_w, self->train_h, size);
   return sr_training_fit_patch(patch, crop.w, crop.h, size);
 }
 
@@ -64,10 +66,12 @@ preset_fill(SrPageTrain *self, const Preset *p, SrTrainingSettings *t)
 static guint
 matching_preset(SrPageTrain *self, const SrTrainingSettings *t)
 {
+  SrTrainingSettings fitted = *t;
+  fitted.patch = sr_page_train_fitted_patch(self, t->patch, t->model_size);
   for (guint i = 0; i < N_PRESETS; i++) {
     SrTrainingSettings p = *t;
     preset_fill(self, &presets[i], &p);
-    if (memcmp(&p, t, sizeof p) == 0)
+    if (memcmp(&p, &fitted, sizeof p) == 0)
       return i;
   }
   return N_PRESETS;
@@ -162,26 +166,33 @@ dropdown_sync(GtkWidget *dropdown, guint i)
 
 static void on_patch_selected(GtkDropDown *dropdown, GParamSpec *pspec, SrPageTrain *self);
 
-/* Lists the standard patch sizes plus any other size the settings have held
- * (a small crop's), so the current value is always one of the choices.
- * Replacing the list moves the selection, which is no choice of the
- * archivist's: the handler is held off meanwhile. */
+/* Lists the standard patch sizes that fit the crop (sr_training_fit_patch
+ * keeps them) plus the current one, so the current value is always one of
+ * the choices and no patch larger than the crop is offered. Replacing the
+ * list moves the selection, which is no choice of the archivist's: the
+ * handler is held off meanwhile. */
 static void
 update_patch_model(SrPageTrain *self, int current)
 {
+  g_autoptr(GArray) values = g_array_new(FALSE, FALSE, sizeof(int));
   guint at = 0;
 
-  if (self->patch_values->len == 0)
-    g_array_append_vals(self->patch_values, standard_patches, G_N_ELEMENTS(standard_patches));
-  while (at < self->patch_values->len && g_array_index(self->patch_values, int, at) < current)
+  for (guint i = 0; i < G_N_ELEMENTS(standard_patches); i++)
+    if (sr_page_train_fitted_patch(self, standard_patches[i], self->form.model_size) ==
+        standard_patches[i])
+      g_array_append_val(values, standard_patches[i]);
+  while (at < values->len && g_array_index(values, int, at) < current)
     at++;
-  if (at < self->patch_values->len && g_array_index(self->patch_values, int, at) == current &&
+  if (at == values->len || g_array_index(values, int, at) != current)
+    g_array_insert_val(values, at, current);
+  if (values->len == self->patch_values->len &&
+      memcmp(values->data, self->patch_values->data, values->len * sizeof(int)) == 0 &&
       gtk_drop_down_get_model(GTK_DROP_DOWN(self->patch))) {
     dropdown_sync(self->patch, at);
     return;
   }
-  if (at == self->patch_values->len || g_array_index(self->patch_values, int, at) != current)
-    g_array_insert_val(self->patch_values, at, current);
+  g_array_set_size(self->patch_values, 0);
+  g_array_append_vals(self->patch_values, values->data, values->len);
   GtkStringList *list = gtk_string_list_new(NULL);
   for (guint i = 0; i < self->patch_values->len; i++) {
     g_autofree char *text = g_strdup_printf(_("%d px"), g_array_index(self->patch_values, int, i));
@@ -249,7 +260,8 @@ sr_page_train_sync_settings(SrPageTrain *self)
     if (form_value(self, p) != before[p])
       g_object_notify_by_pspec(G_OBJECT(self), properties[p]);
   dropdown_sync(self->preset, matching_preset(self, &t));
-  update_patch_model(self, t.patch);
+  /* What the run will use: the settings' patch fitted to the crop. */
+  update_patch_model(self, sr_page_train_fitted_patch(self, t.patch, t.model_size));
   g_snprintf(lr, sizeof lr, "%g", t.learning_rate);
   if (!gtk_widget_has_css_class(self->lr, "error"))
     sr_ui_editable_sync(GTK_EDITABLE(self->lr), lr);

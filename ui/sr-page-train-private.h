@@ -48,8 +48,6 @@ double sr_page_train_get_seconds_per_step(SrPageTrain *self);
  * untimed step that pays for primitive creation and first-touch memory). */
 #define ESTIMATE_SECONDS   1.0
 #define ESTIMATE_MAX_STEPS 6
-/* A first step at least this long is the measurement by itself. */
-#define ESTIMATE_SLOW_STEP 2.0
 
 typedef struct {
   gint64 step;
@@ -108,6 +106,7 @@ struct _SrPageTrain {
   GCancellable *estimate_cancel;
   double seconds_per_step;
   char estimate_backend[16];
+  int train_w, train_h;     /* the frame size measured when there is no crop */
   gboolean estimate_wanted; /* settings changed while the page was hidden */
 
   /* Checkpoints already on disk. */

@@ -1015,8 +1015,9 @@ sr_page_train_project_changed(SrStagePage *page, const char *description)
   SrProject *project = sr_stage_page_get_project(page);
   SrTrainingSettings t;
   sr_project_get_training(project, &t);
-  g_autofree char *key =
-      g_strdup_printf("%d %d %d %s", (int)t.model_size, t.patch, t.batch, t.backend);
+  sr_rect crop = sr_project_get_crop(project);
+  g_autofree char *key = g_strdup_printf("%d %d %d %s %d %d", (int)t.model_size, t.patch, t.batch,
+                                         t.backend, crop.w, crop.h);
   const char *old = g_object_get_data(G_OBJECT(self), "estimate-key");
   gboolean steps_only = g_strcmp0(old, key) == 0;
 
@@ -1025,7 +1026,8 @@ sr_page_train_project_changed(SrStagePage *page, const char *description)
   sr_page_train_show_settings_message(self, NULL);
   sr_ui_set_class(self->lr, "error", FALSE);
   refresh(self);
-  /* Only model, patch, batch and backend change the time of a step; other
+  /* Only model, patch, batch, backend and the crop (the patch is fitted to
+   * it) change the time of a step; other
    * edits just rescale the measured time. */
   if (!steps_only) {
     g_object_set_data_full(G_OBJECT(self), "estimate-key", g_steal_pointer(&key), g_free);

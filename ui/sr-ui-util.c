@@ -126,3 +126,37 @@ sr_ui_fill_facts(GtkWidget *grid, ...)
   }
   va_end(ap);
 }
+
+static gboolean
+on_page_key(GtkWidget *widget, GVariant *args, gpointer user_data)
+{
+  GtkRoot *root = gtk_widget_get_root(widget);
+  GtkWidget *focus = root ? gtk_root_get_focus(root) : NULL;
+
+  if (focus && (GTK_IS_EDITABLE(focus) || GTK_IS_TEXT_VIEW(focus) ||
+                gtk_widget_get_ancestor(focus, GTK_TYPE_POPOVER)))
+    return FALSE;
+  if (!gtk_widget_get_mapped(widget))
+    return FALSE;
+  return gtk_widget_activate_action_variant(widget, user_data, args);
+}
+
+GtkShortcutController *
+sr_ui_page_keys_new(GtkWidget *page, const char *name)
+{
+  GtkEventController *keys = gtk_shortcut_controller_new();
+  gtk_event_controller_set_propagation_phase(keys, GTK_PHASE_CAPTURE);
+  gtk_event_controller_set_name(keys, name);
+  gtk_widget_add_controller(page, keys);
+  return GTK_SHORTCUT_CONTROLLER(keys);
+}
+
+void
+sr_ui_page_key(GtkShortcutController *keys, guint keyval, const char *action, GVariant *args)
+{
+  GtkShortcut *s = gtk_shortcut_new(gtk_keyval_trigger_new(keyval, 0),
+                                    gtk_callback_action_new(on_page_key, (gpointer)action, NULL));
+  if (args)
+    gtk_shortcut_set_arguments(s, args);
+  gtk_shortcut_controller_add_shortcut(keys, s);
+}

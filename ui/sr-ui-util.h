@@ -31,6 +31,14 @@ GtkStringList *sr_ui_colourspace_model(void);
 char *sr_ui_describe_range(int first, int last, int n_missing, const char *missing);
 /* Adds a CSS class when on is TRUE, removes it otherwise. */
 void sr_ui_set_class(GtkWidget *widget, const char *css_class, gboolean on);
+/* The keys of a stage page, answered wherever the focus is on the page: a
+ * capture-phase shortcut controller added to `page`, so a focused button,
+ * check box, thumbnail or list does not swallow the arrows or a letter,
+ * and the viewer need not be clicked first. Never while text is typed or
+ * a popover is open. sr_ui_page_key() adds one unmodified key running the
+ * page's `action` (args may be NULL). */
+GtkShortcutController *sr_ui_page_keys_new(GtkWidget *page, const char *name);
+void sr_ui_page_key(GtkShortcutController *keys, guint keyval, const char *action, GVariant *args);
 
 G_END_DECLS
 

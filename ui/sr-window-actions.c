@@ -19,6 +19,21 @@ project_filter(void)
   return filter;
 }
 
+GFile *
+sr_window_dialog_folder(SrWindow *self)
+{
+  GFile *file = self->project ? sr_project_get_file(self->project) : NULL;
+  if (file)
+    return g_file_get_parent(file);
+  const char *source = self->project ? sr_project_get_source_pattern(self->project) : NULL;
+  if (source && g_path_is_absolute(source)) {
+    g_autofree char *dir = g_path_get_dirname(source);
+    if (g_file_test(dir, G_FILE_TEST_IS_DIR))
+      return g_file_new_for_path(dir);
+  }
+  return g_file_new_for_path(g_get_home_dir());
+}
+
 static void
 on_open_response(GtkNativeDialog *dialog, int response, SrWindow *self)
 {
@@ -41,6 +56,8 @@ action_open(GSimpleAction *action, GVariant *param, gpointer user_data)
   dialog = gtk_file_chooser_native_new(_("Open Project"), GTK_WINDOW(self),
                                        GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
   gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(dialog), project_filter());
+  g_autoptr(GFile) folder = sr_window_dialog_folder(self);
+  gtk_file_chooser_set_current_folder(GTK_FILE_CHOOSER(dialog), folder, NULL);
   g_signal_connect(dialog, "response", G_CALLBACK(on_open_response), self);
   gtk_native_dialog_show(GTK_NATIVE_DIALOG(dialog));
 }
@@ -117,6 +134,8 @@ action_save_as(GSimpleAction *action, GVariant *param, gpointer user_data)
   name = sr_project_get_name(self->project);
   suggested = g_strdup_printf("%s.srproj", name && name[0] ? name : _("Untitled"));
   gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(dialog), suggested);
+  g_autoptr(GFile) folder = sr_window_dialog_folder(self);
+  gtk_file_chooser_set_current_folder(GTK_FILE_CHOOSER(dialog), folder, NULL);
   g_signal_connect(dialog, "response", G_CALLBACK(on_save_as_response), self);
   gtk_native_dialog_show(GTK_NATIVE_DIALOG(dialog));
 }

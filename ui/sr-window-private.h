@@ -73,6 +73,11 @@ struct _SrWindow {
   char *problem_message;
 };
 
+/* sr-window-actions.c: the folder the Open and Save As dialogs start in:
+ * the project file's folder, else the Source's folder, else the home
+ * folder (never the folder the program was started from). */
+GFile *sr_window_dialog_folder(SrWindow *self);
+
 /* sr-window.c */
 void sr_window_emit_stages_updated(SrWindow *self);
 

@@ -538,8 +538,10 @@ on_recent_row_activated(GtkListBox *list, GtkListBoxRow *row, SrWindow *self)
 static void
 rebuild_recent(SrWindow *self)
 {
-  g_auto(GStrv) paths =
-      self->settings ? g_settings_get_strv(self->settings, "recent-projects") : g_new0(char *, 1);
+  GtkApplication *app = gtk_window_get_application(GTK_WINDOW(self));
+  g_auto(GStrv) paths = app && SR_IS_APPLICATION(app)
+                            ? sr_application_get_recent(SR_APPLICATION(app))
+                            : g_new0(char *, 1);
   GtkWidget *child;
   guint shown = 0;
 
@@ -548,8 +550,6 @@ rebuild_recent(SrWindow *self)
     gtk_list_box_remove(GTK_LIST_BOX(self->recent_list), child);
 
   for (guint i = 0; paths[i]; i++) {
-    if (!g_file_test(paths[i], G_FILE_TEST_IS_REGULAR))
-      continue;
     g_autofree char *base = g_path_get_basename(paths[i]);
     g_autofree char *dir = g_path_get_dirname(paths[i]);
     g_autofree char *detailed = NULL;
@@ -583,6 +583,12 @@ rebuild_recent(SrWindow *self)
 
 static void
 on_recent_changed(GSettings *settings, const char *key, SrWindow *self)
+{
+  rebuild_recent(self);
+}
+
+static void
+on_recent_files_changed(GtkRecentManager *manager, SrWindow *self)
 {
   rebuild_recent(self);
 }
@@ -672,6 +678,8 @@ attach_settings(SrWindow *self, SrApplication *app)
   } else {
     gtk_window_set_default_size(GTK_WINDOW(self), 1360, 860);
   }
+  g_signal_connect_object(gtk_recent_manager_get_default(), "changed",
+                          G_CALLBACK(on_recent_files_changed), self, 0);
   rebuild_recent(self);
 }
 

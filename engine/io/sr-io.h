@@ -199,6 +199,9 @@ sr_image *sr_sequence_read(const sr_sequence *seq, int frame, sr_error *err);
 /* Formats a pattern for a frame without a sequence (caller frees); NULL when
  * the pattern is not a valid frame pattern. */
 char *sr_pattern_format(const char *pattern, int frame);
+/* The zero-padded digit count of a pattern's frame number ("%04d", "####":
+ * 4); 0 for an unpadded "%d"; -1 for a plain path or a malformed pattern. */
+int sr_pattern_digits(const char *pattern);
 /* Records every frame of seq (first..last) as an input that no output may
  * replace (see sr_file_set in sr-fs.h). */
 bool sr_file_set_add_sequence(sr_file_set *set, const sr_sequence *seq, sr_error *err);

@@ -207,6 +207,17 @@ sr_pattern_format(const char *pattern, int frame)
   return out;
 }
 
+int
+sr_pattern_digits(const char *pattern)
+{
+  pattern_parts p;
+  if (!pattern || parse_pattern(pattern, &p) != 1)
+    return -1;
+  int width = p.width;
+  parts_clear(&p);
+  return width;
+}
+
 void
 sr_sequence_clear(sr_sequence *seq)
 {

@@ -996,12 +996,42 @@ test_cli(Fixture *fx, gconstpointer data)
   g_assert_nonnull(strstr(vtext2, ": 2. Render it"));
 }
 
+/* Render and delivery names follow the Source's padding, in one render/
+ * folder under the output folder; a render made under the earlier six-digit
+ * names (the fixture's) is still the one found. */
+static void
+test_names_follow_source(Fixture *fx, gconstpointer data)
+{
+  SrProject *p = fx->project;
+  g_assert_cmpint(sr_delivery_frame_digits(p), ==, 4);
+  g_autofree char *legacy = sr_delivery_render_pattern(p, fx->model_short);
+  g_assert_cmpstr(legacy, ==, fx->render_pattern);
+
+  g_autofree char *out = g_build_filename(fx->dir, "out", NULL);
+  g_autofree char *fresh = sr_delivery_render_pattern(p, "000000000000");
+  g_autofree char *want =
+      g_build_filename(out, "render", "SH010_v002_m000000000000.%04d.exr", NULL);
+  g_assert_cmpstr(fresh, ==, want);
+  g_assert_null(strstr(fresh, "render/render"));
+
+  g_autofree char *six = g_build_filename(fx->dir, "source", "src.######.exr", NULL);
+  sr_project_set_source_pattern(p, six);
+  g_assert_cmpint(sr_delivery_frame_digits(p), ==, 6);
+  sr_project_set_source_pattern(p, "reel.mov");
+  g_assert_cmpint(sr_delivery_frame_digits(p), ==, 4);
+
+  /* A new project's output folder is not itself called "render". */
+  g_autoptr(SrProject) fresh_project = sr_project_new();
+  g_assert_cmpstr(sr_project_get_output_folder(fresh_project), ==, "output");
+}
+
 int
 main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
 #define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
   ADD("/delivery/masters", test_deliver);
+  ADD("/delivery/names-follow-source", test_names_follow_source);
   ADD("/delivery/composite-dwaa", test_composite_and_dwaa);
   ADD("/delivery/missing-frame", test_missing_frame);
   ADD("/delivery/unwritable", test_unwritable);

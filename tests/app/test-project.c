@@ -977,6 +977,85 @@ test_ocio_fields(void)
   g_rmdir(dir);
 }
 
+/* Saved paths are relative to the project file when they lie near it (inside
+ * its folder or up to two folders above), absolute otherwise; both load, and a
+ * save under a new folder rewrites them for that folder. */
+static void
+test_paths_saved_relative(void)
+{
+  g_autofree char *tmp = g_dir_make_tmp("sr-project-XXXXXX", NULL);
+  g_autofree char *tmp_real = g_canonicalize_filename(tmp, NULL);
+  g_autofree char *shot = g_build_filename(tmp_real, "shots", "a", NULL);
+  g_autofree char *other = g_build_filename(tmp_real, "other", "b", NULL);
+  g_assert_cmpint(g_mkdir_with_parents(shot, 0755), ==, 0);
+  g_assert_cmpint(g_mkdir_with_parents(other, 0755), ==, 0);
+  g_autofree char *src = g_build_filename(tmp_real, "shots", "scans", "src.%04d.exr", NULL);
+  g_autofree char *out = g_build_filename(shot, "out", NULL);
+  const char *far = "/opt/elsewhere/model.safetensors";
+
+  SrProject *p = sr_project_new();
+  g_assert_cmpstr(sr_project_get_output_folder(p), ==, "output");
+  sr_project_set_source_pattern(p, src);
+  sr_project_set_reference_pattern(p, "ref/ref.%04d.exr"); /* beside the project-to-be */
+  sr_project_set_output_folder(p, out);
+  sr_project_set_checkpoint(p, far);
+  g_autofree char *path = g_build_filename(shot, "reel.srproj", NULL);
+  g_autoptr(GFile) file = g_file_new_for_path(path);
+  GError *error = NULL;
+  g_assert_true(sr_project_save(p, file, &error));
+  g_assert_no_error(error);
+  g_assert_cmpstr(sr_project_get_source_pattern(p), ==, "../scans/src.%04d.exr");
+  g_assert_cmpstr(sr_project_get_reference_pattern(p), ==, "ref/ref.%04d.exr");
+  g_assert_cmpstr(sr_project_get_output_folder(p), ==, "out");
+  g_assert_cmpstr(sr_project_get_checkpoint(p), ==, far);
+  g_autofree char *text = NULL;
+  g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+  g_assert_nonnull(strstr(text, "\"../scans/src.%04d.exr\""));
+  g_assert_null(strstr(text, tmp_real));
+
+  SrProject *q = sr_project_load(file, &error);
+  g_assert_no_error(error);
+  g_autofree char *src_back = sr_project_resolve_path(q, sr_project_get_source_pattern(q));
+  g_assert_cmpstr(src_back, ==, src);
+  g_object_unref(q);
+
+  /* Save As into another folder: the same files, named from there. */
+  g_autofree char *path2 = g_build_filename(other, "reel.srproj", NULL);
+  g_autoptr(GFile) file2 = g_file_new_for_path(path2);
+  g_assert_true(sr_project_save(p, file2, &error));
+  g_assert_no_error(error);
+  g_assert_cmpstr(sr_project_get_source_pattern(p), ==, "../../shots/scans/src.%04d.exr");
+  g_autofree char *out_back = sr_project_resolve_path(p, sr_project_get_output_folder(p));
+  g_assert_cmpstr(out_back, ==, out);
+  g_autofree char *ref_back = sr_project_resolve_path(p, sr_project_get_reference_pattern(p));
+  g_autofree char *ref_want = g_build_filename(shot, "ref", "ref.%04d.exr", NULL);
+  g_assert_cmpstr(ref_back, ==, ref_want);
+  g_object_unref(p);
+
+  /* A project written with absolute paths (as before) loads unchanged. */
+  g_autofree char *old_json = variant("s.%04d.exr", src);
+  g_autofree char *old_path = g_build_filename(other, "old.srproj", NULL);
+  g_assert_true(g_file_set_contents(old_path, old_json, -1, NULL));
+  g_autoptr(GFile) old_file = g_file_new_for_path(old_path);
+  SrProject *o = sr_project_load(old_file, &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(sr_project_get_source_pattern(o), ==, src);
+  /* Files without an output folder keep the earlier default. */
+  g_assert_cmpstr(sr_project_get_output_folder(o), ==, "render");
+  g_object_unref(o);
+
+  g_unlink(old_path);
+  g_unlink(path2);
+  g_unlink(path);
+  g_rmdir(other);
+  g_rmdir(shot);
+  g_autofree char *shots = g_path_get_dirname(shot);
+  g_autofree char *others = g_path_get_dirname(other);
+  g_rmdir(shots);
+  g_rmdir(others);
+  g_rmdir(tmp_real);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -998,5 +1077,6 @@ main(int argc, char **argv)
   g_test_add_func("/project/docs-required-keys", test_docs_required_keys);
   g_test_add_func("/project/check-frames", test_check_frames);
   g_test_add_func("/project/ocio-fields", test_ocio_fields);
+  g_test_add_func("/project/paths-saved-relative", test_paths_saved_relative);
   return g_test_run();
 }

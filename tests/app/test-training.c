@@ -147,6 +147,7 @@ make_project(void)
 typedef struct {
   int ready, progress, checkpoints;
   SrTrainingPlan plan;
+  sr_train_progress last;
 } Seen;
 
 static void
@@ -162,6 +163,7 @@ static void
 on_progress(void *user, const sr_train_progress *p)
 {
   ((Seen *)user)->progress++;
+  ((Seen *)user)->last = *p;
 }
 
 static void
@@ -353,6 +355,87 @@ test_rendering_errors(void)
   g_assert_false(r.started);
 }
 
+/* The Train page's estimate measures what a run does: the same fitted
+ * patch (to the crop, or to the frame without one), batch, model, backend
+ * and threads as a short real run reports in its plan; the first step
+ * (set-up) apart from the timed ones; the median of the timed steps; and
+ * the remaining steps times that, the same arithmetic as the run's own
+ * ETA. No time is asserted. */
+static void
+test_estimate_measures_the_run(void)
+{
+  g_autoptr(SrProject) p = make_project();
+  g_autofree char *out = g_build_filename(tmpdir, "estimate-out", NULL);
+  SrTrainingOptions o;
+  SrTrainingResult r;
+  Seen seen = {0};
+  g_autoptr(GError) error = NULL;
+
+  sr_project_set_crop(p, (sr_rect){8, 4, 40, 36});
+  sr_training_options_init(&o);
+  o.threads = 1;
+  o.out_dir = out;
+  o.ready = on_ready;
+  o.callbacks = (sr_train_callbacks){.user = &seen, .progress = on_progress};
+  if (!sr_training_run(p, &o, &r, &error))
+    g_error("training: %s", error->message);
+
+  SrTrainingMeasureOptions mo;
+  SrTrainingMeasure m;
+  sr_training_measure_options_init(&mo);
+  mo.threads = 1;
+  mo.seconds = 0.05;
+  mo.max_steps = 3;
+  if (!sr_training_measure(p, &mo, &m, &error))
+    g_error("measure: %s", error->message);
+  g_assert_cmpint(m.train_w, ==, seen.plan.crop_w);
+  g_assert_cmpint(m.train_h, ==, seen.plan.crop_h);
+  g_assert_cmpint(m.config.patch, ==, seen.plan.config.patch);
+  g_assert_cmpint(m.config.patch, ==, 32); /* 512 fitted to the 40×36 crop */
+  g_assert_cmpint(m.config.batch, ==, seen.plan.config.batch);
+  g_assert_cmpint(m.config.model_size, ==, seen.plan.config.model_size);
+  g_assert_cmpint(m.config.threads, ==, seen.plan.config.threads);
+  g_assert_cmpstr(m.config.backend, ==, seen.plan.config.backend);
+  g_assert_cmpstr(m.backend_name, ==, "cpu");
+  g_assert_cmpint(m.n_timed, >=, 1);
+  g_assert_cmpint(m.n_timed, <=, 3);
+  g_assert_cmpfloat(m.warmup_seconds, >, 0);
+  for (int i = 0; i < m.n_timed; i++)
+    g_assert_cmpfloat(m.step_seconds[i], >, 0);
+  g_assert_cmpfloat(m.seconds_per_step, ==, sr_training_median(m.step_seconds, m.n_timed));
+  g_test_message("estimate: first step %.4f s (untimed), %d timed, %.4f s/step; the run: %.4f "
+                 "s/step",
+                 m.warmup_seconds, m.n_timed, m.seconds_per_step, 1.0 / seen.last.steps_per_second);
+
+  /* The run's ETA is the same model: steps to go times the time of a step. */
+  g_assert_cmpint(seen.last.step, ==, seen.last.steps);
+  double sps = seen.last.steps_per_second;
+  g_assert_cmpfloat(sps, >, 0);
+  g_assert_cmpfloat_with_epsilon(
+      seen.last.eta_seconds,
+      sr_training_estimate_seconds(1.0 / sps, seen.last.steps, seen.last.step), 1e-9);
+  g_assert_cmpfloat(sr_training_estimate_seconds(0.5, 1000, 200), ==, 400.0);
+  g_assert_cmpfloat(sr_training_estimate_seconds(0.5, 1000, 0), ==, 500.0);
+  g_assert_cmpfloat(sr_training_median((double[]){3, 1, 2}, 3), ==, 2.0);
+  g_assert_cmpfloat(sr_training_median((double[]){4, 1, 3, 2}, 4), ==, 2.5);
+
+  /* Without a crop the patch is fitted to the frame, as the run fits it. */
+  sr_project_set_crop(p, (sr_rect){0, 0, 0, 0});
+  if (!sr_training_measure(p, &mo, &m, &error))
+    g_error("measure: %s", error->message);
+  g_assert_cmpint(m.train_w, ==, W);
+  g_assert_cmpint(m.train_h, ==, H);
+  g_assert_cmpint(m.config.patch, ==, sr_training_fit_patch(512, W, H, SR_MODEL_SIZE_S));
+
+  /* A stop asked for before the first step ends the measurement. */
+  mo.stop = (gboolean(*)(gpointer))g_cancellable_is_cancelled;
+  g_autoptr(GCancellable) c = g_cancellable_new();
+  g_cancellable_cancel(c);
+  mo.user = c;
+  g_assert_false(sr_training_measure(p, &mo, &m, &error));
+  g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -362,6 +445,7 @@ main(int argc, char **argv)
   g_test_add_func("/training/fit-patch", test_fit_patch);
   g_test_add_func("/training/config-from-settings", test_config_from_settings);
   g_test_add_func("/training/run-and-render", test_training_run);
+  g_test_add_func("/training/estimate-measures-the-run", test_estimate_measures_the_run);
   g_test_add_func("/training/errors", test_training_errors);
   g_test_add_func("/rendering/errors", test_rendering_errors);
   int status = g_test_run();

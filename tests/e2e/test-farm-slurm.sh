@@ -154,17 +154,18 @@ OMP_NUM_THREADS=1 "$CLI" train "$PROJECT" --model s --steps 4 --patch 64 --batch
   --checkpoint-every 4 --contact-sheet-every 0 --progress quiet >/dev/null || fail "train failed"
 MODEL="$TMP/jobs/reel/output/training/checkpoints/step_000004.safetensors"
 # The single-process render every farm frame must equal, byte for byte.
-OMP_NUM_THREADS=1 "$CLI" render "$PROJECT" --model "$MODEL" --output "$TMP/ref/f.%06d.exr" \
+OMP_NUM_THREADS=1 "$CLI" render "$PROJECT" --model "$MODEL" --output "$TMP/ref/f.%04d.exr" \
   --backend cpu --progress quiet >/dev/null || fail "reference render failed"
 OUT="$TMP/jobs/reel/output"
 
 check_frames() {
-  local firsts=("$OUT"/render/*.000001.exr)
+  # Numbered with the Source's padding (the demo's: four digits).
+  local firsts=("$OUT"/render/*.0001.exr)
   [ -f "${firsts[0]}" ] || fail "no rendered frames in $OUT/render"
-  local pattern=${firsts[0]%000001.exr}
+  local pattern=${firsts[0]%0001.exr}
   for f in $(seq 1 $N); do
     local n
-    n=$(printf '%06d' "$f")
+    n=$(printf '%04d' "$f")
     [ -f "${pattern}$n.exr" ] || fail "frame $f was not rendered"
     cmp -s "${pattern}$n.exr" "$TMP/ref/f.$n.exr" ||
       fail "frame $f differs from the single-process render"

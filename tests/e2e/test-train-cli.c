@@ -406,6 +406,11 @@ test_project_mode(void)
   g_assert_true(g_file_test(r1, G_FILE_TEST_IS_REGULAR));
   g_assert_true(g_file_test(r2, G_FILE_TEST_IS_REGULAR));
   g_assert_false(g_file_test(r3, G_FILE_TEST_EXISTS)); /* --first 2 */
+  /* One render/ folder under the output folder, frames numbered with the
+   * Source's padding (src.%04d.png: four digits). */
+  g_autofree char *want_name = g_strdup_printf("%s0001.exr", stem);
+  g_autofree char *want = g_build_filename(outdir, "render", want_name, NULL);
+  g_assert_cmpstr(r1, ==, want);
 
   /* A Source frame missing mid-range: named, nothing rendered for it; with
    * --skip-missing the rest is rendered and the gap listed. */

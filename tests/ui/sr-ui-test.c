@@ -277,3 +277,28 @@ sr_ui_stall_limit_ms(void)
   g_test_message("load average %.1f on %.0f cores: stall limit %.0f ms", load, cores, limit);
   return limit;
 }
+
+gboolean
+sr_ui_test_press_page_key(GtkWidget *page, guint keyval)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers(page);
+
+  for (guint i = 0; i < g_list_model_get_n_items(controllers); i++) {
+    g_autoptr(GObject) c = g_list_model_get_item(controllers, i);
+    if (!GTK_IS_SHORTCUT_CONTROLLER(c))
+      continue;
+    for (guint k = 0; k < g_list_model_get_n_items(G_LIST_MODEL(c)); k++) {
+      g_autoptr(GtkShortcut) s = g_list_model_get_item(G_LIST_MODEL(c), k);
+      GtkShortcutTrigger *t = gtk_shortcut_get_trigger(s);
+      if (!GTK_IS_KEYVAL_TRIGGER(t) ||
+          gtk_keyval_trigger_get_keyval(GTK_KEYVAL_TRIGGER(t)) != keyval)
+        continue;
+      g_assert_cmpint(gtk_event_controller_get_propagation_phase(GTK_EVENT_CONTROLLER(c)), ==,
+                      GTK_PHASE_CAPTURE);
+      return gtk_shortcut_action_activate(gtk_shortcut_get_action(s), 0, page,
+                                          gtk_shortcut_get_arguments(s));
+    }
+  }
+  g_error("no page key %s", gdk_keyval_name(keyval));
+  return FALSE;
+}

@@ -38,6 +38,13 @@ void sr_ui_test_screenshot(GtkWidget *window, const char *name);
 /* Screenshots NAME-1280x720 and NAME-1920x1080 of the window resized to
  * each, then restores its size. */
 void sr_ui_test_screenshot_sizes(GtkWidget *window, const char *name);
+/* Presses an unmodified key through the page's keys (sr_ui_page_keys_new):
+ * the capture-phase shortcut controller on `page` that answers it, run as
+ * GTK runs it for a key event anywhere on the page, whatever has the focus.
+ * Returns what the shortcut returned (FALSE: declined, e.g. while text is
+ * typed); fails the test when the page has no such key or the controller
+ * is not in the capture phase. */
+gboolean sr_ui_test_press_page_key(GtkWidget *page, guint keyval);
 /* Recursively removes path. */
 void sr_ui_test_remove_tree(const char *path);
 

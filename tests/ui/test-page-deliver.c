@@ -11,6 +11,7 @@
 #include <glib/gstdio.h>
 
 #include "sr-colour.h"
+#include "sr-delivery.h"
 #include "sr-image.h"
 #include "sr-io.h"
 #include "sr-page-deliver-private.h"
@@ -166,7 +167,8 @@ test_page(void)
     g_autofree char *dir = g_build_filename(out, "render", NULL);
     GDir *d = g_dir_open(dir, 0, NULL);
     const char *name;
-    g_autofree char *needle = g_strdup_printf(".%06d.exr", first + 1);
+    g_autofree char *needle =
+        g_strdup_printf(".%0*d.exr", sr_delivery_frame_digits(project), first + 1);
     g_autofree char *gap = NULL;
     while (d && (name = g_dir_read_name(d)))
       if (g_str_has_suffix(name, needle))

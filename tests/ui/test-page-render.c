@@ -198,6 +198,24 @@ test_page(void)
   press(page, GDK_KEY_Left);
   g_assert_cmpint(sr_page_render_get_frame(render), ==, sf + 1);
   g_assert_cmpint(sr_filmstrip_get_current(strip), ==, sf + 1);
+  /* A thumbnail of the strip clicked last has the focus: the page's keys
+   * (a capture-phase controller) still answer; W, S, D and T pick the
+   * view. */
+  gtk_widget_grab_focus(GTK_WIDGET(strip));
+  g_assert_true(sr_ui_test_press_page_key(page, GDK_KEY_Right));
+  g_assert_cmpint(sr_page_render_get_frame(render), ==, sf + 2);
+  g_assert_true(sr_ui_test_press_page_key(page, GDK_KEY_Left));
+  g_assert_cmpint(sr_page_render_get_frame(render), ==, sf + 1);
+  g_assert_true(sr_ui_test_press_page_key(page, GDK_KEY_d));
+  g_assert_true(gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(render->mode_difference)));
+  g_assert_true(sr_ui_test_press_page_key(page, GDK_KEY_t));
+  g_assert_true(gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(render->mode_recovered)));
+  g_assert_true(sr_ui_test_press_page_key(page, GDK_KEY_t));
+  g_assert_true(gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(render->mode_source)));
+  g_assert_true(sr_ui_test_press_page_key(page, GDK_KEY_s));
+  g_assert_true(gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(render->mode_side)));
+  g_assert_true(sr_ui_test_press_page_key(page, GDK_KEY_w));
+  g_assert_true(gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(render->mode_wipe)));
 
   /* Flag with the F key: it asks for a reason. */
   press(page, GDK_KEY_f);

@@ -211,12 +211,39 @@ test_page(void)
   sr_project_set_accepted(project, sr_page_review_item_id(0), TRUE);
   g_assert_true(gtk_check_button_get_active(sr_page_review_get_check(page, 0)));
 
-  /* Flagging the frame shown. */
+  /* Flagging the frame shown, with F while a check box of the checklist has
+   * the focus (clicked last): the page's keys still answer, and the button
+   * then offers to take the flag off instead of "Flag frame". */
   int frame = sr_page_review_get_frame(page);
-  gtk_widget_activate_action(GTK_WIDGET(page), "review.flag", NULL);
+  GtkButton *flag_button = GTK_BUTTON(page->flag_button);
+  g_assert_cmpstr(gtk_button_get_label(flag_button), ==, "Flag frame");
+  gtk_widget_grab_focus(GTK_WIDGET(sr_page_review_get_check(page, 1)));
+  g_assert_true(sr_ui_test_press_page_key(GTK_WIDGET(page), GDK_KEY_f));
+  g_assert_true(has_flag(project, frame));
+  g_assert_cmpstr(gtk_button_get_label(flag_button), ==, "Flagged — Unflag");
+  sr_ui_test_screenshot_sizes(GTK_WIDGET(window), "review-flagged");
+  g_assert_true(sr_ui_test_press_page_key(GTK_WIDGET(page), GDK_KEY_Left));
+  g_assert_cmpint(sr_page_review_get_frame(page), ==, frame - 1);
+  g_assert_cmpstr(gtk_button_get_label(flag_button), ==, "Flag frame");
+  g_assert_true(sr_ui_test_press_page_key(GTK_WIDGET(page), GDK_KEY_Right));
+  wait_settled(page);
+  g_assert_true(sr_ui_test_press_page_key(GTK_WIDGET(page), GDK_KEY_f));
+  g_assert_false(has_flag(project, frame));
+  g_assert_true(sr_history_undo(history, &error));
   g_assert_true(has_flag(project, frame));
   g_assert_true(sr_history_undo(history, &error));
   g_assert_false(has_flag(project, frame));
+
+  /* The plots keep the accepted band in their range: Sharpness gain's
+   * lower limit (-0.5 dB), and at least 2 dB of range; Flicker's upper
+   * limit. */
+  double vmin, vmax;
+  sr_metric_plot_get_value_range(sr_page_review_get_plot(page, 0), &vmin, &vmax);
+  g_assert_cmpfloat(vmin, <=, -0.5);
+  g_assert_cmpfloat(vmax - vmin, >=, 2.0);
+  sr_metric_plot_get_value_range(sr_page_review_get_plot(page, 2), &vmin, &vmax);
+  g_assert_cmpfloat(vmax, >=, 0.01);
+  g_assert_cmpfloat(vmin, >=, 0); /* flicker is never negative */
 
   /* Stills of the frame shown. */
   g_assert_true(sr_page_review_export_stills(page, &error));

@@ -1594,6 +1594,12 @@ test_pattern_format(void)
   }
   g_assert_null(sr_pattern_format("shot.%04d.exr", -1));
   g_assert_null(sr_pattern_format("shot.%04d.exr", 100000000));
+  /* The padding a render and a delivery copy from the Source. */
+  g_assert_cmpint(sr_pattern_digits("shot.%04d.exr"), ==, 4);
+  g_assert_cmpint(sr_pattern_digits("/a/shot.######.dpx"), ==, 6);
+  g_assert_cmpint(sr_pattern_digits("shot_%d.png"), ==, 0);
+  g_assert_cmpint(sr_pattern_digits("movie.mov"), ==, -1);
+  g_assert_cmpint(sr_pattern_digits("shot.%s.exr"), ==, -1);
 }
 
 static void
