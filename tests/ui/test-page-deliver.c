@@ -3,7 +3,8 @@
  * colour space and compression choices (DWAA only where the OpenEXR library
  * has it), provenance edits that reach the project and undo, a delivery
  * with the validation note into a chosen folder (masters read back with
- * the engine's EXR reader), and the sidebar's stage states after it. */
+ * the engine's EXR reader) through the sign-off gate and its override
+ * dialog, and the sidebar's stage states after it. */
 #include "sr-config.h"
 
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "sr-image.h"
 #include "sr-io.h"
 #include "sr-page-deliver-private.h"
+#include "sr-signoff.h"
 #include "sr-ui-test.h"
 
 /* A button under `root` whose label is `label` and which is shown. */
@@ -131,7 +133,8 @@ test_page(void)
   g_assert_cmpint(sr_page_deliver_get_compression(page), ==, SR_EXR_ZIP);
   wait_stages(window);
   assert_stage(window, "render", SR_STAGE_IN_PROGRESS);
-  assert_stage(window, "deliver", SR_STAGE_READY);
+  /* Three frames of the demo's reel: not Ready while the render is partial. */
+  assert_stage(window, "deliver", SR_STAGE_ATTENTION);
 
   /* DWAA is offered exactly when this OpenEXR can write it. */
   gboolean dwaa = sr_exr_compression_available(SR_EXR_DWAA);
@@ -178,7 +181,7 @@ test_page(void)
     g_assert_cmpint(g_rename(gap, aside), ==, 0);
     sr_page_deliver_set_range(page, 1, 0);
     wait_summary(page);
-    g_assert_false(gtk_widget_get_sensitive(find_button(GTK_WIDGET(page), "Deliver")));
+    g_assert_false(gtk_widget_get_sensitive(page->deliver_button));
     g_assert_true(sr_page_deliver_start(page, NULL, &error));
     g_assert_no_error(error);
     SR_UI_WAIT_FOR(!sr_stage_page_get_busy(SR_STAGE_PAGE(page)), 60);
@@ -191,7 +194,7 @@ test_page(void)
   }
   sr_page_deliver_set_range(page, 1, 0);
   wait_summary(page);
-  g_assert_true(gtk_widget_get_sensitive(find_button(GTK_WIDGET(page), "Deliver")));
+  g_assert_true(gtk_widget_get_sensitive(page->deliver_button));
 
   /* A provenance edit reaches the project and undoes. */
   SrHistory *history = sr_window_get_history(window);
@@ -219,10 +222,38 @@ test_page(void)
   g_assert_nonnull(strstr(sr_page_deliver_get_summary(page), dest));
   screenshot(window, page, "29-deliver-settings");
 
+  /* Not signed off: the page lists what is open; Deliver asks for an
+   * override (who, pre-filled with the user's name, and why). */
+  g_autoptr(GPtrArray) blockers = sr_page_deliver_dup_blockers(page);
+  g_assert_cmpuint(blockers->len, ==, 5);
+  GtkWidget *deliver = find_button(GTK_WIDGET(page), "Deliver…");
+  g_assert_nonnull(deliver);
+  screenshot(window, page, "29b-deliver-not-signed-off");
+  sr_ui_test_screenshot_sizes(GTK_WIDGET(window), "29b-deliver-not-signed-off");
+  g_signal_emit_by_name(deliver, "clicked");
+  GtkWidget *dialog = sr_page_deliver_get_override_dialog(page);
+  g_assert_nonnull(dialog);
+  g_assert_false(sr_stage_page_get_busy(SR_STAGE_PAGE(page)));
+  GtkWidget *who = g_object_get_data(G_OBJECT(dialog), "who");
+  GtkWidget *why = g_object_get_data(G_OBJECT(dialog), "why");
+  GtkWidget *anyway = g_object_get_data(G_OBJECT(dialog), "go");
+  g_assert_cmpstr(gtk_editable_get_text(GTK_EDITABLE(who)), !=, "");
+  g_assert_false(gtk_widget_get_sensitive(anyway)); /* no reason yet */
+  gtk_editable_set_text(GTK_EDITABLE(who), "Ada Archivist");
+  gtk_editable_set_text(GTK_EDITABLE(why), "Festival screening; the curator accepts as is");
+  g_assert_true(gtk_widget_get_sensitive(anyway));
+  sr_ui_test_pump(300);
+  sr_ui_test_screenshot(dialog, "29c-deliver-override-dialog");
   sr_ui_stall_start(&stall);
-  g_assert_true(sr_page_deliver_start(page, NULL, &error));
-  g_assert_no_error(error);
+  g_signal_emit_by_name(anyway, "clicked");
+  g_assert_null(sr_page_deliver_get_override_dialog(page));
   g_assert_true(sr_stage_page_get_busy(SR_STAGE_PAGE(page)));
+  /* Recorded in the project at once (one undo step). */
+  const GPtrArray *ovs = sr_project_get_overrides(project);
+  g_assert_cmpuint(ovs->len, ==, 1);
+  const SrOverride *ov = g_ptr_array_index(ovs, 0);
+  g_assert_cmpstr(ov->who, ==, "Ada Archivist");
+  g_assert_cmpuint(g_strv_length(ov->blockers), ==, 5);
   SR_UI_WAIT_FOR(!sr_stage_page_get_busy(SR_STAGE_PAGE(page)), 120);
   double deliver_stall = sr_ui_stall_stop(&stall);
   g_assert_null(sr_window_get_error(window));
@@ -255,6 +286,11 @@ test_page(void)
   g_assert_nonnull(strstr(json, note));
   g_autofree char *text = read_text(sr_page_deliver_get_text_path(page));
   g_assert_nonnull(strstr(text, "validation note"));
+  /* The override reached the note and the sidecars. */
+  g_assert_nonnull(strstr(text, "by Ada Archivist at "));
+  g_assert_nonnull(strstr(json, "Festival screening; the curator accepts as is"));
+  g_autofree char *html = read_text(note);
+  g_assert_nonnull(strstr(html, "Override by <b>Ada Archivist</b>"));
   g_assert_true(gtk_widget_get_visible(find_button(GTK_WIDGET(page), "Open folder")));
   wait_summary(page);
   /* Delivering again keeps what is there. */
@@ -279,10 +315,16 @@ test_page(void)
     sr_project_set_accepted(project, items[i], TRUE);
   wait_stages(window);
   assert_stage(window, "review", SR_STAGE_DONE);
-  /* The sidecar is looked for in the page's folder: elsewhere, not done. */
+  /* The sidecar is looked for in the page's folder: elsewhere, not done;
+   * signed off, yet the render is partial: still not Ready. */
   sr_page_deliver_set_destination(page, NULL);
   wait_stages(window);
-  assert_stage(window, "deliver", SR_STAGE_READY);
+  assert_stage(window, "deliver", SR_STAGE_ATTENTION);
+  /* Signed off, the page lists nothing and delivers without asking. */
+  wait_summary(page);
+  g_autoptr(GPtrArray) none = sr_page_deliver_dup_blockers(page);
+  g_assert_cmpuint(none->len, ==, 0);
+  g_assert_nonnull(find_button(GTK_WIDGET(page), "Deliver"));
 
   g_printerr("deliver: worst main-loop stall while summarising %.1f ms, while delivering %.1f ms\n",
              summary_stall, deliver_stall);
