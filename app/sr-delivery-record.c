@@ -42,8 +42,7 @@ sr_delivery_check_gate(SrProject *project, const SrDeliveryOptions *opts, SrDeli
 }
 
 gboolean
-sr_delivery_set_reel_attributes(const SrDeliveryResult *r, int frame, sr_image *img,
-                                sr_error *err)
+sr_delivery_set_reel_attributes(const SrDeliveryResult *r, int frame, sr_image *img, sr_error *err)
 {
   char tc[SR_TIMECODE_TEXT_SIZE];
   if (sr_reel_facts_timecode(&r->reel, frame, tc)) {
@@ -62,8 +61,9 @@ sr_delivery_held_out_text(const SrCheckpointFacts *facts)
   if (!facts || (isnan(facts->psnr_before) && isnan(facts->psnr_after)))
     return g_strdup(_("not recorded by the training"));
   GString *s = g_string_new(NULL);
-  g_string_append_printf(s, _("PSNR (Y) on held-out frames at training: Source %.2f dB, "
-                              "recovered %.2f dB"),
+  g_string_append_printf(s,
+                         _("PSNR (Y) on held-out frames at training: Source %.2f dB, "
+                           "recovered %.2f dB"),
                          facts->psnr_before, facts->psnr_after);
   if (!isnan(facts->psnr_before) && !isnan(facts->psnr_after))
     g_string_append_printf(s, " (%+.2f dB)", facts->psnr_after - facts->psnr_before);
@@ -160,8 +160,8 @@ sr_delivery_record_text(SrProject *project, const SrDeliveryOptions *o, const Sr
   g_ptr_array_add(kv, g_strdup("timecode note"));
   g_ptr_array_add(kv, g_strdup(r->reel.note ? r->reel.note : ""));
   g_ptr_array_add(kv, g_strdup("fixity"));
-  g_ptr_array_add(kv, g_strdup(o->md5 ? "manifest-sha256.txt, manifest-md5.txt"
-                                      : "manifest-sha256.txt"));
+  g_ptr_array_add(
+      kv, g_strdup(o->md5 ? "manifest-sha256.txt, manifest-md5.txt" : "manifest-sha256.txt"));
   g_ptr_array_add(kv, NULL);
   return (char **)g_ptr_array_free(kv, FALSE);
 }
@@ -224,8 +224,8 @@ sr_delivery_write_fixity(SrProject *project, const SrDeliveryOptions *opts, SrDe
   g_ptr_array_add(files, NULL);
   const SrProvenance *p = sr_project_get_provenance(project);
   g_autofree char *masters = g_path_get_basename(out->master_pattern);
-  g_autofree char *desc = g_strdup_printf("Spatial Recovery masters %s, frames %d-%d", masters,
-                                          out->first, out->last);
+  g_autofree char *desc =
+      g_strdup_printf("Spatial Recovery masters %s, frames %d-%d", masters, out->first, out->last);
   SrFixityOptions fo = {
       .algorithms = SR_FIXITY_SHA256 | (opts->md5 ? SR_FIXITY_MD5 : 0),
       .bagit = opts->bagit,

@@ -33,10 +33,10 @@ typedef enum {
 } SrFixityAlgorithms;
 
 typedef struct {
-  guint algorithms;              /* SR_FIXITY_SHA256, optionally | SR_FIXITY_MD5 */
-  gboolean bagit;                /* root is a bag: files lie under data/ */
-  const char *organisation;      /* bag-info Source-Organization, or NULL */
-  const char *description;       /* bag-info External-Description, or NULL */
+  guint algorithms;         /* SR_FIXITY_SHA256, optionally | SR_FIXITY_MD5 */
+  gboolean bagit;           /* root is a bag: files lie under data/ */
+  const char *organisation; /* bag-info Source-Organization, or NULL */
+  const char *description;  /* bag-info External-Description, or NULL */
 } SrFixityOptions;
 
 /* Writes (or updates) the manifests in root for files, given relative to

@@ -120,22 +120,22 @@ sr_delivery_gate_blockers(SrProject *project, const SrGateInput *in)
                                     "(the validation note was skipped)")));
   for (int i = 0; i < SR_ACCEPTANCE_N_ITEMS; i++)
     if (!sr_project_get_accepted(project, sr_acceptance_items[i].id))
-      g_ptr_array_add(out, g_strdup_printf(_("Not accepted: “%s”"),
-                                           _(sr_acceptance_items[i].label)));
+      g_ptr_array_add(out,
+                      g_strdup_printf(_("Not accepted: “%s”"), _(sr_acceptance_items[i].label)));
   const GArray *flags = sr_project_get_flags(project);
   for (guint i = 0; flags && i < flags->len; i++) {
     const SrFlag *f = &g_array_index(flags, SrFlag, i);
-    g_ptr_array_add(out, f->reason && *f->reason
-                             ? g_strdup_printf(_("Frame %d flagged by the archivist: %s"), f->frame,
-                                               f->reason)
-                             : g_strdup_printf(_("Frame %d flagged by the archivist"), f->frame));
+    g_ptr_array_add(
+        out, f->reason && *f->reason
+                 ? g_strdup_printf(_("Frame %d flagged by the archivist: %s"), f->frame, f->reason)
+                 : g_strdup_printf(_("Frame %d flagged by the archivist"), f->frame));
   }
   if (in && in->qa_flagged && in->qa_flagged->len) {
     g_autofree char *list = frame_list(in->qa_flagged, 20);
-    g_ptr_array_add(out, g_strdup_printf(ngettext("%u frame flagged by QA: %s",
-                                                  "%u frames flagged by QA: %s",
-                                                  in->qa_flagged->len),
-                                         in->qa_flagged->len, list));
+    g_ptr_array_add(out,
+                    g_strdup_printf(ngettext("%u frame flagged by QA: %s",
+                                             "%u frames flagged by QA: %s", in->qa_flagged->len),
+                                    in->qa_flagged->len, list));
   }
   return out;
 }
@@ -209,9 +209,8 @@ sr_signoff_text_lines(SrProject *project, const SrGateInput *in)
   GPtrArray *kv = g_ptr_array_new();
   for (int i = 0; i < SR_ACCEPTANCE_N_ITEMS; i++) {
     g_ptr_array_add(kv, g_strdup_printf("accepted %s", sr_acceptance_items[i].id));
-    g_ptr_array_add(kv, g_strdup(sr_project_get_accepted(project, sr_acceptance_items[i].id)
-                                     ? "yes"
-                                     : "no"));
+    g_ptr_array_add(
+        kv, g_strdup(sr_project_get_accepted(project, sr_acceptance_items[i].id) ? "yes" : "no"));
   }
   g_autoptr(GPtrArray) blockers = sr_delivery_gate_blockers(project, in);
   for (guint i = 0; i < blockers->len; i++) {

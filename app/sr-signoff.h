@@ -20,7 +20,7 @@ G_BEGIN_DECLS
 
 typedef struct {
   char *who;
-  char *when;      /* ISO 8601 UTC */
+  char *when; /* ISO 8601 UTC */
   char *reason;
   char **blockers; /* what was overridden, as the gate worded it (NULL-terminated) */
 } SrOverride;

@@ -93,7 +93,8 @@ sr_validation_measure_one(gpointer data, gpointer user_data)
 /* What a frame's measurement depends on besides the three files: the model
  * and the preprocessing (crop, colour spaces, matrix). */
 char *
-sr_validation_cache_context(SrProject *project, const sr_prep_settings *prep, const SrCheckpointFacts *facts)
+sr_validation_cache_context(SrProject *project, const sr_prep_settings *prep,
+                            const SrCheckpointFacts *facts)
 {
   /* The frame map decides which Reference frame each frame meets. */
   g_auto(sr_frame_map) map;

@@ -8,6 +8,7 @@
 #include <glib/gi18n.h>
 
 #include "sr-delivery.h"
+#include "sr-timecode-spin.h"
 #include "sr-ui-util.h"
 #include "sr-validation-note.h"
 #include "sr-window.h"
@@ -226,6 +227,8 @@ sync_from_project(SrPageDeliver *self)
   SrProject *p = sr_page_deliver_project_of(self);
 
   gtk_widget_set_sensitive(GTK_WIDGET(self), p != NULL);
+  sr_timecode_spin_set_project(GTK_SPIN_BUTTON(self->first_spin), p);
+  sr_timecode_spin_set_project(GTK_SPIN_BUTTON(self->last_spin), p);
   if (!p)
     return;
   const SrProvenance *prov = sr_project_get_provenance(p);
@@ -827,5 +830,7 @@ sr_page_deliver_init(SrPageDeliver *self)
                      _("Reading the model and the rendered frames…"));
   gtk_widget_set_sensitive(GTK_WIDGET(self), FALSE);
   sr_page_deliver_gate_build(self);
+  sr_timecode_spin_attach(GTK_SPIN_BUTTON(self->first_spin));
+  sr_timecode_spin_attach(GTK_SPIN_BUTTON(self->last_spin));
   sr_page_deliver_update_controls(self);
 }

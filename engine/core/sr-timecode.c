@@ -17,8 +17,8 @@ bcd_field(uint32_t packed, int shift, int tens_bits, const char *name, int max, 
   unsigned tens = (packed >> (shift + 4)) & ((1u << tens_bits) - 1);
   if (units > 9 || tens > 9) {
     sr_error_set(err, SR_ERR_FORMAT,
-                 SR_("timecode 0x%08x: the %s digits (%u, %u) are not decimal (BCD)"), packed,
-                 name, tens, units);
+                 SR_("timecode 0x%08x: the %s digits (%u, %u) are not decimal (BCD)"), packed, name,
+                 tens, units);
     return false;
   }
   int v = (int)(tens * 10 + units);
@@ -54,8 +54,8 @@ bcd(int v)
 uint32_t
 sr_timecode_pack(const sr_timecode *tc)
 {
-  return bcd(tc->hours) << 24 | bcd(tc->minutes) << 16 | bcd(tc->seconds) << 8 |
-         bcd(tc->frames) | (tc->drop_frame ? 1u << 6 : 0);
+  return bcd(tc->hours) << 24 | bcd(tc->minutes) << 16 | bcd(tc->seconds) << 8 | bcd(tc->frames) |
+         (tc->drop_frame ? 1u << 6 : 0);
 }
 
 bool
@@ -129,20 +129,29 @@ sr_timecode_check_rate(const sr_timecode *tc, int fps, sr_error *err)
 }
 
 bool
-sr_timecode_add(const sr_timecode *tc, int fps, long n, sr_timecode *out, sr_error *err)
+sr_timecode_to_count(const sr_timecode *tc, int fps, long *count, long *per_day, sr_error *err)
 {
   if (!sr_timecode_check_rate(tc, fps, err))
+    return false;
+  long drop = tc->drop_frame ? fps / 15 : 0; /* 2 at 30, 4 at 60 */
+  long minutes = tc->hours * 60L + tc->minutes;
+  /* Every minute not divisible by ten lacks `drop` labels. */
+  *count = (minutes * 60 + tc->seconds) * fps + tc->frames - drop * (minutes - minutes / 10);
+  *per_day = 24L * 3600 * fps - drop * (24 * 60 - 24 * 6);
+  return true;
+}
+
+bool
+sr_timecode_add(const sr_timecode *tc, int fps, long n, sr_timecode *out, sr_error *err)
+{
+  long count, per_day;
+  if (!sr_timecode_to_count(tc, fps, &count, &per_day, err))
     return false;
   if (n < 0) {
     sr_error_set(err, SR_ERR_INVALID, SR_("timecode: cannot count back %ld frames"), -n);
     return false;
   }
-  long drop = tc->drop_frame ? fps / 15 : 0; /* 2 at 30, 4 at 60 */
-  long minutes = tc->hours * 60L + tc->minutes;
-  /* Frame count since midnight: every minute not divisible by ten lacks
-   * `drop` labels. */
-  long count = (minutes * 60 + tc->seconds) * fps + tc->frames - drop * (minutes - minutes / 10);
-  long per_day = 24L * 3600 * fps - drop * (24 * 60 - 24 * 6);
+  long drop = tc->drop_frame ? fps / 15 : 0;
   count = (count + n % per_day) % per_day;
   if (drop) {
     long per_10min = 600L * fps - 9 * drop, per_min = 60L * fps - drop;

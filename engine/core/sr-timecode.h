@@ -37,6 +37,10 @@ bool sr_timecode_parse(const char *text, sr_timecode *out, sr_error *err);
 void sr_timecode_format(const sr_timecode *tc, char out[SR_TIMECODE_TEXT_SIZE]);
 /* Checks frames against the rate (fps 1–120; drop frame only at 30 and 60). */
 bool sr_timecode_check_rate(const sr_timecode *tc, int fps, sr_error *err);
+/* Frames since 00:00:00:00 at fps (drop-frame labels skipped), and the
+ * frames in a day; fails as sr_timecode_check_rate does. */
+bool sr_timecode_to_count(const sr_timecode *tc, int fps, long *count, long *per_day,
+                          sr_error *err);
 /* tc plus n frames (n ≥ 0) at fps, wrapping at 24 hours; drop-frame
  * timecode skips frames 0 and 1 (0–3 at 60) of each minute not divisible
  * by ten, as SMPTE 12M counts 29.97 and 59.94 frames a second. */

@@ -253,16 +253,14 @@ test_override_recorded(Fixture *fx, gconstpointer data)
   g_autoptr(JsonParser) parser = NULL;
   JsonObject *root = read_json(r.json_path, &parser);
   JsonObject *so = json_object_get_object_member(root, "sign_off");
-  g_assert_false(json_object_get_boolean_member(
-      json_object_get_object_member(so, "acceptance"), "no-halos"));
-  JsonObject *o0 =
-      json_array_get_object_element(json_object_get_array_member(so, "overrides"), 0);
+  g_assert_false(
+      json_object_get_boolean_member(json_object_get_object_member(so, "acceptance"), "no-halos"));
+  JsonObject *o0 = json_array_get_object_element(json_object_get_array_member(so, "overrides"), 0);
   g_assert_cmpstr(json_object_get_string_member(o0, "who"), ==, "Ada Archivist");
   g_assert_cmpstr(json_object_get_string_member(o0, "when"), ==, ov->when);
   g_assert_cmpstr(json_object_get_string_member(o0, "reason"), ==, "curator accepted");
-  g_assert_cmpuint(json_array_get_length(json_object_get_array_member(root,
-                                                                      "overridden_for_this_"
-                                                                      "delivery")),
+  g_assert_cmpuint(json_array_get_length(json_object_get_array_member(root, "overridden_for_this_"
+                                                                            "delivery")),
                    ==, 7);
   JsonObject *ho = json_object_get_object_member(root, "held_out_training");
   g_assert_cmpfloat(json_object_get_double_member(ho, "psnr_recovered_db"), ==, 34.5);
@@ -304,8 +302,7 @@ test_bad_overrides(void)
       {"{}", "overrides: expected an array"},
       {"[3]", "overrides[0]: expected an object"},
       {"[{\"when\":\"x\",\"reason\":\"r\"}]", "overrides[0].who: missing"},
-      {"[{\"who\":\" \",\"when\":\"x\",\"reason\":\"r\"}]",
-       "overrides[0].who: must not be empty"},
+      {"[{\"who\":\" \",\"when\":\"x\",\"reason\":\"r\"}]", "overrides[0].who: must not be empty"},
       {"[{\"who\":\"a\",\"when\":\"x\",\"reason\":\"r\",\"blockers\":[1]}]",
        "overrides[0].blockers[0]: expected a string"},
   };
@@ -562,10 +559,11 @@ test_manifest_verify(Fixture *fx, gconstpointer data)
   g_assert_error(error, SR_FIXITY_ERROR, SR_FIXITY_ERROR_FORMAT);
   g_assert_nonnull(strstr(error->message, "manifest-sha256.txt, line 1"));
   g_clear_error(&error);
-  g_assert_true(g_file_set_contents(r.manifest_path,
-                                    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85"
-                                    "5  ../outside\n",
-                                    -1, NULL));
+  g_assert_true(
+      g_file_set_contents(r.manifest_path,
+                          "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85"
+                          "5  ../outside\n",
+                          -1, NULL));
   g_assert_false(sr_fixity_verify(fx->out, problems, &checked, &error));
   g_assert_nonnull(strstr(error->message, "relative path inside the folder"));
   sr_delivery_result_clear(&r);

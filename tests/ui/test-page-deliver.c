@@ -16,6 +16,7 @@
 #include "sr-io.h"
 #include "sr-page-deliver-private.h"
 #include "sr-signoff.h"
+#include "sr-timecode-spin.h"
 #include "sr-ui-test.h"
 
 /* A button under `root` whose label is `label` and which is shown. */
@@ -72,6 +73,62 @@ read_text(const char *path)
   char *text = NULL;
   g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
   return text;
+}
+
+/* Copies of the Source's frames first..first+2 whose first carries the
+ * timecode 10:00:00:00 at 24 fps; returns their pattern. */
+static char *
+write_timecoded_source(SrProject *project, int first)
+{
+  g_autofree char *src = sr_project_resolve_path(project, sr_project_get_source_pattern(project));
+  g_autofree char *dir = g_build_filename(sr_ui_test_tmp_dir(), "timecoded", NULL);
+  g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
+  char *pattern = g_build_filename(dir, "src.%06d.exr", NULL);
+  sr_write_options wo;
+  sr_write_options_init(&wo);
+  for (int f = first; f <= first + 2; f++) {
+    g_autofree char *in = sr_pattern_format(src, f);
+    g_autofree char *out = sr_pattern_format(pattern, f);
+    sr_error err = {0};
+    sr_image *img = sr_image_read(in, &err);
+    g_assert_nonnull(img);
+    if (f == first) {
+      g_assert_true(sr_image_set_attribute(img, "timeCode", "10:00:00:00", &err));
+      g_assert_true(sr_image_set_attribute(img, "framesPerSecond", "24", &err));
+    }
+    g_assert_true(sr_image_write(out, img, &wo, &err));
+    sr_image_free(img);
+  }
+  return pattern;
+}
+
+/* The range spin buttons show and take the Source's timecode while the
+ * preference is on; frame numbers otherwise. */
+static void
+check_timecode_labels(SrWindow *window, SrPageDeliver *page, int first)
+{
+  SrProject *project = sr_window_get_project(window);
+  g_autofree char *pattern = write_timecoded_source(project, first);
+  sr_project_set_source_pattern(project, pattern);
+  GtkSpinButton *from = GTK_SPIN_BUTTON(page->first_spin);
+  GtkSpinButton *to = GTK_SPIN_BUTTON(page->last_spin);
+  g_action_group_activate_action(G_ACTION_GROUP(window), "frames-as-timecode", NULL);
+  SR_UI_WAIT_FOR(sr_timecode_spin_showing(from), 30);
+  sr_page_deliver_set_range(page, first + 1, first + 2);
+  wait_summary(page);
+  g_assert_cmpstr(gtk_editable_get_text(GTK_EDITABLE(from)), ==, "10:00:00:01");
+  g_assert_cmpstr(gtk_editable_get_text(GTK_EDITABLE(to)), ==, "10:00:00:02");
+  /* A typed timecode is the frame it names. */
+  gtk_editable_set_text(GTK_EDITABLE(from), "10:00:00:00");
+  gtk_spin_button_update(from);
+  g_assert_cmpint(gtk_spin_button_get_value_as_int(from), ==, first);
+  wait_summary(page);
+  sr_ui_test_screenshot_sizes(GTK_WIDGET(window), "30b-deliver-timecode");
+  /* Off again: frame numbers. */
+  g_action_group_activate_action(G_ACTION_GROUP(window), "frames-as-timecode", NULL);
+  g_autofree char *number = g_strdup_printf("%d", first);
+  g_assert_cmpstr(gtk_editable_get_text(GTK_EDITABLE(from)), ==, number);
+  g_assert_false(sr_timecode_spin_showing(from));
 }
 
 static void
@@ -325,6 +382,8 @@ test_page(void)
   g_autoptr(GPtrArray) none = sr_page_deliver_dup_blockers(page);
   g_assert_cmpuint(none->len, ==, 0);
   g_assert_nonnull(find_button(GTK_WIDGET(page), "Deliver"));
+
+  check_timecode_labels(window, page, first);
 
   g_printerr("deliver: worst main-loop stall while summarising %.1f ms, while delivering %.1f ms\n",
              summary_stall, deliver_stall);

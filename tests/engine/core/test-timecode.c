@@ -50,8 +50,14 @@ test_text(void)
   g_assert_cmpstr(text, ==, "10:59:59:23");
   g_assert_true(sr_timecode_parse("01:00:00;02", &tc, &err));
   g_assert_true(tc.drop_frame);
-  const char *bad[] = {"", "1:00:00:00", "01:00:00:00:00", "24:00:00:00", "01:60:00:00",
-                       "01:00:60:00", "0a:00:00:00", "01-00-00-00"};
+  const char *bad[] = {"",
+                       "1:00:00:00",
+                       "01:00:00:00:00",
+                       "24:00:00:00",
+                       "01:60:00:00",
+                       "01:00:60:00",
+                       "0a:00:00:00",
+                       "01-00-00-00"};
   for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
     g_assert_false(sr_timecode_parse(bad[i], &tc, &err));
     g_assert_nonnull(strstr(err.message, "timecode \""));
