@@ -34,6 +34,20 @@ find_button(GtkWidget *root, const char *label)
   return NULL;
 }
 
+/* A label under `root` whose text is `text` (shown or not). */
+static GtkWidget *
+find_label(GtkWidget *root, const char *text)
+{
+  if (GTK_IS_LABEL(root) && g_strcmp0(gtk_label_get_text(GTK_LABEL(root)), text) == 0)
+    return root;
+  for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
+    GtkWidget *found = find_label(c, text);
+    if (found)
+      return found;
+  }
+  return NULL;
+}
+
 static void
 wait_summary(SrPageDeliver *page)
 {
@@ -75,8 +89,9 @@ read_text(const char *path)
   return text;
 }
 
-/* Copies of the Source's frames first..first+2 whose first carries the
- * timecode 10:00:00:00 at 24 fps; returns their pattern. */
+/* Copies of the Source's frames first..first+2 carrying the timecodes
+ * 10:00:00:00 on at 24 fps, as a telecine writes them; returns their
+ * pattern. */
 static char *
 write_timecoded_source(SrProject *project, int first)
 {
@@ -92,10 +107,9 @@ write_timecoded_source(SrProject *project, int first)
     sr_error err = {0};
     sr_image *img = sr_image_read(in, &err);
     g_assert_nonnull(img);
-    if (f == first) {
-      g_assert_true(sr_image_set_attribute(img, "timeCode", "10:00:00:00", &err));
-      g_assert_true(sr_image_set_attribute(img, "framesPerSecond", "24", &err));
-    }
+    g_autofree char *tc = g_strdup_printf("10:00:00:%02d", f - first);
+    g_assert_true(sr_image_set_attribute(img, "timeCode", tc, &err));
+    g_assert_true(sr_image_set_attribute(img, "framesPerSecond", "24", &err));
     g_assert_true(sr_image_write(out, img, &wo, &err));
     sr_image_free(img);
   }
@@ -118,6 +132,8 @@ check_timecode_labels(SrWindow *window, SrPageDeliver *page, int first)
   wait_summary(page);
   g_assert_cmpstr(gtk_editable_get_text(GTK_EDITABLE(from)), ==, "10:00:00:01");
   g_assert_cmpstr(gtk_editable_get_text(GTK_EDITABLE(to)), ==, "10:00:00:02");
+  /* The summary names the timecode the masters will carry. */
+  g_assert_nonnull(find_label(GTK_WIDGET(page), "10:00:00:01–10:00:00:02 at 24 fps"));
   /* A typed timecode is the frame it names. */
   gtk_editable_set_text(GTK_EDITABLE(from), "10:00:00:00");
   gtk_spin_button_update(from);
