@@ -13,7 +13,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <openexr.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -26,7 +25,7 @@
 #include "sr-fs.h"
 #include "sr-io-private.h"
 #include "sr-i18n.h"
-#include "sr-reel.h"
+#include "sr-exr-private.h"
 
 typedef struct exr_stream {
   int fd;
@@ -636,59 +635,28 @@ read_metadata(exr_context_t ctxt, sr_image *img)
   free(batch);
 }
 
-/* See sr-reel.h. */
+/* See sr-exr-private.h. */
 bool
-sr_exr_read_reel(const char *path, sr_reel_info *out, sr_error *err)
+sr_exr_header_open(const char *path, exr_context_t *ctxt, void **handle, sr_error *err)
 {
-  exr_context_t ctxt;
-  exr_stream s;
-  if (exr_open_read(&ctxt, &s, path, err) != EXR_ERR_SUCCESS)
+  exr_stream *st = calloc(1, sizeof *st);
+  if (!st) {
+    sr_error_set(err, SR_ERR_NOMEM, SR_("%s: out of memory"), path);
     return false;
-  bool ok = true;
-  const exr_attribute_t *a = NULL;
-  if (exr_get_attribute_by_name(ctxt, 0, "timeCode", &a) == EXR_ERR_SUCCESS && a) {
-    if (a->type != EXR_ATTR_TIMECODE || !a->timecode) {
-      sr_error_set(err, SR_ERR_FORMAT,
-                   SR_("%s: attribute timeCode has type %s, not timecode; fix or remove it"), path,
-                   a->type_name ? a->type_name : "?");
-      ok = false;
-    } else if (!sr_timecode_unpack(a->timecode->time_and_flags, true, &out->timecode, err)) {
-      sr_error_prefix(err, SR_("%s: attribute timeCode: "), path);
-      ok = false;
-    } else {
-      out->has_timecode = true;
-    }
   }
-  if (ok && exr_get_attribute_by_name(ctxt, 0, "framesPerSecond", &a) == EXR_ERR_SUCCESS && a &&
-      a->type == EXR_ATTR_RATIONAL && a->rational) {
-    double fps = a->rational->denom ? (double)a->rational->num / a->rational->denom : 0;
-    if (!(fps >= 1 && fps <= 120)) {
-      sr_error_set(err, SR_ERR_FORMAT,
-                   SR_("%s: attribute framesPerSecond is %d/%u (1 to 120 frames a second "
-                       "expected)"),
-                   path, a->rational->num, a->rational->denom);
-      ok = false;
-    } else {
-      out->fps = (int)lround(fps);
-    }
+  if (exr_open_read(ctxt, st, path, err) != EXR_ERR_SUCCESS) {
+    free(st);
+    return false;
   }
-  static const char *const reel_names[] = {"reelName", "reel", "tapeName", "tape"};
-  for (size_t i = 0; ok && i < sizeof reel_names / sizeof *reel_names && !out->reel[0]; i++)
-    if (exr_get_attribute_by_name(ctxt, 0, reel_names[i], &a) == EXR_ERR_SUCCESS && a &&
-        a->type == EXR_ATTR_STRING && a->string && a->string->str && a->string->length > 0) {
-      size_t len = (size_t)a->string->length;
-      for (size_t k = 0; ok && k < len; k++)
-        if ((unsigned char)a->string->str[k] < 0x20 || a->string->str[k] == 0x7f) {
-          sr_error_set(err, SR_ERR_FORMAT,
-                       SR_("%s: attribute %s holds a control character; fix or remove it"), path,
-                       reel_names[i]);
-          ok = false;
-        }
-      if (ok)
-        snprintf(out->reel, sizeof out->reel, "%.*s", (int)len, a->string->str);
-    }
-  exr_close_read(&ctxt, &s);
-  return ok;
+  *handle = st;
+  return true;
+}
+
+void
+sr_exr_header_close(exr_context_t *ctxt, void *handle)
+{
+  exr_close_read(ctxt, handle);
+  free(handle);
 }
 
 static void
@@ -1036,45 +1004,6 @@ sr_exr_compression_available(sr_exr_compression c)
   return rv == EXR_ERR_SUCCESS;
 }
 
-/* The standard attributes that EXR types: timeCode ("HH:MM:SS:FF", see
- * sr-timecode.h) and framesPerSecond ("N" or "N/D") are written typed, as
- * Resolve and Nuke read them. 1: written, 0: not one of them, -1: error. */
-static int
-exr_set_typed_attr(exr_context_t ctxt, int part, const sr_attribute *a, const char *path,
-                   sr_error *err)
-{
-  exr_result_t rv;
-  if (strcmp(a->key, "timeCode") == 0) {
-    sr_timecode tc;
-    if (!sr_timecode_parse(a->value, &tc, err)) {
-      sr_error_prefix(err, SR_("%s: attribute timeCode: "), path);
-      return -1;
-    }
-    exr_attr_timecode_t t = {sr_timecode_pack(&tc), 0};
-    rv = exr_attr_set_timecode(ctxt, part, "timeCode", &t);
-  } else if (strcmp(a->key, "framesPerSecond") == 0) {
-    unsigned num = 0, den = 1;
-    char tail = 0;
-    int n = a->value ? sscanf(a->value, "%u/%u%c", &num, &den, &tail) : 0;
-    if (n < 1 || n > 2 || num == 0 || num > 1000000 || den == 0 || den > 1000000) {
-      sr_error_set(err, SR_ERR_INVALID,
-                   SR_("%s: attribute framesPerSecond \"%s\" is not a rate (N or N/D)"), path,
-                   a->value ? a->value : "");
-      return -1;
-    }
-    exr_attr_rational_t r = {(int32_t)num, den};
-    rv = exr_attr_set_rational(ctxt, part, "framesPerSecond", &r);
-  } else {
-    return 0;
-  }
-  if (rv != EXR_ERR_SUCCESS) {
-    sr_error_set(err, SR_ERR_INVALID, SR_("%s: cannot store attribute \"%s\" (%s)"), path, a->key,
-                 exr_get_default_error_message(rv));
-    return -1;
-  }
-  return 1;
-}
-
 static bool
 exr_write_header_attrs(exr_context_t ctxt, exr_stream *s, const sr_image *img, int out_channels,
                        const sr_write_options *opts, const char *path, sr_error *err)
@@ -1125,7 +1054,7 @@ exr_write_header_attrs(exr_context_t ctxt, exr_stream *s, const sr_image *img, i
     goto fail;
   for (int i = 0; i < img->n_attributes; i++) {
     const sr_attribute *a = &img->attributes[i];
-    int typed = exr_set_typed_attr(ctxt, part, a, path, err);
+    int typed = sr_exr_set_typed_attr(ctxt, part, a, path, err);
     if (typed < 0)
       return false;
     rv =
