@@ -12,6 +12,7 @@
 #include <json-glib/json-glib.h>
 
 #include "sr-checkpoint.h"
+#include "sr-delivery-record.h"
 #include "sr-fs.h"
 #include "sr-time.h"
 
@@ -303,6 +304,9 @@ sr_delivery_result_clear(SrDeliveryResult *r)
   g_free(r->master_pattern);
   g_free(r->json_path);
   g_free(r->text_path);
+  g_free(r->manifest_path);
+  g_strfreev(r->overridden);
+  sr_reel_facts_clear(&r->reel);
   sr_checkpoint_facts_clear(&r->facts);
   memset(r, 0, sizeof *r);
 }
@@ -375,7 +379,7 @@ write_text_atomic(const char *path, const char *text, GError **error)
 }
 
 static char *
-sidecar_json(char **prov, const SrDeliveryResult *r, const SrDeliveryOptions *o,
+sidecar_json(SrProject *project, char **prov, const SrDeliveryResult *r, const SrDeliveryOptions *o,
              const float chroma[8], const char *note_path)
 {
   g_autoptr(JsonBuilder) b = json_builder_new();
@@ -454,6 +458,7 @@ sidecar_json(char **prov, const SrDeliveryResult *r, const SrDeliveryOptions *o,
     json_builder_add_string_value(b, note_path);
   else
     json_builder_add_null_value(b);
+  sr_delivery_record_json(b, project, o, r);
   json_builder_end_object(b);
   g_autoptr(JsonGenerator) gen = json_generator_new();
   g_autoptr(JsonNode) root = json_builder_get_root(b);
@@ -493,7 +498,7 @@ append_text_line(GString *s, const char *key, const char *value)
 }
 
 static char *
-sidecar_text(char **prov, const SrDeliveryResult *r, const SrDeliveryOptions *o,
+sidecar_text(SrProject *project, char **prov, const SrDeliveryResult *r, const SrDeliveryOptions *o,
              const char *note_path)
 {
   GString *s = g_string_new(NULL);
@@ -510,6 +515,10 @@ sidecar_text(char **prov, const SrDeliveryResult *r, const SrDeliveryOptions *o,
                          o->ocio_space ? o->ocio_space : sr_colourspace_label(o->space));
   if (note_path)
     append_text_line(s, "validation note", note_path);
+  g_auto(GStrv) record = sr_delivery_record_text(project, o, r);
+  g_string_append_c(s, '\n');
+  for (int i = 0; record[i] && record[i + 1]; i += 2)
+    append_text_line(s, record[i], record[i + 1]);
   return g_string_free(s, FALSE);
 }
 
@@ -636,6 +645,11 @@ sr_delivery_run(SrProject *project, const SrDeliveryOptions *opts, SrDeliveryPro
   }
   g_autofree char *base = sr_delivery_base_name(project, out->facts.model_id_short);
   out->out_dir = g_strdup(out_dir);
+  /* A BagIt bag keeps its payload under data/. */
+  if (opts->bagit) {
+    g_free(out_dir);
+    out_dir = g_build_filename(out->out_dir, "data", NULL);
+  }
   g_autofree char *master_file =
       g_strdup_printf("%s.%%0%dd.exr", base, sr_delivery_frame_digits(project));
   out->master_pattern = g_build_filename(out_dir, master_file, NULL);
@@ -645,6 +659,11 @@ sr_delivery_run(SrProject *project, const SrDeliveryOptions *opts, SrDeliveryPro
   out->text_path = g_build_filename(out_dir, text_file, NULL);
   out->first = first;
   out->last = last;
+  if (!sr_delivery_check_gate(project, opts, out, error)) {
+    sr_sequence_clear(&seq);
+    return FALSE;
+  }
+  sr_reel_facts_lookup(project, first, &out->reel);
 
   if (!refuse_inputs(project, &seq, out, error) || !check_writable(out_dir, error)) {
     sr_sequence_clear(&seq);
@@ -767,7 +786,8 @@ sr_delivery_run(SrProject *project, const SrDeliveryOptions *opts, SrDeliveryPro
       }
     char fr[24];
     g_snprintf(fr, sizeof fr, "%d", f);
-    if (ok && !sr_image_set_attribute(img, "frameNumber", fr, &err)) {
+    if (ok && (!sr_image_set_attribute(img, "frameNumber", fr, &err) ||
+               !sr_delivery_set_reel_attributes(out, f, img, &err))) {
       set_from_sr(error, &err, NULL);
       ok = FALSE;
     }
@@ -801,12 +821,12 @@ sr_delivery_run(SrProject *project, const SrDeliveryOptions *opts, SrDeliveryPro
       progress(f - first + 1, total, f, "verified", user_data);
   }
   g_autofree char *json =
-      sidecar_json(prov, out, opts, opts->ocio_space ? NULL : chroma, opts->note_path);
-  g_autofree char *text = sidecar_text(prov, out, opts, opts->note_path);
+      sidecar_json(project, prov, out, opts, opts->ocio_space ? NULL : chroma, opts->note_path);
+  g_autofree char *text = sidecar_text(project, prov, out, opts, opts->note_path);
   if (!write_text_atomic(out->json_path, json, error) ||
       !write_text_atomic(out->text_path, text, error)) {
     sr_fs_remove_stale_temps(out_dir, base);
     return FALSE;
   }
-  return TRUE;
+  return sr_delivery_write_fixity(project, opts, out, error);
 }

@@ -20,7 +20,9 @@
 
 #include "sr-colour.h"
 #include "sr-io.h"
+#include "sr-delivery-reel.h"
 #include "sr-project.h"
+#include "sr-signoff.h"
 
 G_BEGIN_DECLS
 
@@ -37,6 +39,7 @@ typedef enum {
   SR_DELIVERY_ERROR_VERIFY,     /* a master did not read back as written */
   SR_DELIVERY_ERROR_CANCELLED,
   SR_DELIVERY_ERROR_UNSUPPORTED, /* e.g. DWAA with an OpenEXR library that cannot write it */
+  SR_DELIVERY_ERROR_GATE,        /* unreviewed, unaccepted or flagged, and no override */
 } SrDeliveryError;
 
 /* What the provenance says about the model that made the render. */
@@ -111,6 +114,15 @@ typedef struct {
   const char *ocio_space;
   const char *checkpoint; /* NULL: the project's */
   const char *note_path;  /* validation note to list in the sidecars, or NULL */
+  /* Sign-off (sr-signoff.h): what QA found and whether a render runs. */
+  SrGateInput gate;
+  /* An override recorded in the project (sr_project_add_override); NULL:
+   * the delivery is refused while the gate lists anything. */
+  const SrOverride *override;
+  /* Fixity (sr-fixity.h): manifest-sha256.txt always; MD5 beside it; the
+   * delivery folder as a BagIt bag (masters and sidecars under data/). */
+  gboolean md5;
+  gboolean bagit;
 } SrDeliveryOptions;
 
 void sr_delivery_options_init(SrDeliveryOptions *o);
@@ -123,6 +135,10 @@ typedef struct {
   int written, skipped;
   gboolean merged;
   SrCheckpointFacts facts;
+  SrReelFacts reel;
+  char **overridden;   /* the blockers an override let through (NULL: none) */
+  char *manifest_path; /* manifest-sha256.txt */
+  int n_manifested;    /* files the manifest lists for this delivery */
 } SrDeliveryResult;
 
 void sr_delivery_result_clear(SrDeliveryResult *r);

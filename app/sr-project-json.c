@@ -209,6 +209,23 @@ sr_project_to_data(SrProject *self, gsize *len)
   for (guint i = 0; i < self->accepted->len; i++)
     json_builder_add_string_value(b, g_ptr_array_index(self->accepted, i));
   json_builder_end_array(b);
+
+  json_builder_set_member_name(b, "overrides");
+  json_builder_begin_array(b);
+  for (guint i = 0; i < self->overrides->len; i++) {
+    const SrOverride *ov = g_ptr_array_index(self->overrides, i);
+    json_builder_begin_object(b);
+    add_string(b, "who", ov->who);
+    add_string(b, "when", ov->when);
+    add_string(b, "reason", ov->reason);
+    json_builder_set_member_name(b, "blockers");
+    json_builder_begin_array(b);
+    for (int k = 0; ov->blockers && ov->blockers[k]; k++)
+      json_builder_add_string_value(b, ov->blockers[k]);
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+  }
+  json_builder_end_array(b);
   json_builder_end_object(b);
 
   JsonNode *root = json_builder_get_root(b);
@@ -588,6 +605,75 @@ parse_accepted(Parse *ps, JsonObject *root, GPtrArray *accepted)
   return TRUE;
 }
 
+/* One recorded review override: who, when and why are required and not
+ * blank; blockers is a list of strings. */
+static gboolean
+parse_override(Parse *ps, JsonNode *e, const char *field, SrOverride *ov)
+{
+  if (!JSON_NODE_HOLDS_OBJECT(e))
+    return field_error(ps, field, _("expected an object with who, when and reason, found %s"),
+                       node_kind(e));
+  JsonObject *o = json_node_get_object(e);
+  g_autofree char *wf = g_strdup_printf("%s.who", field);
+  g_autofree char *tf = g_strdup_printf("%s.when", field);
+  g_autofree char *rf = g_strdup_printf("%s.reason", field);
+  g_autofree char *bf = g_strdup_printf("%s.blockers", field);
+  if (!read_string(ps, o, "who", wf, TRUE, &ov->who) ||
+      !read_string(ps, o, "when", tf, TRUE, &ov->when) ||
+      !read_string(ps, o, "reason", rf, TRUE, &ov->reason))
+    return FALSE;
+  const char *const fields[] = {wf, tf, rf};
+  const char *const values[] = {ov->who, ov->when, ov->reason};
+  for (guint k = 0; k < G_N_ELEMENTS(fields); k++)
+    if (!sr_override_text_ok(values[k]))
+      return field_error(ps, fields[k], _("must not be empty or longer than %d characters"),
+                         SR_OVERRIDE_MAX_TEXT);
+  JsonNode *n;
+  if (!member(ps, o, "blockers", bf, FALSE, &n))
+    return FALSE;
+  GPtrArray *list = g_ptr_array_new();
+  if (n != NULL && !JSON_NODE_HOLDS_ARRAY(n)) {
+    g_ptr_array_free(list, TRUE);
+    return field_error(ps, bf, _("expected an array of strings, found %s"), node_kind(n));
+  }
+  JsonArray *a = n ? json_node_get_array(n) : NULL;
+  for (guint i = 0; a && i < json_array_get_length(a); i++) {
+    JsonNode *be = json_array_get_element(a, i);
+    if (!JSON_NODE_HOLDS_VALUE(be) || json_node_get_value_type(be) != G_TYPE_STRING) {
+      g_ptr_array_free(list, TRUE);
+      g_autofree char *ef = g_strdup_printf("%s[%u]", bf, i);
+      return field_error(ps, ef, _("expected a string, found %s"), node_kind(be));
+    }
+    g_ptr_array_add(list, g_strdup(json_node_get_string(be)));
+  }
+  g_ptr_array_add(list, NULL);
+  ov->blockers = (char **)g_ptr_array_free(list, FALSE);
+  return TRUE;
+}
+
+static gboolean
+parse_overrides(Parse *ps, JsonObject *root, GPtrArray *overrides)
+{
+  JsonNode *n;
+  if (!member(ps, root, "overrides", "overrides", FALSE, &n))
+    return FALSE;
+  if (n == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_ARRAY(n))
+    return field_error(ps, "overrides", _("expected an array, found %s"), node_kind(n));
+  JsonArray *a = json_node_get_array(n);
+  for (guint i = 0; i < json_array_get_length(a); i++) {
+    g_autofree char *field = g_strdup_printf("overrides[%u]", i);
+    SrOverride *ov = g_new0(SrOverride, 1);
+    if (!parse_override(ps, json_array_get_element(a, i), field, ov)) {
+      sr_override_free(ov);
+      return FALSE;
+    }
+    g_ptr_array_add(overrides, ov);
+  }
+  return TRUE;
+}
+
 /* Whether the integer literal digits[0..n) (no sign) exceeds int64. */
 static gboolean
 int_literal_overflows(const char *digits, gsize n, gboolean negative)
@@ -801,5 +887,5 @@ sr_project_parse_into(SrProject *p, const char *json, gsize len, const char *ori
     return FALSE;
 
   return parse_provenance(&ps, root, &p->provenance) && parse_flags(&ps, root, p->flags) &&
-         parse_accepted(&ps, root, p->accepted);
+         parse_accepted(&ps, root, p->accepted) && parse_overrides(&ps, root, p->overrides);
 }

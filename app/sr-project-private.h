@@ -6,6 +6,7 @@
 #pragma once
 
 #include "sr-project.h"
+#include "sr-signoff.h"
 
 G_BEGIN_DECLS
 
@@ -43,10 +44,11 @@ struct _SrProject {
   char *version;
   char *checkpoint;
 
-  GArray *pairs;       /* int, sorted, unique */
-  GArray *held_out;    /* int, sorted, unique */
-  GArray *flags;       /* SrFlag, sorted by frame */
-  GPtrArray *accepted; /* sorted item ids */
+  GArray *pairs;        /* int, sorted, unique */
+  GArray *held_out;     /* int, sorted, unique */
+  GArray *flags;        /* SrFlag, sorted by frame */
+  GPtrArray *accepted;  /* sorted item ids */
+  GPtrArray *overrides; /* SrOverride*, oldest first (sr-signoff.h) */
 
   SrTrainingSettings training;
   SrProvenance provenance;
@@ -64,6 +66,11 @@ gint sr_project_compare_frames(gconstpointer a, gconstpointer b);
 void sr_project_set_string_field(char **field, const char *value);
 gboolean sr_project_training_validate(const SrTrainingSettings *s, const char *prefix,
                                       GError **error);
+
+/* sr-project.c: marks an edit (modified, "changed") for the other files. */
+void sr_project_edited(SrProject *self, const char *description);
+/* sr-project-signoff.c */
+void sr_override_free(gpointer p);
 
 /* sr-project-json.c: fills p from a project file's text; origin names it in
  * error messages. */

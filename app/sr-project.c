@@ -170,6 +170,12 @@ edited(SrProject *self, int prop, const char *description)
   g_signal_emit(self, signals[SIGNAL_CHANGED], 0, description);
 }
 
+void
+sr_project_edited(SrProject *self, const char *description)
+{
+  edited(self, 0, description);
+}
+
 static gboolean
 string_setter(SrProject *self, char **field, const char *value, int prop, const char *what)
 {
@@ -263,6 +269,7 @@ sr_project_finalize(GObject *object)
   g_array_unref(self->held_out);
   g_array_unref(self->flags);
   g_ptr_array_unref(self->accepted);
+  g_ptr_array_unref(self->overrides);
   provenance_clear(&self->provenance);
   sr_frame_map_clear(&self->reference_map);
   G_OBJECT_CLASS(sr_project_parent_class)->finalize(object);
@@ -385,6 +392,7 @@ sr_project_init(SrProject *self)
   self->flags = g_array_new(FALSE, FALSE, sizeof(SrFlag));
   g_array_set_clear_func(self->flags, flag_clear);
   self->accepted = g_ptr_array_new_with_free_func(g_free);
+  self->overrides = g_ptr_array_new_with_free_func(sr_override_free);
   sr_training_settings_init(&self->training);
   provenance_copy(&self->provenance, &(SrProvenance){0});
 }
@@ -536,6 +544,7 @@ sr_project_restore(SrProject *self, const char *json, GError **error)
   SWAP(held_out);
   SWAP(flags);
   SWAP(accepted);
+  SWAP(overrides);
   SWAP(training);
   SWAP(provenance);
 #undef SWAP

@@ -2,8 +2,9 @@
  * validation note (see sr-validation-note.h). */
 #include "sr-config.h"
 
-#include "sr-validation-note.h"
-#include "sr-qa-cache.h"
+#include "sr-validation-private.h"
+
+#include "sr-delivery-record.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -507,9 +508,13 @@ sr_validation_note_render(const SrValidationNote *note, GError **error)
   int n_scored = 0;
   for (int i = 0; i < note->n_frames; i++)
     n_scored += note->frames[i].held_out && !isnan(note->frames[i].psnr);
+  g_autofree char *trained = sr_delivery_held_out_text(note->facts);
+  g_string_append(s, "<p>At training: ");
+  esc(s, trained);
+  g_string_append(s, ".</p>\n");
   if (!n_scored) {
     g_string_append(s, "<p>No held-out frame with a Reference lies in the validated range, so "
-                       "fidelity to the Reference was not measured.</p>\n");
+                       "this render's fidelity to the Reference was not measured here.</p>\n");
   } else {
     g_string_append(s, "<p>Luma (Y) of each frame against the Reference, in the training "
                        "domain inside the crop. The Source row shows where the element "
@@ -629,6 +634,16 @@ sr_validation_note_render(const SrValidationNote *note, GError **error)
   }
   g_string_append(s, "</section>\n");
 
+  /* Sign-off, reel and fixity. */
+  g_autoptr(GArray) qa_flagged = g_array_new(FALSE, FALSE, sizeof(int));
+  for (int i = 0; i < note->n_frames; i++)
+    if (note->frames[i].n_flags)
+      g_array_append_val(qa_flagged, note->frames[i].frame);
+  SrGateInput gate = {.qa_run = TRUE, .qa_flagged = qa_flagged};
+  sr_signoff_note_html(s, p, &gate);
+  if (note->n_frames > 0)
+    sr_delivery_note_html(s, p, note->frames[0].frame, note->frames[note->n_frames - 1].frame);
+
   /* Stills. */
   g_string_append(s, "<section id=\"stills\"><h2>Validation stills</h2>\n");
   if (!note->stills || note->stills->len == 0)
@@ -730,8 +745,8 @@ note_still_free(gpointer p)
   g_free(st);
 }
 
-static gboolean
-fail_sr(GError **error, int code, const sr_error *err)
+gboolean
+sr_validation_fail_sr(GError **error, int code, const sr_error *err)
 {
   g_set_error(error, SR_VALIDATION_ERROR,
               err->code == SR_ERR_MISSING ? SR_VALIDATION_ERROR_MISSING : code, "%s", err->message);
@@ -743,7 +758,7 @@ write_png(const char *path, const sr_image *img, GPtrArray *paths, GError **erro
 {
   sr_error err = {0};
   if (!sr_still_write_png(path, img, 8, &err))
-    return fail_sr(error, SR_VALIDATION_ERROR_IO, &err);
+    return sr_validation_fail_sr(error, SR_VALIDATION_ERROR_IO, &err);
   g_ptr_array_add(paths, g_strdup(path));
   return TRUE;
 }
@@ -767,12 +782,12 @@ write_scopes(const sr_image *frame, sr_colourspace space, const char *stem, GPtr
   sr_error err = {0};
   sr_image *d = sr_image_convert_channels(frame, 3, &err);
   if (!d)
-    return fail_sr(error, SR_VALIDATION_ERROR_IO, &err);
+    return sr_validation_fail_sr(error, SR_VALIDATION_ERROR_IO, &err);
   if (space != SR_TRAINING_DOMAIN) {
     sr_colour_transform *xf = sr_colour_transform_new(space, SR_TRAINING_DOMAIN, &err);
     if (!xf) {
       sr_image_free(d);
-      return fail_sr(error, SR_VALIDATION_ERROR_IO, &err);
+      return sr_validation_fail_sr(error, SR_VALIDATION_ERROR_IO, &err);
     }
     sr_colour_transform_image(xf, d);
     sr_colour_transform_free(xf);
@@ -792,7 +807,7 @@ write_scopes(const sr_image *frame, sr_colourspace space, const char *stem, GPtr
     sr_image *img = ok ? sr_scope_to_image(rgba, scopes[i].w, scopes[i].h, &err) : NULL;
     g_free(rgba);
     if (!img) {
-      ok = fail_sr(error, SR_VALIDATION_ERROR_IO, &err);
+      ok = sr_validation_fail_sr(error, SR_VALIDATION_ERROR_IO, &err);
       break;
     }
     g_autofree char *path = g_strdup_printf("%s_%s.png", stem, scopes[i].suffix);
@@ -817,7 +832,7 @@ write_stills_for(int frame, const sr_image *src, const sr_image *rec, sr_colours
   if (!side) {
     sr_image_free(wipe);
     sr_error_prefix(&err, _("still for frame %d: "), frame);
-    return fail_sr(error, SR_VALIDATION_ERROR_IO, &err);
+    return sr_validation_fail_sr(error, SR_VALIDATION_ERROR_IO, &err);
   }
   g_autofree char *pw = g_strdup_printf("%s_%s.png", stem, still_kinds[0]);
   g_autofree char *ps = g_strdup_printf("%s_%s.png", stem, still_kinds[1]);
@@ -825,7 +840,8 @@ write_stills_for(int frame, const sr_image *src, const sr_image *rec, sr_colours
   if (ok) {
     sr_image *small = sr_still_downscale(wipe, NOTE_STILL_WIDTH, &err);
     g_autofree char *pp = g_strdup_printf("%s_%s.png", stem, still_kinds[2]);
-    ok = small ? write_png(pp, small, paths, error) : fail_sr(error, SR_VALIDATION_ERROR_IO, &err);
+    ok = small ? write_png(pp, small, paths, error)
+               : sr_validation_fail_sr(error, SR_VALIDATION_ERROR_IO, &err);
     sr_image_free(small);
     if (ok) {
       SrNoteStill *st = g_new0(SrNoteStill, 1);
@@ -856,117 +872,6 @@ write_stills_for(int frame, const sr_image *src, const sr_image *rec, sr_colours
     g_ptr_array_add(note_stills, st);
   }
   return TRUE;
-}
-
-typedef struct {
-  const sr_qa_context *ctx;
-  const sr_sequence *rseq, *sseq, *fseq;
-  const sr_frame_map *map;
-  int first, total;
-  gboolean *held_out;
-  sr_qa_frame *frames;
-  GCancellable *cancellable;
-  SrValidationProgress progress;
-  gpointer user_data;
-  SrQaCache *cache;
-  const char *context; /* what the cache key adds to the files' identity */
-  GMutex lock;
-  int done, cached;
-  GError *error; /* the first failure */
-} measure_shared;
-
-/* The cache key of frame f, from the files as they are before reading. */
-static gboolean
-frame_key(measure_shared *ms, int i, gboolean ref_exists, guint8 key[SR_SHA256_DIGEST_SIZE])
-{
-  int f = ms->first + i;
-  g_autofree char *rp = sr_sequence_frame_path(ms->rseq, f);
-  g_autofree char *sp = sr_sequence_frame_path(ms->sseq, f);
-  int rf = sr_frame_map_reference(ms->map, f);
-  g_autofree char *fp = ref_exists ? sr_sequence_frame_path(ms->fseq, rf) : NULL;
-  g_autofree char *context = g_strdup_printf("%s held=%d", ms->context, ms->held_out[i] ? 1 : 0);
-  return rp && sp && (!ref_exists || fp) && sr_qa_cache_key(context, rp, sp, fp, key);
-}
-
-static void
-frame_done(measure_shared *ms, int f, gboolean cached)
-{
-  g_mutex_lock(&ms->lock);
-  ms->done++;
-  ms->cached += cached;
-  if (ms->progress)
-    ms->progress(ms->done, ms->total, f, ms->user_data);
-  g_mutex_unlock(&ms->lock);
-}
-
-/* One frame: read render, Source and Reference, measure. data = index + 1. */
-static void
-measure_one(gpointer data, gpointer user_data)
-{
-  measure_shared *ms = user_data;
-  int i = GPOINTER_TO_INT(data) - 1, f = ms->first + i;
-  g_mutex_lock(&ms->lock);
-  gboolean stop = ms->error != NULL;
-  if (!stop && g_cancellable_set_error_if_cancelled(ms->cancellable, &ms->error))
-    stop = TRUE;
-  g_mutex_unlock(&ms->lock);
-  if (stop)
-    return;
-  int rf = sr_frame_map_reference(ms->map, f);
-  gboolean ref_exists = ms->fseq && rf != SR_NO_FRAME && sr_sequence_has_frame(ms->fseq, rf);
-  guint8 key[SR_SHA256_DIGEST_SIZE];
-  gboolean keyed = frame_key(ms, i, ref_exists, key);
-  if (keyed && sr_qa_cache_lookup(ms->cache, f, key, &ms->frames[i])) {
-    frame_done(ms, f, TRUE);
-    return;
-  }
-  sr_error err = {0};
-  sr_image *rec = sr_sequence_read(ms->rseq, f, &err);
-  sr_image *src = rec ? sr_sequence_read(ms->sseq, f, &err) : NULL;
-  sr_image *ref = src && ref_exists ? sr_sequence_read(ms->fseq, rf, &err) : NULL;
-  gboolean fine = src && (!ref_exists || ref);
-  /* sr_sequence_read names the frame itself; only a measurement error
-   * needs it added. */
-  gboolean read_all = fine;
-  if (fine) {
-    sr_qa_options qo = {.held_out = ms->held_out[i]};
-    qo.fidelity = qo.held_out && ref != NULL;
-    fine = sr_qa_measure_frame(ms->ctx, f, rec, src, ref, &qo, &ms->frames[i], &err);
-  }
-  sr_image_free(rec);
-  sr_image_free(src);
-  sr_image_free(ref);
-  if (fine) {
-    if (keyed)
-      sr_qa_cache_store(ms->cache, f, key, &ms->frames[i]);
-    frame_done(ms, f, FALSE);
-    return;
-  }
-  g_mutex_lock(&ms->lock);
-  if (!ms->error) {
-    if (read_all)
-      sr_error_prefix(&err, _("frame %d: "), f);
-    fail_sr(&ms->error, SR_VALIDATION_ERROR_IO, &err);
-  }
-  g_mutex_unlock(&ms->lock);
-}
-
-/* What a frame's measurement depends on besides the three files: the model
- * and the preprocessing (crop, colour spaces, matrix). */
-static char *
-cache_context(SrProject *project, const sr_prep_settings *prep, const SrCheckpointFacts *facts)
-{
-  /* The frame map decides which Reference frame each frame meets. */
-  g_auto(sr_frame_map) map;
-  sr_project_get_frame_map(project, &map);
-  char desc[256];
-  sr_frame_map_describe(&map, desc, sizeof desc);
-  return g_strdup_printf("model=%s crop=%d,%d,%d,%d spaces=%d,%d matrix=%d prefilter=%d "
-                         "offset=%d map=%s",
-                         facts ? facts->model_id : "", prep->crop.x, prep->crop.y, prep->crop.w,
-                         prep->crop.h, (int)prep->source_space, (int)prep->reference_space,
-                         (int)prep->matrix, (int)prep->prefilter,
-                         sr_project_get_reference_offset(project), desc);
 }
 
 /* Refuses, before any work, a report file or still that would replace a
@@ -1064,7 +969,7 @@ sr_validation_run(SrProject *project, const SrValidationOptions *opts,
     goto done;
   }
   if (!sr_sequence_open(&sseq, src_path, &err)) {
-    fail_sr(error, SR_VALIDATION_ERROR_MISSING, &err);
+    sr_validation_fail_sr(error, SR_VALIDATION_ERROR_MISSING, &err);
     goto done;
   }
   const char *ref_pat = sr_project_get_reference_pattern(project);
@@ -1118,13 +1023,13 @@ sr_validation_run(SrProject *project, const SrValidationOptions *opts,
   sr_project_get_prep_settings(project, &prep);
   ctx = sr_qa_context_new(&prep, &err);
   if (!ctx) {
-    fail_sr(error, SR_VALIDATION_ERROR_INVALID, &err);
+    sr_validation_fail_sr(error, SR_VALIDATION_ERROR_INVALID, &err);
     goto done;
   }
   out->has_facts = sr_checkpoint_facts_lookup(project, opts->checkpoint, &out->facts, &ferr);
   if (!out->has_facts)
     facts_error = g_strdup(ferr->message);
-  context = cache_context(project, &prep, out->has_facts ? &out->facts : NULL);
+  context = sr_validation_cache_context(project, &prep, out->has_facts ? &out->facts : NULL);
   cache = sr_qa_cache_open(pattern);
   int total = last - first + 1;
   out->frames = g_new0(sr_qa_frame, total);
@@ -1150,14 +1055,14 @@ sr_validation_run(SrProject *project, const SrValidationOptions *opts,
   /* Frames are independent: measure several at once (each 2K frame needs
    * about 250 MB of planes, hence the cap). */
   int workers = CLAMP((int)g_get_num_processors(), 1, 4);
-  GThreadPool *pool = workers > 1 && total > 1
-                          ? g_thread_pool_new(measure_one, &ms, MIN(workers, total), TRUE, NULL)
-                          : NULL;
+  GThreadPool *pool = workers > 1 && total > 1 ? g_thread_pool_new(sr_validation_measure_one, &ms,
+                                                                   MIN(workers, total), TRUE, NULL)
+                                               : NULL;
   for (int i = 0; i < total; i++) {
     if (pool)
       g_thread_pool_push(pool, GINT_TO_POINTER(i + 1), NULL);
     else
-      measure_one(GINT_TO_POINTER(i + 1), &ms);
+      sr_validation_measure_one(GINT_TO_POINTER(i + 1), &ms);
   }
   if (pool)
     g_thread_pool_free(pool, FALSE, TRUE);
@@ -1197,7 +1102,7 @@ sr_validation_run(SrProject *project, const SrValidationOptions *opts,
     g_autofree char *json = sr_validation_frames_json(out->frames, out->n_frames, &out->summary);
     if (!sr_write_file_atomic(out->csv_path, csv, strlen(csv), &err) ||
         !sr_write_file_atomic(out->json_path, json, strlen(json), &err)) {
-      fail_sr(error, SR_VALIDATION_ERROR_IO, &err);
+      sr_validation_fail_sr(error, SR_VALIDATION_ERROR_IO, &err);
       goto done;
     }
   }
@@ -1206,7 +1111,7 @@ sr_validation_run(SrProject *project, const SrValidationOptions *opts,
     g_autofree char *dir = g_build_filename(out->out_dir, "stills", NULL);
     gboolean sok = sr_mkdir_p(dir, &err);
     if (!sok)
-      fail_sr(error, SR_VALIDATION_ERROR_IO, &err);
+      sr_validation_fail_sr(error, SR_VALIDATION_ERROR_IO, &err);
     sr_colourspace space = sr_project_get_source_colourspace(project);
     for (guint i = 0; sok && i < want->len; i++) {
       int f = g_array_index(want, int, i);
@@ -1219,7 +1124,7 @@ sr_validation_run(SrProject *project, const SrValidationOptions *opts,
       sr_image *rec = sr_sequence_read(&rseq, f, &err);
       sr_image *src = rec ? sr_sequence_read(&sseq, f, &err) : NULL;
       if (!src)
-        sok = fail_sr(error, SR_VALIDATION_ERROR_IO, &err);
+        sok = sr_validation_fail_sr(error, SR_VALIDATION_ERROR_IO, &err);
       else
         sok = write_stills_for(f, src, rec, space, dir, shot, out->still_paths, note_stills, error);
       sr_image_free(rec);

@@ -53,6 +53,18 @@ int sr_page_deliver_get_n_rendered(SrPageDeliver *self);
  * "institution"); NULL for another name. */
 GtkEditable *sr_page_deliver_get_provenance_entry(SrPageDeliver *self, const char *field);
 
+/* Sign-off (sr-page-deliver-gate.c): what blocks the delivery as the page
+ * shows it (caller unrefs); the Deliver button's action (the override
+ * dialog when anything blocks, else the delivery); the dialog itself (NULL
+ * when closed); and what its "Deliver Anyway" does: records the override
+ * (who, reason) in the project and delivers. */
+GPtrArray *sr_page_deliver_dup_blockers(SrPageDeliver *self);
+void sr_page_deliver_request(SrPageDeliver *self);
+GtkWidget *sr_page_deliver_show_override_dialog(SrPageDeliver *self);
+GtkWidget *sr_page_deliver_get_override_dialog(SrPageDeliver *self);
+gboolean sr_page_deliver_override_and_start(SrPageDeliver *self, const char *who,
+                                            const char *reason, GError **error);
+
 /* ---- Shared by the page's files ---- */
 
 struct _SrPageDeliver {
@@ -90,6 +102,11 @@ struct _SrPageDeliver {
   gboolean status_is_error; /* the status line holds the last failure */
   const char *goto_stage;
 
+  /* Sign-off (sr-page-deliver-gate.c). */
+  GtkWidget *gate_box, *gate_label, *override_dialog;
+  char *gate_refusal;    /* the pipeline's last refusal (names QA's flags) */
+  gboolean use_override; /* the delivery being started carries the last override */
+
   SrJob *job;
   int n_written;
   char *done_dir, *done_json, *done_text, *done_note, *done_pattern;
@@ -101,6 +118,12 @@ SrProject *sr_page_deliver_project_of(SrPageDeliver *self);
 void sr_page_deliver_update_controls(SrPageDeliver *self);
 gboolean sr_page_deliver_show_spinner(gpointer user_data);
 void sr_page_deliver_on_map(GtkWidget *widget, SrPageDeliver *self);
+
+/* sr-page-deliver-gate.c */
+void sr_page_deliver_gate_build(SrPageDeliver *self);
+void sr_page_deliver_gate_update(SrPageDeliver *self);
+void sr_page_deliver_gate_job_failed(SrPageDeliver *self, const GError *error);
+void sr_page_deliver_gate_dispose(SrPageDeliver *self);
 
 /* sr-page-deliver-summary.c */
 void sr_page_deliver_clear_error_status(SrPageDeliver *self);

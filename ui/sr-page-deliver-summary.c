@@ -47,6 +47,7 @@ typedef struct {
   int n_existing;
   char *base, *master_pattern;
   gboolean merged;
+  SrReelFacts reel; /* the Source's timecode and reel at first_eff */
 } Summary;
 
 static void
@@ -62,6 +63,7 @@ summary_free(gpointer data)
   g_free(s->missing_text);
   g_free(s->base);
   g_free(s->master_pattern);
+  sr_reel_facts_clear(&s->reel);
   g_free(s);
 }
 
@@ -168,6 +170,7 @@ summary_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel
     guint64 one = master_bytes(&seq, sample, sr_project_get_source_colourspace(s->snapshot),
                                s->space, s->compression);
     s->bytes = one * (guint64)(s->last_eff - s->first_eff + 1);
+    sr_reel_facts_lookup(s->snapshot, s->first_eff, &s->reel);
   }
   sr_sequence_clear(&seq);
   g_task_return_boolean(task, TRUE);
@@ -286,14 +289,23 @@ apply_summary(SrPageDeliver *self, Summary *s)
   g_autofree char *prov_fact =
       g_strdup_printf(_("“%s”, shot %s, by %s"), or_dash(prov->film_title), or_dash(prov->shot_id),
                       or_dash(prov->restorationist));
+  char tc0[SR_TIMECODE_TEXT_SIZE], tc1[SR_TIMECODE_TEXT_SIZE];
+  g_autofree char *reel_fact = NULL;
+  if (sr_reel_facts_timecode(&s->reel, s->first_eff, tc0) &&
+      sr_reel_facts_timecode(&s->reel, s->last_eff, tc1))
+    reel_fact = s->reel.reel[0] ? g_strdup_printf(_("%s–%s at %d fps, reel %s"), tc0, tc1,
+                                                  s->reel.fps, s->reel.reel)
+                                : g_strdup_printf(_("%s–%s at %d fps"), tc0, tc1, s->reel.fps);
+  else
+    reel_fact = g_strdup(s->reel.note ? s->reel.note : "—");
   g_autofree char *summary_key =
-      g_strjoin("\n", frames_fact, format_fact, model_fact, prov_fact, dst, NULL);
+      g_strjoin("\n", frames_fact, format_fact, model_fact, prov_fact, dst, reel_fact, NULL);
   if (g_strcmp0(summary_key, self->summary_key) != 0) {
     g_free(self->summary_key);
     self->summary_key = g_steal_pointer(&summary_key);
     sr_ui_fill_facts(self->summary_grid, _("Frames"), frames_fact, _("Format"), format_fact,
                      _("Model"), model_fact, _("Provenance"), prov_fact, _("Source type"), dst,
-                     NULL);
+                     _("Timecode"), reel_fact, NULL);
   }
 
   g_autofree char *warning = NULL;

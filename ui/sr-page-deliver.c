@@ -8,6 +8,7 @@
 #include <glib/gi18n.h>
 
 #include "sr-delivery.h"
+#include "sr-timecode-spin.h"
 #include "sr-ui-util.h"
 #include "sr-validation-note.h"
 #include "sr-window.h"
@@ -30,7 +31,8 @@ typedef struct {
   sr_colourspace space;
   sr_exr_compression compression;
   gboolean write_note;
-  double base, share; /* where the current part sits on the progress bar */
+  gboolean use_override; /* the snapshot's last override lets it through the gate */
+  double base, share;    /* where the current part sits on the progress bar */
   gint64 part_start;
   /* Out. */
   SrDeliveryResult result;
@@ -97,6 +99,7 @@ deliver_job_run(SrJob *job, gpointer data, GError **error)
 
   j->base = 0;
   j->share = 1;
+  g_autoptr(GArray) qa_flagged = g_array_new(FALSE, FALSE, sizeof(int));
   if (j->write_note) {
     SrValidationOptions vo;
     SrValidationResult vr = {0};
@@ -115,6 +118,9 @@ deliver_job_run(SrJob *job, gpointer data, GError **error)
       return FALSE;
     }
     j->note_path = g_strdup(vr.note_path);
+    for (int i = 0; i < vr.n_frames; i++)
+      if (vr.frames[i].n_flags)
+        g_array_append_val(qa_flagged, vr.frames[i].frame);
     sr_validation_result_clear(&vr);
     j->base = NOTE_SHARE;
     j->share = 1 - NOTE_SHARE;
@@ -128,6 +134,11 @@ deliver_job_run(SrJob *job, gpointer data, GError **error)
   o.space = j->space;
   o.compression = j->compression;
   o.note_path = j->note_path;
+  o.gate.qa_run = j->write_note;
+  o.gate.qa_flagged = qa_flagged;
+  const GPtrArray *ovs = sr_project_get_overrides(j->snapshot);
+  if (j->use_override && ovs->len)
+    o.override = g_ptr_array_index(ovs, ovs->len - 1);
   j->part_start = g_get_monotonic_time();
   return sr_delivery_run(j->snapshot, &o, on_delivery_progress, j, sr_job_get_cancellable(job),
                          &j->result, error);
@@ -192,6 +203,7 @@ sr_page_deliver_update_controls(SrPageDeliver *self)
   gtk_widget_set_sensitive(self->folder_button, !busy);
   gtk_widget_set_sensitive(self->folder_reset, !busy);
   gtk_widget_set_sensitive(self->note_check, !busy);
+  sr_page_deliver_gate_update(self);
   if (!self->checking) {
     g_clear_handle_id(&self->spinner_source, g_source_remove);
     gtk_spinner_stop(GTK_SPINNER(self->summary_spinner));
@@ -215,6 +227,8 @@ sync_from_project(SrPageDeliver *self)
   SrProject *p = sr_page_deliver_project_of(self);
 
   gtk_widget_set_sensitive(GTK_WIDGET(self), p != NULL);
+  sr_timecode_spin_set_project(GTK_SPIN_BUTTON(self->first_spin), p);
+  sr_timecode_spin_set_project(GTK_SPIN_BUTTON(self->last_spin), p);
   if (!p)
     return;
   const SrProvenance *prov = sr_project_get_provenance(p);
@@ -408,6 +422,7 @@ on_deliver_done(GObject *source, GAsyncResult *res, gpointer data)
     } else {
       gtk_label_set_text(GTK_LABEL(self->status_label), error->message);
       sr_ui_show_error(GTK_WIDGET(self), error->message);
+      sr_page_deliver_gate_job_failed(self, error);
     }
     self->status_is_error = error && !cancelled;
     g_clear_object(&self->job);
@@ -470,6 +485,7 @@ sr_page_deliver_start(SrPageDeliver *self, const char *out_dir, GError **error)
   j->space = sr_page_deliver_get_colourspace(self);
   j->compression = sr_page_deliver_get_compression(self);
   j->write_note = gtk_check_button_get_active(GTK_CHECK_BUTTON(self->note_check));
+  j->use_override = self->use_override;
   gtk_label_set_text(GTK_LABEL(self->status_label), _("Delivering…"));
   gtk_progress_bar_set_fraction(GTK_PROGRESS_BAR(self->progress_bar), 0);
   self->job = sr_job_new(_("Delivering"), deliver_job_run, j, deliver_job_free);
@@ -485,9 +501,7 @@ sr_page_deliver_start(SrPageDeliver *self, const char *out_dir, GError **error)
 static void
 on_deliver_clicked(GtkButton *button, SrPageDeliver *self)
 {
-  g_autoptr(GError) error = NULL;
-  if (!sr_page_deliver_start(self, NULL, &error))
-    sr_ui_show_error(GTK_WIDGET(self), error->message);
+  sr_page_deliver_request(self);
 }
 
 static void
@@ -735,6 +749,7 @@ sr_page_deliver_dispose(GObject *object)
   g_clear_pointer(&self->done_pattern, g_free);
   g_clear_pointer(&self->chosen_dir, g_free);
   g_clear_pointer(&self->summary, g_free);
+  sr_page_deliver_gate_dispose(self);
   gtk_widget_dispose_template(GTK_WIDGET(self), SR_TYPE_PAGE_DELIVER);
   G_OBJECT_CLASS(sr_page_deliver_parent_class)->dispose(object);
 }
@@ -825,5 +840,8 @@ sr_page_deliver_init(SrPageDeliver *self)
   gtk_label_set_text(GTK_LABEL(self->summary_label),
                      _("Reading the model and the rendered frames…"));
   gtk_widget_set_sensitive(GTK_WIDGET(self), FALSE);
+  sr_page_deliver_gate_build(self);
+  sr_timecode_spin_attach(GTK_SPIN_BUTTON(self->first_spin));
+  sr_timecode_spin_attach(GTK_SPIN_BUTTON(self->last_spin));
   sr_page_deliver_update_controls(self);
 }

@@ -19,6 +19,7 @@
 #include "sr-delivery.h"
 #include "sr-frame-cache.h"
 #include "sr-scopes.h"
+#include "sr-timecode-spin.h"
 #include "sr-ui-util.h"
 #include "sr-validation-note.h"
 
@@ -763,6 +764,7 @@ sr_page_review_project_changed(SrStagePage *page, const char *description)
   sync_checklist(self);
   sync_flag_button(self);
   sr_page_review_update_marks(self);
+  sr_timecode_spin_set_project(GTK_SPIN_BUTTON(self->frame_spin), sr_stage_page_get_project(page));
   g_autofree char *key = detect_key(sr_stage_page_get_project(page));
   if (gtk_widget_get_mapped(GTK_WIDGET(self)) && g_strcmp0(key, self->detect_key) != 0)
     detect_render(self);
@@ -789,6 +791,7 @@ sr_page_review_project_set(SrStagePage *page, SrProject *project)
   clear_pictures(self);
   sr_page_review_update_plots(self);
   sync_checklist(self);
+  sr_timecode_spin_set_project(GTK_SPIN_BUTTON(self->frame_spin), project);
   show_empty(self, _("Nothing rendered yet"), _("Render frames on the Render page first."));
   if (project && gtk_widget_get_mapped(GTK_WIDGET(self)))
     detect_render(self);
@@ -934,6 +937,7 @@ static void
 sr_page_review_init(SrPageReview *self)
 {
   gtk_widget_init_template(GTK_WIDGET(self));
+  sr_timecode_spin_attach(GTK_SPIN_BUTTON(self->frame_spin));
   self->frame = G_MININT;
 
   /* Captured before the viewer sees them: on this page F flags and T

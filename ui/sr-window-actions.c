@@ -7,6 +7,8 @@
 
 #include <glib/gi18n.h>
 
+#include "sr-timecode-spin.h"
+
 /* ---- Actions ------------------------------------------------------------ */
 
 static GtkFileFilter *
@@ -261,4 +263,16 @@ void
 sr_window_add_actions(SrWindow *self)
 {
   g_action_map_add_action_entries(G_ACTION_MAP(self), win_actions, G_N_ELEMENTS(win_actions), self);
+  /* Frame numbers as the Source's timecode: a preference, kept in GSettings
+   * once the window has them (sr_window_bind_preferences). */
+  g_autoptr(GSimpleAction) tc =
+      g_simple_action_new_stateful(SR_TIMECODE_ACTION, NULL, g_variant_new_boolean(FALSE));
+  g_action_map_add_action(G_ACTION_MAP(self), G_ACTION(tc));
+}
+
+void
+sr_window_bind_preferences(SrWindow *self, GSettings *settings)
+{
+  g_autoptr(GAction) tc = g_settings_create_action(settings, SR_TIMECODE_ACTION);
+  g_action_map_add_action(G_ACTION_MAP(self), tc);
 }

@@ -103,6 +103,8 @@ void sr_window_clear_problems(SrWindow *self);
 
 /* sr-window-actions.c */
 void sr_window_add_actions(SrWindow *self);
+/* Keeps preference actions (win.frames-as-timecode) in settings. */
+void sr_window_bind_preferences(SrWindow *self, GSettings *settings);
 /* TRUE when nothing unsaved would be lost. Otherwise asks, and re-runs the
  * win action `then` ("quit" closes the window) once the user decides. */
 gboolean sr_window_confirm_discard(SrWindow *self, const char *then);

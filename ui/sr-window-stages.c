@@ -255,6 +255,27 @@ worst_check(const StageCheck *c, SrStage stage)
   return worst;
 }
 
+/* Rendered in full: Ready only once signed off (the pipeline's gate, as if
+ * QA runs with the note); otherwise what is open. */
+static void
+set_deliver_ready(SrWindow *self, int on_disk)
+{
+  SrGateInput in = {.qa_run = TRUE};
+  g_autoptr(GPtrArray) pending = sr_delivery_gate_blockers(self->project, &in);
+  g_autofree char *reason = NULL;
+  if (pending->len > 0) {
+    reason = g_strdup_printf(ngettext("Not signed off: %u open item (%s).",
+                                      "Not signed off: %u open items (first: %s).", pending->len),
+                             pending->len, (char *)g_ptr_array_index(pending, 0));
+    set_stage(self, SR_STAGE_DELIVER, SR_STAGE_ATTENTION, reason);
+    return;
+  }
+  reason = g_strdup_printf(ngettext("%d rendered frame can be delivered.",
+                                    "%d rendered frames can be delivered.", on_disk),
+                           on_disk);
+  set_stage(self, SR_STAGE_DELIVER, SR_STAGE_READY, reason);
+}
+
 /* Train, Render, Review and Deliver follow the model and what it made on
  * disk: Done once the result is there, In progress while a job makes it or
  * it is partly there. */
@@ -302,6 +323,7 @@ apply_model_stages(SrWindow *self, StageCheck *c)
   }
   rf.running |= rendering;
   gboolean rendered_any = rf.on_disk > 0;
+  gboolean rendered_all = rf.wanted > 0 && rf.on_disk >= rf.wanted;
   reason = sr_render_facts_reason(&rf, c->has_facts ? c->model_short : NULL);
   set_stage(self, SR_STAGE_RENDER, sr_render_facts_state(&rf, c->has_facts), reason);
   g_clear_pointer(&reason, g_free);
@@ -336,11 +358,17 @@ apply_model_stages(SrWindow *self, StageCheck *c)
   } else if (c->delivery_json) {
     reason = g_strdup_printf(_("Delivered with model %s: %s."), c->model_short, c->delivery_json);
     set_stage(self, SR_STAGE_DELIVER, SR_STAGE_DONE, reason);
+  } else if (rf.running) {
+    set_stage(self, SR_STAGE_DELIVER, SR_STAGE_NOT_STARTED,
+              _("A render is running: deliver once it has finished."));
+  } else if (rendered_any && !rendered_all) {
+    reason = g_strdup_printf(ngettext("Only %d of %d frame is rendered: render the rest first.",
+                                      "Only %d of %d frames are rendered: render the rest first.",
+                                      rf.wanted),
+                             rf.on_disk, rf.wanted);
+    set_stage(self, SR_STAGE_DELIVER, SR_STAGE_ATTENTION, reason);
   } else if (rendered_any) {
-    reason = g_strdup_printf(ngettext("%d rendered frame can be delivered.",
-                                      "%d rendered frames can be delivered.", rf.on_disk),
-                             rf.on_disk);
-    set_stage(self, SR_STAGE_DELIVER, SR_STAGE_READY, reason);
+    set_deliver_ready(self, rf.on_disk);
   } else {
     set_stage(self, SR_STAGE_DELIVER, SR_STAGE_NOT_STARTED, _("Needs rendered frames."));
   }

@@ -673,6 +673,7 @@ attach_settings(SrWindow *self, SrApplication *app)
       gtk_window_maximize(GTK_WINDOW(self));
     g_signal_connect(self->settings, "changed::recent-projects", G_CALLBACK(on_recent_changed),
                      self);
+    sr_window_bind_preferences(self, self->settings);
     g_autofree char *stage = g_settings_get_string(self->settings, "last-stage");
     sr_window_set_stage(self, stage);
   } else {

@@ -29,6 +29,7 @@ static const command commands[] = {
     {"validate", sr_cmd_validate, N_("compute per-frame QA metrics and flags for a render")},
     {"deliver", sr_cmd_deliver,
      N_("write EXR masters with provenance, sidecars and the validation note")},
+    {"verify", sr_cmd_verify, N_("check a delivery folder against its checksum manifests")},
     {"farm", sr_cmd_farm, N_("render a reel as a Slurm job array: submit, status, resume")},
     {"devices", sr_cmd_devices, N_("list compute backends and GPUs")},
 };

@@ -19,3 +19,4 @@ int sr_cmd_devices(int argc, char **argv);
 int sr_cmd_validate(int argc, char **argv);
 int sr_cmd_deliver(int argc, char **argv);
 int sr_cmd_farm(int argc, char **argv);
+int sr_cmd_verify(int argc, char **argv);

@@ -25,6 +25,7 @@
 #include "sr-fs.h"
 #include "sr-io-private.h"
 #include "sr-i18n.h"
+#include "sr-exr-private.h"
 
 typedef struct exr_stream {
   int fd;
@@ -634,6 +635,30 @@ read_metadata(exr_context_t ctxt, sr_image *img)
   free(batch);
 }
 
+/* See sr-exr-private.h. */
+bool
+sr_exr_header_open(const char *path, exr_context_t *ctxt, void **handle, sr_error *err)
+{
+  exr_stream *st = calloc(1, sizeof *st);
+  if (!st) {
+    sr_error_set(err, SR_ERR_NOMEM, SR_("%s: out of memory"), path);
+    return false;
+  }
+  if (exr_open_read(ctxt, st, path, err) != EXR_ERR_SUCCESS) {
+    free(st);
+    return false;
+  }
+  *handle = st;
+  return true;
+}
+
+void
+sr_exr_header_close(exr_context_t *ctxt, void *handle)
+{
+  exr_close_read(ctxt, handle);
+  free(handle);
+}
+
 static void
 fill_info(const exr_layout *lay, sr_image_info *info)
 {
@@ -1038,7 +1063,11 @@ exr_write_header_attrs(exr_context_t ctxt, exr_stream *s, const sr_image *img, i
     goto fail;
   for (int i = 0; i < img->n_attributes; i++) {
     const sr_attribute *a = &img->attributes[i];
-    rv = exr_attr_set_string(ctxt, part, a->key, a->value ? a->value : "");
+    int typed = sr_exr_set_typed_attr(ctxt, part, a, path, err);
+    if (typed < 0)
+      return false;
+    rv =
+        typed ? EXR_ERR_SUCCESS : exr_attr_set_string(ctxt, part, a->key, a->value ? a->value : "");
     if (rv != EXR_ERR_SUCCESS) {
       sr_error_set(err, SR_ERR_INVALID,
                    SR_("%s: cannot store attribute \"%s\" (%s); rename it (names up to 255 "

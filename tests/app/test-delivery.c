@@ -17,6 +17,7 @@
 #include "sr-backend.h"
 #include "sr-checkpoint.h"
 #include "sr-delivery.h"
+#include "sr-signoff.h"
 #include "sr-fs.h"
 #include "sr-io.h"
 #include "sr-unet.h"
@@ -169,6 +170,10 @@ fixture_setup(Fixture *fx, gconstpointer data)
       .notes = (char *)"test <delivery> & note",
   };
   sr_project_set_provenance(p, &prov);
+  /* Reviewed and accepted: the sign-off gate has its own tests
+   * (test-delivery-signoff.c). */
+  for (int i = 0; i < SR_ACCEPTANCE_N_ITEMS; i++)
+    sr_project_set_accepted(p, sr_acceptance_items[i].id, TRUE);
   fx->project = p;
 
   /* The name the render stage writes: <shot>_<version>_m<model id, 12>. */
@@ -203,6 +208,7 @@ test_deliver(Fixture *fx, gconstpointer data)
   g_autofree char *out = g_build_filename(fx->dir, "deliver", NULL);
   SrDeliveryOptions o;
   sr_delivery_options_init(&o);
+  o.gate.qa_run = TRUE; /* signed off: see fixture_setup */
   o.out_dir = out;
   SrDeliveryResult r;
   gboolean ok = sr_delivery_run(fx->project, &o, NULL, NULL, NULL, &r, &error);
@@ -313,6 +319,7 @@ test_composite_and_dwaa(Fixture *fx, gconstpointer data)
   sr_project_set_crop(fx->project, (sr_rect){8, 8, 32, 24});
   SrDeliveryOptions o;
   sr_delivery_options_init(&o);
+  o.gate.qa_run = TRUE; /* signed off: see fixture_setup */
   o.out_dir = out;
   o.compression = SR_EXR_DWAA;
   o.space = SR_CS_ACESCG;
@@ -366,6 +373,7 @@ test_missing_frame(Fixture *fx, gconstpointer data)
   g_autofree char *out = g_build_filename(fx->dir, "deliver-missing", NULL);
   SrDeliveryOptions o;
   sr_delivery_options_init(&o);
+  o.gate.qa_run = TRUE; /* signed off: see fixture_setup */
   o.out_dir = out;
   SrDeliveryResult r;
   g_assert_false(sr_delivery_run(fx->project, &o, NULL, NULL, NULL, &r, &error));
@@ -405,6 +413,7 @@ test_unwritable(Fixture *fx, gconstpointer data)
   g_autofree char *out = g_build_filename(file, "sub", NULL);
   SrDeliveryOptions o;
   sr_delivery_options_init(&o);
+  o.gate.qa_run = TRUE; /* signed off: see fixture_setup */
   o.out_dir = out;
   SrDeliveryResult r;
   g_assert_false(sr_delivery_run(fx->project, &o, NULL, NULL, NULL, &r, &error));
@@ -436,6 +445,7 @@ test_model_mismatch(Fixture *fx, gconstpointer data)
   g_autofree char *out = g_build_filename(fx->dir, "deliver-mismatch", NULL);
   SrDeliveryOptions o;
   sr_delivery_options_init(&o);
+  o.gate.qa_run = TRUE; /* signed off: see fixture_setup */
   o.out_dir = out;
   SrDeliveryResult r;
   g_assert_false(sr_delivery_run(fx->project, &o, NULL, NULL, NULL, &r, &error));
@@ -455,6 +465,7 @@ test_frames_without_model_id(Fixture *fx, gconstpointer data)
   g_autofree char *out = g_build_filename(fx->dir, "deliver-source", NULL);
   SrDeliveryOptions o;
   sr_delivery_options_init(&o);
+  o.gate.qa_run = TRUE; /* signed off: see fixture_setup */
   o.render_pattern = src;
   o.out_dir = out;
   SrDeliveryResult r;
@@ -485,6 +496,7 @@ test_out_is_render_folder(Fixture *fx, gconstpointer data)
   g_assert_cmpint(symlink(dir, link), ==, 0);
   SrDeliveryOptions o;
   sr_delivery_options_init(&o);
+  o.gate.qa_run = TRUE; /* signed off: see fixture_setup */
   o.render_pattern = pattern;
   o.out_dir = link;
   SrDeliveryResult r;
@@ -515,6 +527,7 @@ test_text_sidecar_escapes(Fixture *fx, gconstpointer data)
   g_autofree char *out = g_build_filename(fx->dir, "deliver-escape", NULL);
   SrDeliveryOptions o;
   sr_delivery_options_init(&o);
+  o.gate.qa_run = TRUE; /* signed off: see fixture_setup */
   o.out_dir = out;
   SrDeliveryResult r;
   if (!sr_delivery_run(fx->project, &o, NULL, NULL, NULL, &r, &error))
@@ -561,6 +574,7 @@ test_verify_keeps_foreign_master(Fixture *fx, gconstpointer data)
   g_assert_true(g_file_set_contents(m1, theirs, (gssize)len, NULL));
   SrDeliveryOptions o;
   sr_delivery_options_init(&o);
+  o.gate.qa_run = TRUE; /* signed off: see fixture_setup */
   o.out_dir = out;
   SrDeliveryResult r;
   g_assert_false(sr_delivery_run(fx->project, &o, NULL, NULL, NULL, &r, &error));
@@ -640,6 +654,7 @@ test_deliver_unreadable_frame(Fixture *fx, gconstpointer data)
   g_autofree char *out = g_build_filename(fx->dir, "deliver-unreadable", NULL);
   SrDeliveryOptions o;
   sr_delivery_options_init(&o);
+  o.gate.qa_run = TRUE; /* signed off: see fixture_setup */
   o.out_dir = out;
   SrDeliveryResult r;
   g_assert_false(sr_delivery_run(fx->project, &o, NULL, NULL, NULL, &r, &error));
@@ -668,6 +683,8 @@ test_disk_full(Fixture *fx, gconstpointer data)
     setrlimit(RLIMIT_FSIZE, &rl);
     SrDeliveryOptions o;
     sr_delivery_options_init(&o);
+    o.gate.qa_run = TRUE;
+    o.gate.qa_run = TRUE; /* signed off: see fixture_setup */
     o.out_dir = out;
     SrDeliveryResult r;
     GError *error = NULL;
@@ -958,9 +975,38 @@ test_cli(Fixture *fx, gconstpointer data)
   g_assert_true(g_file_test(note, G_FILE_TEST_EXISTS));
   g_assert_true(g_file_test(still, G_FILE_TEST_EXISTS));
 
+  /* A flagged frame: refused, every open item named, nothing written. */
+  sr_project_add_flag(fx->project, 2, "halo on the door frame");
+  g_assert_true(sr_project_save(fx->project, file, &error));
   g_autofree char *dout = g_build_filename(fx->dir, "cli-delivery", NULL);
-  const char *da[] = {"deliver", pf,           "--out", dout, "--space",
-                      "acescg",  "--progress", "json",  NULL};
+  const char *refused[] = {"deliver", pf, "--out", dout, "--progress", "quiet", NULL};
+  g_autofree char *rtext = run_cli(refused, &status);
+  g_test_message("%s", rtext);
+  g_assert_cmpint(WEXITSTATUS(status), ==, 1);
+  g_assert_nonnull(strstr(rtext, "not signed off"));
+  g_assert_nonnull(strstr(rtext, "Frame 2 flagged by the archivist: halo on the door frame"));
+  g_assert_nonnull(strstr(rtext, "--override-review --by NAME --reason TEXT"));
+  g_autofree char *m1 = master_path(fx, dout, 1);
+  g_assert_false(g_file_test(m1, G_FILE_TEST_EXISTS));
+  /* An override without a reason is a usage error. */
+  const char *half[] = {"deliver", pf, "--out", dout, "--override-review", "--by", "A", NULL};
+  g_autofree char *htext = run_cli(half, &status);
+  g_assert_cmpint(WEXITSTATUS(status), ==, 2);
+  g_assert_nonnull(strstr(htext, "--reason"));
+  const char *da[] = {"deliver",
+                      pf,
+                      "--out",
+                      dout,
+                      "--space",
+                      "acescg",
+                      "--progress",
+                      "json",
+                      "--override-review",
+                      "--by",
+                      "Ada Archivist",
+                      "--reason",
+                      "festival deadline; halo accepted by the curator",
+                      NULL};
   g_autofree char *dtext = run_cli(da, &status);
   g_test_message("%s", dtext);
   g_assert_true(WIFEXITED(status));
@@ -973,6 +1019,27 @@ test_cli(Fixture *fx, gconstpointer data)
   sr_image_free(img);
   g_autofree char *dnote = g_build_filename(dout, "validation", "validation-note.html", NULL);
   g_assert_true(g_file_test(dnote, G_FILE_TEST_EXISTS));
+  /* The override is recorded in the project, the note and the sidecars. */
+  g_autoptr(SrProject) saved = sr_project_load(file, &error);
+  g_assert_no_error(error);
+  const GPtrArray *ovs = sr_project_get_overrides(saved);
+  g_assert_cmpuint(ovs->len, ==, 1);
+  const SrOverride *ov = g_ptr_array_index(ovs, 0);
+  g_assert_cmpstr(ov->who, ==, "Ada Archivist");
+  g_assert_cmpstr(ov->reason, ==, "festival deadline; halo accepted by the curator");
+  g_assert_cmpuint(strlen(ov->when), >=, 20);
+  g_autofree char *html = NULL;
+  g_assert_true(g_file_get_contents(dnote, &html, NULL, NULL));
+  g_assert_nonnull(strstr(html, "Override by <b>Ada Archivist</b>"));
+  g_assert_nonnull(strstr(html, ov->when));
+  g_autofree char *side = g_build_filename(dout, "SH010_v002_m", NULL);
+  g_autofree char *stxt_path = g_strdup_printf("%s%s.txt", side, fx->model_short);
+  g_autofree char *stxt = NULL;
+  g_assert_true(g_file_get_contents(stxt_path, &stxt, NULL, NULL));
+  g_assert_nonnull(strstr(stxt, "by Ada Archivist at "));
+  g_assert_nonnull(strstr(stxt, "overridden now"));
+  g_autofree char *manifest = g_build_filename(dout, "manifest-sha256.txt", NULL);
+  g_assert_true(g_file_test(manifest, G_FILE_TEST_IS_REGULAR));
 
   /* Usage errors exit 2 with a message naming the option. */
   const char *bad[] = {"deliver", pf, "--compression", "piz", NULL};

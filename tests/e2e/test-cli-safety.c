@@ -407,7 +407,8 @@ test_deliver_source_frames(void)
   g_autofree char *source = g_build_filename(dir, "source", "demo_src.%04d.exr", NULL);
   g_autofree char *out = g_build_filename(dir, "delivery", NULL);
   Run r = run_cli("deliver", project, "--render", source, "--checkpoint", model, "--out", out,
-                  "--no-note", "--progress", "quiet", NULL);
+                  "--no-note", "--progress", "quiet", "--override-review", "--by", "e2e",
+                  "--reason", "Source frames as a render", NULL);
   g_assert_cmpint(r.status, ==, 1);
   assert_clean_messages(&r, "deliver");
   g_assert_nonnull(strstr(r.err, "carries no model id"));

@@ -14,6 +14,7 @@
 #include "sr-io.h"
 #include "sr-json.h"
 #include "sr-project.h"
+#include "sr-signoff.h"
 #include "sr-safetensors.h"
 #include "sr-simulator.h"
 
@@ -221,6 +222,9 @@ make_projects(void)
   sr_project_add_flag(full, 12, "halo on the window frame");
   SrProvenance prov = {.film_title = "Film", .shot_id = "A001", .notes = "two\nlines"};
   sr_project_set_provenance(full, &prov);
+  sr_project_set_accepted(full, "grain", TRUE);
+  const char *const open[] = {"Frame 12 flagged by the archivist", NULL};
+  sr_project_add_override(full, "A. Archivist", "curator's call", open, NULL);
   SrProject *projects[2] = {plain, full};
   const char *names[2] = {"plain.srproj", "full.srproj"};
   for (int i = 0; i < 2; i++) {

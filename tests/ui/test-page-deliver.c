@@ -3,7 +3,8 @@
  * colour space and compression choices (DWAA only where the OpenEXR library
  * has it), provenance edits that reach the project and undo, a delivery
  * with the validation note into a chosen folder (masters read back with
- * the engine's EXR reader), and the sidebar's stage states after it. */
+ * the engine's EXR reader) through the sign-off gate and its override
+ * dialog, and the sidebar's stage states after it. */
 #include "sr-config.h"
 
 #include <string.h>
@@ -15,6 +16,8 @@
 #include "sr-image.h"
 #include "sr-io.h"
 #include "sr-page-deliver-private.h"
+#include "sr-signoff.h"
+#include "sr-timecode-spin.h"
 #include "sr-ui-test.h"
 
 /* A button under `root` whose label is `label` and which is shown. */
@@ -26,6 +29,20 @@ find_button(GtkWidget *root, const char *label)
     return root;
   for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
     GtkWidget *found = find_button(c, label);
+    if (found)
+      return found;
+  }
+  return NULL;
+}
+
+/* A label under `root` whose text is `text` (shown or not). */
+static GtkWidget *
+find_label(GtkWidget *root, const char *text)
+{
+  if (GTK_IS_LABEL(root) && g_strcmp0(gtk_label_get_text(GTK_LABEL(root)), text) == 0)
+    return root;
+  for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
+    GtkWidget *found = find_label(c, text);
     if (found)
       return found;
   }
@@ -71,6 +88,64 @@ read_text(const char *path)
   char *text = NULL;
   g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
   return text;
+}
+
+/* Copies of the Source's frames first..first+2 carrying the timecodes
+ * 10:00:00:00 on at 24 fps, as a telecine writes them; returns their
+ * pattern. */
+static char *
+write_timecoded_source(SrProject *project, int first)
+{
+  g_autofree char *src = sr_project_resolve_path(project, sr_project_get_source_pattern(project));
+  g_autofree char *dir = g_build_filename(sr_ui_test_tmp_dir(), "timecoded", NULL);
+  g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
+  char *pattern = g_build_filename(dir, "src.%06d.exr", NULL);
+  sr_write_options wo;
+  sr_write_options_init(&wo);
+  for (int f = first; f <= first + 2; f++) {
+    g_autofree char *in = sr_pattern_format(src, f);
+    g_autofree char *out = sr_pattern_format(pattern, f);
+    sr_error err = {0};
+    sr_image *img = sr_image_read(in, &err);
+    g_assert_nonnull(img);
+    g_autofree char *tc = g_strdup_printf("10:00:00:%02d", f - first);
+    g_assert_true(sr_image_set_attribute(img, "timeCode", tc, &err));
+    g_assert_true(sr_image_set_attribute(img, "framesPerSecond", "24", &err));
+    g_assert_true(sr_image_write(out, img, &wo, &err));
+    sr_image_free(img);
+  }
+  return pattern;
+}
+
+/* The range spin buttons show and take the Source's timecode while the
+ * preference is on; frame numbers otherwise. */
+static void
+check_timecode_labels(SrWindow *window, SrPageDeliver *page, int first)
+{
+  SrProject *project = sr_window_get_project(window);
+  g_autofree char *pattern = write_timecoded_source(project, first);
+  sr_project_set_source_pattern(project, pattern);
+  GtkSpinButton *from = GTK_SPIN_BUTTON(page->first_spin);
+  GtkSpinButton *to = GTK_SPIN_BUTTON(page->last_spin);
+  g_action_group_activate_action(G_ACTION_GROUP(window), "frames-as-timecode", NULL);
+  SR_UI_WAIT_FOR(sr_timecode_spin_showing(from), 30);
+  sr_page_deliver_set_range(page, first + 1, first + 2);
+  wait_summary(page);
+  g_assert_cmpstr(gtk_editable_get_text(GTK_EDITABLE(from)), ==, "10:00:00:01");
+  g_assert_cmpstr(gtk_editable_get_text(GTK_EDITABLE(to)), ==, "10:00:00:02");
+  /* The summary names the timecode the masters will carry. */
+  g_assert_nonnull(find_label(GTK_WIDGET(page), "10:00:00:01–10:00:00:02 at 24 fps"));
+  /* A typed timecode is the frame it names. */
+  gtk_editable_set_text(GTK_EDITABLE(from), "10:00:00:00");
+  gtk_spin_button_update(from);
+  g_assert_cmpint(gtk_spin_button_get_value_as_int(from), ==, first);
+  wait_summary(page);
+  sr_ui_test_screenshot_sizes(GTK_WIDGET(window), "30b-deliver-timecode");
+  /* Off again: frame numbers. */
+  g_action_group_activate_action(G_ACTION_GROUP(window), "frames-as-timecode", NULL);
+  g_autofree char *number = g_strdup_printf("%d", first);
+  g_assert_cmpstr(gtk_editable_get_text(GTK_EDITABLE(from)), ==, number);
+  g_assert_false(sr_timecode_spin_showing(from));
 }
 
 static void
@@ -132,7 +207,8 @@ test_page(void)
   g_assert_cmpint(sr_page_deliver_get_compression(page), ==, SR_EXR_ZIP);
   wait_stages(window);
   assert_stage(window, "render", SR_STAGE_READY);
-  assert_stage(window, "deliver", SR_STAGE_READY);
+  /* Three frames of the demo's reel: not Ready while the render is partial. */
+  assert_stage(window, "deliver", SR_STAGE_ATTENTION);
 
   /* DWAA is offered exactly when this OpenEXR can write it. */
   gboolean dwaa = sr_exr_compression_available(SR_EXR_DWAA);
@@ -180,7 +256,7 @@ test_page(void)
     g_assert_cmpint(g_rename(gap, aside), ==, 0);
     sr_page_deliver_set_range(page, 1, 0);
     wait_summary(page);
-    g_assert_false(gtk_widget_get_sensitive(find_button(GTK_WIDGET(page), "Deliver")));
+    g_assert_false(gtk_widget_get_sensitive(page->deliver_button));
     g_assert_true(sr_page_deliver_start(page, NULL, &error));
     g_assert_no_error(error);
     SR_UI_WAIT_FOR(!sr_stage_page_get_busy(SR_STAGE_PAGE(page)), 60);
@@ -193,7 +269,7 @@ test_page(void)
   }
   sr_page_deliver_set_range(page, 1, 0);
   wait_summary(page);
-  g_assert_true(gtk_widget_get_sensitive(find_button(GTK_WIDGET(page), "Deliver")));
+  g_assert_true(gtk_widget_get_sensitive(page->deliver_button));
 
   /* A provenance edit reaches the project and undoes. */
   SrHistory *history = sr_window_get_history(window);
@@ -221,10 +297,38 @@ test_page(void)
   g_assert_nonnull(strstr(sr_page_deliver_get_summary(page), dest));
   screenshot(window, page, "29-deliver-settings");
 
+  /* Not signed off: the page lists what is open; Deliver asks for an
+   * override (who, pre-filled with the user's name, and why). */
+  g_autoptr(GPtrArray) blockers = sr_page_deliver_dup_blockers(page);
+  g_assert_cmpuint(blockers->len, ==, 5);
+  GtkWidget *deliver = find_button(GTK_WIDGET(page), "Deliver…");
+  g_assert_nonnull(deliver);
+  screenshot(window, page, "29b-deliver-not-signed-off");
+  sr_ui_test_screenshot_sizes(GTK_WIDGET(window), "29b-deliver-not-signed-off");
+  g_signal_emit_by_name(deliver, "clicked");
+  GtkWidget *dialog = sr_page_deliver_get_override_dialog(page);
+  g_assert_nonnull(dialog);
+  g_assert_false(sr_stage_page_get_busy(SR_STAGE_PAGE(page)));
+  GtkWidget *who = g_object_get_data(G_OBJECT(dialog), "who");
+  GtkWidget *why = g_object_get_data(G_OBJECT(dialog), "why");
+  GtkWidget *anyway = g_object_get_data(G_OBJECT(dialog), "go");
+  g_assert_cmpstr(gtk_editable_get_text(GTK_EDITABLE(who)), !=, "");
+  g_assert_false(gtk_widget_get_sensitive(anyway)); /* no reason yet */
+  gtk_editable_set_text(GTK_EDITABLE(who), "Ada Archivist");
+  gtk_editable_set_text(GTK_EDITABLE(why), "Festival screening; the curator accepts as is");
+  g_assert_true(gtk_widget_get_sensitive(anyway));
+  sr_ui_test_pump(300);
+  sr_ui_test_screenshot(dialog, "29c-deliver-override-dialog");
   sr_ui_stall_start(&stall);
-  g_assert_true(sr_page_deliver_start(page, NULL, &error));
-  g_assert_no_error(error);
+  g_signal_emit_by_name(anyway, "clicked");
+  g_assert_null(sr_page_deliver_get_override_dialog(page));
   g_assert_true(sr_stage_page_get_busy(SR_STAGE_PAGE(page)));
+  /* Recorded in the project at once (one undo step). */
+  const GPtrArray *ovs = sr_project_get_overrides(project);
+  g_assert_cmpuint(ovs->len, ==, 1);
+  const SrOverride *ov = g_ptr_array_index(ovs, 0);
+  g_assert_cmpstr(ov->who, ==, "Ada Archivist");
+  g_assert_cmpuint(g_strv_length(ov->blockers), ==, 5);
   SR_UI_WAIT_FOR(!sr_stage_page_get_busy(SR_STAGE_PAGE(page)), 120);
   double deliver_stall = sr_ui_stall_stop(&stall);
   g_assert_null(sr_window_get_error(window));
@@ -257,6 +361,11 @@ test_page(void)
   g_assert_nonnull(strstr(json, note));
   g_autofree char *text = read_text(sr_page_deliver_get_text_path(page));
   g_assert_nonnull(strstr(text, "validation note"));
+  /* The override reached the note and the sidecars. */
+  g_assert_nonnull(strstr(text, "by Ada Archivist at "));
+  g_assert_nonnull(strstr(json, "Festival screening; the curator accepts as is"));
+  g_autofree char *html = read_text(note);
+  g_assert_nonnull(strstr(html, "Override by <b>Ada Archivist</b>"));
   g_assert_true(gtk_widget_get_visible(find_button(GTK_WIDGET(page), "Open folder")));
   wait_summary(page);
   /* Delivering again keeps what is there. */
@@ -281,10 +390,18 @@ test_page(void)
     sr_project_set_accepted(project, items[i], TRUE);
   wait_stages(window);
   assert_stage(window, "review", SR_STAGE_DONE);
-  /* The sidecar is looked for in the page's folder: elsewhere, not done. */
+  /* The sidecar is looked for in the page's folder: elsewhere, not done;
+   * signed off, yet the render is partial: still not Ready. */
   sr_page_deliver_set_destination(page, NULL);
   wait_stages(window);
-  assert_stage(window, "deliver", SR_STAGE_READY);
+  assert_stage(window, "deliver", SR_STAGE_ATTENTION);
+  /* Signed off, the page lists nothing and delivers without asking. */
+  wait_summary(page);
+  g_autoptr(GPtrArray) none = sr_page_deliver_dup_blockers(page);
+  g_assert_cmpuint(none->len, ==, 0);
+  g_assert_nonnull(find_button(GTK_WIDGET(page), "Deliver"));
+
+  check_timecode_labels(window, page, first);
 
   g_printerr("deliver: worst main-loop stall while summarising %.1f ms, while delivering %.1f ms\n",
              summary_stall, deliver_stall);
