@@ -80,7 +80,9 @@ test_render_states(void)
   SR_UI_WAIT_FOR(!sr_page_deliver_get_checking(deliver), 30);
   sr_page_deliver_set_range(deliver, 1001, 1003);
   SR_UI_WAIT_FOR(!sr_page_deliver_get_checking(deliver), 30);
-  g_assert_true(sr_page_deliver_start(deliver, dest, NULL));
+  /* Nothing is reviewed yet: deliver through the recorded override. */
+  sr_page_deliver_set_destination(deliver, dest);
+  g_assert_true(sr_page_deliver_override_and_start(deliver, "Test", "job states only", NULL));
   SR_UI_WAIT_FOR(!sr_stage_page_get_busy(SR_STAGE_PAGE(deliver)), 120);
   g_assert_null(sr_window_get_error(window));
   sr_page_deliver_set_destination(deliver, dest);

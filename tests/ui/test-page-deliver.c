@@ -99,7 +99,8 @@ write_timecoded_source(SrProject *project, int first)
   g_autofree char *src = sr_project_resolve_path(project, sr_project_get_source_pattern(project));
   g_autofree char *dir = g_build_filename(sr_ui_test_tmp_dir(), "timecoded", NULL);
   g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
-  char *pattern = g_build_filename(dir, "src.%06d.exr", NULL);
+  /* The demo's padding, so the render the page finds keeps its names. */
+  char *pattern = g_build_filename(dir, "src.%04d.exr", NULL);
   sr_write_options wo;
   sr_write_options_init(&wo);
   for (int f = first; f <= first + 2; f++) {
