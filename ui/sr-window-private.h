@@ -63,6 +63,12 @@ struct _SrWindow {
   gboolean checking;
   gboolean loading;
   gboolean closing_confirmed;
+  /* Quitting while jobs run: the question, and after "Stop and Quit" the
+   * window closes once every job has returned. */
+  guint n_visible_jobs;
+  GtkWidget *stop_dialog;
+  gboolean stop_confirmed;
+  gboolean close_when_idle;
 };
 
 /* sr-window.c */
@@ -82,5 +88,8 @@ void sr_window_add_actions(SrWindow *self);
 /* TRUE when nothing unsaved would be lost. Otherwise asks, and re-runs the
  * win action `then` ("quit" closes the window) once the user decides. */
 gboolean sr_window_confirm_discard(SrWindow *self, const char *then);
+/* TRUE when no job would be stopped by closing. Otherwise asks "Stop and
+ * Quit" or "Keep Working", and closes the window again on the first. */
+gboolean sr_window_confirm_stop_jobs(SrWindow *self);
 
 G_END_DECLS
