@@ -64,8 +64,8 @@ sr_page_train_show_run_state(SrPageTrain *self)
   else if (saved >= t.steps)
     text = g_strdup_printf(_("%sFinished at step %lld."), prefix, (long long)saved);
   else
-    text = g_strdup_printf(_("%sStopped at step %lld of %lld."),
-                           prefix, (long long)saved, (long long)steps);
+    text = g_strdup_printf(_("%sStopped at step %lld of %lld."), prefix, (long long)saved,
+                           (long long)steps);
   gtk_label_set_text(GTK_LABEL(self->status_label), text);
   g_autofree char *tip = g_strdup_printf("%s\n%s", text, out_dir);
   gtk_widget_set_tooltip_text(self->status_label, tip);
@@ -109,10 +109,10 @@ sr_page_train_ask_start(SrPageTrain *self)
   g_autofree char *next = sr_training_new_run_dir(project);
   g_autofree char *prefix = run_prefix(self, current);
   GtkRoot *root = gtk_widget_get_root(GTK_WIDGET(self));
-  GtkWidget *dialog = gtk_message_dialog_new(
-      GTK_IS_WINDOW(root) ? GTK_WINDOW(root) : NULL,
-      GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT, GTK_MESSAGE_QUESTION, GTK_BUTTONS_NONE,
-      "%s", _("This project already has a training run"));
+  GtkWidget *dialog = gtk_message_dialog_new(GTK_IS_WINDOW(root) ? GTK_WINDOW(root) : NULL,
+                                             GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+                                             GTK_MESSAGE_QUESTION, GTK_BUTTONS_NONE, "%s",
+                                             _("This project already has a training run"));
   g_autofree char *where =
       last->step < t.steps
           ? g_strdup_printf(_("%sstopped at step %lld of %d."), prefix, (long long)last->step,

@@ -515,10 +515,13 @@ ckpt_row_widget(SrPageTrain *self, const CkptRow *r, const char *in_use)
                              sr_qa_psnr_display(r->psnr_before), sr_qa_psnr_display(r->psnr_after));
   GtkWidget *t = gtk_label_new(title);
   gtk_label_set_xalign(GTK_LABEL(t), 0);
+  gtk_label_set_ellipsize(GTK_LABEL(t), PANGO_ELLIPSIZE_END);
+  gtk_widget_set_tooltip_text(t, title);
   gtk_widget_add_css_class(t, "heading");
   GtkWidget *dl = gtk_label_new(detail);
   gtk_label_set_xalign(GTK_LABEL(dl), 0);
   gtk_label_set_ellipsize(GTK_LABEL(dl), PANGO_ELLIPSIZE_END);
+  gtk_widget_set_tooltip_text(dl, detail);
   gtk_widget_add_css_class(dl, "dim-label");
   gtk_widget_add_css_class(dl, "numeric");
   gtk_box_append(GTK_BOX(text), t);
@@ -990,7 +993,7 @@ build_monitor(SrPageTrain *self)
 
   self->plot = sr_loss_plot_new();
   sr_loss_plot_set_points(SR_LOSS_PLOT(self->plot), self->points);
-  gtk_widget_set_size_request(self->plot, -1, 220);
+  gtk_widget_set_size_request(self->plot, -1, 160);
   gtk_widget_set_vexpand(self->plot, TRUE);
   gtk_widget_set_hexpand(self->plot, TRUE);
   gtk_stack_add_titled(GTK_STACK(self->view_stack), self->plot, "loss", _("Loss"));

@@ -164,8 +164,7 @@ parse_line(const char *s, sr_loss_entry *e)
 }
 
 bool
-sr_loss_log_read(const char *path, sr_loss_entry **out, size_t *n, size_t *skipped,
-                 sr_error *err)
+sr_loss_log_read(const char *path, sr_loss_entry **out, size_t *n, size_t *skipped, sr_error *err)
 {
   size_t len = 0, cap = 0, bad = 0;
   *out = NULL;

@@ -18,7 +18,7 @@
 
 #include "sr-error.h"
 
-#define SR_LOSS_LOG_NAME "loss.tsv"
+#define SR_LOSS_LOG_NAME        "loss.tsv"
 #define SR_LOSS_LOG_FLUSH_EVERY 25
 
 typedef struct sr_loss_entry {
