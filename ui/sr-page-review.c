@@ -182,6 +182,7 @@ on_detect_done(GObject *source, GAsyncResult *result, gpointer user_data)
   }
   self->detecting = FALSE;
   if (!d->ok) {
+    sr_page_review_playback_stop(self);
     self->has_render = FALSE;
     g_clear_pointer(&self->render_key, g_free);
     sr_frame_cache_set_sequence(self->source_frames, NULL);
@@ -225,6 +226,7 @@ on_detect_done(GObject *source, GAsyncResult *result, gpointer user_data)
       sr_metric_plot_set_range(SR_METRIC_PLOT(self->plots[i]), self->first, self->last);
     gtk_stack_set_visible_child_name(GTK_STACK(self->stack), "review");
     sr_page_review_set_frame(self, frame);
+    sr_page_review_playback_range_changed(self);
   }
   if (g_strcmp0(self->measured_key, self->render_key) != 0 && !self->measure_job)
     sr_page_review_start_measure(self);
@@ -297,7 +299,8 @@ on_source_ready(SrFrameCache *cache, int number, SrFrame *frame, SrPageReview *s
   g_clear_pointer(&self->frame_a, sr_frame_unref);
   self->frame_a = sr_frame_ref(frame);
   sr_viewer_set_frame_a(sr_page_review_viewer(self), frame);
-  queue_scopes(self);
+  if (self->speed == 0) /* scopes wait for the frame playback pauses on */
+    queue_scopes(self);
 }
 
 static void
@@ -309,7 +312,8 @@ on_render_ready(SrFrameCache *cache, int number, SrFrame *frame, SrPageReview *s
   g_clear_pointer(&self->frame_b, sr_frame_unref);
   self->frame_b = sr_frame_ref(frame);
   sr_viewer_set_frame_b(sr_page_review_viewer(self), frame);
-  queue_scopes(self);
+  if (self->speed == 0)
+    queue_scopes(self);
 }
 
 static void
@@ -932,6 +936,7 @@ sr_page_review_class_init(SrPageReviewClass *klass)
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_d, 0, "review.mode", "i", 3);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_t, 0, "review.toggle", NULL);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_f, 0, "review.flag", NULL);
+  sr_page_review_playback_class_init(widget_class);
 }
 
 static void
@@ -961,6 +966,7 @@ sr_page_review_init(SrPageReview *self)
     gtk_box_append(GTK_BOX(self->plots_box), self->plots[i]);
   }
   build_checklist(self);
+  sr_page_review_playback_init(self);
 
   self->source_frames = sr_frame_cache_new(256u << 20);
   self->render_frames = sr_frame_cache_new(256u << 20);

@@ -144,6 +144,8 @@ check_key_widgets(SrWindow *window, const char *stage, gboolean roomy)
     SrPageReview *review = SR_PAGE_REVIEW(page);
     check_reachable(window, review->checklist, "the acceptance checklist");
     check_status(window, review->measure_label, "the Review measure line", roomy);
+    check_reachable(window, review->play_button, "Play");
+    check_status(window, review->play_label, "the playback line", roomy);
   } else if (g_str_equal(stage, "deliver")) {
     SrPageDeliver *deliver = SR_PAGE_DELIVER(page);
     check_reachable(window, deliver->film_title, "the provenance");
