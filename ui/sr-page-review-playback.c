@@ -77,8 +77,8 @@ update_label(SrPageReview *self)
     GdkFrameClock *clock = gtk_widget_get_frame_clock(GTK_WIDGET(self));
     double played = clock ? (gdk_frame_clock_get_frame_time(clock) - self->play_start_us) / 1e6 : 0;
     double shown_fps = played > 0 ? self->shown / played : 0;
-    text = g_strdup_printf(_("%s · %+d× · %.1f fps shown · %llu/%llu dropped"),
-                           loop, self->speed, shown_fps, (unsigned long long)self->dropped,
+    text = g_strdup_printf(_("%s · %+d× · %.1f fps shown · %llu/%llu dropped"), loop, self->speed,
+                           shown_fps, (unsigned long long)self->dropped,
                            (unsigned long long)self->due);
   } else if (self->due > 0) {
     text = g_strdup_printf(_("%s · paused · %llu/%llu dropped"), loop,
@@ -149,8 +149,8 @@ static void
 sync_play_button(SrPageReview *self)
 {
   gtk_button_set_icon_name(GTK_BUTTON(self->play_button), self->speed
-                                                             ? "media-playback-pause-symbolic"
-                                                             : "media-playback-start-symbolic");
+                                                              ? "media-playback-pause-symbolic"
+                                                              : "media-playback-start-symbolic");
   gtk_widget_set_tooltip_text(self->play_button,
                               self->speed ? _("Pause (Space or K)") : _("Play (Space or L)"));
 }
@@ -295,6 +295,13 @@ flat_button(const char *label, const char *icon, const char *action, GVariant *t
   return b;
 }
 
+/* Leaving the page pauses: nobody would see the frames. */
+static void
+on_unmap(GtkWidget *widget, SrPageReview *self)
+{
+  sr_page_review_playback_stop(self);
+}
+
 /* A row under the scrubber: play, the loop's ends, the rate, the counter. */
 void
 sr_page_review_playback_init(SrPageReview *self)
@@ -327,10 +334,11 @@ sr_page_review_playback_init(SrPageReview *self)
   gtk_widget_add_css_class(self->play_label, "caption");
   gtk_widget_add_css_class(self->play_label, "numeric");
   GtkWidget *parts[] = {self->play_button, self->loop_in_button, self->loop_out_button, whole,
-                        self->rate_drop, self->play_label};
+                        self->rate_drop,   self->play_label};
   for (gsize i = 0; i < G_N_ELEMENTS(parts); i++)
     gtk_box_append(GTK_BOX(row), parts[i]);
   gtk_box_insert_child_after(GTK_BOX(column), row, scrub_row);
   self->loop_in = self->loop_out = 0;
+  g_signal_connect(self, "unmap", G_CALLBACK(on_unmap), self);
   sync_play_button(self);
 }

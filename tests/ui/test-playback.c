@@ -2,8 +2,8 @@
  * rendered frames): Space plays at the chosen rate from the frame clock,
  * the frame advances and wraps inside the loop set with I and O, the
  * counter adds up (frames shown + dropped = frames due), J/K/L shuttle as
- * in editing suites, the main loop never stalls while it plays, and pausing
- * leaves the frame where it is. */
+ * in editing suites, the main loop never stalls while it plays, pausing
+ * leaves the frame where it is, and leaving the page pauses. */
 #include "sr-config.h"
 
 #include "sr-page-review-private.h"
@@ -111,6 +111,12 @@ test_playback(void)
   g_assert_true(gtk_widget_activate_action(page, "review.play", NULL));
   g_assert_cmpint(sr_page_review_get_speed(review), ==, 1);
   g_assert_true(gtk_widget_activate_action(page, "review.play", NULL));
+  g_assert_cmpint(sr_page_review_get_speed(review), ==, 0);
+  /* Leaving the page pauses playback. */
+  g_assert_true(gtk_widget_activate_action(page, "review.shuttle", "i", 1));
+  g_assert_cmpint(sr_page_review_get_speed(review), ==, 1);
+  sr_window_set_stage(window, "render");
+  SR_UI_WAIT_FOR(!gtk_widget_get_mapped(page), 5);
   g_assert_cmpint(sr_page_review_get_speed(review), ==, 0);
   sr_ui_test_close(window);
 }
