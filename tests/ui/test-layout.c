@@ -140,6 +140,8 @@ check_key_widgets(SrWindow *window, const char *stage, gboolean roomy)
     check_reachable(window, render->strip, "the Render filmstrip");
     check_reachable(window, render->add_pairs_button, "Add Flagged Frames as Pairs");
     check_status(window, render->status_label, "the Render status", roomy);
+    check_status(window, render->frame_label, "the Render frame line", roomy);
+    check_status(window, render->qa_frame_label, "the Render QA line", roomy);
   } else if (g_str_equal(stage, "review")) {
     SrPageReview *review = SR_PAGE_REVIEW(page);
     check_reachable(window, review->checklist, "the acceptance checklist");
