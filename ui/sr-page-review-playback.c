@@ -18,6 +18,8 @@
 
 #include <glib/gi18n.h>
 
+#include "sr-movie.h"
+
 #define MAX_SPEED         8
 #define PLAY_PREFETCH     12
 #define SCRUB_PREFETCH    2
@@ -212,9 +214,26 @@ sr_page_review_set_loop(SrPageReview *self, int in, int out)
   update_label(self);
 }
 
-void
-sr_page_review_playback_range_changed(SrPageReview *self)
+int
+sr_page_review_rate_of(const sr_sequence *source)
 {
+  const sr_movie_info *mi = source && source->movie ? sr_movie_get_info(source->movie) : NULL;
+  if (mi && mi->rate_num > 0 && mi->rate_den > 0) {
+    double fps = (double)mi->rate_num / mi->rate_den;
+    for (guint i = 0; i < G_N_ELEMENTS(rates); i++)
+      if (fabs(fps - rates[i]) < 0.5)
+        return rates[i];
+  }
+  return rates[0];
+}
+
+void
+sr_page_review_playback_range_changed(SrPageReview *self, const sr_sequence *source)
+{
+  /* A movie says its rate (23.976 plays at 24, 29.97 at 30); frames on
+   * their own play at 24 until another rate is chosen. */
+  if (source && source->movie)
+    sr_page_review_set_fps(self, sr_page_review_rate_of(source));
   sr_page_review_playback_stop(self);
   self->loop_in = self->first;
   self->loop_out = self->last;

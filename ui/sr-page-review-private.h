@@ -146,8 +146,12 @@ void sr_page_review_playback_class_init(GtkWidgetClass *widget_class);
 void sr_page_review_playback_init(SrPageReview *self);
 /* Stops playback (the render changed or the page is going). */
 void sr_page_review_playback_stop(SrPageReview *self);
-/* A new rendered range: the loop follows it. */
-void sr_page_review_playback_range_changed(SrPageReview *self);
+/* A new rendered range: the loop follows it, and the rate the Source's
+ * when it is a movie. */
+void sr_page_review_playback_range_changed(SrPageReview *self, const sr_sequence *source);
+/* The playback rate offered for a Source: a movie's own rate (the nearest
+ * of 24, 25 and 30 fps within half a frame per second), else 24. */
+int sr_page_review_rate_of(const sr_sequence *source);
 
 /* sr-page-review-metrics.c */
 void sr_page_review_start_measure(SrPageReview *self);

@@ -226,7 +226,7 @@ on_detect_done(GObject *source, GAsyncResult *result, gpointer user_data)
       sr_metric_plot_set_range(SR_METRIC_PLOT(self->plots[i]), self->first, self->last);
     gtk_stack_set_visible_child_name(GTK_STACK(self->stack), "review");
     sr_page_review_set_frame(self, frame);
-    sr_page_review_playback_range_changed(self);
+    sr_page_review_playback_range_changed(self, &d->source);
   }
   if (g_strcmp0(self->measured_key, self->render_key) != 0 && !self->measure_job)
     sr_page_review_start_measure(self);
