@@ -15,6 +15,7 @@
 #include "sr-delivery-record.h"
 #include "sr-fs.h"
 #include "sr-time.h"
+#include "sr-training-runs.h"
 
 #define TOOL_NAME     "Spatial Recovery"
 #define RECOVERY_TYPE "spatial, reference-based"
@@ -72,8 +73,9 @@ sr_checkpoint_facts_path(SrProject *project, const char *checkpoint)
   const char *of = sr_project_get_output_folder(project);
   if (!of || !*of)
     return NULL;
-  g_autofree char *base = sr_project_resolve_path(project, of);
-  return g_build_filename(base, "training", "checkpoints", "latest.safetensors", NULL);
+  /* The newest training run (sr-training-runs.h). */
+  g_autofree char *run = sr_training_current_run_dir(project);
+  return g_build_filename(run, "checkpoints", "latest.safetensors", NULL);
 }
 
 gboolean

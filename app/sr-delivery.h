@@ -57,13 +57,14 @@ typedef struct {
 } SrCheckpointFacts;
 
 /* The one place checkpoint facts come from: the checkpoint the project names
- * (or `checkpoint`, when not NULL), else <output-folder>/training/
- * checkpoints/latest.safetensors, read with sr_checkpoint_read_meta().
+ * (or `checkpoint`, when not NULL), else checkpoints/latest.safetensors of
+ * the newest training run (sr_training_current_run_dir), read with
+ * sr_checkpoint_read_meta().
  * Fails with SR_DELIVERY_ERROR_CHECKPOINT naming the file. */
 gboolean sr_checkpoint_facts_lookup(SrProject *project, const char *checkpoint,
                                     SrCheckpointFacts *out, GError **error);
 /* The path that sr_checkpoint_facts_lookup() reads: `checkpoint` when not NULL, else the
- * project's checkpoint, else latest.safetensors under the output folder;
+ * project's checkpoint, else latest.safetensors of the newest training run;
  * NULL when there is none. Caller frees. */
 char *sr_checkpoint_facts_path(SrProject *project, const char *checkpoint);
 void sr_checkpoint_facts_clear(SrCheckpointFacts *f);

@@ -12,6 +12,7 @@
 #include "sr-job.h"
 #include "sr-memory.h"
 #include "sr-project-sequence.h"
+#include "sr-training-runs.h"
 
 int
 sr_training_fit_patch(int patch, int crop_w, int crop_h, SrModelSize size)
@@ -241,6 +242,9 @@ sr_training_run(SrProject *project, const SrTrainingOptions *opts, SrTrainingRes
     plan.start_step = rm.step < plan.config.steps ? rm.step : 0;
     sr_checkpoint_meta_clear(&rm);
   }
+  /* Nothing kept is written over: another run, or the model renders use. */
+  if (!sr_training_check_out_dir(project, out_dir, opts->resume ? plan.start_step : -1, error))
+    return FALSE;
   if (!training_data_load(project, opts->callbacks.cancel, &d, &err))
     goto out;
   plan.crop_w = d.pairs[0].input->width;

@@ -606,6 +606,7 @@ update_all(SrPagePairs *self)
   }
   gtk_label_set_text(GTK_LABEL(self->current_title), title);
   gtk_label_set_text(GTK_LABEL(self->frame_label), frames ? frames : "");
+  gtk_widget_set_tooltip_text(self->frame_label, frames && *frames ? frames : NULL);
 
   Shift *shift = is_pair ? g_hash_table_lookup(self->shifts, GINT_TO_POINTER(self->frame)) : NULL;
   if (shift && shift->ok) {

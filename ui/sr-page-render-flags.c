@@ -174,10 +174,12 @@ sr_page_render_update_review(SrPageRender *self)
              : g_strdup(_("Not flagged. Scrub with ← and →; F flags the frame."));
     gtk_label_set_text(GTK_LABEL(self->current_title), title);
     gtk_label_set_text(GTK_LABEL(self->frame_label), frames);
+    gtk_widget_set_tooltip_text(self->frame_label, frames);
     gtk_label_set_text(GTK_LABEL(self->current_state), state);
   } else {
     gtk_label_set_text(GTK_LABEL(self->current_title), _("Outlier review"));
     gtk_label_set_text(GTK_LABEL(self->frame_label), "");
+    gtk_widget_set_tooltip_text(self->frame_label, NULL);
     gtk_label_set_text(GTK_LABEL(self->current_state),
                        _("Rendered frames can be flagged here once they exist."));
   }
@@ -191,7 +193,7 @@ sr_page_render_update_review(SrPageRender *self)
     sr_ui_set_class(self->qa_frame_label, "status-pass", FALSE);
   } else if (qa) {
     gtk_label_set_text(GTK_LABEL(self->qa_frame_label), _("QA: within thresholds"));
-    gtk_widget_set_tooltip_text(self->qa_frame_label, NULL);
+    gtk_widget_set_tooltip_text(self->qa_frame_label, _("QA: within thresholds"));
     sr_ui_set_class(self->qa_frame_label, "status-warn", FALSE);
     sr_ui_set_class(self->qa_frame_label, "status-pass", TRUE);
   } else {

@@ -47,6 +47,20 @@ gboolean sr_page_review_get_exporting(SrPageReview *self);
 const GPtrArray *sr_page_review_get_stills(SrPageReview *self);
 const char *sr_page_review_get_message(SrPageReview *self);
 
+/* Playback at the chosen rate (24 fps unless set), driven by the frame
+ * clock: speed as J/K/L set it (±1, ±2, ±4, ±8; 0 paused). */
+void sr_page_review_play(SrPageReview *self, int speed);
+int sr_page_review_get_speed(SrPageReview *self);
+double sr_page_review_get_fps(SrPageReview *self);
+void sr_page_review_set_fps(SrPageReview *self, double fps);
+/* Frames due since playback started, shown and dropped (not decoded in
+ * time, or skipped over): shown + dropped == due. */
+void sr_page_review_get_playback_stats(SrPageReview *self, guint64 *due, guint64 *shown,
+                                       guint64 *dropped);
+/* The loop range (the rendered range unless set with I and O). */
+void sr_page_review_get_loop(SrPageReview *self, int *in, int *out);
+void sr_page_review_set_loop(SrPageReview *self, int in, int out);
+
 /* ---- Shared by the page's files ---- */
 
 struct _SrPageReview {
@@ -98,6 +112,17 @@ struct _SrPageReview {
   sr_qa_frame *qa;
   int n_qa;
 
+  /* Playback (sr-page-review-playback.c). */
+  GtkWidget *play_button, *loop_in_button, *loop_out_button, *rate_drop, *play_label;
+  guint tick_id;
+  int speed;            /* frames advanced per frame period: ±1, ±2, ±4, ±8; 0 paused */
+  gint64 play_start_us; /* frame-clock time the current speed started */
+  int play_start_frame;
+  gint64 play_steps; /* frame periods counted since play_start_us */
+  guint64 due, shown, dropped;
+  int loop_in, loop_out; /* within the rendered range */
+  gint64 label_us;       /* when the counter line was last written */
+
   /* Stills. */
   SrJob *export_job;
   GPtrArray *stills;
@@ -115,6 +140,18 @@ void sr_page_review_set_measure_text(SrPageReview *self, const char *text);
 gboolean sr_page_review_draw_scopes(const sr_image *img, sr_colourspace space,
                                     sr_ycbcr_matrix matrix, int wave_w, int wave_h, int vector_side,
                                     guint8 **wave, guint8 **vector, sr_error *err);
+
+/* sr-page-review-playback.c */
+void sr_page_review_playback_class_init(GtkWidgetClass *widget_class);
+void sr_page_review_playback_init(SrPageReview *self);
+/* Stops playback (the render changed or the page is going). */
+void sr_page_review_playback_stop(SrPageReview *self);
+/* A new rendered range: the loop follows it, and the rate the Source's
+ * when it is a movie. */
+void sr_page_review_playback_range_changed(SrPageReview *self, const sr_sequence *source);
+/* The playback rate offered for a Source: a movie's own rate (the nearest
+ * of 24, 25 and 30 fps within half a frame per second), else 24. */
+int sr_page_review_rate_of(const sr_sequence *source);
 
 /* sr-page-review-metrics.c */
 void sr_page_review_start_measure(SrPageReview *self);

@@ -183,6 +183,7 @@ on_detect_done(GObject *source, GAsyncResult *result, gpointer user_data)
   }
   self->detecting = FALSE;
   if (!d->ok) {
+    sr_page_review_playback_stop(self);
     self->has_render = FALSE;
     g_clear_pointer(&self->render_key, g_free);
     sr_frame_cache_set_sequence(self->source_frames, NULL);
@@ -226,6 +227,7 @@ on_detect_done(GObject *source, GAsyncResult *result, gpointer user_data)
       sr_metric_plot_set_range(SR_METRIC_PLOT(self->plots[i]), self->first, self->last);
     gtk_stack_set_visible_child_name(GTK_STACK(self->stack), "review");
     sr_page_review_set_frame(self, frame);
+    sr_page_review_playback_range_changed(self, &d->source);
   }
   if (g_strcmp0(self->measured_key, self->render_key) != 0 && !self->measure_job)
     sr_page_review_start_measure(self);
@@ -298,7 +300,8 @@ on_source_ready(SrFrameCache *cache, int number, SrFrame *frame, SrPageReview *s
   g_clear_pointer(&self->frame_a, sr_frame_unref);
   self->frame_a = sr_frame_ref(frame);
   sr_viewer_set_frame_a(sr_page_review_viewer(self), frame);
-  queue_scopes(self);
+  if (self->speed == 0) /* scopes wait for the frame playback pauses on */
+    queue_scopes(self);
 }
 
 static void
@@ -310,7 +313,8 @@ on_render_ready(SrFrameCache *cache, int number, SrFrame *frame, SrPageReview *s
   g_clear_pointer(&self->frame_b, sr_frame_unref);
   self->frame_b = sr_frame_ref(frame);
   sr_viewer_set_frame_b(sr_page_review_viewer(self), frame);
-  queue_scopes(self);
+  if (self->speed == 0)
+    queue_scopes(self);
 }
 
 static void
@@ -931,6 +935,7 @@ sr_page_review_class_init(SrPageReviewClass *klass)
                                   sr_page_review_action_measure);
   gtk_widget_class_install_action(widget_class, "review.export-stills", NULL,
                                   sr_page_review_action_export);
+  sr_page_review_playback_class_init(widget_class);
 }
 
 static void
@@ -954,6 +959,11 @@ sr_page_review_init(SrPageReview *self)
   sr_ui_page_key(keys, GDK_KEY_d, "review.mode", g_variant_new_int32(3));
   sr_ui_page_key(keys, GDK_KEY_t, "review.toggle", NULL);
   sr_ui_page_key(keys, GDK_KEY_f, "review.flag", NULL);
+  sr_ui_page_key(keys, GDK_KEY_j, "review.shuttle", g_variant_new_int32(-1));
+  sr_ui_page_key(keys, GDK_KEY_k, "review.shuttle", g_variant_new_int32(0));
+  sr_ui_page_key(keys, GDK_KEY_l, "review.shuttle", g_variant_new_int32(1));
+  sr_ui_page_key(keys, GDK_KEY_i, "review.loop", g_variant_new_int32(0));
+  sr_ui_page_key(keys, GDK_KEY_o, "review.loop", g_variant_new_int32(1));
 
   self->viewer = sr_viewer_new();
   gtk_widget_set_vexpand(self->viewer, TRUE);
@@ -976,6 +986,7 @@ sr_page_review_init(SrPageReview *self)
     gtk_box_append(GTK_BOX(self->plots_box), self->plots[i]);
   }
   build_checklist(self);
+  sr_page_review_playback_init(self);
 
   self->source_frames = sr_frame_cache_new(256u << 20);
   self->render_frames = sr_frame_cache_new(256u << 20);

@@ -14,9 +14,23 @@
 
 G_BEGIN_DECLS
 
-/* Starts training with the project's settings (what the Start button runs);
- * FALSE with error when there are no pairs or a run is already going. */
+/* Starts a new run with the project's settings: in the current run folder
+ * while it holds no checkpoint, else in a new run-N folder (what "Start a
+ * New Run" runs); FALSE with error when there are no pairs or a run is
+ * already going. */
 gboolean sr_page_train_start(SrPageTrain *self, GError **error);
+/* What the Start button does: starts at once when there is no run yet,
+ * otherwise asks whether to resume the current run, start a new one or
+ * cancel (sr_page_train_get_start_dialog). */
+void sr_page_train_ask_start(SrPageTrain *self);
+/* Shows why a start was refused: a missing-pairs refusal as a problem that
+ * clears once pairs are added, anything else as an error. */
+void sr_page_train_show_start_error(SrPageTrain *self, const GError *error);
+/* The question sr_page_train_ask_start() put up, while it is up. Its
+ * responses are SR_TRAIN_START_RESUME, SR_TRAIN_START_NEW and
+ * GTK_RESPONSE_CANCEL. */
+GtkWidget *sr_page_train_get_start_dialog(SrPageTrain *self);
+enum { SR_TRAIN_START_RESUME = 1, SR_TRAIN_START_NEW = 2 };
 /* Continues from a checkpoint (what "Resume from here" runs) up to the
  * settings' step count; the loss curve and the checkpoint list keep what
  * came before that step. FALSE with error when a run is going, there are no
@@ -32,7 +46,8 @@ gboolean sr_page_train_get_loss_point(SrPageTrain *self, guint i, gint64 *step, 
 guint sr_page_train_get_n_checkpoints(SrPageTrain *self);
 /* Path (owned by the page) and step of checkpoint row i; NULL past the end. */
 const char *sr_page_train_get_checkpoint(SrPageTrain *self, guint i, gint64 *step);
-/* The folder training writes into (caller frees). */
+/* The run folder shown and written into: the run this page last started,
+ * else the project's newest run (caller frees). */
 char *sr_page_train_get_out_dir(SrPageTrain *self);
 /* Measured seconds per training step for the current settings, or a
  * negative number while none is measured. */
@@ -110,6 +125,8 @@ struct _SrPageTrain {
   gboolean estimate_wanted; /* settings changed while the page was hidden */
 
   /* Checkpoints already on disk. */
+  char *run_dir; /* the run this page started last, NULL: the newest run */
+  GtkWidget *start_dialog;
   char *scanned_key;
   guint scan_generation;
   GCancellable *scan_cancel;
@@ -134,6 +151,13 @@ gboolean sr_page_train_run_niced(const char *name, NicedFunc func, gpointer data
 SrProject *sr_page_train_project_of(SrPageTrain *self);
 char *sr_page_train_duration_text(double seconds);
 gboolean sr_page_train_is_running(SrPageTrain *self);
+
+/* sr-page-train-runs.c */
+/* The loss log of the run in out_dir as SrLossPoints (empty when none);
+ * safe off the main thread. */
+GArray *sr_page_train_read_loss_log(const char *out_dir);
+/* The status line for a run on disk and not running: where it stopped. */
+void sr_page_train_show_run_state(SrPageTrain *self);
 
 /* sr-page-train-form.c */
 /* The patch the trainer will use for the project's crop. */

@@ -21,6 +21,7 @@
 #include "sr-metrics.h"
 #include "sr-train-gallery.h"
 #include "sr-train.h"
+#include "sr-training-runs.h"
 #include "sr-training.h"
 #include "sr-ui-util.h"
 
@@ -185,10 +186,10 @@ sr_page_train_is_running(SrPageTrain *self)
 typedef struct {
   char *out_dir, *source;
   int preview;
-  GArray *rows; /* of CkptRow, newest first */
+  GArray *rows;   /* of CkptRow, newest first */
+  GArray *points; /* of SrLossPoint, from the run's loss log */
   char *preview_path;
   gboolean has_dir;
-  gboolean same_dir; /* only the Source or preview frame changed */
 } Scan;
 
 static void
@@ -200,6 +201,8 @@ scan_free(gpointer p)
   g_free(s->preview_path);
   if (s->rows)
     g_array_unref(s->rows);
+  if (s->points)
+    g_array_unref(s->points);
   g_free(s);
 }
 
@@ -238,6 +241,7 @@ scan_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellab
   if (d)
     g_dir_close(d);
   g_array_sort(s->rows, row_newest_first);
+  s->points = sr_page_train_read_loss_log(s->out_dir);
   if (s->preview >= 0 && s->source) {
     sr_sequence seq = {0};
     if (sr_sequence_open(&seq, s->source, NULL) && sr_sequence_has_frame(&seq, s->preview))
@@ -290,14 +294,12 @@ on_scan_done(GObject *source, GAsyncResult *res, gpointer user)
     r.path = g_strdup(r.path);
     g_array_append_val(self->rows, r);
   }
-  /* Another training folder has no loss history here: the curve starts
-   * empty and its checkpoints are marked on the step axis. */
-  if (!s->same_dir) {
-    g_array_set_size(self->points, 0);
-    reset_plot(self);
-    sr_loss_plot_set_steps(SR_LOSS_PLOT(self->plot),
-                           self->rows->len ? g_array_index(self->rows, CkptRow, 0).step : 0);
-  }
+  /* The run's loss log is its history, whoever wrote it (this window
+   * before a restart, the command line). */
+  g_array_set_size(self->points, 0);
+  g_array_append_vals(self->points, s->points->data, s->points->len);
+  reset_plot(self);
+  sr_page_train_show_run_state(self);
   rebuild_rows(self);
   SrTrainGallery *gallery = SR_TRAIN_GALLERY(self->gallery);
   sr_train_gallery_set_preview_source(gallery, s->preview_path, s->preview_path ? s->preview : -1);
@@ -321,8 +323,6 @@ scan_out_dir(SrPageTrain *self)
 
   if (g_strcmp0(key, self->scanned_key) == 0)
     return;
-  gboolean same_dir = self->scanned_key && g_str_has_prefix(self->scanned_key, out_dir) &&
-                      self->scanned_key[strlen(out_dir)] == '\n';
   g_free(self->scanned_key);
   self->scanned_key = g_steal_pointer(&key);
   if (self->scan_cancel) {
@@ -333,7 +333,6 @@ scan_out_dir(SrPageTrain *self)
   s->out_dir = g_steal_pointer(&out_dir);
   s->source = g_steal_pointer(&source);
   s->preview = preview;
-  s->same_dir = same_dir;
   self->scan_generation++;
   self->scan_cancel = g_cancellable_new();
   GTask *task =
@@ -516,10 +515,13 @@ ckpt_row_widget(SrPageTrain *self, const CkptRow *r, const char *in_use)
                              sr_qa_psnr_display(r->psnr_before), sr_qa_psnr_display(r->psnr_after));
   GtkWidget *t = gtk_label_new(title);
   gtk_label_set_xalign(GTK_LABEL(t), 0);
+  gtk_label_set_ellipsize(GTK_LABEL(t), PANGO_ELLIPSIZE_END);
+  gtk_widget_set_tooltip_text(t, title);
   gtk_widget_add_css_class(t, "heading");
   GtkWidget *dl = gtk_label_new(detail);
   gtk_label_set_xalign(GTK_LABEL(dl), 0);
   gtk_label_set_ellipsize(GTK_LABEL(dl), PANGO_ELLIPSIZE_END);
+  gtk_widget_set_tooltip_text(dl, detail);
   gtk_widget_add_css_class(dl, "dim-label");
   gtk_widget_add_css_class(dl, "numeric");
   gtk_box_append(GTK_BOX(text), t);
@@ -710,6 +712,11 @@ on_train_done(GObject *source, GAsyncResult *res, gpointer data)
                           took, j->result.train.backend);
       gtk_label_set_text(GTK_LABEL(self->status_label), done);
       gtk_widget_set_tooltip_text(self->status_label, done);
+    } else if (sr_job_get_state(job) == SR_JOB_STATE_CANCELLED &&
+               j->result.train.step <= j->result.train.start_step) {
+      /* Stopped before its first step (while the pairs were read): the run
+       * on disk is as it was. */
+      sr_page_train_show_run_state(self);
     } else if (g_error_matches(error, SR_JOB_ERROR, SR_JOB_ERROR_CANCELLED) ||
                j->result.train.cancelled) {
       g_autofree char *stopped =
@@ -734,8 +741,16 @@ on_train_done(GObject *source, GAsyncResult *res, gpointer data)
 char *
 sr_page_train_get_out_dir(SrPageTrain *self)
 {
-  if (sr_page_train_project_of(self))
-    return sr_training_default_out_dir(sr_page_train_project_of(self));
+  SrProject *project = sr_page_train_project_of(self);
+  /* The run started here, while the project's training folder holds it. */
+  if (project && self->run_dir) {
+    g_autofree char *base = sr_training_default_out_dir(project);
+    g_autofree char *parent = g_path_get_dirname(self->run_dir);
+    if (g_strcmp0(self->run_dir, base) == 0 || g_strcmp0(parent, base) == 0)
+      return g_strdup(self->run_dir);
+  }
+  if (project)
+    return sr_training_current_run_dir(project);
   return g_build_filename(g_get_user_cache_dir(), "spatial-recovery", "training", NULL);
 }
 
@@ -795,13 +810,23 @@ run(SrPageTrain *self, const char *resume_path, GError **error)
     }
   }
 
+  /* A resume continues the checkpoint's own run; a new run gets a folder
+   * of its own once the current one holds checkpoints. */
+  g_autofree char *ck_dir = resume ? g_path_get_dirname(resume) : NULL;
+  g_autofree char *out_dir =
+      resume ? g_path_get_dirname(ck_dir) : sr_training_new_run_dir(sr_page_train_project_of(self));
+  if (!sr_training_check_out_dir(sr_page_train_project_of(self), out_dir, resume ? resume_step : -1,
+                                 error))
+    return FALSE;
   SrProject *copy = sr_project_copy_for_thread(sr_page_train_project_of(self), error);
   if (!copy)
     return FALSE;
   TrainJob *j = g_new0(TrainJob, 1);
   j->copy = copy;
-  j->out_dir = sr_page_train_get_out_dir(self);
+  j->out_dir = g_strdup(out_dir);
   j->resume = g_strdup(resume);
+  g_free(self->run_dir);
+  self->run_dir = g_strdup(out_dir);
 
   /* Whatever the page was measuring or scanning is stale once a run starts. */
   sr_page_train_cancel_estimate(self);
@@ -933,18 +958,21 @@ still_no_pairs(GtkWidget *page)
   return !p || sr_project_get_pairs(p)->len == 0;
 }
 
-static void
-on_start_clicked(GtkButton *button, SrPageTrain *self)
+void
+sr_page_train_show_start_error(SrPageTrain *self, const GError *error)
 {
-  g_autoptr(GError) error = NULL;
-  if (sr_page_train_start(self, &error))
-    return;
   /* A refusal for want of pairs goes once pairs are added. */
   if (g_error_matches(error, SR_JOB_ERROR, SR_JOB_ERROR_MISSING) &&
       still_no_pairs(GTK_WIDGET(self)))
     sr_ui_show_problem(GTK_WIDGET(self), error->message, still_no_pairs);
   else
     sr_ui_show_error(GTK_WIDGET(self), error->message);
+}
+
+static void
+on_start_clicked(GtkButton *button, SrPageTrain *self)
+{
+  sr_page_train_ask_start(self);
 }
 
 static void
@@ -986,7 +1014,12 @@ build_monitor(SrPageTrain *self)
   self->status_label = gtk_label_new(_("Not started."));
   gtk_label_set_xalign(GTK_LABEL(self->status_label), 0);
   gtk_widget_set_hexpand(self->status_label, TRUE);
+  /* Two lines before it ellipsizes; the tooltip has it all. */
+  gtk_label_set_wrap(GTK_LABEL(self->status_label), TRUE);
+  gtk_label_set_wrap_mode(GTK_LABEL(self->status_label), PANGO_WRAP_WORD_CHAR);
+  gtk_label_set_lines(GTK_LABEL(self->status_label), 2);
   gtk_label_set_ellipsize(GTK_LABEL(self->status_label), PANGO_ELLIPSIZE_END);
+  gtk_label_set_width_chars(GTK_LABEL(self->status_label), 20);
   gtk_widget_add_css_class(self->status_label, "dim-label");
   gtk_widget_add_css_class(self->status_label, "numeric");
   gtk_box_append(GTK_BOX(self->controls), self->start_button);
@@ -996,7 +1029,7 @@ build_monitor(SrPageTrain *self)
 
   self->plot = sr_loss_plot_new();
   sr_loss_plot_set_points(SR_LOSS_PLOT(self->plot), self->points);
-  gtk_widget_set_size_request(self->plot, -1, 220);
+  gtk_widget_set_size_request(self->plot, -1, 160);
   gtk_widget_set_vexpand(self->plot, TRUE);
   gtk_widget_set_hexpand(self->plot, TRUE);
   gtk_stack_add_titled(GTK_STACK(self->view_stack), self->plot, "loss", _("Loss"));
@@ -1047,6 +1080,8 @@ sr_page_train_project_set(SrStagePage *page, SrProject *project)
   SrPageTrain *self = SR_PAGE_TRAIN(page);
 
   g_clear_pointer(&self->scanned_key, g_free);
+  if (!self->job)
+    g_clear_pointer(&self->run_dir, g_free);
   if (!self->job) {
     /* Nothing of another project's run stays on show; the scan lists this
      * project's checkpoints. */
@@ -1107,6 +1142,7 @@ sr_page_train_finalize(GObject *object)
   g_array_unref(self->patch_values);
   g_ptr_array_unref(self->resume_buttons);
   g_free(self->scanned_key);
+  g_free(self->run_dir);
   g_free(self->status_text);
   G_OBJECT_CLASS(sr_page_train_parent_class)->finalize(object);
 }

@@ -213,8 +213,10 @@ on_discard_response(GtkDialog *dialog, int response, SrWindow *self)
   g_autofree char *action = g_strdup(then);
 
   gtk_window_destroy(GTK_WINDOW(dialog));
-  if (response == GTK_RESPONSE_CANCEL || response == GTK_RESPONSE_DELETE_EVENT)
+  if (response == GTK_RESPONSE_CANCEL || response == GTK_RESPONSE_DELETE_EVENT) {
+    self->stop_confirmed = FALSE; /* the next quit asks about running jobs again */
     return;
+  }
   if (response == GTK_RESPONSE_ACCEPT) {
     g_autoptr(GError) error = NULL;
     if (!sr_project_get_file(self->project)) {
@@ -255,6 +257,48 @@ sr_window_confirm_discard(SrWindow *self, const char *then)
   gtk_dialog_set_default_response(GTK_DIALOG(dialog), GTK_RESPONSE_ACCEPT);
   g_object_set_data_full(G_OBJECT(dialog), "then", g_strdup(then), g_free);
   g_signal_connect(dialog, "response", G_CALLBACK(on_discard_response), self);
+  gtk_window_present(GTK_WINDOW(dialog));
+  return FALSE;
+}
+
+/* ---- Jobs running at quit ------------------------------------------------ */
+
+static void
+on_stop_response(GtkDialog *dialog, int response, SrWindow *self)
+{
+  self->stop_dialog = NULL;
+  gtk_window_destroy(GTK_WINDOW(dialog));
+  if (response != SR_WINDOW_STOP_AND_QUIT)
+    return;
+  self->stop_confirmed = TRUE;
+  gtk_window_close(GTK_WINDOW(self));
+}
+
+gboolean
+sr_window_confirm_stop_jobs(SrWindow *self)
+{
+  if (self->stop_confirmed || self->n_visible_jobs == 0)
+    return TRUE;
+  if (self->stop_dialog) {
+    gtk_window_present(GTK_WINDOW(self->stop_dialog));
+    return FALSE;
+  }
+  const char *title = self->visible_job ? sr_job_get_title(self->visible_job) : _("A job");
+  GtkWidget *dialog = gtk_message_dialog_new(
+      GTK_WINDOW(self), GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT, GTK_MESSAGE_QUESTION,
+      GTK_BUTTONS_NONE, _("%s is still running. Stop it and quit?"), title);
+  gtk_message_dialog_format_secondary_text(
+      GTK_MESSAGE_DIALOG(dialog), "%s",
+      _("Training keeps its last finished step as a checkpoint and can be resumed; a render "
+        "keeps the frames already written."));
+  gtk_dialog_add_buttons(GTK_DIALOG(dialog), _("_Keep Working"), SR_WINDOW_KEEP_WORKING,
+                         _("_Stop and Quit"), SR_WINDOW_STOP_AND_QUIT, NULL);
+  gtk_dialog_set_default_response(GTK_DIALOG(dialog), SR_WINDOW_KEEP_WORKING);
+  gtk_widget_add_css_class(
+      gtk_dialog_get_widget_for_response(GTK_DIALOG(dialog), SR_WINDOW_STOP_AND_QUIT),
+      "destructive-action");
+  g_signal_connect(dialog, "response", G_CALLBACK(on_stop_response), self);
+  self->stop_dialog = dialog;
   gtk_window_present(GTK_WINDOW(dialog));
   return FALSE;
 }

@@ -71,6 +71,12 @@ struct _SrWindow {
   GtkWidget *problem_page, *error_page; /* pages: they live as long as the window */
   gboolean (*problem_still)(GtkWidget *page);
   char *problem_message;
+  /* Quitting while jobs run: the question, and after "Stop and Quit" the
+   * window closes once every job has returned. */
+  guint n_visible_jobs;
+  GtkWidget *stop_dialog;
+  gboolean stop_confirmed;
+  gboolean close_when_idle;
 };
 
 /* sr-window-actions.c: the folder the Open and Save As dialogs start in:
@@ -108,5 +114,8 @@ void sr_window_bind_preferences(SrWindow *self, GSettings *settings);
 /* TRUE when nothing unsaved would be lost. Otherwise asks, and re-runs the
  * win action `then` ("quit" closes the window) once the user decides. */
 gboolean sr_window_confirm_discard(SrWindow *self, const char *then);
+/* TRUE when no job would be stopped by closing. Otherwise asks "Stop and
+ * Quit" or "Keep Working", and closes the window again on the first. */
+gboolean sr_window_confirm_stop_jobs(SrWindow *self);
 
 G_END_DECLS

@@ -164,6 +164,8 @@ on_job_done(GObject *source, GAsyncResult *result, gpointer user_data)
   if (self) {
     g_object_remove_weak_pointer(G_OBJECT(self), (gpointer *)&closure->window);
     g_ptr_array_remove(self->jobs, job);
+    if (closure->visible)
+      self->n_visible_jobs--;
     if (closure->visible && self->visible_job == job) {
       g_signal_handlers_disconnect_by_data(job, self);
       g_clear_object(&self->visible_job);
@@ -180,8 +182,11 @@ on_job_done(GObject *source, GAsyncResult *result, gpointer user_data)
   /* Visible jobs (training, rendering, delivery) change what is on disk;
    * the stage checks' own jobs are hidden, so this never loops. The check
    * is queued after the page's callback so it sees the page idle. */
-  if (self && closure->visible && self->project)
+  if (self && closure->visible && self->project && !self->close_when_idle)
     sr_window_queue_stage_check(self);
+  /* Quitting waited for this: the last worker has returned. */
+  if (self && self->close_when_idle && self->jobs->len == 0)
+    gtk_window_close(GTK_WINDOW(self));
   g_free(closure);
 }
 
@@ -199,6 +204,8 @@ sr_window_run_job(SrWindow *self, SrJob *job, gboolean visible, GAsyncReadyCallb
   closure->visible = visible;
   g_object_add_weak_pointer(G_OBJECT(self), (gpointer *)&closure->window);
   g_ptr_array_add(self->jobs, g_object_ref(job));
+  if (visible)
+    self->n_visible_jobs++;
 
   if (visible) {
     if (self->visible_job)
@@ -215,6 +222,13 @@ sr_window_run_job(SrWindow *self, SrJob *job, gboolean visible, GAsyncReadyCallb
   sr_job_start(job, NULL, on_job_done, closure);
   if (visible && self->project)
     sr_window_queue_stage_check(self);
+}
+
+GtkWidget *
+sr_window_get_stop_dialog(SrWindow *self)
+{
+  g_return_val_if_fail(SR_IS_WINDOW(self), NULL);
+  return self->stop_dialog;
 }
 
 guint
@@ -600,7 +614,10 @@ sr_window_close_request(GtkWindow *window)
 {
   SrWindow *self = SR_WINDOW(window);
 
-  if (!self->closing_confirmed && !sr_window_confirm_discard(self, "quit"))
+  if (self->close_when_idle)
+    return self->jobs->len > 0 || GTK_WINDOW_CLASS(sr_window_parent_class)->close_request(window);
+  if (!self->closing_confirmed &&
+      (!sr_window_confirm_stop_jobs(self) || !sr_window_confirm_discard(self, "quit")))
     return TRUE;
   if (self->settings) {
     int width, height;
@@ -615,8 +632,16 @@ sr_window_close_request(GtkWindow *window)
     g_settings_set_string(self->settings, "last-project", path ? path : "");
     g_settings_set_string(self->settings, "last-stage", sr_window_get_stage(self));
   }
+  /* Every job is stopped and waited for: the window goes once the last
+   * worker has returned (on_job_done closes it again). */
   for (guint i = 0; i < self->jobs->len; i++)
     sr_job_cancel(g_ptr_array_index(self->jobs, i));
+  if (self->jobs->len > 0) {
+    self->close_when_idle = TRUE;
+    gtk_label_set_text(GTK_LABEL(self->job_message), _("Stopping, then quitting…"));
+    gtk_widget_set_sensitive(self->main_stack, FALSE);
+    return TRUE;
+  }
   return GTK_WINDOW_CLASS(sr_window_parent_class)->close_request(window);
 }
 

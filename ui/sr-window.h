@@ -87,6 +87,13 @@ void sr_window_run_job(SrWindow *self, SrJob *job, gboolean visible, GAsyncReady
                        gpointer user_data);
 /* Jobs still running (visible or not). */
 guint sr_window_get_n_jobs(SrWindow *self);
+/* The question closing the window asks while a job runs (training,
+ * rendering, delivery), while it is up; NULL otherwise. Its responses are
+ * SR_WINDOW_STOP_AND_QUIT and SR_WINDOW_KEEP_WORKING. "Stop and Quit" cancels
+ * every job and closes the window once all of them have returned, so no
+ * worker thread outlives the window. */
+GtkWidget *sr_window_get_stop_dialog(SrWindow *self);
+enum { SR_WINDOW_STOP_AND_QUIT = 1, SR_WINDOW_KEEP_WORKING = 2 };
 
 /* Saves to the project's file, or to file when not NULL (Save As). */
 gboolean sr_window_save_to(SrWindow *self, GFile *file, GError **error);

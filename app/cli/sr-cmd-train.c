@@ -24,6 +24,7 @@
 #include "sr-project.h"
 #include "sr-train.h"
 #include "sr-training.h"
+#include "sr-training-runs.h"
 
 
 typedef struct reporter {
@@ -252,7 +253,13 @@ sr_cmd_train(int argc, char **argv)
         sr_cli_error("train", _("%s has no output folder; give one with --out DIR"), project_path);
         return 2;
       }
-      out_dir = sr_training_default_out_dir(project);
+      /* --resume continues the newest run; otherwise a new run never goes
+       * over an earlier one. */
+      out_dir = resume || resume_from ? sr_training_current_run_dir(project)
+                                      : sr_training_new_run_dir(project);
+      if (!resume && !resume_from && sr_training_run_number(project, out_dir) > 1 &&
+          rep.mode != SR_PROGRESS_JSON)
+        fprintf(stderr, _("earlier runs are kept: this run goes in %s\n"), out_dir);
     }
   } else {
     /* Sequences named on the command line: a project held in memory only. */

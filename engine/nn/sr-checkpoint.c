@@ -298,7 +298,16 @@ sr_checkpoint_save(const char *path, sr_unet *net, const sr_checkpoint_meta *met
            (unsigned long long)meta->rng_state[1], (unsigned long long)meta->rng_state[2],
            (unsigned long long)meta->rng_state[3]);
   meta_add(&m, "rng_state", buf);
-  fmt_double(buf, sizeof buf, meta->loss);
+  /* All 17 digits: a resumed run carries the smoothed loss on exactly as an
+   * uninterrupted one would, so their loss logs agree byte for byte. */
+  if (isnan(meta->loss)) {
+    snprintf(buf, sizeof buf, "nan");
+  } else {
+    snprintf(buf, sizeof buf, "%.17g", meta->loss);
+    for (char *c = buf; *c; c++)
+      if (*c == ',')
+        *c = '.';
+  }
   meta_add(&m, "loss", buf);
   fmt_double(buf, sizeof buf, meta->psnr_before);
   meta_add(&m, "psnr_y_before", buf);

@@ -9,6 +9,7 @@
 #include "sr-fs.h"
 #include "sr-infer.h"
 #include "sr-io.h"
+#include "sr-loss-log.h"
 #include "sr-json.h"
 #include "sr-metrics.h"
 #include "sr-memory.h"
@@ -341,6 +342,7 @@ typedef struct run {
   char data_hash[65];
   double loss_avg;
   sr_train_result *result;
+  sr_loss_log *loss_log; /* <out_dir>/loss.tsv */
 } run;
 
 static void
@@ -697,6 +699,8 @@ sr_train_run(const sr_train_config *cfg, const sr_train_data *data, const char *
     goto out;
   result->start_step = start;
   result->step = start;
+  if (!(r.loss_log = sr_loss_log_open(out_dir, start, err)))
+    goto out;
   int P = cfg->patch, B = cfg->batch;
   size_t pp = (size_t)P * (size_t)P;
   r.ws = sr_unet_workspace_new(r.net, B, P, P, true, err);
@@ -774,9 +778,13 @@ sr_train_run(const sr_train_config *cfg, const sr_train_data *data, const char *
                               .eta_seconds = sps > 0 ? (double)(cfg->steps - t) / sps : 0};
       cb->progress(cb->user, &pr);
     }
+    bool ckpt = t % cfg->checkpoint_every == 0 || t == cfg->steps;
+    sr_loss_entry le = {.step = t, .loss = loss, .loss_avg = r.loss_avg, .lr = adam.lr};
+    if (!sr_loss_log_append(r.loss_log, &le, ckpt || t % SR_LOSS_LOG_FLUSH_EVERY == 0, err))
+      goto out;
     if (sheet && !write_contact_sheet(&r, t, err))
       goto out;
-    if (t % cfg->checkpoint_every == 0 || t == cfg->steps) {
+    if (ckpt) {
       if (!save_checkpoint(&r, t, err))
         goto out;
       last_saved = t;
@@ -785,6 +793,14 @@ sr_train_run(const sr_train_config *cfg, const sr_train_data *data, const char *
   }
   ok = true;
 out:
+  if (r.loss_log) {
+    sr_error close_err = {0};
+    if (!sr_loss_log_close(r.loss_log, &close_err) && ok) {
+      if (err)
+        *err = close_err;
+      ok = false;
+    }
+  }
   sr_unet_workspace_free(r.ws);
   sr_unet_free(r.net);
   sr_backend_close(r.be);

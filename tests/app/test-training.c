@@ -14,6 +14,8 @@
 #include "sr-job.h"
 #include "sr-metrics.h"
 #include "sr-rendering.h"
+#include "sr-loss-log.h"
+#include "sr-training-runs.h"
 #include "sr-training.h"
 
 #define W 64
@@ -253,6 +255,80 @@ test_training_run(void)
   g_assert_cmpint(rr.render.rendered, ==, 0);
 }
 
+/* Run folders: a new run never goes over an earlier one or over the model
+ * the project renders with (app/sr-training-runs.h). Follows run-and-render,
+ * whose run is in out/training. */
+static void
+test_run_folders(void)
+{
+  g_autoptr(SrProject) p = make_project();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *base = g_build_filename(tmpdir, "out", "training", NULL);
+  g_autofree char *run2 = g_build_filename(base, "run-2", NULL);
+  g_autofree char *run3 = g_build_filename(base, "run-3", NULL);
+  g_autofree char *step4 = g_build_filename(base, "checkpoints", "step_000004.safetensors", NULL);
+  g_autofree char *before = NULL, *after = NULL;
+  gsize before_len = 0, after_len = 0;
+  SrTrainingOptions o;
+  SrTrainingResult r;
+
+  g_assert_true(sr_training_dir_has_run(base));
+  g_autofree char *current = sr_training_current_run_dir(p);
+  g_assert_cmpstr(current, ==, base);
+  g_autofree char *fresh = sr_training_new_run_dir(p);
+  g_assert_cmpstr(fresh, ==, run2);
+  g_assert_true(g_file_get_contents(step4, &before, &before_len, NULL));
+
+  /* A new run into the folder of the first is refused before it writes. */
+  sr_training_options_init(&o);
+  o.threads = 1;
+  o.out_dir = base;
+  g_assert_false(sr_training_run(p, &o, &r, &error));
+  g_assert_error(error, SR_JOB_ERROR, SR_JOB_ERROR_INVALID);
+  g_assert_nonnull(strstr(error->message, base));
+  g_clear_error(&error);
+
+  /* In its own folder it runs, logs its loss, and becomes the current run;
+   * the first run's checkpoint is untouched. */
+  o.out_dir = fresh;
+  if (!sr_training_run(p, &o, &r, &error))
+    g_error("second run: %s", error->message);
+  g_assert_true(g_file_get_contents(step4, &after, &after_len, NULL));
+  g_assert_cmpmem(before, before_len, after, after_len);
+  g_autofree char *log_path = g_build_filename(run2, SR_LOSS_LOG_NAME, NULL);
+  sr_loss_entry *entries = NULL;
+  size_t n = 0;
+  sr_error err = {0};
+  g_assert_true(sr_loss_log_read(log_path, &entries, &n, NULL, &err));
+  g_assert_cmpuint(n, ==, 4);
+  g_assert_cmpint(entries[3].step, ==, 4);
+  free(entries);
+  g_free(current);
+  current = sr_training_current_run_dir(p);
+  g_assert_cmpstr(current, ==, run2);
+  g_assert_cmpint(sr_training_run_number(p, run2), ==, 2);
+  g_free(fresh);
+  fresh = sr_training_new_run_dir(p);
+  g_assert_cmpstr(fresh, ==, run3);
+  /* Without a checkpoint of its own, the project renders the newest run. */
+  g_autofree char *facts = sr_checkpoint_facts_path(p, NULL);
+  g_autofree char *latest2 = g_build_filename(run2, "checkpoints", "latest.safetensors", NULL);
+  g_assert_cmpstr(facts, ==, latest2);
+
+  /* The checkpoint the project renders with is never written over: not by a
+   * resume from before it, nor by any run while it is latest.safetensors. */
+  g_autofree char *r2step4 = g_build_filename(run2, "checkpoints", "step_000004.safetensors", NULL);
+  sr_project_set_checkpoint(p, r2step4);
+  g_assert_true(sr_training_check_out_dir(p, run2, 4, NULL));
+  g_assert_true(sr_training_check_out_dir(p, run3, -1, NULL));
+  g_assert_false(sr_training_check_out_dir(p, run2, 2, &error));
+  g_assert_nonnull(strstr(error->message, r2step4));
+  g_clear_error(&error);
+  sr_project_set_checkpoint(p, latest2);
+  g_assert_false(sr_training_check_out_dir(p, run2, 4, &error));
+  g_clear_error(&error);
+}
+
 static void
 test_training_errors(void)
 {
@@ -446,6 +522,7 @@ main(int argc, char **argv)
   g_test_add_func("/training/config-from-settings", test_config_from_settings);
   g_test_add_func("/training/run-and-render", test_training_run);
   g_test_add_func("/training/estimate-measures-the-run", test_estimate_measures_the_run);
+  g_test_add_func("/training/run-folders", test_run_folders);
   g_test_add_func("/training/errors", test_training_errors);
   g_test_add_func("/rendering/errors", test_rendering_errors);
   int status = g_test_run();

@@ -465,6 +465,33 @@ test_project_mode(void)
   g_assert_cmpint(r.status, ==, 1);
   g_assert_nonnull(strstr(r.err, blocker));
   cli_result_clear(&r);
+
+  /* Training the project again keeps the first run as it is: the new run
+   * goes in training/run-2 (the command says so) with its own loss log,
+   * and the project's renders then follow the newest run. */
+  g_autofree char *first_run = NULL, *first_after = NULL;
+  gsize first_len = 0, after_len = 0;
+  g_assert_true(g_file_get_contents(latest, &first_run, &first_len, NULL));
+  r = run_cli("train", path, "--progress", "quiet", "--threads", "1", NULL);
+  if (r.status != 0)
+    g_error("train PROJECT again failed (%d): %s", r.status, r.err);
+  g_autofree char *run2 = g_build_filename(outdir, "training", "run-2", NULL);
+  g_assert_nonnull(strstr(r.err, run2));
+  cli_result_clear(&r);
+  g_assert_true(g_file_get_contents(latest, &first_after, &after_len, NULL));
+  g_assert_cmpmem(first_run, first_len, first_after, after_len);
+  g_autofree char *latest2 = g_build_filename(run2, "checkpoints", "latest.safetensors", NULL);
+  g_autofree char *log2 = g_build_filename(run2, "loss.tsv", NULL);
+  g_assert_true(g_file_test(latest2, G_FILE_TEST_IS_REGULAR));
+  g_assert_true(g_file_test(log2, G_FILE_TEST_IS_REGULAR));
+  g_autofree char *facts = sr_checkpoint_facts_path(p, NULL);
+  g_assert_cmpstr(facts, ==, latest2);
+  /* An --out folder that already holds a run is not trained over. */
+  g_autofree char *first_dir = g_build_filename(outdir, "training", NULL);
+  r = run_cli("train", path, "--out", first_dir, "--progress", "quiet", "--threads", "1", NULL);
+  g_assert_cmpint(r.status, ==, 1);
+  g_assert_nonnull(strstr(r.err, "already holds a training run"));
+  cli_result_clear(&r);
 }
 
 

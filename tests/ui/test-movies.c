@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "sr-page-pairs-private.h"
+#include "sr-page-review-private.h"
 #include "sr-stage-page.h"
 #include "sr-telecine.h"
 #include "sr-test-movie.h"
@@ -98,6 +99,25 @@ test_thumbnails(void)
   g_assert_null(sr_thumbnailer_lookup_frame(t, src_movie, 4, SR_CS_REC709, 64));
 }
 
+/* Review plays a movie Source at its own rate: 24 for the scan, 29.97 as
+ * 30 for the telecine; frames on their own at 24. */
+static void
+test_playback_rate(void)
+{
+  const char *movies[] = {src_movie, ref_movie};
+  const int want[] = {24, 30};
+  for (gsize i = 0; i < G_N_ELEMENTS(movies); i++) {
+    sr_sequence seq = {0};
+    sr_error err = {0};
+    if (!sr_sequence_open(&seq, movies[i], &err))
+      g_error("%s: %s", movies[i], err.message);
+    g_assert_cmpint(sr_page_review_rate_of(&seq), ==, want[i]);
+    sr_sequence_clear(&seq);
+  }
+  sr_sequence plain = {0};
+  g_assert_cmpint(sr_page_review_rate_of(&plain), ==, 24);
+}
+
 static GtkWidget *
 find_dialog(void)
 {
@@ -176,6 +196,7 @@ main(int argc, char **argv)
   make_clips();
   g_test_add_func("/ui/movies/thumbnails", test_thumbnails);
   g_test_add_func("/ui/movies/find-match", test_find_match);
+  g_test_add_func("/ui/movies/playback-rate", test_playback_rate);
   int rc = g_test_run();
   g_free(src_movie);
   g_free(ref_movie);

@@ -3,8 +3,9 @@
  * bad value is refused with a message, undo restores), the measured
  * estimate, a short run with pause and the main loop's worst stall, contact
  * sheets and previews in the gallery, the checkpoint list, resuming from a
- * middle checkpoint, and the checkpoints on disk listed when the training
- * folder is (re)opened. */
+ * middle checkpoint (refused while that would write over the checkpoint the
+ * project renders with), and the checkpoints and loss curve on disk shown
+ * when the training folder is (re)opened. */
 #include "sr-config.h"
 
 #include <math.h>
@@ -303,11 +304,20 @@ test_page(void)
   g_assert_cmpuint(sr_train_gallery_get_n_previews(gallery), ==, STEPS / CKPT_EVERY);
   sr_ui_test_screenshot(win, "21-train-monitor");
 
-  /* Resume from the middle checkpoint with its row's button: the curve
-   * keeps the steps up to it and the run goes on to the end. */
+  /* Resuming from the middle checkpoint would write over the newest, which
+   * the project renders with: refused, naming it. */
   gint64 middle = 0;
   g_autofree char *middle_path = g_strdup(sr_page_train_get_checkpoint(train, 1, &middle));
   g_assert_cmpint(middle, ==, STEPS - CKPT_EVERY);
+  g_assert_false(sr_page_train_resume(train, middle_path, &error));
+  g_assert_nonnull(strstr(error->message, newest));
+  g_clear_error(&error);
+  g_assert_false(sr_stage_page_get_busy(SR_STAGE_PAGE(train)));
+  g_assert_true(g_file_test(newest, G_FILE_TEST_IS_REGULAR));
+  /* Rendering with the middle one, resuming from it is allowed (with its
+   * row's button): the curve keeps the steps up to it and the run goes on
+   * to the end. */
+  sr_project_set_checkpoint(project, middle_path);
   g_autoptr(GPtrArray) resume = g_ptr_array_new();
   collect_buttons(page, "Resume from here", resume);
   g_assert_cmpuint(resume->len, ==, STEPS / CKPT_EVERY);
@@ -338,7 +348,8 @@ test_page(void)
   SR_UI_WAIT_FOR(sr_page_train_get_n_checkpoints(train) == 0, 20);
   sr_project_set_output_folder(project, out);
   SR_UI_WAIT_FOR(sr_page_train_get_n_checkpoints(train) == STEPS / CKPT_EVERY, 20);
-  g_assert_cmpuint(sr_page_train_get_n_loss_points(train), ==, 0);
+  /* The curve comes back from the run's loss log, resume and all. */
+  check_history(train, STEPS);
   sr_page_train_get_checkpoint(train, 2, &step);
   g_assert_cmpint(step, ==, CKPT_EVERY);
   SR_UI_WAIT_FOR(sr_train_gallery_get_n_sheets(gallery) == STEPS / SHEET_EVERY, 20);

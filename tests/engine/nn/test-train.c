@@ -7,6 +7,7 @@
 
 #include "sr-checkpoint.h"
 #include "sr-infer.h"
+#include "sr-loss-log.h"
 #include "sr-safetensors.h"
 #include "sr-simulator.h"
 #include "sr-train.h"
@@ -293,6 +294,36 @@ test_resume_bit_exact(void)
   sr_safetensors_free(sa);
   sr_safetensors_free(sb);
 
+  /* Both runs logged every step to loss.tsv; the stopped-and-resumed run's
+   * history is the uninterrupted one's. */
+  char *la = g_build_filename(dir_a, SR_LOSS_LOG_NAME, NULL);
+  char *lb = g_build_filename(dir_b, SR_LOSS_LOG_NAME, NULL);
+  sr_loss_entry *ea = NULL, *eb = NULL;
+  size_t na = 0, nb = 0, skipped = 1;
+  g_assert_true(sr_loss_log_read(la, &ea, &na, &skipped, &err));
+  g_assert_cmpuint(skipped, ==, 0);
+  g_assert_true(sr_loss_log_read(lb, &eb, &nb, &skipped, &err));
+  g_assert_cmpuint(na, ==, 20);
+  g_assert_cmpuint(nb, ==, 20);
+  for (size_t i = 0; i < na; i++) {
+    g_assert_cmpint(ea[i].step, ==, (int64_t)i + 1);
+    g_assert_cmpint(eb[i].step, ==, ea[i].step);
+    g_assert_cmpfloat(eb[i].loss, ==, ea[i].loss);
+    g_assert_cmpfloat(eb[i].loss_avg, ==, ea[i].loss_avg);
+  }
+  free(ea);
+  free(eb);
+  /* Stopped and resumed, the log is the same bytes as the uninterrupted one. */
+  char *ta = NULL, *tb = NULL;
+  gsize la_len = 0, lb_len = 0;
+  g_assert_true(g_file_get_contents(la, &ta, &la_len, NULL));
+  g_assert_true(g_file_get_contents(lb, &tb, &lb_len, NULL));
+  g_assert_cmpmem(ta, la_len, tb, lb_len);
+  g_free(ta);
+  g_free(tb);
+  g_free(la);
+  g_free(lb);
+
   /* Resuming with other pairs is refused. */
   sr_pair other[1];
   make_pair(&other[0], 4, 48, 40, true);
@@ -314,6 +345,66 @@ test_resume_bit_exact(void)
   for (int i = 0; i < 2; i++)
     sr_pair_clear(&pairs[i]);
   sr_pair_clear(&held);
+}
+
+/* loss.tsv: a torn last line is ignored and cut off before the next append,
+ * a resumed run's redone steps replace the old ones (cut from the file),
+ * junk lines are skipped. */
+static void
+test_loss_log(void)
+{
+  char *dir = g_dir_make_tmp("sr-loss-log-XXXXXX", NULL);
+  char *path = g_build_filename(dir, SR_LOSS_LOG_NAME, NULL);
+  sr_error err = {0};
+  sr_loss_entry *v = NULL;
+  size_t n = 7, skipped = 0;
+
+  g_assert_true(sr_loss_log_read(path, &v, &n, &skipped, &err));
+  g_assert_cmpuint(n, ==, 0);
+  sr_loss_log *log = sr_loss_log_open(dir, 0, &err);
+  g_assert_nonnull(log);
+  for (int64_t s = 1; s <= 6; s++) {
+    sr_loss_entry e = {s, 1.0 / (double)s, 0.5, 1e-3};
+    g_assert_true(sr_loss_log_append(log, &e, s == 6, &err));
+  }
+  g_assert_true(sr_loss_log_close(log, &err));
+  /* A crash in the middle of a line, then a resume from step 4. */
+  FILE *fp = fopen(path, "ab");
+  fputs("7\t0.14", fp);
+  fclose(fp);
+  g_assert_true(sr_loss_log_read(path, &v, &n, &skipped, &err));
+  g_assert_cmpuint(n, ==, 6);
+  g_assert_cmpuint(skipped, ==, 1);
+  free(v);
+  log = sr_loss_log_open(dir, 4, &err);
+  g_assert_nonnull(log);
+  for (int64_t s = 5; s <= 8; s++) {
+    sr_loss_entry e = {s, 2.0, 0.25, 1e-4};
+    g_assert_true(sr_loss_log_append(log, &e, FALSE, &err));
+  }
+  g_assert_true(sr_loss_log_close(log, &err));
+  fp = fopen(path, "ab");
+  fputs("not a step\n", fp);
+  fclose(fp);
+  g_assert_true(sr_loss_log_read(path, &v, &n, &skipped, &err));
+  g_assert_cmpuint(skipped, ==, 1);
+  g_assert_cmpuint(n, ==, 8);
+  for (size_t i = 0; i < n; i++)
+    g_assert_cmpint(v[i].step, ==, (int64_t)i + 1);
+  g_assert_cmpfloat(v[3].loss, ==, 0.25);
+  g_assert_cmpfloat(v[4].loss, ==, 2.0);
+  g_assert_cmpfloat(v[7].lr, ==, 1e-4);
+  free(v);
+  /* The torn line was cut, not glued to the next one. */
+  char *text = NULL;
+  g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+  g_assert_null(strstr(text, "0.14"));
+  g_assert_nonnull(strstr(text, "\n5\t2\t"));
+  g_assert_null(strstr(text, "\n5\t0.2\t"));
+  g_free(text);
+  remove_tree(dir);
+  g_free(path);
+  g_free(dir);
 }
 
 static double
@@ -551,6 +642,7 @@ main(int argc, char **argv)
   g_test_add_func("/train/config", test_config);
   g_test_add_func("/train/paired-augmentation", test_paired_augmentation);
   g_test_add_func("/train/resume-bit-exact", test_resume_bit_exact);
+  g_test_add_func("/train/loss-log", test_loss_log);
   g_test_add_func("/train/identity-pair", test_identity_pair);
   g_test_add_func("/train/pause", test_pause);
   g_test_add_func("/train/learns", test_learns);
