@@ -637,7 +637,7 @@ sr_window_build_stages(SrWindow *self)
     gtk_label_set_wrap_mode(GTK_LABEL(s->state_label), PANGO_WRAP_WORD_CHAR);
     gtk_label_set_lines(GTK_LABEL(s->state_label), 3);
     gtk_label_set_ellipsize(GTK_LABEL(s->state_label), PANGO_ELLIPSIZE_END);
-    gtk_label_set_width_chars(GTK_LABEL(s->state_label), 18);
+    gtk_label_set_width_chars(GTK_LABEL(s->state_label), 12);
     gtk_label_set_max_width_chars(GTK_LABEL(s->state_label), 18);
     gtk_widget_add_css_class(s->state_label, "stage-state");
     gtk_box_append(GTK_BOX(text), title);
