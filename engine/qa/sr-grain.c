@@ -202,13 +202,22 @@ sr_regrain_plan(sr_regrain *g, const sr_grain_profile *reference, const sr_grain
   free(data);
   free(scratch);
 
-  double ref_l[SR_GRAIN_LEVELS], out_l[SR_GRAIN_LEVELS];
+  /* The level curve shapes the missing spectrum as the Reference's grain
+   * varies with the level: gain² = ref_l / (the Reference's mean block
+   * variance), so the flat blocks on average get `add` itself. (Subtracting
+   * the result's level curve instead would let a result with more power
+   * than the Reference in some bins — coarse Source grain the model left —
+   * cancel the power it lacks in others, and undershoot.) */
+  double ref_l[SR_GRAIN_LEVELS], ref_mean = 0;
+  int level_blocks = 0;
   filled_levels(reference, ref_l);
-  filled_levels(present, out_l);
   for (int l = 0; l < SR_GRAIN_LEVELS; l++) {
-    double want = fmax(ref_l[l] - (isnan(out_l[l]) ? 0.0 : out_l[l]), 0.0);
-    g->level_gain[l] = total > 0 ? sqrt(want / total) : 0.0;
+    ref_mean += reference->level_sum[l];
+    level_blocks += reference->level_blocks[l];
   }
+  ref_mean = level_blocks ? ref_mean / level_blocks : 0.0;
+  for (int l = 0; l < SR_GRAIN_LEVELS; l++)
+    g->level_gain[l] = total > 0 && ref_mean > 0 ? sqrt(ref_l[l] / ref_mean) : 0.0;
   return true;
 }
 

@@ -18,12 +18,13 @@
  * A profile accumulates over any number of frames.
  *
  * Synthesis (regrain). What the Reference has and the recovered frame lacks:
- * per bin max(nps_ref − nps_out, 0), per level max(level_ref − level_out,
- * 0). White Gaussian noise, seeded from (seed, frame) so frames are
- * independent and a render is repeatable, is filtered by a zero-phase
- * SR_GRAIN_BLOCK² FIR kernel whose response is that spectrum on the same
- * frequency grid, then scaled per pixel by the level curve at the pixel's Y
- * (interpolated between level centres). The result is a ΔY: added to R, G
+ * per bin max(nps_ref − nps_out, 0), shaped over the levels as the
+ * Reference's grain is (gain² = level_ref / its mean). White Gaussian noise,
+ * seeded from (seed, frame) so frames are independent and a render is
+ * repeatable, is filtered by a zero-phase SR_GRAIN_BLOCK² FIR kernel whose
+ * response is that spectrum on the same frequency grid, then scaled per
+ * pixel by the level gain at the pixel's Y (interpolated between level
+ * centres). The result is a ΔY: added to R, G
  * and B alike it leaves chroma untouched.
  */
 #pragma once
