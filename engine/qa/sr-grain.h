@@ -3,7 +3,9 @@
  * Measurement. Grain is what luma does in the flat areas (sr_qa_flat_mask
  * of the Source's Y, the areas QA's grain metric reads): the frame is cut
  * into SR_GRAIN_BLOCK² blocks, a block counts when at least 90 % of its
- * pixels are flat, and each such block of the element's Y, less its
+ * pixels are flat or it is among the quarter of blocks with the most flat
+ * pixels (a frame flat or textured all over has its flat pixels
+ * scattered), and each such block of the element's Y, less its
  * least-squares plane, is Hann-windowed and Fourier transformed. With
  * P(k) = |F(k)|² / Σ window², white noise of variance σ² has E P(k) = σ² at
  * every frequency, so the spectrum kept is, per frequency bin k of the B×B
@@ -51,6 +53,10 @@ void sr_grain_profile_init(sr_grain_profile *p);
  * Source's (which decides where it is flat), both w×h. */
 bool sr_grain_measure(sr_grain_profile *p, const float *y, const float *source_y, int w, int h,
                       sr_error *err);
+/* The same with the flat mask given (sr_qa_flat_mask of the Source's Y),
+ * as QA's grain metric measures with the mask it already has. */
+bool sr_grain_measure_mask(sr_grain_profile *p, const float *y, const unsigned char *mask, int w,
+                           int h, sr_error *err);
 /* Mean power in band b, the variance per level l (NaN where no block fell),
  * and the total variance (Σ of the bands; NaN without blocks). */
 double sr_grain_band(const sr_grain_profile *p, int b);
