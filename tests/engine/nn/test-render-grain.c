@@ -263,7 +263,7 @@ test_regrain(void)
     sr_image *a = read_frame(plain, f), *b = read_frame(grained, f);
     sr_image *ia = sr_prep_source(a, prep, &err), *ib = sr_prep_source(b, prep, &err);
     double dmax = 0;
-    float *d = g_new(float, (size_t)W * H);
+    float *d = g_new(float, (size_t)W *H);
     for (size_t i = 0; i < (size_t)W * H; i++) {
       const float *pa = ia->pixels + 3 * i, *pb = ib->pixels + 3 * i;
       double ya = sr_luma(c, pa[0], pa[1], pa[2]), yb = sr_luma(c, pb[0], pb[1], pb[2]);
