@@ -70,7 +70,7 @@ measure_pair(sr_model *model, const sr_sequence *src, const sr_sequence *ref,
     sr_ycbcr_coeffs c = sr_ycbcr_coefficients(model->meta.prep.matrix);
     int w = pair.input->width, h = pair.input->height;
     float *ys = luma(pair.input, c), *yr = luma(pair.ground_truth, c);
-    float *yo = g_new(float, (size_t)w * h);
+    float *yo = g_new(float, (size_t)w *h);
     for (size_t k = 0; k < (size_t)w * h; k++)
       yo[k] = CLAMP(ys[k] + dy->pixels[k], 0.0f, 1.0f);
     ok = sr_grain_measure(g_ref, yr, ys, w, h, err) && sr_grain_measure(g_out, yo, ys, w, h, err);

@@ -329,8 +329,9 @@ render(int method, const frame_pair *f, const sr_prep_settings *prep, const unsh
 /* Adds a held-out output's grain (and, given ref, the Reference's) to
  * profiles, in the training domain, flat areas from the prepared Source. */
 static void
-measure_grain(sr_grain_profile *p, sr_grain_profile *ref, const sr_image *out, const sr_pair *pair,
-              const sr_prep_settings *prep, sr_ycbcr_coeffs c)
+measure_grain(sr_grain_profile *p, sr_grain_profile *ref, sr_grain_profile *added, float **model_y,
+              const sr_image *out, const sr_pair *pair, const sr_prep_settings *prep,
+              sr_ycbcr_coeffs c)
 {
   sr_error err = {0};
   sr_image *in = sr_prep_source(out, prep, &err);
@@ -340,6 +341,18 @@ measure_grain(sr_grain_profile *p, sr_grain_profile *ref, const sr_image *out, c
   int w = in->width, h = in->height;
   if (!sr_grain_measure(p, yo, ys, w, h, &err))
     fail("grain", err.message);
+  /* The model's result comes first; with it, the regrained result's
+   * difference from it is the grain as added, after the merge's limits. */
+  if (!added) {
+    g_free(*model_y);
+    *model_y = yo;
+    yo = NULL;
+  } else if (*model_y) {
+    for (size_t k = 0; k < (size_t)w * h; k++)
+      yo[k] -= (*model_y)[k];
+    if (!sr_grain_measure(added, yo, ys, w, h, &err))
+      fail("grain", err.message);
+  }
   if (ref) {
     float *yr = luma_plane(pair->ground_truth, c);
     if (!sr_grain_measure(ref, yr, ys, w, h, &err))
@@ -482,7 +495,9 @@ main(int argc, char **argv)
   double ref_halo = 0;
   /* Grain on the held-out frames, measured as regrain measures it: the
    * Reference's, the model's and the regrained result's. */
-  sr_grain_profile h_ref, h_model, h_regrain;
+  sr_grain_profile h_ref, h_model, h_regrain, h_added;
+  float *model_y = NULL;
+  sr_grain_profile_init(&h_added);
   sr_grain_profile_init(&h_ref);
   sr_grain_profile_init(&h_model);
   sr_grain_profile_init(&h_regrain);
@@ -496,13 +511,17 @@ main(int argc, char **argv)
         fail("QA", err.message);
       add_scores(&s[m], &q, set.n_held);
       if (m == M_MODEL || m == M_REGRAIN)
-        measure_grain(m == M_MODEL ? &h_model : &h_regrain, m == M_MODEL ? &h_ref : NULL, out,
-                      &held[i], &set.prep, yc);
+        measure_grain(m == M_MODEL ? &h_model : &h_regrain, m == M_MODEL ? &h_ref : NULL,
+                      m == M_MODEL ? NULL : &h_added, &model_y, out, &held[i], &set.prep, yc);
       if (m == M_SOURCE)
         ref_halo += q.reference_halo_score / set.n_held;
       sr_image_free(out);
     }
   load_average(load1, sizeof load1);
+  g_free(model_y);
+  double planned = 0;
+  for (int k = 0; k < SR_GRAIN_BLOCK * SR_GRAIN_BLOCK; k++)
+    planned += fmax(g_ref.nps_sum[k] / g_ref.blocks - g_out.nps_sum[k] / g_out.blocks, 0.0);
 
   printf("pairs: %s; %d training, %d held-out frames\n", set.origin, set.n_train, set.n_held);
   printf("model %s, patch %d, batch %d, %d steps, lr %g, %d threads, linear start %s\n",
