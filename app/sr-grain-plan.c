@@ -255,6 +255,31 @@ sr_grain_plan_load(const char *path, SrGrainPlan *p, GError **error)
   return TRUE;
 }
 
+sr_image *
+sr_grain_plan_preview(const SrGrainPlan *p, const sr_image *rendered, int frame,
+                      const sr_prep_settings *prep, gboolean remove, sr_error *err)
+{
+  sr_image *in = sr_prep_source(rendered, prep, err);
+  if (!in)
+    return NULL;
+  sr_image *dy = sr_image_new(in->width, in->height, 1, err);
+  gboolean ok = dy != NULL;
+  if (ok) {
+    memset(dy->pixels, 0, sizeof(float) * (size_t)in->width * (size_t)in->height);
+    dy->data_window = in->data_window;
+    dy->display_window = in->display_window;
+    ok = sr_regrain_add(&p->plan, frame, in->pixels, sr_ycbcr_coefficients(prep->matrix), in->width,
+                        in->height, dy->pixels, err);
+  }
+  if (ok && remove)
+    for (size_t i = 0; i < (size_t)in->width * in->height; i++)
+      dy->pixels[i] = -dy->pixels[i];
+  sr_image *out = ok ? sr_merge_recovered(rendered, dy, prep, err) : NULL;
+  sr_image_free(dy);
+  sr_image_free(in);
+  return out;
+}
+
 char *
 sr_grain_plan_describe(const SrGrainPlan *p)
 {

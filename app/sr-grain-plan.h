@@ -52,6 +52,16 @@ gboolean sr_grain_plan_save(const char *path, const SrGrainPlan *p, GError **err
 /* Fails naming the file and the field for a file that is not a grain plan. */
 gboolean sr_grain_plan_load(const char *path, SrGrainPlan *p, GError **error);
 
+/* Review's grain toggle: the rendered frame `frame` (as read, in the
+ * Source's colour space) with the plan's grain for that frame added, or,
+ * with remove, taken away: the same noise field the render draws, scaled
+ * at the frame's own level, through the same merge (luma only). Adding to a
+ * frame rendered without grain gives the grained render up to half-float
+ * rounding; removing from a grained frame leaves the level scaling's
+ * second-order error (the level is read with the grain still in). */
+sr_image *sr_grain_plan_preview(const SrGrainPlan *p, const sr_image *rendered, int frame,
+                                const sr_prep_settings *prep, gboolean remove, sr_error *err);
+
 /* The value of spatialRecovery:grain: one line of JSON with the seed, the
  * plan's digest and the Reference's grain summary. Caller frees. */
 char *sr_grain_plan_describe(const SrGrainPlan *p);

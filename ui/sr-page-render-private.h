@@ -92,6 +92,7 @@ struct _SrPageRender {
   GtkWidget *progress_bar, *status_label, *facts_output;
   GtkWidget *current_title, *flag_button, *unflag_button, *current_state, *qa_status;
   GtkWidget *flag_list, *include_qa_check, *add_pairs_button, *review_message;
+  GtkWidget *regrain_check;
 
   GtkWidget *viewer;
   GtkWidget *flag_popover, *flag_popover_title, *reason_entry, *reason_button;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "sr-frame-cache.h"
+#include "sr-grain-plan.h"
 #include "sr-job.h"
 #include "sr-validation-note.h"
 #include "sr-metric-plot.h"
@@ -47,6 +48,11 @@ gboolean sr_page_review_get_exporting(SrPageReview *self);
 const GPtrArray *sr_page_review_get_stills(SrPageReview *self);
 const char *sr_page_review_get_message(SrPageReview *self);
 
+/* The Grain toggle (sr-page-review-grain.c) and whether the render shown
+ * has a grain plan beside it. */
+GtkCheckButton *sr_page_review_get_grain_check(SrPageReview *self);
+gboolean sr_page_review_get_grain_plan_loaded(SrPageReview *self);
+
 /* ---- Shared by the page's files ---- */
 
 struct _SrPageReview {
@@ -63,6 +69,7 @@ struct _SrPageReview {
   GtkAdjustment *timeline_adjustment;
   GtkWidget *plots_box, *measure_label, *checklist;
   GtkWidget *wave_a, *wave_b, *vec_a, *vec_b;
+  GtkWidget *grain_check;
 
   GtkWidget *viewer;
   GtkWidget *plots[SR_REVIEW_N_ITEMS];
@@ -92,6 +99,13 @@ struct _SrPageReview {
   /* Comparison. */
   gboolean entering_toggle;
 
+  /* Grain toggle: the render's plan (NULL without one), the frame B as
+   * rendered, and a preview in flight. */
+  SrGrainPlan *grain_plan;
+  SrFrame *rendered_b;
+  guint grain_generation;
+  gboolean grain_busy, grain_known;
+
   /* Metrics. */
   SrJob *measure_job;
   char *measured_key; /* render_key the plots belong to */
@@ -115,6 +129,14 @@ void sr_page_review_set_measure_text(SrPageReview *self, const char *text);
 gboolean sr_page_review_draw_scopes(const sr_image *img, sr_colourspace space,
                                     sr_ycbcr_matrix matrix, int wave_w, int wave_h, int vector_side,
                                     guint8 **wave, guint8 **vector, sr_error *err);
+
+void sr_page_review_show_b(SrPageReview *self, SrFrame *frame);
+
+/* sr-page-review-grain.c */
+void sr_page_review_grain_show(SrPageReview *self, SrFrame *rendered);
+void sr_page_review_grain_render_changed(SrPageReview *self);
+void sr_page_review_grain_refresh(SrPageReview *self);
+void sr_page_review_on_grain_toggled(GtkCheckButton *button, SrPageReview *self);
 
 /* sr-page-review-metrics.c */
 void sr_page_review_start_measure(SrPageReview *self);

@@ -103,11 +103,11 @@ sr_grain_measure_mask(sr_grain_profile *p, const float *y, const unsigned char *
     sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory measuring grain (%dx%d)"), w, h);
     goto out;
   }
-  /* A block counts when FLAT_SHARE of its pixels are flat, or when it is
-   * among the quarter of blocks with the most flat pixels: the flat mask
-   * is the Source's least-textured quarter of pixels, which in a frame
-   * that is flat all over (or textured all over) lies scattered, so that
-   * hardly a block is 90 % flat although every block is as flat as any. */
+  /* A block counts when FLAT_SHARE of its pixels are flat; in a frame where
+   * no block is, the quarter of blocks with the most flat pixels: the flat
+   * mask is the Source's least-textured quarter of pixels, which in a frame
+   * that is flat all over (or textured all over) lies scattered, so that no
+   * block is 90 % flat although every block is as flat as any. */
   int bw = w / B, bh = h / B, nblocks = bw * bh, need = (int)(FLAT_SHARE * NB);
   int *share = nblocks ? malloc((size_t)nblocks * 2 * sizeof *share) : NULL;
   if (nblocks && !share) {
@@ -126,7 +126,9 @@ sr_grain_measure_mask(sr_grain_profile *p, const float *y, const unsigned char *
   if (nblocks) {
     qsort(share + nblocks, (size_t)nblocks, sizeof *share, cmp_desc);
     int top = share[nblocks + (nblocks - 1) / 4];
-    need = top < need ? top : need;
+    /* The flattest quarter only where no block is flat outright. */
+    if (share[nblocks] < need)
+      need = top;
   }
   for (int y0 = 0; y0 + B <= h; y0 += B)
     for (int x0 = 0; x0 + B <= w; x0 += B) {

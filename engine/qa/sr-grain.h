@@ -3,9 +3,9 @@
  * Measurement. Grain is what luma does in the flat areas (sr_qa_flat_mask
  * of the Source's Y, the areas QA's grain metric reads): the frame is cut
  * into SR_GRAIN_BLOCK² blocks, a block counts when at least 90 % of its
- * pixels are flat or it is among the quarter of blocks with the most flat
- * pixels (a frame flat or textured all over has its flat pixels
- * scattered), and each such block of the element's Y, less its
+ * pixels are flat (in a frame where no block is — flat or textured all
+ * over, its flat pixels scattered — the quarter of blocks with the most
+ * flat pixels), and each such block of the element's Y, less its
  * least-squares plane, is Hann-windowed and Fourier transformed. With
  * P(k) = |F(k)|² / Σ window², white noise of variance σ² has E P(k) = σ² at
  * every frequency, so the spectrum kept is, per frequency bin k of the B×B
