@@ -102,10 +102,10 @@ grain_plan(SrProject *project, const SrRenderingOptions *opts, sr_model *model,
       ok = FALSE;
     } else if (ok && opts->grain_seed && opts->grain_seed != out->grain.plan.seed) {
       g_set_error(error, SR_JOB_ERROR, SR_JOB_ERROR_INVALID,
-                  _("grain plan %s has seed %" G_GUINT64_FORMAT
-                    "; continue with that seed, or render to another output for seed "
-                    "%" G_GUINT64_FORMAT),
-                  out->grain_path, (guint64)out->grain.plan.seed, opts->grain_seed);
+                  _("grain plan %s has seed %llu; continue with that seed, or render to another "
+                    "output for seed %llu"),
+                  out->grain_path, (unsigned long long)out->grain.plan.seed,
+                  (unsigned long long)opts->grain_seed);
       ok = FALSE;
     }
   }

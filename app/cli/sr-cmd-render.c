@@ -121,11 +121,11 @@ on_ready(gpointer user, const SrRenderingPlan *plan)
     fprintf(stderr,
             plan->grain_measured
                 ? _("grain: measured on %d training pairs (Reference %.3g, model %.3g in %d flat "
-                    "blocks), seed %" G_GUINT64_FORMAT ", plan saved as %s\n")
+                    "blocks), seed %llu, plan saved as %s\n")
                 : _("grain: %d training pairs (Reference %.3g, model %.3g in %d flat blocks), "
-                    "seed %" G_GUINT64_FORMAT ", plan read from %s\n"),
+                    "seed %llu, plan read from %s\n"),
             plan->grain->pairs, plan->grain->reference_variance, plan->grain->result_variance,
-            plan->grain->blocks, (guint64)plan->grain->plan.seed, plan->grain_path);
+            plan->grain->blocks, (unsigned long long)plan->grain->plan.seed, plan->grain_path);
   ui->progress = sr_progress_new(ui->mode, "render", plan->last - plan->first + 1);
 }
 
@@ -354,8 +354,8 @@ sr_cmd_render(int argc, char **argv)
              res->n_missing, missing_text);
     printf(_("output    %s\n"), output);
     if (out.grained)
-      printf(_("grain     seed %" G_GUINT64_FORMAT ", Reference variance %.3g, plan %s\n"),
-             (guint64)out.grain.plan.seed, out.grain.reference_variance, out.grain_path);
+      printf(_("grain     seed %llu, Reference variance %.3g, plan %s\n"),
+             (unsigned long long)out.grain.plan.seed, out.grain.reference_variance, out.grain_path);
   }
   return !ok || stopped || failed ? 1 : 0;
 }
