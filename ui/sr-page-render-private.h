@@ -18,6 +18,8 @@ gboolean sr_page_render_start(SrPageRender *self, int first, int last, GError **
 void sr_page_render_stop(SrPageRender *self);
 /* Frames rendered (or found complete) by the last run. */
 int sr_page_render_get_n_done(SrPageRender *self);
+/* "Add grain matching the Reference": read when a render starts. */
+GtkCheckButton *sr_page_render_get_regrain_check(SrPageRender *self);
 /* The output pattern renders are written to (caller frees); NULL until a
  * worker has worked it out (it reads the checkpoint's model id). */
 char *sr_page_render_get_output_pattern(SrPageRender *self);

@@ -492,6 +492,12 @@ sr_page_render_stop(SrPageRender *self)
     sr_job_cancel(self->job);
 }
 
+GtkCheckButton *
+sr_page_render_get_regrain_check(SrPageRender *self)
+{
+  return GTK_CHECK_BUTTON(self->regrain_check);
+}
+
 int
 sr_page_render_get_n_done(SrPageRender *self)
 {

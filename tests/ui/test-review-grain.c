@@ -2,7 +2,8 @@
  * insensitive without a grain plan; with the render's plan beside the
  * frames, Grain on shows the plan's grain added to the ungrained render —
  * the frame a render with grain writes, up to half-float rounding, chroma
- * untouched — and Grain off shows the frame as rendered again. */
+ * untouched — and Grain off shows the frame as rendered again. The Render
+ * page's "Add grain matching the Reference" renders with that plan. */
 #include "sr-config.h"
 
 #include <math.h>
@@ -11,6 +12,7 @@
 #include "sr-checkpoint.h"
 #include "sr-delivery.h"
 #include "sr-grain-plan.h"
+#include "sr-page-render-private.h"
 #include "sr-page-review-private.h"
 #include "sr-rendering.h"
 #include "sr-ui-test.h"
@@ -153,6 +155,27 @@ test_grain_toggle(void)
   g_assert_true(sr_viewer_get_frame_b(v) == as_rendered);
   sr_ui_test_screenshot_sizes(GTK_WIDGET(window), "28d-review-grain-off");
   sr_frame_unref(as_rendered);
+
+  /* The Render page with "Add grain matching the Reference": the frame is
+   * rendered again with the plan beside the render, the same pixels as the
+   * grained render above, and records the plan. */
+  SrPageRender *rp = SR_PAGE_RENDER(sr_window_get_page(window, "render"));
+  GtkCheckButton *regrain = sr_page_render_get_regrain_check(rp);
+  g_assert_false(gtk_check_button_get_active(regrain));
+  gtk_check_button_set_active(regrain, TRUE);
+  sr_ui_test_render_first(window, 1);
+  g_autofree char *fpath = sr_pattern_format(pattern, first);
+  sr_image *page_frame = sr_image_read(fpath, &err), *ref_frame = sr_image_read(gpath, &err);
+  g_assert_nonnull(page_frame);
+  g_assert_nonnull(ref_frame);
+  const char *rec = sr_image_get_attribute(page_frame, SR_RENDER_GRAIN_ATTR);
+  g_assert_nonnull(rec);
+  g_assert_nonnull(strstr(rec, "\"seed\":\"11\""));
+  g_assert_cmpstr(rec, ==, sr_image_get_attribute(ref_frame, SR_RENDER_GRAIN_ATTR));
+  size_t nval = (size_t)page_frame->width * page_frame->height * page_frame->channels;
+  g_assert_cmpint(memcmp(page_frame->pixels, ref_frame->pixels, nval * sizeof(float)), ==, 0);
+  sr_image_free(page_frame);
+  sr_image_free(ref_frame);
   sr_ui_test_close(window);
 }
 
