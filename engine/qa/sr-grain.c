@@ -271,16 +271,36 @@ sr_regrain_add(const sr_regrain *g, int frame, const float *rgb, sr_ycbcr_coeffs
 {
   int nw = w + B, nh = h + B;
   float *noise = malloc((size_t)nw * (size_t)nh * sizeof *noise);
-  if (!noise) {
+  double *sum = malloc((size_t)(w + 1) * (size_t)(h + 1) * sizeof *sum);
+  if (!noise || !sum) {
+    free(noise);
+    free(sum);
     sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory synthesising grain (%dx%d)"), w, h);
     return false;
+  }
+  /* The level a pixel's grain is scaled for is the mean Y of the B×B block
+   * around it, as the measurement files each block under its mean: a
+   * per-pixel level would spread a block's grain over the neighbouring
+   * levels and lose strength wherever the level curve is not smooth. */
+  for (int x = 0; x <= w; x++)
+    sum[x] = 0;
+  for (int y = 0; y < h; y++) {
+    double row = 0;
+    sum[(size_t)(y + 1) * (size_t)(w + 1)] = 0;
+    for (int x = 0; x < w; x++) {
+      size_t p = (size_t)y * (size_t)w + (size_t)x;
+      row += sr_luma(c, rgb[3 * p], rgb[3 * p + 1], rgb[3 * p + 2]) + dy[p];
+      sum[(size_t)(y + 1) * (size_t)(w + 1) + (size_t)(x + 1)] =
+          sum[(size_t)y * (size_t)(w + 1) + (size_t)(x + 1)] + row;
+    }
   }
   /* One stream per frame: frames are independent, a render repeatable. */
   sr_rng rng;
   sr_rng_seed(&rng, g->seed ^ ((uint64_t)(int64_t)frame * 0x9e3779b97f4a7c15ULL));
   for (size_t i = 0; i < (size_t)nw * (size_t)nh; i++)
     noise[i] = (float)sr_rng_normal(&rng);
-  for (int y = 0; y < h; y++)
+  for (int y = 0; y < h; y++) {
+    int y0 = y - B / 2 < 0 ? 0 : y - B / 2, y1 = y + B / 2 > h ? h : y + B / 2;
     for (int x = 0; x < w; x++) {
       float s = 0;
       for (int j = 0; j < B; j++) {
@@ -289,17 +309,17 @@ sr_regrain_add(const sr_regrain *g, int frame, const float *rgb, sr_ycbcr_coeffs
         for (int i = 0; i < B; i++)
           s += k[i] * n[i];
       }
-      size_t p = (size_t)y * (size_t)w + (size_t)x;
-      double yv = sr_luma(c, rgb[3 * p], rgb[3 * p + 1], rgb[3 * p + 2]) + dy[p];
-      /* Level centres sit at (l + ½)/LEVELS; linear between them. */
-      double t = yv * SR_GRAIN_LEVELS - 0.5;
-      int l0 = (int)floor(t);
-      double f = t - l0;
-      int a = l0 < 0 ? 0 : l0 >= SR_GRAIN_LEVELS ? SR_GRAIN_LEVELS - 1 : l0;
-      int b = l0 + 1 < 0 ? 0 : l0 + 1 >= SR_GRAIN_LEVELS ? SR_GRAIN_LEVELS - 1 : l0 + 1;
-      double gain = (1 - f) * g->level_gain[a] + f * g->level_gain[b];
-      dy[p] += (float)(gain * s);
+      int x0 = x - B / 2 < 0 ? 0 : x - B / 2, x1 = x + B / 2 > w ? w : x + B / 2;
+      size_t W1 = (size_t)(w + 1);
+      double area = (double)(x1 - x0) * (double)(y1 - y0);
+      double yv = (sum[(size_t)y1 * W1 + (size_t)x1] - sum[(size_t)y0 * W1 + (size_t)x1] -
+                   sum[(size_t)y1 * W1 + (size_t)x0] + sum[(size_t)y0 * W1 + (size_t)x0]) /
+                  area;
+      double gain = g->level_gain[level_of(yv)];
+      dy[(size_t)y * (size_t)w + (size_t)x] += (float)(gain * s);
     }
+  }
   free(noise);
+  free(sum);
   return true;
 }

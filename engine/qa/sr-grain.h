@@ -25,9 +25,13 @@
  * seeded from (seed, frame) so frames are independent and a render is
  * repeatable, is filtered by a zero-phase SR_GRAIN_BLOCK² FIR kernel whose
  * response is that spectrum on the same frequency grid, then scaled per
- * pixel by the level gain at the pixel's Y (interpolated between level
- * centres). The result is a ΔY: added to R, G
- * and B alike it leaves chroma untouched.
+ * pixel by the gain of the level that the mean Y of the SR_GRAIN_BLOCK²
+ * block around the pixel falls in — the level the measurement files a block
+ * under (interpolating between levels, or reading the pixel's own Y, loses
+ * strength wherever the measured curve is not smooth: on the demo frames
+ * half of the planned grain). Strength therefore changes in steps where
+ * that local mean crosses a level boundary (every 1/8 of the range). The
+ * result is a ΔY: added to R, G and B alike it leaves chroma untouched.
  */
 #pragma once
 
@@ -73,7 +77,8 @@ typedef struct sr_regrain {
  * `reference`. Fails with a message when the Reference has no flat block. */
 bool sr_regrain_plan(sr_regrain *g, const sr_grain_profile *reference,
                      const sr_grain_profile *present, uint64_t seed, sr_error *err);
-/* Adds frame `frame`'s grain to dy (w×h), its level taken from the RGB
- * frame (w×h×3, training domain) plus dy, Y by the matrix coefficients c. */
+/* Adds frame `frame`'s grain to dy (w×h), its level taken from the local
+ * mean of the RGB frame's (w×h×3, training domain) Y plus dy, Y by the
+ * matrix coefficients c. */
 bool sr_regrain_add(const sr_regrain *g, int frame, const float *rgb, sr_ycbcr_coeffs c, int w,
                     int h, float *dy, sr_error *err);

@@ -544,6 +544,10 @@ main(int argc, char **argv)
   printf("grain as planned on the training pairs %.3g, as added on the held-out frames' flat "
          "blocks %.3g (the regrained result less the model's)\n",
          planned, sr_grain_variance(&h_added));
+  printf("per luma level (blocks' mean): Reference's grain / added / blocks\n");
+  for (int l = 0; l < SR_GRAIN_LEVELS; l++)
+    printf("  level %d: %.3g / %.3g / %d\n", l, sr_grain_level(&h_ref, l),
+           sr_grain_level(&h_added, l), h_ref.level_blocks[l]);
   if (set.clean_ref) {
     /* HF energy as QA defines it (à-trous bands 0 and 1, whole crop). */
     double hf_ref = 0, hf_grain = 0, hf_clean = 0;
