@@ -3,6 +3,8 @@
 
 #include "sr-delivery.h"
 
+#include "sr-render.h"
+
 #include <errno.h>
 #include <math.h>
 #include <string.h>
@@ -285,6 +287,24 @@ sr_delivery_provenance(SrProject *project, const SrCheckpointFacts *facts, int f
 #undef KV
   g_ptr_array_add(kv, NULL);
   return (char **)g_ptr_array_free(kv, FALSE);
+}
+
+/* Regrain in the provenance: "regrain" is "none" when the rendered frames
+ * carry no grain, else the plan they record (spatialRecovery:grain: seed,
+ * plan digest, the Reference's grain variance and band powers). Returns the
+ * key/value list with the pair appended (the old list is consumed). */
+static char **
+add_grain_provenance(char **prov, const char *rendered_frame)
+{
+  sr_image *img = sr_image_read(rendered_frame, NULL);
+  const char *g = img ? sr_image_get_attribute(img, SR_RENDER_GRAIN_ATTR) : NULL;
+  guint n = g_strv_length(prov);
+  prov = g_renew(char *, prov, n + 3);
+  prov[n] = g_strdup("regrain");
+  prov[n + 1] = g_strdup(g ? g : "none");
+  prov[n + 2] = NULL;
+  sr_image_free(img);
+  return prov;
 }
 
 /* ---- run --------------------------------------------------------------------------- */
@@ -710,6 +730,7 @@ sr_delivery_run(SrProject *project, const SrDeliveryOptions *opts, SrDeliveryPro
                 !(crop.x == 0 && crop.y == 0 && crop.w == info0.width && crop.h == info0.height);
   g_auto(GStrv) prov = sr_delivery_provenance(project, &out->facts, first, last, opts->space,
                                               opts->ocio_space, out->merged, date);
+  prov = add_grain_provenance(prov, first_path);
 
   sr_write_options wo;
   sr_write_options_init(&wo);

@@ -229,6 +229,7 @@ make_script(SrProject *project, const SrFarmSubmitOptions *o, SrFarmRecord *r, G
       .max_running = o->max_running,
       .requeue = o->requeue,
       .deliver = o->deliver,
+      .regrain = o->regrain,
       .first = first,
       .last = last,
   };

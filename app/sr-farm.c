@@ -178,8 +178,10 @@ sr_farm_render_script(const SrFarmScript *sc, const SrFarmRange *ranges, int n)
          "# --progress json: one line per frame (rendered, skipped or failed, with\n"
          "# its time), so this log shows what the task did frame by frame.\n"
          "\"$cli\" render \"$project\" --model \"$model\" --output \"$render\" \\\n"
-         "    --frames \"$frames\" --backend \"$backend\" --progress json\n"
-         "rc=$?\n");
+         "    --frames \"$frames\" --backend \"$backend\" --progress json");
+  /* With grain, the first task to start measures the plan and saves it
+   * beside the render; the others wait for it and read it. */
+  g_string_append(s, sc->regrain ? " --regrain\nrc=$?\n" : "\nrc=$?\n");
   marker_lines(s, "${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}");
   g_string_append(s, "echo \"$(date -u +%FT%TZ) task ended: exit $rc\"\n"
                      "# 0: every frame of the range is rendered; 1: a frame failed or the task\n"
@@ -436,6 +438,7 @@ sr_farm_record_to_json(const SrFarmRecord *r)
   sr_json_member_int(b, "max_running", s->max_running);
   sr_json_member_bool(b, "requeue", s->requeue);
   sr_json_member_bool(b, "deliver", s->deliver);
+  sr_json_member_bool(b, "regrain", s->regrain);
   sr_json_member_int(b, "first", s->first);
   sr_json_member_int(b, "last", s->last);
   json_builder_set_member_name(b, "submissions");
@@ -577,6 +580,7 @@ sr_farm_record_from_json(const char *json, const char *what, GError **error)
   s->max_running = (int)get_int(o, "max_running", 0);
   s->requeue = get_bool(o, "requeue");
   s->deliver = get_bool(o, "deliver");
+  s->regrain = get_bool(o, "regrain");
   s->first = (int)get_int(o, "first", 0);
   s->last = (int)get_int(o, "last", -1);
   const char *need[] = {s->cli, s->project, s->model, s->render, s->farm_dir, s->job_name};

@@ -55,6 +55,7 @@ typedef struct {
   int max_running;        /* array throttle "%N"; 0: none */
   gboolean requeue;       /* let Slurm re-run pre-empted tasks */
   gboolean deliver;       /* the finishing job delivers after validating */
+  gboolean regrain;       /* render --regrain: every task adds the render's grain plan */
   int first, last;        /* the whole range the finishing job checks */
 } SrFarmScript;
 
@@ -159,7 +160,7 @@ typedef struct {
   const char *model;          /* NULL: the project's checkpoint */
   const char *partition, *account, *gres, *time_limit, *mem, *backend;
   int cpus_per_task, max_running;
-  gboolean requeue, deliver;
+  gboolean requeue, deliver, regrain;
   gboolean hold; /* submit the array held (scontrol release to start) */
 } SrFarmSubmitOptions;
 

@@ -14,7 +14,7 @@
 
 /* Bump when sr_qa_measure_frame() measures differently: old entries must not
  * be reused. */
-#define CACHE_VERSION 1
+#define CACHE_VERSION 2
 #define CACHE_MAGIC   "SRQACACH"
 /* Larger than any reel's cache (about 330 bytes a frame). */
 #define CACHE_MAX_BYTES (256u << 20)

@@ -8,6 +8,7 @@
 
 #include "sr-checkpoint.h"
 #include "sr-delivery.h"
+#include "sr-fs.h"
 #include "sr-job.h"
 #include "sr-project-sequence.h"
 
@@ -25,6 +26,7 @@ sr_rendering_result_clear(SrRenderingResult *r)
 {
   g_clear_pointer(&r->checkpoint, g_free);
   g_clear_pointer(&r->output_pattern, g_free);
+  g_clear_pointer(&r->grain_path, g_free);
   sr_render_result_clear(&r->render);
 }
 
@@ -52,6 +54,65 @@ backend_of(SrProject *project, const SrRenderingOptions *opts, SrTrainingSetting
   return t->backend[0] ? t->backend : "auto";
 }
 
+/* The plan beside the render, or a new one measured and saved there; one
+ * process at a time (render-farm tasks start together). */
+static gboolean
+grain_plan(SrProject *project, const SrRenderingOptions *opts, sr_model *model,
+           SrRenderingResult *out, gboolean *measured, GError **error)
+{
+  out->grain_path = sr_grain_plan_path(out->output_pattern);
+  if (!out->grain_path) {
+    g_set_error(error, SR_JOB_ERROR, SR_JOB_ERROR_INVALID,
+                _("%s is not a frame pattern, so the grain plan has no place beside it"),
+                out->output_pattern);
+    return FALSE;
+  }
+  const atomic_bool *cancel = opts->callbacks.cancel;
+  sr_claim claim = {.fd = -1};
+  sr_error err = {0};
+  int got;
+  while ((got = sr_claim_try(&claim, out->grain_path, &err)) == 0) {
+    if (cancel && atomic_load(cancel)) {
+      g_set_error(error, SR_JOB_ERROR, SR_JOB_ERROR_CANCELLED,
+                  _("render stopped while another render planned the grain"));
+      return FALSE;
+    }
+    g_usleep(50000);
+  }
+  if (got < 0) {
+    sr_job_error_from_engine(error, &err);
+    return FALSE;
+  }
+  gboolean ok;
+  *measured = !g_file_test(out->grain_path, G_FILE_TEST_EXISTS);
+  if (*measured) {
+    SrGrainPlan fresh;
+    /* Saved, then read back: every run adds the grain the file holds. */
+    ok = sr_grain_plan_measure(project, model, opts->grain_seed ? opts->grain_seed : 1, cancel,
+                               &fresh, error) &&
+         sr_grain_plan_save(out->grain_path, &fresh, error) &&
+         sr_grain_plan_load(out->grain_path, &out->grain, error);
+  } else {
+    ok = sr_grain_plan_load(out->grain_path, &out->grain, error);
+    if (ok && strcmp(out->grain.model_id, model->meta.model_id) != 0) {
+      g_set_error(error, SR_JOB_ERROR, SR_JOB_ERROR_INVALID,
+                  _("grain plan %s was measured for another model (%.12s); render to another "
+                    "output, or move the plan away to measure it for this model"),
+                  out->grain_path, out->grain.model_id);
+      ok = FALSE;
+    } else if (ok && opts->grain_seed && opts->grain_seed != out->grain.plan.seed) {
+      g_set_error(error, SR_JOB_ERROR, SR_JOB_ERROR_INVALID,
+                  _("grain plan %s has seed %llu; continue with that seed, or render to another "
+                    "output for seed %llu"),
+                  out->grain_path, (unsigned long long)out->grain.plan.seed,
+                  (unsigned long long)opts->grain_seed);
+      ok = FALSE;
+    }
+  }
+  sr_claim_release(&claim);
+  return ok;
+}
+
 gboolean
 sr_rendering_run(SrProject *project, const SrRenderingOptions *opts, SrRenderingResult *out,
                  GError **error)
@@ -61,8 +122,8 @@ sr_rendering_run(SrProject *project, const SrRenderingOptions *opts, SrRendering
   sr_error err = {0};
   sr_sequence seq = {0}, reference = {0};
   sr_model *model = NULL;
-  g_autofree char *dir = NULL, *ref_path = NULL;
-  gboolean ok = FALSE;
+  g_autofree char *dir = NULL, *ref_path = NULL, *grain_attr = NULL;
+  gboolean ok = FALSE, measured = FALSE;
 
   g_return_val_if_fail(SR_IS_PROJECT(project), FALSE);
   if (!opts) {
@@ -122,8 +183,18 @@ sr_rendering_run(SrProject *project, const SrRenderingOptions *opts, SrRendering
   ref_path = rp && *rp ? sr_project_resolve_path(project, rp) : NULL;
   if (ref_path && sr_sequence_open_indexed(&reference, ref_path, index_dir, NULL))
     ro.reference = &reference;
+  if (opts->regrain) {
+    if (!grain_plan(project, opts, model, out, &measured, error))
+      goto out_gerror;
+    out->grained = TRUE;
+    grain_attr = sr_grain_plan_describe(&out->grain);
+    ro.regrain = &out->grain.plan;
+    ro.grain_attr = grain_attr;
+  }
   if (opts->ready) {
-    SrRenderingPlan plan = {model, out->checkpoint, out->output_pattern, out->first, out->last};
+    SrRenderingPlan plan = {model,           out->checkpoint, out->output_pattern,
+                            out->first,      out->last,       out->grained ? &out->grain : NULL,
+                            out->grain_path, measured};
     opts->ready(opts->callbacks.user, &plan);
   }
   out->started = TRUE;
@@ -131,6 +202,7 @@ sr_rendering_run(SrProject *project, const SrRenderingOptions *opts, SrRendering
 out:
   if (!ok)
     sr_job_error_from_engine(error, &err);
+out_gerror:
   if (model)
     sr_model_close(model);
   sr_sequence_clear(&seq);

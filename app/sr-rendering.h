@@ -9,11 +9,18 @@
  * (sr-render.h) over the range, reporting each frame through the engine's
  * callbacks. The render repeats the model's own preprocessing; the caller
  * can compare it with the project's from the plan.
+ *
+ * With regrain (off by default) the grain plan is taken from
+ * <render stem>.grain.json beside the frames when it exists (a resumed
+ * render, another render-farm task: the same grain for every frame), and
+ * otherwise measured on the project's training pairs and saved there first
+ * (sr-grain-plan.h); one process plans while the others wait for it.
  */
 #pragma once
 
 #include <gio/gio.h>
 
+#include "sr-grain-plan.h"
 #include "sr-infer.h"
 #include "sr-project.h"
 #include "sr-render.h"
@@ -26,6 +33,9 @@ typedef struct {
   const char *checkpoint;
   const char *output_pattern;
   int first, last;
+  const SrGrainPlan *grain; /* NULL without regrain */
+  const char *grain_path;   /* where the plan is kept */
+  gboolean grain_measured;  /* measured now, not loaded */
 } SrRenderingPlan;
 
 typedef struct {
@@ -37,6 +47,8 @@ typedef struct {
   int count;                  /* at most this many frames from first; 0: no limit */
   int tile;                   /* px; 0: automatic, -1: whole frame */
   gboolean skip_missing;      /* list missing Source frames instead of failing */
+  gboolean regrain;           /* add the grain the Reference has and the model lacks */
+  guint64 grain_seed;         /* 0: a new plan's is 1, a kept plan's stays */
   sr_write_options write;
   /* Called on the calling thread once the model is open and the range and
    * output known, before the first frame; may be NULL. */
@@ -52,6 +64,9 @@ typedef struct {
   char model_id[65];
   char *checkpoint, *output_pattern;
   int first, last;
+  gboolean grained; /* regrain on: grain, grain_path filled */
+  SrGrainPlan grain;
+  char *grain_path;
   sr_render_result render;
 } SrRenderingResult;
 

@@ -5,6 +5,7 @@
 #include "sr-validation-private.h"
 
 #include "sr-delivery-record.h"
+#include "sr-render.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -461,6 +462,9 @@ sr_validation_note_render(const SrValidationNote *note, GError **error)
     g_autofree char *hf = frames_list(f->held_out_frames);
     row(s, "Training frames (pairs)", tf);
     row(s, "Held-out frames", hf);
+    /* Regrain: what was added, so the grain metric below reads right. */
+    row(s, "Grain added (regrain)",
+        note->grain ? note->grain : "none: the frames are the model's result as it is");
     g_string_append(s, "</table>\n");
   } else {
     g_string_append(s, "<p class=\"flag\">The checkpoint could not be read: ");
@@ -1136,6 +1140,13 @@ sr_validation_run(SrProject *project, const SrValidationOptions *opts,
 
   if (opts->write_note) {
     out->note_path = g_build_filename(out->out_dir, "validation-note.html", NULL);
+    /* Whether the render added grain, and how: its first frame's record. */
+    g_autofree char *first_rendered =
+        out->n_frames ? sr_pattern_format(pattern, out->frames[0].frame) : NULL;
+    sr_image *gimg = first_rendered ? sr_image_read(first_rendered, NULL) : NULL;
+    g_autofree char *grain =
+        gimg ? g_strdup(sr_image_get_attribute(gimg, SR_RENDER_GRAIN_ATTR)) : NULL;
+    sr_image_free(gimg);
     const char *cav[2] = {caveats_text->len ? caveats_text->str : NULL, NULL};
     SrValidationNote note = {
         .project = project,
@@ -1148,6 +1159,7 @@ sr_validation_run(SrProject *project, const SrValidationOptions *opts,
         .thresholds = &opts->thresholds,
         .stills = note_stills,
         .caveats = cav,
+        .grain = grain,
     };
     if (!sr_validation_note_write(&note, out->note_path, error))
       goto done;

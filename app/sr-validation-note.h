@@ -59,6 +59,7 @@ typedef struct {
   GPtrArray *stills;
   const char *const *caveats;
   const char *date_iso; /* NULL: now */
+  const char *grain;    /* the render's spatialRecovery:grain; NULL: no grain added */
 } SrValidationNote;
 
 /* The note as HTML text (caller frees); NULL + error when a still cannot be

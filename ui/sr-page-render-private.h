@@ -18,6 +18,8 @@ gboolean sr_page_render_start(SrPageRender *self, int first, int last, GError **
 void sr_page_render_stop(SrPageRender *self);
 /* Frames rendered (or found complete) by the last run. */
 int sr_page_render_get_n_done(SrPageRender *self);
+/* "Add grain matching the Reference": read when a render starts. */
+GtkCheckButton *sr_page_render_get_regrain_check(SrPageRender *self);
 /* The output pattern renders are written to (caller frees); NULL until a
  * worker has worked it out (it reads the checkpoint's model id). */
 char *sr_page_render_get_output_pattern(SrPageRender *self);
@@ -96,6 +98,7 @@ struct _SrPageRender {
   GtkWidget *progress_bar, *status_label, *facts_output;
   GtkWidget *current_title, *flag_button, *unflag_button, *current_state, *qa_status;
   GtkWidget *flag_list, *include_qa_check, *add_pairs_button, *review_message;
+  GtkWidget *regrain_check;
 
   GtkWidget *viewer;
   GtkWidget *flag_popover, *flag_popover_title, *reason_entry, *reason_button;

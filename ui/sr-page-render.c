@@ -61,6 +61,7 @@ typedef struct {
   SrJob *job;      /* the job running this, while it runs */
   int first, last;
   int count; /* at most this many frames from first; 0 = no limit */
+  gboolean regrain;
 } RenderJob;
 
 static void
@@ -301,6 +302,7 @@ render_job_run(SrJob *job, gpointer data, GError **error)
   o.last = j->last;
   o.count = j->count;
   o.skip_missing = TRUE;
+  o.regrain = j->regrain;
   o.ready = on_render_ready;
   o.callbacks = (sr_render_callbacks){
       .user = j, .progress = on_render_progress, .cancel = sr_job_get_cancel_flag(job)};
@@ -535,6 +537,7 @@ start_job(SrPageRender *self, int first, int last, int count, GError **error)
   j->first = first;
   j->last = last;
   j->count = count;
+  j->regrain = gtk_check_button_get_active(GTK_CHECK_BUTTON(self->regrain_check));
   if (self->log)
     render_log_unref(self->log);
   self->log = render_log_new();
@@ -562,6 +565,12 @@ sr_page_render_stop(SrPageRender *self)
 {
   if (self->job)
     sr_job_cancel(self->job);
+}
+
+GtkCheckButton *
+sr_page_render_get_regrain_check(SrPageRender *self)
+{
+  return GTK_CHECK_BUTTON(self->regrain_check);
 }
 
 int
@@ -985,6 +994,7 @@ sr_page_render_class_init(SrPageRenderClass *klass)
   BIND(qa_status);
   BIND(flag_list);
   BIND(include_qa_check);
+  BIND(regrain_check);
   BIND(add_pairs_button);
   BIND(review_message);
 #undef BIND

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "sr-frame-cache.h"
+#include "sr-grain-plan.h"
 #include "sr-job.h"
 #include "sr-validation-note.h"
 #include "sr-metric-plot.h"
@@ -61,6 +62,11 @@ void sr_page_review_get_playback_stats(SrPageReview *self, guint64 *due, guint64
 void sr_page_review_get_loop(SrPageReview *self, int *in, int *out);
 void sr_page_review_set_loop(SrPageReview *self, int in, int out);
 
+/* The Grain toggle (sr-page-review-grain.c) and whether the render shown
+ * has a grain plan beside it. */
+GtkCheckButton *sr_page_review_get_grain_check(SrPageReview *self);
+gboolean sr_page_review_get_grain_plan_loaded(SrPageReview *self);
+
 /* ---- Shared by the page's files ---- */
 
 struct _SrPageReview {
@@ -77,6 +83,7 @@ struct _SrPageReview {
   GtkAdjustment *timeline_adjustment;
   GtkWidget *plots_box, *measure_label, *checklist;
   GtkWidget *wave_a, *wave_b, *vec_a, *vec_b;
+  GtkWidget *grain_check;
 
   GtkWidget *viewer;
   GtkWidget *plots[SR_REVIEW_N_ITEMS];
@@ -105,6 +112,13 @@ struct _SrPageReview {
 
   /* Comparison. */
   gboolean entering_toggle;
+
+  /* Grain toggle: the render's plan (NULL without one), the frame B as
+   * rendered, and a preview in flight. */
+  SrGrainPlan *grain_plan;
+  SrFrame *rendered_b;
+  guint grain_generation;
+  gboolean grain_busy, grain_known;
 
   /* Metrics. */
   SrJob *measure_job;
@@ -152,6 +166,14 @@ void sr_page_review_playback_range_changed(SrPageReview *self, const sr_sequence
 /* The playback rate offered for a Source: a movie's own rate (the nearest
  * of 24, 25 and 30 fps within half a frame per second), else 24. */
 int sr_page_review_rate_of(const sr_sequence *source);
+
+void sr_page_review_show_b(SrPageReview *self, SrFrame *frame);
+
+/* sr-page-review-grain.c */
+void sr_page_review_grain_show(SrPageReview *self, SrFrame *rendered);
+void sr_page_review_grain_render_changed(SrPageReview *self);
+void sr_page_review_grain_refresh(SrPageReview *self);
+void sr_page_review_on_grain_toggled(GtkCheckButton *button, SrPageReview *self);
 
 /* sr-page-review-metrics.c */
 void sr_page_review_start_measure(SrPageReview *self);

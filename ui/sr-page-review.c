@@ -217,6 +217,7 @@ on_detect_done(GObject *source, GAsyncResult *result, gpointer user_data)
     sr_frame_cache_set_sequence(self->source_frames, &d->source);
     sr_frame_cache_set_sequence(self->render_frames, &d->render);
     clear_pictures(self);
+    sr_page_review_grain_render_changed(self);
     int frame = self->frame == G_MININT ? self->first : CLAMP(self->frame, self->first, self->last);
     self->frame = G_MININT;
     self->syncing = TRUE;
@@ -228,6 +229,8 @@ on_detect_done(GObject *source, GAsyncResult *result, gpointer user_data)
     gtk_stack_set_visible_child_name(GTK_STACK(self->stack), "review");
     sr_page_review_set_frame(self, frame);
     sr_page_review_playback_range_changed(self, &d->source);
+  } else {
+    sr_page_review_grain_refresh(self);
   }
   if (g_strcmp0(self->measured_key, self->render_key) != 0 && !self->measure_job)
     sr_page_review_start_measure(self);
@@ -304,17 +307,25 @@ on_source_ready(SrFrameCache *cache, int number, SrFrame *frame, SrPageReview *s
     queue_scopes(self);
 }
 
+/* Recovered (B) in the viewer and its scopes: the frame as rendered, or
+ * the Grain toggle's preview of it (sr-page-review-grain.c). */
+void
+sr_page_review_show_b(SrPageReview *self, SrFrame *frame)
+{
+  g_clear_pointer(&self->frame_b, sr_frame_unref);
+  self->frame_b = sr_frame_ref(frame);
+  sr_viewer_set_frame_b(sr_page_review_viewer(self), frame);
+  if (self->speed == 0) /* scopes wait for the frame playback pauses on */
+    queue_scopes(self);
+}
+
 static void
 on_render_ready(SrFrameCache *cache, int number, SrFrame *frame, SrPageReview *self)
 {
   if (number != self->frame)
     return;
   sync_colourspace(self);
-  g_clear_pointer(&self->frame_b, sr_frame_unref);
-  self->frame_b = sr_frame_ref(frame);
-  sr_viewer_set_frame_b(sr_page_review_viewer(self), frame);
-  if (self->speed == 0)
-    queue_scopes(self);
+  sr_page_review_grain_show(self, frame);
 }
 
 static void
@@ -401,7 +412,7 @@ sr_page_review_get_settled(SrPageReview *self)
 {
   g_return_val_if_fail(SR_IS_PAGE_REVIEW(self), FALSE);
   return self->has_render && self->frame_a && self->frame_b && self->scoped_a == self->frame_a &&
-         self->scoped_b == self->frame_b && !self->scope_running;
+         self->scoped_b == self->frame_b && !self->scope_running && !self->grain_busy;
 }
 
 static void
@@ -858,6 +869,9 @@ sr_page_review_dispose(GObject *object)
   g_clear_pointer(&self->frame_b, sr_frame_unref);
   g_clear_pointer(&self->scoped_a, sr_frame_unref);
   g_clear_pointer(&self->scoped_b, sr_frame_unref);
+  g_clear_pointer(&self->rendered_b, sr_frame_unref);
+  g_clear_pointer(&self->grain_plan, g_free);
+  self->grain_generation++;
   g_clear_pointer(&self->stills, g_ptr_array_unref);
   gtk_widget_dispose_template(GTK_WIDGET(self), SR_TYPE_PAGE_REVIEW);
   G_OBJECT_CLASS(sr_page_review_parent_class)->dispose(object);
@@ -925,6 +939,8 @@ sr_page_review_class_init(SrPageReviewClass *klass)
   BIND(wave_b);
   BIND(vec_a);
   BIND(vec_b);
+  BIND(grain_check);
+  gtk_widget_class_bind_template_callback(widget_class, sr_page_review_on_grain_toggled);
 #undef BIND
 
   gtk_widget_class_install_action(widget_class, "review.step", "i", action_step);

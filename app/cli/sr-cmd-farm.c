@@ -72,7 +72,7 @@ farm_submit(int argc, char **argv)
   g_autofree char *account_s = NULL, *gres_s = NULL, *time_s = NULL, *mem_s = NULL;
   g_autofree char *backend_s = NULL, *progress_s = NULL;
   int tasks = 0, per_task = 0, cpus = 1, max_running = 0;
-  gboolean deliver = FALSE, no_requeue = FALSE, hold = FALSE;
+  gboolean deliver = FALSE, no_requeue = FALSE, hold = FALSE, regrain = FALSE;
   GOptionEntry entries[] = {
       {"scheduler", 0, 0, G_OPTION_ARG_STRING, &scheduler_s, _("slurm (the only one so far)"),
        "NAME"},
@@ -98,6 +98,9 @@ farm_submit(int argc, char **argv)
        _("cpu, cuda or auto (default: cuda with --gres gpu, else cpu)"), "NAME"},
       {"deliver", 0, 0, G_OPTION_ARG_NONE, &deliver,
        _("Deliver the masters once the range validates"), NULL},
+      {"regrain", 0, 0, G_OPTION_ARG_NONE, &regrain,
+       _("Render with the grain the Reference has and the model leaves out (render --regrain)"),
+       NULL},
       {"no-requeue", 0, 0, G_OPTION_ARG_NONE, &no_requeue,
        _("Do not let Slurm requeue pre-empted tasks"), NULL},
       {"hold", 0, 0, G_OPTION_ARG_NONE, &hold,
@@ -152,6 +155,7 @@ farm_submit(int argc, char **argv)
   o.max_running = max_running;
   o.requeue = !no_requeue;
   o.deliver = deliver;
+  o.regrain = regrain;
   o.hold = hold;
   g_autoptr(SrProject) project = sr_cli_load_project(CMD, argv[1]);
   if (!project)

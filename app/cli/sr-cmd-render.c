@@ -117,6 +117,15 @@ on_ready(gpointer user, const SrRenderingPlan *plan)
     fprintf(stderr, _("model %s (%s, step %lld) on %s: frames %d-%d\n"), shrt,
             sr_unet_size_id(model->meta.size), (long long)model->meta.step,
             model->backend->description, plan->first, plan->last);
+  if (!ui->json && plan->grain)
+    fprintf(stderr,
+            plan->grain_measured
+                ? _("grain: measured on %d training pairs (Reference %.3g, model %.3g in %d flat "
+                    "blocks), seed %llu, plan saved as %s\n")
+                : _("grain: %d training pairs (Reference %.3g, model %.3g in %d flat blocks), "
+                    "seed %llu, plan read from %s\n"),
+            plan->grain->pairs, plan->grain->reference_variance, plan->grain->result_variance,
+            plan->grain->blocks, (unsigned long long)plan->grain->plan.seed, plan->grain_path);
   ui->progress = sr_progress_new(ui->mode, "render", plan->last - plan->first + 1);
 }
 
@@ -126,7 +135,8 @@ sr_cmd_render(int argc, char **argv)
   g_autofree char *model_s = NULL, *input_s = NULL, *output_s = NULL, *frames_s = NULL;
   g_autofree char *backend_s = NULL, *progress_s = NULL, *compression_s = NULL;
   int first = 0, tile = 0;
-  gboolean skip_missing = FALSE;
+  gboolean skip_missing = FALSE, regrain = FALSE;
+  gint64 grain_seed = 0;
   GOptionEntry entries[] = {
       {"model", 'm', 0, G_OPTION_ARG_FILENAME, &model_s, _("Checkpoint (.safetensors)"), "FILE"},
       {"input", 'i', 0, G_OPTION_ARG_FILENAME, &input_s, _("Source sequence"), "PATTERN"},
@@ -145,6 +155,12 @@ sr_cmd_render(int argc, char **argv)
       {"progress", 0, 0, G_OPTION_ARG_STRING, &progress_s, _("auto, bar, json or quiet"), "MODE"},
       {"skip-missing", 0, 0, G_OPTION_ARG_NONE, &skip_missing,
        _("Render around missing Source frames and list them at the end"), NULL},
+      {"regrain", 0, 0, G_OPTION_ARG_NONE, &regrain,
+       _("Add the grain the Reference has and the model leaves out (measured on the project's "
+         "training pairs; needs a PROJECT)"),
+       NULL},
+      {"grain-seed", 0, 0, G_OPTION_ARG_INT64, &grain_seed,
+       _("Seed of the added grain (default: 1, or the seed of the render's grain plan)"), "N"},
       {NULL},
   };
   g_autoptr(GOptionContext) ctx =
@@ -171,6 +187,16 @@ sr_cmd_render(int argc, char **argv)
   gboolean json = mode == SR_PROGRESS_JSON;
   if (first < 0) {
     sr_cli_error("render", _("--first must be 1 or more"));
+    return 2;
+  }
+  if (grain_seed < 0 || (grain_seed && !regrain)) {
+    sr_cli_error("render", grain_seed < 0 ? _("--grain-seed must be 1 or more")
+                                          : _("--grain-seed goes with --regrain"));
+    return 2;
+  }
+  if (regrain && argc != 2) {
+    sr_cli_error("render", _("--regrain measures the grain on a project's training pairs: give "
+                             "the PROJECT"));
     return 2;
   }
   sr_write_options wo;
@@ -227,6 +253,8 @@ sr_cmd_render(int argc, char **argv)
   ro.count = first;
   ro.tile = tile;
   ro.skip_missing = skip_missing;
+  ro.regrain = regrain;
+  ro.grain_seed = (guint64)grain_seed;
   ro.write = wo;
   ro.ready = on_ready;
   render_ui ui = {NULL, json, have_project ? project : NULL, mode,
@@ -293,6 +321,22 @@ sr_cmd_render(int argc, char **argv)
     json_builder_add_boolean_value(jb, stopped);
     json_builder_set_member_name(jb, "output");
     json_builder_add_string_value(jb, output);
+    json_builder_set_member_name(jb, "grain");
+    if (out.grained) {
+      json_builder_begin_object(jb);
+      g_autofree char *seed = g_strdup_printf("%" G_GUINT64_FORMAT, (guint64)out.grain.plan.seed);
+      json_builder_set_member_name(jb, "seed");
+      json_builder_add_string_value(jb, seed);
+      json_builder_set_member_name(jb, "plan");
+      json_builder_add_string_value(jb, out.grain_path);
+      json_builder_set_member_name(jb, "reference_variance");
+      json_builder_add_double_value(jb, out.grain.reference_variance);
+      json_builder_set_member_name(jb, "result_variance");
+      json_builder_add_double_value(jb, out.grain.result_variance);
+      json_builder_end_object(jb);
+    } else {
+      json_builder_add_null_value(jb);
+    }
     json_builder_end_object(jb);
     sr_cli_emit_json(jb);
   } else {
@@ -309,6 +353,9 @@ sr_cmd_render(int argc, char **argv)
                       "missing   %d Source frames not rendered: %s\n", res->n_missing),
              res->n_missing, missing_text);
     printf(_("output    %s\n"), output);
+    if (out.grained)
+      printf(_("grain     seed %llu, Reference variance %.3g, plan %s\n"),
+             (unsigned long long)out.grain.plan.seed, out.grain.reference_variance, out.grain_path);
   }
   return !ok || stopped || failed ? 1 : 0;
 }

@@ -218,6 +218,13 @@ finish_frame(render_state *s, int frame, sr_render_frame_status st, const char *
 bool
 sr_render_output_complete(const char *out_path, int width, int height, const char *model_id)
 {
+  return sr_render_output_complete_grain(out_path, width, height, model_id, NULL);
+}
+
+bool
+sr_render_output_complete_grain(const char *out_path, int width, int height, const char *model_id,
+                                const char *grain_attr)
+{
   sr_image_info info;
   if (!sr_image_read_info(out_path, &info, NULL))
     return false;
@@ -230,9 +237,29 @@ sr_render_output_complete(const char *out_path, int width, int height, const cha
   if (!img)
     return false;
   const char *id = sr_image_get_attribute(img, SR_RENDER_MODEL_ID_ATTR);
+  const char *grain = sr_image_get_attribute(img, SR_RENDER_GRAIN_ATTR);
   bool same = id && strcmp(id, model_id) == 0;
+  same = same && (grain_attr ? grain && strcmp(grain, grain_attr) == 0 : !grain);
   sr_image_free(img);
   return same;
+}
+
+sr_image *
+sr_render_frame(sr_unet *net, const sr_image *source, const sr_prep_settings *prep,
+                const sr_infer_options *opts, const sr_regrain *g, int frame, sr_error *err)
+{
+  if (!g)
+    return sr_infer_frame(net, source, prep, opts, err);
+  sr_image *input = sr_prep_source(source, prep, err);
+  if (!input)
+    return NULL;
+  sr_image *dy = sr_infer_delta(net, input, opts, err);
+  bool ok = dy && sr_regrain_add(g, frame, input->pixels, sr_ycbcr_coefficients(prep->matrix),
+                                 input->width, input->height, dy->pixels, err);
+  sr_image_free(input);
+  sr_image *out = ok ? sr_merge_recovered(source, dy, prep, err) : NULL;
+  sr_image_free(dy);
+  return out;
 }
 
 static int
@@ -313,7 +340,8 @@ reader_main(void *arg)
       free(out_path);
       continue;
     }
-    if (sr_render_output_complete(out_path, si.width, si.height, s->model->meta.model_id)) {
+    if (sr_render_output_complete_grain(out_path, si.width, si.height, s->model->meta.model_id,
+                                        s->opts->regrain ? s->opts->grain_attr : NULL)) {
       finish_frame(s, f, SR_RENDER_FRAME_SKIPPED, out_path, t0);
       sr_claim_release(&claim);
       free(src_path);
@@ -467,6 +495,10 @@ sr_render_run(sr_model *model, const sr_sequence *seq, const sr_render_options *
                      "pattern are required"));
     return false;
   }
+  if (opts->regrain && (!opts->grain_attr || !*opts->grain_attr)) {
+    sr_error_set(err, SR_ERR_INVALID, SR_("render: a grain plan needs its description"));
+    return false;
+  }
   if (opts->last < opts->first) {
     sr_error_set(err, SR_ERR_INVALID, SR_("render: empty frame range %d-%d"), opts->first,
                  opts->last);
@@ -574,9 +606,12 @@ sr_render_run(sr_model *model, const sr_sequence *seq, const sr_render_options *
     if (!j)
       break;
     sr_error e = {0};
-    sr_image *rec = sr_infer_frame(model->net, j->image, &prep, &opts->infer, &e);
+    sr_image *rec =
+        sr_render_frame(model->net, j->image, &prep, &opts->infer, opts->regrain, j->frame, &e);
     bool ok = rec != NULL;
     ok = ok && sr_image_set_attribute(rec, SR_RENDER_MODEL_ID_ATTR, model->meta.model_id, &e);
+    if (ok && opts->regrain)
+      ok = sr_image_set_attribute(rec, SR_RENDER_GRAIN_ATTR, opts->grain_attr, &e);
     if (ok && opts->checkpoint_path)
       ok = sr_image_set_attribute(rec, SR_RENDER_CHECKPOINT_ATTR, opts->checkpoint_path, &e);
     if (!ok) {

@@ -12,6 +12,14 @@
  * frame's size and (for EXR) carries the same spatialRecovery:modelId
  * attribute is skipped; one rendered by another model is rendered again.
  *
+ * Regrain (optional, off by default): with a grain plan (sr-grain.h) each
+ * frame's ΔY gets the plan's grain for that frame number before it is
+ * merged back (luma only, chroma untouched), and the frame carries the
+ * plan's description in spatialRecovery:grain; resume then also requires
+ * that attribute to match, so a frame rendered without the grain, or with
+ * another plan, is rendered again. Without a plan the frame is exactly the
+ * network's (sr_infer_frame) and carries no grain attribute.
+ *
  * A Source frame that cannot be read is reported and left out; every other
  * frame still renders. Any other error (writing, the network) or a cancel
  * stops the pipeline: frames being written finish atomically, queued ones
@@ -27,11 +35,13 @@
 #include <stdbool.h>
 
 #include "sr-error.h"
+#include "sr-grain.h"
 #include "sr-infer.h"
 #include "sr-io.h"
 
 #define SR_RENDER_MODEL_ID_ATTR   "spatialRecovery:modelId"
 #define SR_RENDER_CHECKPOINT_ATTR "spatialRecovery:checkpoint"
+#define SR_RENDER_GRAIN_ATTR      "spatialRecovery:grain"
 
 typedef enum sr_render_frame_status {
   SR_RENDER_FRAME_RENDERED,
@@ -50,6 +60,8 @@ typedef struct sr_render_options {
   int queue_depth;              /* 0 = 2 frames per queue */
   bool skip_missing;            /* missing Source frames are listed, not fatal */
   const sr_sequence *reference; /* also never overwritten; may be NULL */
+  const sr_regrain *regrain;    /* grain to add; NULL: none (the default) */
+  const char *grain_attr;       /* the plan's description, required with regrain */
 } sr_render_options;
 
 void sr_render_options_init(sr_render_options *o);
@@ -88,8 +100,18 @@ void sr_render_result_clear(sr_render_result *r);
 
 /* True when out_path is a finished render of a width×height frame by the
  * model model_id (EXR: the attribute must match; other formats carry no
- * attributes, so only the size is checked). */
+ * attributes, so only the size is checked), without grain. */
 bool sr_render_output_complete(const char *out_path, int width, int height, const char *model_id);
+/* The same, with the grain plan described by grain_attr (NULL: without
+ * grain): the EXR frame's spatialRecovery:grain must match. */
+bool sr_render_output_complete_grain(const char *out_path, int width, int height,
+                                     const char *model_id, const char *grain_attr);
+
+/* One frame of Stage 4 with the optional grain: sr_infer_frame when g is
+ * NULL, else prep, network, g's grain for `frame` added to ΔY, merge. */
+sr_image *sr_render_frame(sr_unet *net, const sr_image *source, const sr_prep_settings *prep,
+                          const sr_infer_options *opts, const sr_regrain *g, int frame,
+                          sr_error *err);
 
 /* Fails (SR_ERR_INVALID, naming both files) when a frame first..last of
  * output_pattern is a frame of source or reference (may be NULL). */

@@ -33,6 +33,13 @@ band_of(int kx, int ky)
 }
 
 static int
+cmp_desc(const void *a, const void *b)
+{
+  int x = *(const int *)a, y = *(const int *)b;
+  return (y > x) - (y < x);
+}
+
+static int
 level_of(double y)
 {
   int l = (int)floor(y * SR_GRAIN_LEVELS);
@@ -76,20 +83,57 @@ sr_grain_measure(sr_grain_profile *p, const float *y, const float *source_y, int
 {
   size_t count = 0;
   unsigned char *mask = sr_qa_flat_mask(source_y, w, h, &count);
+  if (!mask) {
+    sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory measuring grain (%dx%d)"), w, h);
+    return false;
+  }
+  bool ok = sr_grain_measure_mask(p, y, mask, w, h, err);
+  free(mask);
+  return ok;
+}
+
+bool
+sr_grain_measure_mask(sr_grain_profile *p, const float *y, const unsigned char *mask, int w, int h,
+                      sr_error *err)
+{
   sr_fft_plan *plan = sr_fft_plan_new(B);
   double *data = malloc(2 * NB * sizeof *data), *scratch = malloc(2 * B * sizeof *scratch);
-  bool ok = mask && plan && data && scratch;
+  bool ok = plan && data && scratch;
   if (!ok) {
     sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory measuring grain (%dx%d)"), w, h);
     goto out;
   }
-  for (int y0 = 0; y0 + B <= h; y0 += B)
-    for (int x0 = 0; x0 + B <= w; x0 += B) {
+  /* A block counts when FLAT_SHARE of its pixels are flat; in a frame where
+   * no block is, the quarter of blocks with the most flat pixels: the flat
+   * mask is the Source's least-textured quarter of pixels, which in a frame
+   * that is flat all over (or textured all over) lies scattered, so that no
+   * block is 90 % flat although every block is as flat as any. */
+  int bw = w / B, bh = h / B, nblocks = bw * bh, need = (int)(FLAT_SHARE * NB);
+  int *share = nblocks ? malloc((size_t)nblocks * 2 * sizeof *share) : NULL;
+  if (nblocks && !share) {
+    sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory measuring grain (%dx%d)"), w, h);
+    ok = false;
+    goto out;
+  }
+  for (int by = 0; by < bh; by++)
+    for (int bx = 0; bx < bw; bx++) {
       int flat = 0;
       for (int j = 0; j < B; j++)
         for (int i = 0; i < B; i++)
-          flat += mask[(size_t)(y0 + j) * (size_t)w + (size_t)(x0 + i)];
-      if (flat < FLAT_SHARE * NB)
+          flat += mask[(size_t)(by * B + j) * (size_t)w + (size_t)(bx * B + i)];
+      share[by * bw + bx] = share[nblocks + by * bw + bx] = flat;
+    }
+  if (nblocks) {
+    qsort(share + nblocks, (size_t)nblocks, sizeof *share, cmp_desc);
+    int top = share[nblocks + (nblocks - 1) / 4];
+    /* The flattest quarter only where no block is flat outright. */
+    if (share[nblocks] < need)
+      need = top;
+  }
+  for (int y0 = 0; y0 + B <= h; y0 += B)
+    for (int x0 = 0; x0 + B <= w; x0 += B) {
+      int flat = share[(y0 / B) * bw + x0 / B];
+      if (flat < need || flat == 0)
         continue;
       double wsum, mean = window_block(y, w, x0, y0, data, &wsum);
       sr_fft_2d(plan, plan, data, B, B, scratch, false);
@@ -106,8 +150,8 @@ sr_grain_measure(sr_grain_profile *p, const float *y, const float *source_y, int
       p->level_blocks[l]++;
       p->blocks++;
     }
+  free(share);
 out:
-  free(mask);
   sr_fft_plan_free(plan);
   free(data);
   free(scratch);
@@ -202,13 +246,22 @@ sr_regrain_plan(sr_regrain *g, const sr_grain_profile *reference, const sr_grain
   free(data);
   free(scratch);
 
-  double ref_l[SR_GRAIN_LEVELS], out_l[SR_GRAIN_LEVELS];
+  /* The level curve shapes the missing spectrum as the Reference's grain
+   * varies with the level: gain² = ref_l / (the Reference's mean block
+   * variance), so the flat blocks on average get `add` itself. (Subtracting
+   * the result's level curve instead would let a result with more power
+   * than the Reference in some bins — coarse Source grain the model left —
+   * cancel the power it lacks in others, and undershoot.) */
+  double ref_l[SR_GRAIN_LEVELS], ref_mean = 0;
+  int level_blocks = 0;
   filled_levels(reference, ref_l);
-  filled_levels(present, out_l);
   for (int l = 0; l < SR_GRAIN_LEVELS; l++) {
-    double want = fmax(ref_l[l] - (isnan(out_l[l]) ? 0.0 : out_l[l]), 0.0);
-    g->level_gain[l] = total > 0 ? sqrt(want / total) : 0.0;
+    ref_mean += reference->level_sum[l];
+    level_blocks += reference->level_blocks[l];
   }
+  ref_mean = level_blocks ? ref_mean / level_blocks : 0.0;
+  for (int l = 0; l < SR_GRAIN_LEVELS; l++)
+    g->level_gain[l] = total > 0 && ref_mean > 0 ? sqrt(ref_l[l] / ref_mean) : 0.0;
   return true;
 }
 
@@ -218,16 +271,36 @@ sr_regrain_add(const sr_regrain *g, int frame, const float *rgb, sr_ycbcr_coeffs
 {
   int nw = w + B, nh = h + B;
   float *noise = malloc((size_t)nw * (size_t)nh * sizeof *noise);
-  if (!noise) {
+  double *sum = malloc((size_t)(w + 1) * (size_t)(h + 1) * sizeof *sum);
+  if (!noise || !sum) {
+    free(noise);
+    free(sum);
     sr_error_set(err, SR_ERR_NOMEM, SR_("out of memory synthesising grain (%dx%d)"), w, h);
     return false;
+  }
+  /* The level a pixel's grain is scaled for is the mean Y of the B×B block
+   * around it, as the measurement files each block under its mean: a
+   * per-pixel level would spread a block's grain over the neighbouring
+   * levels and lose strength wherever the level curve is not smooth. */
+  for (int x = 0; x <= w; x++)
+    sum[x] = 0;
+  for (int y = 0; y < h; y++) {
+    double row = 0;
+    sum[(size_t)(y + 1) * (size_t)(w + 1)] = 0;
+    for (int x = 0; x < w; x++) {
+      size_t p = (size_t)y * (size_t)w + (size_t)x;
+      row += sr_luma(c, rgb[3 * p], rgb[3 * p + 1], rgb[3 * p + 2]) + dy[p];
+      sum[(size_t)(y + 1) * (size_t)(w + 1) + (size_t)(x + 1)] =
+          sum[(size_t)y * (size_t)(w + 1) + (size_t)(x + 1)] + row;
+    }
   }
   /* One stream per frame: frames are independent, a render repeatable. */
   sr_rng rng;
   sr_rng_seed(&rng, g->seed ^ ((uint64_t)(int64_t)frame * 0x9e3779b97f4a7c15ULL));
   for (size_t i = 0; i < (size_t)nw * (size_t)nh; i++)
     noise[i] = (float)sr_rng_normal(&rng);
-  for (int y = 0; y < h; y++)
+  for (int y = 0; y < h; y++) {
+    int y0 = y - B / 2 < 0 ? 0 : y - B / 2, y1 = y + B / 2 > h ? h : y + B / 2;
     for (int x = 0; x < w; x++) {
       float s = 0;
       for (int j = 0; j < B; j++) {
@@ -236,17 +309,17 @@ sr_regrain_add(const sr_regrain *g, int frame, const float *rgb, sr_ycbcr_coeffs
         for (int i = 0; i < B; i++)
           s += k[i] * n[i];
       }
-      size_t p = (size_t)y * (size_t)w + (size_t)x;
-      double yv = sr_luma(c, rgb[3 * p], rgb[3 * p + 1], rgb[3 * p + 2]) + dy[p];
-      /* Level centres sit at (l + ½)/LEVELS; linear between them. */
-      double t = yv * SR_GRAIN_LEVELS - 0.5;
-      int l0 = (int)floor(t);
-      double f = t - l0;
-      int a = l0 < 0 ? 0 : l0 >= SR_GRAIN_LEVELS ? SR_GRAIN_LEVELS - 1 : l0;
-      int b = l0 + 1 < 0 ? 0 : l0 + 1 >= SR_GRAIN_LEVELS ? SR_GRAIN_LEVELS - 1 : l0 + 1;
-      double gain = (1 - f) * g->level_gain[a] + f * g->level_gain[b];
-      dy[p] += (float)(gain * s);
+      int x0 = x - B / 2 < 0 ? 0 : x - B / 2, x1 = x + B / 2 > w ? w : x + B / 2;
+      size_t W1 = (size_t)(w + 1);
+      double area = (double)(x1 - x0) * (double)(y1 - y0);
+      double yv = (sum[(size_t)y1 * W1 + (size_t)x1] - sum[(size_t)y0 * W1 + (size_t)x1] -
+                   sum[(size_t)y1 * W1 + (size_t)x0] + sum[(size_t)y0 * W1 + (size_t)x0]) /
+                  area;
+      double gain = g->level_gain[level_of(yv)];
+      dy[(size_t)y * (size_t)w + (size_t)x] += (float)(gain * s);
     }
+  }
   free(noise);
+  free(sum);
   return true;
 }

@@ -1,5 +1,7 @@
 /* sr-metrics.c — per-frame QA metrics (see sr-metrics.h). */
 #include "sr-metrics.h"
+
+#include "sr-grain.h"
 #include "sr-i18n.h"
 
 #include <float.h>
@@ -318,16 +320,17 @@ sr_qa_flat_mask(const float *source_y, int w, int h, size_t *count)
   return mask;
 }
 
-static double
-masked_power(const float *band0, const unsigned char *mask, size_t n, size_t count)
+/* Grain as regrain measures and targets it (sr-grain.h): the variance of
+ * the flat blocks' noise power spectrum; NaN when no block is flat. */
+static bool
+flat_grain(const float *y, const unsigned char *mask, int w, int h, double *out, sr_error *err)
 {
-  if (!count)
-    return NAN;
-  double s = 0.0;
-  for (size_t i = 0; i < n; i++)
-    if (mask[i])
-      s += (double)band0[i] * (double)band0[i];
-  return s / (double)count;
+  sr_grain_profile p;
+  sr_grain_profile_init(&p);
+  if (!sr_grain_measure_mask(&p, y, mask, w, h, err))
+    return false;
+  *out = sr_grain_variance(&p);
+  return true;
 }
 
 /* Separable running min and max of radius r (edges replicated). */
@@ -680,8 +683,9 @@ sr_qa_measure_frame(const sr_qa_context *ctx, int frame, const sr_image *output,
   out->sharpness_gain_db = db_ratio(hf_out, hf_src);
   out->hf_db_out = db_ratio(hf_out, 1.0);
   out->hf_db_src = db_ratio(hf_src, 1.0);
-  out->grain_out = masked_power(band0_out, mask, n, out->flat_pixels);
-  out->grain_src = masked_power(band0_src, mask, n, out->flat_pixels);
+  if (!flat_grain(po.y, mask, w, h, &out->grain_out, err) ||
+      !flat_grain(ps.y, mask, w, h, &out->grain_src, err))
+    goto done;
   out->grain_vs_source_db = db_ratio(out->grain_out, out->grain_src);
   out->halo_score = halo_score(po.y, mn, mx, n, &out->edge_pixels);
   out->mean_y_out = mean_of(po.y, n);
@@ -691,7 +695,8 @@ sr_qa_measure_frame(const sr_qa_context *ctx, int frame, const sr_image *output,
     double hf_ref = hf_energy(out->band_ref);
     out->hf_vs_reference_db = db_ratio(hf_out, hf_ref);
     out->source_hf_vs_reference_db = db_ratio(hf_src, hf_ref);
-    out->grain_ref = masked_power(band0_ref, mask, n, out->flat_pixels);
+    if (!flat_grain(pr.y, mask, w, h, &out->grain_ref, err))
+      goto done;
     out->grain_vs_reference_db = db_ratio(out->grain_out, out->grain_ref);
     out->reference_halo_score = halo_score(pr.y, mn, mx, n, NULL);
     if (opts && opts->fidelity) {

@@ -8,9 +8,11 @@
  *
  * Luma detail is split into three à-trous bands (B3-spline smoothing at
  * dilations 1, 2, 4): band k = G_k − G_{k+1}, G_0 = Y. "High-frequency
- * energy" is the mean square of bands 0 and 1; "grain" is the mean square of
- * band 0 over flat areas (the Source's least-textured pixels, found from its
- * coarse gradient), the same pixels for output, Source and Reference.
+ * energy" is the mean square of bands 0 and 1 over the whole crop; "grain"
+ * is what regrain measures and targets (sr-grain.h): the variance of the
+ * noise power spectrum of the flat 16×16 blocks (flat: the Source's
+ * least-textured pixels, found from its coarse gradient), the same blocks
+ * for output, Source and Reference; NaN when no block is flat.
  *
  * Use: sr_qa_context_new() once, sr_qa_measure_frame() per frame,
  * sr_qa_sequence_flicker() over the frames in order, then sr_qa_flag_frame()
@@ -57,7 +59,7 @@ typedef struct sr_qa_frame {
   double sharpness_gain_db;                     /* 10 log10 of it */
   double hf_vs_reference_db;                    /* 10 log10 HF(out) / HF(ref) */
   double source_hf_vs_reference_db;
-  double grain_out, grain_src, grain_ref; /* band-0 power in flat areas */
+  double grain_out, grain_src, grain_ref; /* flat-block grain variance (sr-grain.h) */
   double grain_vs_source_db, grain_vs_reference_db;
   size_t flat_pixels;
 

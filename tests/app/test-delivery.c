@@ -22,6 +22,7 @@
 #include "sr-io.h"
 #include "sr-unet.h"
 #include "sr-qa-cache.h"
+#include "sr-render.h"
 #include "sr-validation-note.h"
 
 #define W     64
@@ -1092,6 +1093,60 @@ test_names_follow_source(Fixture *fx, gconstpointer data)
   g_assert_cmpstr(sr_project_get_output_folder(fresh_project), ==, "output");
 }
 
+/* Regrain recorded: masters, sidecar and validation note say "none" for a
+ * render without grain and carry the render's grain record when it has one. */
+static void
+test_grain_recorded(Fixture *fx, gconstpointer data)
+{
+  const char *grain = "{\"seed\":\"7\",\"plan\":\"0123456789abcdef\","
+                      "\"referenceVariance\":0.0031,\"referenceBands\":[0,1e-4,2e-4,3e-4,"
+                      "4e-4,5e-4,6e-4,7e-4]}";
+  for (int grained = 0; grained < 2; grained++) {
+    if (grained)
+      for (int f = FIRST; f <= LAST; f++) {
+        sr_image *img = make_frame(f, 0.9f, fx->model_id);
+        sr_image_set_attribute(img, SR_RENDER_GRAIN_ATTR, grain, NULL);
+        g_autofree char *path = sr_pattern_format(fx->render_pattern, f);
+        sr_error err = {0};
+        if (!sr_image_write(path, img, NULL, &err))
+          g_error("%s", err.message);
+        sr_image_free(img);
+      }
+    const char *want = grained ? grain : "none";
+    g_autoptr(GError) error = NULL;
+    g_autofree char *out = g_build_filename(fx->dir, grained ? "d-grain" : "d-plain", NULL);
+    SrDeliveryOptions o;
+    sr_delivery_options_init(&o);
+    o.out_dir = out;
+    o.gate.qa_run = TRUE; /* signed off: see fixture_setup */
+    SrDeliveryResult r;
+    g_assert_true(sr_delivery_run(fx->project, &o, NULL, NULL, NULL, &r, &error));
+    g_autofree char *mp = master_path(fx, out, FIRST);
+    sr_image *m = sr_image_read(mp, NULL);
+    g_assert_nonnull(m);
+    g_assert_cmpstr(sr_image_get_attribute(m, "regrain"), ==, want);
+    sr_image_free(m);
+    g_autoptr(JsonParser) jp = json_parser_new();
+    g_assert_true(json_parser_load_from_file(jp, r.json_path, &error));
+    JsonObject *prov =
+        json_object_get_object_member(json_node_get_object(json_parser_get_root(jp)), "provenance");
+    g_assert_cmpstr(json_object_get_string_member(prov, "regrain"), ==, want);
+    sr_delivery_result_clear(&r);
+
+    g_autofree char *vout = g_build_filename(fx->dir, grained ? "v-grain" : "v-plain", NULL);
+    SrValidationOptions vo;
+    sr_validation_options_init(&vo);
+    vo.out_dir = vout;
+    SrValidationResult vr;
+    g_assert_true(sr_validation_run(fx->project, &vo, NULL, NULL, NULL, &vr, &error));
+    g_autofree char *html = NULL;
+    g_assert_true(g_file_get_contents(vr.note_path, &html, NULL, NULL));
+    g_assert_nonnull(strstr(html, "Grain added (regrain)"));
+    g_assert_nonnull(strstr(html, grained ? "0123456789abcdef" : "none: the frames are"));
+    sr_validation_result_clear(&vr);
+  }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1114,5 +1169,6 @@ main(int argc, char **argv)
   ADD("/validation/note", test_validation_note);
   ADD("/validation/cache", test_validation_cache);
   ADD("/cli/validate-deliver", test_cli);
+  ADD("/delivery/grain-recorded", test_grain_recorded);
   return g_test_run();
 }

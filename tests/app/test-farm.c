@@ -116,6 +116,12 @@ test_script_text(void)
   /* No account or memory given: the cluster's defaults stand. */
   g_assert_null(strstr(text, "--account"));
   g_assert_null(strstr(text, "--mem"));
+  g_assert_null(strstr(text, "--regrain"));
+  /* With grain every task renders with it (one plan, beside the render). */
+  s.regrain = TRUE;
+  g_autofree char *grained = sr_farm_render_script(&s, ranges, 4);
+  g_assert_nonnull(strstr(grained, "--progress json --regrain\nrc=$?\n"));
+  s.regrain = FALSE;
 
   s.deliver = TRUE;
   g_autofree char *fin = sr_farm_finish_script(&s);
@@ -316,6 +322,7 @@ test_record(void)
   g_autoptr(SrFarmRecord) r = sr_farm_record_new();
   SrFarmScript s;
   script_settings(&s, "/usr/bin/spatial-recovery-cli", "/archive/out/farm");
+  s.regrain = TRUE;
   sr_farm_record_set_script(r, &s);
   r->model_id = g_strdup("0123456789abcdef");
   SrFarmSubmission *sub = sr_farm_record_add(r);
@@ -333,6 +340,7 @@ test_record(void)
   g_assert_cmpstr(back->script.project, ==, "/archive/reel 3/it's.srproj");
   g_assert_cmpint(back->script.cpus_per_task, ==, 4);
   g_assert_true(back->script.requeue);
+  g_assert_true(back->script.regrain); /* farm resume renders with grain again */
   SrFarmSubmission *bs = g_ptr_array_index(back->submissions, 0);
   g_assert_cmpint(g_array_index(bs->ranges, SrFarmRange, 1).first, ==, 6);
 

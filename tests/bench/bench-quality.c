@@ -66,6 +66,7 @@ typedef struct {
   frame_pair *train, *held;
   int n_train, n_held;
   sr_prep_settings prep;
+  sr_image **clean_ref; /* the demo's held-out References without grain, or NULL */
   char origin[512];
 } pair_set;
 
@@ -90,6 +91,16 @@ simulated_set(pair_set *set, int w, int h, int n_train, int n_held)
     f->frame = i < n_train ? 4 * i : 8 * (i - n_train) + 2;
     if (!sr_simulator_render_frame(&so, f->frame, &f->src, &f->ref, &err))
       fail("simulator", err.message);
+  }
+  /* The same held-out frames without grain tell how much of the
+   * Reference's high-frequency energy is grain at all. */
+  so.grain = false;
+  set->clean_ref = g_new0(sr_image *, n_held);
+  for (int i = 0; i < n_held; i++) {
+    sr_image *src = NULL;
+    if (!sr_simulator_render_frame(&so, set->held[i].frame, &src, &set->clean_ref[i], &err))
+      fail("simulator", err.message);
+    sr_image_free(src);
   }
   snprintf(set->origin, sizeof set->origin, "demo simulator %dx%d, grain on, seed %llu", w, h,
            (unsigned long long)so.seed);
@@ -315,6 +326,44 @@ render(int method, const frame_pair *f, const sr_prep_settings *prep, const unsh
   return out;
 }
 
+/* Adds a held-out output's grain (and, given ref, the Reference's) to
+ * profiles, in the training domain, flat areas from the prepared Source. */
+static void
+measure_grain(sr_grain_profile *p, sr_grain_profile *ref, sr_grain_profile *added, float **model_y,
+              const sr_image *out, const sr_pair *pair, const sr_prep_settings *prep,
+              sr_ycbcr_coeffs c)
+{
+  sr_error err = {0};
+  sr_image *in = sr_prep_source(out, prep, &err);
+  if (!in)
+    fail("prep", err.message);
+  float *ys = luma_plane(pair->input, c), *yo = luma_plane(in, c);
+  int w = in->width, h = in->height;
+  if (!sr_grain_measure(p, yo, ys, w, h, &err))
+    fail("grain", err.message);
+  /* The model's result comes first; with it, the regrained result's
+   * difference from it is the grain as added, after the merge's limits. */
+  if (!added) {
+    g_free(*model_y);
+    *model_y = yo;
+    yo = NULL;
+  } else if (*model_y) {
+    for (size_t k = 0; k < (size_t)w * h; k++)
+      yo[k] -= (*model_y)[k];
+    if (!sr_grain_measure(added, yo, ys, w, h, &err))
+      fail("grain", err.message);
+  }
+  if (ref) {
+    float *yr = luma_plane(pair->ground_truth, c);
+    if (!sr_grain_measure(ref, yr, ys, w, h, &err))
+      fail("grain", err.message);
+    g_free(yr);
+  }
+  g_free(ys);
+  g_free(yo);
+  sr_image_free(in);
+}
+
 static void
 load_average(char *out, size_t n)
 {
@@ -444,6 +493,14 @@ main(int argc, char **argv)
     fail("QA", err.message);
   scores s[N_METHODS] = {0};
   double ref_halo = 0;
+  /* Grain on the held-out frames, measured as regrain measures it: the
+   * Reference's, the model's and the regrained result's. */
+  sr_grain_profile h_ref, h_model, h_regrain, h_added;
+  float *model_y = NULL;
+  sr_grain_profile_init(&h_added);
+  sr_grain_profile_init(&h_ref);
+  sr_grain_profile_init(&h_model);
+  sr_grain_profile_init(&h_regrain);
   sr_qa_options qo = {.fidelity = true, .held_out = true};
   for (int i = 0; i < set.n_held; i++)
     for (int m = 0; m < N_METHODS; m++) {
@@ -453,11 +510,18 @@ main(int argc, char **argv)
                                &q, &err))
         fail("QA", err.message);
       add_scores(&s[m], &q, set.n_held);
+      if (m == M_MODEL || m == M_REGRAIN)
+        measure_grain(m == M_MODEL ? &h_model : &h_regrain, m == M_MODEL ? &h_ref : NULL,
+                      m == M_MODEL ? NULL : &h_added, &model_y, out, &held[i], &set.prep, yc);
       if (m == M_SOURCE)
         ref_halo += q.reference_halo_score / set.n_held;
       sr_image_free(out);
     }
   load_average(load1, sizeof load1);
+  g_free(model_y);
+  double planned = 0;
+  for (int k = 0; k < SR_GRAIN_BLOCK * SR_GRAIN_BLOCK; k++)
+    planned += fmax(g_ref.nps_sum[k] / g_ref.blocks - g_out.nps_sum[k] / g_out.blocks, 0.0);
 
   printf("pairs: %s; %d training, %d held-out frames\n", set.origin, set.n_train, set.n_held);
   printf("model %s, patch %d, batch %d, %d steps, lr %g, %d threads, linear start %s\n",
@@ -469,7 +533,48 @@ main(int argc, char **argv)
   printf("grain: Reference variance %.3g, model's %.3g in %d flat blocks; measured and planned "
          "in %.1f s\n",
          sr_grain_variance(&g_ref), sr_grain_variance(&g_out), g_ref.blocks, t_grain);
-  printf("load average: before %s, after %s\n\n", load0, load1);
+  printf("load average: before %s, after %s\n", load0, load1);
+  printf("held-out grain (flat-area variance, sr-grain): Reference %.3g, model %.3g, model + "
+         "regrain %.3g; bands 1-%d:\n",
+         sr_grain_variance(&h_ref), sr_grain_variance(&h_model), sr_grain_variance(&h_regrain),
+         SR_GRAIN_BANDS - 1);
+  for (int b = 1; b < SR_GRAIN_BANDS; b++)
+    printf("  band %d: Reference %.3g, model %.3g, model + regrain %.3g\n", b,
+           sr_grain_band(&h_ref, b), sr_grain_band(&h_model, b), sr_grain_band(&h_regrain, b));
+  printf("grain as planned on the training pairs %.3g, as added on the held-out frames' flat "
+         "blocks %.3g (the regrained result less the model's)\n",
+         planned, sr_grain_variance(&h_added));
+  printf("per luma level (blocks' mean): Reference's grain / added / blocks\n");
+  for (int l = 0; l < SR_GRAIN_LEVELS; l++)
+    printf("  level %d: %.3g / %.3g / %d\n", l, sr_grain_level(&h_ref, l),
+           sr_grain_level(&h_added, l), h_ref.level_blocks[l]);
+  if (set.clean_ref) {
+    /* HF energy as QA defines it (à-trous bands 0 and 1, whole crop). */
+    double hf_ref = 0, hf_grain = 0, hf_clean = 0;
+    for (int i = 0; i < set.n_held; i++) {
+      sr_pair clean = {0};
+      if (!sr_pair_build(set.held[i].src, set.clean_ref[i], &set.prep, &clean, &err))
+        fail("pair", err.message);
+      int pw = clean.ground_truth->width, ph = clean.ground_truth->height;
+      float *yg = luma_plane(held[i].ground_truth, yc), *ycl = luma_plane(clean.ground_truth, yc);
+      double e[3];
+      sr_qa_band_energies(yg, pw, ph, e);
+      hf_ref += e[0] + e[1];
+      sr_qa_band_energies(ycl, pw, ph, e);
+      hf_clean += e[0] + e[1];
+      for (size_t k = 0; k < (size_t)pw * ph; k++)
+        yg[k] -= ycl[k];
+      sr_qa_band_energies(yg, pw, ph, e);
+      hf_grain += e[0] + e[1];
+      g_free(yg);
+      g_free(ycl);
+      sr_pair_clear(&clean);
+    }
+    printf("Reference HF energy on the held-out frames: its grain alone %.3f of it, the "
+           "grain-free Reference %.3f of it\n",
+           hf_grain / hf_ref, hf_clean / hf_ref);
+  }
+  printf("\n");
   printf("| result | PSNR-Y dB | SSIM-Y | PSNR-Y tone-fit dB | HF corr | HF energy / Ref | halo | "
          "chroma max | chroma mean |\n");
   printf("| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
@@ -516,6 +621,8 @@ main(int argc, char **argv)
     sr_image_free(set.train[i].ref);
   }
   for (int i = 0; i < set.n_held; i++) {
+    if (set.clean_ref)
+      sr_image_free(set.clean_ref[i]);
     sr_pair_clear(&held[i]);
     sr_image_free(set.held[i].src);
     sr_image_free(set.held[i].ref);
@@ -524,6 +631,7 @@ main(int argc, char **argv)
   g_free(held);
   g_free(set.train);
   g_free(set.held);
+  g_free(set.clean_ref);
   g_free(model);
   g_free(size);
   g_free(project);

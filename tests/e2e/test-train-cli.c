@@ -412,6 +412,67 @@ test_project_mode(void)
   g_autofree char *want = g_build_filename(outdir, "render", want_name, NULL);
   g_assert_cmpstr(r1, ==, want);
 
+  /* render --regrain: the plan is measured on the training pairs and kept
+   * beside the frames, each frame records it; a second run keeps the plan
+   * and finds the frames done; another seed is refused for that render; a
+   * render without grain over them renders them again, without the record. */
+  g_autofree char *grain_out = g_build_filename(tmpdir, "grain", "g.%04d.exr", NULL);
+  g_autofree char *grain_plan = g_build_filename(tmpdir, "grain", "g.grain.json", NULL);
+  r = run_cli("render", path, "--first", "2", "--regrain", "--output", grain_out, "--progress=json",
+              "--backend", "cpu", NULL);
+  if (r.status != 0)
+    g_error("render --regrain failed (%d): %s", r.status, r.err);
+  GPtrArray *gsum = json_events(r.out, "summary");
+  g_assert_cmpuint(gsum->len, ==, 1);
+  JsonObject *gobj = json_object_get_object_member(obj(gsum, 0), "grain");
+  g_assert_nonnull(gobj);
+  g_assert_cmpstr(json_object_get_string_member(gobj, "seed"), ==, "1");
+  g_assert_cmpstr(json_object_get_string_member(gobj, "plan"), ==, grain_plan);
+  g_assert_cmpfloat(json_object_get_double_member(gobj, "reference_variance"), >, 0.0);
+  g_ptr_array_unref(gsum);
+  cli_result_clear(&r);
+  g_assert_true(g_file_test(grain_plan, G_FILE_TEST_IS_REGULAR));
+  g_autofree char *g1 = sr_pattern_format(grain_out, 1);
+  sr_image *gimg = sr_image_read(g1, &err);
+  g_assert_nonnull(gimg);
+  const char *gattr = sr_image_get_attribute(gimg, "spatialRecovery:grain");
+  g_assert_nonnull(gattr);
+  g_assert_nonnull(strstr(gattr, "\"seed\":\"1\""));
+  g_assert_nonnull(strstr(gattr, "\"referenceVariance\":"));
+  sr_image_free(gimg);
+  g_autofree char *plan_before = NULL;
+  g_assert_true(g_file_get_contents(grain_plan, &plan_before, NULL, NULL));
+  r = run_cli("render", path, "--first", "2", "--regrain", "--output", grain_out, "--backend",
+              "cpu", NULL);
+  g_assert_cmpint(r.status, ==, 0);
+  g_assert_nonnull(strstr(r.err, "plan read from"));
+  g_assert_nonnull(strstr(r.out, "0 rendered, 2 already done"));
+  g_assert_nonnull(strstr(r.out, "grain     seed 1"));
+  cli_result_clear(&r);
+  g_autofree char *plan_after = NULL;
+  g_assert_true(g_file_get_contents(grain_plan, &plan_after, NULL, NULL));
+  g_assert_cmpstr(plan_before, ==, plan_after);
+  r = run_cli("render", path, "--first", "2", "--regrain", "--grain-seed", "2", "--output",
+              grain_out, "--backend", "cpu", NULL);
+  g_assert_cmpint(r.status, ==, 1);
+  g_assert_nonnull(strstr(r.err, grain_plan));
+  g_assert_nonnull(strstr(r.err, "seed 1"));
+  cli_result_clear(&r);
+  r = run_cli("render", path, "--first", "2", "--output", grain_out, "--backend", "cpu", NULL);
+  g_assert_cmpint(r.status, ==, 0);
+  g_assert_nonnull(strstr(r.out, "2 rendered, 0 already done"));
+  cli_result_clear(&r);
+  gimg = sr_image_read(g1, &err);
+  g_assert_nonnull(gimg);
+  g_assert_null(sr_image_get_attribute(gimg, "spatialRecovery:grain"));
+  sr_image_free(gimg);
+  /* Without a project there are no pairs to measure on. */
+  r = run_cli("render", "--model", latest, "--input", src, "--output", grain_out, "--regrain",
+              NULL);
+  g_assert_cmpint(r.status, ==, 2);
+  g_assert_nonnull(strstr(r.err, "PROJECT"));
+  cli_result_clear(&r);
+
   /* A Source frame missing mid-range: named, nothing rendered for it; with
    * --skip-missing the rest is rendered and the gap listed. */
   g_autofree char *gap_dir = g_build_filename(tmpdir, "gap", NULL);

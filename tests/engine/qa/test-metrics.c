@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "sr-grain.h"
 #include "sr-metrics.h"
 #include "sr-rng.h"
 
@@ -150,6 +151,43 @@ test_blur_is_detail_loss(void)
   g_assert_false(f.has_reference);
   g_assert_true(isnan(f.hf_vs_reference_db));
   sr_image_free(out);
+  sr_image_free(src);
+  sr_qa_context_free(ctx);
+}
+
+/* QA's grain is regrain's measurement (sr-grain.h): the same number for the
+ * same frame, so the grain plot and regrain's target agree. */
+static void
+test_grain_is_regrains(void)
+{
+  sr_qa_context *ctx = make_context();
+  sr_image *ref = make_source(5), *src = box_blur(ref, 1);
+  sr_qa_frame f;
+  measure(ctx, src, src, ref, FALSE, &f);
+  sr_ycbcr_coeffs c = sr_ycbcr_coefficients(SR_YCBCR_BT709);
+  float *yr = g_new(float, W *H), *ys = g_new(float, W *H);
+  for (int y = 0; y < H; y++)
+    for (int x = 0; x < W; x++) {
+      const float *r = sr_image_row(ref, y) + x * 3, *s = sr_image_row(src, y) + x * 3;
+      yr[y * W + x] = sr_luma(c, r[0], r[1], r[2]);
+      ys[y * W + x] = sr_luma(c, s[0], s[1], s[2]);
+    }
+  sr_grain_profile pr, ps;
+  sr_grain_profile_init(&pr);
+  sr_grain_profile_init(&ps);
+  sr_error err = {0};
+  g_assert_true(sr_grain_measure(&pr, yr, ys, W, H, &err));
+  g_assert_true(sr_grain_measure(&ps, ys, ys, W, H, &err));
+  g_assert_cmpint(pr.blocks, >, 0);
+  g_assert_cmpfloat_with_epsilon(f.grain_ref, sr_grain_variance(&pr),
+                                 1e-6 * sr_grain_variance(&pr));
+  g_assert_cmpfloat_with_epsilon(f.grain_src, sr_grain_variance(&ps),
+                                 1e-6 * sr_grain_variance(&ps));
+  /* The blur took most of the Reference's grain. */
+  g_assert_cmpfloat(f.grain_vs_reference_db, <, -3.0);
+  g_free(yr);
+  g_free(ys);
+  sr_image_free(ref);
   sr_image_free(src);
   sr_qa_context_free(ctx);
 }
@@ -459,6 +497,7 @@ main(int argc, char **argv)
   g_test_add_func("/qa/metrics/blur-detail-loss", test_blur_is_detail_loss);
   g_test_add_func("/qa/metrics/sharpening-vs-reference", test_sharpening_vs_reference);
   g_test_add_func("/qa/metrics/halo", test_halo);
+  g_test_add_func("/qa/metrics/grain-is-regrains", test_grain_is_regrains);
   g_test_add_func("/qa/metrics/chroma-range-nonfinite", test_chroma_range_nonfinite);
   g_test_add_func("/qa/metrics/flicker", test_flicker);
   g_test_add_func("/qa/metrics/psnr-ssim", test_psnr_ssim);
