@@ -10,8 +10,14 @@
  * Threading is oneDNN's (OpenMP). Ops smaller than about two million
  * multiply-adds run on one thread: a fork/join costs more than they do,
  * and far more on a busy machine. The thread count of a primitive depends
- * only on its shape, so results stay repeatable. The loss and Adam are
- * plain loops; they are a tiny fraction of a step.
+ * only on its shape, so results stay repeatable. The loss, Adam and the
+ * accumulations are plain loops, split over the same OpenMP threads when
+ * large (each element's arithmetic, and the loss's summation order, do not
+ * depend on the split).
+ *
+ * Backward weights reads x and dy in oneDNN's blocked layout (nChw8c on
+ * AVX2, nChw16c on AVX-512), reordered from NHWC at each call: its kernels
+ * over NHWC cost 2.5–4× the forward on AVX2, the reorders a few per cent.
  */
 #include "sr-backend.h"
 #include "sr-i18n.h"
@@ -42,8 +48,14 @@ typedef struct entry {
   dnnl_primitive_t prim;
   dnnl_memory_t m_x, m_y, m_bias, m_wuser, m_wprim;
   dnnl_primitive_t wreorder; /* NULL when oneDNN reads OHWI directly */
-  int nthr;                  /* OpenMP threads it was created and runs with */
-  float *wbuf;               /* weights in oneDNN's layout, when reordered */
+  /* Backward weights only: x and dy in the blocked layout oneDNN chose,
+   * reordered from NHWC into the context's layout buffer at each call
+   * (NULL reorder: it reads NHWC). */
+  dnnl_memory_t m_xblk, m_yblk;
+  dnnl_primitive_t xreorder, yreorder;
+  size_t xblk_bytes, yblk_bytes;
+  int nthr;    /* OpenMP threads it was created and runs with */
+  float *wbuf; /* weights in oneDNN's layout, when reordered */
   struct entry *next;
 } entry;
 
@@ -57,6 +69,8 @@ typedef struct cpu_ctx {
   entry *cache;
   float *scratch;
   size_t scratch_count;
+  float *blk; /* x and dy of a backward-weights call in blocked layout */
+  size_t blk_count;
 } cpu_ctx;
 
 static bool
@@ -73,6 +87,14 @@ dnnl_ok(dnnl_status_t st, const char *what, sr_error *err)
  * runs on one thread. */
 #define SMALL_WORK 2e6
 
+/* A loop over independent elements on nthr threads (a local variable set
+ * with loop_threads). */
+#ifdef _OPENMP
+#define SR_PARALLEL_FOR _Pragma("omp parallel for schedule(static) num_threads(nthr)")
+#else
+#define SR_PARALLEL_FOR (void)nthr;
+#endif
+
 static void
 use_threads(cpu_ctx *c, int n)
 {
@@ -82,6 +104,12 @@ use_threads(cpu_ctx *c, int n)
    * runs. */
   if (c->set_threads && n > 0)
     c->set_threads(n);
+}
+
+static int
+loop_threads(const cpu_ctx *c, size_t count)
+{
+  return (double)count < SMALL_WORK || c->max_threads < 1 ? 1 : c->max_threads;
 }
 
 /* ---- memory ----------------------------------------------------------------- */
@@ -120,6 +148,8 @@ cpu_download(void *ctx, float *host, const float *src, size_t count, sr_error *e
 static bool
 cpu_fill(void *ctx, float *dst, float value, size_t count, sr_error *err)
 {
+  int nthr = loop_threads(ctx, count);
+  SR_PARALLEL_FOR
   for (size_t i = 0; i < count; i++)
     dst[i] = value;
   return true;
@@ -136,6 +166,8 @@ static bool
 cpu_axpy(void *ctx, float *restrict y, float a, const float *restrict x, size_t count,
          sr_error *err)
 {
+  int nthr = loop_threads(ctx, count);
+  SR_PARALLEL_FOR
   for (size_t i = 0; i < count; i++)
     y[i] += a * x[i];
   return true;
@@ -147,17 +179,24 @@ cpu_synchronize(void *ctx, sr_error *err)
   return true;
 }
 
+/* A buffer of at least count floats kept in *buf between calls. */
+static float *
+grow(cpu_ctx *c, float **buf, size_t *have, size_t count, sr_error *err)
+{
+  if (*have >= count)
+    return *buf;
+  free(*buf);
+  *have = 0;
+  *buf = cpu_alloc(c, count, err);
+  if (*buf)
+    *have = count;
+  return *buf;
+}
+
 static float *
 scratch(cpu_ctx *c, size_t count, sr_error *err)
 {
-  if (c->scratch_count >= count)
-    return c->scratch;
-  free(c->scratch);
-  c->scratch_count = 0;
-  c->scratch = cpu_alloc(c, count, err);
-  if (c->scratch)
-    c->scratch_count = count;
-  return c->scratch;
+  return grow(c, &c->scratch, &c->scratch_count, count, err);
 }
 
 /* ---- primitive cache -------------------------------------------------------- */
@@ -167,9 +206,11 @@ entry_free(entry *e)
 {
   if (e->prim)
     dnnl_primitive_destroy(e->prim);
-  if (e->wreorder)
-    dnnl_primitive_destroy(e->wreorder);
-  dnnl_memory_t ms[] = {e->m_x, e->m_y, e->m_bias, e->m_wuser, e->m_wprim};
+  dnnl_primitive_t ps[] = {e->wreorder, e->xreorder, e->yreorder};
+  for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++)
+    if (ps[i])
+      dnnl_primitive_destroy(ps[i]);
+  dnnl_memory_t ms[] = {e->m_x, e->m_y, e->m_bias, e->m_wuser, e->m_wprim, e->m_xblk, e->m_yblk};
   for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++)
     if (ms[i])
       dnnl_memory_destroy(ms[i]);
@@ -270,6 +311,28 @@ setup_weights(cpu_ctx *c, entry *e, const dnnl_memory_desc_t *prim_md, bool to_u
   return dnnl_ok(st, "weight reorder", err);
 }
 
+/* An activation memory over NHWC (user) and, when the primitive reads
+ * another layout, a memory in that layout and a reorder NHWC → it. */
+static bool
+setup_act(cpu_ctx *c, const dnnl_memory_desc_t *user, const dnnl_memory_desc_t *prim_md,
+          dnnl_memory_t *m_user, dnnl_memory_t *m_blk, dnnl_primitive_t *reorder, size_t *bytes,
+          sr_error *err)
+{
+  if (!make_memory(c, m_user, user, err))
+    return false;
+  if (dnnl_memory_desc_equal(user, prim_md))
+    return true;
+  *bytes = (dnnl_memory_desc_get_size(prim_md) + 63) & ~(size_t)63;
+  dnnl_primitive_desc_t rpd = NULL;
+  if (!make_memory(c, m_blk, prim_md, err) ||
+      !dnnl_ok(dnnl_reorder_primitive_desc_create(&rpd, user, c->engine, prim_md, c->engine, NULL),
+               "activation reorder", err))
+    return false;
+  dnnl_status_t st = dnnl_primitive_create(reorder, rpd);
+  dnnl_primitive_desc_destroy(rpd);
+  return dnnl_ok(st, "activation reorder", err);
+}
+
 static bool
 build_conv_entry(cpu_ctx *c, entry *e, sr_error *err)
 {
@@ -310,6 +373,16 @@ build_conv_entry(cpu_ctx *c, entry *e, sr_error *err)
     dnnl_dims_t strides, pad;
     geometry(d, strides, pad);
     const dnnl_memory_desc_t *x = &fd.src_desc, *y = &fd.dst_desc;
+    dnnl_memory_desc_t xany, yany;
+    if (e->op == OP_BWD_WEIGHTS) {
+      /* oneDNN 2.6's backward-weights kernels over NHWC are its slowest
+       * (2.5–4× the forward of the same layer on AVX2, more on big
+       * patches); over its blocked layout they run near forward speed, so
+       * x and dy are reordered into whatever it prefers at each call. */
+      dnnl_memory_desc_init_by_tag(&xany, 4, x->dims, dnnl_f32, dnnl_format_tag_any);
+      dnnl_memory_desc_init_by_tag(&yany, 4, y->dims, dnnl_f32, dnnl_format_tag_any);
+      x = &xany, y = &yany;
+    }
     if (e->op == OP_BWD_DATA)
       st = d->kind == SR_CONV_UP2
                ? dnnl_deconvolution_backward_data_desc_init(&bd, dnnl_deconvolution_direct, x, &wt,
@@ -337,7 +410,8 @@ build_conv_entry(cpu_ctx *c, entry *e, sr_error *err)
       pd, e->op == OP_FWD ? dnnl_query_dst_md : dnnl_query_diff_dst_md, 0);
   const dnnl_memory_desc_t *wmd = dnnl_primitive_desc_query_md(
       pd, e->op == OP_BWD_WEIGHTS ? dnnl_query_diff_weights_md : dnnl_query_weights_md, 0);
-  if (!make_memory(c, &e->m_x, xmd, err) || !make_memory(c, &e->m_y, ymd, err) ||
+  if (!setup_act(c, &fd.src_desc, xmd, &e->m_x, &e->m_xblk, &e->xreorder, &e->xblk_bytes, err) ||
+      !setup_act(c, &fd.dst_desc, ymd, &e->m_y, &e->m_yblk, &e->yreorder, &e->yblk_bytes, err) ||
       !setup_weights(c, e, wmd, e->op == OP_BWD_WEIGHTS, err))
     goto out;
   if (d->bias && e->op != OP_BWD_DATA) {
@@ -525,9 +599,29 @@ cpu_conv_backward_weights(void *ctx, const sr_conv_desc *d, const sr_tensor *x, 
     return false;
   if (e->m_bias && !set_handle(e->m_bias, bout, err))
     return false;
+  dnnl_memory_t xm = e->m_x, ym = e->m_y;
+  if (e->xreorder || e->yreorder) {
+    float *blk =
+        grow(c, &c->blk, &c->blk_count, (e->xblk_bytes + e->yblk_bytes) / sizeof(float), err);
+    if (!blk)
+      return false;
+    if (e->xreorder) {
+      dnnl_exec_arg_t r[] = {{DNNL_ARG_FROM, e->m_x}, {DNNL_ARG_TO, e->m_xblk}};
+      if (!set_handle(e->m_xblk, blk, err) || !run(c, e->xreorder, 2, r, "activation reorder", err))
+        return false;
+      xm = e->m_xblk;
+    }
+    if (e->yreorder) {
+      float *yb = blk + e->xblk_bytes / sizeof(float);
+      dnnl_exec_arg_t r[] = {{DNNL_ARG_FROM, e->m_y}, {DNNL_ARG_TO, e->m_yblk}};
+      if (!set_handle(e->m_yblk, yb, err) || !run(c, e->yreorder, 2, r, "activation reorder", err))
+        return false;
+      ym = e->m_yblk;
+    }
+  }
   dnnl_exec_arg_t args[4] = {
-      {DNNL_ARG_SRC, e->m_x},
-      {DNNL_ARG_DIFF_DST, e->m_y},
+      {DNNL_ARG_SRC, xm},
+      {DNNL_ARG_DIFF_DST, ym},
       {DNNL_ARG_DIFF_WEIGHTS, wm},
       {DNNL_ARG_DIFF_BIAS, e->m_bias},
   };
@@ -568,13 +662,19 @@ cpu_charbonnier_luma(void *ctx, const sr_loss_desc *d, const sr_tensor *src, con
   const float *s = src->data, *t = target->data, *dl = delta->data;
   float *g = ddelta ? ddelta->data : NULL;
   float eps2 = d->eps * d->eps, inv_m = (float)(1.0 / (double)m);
-  /* Per-row partial sums in double, added in a fixed order: deterministic
-   * and accurate for millions of pixels. */
-  size_t row = (size_t)delta->w;
-  double total = 0.0;
-  for (size_t r0 = 0; r0 < m; r0 += row) {
+  /* Per-row partial sums, added in row order in double: deterministic
+   * whatever the thread split, and accurate for millions of pixels. */
+  size_t row = (size_t)delta->w, rows = m / row;
+  double *parts = malloc(rows * sizeof *parts);
+  if (!parts) {
+    sr_error_set(err, SR_ERR_NOMEM, SR_("CPU backend: out of memory"));
+    return false;
+  }
+  int nthr = loop_threads(ctx, m);
+  SR_PARALLEL_FOR
+  for (size_t j = 0; j < rows; j++) {
     float part = 0.0f;
-    for (size_t i = r0; i < r0 + row; i++) {
+    for (size_t i = j * row; i < (j + 1) * row; i++) {
       float ys = d->kr * s[3 * i] + d->kg * s[3 * i + 1] + d->kb * s[3 * i + 2];
       float yt = d->kr * t[3 * i] + d->kg * t[3 * i + 1] + d->kb * t[3 * i + 2];
       float r = ys + dl[i] - yt;
@@ -583,8 +683,12 @@ cpu_charbonnier_luma(void *ctx, const sr_loss_desc *d, const sr_tensor *src, con
       if (g)
         g[i] = r / q * inv_m;
     }
-    total += part;
+    parts[j] = part;
   }
+  double total = 0.0;
+  for (size_t j = 0; j < rows; j++)
+    total += parts[j];
+  free(parts);
   *loss = total / (double)m;
   return true;
 }
@@ -596,6 +700,8 @@ cpu_apply_luma_residual(void *ctx, const sr_tensor *src, const sr_tensor *delta,
   size_t m = sr_tensor_count(delta);
   const float *s = src->data, *dl = delta->data;
   float *o = out->data;
+  int nthr = loop_threads(ctx, m);
+  SR_PARALLEL_FOR
   for (size_t i = 0; i < m; i++)
     for (int k = 0; k < 3; k++) {
       float v = s[3 * i + k] + dl[i];
@@ -614,6 +720,8 @@ cpu_adam(void *ctx, const sr_adam_desc *d, float *restrict p, const float *restr
   float c1 = (float)(1.0 / (1.0 - pow((double)d->beta1, t)));
   float c2 = (float)(1.0 / (1.0 - pow((double)d->beta2, t)));
   float b1 = d->beta1, b2 = d->beta2, lr = d->lr, eps = d->eps, wd = d->lr * d->weight_decay;
+  int nthr = loop_threads(ctx, count);
+  SR_PARALLEL_FOR
   for (size_t i = 0; i < count; i++) {
     float gi = g[i];
     float mi = b1 * m[i] + (1.0f - b1) * gi;
@@ -635,6 +743,7 @@ cpu_destroy(void *ctx)
     entry_free(e);
   }
   free(c->scratch);
+  free(c->blk);
   if (c->stream)
     dnnl_stream_destroy(c->stream);
   if (c->engine)
