@@ -283,6 +283,15 @@ make_memory(cpu_ctx *c, dnnl_memory_t *m, const dnnl_memory_desc_t *md, sr_error
   return dnnl_ok(dnnl_memory_create(m, md, c->engine, DNNL_MEMORY_NONE), "memory", err);
 }
 
+/* Threads of e's weight reorder: one below SMALL_WORK elements, as for any
+ * small op (at most 590K for M): a fork/join per reorder, three per layer
+ * and step, costs more than the copy. */
+static int
+weight_threads(const cpu_ctx *c, const entry *e)
+{
+  return (double)sr_conv_weight_count(&e->d) < SMALL_WORK ? 1 : e->nthr;
+}
+
 /* Sets up the weight memories and, when oneDNN's layout differs from OHWI,
  * a reorder between them (OHWI → theirs, or theirs → OHWI if to_user). */
 static bool
@@ -306,7 +315,9 @@ setup_weights(cpu_ctx *c, entry *e, const dnnl_memory_desc_t *prim_md, bool to_u
   if (!dnnl_ok(dnnl_reorder_primitive_desc_create(&rpd, from, c->engine, to, c->engine, NULL),
                "weight reorder", err))
     return false;
+  use_threads(c, weight_threads(c, e));
   dnnl_status_t st = dnnl_primitive_create(&e->wreorder, rpd);
+  use_threads(c, e->nthr);
   dnnl_primitive_desc_destroy(rpd);
   return dnnl_ok(st, "weight reorder", err);
 }
@@ -515,6 +526,16 @@ set_handle(dnnl_memory_t m, const void *p, sr_error *err)
   return dnnl_ok(dnnl_memory_set_data_handle(m, (void *)p), "memory handle", err);
 }
 
+static bool
+run_weight_reorder(cpu_ctx *c, entry *e, dnnl_memory_t from, dnnl_memory_t to, sr_error *err)
+{
+  dnnl_exec_arg_t args[] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
+  use_threads(c, weight_threads(c, e));
+  bool ok = run(c, e->wreorder, 2, args, "weight reorder", err);
+  use_threads(c, e->nthr);
+  return ok;
+}
+
 /* Makes e->m_wprim (or m_wuser) hold w for the primitive to read. */
 static dnnl_memory_t
 weights_in(cpu_ctx *c, entry *e, const float *w, sr_error *err)
@@ -523,8 +544,7 @@ weights_in(cpu_ctx *c, entry *e, const float *w, sr_error *err)
     return NULL;
   if (!e->wreorder)
     return e->m_wuser;
-  dnnl_exec_arg_t args[] = {{DNNL_ARG_FROM, e->m_wuser}, {DNNL_ARG_TO, e->m_wprim}};
-  if (!run(c, e->wreorder, 2, args, "weight reorder", err))
+  if (!run_weight_reorder(c, e, e->m_wuser, e->m_wprim, err))
     return NULL;
   return e->m_wprim;
 }
@@ -627,11 +647,8 @@ cpu_conv_backward_weights(void *ctx, const sr_conv_desc *d, const sr_tensor *x, 
   };
   if (!run(c, e->prim, e->m_bias ? 4 : 3, args, "convolution backward weights", err))
     return false;
-  if (e->wreorder) {
-    dnnl_exec_arg_t r[] = {{DNNL_ARG_FROM, e->m_wprim}, {DNNL_ARG_TO, e->m_wuser}};
-    if (!run(c, e->wreorder, 2, r, "weight reorder", err))
-      return false;
-  }
+  if (e->wreorder && !run_weight_reorder(c, e, e->m_wprim, e->m_wuser, err))
+    return false;
   if (accumulate) {
     cpu_axpy(c, dw, 1.0f, wout, wcount, err);
     if (db)

@@ -152,7 +152,8 @@ out:
 }
 
 static bool
-bench_infer(sr_backend *be, sr_unet_size size, int w, int h, int warmup, int runs, double *s)
+bench_infer(sr_backend *be, sr_unet_size size, int w, int h, int warmup, int runs, double *s,
+            double *cpu_s)
 {
   sr_error err = {0};
   int m = sr_unet_size_multiple(size);
@@ -170,15 +171,18 @@ bench_infer(sr_backend *be, sr_unet_size size, int w, int h, int warmup, int run
   delta = malloc((size_t)ph * pw * sizeof(float));
   if (!src || !delta)
     goto out;
-  double times[64];
+  double times[64], cpu[64];
   for (int i = 0; i < warmup + runs; i++) {
-    double t0 = now();
+    double t0 = now(), c0 = cpu_now();
     if (!sr_unet_infer_host(net, ws, src, delta, &err))
       goto out;
-    if (i >= warmup)
+    if (i >= warmup) {
       times[i - warmup] = now() - t0;
+      cpu[i - warmup] = cpu_now() - c0;
+    }
   }
   *s = median(times, runs);
+  *cpu_s = median(cpu, runs);
   ok = true;
 out:
   if (!ok)
@@ -347,15 +351,20 @@ main(int argc, char **argv)
   if (!only || strcmp(only, "infer") == 0) {
     const int frames[][2] = {{2048, 1556}, {4096, 3112}};
     for (int f = 0; f < (gpu_set ? 2 : 1); f++) {
-      double s;
+      double s, cpu_s;
       int w = frames[f][0], h = frames[f][1];
-      if (!bench_infer(be, SR_UNET_M, w, h, gpu_set ? 3 : 1, quick ? 1 : gpu_set ? 20 : 3, &s)) {
+      if (!bench_infer(be, SR_UNET_M, w, h, gpu_set ? 3 : 1,
+                       quick     ? 1
+                       : gpu_set ? 20
+                                 : 3,
+                       &s, &cpu_s)) {
         status = 1;
         continue;
       }
       double tflops = forward_flops(SR_UNET_M, 1, h, w) / s / 1e12;
       printf("infer M %dx%d: %.4f s/frame, %.1f frames/s, %.2f TFLOP/s\n", w, h, s, 1 / s, tflops);
       printf("RESULT infer_M_%dx%d %.4f s\n", w, h, s);
+      printf("RESULT cpu_infer_M_%dx%d %.4f s\n", w, h, cpu_s);
       fflush(stdout);
     }
   }
