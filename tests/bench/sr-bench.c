@@ -1,7 +1,8 @@
 /* sr-bench — speed of the U-Net on a backend.
  *
  * Prints milliseconds per training step (forward + Charbonnier loss +
- * backward + Adam) for S and M at patch 128 and 256, batch 3, and seconds
+ * backward + Adam) for S at patch 128 and 256 and M at 128, 256 and 512,
+ * batch 3, each with its CPU time (cpu_ lines), and seconds
  * per 2048×1556 frame of M inference (padded to 2048×1560, the next
  * multiple of 8, as the renderer does). `--set gpu` times the figures the
  * GPU goals are stated in instead: S, M and L at patch 512, batch 3, and M
