@@ -10,8 +10,10 @@
  * Threading is oneDNN's (OpenMP). Ops smaller than about two million
  * multiply-adds run on one thread: a fork/join costs more than they do,
  * and far more on a busy machine. The thread count of a primitive depends
- * only on its shape, so results stay repeatable. The loss and Adam are
- * plain loops; they are a tiny fraction of a step.
+ * only on its shape, so results stay repeatable. The loss, Adam and the
+ * accumulations are plain loops, split over the same OpenMP threads when
+ * large (each element's arithmetic, and the loss's summation order, do not
+ * depend on the split).
  */
 #include "sr-backend.h"
 #include "sr-i18n.h"
@@ -73,6 +75,14 @@ dnnl_ok(dnnl_status_t st, const char *what, sr_error *err)
  * runs on one thread. */
 #define SMALL_WORK 2e6
 
+/* A loop over independent elements on nthr threads (a local variable set
+ * with loop_threads). */
+#ifdef _OPENMP
+#define SR_PARALLEL_FOR _Pragma("omp parallel for schedule(static) num_threads(nthr)")
+#else
+#define SR_PARALLEL_FOR (void)nthr;
+#endif
+
 static void
 use_threads(cpu_ctx *c, int n)
 {
@@ -82,6 +92,12 @@ use_threads(cpu_ctx *c, int n)
    * runs. */
   if (c->set_threads && n > 0)
     c->set_threads(n);
+}
+
+static int
+loop_threads(const cpu_ctx *c, size_t count)
+{
+  return (double)count < SMALL_WORK || c->max_threads < 1 ? 1 : c->max_threads;
 }
 
 /* ---- memory ----------------------------------------------------------------- */
@@ -120,6 +136,8 @@ cpu_download(void *ctx, float *host, const float *src, size_t count, sr_error *e
 static bool
 cpu_fill(void *ctx, float *dst, float value, size_t count, sr_error *err)
 {
+  int nthr = loop_threads(ctx, count);
+  SR_PARALLEL_FOR
   for (size_t i = 0; i < count; i++)
     dst[i] = value;
   return true;
@@ -136,6 +154,8 @@ static bool
 cpu_axpy(void *ctx, float *restrict y, float a, const float *restrict x, size_t count,
          sr_error *err)
 {
+  int nthr = loop_threads(ctx, count);
+  SR_PARALLEL_FOR
   for (size_t i = 0; i < count; i++)
     y[i] += a * x[i];
   return true;
@@ -147,17 +167,24 @@ cpu_synchronize(void *ctx, sr_error *err)
   return true;
 }
 
+/* A buffer of at least count floats kept in *buf between calls. */
+static float *
+grow(cpu_ctx *c, float **buf, size_t *have, size_t count, sr_error *err)
+{
+  if (*have >= count)
+    return *buf;
+  free(*buf);
+  *have = 0;
+  *buf = cpu_alloc(c, count, err);
+  if (*buf)
+    *have = count;
+  return *buf;
+}
+
 static float *
 scratch(cpu_ctx *c, size_t count, sr_error *err)
 {
-  if (c->scratch_count >= count)
-    return c->scratch;
-  free(c->scratch);
-  c->scratch_count = 0;
-  c->scratch = cpu_alloc(c, count, err);
-  if (c->scratch)
-    c->scratch_count = count;
-  return c->scratch;
+  return grow(c, &c->scratch, &c->scratch_count, count, err);
 }
 
 /* ---- primitive cache -------------------------------------------------------- */
@@ -242,6 +269,15 @@ make_memory(cpu_ctx *c, dnnl_memory_t *m, const dnnl_memory_desc_t *md, sr_error
   return dnnl_ok(dnnl_memory_create(m, md, c->engine, DNNL_MEMORY_NONE), "memory", err);
 }
 
+/* Threads of e's weight reorder: one below SMALL_WORK elements, as for any
+ * small op (at most 590K for M): a fork/join per reorder, three per layer
+ * and step, costs more than the copy. */
+static int
+weight_threads(const cpu_ctx *c, const entry *e)
+{
+  return (double)sr_conv_weight_count(&e->d) < SMALL_WORK ? 1 : e->nthr;
+}
+
 /* Sets up the weight memories and, when oneDNN's layout differs from OHWI,
  * a reorder between them (OHWI → theirs, or theirs → OHWI if to_user). */
 static bool
@@ -265,7 +301,9 @@ setup_weights(cpu_ctx *c, entry *e, const dnnl_memory_desc_t *prim_md, bool to_u
   if (!dnnl_ok(dnnl_reorder_primitive_desc_create(&rpd, from, c->engine, to, c->engine, NULL),
                "weight reorder", err))
     return false;
+  use_threads(c, weight_threads(c, e));
   dnnl_status_t st = dnnl_primitive_create(&e->wreorder, rpd);
+  use_threads(c, e->nthr);
   dnnl_primitive_desc_destroy(rpd);
   return dnnl_ok(st, "weight reorder", err);
 }
@@ -441,6 +479,16 @@ set_handle(dnnl_memory_t m, const void *p, sr_error *err)
   return dnnl_ok(dnnl_memory_set_data_handle(m, (void *)p), "memory handle", err);
 }
 
+static bool
+run_weight_reorder(cpu_ctx *c, entry *e, dnnl_memory_t from, dnnl_memory_t to, sr_error *err)
+{
+  dnnl_exec_arg_t args[] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
+  use_threads(c, weight_threads(c, e));
+  bool ok = run(c, e->wreorder, 2, args, "weight reorder", err);
+  use_threads(c, e->nthr);
+  return ok;
+}
+
 /* Makes e->m_wprim (or m_wuser) hold w for the primitive to read. */
 static dnnl_memory_t
 weights_in(cpu_ctx *c, entry *e, const float *w, sr_error *err)
@@ -449,8 +497,7 @@ weights_in(cpu_ctx *c, entry *e, const float *w, sr_error *err)
     return NULL;
   if (!e->wreorder)
     return e->m_wuser;
-  dnnl_exec_arg_t args[] = {{DNNL_ARG_FROM, e->m_wuser}, {DNNL_ARG_TO, e->m_wprim}};
-  if (!run(c, e->wreorder, 2, args, "weight reorder", err))
+  if (!run_weight_reorder(c, e, e->m_wuser, e->m_wprim, err))
     return NULL;
   return e->m_wprim;
 }
@@ -533,11 +580,8 @@ cpu_conv_backward_weights(void *ctx, const sr_conv_desc *d, const sr_tensor *x, 
   };
   if (!run(c, e->prim, e->m_bias ? 4 : 3, args, "convolution backward weights", err))
     return false;
-  if (e->wreorder) {
-    dnnl_exec_arg_t r[] = {{DNNL_ARG_FROM, e->m_wprim}, {DNNL_ARG_TO, e->m_wuser}};
-    if (!run(c, e->wreorder, 2, r, "weight reorder", err))
-      return false;
-  }
+  if (e->wreorder && !run_weight_reorder(c, e, e->m_wprim, e->m_wuser, err))
+    return false;
   if (accumulate) {
     cpu_axpy(c, dw, 1.0f, wout, wcount, err);
     if (db)
@@ -568,13 +612,19 @@ cpu_charbonnier_luma(void *ctx, const sr_loss_desc *d, const sr_tensor *src, con
   const float *s = src->data, *t = target->data, *dl = delta->data;
   float *g = ddelta ? ddelta->data : NULL;
   float eps2 = d->eps * d->eps, inv_m = (float)(1.0 / (double)m);
-  /* Per-row partial sums in double, added in a fixed order: deterministic
-   * and accurate for millions of pixels. */
-  size_t row = (size_t)delta->w;
-  double total = 0.0;
-  for (size_t r0 = 0; r0 < m; r0 += row) {
+  /* Per-row partial sums, added in row order in double: deterministic
+   * whatever the thread split, and accurate for millions of pixels. */
+  size_t row = (size_t)delta->w, rows = m / row;
+  double *parts = malloc(rows * sizeof *parts);
+  if (!parts) {
+    sr_error_set(err, SR_ERR_NOMEM, SR_("CPU backend: out of memory"));
+    return false;
+  }
+  int nthr = loop_threads(ctx, m);
+  SR_PARALLEL_FOR
+  for (size_t j = 0; j < rows; j++) {
     float part = 0.0f;
-    for (size_t i = r0; i < r0 + row; i++) {
+    for (size_t i = j * row; i < (j + 1) * row; i++) {
       float ys = d->kr * s[3 * i] + d->kg * s[3 * i + 1] + d->kb * s[3 * i + 2];
       float yt = d->kr * t[3 * i] + d->kg * t[3 * i + 1] + d->kb * t[3 * i + 2];
       float r = ys + dl[i] - yt;
@@ -583,8 +633,12 @@ cpu_charbonnier_luma(void *ctx, const sr_loss_desc *d, const sr_tensor *src, con
       if (g)
         g[i] = r / q * inv_m;
     }
-    total += part;
+    parts[j] = part;
   }
+  double total = 0.0;
+  for (size_t j = 0; j < rows; j++)
+    total += parts[j];
+  free(parts);
   *loss = total / (double)m;
   return true;
 }
@@ -596,6 +650,8 @@ cpu_apply_luma_residual(void *ctx, const sr_tensor *src, const sr_tensor *delta,
   size_t m = sr_tensor_count(delta);
   const float *s = src->data, *dl = delta->data;
   float *o = out->data;
+  int nthr = loop_threads(ctx, m);
+  SR_PARALLEL_FOR
   for (size_t i = 0; i < m; i++)
     for (int k = 0; k < 3; k++) {
       float v = s[3 * i + k] + dl[i];
@@ -614,6 +670,8 @@ cpu_adam(void *ctx, const sr_adam_desc *d, float *restrict p, const float *restr
   float c1 = (float)(1.0 / (1.0 - pow((double)d->beta1, t)));
   float c2 = (float)(1.0 / (1.0 - pow((double)d->beta2, t)));
   float b1 = d->beta1, b2 = d->beta2, lr = d->lr, eps = d->eps, wd = d->lr * d->weight_decay;
+  int nthr = loop_threads(ctx, count);
+  SR_PARALLEL_FOR
   for (size_t i = 0; i < count; i++) {
     float gi = g[i];
     float mi = b1 * m[i] + (1.0f - b1) * gi;

@@ -1,7 +1,8 @@
 /* sr-bench — speed of the U-Net on a backend.
  *
  * Prints milliseconds per training step (forward + Charbonnier loss +
- * backward + Adam) for S and M at patch 128 and 256, batch 3, and seconds
+ * backward + Adam) for S at patch 128 and 256 and M at 128, 256 and 512,
+ * batch 3, each with its CPU time (cpu_ lines), and seconds
  * per 2048×1556 frame of M inference (padded to 2048×1560, the next
  * multiple of 8, as the renderer does). `--set gpu` times the figures the
  * GPU goals are stated in instead: S, M and L at patch 512, batch 3, and M
@@ -13,7 +14,9 @@
  * the same lines for PyTorch.
  *
  *   sr-bench [--backend cpu|cuda|auto] [--set cpu|gpu] [--quick]
- *            [--only train|infer]
+ *            [--only train|infer] [--model S|M|L] [--patch N]
+ * --model and --patch keep only the training figures of that size or patch
+ * (for profiling one shape).
  *   sr-bench --export DIR   writes an S model, an input, its ΔY, loss and
  *                           gradients for unet_torch.py --check DIR, which
  *                           proves the PyTorch model is the same network
@@ -23,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "sr-backend.h"
@@ -30,11 +34,27 @@
 #include "sr-unet.h"
 
 static double
-now(void)
+clock_s(clockid_t id)
 {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(id, &ts);
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static double
+now(void)
+{
+  return clock_s(CLOCK_MONOTONIC);
+}
+
+/* CPU time of every thread of the process: on a machine shared with other
+ * work it counts only the time we ran, so it moves far less with the load
+ * than the wall clock (run with OMP_WAIT_POLICY=passive so that waiting
+ * threads sleep rather than spin). */
+static double
+cpu_now(void)
+{
+  return clock_s(CLOCK_PROCESS_CPUTIME_ID);
 }
 
 static int
@@ -87,7 +107,7 @@ forward_flops(sr_unet_size size, int n, int h, int w)
 
 static bool
 bench_train(sr_backend *be, sr_unet_size size, int patch, int batch, int warmup, int runs,
-            double *ms)
+            double *ms, double *cpu_ms)
 {
   sr_error err = {0};
   sr_unet *net = sr_unet_new(size, be, &err);
@@ -106,18 +126,21 @@ bench_train(sr_backend *be, sr_unet_size size, int patch, int batch, int warmup,
     goto out;
   sr_loss_desc ld = {0.2126f, 0.7152f, 0.0722f, SR_CHARBONNIER_EPS};
   sr_adam_desc adam = sr_adam_defaults();
-  double times[64];
+  double times[64], cpu[64];
   for (int i = 0; i < warmup + runs; i++) {
     adam.step = i + 1;
-    double loss, t0 = now();
+    double loss, t0 = now(), c0 = cpu_now();
     /* the patches are uploaded every step, as the trainer does */
     if (!sr_unet_train_step_host(net, ws, src, gt, &ld, &adam, &loss, &err) ||
         !sr_backend_synchronize(be, &err))
       goto out;
-    if (i >= warmup)
+    if (i >= warmup) {
       times[i - warmup] = now() - t0;
+      cpu[i - warmup] = cpu_now() - c0;
+    }
   }
   *ms = 1e3 * median(times, runs);
+  *cpu_ms = 1e3 * median(cpu, runs);
   ok = true;
 out:
   if (!ok)
@@ -130,7 +153,8 @@ out:
 }
 
 static bool
-bench_infer(sr_backend *be, sr_unet_size size, int w, int h, int warmup, int runs, double *s)
+bench_infer(sr_backend *be, sr_unet_size size, int w, int h, int warmup, int runs, double *s,
+            double *cpu_s)
 {
   sr_error err = {0};
   int m = sr_unet_size_multiple(size);
@@ -148,15 +172,18 @@ bench_infer(sr_backend *be, sr_unet_size size, int w, int h, int warmup, int run
   delta = malloc((size_t)ph * pw * sizeof(float));
   if (!src || !delta)
     goto out;
-  double times[64];
+  double times[64], cpu[64];
   for (int i = 0; i < warmup + runs; i++) {
-    double t0 = now();
+    double t0 = now(), c0 = cpu_now();
     if (!sr_unet_infer_host(net, ws, src, delta, &err))
       goto out;
-    if (i >= warmup)
+    if (i >= warmup) {
       times[i - warmup] = now() - t0;
+      cpu[i - warmup] = cpu_now() - c0;
+    }
   }
   *s = median(times, runs);
+  *cpu_s = median(cpu, runs);
   ok = true;
 out:
   if (!ok)
@@ -249,7 +276,8 @@ int
 main(int argc, char **argv)
 {
   const char *backend = "cpu", *only = NULL, *export_dir = NULL;
-  const char *set = NULL;
+  const char *set = NULL, *model = NULL;
+  int only_patch = 0;
   bool quick = false;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--backend") == 0 && i + 1 < argc)
@@ -260,11 +288,15 @@ main(int argc, char **argv)
       only = argv[++i];
     else if (strcmp(argv[i], "--export") == 0 && i + 1 < argc)
       export_dir = argv[++i];
+    else if (strcmp(argv[i], "--model") == 0 && i + 1 < argc)
+      model = argv[++i];
+    else if (strcmp(argv[i], "--patch") == 0 && i + 1 < argc)
+      only_patch = atoi(argv[++i]);
     else if (strcmp(argv[i], "--quick") == 0)
       quick = true;
     else {
       fprintf(stderr, "usage: sr-bench [--backend cpu|cuda|auto] [--set cpu|gpu] [--quick]"
-                      " [--only train|infer] [--export DIR]\n");
+                      " [--only train|infer] [--model S|M|L] [--patch N] [--export DIR]\n");
       return 2;
     }
   }
@@ -286,39 +318,54 @@ main(int argc, char **argv)
   bool gpu_set = set ? strcmp(set, "gpu") == 0 : strcmp(be->name, "cuda") == 0;
   int status = 0;
   if (!only || strcmp(only, "train") == 0) {
-    const sr_unet_size cpu_sizes[] = {SR_UNET_S, SR_UNET_M},
-                       gpu_sizes[] = {SR_UNET_S, SR_UNET_M, SR_UNET_L};
-    const int cpu_patches[] = {128, 256}, gpu_patches[] = {512};
-    const sr_unet_size *sizes = gpu_set ? gpu_sizes : cpu_sizes;
-    const int *patches = gpu_set ? gpu_patches : cpu_patches;
-    int n_sizes = gpu_set ? 3 : 2, n_patches = gpu_set ? 1 : 2;
-    for (int s = 0; s < n_sizes; s++)
-      for (int p = 0; p < n_patches; p++) {
-        double ms;
-        int runs = quick ? 3 : gpu_set ? 50 : (patches[p] == 128 ? 9 : 5);
-        if (!bench_train(be, sizes[s], patches[p], 3, gpu_set ? 10 : 2, runs, &ms)) {
-          status = 1;
-          continue;
-        }
-        double tflops = 3 * forward_flops(sizes[s], 3, patches[p], patches[p]) / (ms * 1e-3) / 1e12;
-        printf("train %s patch %d batch 3: %.2f ms/step, %.1f steps/s, %.2f TFLOP/s\n",
-               sr_unet_size_id(sizes[s]), patches[p], ms, 1e3 / ms, tflops);
-        printf("RESULT train_%s_%d %.3f ms\n", sr_unet_size_id(sizes[s]), patches[p], ms);
-        fflush(stdout);
+    /* (size, patch) of each training figure; unet_torch.py's CPU_FIGURES */
+    static const struct {
+      sr_unet_size size;
+      int patch;
+    } cpu_figures[] = {{SR_UNET_S, 128},
+                       {SR_UNET_S, 256},
+                       {SR_UNET_M, 128},
+                       {SR_UNET_M, 256},
+                       {SR_UNET_M, 512}},
+      gpu_figures[] = {{SR_UNET_S, 512}, {SR_UNET_M, 512}, {SR_UNET_L, 512}};
+    size_t n_figures = gpu_set ? 3 : sizeof cpu_figures / sizeof cpu_figures[0];
+    for (size_t f = 0; f < n_figures; f++) {
+      sr_unet_size size = gpu_set ? gpu_figures[f].size : cpu_figures[f].size;
+      int patch = gpu_set ? gpu_figures[f].patch : cpu_figures[f].patch;
+      if ((model && strcasecmp(model, sr_unet_size_id(size)) != 0) ||
+          (only_patch && only_patch != patch))
+        continue;
+      double ms, cpu_ms;
+      int runs = quick ? 3 : gpu_set ? 50 : patch == 128 ? 9 : patch == 256 ? 5 : 3;
+      if (!bench_train(be, size, patch, 3, gpu_set ? 10 : 2, runs, &ms, &cpu_ms)) {
+        status = 1;
+        continue;
       }
+      double tflops = 3 * forward_flops(size, 3, patch, patch) / (ms * 1e-3) / 1e12;
+      printf("train %s patch %d batch 3: %.2f ms/step, %.1f steps/s, %.2f TFLOP/s\n",
+             sr_unet_size_id(size), patch, ms, 1e3 / ms, tflops);
+      printf("RESULT train_%s_%d %.3f ms\n", sr_unet_size_id(size), patch, ms);
+      printf("RESULT cpu_train_%s_%d %.3f ms\n", sr_unet_size_id(size), patch, cpu_ms);
+      fflush(stdout);
+    }
   }
   if (!only || strcmp(only, "infer") == 0) {
     const int frames[][2] = {{2048, 1556}, {4096, 3112}};
     for (int f = 0; f < (gpu_set ? 2 : 1); f++) {
-      double s;
+      double s, cpu_s;
       int w = frames[f][0], h = frames[f][1];
-      if (!bench_infer(be, SR_UNET_M, w, h, gpu_set ? 3 : 1, quick ? 1 : gpu_set ? 20 : 3, &s)) {
+      if (!bench_infer(be, SR_UNET_M, w, h, gpu_set ? 3 : 1,
+                       quick     ? 1
+                       : gpu_set ? 20
+                                 : 3,
+                       &s, &cpu_s)) {
         status = 1;
         continue;
       }
       double tflops = forward_flops(SR_UNET_M, 1, h, w) / s / 1e12;
       printf("infer M %dx%d: %.4f s/frame, %.1f frames/s, %.2f TFLOP/s\n", w, h, s, 1 / s, tflops);
       printf("RESULT infer_M_%dx%d %.4f s\n", w, h, s);
+      printf("RESULT cpu_infer_M_%dx%d %.4f s\n", w, h, cpu_s);
       fflush(stdout);
     }
   }

@@ -7,6 +7,7 @@ channel), same Charbonnier loss on luma, same Adam. Prints "RESULT" lines
 in sr-bench's format so run-bench.sh can compare them.
 
     unet_torch.py [--threads N] [--quick] [--only train|infer]
+                  [--model S|M|L] [--patch N]
                   [--memory-format contiguous|channels_last|best]
                   [--device cpu|cuda] [--set cpu|gpu]
                   [--variant eager|amp|compile|all]
@@ -37,6 +38,8 @@ import torch.nn as nn
 SIZES = {"S": (16, 3), "M": (32, 4), "L": (64, 4)}
 KR, KG, KB = 0.2126, 0.7152, 0.0722
 EPS = 1e-3
+# the training figures of sr-bench's CPU set, (size, patch)
+CPU_FIGURES = [("S", 128), ("S", 256), ("M", 128), ("M", 256), ("M", 512)]
 
 
 class LumaResidualUNet(nn.Module):
@@ -91,6 +94,7 @@ class Timer:
             self.a.record()
         else:
             self.t0 = time.perf_counter()
+        self.c0 = time.process_time()
         return self
 
     def __exit__(self, *exc):
@@ -100,6 +104,8 @@ class Timer:
             self.seconds = self.a.elapsed_time(self.b) / 1e3
         else:
             self.seconds = time.perf_counter() - self.t0
+        # CPU time of all the process's threads, as sr-bench's cpu_ figures
+        self.cpu_seconds = time.process_time() - self.c0
 
 
 def prepare(net, variant):
@@ -123,7 +129,7 @@ def time_train(size, patch, batch, warmup, runs, fmt, device=torch.device("cpu")
     pool = [(torch.rand(batch, 3, patch, patch, device=device).contiguous(memory_format=fmt),
              torch.rand(batch, 3, patch, patch, device=device).contiguous(memory_format=fmt))
             for _ in range(4)]
-    times = []
+    times, cpu = [], []
     for i in range(warmup + runs):
         src, gt = pool[i % len(pool)]
         with Timer(device) as t:
@@ -137,7 +143,8 @@ def time_train(size, patch, batch, warmup, runs, fmt, device=torch.device("cpu")
             loss.item()
         if i >= warmup:
             times.append(t.seconds)
-    return 1e3 * statistics.median(times)
+            cpu.append(t.cpu_seconds)
+    return 1e3 * statistics.median(times), 1e3 * statistics.median(cpu)
 
 
 def time_infer(size, w, h, warmup, runs, fmt, device=torch.device("cpu"), variant="eager"):
@@ -147,7 +154,7 @@ def time_infer(size, w, h, warmup, runs, fmt, device=torch.device("cpu"), varian
     net = LumaResidualUNet(*SIZES[size]).to(device=device, memory_format=fmt).eval()
     model, ctx = prepare(net, variant)
     src = torch.rand(1, 3, ph, pw, device=device).contiguous(memory_format=fmt)
-    times = []
+    times, cpu = [], []
     with torch.inference_mode():
         for i in range(warmup + runs):
             with Timer(device) as t:
@@ -155,7 +162,8 @@ def time_infer(size, w, h, warmup, runs, fmt, device=torch.device("cpu"), varian
                     model(src).float().contiguous()
             if i >= warmup:
                 times.append(t.seconds)
-    return statistics.median(times)
+                cpu.append(t.cpu_seconds)
+    return statistics.median(times), statistics.median(cpu)
 
 
 def load_ours(d):
@@ -254,6 +262,8 @@ def main():
     ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     ap.add_argument("--set", choices=["cpu", "gpu"])
     ap.add_argument("--variant", choices=["eager", "amp", "compile", "all"], default="all")
+    ap.add_argument("--model", choices=["S", "M", "L"], help="only this size's training figures")
+    ap.add_argument("--patch", type=int, help="only this patch's training figures")
     a = ap.parse_args()
     if a.threads > 0:
         torch.set_num_threads(a.threads)
@@ -277,30 +287,39 @@ def main():
         print(f"# PyTorch {torch.__version__}, {torch.get_num_threads()} threads, "
               f"oneDNN {torch.backends.mkldnn.is_available()}")
     if a.only in (None, "train"):
-        figures = [(s, 512) for s in ("S", "M", "L")] if gpu_set else \
-            [(s, p) for s in ("S", "M") for p in (128, 256)]
+        figures = [(s, 512) for s in ("S", "M", "L")] if gpu_set else CPU_FIGURES
+        figures = [(s, p) for s, p in figures
+                   if a.model in (None, s) and a.patch in (None, p)]
         for size, patch in figures:
             runs = 3 if a.quick else (50 if gpu_set else (9 if patch == 128 else 5))
             warmup = 10 if gpu_set else 2
-            best = None
+            best = best_cpu = None
             for variant in variants:
                 for fmt in formats:
-                    ms = time_train(size, patch, 3, warmup, runs, fmt, device, variant)
+                    ms, cpu_ms = time_train(size, patch, 3, warmup, runs, fmt, device, variant)
                     print(f"train {size} patch {patch} batch 3 ({variant}, {names[fmt]}): "
-                          f"{ms:.2f} ms/step", flush=True)
+                          f"{ms:.2f} ms/step, {cpu_ms:.2f} ms CPU", flush=True)
                     best = ms if best is None else min(best, ms)
+                    best_cpu = cpu_ms if best_cpu is None else min(best_cpu, cpu_ms)
             print(f"RESULT train_{size}_{patch} {best:.3f} ms", flush=True)
+            if device.type == "cpu":
+                print(f"RESULT cpu_train_{size}_{patch} {best_cpu:.3f} ms", flush=True)
     if a.only in (None, "infer"):
         frames = [(2048, 1556), (4096, 3112)] if gpu_set else [(2048, 1556)]
         for w, h in frames:
-            best = None
+            best = best_cpu = None
             for variant in variants:
                 for fmt in formats:
-                    s = time_infer("M", w, h, 3 if gpu_set else 1,
-                                   1 if a.quick else (20 if gpu_set else 3), fmt, device, variant)
-                    print(f"infer M {w}x{h} ({variant}, {names[fmt]}): {s:.4f} s/frame", flush=True)
+                    s, cpu_s = time_infer("M", w, h, 3 if gpu_set else 1,
+                                          1 if a.quick else (20 if gpu_set else 3), fmt, device,
+                                          variant)
+                    print(f"infer M {w}x{h} ({variant}, {names[fmt]}): {s:.4f} s/frame, "
+                          f"{cpu_s:.4f} s CPU", flush=True)
                     best = s if best is None else min(best, s)
+                    best_cpu = cpu_s if best_cpu is None else min(best_cpu, cpu_s)
             print(f"RESULT infer_M_{w}x{h} {best:.4f} s", flush=True)
+            if device.type == "cpu":
+                print(f"RESULT cpu_infer_M_{w}x{h} {best_cpu:.4f} s", flush=True)
 
 
 if __name__ == "__main__":

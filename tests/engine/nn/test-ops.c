@@ -114,6 +114,11 @@ static const conv_case cases[] = {
     {SR_CONV_DOWN2, 16, 32, 1, 4, 4, true, true, false},
     {SR_CONV_UP2, 8, 4, 2, 3, 2, true, false, false},
     {SR_CONV_UP2, 32, 16, 1, 2, 3, true, true, false},
+    /* U-Net widths, where oneDNN's kernels read blocked weights */
+    {SR_CONV_3X3, 32, 32, 2, 7, 9, true, false, false},
+    {SR_CONV_3X3, 64, 64, 1, 4, 6, true, false, true},
+    {SR_CONV_DOWN2, 32, 64, 2, 6, 8, true, false, false},
+    {SR_CONV_UP2, 64, 32, 2, 3, 4, true, false, false},
 };
 
 static void
@@ -475,6 +480,68 @@ test_adam(void)
   sr_backend_close(be);
 }
 
+/* The loss, the luma residual, Adam and axpy split large counts over the
+ * backend's threads: two threads must give bit for bit what one gives. */
+static void
+test_threaded_loops(void)
+{
+  sr_backend *one = cpu_threads(1), *two = cpu_threads(2);
+  sr_rng rng;
+  sr_rng_seed(&rng, 16);
+  sr_error err = {0};
+  /* past the backend's one-thread limit (2M elements), odd sizes */
+  enum { N = 1, H = 1203, W = 1709, P = 2100001 };
+  sr_tensor s = tensor(one, N, H, W, 3), t = tensor(one, N, H, W, 3);
+  sr_tensor dl = tensor(one, N, H, W, 1), g1 = tensor(one, N, H, W, 1);
+  sr_tensor g2 = tensor(one, N, H, W, 1);
+  sr_tensor o1 = tensor(one, N, H, W, 3), o2 = tensor(one, N, H, W, 3);
+  size_t m = sr_tensor_count(&dl);
+  g_assert_cmpuint(m, >, 2000000);
+  for (size_t i = 0; i < 3 * m; i++) {
+    s.data[i] = (float)sr_rng_uniform(&rng);
+    t.data[i] = (float)sr_rng_uniform(&rng);
+  }
+  fill_random(dl.data, m, &rng);
+  sr_loss_desc ld = {0.2126f, 0.7152f, 0.0722f, SR_CHARBONNIER_EPS};
+  double l1, l2;
+  g_assert_true(sr_backend_charbonnier_luma(one, &ld, &s, &dl, &t, &l1, &g1, &err));
+  g_assert_true(sr_backend_charbonnier_luma(two, &ld, &s, &dl, &t, &l2, &g2, &err));
+  g_assert_cmpfloat(l1, ==, l2);
+  g_assert_cmpmem(g1.data, m * sizeof(float), g2.data, m * sizeof(float));
+  g_assert_true(sr_backend_apply_luma_residual(one, &s, &dl, true, &o1, &err));
+  g_assert_true(sr_backend_apply_luma_residual(two, &s, &dl, true, &o2, &err));
+  g_assert_cmpmem(o1.data, 3 * m * sizeof(float), o2.data, 3 * m * sizeof(float));
+
+  float *p1 = g_new(float, P), *p2 = g_new(float, P), *gr = g_new(float, P);
+  float *m1 = g_new0(float, P), *m2 = g_new0(float, P), *v1 = g_new0(float, P),
+        *v2 = g_new0(float, P);
+  fill_random(p1, P, &rng);
+  memcpy(p2, p1, P * sizeof(float));
+  sr_adam_desc a = sr_adam_defaults();
+  for (int step = 1; step <= 2; step++) {
+    fill_random(gr, P, &rng);
+    a.step = step;
+    g_assert_true(sr_backend_adam(one, &a, p1, gr, m1, v1, P, &err));
+    g_assert_true(sr_backend_adam(two, &a, p2, gr, m2, v2, P, &err));
+  }
+  g_assert_cmpmem(p1, P * sizeof(float), p2, P * sizeof(float));
+  g_assert_cmpmem(v1, P * sizeof(float), v2, P * sizeof(float));
+  g_assert_true(sr_backend_axpy(one, p1, 0.5f, gr, P, &err));
+  g_assert_true(sr_backend_axpy(two, p2, 0.5f, gr, P, &err));
+  g_assert_cmpmem(p1, P * sizeof(float), p2, P * sizeof(float));
+  /* and axpy still adds: p1 - 0.5 gr is back where Adam left it */
+  g_assert_true(sr_backend_axpy(two, p2, -0.5f, gr, P, &err));
+  g_assert_cmpfloat_with_epsilon(p2[P - 1], p1[P - 1] - 0.5f * gr[P - 1], 1e-6);
+  float *fs[] = {p1, p2, gr, m1, m2, v1, v2};
+  for (size_t i = 0; i < G_N_ELEMENTS(fs); i++)
+    g_free(fs[i]);
+  sr_tensor *ts[] = {&s, &t, &dl, &g1, &g2, &o1, &o2};
+  for (size_t i = 0; i < G_N_ELEMENTS(ts); i++)
+    sr_backend_tensor_release(one, ts[i]);
+  sr_backend_close(one);
+  sr_backend_close(two);
+}
+
 static void
 test_memory_ops(void)
 {
@@ -582,6 +649,7 @@ main(int argc, char **argv)
   g_test_add_func("/nn/ops/relu", test_relu);
   g_test_add_func("/nn/ops/charbonnier", test_charbonnier);
   g_test_add_func("/nn/ops/adam", test_adam);
+  g_test_add_func("/nn/ops/threaded-loops", test_threaded_loops);
   g_test_add_func("/nn/ops/memory", test_memory_ops);
   g_test_add_func("/nn/ops/loader", test_loader);
   return g_test_run();
