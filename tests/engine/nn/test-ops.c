@@ -114,7 +114,8 @@ static const conv_case cases[] = {
     {SR_CONV_DOWN2, 16, 32, 1, 4, 4, true, true, false},
     {SR_CONV_UP2, 8, 4, 2, 3, 2, true, false, false},
     {SR_CONV_UP2, 32, 16, 1, 2, 3, true, true, false},
-    /* U-Net widths, where oneDNN's kernels read blocked weights */
+    /* U-Net widths: oneDNN's backward weights reads these in its blocked
+     * layout (nChw8c/nChw16c), reordered from NHWC by the backend */
     {SR_CONV_3X3, 32, 32, 2, 7, 9, true, false, false},
     {SR_CONV_3X3, 64, 64, 1, 4, 6, true, false, true},
     {SR_CONV_DOWN2, 32, 64, 2, 6, 8, true, false, false},
