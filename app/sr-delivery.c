@@ -692,6 +692,12 @@ sr_delivery_run(SrProject *project, const SrDeliveryOptions *opts, SrDeliveryPro
     return FALSE;
   }
   sr_fs_remove_stale_temps(out_dir, base);
+  /* The fixity files' temporaries (sr-fixity.c) sit in the delivery's top
+   * folder, a bag's too. */
+  static const char *const fixity_files[] = {"manifest-", "tagmanifest-", "bagit.txt",
+                                             "bag-info.txt"};
+  for (gsize i = 0; i < G_N_ELEMENTS(fixity_files); i++)
+    sr_fs_remove_stale_temps(out->out_dir, fixity_files[i]);
 
   sr_colourspace src_space = sr_project_get_source_colourspace(project);
   sr_colour_transform *xf = NULL;

@@ -22,16 +22,13 @@ sr_training_run_dir_n(const char *base, int n)
 gboolean
 sr_training_dir_has_run(const char *dir)
 {
-  g_autofree char *ck = g_build_filename(dir, "checkpoints", NULL);
-  GDir *d = g_dir_open(ck, 0, NULL);
-  const char *name;
-  gboolean found = FALSE;
-
-  while (d && !found && (name = g_dir_read_name(d)))
-    found = g_str_has_prefix(name, "step_") && g_str_has_suffix(name, ".safetensors");
-  if (d)
-    g_dir_close(d);
-  return found;
+  /* latest.safetensors is written after each checkpoint's other files, so
+   * a run stopped while writing its first checkpoint has none: it holds
+   * nothing to resume, and starting again in its folder writes over only
+   * its own unfinished files (the project's checkpoint, if it names one
+   * there, is still guarded by sr_training_check_out_dir). */
+  g_autofree char *latest = g_build_filename(dir, "checkpoints", "latest.safetensors", NULL);
+  return g_file_test(latest, G_FILE_TEST_IS_REGULAR);
 }
 
 /* The highest N with a run-N folder in base (1 when none). */

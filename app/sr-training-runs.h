@@ -18,7 +18,8 @@ G_BEGIN_DECLS
 
 /* <base> for n <= 1, else <base>/run-<n>. Caller frees. */
 char *sr_training_run_dir_n(const char *base, int n);
-/* TRUE when dir holds a run: a checkpoint step_*.safetensors. */
+/* TRUE when dir holds a run: a finished checkpoint (latest.safetensors,
+ * written after each checkpoint's other files). */
 gboolean sr_training_dir_has_run(const char *dir);
 /* The newest run folder that holds a run, else the training folder. */
 char *sr_training_current_run_dir(SrProject *project);
