@@ -1,5 +1,6 @@
 /* sr-test-util.h — helpers the engine and app tests share: removing a
- * test's scratch folder, and saving a small checkpoint with a scaled head.
+ * test's scratch folder, writing a frame, and saving a small checkpoint
+ * with a scaled head.
  * Header-only (static inline), like sr-test-movie.h: include it and add
  * test_common_inc to the test's include directories. */
 #pragma once
@@ -10,6 +11,7 @@
 
 #include "sr-backend.h"
 #include "sr-checkpoint.h"
+#include "sr-io.h"
 #include "sr-unet.h"
 
 /* Removes path and, for a folder, everything below it. A link is removed,
@@ -32,6 +34,19 @@ sr_test_remove_tree(const char *path)
   } else {
     g_remove(path);
   }
+}
+
+/* Writes img as frame `frame` of pattern (the format by the name, default
+ * options) and frees it; a failure ends the test, naming the file. */
+static inline void
+sr_test_write_frame(const char *pattern, int frame, sr_image *img)
+{
+  char *path = sr_pattern_format(pattern, frame);
+  sr_error err = {0};
+  if (!sr_image_write(path, img, NULL, &err))
+    g_error("%s: %s", path, err.message);
+  g_free(path);
+  sr_image_free(img);
 }
 
 /* An S network on be initialised from seed whose head weights are scaled

@@ -49,8 +49,6 @@ make_frame(int frame, const char *model_id)
 static void
 write_source(const char *pattern, const char *timecode, const char *reel, const char *fps)
 {
-  sr_write_options wo;
-  sr_write_options_init(&wo);
   for (int f = FIRST; f <= LAST; f++) {
     sr_image *img = make_frame(f, NULL);
     if (timecode)
@@ -59,11 +57,7 @@ write_source(const char *pattern, const char *timecode, const char *reel, const 
       sr_image_set_attribute(img, "reelName", reel, NULL);
     if (fps)
       sr_image_set_attribute(img, "framesPerSecond", fps, NULL);
-    g_autofree char *path = sr_pattern_format(pattern, f);
-    sr_error err = {0};
-    if (!sr_image_write(path, img, &wo, &err))
-      g_error("%s", err.message);
-    sr_image_free(img);
+    sr_test_write_frame(pattern, f, img);
   }
 }
 
@@ -104,14 +98,8 @@ fixture_setup(Fixture *fx, gconstpointer data)
   sr_project_set_checkpoint(p, ck);
   fx->project = p;
   g_autofree char *render = sr_delivery_render_pattern(p, fx->model_short);
-  sr_write_options wo;
-  sr_write_options_init(&wo);
-  for (int f = FIRST; f <= LAST; f++) {
-    sr_image *img = make_frame(f, model_id);
-    g_autofree char *path = sr_pattern_format(render, f);
-    g_assert_true(sr_image_write(path, img, &wo, NULL));
-    sr_image_free(img);
-  }
+  for (int f = FIRST; f <= LAST; f++)
+    sr_test_write_frame(render, f, make_frame(f, model_id));
 }
 
 static void

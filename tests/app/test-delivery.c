@@ -73,16 +73,8 @@ make_frame(int frame, float detail, const char *model_id)
 static void
 write_seq(const char *pattern, float detail, const char *model_id)
 {
-  sr_write_options wo;
-  sr_write_options_init(&wo);
-  for (int f = FIRST; f <= LAST; f++) {
-    sr_image *img = make_frame(f, detail, model_id);
-    g_autofree char *path = sr_pattern_format(pattern, f);
-    sr_error err = {0};
-    if (!sr_image_write(path, img, &wo, &err))
-      g_error("%s", err.message);
-    sr_image_free(img);
-  }
+  for (int f = FIRST; f <= LAST; f++)
+    sr_test_write_frame(pattern, f, make_frame(f, detail, model_id));
 }
 
 static void

@@ -72,13 +72,8 @@ write_sequence(const char *name, double grain, uint64_t seed)
   char *dir = g_build_filename(tmpdir, name, NULL);
   g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
   char *pattern = g_build_filename(dir, "f.%04d.exr", NULL);
-  for (int f = 1; f <= N_FRAMES; f++) {
-    sr_image *img = picture(f, grain, seed);
-    g_autofree char *p = sr_pattern_format(pattern, f);
-    sr_error err = {0};
-    g_assert_true(sr_image_write(p, img, NULL, &err));
-    sr_image_free(img);
-  }
+  for (int f = 1; f <= N_FRAMES; f++)
+    sr_test_write_frame(pattern, f, picture(f, grain, seed));
   g_free(dir);
   return pattern;
 }

@@ -41,14 +41,8 @@ make_source(const char *name)
   char *dir = g_build_filename(tmpdir, name, NULL);
   g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
   char *pattern = g_build_filename(dir, "src.%04d.exr", NULL);
-  for (int f = 1; f <= N_FRAMES; f++) {
-    sr_image *img = test_picture(f);
-    char *p = sr_pattern_format(pattern, f);
-    sr_error err = {0};
-    g_assert_true(sr_image_write(p, img, NULL, &err));
-    g_free(p);
-    sr_image_free(img);
-  }
+  for (int f = 1; f <= N_FRAMES; f++)
+    sr_test_write_frame(pattern, f, test_picture(f));
   g_free(dir);
   return pattern;
 }
