@@ -47,6 +47,16 @@ void sr_ui_test_screenshot_sizes(GtkWidget *window, const char *name);
 gboolean sr_ui_test_press_page_key(GtkWidget *page, guint keyval);
 /* Recursively removes path. */
 void sr_ui_test_remove_tree(const char *path);
+/* The first widget of `type` under root (root included), in tree order;
+ * NULL where there is none. */
+GtkWidget *sr_ui_test_find_type(GtkWidget *root, GType type);
+/* The project's training settings into *t with the smallest network on
+ * the CPU (S, 64-pixel patches, batch 1), for a test to adjust and set. */
+void sr_ui_test_small_training(SrProject *project, SrTrainingSettings *t);
+/* Saves the window's project as `name` in the temporary folder, its Source
+ * and Reference named absolutely, so the shared demo project stays as it
+ * was. Returns the saved file (caller unrefs). */
+GFile *sr_ui_test_save_copy(SrWindow *window, const char *name);
 
 /* A registered application with its window (1440×900) showing the demo
  * project, checks finished, output folder inside the temporary folder. */
