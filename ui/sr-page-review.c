@@ -949,10 +949,7 @@ sr_page_review_init(SrPageReview *self)
   GtkShortcutController *keys = sr_ui_page_keys_new(GTK_WIDGET(self), "review-keys");
   sr_ui_page_key(keys, GDK_KEY_Left, "review.step", g_variant_new_int32(-1));
   sr_ui_page_key(keys, GDK_KEY_Right, "review.step", g_variant_new_int32(1));
-  sr_ui_page_key(keys, GDK_KEY_Page_Up, "review.step", g_variant_new_int32(-10));
-  sr_ui_page_key(keys, GDK_KEY_Page_Down, "review.step", g_variant_new_int32(10));
-  sr_ui_page_key(keys, GDK_KEY_Home, "review.step", g_variant_new_int32(G_MININT32));
-  sr_ui_page_key(keys, GDK_KEY_End, "review.step", g_variant_new_int32(G_MAXINT32));
+  sr_ui_page_jump_keys(keys, "review.step");
   sr_ui_page_key(keys, GDK_KEY_w, "review.mode", g_variant_new_int32(0));
   sr_ui_page_key(keys, GDK_KEY_s, "review.mode", g_variant_new_int32(1));
   sr_ui_page_key(keys, GDK_KEY_d, "review.mode", g_variant_new_int32(3));
