@@ -191,16 +191,52 @@ sr_ui_test_close(SrWindow *window)
 }
 
 GtkWidget *
-sr_ui_test_find_type(GtkWidget *root, GType type)
+sr_ui_test_find(GtkWidget *root, SrUiTestMatch match, gconstpointer data)
 {
-  if (G_TYPE_CHECK_INSTANCE_TYPE(root, type))
+  if (match(root, data))
     return root;
   for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
-    GtkWidget *found = sr_ui_test_find_type(c, type);
+    GtkWidget *found = sr_ui_test_find(c, match, data);
     if (found)
       return found;
   }
   return NULL;
+}
+
+static gboolean
+is_of_type(GtkWidget *widget, gconstpointer type)
+{
+  return G_TYPE_CHECK_INSTANCE_TYPE(widget, *(const GType *)type);
+}
+
+GtkWidget *
+sr_ui_test_find_type(GtkWidget *root, GType type)
+{
+  return sr_ui_test_find(root, is_of_type, &type);
+}
+
+static gboolean
+is_button_labelled(GtkWidget *widget, gconstpointer label)
+{
+  return GTK_IS_BUTTON(widget) && g_strcmp0(gtk_button_get_label(GTK_BUTTON(widget)), label) == 0;
+}
+
+GtkWidget *
+sr_ui_test_find_button(GtkWidget *root, const char *label)
+{
+  return sr_ui_test_find(root, is_button_labelled, label);
+}
+
+static gboolean
+is_named(GtkWidget *widget, gconstpointer name)
+{
+  return g_strcmp0(gtk_widget_get_name(widget), name) == 0;
+}
+
+GtkWidget *
+sr_ui_test_find_named(GtkWidget *root, const char *name)
+{
+  return sr_ui_test_find(root, is_named, name);
 }
 
 void

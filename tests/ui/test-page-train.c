@@ -20,22 +20,9 @@
 #define SHEET_EVERY 10
 
 static GtkWidget *
-find_named(GtkWidget *root, const char *name)
-{
-  if (g_strcmp0(gtk_widget_get_name(root), name) == 0)
-    return root;
-  for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
-    GtkWidget *found = find_named(c, name);
-    if (found)
-      return found;
-  }
-  return NULL;
-}
-
-static GtkWidget *
 need(GtkWidget *root, const char *name)
 {
-  GtkWidget *w = find_named(root, name);
+  GtkWidget *w = sr_ui_test_find_named(root, name);
   if (!w)
     g_error("no widget named %s on the Train page", name);
   return w;
