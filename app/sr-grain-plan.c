@@ -37,10 +37,8 @@ sr_grain_plan_path(const char *output_pattern)
 static float *
 luma(const sr_image *img, sr_ycbcr_coeffs c)
 {
-  size_t n = (size_t)img->width * img->height;
-  float *y = g_new(float, n);
-  for (size_t i = 0; i < n; i++)
-    y[i] = sr_luma(c, img->pixels[3 * i], img->pixels[3 * i + 1], img->pixels[3 * i + 2]);
+  float *y = g_new(float, (size_t)img->width * img->height);
+  sr_luma_plane(img, c, y);
   return y;
 }
 

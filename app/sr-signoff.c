@@ -8,11 +8,22 @@
 #include "sr-time.h"
 
 const SrAcceptanceItem sr_acceptance_items[SR_ACCEPTANCE_N_ITEMS] = {
-    {"sharper-edges", N_("Sharper edges, more detail")},
-    {"grain", N_("Grain consistent with the Reference")},
-    {"no-flicker", N_("No flicker over time")},
-    {"no-colour-shift", N_("No colour shift")},
-    {"no-halos", N_("No over-sharpening or halos")},
+    {"sharper-edges", N_("Sharper edges, more detail"),
+     N_("Look at the waveform: finer vertical detail in Recovered; the sharpness gain stays "
+        "above its lower line."),
+     N_("Sharpness gain")},
+    {"grain", N_("Grain consistent with the Reference"),
+     N_("Flat areas in Difference show fine, even grain; the grain plot stays between its "
+        "lines."),
+     N_("Grain vs Reference")},
+    {"no-flicker", N_("No flicker over time"),
+     N_("Scrub with the arrow keys in Toggle: brightness and detail hold steady frame to frame."),
+     N_("Flicker")},
+    {"no-colour-shift", N_("No colour shift"),
+     N_("Both vectorscopes match: same shape, same angles; the chroma plot stays under its line."),
+     N_("Colour shift")},
+    {"no-halos", N_("No over-sharpening or halos"),
+     N_("Wipe across strong edges: no bright or dark rims in Recovered."), N_("Halos")},
 };
 
 /* ---- overrides in the project --------------------------------------------------- */

@@ -44,10 +44,13 @@ const SrOverride *sr_project_add_override(SrProject *self, const char *who, cons
 const SrOverride *sr_project_find_last_override(SrProject *self, const char *who,
                                                 const char *reason);
 
-/* The acceptance checklist the Review page shows, in order. */
+/* The acceptance checklist the Review page shows, in order: what to tick,
+ * how to judge it there, and the title of the metric plot that backs it. */
 typedef struct {
   const char *id;
   const char *label; /* N_() */
+  const char *hint;  /* N_(): how to check it on the Review page */
+  const char *plot;  /* N_(): the title of its metric plot */
 } SrAcceptanceItem;
 #define SR_ACCEPTANCE_N_ITEMS 5
 extern const SrAcceptanceItem sr_acceptance_items[SR_ACCEPTANCE_N_ITEMS];

@@ -167,13 +167,8 @@ sr_training_measure(SrProject *project, const SrTrainingMeasureOptions *opts,
     opts = &defaults;
   }
   memset(out, 0, sizeof *out);
-  if (opts->settings)
-    settings = *opts->settings;
-  else
-    sr_project_get_training(project, &settings);
   /* The same mapping, threads and patch fitting as sr_training_run. */
-  sr_training_config_from_settings(&settings, &out->config);
-  out->config.threads = opts->threads;
+  sr_training_config_for(project, opts->settings, opts->threads, &settings, &out->config);
   if (!sr_training_size(project, &out->train_w, &out->train_h, error))
     return FALSE;
   if (opts->fit_patch)

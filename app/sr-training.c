@@ -50,6 +50,18 @@ sr_training_config_from_settings(const SrTrainingSettings *t, sr_train_config *c
     c->warmup_steps = c->steps / 10;
 }
 
+void
+sr_training_config_for(SrProject *project, const SrTrainingSettings *given, int threads,
+                       SrTrainingSettings *settings, sr_train_config *config)
+{
+  if (given)
+    *settings = *given;
+  else
+    sr_project_get_training(project, settings);
+  sr_training_config_from_settings(settings, config);
+  config->threads = threads;
+}
+
 char *
 sr_training_default_out_dir(SrProject *project)
 {
@@ -220,16 +232,12 @@ sr_training_run(SrProject *project, const SrTrainingOptions *opts, SrTrainingRes
     opts = &defaults;
   }
   memset(out, 0, sizeof *out);
-  if (opts->settings)
-    settings = *opts->settings;
-  else
-    sr_project_get_training(project, &settings);
   g_autofree char *out_dir =
       opts->out_dir ? g_strdup(opts->out_dir) : sr_training_default_out_dir(project);
 
-  SrTrainingPlan plan = {.requested_patch = settings.patch, .out_dir = out_dir};
-  sr_training_config_from_settings(&settings, &plan.config);
-  plan.config.threads = opts->threads;
+  SrTrainingPlan plan = {.out_dir = out_dir};
+  sr_training_config_for(project, opts->settings, opts->threads, &settings, &plan.config);
+  plan.requested_patch = settings.patch;
   if (opts->resume) {
     /* Read up front so progress can count this run's steps; the trainer
      * checks the checkpoint again in full. */

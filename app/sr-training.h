@@ -80,6 +80,10 @@ double sr_training_estimate_seconds(double seconds_per_step, gint64 steps, gint6
 /* The trainer's configuration for project settings (the one copy of that
  * mapping). A warm-up as long as the run becomes a tenth of it. */
 void sr_training_config_from_settings(const SrTrainingSettings *settings, sr_train_config *out);
+/* The settings a run or a measurement uses (given, else the project's) into
+ * *settings, and their configuration, with threads, into *config. */
+void sr_training_config_for(SrProject *project, const SrTrainingSettings *given, int threads,
+                            SrTrainingSettings *settings, sr_train_config *config);
 
 /* Where a project's training writes: <output folder>/training, else a
  * "training" folder beside the project file, else the user cache. Caller

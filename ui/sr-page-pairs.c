@@ -1066,10 +1066,7 @@ sr_page_pairs_init(SrPagePairs *self)
   sr_ui_page_key(keys, GDK_KEY_h, "pairs.toggle-held-out", NULL);
   sr_ui_page_key(keys, GDK_KEY_Left, "pairs.previous", NULL);
   sr_ui_page_key(keys, GDK_KEY_Right, "pairs.next", NULL);
-  sr_ui_page_key(keys, GDK_KEY_Page_Up, "pairs.step", g_variant_new_int32(-10));
-  sr_ui_page_key(keys, GDK_KEY_Page_Down, "pairs.step", g_variant_new_int32(10));
-  sr_ui_page_key(keys, GDK_KEY_Home, "pairs.step", g_variant_new_int32(G_MININT32));
-  sr_ui_page_key(keys, GDK_KEY_End, "pairs.step", g_variant_new_int32(G_MAXINT32));
+  sr_ui_page_jump_keys(keys, "pairs.step");
   sr_ui_page_key(keys, GDK_KEY_t, "pairs.toggle", NULL);
   sr_ui_page_key(keys, GDK_KEY_w, "pairs.mode", g_variant_new_int32(2));
   sr_ui_page_key(keys, GDK_KEY_s, "pairs.mode", g_variant_new_int32(3));

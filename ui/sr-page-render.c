@@ -1071,10 +1071,7 @@ sr_page_render_init(SrPageRender *self)
   sr_ui_page_key(keys, GDK_KEY_F, "render.flag", NULL);
   sr_ui_page_key(keys, GDK_KEY_Left, "render.step", g_variant_new_int32(-1));
   sr_ui_page_key(keys, GDK_KEY_Right, "render.step", g_variant_new_int32(1));
-  sr_ui_page_key(keys, GDK_KEY_Page_Up, "render.step", g_variant_new_int32(-10));
-  sr_ui_page_key(keys, GDK_KEY_Page_Down, "render.step", g_variant_new_int32(10));
-  sr_ui_page_key(keys, GDK_KEY_Home, "render.step", g_variant_new_int32(G_MININT32));
-  sr_ui_page_key(keys, GDK_KEY_End, "render.step", g_variant_new_int32(G_MAXINT32));
+  sr_ui_page_jump_keys(keys, "render.step");
   sr_ui_page_key(keys, GDK_KEY_w, "render.mode", g_variant_new_int32(0));
   sr_ui_page_key(keys, GDK_KEY_s, "render.mode", g_variant_new_int32(3));
   sr_ui_page_key(keys, GDK_KEY_d, "render.mode", g_variant_new_int32(4));

@@ -28,32 +28,15 @@
 #define WAVE_W      320
 #define WAVE_H      160
 #define VECTOR_SIDE 150
-static const struct {
-  const char *id, *label, *hint, *plot;
-} items[SR_REVIEW_N_ITEMS] = {
-    {"sharper-edges", N_("Sharper edges, more detail"),
-     N_("Look at the waveform: finer vertical detail in Recovered; the sharpness gain stays "
-        "above its lower line."),
-     N_("Sharpness gain")},
-    {"grain", N_("Grain consistent with the Reference"),
-     N_("Flat areas in Difference show fine, even grain; the grain plot stays between its "
-        "lines."),
-     N_("Grain vs Reference")},
-    {"no-flicker", N_("No flicker over time"),
-     N_("Scrub with the arrow keys in Toggle: brightness and detail hold steady frame to frame."),
-     N_("Flicker")},
-    {"no-colour-shift", N_("No colour shift"),
-     N_("Both vectorscopes match: same shape, same angles; the chroma plot stays under its line."),
-     N_("Colour shift")},
-    {"no-halos", N_("No over-sharpening or halos"),
-     N_("Wipe across strong edges: no bright or dark rims in Recovered."), N_("Halos")},
-};
+/* The checklist (ids, labels, hints, plot titles) is sr_acceptance_items,
+ * the one delivery's sign-off reads (sr-signoff.h). */
+G_STATIC_ASSERT(SR_REVIEW_N_ITEMS == SR_ACCEPTANCE_N_ITEMS);
 
 const char *
 sr_page_review_item_id(int index)
 {
   g_return_val_if_fail(index >= 0 && index < SR_REVIEW_N_ITEMS, NULL);
-  return items[index].id;
+  return sr_acceptance_items[index].id;
 }
 
 G_DEFINE_FINAL_TYPE(SrPageReview, sr_page_review, SR_TYPE_STAGE_PAGE)
@@ -709,7 +692,7 @@ sync_checklist(SrPageReview *self)
     gtk_check_button_set_active(
         GTK_CHECK_BUTTON(self->checks[i]),
         sr_page_review_project_of(self) &&
-            sr_project_get_accepted(sr_page_review_project_of(self), items[i].id));
+            sr_project_get_accepted(sr_page_review_project_of(self), sr_acceptance_items[i].id));
   self->syncing = FALSE;
 }
 
@@ -720,9 +703,9 @@ on_check_toggled(GtkCheckButton *check, SrPageReview *self)
     return;
   for (int i = 0; i < SR_REVIEW_N_ITEMS; i++)
     if (GTK_WIDGET(check) == self->checks[i] &&
-        sr_project_get_accepted(sr_page_review_project_of(self), items[i].id) !=
+        sr_project_get_accepted(sr_page_review_project_of(self), sr_acceptance_items[i].id) !=
             gtk_check_button_get_active(check))
-      sr_project_set_accepted(sr_page_review_project_of(self), items[i].id,
+      sr_project_set_accepted(sr_page_review_project_of(self), sr_acceptance_items[i].id,
                               gtk_check_button_get_active(check));
 }
 
@@ -731,8 +714,8 @@ build_checklist(SrPageReview *self)
 {
   for (int i = 0; i < SR_REVIEW_N_ITEMS; i++) {
     GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
-    GtkWidget *check = gtk_check_button_new_with_label(_(items[i].label));
-    GtkWidget *hint = gtk_label_new(_(items[i].hint));
+    GtkWidget *check = gtk_check_button_new_with_label(_(sr_acceptance_items[i].label));
+    GtkWidget *hint = gtk_label_new(_(sr_acceptance_items[i].hint));
 
     gtk_label_set_xalign(GTK_LABEL(hint), 0);
     gtk_label_set_wrap(GTK_LABEL(hint), TRUE);
@@ -966,10 +949,7 @@ sr_page_review_init(SrPageReview *self)
   GtkShortcutController *keys = sr_ui_page_keys_new(GTK_WIDGET(self), "review-keys");
   sr_ui_page_key(keys, GDK_KEY_Left, "review.step", g_variant_new_int32(-1));
   sr_ui_page_key(keys, GDK_KEY_Right, "review.step", g_variant_new_int32(1));
-  sr_ui_page_key(keys, GDK_KEY_Page_Up, "review.step", g_variant_new_int32(-10));
-  sr_ui_page_key(keys, GDK_KEY_Page_Down, "review.step", g_variant_new_int32(10));
-  sr_ui_page_key(keys, GDK_KEY_Home, "review.step", g_variant_new_int32(G_MININT32));
-  sr_ui_page_key(keys, GDK_KEY_End, "review.step", g_variant_new_int32(G_MAXINT32));
+  sr_ui_page_jump_keys(keys, "review.step");
   sr_ui_page_key(keys, GDK_KEY_w, "review.mode", g_variant_new_int32(0));
   sr_ui_page_key(keys, GDK_KEY_s, "review.mode", g_variant_new_int32(1));
   sr_ui_page_key(keys, GDK_KEY_d, "review.mode", g_variant_new_int32(3));
@@ -995,8 +975,8 @@ sr_page_review_init(SrPageReview *self)
   sync_mode_buttons(self);
 
   for (int i = 0; i < SR_REVIEW_N_ITEMS; i++) {
-    self->plots[i] = sr_metric_plot_new(_(items[i].plot));
-    gtk_widget_set_tooltip_text(self->plots[i], _(items[i].hint));
+    self->plots[i] = sr_metric_plot_new(_(sr_acceptance_items[i].plot));
+    gtk_widget_set_tooltip_text(self->plots[i], _(sr_acceptance_items[i].hint));
     g_signal_connect(self->plots[i], "frame-activated",
                      G_CALLBACK(sr_page_review_on_plot_activated), self);
     gtk_box_append(GTK_BOX(self->plots_box), self->plots[i]);

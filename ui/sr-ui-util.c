@@ -160,3 +160,12 @@ sr_ui_page_key(GtkShortcutController *keys, guint keyval, const char *action, GV
     gtk_shortcut_set_arguments(s, args);
   gtk_shortcut_controller_add_shortcut(keys, s);
 }
+
+void
+sr_ui_page_jump_keys(GtkShortcutController *keys, const char *step_action)
+{
+  sr_ui_page_key(keys, GDK_KEY_Page_Up, step_action, g_variant_new_int32(-10));
+  sr_ui_page_key(keys, GDK_KEY_Page_Down, step_action, g_variant_new_int32(10));
+  sr_ui_page_key(keys, GDK_KEY_Home, step_action, g_variant_new_int32(G_MININT32));
+  sr_ui_page_key(keys, GDK_KEY_End, step_action, g_variant_new_int32(G_MAXINT32));
+}

@@ -39,6 +39,10 @@ void sr_ui_set_class(GtkWidget *widget, const char *css_class, gboolean on);
  * page's `action` (args may be NULL). */
 GtkShortcutController *sr_ui_page_keys_new(GtkWidget *page, const char *name);
 void sr_ui_page_key(GtkShortcutController *keys, guint keyval, const char *action, GVariant *args);
+/* The frame-jump keys every viewer page shares: Page Up and Page Down run
+ * `step_action` (a static string) with -10 and 10, Home and End with
+ * G_MININT32 and G_MAXINT32 (the first and the last frame). */
+void sr_ui_page_jump_keys(GtkShortcutController *keys, const char *step_action);
 
 G_END_DECLS
 

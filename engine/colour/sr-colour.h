@@ -120,3 +120,7 @@ sr_luma(sr_ycbcr_coeffs c, float r, float g, float b)
 {
   return c.kr * r + c.kg * g + c.kb * b;
 }
+
+/* Y of every pixel of img into out (width × height floats): sr_luma of the
+ * first three channels, or the one channel of a one-channel image. */
+void sr_luma_plane(const sr_image *img, sr_ycbcr_coeffs c, float *out);

@@ -98,3 +98,13 @@ sr_ycbcr_to_rgb(sr_ycbcr_matrix m, const float *ycbcr, float *rgb, size_t n, int
     o[2] = (float)b;
   }
 }
+
+void
+sr_luma_plane(const sr_image *img, sr_ycbcr_coeffs c, float *out)
+{
+  size_t n = (size_t)img->width * (size_t)img->height;
+  for (size_t i = 0; i < n; i++) {
+    const float *p = img->pixels + i * (size_t)img->channels;
+    out[i] = img->channels >= 3 ? sr_luma(c, p[0], p[1], p[2]) : p[0];
+  }
+}

@@ -887,11 +887,7 @@ image_luma(const sr_image *img, sr_ycbcr_matrix m)
   float *y = malloc((n ? n : 1) * sizeof *y);
   if (!y)
     return NULL;
-  sr_ycbcr_coeffs c = sr_ycbcr_coefficients(m);
-  for (size_t i = 0; i < n; i++) {
-    const float *p = img->pixels + i * (size_t)img->channels;
-    y[i] = img->channels >= 3 ? sr_luma(c, p[0], p[1], p[2]) : p[0];
-  }
+  sr_luma_plane(img, sr_ycbcr_coefficients(m), y);
   return y;
 }
 

@@ -19,6 +19,7 @@
 #include "sr-signoff.h"
 #include "sr-unet.h"
 #include "sr-validation-note.h"
+#include "sr-test-util.h"
 
 #define W     32
 #define H     24
@@ -30,22 +31,6 @@ typedef struct {
   char model_short[13];
   SrProject *project;
 } Fixture;
-
-static void
-rm_rf(const char *path)
-{
-  if (g_file_test(path, G_FILE_TEST_IS_DIR) && !g_file_test(path, G_FILE_TEST_IS_SYMLINK)) {
-    g_autoptr(GDir) d = g_dir_open(path, 0, NULL);
-    const char *name;
-    while (d && (name = g_dir_read_name(d))) {
-      g_autofree char *p = g_build_filename(path, name, NULL);
-      rm_rf(p);
-    }
-    g_rmdir(path);
-  } else {
-    g_remove(path);
-  }
-}
 
 static sr_image *
 make_frame(int frame, const char *model_id)
@@ -64,8 +49,6 @@ make_frame(int frame, const char *model_id)
 static void
 write_source(const char *pattern, const char *timecode, const char *reel, const char *fps)
 {
-  sr_write_options wo;
-  sr_write_options_init(&wo);
   for (int f = FIRST; f <= LAST; f++) {
     sr_image *img = make_frame(f, NULL);
     if (timecode)
@@ -74,11 +57,7 @@ write_source(const char *pattern, const char *timecode, const char *reel, const 
       sr_image_set_attribute(img, "reelName", reel, NULL);
     if (fps)
       sr_image_set_attribute(img, "framesPerSecond", fps, NULL);
-    g_autofree char *path = sr_pattern_format(pattern, f);
-    sr_error err = {0};
-    if (!sr_image_write(path, img, &wo, &err))
-      g_error("%s", err.message);
-    sr_image_free(img);
+    sr_test_write_frame(pattern, f, img);
   }
 }
 
@@ -92,13 +71,8 @@ fixture_setup(Fixture *fx, gconstpointer data)
   g_autofree char *ren_dir = g_build_filename(fx->dir, "out", "render", NULL);
   g_assert_true(sr_mkdir_p(ren_dir, NULL));
   g_autofree char *ck = g_build_filename(fx->dir, "model.safetensors", NULL);
-  sr_error err = {0};
-  sr_backend *be = sr_backend_cpu_create(1, &err);
-  sr_unet *net = sr_unet_new(SR_UNET_S, be, &err);
-  g_assert_true(net && sr_unet_init(net, 7, &err));
   sr_checkpoint_meta meta;
   sr_checkpoint_meta_init(&meta);
-  meta.size = SR_UNET_S;
   meta.step = 500;
   int held[] = {2};
   meta.held_out = held;
@@ -107,10 +81,7 @@ fixture_setup(Fixture *fx, gconstpointer data)
   meta.psnr_after = 34.5;
   meta.prep.source_space = meta.prep.reference_space = SR_CS_REC709;
   char model_id[65];
-  if (!sr_checkpoint_save(ck, net, &meta, false, model_id, &err))
-    g_error("%s", err.message);
-  sr_unet_free(net);
-  sr_backend_close(be);
+  sr_test_save_checkpoint(ck, 7, 1.0f, &meta, model_id);
   sr_model_id_short(model_id, fx->model_short);
 
   fx->src_pattern = g_build_filename(fx->dir, "src.%04d.exr", NULL);
@@ -127,21 +98,15 @@ fixture_setup(Fixture *fx, gconstpointer data)
   sr_project_set_checkpoint(p, ck);
   fx->project = p;
   g_autofree char *render = sr_delivery_render_pattern(p, fx->model_short);
-  sr_write_options wo;
-  sr_write_options_init(&wo);
-  for (int f = FIRST; f <= LAST; f++) {
-    sr_image *img = make_frame(f, model_id);
-    g_autofree char *path = sr_pattern_format(render, f);
-    g_assert_true(sr_image_write(path, img, &wo, NULL));
-    sr_image_free(img);
-  }
+  for (int f = FIRST; f <= LAST; f++)
+    sr_test_write_frame(render, f, make_frame(f, model_id));
 }
 
 static void
 fixture_teardown(Fixture *fx, gconstpointer data)
 {
   g_clear_object(&fx->project);
-  rm_rf(fx->dir);
+  sr_test_remove_tree(fx->dir);
   g_free(fx->dir);
   g_free(fx->out);
   g_free(fx->src_pattern);
@@ -152,6 +117,16 @@ accept_all(SrProject *p)
 {
   for (int i = 0; i < SR_ACCEPTANCE_N_ITEMS; i++)
     sr_project_set_accepted(p, sr_acceptance_items[i].id, TRUE);
+}
+
+/* Options for a delivery the gate lets through: every item accepted, QA
+ * run. */
+static void
+signed_off_options(Fixture *fx, SrDeliveryOptions *o)
+{
+  accept_all(fx->project);
+  sr_delivery_options_init(o);
+  o->gate.qa_run = TRUE;
 }
 
 static gboolean
@@ -322,10 +297,8 @@ test_bad_overrides(void)
 static void
 test_exr_timecode_into_masters(Fixture *fx, gconstpointer data)
 {
-  accept_all(fx->project);
   SrDeliveryOptions o;
-  sr_delivery_options_init(&o);
-  o.gate.qa_run = TRUE;
+  signed_off_options(fx, &o);
   SrDeliveryResult r;
   g_autoptr(GError) error = NULL;
   g_assert_true(deliver(fx, &o, &r, &error));
@@ -353,10 +326,8 @@ test_exr_timecode_into_masters(Fixture *fx, gconstpointer data)
 static void
 test_no_timecode(Fixture *fx, gconstpointer data)
 {
-  accept_all(fx->project);
   SrDeliveryOptions o;
-  sr_delivery_options_init(&o);
-  o.gate.qa_run = TRUE;
+  signed_off_options(fx, &o);
   SrDeliveryResult r;
   g_autoptr(GError) error = NULL;
   g_assert_true(deliver(fx, &o, &r, &error));
@@ -447,10 +418,8 @@ static void
 test_bad_source_timecode(Fixture *fx, gconstpointer data)
 {
   write_source(fx->src_pattern, "01:00:00:30", NULL, "24");
-  accept_all(fx->project);
   SrDeliveryOptions o;
-  sr_delivery_options_init(&o);
-  o.gate.qa_run = TRUE;
+  signed_off_options(fx, &o);
   SrDeliveryResult r;
   g_autoptr(GError) error = NULL;
   g_assert_true(deliver(fx, &o, &r, &error));
@@ -507,10 +476,8 @@ has_problem(GPtrArray *problems, const char *a, const char *b)
 static void
 test_manifest_verify(Fixture *fx, gconstpointer data)
 {
-  accept_all(fx->project);
   SrDeliveryOptions o;
-  sr_delivery_options_init(&o);
-  o.gate.qa_run = TRUE;
+  signed_off_options(fx, &o);
   o.md5 = TRUE;
   SrDeliveryResult r;
   g_autoptr(GError) error = NULL;
@@ -581,10 +548,8 @@ read_text(const char *dir, const char *name)
 static void
 test_bagit(Fixture *fx, gconstpointer data)
 {
-  accept_all(fx->project);
   SrDeliveryOptions o;
-  sr_delivery_options_init(&o);
-  o.gate.qa_run = TRUE;
+  signed_off_options(fx, &o);
   o.md5 = TRUE;
   o.bagit = TRUE;
   SrDeliveryResult r;
@@ -657,10 +622,8 @@ test_cli_verify(Fixture *fx, gconstpointer data)
     g_test_skip("SR_CLI is not set (run through meson test)");
     return;
   }
-  accept_all(fx->project);
   SrDeliveryOptions o;
-  sr_delivery_options_init(&o);
-  o.gate.qa_run = TRUE;
+  signed_off_options(fx, &o);
   SrDeliveryResult r;
   g_autoptr(GError) error = NULL;
   g_assert_true(deliver(fx, &o, &r, &error));

@@ -24,6 +24,7 @@
 #include "sr-qa-cache.h"
 #include "sr-render.h"
 #include "sr-validation-note.h"
+#include "sr-test-util.h"
 
 #define W     64
 #define H     48
@@ -37,25 +38,6 @@ typedef struct {
   char model_short[13];
   SrProject *project;
 } Fixture;
-
-static void
-rm_rf(const char *path)
-{
-  if (g_file_test(path, G_FILE_TEST_IS_DIR) && !g_file_test(path, G_FILE_TEST_IS_SYMLINK)) {
-    g_chmod(path, 0700);
-    GDir *d = g_dir_open(path, 0, NULL);
-    const char *name;
-    while (d && (name = g_dir_read_name(d))) {
-      g_autofree char *p = g_build_filename(path, name, NULL);
-      rm_rf(p);
-    }
-    if (d)
-      g_dir_close(d);
-    g_rmdir(path);
-  } else {
-    g_remove(path);
-  }
-}
 
 static int
 count_files(const char *dir)
@@ -91,30 +73,15 @@ make_frame(int frame, float detail, const char *model_id)
 static void
 write_seq(const char *pattern, float detail, const char *model_id)
 {
-  sr_write_options wo;
-  sr_write_options_init(&wo);
-  for (int f = FIRST; f <= LAST; f++) {
-    sr_image *img = make_frame(f, detail, model_id);
-    g_autofree char *path = sr_pattern_format(pattern, f);
-    sr_error err = {0};
-    if (!sr_image_write(path, img, &wo, &err))
-      g_error("%s", err.message);
-    sr_image_free(img);
-  }
+  for (int f = FIRST; f <= LAST; f++)
+    sr_test_write_frame(pattern, f, make_frame(f, detail, model_id));
 }
 
 static void
 write_checkpoint(const char *path, char model_id[65])
 {
-  sr_error err = {0};
-  sr_backend *be = sr_backend_cpu_create(1, &err);
-  g_assert_nonnull(be);
-  sr_unet *net = sr_unet_new(SR_UNET_S, be, &err);
-  g_assert_nonnull(net);
-  g_assert_true(sr_unet_init(net, 7, &err));
   sr_checkpoint_meta meta;
   sr_checkpoint_meta_init(&meta);
-  meta.size = SR_UNET_S;
   meta.step = 1234;
   int pairs[] = {1}, held[] = {3};
   meta.pairs = pairs;
@@ -122,10 +89,7 @@ write_checkpoint(const char *path, char model_id[65])
   meta.held_out = held;
   meta.n_held_out = 1;
   meta.prep.source_space = meta.prep.reference_space = SR_CS_REC709;
-  if (!sr_checkpoint_save(path, net, &meta, false, model_id, &err))
-    g_error("%s", err.message);
-  sr_unet_free(net);
-  sr_backend_close(be);
+  sr_test_save_checkpoint(path, 7, 1.0f, &meta, model_id);
 }
 
 static void
@@ -190,7 +154,7 @@ static void
 fixture_teardown(Fixture *fx, gconstpointer data)
 {
   g_clear_object(&fx->project);
-  rm_rf(fx->dir);
+  sr_test_remove_tree(fx->dir);
   g_free(fx->dir);
   g_free(fx->render_pattern);
 }

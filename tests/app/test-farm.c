@@ -13,6 +13,7 @@
 #include "sr-fs.h"
 #include "sr-io.h"
 #include "sr-unet.h"
+#include "sr-test-util.h"
 
 static char *tmpdir;
 
@@ -691,21 +692,6 @@ test_cli_bad_input(void)
   }
 }
 
-static void
-remove_tree(const char *path)
-{
-  GDir *d = g_dir_open(path, 0, NULL);
-  if (d) {
-    const char *n;
-    while ((n = g_dir_read_name(d))) {
-      g_autofree char *c = g_build_filename(path, n, NULL);
-      remove_tree(c);
-    }
-    g_dir_close(d);
-  }
-  g_remove(path);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -721,7 +707,7 @@ main(int argc, char **argv)
   g_test_add_func("/farm/submit-resume", test_submit_resume);
   g_test_add_func("/farm/cli-bad-input", test_cli_bad_input);
   int rc = g_test_run();
-  remove_tree(tmpdir);
+  sr_test_remove_tree(tmpdir);
   g_free(tmpdir);
   return rc;
 }

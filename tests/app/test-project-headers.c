@@ -9,6 +9,7 @@
 #include "sr-colour-detect.h"
 #include "sr-io.h"
 #include "sr-project.h"
+#include "sr-test-util.h"
 
 static void
 write_frames(const char *dir, const char *prefix, int first, int last, int w, int h,
@@ -35,23 +36,6 @@ find_check(const sr_check_report *r, const char *id)
     if (g_str_equal(r->items[i].id, id))
       return &r->items[i];
   return NULL;
-}
-
-static void
-rm_rf(const char *path)
-{
-  GDir *d = g_dir_open(path, 0, NULL);
-  const char *name;
-  while (d && (name = g_dir_read_name(d))) {
-    g_autofree char *child = g_build_filename(path, name, NULL);
-    if (g_file_test(child, G_FILE_TEST_IS_DIR))
-      rm_rf(child);
-    else
-      g_unlink(child);
-  }
-  if (d)
-    g_dir_close(d);
-  g_rmdir(path);
 }
 
 typedef struct {
@@ -82,7 +66,7 @@ static void
 fixture_clear(Fixture *fx)
 {
   g_object_unref(fx->p);
-  rm_rf(fx->dir);
+  sr_test_remove_tree(fx->dir);
   g_free(fx->dir);
   g_free(fx->file);
 }

@@ -207,10 +207,8 @@ gaussian(const float *in, float *out, int w, int h, double sigma)
 static float *
 luma_plane(const sr_image *img, sr_ycbcr_coeffs c)
 {
-  size_t n = (size_t)img->width * img->height;
-  float *y = g_new(float, n);
-  for (size_t i = 0; i < n; i++)
-    y[i] = sr_luma(c, img->pixels[3 * i], img->pixels[3 * i + 1], img->pixels[3 * i + 2]);
+  float *y = g_new(float, (size_t)img->width * img->height);
+  sr_luma_plane(img, c, y);
   return y;
 }
 

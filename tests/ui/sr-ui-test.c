@@ -190,6 +190,82 @@ sr_ui_test_close(SrWindow *window)
   sr_ui_test_pump(50);
 }
 
+GtkWidget *
+sr_ui_test_find(GtkWidget *root, SrUiTestMatch match, gconstpointer data)
+{
+  if (match(root, data))
+    return root;
+  for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
+    GtkWidget *found = sr_ui_test_find(c, match, data);
+    if (found)
+      return found;
+  }
+  return NULL;
+}
+
+static gboolean
+is_of_type(GtkWidget *widget, gconstpointer type)
+{
+  return G_TYPE_CHECK_INSTANCE_TYPE(widget, *(const GType *)type);
+}
+
+GtkWidget *
+sr_ui_test_find_type(GtkWidget *root, GType type)
+{
+  return sr_ui_test_find(root, is_of_type, &type);
+}
+
+static gboolean
+is_button_labelled(GtkWidget *widget, gconstpointer label)
+{
+  return GTK_IS_BUTTON(widget) && g_strcmp0(gtk_button_get_label(GTK_BUTTON(widget)), label) == 0;
+}
+
+GtkWidget *
+sr_ui_test_find_button(GtkWidget *root, const char *label)
+{
+  return sr_ui_test_find(root, is_button_labelled, label);
+}
+
+static gboolean
+is_named(GtkWidget *widget, gconstpointer name)
+{
+  return g_strcmp0(gtk_widget_get_name(widget), name) == 0;
+}
+
+GtkWidget *
+sr_ui_test_find_named(GtkWidget *root, const char *name)
+{
+  return sr_ui_test_find(root, is_named, name);
+}
+
+void
+sr_ui_test_small_training(SrProject *project, SrTrainingSettings *t)
+{
+  sr_project_get_training(project, t);
+  t->model_size = SR_MODEL_SIZE_S;
+  t->patch = 64;
+  t->batch = 1;
+  g_strlcpy(t->backend, "cpu", sizeof t->backend);
+}
+
+GFile *
+sr_ui_test_save_copy(SrWindow *window, const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  SrProject *project = sr_window_get_project(window);
+  g_autofree char *src = sr_project_resolve_path(project, sr_project_get_source_pattern(project));
+  g_autofree char *ref =
+      sr_project_resolve_path(project, sr_project_get_reference_pattern(project));
+  sr_project_set_source_pattern(project, src);
+  sr_project_set_reference_pattern(project, ref);
+  g_autofree char *path = g_build_filename(sr_ui_test_tmp_dir(), name, NULL);
+  GFile *file = g_file_new_for_path(path);
+  g_assert_true(sr_window_save_to(window, file, &error));
+  g_assert_no_error(error);
+  return file;
+}
+
 void
 sr_ui_test_train_tiny(SrWindow *window, int steps)
 {
@@ -197,14 +273,10 @@ sr_ui_test_train_tiny(SrWindow *window, int steps)
   SrProject *project = sr_window_get_project(window);
   SrTrainingSettings t;
 
-  sr_project_get_training(project, &t);
-  t.model_size = SR_MODEL_SIZE_S;
-  t.patch = 64;
-  t.batch = 1;
+  sr_ui_test_small_training(project, &t);
   t.steps = steps;
   t.checkpoint_every = MAX(1, steps / 3);
   t.warmup_steps = MIN(3, steps);
-  g_strlcpy(t.backend, "cpu", sizeof t.backend);
   g_assert_true(sr_project_set_training(project, &t, &error));
   g_assert_no_error(error);
 

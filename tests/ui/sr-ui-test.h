@@ -47,6 +47,22 @@ void sr_ui_test_screenshot_sizes(GtkWidget *window, const char *name);
 gboolean sr_ui_test_press_page_key(GtkWidget *page, guint keyval);
 /* Recursively removes path. */
 void sr_ui_test_remove_tree(const char *path);
+/* The first widget under root (root included), in tree order, that match
+ * accepts; NULL where there is none. The finders below are its usual
+ * questions: of a type, a button with a label (the tests run
+ * untranslated), a widget with a name. */
+typedef gboolean (*SrUiTestMatch)(GtkWidget *widget, gconstpointer data);
+GtkWidget *sr_ui_test_find(GtkWidget *root, SrUiTestMatch match, gconstpointer data);
+GtkWidget *sr_ui_test_find_type(GtkWidget *root, GType type);
+GtkWidget *sr_ui_test_find_button(GtkWidget *root, const char *label);
+GtkWidget *sr_ui_test_find_named(GtkWidget *root, const char *name);
+/* The project's training settings into *t with the smallest network on
+ * the CPU (S, 64-pixel patches, batch 1), for a test to adjust and set. */
+void sr_ui_test_small_training(SrProject *project, SrTrainingSettings *t);
+/* Saves the window's project as `name` in the temporary folder, its Source
+ * and Reference named absolutely, so the shared demo project stays as it
+ * was. Returns the saved file (caller unrefs). */
+GFile *sr_ui_test_save_copy(SrWindow *window, const char *name);
 
 /* A registered application with its window (1440×900) showing the demo
  * project, checks finished, output folder inside the temporary folder. */

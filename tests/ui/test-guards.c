@@ -68,26 +68,14 @@ test_guards(void)
     return;
   SrWindow *window = sr_ui_test_open_demo(&app);
   SrProject *project = sr_window_get_project(window);
-  sr_project_get_training(project, &t);
-  t.model_size = SR_MODEL_SIZE_S;
-  t.patch = 64;
-  t.batch = 1;
+  sr_ui_test_small_training(project, &t);
   t.steps = 100000;
   t.checkpoint_every = 4;
   t.contact_sheet_every = SHEET_EVERY;
   t.warmup_steps = 3;
-  g_strlcpy(t.backend, "cpu", sizeof t.backend);
   g_assert_true(sr_project_set_training(project, &t, &error));
   /* Saved in the temporary folder, so its sequences are named in full. */
-  g_autofree char *src = sr_project_resolve_path(project, sr_project_get_source_pattern(project));
-  g_autofree char *ref =
-      sr_project_resolve_path(project, sr_project_get_reference_pattern(project));
-  sr_project_set_source_pattern(project, src);
-  sr_project_set_reference_pattern(project, ref);
-  g_autofree char *path = g_build_filename(sr_ui_test_tmp_dir(), "guards.srproj", NULL);
-  g_autoptr(GFile) file = g_file_new_for_path(path);
-  g_assert_true(sr_window_save_to(window, file, &error));
-  g_assert_no_error(error);
+  g_autoptr(GFile) file = sr_ui_test_save_copy(window, "guards.srproj");
   sr_window_set_stage(window, "train");
   start_long_run(window, 2 * SHEET_EVERY + 1);
   g_autofree char *run1 = sr_page_train_get_out_dir(train_page(window));

@@ -55,7 +55,6 @@ test_render_states(void)
   if (!sr_ui_test_require_display())
     return;
   SrWindow *window = sr_ui_test_open_demo(&app);
-  SrProject *project = sr_window_get_project(window);
   SrPageRender *render = SR_PAGE_RENDER(sr_window_get_page(window, "render"));
 
   sr_ui_test_train_tiny(window, 6);
@@ -98,16 +97,7 @@ test_render_states(void)
   /* Reopened: the same numbers from the disk. Saved as a copy in the
    * temporary folder (the shared demo project stays as it was), with the
    * demo's frames named absolutely. */
-  g_autoptr(GError) error = NULL;
-  g_autofree char *src = sr_project_resolve_path(project, sr_project_get_source_pattern(project));
-  g_autofree char *ref =
-      sr_project_resolve_path(project, sr_project_get_reference_pattern(project));
-  sr_project_set_source_pattern(project, src);
-  sr_project_set_reference_pattern(project, ref);
-  g_autofree char *copy = g_build_filename(sr_ui_test_tmp_dir(), "reopen.srproj", NULL);
-  GFile *file = g_file_new_for_path(copy);
-  g_assert_true(sr_window_save_to(window, file, &error));
-  g_assert_no_error(error);
+  GFile *file = sr_ui_test_save_copy(window, "reopen.srproj");
   gboolean loaded = FALSE;
   gulong id = g_signal_connect(window, "project-loaded", G_CALLBACK(on_loaded), &loaded);
   sr_window_open_file(window, file);
@@ -143,14 +133,10 @@ test_save_first(void)
   SrProject *unsaved = sr_project_copy_for_thread(sr_window_get_project(window), NULL);
   g_assert_null(sr_project_get_file(unsaved));
   SrTrainingSettings t;
-  sr_project_get_training(unsaved, &t);
-  t.model_size = SR_MODEL_SIZE_S;
-  t.patch = 64;
-  t.batch = 1;
+  sr_ui_test_small_training(unsaved, &t);
   t.steps = 4;
   t.checkpoint_every = 2;
   t.warmup_steps = 1;
-  g_strlcpy(t.backend, "cpu", sizeof t.backend);
   g_assert_true(sr_project_set_training(unsaved, &t, NULL));
   sr_window_set_project(window, unsaved);
   g_object_unref(unsaved);

@@ -69,19 +69,6 @@ check_stage(SrWindow *window, const char *stage)
   }
 }
 
-static GtkWidget *
-find_type(GtkWidget *root, GType type)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE(root, type))
-    return root;
-  for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
-    GtkWidget *found = find_type(c, type);
-    if (found)
-      return found;
-  }
-  return NULL;
-}
-
 /* Shown, and wholly inside the window or inside a scrolled window that is
  * itself on screen (so scrolling reaches it). */
 static void
@@ -131,7 +118,7 @@ check_key_widgets(SrWindow *window, const char *stage, gboolean roomy)
   GtkWidget *page = sr_window_get_page(window, stage);
 
   if (g_str_equal(stage, "pairs")) {
-    check_reachable(window, find_type(page, SR_TYPE_FILMSTRIP), "the Pairs filmstrip");
+    check_reachable(window, sr_ui_test_find_type(page, SR_TYPE_FILMSTRIP), "the Pairs filmstrip");
   } else if (g_str_equal(stage, "train")) {
     check_status(window, SR_PAGE_TRAIN(page)->status_label, "the Train status", roomy);
     check_reachable(window, SR_PAGE_TRAIN(page)->start_button, "Start training");

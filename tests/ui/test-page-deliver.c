@@ -20,33 +20,31 @@
 #include "sr-timecode-spin.h"
 #include "sr-ui-test.h"
 
+static gboolean
+is_shown_button(GtkWidget *widget, gconstpointer label)
+{
+  return GTK_IS_BUTTON(widget) && g_strcmp0(gtk_button_get_label(GTK_BUTTON(widget)), label) == 0 &&
+         gtk_widget_is_visible(widget);
+}
+
 /* A button under `root` whose label is `label` and which is shown. */
 static GtkWidget *
 find_button(GtkWidget *root, const char *label)
 {
-  if (GTK_IS_BUTTON(root) && g_strcmp0(gtk_button_get_label(GTK_BUTTON(root)), label) == 0 &&
-      gtk_widget_is_visible(root))
-    return root;
-  for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
-    GtkWidget *found = find_button(c, label);
-    if (found)
-      return found;
-  }
-  return NULL;
+  return sr_ui_test_find(root, is_shown_button, label);
+}
+
+static gboolean
+is_label_reading(GtkWidget *widget, gconstpointer text)
+{
+  return GTK_IS_LABEL(widget) && g_strcmp0(gtk_label_get_text(GTK_LABEL(widget)), text) == 0;
 }
 
 /* A label under `root` whose text is `text` (shown or not). */
 static GtkWidget *
 find_label(GtkWidget *root, const char *text)
 {
-  if (GTK_IS_LABEL(root) && g_strcmp0(gtk_label_get_text(GTK_LABEL(root)), text) == 0)
-    return root;
-  for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
-    GtkWidget *found = find_label(c, text);
-    if (found)
-      return found;
-  }
-  return NULL;
+  return sr_ui_test_find(root, is_label_reading, text);
 }
 
 static void

@@ -11,19 +11,6 @@
 #include "sr-ui-test.h"
 #include "sr-viewer.h"
 
-static GtkWidget *
-find_widget(GtkWidget *root, GType type)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE(root, type))
-    return root;
-  for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
-    GtkWidget *found = find_widget(c, type);
-    if (found)
-      return found;
-  }
-  return NULL;
-}
-
 /* The action a key of the page's shortcut controller runs. */
 static GtkShortcut *
 find_key(GtkWidget *page, guint keyval)
@@ -94,7 +81,7 @@ test_page(void)
   g_assert_cmpint(page_min, <=, 1050);
   g_assert_cmpuint(sr_page_render_get_n_rendered(render), ==, 0);
   /* The training run's checkpoints are offered, the project's chosen. */
-  GtkDropDown *drop = GTK_DROP_DOWN(find_widget(page, GTK_TYPE_DROP_DOWN));
+  GtkDropDown *drop = GTK_DROP_DOWN(sr_ui_test_find_type(page, GTK_TYPE_DROP_DOWN));
   g_assert_cmpuint(g_list_model_get_n_items(gtk_drop_down_get_model(drop)), >=, 3);
   guint chosen = gtk_drop_down_get_selected(drop);
   g_assert_cmpuint(chosen, !=, GTK_INVALID_LIST_POSITION);
@@ -158,7 +145,7 @@ test_page(void)
   SR_UI_WAIT_FOR(sr_filmstrip_get_n_shown(strip, &with_picture) == 4 && with_picture == 4, 30);
   g_assert_true(sr_filmstrip_get_cell_marks(strip, sf + 2) & SR_FILMSTRIP_MARK_RENDERED);
   /* The current frame shows large: Source on A, Recovered on B. */
-  SrViewer *viewer = SR_VIEWER(find_widget(page, SR_TYPE_VIEWER));
+  SrViewer *viewer = SR_VIEWER(sr_ui_test_find_type(page, SR_TYPE_VIEWER));
   g_assert_cmpint(sr_page_render_get_frame(render), ==, sf);
   SR_UI_WAIT_FOR(sr_viewer_get_frame_a(viewer) && sr_viewer_get_frame_b(viewer), 20);
   g_assert_cmpint(sr_viewer_get_mode(viewer), ==, SR_VIEWER_MODE_WIPE);
@@ -206,6 +193,18 @@ test_page(void)
   g_assert_cmpint(sr_page_render_get_frame(render), ==, sf + 2);
   g_assert_true(sr_ui_test_press_page_key(page, GDK_KEY_Left));
   g_assert_cmpint(sr_page_render_get_frame(render), ==, sf + 1);
+  /* End and Home: the last and the first rendered frame; Page Down and
+   * Page Up step ten frames, held inside the rendered ones. */
+  g_assert_true(sr_ui_test_press_page_key(page, GDK_KEY_End));
+  g_assert_cmpint(sr_page_render_get_frame(render), ==, sf + 3);
+  g_assert_true(sr_ui_test_press_page_key(page, GDK_KEY_Home));
+  g_assert_cmpint(sr_page_render_get_frame(render), ==, sf);
+  g_assert_true(sr_ui_test_press_page_key(page, GDK_KEY_Page_Down));
+  g_assert_cmpint(sr_page_render_get_frame(render), ==, sf + 3);
+  g_assert_true(sr_ui_test_press_page_key(page, GDK_KEY_Page_Up));
+  g_assert_cmpint(sr_page_render_get_frame(render), ==, sf);
+  g_assert_true(sr_ui_test_press_page_key(page, GDK_KEY_Right));
+  g_assert_cmpint(sr_page_render_get_frame(render), ==, sf + 1);
   g_assert_true(sr_ui_test_press_page_key(page, GDK_KEY_d));
   g_assert_true(gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(render->mode_difference)));
   g_assert_true(sr_ui_test_press_page_key(page, GDK_KEY_t));
@@ -235,11 +234,11 @@ test_page(void)
 
   /* Flag with the button and a typed reason. */
   sr_page_render_set_frame(render, sf + 2);
-  GtkMenuButton *flag_button = GTK_MENU_BUTTON(find_widget(page, GTK_TYPE_MENU_BUTTON));
+  GtkMenuButton *flag_button = GTK_MENU_BUTTON(sr_ui_test_find_type(page, GTK_TYPE_MENU_BUTTON));
   gtk_menu_button_popup(flag_button);
   SR_UI_WAIT_FOR(sr_page_render_get_flag_popup_visible(render), 5);
   GtkWidget *entry =
-      find_widget(GTK_WIDGET(gtk_menu_button_get_popover(flag_button)), GTK_TYPE_ENTRY);
+      sr_ui_test_find_type(GTK_WIDGET(gtk_menu_button_get_popover(flag_button)), GTK_TYPE_ENTRY);
   g_assert_nonnull(entry);
   gtk_editable_set_text(GTK_EDITABLE(entry), "  Ringing along the fence  ");
   g_signal_emit_by_name(entry, "activate");

@@ -33,19 +33,6 @@ set_mode(SrPageReview *page, int i)
   SR_UI_WAIT_FOR(!sr_viewer_is_preparing(sr_page_review_get_viewer(page)), 10);
 }
 
-static GtkWidget *
-find_label_button(GtkWidget *widget, const char *label)
-{
-  if (GTK_IS_BUTTON(widget) && g_strcmp0(gtk_button_get_label(GTK_BUTTON(widget)), label) == 0)
-    return widget;
-  for (GtkWidget *c = gtk_widget_get_first_child(widget); c; c = gtk_widget_get_next_sibling(c)) {
-    GtkWidget *found = find_label_button(c, label);
-    if (found)
-      return found;
-  }
-  return NULL;
-}
-
 /* The first button under widget bound to action (with any target). */
 static GtkWidget *
 find_action_button(GtkWidget *widget, const char *action)
@@ -147,7 +134,7 @@ test_page(void)
   /* The viewer's own T key goes back to a single picture; the page follows. */
   sr_viewer_toggle_ab(v);
   g_assert_cmpint(sr_viewer_get_mode(v), ==, SR_VIEWER_MODE_A);
-  GtkWidget *toggle = find_label_button(GTK_WIDGET(page), "Toggle");
+  GtkWidget *toggle = sr_ui_test_find_button(GTK_WIDGET(page), "Toggle");
   g_assert_nonnull(toggle);
   g_assert_true(gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(toggle)));
   /* The buttons: Toggle from Wipe shows Recovered; clicked again, Original. */
@@ -158,7 +145,7 @@ test_page(void)
   g_signal_emit_by_name(toggle, "clicked");
   g_assert_cmpint(sr_viewer_get_mode(v), ==, SR_VIEWER_MODE_A);
   g_assert_true(gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(toggle)));
-  g_signal_emit_by_name(find_label_button(GTK_WIDGET(page), "Split"), "clicked");
+  g_signal_emit_by_name(sr_ui_test_find_button(GTK_WIDGET(page), "Split"), "clicked");
   g_assert_cmpint(sr_viewer_get_mode(v), ==, SR_VIEWER_MODE_SIDE_BY_SIDE);
   set_mode(page, 0);
 

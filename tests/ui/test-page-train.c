@@ -20,38 +20,12 @@
 #define SHEET_EVERY 10
 
 static GtkWidget *
-find_named(GtkWidget *root, const char *name)
-{
-  if (g_strcmp0(gtk_widget_get_name(root), name) == 0)
-    return root;
-  for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
-    GtkWidget *found = find_named(c, name);
-    if (found)
-      return found;
-  }
-  return NULL;
-}
-
-static GtkWidget *
 need(GtkWidget *root, const char *name)
 {
-  GtkWidget *w = find_named(root, name);
+  GtkWidget *w = sr_ui_test_find_named(root, name);
   if (!w)
     g_error("no widget named %s on the Train page", name);
   return w;
-}
-
-static GtkWidget *
-find_type(GtkWidget *root, GType type)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE(root, type))
-    return root;
-  for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
-    GtkWidget *found = find_type(c, type);
-    if (found)
-      return found;
-  }
-  return NULL;
 }
 
 /* Buttons labelled `label` under root, in tree order. */
@@ -139,11 +113,7 @@ test_page(void)
   GtkWidget *win = GTK_WIDGET(window);
   SrProject *project = sr_window_get_project(window);
   /* A small model from the start, so the first measurement is quick. */
-  sr_project_get_training(project, &t);
-  t.model_size = SR_MODEL_SIZE_S;
-  t.patch = 64;
-  t.batch = 1;
-  g_strlcpy(t.backend, "cpu", sizeof t.backend);
+  sr_ui_test_small_training(project, &t);
   g_assert_true(sr_project_set_training(project, &t, &error));
   sr_window_set_stage(window, "train");
   GtkWidget *page = sr_window_get_page(window, "train");
@@ -298,7 +268,7 @@ test_page(void)
   g_assert_true(g_file_test(newest, G_FILE_TEST_IS_REGULAR));
   g_autofree char *ck = sr_project_resolve_path(project, sr_project_get_checkpoint(project));
   g_assert_cmpstr(ck, ==, newest);
-  SrTrainGallery *gallery = SR_TRAIN_GALLERY(find_type(page, SR_TYPE_TRAIN_GALLERY));
+  SrTrainGallery *gallery = SR_TRAIN_GALLERY(sr_ui_test_find_type(page, SR_TYPE_TRAIN_GALLERY));
   g_assert_nonnull(gallery);
   g_assert_cmpuint(sr_train_gallery_get_n_sheets(gallery), ==, STEPS / SHEET_EVERY);
   g_assert_cmpuint(sr_train_gallery_get_n_previews(gallery), ==, STEPS / CKPT_EVERY);

@@ -18,17 +18,17 @@
 #include "sr-viewer.h"
 #include "sr-window-private.h"
 
+static gboolean
+is_shown_of_type(GtkWidget *widget, gconstpointer type)
+{
+  return G_TYPE_CHECK_INSTANCE_TYPE(widget, *(const GType *)type) && gtk_widget_get_mapped(widget);
+}
+
+/* The first widget of type on screen under root. */
 static GtkWidget *
 find_widget(GtkWidget *root, GType type)
 {
-  if (G_TYPE_CHECK_INSTANCE_TYPE(root, type) && gtk_widget_get_mapped(root))
-    return root;
-  for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
-    GtkWidget *found = find_widget(c, type);
-    if (found)
-      return found;
-  }
-  return NULL;
+  return sr_ui_test_find(root, is_shown_of_type, &type);
 }
 
 /* ---- the shortcuts window --------------------------------------------------------- */

@@ -32,14 +32,10 @@ test_stages(void)
 
   /* Train into the temporary folder with tiny settings. */
   SrTrainingSettings t;
-  sr_project_get_training(project, &t);
-  t.model_size = SR_MODEL_SIZE_S;
-  t.patch = 64;
-  t.batch = 1;
+  sr_ui_test_small_training(project, &t);
   t.steps = 30;
   t.checkpoint_every = 10;
   t.warmup_steps = 3;
-  g_strlcpy(t.backend, "cpu", sizeof t.backend);
   g_assert_true(sr_project_set_training(project, &t, &error));
   g_assert_no_error(error);
 

@@ -182,24 +182,10 @@ stall_stop(Stall *s, double *wall_ms, double *cpu_ms)
   *cpu_ms = s->worst_cpu / 1000.0;
 }
 
-/* The button under `root` whose label is `label` (the tests run untranslated). */
-static GtkWidget *
-find_button(GtkWidget *root, const char *label)
-{
-  if (GTK_IS_BUTTON(root) && g_strcmp0(gtk_button_get_label(GTK_BUTTON(root)), label) == 0)
-    return root;
-  for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
-    GtkWidget *found = find_button(c, label);
-    if (found)
-      return found;
-  }
-  return NULL;
-}
-
 static void
 click(const char *label)
 {
-  GtkWidget *b = find_button(GTK_WIDGET(gallery), label);
+  GtkWidget *b = sr_ui_test_find_button(GTK_WIDGET(gallery), label);
   g_assert_nonnull(b);
   g_signal_emit_by_name(b, "clicked");
   sr_ui_test_pump(20);
@@ -208,7 +194,8 @@ click(const char *label)
 static gboolean
 button_active(const char *label)
 {
-  return gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(find_button(GTK_WIDGET(gallery), label)));
+  return gtk_toggle_button_get_active(
+      GTK_TOGGLE_BUTTON(sr_ui_test_find_button(GTK_WIDGET(gallery), label)));
 }
 
 static void

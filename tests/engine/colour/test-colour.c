@@ -755,6 +755,26 @@ test_ycbcr(void)
   }
 }
 
+/* The Y plane of an RGB, an RGBA and a one-channel image. */
+static void
+test_luma_plane(void)
+{
+  sr_ycbcr_coeffs k = sr_ycbcr_coefficients(SR_YCBCR_BT709);
+  for (int ch = 1; ch <= 4; ch += ch == 1 ? 2 : 1) {
+    sr_image *img = sr_image_new(3, 2, ch, NULL);
+    for (size_t i = 0; i < (size_t)6 * ch; i++)
+      img->pixels[i] = (float)((i * 37) % 11) / 10.0f;
+    float y[6];
+    sr_luma_plane(img, k, y);
+    for (size_t p = 0; p < 6; p++) {
+      const float *px = img->pixels + p * ch;
+      float want = ch >= 3 ? 0.2126f * px[0] + 0.7152f * px[1] + 0.0722f * px[2] : px[0];
+      g_assert_cmpfloat_with_epsilon(y[p], want, 1e-6);
+    }
+    sr_image_free(img);
+  }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -771,6 +791,7 @@ main(int argc, char **argv)
   g_test_add_func("/colour/domain/identity-merge", test_domain_identity_merge);
   g_test_add_func("/colour/domain/luma-only", test_domain_merge_changes_luma_only);
   g_test_add_func("/colour/ycbcr", test_ycbcr);
+  g_test_add_func("/colour/luma-plane", test_luma_plane);
   g_test_add_func("/colour/log/reference-points", test_log_reference_points);
   g_test_add_func("/colour/log/aces-round-trips", test_log_aces_round_trips);
   g_test_add_func("/colour/log/monotonic", test_log_monotonic);

@@ -6,6 +6,7 @@
 
 #include "sr-checkpoint.h"
 #include "sr-infer.h"
+#include "sr-test-util.h"
 
 static sr_backend *
 cpu_backend(void)
@@ -40,19 +41,7 @@ test_picture(int w, int h, int channels, float scale)
 static sr_unet *
 random_net(sr_backend *be, float head_gain)
 {
-  sr_error err = {0};
-  sr_unet *net = sr_unet_new(SR_UNET_S, be, &err);
-  g_assert_nonnull(net);
-  g_assert_true(sr_unet_init(net, 42, &err));
-  float *w = g_new(float, sr_unet_total_params(net));
-  g_assert_true(sr_unet_export(net, SR_UNET_PARAMS, w, &err));
-  const sr_unet_param *head =
-      sr_unet_param_info(net, (size_t)sr_unet_param_find(net, "head.weight"));
-  for (size_t i = 0; i < head->count; i++)
-    w[head->offset + i] *= head_gain;
-  g_assert_true(sr_unet_import(net, SR_UNET_PARAMS, w, &err));
-  g_free(w);
-  return net;
+  return sr_test_scaled_net(be, 42, head_gain);
 }
 
 static double

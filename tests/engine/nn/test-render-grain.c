@@ -11,6 +11,7 @@
 #include "sr-checkpoint.h"
 #include "sr-render.h"
 #include "sr-rng.h"
+#include "sr-test-util.h"
 
 #define W        128
 #define H        96
@@ -56,34 +57,13 @@ picture(int frame, double grain, uint64_t seed)
   return img;
 }
 
+/* A quiet head: the network's ΔY stays small, below the Reference's
+ * grain, as a trained model's is in flat areas (regrain adds grain, it
+ * never takes any away). */
 static char *
 make_checkpoint(void)
 {
-  sr_error err = {0};
-  sr_backend *be = sr_backend_cpu_create(1, &err);
-  g_assert_nonnull(be);
-  sr_unet *net = sr_unet_new(SR_UNET_S, be, &err);
-  g_assert_nonnull(net);
-  g_assert_true(sr_unet_init(net, 5, &err));
-  /* A quiet head: the network's ΔY stays small, below the Reference's
-   * grain, as a trained model's is in flat areas (regrain adds grain, it
-   * never takes any away). */
-  float *w = g_new(float, sr_unet_total_params(net));
-  g_assert_true(sr_unet_export(net, SR_UNET_PARAMS, w, &err));
-  const sr_unet_param *head =
-      sr_unet_param_info(net, (size_t)sr_unet_param_find(net, "head.weight"));
-  for (size_t i = 0; i < head->count; i++)
-    w[head->offset + i] *= 0.05f;
-  g_assert_true(sr_unet_import(net, SR_UNET_PARAMS, w, &err));
-  g_free(w);
-  char *path = g_build_filename(tmpdir, "m.safetensors", NULL);
-  sr_checkpoint_meta meta;
-  sr_checkpoint_meta_init(&meta);
-  meta.size = SR_UNET_S;
-  g_assert_true(sr_checkpoint_save(path, net, &meta, false, NULL, &err));
-  sr_unet_free(net);
-  sr_backend_close(be);
-  return path;
+  return sr_test_scaled_checkpoint(tmpdir, "m.safetensors", 5, 0.05f);
 }
 
 static char *
@@ -92,31 +72,10 @@ write_sequence(const char *name, double grain, uint64_t seed)
   char *dir = g_build_filename(tmpdir, name, NULL);
   g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
   char *pattern = g_build_filename(dir, "f.%04d.exr", NULL);
-  for (int f = 1; f <= N_FRAMES; f++) {
-    sr_image *img = picture(f, grain, seed);
-    g_autofree char *p = sr_pattern_format(pattern, f);
-    sr_error err = {0};
-    g_assert_true(sr_image_write(p, img, NULL, &err));
-    sr_image_free(img);
-  }
+  for (int f = 1; f <= N_FRAMES; f++)
+    sr_test_write_frame(pattern, f, picture(f, grain, seed));
   g_free(dir);
   return pattern;
-}
-
-static void
-remove_tree(const char *path)
-{
-  GDir *d = g_dir_open(path, 0, NULL);
-  if (d) {
-    const char *n;
-    while ((n = g_dir_read_name(d))) {
-      char *p = g_build_filename(path, n, NULL);
-      remove_tree(p);
-      g_free(p);
-    }
-    g_dir_close(d);
-  }
-  g_remove(path);
 }
 
 /* Y of a frame in the model's training domain, as regrain measures it. */
@@ -355,7 +314,7 @@ main(int argc, char **argv)
   g_test_add_func("/render/grain/off-is-network-on-matches-reference", test_regrain);
   g_test_add_func("/render/grain/plan-without-description", test_plan_without_description);
   int r = g_test_run();
-  remove_tree(tmpdir);
+  sr_test_remove_tree(tmpdir);
   g_free(tmpdir);
   return r;
 }

@@ -10,6 +10,7 @@
 
 #include "sr-checkpoint.h"
 #include "sr-render.h"
+#include "sr-test-util.h"
 
 #define W        40
 #define H        32
@@ -34,66 +35,16 @@ test_picture(int frame)
   return img;
 }
 
-/* Saves an S checkpoint whose head is scaled so its ΔY is visible. */
-static char *
-make_checkpoint(const char *name, uint64_t seed, float head_gain)
-{
-  sr_error err = {0};
-  sr_backend *be = sr_backend_cpu_create(1, &err);
-  g_assert_nonnull(be);
-  sr_unet *net = sr_unet_new(SR_UNET_S, be, &err);
-  g_assert_nonnull(net);
-  g_assert_true(sr_unet_init(net, seed, &err));
-  float *w = g_new(float, sr_unet_total_params(net));
-  g_assert_true(sr_unet_export(net, SR_UNET_PARAMS, w, &err));
-  const sr_unet_param *head =
-      sr_unet_param_info(net, (size_t)sr_unet_param_find(net, "head.weight"));
-  for (size_t i = 0; i < head->count; i++)
-    w[head->offset + i] *= head_gain;
-  g_assert_true(sr_unet_import(net, SR_UNET_PARAMS, w, &err));
-  g_free(w);
-  char *path = g_build_filename(tmpdir, name, NULL);
-  sr_checkpoint_meta meta;
-  sr_checkpoint_meta_init(&meta);
-  meta.size = SR_UNET_S;
-  g_assert_true(sr_checkpoint_save(path, net, &meta, false, NULL, &err));
-  sr_unet_free(net);
-  sr_backend_close(be);
-  return path;
-}
-
 static char *
 make_source(const char *name)
 {
   char *dir = g_build_filename(tmpdir, name, NULL);
   g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
   char *pattern = g_build_filename(dir, "src.%04d.exr", NULL);
-  for (int f = 1; f <= N_FRAMES; f++) {
-    sr_image *img = test_picture(f);
-    char *p = sr_pattern_format(pattern, f);
-    sr_error err = {0};
-    g_assert_true(sr_image_write(p, img, NULL, &err));
-    g_free(p);
-    sr_image_free(img);
-  }
+  for (int f = 1; f <= N_FRAMES; f++)
+    sr_test_write_frame(pattern, f, test_picture(f));
   g_free(dir);
   return pattern;
-}
-
-static void
-remove_tree(const char *path)
-{
-  GDir *d = g_dir_open(path, 0, NULL);
-  if (d) {
-    const char *n;
-    while ((n = g_dir_read_name(d))) {
-      char *p = g_build_filename(path, n, NULL);
-      remove_tree(p);
-      g_free(p);
-    }
-    g_dir_close(d);
-  }
-  g_remove(path);
 }
 
 static int
@@ -132,7 +83,7 @@ render_options(sr_render_options *o, const char *out)
 static void
 test_matches_sequential(void)
 {
-  g_autofree char *ck = make_checkpoint("a.safetensors", 42, 4.0f);
+  g_autofree char *ck = sr_test_scaled_checkpoint(tmpdir, "a.safetensors", 42, 4.0f);
   g_autofree char *src = make_source("seq");
   g_autofree char *out = g_build_filename(tmpdir, "seq-out", "r.%04d.exr", NULL);
   sr_model *m = open_model(ck);
@@ -205,8 +156,8 @@ on_progress(void *user, const sr_render_progress *p)
 static void
 test_resume_and_model_id(void)
 {
-  g_autofree char *ck = make_checkpoint("a.safetensors", 42, 4.0f);
-  g_autofree char *ck2 = make_checkpoint("b.safetensors", 7, 4.0f);
+  g_autofree char *ck = sr_test_scaled_checkpoint(tmpdir, "a.safetensors", 42, 4.0f);
+  g_autofree char *ck2 = sr_test_scaled_checkpoint(tmpdir, "b.safetensors", 7, 4.0f);
   g_autofree char *src = make_source("resume");
   g_autofree char *out_dir = g_build_filename(tmpdir, "resume-out", NULL);
   g_autofree char *out = g_build_filename(out_dir, "r.%04d.exr", NULL);
@@ -284,7 +235,7 @@ test_resume_and_model_id(void)
 static void
 test_missing_source(void)
 {
-  g_autofree char *ck = make_checkpoint("a.safetensors", 42, 4.0f);
+  g_autofree char *ck = sr_test_scaled_checkpoint(tmpdir, "a.safetensors", 42, 4.0f);
   g_autofree char *src = make_source("missing");
   sr_error err = {0};
   sr_sequence seq = {0};
@@ -320,7 +271,7 @@ test_missing_source(void)
 static void
 test_unwritable_output(void)
 {
-  g_autofree char *ck = make_checkpoint("a.safetensors", 42, 4.0f);
+  g_autofree char *ck = sr_test_scaled_checkpoint(tmpdir, "a.safetensors", 42, 4.0f);
   g_autofree char *src = make_source("unwritable");
   sr_error err = {0};
   sr_sequence seq = {0};
@@ -391,7 +342,7 @@ log_frame_error(void *user, int frame, const sr_error *e)
 static void
 test_unreadable_frame_others_render(void)
 {
-  g_autofree char *ck = make_checkpoint("a.safetensors", 42, 4.0f);
+  g_autofree char *ck = sr_test_scaled_checkpoint(tmpdir, "a.safetensors", 42, 4.0f);
   g_autofree char *src = make_source("unreadable");
   g_autofree char *bad = sr_pattern_format(src, 2);
   g_assert_true(g_file_set_contents(bad, "v/1\001truncated", 12, NULL));
@@ -431,7 +382,7 @@ test_unreadable_frame_others_render(void)
 static void
 assert_refused_unchanged(const char *src, const char *out)
 {
-  g_autofree char *ck = make_checkpoint("a.safetensors", 42, 4.0f);
+  g_autofree char *ck = sr_test_scaled_checkpoint(tmpdir, "a.safetensors", 42, 4.0f);
   g_autofree char *f1 = sr_pattern_format(src, 1);
   g_autofree char *before = NULL;
   gsize before_len = 0;
@@ -485,7 +436,7 @@ test_output_is_reference(void)
 {
   g_autofree char *src = make_source("same-src");
   g_autofree char *ref = make_source("same-ref");
-  g_autofree char *ck = make_checkpoint("a.safetensors", 42, 4.0f);
+  g_autofree char *ck = sr_test_scaled_checkpoint(tmpdir, "a.safetensors", 42, 4.0f);
   sr_error err = {0};
   sr_sequence seq = {0}, rseq = {0};
   g_assert_true(sr_sequence_open(&seq, src, &err));
@@ -507,7 +458,7 @@ test_output_is_reference(void)
 static void
 test_readonly_folder_found_first(void)
 {
-  g_autofree char *ck = make_checkpoint("a.safetensors", 42, 4.0f);
+  g_autofree char *ck = sr_test_scaled_checkpoint(tmpdir, "a.safetensors", 42, 4.0f);
   g_autofree char *src = make_source("readonly");
   g_autofree char *dir = g_build_filename(tmpdir, "readonly-out", NULL);
   g_assert_cmpint(g_mkdir(dir, 0555), ==, 0);
@@ -562,7 +513,7 @@ main(int argc, char **argv)
   g_test_add_func("/render/bad-input/readonly-folder-found-first",
                   test_readonly_folder_found_first);
   int r = g_test_run();
-  remove_tree(tmpdir);
+  sr_test_remove_tree(tmpdir);
   g_free(tmpdir);
   return r;
 }
