@@ -37,6 +37,10 @@ silence_global_handlers(void)
   TIFFSetWarningHandler(NULL);
 }
 
+/* libtiff's message format and arguments, as vprintf takes them. */
+static int tiff_error_cb(TIFF *tif, void *ud, const char *module, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+
 static int
 tiff_error_cb(TIFF *tif, void *ud, const char *module, const char *fmt, va_list ap)
 {

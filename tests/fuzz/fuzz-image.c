@@ -1,12 +1,15 @@
 /* fuzz-image.c — the frame readers (sr_image_read_info, sr_image_read) on
  * arbitrary bytes. Built once per format with SR_FUZZ_FORMAT naming it:
  * inputs whose magic bytes pick another reader are skipped, so each target
- * spends its time in one reader. */
+ * spends its time in one reader. The header's colour facts and reel facts
+ * (timecode, rate, reel name) are read too, as the Project stage and
+ * delivery read them. */
 #include <stdint.h>
 #include <string.h>
 
 #include "sr-fuzz.h"
 #include "sr-io.h"
+#include "sr-reel.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -26,6 +29,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sr_image_info_suggest_colourspace(&info, &cs, why, sizeof why);
     sr_image_info_contradicts(&info, SR_CS_REC709, why, sizeof why);
   }
+  /* Timecode, rate and reel, as delivery reads them from a Source frame. */
+  sr_reel_info reel;
+  if (sr_image_read_reel(path, &reel, &err) &&
+      strnlen(reel.reel, sizeof reel.reel) == sizeof reel.reel)
+    __builtin_trap(); /* the reel name must come back terminated */
   sr_image *img = sr_image_read(path, &err);
   if (img) {
     /* A reader that accepts a file must agree with its own header. */

@@ -4,6 +4,7 @@
  * projects and JSON documents. Usage: sr-make-seeds OUTDIR; one folder per
  * target is made under OUTDIR. Deterministic: the same files every run. */
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "sr-checkpoint.h"
 #include "sr-fs.h"
 #include "sr-io.h"
+#include "sr-fixity.h"
 #include "sr-json.h"
 #include "sr-project.h"
 #include "sr-signoff.h"
@@ -260,6 +262,37 @@ make_json(void)
   write_text("json", "escapes.json", "[\"\\u00e9\\ud83c\\udf9e\\n\\/\", -0.0, 1E+2, {}]");
 }
 
+/* Manifests as delivery writes them: a bag's payload manifest over the
+ * file the fuzz target's folder holds (data/shot.0001.exr, "frame"), and
+ * the same with a line for a missing file. */
+static void
+make_manifests(void)
+{
+  g_autofree char *root = g_dir_make_tmp("sr-seed-manifest-XXXXXX", NULL);
+  g_autofree char *data_dir = g_build_filename(root, "data", NULL);
+  g_autofree char *payload = g_build_filename(data_dir, "shot.0001.exr", NULL);
+  g_autofree char *manifest = g_build_filename(root, "manifest-sha256.txt", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  const char *files[] = {"data/shot.0001.exr", NULL};
+  SrFixityOptions o = {.algorithms = SR_FIXITY_SHA256};
+  if (!root || g_mkdir(data_dir, 0700) != 0 || !g_file_set_contents(payload, "frame", -1, &error) ||
+      !sr_fixity_write(root, files, &o, &error) ||
+      !g_file_get_contents(manifest, &text, NULL, &error)) {
+    fprintf(stderr, "sr-make-seeds: manifest: %s\n", error ? error->message : "no folder");
+    failures++;
+    return;
+  }
+  write_text("manifest", "written.txt", text);
+  g_autofree char *zeros = g_strnfill(64, '0');
+  g_autofree char *more = g_strconcat(text, zeros, "  data/missing.exr\n", NULL);
+  write_text("manifest", "missing.txt", more);
+  g_remove(manifest);
+  g_remove(payload);
+  g_rmdir(data_dir);
+  g_rmdir(root);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -274,5 +307,6 @@ main(int argc, char **argv)
   make_checkpoints();
   make_projects();
   make_json();
+  make_manifests();
   return failures ? 1 : 0;
 }
