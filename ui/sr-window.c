@@ -362,8 +362,8 @@ on_project_notify(SrProject *project, GParamSpec *pspec, SrWindow *self)
 void
 sr_window_set_project(SrWindow *self, SrProject *project)
 {
-  self->jobs_at_switch = self->jobs->len;
   g_return_if_fail(SR_IS_WINDOW(self));
+  self->jobs_at_switch = self->jobs->len;
 
   if (self->history)
     g_signal_handlers_disconnect_by_data(self->history, self);
