@@ -91,8 +91,8 @@ sr_frame_rate_detect(const sr_sequence *seq, double *fps, SrRateFrom *from, sr_e
   }
   if (!seq->pattern)
     return FALSE;
-  g_autofree char *path = seq->single_file ? g_strdup(seq->pattern)
-                                           : sr_pattern_format(seq->pattern, seq->first);
+  g_autofree char *path =
+      seq->single_file ? g_strdup(seq->pattern) : sr_pattern_format(seq->pattern, seq->first);
   sr_reel_info info = {0};
   if (!path || !sr_image_read_reel(path, &info, err) || info.rate <= 0)
     return FALSE;

@@ -12,8 +12,8 @@
 #include "sr-io.h"
 #include "sr-project.h"
 
-#define OLD_PROJECT                                                                             \
-  "{\"schema\": 1, \"source\": {\"pattern\": \"s.%%04d.exr\", \"colourspace\": \"rec709\"}, "    \
+#define OLD_PROJECT                                                                           \
+  "{\"schema\": 1, \"source\": {\"pattern\": \"s.%%04d.exr\", \"colourspace\": \"rec709\"}, " \
   "\"reference\": {\"pattern\": \"r.%%04d.exr\", \"colourspace\": \"rec709\"}, \"pairs\": []%s}"
 
 static SrProject *
@@ -58,7 +58,8 @@ test_old_file(void)
   g_assert_no_error(error);
   g_assert_cmpfloat(sr_project_get_frame_rate(p), ==, 24.0);
   g_assert_cmpint(sr_project_get_frame_rate_from(p), ==, SR_RATE_FROM_DEFAULT);
-  g_autoptr(SrProject) ntsc = load_with(", \"frame_rate\": 29.97, \"frame_rate_from\": \"dpx\"", &error);
+  g_autoptr(SrProject) ntsc =
+      load_with(", \"frame_rate\": 29.97, \"frame_rate_from\": \"dpx\"", &error);
   g_assert_no_error(error);
   g_assert_cmpfloat(sr_project_get_frame_rate(ntsc), ==, 29.97);
   g_assert_cmpint(sr_project_get_frame_rate_from(ntsc), ==, SR_RATE_FROM_DPX);

@@ -57,7 +57,9 @@ test_frame_rate(void)
   SR_UI_WAIT_FOR(sr_project_get_frame_rate(project) == 25.0, 30);
   g_assert_cmpint(sr_project_get_frame_rate_from(project), ==, SR_RATE_FROM_EXR);
   SR_UI_WAIT_FOR(!sr_stage_page_get_busy(SR_STAGE_PAGE(page)), 30);
-  g_assert_cmpfloat(gtk_spin_button_get_value(GTK_SPIN_BUTTON(sr_page_project_get_frame_rate_spin(page))), ==, 25.0);
+  g_assert_cmpfloat(
+      gtk_spin_button_get_value(GTK_SPIN_BUTTON(sr_page_project_get_frame_rate_spin(page))), ==,
+      25.0);
   const char *from = sr_page_project_get_frame_rate_from(page);
   if (!strstr(from, "EXR framesPerSecond"))
     g_error("the page says \"%s\"", from);
