@@ -177,7 +177,7 @@ sr_delivery_note_html(GString *s, SrProject *project, int first, int last)
   char a[SR_TIMECODE_TEXT_SIZE], b[SR_TIMECODE_TEXT_SIZE];
   if (sr_reel_facts_timecode(&reel, first, a) && sr_reel_facts_timecode(&reel, last, b))
     g_string_append_printf(s, "<tr><th>Timecode</th><td>%s – %s (%d fps%s)</td></tr>\n", a, b,
-                           reel.fps, reel.fps_stated ? "" : ", assumed");
+                           reel.fps, reel.fps_stated ? "" : ", the project's rate");
   else
     g_string_append(s, "<tr><th>Timecode</th><td>none derived</td></tr>\n");
   g_autofree char *note = g_markup_escape_text(reel.note ? reel.note : "", -1);

@@ -20,7 +20,8 @@ sr_reel_facts_lookup(SrProject *project, int first, SrReelFacts *out)
 {
   memset(out, 0, sizeof *out);
   out->first_frame = first;
-  out->fps = SR_REEL_DEFAULT_FPS;
+  /* The Source's own rate wins; else the project's (24 unless set). */
+  out->fps = sr_project_timecode_fps(project);
   const char *pattern = sr_project_get_source_pattern(project);
   g_autofree char *resolved = sr_project_resolve_path(project, pattern);
   g_autofree char *path = resolved ? sr_pattern_format(resolved, first) : NULL;
@@ -61,8 +62,8 @@ sr_reel_facts_lookup(SrProject *project, int first, SrReelFacts *out)
                                       "second; each master counts on from it."),
                                     first, tc, out->fps)
                   : g_strdup_printf(_("Source frame %d records timecode %s but no frame rate; "
-                                      "each master counts on from it at an assumed %d frames a "
-                                      "second."),
+                                      "each master counts on from it at the project's %d frames "
+                                      "a second."),
                                     first, tc, out->fps);
 }
 

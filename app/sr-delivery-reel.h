@@ -15,7 +15,7 @@ typedef struct {
   sr_timecode first; /* at the first delivered frame */
   int first_frame;
   int fps;             /* frames a second the timecode counts */
-  gboolean fps_stated; /* the Source states the rate (else 24 is assumed) */
+  gboolean fps_stated; /* the Source states the rate (else the project's, in whole frames) */
   char reel[80];       /* "" when the Source names none */
   char *note;          /* one sentence: what was found, or why nothing was */
 } SrReelFacts;
@@ -28,8 +28,5 @@ void sr_reel_facts_clear(SrReelFacts *r);
 /* The timecode of a frame (first_frame or later) as "HH:MM:SS:FF"; FALSE
  * without a timecode. */
 gboolean sr_reel_facts_timecode(const SrReelFacts *r, int frame, char out[SR_TIMECODE_TEXT_SIZE]);
-
-/* The default when the Source states no frame rate: film. */
-#define SR_REEL_DEFAULT_FPS 24
 
 G_END_DECLS

@@ -134,6 +134,9 @@ sr_project_to_data(SrProject *self, gsize *len)
   json_builder_end_object(b);
   if (*self->ocio_config)
     add_string(b, "ocio_config", self->ocio_config);
+  json_builder_set_member_name(b, "frame_rate");
+  json_builder_add_double_value(b, self->frame_rate);
+  add_string(b, "frame_rate_from", sr_frame_rate_from_id(self->frame_rate_from));
 
   add_frames(b, "pairs", self->pairs);
   add_frames(b, "held_out", self->held_out);
@@ -728,6 +731,26 @@ json_prescan(const char *json, gsize len, int limit, gssize *overflow_at)
 }
 
 /* Fills a fresh project `p` from JSON. */
+/* Files from before the project had a rate read as 24, from the default. */
+static gboolean
+parse_frame_rate(Parse *ps, JsonObject *root, SrProject *p)
+{
+  g_autofree char *from = NULL;
+  if (!read_double(ps, root, "frame_rate", "frame_rate", &p->frame_rate) ||
+      !read_string(ps, root, "frame_rate_from", "frame_rate_from", FALSE, &from))
+    return FALSE;
+  g_autoptr(GError) bad = NULL;
+  if (!sr_frame_rate_validate(p->frame_rate, "frame_rate", &bad)) {
+    g_set_error(ps->error, SR_PROJECT_ERROR, SR_PROJECT_ERROR_FIELD, "%s: %s", ps->origin,
+                bad->message);
+    return FALSE;
+  }
+  if (from && !sr_frame_rate_from_from_id(from, &p->frame_rate_from))
+    return field_error(ps, "frame_rate_from",
+                       _("unknown origin '%s' (expected default, exr, dpx, movie or user)"), from);
+  return TRUE;
+}
+
 gboolean
 sr_project_parse_into(SrProject *p, const char *json, gsize len, const char *origin, GError **error)
 {
@@ -818,6 +841,9 @@ sr_project_parse_into(SrProject *p, const char *json, gsize len, const char *ori
       !read_string(&ps, src, "ocio_space", "source.ocio_space", FALSE, &p->source_ocio) ||
       !read_string(&ps, ref, "ocio_space", "reference.ocio_space", FALSE, &p->reference_ocio) ||
       !read_string(&ps, root, "ocio_config", "ocio_config", FALSE, &p->ocio_config))
+    return FALSE;
+
+  if (!parse_frame_rate(&ps, root, p))
     return FALSE;
 
   if (!read_frames(&ps, root, "pairs", TRUE, p->pairs) ||

@@ -43,6 +43,8 @@ struct _SrProject {
   char *output_folder;
   char *version;
   char *checkpoint;
+  double frame_rate; /* the film's, 1..120 (sr-project-rate.c) */
+  SrRateFrom frame_rate_from;
 
   GArray *pairs;        /* int, sorted, unique */
   GArray *held_out;     /* int, sorted, unique */

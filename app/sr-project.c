@@ -30,6 +30,7 @@ enum {
   PROP_OUTPUT_FOLDER,
   PROP_VERSION,
   PROP_CHECKPOINT,
+  PROP_FRAME_RATE,
   PROP_MODIFIED,
   PROP_FILE,
   N_PROPS
@@ -291,6 +292,7 @@ sr_project_get_property(GObject *object, guint prop_id, GValue *value, GParamSpe
   case PROP_OUTPUT_FOLDER: g_value_set_string(value, self->output_folder); break;
   case PROP_VERSION: g_value_set_string(value, self->version); break;
   case PROP_CHECKPOINT: g_value_set_string(value, self->checkpoint); break;
+  case PROP_FRAME_RATE: g_value_set_double(value, self->frame_rate); break;
   case PROP_MODIFIED: g_value_set_boolean(value, self->modified); break;
   case PROP_FILE: g_value_set_object(value, self->file); break;
   default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -333,6 +335,14 @@ sr_project_set_property(GObject *object, guint prop_id, const GValue *value, GPa
   case PROP_OUTPUT_FOLDER: sr_project_set_output_folder(self, g_value_get_string(value)); break;
   case PROP_VERSION: sr_project_set_version(self, g_value_get_string(value)); break;
   case PROP_CHECKPOINT: sr_project_set_checkpoint(self, g_value_get_string(value)); break;
+  case PROP_FRAME_RATE: {
+    GError *error = NULL;
+    if (!sr_project_set_frame_rate(self, g_value_get_double(value), SR_RATE_FROM_USER, &error)) {
+      g_warning("%s", error->message);
+      g_error_free(error);
+    }
+    break;
+  }
   case PROP_MODIFIED: sr_project_set_modified(self, g_value_get_boolean(value)); break;
   default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
   }
@@ -361,6 +371,8 @@ sr_project_class_init(SrProjectClass *klass)
   props[PROP_OUTPUT_FOLDER] = g_param_spec_string("output-folder", NULL, NULL, "output", rw);
   props[PROP_VERSION] = g_param_spec_string("version", NULL, NULL, "v001", rw);
   props[PROP_CHECKPOINT] = g_param_spec_string("checkpoint", NULL, NULL, "", rw);
+  props[PROP_FRAME_RATE] = g_param_spec_double("frame-rate", NULL, NULL, SR_FRAME_RATE_MIN,
+                                               SR_FRAME_RATE_MAX, SR_FRAME_RATE_DEFAULT, rw);
   props[PROP_MODIFIED] = g_param_spec_boolean("modified", NULL, NULL, FALSE, rw);
   props[PROP_FILE] = g_param_spec_object("file", NULL, NULL, G_TYPE_FILE,
                                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
@@ -387,6 +399,8 @@ sr_project_init(SrProject *self)
   self->output_folder = g_strdup("output");
   self->version = g_strdup("v001");
   self->checkpoint = g_strdup("");
+  self->frame_rate = SR_FRAME_RATE_DEFAULT;
+  self->frame_rate_from = SR_RATE_FROM_DEFAULT;
   self->pairs = g_array_new(FALSE, FALSE, sizeof(int));
   self->held_out = g_array_new(FALSE, FALSE, sizeof(int));
   self->flags = g_array_new(FALSE, FALSE, sizeof(SrFlag));
@@ -540,6 +554,8 @@ sr_project_restore(SrProject *self, const char *json, GError **error)
   SWAP(output_folder);
   SWAP(version);
   SWAP(checkpoint);
+  SWAP(frame_rate);
+  SWAP(frame_rate_from);
   SWAP(pairs);
   SWAP(held_out);
   SWAP(flags);
@@ -550,7 +566,7 @@ sr_project_restore(SrProject *self, const char *json, GError **error)
 #undef SWAP
   g_object_unref(p);
   g_object_freeze_notify(G_OBJECT(self));
-  for (int i = PROP_NAME; i <= PROP_CHECKPOINT; i++)
+  for (int i = PROP_NAME; i <= PROP_FRAME_RATE; i++)
     g_object_notify_by_pspec(G_OBJECT(self), props[i]);
   g_object_thaw_notify(G_OBJECT(self));
   edited(self, 0, "Restore");

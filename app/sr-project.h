@@ -162,6 +162,49 @@ void sr_project_set_checkpoint(SrProject *self, const char *path);
 gboolean sr_project_get_modified(SrProject *self);
 void sr_project_set_modified(SrProject *self, gboolean modified);
 
+/* The film's frame rate ("frame-rate", a double property): what Review
+ * plays at and delivery timecode counts at when the Source states none.
+ * 1 to 120 frames a second; fractional rates (23.976, 29.97) are kept to a
+ * thousandth. Preset from the Source's metadata when the Source is chosen,
+ * else 24; frame_rate_from says where it came from. Old project files
+ * without it read as 24, from the default. */
+typedef enum {
+  SR_RATE_FROM_DEFAULT = 0, /* 24: nothing stated another rate */
+  SR_RATE_FROM_EXR,         /* the Source's EXR framesPerSecond attribute */
+  SR_RATE_FROM_DPX,         /* the Source's DPX frame rate field */
+  SR_RATE_FROM_MOVIE,       /* the Source movie's stream rate */
+  SR_RATE_FROM_USER,        /* typed by the user */
+} SrRateFrom;
+#define SR_FRAME_RATE_DEFAULT 24.0
+#define SR_FRAME_RATE_MIN     1.0
+#define SR_FRAME_RATE_MAX     120.0
+double sr_project_get_frame_rate(SrProject *self);
+SrRateFrom sr_project_get_frame_rate_from(SrProject *self);
+/* Validates (sr_frame_rate_validate) and records one edit. */
+gboolean sr_project_set_frame_rate(SrProject *self, double fps, SrRateFrom from, GError **error);
+/* The whole frames a second timecode counts at: 23.976 counts at 24. */
+int sr_project_timecode_fps(SrProject *self);
+/* Opens the Source and sets the rate its metadata states, else 24; FALSE
+ * with a message naming the file when the Source cannot be opened or its
+ * rate field is malformed. */
+gboolean sr_project_preset_frame_rate(SrProject *self, GError **error);
+/* FALSE with "<field>: … is not a frame rate (1 to 120 …)" when out of range. */
+gboolean sr_frame_rate_validate(double fps, const char *field, GError **error);
+/* What a Source's metadata states: a movie's stream rate, else the first
+ * frame's EXR framesPerSecond or DPX frame rate (header only). FALSE when
+ * it states none; err is set when a header could not be read. */
+struct sr_sequence;
+struct sr_error;
+gboolean sr_frame_rate_detect(const struct sr_sequence *seq, double *fps, SrRateFrom *from,
+                              struct sr_error *err);
+/* "23.976", "24", "29.97" (caller frees). */
+char *sr_frame_rate_to_string(double fps);
+/* A sentence saying where the rate came from. */
+const char *sr_frame_rate_describe_from(SrRateFrom from);
+/* The file's ids ("default", "exr", "dpx", "movie", "user"). */
+const char *sr_frame_rate_from_id(SrRateFrom from);
+gboolean sr_frame_rate_from_from_id(const char *id, SrRateFrom *out);
+
 /* Frame sets (sorted, unique Source frame numbers). A frame is in at most
  * one of pairs and held-out: adding it to one removes it from the other,
  * except that held-out frames are never turned into pairs silently —

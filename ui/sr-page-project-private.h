@@ -14,6 +14,9 @@ const char *sr_page_project_get_sequence_error(SrPageProject *self, gboolean is_
 /* What the Source's (or Reference's) file headers said about colour, as
  * shown under its colour space; NULL when nothing is shown. */
 const char *sr_page_project_get_detection(SrPageProject *self, gboolean is_source);
+/* The frame rate's spin button, and the line saying where it came from. */
+GtkWidget *sr_page_project_get_frame_rate_spin(SrPageProject *self);
+const char *sr_page_project_get_frame_rate_from(SrPageProject *self);
 /* The warning under the Source's (or Reference's) colour space when the
  * declared space contradicts the files; NULL when none is shown. */
 const char *sr_page_project_get_colour_warning(SrPageProject *self, gboolean is_source);

@@ -8,6 +8,7 @@
 #include "sr-page-project-private.h"
 
 #include <glib/gi18n.h>
+#include <math.h>
 #include <string.h>
 
 #include "sr-colour-detect.h"
@@ -24,6 +25,7 @@ struct _SrPageProject {
   GtkWidget *reference_pattern, *reference_choose, *reference_range, *reference_colourspace,
       *reference_error;
   GtkWidget *reference_offset;
+  GtkWidget *frame_rate, *frame_rate_from;
   GtkWidget *source_detected, *reference_detected;
   GtkWidget *source_colour_warning, *reference_colour_warning, *sequence_mismatch;
   GtkWidget *ocio_box, *source_space_box, *reference_space_box;
@@ -41,6 +43,7 @@ struct _SrPageProject {
   SrColourDetection detected[2];
   int first[2], last[2];
   gboolean scanned[2];
+  double source_rate; /* what the Source's metadata states; 0 for nothing */
 };
 
 G_DEFINE_FINAL_TYPE(SrPageProject, sr_page_project, SR_TYPE_STAGE_PAGE)
@@ -67,6 +70,8 @@ typedef struct {
   char *error;
   SrMovieScan movie; /* what a movie's stream says */
   SrColourDetection detected;
+  double rate; /* the Source's stated frame rate; 0 for none */
+  SrRateFrom rate_from;
 } Scan;
 
 static void
@@ -100,6 +105,10 @@ scan_thread(SrJob *job, gpointer data, GError **error)
   s->n_missing = seq.n_missing;
   sr_sequence_describe_missing(&seq, s->missing, sizeof s->missing);
   sr_movie_scan_fill(&s->movie, &seq);
+  /* A malformed rate field is reported when delivery reads the header. */
+  sr_error rate_err = {0};
+  if (s->is_source && !sr_frame_rate_detect(&seq, &s->rate, &s->rate_from, &rate_err))
+    s->rate = 0;
   sr_sequence_clear(&seq);
   /* A header that cannot be read is reported when the frames are used. */
   sr_colour_detect_sequence(s->pattern, &s->detected, NULL);
@@ -192,6 +201,32 @@ update_warnings(SrPageProject *self)
   show_warning(self->sequence_mismatch, mismatch);
 }
 
+/* The rate, and where it came from; a Source stating another rate says so. */
+static void
+show_frame_rate(SrPageProject *self)
+{
+  SrProject *p = project_of(self);
+  if (!p)
+    return;
+  double fps = sr_project_get_frame_rate(p);
+  if (gtk_spin_button_get_value(GTK_SPIN_BUTTON(self->frame_rate)) != fps) {
+    gboolean was = self->syncing;
+    self->syncing = TRUE;
+    gtk_spin_button_set_value(GTK_SPIN_BUTTON(self->frame_rate), fps);
+    self->syncing = was;
+  }
+  const char *from = sr_frame_rate_describe_from(sr_project_get_frame_rate_from(p));
+  g_autofree char *text = NULL;
+  if (self->source_rate > 0 && fabs(self->source_rate - fps) >= 0.001) {
+    g_autofree char *stated = sr_frame_rate_to_string(self->source_rate);
+    text = g_strdup_printf(_("%s. The Source states %s frames a second."), from, stated);
+  } else {
+    text = g_strdup_printf("%s.", from);
+  }
+  if (g_strcmp0(gtk_label_get_text(GTK_LABEL(self->frame_rate_from)), text) != 0)
+    gtk_label_set_text(GTK_LABEL(self->frame_rate_from), text);
+}
+
 static void
 on_scan_done(GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -220,6 +255,14 @@ on_scan_done(GObject *source, GAsyncResult *result, gpointer user_data)
     gtk_widget_set_tooltip_text(s->is_source ? self->source_range : self->reference_range,
                                 s->movie.warning);
     show_detection(self, s, s->error == NULL);
+    if (s->is_source) {
+      self->source_rate = s->error ? 0 : s->rate;
+      /* The Source just chosen presets the film's rate: what it states, else 24. */
+      if (!s->error && s->preselect)
+        sr_project_set_frame_rate(project_of(self), s->rate > 0 ? s->rate : SR_FRAME_RATE_DEFAULT,
+                                  s->rate > 0 ? s->rate_from : SR_RATE_FROM_DEFAULT, NULL);
+      show_frame_rate(self);
+    }
     sr_colour_detection_clear(&self->detected[k]);
     self->scanned[k] = s->error == NULL;
     if (self->scanned[k]) {
@@ -332,6 +375,20 @@ sr_page_project_get_detection(SrPageProject *self, gboolean is_source)
 
 /* ---- Project → widgets ---------------------------------------------------- */
 
+GtkWidget *
+sr_page_project_get_frame_rate_spin(SrPageProject *self)
+{
+  g_return_val_if_fail(SR_IS_PAGE_PROJECT(self), NULL);
+  return self->frame_rate;
+}
+
+const char *
+sr_page_project_get_frame_rate_from(SrPageProject *self)
+{
+  g_return_val_if_fail(SR_IS_PAGE_PROJECT(self), NULL);
+  return gtk_label_get_text(GTK_LABEL(self->frame_rate_from));
+}
+
 static void
 sync_from_project(SrPageProject *self)
 {
@@ -370,6 +427,7 @@ sync_from_project(SrPageProject *self)
     gtk_text_buffer_set_text(buffer, prov->notes ? prov->notes : "", -1);
   self->syncing = FALSE;
 
+  show_frame_rate(self);
   refresh_sequence(self, TRUE);
   refresh_sequence(self, FALSE);
   sr_project_ocio_sync(self->ocio);
@@ -393,6 +451,7 @@ sr_page_project_project_set(SrStagePage *page, SrProject *project)
     self->scanned[k] = FALSE;
     sr_colour_detection_clear(&self->detected[k]);
   }
+  self->source_rate = 0;
   sr_project_ocio_set_project(self->ocio, project);
   if (project) {
     show_scan(self, TRUE, _("No sequence chosen"), NULL);
@@ -512,6 +571,29 @@ on_offset_changed(GtkSpinButton *spin, SrPageProject *self)
 }
 
 static void
+on_frame_rate_changed(GtkSpinButton *spin, SrPageProject *self)
+{
+  double fps = gtk_spin_button_get_value(spin);
+  g_autoptr(GError) error = NULL;
+
+  if (self->syncing || !project_of(self) ||
+      fabs(sr_project_get_frame_rate(project_of(self)) - fps) < 0.0005)
+    return;
+  if (!sr_project_set_frame_rate(project_of(self), fps, SR_RATE_FROM_USER, &error))
+    sr_ui_show_error(GTK_WIDGET(self), error->message);
+}
+
+/* "23.976", "24": no trailing zeros. */
+static gboolean
+on_frame_rate_output(GtkSpinButton *spin, SrPageProject *self)
+{
+  g_autofree char *text = sr_frame_rate_to_string(gtk_spin_button_get_value(spin));
+  if (g_strcmp0(gtk_editable_get_text(GTK_EDITABLE(spin)), text) != 0)
+    gtk_editable_set_text(GTK_EDITABLE(spin), text);
+  return TRUE;
+}
+
+static void
 on_provenance_changed(SrPageProject *self)
 {
   GtkTextBuffer *buffer = gtk_text_view_get_buffer(GTK_TEXT_VIEW(self->notes));
@@ -584,6 +666,8 @@ sr_page_project_class_init(SrPageProjectClass *klass)
   BIND(reference_colourspace);
   BIND(reference_error);
   BIND(reference_offset);
+  BIND(frame_rate);
+  BIND(frame_rate_from);
   BIND(source_detected);
   BIND(reference_detected);
   BIND(source_colour_warning);
@@ -630,6 +714,8 @@ sr_page_project_init(SrPageProject *self)
   g_signal_connect(self->reference_choose, "clicked", G_CALLBACK(on_choose_clicked), self);
   g_signal_connect(self->name, "changed", G_CALLBACK(on_name_changed), self);
   g_signal_connect(self->reference_offset, "value-changed", G_CALLBACK(on_offset_changed), self);
+  g_signal_connect(self->frame_rate, "value-changed", G_CALLBACK(on_frame_rate_changed), self);
+  g_signal_connect(self->frame_rate, "output", G_CALLBACK(on_frame_rate_output), self);
 
   prov_entries[0] = self->film_title;
   prov_entries[1] = self->shot_id;

@@ -1,6 +1,6 @@
 /* sr-page-review-playback.c — real-time playback on the Review page, so
  * flicker can be judged as the audience sees it: Original, Recovered or the
- * wipe at the film's rate, looped over a range, with J/K/L as in editing
+ * wipe at the film's rate (the project's), looped over a range, with J/K/L as in editing
  * suites (J reverse, K pause, L forward; J or L again doubles the speed, up
  * to 8×), Space to play or pause, I and O to set the loop's ends.
  *
@@ -25,21 +25,72 @@
 #define SCRUB_PREFETCH    2
 #define LABEL_INTERVAL_US (250 * 1000)
 
-static const int rates[] = {24, 25, 30};
+/* The rates offered besides the project's own. */
+static const double usual_rates[] = {23.976, 24, 25, 29.97, 30, 48, 50, 60};
+G_STATIC_ASSERT(G_N_ELEMENTS(usual_rates) < SR_REVIEW_MAX_RATES);
+
+static gboolean
+same_rate(double a, double b)
+{
+  return fabs(a - b) < 0.0005;
+}
+
+/* The dropdown's rates: the usual ones, with `extra` in its place among
+ * them when it is none of them. */
+static void
+offer_rates(SrPageReview *self, double extra)
+{
+  g_autoptr(GtkStringList) names = gtk_string_list_new(NULL);
+  gboolean placed = FALSE;
+
+  self->n_rates = 0;
+  for (guint i = 0; i <= G_N_ELEMENTS(usual_rates); i++) {
+    double next = i < G_N_ELEMENTS(usual_rates) ? usual_rates[i] : G_MAXDOUBLE;
+    if (!placed && extra <= next) {
+      if (!same_rate(extra, next))
+        self->rates[self->n_rates++] = extra;
+      placed = TRUE;
+    }
+    if (i < G_N_ELEMENTS(usual_rates))
+      self->rates[self->n_rates++] = next;
+  }
+  for (guint i = 0; i < self->n_rates; i++) {
+    g_autofree char *fps = sr_frame_rate_to_string(self->rates[i]);
+    g_autofree char *name = g_strdup_printf(_("%s fps"), fps);
+    gtk_string_list_append(names, name);
+  }
+  gtk_drop_down_set_model(GTK_DROP_DOWN(self->rate_drop), G_LIST_MODEL(names));
+}
 
 double
 sr_page_review_get_fps(SrPageReview *self)
 {
   guint i = self->rate_drop ? gtk_drop_down_get_selected(GTK_DROP_DOWN(self->rate_drop)) : 0;
-  return rates[MIN(i, G_N_ELEMENTS(rates) - 1)];
+  return i < self->n_rates ? self->rates[i] : SR_FRAME_RATE_DEFAULT;
 }
 
 void
 sr_page_review_set_fps(SrPageReview *self, double fps)
 {
-  for (guint i = 0; i < G_N_ELEMENTS(rates); i++)
-    if (fabs(fps - rates[i]) < 0.5)
-      gtk_drop_down_set_selected(GTK_DROP_DOWN(self->rate_drop), i);
+  for (guint pass = 0; pass < 2; pass++) {
+    for (guint i = 0; i < self->n_rates; i++)
+      if (same_rate(fps, self->rates[i])) {
+        gtk_drop_down_set_selected(GTK_DROP_DOWN(self->rate_drop), i);
+        return;
+      }
+    offer_rates(self, fps);
+  }
+}
+
+void
+sr_page_review_playback_follow_project(SrPageReview *self, gboolean always)
+{
+  SrProject *p = sr_page_review_project_of(self);
+  double fps = p ? sr_project_get_frame_rate(p) : SR_FRAME_RATE_DEFAULT;
+  if (!always && same_rate(fps, self->project_rate))
+    return;
+  self->project_rate = fps;
+  sr_page_review_set_fps(self, fps);
 }
 
 int
@@ -214,26 +265,12 @@ sr_page_review_set_loop(SrPageReview *self, int in, int out)
   update_label(self);
 }
 
-int
-sr_page_review_rate_of(const sr_sequence *source)
-{
-  const sr_movie_info *mi = source && source->movie ? sr_movie_get_info(source->movie) : NULL;
-  if (mi && mi->rate_num > 0 && mi->rate_den > 0) {
-    double fps = (double)mi->rate_num / mi->rate_den;
-    for (guint i = 0; i < G_N_ELEMENTS(rates); i++)
-      if (fabs(fps - rates[i]) < 0.5)
-        return rates[i];
-  }
-  return rates[0];
-}
-
 void
 sr_page_review_playback_range_changed(SrPageReview *self, const sr_sequence *source)
 {
-  /* A movie says its rate (23.976 plays at 24, 29.97 at 30); frames on
-   * their own play at 24 until another rate is chosen. */
-  if (source && source->movie)
-    sr_page_review_set_fps(self, sr_page_review_rate_of(source));
+  /* A new render plays at the film's rate (the project's, which a movie
+   * Source presets with its own) until another is chosen. */
+  sr_page_review_playback_follow_project(self, TRUE);
   sr_page_review_playback_stop(self);
   self->loop_in = self->first;
   self->loop_out = self->last;
@@ -336,12 +373,14 @@ sr_page_review_playback_init(SrPageReview *self)
                                       _("End the loop at this frame (O)"));
   GtkWidget *whole = flat_button(_("Whole Render"), NULL, "review.loop", g_variant_new_int32(-1),
                                  _("Loop over every rendered frame"));
-  g_autofree char *r24 = g_strdup_printf(_("%d fps"), rates[0]);
-  g_autofree char *r25 = g_strdup_printf(_("%d fps"), rates[1]);
-  g_autofree char *r30 = g_strdup_printf(_("%d fps"), rates[2]);
-  const char *names[] = {r24, r25, r30, NULL};
-  self->rate_drop = gtk_drop_down_new_from_strings(names);
-  gtk_widget_set_tooltip_text(self->rate_drop, _("Playback rate: the film's frame rate"));
+  self->rate_drop = gtk_drop_down_new(NULL, NULL);
+  gtk_widget_set_tooltip_text(
+      self->rate_drop,
+      _("Playback rate: the film's frame rate, as set on the Project page; another rate chosen "
+        "here holds until the project's changes"));
+  self->project_rate = SR_FRAME_RATE_DEFAULT;
+  offer_rates(self, SR_FRAME_RATE_DEFAULT);
+  sr_page_review_set_fps(self, SR_FRAME_RATE_DEFAULT);
   g_signal_connect(self->rate_drop, "notify::selected", G_CALLBACK(on_rate_changed), self);
   self->play_label = gtk_label_new(NULL);
   gtk_label_set_xalign(GTK_LABEL(self->play_label), 0);

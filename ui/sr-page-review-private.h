@@ -69,6 +69,9 @@ gboolean sr_page_review_get_grain_plan_loaded(SrPageReview *self);
 
 /* ---- Shared by the page's files ---- */
 
+/* The playback rates offered: the usual ones and the project's. */
+#define SR_REVIEW_MAX_RATES 12
+
 struct _SrPageReview {
   SrStagePage parent_instance;
 
@@ -128,6 +131,9 @@ struct _SrPageReview {
 
   /* Playback (sr-page-review-playback.c). */
   GtkWidget *play_button, *loop_in_button, *loop_out_button, *rate_drop, *play_label;
+  double rates[SR_REVIEW_MAX_RATES]; /* the dropdown's, in its order */
+  guint n_rates;
+  double project_rate; /* the project's rate playback last followed */
   guint tick_id;
   int speed;            /* frames advanced per frame period: ±1, ±2, ±4, ±8; 0 paused */
   gint64 play_start_us; /* frame-clock time the current speed started */
@@ -160,12 +166,11 @@ void sr_page_review_playback_class_init(GtkWidgetClass *widget_class);
 void sr_page_review_playback_init(SrPageReview *self);
 /* Stops playback (the render changed or the page is going). */
 void sr_page_review_playback_stop(SrPageReview *self);
-/* A new rendered range: the loop follows it, and the rate the Source's
- * when it is a movie. */
+/* A new rendered range: the loop follows it, and the rate the project's. */
 void sr_page_review_playback_range_changed(SrPageReview *self, const sr_sequence *source);
-/* The playback rate offered for a Source: a movie's own rate (the nearest
- * of 24, 25 and 30 fps within half a frame per second), else 24. */
-int sr_page_review_rate_of(const sr_sequence *source);
+/* Playback takes the project's frame rate: always, or only when it is not
+ * the one last taken (a rate chosen in the dropdown holds till then). */
+void sr_page_review_playback_follow_project(SrPageReview *self, gboolean always);
 
 void sr_page_review_show_b(SrPageReview *self, SrFrame *frame);
 

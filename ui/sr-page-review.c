@@ -763,6 +763,7 @@ sr_page_review_project_changed(SrStagePage *page, const char *description)
   sync_flag_button(self);
   sr_page_review_update_marks(self);
   sr_timecode_spin_set_project(GTK_SPIN_BUTTON(self->frame_spin), sr_stage_page_get_project(page));
+  sr_page_review_playback_follow_project(self, FALSE);
   g_autofree char *key = detect_key(sr_stage_page_get_project(page));
   if (gtk_widget_get_mapped(GTK_WIDGET(self)) && g_strcmp0(key, self->detect_key) != 0)
     detect_render(self);
@@ -790,6 +791,7 @@ sr_page_review_project_set(SrStagePage *page, SrProject *project)
   sr_page_review_update_plots(self);
   sync_checklist(self);
   sr_timecode_spin_set_project(GTK_SPIN_BUTTON(self->frame_spin), project);
+  sr_page_review_playback_follow_project(self, TRUE);
   show_empty(self, _("Nothing rendered yet"), _("Render frames on the Render page first."));
   if (project && gtk_widget_get_mapped(GTK_WIDGET(self)))
     detect_render(self);

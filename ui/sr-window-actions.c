@@ -6,6 +6,7 @@
 #include "sr-window-private.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "sr-timecode-spin.h"
 
@@ -41,7 +42,13 @@ on_open_response(GtkNativeDialog *dialog, int response, SrWindow *self)
 {
   if (response == GTK_RESPONSE_ACCEPT) {
     g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(dialog));
-    if (file)
+    g_autofree char *path = file ? g_file_get_path(file) : NULL;
+    /* Through win.open-recent, which asks about running jobs once the file
+     * is chosen (nothing is stopped when the chooser is cancelled). */
+    if (path)
+      g_action_group_activate_action(G_ACTION_GROUP(self), "open-recent",
+                                     g_variant_new_string(path));
+    else if (file && sr_window_confirm_stop_jobs(self, NULL, NULL))
       sr_window_open_file(self, file);
   }
   g_object_unref(dialog);
@@ -70,7 +77,8 @@ action_open_recent(GSimpleAction *action, GVariant *param, gpointer user_data)
   SrWindow *self = user_data;
   g_autoptr(GFile) file = g_file_new_for_path(g_variant_get_string(param, NULL));
 
-  if (!sr_window_confirm_discard(self, NULL))
+  if (!sr_window_confirm_stop_jobs(self, "open-recent", param) ||
+      !sr_window_confirm_discard(self, NULL))
     return;
   sr_window_open_file(self, file);
 }
@@ -80,7 +88,8 @@ action_open_demo(GSimpleAction *action, GVariant *param, gpointer user_data)
 {
   SrWindow *self = user_data;
 
-  if (!sr_window_confirm_discard(self, "open-demo"))
+  if (!sr_window_confirm_stop_jobs(self, "open-demo", NULL) ||
+      !sr_window_confirm_discard(self, "open-demo"))
     return;
   sr_window_open_demo(self);
 }
@@ -91,7 +100,7 @@ action_new(GSimpleAction *action, GVariant *param, gpointer user_data)
   SrWindow *self = user_data;
   g_autoptr(SrProject) project = NULL;
 
-  if (!sr_window_confirm_discard(self, "new"))
+  if (!sr_window_confirm_stop_jobs(self, "new", NULL) || !sr_window_confirm_discard(self, "new"))
     return;
   project = sr_project_new();
   sr_window_set_project(self, project);
@@ -103,7 +112,8 @@ action_close(GSimpleAction *action, GVariant *param, gpointer user_data)
 {
   SrWindow *self = user_data;
 
-  if (!sr_window_confirm_discard(self, "close"))
+  if (!sr_window_confirm_stop_jobs(self, "close", NULL) ||
+      !sr_window_confirm_discard(self, "close"))
     return;
   sr_window_set_project(self, NULL);
 }
@@ -261,21 +271,49 @@ sr_window_confirm_discard(SrWindow *self, const char *then)
   return FALSE;
 }
 
-/* ---- Jobs running at quit ------------------------------------------------ */
+/* ---- Jobs running when the project would go -------------------------- */
+
+/* The question's title and its "Stop and …" button for the action `then`. */
+static void
+stop_wording(const char *then, const char *job, char **title, const char **button)
+{
+  if (g_strcmp0(then, "quit") == 0) {
+    *title = g_strdup_printf(_("%s is still running. Stop it and quit?"), job);
+    *button = _("_Stop and Quit");
+  } else if (g_strcmp0(then, "close") == 0) {
+    *title = g_strdup_printf(_("%s is still running. Stop it and close the project?"), job);
+    *button = _("_Stop and Close");
+  } else if (g_strcmp0(then, "new") == 0) {
+    *title = g_strdup_printf(_("%s is still running. Stop it and start a new project?"), job);
+    *button = _("_Stop and Start New");
+  } else {
+    *title = g_strdup_printf(_("%s is still running. Stop it and open another project?"), job);
+    *button = _("_Stop and Open");
+  }
+}
 
 static void
 on_stop_response(GtkDialog *dialog, int response, SrWindow *self)
 {
+  g_autofree char *then = g_strdup(g_object_get_data(G_OBJECT(dialog), "then"));
+  GVariant *param = g_object_get_data(G_OBJECT(dialog), "param");
+  g_autoptr(GVariant) keep = param ? g_variant_ref(param) : NULL;
+
   self->stop_dialog = NULL;
   gtk_window_destroy(GTK_WINDOW(dialog));
-  if (response != SR_WINDOW_STOP_AND_QUIT)
+  if (response != SR_WINDOW_STOP)
     return;
-  self->stop_confirmed = TRUE;
-  gtk_window_close(GTK_WINDOW(self));
+  if (g_strcmp0(then, "quit") == 0) {
+    /* Closing asks about unsaved edits, then stops and waits. */
+    self->stop_confirmed = TRUE;
+    gtk_window_close(GTK_WINDOW(self));
+    return;
+  }
+  sr_window_stop_jobs_then(self, then, keep);
 }
 
 gboolean
-sr_window_confirm_stop_jobs(SrWindow *self)
+sr_window_confirm_stop_jobs(SrWindow *self, const char *then, GVariant *param)
 {
   if (self->stop_confirmed || self->n_visible_jobs == 0)
     return TRUE;
@@ -283,24 +321,70 @@ sr_window_confirm_stop_jobs(SrWindow *self)
     gtk_window_present(GTK_WINDOW(self->stop_dialog));
     return FALSE;
   }
-  const char *title = self->visible_job ? sr_job_get_title(self->visible_job) : _("A job");
-  GtkWidget *dialog = gtk_message_dialog_new(
-      GTK_WINDOW(self), GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT, GTK_MESSAGE_QUESTION,
-      GTK_BUTTONS_NONE, _("%s is still running. Stop it and quit?"), title);
+  const char *job = self->visible_job ? sr_job_get_title(self->visible_job) : _("A job");
+  g_autofree char *title = NULL;
+  const char *button = NULL;
+  stop_wording(then, job, &title, &button);
+  GtkWidget *dialog =
+      gtk_message_dialog_new(GTK_WINDOW(self), GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+                             GTK_MESSAGE_QUESTION, GTK_BUTTONS_NONE, "%s", title);
   gtk_message_dialog_format_secondary_text(
       GTK_MESSAGE_DIALOG(dialog), "%s",
       _("Training keeps its last finished step as a checkpoint and can be resumed; a render "
         "keeps the frames already written."));
-  gtk_dialog_add_buttons(GTK_DIALOG(dialog), _("_Keep Working"), SR_WINDOW_KEEP_WORKING,
-                         _("_Stop and Quit"), SR_WINDOW_STOP_AND_QUIT, NULL);
+  gtk_dialog_add_buttons(GTK_DIALOG(dialog), _("_Keep Working"), SR_WINDOW_KEEP_WORKING, button,
+                         SR_WINDOW_STOP, NULL);
   gtk_dialog_set_default_response(GTK_DIALOG(dialog), SR_WINDOW_KEEP_WORKING);
-  gtk_widget_add_css_class(
-      gtk_dialog_get_widget_for_response(GTK_DIALOG(dialog), SR_WINDOW_STOP_AND_QUIT),
-      "destructive-action");
+  gtk_widget_add_css_class(gtk_dialog_get_widget_for_response(GTK_DIALOG(dialog), SR_WINDOW_STOP),
+                           "destructive-action");
+  g_object_set_data_full(G_OBJECT(dialog), "then", g_strdup(then), g_free);
+  if (param)
+    g_object_set_data_full(G_OBJECT(dialog), "param", g_variant_ref_sink(param),
+                           (GDestroyNotify)g_variant_unref);
   g_signal_connect(dialog, "response", G_CALLBACK(on_stop_response), self);
   self->stop_dialog = dialog;
   gtk_window_present(GTK_WINDOW(dialog));
   return FALSE;
+}
+
+void
+sr_window_stop_jobs_then(SrWindow *self, const char *then, GVariant *param)
+{
+  g_free(self->idle_then);
+  self->idle_then = g_strdup(then);
+  g_clear_pointer(&self->idle_param, g_variant_unref);
+  if (param)
+    self->idle_param = g_variant_ref_sink(param);
+  for (guint i = 0; i < self->jobs->len; i++)
+    sr_job_cancel(g_ptr_array_index(self->jobs, i));
+  if (self->jobs->len == 0) {
+    sr_window_run_idle_then(self);
+    return;
+  }
+  gtk_label_set_text(GTK_LABEL(self->job_message),
+                     g_strcmp0(then, "quit") == 0 ? _("Stopping, then quitting…") : _("Stopping…"));
+  gtk_widget_set_sensitive(self->main_stack, FALSE);
+}
+
+void
+sr_window_run_idle_then(SrWindow *self)
+{
+  g_autofree char *then = g_steal_pointer(&self->idle_then);
+  g_autoptr(GVariant) param = g_steal_pointer(&self->idle_param);
+
+  if (!then)
+    return;
+  gtk_widget_set_sensitive(self->main_stack, TRUE);
+  if (strcmp(then, "quit") == 0) {
+    self->close_when_idle = TRUE;
+    gtk_window_close(GTK_WINDOW(self));
+    return;
+  }
+  if (strcmp(then, SR_WINDOW_SHOW_LOADED) == 0) {
+    sr_window_show_loaded(self);
+    return;
+  }
+  g_action_group_activate_action(G_ACTION_GROUP(self), then, param);
 }
 
 void

@@ -71,12 +71,17 @@ struct _SrWindow {
   GtkWidget *problem_page, *error_page; /* pages: they live as long as the window */
   gboolean (*problem_still)(GtkWidget *page);
   char *problem_message;
-  /* Quitting while jobs run: the question, and after "Stop and Quit" the
-   * window closes once every job has returned. */
+  /* Quitting or leaving the project while jobs run: the question, and
+   * after "Stop and …" the win action run once every job has returned
+   * ("quit" closes the window, and close_when_idle lets it go). */
   guint n_visible_jobs;
   GtkWidget *stop_dialog;
   gboolean stop_confirmed;
   gboolean close_when_idle;
+  char *idle_then;
+  GVariant *idle_param;
+  SrProject *loaded;    /* opened, shown once the last job returns */
+  guint jobs_at_switch; /* jobs running when the last project went */
 };
 
 /* sr-window-actions.c: the folder the Open and Save As dialogs start in:
@@ -86,6 +91,10 @@ GFile *sr_window_dialog_folder(SrWindow *self);
 
 /* sr-window.c */
 void sr_window_emit_stages_updated(SrWindow *self);
+/* The `then` of sr_window_stop_jobs_then that shows the project just
+ * opened (sr_window_show_loaded), rather than a win action. */
+#define SR_WINDOW_SHOW_LOADED "show-loaded"
+void sr_window_show_loaded(SrWindow *self);
 
 /* sr-window-stages.c */
 /* Builds the pages and their sidebar rows; the window follows each page's
@@ -114,8 +123,17 @@ void sr_window_bind_preferences(SrWindow *self, GSettings *settings);
 /* TRUE when nothing unsaved would be lost. Otherwise asks, and re-runs the
  * win action `then` ("quit" closes the window) once the user decides. */
 gboolean sr_window_confirm_discard(SrWindow *self, const char *then);
-/* TRUE when no job would be stopped by closing. Otherwise asks "Stop and
- * Quit" or "Keep Working", and closes the window again on the first. */
-gboolean sr_window_confirm_stop_jobs(SrWindow *self);
+/* TRUE when no training, render or delivery would be stopped. Otherwise
+ * asks "Stop and …" (worded for the win action `then`: quit, close, new,
+ * open-recent, open-demo; param is its parameter) or "Keep Working"; the
+ * first stops every job and runs `then` once all have returned. */
+gboolean sr_window_confirm_stop_jobs(SrWindow *self, const char *then, GVariant *param);
+/* Cancels every job and runs the win action `then` (with param) once the
+ * last one has returned, at once when none runs. The one way the window
+ * waits for its worker threads. */
+void sr_window_stop_jobs_then(SrWindow *self, const char *then, GVariant *param);
+/* Runs the action sr_window_stop_jobs_then waits for (on_job_done calls it
+ * when the last job returns). */
+void sr_window_run_idle_then(SrWindow *self);
 
 G_END_DECLS

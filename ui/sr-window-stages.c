@@ -474,7 +474,9 @@ sr_window_refresh_stages(SrWindow *self)
 {
   g_return_if_fail(SR_IS_WINDOW(self));
   g_clear_handle_id(&self->check_source, g_source_remove);
-  if (!self->project)
+  /* A project on its way out (jobs stopping, or the next one loading) is
+   * not checked: no thread of it may outlive the switch. */
+  if (!self->project || self->idle_then || self->loading)
     return;
 
   StageCheck *c = g_new0(StageCheck, 1);

@@ -182,11 +182,12 @@ on_job_done(GObject *source, GAsyncResult *result, gpointer user_data)
   /* Visible jobs (training, rendering, delivery) change what is on disk;
    * the stage checks' own jobs are hidden, so this never loops. The check
    * is queued after the page's callback so it sees the page idle. */
-  if (self && closure->visible && self->project && !self->close_when_idle)
+  if (self && closure->visible && self->project && !self->idle_then && !self->close_when_idle)
     sr_window_queue_stage_check(self);
-  /* Quitting waited for this: the last worker has returned. */
-  if (self && self->close_when_idle && self->jobs->len == 0)
-    gtk_window_close(GTK_WINDOW(self));
+  /* Quitting or switching projects waited for this: the last worker has
+   * returned. */
+  if (self && self->idle_then && self->jobs->len == 0)
+    sr_window_run_idle_then(self);
   g_free(closure);
 }
 
@@ -229,6 +230,13 @@ sr_window_get_stop_dialog(SrWindow *self)
 {
   g_return_val_if_fail(SR_IS_WINDOW(self), NULL);
   return self->stop_dialog;
+}
+
+guint
+sr_window_get_jobs_at_last_switch(SrWindow *self)
+{
+  g_return_val_if_fail(SR_IS_WINDOW(self), 0);
+  return self->jobs_at_switch;
 }
 
 guint
@@ -355,6 +363,7 @@ void
 sr_window_set_project(SrWindow *self, SrProject *project)
 {
   g_return_if_fail(SR_IS_WINDOW(self));
+  self->jobs_at_switch = self->jobs->len;
 
   if (self->history)
     g_signal_handlers_disconnect_by_data(self->history, self);
@@ -471,9 +480,10 @@ on_load_done(GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GError) error = NULL;
 
   if (sr_job_finish(SR_JOB(source), result, &error)) {
-    set_loading(self, NULL);
-    sr_window_set_project(self, d->project);
-    remember_project(self);
+    /* Jobs the shown project started meanwhile are stopped and waited for
+     * before it goes (sr_window_show_loaded). */
+    g_set_object(&self->loaded, d->project);
+    sr_window_stop_jobs_then(self, SR_WINDOW_SHOW_LOADED, NULL);
   } else {
     set_loading(self, NULL);
     if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -481,6 +491,17 @@ on_load_done(GObject *source, GAsyncResult *result, gpointer user_data)
     g_signal_emit(self, signals[SIGNAL_PROJECT_LOADED], 0);
   }
   g_object_unref(self);
+}
+
+void
+sr_window_show_loaded(SrWindow *self)
+{
+  g_autoptr(SrProject) project = g_steal_pointer(&self->loaded);
+  set_loading(self, NULL);
+  if (project) {
+    sr_window_set_project(self, project);
+    remember_project(self);
+  }
 }
 
 static void
@@ -616,8 +637,8 @@ sr_window_close_request(GtkWindow *window)
 
   if (self->close_when_idle)
     return self->jobs->len > 0 || GTK_WINDOW_CLASS(sr_window_parent_class)->close_request(window);
-  if (!self->closing_confirmed &&
-      (!sr_window_confirm_stop_jobs(self) || !sr_window_confirm_discard(self, "quit")))
+  if (!self->closing_confirmed && (!sr_window_confirm_stop_jobs(self, "quit", NULL) ||
+                                   !sr_window_confirm_discard(self, "quit")))
     return TRUE;
   if (self->settings) {
     int width, height;
@@ -633,13 +654,9 @@ sr_window_close_request(GtkWindow *window)
     g_settings_set_string(self->settings, "last-stage", sr_window_get_stage(self));
   }
   /* Every job is stopped and waited for: the window goes once the last
-   * worker has returned (on_job_done closes it again). */
-  for (guint i = 0; i < self->jobs->len; i++)
-    sr_job_cancel(g_ptr_array_index(self->jobs, i));
+   * worker has returned (sr_window_run_idle_then closes it again). */
   if (self->jobs->len > 0) {
-    self->close_when_idle = TRUE;
-    gtk_label_set_text(GTK_LABEL(self->job_message), _("Stopping, then quitting…"));
-    gtk_widget_set_sensitive(self->main_stack, FALSE);
+    sr_window_stop_jobs_then(self, "quit", NULL);
     return TRUE;
   }
   return GTK_WINDOW_CLASS(sr_window_parent_class)->close_request(window);
@@ -659,6 +676,7 @@ sr_window_dispose(GObject *object)
   if (self->settings)
     g_signal_handlers_disconnect_by_data(self->settings, self);
   g_clear_object(&self->visible_job);
+  g_clear_object(&self->loaded);
   g_clear_object(&self->history);
   g_clear_object(&self->project);
   g_clear_object(&self->settings);
@@ -680,6 +698,8 @@ sr_window_finalize(GObject *object)
   g_free(self->info);
   g_clear_object(&self->save_answer);
   g_free(self->problem_message);
+  g_free(self->idle_then);
+  g_clear_pointer(&self->idle_param, g_variant_unref);
   G_OBJECT_CLASS(sr_window_parent_class)->finalize(object);
 }
 

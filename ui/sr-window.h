@@ -87,13 +87,16 @@ void sr_window_run_job(SrWindow *self, SrJob *job, gboolean visible, GAsyncReady
                        gpointer user_data);
 /* Jobs still running (visible or not). */
 guint sr_window_get_n_jobs(SrWindow *self);
-/* The question closing the window asks while a job runs (training,
- * rendering, delivery), while it is up; NULL otherwise. Its responses are
- * SR_WINDOW_STOP_AND_QUIT and SR_WINDOW_KEEP_WORKING. "Stop and Quit" cancels
- * every job and closes the window once all of them have returned, so no
- * worker thread outlives the window. */
+/* Jobs that were still running when the last project was replaced or
+ * closed: 0 always, since every switch first waits for them (for tests). */
+guint sr_window_get_jobs_at_last_switch(SrWindow *self);
+/* The question quitting, New, Open or Close asks while a job runs
+ * (training, rendering, delivery), while it is up; NULL otherwise. Its
+ * responses are SR_WINDOW_STOP and SR_WINDOW_KEEP_WORKING. "Stop and Quit"
+ * ("Stop and Open", …) cancels every job and quits (opens, …) once all of
+ * them have returned, so no worker thread outlives its project. */
 GtkWidget *sr_window_get_stop_dialog(SrWindow *self);
-enum { SR_WINDOW_STOP_AND_QUIT = 1, SR_WINDOW_KEEP_WORKING = 2 };
+enum { SR_WINDOW_STOP = 1, SR_WINDOW_STOP_AND_QUIT = SR_WINDOW_STOP, SR_WINDOW_KEEP_WORKING = 2 };
 
 /* Saves to the project's file, or to file when not NULL (Save As). */
 gboolean sr_window_save_to(SrWindow *self, GFile *file, GError **error);

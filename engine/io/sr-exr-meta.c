@@ -82,6 +82,7 @@ sr_exr_read_reel(const char *path, sr_reel_info *out, sr_error *err)
       ok = false;
     } else {
       out->fps = (int)lround(fps);
+      out->rate = fps;
     }
   }
   static const char *const reel_names[] = {"reelName", "reel", "tapeName", "tape"};

@@ -33,7 +33,7 @@ dpx_f32(const unsigned char *p, bool be)
 /* A DPX frame rate field: undefined (all ones, NaN, 0) reads as 0; a
  * defined rate must be a plausible film or video rate. */
 static bool
-dpx_rate(const char *path, const unsigned char *p, bool be, const char *field, int *fps,
+dpx_rate(const char *path, const unsigned char *p, bool be, const char *field, sr_reel_info *out,
          sr_error *err)
 {
   if (dpx_u32(p, be) == 0xffffffffu)
@@ -46,7 +46,8 @@ dpx_rate(const char *path, const unsigned char *p, bool be, const char *field, i
                  path, field, (double)r);
     return false;
   }
-  *fps = (int)lroundf(r);
+  out->fps = (int)lroundf(r);
+  out->rate = r;
   return true;
 }
 
@@ -109,8 +110,8 @@ dpx_read_reel(const char *path, sr_reel_info *out, sr_error *err)
   if (got < DPX_INDUSTRY_END || generic < 1664 || generic == 0xffffffffu || industry < 384 ||
       industry == 0xffffffffu)
     return true;
-  if (!dpx_rate(path, hd + 1724, be, SR_("film header frame rate"), &out->fps, err) ||
-      !dpx_rate(path, hd + 1940, be, SR_("television header frame rate"), &out->fps, err))
+  if (!dpx_rate(path, hd + 1724, be, SR_("film header frame rate"), out, err) ||
+      !dpx_rate(path, hd + 1940, be, SR_("television header frame rate"), out, err))
     return false;
   uint32_t tc = dpx_u32(hd + 1920, be);
   if (tc == SR_TIMECODE_UNSET)

@@ -21,6 +21,7 @@ typedef struct sr_reel_info {
   bool has_timecode;
   sr_timecode timecode;
   int fps;       /* whole frames a second the file states; 0 when it states none */
+  double rate;   /* the rate as stated (24000/1001 = 23.976…); 0 when none */
   char reel[80]; /* "" when none */
 } sr_reel_info;
 

@@ -1,4 +1,6 @@
-/* Quit and restart guarded (demo project under Xvfb): quitting while the
+/* Quit, switch and restart guarded (demo project under Xvfb): quitting,
+ * New, Open and Close while the model trains ask first (Keep Working / Stop
+ * and …; the switch waits for the trainer to return). Quitting while the
  * model trains asks first; "Keep Working" leaves the run going, "Stop and
  * Quit" stops the trainer and waits for it before the window goes (the
  * cancel checkpoint is on disk when it does). Reopened, the Train page shows
@@ -186,10 +188,139 @@ test_guards(void)
   sr_ui_test_close(window);
 }
 
+/* The demo set to train on the CPU without end, saved in the temporary
+ * folder so it can be opened again; returns its path. */
+static char *
+save_endless_demo(SrWindow *window)
+{
+  g_autoptr(GError) error = NULL;
+  SrTrainingSettings t;
+  SrProject *project = sr_window_get_project(window);
+  sr_project_get_training(project, &t);
+  t.model_size = SR_MODEL_SIZE_S;
+  t.patch = 64;
+  t.batch = 1;
+  t.steps = 100000;
+  t.checkpoint_every = 1000;
+  t.contact_sheet_every = 0;
+  t.warmup_steps = 3;
+  g_strlcpy(t.backend, "cpu", sizeof t.backend);
+  g_assert_true(sr_project_set_training(project, &t, &error));
+  g_autofree char *src = sr_project_resolve_path(project, sr_project_get_source_pattern(project));
+  g_autofree char *ref =
+      sr_project_resolve_path(project, sr_project_get_reference_pattern(project));
+  sr_project_set_source_pattern(project, src);
+  sr_project_set_reference_pattern(project, ref);
+  char *path = g_build_filename(sr_ui_test_tmp_dir(), "switch.srproj", NULL);
+  g_autoptr(GFile) file = g_file_new_for_path(path);
+  g_assert_true(sr_window_save_to(window, file, &error));
+  g_assert_no_error(error);
+  return path;
+}
+
+/* Runs win.`action` while the model trains: it asks; Keep Working leaves
+ * run and project as they were; asked again, Stop and … switches only once
+ * the trainer has returned. */
+static void
+switch_while_training(SrWindow *window, const char *action, GVariant *param, const char *shot)
+{
+  SrProject *before = sr_window_get_project(window);
+  g_autoptr(GVariant) arg = param ? g_variant_ref_sink(param) : NULL;
+  sr_window_set_stage(window, "train");
+  SrPageTrain *train = train_page(window);
+  /* A project reopened over its stopped run asks; a new run starts. */
+  sr_page_train_ask_start(train);
+  GtkWidget *question = sr_page_train_get_start_dialog(train);
+  if (question)
+    gtk_dialog_response(GTK_DIALOG(question), SR_TRAIN_START_NEW);
+  SR_UI_WAIT_FOR(sr_page_train_get_n_loss_points(train) >= 2 || !sr_page_train_is_running(train),
+                 120);
+  if (!sr_page_train_is_running(train))
+    g_error("%s: training stopped: %s (%s)", action,
+            gtk_label_get_text(GTK_LABEL(train->status_label)), sr_window_get_error(window));
+  sr_project_set_modified(before, FALSE);
+
+  g_action_group_activate_action(G_ACTION_GROUP(window), action, arg);
+  sr_ui_test_pump(50);
+  GtkWidget *ask = sr_window_get_stop_dialog(window);
+  if (!ask)
+    g_error("win.%s while training asked nothing", action);
+  if (shot) {
+    sr_ui_test_screenshot(ask, shot);
+    g_autofree char *whole = g_strconcat(shot, "-window", NULL);
+    sr_ui_test_screenshot_sizes(GTK_WIDGET(window), whole);
+  }
+  gtk_dialog_response(GTK_DIALOG(ask), SR_WINDOW_KEEP_WORKING);
+  sr_ui_test_pump(50);
+  g_assert_null(sr_window_get_stop_dialog(window));
+  g_assert_true(sr_window_get_project(window) == before);
+  g_assert_true(sr_page_train_is_running(train_page(window)));
+  guint points = sr_page_train_get_n_loss_points(train_page(window));
+  SR_UI_WAIT_FOR(sr_page_train_get_n_loss_points(train_page(window)) > points, 60);
+
+  g_action_group_activate_action(G_ACTION_GROUP(window), action, arg);
+  sr_ui_test_pump(50);
+  ask = sr_window_get_stop_dialog(window);
+  g_assert_nonnull(ask);
+  gtk_dialog_response(GTK_DIALOG(ask), SR_WINDOW_STOP);
+  /* The trainer's thread has not returned yet: the project stays. */
+  g_assert_cmpuint(sr_window_get_n_jobs(window), >, 0);
+  g_assert_true(sr_window_get_project(window) == before);
+  SR_UI_WAIT_FOR(sr_window_get_project(window) != before, 60);
+  if (sr_window_get_jobs_at_last_switch(window) != 0)
+    g_error("win.%s let the project go with %u jobs running", action,
+            sr_window_get_jobs_at_last_switch(window));
+  g_assert_false(sr_page_train_is_running(train_page(window)));
+}
+
+static void
+test_switch(void)
+{
+  g_autoptr(SrApplication) app = NULL;
+
+  if (!sr_ui_test_require_display())
+    return;
+  SrWindow *window = sr_ui_test_open_demo(&app);
+  g_autofree char *path = save_endless_demo(window);
+  g_autoptr(GFile) file = g_file_new_for_path(path);
+  gboolean loaded = FALSE;
+  g_signal_connect(window, "project-loaded", G_CALLBACK(on_flag), &loaded);
+
+  /* New: a fresh project once the trainer has returned. */
+  switch_while_training(window, "new", NULL, "guards-new-question");
+  g_assert_nonnull(sr_window_get_project(window));
+  g_assert_null(sr_project_get_file(sr_window_get_project(window)));
+
+  /* Open (Ctrl+O's chosen file goes the same way as a recent project);
+   * idle, nothing is asked. */
+  loaded = FALSE;
+  g_action_group_activate_action(G_ACTION_GROUP(window), "open-recent", g_variant_new_string(path));
+  g_assert_null(sr_window_get_stop_dialog(window));
+  SR_UI_WAIT_FOR(loaded, 60);
+  loaded = FALSE;
+  switch_while_training(window, "open-recent", g_variant_new_string(path), "guards-open-question");
+  SR_UI_WAIT_FOR(loaded, 60);
+  g_assert_true(g_file_equal(sr_project_get_file(sr_window_get_project(window)), file));
+
+  /* Close: no project once the trainer has returned. */
+  switch_while_training(window, "close", NULL, NULL);
+  g_assert_null(sr_window_get_project(window));
+
+  /* Idle, New and Close switch at once. */
+  g_action_group_activate_action(G_ACTION_GROUP(window), "new", NULL);
+  g_assert_null(sr_window_get_stop_dialog(window));
+  g_assert_nonnull(sr_window_get_project(window));
+  g_action_group_activate_action(G_ACTION_GROUP(window), "close", NULL);
+  g_assert_null(sr_window_get_stop_dialog(window));
+  g_assert_null(sr_window_get_project(window));
+  sr_ui_test_close(window);
+}
+
 int
 main(int argc, char **argv)
 {
   sr_ui_test_init(&argc, &argv, "guards");
   g_test_add_func("/ui/guards/quit-and-restart", test_guards);
+  g_test_add_func("/ui/guards/switch-project", test_switch);
   return sr_ui_test_finish(g_test_run());
 }

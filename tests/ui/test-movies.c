@@ -99,23 +99,31 @@ test_thumbnails(void)
   g_assert_null(sr_thumbnailer_lookup_frame(t, src_movie, 4, SR_CS_REC709, 64));
 }
 
-/* Review plays a movie Source at its own rate: 24 for the scan, 29.97 as
- * 30 for the telecine; frames on their own at 24. */
+/* A movie Source presets the film's rate with its own: 24 for the scan,
+ * 29.97 for the telecine (Review plays at the project's rate); a sequence
+ * without a movie or header rate states none. */
 static void
 test_playback_rate(void)
 {
   const char *movies[] = {src_movie, ref_movie};
-  const int want[] = {24, 30};
+  const double want[] = {24, 29.97};
   for (gsize i = 0; i < G_N_ELEMENTS(movies); i++) {
     sr_sequence seq = {0};
     sr_error err = {0};
+    double fps = 0;
+    SrRateFrom from = SR_RATE_FROM_DEFAULT;
     if (!sr_sequence_open(&seq, movies[i], &err))
       g_error("%s: %s", movies[i], err.message);
-    g_assert_cmpint(sr_page_review_rate_of(&seq), ==, want[i]);
+    g_assert_true(sr_frame_rate_detect(&seq, &fps, &from, &err));
+    g_assert_cmpfloat_with_epsilon(fps, want[i], 1e-9);
+    g_assert_cmpint(from, ==, SR_RATE_FROM_MOVIE);
     sr_sequence_clear(&seq);
   }
   sr_sequence plain = {0};
-  g_assert_cmpint(sr_page_review_rate_of(&plain), ==, 24);
+  double fps = 0;
+  SrRateFrom from;
+  sr_error err = {0};
+  g_assert_false(sr_frame_rate_detect(&plain, &fps, &from, &err));
 }
 
 static GtkWidget *
