@@ -1,5 +1,6 @@
 /* sr-project-private.h — SrProject's instance and the helpers its files
- * share: sr-project.c (the object, accessors and edits), sr-project-json.c
+ * share: sr-project.c (the object, accessors and edits), sr-project-sets.c
+ * (frame sets, flags, training settings, provenance, acceptance), sr-project-json.c
  * (serialisation and validating parse) and sr-project-checks.c (the Stage 3
  * checks over the real frames). Nothing outside app/sr-project*.c includes
  * it. */
@@ -71,6 +72,9 @@ gboolean sr_project_training_validate(const SrTrainingSettings *s, const char *p
 
 /* sr-project.c: marks an edit (modified, "changed") for the other files. */
 void sr_project_edited(SrProject *self, const char *description);
+/* Provenance strings: copied ("" for NULL) and freed (the struct zeroed). */
+void sr_project_provenance_copy(SrProvenance *dst, const SrProvenance *src);
+void sr_project_provenance_clear(SrProvenance *p);
 /* sr-project-signoff.c */
 void sr_override_free(gpointer p);
 

@@ -1,6 +1,8 @@
 /* sr-project.c — the project document: the object and its properties,
- * loading and saving, accessors and the edits that emit "changed". The JSON
- * form is in sr-project-json.c, the Stage 3 checks in sr-project-checks.c. */
+ * loading and saving, accessors and the edits that emit "changed". Frame
+ * sets, flags, training settings, provenance and acceptance are in
+ * sr-project-sets.c, the JSON form in sr-project-json.c, the Stage 3 checks
+ * in sr-project-checks.c. */
 #include "sr-project-private.h"
 
 #include <glib/gi18n.h>
@@ -52,8 +54,8 @@ flag_clear(gpointer data)
   g_free(f->reason);
 }
 
-static void
-provenance_clear(SrProvenance *p)
+void
+sr_project_provenance_clear(SrProvenance *p)
 {
   g_free(p->film_title);
   g_free(p->shot_id);
@@ -71,8 +73,8 @@ dup_or_empty(const char *s)
   return g_strdup(s != NULL ? s : "");
 }
 
-static void
-provenance_copy(SrProvenance *dst, const SrProvenance *src)
+void
+sr_project_provenance_copy(SrProvenance *dst, const SrProvenance *src)
 {
   dst->film_title = dup_or_empty(src->film_title);
   dst->shot_id = dup_or_empty(src->shot_id);
@@ -81,28 +83,6 @@ provenance_copy(SrProvenance *dst, const SrProvenance *src)
   dst->restorationist = dup_or_empty(src->restorationist);
   dst->institution = dup_or_empty(src->institution);
   dst->notes = dup_or_empty(src->notes);
-}
-
-static gboolean
-provenance_equal(const SrProvenance *a, const SrProvenance *b)
-{
-  return g_strcmp0(a->film_title, b->film_title) == 0 && g_strcmp0(a->shot_id, b->shot_id) == 0 &&
-         g_strcmp0(a->source_element, b->source_element) == 0 &&
-         g_strcmp0(a->reference_source, b->reference_source) == 0 &&
-         g_strcmp0(a->restorationist, b->restorationist) == 0 &&
-         g_strcmp0(a->institution, b->institution) == 0 && g_strcmp0(a->notes, b->notes) == 0;
-}
-
-static gboolean
-training_equal(const SrTrainingSettings *a, const SrTrainingSettings *b)
-{
-  return a->model_size == b->model_size && a->patch == b->patch && a->batch == b->batch &&
-         a->steps == b->steps && a->checkpoint_every == b->checkpoint_every &&
-         a->contact_sheet_every == b->contact_sheet_every && a->learning_rate == b->learning_rate &&
-         a->warmup_steps == b->warmup_steps && !a->cosine_decay == !b->cosine_decay &&
-         !a->flip == !b->flip && !a->exposure_jitter == !b->exposure_jitter &&
-         !a->scale_jitter == !b->scale_jitter && a->translate_px == b->translate_px &&
-         a->seed == b->seed && strcmp(a->backend, b->backend) == 0;
 }
 
 /* Index of frame in a sorted int array, or -(insertion point) - 1. */
@@ -138,16 +118,6 @@ sr_project_compare_frames(gconstpointer a, gconstpointer b)
 {
   int x = *(const int *)a, y = *(const int *)b;
   return (x > y) - (x < y);
-}
-
-static gboolean
-frame_set_remove(GArray *a, int frame)
-{
-  int i = sr_project_frame_search(a, frame);
-  if (i < 0)
-    return FALSE;
-  g_array_remove_index(a, (guint)i);
-  return TRUE;
 }
 
 void
@@ -271,7 +241,7 @@ sr_project_finalize(GObject *object)
   g_array_unref(self->flags);
   g_ptr_array_unref(self->accepted);
   g_ptr_array_unref(self->overrides);
-  provenance_clear(&self->provenance);
+  sr_project_provenance_clear(&self->provenance);
   sr_frame_map_clear(&self->reference_map);
   G_OBJECT_CLASS(sr_project_parent_class)->finalize(object);
 }
@@ -408,7 +378,7 @@ sr_project_init(SrProject *self)
   self->accepted = g_ptr_array_new_with_free_func(g_free);
   self->overrides = g_ptr_array_new_with_free_func(sr_override_free);
   sr_training_settings_init(&self->training);
-  provenance_copy(&self->provenance, &(SrProvenance){0});
+  sr_project_provenance_copy(&self->provenance, &(SrProvenance){0});
 }
 
 SrProject *
@@ -951,261 +921,6 @@ sr_project_set_modified(SrProject *self, gboolean modified)
   g_object_notify_by_pspec(G_OBJECT(self), props[PROP_MODIFIED]);
 }
 
-/* ---- Frame sets --------------------------------------------------------------- */
-
-static gboolean
-check_frame_number(int frame, GError **error)
-{
-  if (frame >= 0 && frame <= MAX_FRAME)
-    return TRUE;
-  g_set_error(error, SR_PROJECT_ERROR, SR_PROJECT_ERROR_FIELD,
-              _("%d is not a frame number (0..%d)"), frame, MAX_FRAME);
-  return FALSE;
-}
-
-const GArray *
-sr_project_get_pairs(SrProject *self)
-{
-  g_return_val_if_fail(SR_IS_PROJECT(self), NULL);
-  return self->pairs;
-}
-
-gboolean
-sr_project_check_pair(SrProject *self, int frame, GError **error)
-{
-  g_return_val_if_fail(SR_IS_PROJECT(self), FALSE);
-  if (!check_frame_number(frame, error))
-    return FALSE;
-  if (sr_project_frame_search(self->held_out, frame) >= 0) {
-    g_set_error(error, SR_PROJECT_ERROR, SR_PROJECT_ERROR_FIELD,
-                _("frame %d is held out for validation; remove it from the held-out frames before "
-                  "training on it"),
-                frame);
-    return FALSE;
-  }
-  if (frame == self->preview_frame) {
-    g_set_error(error, SR_PROJECT_ERROR, SR_PROJECT_ERROR_FIELD,
-                _("frame %d is the preview frame; choose another preview frame before training on "
-                  "it"),
-                frame);
-    return FALSE;
-  }
-  return sr_project_check_pair_reference(self, frame, error);
-}
-
-gboolean
-sr_project_add_pair(SrProject *self, int frame, GError **error)
-{
-  g_return_val_if_fail(SR_IS_PROJECT(self), FALSE);
-  if (!sr_project_check_pair(self, frame, error))
-    return FALSE;
-  if (sr_project_frame_set_insert(self->pairs, frame)) {
-    g_autofree char *what = g_strdup_printf(_("Add pair %d"), frame);
-    edited(self, 0, what);
-  }
-  return TRUE;
-}
-
-guint
-sr_project_add_pairs(SrProject *self, const int *frames, guint n)
-{
-  g_return_val_if_fail(SR_IS_PROJECT(self), 0);
-  g_autoptr(GString) list = g_string_new(NULL);
-  guint added = 0;
-  for (guint i = 0; i < n; i++) {
-    if (!sr_project_check_pair(self, frames[i], NULL) ||
-        !sr_project_frame_set_insert(self->pairs, frames[i]))
-      continue;
-    g_string_append_printf(list, "%s%d", added ? ", " : "", frames[i]);
-    added++;
-  }
-  if (added) {
-    g_autofree char *what =
-        g_strdup_printf(g_dngettext(NULL, "Add pair %s", "Add pairs %s", added), list->str);
-    edited(self, 0, what);
-  }
-  return added;
-}
-
-gboolean
-sr_project_remove_pair(SrProject *self, int frame)
-{
-  g_return_val_if_fail(SR_IS_PROJECT(self), FALSE);
-  if (!frame_set_remove(self->pairs, frame))
-    return FALSE;
-  g_autofree char *what = g_strdup_printf(_("Remove pair %d"), frame);
-  edited(self, 0, what);
-  return TRUE;
-}
-
-gboolean
-sr_project_has_pair(SrProject *self, int frame)
-{
-  g_return_val_if_fail(SR_IS_PROJECT(self), FALSE);
-  return sr_project_frame_search(self->pairs, frame) >= 0;
-}
-
-const GArray *
-sr_project_get_held_out(SrProject *self)
-{
-  g_return_val_if_fail(SR_IS_PROJECT(self), NULL);
-  return self->held_out;
-}
-
-gboolean
-sr_project_add_held_out(SrProject *self, int frame, GError **error)
-{
-  g_return_val_if_fail(SR_IS_PROJECT(self), FALSE);
-  if (!check_frame_number(frame, error))
-    return FALSE;
-  gboolean was_pair = frame_set_remove(self->pairs, frame);
-  gboolean added = sr_project_frame_set_insert(self->held_out, frame);
-  if (was_pair || added) {
-    g_autofree char *what = g_strdup_printf(_("Hold out frame %d"), frame);
-    edited(self, 0, what);
-  }
-  return TRUE;
-}
-
-gboolean
-sr_project_remove_held_out(SrProject *self, int frame)
-{
-  g_return_val_if_fail(SR_IS_PROJECT(self), FALSE);
-  if (!frame_set_remove(self->held_out, frame))
-    return FALSE;
-  g_autofree char *what = g_strdup_printf(_("Stop holding out frame %d"), frame);
-  edited(self, 0, what);
-  return TRUE;
-}
-
-gboolean
-sr_project_is_held_out(SrProject *self, int frame)
-{
-  g_return_val_if_fail(SR_IS_PROJECT(self), FALSE);
-  return sr_project_frame_search(self->held_out, frame) >= 0;
-}
-
-/* ---- Flags, training, provenance, acceptance ------------------------------- */
-
-const GArray *
-sr_project_get_flags(SrProject *self)
-{
-  g_return_val_if_fail(SR_IS_PROJECT(self), NULL);
-  return self->flags;
-}
-
-void
-sr_project_add_flag(SrProject *self, int frame, const char *reason)
-{
-  g_return_if_fail(SR_IS_PROJECT(self));
-  g_return_if_fail(frame >= 0 && frame <= MAX_FRAME);
-  guint at = 0;
-  while (at < self->flags->len && g_array_index(self->flags, SrFlag, at).frame < frame)
-    at++;
-  if (at < self->flags->len && g_array_index(self->flags, SrFlag, at).frame == frame) {
-    SrFlag *f = &g_array_index(self->flags, SrFlag, at);
-    if (g_strcmp0(f->reason, reason != NULL ? reason : "") == 0)
-      return;
-    sr_project_set_string_field(&f->reason, reason);
-  } else {
-    SrFlag f = {frame, dup_or_empty(reason)};
-    g_array_insert_val(self->flags, at, f);
-  }
-  g_autofree char *what = g_strdup_printf(_("Flag frame %d"), frame);
-  edited(self, 0, what);
-}
-
-gboolean
-sr_project_remove_flag(SrProject *self, int frame)
-{
-  g_return_val_if_fail(SR_IS_PROJECT(self), FALSE);
-  for (guint i = 0; i < self->flags->len; i++)
-    if (g_array_index(self->flags, SrFlag, i).frame == frame) {
-      g_array_remove_index(self->flags, i);
-      g_autofree char *what = g_strdup_printf(_("Unflag frame %d"), frame);
-      edited(self, 0, what);
-      return TRUE;
-    }
-  return FALSE;
-}
-
-void
-sr_project_get_training(SrProject *self, SrTrainingSettings *out)
-{
-  g_return_if_fail(SR_IS_PROJECT(self));
-  *out = self->training;
-}
-
-gboolean
-sr_project_set_training(SrProject *self, const SrTrainingSettings *s, GError **error)
-{
-  g_return_val_if_fail(SR_IS_PROJECT(self), FALSE);
-  g_return_val_if_fail(s != NULL, FALSE);
-  if (!sr_project_training_validate(s, "", error))
-    return FALSE;
-  if (training_equal(&self->training, s))
-    return TRUE;
-  self->training = *s;
-  self->training.cosine_decay = !!s->cosine_decay;
-  self->training.flip = !!s->flip;
-  self->training.exposure_jitter = !!s->exposure_jitter;
-  self->training.scale_jitter = !!s->scale_jitter;
-  edited(self, 0, _("Training settings"));
-  return TRUE;
-}
-
-const SrProvenance *
-sr_project_get_provenance(SrProject *self)
-{
-  g_return_val_if_fail(SR_IS_PROJECT(self), NULL);
-  return &self->provenance;
-}
-
-void
-sr_project_set_provenance(SrProject *self, const SrProvenance *p)
-{
-  g_return_if_fail(SR_IS_PROJECT(self));
-  g_return_if_fail(p != NULL);
-  SrProvenance copy;
-  provenance_copy(&copy, p);
-  if (provenance_equal(&copy, &self->provenance)) {
-    provenance_clear(&copy);
-    return;
-  }
-  provenance_clear(&self->provenance);
-  self->provenance = copy;
-  edited(self, 0, "Provenance");
-}
-
-gboolean
-sr_project_get_accepted(SrProject *self, const char *item)
-{
-  g_return_val_if_fail(SR_IS_PROJECT(self), FALSE);
-  for (guint i = 0; item != NULL && i < self->accepted->len; i++)
-    if (strcmp(g_ptr_array_index(self->accepted, i), item) == 0)
-      return TRUE;
-  return FALSE;
-}
-
-void
-sr_project_set_accepted(SrProject *self, const char *item, gboolean accepted)
-{
-  g_return_if_fail(SR_IS_PROJECT(self));
-  g_return_if_fail(item != NULL && *item != '\0');
-  guint at = 0;
-  while (at < self->accepted->len && strcmp(g_ptr_array_index(self->accepted, at), item) < 0)
-    at++;
-  gboolean present =
-      at < self->accepted->len && strcmp(g_ptr_array_index(self->accepted, at), item) == 0;
-  if (present == !!accepted)
-    return;
-  if (accepted)
-    g_ptr_array_insert(self->accepted, (gint)at, g_strdup(item));
-  else
-    g_ptr_array_remove_index(self->accepted, at);
-  g_autofree char *what = g_strdup_printf("%s %s", accepted ? "Accept" : "Un-accept", item);
-  edited(self, 0, what);
-}
 
 void
 sr_project_get_prep_settings(SrProject *self, sr_prep_settings *out)
