@@ -202,6 +202,7 @@ typedef struct exr_layout {
   const char *out_name[4];
   bool replicate_y; /* Y decoded into channel 0, copied to 1 and 2 */
   int bit_depth;
+  int stored_bytes; /* bytes per pixel of the channels read, as stored */
   int lines_per_chunk;
   int tile_w, tile_h, tiles_x, tiles_y;
   int n_chunks;
@@ -309,6 +310,7 @@ exr_pick_channels(const exr_attr_chlist_t *cl, exr_layout *lay, const char *path
     int bits = e->pixel_type == EXR_PIXEL_HALF ? 16 : 32;
     if (bits > lay->bit_depth)
       lay->bit_depth = bits;
+    lay->stored_bytes += bits / 8;
   }
   return true;
 }
@@ -713,6 +715,49 @@ no_codec_error(exr_context_t ctxt, const char *path, sr_error *err)
                path, maj, min, patch, (unsigned)comp < 10 ? names[comp] : SR_("unknown"));
 }
 
+/* The most bytes of pixels one byte of file can decode to, per compression:
+ * an upper bound, generous rather than tight (deflate cannot pass 1032:1,
+ * PXR24 stores a float in 3 bytes before deflate, B44A keeps 3 bytes of a
+ * flat 4x4 block, DWA runs deflate over run-length coded DCT blocks). */
+static double
+exr_max_ratio(exr_compression_t comp)
+{
+  switch (comp) {
+  case EXR_COMPRESSION_NONE: return 1.0;
+  case EXR_COMPRESSION_RLE: return 64.0;
+  case EXR_COMPRESSION_ZIPS:
+  case EXR_COMPRESSION_ZIP:
+  case EXR_COMPRESSION_PIZ: return 1040.0;
+  case EXR_COMPRESSION_PXR24: return 1400.0;
+  case EXR_COMPRESSION_B44:
+  case EXR_COMPRESSION_B44A: return 12.0;
+  default: return 65536.0;
+  }
+}
+
+/* Before the frame is allocated: a file too short for the pixels its header
+ * declares is damaged or truncated, and is refused without reserving memory
+ * for an image it cannot hold (a few bytes could otherwise ask for
+ * gigabytes). */
+static bool
+exr_check_holds(exr_context_t ctxt, const exr_stream *s, const exr_layout *lay, const char *path,
+                sr_error *err)
+{
+  if (s->size < 0)
+    return true; /* not a regular file: the chunk reads will tell */
+  exr_compression_t comp = EXR_COMPRESSION_NONE;
+  exr_get_compression(ctxt, 0, &comp);
+  double pixels = (double)lay->width * lay->height * lay->stored_bytes;
+  double needed = pixels / exr_max_ratio(comp) + 8.0 * lay->n_chunks;
+  if ((double)s->size >= needed)
+    return true;
+  sr_error_set(err, SR_ERR_FORMAT,
+               SR_("%s: the file is %lld bytes, too short for the %dx%d image its header declares "
+                   "(at least %.0f bytes); the file is truncated or damaged, copy it again"),
+               path, (long long)s->size, lay->width, lay->height, needed);
+  return false;
+}
+
 sr_image *
 sr_exr_read(const char *path, sr_error *err)
 {
@@ -731,6 +776,8 @@ sr_exr_read(const char *path, sr_error *err)
     no_codec_error(ctxt, path, err);
     goto out;
   }
+  if (!exr_check_holds(ctxt, &s, &lay, path, err))
+    goto out;
   img = sr_image_new(lay.width, lay.height, lay.channels, err);
   if (!img)
     goto out;

@@ -100,6 +100,7 @@ png_job_free(png_job *job, bool writing)
 typedef struct png_shape {
   png_uint_32 width, height;
   int bit_depth, color_type, png_channels, out_channels;
+  int stored_bits; /* bits per pixel in the file, before any expansion */
 } png_shape;
 
 /* Runs up to png_read_update_info; false (with job->message) on error.
@@ -111,6 +112,7 @@ png_setup_read(png_job *job, png_shape *sh)
   png_read_info(job->png, job->info);
   int bit_depth = png_get_bit_depth(job->png, job->info);
   int color_type = png_get_color_type(job->png, job->info);
+  sh->stored_bits = bit_depth * png_get_channels(job->png, job->info);
   if (color_type == PNG_COLOR_TYPE_PALETTE)
     png_set_palette_to_rgb(job->png);
   if (color_type == PNG_COLOR_TYPE_GRAY && bit_depth < 8)
@@ -231,6 +233,22 @@ png_decode(png_job *job)
   size_t bps = sh.bit_depth == 16 ? 2 : 1;
   if (rowbytes != (size_t)sh.width * sh.png_channels * bps) {
     snprintf(job->message, sizeof job->message, SR_("unexpected row size %zu"), rowbytes);
+    return false;
+  }
+  /* Deflate cannot pass 1032:1, and each row also stores a filter byte: a
+   * file shorter than that bound is truncated, and is refused before the
+   * frame's memory is reserved (a few bytes could otherwise ask for
+   * gigabytes). */
+  struct stat st;
+  double stored_row = ((double)sh.width * sh.stored_bits + 7) / 8 + 1;
+  double needed = stored_row * sh.height / 1032.0;
+  if (fstat(fileno(job->fp), &st) == 0 && S_ISREG(st.st_mode) && (double)st.st_size < needed) {
+    sr_error_set(job->err, SR_ERR_FORMAT,
+                 SR_("%s: the file is %lld bytes, too short for the %ux%u image its header "
+                     "declares (at least %.0f bytes); the file is truncated or damaged, copy it "
+                     "again"),
+                 job->path, (long long)st.st_size, (unsigned)sh.width, (unsigned)sh.height, needed);
+    job->err_set = true;
     return false;
   }
   job->raw = malloc(rowbytes * sh.height);

@@ -1451,6 +1451,109 @@ test_bad_absurd_sizes(void)
   g_free(dir);
 }
 
+/* A header may declare a frame within the size limits that the file is far
+ * too short to hold: it is refused, naming the file and its size, before the
+ * frame's memory is reserved. Files that compress as well as their codec
+ * allows (an all-black frame) still read. */
+static void
+test_bad_short_for_size(void)
+{
+  char *dir = make_tmp();
+
+  /* A 16 x 16 ZIP EXR whose windows are then rewritten to 16000 x 16000. */
+  char *p = g_build_filename(dir, "short.exr", NULL);
+  sr_image *small = make_image(16, 16, 3, 0, 1, 7);
+  sr_write_options zo = options(SR_EXR_ZIP, 16, false);
+  write_ok(p, small, &zo);
+  sr_image_free(small);
+  size_t len = 0;
+  char *bytes = read_bytes(p, &len);
+  int patched = 0;
+  for (const char *name = "dataWindow"; name; name = patched == 1 ? "displayWindow" : NULL) {
+    size_t nlen = strlen(name) + 1;
+    for (size_t i = 0; i + nlen + 6 + 4 + 16 <= len; i++)
+      if (memcmp(bytes + i, name, nlen) == 0 && memcmp(bytes + i + nlen, "box2i", 6) == 0) {
+        unsigned char *box = (unsigned char *)bytes + i + nlen + 6 + 4;
+        for (int k = 8; k < 16; k += 4) { /* max.x, max.y, little-endian */
+          box[k] = 15999 & 0xff;
+          box[k + 1] = 15999 >> 8;
+          box[k + 2] = box[k + 3] = 0;
+        }
+        patched++;
+        break;
+      }
+    if (patched == 0)
+      break;
+  }
+  g_assert_cmpint(patched, ==, 2);
+  write_bytes(p, bytes, len);
+  g_free(bytes);
+  read_fails(p, SR_ERR_FORMAT, "too short for the 16000x16000 image");
+  g_free(p);
+
+  /* A PNG whose IHDR says 16384 x 16384 RGBA 16-bit, with an empty IDAT. */
+  p = g_build_filename(dir, "short.png", NULL);
+  unsigned char png[8 + 25 + 12 + 12];
+  memcpy(png, "\x89PNG\r\n\x1a\n", 8);
+  put_be32(png + 8, 13);
+  memcpy(png + 12, "IHDR", 4);
+  put_be32(png + 16, 16384);
+  put_be32(png + 20, 16384);
+  png[24] = 16; /* depth */
+  png[25] = 6;  /* RGBA */
+  png[26] = png[27] = png[28] = 0;
+  put_be32(png + 29, crc32_png(png + 12, 17));
+  put_be32(png + 33, 0);
+  memcpy(png + 37, "IDAT", 4);
+  put_be32(png + 41, crc32_png(png + 37, 4));
+  put_be32(png + 45, 0);
+  memcpy(png + 49, "IEND", 4);
+  put_be32(png + 53, crc32_png(png + 49, 4));
+  write_bytes(p, png, sizeof png);
+  read_fails(p, SR_ERR_FORMAT, "too short for the 16384x16384 image");
+  g_free(p);
+
+  /* All black, compressed as far as it goes: ZIP EXR and a 1-bit PNG. */
+  sr_error err = {0};
+  sr_image *black = sr_image_new(2048, 1024, 3, &err);
+  g_assert_nonnull(black);
+  p = g_build_filename(dir, "black.exr", NULL);
+  sr_write_options o = options(SR_EXR_ZIP, 16, false);
+  write_ok(p, black, &o);
+  sr_image *back = sr_image_read(p, &err);
+  if (!back)
+    g_error("%s: %s", p, err.message);
+  sr_image_free(back);
+  sr_image_free(black);
+  g_free(p);
+
+  p = g_build_filename(dir, "black.png", NULL);
+  FILE *fp = fopen(p, "wb");
+  g_assert_nonnull(fp);
+  png_structp w = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+  png_infop wi = png_create_info_struct(w);
+  png_init_io(w, fp);
+  png_set_compression_level(w, 9);
+  png_set_IHDR(w, wi, 4096, 4096, 1, PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE,
+               PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+  png_write_info(w, wi);
+  unsigned char row[4096 / 8] = {0};
+  for (int y = 0; y < 4096; y++)
+    png_write_row(w, row);
+  png_write_end(w, NULL);
+  png_destroy_write_struct(&w, &wi);
+  fclose(fp);
+  back = sr_image_read(p, &err);
+  if (!back)
+    g_error("%s: %s", p, err.message);
+  g_assert_cmpint(back->width, ==, 4096);
+  sr_image_free(back);
+  g_free(p);
+
+  rm_rf(dir);
+  g_free(dir);
+}
+
 /* ---- atomic writes ------------------------------------------------------- */
 
 static void
@@ -1957,6 +2060,7 @@ main(int argc, char **argv)
   g_test_add_func("/io/bad/truncated", test_bad_truncated);
   g_test_add_func("/io/bad/flips", test_bad_flips);
   g_test_add_func("/io/bad/absurd-sizes", test_bad_absurd_sizes);
+  g_test_add_func("/io/bad/short-for-size", test_bad_short_for_size);
   g_test_add_func("/io/bad/non-regular-frame", test_bad_non_regular_frame);
   g_test_add_func("/io/exr/many-attributes", test_exr_many_attributes);
   g_test_add_func("/io/write/failures", test_write_failures);
