@@ -296,14 +296,14 @@ sr_delivery_provenance(SrProject *project, const SrCheckpointFacts *facts, int f
 static char **
 add_grain_provenance(char **prov, const char *rendered_frame)
 {
-  sr_image *img = sr_image_read(rendered_frame, NULL);
-  const char *g = img ? sr_image_get_attribute(img, SR_RENDER_GRAIN_ATTR) : NULL;
+  char *g = NULL;
+  sr_image_read_attribute(rendered_frame, SR_RENDER_GRAIN_ATTR, &g, NULL);
   guint n = g_strv_length(prov);
   prov = g_renew(char *, prov, n + 3);
   prov[n] = g_strdup("regrain");
   prov[n + 1] = g_strdup(g ? g : "none");
   prov[n + 2] = NULL;
-  sr_image_free(img);
+  free(g);
   return prov;
 }
 

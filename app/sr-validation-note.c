@@ -1143,10 +1143,9 @@ sr_validation_run(SrProject *project, const SrValidationOptions *opts,
     /* Whether the render added grain, and how: its first frame's record. */
     g_autofree char *first_rendered =
         out->n_frames ? sr_pattern_format(pattern, out->frames[0].frame) : NULL;
-    sr_image *gimg = first_rendered ? sr_image_read(first_rendered, NULL) : NULL;
-    g_autofree char *grain =
-        gimg ? g_strdup(sr_image_get_attribute(gimg, SR_RENDER_GRAIN_ATTR)) : NULL;
-    sr_image_free(gimg);
+    char *grain = NULL;
+    if (first_rendered)
+      sr_image_read_attribute(first_rendered, SR_RENDER_GRAIN_ATTR, &grain, NULL);
     const char *cav[2] = {caveats_text->len ? caveats_text->str : NULL, NULL};
     SrValidationNote note = {
         .project = project,
@@ -1161,7 +1160,9 @@ sr_validation_run(SrProject *project, const SrValidationOptions *opts,
         .caveats = cav,
         .grain = grain,
     };
-    if (!sr_validation_note_write(&note, out->note_path, error))
+    gboolean written = sr_validation_note_write(&note, out->note_path, error);
+    free(grain);
+    if (!written)
       goto done;
   }
   ok = TRUE;

@@ -1,11 +1,14 @@
-/* sr-exr-meta.c — the EXR attributes that carry reel context: reading
- * timeCode, framesPerSecond and the reel name from a header (sr-reel.h),
- * and writing timeCode and framesPerSecond typed, as the standard defines
- * them, when a master is written (sr-exr.c calls sr_exr_set_typed_attr). */
+/* sr-exr-meta.c — reading attributes from a header alone: the reel context
+ * (timeCode, framesPerSecond and the reel name, sr-reel.h) and any one
+ * string attribute (sr_image_read_attribute); and writing timeCode and
+ * framesPerSecond typed, as the standard defines them, when a master is
+ * written (sr-exr.c calls sr_exr_set_typed_attr). */
 #include "sr-exr-private.h"
+#include "sr-io-private.h"
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sr-i18n.h"
@@ -100,6 +103,28 @@ sr_exr_read_reel(const char *path, sr_reel_info *out, sr_error *err)
       if (ok)
         snprintf(out->reel, sizeof out->reel, "%.*s", (int)len, a->string->str);
     }
+  sr_exr_header_close(&ctxt, handle);
+  return ok;
+}
+
+bool
+sr_exr_read_attribute(const char *path, const char *key, char **value, sr_error *err)
+{
+  *value = NULL;
+  exr_context_t ctxt;
+  void *handle;
+  if (!sr_exr_header_open(path, &ctxt, &handle, err))
+    return false;
+  bool ok = true;
+  const exr_attribute_t *a = NULL;
+  if (exr_get_attribute_by_name(ctxt, 0, key, &a) == EXR_ERR_SUCCESS && a &&
+      a->type == EXR_ATTR_STRING && a->string && a->string->str) {
+    size_t len = a->string->length > 0 ? (size_t)a->string->length : 0;
+    if (!(*value = strndup(a->string->str, len))) {
+      sr_error_set(err, SR_ERR_NOMEM, SR_("%s: out of memory"), path);
+      ok = false;
+    }
+  }
   sr_exr_header_close(&ctxt, handle);
   return ok;
 }

@@ -40,6 +40,7 @@ bool sr_io_sink_pwrite(sr_io_sink *sink, const void *buf, size_t len, uint64_t o
 
 bool sr_exr_read_info(const char *path, sr_image_info *info, sr_error *err);
 sr_image *sr_exr_read(const char *path, sr_error *err);
+bool sr_exr_read_attribute(const char *path, const char *key, char **value, sr_error *err);
 bool sr_exr_write(const char *path, const char *temp_path, const sr_image *img,
                   const sr_write_options *opts, sr_error *err);
 

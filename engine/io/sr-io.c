@@ -216,6 +216,16 @@ sr_image_read_info(const char *path, sr_image_info *info, sr_error *err)
   return false;
 }
 
+bool
+sr_image_read_attribute(const char *path, const char *key, char **value, sr_error *err)
+{
+  *value = NULL;
+  sr_format f = sr_format_sniff(path, err);
+  if (f == SR_FORMAT_EXR)
+    return sr_exr_read_attribute(path, key, value, err);
+  return f != SR_FORMAT_UNKNOWN;
+}
+
 sr_image *
 sr_image_read(const char *path, sr_error *err)
 {

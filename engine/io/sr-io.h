@@ -133,6 +133,12 @@ bool sr_image_read_info(const char *path, sr_image_info *info, sr_error *err);
  * integer formats are normalised to [0,1]. */
 sr_image *sr_image_read(const char *path, sr_error *err);
 
+/* One string attribute of a frame's header, without decoding its pixels
+ * (EXR; the other formats carry none): true with *value set (caller frees)
+ * when the header has it as a string, true with *value NULL when it does
+ * not, false when the header cannot be read (err says why). */
+bool sr_image_read_attribute(const char *path, const char *key, char **value, sr_error *err);
+
 /* Writes img in the format its extension names. EXR: half float, with
  * img->chromaticities (when set), every img->attributes entry as a string
  * attribute, and img's data/display windows. PNG: an embedded sRGB ICC

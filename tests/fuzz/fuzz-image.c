@@ -2,9 +2,10 @@
  * arbitrary bytes. Built once per format with SR_FUZZ_FORMAT naming it:
  * inputs whose magic bytes pick another reader are skipped, so each target
  * spends its time in one reader. The header's colour facts and reel facts
- * (timecode, rate, reel name) are read too, as the Project stage and
- * delivery read them. */
+ * (timecode, rate, reel name) and one string attribute are read too, as the
+ * Project stage and delivery read them. */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sr-fuzz.h"
@@ -34,6 +35,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   if (sr_image_read_reel(path, &reel, &err) &&
       strnlen(reel.reel, sizeof reel.reel) == sizeof reel.reel)
     __builtin_trap(); /* the reel name must come back terminated */
+  /* One attribute from the header alone, as delivery reads a render's grain. */
+  char *attr = NULL;
+  if (sr_image_read_attribute(path, "spatialRecovery:grain", &attr, &err) && attr)
+    (void)strlen(attr);
+  free(attr);
   sr_image *img = sr_image_read(path, &err);
   if (img) {
     /* A reader that accepts a file must agree with its own header. */

@@ -418,6 +418,22 @@ test_exr_metadata(void)
   g_assert_true(sr_image_read_info(p, &info, &err));
   g_assert_true(sr_rect_equal(info.data_window, img->data_window));
   g_assert_true(sr_rect_equal(info.display_window, img->display_window));
+  /* One attribute from the header alone: present, absent, not a string. */
+  char *value = NULL;
+  g_assert_true(sr_image_read_attribute(p, "srShotId", &value, &err));
+  g_assert_cmpstr(value, ==, "A001_C002");
+  free(value);
+  g_assert_true(sr_image_read_attribute(p, "srNoSuchKey", &value, &err));
+  g_assert_null(value);
+  g_assert_true(sr_image_read_attribute(p, "dataWindow", &value, &err));
+  g_assert_null(value);
+  char *cut = g_build_filename(dir, "cut.exr", NULL);
+  write_bytes(cut, "v/1\x01\x02\0\0\0srShot", 14);
+  err = (sr_error){0};
+  g_assert_false(sr_image_read_attribute(cut, "srShotId", &value, &err));
+  g_assert_null(value);
+  g_assert_nonnull(strstr(err.message, cut));
+  g_free(cut);
 
   char *hdr = run_tool("exrheader", p, NULL, NULL);
   if (hdr) {
