@@ -15,9 +15,10 @@
  * large (each element's arithmetic, and the loss's summation order, do not
  * depend on the split).
  *
- * Backward weights reads x and dy in oneDNN's blocked layout (nChw8c on
- * AVX2, nChw16c on AVX-512), reordered from NHWC at each call: its kernels
- * over NHWC cost 2.5–4× the forward on AVX2, the reorders a few per cent.
+ * Backward weights, and the 3×3 backward data on large tensors, run over
+ * oneDNN's blocked layout (nChw8c on AVX2, nChw16c on AVX-512), reordered
+ * from and to NHWC at each call: their kernels over NHWC cost up to 2.5–4×
+ * the forward on AVX2, the reorders a few per cent.
  */
 #include "sr-backend.h"
 #include "sr-i18n.h"
@@ -48,11 +49,12 @@ typedef struct entry {
   dnnl_primitive_t prim;
   dnnl_memory_t m_x, m_y, m_bias, m_wuser, m_wprim;
   dnnl_primitive_t wreorder; /* NULL when oneDNN reads OHWI directly */
-  /* Backward weights only: x and dy in the blocked layout oneDNN chose,
-   * reordered from NHWC into the context's layout buffer at each call
-   * (NULL reorder: it reads NHWC). */
+  /* Backward weights and the 3×3 backward data: x (or dx) and dy in the
+   * blocked layout oneDNN chose, in the context's layout buffer; dy (and
+   * backward weights' x) reordered from NHWC at each call, backward data's
+   * dx reordered back to NHWC by xreorder_out (NULL reorders: NHWC as is). */
   dnnl_memory_t m_xblk, m_yblk;
-  dnnl_primitive_t xreorder, yreorder;
+  dnnl_primitive_t xreorder, yreorder, xreorder_out;
   size_t xblk_bytes, yblk_bytes;
   int nthr;    /* OpenMP threads it was created and runs with */
   float *wbuf; /* weights in oneDNN's layout, when reordered */
@@ -69,7 +71,7 @@ typedef struct cpu_ctx {
   entry *cache;
   float *scratch;
   size_t scratch_count;
-  float *blk; /* x and dy of a backward-weights call in blocked layout */
+  float *blk; /* x (or dx) and dy of a backward call in blocked layout */
   size_t blk_count;
 } cpu_ctx;
 
@@ -206,7 +208,7 @@ entry_free(entry *e)
 {
   if (e->prim)
     dnnl_primitive_destroy(e->prim);
-  dnnl_primitive_t ps[] = {e->wreorder, e->xreorder, e->yreorder};
+  dnnl_primitive_t ps[] = {e->wreorder, e->xreorder, e->yreorder, e->xreorder_out};
   for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++)
     if (ps[i])
       dnnl_primitive_destroy(ps[i]);
@@ -344,6 +346,19 @@ setup_act(cpu_ctx *c, const dnnl_memory_desc_t *user, const dnnl_memory_desc_t *
   return dnnl_ok(st, "activation reorder", err);
 }
 
+/* The 3×3 backward data goes through the blocked layout only for large
+ * tensors of 32 channels or more (dx of 1.5M elements or more, 6 MB: beyond
+ * a core's cache share), where the NHWC kernel falls behind; on smaller or
+ * thinner ones (S's 16 channels, the deep levels of M at small patches) the
+ * two reorders cost as much as they save (measured on AVX2 at two threads,
+ * docs/benchmarks.md). */
+static bool
+blocked_bwd_data(const sr_conv_desc *d, const entry *e)
+{
+  return d->kind == SR_CONV_3X3 && d->cin >= 32 &&
+         (double)e->n * e->h * e->w * d->cin >= 1.5 * 1024 * 1024;
+}
+
 static bool
 build_conv_entry(cpu_ctx *c, entry *e, sr_error *err)
 {
@@ -385,11 +400,12 @@ build_conv_entry(cpu_ctx *c, entry *e, sr_error *err)
     geometry(d, strides, pad);
     const dnnl_memory_desc_t *x = &fd.src_desc, *y = &fd.dst_desc;
     dnnl_memory_desc_t xany, yany;
-    if (e->op == OP_BWD_WEIGHTS) {
-      /* oneDNN 2.6's backward-weights kernels over NHWC are its slowest
-       * (2.5–4× the forward of the same layer on AVX2, more on big
-       * patches); over its blocked layout they run near forward speed, so
-       * x and dy are reordered into whatever it prefers at each call. */
+    if (e->op == OP_BWD_WEIGHTS || (e->op == OP_BWD_DATA && blocked_bwd_data(d, e))) {
+      /* oneDNN 2.6's backward kernels over NHWC are its slowest: backward
+       * weights 2.5–4× the forward of the same layer on AVX2, the 3×3
+       * backward data up to 1.5× on large tensors and growing faster than
+       * the pixel count. Over its blocked layout both run near forward
+       * speed, so the activations go through it at each call. */
       dnnl_memory_desc_init_by_tag(&xany, 4, x->dims, dnnl_f32, dnnl_format_tag_any);
       dnnl_memory_desc_init_by_tag(&yany, 4, y->dims, dnnl_f32, dnnl_format_tag_any);
       x = &xany, y = &yany;
@@ -425,6 +441,20 @@ build_conv_entry(cpu_ctx *c, entry *e, sr_error *err)
       !setup_act(c, &fd.dst_desc, ymd, &e->m_y, &e->m_yblk, &e->yreorder, &e->yblk_bytes, err) ||
       !setup_weights(c, e, wmd, e->op == OP_BWD_WEIGHTS, err))
     goto out;
+  if (e->op == OP_BWD_DATA && e->xreorder) {
+    /* Backward data writes dx: the reorder it needs runs the other way. */
+    dnnl_primitive_desc_t rpd = NULL;
+    dnnl_primitive_destroy(e->xreorder);
+    e->xreorder = NULL;
+    if (!dnnl_ok(
+            dnnl_reorder_primitive_desc_create(&rpd, xmd, c->engine, &fd.src_desc, c->engine, NULL),
+            "activation reorder", err))
+      goto out;
+    st = dnnl_primitive_create(&e->xreorder_out, rpd);
+    dnnl_primitive_desc_destroy(rpd);
+    if (!dnnl_ok(st, "activation reorder", err))
+      goto out;
+  }
   if (d->bias && e->op != OP_BWD_DATA) {
     dnnl_memory_desc_t b;
     bias_md(&b, d);
@@ -588,10 +618,34 @@ cpu_conv_backward_data(void *ctx, const sr_conv_desc *d, const sr_tensor *dy, co
   dnnl_memory_t wm = weights_in(c, e, w, err);
   if (!wm || !set_handle(e->m_x, out, err) || !set_handle(e->m_y, dy->data, err))
     return false;
+  dnnl_memory_t xm = e->m_x, ym = e->m_y;
+  if (e->xreorder_out || e->yreorder) {
+    float *blk =
+        grow(c, &c->blk, &c->blk_count, (e->xblk_bytes + e->yblk_bytes) / sizeof(float), err);
+    if (!blk)
+      return false;
+    if (e->xreorder_out) {
+      if (!set_handle(e->m_xblk, blk, err))
+        return false;
+      xm = e->m_xblk;
+    }
+    if (e->yreorder) {
+      float *yb = blk + e->xblk_bytes / sizeof(float);
+      dnnl_exec_arg_t r[] = {{DNNL_ARG_FROM, e->m_y}, {DNNL_ARG_TO, e->m_yblk}};
+      if (!set_handle(e->m_yblk, yb, err) || !run(c, e->yreorder, 2, r, "activation reorder", err))
+        return false;
+      ym = e->m_yblk;
+    }
+  }
   dnnl_exec_arg_t args[] = {
-      {DNNL_ARG_DIFF_DST, e->m_y}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DIFF_SRC, e->m_x}};
+      {DNNL_ARG_DIFF_DST, ym}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DIFF_SRC, xm}};
   if (!run(c, e->prim, 3, args, "convolution backward data", err))
     return false;
+  if (e->xreorder_out) {
+    dnnl_exec_arg_t r[] = {{DNNL_ARG_FROM, e->m_xblk}, {DNNL_ARG_TO, e->m_x}};
+    if (!run(c, e->xreorder_out, 2, r, "activation reorder", err))
+      return false;
+  }
   if (accumulate)
     cpu_axpy(c, dx->data, 1.0f, out, count, err);
   return true;
