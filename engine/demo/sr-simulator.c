@@ -305,6 +305,7 @@ sr_simulator_options_init(sr_simulator_options *opts)
   opts->grain = true;
   opts->output_space = SR_CS_ACES2065_1;
   opts->source_blur_sigma = 1.5;
+  opts->reference_grain = 0.012;
 }
 
 /* Separable Gaussian, edges replicated, in place on a 3-channel buffer. */
@@ -488,7 +489,8 @@ sr_simulator_render_frame(const sr_simulator_options *opts, int frame, sr_image 
   if (ok)
     fade_colour(src->pixels, (size_t)w * h);
   if (ok && opts->grain)
-    ok = add_grain(ref->pixels, w, h, 0.012, 1, frame_seed ^ 0x7265666572656e63ull, err) &&
+    ok = add_grain(ref->pixels, w, h, opts->reference_grain, 1, frame_seed ^ 0x7265666572656e63ull,
+                   err) &&
          add_grain(src->pixels, w, h, 0.035, 2, frame_seed ^ 0x736f757263650000ull, err);
 
   sr_colour_transform *to_output = NULL;

@@ -25,6 +25,7 @@ typedef struct sr_simulator_options {
   bool grain;                  /* true; tests switch it off */
   sr_colourspace output_space; /* ACES2065-1 (EXR masters); or Rec.709 etc. */
   double source_blur_sigma;    /* Gaussian sigma of the Source, pixels: 1.5 */
+  double reference_grain;      /* the Reference's grain at exposure 1: 0.012 */
 } sr_simulator_options;
 
 void sr_simulator_options_init(sr_simulator_options *opts);
