@@ -16,6 +16,7 @@
 #include "sr-checkpoint.h"
 #include "sr-delivery-record.h"
 #include "sr-fs.h"
+#include "sr-json-builder.h"
 #include "sr-time.h"
 #include "sr-training-runs.h"
 
@@ -482,11 +483,8 @@ sidecar_json(SrProject *project, char **prov, const SrDeliveryResult *r, const S
     json_builder_add_null_value(b);
   sr_delivery_record_json(b, project, o, r);
   json_builder_end_object(b);
-  g_autoptr(JsonGenerator) gen = json_generator_new();
   g_autoptr(JsonNode) root = json_builder_get_root(b);
-  json_generator_set_root(gen, root);
-  json_generator_set_pretty(gen, TRUE);
-  char *text = json_generator_to_data(gen, NULL);
+  char *text = sr_json_text(root, TRUE, NULL);
   char *with_nl = g_strconcat(text, "\n", NULL);
   g_free(text);
   return with_nl;

@@ -466,10 +466,7 @@ sr_farm_record_to_json(const SrFarmRecord *r)
   json_builder_end_array(b);
   json_builder_end_object(b);
   g_autoptr(JsonNode) root = json_builder_get_root(b);
-  g_autoptr(JsonGenerator) gen = json_generator_new();
-  json_generator_set_pretty(gen, TRUE);
-  json_generator_set_root(gen, root);
-  char *text = json_generator_to_data(gen, NULL);
+  char *text = sr_json_text(root, TRUE, NULL);
   char *with_nl = g_strconcat(text, "\n", NULL);
   g_free(text);
   return with_nl;

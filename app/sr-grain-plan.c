@@ -166,12 +166,9 @@ sr_grain_plan_save(const char *path, const SrGrainPlan *p, GError **error)
     k[i] = p->plan.kernel[i];
   member_doubles(b, "kernel", k, SR_GRAIN_BLOCK * SR_GRAIN_BLOCK);
   json_builder_end_object(b);
-  g_autoptr(JsonGenerator) gen = json_generator_new();
   g_autoptr(JsonNode) root = json_builder_get_root(b);
-  json_generator_set_root(gen, root);
-  json_generator_set_pretty(gen, TRUE);
   gsize len = 0;
-  g_autofree char *text = json_generator_to_data(gen, &len);
+  g_autofree char *text = sr_json_text(root, TRUE, &len);
   sr_error err = {0};
   if (!sr_write_file_atomic(path, text, len, &err)) {
     sr_error_prefix(&err, _("grain plan %s: "), path);

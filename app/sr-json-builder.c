@@ -2,6 +2,7 @@
 #include "sr-json-builder.h"
 
 #include <math.h>
+#include <string.h>
 
 void
 sr_json_member_string(JsonBuilder *b, const char *key, const char *value)
@@ -37,4 +38,59 @@ sr_json_member_double(JsonBuilder *b, const char *key, double value)
     json_builder_add_double_value(b, value > 0 ? 1e308 : -1e308);
   else
     json_builder_add_double_value(b, value);
+}
+
+/* Whether the number token t[0..n) is an exponent form the generator
+ * spoiled with a trailing ".0": an 'e' before the only point. */
+static gboolean
+spoiled_exponent(const char *t, gsize n)
+{
+  if (n < 4 || t[n - 2] != '.' || t[n - 1] != '0')
+    return FALSE;
+  const char *e = memchr(t, 'e', n);
+  if (e == NULL)
+    e = memchr(t, 'E', n);
+  return e != NULL && memchr(t, '.', n - 2) == NULL;
+}
+
+char *
+sr_json_text(JsonNode *root, gboolean pretty, gsize *len)
+{
+  g_autoptr(JsonGenerator) gen = json_generator_new();
+  json_generator_set_root(gen, root);
+  json_generator_set_pretty(gen, pretty);
+  if (pretty)
+    json_generator_set_indent(gen, 2);
+  gsize n = 0;
+  g_autofree char *raw = json_generator_to_data(gen, &n);
+  GString *out = g_string_sized_new(n + 1);
+  gboolean in_string = FALSE;
+  for (gsize i = 0; i < n; i++) {
+    char c = raw[i];
+    if (in_string) {
+      g_string_append_c(out, c);
+      if (c == '\\' && i + 1 < n)
+        g_string_append_c(out, raw[++i]);
+      else if (c == '"')
+        in_string = FALSE;
+    } else if (c == '"') {
+      in_string = TRUE;
+      g_string_append_c(out, c);
+    } else if (c == '-' || g_ascii_isdigit(c)) {
+      gsize end = i;
+      while (end < n && raw[end] != '\0' &&
+             (g_ascii_isdigit(raw[end]) || strchr("+-.eE", raw[end]) != NULL))
+        end++;
+      gsize keep = end - i;
+      if (spoiled_exponent(raw + i, keep))
+        keep -= 2;
+      g_string_append_len(out, raw + i, (gssize)keep);
+      i = end - 1;
+    } else {
+      g_string_append_c(out, c);
+    }
+  }
+  if (len != NULL)
+    *len = out->len;
+  return g_string_free(out, FALSE);
 }

@@ -13,4 +13,12 @@ void sr_json_member_int(JsonBuilder *b, const char *key, gint64 value);
 void sr_json_member_bool(JsonBuilder *b, const char *key, gboolean value);
 void sr_json_member_double(JsonBuilder *b, const char *key, double value);
 
+/* The JSON text of `root` (indented by two spaces when `pretty`), for every
+ * JSON file and line the app and the CLI write. json-glib 1.6 writes a
+ * double whose shortest form has an exponent but no point with ".0" after
+ * it ("1e-08.0", "1e+308.0"), which no JSON reader, json-glib included,
+ * accepts; here such numbers are written as JSON has them ("1e-08"). `len`
+ * (optional) receives the length. */
+char *sr_json_text(JsonNode *root, gboolean pretty, gsize *len);
+
 G_END_DECLS

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "sr-frame-map-json.h"
+#include "sr-json-builder.h"
 
 /* ---- Paths -------------------------------------------------------------------- */
 
@@ -232,19 +233,14 @@ sr_project_to_data(SrProject *self, gsize *len)
   json_builder_end_object(b);
 
   JsonNode *root = json_builder_get_root(b);
-  JsonGenerator *gen = json_generator_new();
-  json_generator_set_pretty(gen, TRUE);
-  json_generator_set_indent(gen, 2);
-  json_generator_set_root(gen, root);
   gsize n = 0;
-  char *text = json_generator_to_data(gen, &n);
+  char *text = sr_json_text(root, TRUE, &n);
   /* A trailing newline keeps the file friendly to text tools. */
   char *out = g_strconcat(text, "\n", NULL);
   g_free(text);
   if (len != NULL)
     *len = n + 1;
   json_node_unref(root);
-  g_object_unref(gen);
   g_object_unref(b);
   return out;
 }

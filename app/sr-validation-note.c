@@ -5,6 +5,7 @@
 #include "sr-validation-private.h"
 
 #include "sr-delivery-record.h"
+#include "sr-json-builder.h"
 #include "sr-render.h"
 
 #include <math.h>
@@ -200,11 +201,8 @@ sr_validation_frames_json(const sr_qa_frame *frames, int n, const sr_qa_summary 
   }
   json_builder_end_array(b);
   json_builder_end_object(b);
-  g_autoptr(JsonGenerator) gen = json_generator_new();
   g_autoptr(JsonNode) root = json_builder_get_root(b);
-  json_generator_set_root(gen, root);
-  json_generator_set_pretty(gen, TRUE);
-  return json_generator_to_data(gen, NULL);
+  return sr_json_text(root, TRUE, NULL);
 }
 
 /* ---- the note ---------------------------------------------------------------------- */

@@ -9,6 +9,8 @@
 #include <unistd.h>
 #include <glib/gi18n.h>
 
+#include "sr-json-builder.h"
+
 /* ---- Progress ------------------------------------------------------------- */
 
 /* Redraw the bar at most this often; the last update always draws. */
@@ -514,13 +516,9 @@ sr_cli_check_report_to_json(const sr_check_report *report)
   }
   json_builder_end_array(b);
   json_builder_end_object(b);
-  JsonGenerator *gen = json_generator_new();
-  json_generator_set_pretty(gen, TRUE);
   JsonNode *root = json_builder_get_root(b);
-  json_generator_set_root(gen, root);
-  char *text = json_generator_to_data(gen, NULL);
+  char *text = sr_json_text(root, TRUE, NULL);
   json_node_unref(root);
-  g_object_unref(gen);
   g_object_unref(b);
   return text;
 }
@@ -586,10 +584,8 @@ sr_cli_refuse_empty_path(const char *command, const char *option, const char *va
 void
 sr_cli_emit_json(JsonBuilder *b)
 {
-  g_autoptr(JsonGenerator) gen = json_generator_new();
   g_autoptr(JsonNode) root = json_builder_get_root(b);
-  json_generator_set_root(gen, root);
-  g_autofree char *text = json_generator_to_data(gen, NULL);
+  g_autofree char *text = sr_json_text(root, FALSE, NULL);
   printf("%s\n", text);
   fflush(stdout);
 }

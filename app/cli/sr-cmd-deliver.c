@@ -209,7 +209,7 @@ sr_cmd_deliver(int argc, char **argv)
     sr_json_member_int(b, "overridden", res.overridden ? g_strv_length(res.overridden) : 0);
     json_builder_end_object(b);
     g_autoptr(JsonNode) root = json_builder_get_root(b);
-    g_autofree char *line = json_to_string(root, FALSE);
+    g_autofree char *line = sr_json_text(root, FALSE, NULL);
     printf("%s\n", line);
   } else {
     /* TRANSLATORS: a summary line: the label is padded so that the values of

@@ -8,6 +8,7 @@
 #include <glib/gi18n.h>
 
 #include "sr-backend.h"
+#include "sr-json-builder.h"
 
 #define MAX_DEVICES 32
 
@@ -43,10 +44,8 @@ print_json(const sr_device_info *dev, size_t n, const char *cuda_reason)
   json_builder_set_member_name(b, "cuda_reason");
   json_builder_add_string_value(b, cuda_reason);
   json_builder_end_object(b);
-  g_autoptr(JsonGenerator) gen = json_generator_new();
   g_autoptr(JsonNode) root = json_builder_get_root(b);
-  json_generator_set_root(gen, root);
-  g_autofree char *text = json_generator_to_data(gen, NULL);
+  g_autofree char *text = sr_json_text(root, FALSE, NULL);
   printf("%s\n", text);
 }
 

@@ -10,6 +10,7 @@
 #include <glib/gi18n.h>
 
 #include "sr-cli-common.h"
+#include "sr-json-builder.h"
 #include "sr-validation-note.h"
 
 #define CMD "validate"
@@ -120,7 +121,7 @@ sr_cmd_validate(int argc, char **argv)
     json_builder_add_value(b, g_steal_pointer(&qa));
     json_builder_end_object(b);
     g_autoptr(JsonNode) root = json_builder_get_root(b);
-    g_autofree char *line = json_to_string(root, FALSE);
+    g_autofree char *line = sr_json_text(root, FALSE, NULL);
     printf("%s\n", line);
   } else {
     printf(ngettext("validated %d frame (%d-%d)\n", "validated %d frames (%d-%d)\n", s->n_frames),

@@ -8,6 +8,7 @@
 #include <json-glib/json-glib.h>
 
 #include "sr-io.h"
+#include "sr-json-builder.h"
 #include "sr-project.h"
 #include "sr-simulator.h"
 
@@ -735,6 +736,61 @@ test_docs_required_keys(void)
   g_assert_cmpint(required, >=, 5);
 }
 
+/* Numbers whose shortest form is an exponent without a point (1e-08,
+ * 2e-08, and the ±1e308 that stands for infinity elsewhere) are written as
+ * JSON has them, so such a project is saved in a form that opens again. */
+static void
+test_exponent_numbers_round_trip(void)
+{
+  SrProject *p = sr_project_new();
+  SrTrainingSettings t;
+  sr_project_get_training(p, &t);
+  t.learning_rate = 1e-8;
+  t.translate_px = 2e-8;
+  GError *error = NULL;
+  g_assert_true(sr_project_set_training(p, &t, &error));
+  g_assert_no_error(error);
+  gsize len = 0;
+  g_autofree char *text = sr_project_to_data(p, &len);
+  g_assert_null(strstr(text, "e-08.0"));
+  g_assert_nonnull(strstr(text, "1e-08"));
+  SrProject *q = sr_project_load_from_data(text, len, "round trip", &error);
+  g_assert_no_error(error);
+  g_assert_nonnull(q);
+  sr_project_get_training(q, &t);
+  g_assert_cmpfloat(t.learning_rate, ==, 1e-8);
+  g_assert_cmpfloat(t.translate_px, ==, 2e-8);
+  g_autofree char *again = sr_project_to_data(q, NULL);
+  g_assert_cmpstr(text, ==, again);
+  g_object_unref(q);
+  g_object_unref(p);
+
+  /* The generic writer: every spoiled exponent repaired, strings kept. */
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  const double values[] = {1e-8, 1e308, -1e308, 1e17, 2.5, 3.0, 6e-10, 0.0001};
+  json_builder_set_member_name(b, "values");
+  json_builder_begin_array(b);
+  for (guint i = 0; i < G_N_ELEMENTS(values); i++)
+    json_builder_add_double_value(b, values[i]);
+  json_builder_end_array(b);
+  sr_json_member_string(b, "text", "1e-08.0 \"2e+17.0\"");
+  json_builder_end_object(b);
+  g_autoptr(JsonNode) root = json_builder_get_root(b);
+  for (int pretty = 0; pretty <= 1; pretty++) {
+    g_autofree char *json = sr_json_text(root, pretty, NULL);
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_assert_true(json_parser_load_from_data(parser, json, -1, &error));
+    g_assert_no_error(error);
+    JsonObject *o = json_node_get_object(json_parser_get_root(parser));
+    JsonArray *a = json_object_get_array_member(o, "values");
+    g_assert_cmpuint(json_array_get_length(a), ==, G_N_ELEMENTS(values));
+    for (guint i = 0; i < G_N_ELEMENTS(values); i++)
+      g_assert_cmpfloat(json_array_get_double_element(a, i), ==, values[i]);
+    g_assert_cmpstr(json_object_get_string_member(o, "text"), ==, "1e-08.0 \"2e+17.0\"");
+  }
+}
+
 static void
 test_load_missing_file(void)
 {
@@ -1066,6 +1122,7 @@ main(int argc, char **argv)
   g_test_add_func("/project/preview-rules", test_preview_rules);
   g_test_add_func("/project/training-validation", test_training_validation);
   g_test_add_func("/project/save-load-round-trip", test_save_load_round_trip);
+  g_test_add_func("/project/exponent-numbers-round-trip", test_exponent_numbers_round_trip);
   g_test_add_func("/project/snapshot-restore", test_snapshot_restore);
   g_test_add_func("/project/load-valid-minimal", test_load_valid_minimal);
   g_test_add_func("/project/load-malformed", test_load_malformed);
