@@ -188,62 +188,124 @@ bad_field(GError **error, const char *path, const char *field)
   return FALSE;
 }
 
+/* A finite number from lo to hi. */
 static gboolean
-read_doubles(JsonObject *o, const char *key, double *v, int n)
+number_in(JsonNode *e, double lo, double hi, double *out)
+{
+  if (e == NULL || !JSON_NODE_HOLDS_VALUE(e) ||
+      (json_node_get_value_type(e) != G_TYPE_DOUBLE && json_node_get_value_type(e) != G_TYPE_INT64))
+    return FALSE;
+  *out = json_node_get_double(e);
+  return isfinite(*out) && *out >= lo && *out <= hi;
+}
+
+/* An array of n numbers from lo to hi. */
+static gboolean
+read_doubles(JsonObject *o, const char *key, double *v, int n, double lo, double hi)
 {
   JsonNode *node = json_object_get_member(o, key);
   JsonArray *a = node && JSON_NODE_HOLDS_ARRAY(node) ? json_node_get_array(node) : NULL;
   if (!a || (int)json_array_get_length(a) != n)
     return FALSE;
-  for (int i = 0; i < n; i++) {
-    JsonNode *e = json_array_get_element(a, (guint)i);
-    if (!JSON_NODE_HOLDS_VALUE(e) || (json_node_get_value_type(e) != G_TYPE_DOUBLE &&
-                                      json_node_get_value_type(e) != G_TYPE_INT64))
+  for (int i = 0; i < n; i++)
+    if (!number_in(json_array_get_element(a, (guint)i), lo, hi, &v[i]))
       return FALSE;
-    v[i] = json_node_get_double(e);
-    if (!isfinite(v[i]))
-      return FALSE;
-  }
   return TRUE;
 }
+
+/* A string member, or NULL when absent or not a string. */
+static const char *
+string_member(JsonObject *o, const char *key)
+{
+  JsonNode *n = json_object_get_member(o, key);
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string(n);
+}
+
+/* A count of 0 up to INT_MAX; absent reads as 0. */
+static gboolean
+read_count(JsonObject *o, const char *key, int *out)
+{
+  JsonNode *n = json_object_get_member(o, key);
+  *out = 0;
+  if (n == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_INT64)
+    return FALSE;
+  gint64 v = json_node_get_int(n);
+  if (v < 0 || v > G_MAXINT)
+    return FALSE;
+  *out = (int)v;
+  return TRUE;
+}
+
+/* The largest plan file read (a plan is about 8 KB) and the deepest nesting
+ * (a plan nests two levels). */
+#define PLAN_MAX_BYTES   (1 << 20)
+#define PLAN_MAX_NESTING 4
+/* Grain far beyond any film's (a kernel tap or level gain of 1,000 on
+ * frames whose values are around 1) is a damaged plan, not a plan. */
+#define PLAN_MAX_VALUE 1000.0
 
 gboolean
 sr_grain_plan_load(const char *path, SrGrainPlan *p, GError **error)
 {
   memset(p, 0, sizeof *p);
-  g_autoptr(JsonParser) parser = json_parser_new();
-  g_autoptr(GError) jerr = NULL;
-  if (!json_parser_load_from_file(parser, path, &jerr)) {
+  sr_error err = {0};
+  size_t len = 0;
+  g_autofree char *data = sr_read_file(path, PLAN_MAX_BYTES, &len, &err);
+  if (data == NULL) {
     g_set_error(error, SR_JOB_ERROR, SR_JOB_ERROR_FORMAT,
                 _("grain plan %s cannot be read: %s; move the file away to plan the grain again"),
-                path, jerr->message);
+                path, err.message);
+    return FALSE;
+  }
+  gssize overflow_at = -1;
+  g_autoptr(JsonParser) parser = json_parser_new_immutable();
+  g_autoptr(GError) jerr = NULL;
+  if (memchr(data, '\0', len) != NULL ||
+      sr_json_prescan(data, len, PLAN_MAX_NESTING, &overflow_at) > PLAN_MAX_NESTING ||
+      overflow_at >= 0 || !json_parser_load_from_data(parser, data, (gssize)len, &jerr)) {
+    g_set_error(error, SR_JOB_ERROR, SR_JOB_ERROR_FORMAT,
+                _("grain plan %s cannot be read: %s; move the file away to plan the grain again"),
+                path, jerr ? jerr->message : _("not a grain plan"));
     return FALSE;
   }
   JsonNode *root = json_parser_get_root(parser);
   JsonObject *o = root && JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root) : NULL;
-  if (!o || json_object_get_int_member_with_default(o, "format", 0) != SR_GRAIN_PLAN_FORMAT)
+  int format = 0;
+  if (!o || !read_count(o, "format", &format) || format != SR_GRAIN_PLAN_FORMAT)
     return bad_field(error, path, "format");
-  const char *id = json_object_get_string_member_with_default(o, "model_id", NULL);
+  const char *id = string_member(o, "model_id");
   if (!id || strlen(id) >= sizeof p->model_id)
     return bad_field(error, path, "model_id");
   g_strlcpy(p->model_id, id, sizeof p->model_id);
-  const char *seed = json_object_get_string_member_with_default(o, "seed", NULL);
+  const char *seed = string_member(o, "seed");
   guint64 sv = 0;
   if (!seed || !g_ascii_string_to_unsigned(seed, 10, 0, G_MAXUINT64, &sv, NULL))
     return bad_field(error, path, "seed");
   p->plan.seed = sv;
-  p->pairs = (int)json_object_get_int_member_with_default(o, "pairs", 0);
-  p->blocks = (int)json_object_get_int_member_with_default(o, "blocks", 0);
-  p->reference_variance = json_object_get_double_member_with_default(o, "reference_variance", NAN);
-  p->result_variance = json_object_get_double_member_with_default(o, "result_variance", NAN);
-  if (!isfinite(p->reference_variance))
+  if (!read_count(o, "pairs", &p->pairs))
+    return bad_field(error, path, "pairs");
+  if (!read_count(o, "blocks", &p->blocks))
+    return bad_field(error, path, "blocks");
+  if (!number_in(json_object_get_member(o, "reference_variance"), 0, PLAN_MAX_VALUE,
+                 &p->reference_variance))
     return bad_field(error, path, "reference_variance");
-  if (!read_doubles(o, "reference_bands", p->reference_bands, SR_GRAIN_BANDS))
+  /* The result's variance is for the record only; null or absent is NaN. */
+  JsonNode *rv = json_object_get_member(o, "result_variance");
+  p->result_variance = NAN;
+  if (rv != NULL && !JSON_NODE_HOLDS_NULL(rv) &&
+      !number_in(rv, 0, PLAN_MAX_VALUE, &p->result_variance))
+    return bad_field(error, path, "result_variance");
+  if (!read_doubles(o, "reference_bands", p->reference_bands, SR_GRAIN_BANDS, 0, PLAN_MAX_VALUE))
     return bad_field(error, path, "reference_bands");
-  if (!read_doubles(o, "level_gain", p->plan.level_gain, SR_GRAIN_LEVELS))
+  if (!read_doubles(o, "level_gain", p->plan.level_gain, SR_GRAIN_LEVELS, 0, PLAN_MAX_VALUE))
     return bad_field(error, path, "level_gain");
   double k[SR_GRAIN_BLOCK * SR_GRAIN_BLOCK];
-  if (!read_doubles(o, "kernel", k, SR_GRAIN_BLOCK * SR_GRAIN_BLOCK))
+  if (!read_doubles(o, "kernel", k, SR_GRAIN_BLOCK * SR_GRAIN_BLOCK, -PLAN_MAX_VALUE,
+                    PLAN_MAX_VALUE))
     return bad_field(error, path, "kernel");
   for (int i = 0; i < SR_GRAIN_BLOCK * SR_GRAIN_BLOCK; i++)
     p->plan.kernel[i] = (float)k[i];

@@ -94,3 +94,51 @@ sr_json_text(JsonNode *root, gboolean pretty, gsize *len)
     *len = out->len;
   return g_string_free(out, FALSE);
 }
+
+/* Whether the integer literal digits[0..n) (no sign) exceeds int64. */
+static gboolean
+int_literal_overflows(const char *digits, gsize n, gboolean negative)
+{
+  const char *max = negative ? "9223372036854775808" : "9223372036854775807";
+  while (n > 1 && *digits == '0') {
+    digits++;
+    n--;
+  }
+  return n > 19 || (n == 19 && strncmp(digits, max, 19) > 0);
+}
+
+int
+sr_json_prescan(const char *json, gsize len, int limit, gssize *overflow_at)
+{
+  int depth = 0, deepest = 0;
+  gboolean in_string = FALSE;
+  *overflow_at = -1;
+  for (gsize i = 0; i < len && deepest <= limit; i++) {
+    char c = json[i];
+    if (in_string) {
+      if (c == '\\')
+        i++;
+      else if (c == '"')
+        in_string = FALSE;
+    } else if (c == '"') {
+      in_string = TRUE;
+    } else if (c == '{' || c == '[') {
+      if (++depth > deepest)
+        deepest = depth;
+    } else if ((c == '}' || c == ']') && depth > 0) {
+      depth--;
+    } else if (c == '-' || g_ascii_isdigit(c)) {
+      gsize start = i, d0 = c == '-' ? i + 1 : i, d = d0;
+      while (d < len && g_ascii_isdigit(json[d]))
+        d++;
+      gboolean integer = d == len || (json[d] != '.' && json[d] != 'e' && json[d] != 'E');
+      if (integer && *overflow_at < 0 && int_literal_overflows(json + d0, d - d0, c == '-'))
+        *overflow_at = (gssize)start;
+      while (d < len &&
+             (g_ascii_isalnum(json[d]) || json[d] == '.' || json[d] == '+' || json[d] == '-'))
+        d++;
+      i = d - 1;
+    }
+  }
+  return deepest;
+}

@@ -1,7 +1,9 @@
-/* sr-json-builder.h — one way to add an object member to a JsonBuilder, for
- * every JSON file and line the app and the CLI write: a missing string is
- * JSON null, and a number JSON cannot hold is written as the machine-readable
- * outputs have always written it (NaN as null, ±infinity as ±1e308). */
+/* sr-json-builder.h — the app's JSON helpers: one way to add an object
+ * member to a JsonBuilder, for every JSON file and line the app and the CLI
+ * write (a missing string is JSON null, and a number JSON cannot hold is
+ * written as the machine-readable outputs have always written it: NaN as
+ * null, ±infinity as ±1e308), the text of such a document, and the checks
+ * a JSON file from outside needs before json-glib reads it. */
 #pragma once
 
 #include <json-glib/json-glib.h>
@@ -20,5 +22,13 @@ void sr_json_member_double(JsonBuilder *b, const char *key, double value);
  * accepts; here such numbers are written as JSON has them ("1e-08"). `len`
  * (optional) receives the length. */
 char *sr_json_text(JsonNode *root, gboolean pretty, gsize *len);
+
+/* What json-glib cannot be trusted with in a file from outside, found by one
+ * scan outside strings before it parses: returns the deepest nesting of
+ * objects and arrays (json-glib parses by recursion, and a file nested
+ * 100,000 levels deep overflows the stack before any error), stopping once
+ * past `limit`; and sets *overflow_at to the offset of the first integer too
+ * large for 64 bits (json-glib would read it back as -1), or -1. */
+int sr_json_prescan(const char *json, gsize len, int limit, gssize *overflow_at);
 
 G_END_DECLS

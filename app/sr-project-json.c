@@ -673,59 +673,6 @@ parse_overrides(Parse *ps, JsonObject *root, GPtrArray *overrides)
   return TRUE;
 }
 
-/* Whether the integer literal digits[0..n) (no sign) exceeds int64. */
-static gboolean
-int_literal_overflows(const char *digits, gsize n, gboolean negative)
-{
-  const char *max = negative ? "9223372036854775808" : "9223372036854775807";
-  while (n > 1 && *digits == '0') {
-    digits++;
-    n--;
-  }
-  return n > 19 || (n == 19 && strncmp(digits, max, 19) > 0);
-}
-
-/* What json-glib cannot be trusted with, found by one scan outside strings:
- * the deepest nesting of objects and arrays (it parses by recursion, and a
- * file nested 100,000 levels deep overflows the stack before any error),
- * stopping once past `limit`; and the offset of the first integer too large
- * for 64 bits (it would read back as -1), or -1 when there is none. */
-static int
-json_prescan(const char *json, gsize len, int limit, gssize *overflow_at)
-{
-  int depth = 0, deepest = 0;
-  gboolean in_string = FALSE;
-  *overflow_at = -1;
-  for (gsize i = 0; i < len && deepest <= limit; i++) {
-    char c = json[i];
-    if (in_string) {
-      if (c == '\\')
-        i++;
-      else if (c == '"')
-        in_string = FALSE;
-    } else if (c == '"') {
-      in_string = TRUE;
-    } else if (c == '{' || c == '[') {
-      if (++depth > deepest)
-        deepest = depth;
-    } else if ((c == '}' || c == ']') && depth > 0) {
-      depth--;
-    } else if (c == '-' || g_ascii_isdigit(c)) {
-      gsize start = i, d0 = c == '-' ? i + 1 : i, d = d0;
-      while (d < len && g_ascii_isdigit(json[d]))
-        d++;
-      gboolean integer = d == len || (json[d] != '.' && json[d] != 'e' && json[d] != 'E');
-      if (integer && *overflow_at < 0 && int_literal_overflows(json + d0, d - d0, c == '-'))
-        *overflow_at = (gssize)start;
-      while (d < len &&
-             (g_ascii_isalnum(json[d]) || json[d] == '.' || json[d] == '+' || json[d] == '-'))
-        d++;
-      i = d - 1;
-    }
-  }
-  return deepest;
-}
-
 /* Fills a fresh project `p` from JSON. */
 /* Files from before the project had a rate read as 24, from the default. */
 static gboolean
@@ -762,7 +709,7 @@ sr_project_parse_into(SrProject *p, const char *json, gsize len, const char *ori
     return FALSE;
   }
   gssize overflow_at = -1;
-  if (json_prescan(json, len, MAX_PROJECT_NESTING, &overflow_at) > MAX_PROJECT_NESTING) {
+  if (sr_json_prescan(json, len, MAX_PROJECT_NESTING, &overflow_at) > MAX_PROJECT_NESTING) {
     g_set_error(error, SR_PROJECT_ERROR, SR_PROJECT_ERROR_PARSE,
                 _("%s: not a project file (objects and lists nested deeper than %d levels)"),
                 ps.origin, MAX_PROJECT_NESTING);

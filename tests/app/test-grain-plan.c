@@ -80,6 +80,47 @@ test_save_load(void)
   g_assert_true(g_file_set_contents(path, "not json", -1, NULL));
   g_assert_false(sr_grain_plan_load(path, &q, &error));
   g_assert_nonnull(strstr(error->message, path));
+  g_clear_error(&error);
+
+  /* Values no film's grain has, fields of the wrong kind, and a file
+   * nested past what json-glib can parse without running out of stack:
+   * refused, naming the field where there is one. */
+  g_assert_true(sr_grain_plan_save(path, &p, &error));
+  g_autofree char *good = NULL;
+  g_assert_true(g_file_get_contents(path, &good, NULL, NULL));
+  const struct {
+    const char *from, *to, *field;
+  } bad[] = {
+      {"\"format\" : 1", "\"format\" : \"1\"", "'format'"},
+      {"\"pairs\" : 3", "\"pairs\" : -3", "'pairs'"},
+      {"\"model_id\" : \"", "\"model_id\" : [], \"x\" : \"", "'model_id'"},
+      {"\"kernel\" : [", "\"kernel\" : [1e30,", "'kernel'"},
+      {"\"level_gain\" : [", "\"level_gain\" : [-1,", "'level_gain'"},
+  };
+  for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+    g_assert_nonnull(strstr(good, bad[i].from));
+    g_autoptr(GString) t = g_string_new(good);
+    g_string_replace(t, bad[i].from, bad[i].to, 1);
+    if (strcmp(bad[i].field, "'kernel'") == 0 || strcmp(bad[i].field, "'level_gain'") == 0) {
+      /* one more value than the list holds: drop the last one */
+      char *end = strstr(strstr(t->str, bad[i].to), "]");
+      char *comma = g_strrstr_len(t->str, end - t->str, ",");
+      g_string_erase(t, comma - t->str, end - comma);
+    }
+    g_assert_true(g_file_set_contents(path, t->str, -1, NULL));
+    g_assert_false(sr_grain_plan_load(path, &q, &error));
+    g_assert_nonnull(strstr(error->message, path));
+    g_assert_nonnull(strstr(error->message, bad[i].field));
+    g_clear_error(&error);
+  }
+  GString *deep = g_string_new(NULL);
+  for (int i = 0; i < 100000; i++)
+    g_string_append_c(deep, '[');
+  g_assert_true(g_file_set_contents(path, deep->str, (gssize)deep->len, NULL));
+  g_string_free(deep, TRUE);
+  g_assert_false(sr_grain_plan_load(path, &q, &error));
+  g_assert_nonnull(strstr(error->message, path));
+  g_clear_error(&error);
   g_remove(path);
   g_rmdir(dir);
 }

@@ -6,5 +6,6 @@ case "$1" in
   checkpoint) echo 16384 ;;
   exr | png | tiff | dpx) echo 16384 ;;
   project | json | safetensors) echo 8192 ;;
+  grain-plan) echo 16384 ;;
   *) echo 2048 ;;
 esac

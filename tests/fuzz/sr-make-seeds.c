@@ -5,6 +5,7 @@
  * target is made under OUTDIR. Deterministic: the same files every run. */
 #include <gio/gio.h>
 #include <glib/gstdio.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "sr-fs.h"
 #include "sr-io.h"
 #include "sr-fixity.h"
+#include "sr-grain-plan.h"
 #include "sr-json.h"
 #include "sr-project.h"
 #include "sr-signoff.h"
@@ -241,6 +243,35 @@ make_projects(void)
   }
 }
 
+/* A grain plan as a render keeps it, with values of a film's size, and the
+ * same without the result's variance (null). */
+static void
+make_grain_plans(void)
+{
+  SrGrainPlan p = {
+      .pairs = 8, .blocks = 280, .reference_variance = 0.0036, .result_variance = 0.0028};
+  g_strlcpy(p.model_id, "5d41402abc4b2a76b9719d911017c592", sizeof p.model_id);
+  p.plan.seed = 18446744073709551557ull;
+  for (int b = 0; b < SR_GRAIN_BANDS; b++)
+    p.reference_bands[b] = 1e-4 * (b + 1);
+  for (int l = 0; l < SR_GRAIN_LEVELS; l++)
+    p.plan.level_gain[l] = 0.25 * l;
+  for (int i = 0; i < SR_GRAIN_BLOCK * SR_GRAIN_BLOCK; i++)
+    p.plan.kernel[i] = (float)(0.01 * sin(0.37 * i) / (1 + i % 7));
+  const char *names[2] = {"plan.grain.json", "no-result.grain.json"};
+  for (int i = 0; i < 2; i++) {
+    if (i == 1)
+      p.result_variance = NAN;
+    char *path = seed_path("grain-plan", names[i]);
+    g_autoptr(GError) error = NULL;
+    if (!sr_grain_plan_save(path, &p, &error)) {
+      fprintf(stderr, "sr-make-seeds: %s: %s\n", path, error->message);
+      failures++;
+    }
+    free(path);
+  }
+}
+
 static void
 make_json(void)
 {
@@ -306,6 +337,7 @@ main(int argc, char **argv)
   make_safetensors();
   make_checkpoints();
   make_projects();
+  make_grain_plans();
   make_json();
   make_manifests();
   return failures ? 1 : 0;
