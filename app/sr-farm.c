@@ -545,6 +545,13 @@ read_submission(JsonObject *o, SrFarmRecord *r, const char *what, GError **error
 SrFarmRecord *
 sr_farm_record_from_json(const char *json, const char *what, GError **error)
 {
+  /* A record nests three levels; deeper, or an integer past 64 bits, is
+   * not one, and json-glib must not be given it (see sr_json_prescan). */
+  gssize overflow_at = -1;
+  if (sr_json_prescan(json, strlen(json), 8, &overflow_at) > 8 || overflow_at >= 0) {
+    bad_record(error, what, "{}");
+    return NULL;
+  }
   g_autoptr(JsonParser) parser = json_parser_new();
   g_autoptr(GError) perr = NULL;
   if (!json_parser_load_from_data(parser, json, -1, &perr)) {

@@ -365,6 +365,11 @@ test_record(void)
   g_assert_null(sr_farm_record_from_json("{\"cli\":\"c\"}", "/x/farm.json", &error));
   g_assert_nonnull(strstr(error->message, "'project'"));
   g_clear_error(&error);
+  /* Nested past what json-glib parses without running out of stack. */
+  g_autofree char *deep = g_strnfill(100000, '[');
+  g_assert_null(sr_farm_record_from_json(deep, "/x/farm.json", &error));
+  g_assert_nonnull(strstr(error->message, "/x/farm.json"));
+  g_clear_error(&error);
 }
 
 /* ---- Submit, status and resume with stand-in Slurm commands -------------------- */
