@@ -13,7 +13,7 @@ cd "$(dirname "$0")/../.."
 seconds=${1:?usage: tests/fuzz/run.sh SECONDS [TARGET...]}
 shift
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(exr png tiff dpx sequence safetensors checkpoint project grain-plan json manifest)
+[ ${#targets[@]} -gt 0 ] || targets=(exr png tiff dpx sequence safetensors checkpoint project grain-plan loss-log json manifest)
 dir=build-fuzz
 
 bash tests/fuzz/build.sh "$dir"

@@ -17,6 +17,7 @@
 #include "sr-fixity.h"
 #include "sr-grain-plan.h"
 #include "sr-json.h"
+#include "sr-loss-log.h"
 #include "sr-project.h"
 #include "sr-signoff.h"
 #include "sr-safetensors.h"
@@ -272,6 +273,31 @@ make_grain_plans(void)
   }
 }
 
+/* A loss log as training writes it, and one a crash tore and a resume from
+ * an earlier checkpoint rewound (a step repeated, a last line unfinished). */
+static void
+make_loss_logs(void)
+{
+  char *dir = sr_path_join(out_dir, "loss-log");
+  sr_error err = {0};
+  sr_loss_log *log = sr_mkdir_p(dir, &err) ? sr_loss_log_open(dir, 0, &err) : NULL;
+  for (int i = 1; log && i <= 30; i++) {
+    sr_loss_entry e = {i, 0.05 / i, 0.06 / i, 2e-4 * (i < 10 ? i / 10.0 : 1.0)};
+    if (!sr_loss_log_append(log, &e, i % 10 == 0, &err)) {
+      sr_loss_log_close(log, NULL);
+      log = NULL;
+    }
+  }
+  if (!log || !sr_loss_log_close(log, &err)) {
+    fprintf(stderr, "sr-make-seeds: loss log: %s\n", err.message);
+    failures++;
+  }
+  free(dir);
+  write_text("loss-log", "rewound.tsv",
+             "step\tloss\tloss_avg\tlr\n1\t0.5\t0.5\t1e-05\n2\t0.25\t0.375\t2e-05\n"
+             "3\t0.125\t0.29\t3e-05\n2\t0.3\t0.4\t2e-05\n3\t0.2");
+}
+
 static void
 make_json(void)
 {
@@ -338,6 +364,7 @@ main(int argc, char **argv)
   make_checkpoints();
   make_projects();
   make_grain_plans();
+  make_loss_logs();
   make_json();
   make_manifests();
   return failures ? 1 : 0;
