@@ -330,9 +330,11 @@ format_value(SrMetricPlot *self, double v)
 
 /* ---- Drawing ----------------------------------------------------------------- */
 
+/* max_width > 0: a longer text ends in an ellipsis instead of being cut at
+ * the widget's edge (a narrow plot at 1280 pixels). */
 static void
 show_text(SrMetricPlot *self, cairo_t *cr, const char *text, double x, double y, double xalign,
-          double yalign, double scale, gboolean bold)
+          double yalign, double scale, gboolean bold, double max_width)
 {
   PangoLayout *layout = gtk_widget_create_pango_layout(GTK_WIDGET(self), text);
   PangoAttrList *attrs = pango_attr_list_new();
@@ -343,6 +345,10 @@ show_text(SrMetricPlot *self, cairo_t *cr, const char *text, double x, double y,
     pango_attr_list_insert(attrs, pango_attr_weight_new(PANGO_WEIGHT_BOLD));
   pango_layout_set_attributes(layout, attrs);
   pango_attr_list_unref(attrs);
+  if (max_width > 0) {
+    pango_layout_set_width(layout, (int)(max_width * PANGO_SCALE));
+    pango_layout_set_ellipsize(layout, PANGO_ELLIPSIZE_END);
+  }
   pango_layout_get_pixel_size(layout, &w, &h);
   cairo_move_to(cr, round(x - xalign * w), round(y - yalign * h));
   pango_cairo_show_layout(cr, layout);
@@ -405,7 +411,7 @@ sr_metric_plot_snapshot(GtkWidget *widget, GtkSnapshot *snapshot)
   get_axes(self, &a);
   cairo_set_source_rgba(cr, 0.9, 0.9, 0.92, 0.92);
   if (self->title)
-    show_text(self, cr, self->title, 2, 2, 0, 0, 0.82, TRUE);
+    show_text(self, cr, self->title, 2, 2, 0, 0, 0.82, TRUE, width - 2);
 
   /* Plot area. */
   cairo_set_source_rgb(cr, 0.075, 0.075, 0.085);
@@ -415,7 +421,7 @@ sr_metric_plot_snapshot(GtkWidget *widget, GtkSnapshot *snapshot)
   if (self->points->len == 0) {
     cairo_set_source_rgba(cr, 0.9, 0.9, 0.92, 0.55);
     show_text(self, cr, self->placeholder ? self->placeholder : _("Not measured yet"),
-              a.x0 + a.w / 2, a.y0 + a.h / 2, 0.5, 0.5, 0.8, FALSE);
+              a.x0 + a.w / 2, a.y0 + a.h / 2, 0.5, 0.5, 0.8, FALSE, a.w);
     cairo_destroy(cr);
     return;
   }
@@ -430,7 +436,7 @@ sr_metric_plot_snapshot(GtkWidget *widget, GtkSnapshot *snapshot)
       else
         cairo_set_source_rgba(cr, 0.9, 0.9, 0.92, 0.8);
       g_autofree char *text = g_strdup_printf(_("Frame %d: %s"), p->frame, v);
-      show_text(self, cr, text, 2, 17, 0, 0, 0.72, FALSE);
+      show_text(self, cr, text, 2, 17, 0, 0, 0.72, FALSE, width - 2);
     }
   }
 
@@ -444,14 +450,14 @@ sr_metric_plot_snapshot(GtkWidget *widget, GtkSnapshot *snapshot)
     if (strcmp(top, buf) != 0)
       break;
   }
-  show_text(self, cr, top, a.x0 - 4, a.y0, 1, 0, 0.68, FALSE);
-  show_text(self, cr, buf, a.x0 - 4, a.y0 + a.h, 1, 1, 0.68, FALSE);
+  show_text(self, cr, top, a.x0 - 4, a.y0, 1, 0, 0.68, FALSE, 0);
+  show_text(self, cr, buf, a.x0 - 4, a.y0 + a.h, 1, 1, 0.68, FALSE, 0);
   /* Frame labels under the first and last frame. */
   g_snprintf(buf, sizeof buf, "%d", a.first);
-  show_text(self, cr, buf, a.x0, a.y0 + a.h + 1, 0, 0, 0.68, FALSE);
+  show_text(self, cr, buf, a.x0, a.y0 + a.h + 1, 0, 0, 0.68, FALSE, 0);
   if (a.last > a.first) {
     g_snprintf(buf, sizeof buf, "%d", a.last);
-    show_text(self, cr, buf, a.x0 + a.w, a.y0 + a.h + 1, 1, 0, 0.68, FALSE);
+    show_text(self, cr, buf, a.x0 + a.w, a.y0 + a.h + 1, 1, 0, 0.68, FALSE, 0);
   }
 
   draw_band(self, cr, &a);
@@ -517,20 +523,42 @@ sr_metric_plot_snapshot(GtkWidget *widget, GtkSnapshot *snapshot)
   cairo_destroy(cr);
 }
 
+char *
+sr_metric_plot_tooltip_text(SrMetricPlot *self, double x)
+{
+  g_return_val_if_fail(SR_IS_METRIC_PLOT(self), NULL);
+  double d;
+  int i = nearest_index(self, x, &d);
+
+  if (i >= 0 && d <= PICK_PX) {
+    const Point *p = &g_array_index(self->points, Point, i);
+    g_autofree char *v = format_value(self, p->value);
+    return g_strdup_printf(_("Frame %d: %s%s%s"), p->frame, v, p->note ? "\n" : "",
+                           p->note ? p->note : "");
+  }
+  /* Away from the points: the title and the frame shown, in full (the plot
+   * ellipsizes them when it is narrow). */
+  if (self->title == NULL)
+    return NULL;
+  GString *text = g_string_new(self->title);
+  for (guint k = 0; k < self->points->len; k++) {
+    const Point *p = &g_array_index(self->points, Point, k);
+    if (p->frame == self->current) {
+      g_autofree char *v = format_value(self, p->value);
+      g_string_append_c(text, '\n');
+      g_string_append_printf(text, _("Frame %d: %s"), p->frame, v);
+    }
+  }
+  return g_string_free(text, FALSE);
+}
+
 static gboolean
 on_query_tooltip(GtkWidget *widget, int x, int y, gboolean keyboard, GtkTooltip *tooltip,
                  gpointer user_data)
 {
-  SrMetricPlot *self = SR_METRIC_PLOT(widget);
-  double d;
-  int i = nearest_index(self, x, &d);
-
-  if (i < 0 || d > PICK_PX)
+  g_autofree char *text = sr_metric_plot_tooltip_text(SR_METRIC_PLOT(widget), x);
+  if (text == NULL)
     return FALSE;
-  const Point *p = &g_array_index(self->points, Point, i);
-  g_autofree char *v = format_value(self, p->value);
-  g_autofree char *text = g_strdup_printf(_("Frame %d: %s%s%s"), p->frame, v, p->note ? "\n" : "",
-                                          p->note ? p->note : "");
   gtk_tooltip_set_text(tooltip, text);
   return TRUE;
 }

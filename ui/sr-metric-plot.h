@@ -59,6 +59,10 @@ int sr_metric_plot_frame_at(SrMetricPlot *self, double x, double y);
 /* What a primary click does: emits "frame-activated" for the nearest point;
  * returns its frame or G_MININT. */
 int sr_metric_plot_click(SrMetricPlot *self, double x, double y);
+/* The tooltip at x: the nearest point's frame, value and note when the
+ * pointer is on it; elsewhere the title and the frame shown with its value,
+ * in full (the plot ellipsizes both when narrow). NULL for none. */
+char *sr_metric_plot_tooltip_text(SrMetricPlot *self, double x);
 
 /* Signals: "frame-activated" (SrMetricPlot *, int frame).
  * Properties: "title" (string). */

@@ -171,6 +171,15 @@ test_page(void)
   g_assert_cmpint(sr_metric_plot_click(plot, px, py), ==, first + 1);
   g_assert_cmpint(sr_page_review_get_frame(page), ==, first + 1);
   wait_settled(page);
+  /* Its tooltip: on a point, that frame; away from the points, the title
+   * and the frame shown in full, whatever the plot's width cut short. */
+  g_autofree char *on_point = sr_metric_plot_tooltip_text(plot, px);
+  g_autofree char *on_point_want = g_strdup_printf("Frame %d: ", first + 1);
+  g_assert_true(g_str_has_prefix(on_point, on_point_want));
+  g_autofree char *away = sr_metric_plot_tooltip_text(plot, -1000);
+  g_assert_nonnull(away);
+  g_assert_nonnull(strstr(away, sr_metric_plot_get_title(plot)));
+  g_assert_nonnull(strstr(away, on_point_want));
 
   /* Stalls while scrubbing back and forth. */
   SrUiStall stall;
