@@ -7,19 +7,28 @@
  * ungrained one with Grain off); otherwise a worker makes the other picture
  * from the plan (sr_grain_plan_preview): the plan's grain for that frame
  * added to an ungrained frame — what a render with grain writes, up to
- * half-float rounding — or taken away from a grained one. Without a plan
- * the toggle is off and says how to get one. */
+ * half-float rounding — or taken away from a grained one. The preview
+ * prepares the frame as the render did: with the preparation (crop,
+ * pre-filter, colour spaces) of the model the plan was measured for, read
+ * once from the checkpoint the project renders with when its model id is
+ * the plan's, so a crop edited after rendering does not move the grain.
+ * Without a plan the toggle is off and says how to get one. */
+#include "sr-checkpoint.h"
+#include "sr-delivery.h"
 #include "sr-grain-plan.h"
 #include "sr-page-review-private.h"
 #include "sr-render.h"
 #include "sr-ui-util.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 typedef struct {
   SrGrainPlan plan;
   SrFrame *frame;
   sr_prep_settings prep;
+  char *checkpoint;         /* to read the model's preparation from; NULL: known */
+  gboolean prep_from_model; /* set by the worker when it did */
   gboolean remove;
   guint generation;
   SrPageReview *page;
@@ -30,6 +39,7 @@ preview_task_free(gpointer p)
 {
   PreviewTask *t = p;
   sr_frame_unref(t->frame);
+  g_free(t->checkpoint);
   g_free(t);
 }
 
@@ -38,6 +48,18 @@ preview_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel
 {
   PreviewTask *t = data;
   sr_error err = {0};
+  if (t->checkpoint) {
+    /* The checkpoint's metadata is validated against its weights: read
+     * here, off the main loop, once per plan. */
+    sr_checkpoint_meta meta;
+    sr_checkpoint_meta_init(&meta);
+    if (sr_checkpoint_read_meta(t->checkpoint, &meta, NULL) &&
+        strcmp(meta.model_id, t->plan.model_id) == 0) {
+      t->prep = meta.prep;
+      t->prep_from_model = TRUE;
+    }
+    sr_checkpoint_meta_clear(&meta);
+  }
   sr_image *img = sr_grain_plan_preview(&t->plan, sr_frame_get_image(t->frame),
                                         sr_frame_get_number(t->frame), &t->prep, t->remove, &err);
   if (!img) {
@@ -59,6 +81,11 @@ preview_done(GObject *source, GAsyncResult *result, gpointer user_data)
   if (t->generation != self->grain_generation) {
     g_clear_pointer(&frame, sr_frame_unref);
     return;
+  }
+  self->grain_prep_tried |= t->checkpoint != NULL;
+  if (t->prep_from_model) {
+    self->grain_prep = t->prep;
+    self->grain_prep_known = TRUE;
   }
   self->grain_busy = FALSE;
   if (!frame) {
@@ -124,7 +151,16 @@ sr_page_review_grain_show(SrPageReview *self, SrFrame *rendered)
   PreviewTask *t = g_new0(PreviewTask, 1);
   t->plan = *self->grain_plan;
   t->frame = sr_frame_ref(rendered);
-  sr_project_get_prep_settings(sr_page_review_project_of(self), &t->prep);
+  if (self->grain_prep_known) {
+    t->prep = self->grain_prep;
+  } else {
+    /* Until the model's is read, or when the checkpoint is another model's
+     * (a different one chosen for rendering since), the project's. */
+    SrProject *project = sr_page_review_project_of(self);
+    sr_project_get_prep_settings(project, &t->prep);
+    if (!self->grain_prep_tried)
+      t->checkpoint = sr_checkpoint_facts_path(project, NULL);
+  }
   t->remove = has;
   t->generation = self->grain_generation;
   self->grain_busy = TRUE;
@@ -142,6 +178,7 @@ sr_page_review_grain_render_changed(SrPageReview *self)
   self->grain_generation++;
   self->grain_busy = FALSE;
   self->grain_known = FALSE;
+  self->grain_prep_known = self->grain_prep_tried = FALSE;
   g_autofree char *path = self->render_pattern ? sr_grain_plan_path(self->render_pattern) : NULL;
   if (path && g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
     SrGrainPlan *p = g_new0(SrGrainPlan, 1);

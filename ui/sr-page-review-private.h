@@ -122,6 +122,10 @@ struct _SrPageReview {
   SrFrame *rendered_b;
   guint grain_generation;
   gboolean grain_busy, grain_known;
+  /* The preparation of the model the plan was measured for, once read
+   * from its checkpoint (the render's, not the project's as edited since). */
+  sr_prep_settings grain_prep;
+  gboolean grain_prep_known, grain_prep_tried;
 
   /* Metrics. */
   SrJob *measure_job;
