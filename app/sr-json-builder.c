@@ -54,6 +54,41 @@ spoiled_exponent(const char *t, gsize n)
 }
 
 char *
+sr_json_repair_exponents(const char *text, gsize n, gsize *len)
+{
+  GString *out = g_string_sized_new(n + 1);
+  gboolean in_string = FALSE;
+  for (gsize i = 0; i < n; i++) {
+    char c = text[i];
+    if (in_string) {
+      g_string_append_c(out, c);
+      if (c == '\\' && i + 1 < n)
+        g_string_append_c(out, text[++i]);
+      else if (c == '"')
+        in_string = FALSE;
+    } else if (c == '"') {
+      in_string = TRUE;
+      g_string_append_c(out, c);
+    } else if (c == '-' || g_ascii_isdigit(c)) {
+      gsize end = i;
+      while (end < n && text[end] != '\0' &&
+             (g_ascii_isdigit(text[end]) || strchr("+-.eE", text[end]) != NULL))
+        end++;
+      gsize keep = end - i;
+      if (spoiled_exponent(text + i, keep))
+        keep -= 2;
+      g_string_append_len(out, text + i, (gssize)keep);
+      i = end - 1;
+    } else {
+      g_string_append_c(out, c);
+    }
+  }
+  if (len != NULL)
+    *len = out->len;
+  return g_string_free(out, FALSE);
+}
+
+char *
 sr_json_text(JsonNode *root, gboolean pretty, gsize *len)
 {
   g_autoptr(JsonGenerator) gen = json_generator_new();
@@ -63,36 +98,7 @@ sr_json_text(JsonNode *root, gboolean pretty, gsize *len)
     json_generator_set_indent(gen, 2);
   gsize n = 0;
   g_autofree char *raw = json_generator_to_data(gen, &n);
-  GString *out = g_string_sized_new(n + 1);
-  gboolean in_string = FALSE;
-  for (gsize i = 0; i < n; i++) {
-    char c = raw[i];
-    if (in_string) {
-      g_string_append_c(out, c);
-      if (c == '\\' && i + 1 < n)
-        g_string_append_c(out, raw[++i]);
-      else if (c == '"')
-        in_string = FALSE;
-    } else if (c == '"') {
-      in_string = TRUE;
-      g_string_append_c(out, c);
-    } else if (c == '-' || g_ascii_isdigit(c)) {
-      gsize end = i;
-      while (end < n && raw[end] != '\0' &&
-             (g_ascii_isdigit(raw[end]) || strchr("+-.eE", raw[end]) != NULL))
-        end++;
-      gsize keep = end - i;
-      if (spoiled_exponent(raw + i, keep))
-        keep -= 2;
-      g_string_append_len(out, raw + i, (gssize)keep);
-      i = end - 1;
-    } else {
-      g_string_append_c(out, c);
-    }
-  }
-  if (len != NULL)
-    *len = out->len;
-  return g_string_free(out, FALSE);
+  return sr_json_repair_exponents(raw, n, len);
 }
 
 /* Whether the integer literal digits[0..n) (no sign) exceeds int64. */

@@ -22,6 +22,10 @@ void sr_json_member_double(JsonBuilder *b, const char *key, double value);
  * accepts; here such numbers are written as JSON has them ("1e-08"). `len`
  * (optional) receives the length. */
 char *sr_json_text(JsonNode *root, gboolean pretty, gsize *len);
+/* text[0..n) with those spoiled numbers ("1e-08.0") written as JSON has
+ * them; the rest, strings included, as it is. For files an older version
+ * wrote with json-glib's defect. `len` (optional) receives the length. */
+char *sr_json_repair_exponents(const char *text, gsize n, gsize *len);
 
 /* What json-glib cannot be trusted with in a file from outside, found by one
  * scan outside strings before it parses: returns the deepest nesting of

@@ -765,6 +765,24 @@ test_exponent_numbers_round_trip(void)
   g_object_unref(q);
   g_object_unref(p);
 
+  /* A project an older version wrote with the spoiled form opens, with the
+   * values it meant; the name keeps its text, which looks like one. */
+  g_autoptr(GString) old = g_string_new(text);
+  g_assert_cmpuint(g_string_replace(old, "1e-08", "1e-08.0", 1), ==, 1);
+  g_assert_cmpuint(g_string_replace(old, "\"name\" : \"\"", "\"name\" : \"2e-08.0\"", 1), ==, 1);
+  q = sr_project_load_from_data(old->str, old->len, "old project", &error);
+  g_assert_no_error(error);
+  g_assert_nonnull(q);
+  sr_project_get_training(q, &t);
+  g_assert_cmpfloat(t.learning_rate, ==, 1e-8);
+  g_assert_cmpstr(sr_project_get_name(q), ==, "2e-08.0");
+  g_object_unref(q);
+  /* Broken JSON elsewhere is still refused with the parser's message. */
+  g_string_append(old, "}");
+  g_assert_null(sr_project_load_from_data(old->str, old->len, "old project", &error));
+  g_assert_error(error, SR_PROJECT_ERROR, SR_PROJECT_ERROR_PARSE);
+  g_clear_error(&error);
+
   /* The generic writer: every spoiled exponent repaired, strings kept. */
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
