@@ -554,7 +554,7 @@ sr_farm_record_from_json(const char *json, const char *what, GError **error)
   }
   g_autoptr(JsonParser) parser = json_parser_new();
   g_autoptr(GError) perr = NULL;
-  if (!json_parser_load_from_data(parser, json, -1, &perr)) {
+  if (!sr_json_parser_load(parser, json, strlen(json), &perr)) {
     g_set_error(error, SR_FARM_ERROR, SR_FARM_ERROR_INVALID, _("%s is not valid JSON: %s"), what,
                 perr->message);
     return NULL;

@@ -266,7 +266,7 @@ sr_grain_plan_load(const char *path, SrGrainPlan *p, GError **error)
   g_autoptr(GError) jerr = NULL;
   if (memchr(data, '\0', len) != NULL ||
       sr_json_prescan(data, len, PLAN_MAX_NESTING, &overflow_at) > PLAN_MAX_NESTING ||
-      overflow_at >= 0 || !json_parser_load_from_data(parser, data, (gssize)len, &jerr)) {
+      overflow_at >= 0 || !sr_json_parser_load(parser, data, len, &jerr)) {
     g_set_error(error, SR_JOB_ERROR, SR_JOB_ERROR_FORMAT,
                 _("grain plan %s cannot be read: %s; move the file away to plan the grain again"),
                 path, jerr ? jerr->message : _("not a grain plan"));

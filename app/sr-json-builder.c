@@ -88,6 +88,22 @@ sr_json_repair_exponents(const char *text, gsize n, gsize *len)
   return g_string_free(out, FALSE);
 }
 
+gboolean
+sr_json_parser_load(JsonParser *parser, const char *text, gsize n, GError **error)
+{
+  GError *local = NULL;
+  if (json_parser_load_from_data(parser, text, (gssize)n, &local))
+    return TRUE;
+  gsize fixed_len = 0;
+  g_autofree char *fixed = sr_json_repair_exponents(text, n, &fixed_len);
+  if (fixed_len != n && json_parser_load_from_data(parser, fixed, (gssize)fixed_len, NULL)) {
+    g_error_free(local);
+    return TRUE;
+  }
+  g_propagate_error(error, local);
+  return FALSE;
+}
+
 char *
 sr_json_text(JsonNode *root, gboolean pretty, gsize *len)
 {

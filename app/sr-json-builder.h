@@ -26,6 +26,10 @@ char *sr_json_text(JsonNode *root, gboolean pretty, gsize *len);
  * them; the rest, strings included, as it is. For files an older version
  * wrote with json-glib's defect. `len` (optional) receives the length. */
 char *sr_json_repair_exponents(const char *text, gsize n, gsize *len);
+/* json_parser_load_from_data on text[0..n), and when that fails, once more
+ * with the spoiled numbers repaired, so a file an older version wrote opens;
+ * the first parse's error when neither does. */
+gboolean sr_json_parser_load(JsonParser *parser, const char *text, gsize n, GError **error);
 
 /* What json-glib cannot be trusted with in a file from outside, found by one
  * scan outside strings before it parses: returns the deepest nesting of

@@ -734,18 +734,13 @@ sr_project_parse_into(SrProject *p, const char *json, gsize len, const char *ori
   }
   g_autoptr(JsonParser) parser = json_parser_new_immutable();
   GError *local = NULL;
-  if (!json_parser_load_from_data(parser, json, (gssize)len, &local)) {
-    /* A project an older version saved with a number json-glib spoiled (a
-     * learning rate of 1e-8 as "1e-08.0") opens with the number repaired. */
-    gsize fixed_len = 0;
-    g_autofree char *fixed = sr_json_repair_exponents(json, len, &fixed_len);
-    if (fixed_len == len || !json_parser_load_from_data(parser, fixed, (gssize)fixed_len, NULL)) {
-      g_set_error(error, SR_PROJECT_ERROR, SR_PROJECT_ERROR_PARSE,
-                  _("%s: not a valid project file (JSON error: %s)"), ps.origin, local->message);
-      g_error_free(local);
-      return FALSE;
-    }
-    g_clear_error(&local);
+  /* A project an older version saved with a number json-glib spoiled (a
+   * learning rate of 1e-8 as "1e-08.0") opens with the number repaired. */
+  if (!sr_json_parser_load(parser, json, len, &local)) {
+    g_set_error(error, SR_PROJECT_ERROR, SR_PROJECT_ERROR_PARSE,
+                _("%s: not a valid project file (JSON error: %s)"), ps.origin, local->message);
+    g_error_free(local);
+    return FALSE;
   }
   JsonNode *rootn = json_parser_get_root(parser);
   if (rootn == NULL) {

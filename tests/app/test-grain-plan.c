@@ -113,6 +113,21 @@ test_save_load(void)
     g_assert_nonnull(strstr(error->message, bad[i].field));
     g_clear_error(&error);
   }
+  /* A plan an older version wrote with json-glib's spoiled exponent form
+   * (1e-08.0) still loads, with the value it meant. */
+  {
+    g_autoptr(GString) t = g_string_new(good);
+    g_assert_nonnull(strstr(good, "\"reference_variance\" : "));
+    char num[G_ASCII_DTOSTR_BUF_SIZE];
+    g_ascii_formatd(num, sizeof num, "%.17g", p.reference_variance);
+    g_autofree char *was = g_strdup_printf("\"reference_variance\" : %s,", num);
+    g_assert_nonnull(strstr(good, was));
+    g_string_replace(t, was, "\"reference_variance\" : 1e-08.0,", 1);
+    g_assert_true(g_file_set_contents(path, t->str, -1, NULL));
+    g_assert_true(sr_grain_plan_load(path, &q, &error));
+    g_assert_no_error(error);
+    g_assert_cmpfloat(q.reference_variance, ==, 1e-8);
+  }
   GString *deep = g_string_new(NULL);
   for (int i = 0; i < 100000; i++)
     g_string_append_c(deep, '[');
