@@ -3,8 +3,10 @@
  * on arbitrary bytes. Oracle: a plan that loads saves to a file that loads
  * to the same plan, and no GLib critical fires on the way. */
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sr-fuzz.h"
@@ -25,10 +27,19 @@ same_plan(const SrGrainPlan *a, const SrGrainPlan *b)
          memcmp(a->reference_bands, b->reference_bands, sizeof a->reference_bands) == 0;
 }
 
+static char *copy;
+
+static void
+remove_copy(void)
+{
+  g_autofree char *dir = g_path_get_dirname(copy);
+  g_remove(copy);
+  g_rmdir(dir);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-  static char *copy;
   if (copy == NULL) {
     g_log_set_always_fatal(G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_ERROR);
     char *dir = g_dir_make_tmp("sr-fuzz-grain-XXXXXX", NULL);
@@ -36,6 +47,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       __builtin_trap();
     copy = g_build_filename(dir, "render.grain.json", NULL);
     g_free(dir);
+    atexit(remove_copy);
   }
   SrGrainPlan a, b;
   g_autoptr(GError) error = NULL;
