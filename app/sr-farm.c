@@ -545,16 +545,11 @@ read_submission(JsonObject *o, SrFarmRecord *r, const char *what, GError **error
 SrFarmRecord *
 sr_farm_record_from_json(const char *json, const char *what, GError **error)
 {
-  /* A record nests three levels; deeper, or an integer past 64 bits, is
-   * not one, and json-glib must not be given it (see sr_json_prescan). */
-  gssize overflow_at = -1;
-  if (sr_json_prescan(json, strlen(json), 8, &overflow_at) > 8 || overflow_at >= 0) {
-    bad_record(error, what, "{}");
-    return NULL;
-  }
+  /* A record nests three levels; json-glib must not be given a file nested
+   * far deeper (sr_json_load_outside). */
   g_autoptr(JsonParser) parser = json_parser_new();
   g_autoptr(GError) perr = NULL;
-  if (!sr_json_parser_load(parser, json, strlen(json), &perr)) {
+  if (!sr_json_load_outside(parser, json, strlen(json), 8, &perr)) {
     g_set_error(error, SR_FARM_ERROR, SR_FARM_ERROR_INVALID, _("%s is not valid JSON: %s"), what,
                 perr->message);
     return NULL;

@@ -261,15 +261,12 @@ sr_grain_plan_load(const char *path, SrGrainPlan *p, GError **error)
                 path, err.message);
     return FALSE;
   }
-  gssize overflow_at = -1;
   g_autoptr(JsonParser) parser = json_parser_new_immutable();
   g_autoptr(GError) jerr = NULL;
-  if (memchr(data, '\0', len) != NULL ||
-      sr_json_prescan(data, len, PLAN_MAX_NESTING, &overflow_at) > PLAN_MAX_NESTING ||
-      overflow_at >= 0 || !sr_json_parser_load(parser, data, len, &jerr)) {
+  if (!sr_json_load_outside(parser, data, len, PLAN_MAX_NESTING, &jerr)) {
     g_set_error(error, SR_JOB_ERROR, SR_JOB_ERROR_FORMAT,
                 _("grain plan %s cannot be read: %s; move the file away to plan the grain again"),
-                path, jerr ? jerr->message : _("not a grain plan"));
+                path, jerr->message);
     return FALSE;
   }
   JsonNode *root = json_parser_get_root(parser);

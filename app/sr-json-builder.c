@@ -1,6 +1,7 @@
 /* sr-json-builder.c — see sr-json-builder.h. */
 #include "sr-json-builder.h"
 
+#include <glib/gi18n.h>
 #include <math.h>
 #include <string.h>
 
@@ -40,6 +41,32 @@ sr_json_member_double(JsonBuilder *b, const char *key, double value)
     json_builder_add_double_value(b, value);
 }
 
+/* ---- Scanning JSON text outside json-glib --------------------------------- */
+
+/* The end of the string that starts at t[i] (a quote): just past its
+ * closing quote, or n. */
+static gsize
+string_end(const char *t, gsize i, gsize n)
+{
+  for (i++; i < n; i++) {
+    if (t[i] == '\\')
+      i++;
+    else if (t[i] == '"')
+      return i + 1;
+  }
+  return n;
+}
+
+/* The end of the number-like token that starts at t[i] (a digit or '-'):
+ * digits, letters (json-glib also reads hex), points, signs. */
+static gsize
+number_end(const char *t, gsize i, gsize n)
+{
+  for (i++; i < n && (g_ascii_isalnum(t[i]) || t[i] == '.' || t[i] == '+' || t[i] == '-'); i++)
+    ;
+  return i;
+}
+
 /* Whether the number token t[0..n) is an exponent form the generator
  * spoiled with a trailing ".0": an 'e' before the only point. */
 static gboolean
@@ -57,31 +84,22 @@ char *
 sr_json_repair_exponents(const char *text, gsize n, gsize *len)
 {
   GString *out = g_string_sized_new(n + 1);
-  gboolean in_string = FALSE;
-  for (gsize i = 0; i < n; i++) {
-    char c = text[i];
-    if (in_string) {
-      g_string_append_c(out, c);
-      if (c == '\\' && i + 1 < n)
-        g_string_append_c(out, text[++i]);
-      else if (c == '"')
-        in_string = FALSE;
-    } else if (c == '"') {
-      in_string = TRUE;
-      g_string_append_c(out, c);
-    } else if (c == '-' || g_ascii_isdigit(c)) {
-      gsize end = i;
-      while (end < n && text[end] != '\0' &&
-             (g_ascii_isdigit(text[end]) || strchr("+-.eE", text[end]) != NULL))
-        end++;
+  for (gsize i = 0; i < n;) {
+    gsize end;
+    if (text[i] == '"') {
+      end = string_end(text, i, n);
+      g_string_append_len(out, text + i, (gssize)(end - i));
+    } else if (text[i] == '-' || g_ascii_isdigit(text[i])) {
+      end = number_end(text, i, n);
       gsize keep = end - i;
       if (spoiled_exponent(text + i, keep))
         keep -= 2;
       g_string_append_len(out, text + i, (gssize)keep);
-      i = end - 1;
     } else {
-      g_string_append_c(out, c);
+      end = i + 1;
+      g_string_append_c(out, text[i]);
     }
+    i = end;
   }
   if (len != NULL)
     *len = out->len;
@@ -133,34 +151,48 @@ int
 sr_json_prescan(const char *json, gsize len, int limit, gssize *overflow_at)
 {
   int depth = 0, deepest = 0;
-  gboolean in_string = FALSE;
   *overflow_at = -1;
-  for (gsize i = 0; i < len && deepest <= limit; i++) {
+  for (gsize i = 0; i < len && deepest <= limit;) {
     char c = json[i];
-    if (in_string) {
-      if (c == '\\')
-        i++;
-      else if (c == '"')
-        in_string = FALSE;
-    } else if (c == '"') {
-      in_string = TRUE;
-    } else if (c == '{' || c == '[') {
-      if (++depth > deepest)
-        deepest = depth;
-    } else if ((c == '}' || c == ']') && depth > 0) {
-      depth--;
+    if (c == '"') {
+      i = string_end(json, i, len);
     } else if (c == '-' || g_ascii_isdigit(c)) {
-      gsize start = i, d0 = c == '-' ? i + 1 : i, d = d0;
+      gsize d0 = c == '-' ? i + 1 : i, d = d0;
       while (d < len && g_ascii_isdigit(json[d]))
         d++;
       gboolean integer = d == len || (json[d] != '.' && json[d] != 'e' && json[d] != 'E');
       if (integer && *overflow_at < 0 && int_literal_overflows(json + d0, d - d0, c == '-'))
-        *overflow_at = (gssize)start;
-      while (d < len &&
-             (g_ascii_isalnum(json[d]) || json[d] == '.' || json[d] == '+' || json[d] == '-'))
-        d++;
-      i = d - 1;
+        *overflow_at = (gssize)i;
+      i = number_end(json, i, len);
+    } else {
+      if (c == '{' || c == '[')
+        deepest = MAX(deepest, ++depth);
+      else if ((c == '}' || c == ']') && depth > 0)
+        depth--;
+      i++;
     }
   }
   return deepest;
+}
+
+gboolean
+sr_json_load_outside(JsonParser *parser, const char *text, gsize n, int max_nesting, GError **error)
+{
+  gssize overflow_at = -1;
+  if (memchr(text, '\0', n) != NULL) {
+    g_set_error_literal(error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_INVALID_DATA,
+                        _("binary data, not JSON text"));
+    return FALSE;
+  }
+  if (sr_json_prescan(text, n, max_nesting, &overflow_at) > max_nesting) {
+    g_set_error(error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_INVALID_DATA,
+                _("objects and lists nested deeper than %d levels"), max_nesting);
+    return FALSE;
+  }
+  if (overflow_at >= 0) {
+    g_set_error_literal(error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_INVALID_DATA,
+                        _("a whole number too large for 64 bits"));
+    return FALSE;
+  }
+  return sr_json_parser_load(parser, text, n, error);
 }

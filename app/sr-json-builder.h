@@ -38,5 +38,11 @@ gboolean sr_json_parser_load(JsonParser *parser, const char *text, gsize n, GErr
  * past `limit`; and sets *overflow_at to the offset of the first integer too
  * large for 64 bits (json-glib would read it back as -1), or -1. */
 int sr_json_prescan(const char *json, gsize len, int limit, gssize *overflow_at);
+/* A JSON file from outside into `parser`: refused, with a message saying
+ * why, when it holds a NUL byte, nests deeper than max_nesting or holds an
+ * integer past 64 bits (sr_json_prescan), then read by sr_json_parser_load.
+ * For files with no need of the project's line-and-column messages. */
+gboolean sr_json_load_outside(JsonParser *parser, const char *text, gsize n, int max_nesting,
+                              GError **error);
 
 G_END_DECLS

@@ -6,6 +6,7 @@
 #include <glib/gstdio.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,9 +43,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   if (copy == NULL) {
     g_log_set_always_fatal(G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_ERROR);
-    char *dir = g_dir_make_tmp("sr-fuzz-grain-XXXXXX", NULL);
-    if (dir == NULL)
-      __builtin_trap();
+    g_autoptr(GError) error = NULL;
+    char *dir = g_dir_make_tmp("sr-fuzz-grain-XXXXXX", &error);
+    if (dir == NULL) {
+      fprintf(stderr, "fuzz-grain-plan: scratch folder: %s\n", error->message);
+      abort();
+    }
     copy = g_build_filename(dir, "render.grain.json", NULL);
     g_free(dir);
     atexit(remove_copy);
