@@ -165,8 +165,8 @@ sr_json_prescan(const char *json, gsize len, int limit, gssize *overflow_at)
         *overflow_at = (gssize)i;
       i = number_end(json, i, len);
     } else {
-      if (c == '{' || c == '[')
-        deepest = MAX(deepest, ++depth);
+      if ((c == '{' || c == '[') && ++depth > deepest)
+        deepest = depth;
       else if ((c == '}' || c == ']') && depth > 0)
         depth--;
       i++;

@@ -809,6 +809,28 @@ test_exponent_numbers_round_trip(void)
   }
 }
 
+/* The pre-scan every outside JSON file gets: nesting counted as it is
+ * (siblings do not add up), strings skipped, a 64-bit overflow found. */
+static void
+test_json_prescan(void)
+{
+  gssize at = 0;
+  const char *siblings = "{\"a\" : [1], \"b\" : [[2]], \"c\" : [3, {\"d\" : []}], \"e\" : \"[[[\"}";
+  g_assert_cmpint(sr_json_prescan(siblings, strlen(siblings), 64, &at), ==, 4);
+  g_assert_cmpint(at, ==, -1);
+  const char *big = "{\"s\" : \"99999999999999999999\", \"n\" : -9223372036854775809}";
+  g_assert_cmpint(sr_json_prescan(big, strlen(big), 64, &at), ==, 1);
+  g_assert_cmpint(at, ==, (gssize)(strstr(big, "-9") - big));
+  g_autoptr(JsonParser) parser = json_parser_new();
+  GError *error = NULL;
+  g_assert_true(sr_json_load_outside(parser, siblings, strlen(siblings), 4, &error));
+  g_assert_false(sr_json_load_outside(parser, siblings, strlen(siblings), 3, &error));
+  g_assert_nonnull(strstr(error->message, "3"));
+  g_clear_error(&error);
+  g_assert_false(sr_json_load_outside(parser, big, strlen(big), 3, &error));
+  g_clear_error(&error);
+}
+
 static void
 test_load_missing_file(void)
 {
@@ -1141,6 +1163,7 @@ main(int argc, char **argv)
   g_test_add_func("/project/training-validation", test_training_validation);
   g_test_add_func("/project/save-load-round-trip", test_save_load_round_trip);
   g_test_add_func("/project/exponent-numbers-round-trip", test_exponent_numbers_round_trip);
+  g_test_add_func("/project/json-prescan", test_json_prescan);
   g_test_add_func("/project/snapshot-restore", test_snapshot_restore);
   g_test_add_func("/project/load-valid-minimal", test_load_valid_minimal);
   g_test_add_func("/project/load-malformed", test_load_malformed);
