@@ -23,6 +23,7 @@
  *
  *   bench-quality [--model S|M|L] [--steps N] [--patch P] [--batch B]
  *                 [--threads T] [--lr X] [--size WxH] [--train N] [--held N]
+ *                 [--reference-grain X] [--source-blur SIGMA]
  *                 [--no-linear-start] [--project FILE]
  */
 #include <math.h>
@@ -71,7 +72,8 @@ typedef struct {
 } pair_set;
 
 static void
-simulated_set(pair_set *set, int w, int h, int n_train, int n_held, double ref_grain)
+simulated_set(pair_set *set, int w, int h, int n_train, int n_held, double ref_grain,
+              double source_blur)
 {
   sr_simulator_options so;
   sr_simulator_options_init(&so);
@@ -79,6 +81,8 @@ simulated_set(pair_set *set, int w, int h, int n_train, int n_held, double ref_g
   so.height = h;
   if (ref_grain >= 0)
     so.reference_grain = ref_grain;
+  if (source_blur >= 0)
+    so.source_blur_sigma = source_blur;
   sr_prep_settings_init(&set->prep);
   set->prep.source_space = set->prep.reference_space = so.output_space;
   set->train = g_new0(frame_pair, n_train);
@@ -105,8 +109,8 @@ simulated_set(pair_set *set, int w, int h, int n_train, int n_held, double ref_g
     sr_image_free(src);
   }
   snprintf(set->origin, sizeof set->origin,
-           "demo simulator %dx%d, grain on (Reference %g), seed %llu", w, h, so.reference_grain,
-           (unsigned long long)so.seed);
+           "demo simulator %dx%d, Source blur σ %g, grain on (Reference %g), seed %llu", w, h,
+           so.source_blur_sigma, so.reference_grain, (unsigned long long)so.seed);
 }
 
 static void
@@ -380,7 +384,7 @@ main(int argc, char **argv)
 {
   char *model = NULL, *size = NULL, *project = NULL;
   int steps = 3000, patch = 128, batch = 3, threads = 2, n_train = 8, n_held = 4;
-  double lr = 2e-4, ref_grain = -1;
+  double lr = 2e-4, ref_grain = -1, source_blur = -1;
   gboolean no_linear = FALSE;
   GOptionEntry entries[] = {
       {"model", 0, 0, G_OPTION_ARG_STRING, &model, "S, M or L (S)", "SIZE"},
@@ -394,6 +398,8 @@ main(int argc, char **argv)
       {"held", 0, 0, G_OPTION_ARG_INT, &n_held, "demo held-out frames (4)", "N"},
       {"reference-grain", 0, 0, G_OPTION_ARG_DOUBLE, &ref_grain,
        "demo Reference's grain at exposure 1 (0.012)", "X"},
+      {"source-blur", 0, 0, G_OPTION_ARG_DOUBLE, &source_blur,
+       "demo Source's Gaussian blur, pixels (1.5)", "SIGMA"},
       {"no-linear-start", 0, 0, G_OPTION_ARG_NONE, &no_linear, "train without the linear branch",
        NULL},
       {"project", 0, 0, G_OPTION_ARG_FILENAME, &project, "a project's pairs instead of the demo",
@@ -413,6 +419,8 @@ main(int argc, char **argv)
   cfg.model_size = SR_UNET_S;
   if (model && !sr_unet_size_from_id(model, &cfg.model_size))
     fail("--model", "expected S, M or L");
+  if (source_blur != -1 && !(source_blur >= 0 && source_blur <= 8))
+    fail("--source-blur", "expected a sigma from 0 to 8 pixels");
   if (n_train < 1 || n_held < 1 || steps < 1)
     fail("options", "need at least one training frame, one held-out frame and one step");
 
@@ -420,7 +428,7 @@ main(int argc, char **argv)
   if (project)
     project_set(&set, project);
   else
-    simulated_set(&set, w, h, n_train, n_held, ref_grain);
+    simulated_set(&set, w, h, n_train, n_held, ref_grain, source_blur);
   sr_pair *pairs = build_pairs(set.train, set.n_train, &set.prep);
   sr_pair *held = build_pairs(set.held, set.n_held, &set.prep);
   sr_ycbcr_coeffs yc = sr_ycbcr_coefficients(set.prep.matrix);
