@@ -927,6 +927,7 @@ sr_backend_cuda_create(int device, char *reason, size_t reason_len, sr_error *er
            cudnnGetVersion());
   /* deterministic algorithms are preferred but not guaranteed to exist */
   c->be.deterministic = false;
+  c->be.channel_block = 0; /* takes NHWC tensors only */
   c->be.ops = &cuda_ops;
   c->be.ctx = c;
   c->be.module = NULL;

@@ -83,6 +83,24 @@ check_tensor(const char *what, const sr_tensor *t, int c, sr_error *err)
   return true;
 }
 
+/* t's layout is one be takes for its channel count; NHWC only when
+ * nhwc_only (the loss and the residual, which the host side reads). */
+static bool
+check_layout(const sr_backend *be, const char *what, const sr_tensor *t, bool nhwc_only,
+             sr_error *err)
+{
+  if (t->layout == SR_LAYOUT_NHWC)
+    return true;
+  if (t->layout == SR_LAYOUT_BLOCKED && !nhwc_only &&
+      sr_backend_preferred_layout(be, t->c) == SR_LAYOUT_BLOCKED)
+    return true;
+  sr_error_set(err, SR_ERR_INVALID,
+               SR_("compute backend %s: tensor %s (%d channels) is in a layout this op does not "
+                   "take (%d)"),
+               be->name, what, t->c, (int)t->layout);
+  return false;
+}
+
 static bool
 same_shape(const char *a, const sr_tensor *x, const char *b, const sr_tensor *y, bool channels,
            sr_error *err)
@@ -177,7 +195,7 @@ sr_backend_synchronize(sr_backend *be, sr_error *err)
 bool
 sr_backend_tensor_alloc(sr_backend *be, sr_tensor *t, int n, int h, int w, int c, sr_error *err)
 {
-  t->n = n, t->h = h, t->w = w, t->c = c, t->data = NULL;
+  t->n = n, t->h = h, t->w = w, t->c = c, t->data = NULL, t->layout = SR_LAYOUT_NHWC;
   if (n <= 0 || h <= 0 || w <= 0 || c <= 0 || n > SR_TENSOR_DIM_MAX || h > SR_TENSOR_DIM_MAX ||
       w > SR_TENSOR_DIM_MAX || c > SR_TENSOR_DIM_MAX) {
     sr_error_set(err, SR_ERR_INVALID, SR_("compute backend: cannot allocate a %dx%dx%dx%d tensor"),
@@ -186,6 +204,13 @@ sr_backend_tensor_alloc(sr_backend *be, sr_tensor *t, int n, int h, int w, int c
   }
   t->data = sr_backend_alloc(be, sr_tensor_count(t), err);
   return t->data != NULL;
+}
+
+sr_layout
+sr_backend_preferred_layout(const sr_backend *be, int c)
+{
+  int b = be ? be->channel_block : 0;
+  return b > 0 && c > 0 && c % b == 0 ? SR_LAYOUT_BLOCKED : SR_LAYOUT_NHWC;
 }
 
 void
@@ -226,13 +251,15 @@ sr_conv_output_shape(const sr_conv_desc *d, const sr_tensor *x, int *h, int *w, 
 }
 
 static bool
-check_conv(const sr_conv_desc *d, const sr_tensor *x, const sr_tensor *y, sr_error *err)
+check_conv(const sr_backend *be, const sr_conv_desc *d, const sr_tensor *x, const sr_tensor *y,
+           sr_error *err)
 {
   if (!d || d->cin <= 0 || d->cout <= 0 || sr_conv_kernel(d->kind) == 0) {
     sr_error_set(err, SR_ERR_INVALID, SR_("compute backend: invalid conv description"));
     return false;
   }
-  if (!check_tensor("x", x, d->cin, err) || !check_tensor("y", y, d->cout, err))
+  if (!check_tensor("x", x, d->cin, err) || !check_tensor("y", y, d->cout, err) ||
+      !check_layout(be, "x", x, false, err) || !check_layout(be, "y", y, false, err))
     return false;
   int oh, ow;
   if (!sr_conv_output_shape(d, x, &oh, &ow, err))
@@ -251,7 +278,7 @@ bool
 sr_backend_conv_forward(sr_backend *be, const sr_conv_desc *d, const sr_tensor *x, const float *w,
                         const float *b, sr_tensor *y, sr_error *err)
 {
-  if (!check_backend(be, err) || !check_conv(d, x, y, err))
+  if (!check_backend(be, err) || !check_conv(be, d, x, y, err))
     return false;
   if (!w || (d->bias && !b)) {
     sr_error_set(err, SR_ERR_INVALID, SR_("compute backend: conv without weights or bias"));
@@ -264,7 +291,7 @@ bool
 sr_backend_conv_backward_data(sr_backend *be, const sr_conv_desc *d, const sr_tensor *dy,
                               const float *w, sr_tensor *dx, bool accumulate, sr_error *err)
 {
-  if (!check_backend(be, err) || !check_conv(d, dx, dy, err))
+  if (!check_backend(be, err) || !check_conv(be, d, dx, dy, err))
     return false;
   if (!w) {
     sr_error_set(err, SR_ERR_INVALID, SR_("compute backend: conv backward without weights"));
@@ -278,7 +305,7 @@ sr_backend_conv_backward_weights(sr_backend *be, const sr_conv_desc *d, const sr
                                  const sr_tensor *dy, float *dw, float *db, bool accumulate,
                                  sr_error *err)
 {
-  if (!check_backend(be, err) || !check_conv(d, x, dy, err))
+  if (!check_backend(be, err) || !check_conv(be, d, x, dy, err))
     return false;
   if (!dw || (d->bias && !db)) {
     sr_error_set(err, SR_ERR_INVALID,
@@ -293,8 +320,14 @@ bool
 sr_backend_relu_backward(sr_backend *be, const sr_tensor *y, sr_tensor *dy, sr_error *err)
 {
   if (!check_backend(be, err) || !check_tensor("y", y, 0, err) || !check_tensor("dy", dy, 0, err) ||
-      !same_shape("y", y, "dy", dy, true, err))
+      !same_shape("y", y, "dy", dy, true, err) || !check_layout(be, "y", y, false, err) ||
+      !check_layout(be, "dy", dy, false, err))
     return false;
+  if (y->layout != dy->layout) {
+    sr_error_set(err, SR_ERR_INVALID,
+                 SR_("compute backend: ReLU backward needs y and dy in the same layout"));
+    return false;
+  }
   return be->ops->relu_backward(be->ctx, y, dy, err);
 }
 
@@ -306,10 +339,13 @@ sr_backend_charbonnier_luma(sr_backend *be, const sr_loss_desc *d, const sr_tens
   if (!check_backend(be, err) || !check_tensor("source", src, 3, err) ||
       !check_tensor("delta", delta, 1, err) || !check_tensor("target", target, 3, err) ||
       !same_shape("source", src, "delta", delta, false, err) ||
-      !same_shape("source", src, "target", target, true, err))
+      !same_shape("source", src, "target", target, true, err) ||
+      !check_layout(be, "source", src, true, err) || !check_layout(be, "delta", delta, true, err) ||
+      !check_layout(be, "target", target, true, err))
     return false;
   if (ddelta && (!check_tensor("ddelta", ddelta, 1, err) ||
-                 !same_shape("delta", delta, "ddelta", ddelta, true, err)))
+                 !same_shape("delta", delta, "ddelta", ddelta, true, err) ||
+                 !check_layout(be, "ddelta", ddelta, true, err)))
     return false;
   if (!(d->eps > 0.0f)) {
     sr_error_set(err, SR_ERR_INVALID, SR_("Charbonnier loss: eps must be positive, got %g"),
@@ -326,7 +362,9 @@ sr_backend_apply_luma_residual(sr_backend *be, const sr_tensor *src, const sr_te
   if (!check_backend(be, err) || !check_tensor("source", src, 3, err) ||
       !check_tensor("delta", delta, 1, err) || !check_tensor("out", out, 3, err) ||
       !same_shape("source", src, "delta", delta, false, err) ||
-      !same_shape("source", src, "out", out, true, err))
+      !same_shape("source", src, "out", out, true, err) ||
+      !check_layout(be, "source", src, true, err) || !check_layout(be, "delta", delta, true, err) ||
+      !check_layout(be, "out", out, true, err))
     return false;
   return be->ops->apply_luma_residual(be->ctx, src, delta, clamp, out, err);
 }

@@ -45,12 +45,25 @@
 
 /* Bumped whenever sr_backend or sr_backend_ops change incompatibly; the
  * loader refuses a module built against another version. */
-#define SR_BACKEND_ABI_VERSION 1
+#define SR_BACKEND_ABI_VERSION 2
 
-/* Descriptor of a 4-D NHWC float tensor in backend memory. */
+/* How a tensor's elements lie in memory. NHWC is what every backend takes
+ * and what the host reads and writes. A backend whose convolutions run
+ * fastest over channel blocks (sr_backend.channel_block = B > 0) also takes
+ * BLOCKED tensors of a multiple of B channels: [n][c/B][h][w][B] (oneDNN's
+ * nChw8c or nChw16c), the same element count as NHWC. The network keeps its
+ * inner activations and gradients that way, so no convolution reorders them
+ * at each call; only the NHWC input, output and loss cross the boundary. */
+typedef enum sr_layout {
+  SR_LAYOUT_NHWC = 0,
+  SR_LAYOUT_BLOCKED,
+} sr_layout;
+
+/* Descriptor of a 4-D float tensor in backend memory. */
 typedef struct sr_tensor {
   int n, h, w, c;
   float *data;
+  sr_layout layout; /* SR_LAYOUT_NHWC unless set */
 } sr_tensor;
 
 static inline size_t
@@ -162,6 +175,7 @@ typedef struct sr_backend {
   char name[16];         /* "cpu", "cuda" */
   char description[256]; /* one line for logs: "CPU (oneDNN 2.6.3), 2 threads, AMD EPYC" */
   bool deterministic;    /* same inputs and seed give bit-identical results */
+  int channel_block;     /* B of SR_LAYOUT_BLOCKED, or 0: NHWC only */
   const sr_backend_ops *ops;
   void *ctx;
   void *module; /* dlopen handle of a loaded module, closed by sr_backend_close */
@@ -233,9 +247,12 @@ bool sr_backend_axpy(sr_backend *be, float *y, float a, const float *x, size_t c
                      sr_error *err);
 bool sr_backend_synchronize(sr_backend *be, sr_error *err);
 
-/* Allocates t->data for an n×h×w×c tensor. */
+/* Allocates t->data for an n×h×w×c NHWC tensor. */
 bool sr_backend_tensor_alloc(sr_backend *be, sr_tensor *t, int n, int h, int w, int c,
                              sr_error *err);
+/* The layout be's convolutions prefer for a tensor of c channels that only
+ * backend ops read and write: BLOCKED where be takes it for c, else NHWC. */
+sr_layout sr_backend_preferred_layout(const sr_backend *be, int c);
 /* Releases t->data and sets it to NULL. */
 void sr_backend_tensor_release(sr_backend *be, sr_tensor *t);
 

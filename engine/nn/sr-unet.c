@@ -485,11 +485,20 @@ sr_unet_import(sr_unet *net, sr_unet_block block, const float *host, sr_error *e
 
 /* ---- workspace ----------------------------------------------------------------- */
 
-/* Allocates t (or, with ws->nowned == -1, only counts its bytes). */
+/* Allocates t (or, with ws->nowned == -1, only counts its bytes). In
+ * training, the activations and gradients inside the network take the
+ * layout the backend's convolutions prefer (its backward kernels over NHWC
+ * are its slowest, and a reorder at each call costs as much again); the
+ * input, output and loss tensors, which the host writes and reads, stay
+ * NHWC. Inference runs forward only, where NHWC is as fast or faster
+ * (oneDNN's NHWC forward on AVX-512 is its brgemm kernel), so it stays
+ * NHWC throughout. */
 static bool
-take(sr_unet_workspace *ws, sr_tensor *t, int n, int h, int w, int c, sr_error *err)
+take(sr_unet_workspace *ws, sr_tensor *t, int n, int h, int w, int c, bool inner, sr_error *err)
 {
   t->n = n, t->h = h, t->w = w, t->c = c, t->data = NULL;
+  t->layout = inner && ws->training && ws->net ? sr_backend_preferred_layout(ws->net->be, c)
+                                               : SR_LAYOUT_NHWC;
   ws->bytes += sr_tensor_count(t) * sizeof(float);
   if (ws->nowned < 0)
     return true;
@@ -497,8 +506,10 @@ take(sr_unet_workspace *ws, sr_tensor *t, int n, int h, int w, int c, sr_error *
     sr_error_set(err, SR_ERR_INVALID, SR_("U-Net workspace: too many buffers"));
     return false;
   }
+  sr_layout layout = t->layout;
   if (!sr_backend_tensor_alloc(ws->net->be, t, n, h, w, c, err))
     return false;
+  t->layout = layout;
   ws->owned[ws->nowned++] = t->data;
   return true;
 }
@@ -516,34 +527,38 @@ plan(sr_unet_workspace *ws, int C, int L, sr_error *err)
 {
   int n = ws->n, h = ws->h, w = ws->w;
   bool tr = ws->training;
-  if (!take(ws, &ws->input, n, h, w, 3, err) || !take(ws, &ws->delta, n, h, w, 1, err))
+  if (!take(ws, &ws->input, n, h, w, 3, false, err) ||
+      !take(ws, &ws->delta, n, h, w, 1, false, err))
     return false;
-  if (tr && (!take(ws, &ws->target, n, h, w, 3, err) || !take(ws, &ws->ddelta, n, h, w, 1, err)))
+  if (tr && (!take(ws, &ws->target, n, h, w, 3, false, err) ||
+             !take(ws, &ws->ddelta, n, h, w, 1, false, err)))
     return false;
   alias(&ws->in[0], &ws->input);
   for (int l = 0; l < L; l++) {
     int c = C << l, hl = h >> l, wl = w >> l;
-    if (l > 0 && !take(ws, &ws->in[l], n, hl, wl, c, err))
+    if (l > 0 && !take(ws, &ws->in[l], n, hl, wl, c, true, err))
       return false;
-    if (!take(ws, &ws->a[l], n, hl, wl, c, err) || !take(ws, &ws->e[l], n, hl, wl, c, err))
+    if (!take(ws, &ws->a[l], n, hl, wl, c, true, err) ||
+        !take(ws, &ws->e[l], n, hl, wl, c, true, err))
       return false;
     if (l < L - 1) {
       if (tr) {
-        if (!take(ws, &ws->u[l], n, hl, wl, c, err) || !take(ws, &ws->b[l], n, hl, wl, c, err) ||
-            !take(ws, &ws->o[l], n, hl, wl, c, err))
+        if (!take(ws, &ws->u[l], n, hl, wl, c, true, err) ||
+            !take(ws, &ws->b[l], n, hl, wl, c, true, err) ||
+            !take(ws, &ws->o[l], n, hl, wl, c, true, err))
           return false;
       } else {
         alias(&ws->u[l], &ws->a[l]);
         alias(&ws->o[l], &ws->e[l]);
         if (l > 0)
           alias(&ws->b[l], &ws->in[l]);
-        else if (!take(ws, &ws->b[l], n, hl, wl, c, err))
+        else if (!take(ws, &ws->b[l], n, hl, wl, c, true, err))
           return false;
       }
     }
-    if (tr &&
-        (!take(ws, &ws->g1[l], n, hl, wl, c, err) || !take(ws, &ws->g2[l], n, hl, wl, c, err) ||
-         !take(ws, &ws->g3[l], n, hl, wl, c, err)))
+    if (tr && (!take(ws, &ws->g1[l], n, hl, wl, c, true, err) ||
+               !take(ws, &ws->g2[l], n, hl, wl, c, true, err) ||
+               !take(ws, &ws->g3[l], n, hl, wl, c, true, err)))
       return false;
   }
   return true;

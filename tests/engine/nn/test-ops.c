@@ -584,6 +584,177 @@ test_memory_ops(void)
   sr_backend_close(be);
 }
 
+/* ---- channel-blocked layout ----------------------------------------------- */
+
+/* A tensor like t in the given layout, holding t's NHWC values. */
+static sr_tensor
+relayout(sr_backend *be, const sr_tensor *t, sr_layout layout)
+{
+  sr_tensor r = tensor(be, t->n, t->h, t->w, t->c);
+  r.layout = layout;
+  int B = be->channel_block;
+  for (int b = 0; b < t->n; b++)
+    for (int y = 0; y < t->h; y++)
+      for (int x = 0; x < t->w; x++)
+        for (int c = 0; c < t->c; c++) {
+          size_t from = (((size_t)b * t->h + y) * t->w + x) * t->c + c;
+          size_t to = layout == SR_LAYOUT_NHWC
+                          ? from
+                          : ((((size_t)b * (t->c / B) + c / B) * t->h + y) * t->w + x) * B + c % B;
+          r.data[to] = t->data[from];
+        }
+  return r;
+}
+
+/* Every element of got (in its layout) against want (NHWC). */
+static void
+assert_same_values(sr_backend *be, const sr_tensor *got, const sr_tensor *want, double tol)
+{
+  int B = be->channel_block;
+  for (int b = 0; b < want->n; b++)
+    for (int y = 0; y < want->h; y++)
+      for (int x = 0; x < want->w; x++)
+        for (int c = 0; c < want->c; c++) {
+          size_t at = (((size_t)b * want->h + y) * want->w + x) * want->c + c;
+          size_t g =
+              got->layout == SR_LAYOUT_NHWC
+                  ? at
+                  : ((((size_t)b * (want->c / B) + c / B) * want->h + y) * want->w + x) * B + c % B;
+          g_assert_cmpfloat_with_epsilon(got->data[g], want->data[at],
+                                         tol * (1.0 + fabs(want->data[at])));
+        }
+}
+
+/* The network keeps its inner tensors in the backend's channel-blocked
+ * layout: every conv op, and the ReLU backward, gives over BLOCKED tensors
+ * (and over a BLOCKED tensor beside an NHWC one, as at the network's input
+ * and head) what it gives over NHWC. */
+static void
+test_blocked_layout(void)
+{
+  sr_backend *be = cpu();
+  int B = be->channel_block;
+  if (B == 0) {
+    g_test_skip("oneDNN picks no channel-blocked layout on this CPU");
+    sr_backend_close(be);
+    return;
+  }
+  g_assert_true(B == 8 || B == 16);
+  g_assert_cmpint(sr_backend_preferred_layout(be, 32), ==, SR_LAYOUT_BLOCKED);
+  g_assert_cmpint(sr_backend_preferred_layout(be, 3), ==, SR_LAYOUT_NHWC);
+  g_assert_cmpint(sr_backend_preferred_layout(be, 1), ==, SR_LAYOUT_NHWC);
+  static const conv_case bc[] = {
+      {SR_CONV_3X3, 3, 32, 2, 6, 5, true, true, false}, /* the input layer */
+      {SR_CONV_3X3, 32, 32, 2, 7, 9, true, true, false},
+      {SR_CONV_3X3, 32, 32, 1, 5, 6, false, true, true}, /* the decoder's second half */
+      {SR_CONV_1X1, 32, 1, 2, 4, 5, true, false, false}, /* the head */
+      {SR_CONV_DOWN2, 32, 64, 2, 6, 8, true, false, false},
+      {SR_CONV_UP2, 64, 32, 2, 3, 4, true, false, false},
+  };
+  sr_rng rng;
+  sr_rng_seed(&rng, 21);
+  sr_error err = {0};
+  for (size_t ci = 0; ci < G_N_ELEMENTS(bc); ci++) {
+    const conv_case *cc = &bc[ci];
+    sr_conv_desc d = {cc->kind, cc->cin, cc->cout, cc->bias, cc->relu, cc->accumulate};
+    sr_conv_desc lin = d;
+    lin.relu = lin.accumulate = false;
+    int oh, ow;
+    out_shape(cc, &oh, &ow);
+    sr_tensor x = tensor(be, cc->n, cc->h, cc->w, cc->cin);
+    sr_tensor y0 = tensor(be, cc->n, oh, ow, cc->cout), y = tensor(be, cc->n, oh, ow, cc->cout);
+    sr_tensor dy = tensor(be, cc->n, oh, ow, cc->cout),
+              dx = tensor(be, cc->n, cc->h, cc->w, cc->cin);
+    size_t nw = sr_conv_weight_count(&d);
+    float *w = g_new(float, nw), *b = g_new(float, cc->cout);
+    float *dw = g_new(float, nw), *db = g_new(float, cc->cout);
+    float *dw2 = g_new(float, nw), *db2 = g_new(float, cc->cout);
+    fill_random(x.data, sr_tensor_count(&x), &rng);
+    fill_random(y0.data, sr_tensor_count(&y0), &rng);
+    fill_random(dy.data, sr_tensor_count(&dy), &rng);
+    fill_random(w, nw, &rng);
+    fill_random(b, cc->cout, &rng);
+    /* over NHWC: the reference the blocked runs must match */
+    memcpy(y.data, y0.data, sr_tensor_count(&y) * sizeof(float));
+    g_assert_true(sr_backend_conv_forward(be, &d, &x, w, b, &y, &err));
+    g_assert_true(sr_backend_conv_backward_data(be, &lin, &dy, w, &dx, false, &err));
+    g_assert_true(
+        sr_backend_conv_backward_weights(be, &lin, &x, &dy, dw, b ? db : NULL, false, &err));
+
+    for (sr_layout xl = SR_LAYOUT_NHWC; xl <= SR_LAYOUT_BLOCKED; xl++)
+      for (sr_layout yl = SR_LAYOUT_NHWC; yl <= SR_LAYOUT_BLOCKED; yl++) {
+        if ((xl == SR_LAYOUT_NHWC && yl == SR_LAYOUT_NHWC) ||
+            (xl == SR_LAYOUT_BLOCKED && sr_backend_preferred_layout(be, cc->cin) != xl) ||
+            (yl == SR_LAYOUT_BLOCKED && sr_backend_preferred_layout(be, cc->cout) != yl))
+          continue;
+        sr_tensor bx = relayout(be, &x, xl), by = relayout(be, &y0, yl);
+        sr_tensor bdy = relayout(be, &dy, yl), bdx = relayout(be, &dx, xl);
+        g_assert_true(sr_backend_conv_forward(be, &d, &bx, w, b, &by, &err));
+        assert_same_values(be, &by, &y, 1e-5);
+        g_assert_true(sr_backend_conv_backward_data(be, &lin, &bdy, w, &bdx, false, &err));
+        assert_same_values(be, &bdx, &dx, 1e-5);
+        g_assert_true(sr_backend_conv_backward_data(be, &lin, &bdy, w, &bdx, true, &err));
+        for (size_t i = 0; i < sr_tensor_count(&bdx); i++)
+          bdx.data[i] *= 0.5f;
+        assert_same_values(be, &bdx, &dx, 1e-5);
+        g_assert_true(sr_backend_conv_backward_weights(be, &lin, &bx, &bdy, dw2, b ? db2 : NULL,
+                                                       false, &err));
+        for (size_t i = 0; i < nw; i++)
+          g_assert_cmpfloat_with_epsilon(dw2[i], dw[i], 1e-5 * (1.0 + fabs(dw[i])));
+        for (int o = 0; cc->bias && o < cc->cout; o++)
+          g_assert_cmpfloat_with_epsilon(db2[o], db[o], 1e-5 * (1.0 + fabs(db[o])));
+        if (cc->relu && yl == SR_LAYOUT_BLOCKED) {
+          /* by holds relu(conv(x)) in the blocked layout */
+          g_assert_true(sr_backend_relu_backward(be, &by, &bdy, &err));
+          sr_tensor r = relayout(be, &dy, SR_LAYOUT_NHWC);
+          g_assert_true(sr_backend_relu_backward(be, &y, &r, &err));
+          assert_same_values(be, &bdy, &r, 1e-7);
+          sr_backend_tensor_release(be, &r);
+        }
+        sr_tensor *ts[] = {&bx, &by, &bdy, &bdx};
+        for (int i = 0; i < 4; i++)
+          sr_backend_tensor_release(be, ts[i]);
+      }
+    g_free(w), g_free(b), g_free(dw), g_free(db), g_free(dw2), g_free(db2);
+    sr_tensor *ts[] = {&x, &y0, &y, &dy, &dx};
+    for (int i = 0; i < 5; i++)
+      sr_backend_tensor_release(be, ts[i]);
+  }
+
+  /* a blocked tensor the backend cannot take, or where an op needs NHWC */
+  sr_conv_desc d = {SR_CONV_3X3, B + 4, B, true, false, false};
+  sr_tensor x = tensor(be, 1, 4, 4, B + 4), y = tensor(be, 1, 4, 4, B);
+  float *w = g_new0(float, sr_conv_weight_count(&d)), *bias = g_new0(float, B);
+  x.layout = SR_LAYOUT_BLOCKED;
+  g_assert_false(sr_backend_conv_forward(be, &d, &x, w, bias, &y, &err));
+  g_assert_nonnull(strstr(err.message, "layout"));
+  g_assert_nonnull(strstr(err.message, "tensor x"));
+  x.layout = (sr_layout)7;
+  g_assert_false(sr_backend_conv_forward(be, &d, &x, w, bias, &y, &err));
+  g_assert_nonnull(strstr(err.message, "layout"));
+  x.layout = SR_LAYOUT_NHWC;
+  g_assert_true(sr_backend_conv_forward(be, &d, &x, w, bias, &y, &err));
+  sr_tensor yb = relayout(be, &y, SR_LAYOUT_BLOCKED);
+  g_assert_false(sr_backend_relu_backward(be, &y, &yb, &err));
+  g_assert_nonnull(strstr(err.message, "same layout"));
+  sr_tensor s3 = tensor(be, 1, 4, 4, 3), t3 = tensor(be, 1, 4, 4, 3), d1 = tensor(be, 1, 4, 4, 1);
+  fill_random(s3.data, 48, &rng);
+  fill_random(t3.data, 48, &rng);
+  fill_random(d1.data, 16, &rng);
+  sr_loss_desc ld = {0.2126f, 0.7152f, 0.0722f, SR_CHARBONNIER_EPS};
+  double loss;
+  d1.layout = SR_LAYOUT_BLOCKED;
+  g_assert_false(sr_backend_charbonnier_luma(be, &ld, &s3, &d1, &t3, &loss, NULL, &err));
+  g_assert_nonnull(strstr(err.message, "layout"));
+  d1.layout = SR_LAYOUT_NHWC;
+  g_assert_true(sr_backend_charbonnier_luma(be, &ld, &s3, &d1, &t3, &loss, NULL, &err));
+  g_free(w), g_free(bias);
+  sr_tensor *ts[] = {&x, &y, &yb, &s3, &t3, &d1};
+  for (int i = 0; i < 6; i++)
+    sr_backend_tensor_release(be, ts[i]);
+  sr_backend_close(be);
+}
+
 static void
 test_loader(void)
 {
@@ -648,6 +819,7 @@ main(int argc, char **argv)
   g_test_add_func("/nn/ops/conv-forward", test_conv_forward);
   g_test_add_func("/nn/ops/conv-gradients", test_conv_gradients);
   g_test_add_func("/nn/ops/relu", test_relu);
+  g_test_add_func("/nn/ops/blocked-layout", test_blocked_layout);
   g_test_add_func("/nn/ops/charbonnier", test_charbonnier);
   g_test_add_func("/nn/ops/adam", test_adam);
   g_test_add_func("/nn/ops/threaded-loops", test_threaded_loops);

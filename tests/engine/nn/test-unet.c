@@ -206,7 +206,10 @@ test_network_gradient(void)
 }
 
 /* The inference workspace reuses buffers; it must give the training
- * workspace's answer exactly. */
+ * workspace's answer. Training keeps the inner tensors in the backend's
+ * channel-blocked layout and inference in NHWC, whose kernels sum in
+ * another order, so the two agree to float rounding, not bit for bit; a
+ * buffer reused too early would be off by far more. */
 static void
 test_inference_workspace(void)
 {
@@ -228,7 +231,8 @@ test_inference_workspace(void)
     float *d1 = g_new(float, px), *d2 = g_new(float, px);
     g_assert_true(sr_unet_infer_host(net, tr, src, d1, &err));
     g_assert_true(sr_unet_infer_host(net, inf, src, d2, &err));
-    g_assert_cmpmem(d1, px * sizeof(float), d2, px * sizeof(float));
+    for (size_t i = 0; i < px; i++)
+      g_assert_cmpfloat_with_epsilon(d1[i], d2[i], 1e-5 * (1.0 + fabsf(d1[i])));
     double nonzero = 0;
     for (size_t i = 0; i < px; i++)
       nonzero += fabsf(d1[i]);
