@@ -3,7 +3,6 @@
  * on arbitrary bytes. Oracle: a plan that loads saves to a file that loads
  * to the same plan, and no GLib critical fires on the way. */
 #include <gio/gio.h>
-#include <glib/gstdio.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,30 +27,13 @@ same_plan(const SrGrainPlan *a, const SrGrainPlan *b)
          memcmp(a->reference_bands, b->reference_bands, sizeof a->reference_bands) == 0;
 }
 
-static char *copy;
-
-static void
-remove_copy(void)
-{
-  g_autofree char *dir = g_path_get_dirname(copy);
-  g_remove(copy);
-  g_rmdir(dir);
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+  static char *copy;
   if (copy == NULL) {
     g_log_set_always_fatal(G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_ERROR);
-    g_autoptr(GError) error = NULL;
-    char *dir = g_dir_make_tmp("sr-fuzz-grain-XXXXXX", &error);
-    if (dir == NULL) {
-      fprintf(stderr, "fuzz-grain-plan: scratch folder: %s\n", error->message);
-      abort();
-    }
-    copy = g_build_filename(dir, "render.grain.json", NULL);
-    g_free(dir);
-    atexit(remove_copy);
+    copy = g_build_filename(sr_fuzz_scratch_dir(), "render.grain.json", NULL);
   }
   SrGrainPlan a, b;
   g_autoptr(GError) error = NULL;

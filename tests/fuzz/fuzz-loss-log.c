@@ -10,22 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "sr-fs.h"
+#include "sr-fuzz.h"
 #include "sr-loss-log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char dir[64];
-static char path[96];
-
-static void
-remove_dir(void)
-{
-  unlink(path);
-  rmdir(dir);
-}
+static char path[4200];
 
 static void
 check(const sr_loss_entry *v, size_t n)
@@ -39,14 +31,9 @@ check(const sr_loss_entry *v, size_t n)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-  if (!dir[0]) {
-    snprintf(dir, sizeof dir, "/tmp/sr-fuzz-loss-%d", (int)getpid());
-    sr_error err = {0};
-    if (!sr_mkdir_p(dir, &err))
-      abort();
+  const char *dir = sr_fuzz_scratch_dir();
+  if (!path[0])
     snprintf(path, sizeof path, "%s/%s", dir, SR_LOSS_LOG_NAME);
-    atexit(remove_dir);
-  }
   FILE *f = fopen(path, "wb");
   if (!f || (size && fwrite(data, 1, size, f) != size) || fclose(f) != 0)
     abort();

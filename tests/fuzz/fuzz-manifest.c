@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "sr-fixity.h"
+#include "sr-fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -21,9 +22,7 @@ static void
 setup(void)
 {
   g_log_set_always_fatal(G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_ERROR);
-  root = g_dir_make_tmp("sr-fuzz-manifest-XXXXXX", NULL);
-  if (!root)
-    abort();
+  root = g_strdup(sr_fuzz_scratch_dir());
   g_autofree char *data_dir = g_build_filename(root, "data", NULL);
   g_autofree char *payload = g_build_filename(data_dir, "shot.0001.exr", NULL);
   g_autofree char *bagit = g_build_filename(root, "bagit.txt", NULL);

@@ -1,6 +1,8 @@
-/* sr-fuzz.c — the in-memory input file shared by the fuzz targets. */
+/* sr-fuzz.c — the in-memory input file and the scratch folder shared by
+ * the fuzz targets. */
 #include "sr-fuzz.h"
 
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -24,4 +26,35 @@ sr_fuzz_file(const uint8_t *data, size_t size)
     abort();
   }
   return path;
+}
+
+static char scratch[4096];
+
+static int
+remove_entry(const char *path, const struct stat *st, int kind, struct FTW *ftw)
+{
+  (void)st, (void)kind, (void)ftw;
+  remove(path);
+  return 0;
+}
+
+static void
+remove_scratch(void)
+{
+  nftw(scratch, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+const char *
+sr_fuzz_scratch_dir(void)
+{
+  if (scratch[0])
+    return scratch;
+  const char *tmp = getenv("TMPDIR");
+  snprintf(scratch, sizeof scratch, "%s/sr-fuzz-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  if (!mkdtemp(scratch)) {
+    perror("making the fuzz scratch folder");
+    abort();
+  }
+  atexit(remove_scratch);
+  return scratch;
 }

@@ -10,3 +10,9 @@
  * (static storage, valid until the next call). Aborts when the kernel
  * refuses: a fuzz run that cannot write its input must not pass silently. */
 const char *sr_fuzz_file(const uint8_t *data, size_t size);
+
+/* A private folder for the files a target writes besides its input (a
+ * saved copy to load back, a folder to verify), made once per process with
+ * mkdtemp and removed with everything in it at exit. Aborts when it cannot
+ * be made. */
+const char *sr_fuzz_scratch_dir(void);
