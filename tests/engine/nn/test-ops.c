@@ -586,23 +586,26 @@ test_memory_ops(void)
 
 /* ---- channel-blocked layout ----------------------------------------------- */
 
+/* Where the element at NHWC index i of a tensor shaped like t lies in t's
+ * layout (B the backend's channel block). */
+static size_t
+offset_in(const sr_tensor *t, int B, size_t i)
+{
+  if (t->layout == SR_LAYOUT_NHWC)
+    return i;
+  size_t c = i % (size_t)t->c, px = i / (size_t)t->c, plane = (size_t)t->h * (size_t)t->w;
+  size_t b = px / plane, yx = px % plane;
+  return ((b * ((size_t)t->c / B) + c / B) * plane + yx) * B + c % B;
+}
+
 /* A tensor like t in the given layout, holding t's NHWC values. */
 static sr_tensor
 relayout(sr_backend *be, const sr_tensor *t, sr_layout layout)
 {
   sr_tensor r = tensor(be, t->n, t->h, t->w, t->c);
   r.layout = layout;
-  int B = be->channel_block;
-  for (int b = 0; b < t->n; b++)
-    for (int y = 0; y < t->h; y++)
-      for (int x = 0; x < t->w; x++)
-        for (int c = 0; c < t->c; c++) {
-          size_t from = (((size_t)b * t->h + y) * t->w + x) * t->c + c;
-          size_t to = layout == SR_LAYOUT_NHWC
-                          ? from
-                          : ((((size_t)b * (t->c / B) + c / B) * t->h + y) * t->w + x) * B + c % B;
-          r.data[to] = t->data[from];
-        }
+  for (size_t i = 0; i < sr_tensor_count(t); i++)
+    r.data[offset_in(&r, be->channel_block, i)] = t->data[i];
   return r;
 }
 
@@ -610,19 +613,9 @@ relayout(sr_backend *be, const sr_tensor *t, sr_layout layout)
 static void
 assert_same_values(sr_backend *be, const sr_tensor *got, const sr_tensor *want, double tol)
 {
-  int B = be->channel_block;
-  for (int b = 0; b < want->n; b++)
-    for (int y = 0; y < want->h; y++)
-      for (int x = 0; x < want->w; x++)
-        for (int c = 0; c < want->c; c++) {
-          size_t at = (((size_t)b * want->h + y) * want->w + x) * want->c + c;
-          size_t g =
-              got->layout == SR_LAYOUT_NHWC
-                  ? at
-                  : ((((size_t)b * (want->c / B) + c / B) * want->h + y) * want->w + x) * B + c % B;
-          g_assert_cmpfloat_with_epsilon(got->data[g], want->data[at],
-                                         tol * (1.0 + fabs(want->data[at])));
-        }
+  for (size_t i = 0; i < sr_tensor_count(want); i++)
+    g_assert_cmpfloat_with_epsilon(got->data[offset_in(got, be->channel_block, i)], want->data[i],
+                                   tol * (1.0 + fabs(want->data[i])));
 }
 
 /* The network keeps its inner tensors in the backend's channel-blocked
