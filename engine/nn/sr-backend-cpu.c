@@ -622,18 +622,6 @@ weights_in(cpu_ctx *c, entry *e, const float *w, sr_error *err)
 
 /* ---- ops -------------------------------------------------------------------- */
 
-/* The layout buffer for e's sides that go through another layout. */
-static bool
-bind_buffer(cpu_ctx *c, const entry *e, float **blk, sr_error *err)
-{
-  *blk = NULL;
-  size_t bytes = e->x.bytes + e->y.bytes;
-  if (bytes == 0)
-    return true;
-  *blk = grow(c, &c->blk, &c->blk_count, bytes / sizeof(float), err);
-  return *blk != NULL;
-}
-
 /* Points s at the caller's data (and its layout copy at at), runs the
  * reorder in when the op reads the side, and gives the memory the
  * primitive is to use. */
@@ -654,6 +642,23 @@ side_begin(cpu_ctx *c, side *s, const float *data, float *at, sr_error *err)
   return s->prim;
 }
 
+/* Both sides of e for one call over the caller's xdata and ydata: the
+ * memories the primitive is to use in *xm and *ym, the sides that go
+ * through another layout placed in the context's layout buffer. */
+static bool
+begin_sides(cpu_ctx *c, entry *e, const float *xdata, const float *ydata, dnnl_memory_t *xm,
+            dnnl_memory_t *ym, sr_error *err)
+{
+  float *blk = NULL;
+  size_t bytes = e->x.bytes + e->y.bytes;
+  if (bytes && !(blk = grow(c, &c->blk, &c->blk_count, bytes / sizeof(float), err)))
+    return false;
+  *xm = side_begin(c, &e->x, xdata, blk, err);
+  *ym =
+      *xm ? side_begin(c, &e->y, ydata, blk ? blk + e->x.bytes / sizeof(float) : NULL, err) : NULL;
+  return *ym != NULL;
+}
+
 /* After the primitive: the reorder out when the op wrote the side. */
 static bool
 side_end(cpu_ctx *c, side *s, sr_error *err)
@@ -670,16 +675,13 @@ cpu_conv_forward(void *ctx, const sr_conv_desc *d, const sr_tensor *x, const flo
 {
   cpu_ctx *c = ctx;
   entry *e = lookup(c, OP_FWD, d, x, y->layout, 0, err);
-  float *blk;
-  if (!e || !bind_buffer(c, e, &blk, err))
+  if (!e)
     return false;
   dnnl_memory_t wm = weights_in(c, e, w, err);
   if (!wm)
     return false;
-  dnnl_memory_t xm = side_begin(c, &e->x, x->data, blk, err);
-  dnnl_memory_t ym =
-      xm ? side_begin(c, &e->y, y->data, blk + e->x.bytes / sizeof(float), err) : NULL;
-  if (!ym)
+  dnnl_memory_t xm, ym;
+  if (!begin_sides(c, e, x->data, y->data, &xm, &ym, err))
     return false;
   if (e->m_bias && !set_handle(e->m_bias, b, err))
     return false;
@@ -698,8 +700,7 @@ cpu_conv_backward_data(void *ctx, const sr_conv_desc *d, const sr_tensor *dy, co
 {
   cpu_ctx *c = ctx;
   entry *e = lookup(c, OP_BWD_DATA, d, dx, dy->layout, 0, err);
-  float *blk;
-  if (!e || !bind_buffer(c, e, &blk, err))
+  if (!e)
     return false;
   size_t count = sr_tensor_count(dx);
   float *out = dx->data;
@@ -708,10 +709,8 @@ cpu_conv_backward_data(void *ctx, const sr_conv_desc *d, const sr_tensor *dy, co
   dnnl_memory_t wm = weights_in(c, e, w, err);
   if (!wm)
     return false;
-  dnnl_memory_t xm = side_begin(c, &e->x, out, blk, err);
-  dnnl_memory_t ym =
-      xm ? side_begin(c, &e->y, dy->data, blk + e->x.bytes / sizeof(float), err) : NULL;
-  if (!ym)
+  dnnl_memory_t xm, ym;
+  if (!begin_sides(c, e, out, dy->data, &xm, &ym, err))
     return false;
   dnnl_exec_arg_t args[] = {
       {DNNL_ARG_DIFF_DST, ym}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DIFF_SRC, xm}};
@@ -728,8 +727,7 @@ cpu_conv_backward_weights(void *ctx, const sr_conv_desc *d, const sr_tensor *x, 
 {
   cpu_ctx *c = ctx;
   entry *e = lookup(c, OP_BWD_WEIGHTS, d, x, dy->layout, 0, err);
-  float *blk;
-  if (!e || !bind_buffer(c, e, &blk, err))
+  if (!e)
     return false;
   size_t wcount = sr_conv_weight_count(d);
   float *wout = dw, *bout = db;
@@ -744,10 +742,8 @@ cpu_conv_backward_weights(void *ctx, const sr_conv_desc *d, const sr_tensor *x, 
     return false;
   if (e->m_bias && !set_handle(e->m_bias, bout, err))
     return false;
-  dnnl_memory_t xm = side_begin(c, &e->x, x->data, blk, err);
-  dnnl_memory_t ym =
-      xm ? side_begin(c, &e->y, dy->data, blk + e->x.bytes / sizeof(float), err) : NULL;
-  if (!ym)
+  dnnl_memory_t xm, ym;
+  if (!begin_sides(c, e, x->data, dy->data, &xm, &ym, err))
     return false;
   dnnl_exec_arg_t args[4] = {
       {DNNL_ARG_SRC, xm},
