@@ -114,6 +114,7 @@ static const conv_case cases[] = {
     {SR_CONV_DOWN2, 16, 32, 1, 4, 4, true, true, false},
     {SR_CONV_UP2, 8, 4, 2, 3, 2, true, false, false},
     {SR_CONV_UP2, 32, 16, 1, 2, 3, true, true, false},
+    {SR_CONV_UP2, 16, 8, 2, 3, 3, true, false, true},
     /* U-Net widths: oneDNN's backward weights reads these in its blocked
      * layout (nChw8c/nChw16c), reordered from NHWC by the backend */
     {SR_CONV_3X3, 32, 32, 2, 7, 9, true, false, false},
@@ -643,6 +644,7 @@ test_blocked_layout(void)
       {SR_CONV_1X1, 32, 1, 2, 4, 5, true, false, false}, /* the head */
       {SR_CONV_DOWN2, 32, 64, 2, 6, 8, true, false, false},
       {SR_CONV_UP2, 64, 32, 2, 3, 4, true, false, false},
+      {SR_CONV_UP2, 64, 32, 1, 2, 3, true, false, true},
   };
   sr_rng rng;
   sr_rng_seed(&rng, 21);
