@@ -414,8 +414,8 @@ side_any(const entry *e, sr_layout mine, sr_layout other)
  * after it. oneDNN adds a transposed convolution's bias in a pass of its
  * own that costs more than the convolution: on AVX2 at two threads, the
  * 2×2 stride-2 up from 64 channels at 64² to 32 at 128², batch 3, takes
- * 2.5 ms with the bias and 0.95 ms without, in either layout. Only where no ReLU follows
- * (the ReLU must see the bias). */
+ * 2.5 ms with the bias and 0.95 ms without, in either layout. Only where
+ * no ReLU follows (the ReLU must see the bias). */
 static bool
 own_bias(const entry *e)
 {
