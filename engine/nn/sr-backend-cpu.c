@@ -2,11 +2,14 @@
  *
  * Convolutions (forward, backward data, backward weights, transposed) and
  * the ReLU backward are oneDNN primitives, created the first time a shape
- * is seen and cached in the context for every later step. Activations are
- * NHWC as the interface says; weights are handed to oneDNN in whatever
- * layout it prefers (format "any") through a cached reorder from our OHWI,
- * since blocked weights are what its fastest kernels read and reordering a
- * few hundred kilobytes a step costs nothing next to the convolution.
+ * is seen and cached in the context for every later step. Two places
+ * where oneDNN 2.6 is slow are worked around: the stride-2 forward between
+ * NHWC tensors runs as matrix products (down2_rows), and a transposed
+ * convolution's bias is added after it (add_bias). Activations are NHWC as
+ * the interface says; weights are handed to oneDNN in whatever layout it
+ * prefers (format "any") through a cached reorder from our OHWI, since
+ * blocked weights are what its fastest kernels read and reordering a few
+ * hundred kilobytes a step costs nothing next to the convolution.
  * Threading is oneDNN's (OpenMP). Ops smaller than about two million
  * multiply-adds run on one thread: a fork/join costs more than they do,
  * and far more on a busy machine. The thread count of a primitive depends
@@ -110,6 +113,13 @@ dnnl_ok(dnnl_status_t st, const char *what, sr_error *err)
 #define SR_PARALLEL_FOR _Pragma("omp parallel for schedule(static) num_threads(nthr)")
 #else
 #define SR_PARALLEL_FOR (void)nthr;
+#endif
+/* The same, OR-ing the int bad over the threads. */
+#ifdef _OPENMP
+#define SR_PARALLEL_FOR_BAD \
+  _Pragma("omp parallel for schedule(static) num_threads(nthr) reduction(| : bad)")
+#else
+#define SR_PARALLEL_FOR_BAD (void)nthr;
 #endif
 
 static void
@@ -714,11 +724,61 @@ side_end(cpu_ctx *c, side *s, sr_error *err)
   return run(c, s->out, 2, r, "activation reorder", err);
 }
 
+/* Whether a forward goes through down2_rows instead of oneDNN: the
+ * stride-2 2×2 convolution between NHWC tensors (inference). oneDNN 2.6's
+ * NHWC kernel for it runs at a third of its 3×3 rate on AVX2. */
+static bool
+use_down2_rows(const sr_conv_desc *d, const sr_tensor *x, const sr_tensor *y)
+{
+  return d->kind == SR_CONV_DOWN2 && x->layout == SR_LAYOUT_NHWC && y->layout == SR_LAYOUT_NHWC;
+}
+
+/* The stride-2 2×2 forward over NHWC as two matrix products per output
+ * row. Input rows 2·oh and 2·oh+1 hold, for each output pixel ow, its 2×2
+ * window's two kernel rows as 2·cin contiguous values (pixels 2·ow and
+ * 2·ow+1); the OHWI weights of kernel row kh are a cout × 2·cin matrix with
+ * a row stride of 4·cin. So output row oh = Σ_kh X_kh (ow × 2cin) · W_khᵀ,
+ * added onto the bias (or onto y, when accumulating), then the ReLU. Rows
+ * are independent and split over the threads; oneDNN runs a product on
+ * the calling thread inside a parallel region, so a row's sums do not
+ * depend on the split. */
+static bool
+down2_rows(cpu_ctx *c, const sr_conv_desc *d, const sr_tensor *x, const float *w, const float *b,
+           sr_tensor *y, sr_error *err)
+{
+  int cin = d->cin, cout = d->cout, ow_n = y->w;
+  size_t xrow = (size_t)x->w * cin, yrow = (size_t)ow_n * cout;
+  size_t rows = (size_t)y->n * y->h;
+  int nthr = op_work(OP_FWD, d, x->n, x->h, x->w, cin) < SMALL_WORK ? 1 : c->max_threads;
+  int bad = 0;
+  SR_PARALLEL_FOR_BAD
+  for (size_t r = 0; r < rows; r++) {
+    size_t n = r / (size_t)y->h, oh = r % (size_t)y->h;
+    float *yr = y->data + r * yrow;
+    const float *xr = x->data + (n * (size_t)x->h + 2 * oh) * xrow;
+    if (!d->accumulate || b)
+      for (size_t p = 0; p < yrow; p += (size_t)cout)
+        for (int o = 0; o < cout; o++)
+          yr[p + o] = (d->accumulate ? yr[p + o] : 0.0f) + (b ? b[o] : 0.0f);
+    for (int kh = 0; kh < 2; kh++)
+      bad |= dnnl_sgemm('N', 'T', ow_n, cout, 2 * cin, 1.0f, xr + kh * xrow, 2 * cin,
+                        w + (size_t)kh * 2 * cin, 4 * cin, 1.0f, yr, cout) != dnnl_success;
+    if (d->relu)
+      for (size_t i = 0; i < yrow; i++)
+        yr[i] = yr[i] > 0.0f ? yr[i] : 0.0f;
+  }
+  if (bad)
+    return dnnl_ok(dnnl_invalid_arguments, "matrix product", err);
+  return true;
+}
+
 static bool
 cpu_conv_forward(void *ctx, const sr_conv_desc *d, const sr_tensor *x, const float *w,
                  const float *b, sr_tensor *y, sr_error *err)
 {
   cpu_ctx *c = ctx;
+  if (use_down2_rows(d, x, y))
+    return down2_rows(c, d, x, w, b, y, err);
   entry *e = lookup(c, OP_FWD, d, x, y->layout, 0, err);
   if (!e)
     return false;

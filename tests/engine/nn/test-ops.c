@@ -112,6 +112,8 @@ static const conv_case cases[] = {
     {SR_CONV_1X1, 6, 1, 2, 3, 5, true, false, false},
     {SR_CONV_DOWN2, 4, 8, 2, 6, 4, true, false, false},
     {SR_CONV_DOWN2, 16, 32, 1, 4, 4, true, true, false},
+    {SR_CONV_DOWN2, 8, 16, 2, 4, 10, false, false, true},
+    {SR_CONV_DOWN2, 8, 16, 2, 6, 6, true, true, true},
     {SR_CONV_UP2, 8, 4, 2, 3, 2, true, false, false},
     {SR_CONV_UP2, 32, 16, 1, 2, 3, true, true, false},
     {SR_CONV_UP2, 16, 8, 2, 3, 3, true, false, true},
