@@ -133,10 +133,11 @@ use_threads(cpu_ctx *c, int n)
     c->set_threads(n);
 }
 
+/* Threads for work multiply-adds (or elements): one below SMALL_WORK. */
 static int
-loop_threads(const cpu_ctx *c, size_t count)
+loop_threads(const cpu_ctx *c, double work)
 {
-  return (double)count < SMALL_WORK || c->max_threads < 1 ? 1 : c->max_threads;
+  return work < SMALL_WORK || c->max_threads < 1 ? 1 : c->max_threads;
 }
 
 /* ---- memory ----------------------------------------------------------------- */
@@ -625,7 +626,7 @@ lookup(cpu_ctx *c, entry_op op, const sr_conv_desc *d, const sr_tensor *x, sr_la
     return NULL;
   }
   e->op = op, e->d = key, e->n = n, e->h = h, e->w = w, e->c = ch, e->xl = xl, e->yl = yl;
-  e->nthr = op_work(op, &key, n, h, w, ch) < SMALL_WORK ? 1 : c->max_threads;
+  e->nthr = loop_threads(c, op_work(op, &key, n, h, w, ch));
   use_threads(c, e->nthr);
   bool ok = op == OP_RELU_BWD ? build_relu_entry(c, e, err) : build_conv_entry(c, e, err);
   if (!ok) {
@@ -749,7 +750,7 @@ down2_rows(cpu_ctx *c, const sr_conv_desc *d, const sr_tensor *x, const float *w
   int cin = d->cin, cout = d->cout, ow_n = y->w;
   size_t xrow = (size_t)x->w * cin, yrow = (size_t)ow_n * cout;
   size_t rows = (size_t)y->n * y->h;
-  int nthr = op_work(OP_FWD, d, x->n, x->h, x->w, cin) < SMALL_WORK ? 1 : c->max_threads;
+  int nthr = loop_threads(c, op_work(OP_FWD, d, x->n, x->h, x->w, cin));
   int bad = 0;
   SR_PARALLEL_FOR_BAD
   for (size_t r = 0; r < rows; r++) {

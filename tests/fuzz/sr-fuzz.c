@@ -2,9 +2,11 @@
  * the fuzz targets. */
 #include "sr-fuzz.h"
 
+#include <errno.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -50,9 +52,15 @@ sr_fuzz_scratch_dir(void)
   if (scratch[0])
     return scratch;
   const char *tmp = getenv("TMPDIR");
-  snprintf(scratch, sizeof scratch, "%s/sr-fuzz-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  if (!tmp || !*tmp)
+    tmp = "/tmp";
+  int n = snprintf(scratch, sizeof scratch, "%s/sr-fuzz-XXXXXX", tmp);
+  if (n < 0 || (size_t)n >= sizeof scratch) {
+    fprintf(stderr, "fuzz scratch folder: TMPDIR is too long (%zu bytes): %s\n", strlen(tmp), tmp);
+    abort();
+  }
   if (!mkdtemp(scratch)) {
-    perror("making the fuzz scratch folder");
+    fprintf(stderr, "fuzz scratch folder: cannot make %s: %s\n", scratch, strerror(errno));
     abort();
   }
   atexit(remove_scratch);
